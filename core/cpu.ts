@@ -1,0 +1,1179 @@
+/**
+ * The hart: RV32IMAC + Zicsr + Zifencei, M/S/U, Sv32, PMP.
+ *
+ * State is plain data (registers in an Int32Array, CSRs as named fields).
+ * `run(limit)` executes up to `limit` steps from decoded-instruction pages,
+ * with a small TLB per access kind; everything unusual (MMIO, misaligned
+ * access, TLB misses, traps) leaves the fast path through a method.
+ *
+ * Position: one step is one instruction that retired or trapped, or one
+ * interrupt taken. The state "at position p" is the state after p steps,
+ * before anything of step p+1 (so a pending interrupt is taken as step p+1).
+ * See docs/determinism.md.
+ */
+import type { AccessSize } from './device.js';
+import { CSR, IRQ, MSTATUS, Priv, csrReadOnly, readCsr, writeCsr } from './csr.js';
+import { type DecodedPage, type DecodedRecord, X0_SINK, decodeInto, newDecodedPage } from './isa/decode.js';
+import type { PagedMemory } from './paged.js';
+import { PAGE_SHIFT } from './memmap.js';
+import { StateReader } from './devices/state.js';
+
+/** Exception causes (privileged spec, table "mcause values after trap"). */
+export const Cause = {
+  FETCH_ACCESS: 1,
+  ILLEGAL: 2,
+  BREAKPOINT: 3,
+  LOAD_MISALIGNED: 4,
+  LOAD_ACCESS: 5,
+  STORE_MISALIGNED: 6,
+  STORE_ACCESS: 7,
+  ECALL_U: 8,
+  FETCH_PAGE: 12,
+  LOAD_PAGE: 13,
+  STORE_PAGE: 15,
+} as const;
+
+/** What the CPU needs from the rest of the machine: MMIO outside RAM. */
+export interface PhysicalBus {
+  /** Reads a device register; undefined when nothing is mapped there. */
+  read(addr: number, size: AccessSize): number | undefined;
+  /** Writes a device register; false when nothing is mapped there. */
+  write(addr: number, value: number, size: AccessSize): boolean;
+}
+
+const READ = 0;
+const WRITE = 1;
+const EXEC = 2;
+const TLB_SIZE = 256;
+const TLB_MASK = TLB_SIZE - 1;
+
+const PTE_V = 1;
+const PTE_R = 2;
+const PTE_W = 4;
+const PTE_X = 8;
+const PTE_U = 16;
+const PTE_A = 64;
+const PTE_D = 128;
+
+/** How a slow path ended the instruction (Cpu.exit). */
+const EXIT_NONE = 0;
+/** A trap was taken; this.pc is the handler. */
+const EXIT_TRAP = 1;
+/** The instruction must run again as the first of a slice (it touches MMIO). */
+const EXIT_RETRY = 2;
+/** The instruction touched MMIO and completed; the slice ends after it. */
+const EXIT_MMIO = 3;
+
+/** Scalar fields saved by name; a test checks that every own field of Cpu is saved or derived. */
+const SCALAR_FIELDS = [
+  'priv', 'position', 'traps', 'idleTicks', 'mtimeOffset', 'waiting', 'reservation', 'reservedValue',
+  'mstatus', 'mie', 'mipSw', 'mipHw', 'medeleg', 'mideleg', 'mtvec', 'stvec', 'mepc', 'sepc',
+  'mcause', 'scause', 'mtval', 'stval', 'mscratch', 'sscratch', 'satp', 'mcounteren', 'scounteren',
+  'menvcfg', 'senvcfg', 'mcountinhibit',
+] as const;
+
+/** Interrupts in the order the privileged spec takes them: MEI, MSI, MTI, SEI, SSI, STI. */
+const IRQ_PRIORITY = [11, 3, 7, 9, 1, 5];
+
+const RAM_BASE = 0x8000_0000;
+
+export class Cpu {
+  /** x0..x31, plus x[32] which absorbs writes to x0. */
+  readonly x = new Int32Array(33);
+  /** pc as a signed 32-bit integer; see `pcValue`. */
+  pc = RAM_BASE | 0;
+  priv: number = Priv.M;
+  /** Steps since reset. */
+  position = 0;
+  /** Traps taken since reset (steps that retired no instruction). */
+  traps = 0;
+  /** Virtual time spent idle in wfi, in timer ticks. */
+  idleTicks = 0;
+  /** mtime = position + idleTicks + mtimeOffset (the guest may write mtime). */
+  mtimeOffset = 0;
+  /** Set by wfi when nothing is pending: the hart sleeps until an interrupt is pending. */
+  waiting = false;
+  /** LR reservation: physical address and the value loaded, or -1. */
+  reservation = -1;
+  reservedValue = 0;
+
+  mstatus = 0;
+  mie = 0;
+  /** Software-writable bits of mip (SSIP, STIP, SEIP). */
+  mipSw = 0;
+  /** Bits of mip wired to devices (MSIP, MTIP, MEIP, and SEIP from the PLIC). */
+  mipHw = 0;
+  medeleg = 0;
+  mideleg = 0;
+  mtvec = 0;
+  stvec = 0;
+  mepc = 0;
+  sepc = 0;
+  mcause = 0;
+  scause = 0;
+  mtval = 0;
+  stval = 0;
+  mscratch = 0;
+  sscratch = 0;
+  satp = 0;
+  mcounteren = 0;
+  scounteren = 0;
+  menvcfg = 0;
+  senvcfg = 0;
+  mcountinhibit = 0;
+  readonly counterOffset = new Float64Array(3);
+  readonly counterFrozen = new Float64Array(3);
+  readonly pmpcfg = new Uint8Array(16);
+  readonly pmpaddr = new Uint32Array(16);
+
+  /**
+   * Built-in M-mode firmware: offered every trap that would enter M-mode.
+   * Returning true means the firmware handled it (set pc, registers and
+   * CSRs itself) and the guest never sees an M-mode handler.
+   */
+  firmware: ((cause: number, interrupt: boolean, tval: number, pc: number) => boolean) | null = null;
+
+  /** How the last slow path ended (EXIT_*). */
+  private exit = EXIT_NONE;
+  /** 1 when the last slow path asked to run its instruction again at the start of a slice. */
+  private retried = 0;
+
+  private readonly mem8: Uint8Array;
+  private readonly mem8s: Int8Array;
+  private readonly mem16: Uint16Array;
+  private readonly mem16s: Int16Array;
+  private readonly mem32: Int32Array;
+  private readonly dirty: Uint8Array;
+  private readonly ramSize: number;
+  private readonly decoded: (DecodedPage | undefined)[];
+  private readonly codePage: Uint8Array;
+  /** Whether the last fetchPage may be reused for the rest of the page. */
+  private fetchCacheable = true;
+  private readonly scratch: DecodedRecord = { fields: 0, imm: 0 };
+
+  private readonly rTag = new Int32Array(TLB_SIZE).fill(-1);
+  private readonly rOff = new Int32Array(TLB_SIZE);
+  private readonly wTag = new Int32Array(TLB_SIZE).fill(-1);
+  private readonly wOff = new Int32Array(TLB_SIZE);
+  private readonly xTag = new Int32Array(TLB_SIZE).fill(-1);
+  private readonly xOff = new Int32Array(TLB_SIZE);
+
+  constructor(
+    readonly ram: PagedMemory,
+    private readonly bus: PhysicalBus,
+  ) {
+    const buf = ram.bytes.buffer;
+    this.mem8 = ram.bytes;
+    this.mem8s = new Int8Array(buf);
+    this.mem16 = ram.halves;
+    this.mem16s = new Int16Array(buf);
+    this.mem32 = ram.words;
+    this.dirty = ram.dirty;
+    this.ramSize = ram.size;
+    this.decoded = new Array(ram.pageCount);
+    this.codePage = new Uint8Array(ram.pageCount);
+  }
+
+  /** pc as an unsigned number. */
+  get pcValue(): number {
+    return this.pc >>> 0;
+  }
+
+  /** Virtual clock: steps plus idle ticks. mcycle counts it. */
+  cycles(): number {
+    return this.position + this.idleTicks;
+  }
+
+  /** mtime, as the CLINT and the time CSR see it. */
+  time(): number {
+    return this.position + this.idleTicks + this.mtimeOffset;
+  }
+
+  /** Instructions retired (minstret before any guest write). */
+  retired(): number {
+    return this.position - this.traps;
+  }
+
+  mip(): number {
+    return (this.mipSw | this.mipHw) >>> 0;
+  }
+
+  /** Sets or clears device-driven bits of mip (MSIP, MTIP, MEIP, SEIP). */
+  setInterruptLine(bit: number, level: boolean): void {
+    this.mipHw = (level ? this.mipHw | bit : this.mipHw & ~bit) >>> 0;
+  }
+
+  /** Drops every cached translation; needed whenever privilege, mstatus, satp or PMP change. */
+  flushTlb(): void {
+    this.rTag.fill(-1);
+    this.wTag.fill(-1);
+    this.xTag.fill(-1);
+  }
+
+  /**
+   * Forgets decoded instructions and cached translations: call after RAM was
+   * rewritten behind the CPU's back (restoring a checkpoint) or after the
+   * dirty flags were cleared (write translations mark pages dirty when filled).
+   */
+  invalidateCaches(): void {
+    this.decoded.fill(undefined);
+    this.codePage.fill(0);
+    this.flushTlb();
+  }
+
+  /** After writing RAM at [offset, offset+length) from outside (DMA, loader): drop stale decoded code. */
+  invalidateRange(offset: number, length: number): void {
+    if (length <= 0) return;
+    const last = (offset + length - 1) >>> PAGE_SHIFT;
+    for (let p = offset >>> PAGE_SHIFT; p <= last; p++) {
+      if (this.codePage[p]) {
+        this.decoded[p] = undefined;
+        this.codePage[p] = 0;
+      }
+    }
+  }
+
+  /** The highest-priority interrupt that is pending and enabled, or -1. */
+  pendingInterrupt(): number {
+    const pending = (this.mipSw | this.mipHw) & this.mie;
+    if (pending === 0) return -1;
+    const mEnabled = this.priv < Priv.M || (this.mstatus & MSTATUS.MIE) !== 0;
+    const sEnabled = this.priv < Priv.S || (this.priv === Priv.S && (this.mstatus & MSTATUS.SIE) !== 0);
+    const m = mEnabled ? pending & ~this.mideleg : 0;
+    const s = sEnabled ? pending & this.mideleg : 0;
+    const ready = m !== 0 ? m : s;
+    if (ready === 0) return -1;
+    for (const cause of IRQ_PRIORITY) if ((ready >>> cause) & 1) return cause;
+    return -1;
+  }
+
+  /**
+   * Runs up to `limit` steps (limit ≥ 1) and returns how many ran. A slice
+   * also ends early after anything that can change which interrupt is
+   * pending or enabled (CSR writes, xRET, MMIO, traps), so that the caller
+   * can update device lines and the next slice starts by taking an
+   * interrupt if one is due.
+   */
+  run(limit: number): number {
+    if (this.waiting) {
+      if (((this.mipSw | this.mipHw) & this.mie) === 0) return 0;
+      this.waiting = false;
+    }
+    const irq = this.pendingInterrupt();
+    if (irq >= 0) {
+      this.trap(irq, 0, true, this.pc);
+      this.position++;
+      return 1;
+    }
+    const x = this.x;
+    const mem8 = this.mem8;
+    const mem8s = this.mem8s;
+    const mem16 = this.mem16;
+    const mem16s = this.mem16s;
+    const mem32 = this.mem32;
+    const rTag = this.rTag;
+    const rOff = this.rOff;
+    const wTag = this.wTag;
+    const wOff = this.wOff;
+    const dirty = this.dirty;
+    let pc = this.pc | 0;
+    let n = 0;
+    let fvpn = -1;
+    let fbase = 0;
+    let code = this.noCode;
+    this.exit = EXIT_NONE;
+
+    run: while (n < limit) {
+      if (pc >>> PAGE_SHIFT !== fvpn) {
+        const base = this.fetchPage(pc);
+        if (base < 0) {
+          n++;
+          pc = this.pc;
+          break;
+        }
+        code = this.decodedPage(base >>> PAGE_SHIFT);
+        // A page whose PMP answer is not uniform is checked again at every instruction.
+        fvpn = this.fetchCacheable ? pc >>> PAGE_SHIFT : -1;
+        fbase = base;
+      }
+      const k = pc & 0xffe;
+      let f = code[k]!;
+      if (f === 0) {
+        f = this.decodeAt(code, k, fbase, pc);
+        if (f === 0) {
+          n++;
+          pc = this.pc;
+          break;
+        }
+      }
+      const imm = code[k + 1]!;
+      n++;
+      const op = f & 127;
+      const rd = (f >>> 7) & 63;
+      const rs1 = (f >>> 13) & 31;
+      const rs2 = (f >>> 18) & 31;
+      // Next pc: 2 bytes on for a compressed instruction (bit 23 of fields), else 4.
+      const npc = (pc + 4 - ((f >>> 22) & 2)) | 0;
+
+      switch (op) {
+        case 1: // illegal
+          this.trap(Cause.ILLEGAL, imm >>> 0, false, pc);
+          pc = this.pc;
+          break run;
+        case 2: // lui
+          x[rd] = imm;
+          pc = npc;
+          break;
+        case 3: // auipc
+          x[rd] = (pc + imm) | 0;
+          pc = npc;
+          break;
+        case 4: // jal
+          x[rd] = npc;
+          pc = (pc + imm) | 0;
+          break;
+        case 5: {
+          // jalr: read rs1 before writing rd (they may be the same register)
+          const t = ((x[rs1]! + imm) | 0) & ~1;
+          x[rd] = npc;
+          pc = t;
+          break;
+        }
+        case 6: // beq
+          pc = x[rs1] === x[rs2] ? (pc + imm) | 0 : npc;
+          break;
+        case 7: // bne
+          pc = x[rs1] !== x[rs2] ? (pc + imm) | 0 : npc;
+          break;
+        case 8: // blt
+          pc = x[rs1]! < x[rs2]! ? (pc + imm) | 0 : npc;
+          break;
+        case 9: // bge
+          pc = x[rs1]! >= x[rs2]! ? (pc + imm) | 0 : npc;
+          break;
+        case 10: // bltu
+          pc = x[rs1]! >>> 0 < x[rs2]! >>> 0 ? (pc + imm) | 0 : npc;
+          break;
+        case 11: // bgeu
+          pc = x[rs1]! >>> 0 >= x[rs2]! >>> 0 ? (pc + imm) | 0 : npc;
+          break;
+        case 12: {
+          // lb
+          const a = (x[rs1]! + imm) | 0;
+          const e = (a >>> 12) & TLB_MASK;
+          if (rTag[e] === a >>> 12) x[rd] = mem8s[rOff[e]! | (a & 0xfff)]!;
+          else if (this.load(op, rd, a, pc, npc, n)) {
+            n -= this.retried;
+            pc = this.pc;
+            break run;
+          }
+          pc = npc;
+          break;
+        }
+        case 13: {
+          // lh
+          const a = (x[rs1]! + imm) | 0;
+          const e = (a >>> 12) & TLB_MASK;
+          if (rTag[e] === a >>> 12 && (a & 1) === 0) x[rd] = mem16s[(rOff[e]! | (a & 0xfff)) >>> 1]!;
+          else if (this.load(op, rd, a, pc, npc, n)) {
+            n -= this.retried;
+            pc = this.pc;
+            break run;
+          }
+          pc = npc;
+          break;
+        }
+        case 14: {
+          // lw
+          const a = (x[rs1]! + imm) | 0;
+          const e = (a >>> 12) & TLB_MASK;
+          if (rTag[e] === a >>> 12 && (a & 3) === 0) x[rd] = mem32[(rOff[e]! | (a & 0xfff)) >>> 2]!;
+          else if (this.load(op, rd, a, pc, npc, n)) {
+            n -= this.retried;
+            pc = this.pc;
+            break run;
+          }
+          pc = npc;
+          break;
+        }
+        case 15: {
+          // lbu
+          const a = (x[rs1]! + imm) | 0;
+          const e = (a >>> 12) & TLB_MASK;
+          if (rTag[e] === a >>> 12) x[rd] = mem8[rOff[e]! | (a & 0xfff)]!;
+          else if (this.load(op, rd, a, pc, npc, n)) {
+            n -= this.retried;
+            pc = this.pc;
+            break run;
+          }
+          pc = npc;
+          break;
+        }
+        case 16: {
+          // lhu
+          const a = (x[rs1]! + imm) | 0;
+          const e = (a >>> 12) & TLB_MASK;
+          if (rTag[e] === a >>> 12 && (a & 1) === 0) x[rd] = mem16[(rOff[e]! | (a & 0xfff)) >>> 1]!;
+          else if (this.load(op, rd, a, pc, npc, n)) {
+            n -= this.retried;
+            pc = this.pc;
+            break run;
+          }
+          pc = npc;
+          break;
+        }
+        case 17: {
+          // sb
+          const a = (x[rs1]! + imm) | 0;
+          const e = (a >>> 12) & TLB_MASK;
+          if (wTag[e] === a >>> 12) {
+            const o = wOff[e]! | (a & 0xfff);
+            mem8[o] = x[rs2]!;
+            if (dirty[o >>> 12] !== 1) this.touch(o, 1);
+          } else if (this.store(1, a, x[rs2]!, pc, npc, n)) {
+            n -= this.retried;
+            pc = this.pc;
+            break run;
+          }
+          pc = npc;
+          break;
+        }
+        case 18: {
+          // sh
+          const a = (x[rs1]! + imm) | 0;
+          const e = (a >>> 12) & TLB_MASK;
+          if (wTag[e] === a >>> 12 && (a & 1) === 0) {
+            const o = wOff[e]! | (a & 0xfff);
+            mem16[o >>> 1] = x[rs2]!;
+            if (dirty[o >>> 12] !== 1) this.touch(o, 2);
+          } else if (this.store(2, a, x[rs2]!, pc, npc, n)) {
+            n -= this.retried;
+            pc = this.pc;
+            break run;
+          }
+          pc = npc;
+          break;
+        }
+        case 19: {
+          // sw
+          const a = (x[rs1]! + imm) | 0;
+          const e = (a >>> 12) & TLB_MASK;
+          if (wTag[e] === a >>> 12 && (a & 3) === 0) {
+            const o = wOff[e]! | (a & 0xfff);
+            mem32[o >>> 2] = x[rs2]!;
+            if (dirty[o >>> 12] !== 1) this.touch(o, 4);
+          } else if (this.store(4, a, x[rs2]!, pc, npc, n)) {
+            n -= this.retried;
+            pc = this.pc;
+            break run;
+          }
+          pc = npc;
+          break;
+        }
+        case 20: // addi
+          x[rd] = (x[rs1]! + imm) | 0;
+          pc = npc;
+          break;
+        case 21: // slti
+          x[rd] = x[rs1]! < imm ? 1 : 0;
+          pc = npc;
+          break;
+        case 22: // sltiu
+          x[rd] = x[rs1]! >>> 0 < imm >>> 0 ? 1 : 0;
+          pc = npc;
+          break;
+        case 23: // xori
+          x[rd] = x[rs1]! ^ imm;
+          pc = npc;
+          break;
+        case 24: // ori
+          x[rd] = x[rs1]! | imm;
+          pc = npc;
+          break;
+        case 25: // andi
+          x[rd] = x[rs1]! & imm;
+          pc = npc;
+          break;
+        case 26: // slli
+          x[rd] = x[rs1]! << imm;
+          pc = npc;
+          break;
+        case 27: // srli
+          x[rd] = x[rs1]! >>> imm;
+          pc = npc;
+          break;
+        case 28: // srai
+          x[rd] = x[rs1]! >> imm;
+          pc = npc;
+          break;
+        case 29: // add
+          x[rd] = (x[rs1]! + x[rs2]!) | 0;
+          pc = npc;
+          break;
+        case 30: // sub
+          x[rd] = (x[rs1]! - x[rs2]!) | 0;
+          pc = npc;
+          break;
+        case 31: // sll
+          x[rd] = x[rs1]! << x[rs2]!;
+          pc = npc;
+          break;
+        case 32: // slt
+          x[rd] = x[rs1]! < x[rs2]! ? 1 : 0;
+          pc = npc;
+          break;
+        case 33: // sltu
+          x[rd] = x[rs1]! >>> 0 < x[rs2]! >>> 0 ? 1 : 0;
+          pc = npc;
+          break;
+        case 34: // xor
+          x[rd] = x[rs1]! ^ x[rs2]!;
+          pc = npc;
+          break;
+        case 35: // srl
+          x[rd] = x[rs1]! >>> x[rs2]!;
+          pc = npc;
+          break;
+        case 36: // sra
+          x[rd] = x[rs1]! >> x[rs2]!;
+          pc = npc;
+          break;
+        case 37: // or
+          x[rd] = x[rs1]! | x[rs2]!;
+          pc = npc;
+          break;
+        case 38: // and
+          x[rd] = x[rs1]! & x[rs2]!;
+          pc = npc;
+          break;
+        case 39: // fence: one hart, no caches to order
+          pc = npc;
+          break;
+        case 42: // mul
+          x[rd] = Math.imul(x[rs1]!, x[rs2]!);
+          pc = npc;
+          break;
+        case 43: // mulh
+          x[rd] = mulh(x[rs1]!, x[rs2]!);
+          pc = npc;
+          break;
+        case 44: // mulhsu
+          x[rd] = mulhsu(x[rs1]!, x[rs2]!);
+          pc = npc;
+          break;
+        case 45: // mulhu
+          x[rd] = mulhu(x[rs1]!, x[rs2]!);
+          pc = npc;
+          break;
+        case 46: {
+          // div: by zero gives -1, overflow gives the dividend (unprivileged spec, "Division Operations")
+          const a = x[rs1]!;
+          const b = x[rs2]!;
+          x[rd] = b === 0 ? -1 : a === -0x80000000 && b === -1 ? a : (a / b) | 0;
+          pc = npc;
+          break;
+        }
+        case 47: {
+          // divu
+          const b = x[rs2]! >>> 0;
+          x[rd] = b === 0 ? -1 : (x[rs1]! >>> 0) / b;
+          pc = npc;
+          break;
+        }
+        case 48: {
+          // rem
+          const a = x[rs1]!;
+          const b = x[rs2]!;
+          x[rd] = b === 0 ? a : a === -0x80000000 && b === -1 ? 0 : a % b;
+          pc = npc;
+          break;
+        }
+        case 49: {
+          // remu
+          const b = x[rs2]! >>> 0;
+          x[rd] = b === 0 ? x[rs1]! : (x[rs1]! >>> 0) % b;
+          pc = npc;
+          break;
+        }
+        case 67: // fence.i: stores already drop the decoded instructions they overwrite
+          pc = npc;
+          break;
+        default: {
+          // Atomics and system instructions: rare, and they run as the first step of a slice
+          // so that counters and devices see an exact position.
+          if (n > 1) {
+            n--;
+            break run;
+          }
+          this.pc = pc;
+          this.system(op, rd, rs1, rs2, imm, npc);
+          pc = this.pc;
+          break run;
+        }
+      }
+    }
+    this.pc = pc;
+    this.position += n;
+    return n;
+  }
+
+  /** Stands for the decoded page before the first fetch of a slice; never executed. */
+  private readonly noCode: DecodedPage = new Int32Array(0);
+
+  /**
+   * Decodes the instruction at byte `k` of the page whose RAM offset is
+   * `fbase` into the page, and returns its fields; 0 after a fetch fault.
+   * A 32-bit instruction straddling two pages is never cached (its fields
+   * stay 0, so it is decoded again each time it runs).
+   */
+  private decodeAt(code: DecodedPage, k: number, fbase: number, pc: number): number {
+    const mem16 = this.mem16;
+    const half = mem16[(fbase + k) >>> 1]!;
+    const rec = this.scratch;
+    if ((half & 3) !== 3) decodeInto(half, rec);
+    else if (k !== 0xffe) decodeInto(half | (mem16[((fbase + k) >>> 1) + 1]! << 16), rec);
+    else {
+      const upper = this.fetchUpperHalf(pc);
+      if (upper < 0) return 0;
+      decodeInto(half | (upper << 16), rec);
+      code[k + 1] = rec.imm;
+      return rec.fields;
+    }
+    code[k] = rec.fields;
+    code[k + 1] = rec.imm;
+    return rec.fields;
+  }
+
+  private decodedPage(ppn: number): DecodedPage {
+    let page = this.decoded[ppn];
+    if (page === undefined) {
+      page = newDecodedPage();
+      this.decoded[ppn] = page;
+      this.codePage[ppn] = 1;
+      // A dirty flag other than 1 sends the next store to `touch`, which drops overwritten code.
+      if (this.dirty[ppn] === 1) this.dirty[ppn] = 3;
+    }
+    return page;
+  }
+
+  /** Atomics, CSRs, ecall/ebreak, xRET, wfi, sfence.vma. Sets this.pc. */
+  private system(op: number, rd: number, rs1: number, rs2: number, imm: number, npc: number): void {
+    const pc = this.pc;
+    const x = this.x;
+    switch (op) {
+      case 40: // ecall
+        this.trap(Cause.ECALL_U + this.priv, 0, false, pc);
+        return;
+      case 41: // ebreak
+        this.trap(Cause.BREAKPOINT, pc >>> 0, false, pc);
+        return;
+      case 50: {
+        // lr.w
+        const a = x[rs1]!;
+        if (a & 3) return this.trap(Cause.LOAD_MISALIGNED, a >>> 0, false, pc);
+        const pa = this.translate(a, READ, pc);
+        if (pa < 0) return;
+        const off = pa - RAM_BASE;
+        if (off < 0 || off >= this.ramSize) return this.trap(Cause.LOAD_ACCESS, a >>> 0, false, pc);
+        const v = this.mem32[off >>> 2]!;
+        this.reservation = pa;
+        this.reservedValue = v;
+        x[rd] = v;
+        this.pc = npc;
+        return;
+      }
+      case 51: {
+        // sc.w succeeds only while the reserved word still holds what lr.w read, as on QEMU.
+        const a = x[rs1]!;
+        if (a & 3) return this.trap(Cause.STORE_MISALIGNED, a >>> 0, false, pc);
+        const pa = this.translate(a, WRITE, pc);
+        if (pa < 0) return;
+        const off = pa - RAM_BASE;
+        if (off < 0 || off >= this.ramSize) return this.trap(Cause.STORE_ACCESS, a >>> 0, false, pc);
+        const ok = this.reservation === pa && this.mem32[off >>> 2] === this.reservedValue;
+        this.reservation = -1;
+        if (ok) this.writeRam(off, x[rs2]!, 4);
+        x[rd] = ok ? 0 : 1;
+        this.pc = npc;
+        return;
+      }
+      case 52: case 53: case 54: case 55: case 56: case 57: case 58: case 59: case 60: {
+        const a = x[rs1]!;
+        if (a & 3) return this.trap(Cause.STORE_MISALIGNED, a >>> 0, false, pc);
+        const pa = this.translate(a, WRITE, pc);
+        if (pa < 0) return;
+        const off = pa - RAM_BASE;
+        if (off < 0 || off >= this.ramSize) return this.trap(Cause.STORE_ACCESS, a >>> 0, false, pc);
+        const old = this.mem32[off >>> 2]!;
+        const b = x[rs2]!;
+        this.writeRam(off, amo(op, old, b), 4);
+        x[rd] = old;
+        this.pc = npc;
+        return;
+      }
+      case 61: case 62: case 63: case 64: case 65: case 66:
+        this.csrInstruction(op, rd, rs1, imm, npc);
+        return;
+      case 68: // mret
+        if (this.priv < Priv.M) return this.trap(Cause.ILLEGAL, 0x30200073, false, pc);
+        this.mret();
+        return;
+      case 69: // sret
+        if (this.priv === Priv.U || (this.priv === Priv.S && this.mstatus & MSTATUS.TSR))
+          return this.trap(Cause.ILLEGAL, 0x10200073, false, pc);
+        this.sret();
+        return;
+      case 70: // wfi: illegal in U, and in S when TW is set (as QEMU)
+        if (this.priv === Priv.U || (this.priv === Priv.S && this.mstatus & MSTATUS.TW))
+          return this.trap(Cause.ILLEGAL, 0x10500073, false, pc);
+        this.pc = npc;
+        if ((this.mip() & this.mie) === 0) this.waiting = true;
+        return;
+      case 71: // sfence.vma
+        if (this.priv === Priv.U || (this.priv === Priv.S && this.mstatus & MSTATUS.TVM))
+          return this.trap(Cause.ILLEGAL, (0x12000073 | (rs1 << 15) | (rs2 << 20)) >>> 0, false, pc);
+        this.flushTlb();
+        this.pc = npc;
+        return;
+      default:
+        this.trap(Cause.ILLEGAL, 0, false, pc);
+    }
+  }
+
+  private csrInstruction(op: number, rd: number, rs1: number, csr: number, npc: number): void {
+    const immediate = op >= 64;
+    const kind = immediate ? op - 63 : op - 60; // 1 = write, 2 = set, 3 = clear
+    const src = immediate ? rs1 : this.x[rs1]! >>> 0;
+    const writes = kind === 1 || rs1 !== 0;
+    const illegal = (): void => {
+      const f3 = (immediate ? 4 : 0) | kind;
+      const rdBits = rd === X0_SINK ? 0 : rd;
+      this.trap(Cause.ILLEGAL, ((csr << 20) | (rs1 << 15) | (f3 << 12) | (rdBits << 7) | 0x73) >>> 0, false, this.pc);
+    };
+    const old = readCsr(this, csr);
+    if (old === undefined || (writes && csrReadOnly(csr))) return illegal();
+    if (writes) {
+      // For mip, a read-modify-write sees the software SEIP bit only (privileged spec, "mip").
+      const base = csr === CSR.mip ? (old & ~IRQ.SEI) | (this.mipSw & IRQ.SEI) : old;
+      const value = kind === 1 ? src : kind === 2 ? base | src : base & ~src;
+      writeCsr(this, csr, value);
+      this.flushTlb();
+    }
+    this.x[rd] = old;
+    this.pc = npc;
+  }
+
+  private mret(): void {
+    const s = this.mstatus;
+    const mpp = (s & MSTATUS.MPP) >>> 11;
+    let next = s & ~(MSTATUS.MIE | MSTATUS.MPP);
+    if (s & MSTATUS.MPIE) next |= MSTATUS.MIE;
+    next |= MSTATUS.MPIE;
+    if (mpp !== Priv.M) next &= ~MSTATUS.MPRV;
+    this.mstatus = next >>> 0;
+    this.priv = mpp;
+    this.pc = this.mepc | 0;
+    this.flushTlb();
+  }
+
+  private sret(): void {
+    const s = this.mstatus;
+    const spp = (s & MSTATUS.SPP) >>> 8;
+    let next = s & ~(MSTATUS.SIE | MSTATUS.SPP | MSTATUS.MPRV);
+    if (s & MSTATUS.SPIE) next |= MSTATUS.SIE;
+    next |= MSTATUS.SPIE;
+    this.mstatus = next >>> 0;
+    this.priv = spp;
+    this.pc = this.sepc | 0;
+    this.flushTlb();
+  }
+
+  /** Takes a trap: sets the CSRs, privilege and this.pc, and marks the slow path as trapped. */
+  trap(cause: number, tval: number, interrupt: boolean, pc: number): void {
+    const deleg = this.priv <= Priv.S && (((interrupt ? this.mideleg : this.medeleg) >>> cause) & 1) !== 0;
+    const code = (interrupt ? 0x80000000 | cause : cause) >>> 0;
+    const s = this.mstatus;
+    if (!deleg && this.firmware !== null && this.priv !== Priv.M) {
+      this.pc = pc;
+      if (this.firmware(cause, interrupt, tval, pc)) {
+        this.traps++;
+        this.exit = EXIT_TRAP;
+        this.flushTlb();
+        return;
+      }
+    }
+    if (deleg) {
+      this.scause = code;
+      this.sepc = pc >>> 0;
+      this.stval = tval >>> 0;
+      let next = s & ~(MSTATUS.SPIE | MSTATUS.SIE | MSTATUS.SPP);
+      if (s & MSTATUS.SIE) next |= MSTATUS.SPIE;
+      if (this.priv === Priv.S) next |= MSTATUS.SPP;
+      this.mstatus = next >>> 0;
+      this.priv = Priv.S;
+      this.pc = ((this.stvec & ~3) + (interrupt && this.stvec & 1 ? 4 * cause : 0)) | 0;
+    } else {
+      this.mcause = code;
+      this.mepc = pc >>> 0;
+      this.mtval = tval >>> 0;
+      let next = s & ~(MSTATUS.MPIE | MSTATUS.MIE | MSTATUS.MPP);
+      if (s & MSTATUS.MIE) next |= MSTATUS.MPIE;
+      next |= this.priv << 11;
+      this.mstatus = next >>> 0;
+      this.priv = Priv.M;
+      this.pc = ((this.mtvec & ~3) + (interrupt && this.mtvec & 1 ? 4 * cause : 0)) | 0;
+    }
+    this.traps++;
+    this.exit = EXIT_TRAP;
+    this.flushTlb();
+  }
+
+  // ---- memory: translation, PMP, slow paths ----
+
+  /** Privilege that loads and stores use: MPRV makes M-mode accesses use MPP. */
+  private dataPriv(): number {
+    return this.priv === Priv.M && this.mstatus & MSTATUS.MPRV ? (this.mstatus & MSTATUS.MPP) >>> 11 : this.priv;
+  }
+
+  /**
+   * Translates a virtual address and checks PMP. Returns the physical address
+   * (≥ 0, possibly above 4 GiB with Sv32) or -1 after raising the fault.
+   */
+  private translate(va: number, access: number, pc: number, size = 1): number {
+    const priv = access === EXEC ? this.priv : this.dataPriv();
+    const v = va >>> 0;
+    let pa = v;
+    if (priv !== Priv.M && this.satp >>> 31 !== 0) {
+      pa = this.walk(v, access, priv, pc);
+      if (pa < 0) return -1;
+    }
+    if (!this.pmpAllows(pa, size, access, priv)) {
+      this.trap(access === EXEC ? Cause.FETCH_ACCESS : access === READ ? Cause.LOAD_ACCESS : Cause.STORE_ACCESS, v, false, pc);
+      return -1;
+    }
+    return pa;
+  }
+
+  private pageFault(va: number, access: number, pc: number): number {
+    this.trap(access === EXEC ? Cause.FETCH_PAGE : access === READ ? Cause.LOAD_PAGE : Cause.STORE_PAGE, va, false, pc);
+    return -1;
+  }
+
+  /** Sv32 page walk (privileged spec, "Virtual Address Translation Process"), setting A and D as QEMU does. */
+  private walk(va: number, access: number, priv: number, pc: number): number {
+    let table = (this.satp & 0x3fffff) * 4096;
+    let level = 1;
+    let pte = 0;
+    let pteAddr = 0;
+    for (;;) {
+      const index = level === 1 ? va >>> 22 : (va >>> 12) & 0x3ff;
+      pteAddr = table + index * 4;
+      const off = pteAddr - RAM_BASE;
+      if (!this.pmpAllows(pteAddr, 4, READ, Priv.S) || off < 0 || off >= this.ramSize) {
+        this.trap(access === EXEC ? Cause.FETCH_ACCESS : access === READ ? Cause.LOAD_ACCESS : Cause.STORE_ACCESS, va, false, pc);
+        return -1;
+      }
+      pte = this.mem32[off >>> 2]! >>> 0;
+      if ((pte & PTE_V) === 0 || ((pte & PTE_R) === 0 && (pte & PTE_W) !== 0)) return this.pageFault(va, access, pc);
+      if (pte & (PTE_R | PTE_X)) break;
+      if (level === 0) return this.pageFault(va, access, pc);
+      level = 0;
+      table = (pte >>> 10) * 4096;
+    }
+    const ppn = pte >>> 10;
+    if (level === 1 && (ppn & 0x3ff) !== 0) return this.pageFault(va, access, pc);
+    if (access === EXEC) {
+      if ((pte & PTE_X) === 0) return this.pageFault(va, access, pc);
+      if (priv === Priv.U ? (pte & PTE_U) === 0 : (pte & PTE_U) !== 0) return this.pageFault(va, access, pc);
+    } else {
+      const readable = (pte & PTE_R) !== 0 || ((this.mstatus & MSTATUS.MXR) !== 0 && (pte & PTE_X) !== 0);
+      if (access === READ && !readable) return this.pageFault(va, access, pc);
+      if (access === WRITE && (pte & PTE_W) === 0) return this.pageFault(va, access, pc);
+      if (priv === Priv.U && (pte & PTE_U) === 0) return this.pageFault(va, access, pc);
+      if (priv === Priv.S && (pte & PTE_U) !== 0 && (this.mstatus & MSTATUS.SUM) === 0) return this.pageFault(va, access, pc);
+    }
+    const wantD = access === WRITE ? PTE_D : 0;
+    if ((pte & PTE_A) === 0 || (pte & wantD) !== wantD) {
+      if (!this.pmpAllows(pteAddr, 4, WRITE, Priv.S)) {
+        this.trap(access === EXEC ? Cause.FETCH_ACCESS : access === READ ? Cause.LOAD_ACCESS : Cause.STORE_ACCESS, va, false, pc);
+        return -1;
+      }
+      this.writeRam(pteAddr - RAM_BASE, (pte | PTE_A | wantD) | 0, 4);
+    }
+    return level === 1 ? (ppn >>> 10) * 0x400000 + (va & 0x3fffff) : ppn * 4096 + (va & 0xfff);
+  }
+
+  /** PMP check of [pa, pa+size) (privileged spec, "Physical Memory Protection"). */
+  private pmpAllows(pa: number, size: number, access: number, priv: number): boolean {
+    const cfgs = this.pmpcfg;
+    let prev = 0;
+    for (let i = 0; i < 16; i++) {
+      const cfg = cfgs[i]!;
+      const addr = this.pmpaddr[i]!;
+      const mode = (cfg >>> 3) & 3;
+      let lo = 0;
+      let hi = 0;
+      if (mode === 1) {
+        lo = prev * 4;
+        hi = addr * 4;
+      } else if (mode === 2) {
+        lo = addr * 4;
+        hi = lo + 4;
+      } else if (mode === 3) {
+        // NAPOT: the number of trailing ones gives the size.
+        let t = 0;
+        while (t < 32 && ((addr >>> t) & 1) === 1) t++;
+        const span = 2 ** (t + 3);
+        lo = Math.floor((addr * 4) / span) * span;
+        hi = lo + span;
+      }
+      prev = addr;
+      if (mode === 0 || pa + size <= lo || pa >= hi) continue;
+      if (pa < lo || pa + size > hi) return false;
+      if (priv === Priv.M && (cfg & 0x80) === 0) return true;
+      return ((cfg >>> access) & 1) !== 0;
+    }
+    return priv === Priv.M;
+  }
+
+  /** Whether a translation may be cached for a whole page: PMP gives the page one answer. */
+  private pageCacheable(pa: number, access: number): boolean {
+    const priv = access === EXEC ? this.priv : this.dataPriv();
+    return this.pmpAllows(pa - (pa % 4096), 4096, access, priv);
+  }
+
+  /** Fills the fetch TLB for pc's page; returns the RAM offset of the page, or -1 after a trap. */
+  private fetchPage(pc: number): number {
+    const vpn = pc >>> PAGE_SHIFT;
+    const e = vpn & TLB_MASK;
+    this.fetchCacheable = true;
+    if (this.xTag[e] === vpn) return this.xOff[e]!;
+    const pa = this.translate(pc, EXEC, pc, 2);
+    if (pa < 0) return -1;
+    const off = pa - RAM_BASE;
+    if (off < 0 || off >= this.ramSize) {
+      this.trap(Cause.FETCH_ACCESS, pc >>> 0, false, pc);
+      return -1;
+    }
+    const base = off - (off & 0xfff);
+    this.fetchCacheable = this.pageCacheable(pa, EXEC);
+    if (this.fetchCacheable) {
+      this.xTag[e] = vpn;
+      this.xOff[e] = base;
+    }
+    return base;
+  }
+
+  /** Upper half of an instruction whose lower half ends a page; -1 after a fetch fault. */
+  private fetchUpperHalf(pc: number): number {
+    const a = (pc + 2) | 0;
+    const pa = this.translate(a, EXEC, pc);
+    if (pa < 0) return -1;
+    const off = pa - RAM_BASE;
+    if (off < 0 || off >= this.ramSize) {
+      this.trap(Cause.FETCH_ACCESS, a >>> 0, false, pc);
+      return -1;
+    }
+    return this.mem16[off >>> 1]!;
+  }
+
+  /** A load that missed the TLB: returns true when the slice must end (this.pc says where to go on). */
+  private load(op: number, rd: number, va: number, pc: number, npc: number, n: number): boolean {
+    const size = op === 14 ? 4 : op === 13 || op === 16 ? 2 : 1;
+    this.retried = 0;
+    const v = this.loadSlow(va, size, pc, n === 1);
+    if (this.exit === EXIT_TRAP) return true;
+    if (this.exit === EXIT_RETRY) {
+      this.retried = 1;
+      this.pc = pc;
+      return true;
+    }
+    this.x[rd] = op === 12 ? (v << 24) >> 24 : op === 13 ? (v << 16) >> 16 : op === 15 ? v & 0xff : op === 16 ? v & 0xffff : v;
+    this.pc = npc;
+    return this.exit === EXIT_MMIO;
+  }
+
+  /** A store that missed the TLB: returns true when the slice must end. */
+  private store(size: AccessSize, va: number, value: number, pc: number, npc: number, n: number): boolean {
+    this.retried = 0;
+    this.storeSlow(va, value, size, pc, n === 1);
+    if (this.exit === EXIT_TRAP) return true;
+    if (this.exit === EXIT_RETRY) {
+      this.retried = 1;
+      this.pc = pc;
+      return true;
+    }
+    this.pc = npc;
+    return this.exit === EXIT_MMIO;
+  }
+
+  private loadSlow(va: number, size: AccessSize, pc: number, first: boolean): number {
+    this.exit = EXIT_NONE;
+    if ((va & (size - 1)) !== 0) {
+      // Misaligned: done byte by byte, as QEMU does (no trap).
+      let v = 0;
+      for (let k = 0; k < size; k++) {
+        const b = this.loadSlow((va + k) | 0, 1, pc, first);
+        if (this.exit !== EXIT_NONE) return 0;
+        v |= b << (8 * k);
+      }
+      return v;
+    }
+    const pa = this.translate(va, READ, pc, size);
+    if (pa < 0) return 0;
+    const off = pa - RAM_BASE;
+    if (off >= 0 && off < this.ramSize) {
+      if (this.pageCacheable(pa, READ)) {
+        const e = (va >>> PAGE_SHIFT) & TLB_MASK;
+        this.rTag[e] = va >>> PAGE_SHIFT;
+        this.rOff[e] = off - (off & 0xfff);
+      }
+      return size === 4 ? this.mem32[off >>> 2]! : size === 2 ? this.mem16[off >>> 1]! : this.mem8[off]!;
+    }
+    if (!first) {
+      this.exit = EXIT_RETRY;
+      return 0;
+    }
+    const v = pa < 2 ** 32 ? this.bus.read(pa, size) : undefined;
+    if (v === undefined) {
+      this.trap(Cause.LOAD_ACCESS, va >>> 0, false, pc);
+      return 0;
+    }
+    this.exit = EXIT_MMIO;
+    return v;
+  }
+
+  private storeSlow(va: number, value: number, size: AccessSize, pc: number, first: boolean): void {
+    this.exit = EXIT_NONE;
+    if ((va & (size - 1)) !== 0) {
+      for (let k = 0; k < size; k++) {
+        this.storeSlow((va + k) | 0, value >>> (8 * k), 1, pc, first);
+        if (this.exit !== EXIT_NONE) return;
+      }
+      return;
+    }
+    const pa = this.translate(va, WRITE, pc, size);
+    if (pa < 0) return;
+    const off = pa - RAM_BASE;
+    if (off >= 0 && off < this.ramSize) {
+      this.writeRam(off, value, size);
+      if (this.pageCacheable(pa, WRITE)) {
+        const e = (va >>> PAGE_SHIFT) & TLB_MASK;
+        this.wTag[e] = va >>> PAGE_SHIFT;
+        this.wOff[e] = off - (off & 0xfff);
+      }
+      return;
+    }
+    if (!first) {
+      this.exit = EXIT_RETRY;
+      return;
+    }
+    if (pa >= 2 ** 32 || !this.bus.write(pa, value, size)) {
+      this.trap(Cause.STORE_ACCESS, va >>> 0, false, pc);
+      return;
+    }
+    this.exit = EXIT_MMIO;
+  }
+
+  /** Writes RAM at a byte offset, marking the page dirty and dropping decoded code it overwrites. */
+  private writeRam(off: number, value: number, size: number): void {
+    if (size === 4) this.mem32[off >>> 2] = value;
+    else if (size === 2) this.mem16[off >>> 1] = value;
+    else this.mem8[off] = value;
+    this.touch(off, size);
+  }
+
+  /**
+   * After a store of `size` bytes at RAM offset `off`: marks the page dirty
+   * and forgets decoded instructions that overlap the bytes written. The
+   * dirty flag is 1 for a dirty page without code and 3 for a dirty page
+   * with code, so the store fast path calls here only when it must.
+   */
+  private touch(off: number, size: number): void {
+    const ppn = off >>> PAGE_SHIFT;
+    if (this.codePage[ppn] === 0) {
+      this.dirty[ppn] = 1;
+      return;
+    }
+    this.dirty[ppn] = 3;
+    const page = this.decoded[ppn];
+    if (page === undefined) return;
+    const inPage = off & 0xfff;
+    // An instruction starting up to 2 bytes before the store may overlap it.
+    const from = Math.max(0, (inPage - 2) & ~1);
+    for (let k = from; k < inPage + size; k += 2) page[k] = 0;
+  }
+
+  /** CPU state by name (registers, CSRs, counters): plain data. */
+  saveState(): Record<string, unknown> {
+    const state: Record<string, unknown> = { version: 1, x: Array.from(this.x.subarray(0, 32)), pc: this.pc >>> 0 };
+    for (const key of SCALAR_FIELDS) state[key] = this[key];
+    state.counterOffset = Array.from(this.counterOffset);
+    state.counterFrozen = Array.from(this.counterFrozen);
+    state.pmpcfg = Array.from(this.pmpcfg);
+    state.pmpaddr = Array.from(this.pmpaddr);
+    return state;
+  }
+
+  /** Restores what saveState returned; throws RewindError('bad-state') on anything malformed. */
+  loadState(state: Record<string, unknown>): void {
+    const r = new StateReader('cpu', state, 1);
+    const x = r.numbers('x', 32);
+    this.x.set(x);
+    this.x[32] = 0;
+    this.pc = r.number('pc') | 0;
+    for (const key of SCALAR_FIELDS) {
+      if (key === 'waiting') this.waiting = r.boolean(key);
+      else (this as Record<string, unknown>)[key] = r.number(key);
+    }
+    this.counterOffset.set(r.numbers('counterOffset', 3));
+    this.counterFrozen.set(r.numbers('counterFrozen', 3));
+    this.pmpcfg.set(r.numbers('pmpcfg', 16));
+    this.pmpaddr.set(r.numbers('pmpaddr', 16));
+    this.invalidateCaches();
+  }
+
+  /** Reads RAM for the debugger and devices without side effects; undefined outside RAM. */
+  readPhysical(pa: number, size: AccessSize): number | undefined {
+    const off = pa - RAM_BASE;
+    if (off < 0 || off + size > this.ramSize) return undefined;
+    let v = 0;
+    for (let k = 0; k < size; k++) v |= this.mem8[off + k]! << (8 * k);
+    return size === 4 ? v : v >>> 0;
+  }
+}
+
+
+function mulhu(a: number, b: number): number {
+  const a0 = a & 0xffff;
+  const a1 = a >>> 16;
+  const b0 = b & 0xffff;
+  const b1 = b >>> 16;
+  const lo = a0 * b0;
+  const m1 = a0 * b1;
+  const m2 = a1 * b0;
+  const carry = ((lo >>> 16) + (m1 & 0xffff) + (m2 & 0xffff)) >>> 16;
+  return (a1 * b1 + (m1 >>> 16) + (m2 >>> 16) + carry) | 0;
+}
+
+function mulh(a: number, b: number): number {
+  return (mulhu(a, b) - (a < 0 ? b : 0) - (b < 0 ? a : 0)) | 0;
+}
+
+function mulhsu(a: number, b: number): number {
+  return (mulhu(a, b) - (a < 0 ? b : 0)) | 0;
+}
+
+function amo(op: number, old: number, b: number): number {
+  switch (op) {
+    case 52: return b; // amoswap
+    case 53: return (old + b) | 0; // amoadd
+    case 54: return old ^ b; // amoxor
+    case 55: return old & b; // amoand
+    case 56: return old | b; // amoor
+    case 57: return old < b ? old : b; // amomin
+    case 58: return old > b ? old : b; // amomax
+    case 59: return old >>> 0 < b >>> 0 ? old : b; // amominu
+    default: return old >>> 0 > b >>> 0 ? old : b; // amomaxu
+  }
+}

@@ -1,0 +1,326 @@
+/**
+ * The whole computer: RAM, the hart, the devices at their addresses, the
+ * program and device tree loaded at reset, and the run loop that drives the
+ * hart in slices while keeping time and input deterministic.
+ */
+import { Cpu, type PhysicalBus } from './cpu.js';
+import { IRQ } from './csr.js';
+import type { AccessSize, Device, DeviceState, Dma } from './device.js';
+import { Clint } from './devices/clint.js';
+import { Plic } from './devices/plic.js';
+import { type PowerEvent, Syscon } from './devices/syscon.js';
+import { Uart16550 } from './devices/uart16550.js';
+import { buildDeviceTree } from './devicetree.js';
+import { RewindError } from './errors.js';
+import type { Program } from './loader.js';
+import { MemoryMap } from './memmap.js';
+import { PagedMemory } from './paged.js';
+import type { MachineState, Snapshotable } from './snapshot.js';
+import { VirtioBlock, diskFromImage } from './virtio/block.js';
+import { VirtioMmio } from './virtio/mmio.js';
+
+export const DEFAULT_RAM_MIB = 64;
+const MiB = 1024 * 1024;
+
+export interface MachineConfig {
+  program: Program;
+  /** RAM size in bytes (a multiple of 4 KiB; default 64 MiB). */
+  ramSize?: number;
+  /** A disk image for the virtio block device; the machine works on its own copy. */
+  disk?: Uint8Array;
+  diskReadOnly?: boolean;
+  /** Kernel command line for the device tree's /chosen. */
+  bootargs?: string;
+  /** Where an initial ramdisk sits in RAM (it is one of the program's segments), for /chosen. */
+  initrd?: { start: number; end: number };
+  /**
+   * Firmware that handles traps into M-mode in TypeScript (the built-in SBI),
+   * installed at every reset; the program then starts in the mode it sets.
+   */
+  firmware?: (machine: Machine) => void;
+}
+
+/**
+ * Something that happened to the machine from outside, at an exact point:
+ * `position` (steps since reset) and `time` (the virtual clock, steps plus
+ * idle ticks, which advances while the hart sleeps in wfi).
+ */
+export interface InputEvent {
+  position: number;
+  time: number;
+  device: string;
+  payload: number[];
+}
+
+export type StopReason =
+  /** The step budget ran out. */
+  | 'limit'
+  /** The guest powered off (see `power`). */
+  | 'power'
+  /** The hart sleeps in wfi and nothing scheduled will wake it: it waits for input. */
+  | 'idle';
+
+export interface RunResult {
+  steps: number;
+  reason: StopReason;
+}
+
+/** A bus over a list of address ranges; devices see offsets. */
+class DeviceBus implements PhysicalBus {
+  constructor(private readonly ranges: { base: number; size: number; device: Device }[]) {}
+
+  read(addr: number, size: AccessSize): number | undefined {
+    for (const r of this.ranges) {
+      const off = addr - r.base;
+      if (off >= 0 && off + size <= r.size) return r.device.read(off, size);
+    }
+    return undefined;
+  }
+
+  write(addr: number, value: number, size: AccessSize): boolean {
+    for (const r of this.ranges) {
+      const off = addr - r.base;
+      if (off >= 0 && off + size <= r.size) {
+        r.device.write(off, value, size);
+        return true;
+      }
+    }
+    return false;
+  }
+}
+
+export class Machine implements Snapshotable {
+  readonly ram: PagedMemory;
+  readonly disk: PagedMemory | null;
+  readonly ramBase = MemoryMap.ram.base;
+  readonly dtbAddress: number;
+  cpu!: Cpu;
+  uart!: Uart16550;
+  clint!: Clint;
+  plic!: Plic;
+  syscon!: Syscon;
+  virtio!: VirtioMmio[];
+  /** Set when the guest powers off; the machine runs no further. */
+  power: PowerEvent | null = null;
+  /** Receives every byte the guest writes to the console. */
+  onOutput: (byte: number) => void = () => {};
+  /** Receives every input event just before it is applied (recording). */
+  onEvent: ((event: InputEvent) => void) | null = null;
+
+  private readonly dtb: Uint8Array;
+  private readonly diskSectors: number;
+  private devices: Device[] = [];
+  /** Bytes typed but not yet taken by the guest. */
+  private inputQueue: number[] = [];
+  /** Events to apply at their positions (replay), in order. */
+  private scheduled: InputEvent[] = [];
+  private scheduledNext = 0;
+
+  constructor(readonly config: MachineConfig) {
+    const ramSize = config.ramSize ?? DEFAULT_RAM_MIB * MiB;
+    if (!Number.isInteger(ramSize) || ramSize < MiB || ramSize > 2048 * MiB || ramSize % 4096 !== 0) {
+      throw new RewindError('bad-argument', `RAM size must be a whole number of MiB between 1 and 2048 (got ${ramSize / MiB} MiB)`);
+    }
+    this.ram = new PagedMemory(ramSize);
+    if (config.disk) {
+      const { memory, sectors } = diskFromImage(config.disk);
+      this.disk = memory;
+      this.diskSectors = sectors;
+    } else {
+      this.disk = null;
+      this.diskSectors = 0;
+    }
+    this.dtb = buildDeviceTree({
+      ramBase: this.ramBase,
+      ramSize,
+      hasDisk: this.disk !== null,
+      bootargs: config.bootargs,
+      initrd: config.initrd,
+    });
+    // As QEMU: the device tree sits 2 MiB-aligned just below the end of RAM.
+    this.dtbAddress = Math.floor((this.ramBase + ramSize - this.dtb.length) / (2 * MiB)) * 2 * MiB;
+    for (const s of config.program.segments) {
+      if (s.addr < this.dtbAddress + this.dtb.length && s.addr + s.bytes.length + s.zero > this.dtbAddress) {
+        throw new RewindError('bad-elf', 'the program overlaps the device tree at the end of RAM; give the machine more RAM');
+      }
+    }
+    this.build(0);
+  }
+
+  /** Steps since reset. */
+  get position(): number {
+    return this.cpu.position;
+  }
+
+  /** Puts every device, the hart and RAM in their reset state, keeping the disk and the step count. */
+  private build(position: number): void {
+    const ram = this.ram;
+    if (position > 0) ram.bytes.fill(0); // a fresh ArrayBuffer is already zero
+    for (const s of this.config.program.segments) {
+      ram.write(s.addr - this.ramBase, s.bytes);
+    }
+    ram.write(this.dtbAddress - this.ramBase, this.dtb);
+    ram.dirty.fill(1);
+
+    const dma: Dma = {
+      readBytes: (addr, dest) => {
+        const off = addr - this.ramBase;
+        if (off < 0 || off + dest.length > ram.size) return false;
+        dest.set(ram.bytes.subarray(off, off + dest.length));
+        return true;
+      },
+      writeBytes: (addr, src) => {
+        const off = addr - this.ramBase;
+        if (off < 0 || off + src.length > ram.size) return false;
+        ram.write(off, src);
+        this.cpu.invalidateRange(off, src.length);
+        return true;
+      },
+    };
+    this.plic = new Plic((context, level) => this.cpu.setInterruptLine(context === 0 ? IRQ.MEI : IRQ.SEI, level));
+    this.clint = new Clint(
+      { now: () => this.cpu.time(), set: (v) => (this.cpu.mtimeOffset = v - this.cpu.cycles()) },
+      (level) => this.cpu.setInterruptLine(IRQ.MSI, level),
+    );
+    this.uart = new Uart16550((level) => this.plic.setIrq(10, level), (byte) => this.onOutput(byte));
+    this.syscon = new Syscon((event) => (this.power = event));
+    const slots = MemoryMap.virtioSlots;
+    this.virtio = [];
+    for (let i = 0; i < slots.count; i++) {
+      const device = i === 0 && this.disk ? new VirtioBlock(this.disk, this.diskSectors, this.config.diskReadOnly) : null;
+      this.virtio.push(new VirtioMmio(device, dma, (level) => this.plic.setIrq(1 + i, level), `virtio${i}`));
+    }
+    const m = MemoryMap;
+    const ranges = [
+      { base: m.syscon.base, size: m.syscon.size, device: this.syscon as Device },
+      { base: m.clint.base, size: m.clint.size, device: this.clint },
+      { base: m.plic.base, size: m.plic.size, device: this.plic },
+      { base: m.uart0.base, size: m.uart0.size, device: this.uart },
+      ...this.virtio.map((device, i) => ({ base: slots.base + i * slots.stride, size: slots.stride, device })),
+    ];
+    this.devices = ranges.map((r) => r.device);
+    this.cpu = new Cpu(ram, new DeviceBus(ranges));
+    this.cpu.position = position;
+    this.cpu.pc = this.config.program.entry | 0;
+    this.cpu.x[10] = 0; // a0: hart id
+    this.cpu.x[11] = this.dtbAddress | 0; // a1: device tree
+    this.power = null;
+    this.config.firmware?.(this);
+  }
+
+  /** Queues bytes typed at the console; they enter the UART as the guest becomes ready for them. */
+  type(bytes: Iterable<number>): void {
+    for (const b of bytes) this.inputQueue.push(b & 0xff);
+  }
+
+  /** Bytes typed but not yet taken by the guest. */
+  get pendingInput(): number {
+    return this.inputQueue.length;
+  }
+
+  /** Replay: apply these events at their positions instead of taking typed input. */
+  schedule(events: readonly InputEvent[]): void {
+    this.scheduled = [...events].sort((a, b) => a.position - b.position || a.time - b.time);
+    this.scheduledNext = 0;
+    while (this.scheduledNext < this.scheduled.length && this.scheduled[this.scheduledNext]!.position < this.position) {
+      this.scheduledNext++;
+    }
+  }
+
+  /**
+   * Runs up to `maxSteps` steps. Stops early when the guest powers off, or
+   * when the hart sleeps with nothing that could wake it but input.
+   * Idle time up to the next timer deadline is skipped at once (virtual
+   * time never waits for the wall clock).
+   */
+  run(maxSteps: number): RunResult {
+    const cpu = this.cpu;
+    let steps = 0;
+    while (steps < maxSteps) {
+      if (this.power) {
+        if (this.power.kind !== 'reset') return { steps, reason: 'power' };
+        this.build(cpu.position);
+        return this.run(maxSteps - steps);
+      }
+      cpu.setInterruptLine(IRQ.MTI, this.clint.timerPending());
+      this.applyInput();
+      let limit = maxSteps - steps;
+      if (cpu.waiting && ((cpu.mipSw | cpu.mipHw) & cpu.mie) === 0) {
+        const wake = this.nextWake();
+        if (wake === Infinity) return { steps, reason: 'idle' };
+        cpu.idleTicks += wake - cpu.cycles();
+        continue;
+      }
+      const cmp = this.clint.mtimecmp();
+      const now = cpu.time();
+      if (cmp > now) limit = Math.min(limit, cmp - now);
+      const ev = this.scheduled[this.scheduledNext];
+      if (ev && ev.position > cpu.position) limit = Math.min(limit, ev.position - cpu.position);
+      steps += cpu.run(limit);
+    }
+    return { steps, reason: 'limit' };
+  }
+
+  /** The virtual clock (cycles) at which something will wake a sleeping hart, or Infinity. */
+  private nextWake(): number {
+    const cpu = this.cpu;
+    let wake = Infinity;
+    if (cpu.mie & IRQ.MTI) {
+      const cmp = this.clint.mtimecmp();
+      wake = cmp - cpu.mtimeOffset;
+    }
+    const ev = this.scheduled[this.scheduledNext];
+    if (ev && ev.position === cpu.position) wake = Math.min(wake, ev.time);
+    return Math.max(wake, cpu.cycles());
+  }
+
+  /** Applies scheduled events due now, or one typed byte if the UART is ready for it. */
+  private applyInput(): void {
+    const cpu = this.cpu;
+    for (;;) {
+      const ev = this.scheduled[this.scheduledNext];
+      // An event behind the current position (a damaged log) is applied late rather than never.
+      if (!ev || (ev.position === cpu.position && ev.time > cpu.cycles()) || ev.position > cpu.position) break;
+      this.scheduledNext++;
+      this.apply(ev);
+    }
+    if (this.inputQueue.length > 0 && this.scheduledNext >= this.scheduled.length && this.uart.readyForInput()) {
+      const byte = this.inputQueue.shift()!;
+      this.apply({ position: cpu.position, time: cpu.cycles(), device: 'uart0', payload: [byte] });
+    }
+  }
+
+  private apply(event: InputEvent): void {
+    this.onEvent?.(event);
+    if (event.device === 'uart0') for (const b of event.payload) this.uart.receive(b);
+    else throw new RewindError('bad-state', `input event for unknown device "${event.device}"`);
+  }
+
+  saveState(): MachineState {
+    const devices: Record<string, DeviceState> = {};
+    for (const d of this.devices) devices[d.name] = d.saveState();
+    return {
+      version: 1,
+      position: this.position,
+      cpu: this.cpu.saveState(),
+      devices,
+      machine: { power: this.power ? { ...this.power } : null },
+    };
+  }
+
+  loadState(state: MachineState): void {
+    if (state.version !== 1) throw new RewindError('bad-state', `unsupported machine state version ${String(state.version)}`);
+    for (const d of this.devices) {
+      const s = state.devices[d.name];
+      if (!s) throw new RewindError('bad-state', `machine state lacks device "${d.name}"`);
+      d.loadState(s);
+    }
+    this.cpu.loadState(state.cpu);
+    this.power = (state.machine.power as PowerEvent | null) ?? null;
+    this.schedule(this.scheduled);
+  }
+
+  invalidateCaches(): void {
+    this.cpu.invalidateCaches();
+  }
+}

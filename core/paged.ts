@@ -1,0 +1,55 @@
+import { PAGE_SHIFT, PAGE_SIZE } from './memmap.js';
+
+/**
+ * A byte array tracked in 4 KiB pages with a dirty flag per page, set on
+ * every write. RAM and the disk are both PagedMemory, so a checkpoint copies
+ * only the pages that changed.
+ */
+export class PagedMemory {
+  readonly bytes: Uint8Array;
+  /** Little-endian word view of `bytes` (the hosts we run on are little-endian). */
+  readonly words: Int32Array;
+  readonly halves: Uint16Array;
+  /** One byte per page: non-zero when the page was written since the last `clearDirty`. */
+  readonly dirty: Uint8Array;
+  readonly pageCount: number;
+
+  constructor(readonly size: number) {
+    if (size % PAGE_SIZE !== 0) throw new RangeError(`memory size ${size} is not a multiple of ${PAGE_SIZE}`);
+    const buffer = new ArrayBuffer(size);
+    this.bytes = new Uint8Array(buffer);
+    this.words = new Int32Array(buffer);
+    this.halves = new Uint16Array(buffer);
+    this.pageCount = size >>> PAGE_SHIFT;
+    this.dirty = new Uint8Array(this.pageCount);
+  }
+
+  /** A view (not a copy) of page `index`. */
+  page(index: number): Uint8Array {
+    return this.bytes.subarray(index << PAGE_SHIFT, (index + 1) << PAGE_SHIFT);
+  }
+
+  /** Copies `src` in at `offset` and marks the pages it touches dirty. */
+  write(offset: number, src: Uint8Array): void {
+    this.bytes.set(src, offset);
+    this.markDirty(offset, src.length);
+  }
+
+  markDirty(offset: number, length: number): void {
+    if (length <= 0) return;
+    const last = (offset + length - 1) >>> PAGE_SHIFT;
+    for (let p = offset >>> PAGE_SHIFT; p <= last; p++) this.dirty[p] = 1;
+  }
+
+  /** Indices of dirty pages, in order. */
+  dirtyPages(): number[] {
+    const out: number[] = [];
+    const d = this.dirty;
+    for (let i = 0; i < d.length; i++) if (d[i] !== 0) out.push(i);
+    return out;
+  }
+
+  clearDirty(): void {
+    this.dirty.fill(0);
+  }
+}

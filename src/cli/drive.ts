@@ -1,0 +1,42 @@
+/**
+ * Drives a machine from the CLI: slices of steps, console output flushed
+ * between them, input waited for when the guest sleeps for it.
+ */
+import type { Machine } from '../../core/machine.js';
+import type { NodeConsole } from '../node/console.js';
+import { Exit } from './exit.js';
+
+/** Steps per slice between looks at the host (input, output, Ctrl-A X). */
+const SLICE = 2_000_000;
+
+export interface DriveResult {
+  /** The exit status the CLI should end with. */
+  status: number;
+  /** Why the run ended, for messages. */
+  ended: 'power' | 'limit' | 'stuck' | 'quit';
+}
+
+const yieldToHost = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export async function drive(machine: Machine, console: NodeConsole, maxSteps?: number): Promise<DriveResult> {
+  for (;;) {
+    if (console.quit) return { status: Exit.ok, ended: 'quit' };
+    const left = maxSteps === undefined ? SLICE : Math.min(SLICE, maxSteps - machine.position);
+    if (left <= 0) return { status: Exit.limit, ended: 'limit' };
+    const result = machine.run(left);
+    console.flush();
+    if (result.reason === 'power') {
+      const p = machine.power!;
+      return { status: p.kind === 'fail' ? p.code & 0xff : Exit.ok, ended: 'power' };
+    }
+    if (result.reason === 'idle') {
+      // Nothing but input can wake the guest: once input has ended, nothing ever will.
+      if (console.ended && (machine.pendingInput === 0 || !machine.uart.readyForInput())) {
+        return { status: Exit.stuck, ended: 'stuck' };
+      }
+      await console.waitForInput();
+      if (console.ended && machine.pendingInput === 0) continue;
+    }
+    await yieldToHost();
+  }
+}

@@ -1,0 +1,59 @@
+/** `rewind run`: run a program with the console on stdin/stdout. */
+import { RewindError } from '../../core/errors.js';
+import { bootMachine } from '../node/boot.js';
+import { NodeConsole } from '../node/console.js';
+import { readUserFile } from '../node/files.js';
+import { parseArgs, numberFlag, stringFlag } from './args.js';
+import { drive } from './drive.js';
+import { Exit } from './exit.js';
+import { writeFileSync } from 'node:fs';
+
+export const RUN_USAGE =
+  'rewind run <prog.elf|image.bin> [--disk FILE] [--write-disk] [--ram MIB] [--max-instructions N] [--input-file FILE] [--stats] [--raw]';
+
+export async function runCommand(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, {
+    disk: 'string',
+    'write-disk': 'boolean',
+    ram: 'number',
+    'max-instructions': 'number',
+    'input-file': 'string',
+    stats: 'boolean',
+    raw: 'boolean',
+  });
+  if (args.positional.length !== 1) throw new RewindError('bad-argument', `usage: ${RUN_USAGE}`);
+  const diskPath = stringFlag(args, 'disk');
+  if (args.flags.has('write-disk') && !diskPath) throw new RewindError('bad-argument', '--write-disk needs --disk FILE');
+  const inputFile = stringFlag(args, 'input-file');
+  const input = inputFile ? { file: readUserFile(inputFile, 'input file') } : 'stdin';
+  const { machine } = bootMachine({
+    program: args.positional[0]!,
+    ramMiB: numberFlag(args, 'ram'),
+    disk: diskPath,
+    raw: args.flags.has('raw'),
+  });
+  const console = new NodeConsole(machine, input);
+  const started = performance.now();
+  let result;
+  try {
+    result = await drive(machine, console, numberFlag(args, 'max-instructions'));
+  } finally {
+    console.close();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  if (result.ended === 'limit') process.stderr.write(`rewind: stopped after ${machine.position} instructions (--max-instructions)\n`);
+  if (result.ended === 'stuck') process.stderr.write('rewind: the guest is waiting for input and the input has ended\n');
+  if (args.flags.has('write-disk') && machine.disk && diskPath) {
+    const original = readUserFile(diskPath, 'disk image');
+    writeFileSync(diskPath, machine.disk.bytes.subarray(0, original.length));
+  }
+  if (args.flags.has('stats')) {
+    const retired = machine.cpu.retired();
+    process.stderr.write(
+      `instructions: ${retired}\nsteps: ${machine.position}\nseconds: ${seconds.toFixed(3)}\nMIPS: ${(retired / seconds / 1e6).toFixed(1)}\n`,
+    );
+  }
+  return result.status;
+}
+
+export { Exit };
