@@ -33,6 +33,12 @@ export const Cause = {
   STORE_PAGE: 15,
 } as const;
 
+/** A range of virtual addresses watched for writes. */
+export interface WatchRange {
+  address: number;
+  length: number;
+}
+
 /** What the CPU needs from the rest of the machine: MMIO outside RAM. */
 export interface PhysicalBus {
   /** Reads a device register; undefined when nothing is mapped there. */
@@ -121,8 +127,10 @@ export class Cpu {
   menvcfg = 0;
   senvcfg = 0;
   mcountinhibit = 0;
-  readonly counterOffset = new Float64Array(3);
-  readonly counterFrozen = new Float64Array(3);
+  /** Per counter (cycle, time, instret): what guest writes added, as 64-bit (lo, hi) pairs. */
+  readonly counterOffset = new Uint32Array(6);
+  /** Per counter: its value while mcountinhibit stops it, as (lo, hi) pairs. */
+  readonly counterFrozen = new Uint32Array(6);
   readonly pmpcfg = new Uint8Array(16);
   readonly pmpaddr = new Uint32Array(16);
 
@@ -132,6 +140,19 @@ export class Cpu {
    * CSRs itself) and the guest never sees an M-mode handler.
    */
   firmware: ((cause: number, interrupt: boolean, tval: number, pc: number) => boolean) | null = null;
+
+  /** Debugger breakpoints (virtual pcs): the hart stops before executing one. */
+  breakpoints: Set<number> | null = null;
+  /** Debugger watchpoints: the hart stops after a store that writes into one. */
+  watchpoints: WatchRange[] | null = null;
+  /** The position at which a breakpoint does not stop (the one a run resumes from). */
+  ignoreBreakpointAt = -1;
+  /** Why the last run stopped for the debugger, or null. */
+  stopReason: 'breakpoint' | 'watchpoint' | null = null;
+  /** The address written when stopReason is 'watchpoint'. */
+  watchAddress = 0;
+  private bpPages: Set<number> | null = null;
+  private watchPages: Set<number> | null = null;
 
   /** How the last slow path ended (EXIT_*). */
   private exit = EXIT_NONE;
@@ -201,6 +222,37 @@ export class Cpu {
   /** Sets or clears device-driven bits of mip (MSIP, MTIP, MEIP, SEIP). */
   setInterruptLine(bit: number, level: boolean): void {
     this.mipHw = (level ? this.mipHw | bit : this.mipHw & ~bit) >>> 0;
+  }
+
+  /** Sets the debugger's breakpoints (virtual addresses); null or empty for none. */
+  setBreakpoints(pcs: Iterable<number> | null): void {
+    const set = new Set([...(pcs ?? [])].map((a) => a >>> 0));
+    this.breakpoints = set.size > 0 ? set : null;
+    this.bpPages = set.size > 0 ? new Set([...set].map((a) => a >>> PAGE_SHIFT)) : null;
+  }
+
+  /** Sets the debugger's watchpoints (virtual address ranges written to); null or empty for none. */
+  setWatchpoints(ranges: readonly WatchRange[] | null): void {
+    const list = (ranges ?? []).filter((r) => r.length > 0);
+    this.watchpoints = list.length > 0 ? list.map((r) => ({ address: r.address >>> 0, length: r.length })) : null;
+    const pages = new Set<number>();
+    for (const r of list) {
+      for (let p = r.address >>> PAGE_SHIFT; p <= (r.address + r.length - 1) >>> PAGE_SHIFT; p++) pages.add(p & 0xfffff);
+    }
+    this.watchPages = pages.size > 0 ? pages : null;
+    // Stores to watched pages must take the slow path that checks them.
+    this.wTag.fill(-1);
+  }
+
+  private checkWatch(va: number, size: number): void {
+    const a = va >>> 0;
+    for (const w of this.watchpoints ?? []) {
+      if (a < w.address + w.length && a + size > w.address) {
+        this.stopReason = 'watchpoint';
+        this.watchAddress = a;
+        return;
+      }
+    }
   }
 
   /** Drops every cached translation; needed whenever privilege, mstatus, satp or PMP change. */
@@ -285,6 +337,10 @@ export class Cpu {
 
     run: while (n < limit) {
       if (pc >>> PAGE_SHIFT !== fvpn) {
+        if (this.breakpoints !== null && this.breakpoints.has(pc >>> 0) && this.position + n !== this.ignoreBreakpointAt) {
+          this.stopReason = 'breakpoint';
+          break;
+        }
         const base = this.fetchPage(pc);
         if (base < 0) {
           n++;
@@ -292,8 +348,8 @@ export class Cpu {
           break;
         }
         code = this.decodedPage(base >>> PAGE_SHIFT);
-        // A page whose PMP answer is not uniform is checked again at every instruction.
-        fvpn = this.fetchCacheable ? pc >>> PAGE_SHIFT : -1;
+        // A page whose PMP answer is not uniform, or with a breakpoint, is looked at again at every instruction.
+        fvpn = this.fetchCacheable && (this.bpPages === null || !this.bpPages.has(pc >>> PAGE_SHIFT)) ? pc >>> PAGE_SHIFT : -1;
         fbase = base;
       }
       const k = pc & 0xffe;
@@ -664,8 +720,8 @@ export class Cpu {
       case 40: // ecall
         this.trap(Cause.ECALL_U + this.priv, 0, false, pc);
         return;
-      case 41: // ebreak
-        this.trap(Cause.BREAKPOINT, pc >>> 0, false, pc);
+      case 41: // ebreak: QEMU leaves mtval 0 (found by guests/timer)
+        this.trap(Cause.BREAKPOINT, 0, false, pc);
         return;
       case 50: {
         // lr.w
@@ -692,7 +748,10 @@ export class Cpu {
         if (off < 0 || off >= this.ramSize) return this.trap(Cause.STORE_ACCESS, a >>> 0, false, pc);
         const ok = this.reservation === pa && this.mem32[off >>> 2] === this.reservedValue;
         this.reservation = -1;
-        if (ok) this.writeRam(off, x[rs2]!, 4);
+        if (ok) {
+          this.writeRam(off, x[rs2]!, 4);
+          if (this.watchPages !== null) this.checkWatch(a, 4);
+        }
         x[rd] = ok ? 0 : 1;
         this.pc = npc;
         return;
@@ -707,6 +766,7 @@ export class Cpu {
         const old = this.mem32[off >>> 2]!;
         const b = x[rs2]!;
         this.writeRam(off, amo(op, old, b), 4);
+        if (this.watchPages !== null) this.checkWatch(a, 4);
         x[rd] = old;
         this.pc = npc;
         return;
@@ -1004,7 +1064,7 @@ export class Cpu {
       return true;
     }
     this.pc = npc;
-    return this.exit === EXIT_MMIO;
+    return this.exit === EXIT_MMIO || this.stopReason !== null;
   }
 
   private loadSlow(va: number, size: AccessSize, pc: number, first: boolean): number {
@@ -1057,7 +1117,8 @@ export class Cpu {
     const off = pa - RAM_BASE;
     if (off >= 0 && off < this.ramSize) {
       this.writeRam(off, value, size);
-      if (this.pageCacheable(pa, WRITE)) {
+      if (this.watchPages !== null && this.watchPages.has(va >>> PAGE_SHIFT)) this.checkWatch(va, size);
+      else if (this.pageCacheable(pa, WRITE)) {
         const e = (va >>> PAGE_SHIFT) & TLB_MASK;
         this.wTag[e] = va >>> PAGE_SHIFT;
         this.wOff[e] = off - (off & 0xfff);
@@ -1126,8 +1187,8 @@ export class Cpu {
       if (key === 'waiting') this.waiting = r.boolean(key);
       else (this as Record<string, unknown>)[key] = r.number(key);
     }
-    this.counterOffset.set(r.numbers('counterOffset', 3));
-    this.counterFrozen.set(r.numbers('counterFrozen', 3));
+    this.counterOffset.set(r.numbers('counterOffset', 6));
+    this.counterFrozen.set(r.numbers('counterFrozen', 6));
     this.pmpcfg.set(r.numbers('pmpcfg', 16));
     this.pmpaddr.set(r.numbers('pmpaddr', 16));
     this.invalidateCaches();

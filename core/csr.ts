@@ -63,26 +63,36 @@ export const CSR_NAMES: ReadonlyMap<number, string> = new Map(
   Object.entries(CSR).map(([name, num]) => [num, name] as [number, string]),
 );
 
-const HI = 2 ** 32;
-const lo32 = (v: number): number => (v % HI) >>> 0;
-const hi32 = (v: number): number => Math.floor(v / HI) >>> 0;
+const lo32 = (v: bigint): number => Number(v & 0xffffffffn);
+const hi32 = (v: bigint): number => Number((v >> 32n) & 0xffffffffn);
+const M64 = (1n << 64n) - 1n;
 
 /** Counter index for mcountinhibit / counteren bits. */
 const CY = 0;
 const TM = 1;
 const IR = 2;
 
-function counterValue(cpu: Cpu, which: number): number {
-  if (which === TM) return cpu.time();
-  const raw = which === CY ? cpu.cycles() : cpu.retired();
-  if ((cpu.mcountinhibit >>> which) & 1) return cpu.counterFrozen[which]!;
-  return raw + cpu.counterOffset[which]!;
+/** A 64-bit value kept as (lo, hi) at index 2k, 2k+1 of a Uint32Array. */
+const pairGet = (a: Uint32Array, k: number): bigint => (BigInt(a[2 * k + 1]!) << 32n) | BigInt(a[2 * k]!);
+function pairSet(a: Uint32Array, k: number, v: bigint): void {
+  a[2 * k] = lo32(v);
+  a[2 * k + 1] = hi32(v);
 }
 
-function setCounter(cpu: Cpu, which: number, value: number): void {
-  const raw = which === CY ? cpu.cycles() : cpu.retired();
-  if ((cpu.mcountinhibit >>> which) & 1) cpu.counterFrozen[which] = value;
-  else cpu.counterOffset[which] = value - raw;
+function rawCounter(cpu: Cpu, which: number): bigint {
+  return BigInt(which === CY ? cpu.cycles() : which === TM ? cpu.time() : cpu.retired());
+}
+
+/** A counter's 64-bit value: the raw count plus what the guest's writes added, modulo 2^64. */
+function counterValue(cpu: Cpu, which: number): bigint {
+  if (which === TM) return rawCounter(cpu, TM);
+  if ((cpu.mcountinhibit >>> which) & 1) return pairGet(cpu.counterFrozen, which);
+  return (rawCounter(cpu, which) + pairGet(cpu.counterOffset, which)) & M64;
+}
+
+function setCounter(cpu: Cpu, which: number, value: bigint): void {
+  if ((cpu.mcountinhibit >>> which) & 1) pairSet(cpu.counterFrozen, which, value & M64);
+  else pairSet(cpu.counterOffset, which, (value - rawCounter(cpu, which)) & M64);
 }
 
 function setCountInhibit(cpu: Cpu, value: number): void {
@@ -92,7 +102,7 @@ function setCountInhibit(cpu: Cpu, value: number): void {
     if (was === now) continue;
     const current = counterValue(cpu, which);
     cpu.mcountinhibit ^= 1 << which;
-    if (now) cpu.counterFrozen[which] = current;
+    if (now) pairSet(cpu.counterFrozen, which, current);
     else setCounter(cpu, which, current);
   }
 }
@@ -238,10 +248,10 @@ export function writeCsr(cpu: Cpu, num: number, value: number): void {
     case CSR.mip:
       cpu.mipSw = ((cpu.mipSw & ~MIP_WRITABLE) | (v & MIP_WRITABLE)) >>> 0;
       return;
-    case CSR.mcycle: setCounter(cpu, CY, hi32(counterValue(cpu, CY)) * HI + v); return;
-    case CSR.mcycleh: setCounter(cpu, CY, v * HI + lo32(counterValue(cpu, CY))); return;
-    case CSR.minstret: setCounter(cpu, IR, hi32(counterValue(cpu, IR)) * HI + v); return;
-    case CSR.minstreth: setCounter(cpu, IR, v * HI + lo32(counterValue(cpu, IR))); return;
+    case CSR.mcycle: setCounter(cpu, CY, (counterValue(cpu, CY) & ~0xffffffffn) | BigInt(v)); return;
+    case CSR.mcycleh: setCounter(cpu, CY, (BigInt(v) << 32n) | (counterValue(cpu, CY) & 0xffffffffn)); return;
+    case CSR.minstret: setCounter(cpu, IR, (counterValue(cpu, IR) & ~0xffffffffn) | BigInt(v)); return;
+    case CSR.minstreth: setCounter(cpu, IR, (BigInt(v) << 32n) | (counterValue(cpu, IR) & 0xffffffffn)); return;
   }
   if (num >= CSR.pmpcfg0 && num < CSR.pmpcfg0 + 4) {
     const base = (num - CSR.pmpcfg0) * 4;

@@ -58,7 +58,11 @@ export type StopReason =
   /** The guest powered off (see `power`). */
   | 'power'
   /** The hart sleeps in wfi and nothing scheduled will wake it: it waits for input. */
-  | 'idle';
+  | 'idle'
+  /** The hart reached a breakpoint (see Cpu.setBreakpoints); it has not executed it. */
+  | 'breakpoint'
+  /** A store wrote into a watched range (see Cpu.setWatchpoints); the store has executed. */
+  | 'watchpoint';
 
 export interface RunResult {
   steps: number;
@@ -104,7 +108,7 @@ export class Machine implements Snapshotable {
   power: PowerEvent | null = null;
   /** Receives every byte the guest writes to the console. */
   onOutput: (byte: number) => void = () => {};
-  /** Receives every input event just before it is applied (recording). */
+  /** Receives every event made from typed input, just before it is applied (recording); scheduled events are not repeated here. */
   onEvent: ((event: InputEvent) => void) | null = null;
 
   private readonly dtb: Uint8Array;
@@ -199,7 +203,12 @@ export class Machine implements Snapshotable {
       ...this.virtio.map((device, i) => ({ base: slots.base + i * slots.stride, size: slots.stride, device })),
     ];
     this.devices = ranges.map((r) => r.device);
+    const previous = this.cpu as Cpu | undefined;
     this.cpu = new Cpu(ram, new DeviceBus(ranges));
+    if (previous) {
+      this.cpu.setBreakpoints(previous.breakpoints);
+      this.cpu.setWatchpoints(previous.watchpoints);
+    }
     this.cpu.position = position;
     this.cpu.pc = this.config.program.entry | 0;
     this.cpu.x[10] = 0; // a0: hart id
@@ -216,6 +225,11 @@ export class Machine implements Snapshotable {
   /** Bytes typed but not yet taken by the guest. */
   get pendingInput(): number {
     return this.inputQueue.length;
+  }
+
+  /** Forgets typed bytes the guest has not taken (they belonged to another point in time). */
+  clearInput(): void {
+    this.inputQueue = [];
   }
 
   /** Replay: apply these events at their positions instead of taking typed input. */
@@ -236,11 +250,15 @@ export class Machine implements Snapshotable {
   run(maxSteps: number): RunResult {
     const cpu = this.cpu;
     let steps = 0;
+    // A run resumes past a breakpoint it starts on.
+    cpu.ignoreBreakpointAt = cpu.position;
+    cpu.stopReason = null;
     while (steps < maxSteps) {
       if (this.power) {
         if (this.power.kind !== 'reset') return { steps, reason: 'power' };
         this.build(cpu.position);
-        return this.run(maxSteps - steps);
+        const rest = this.run(maxSteps - steps);
+        return { steps: steps + rest.steps, reason: rest.reason };
       }
       cpu.setInterruptLine(IRQ.MTI, this.clint.timerPending());
       this.applyInput();
@@ -257,6 +275,7 @@ export class Machine implements Snapshotable {
       const ev = this.scheduled[this.scheduledNext];
       if (ev && ev.position > cpu.position) limit = Math.min(limit, ev.position - cpu.position);
       steps += cpu.run(limit);
+      if (cpu.stopReason !== null) return { steps, reason: cpu.stopReason };
     }
     return { steps, reason: 'limit' };
   }
@@ -286,12 +305,13 @@ export class Machine implements Snapshotable {
     }
     if (this.inputQueue.length > 0 && this.scheduledNext >= this.scheduled.length && this.uart.readyForInput()) {
       const byte = this.inputQueue.shift()!;
-      this.apply({ position: cpu.position, time: cpu.cycles(), device: 'uart0', payload: [byte] });
+      const event = { position: cpu.position, time: cpu.cycles(), device: 'uart0', payload: [byte] };
+      this.onEvent?.(event);
+      this.apply(event);
     }
   }
 
   private apply(event: InputEvent): void {
-    this.onEvent?.(event);
     if (event.device === 'uart0') for (const b of event.payload) this.uart.receive(b);
     else throw new RewindError('bad-state', `input event for unknown device "${event.device}"`);
   }

@@ -26,7 +26,9 @@ const STATE_VERSION = 1;
  * Gateway (PLIC spec, "Interrupt Gateways"): a source whose line is high
  * becomes pending unless it is claimed; a claimed source cannot be pending
  * again until its completion, after which it re-pends if its line is still
- * high. As in QEMU, a line that drops before the claim withdraws the request.
+ * high. A line that drops before the claim leaves the request pending, as
+ * QEMU 7.2's PLIC does (found by guests/virtio, which acknowledges the
+ * device before claiming).
  */
 export class Plic implements Device {
   readonly name = 'plic';
@@ -49,8 +51,7 @@ export class Plic implements Device {
   setIrq(source: number, level: boolean): void {
     if (source <= 0 || source >= PLIC_SOURCES) return;
     setBit(this.level, source, level);
-    if (!level) setBit(this.pending, source, false);
-    else if (!getBit(this.claimed, source)) setBit(this.pending, source, true);
+    if (level && !getBit(this.claimed, source)) setBit(this.pending, source, true);
     this.update();
   }
 

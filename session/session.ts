@@ -1,0 +1,581 @@
+/**
+ * Time travel over one machine: a recording (timeline of branches with
+ * their input events, and checkpoints) and the operations on it — run
+ * (recording as it goes), seek, step back, reverse-continue, run to, fork,
+ * diff and bookmarks. The CLI, the web app's worker and the gdb stub all
+ * drive a machine through this one API.
+ */
+import type { WatchRange } from '../core/cpu.js';
+import { CSR_NAMES } from '../core/csr.js';
+import { RewindError } from '../core/errors.js';
+import type { InputEvent as MachineEvent, Machine, RunResult, StopReason } from '../core/machine.js';
+import { PAGE_SIZE } from '../core/memmap.js';
+import { readCsr } from '../core/csr.js';
+import {
+  Checkpointer,
+  PageStore,
+  Timeline,
+  ZERO_PAGE_HASH,
+  hashPage,
+  timelineFromTree,
+  type Branch,
+  type Checkpoint,
+  type Hash128,
+  type InputEvent,
+  type PageMap,
+  type Recording,
+} from '../storage/index.js';
+import { buildMachine, specFromOptions, specOptions, type MachineSpec } from './spec.js';
+
+/** Steps between the checkpoints a recording keeps (they bound how far any seek replays). */
+export const CHECKPOINT_INTERVAL = 10_000_000;
+/** Steps between the extra checkpoints a long seek leaves behind, so that stepping back near it is quick. */
+const NEAR_INTERVAL = 500_000;
+/** Largest slice run at once, so long operations can report progress. */
+const SLICE = 2_000_000;
+
+/** A point in time: a position on a branch (the current branch when omitted). */
+export interface Point {
+  branch?: string;
+  position: number;
+}
+
+/** The architectural state at a point, as `rewind state` prints it. */
+export interface StateSnapshot {
+  branch: string;
+  position: number;
+  pc: number;
+  x: number[];
+  csr: Record<string, number>;
+  priv: number;
+  hash: Hash128;
+}
+
+/** What differs between two points. */
+export interface Diff {
+  a: { branch: string; position: number; hash: Hash128 };
+  b: { branch: string; position: number; hash: Hash128 };
+  pc: [number, number] | null;
+  registers: { index: number; a: number; b: number }[];
+  csrs: { name: string; a: number; b: number }[];
+  ram: PageChange[];
+  disk: PageChange[];
+}
+
+/** A changed 4 KiB page (of RAM at its physical address, or of the disk at its byte offset). */
+export interface PageChange {
+  page: number;
+  address: number;
+  /** Runs of differing bytes: offset within the page and the bytes on each side. */
+  runs: { offset: number; a: number[]; b: number[] }[];
+}
+
+export interface SessionOptions {
+  /** Steps between checkpoints (default CHECKPOINT_INTERVAL). */
+  interval?: number;
+}
+
+/** Progress of a long operation: done out of total steps; return false to cancel. */
+export type Progress = (done: number, total: number) => boolean | void;
+
+const toMachineEvent = (e: InputEvent): MachineEvent => ({
+  position: e.position,
+  time: e.time,
+  device: e.device,
+  payload:
+    typeof e.payload === 'number' ? [e.payload] : typeof e.payload === 'string' ? [...new TextEncoder().encode(e.payload)] : [...e.payload],
+});
+
+export class Session {
+  /** Receives the console output of everything the machine runs (live or replayed). */
+  onOutput: (byte: number, position: number) => void = () => {};
+  private current: string;
+  /** Id of the checkpoint the machine's memory was last captured at or restored from. */
+  private base: string | null = null;
+  private pending: InputEvent[] = [];
+  private readonly interval: number;
+
+  private constructor(
+    readonly spec: MachineSpec,
+    readonly machine: Machine,
+    readonly timeline: Timeline,
+    readonly checkpoints: Checkpointer,
+    options: SessionOptions,
+  ) {
+    this.interval = options.interval ?? CHECKPOINT_INTERVAL;
+    this.current = timeline.root().id;
+    machine.onOutput = (byte) => this.onOutput(byte, machine.position);
+    machine.onEvent = (event) => {
+      this.pending.push({ ...event, payload: Uint8Array.from(event.payload) });
+    };
+  }
+
+  /** A new recording of a machine from reset. */
+  static create(spec: MachineSpec, options: SessionOptions = {}): Session {
+    const machine = buildMachine(spec);
+    const session = new Session(spec, machine, Timeline.create('main'), new Checkpointer(machine), options);
+    session.checkpointHere();
+    return session;
+  }
+
+  /** Opens a recording (from a .vmi); the machine is placed at the start of the root branch. */
+  static open(rec: Recording, options: SessionOptions = {}): Session {
+    const diskImage = rec.config.diskSize === null ? undefined : diskFromPages(rec);
+    const spec = specFromOptions(rec.config.machine, rec.kernel, rec.config.ramSize, diskImage);
+    const machine = buildMachine(spec);
+    const pages = new PageStore();
+    for (const [hash, record] of rec.pages) pages.putRecord(hash, record);
+    const checkpoints = new Checkpointer(machine, { pages });
+    const ordered = [...rec.checkpoints].sort((a, b) => a.depth - b.depth || a.position - b.position);
+    const added = new Set<string>();
+    // Parents before children: a delta can only be added once what it rests on is there.
+    for (let round = 0; added.size < ordered.length && round <= ordered.length; round++) {
+      for (const cp of ordered) {
+        if (added.has(cp.id) || (!cp.full && cp.parent !== null && !added.has(cp.parent))) continue;
+        checkpoints.add(cp);
+        added.add(cp.id);
+      }
+    }
+    if (added.size < ordered.length) throw new RewindError('bad-vmi', 'a checkpoint rests on a checkpoint that is not in the recording');
+    const timeline = timelineFromTree(rec.timeline);
+    const session = new Session(spec, machine, timeline, checkpoints, options);
+    session.seek({ branch: timeline.root().id, position: 0 });
+    return session;
+  }
+
+  /** Everything needed to write a .vmi. */
+  toRecording(): Recording {
+    this.flushEvents();
+    const pages = new Map<Hash128, Uint8Array>();
+    const store = this.checkpoints.pages;
+    const all = [...this.checkpoints.all()];
+    const need = (m: PageMap | null) => {
+      if (!m) return;
+      for (const h of m.values()) {
+        if (h === ZERO_PAGE_HASH || pages.has(h)) continue;
+        const r = store.getRecord(h);
+        if (r) pages.set(h, r);
+      }
+    };
+    for (const cp of all) {
+      need(cp.ram);
+      need(cp.disk);
+    }
+    let disk: PageMap | null = null;
+    if (this.spec.disk) {
+      disk = new Map();
+      const image = padToPages(this.spec.disk);
+      for (let i = 0; i < image.length / PAGE_SIZE; i++) {
+        const page = image.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
+        const h = hashPage(page);
+        if (h === ZERO_PAGE_HASH) continue;
+        disk.set(i, h);
+        if (!pages.has(h)) {
+          store.put(page, h);
+          pages.set(h, store.getRecord(h)!);
+        }
+      }
+    }
+    return {
+      config: {
+        ramSize: this.spec.ramSize,
+        diskSize: this.machine.disk ? this.machine.disk.size : null,
+        machine: { ...specOptions(this.spec), diskBytes: this.spec.disk?.length ?? 0 },
+      },
+      kernel: this.spec.image,
+      disk,
+      timeline: this.timeline.state,
+      timelineLog: [...this.timeline.log],
+      checkpoints: all,
+      pages,
+    };
+  }
+
+  /** The current branch's id. */
+  get branch(): string {
+    return this.current;
+  }
+
+  get position(): number {
+    return this.machine.position;
+  }
+
+  /** Where a branch ends: the last position it has run to. */
+  branchEnd(id = this.current): number {
+    const b = this.timeline.branch(id);
+    return b.forkPosition + b.length;
+  }
+
+  /** Finds a branch by id or name. */
+  resolveBranch(idOrName: string): string {
+    const branches = this.timeline.branches();
+    const hit = branches.find((b) => b.id === idOrName) ?? branches.find((b) => b.name === idOrName);
+    if (!hit) throw new RewindError('not-found', `no branch "${idOrName}" (branches: ${branches.map((b) => b.name).join(', ')})`);
+    return hit.id;
+  }
+
+  /** Queues console input. Typed in the past, it forks a new branch here first: history is never rewritten. */
+  type(bytes: Iterable<number>): void {
+    if (this.position < this.branchEnd()) this.fork(this.position);
+    this.machine.type(bytes);
+  }
+
+  /**
+   * Runs forward up to `maxSteps`: replaying the branch's recorded events
+   * while in its past, recording new ones past its end, and checkpointing
+   * every `interval` steps.
+   */
+  run(maxSteps: number): RunResult {
+    let steps = 0;
+    while (steps < maxSteps) {
+      const pos = this.position;
+      const end = this.branchEnd();
+      let chunk = Math.min(maxSteps - steps, SLICE, this.nextCheckpoint(pos) - pos);
+      if (pos < end) chunk = Math.min(chunk, end - pos);
+      const r = this.machine.run(chunk);
+      steps += r.steps;
+      this.afterRun();
+      if (r.reason !== 'limit') return { steps, reason: r.reason };
+    }
+    return { steps, reason: 'limit' };
+  }
+
+  private nextCheckpoint(pos: number): number {
+    return (Math.floor(pos / this.interval) + 1) * this.interval;
+  }
+
+  /** Bookkeeping after the machine ran: events and length of the branch, and the periodic checkpoint. */
+  private afterRun(): void {
+    this.flushEvents();
+    const pos = this.position;
+    if (pos > this.branchEnd()) this.timeline.extendTo(this.current, pos);
+    if (pos % this.interval === 0) this.checkpointHere();
+  }
+
+  private flushEvents(): void {
+    if (this.pending.length === 0) return;
+    const events = this.pending;
+    this.pending = [];
+    this.timeline.appendEvents(this.current, events);
+  }
+
+  /** The branch of the current lineage that owns position `p` (a fork position belongs to the parent). */
+  private ownerOf(p: number): string {
+    for (const s of this.timeline.lineage(this.current)) if (p <= s.to) return s.branch;
+    return this.current;
+  }
+
+  /** Captures a checkpoint at the current position unless the lineage has one there. */
+  checkpointHere(): Checkpoint {
+    const pos = this.position;
+    const owner = this.ownerOf(pos);
+    const existing = this.timeline.branch(owner).checkpoints.find((c) => c.position === pos);
+    if (existing && this.checkpoints.has(existing.id)) return this.checkpoints.get(existing.id);
+    const cp = this.checkpoints.capture(this.base, owner);
+    this.base = cp.id;
+    this.timeline.addCheckpoint(owner, { id: cp.id, position: pos });
+    return cp;
+  }
+
+  /**
+   * Puts the machine at `point`: restores the nearest checkpoint at or
+   * before it on the branch's lineage (unless running on from where the
+   * machine is is shorter) and replays the recorded events up to it.
+   * Returns false when cancelled through `progress` (the machine is then
+   * somewhere between; seek again).
+   */
+  seek(point: Point, progress?: Progress): boolean {
+    this.flushEvents();
+    const branch = point.branch === undefined ? this.current : this.resolveBranch(point.branch);
+    const target = point.position;
+    const end = this.branchEnd(branch);
+    if (!Number.isSafeInteger(target) || target < 0) throw new RewindError('bad-argument', `position must be a whole number ≥ 0, not ${target}`);
+    if (target > end) throw new RewindError('bad-argument', `branch ${this.timeline.branch(branch).name} only runs to position ${end}`);
+    const sameLineage = this.onLineage(branch, this.current, this.position);
+    const cp = this.timeline.checkpointAtOrBefore(branch, target);
+    if (!cp) throw new RewindError('bad-state', `no checkpoint on branch ${branch} at or before ${target}`);
+    this.current = branch;
+    this.machine.clearInput();
+    if (!(sameLineage && this.position <= target && this.position >= cp.position)) {
+      this.checkpoints.restore(cp.id);
+      this.base = cp.id;
+    }
+    this.machine.schedule(this.timeline.eventsBetween(branch, this.position, Infinity).map(toMachineEvent));
+    return this.replayTo(target, progress);
+  }
+
+  /** Whether position p of branch `of` is shared by branch `branch` (p lies on branch's lineage). */
+  private onLineage(branch: string, of: string, p: number): boolean {
+    if (branch === of) return true;
+    const mine = this.timeline.lineage(branch);
+    const theirs = this.timeline.lineage(of);
+    for (let i = 0; i < Math.min(mine.length, theirs.length); i++) {
+      if (mine[i]!.branch !== theirs[i]!.branch) return false;
+      if (p <= Math.min(mine[i]!.to, theirs[i]!.to)) return true;
+    }
+    return false;
+  }
+
+  private replayTo(target: number, progress?: Progress): boolean {
+    const start = this.position;
+    const near = Math.floor((target - 1) / NEAR_INTERVAL) * NEAR_INTERVAL;
+    while (this.position < target) {
+      const pos = this.position;
+      let chunk = Math.min(target - pos, SLICE);
+      if (near > pos && target - start > NEAR_INTERVAL) chunk = Math.min(chunk, near - pos);
+      const r = this.machine.run(chunk);
+      this.flushEvents();
+      if (this.position === near && near > start) this.checkpointHere();
+      if (r.reason === 'power' || r.reason === 'idle' || (r.steps === 0 && r.reason === 'limit')) break;
+      if (progress && progress(this.position - start, target - start) === false) return false;
+    }
+    if (this.position !== target) {
+      throw new RewindError('bad-state', `replay stopped at ${this.position} before reaching ${target}: the recording does not replay`);
+    }
+    return true;
+  }
+
+  /** Steps back `count` steps (a seek to position - count). */
+  stepBack(count = 1): void {
+    this.seek({ position: Math.max(0, this.position - count) });
+  }
+
+  /** Runs forward on the recorded branch to `position` (a seek that never goes back). */
+  runTo(position: number, progress?: Progress): boolean {
+    if (position < this.position) throw new RewindError('bad-argument', `position ${position} is behind the current position ${this.position}`);
+    return this.seek({ position }, progress);
+  }
+
+  /**
+   * Runs forward until a breakpoint or watchpoint hits (or `maxSteps`),
+   * recording as run does.
+   */
+  continue(stops: DebugStops, maxSteps = Infinity): RunResult {
+    this.machine.cpu.setBreakpoints(stops.breakpoints ?? null);
+    this.machine.cpu.setWatchpoints(stops.watchpoints ?? null);
+    try {
+      let steps = 0;
+      for (;;) {
+        const r = this.run(Math.min(SLICE, maxSteps - steps));
+        steps += r.steps;
+        if (r.reason !== 'limit' || steps >= maxSteps) return { steps, reason: r.reason };
+      }
+    } finally {
+      this.machine.cpu.setBreakpoints(null);
+      this.machine.cpu.setWatchpoints(null);
+    }
+  }
+
+  /**
+   * Goes back to the last point before now where a breakpoint would have
+   * stopped the machine (pc at a breakpoint) or a watched range was written
+   * (the position just after the store). Searches backwards one checkpoint
+   * interval at a time. Returns the reason and moves there, or returns null
+   * and moves to the start of the branch's history when nothing hit.
+   */
+  reverseContinue(stops: DebugStops, progress?: Progress): StopReason | null {
+    const branch = this.current;
+    const origin = this.position;
+    let hi = origin;
+    while (hi > 0) {
+      const cp = this.timeline.checkpointAtOrBefore(branch, hi - 1);
+      const lo = cp ? cp.position : 0;
+      const hit = this.lastHitBetween(branch, lo, hi, stops);
+      if (hit) {
+        this.seek({ branch, position: hit.position });
+        return hit.reason;
+      }
+      if (progress && progress(origin - lo, origin) === false) break;
+      hi = lo;
+    }
+    this.seek({ branch, position: 0 });
+    return null;
+  }
+
+  /** The last stop in [lo, hi) on a branch, by replaying it once. */
+  private lastHitBetween(branch: string, lo: number, hi: number, stops: DebugStops): { position: number; reason: StopReason } | null {
+    this.seek({ branch, position: lo });
+    const cpu = this.machine.cpu;
+    let last: { position: number; reason: StopReason } | null = null;
+    if (stops.breakpoints?.some((b) => b >>> 0 === cpu.pcValue)) last = { position: lo, reason: 'breakpoint' };
+    cpu.setBreakpoints(stops.breakpoints ?? null);
+    cpu.setWatchpoints(stops.watchpoints ?? null);
+    try {
+      while (this.position < hi) {
+        const r = this.machine.run(hi - this.position);
+        if (r.reason === 'breakpoint' || r.reason === 'watchpoint') {
+          if (this.position < hi) last = { position: this.position, reason: r.reason };
+          // Step over the stop to look further.
+          if (r.reason === 'breakpoint') this.machine.run(1);
+          continue;
+        }
+        if (r.reason !== 'limit') break;
+      }
+    } finally {
+      cpu.setBreakpoints(null);
+      cpu.setWatchpoints(null);
+      this.flushEvents();
+    }
+    return last;
+  }
+
+  /**
+   * Starts a new branch at `position` of the current branch (default: here)
+   * and moves onto it; the original branch is kept whole.
+   */
+  fork(position = this.position, name?: string): string {
+    this.flushEvents();
+    const id = this.timeline.fork(this.current, position, name ?? `fork@${position}`);
+    const parentOf = this.timeline.branch(id).parent!;
+    this.seek({ branch: parentOf, position });
+    this.current = id;
+    this.machine.schedule([]);
+    return id;
+  }
+
+  /** Adds or moves a bookmark on the current branch (default: here). */
+  bookmark(name: string, position = this.position): void {
+    this.timeline.addBookmark(this.current, name, position);
+  }
+
+  /** The state hash of the machine now. */
+  stateHash(): Hash128 {
+    return this.checkpoints.stateHash();
+  }
+
+  /** Registers, CSRs and hash now. */
+  snapshot(): StateSnapshot {
+    return snapshotOf(this.machine, this.current, this.stateHash());
+  }
+
+  /**
+   * Compares two points (on any branches): registers, CSRs, and which RAM
+   * pages and disk blocks differ, with the bytes. The machine ends at `b`.
+   */
+  diff(a: Point, b: Point): Diff {
+    this.seek(a);
+    const snapA = this.snapshot();
+    const ramA = this.machine.ram.bytes.slice();
+    const diskA = this.machine.disk ? this.machine.disk.bytes.slice() : null;
+    const tablesA = this.checkpoints.hasher.ram.hashes.slice();
+    const diskTablesA = this.checkpoints.hasher.disk ? this.checkpoints.hasher.disk.hashes.slice() : null;
+    this.seek(b);
+    const snapB = this.snapshot();
+    this.checkpoints.hasher.sync();
+    const registers: Diff['registers'] = [];
+    for (let i = 1; i < 32; i++) if (snapA.x[i] !== snapB.x[i]) registers.push({ index: i, a: snapA.x[i]!, b: snapB.x[i]! });
+    const csrs: Diff['csrs'] = [];
+    for (const name of Object.keys(snapA.csr)) if (snapA.csr[name] !== snapB.csr[name]) csrs.push({ name, a: snapA.csr[name]!, b: snapB.csr[name]! });
+    return {
+      a: { branch: snapA.branch, position: snapA.position, hash: snapA.hash },
+      b: { branch: snapB.branch, position: snapB.position, hash: snapB.hash },
+      pc: snapA.pc === snapB.pc ? null : [snapA.pc, snapB.pc],
+      registers,
+      csrs,
+      ram: pageChanges(tablesA, this.checkpoints.hasher.ram.hashes, ramA, this.machine.ram.bytes, this.machine.ramBase),
+      disk:
+        diskA && diskTablesA && this.machine.disk && this.checkpoints.hasher.disk
+          ? pageChanges(diskTablesA, this.checkpoints.hasher.disk.hashes, diskA, this.machine.disk.bytes, 0)
+          : [],
+    };
+  }
+
+  /**
+   * Replays a branch from its start and checks every checkpoint's state
+   * hash on the way. Returns the first checkpoint that differs, or null.
+   */
+  verify(branch = this.current, progress?: Progress): { position: number; expected: Hash128; actual: Hash128 } | null {
+    const refs = this.timeline
+      .lineage(branch)
+      .flatMap((s) => this.timeline.branch(s.branch).checkpoints.filter((c) => c.position >= s.from && c.position <= s.to));
+    refs.sort((x, y) => x.position - y.position);
+    const fresh = buildMachine(this.spec);
+    const hasher = new Checkpointer(fresh).hasher;
+    fresh.schedule(this.timeline.eventsBetween(branch, 0, Infinity).map(toMachineEvent));
+    for (const ref of refs) {
+      while (fresh.position < ref.position) {
+        const r = fresh.run(Math.min(SLICE, ref.position - fresh.position));
+        if (r.reason !== 'limit' && fresh.position < ref.position) break;
+        if (progress) progress(fresh.position, refs[refs.length - 1]!.position);
+      }
+      const expected = this.checkpoints.get(ref.id).stateHash;
+      const actual = fresh.position === ref.position ? hasher.stateHash() : 'unreachable';
+      if (actual !== expected) return { position: ref.position, expected, actual };
+    }
+    return null;
+  }
+
+  /** All branches, in id order. */
+  branches(): Branch[] {
+    return this.timeline.branches();
+  }
+}
+
+/** Breakpoints (pcs) and watchpoints (written ranges) for continue and reverse-continue. */
+export interface DebugStops {
+  breakpoints?: number[];
+  watchpoints?: WatchRange[];
+}
+
+/** The architectural state of a machine, with a hash computed by the caller. */
+export function snapshotOf(machine: Machine, branch: string, hash: Hash128): StateSnapshot {
+  const cpu = machine.cpu;
+  const csr: Record<string, number> = {};
+  const saved = cpu.priv;
+  // Read every CSR as M-mode would, without side effects.
+  cpu.priv = 3;
+  for (const [num, name] of CSR_NAMES) {
+    const v = readCsr(cpu, num);
+    if (v !== undefined) csr[name] = v >>> 0;
+  }
+  cpu.priv = saved;
+  return {
+    branch,
+    position: machine.position,
+    pc: cpu.pcValue,
+    x: Array.from(cpu.x.subarray(0, 32), (v) => v >>> 0),
+    csr,
+    priv: cpu.priv,
+    hash,
+  };
+}
+
+function pageChanges(ta: readonly Hash128[], tb: readonly Hash128[], a: Uint8Array, b: Uint8Array, base: number): PageChange[] {
+  const out: PageChange[] = [];
+  for (let p = 0; p < Math.min(ta.length, tb.length); p++) {
+    if (ta[p] === tb[p]) continue;
+    const runs: PageChange['runs'] = [];
+    const off = p * PAGE_SIZE;
+    let i = 0;
+    while (i < PAGE_SIZE) {
+      if (a[off + i] === b[off + i]) {
+        i++;
+        continue;
+      }
+      const start = i;
+      while (i < PAGE_SIZE && a[off + i] !== b[off + i]) i++;
+      runs.push({ offset: start, a: [...a.subarray(off + start, off + i)], b: [...b.subarray(off + start, off + i)] });
+    }
+    out.push({ page: p, address: base + off, runs });
+  }
+  return out;
+}
+
+function padToPages(bytes: Uint8Array): Uint8Array {
+  const size = Math.ceil(bytes.length / PAGE_SIZE) * PAGE_SIZE;
+  if (size === bytes.length) return bytes;
+  const out = new Uint8Array(size);
+  out.set(bytes);
+  return out;
+}
+
+/** The disk image at reset, rebuilt from the recording's page map. */
+function diskFromPages(rec: Recording): Uint8Array {
+  const size = rec.config.diskSize!;
+  const bytesLength = Number(rec.config.machine['diskBytes'] ?? size);
+  const image = new Uint8Array(size);
+  const store = new PageStore();
+  for (const [hash, record] of rec.pages) store.putRecord(hash, record);
+  for (const [i, h] of rec.disk ?? new Map<number, Hash128>()) image.set(store.get(h), i * PAGE_SIZE);
+  return bytesLength <= size ? image.subarray(0, bytesLength) : image;
+}

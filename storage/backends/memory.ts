@@ -1,0 +1,2 @@
+/** The in-memory backend (see storage/backend.ts). */
+export { MemoryBackend } from '../backend.js';

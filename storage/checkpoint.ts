@@ -1,0 +1,305 @@
+/**
+ * Checkpoints: CPU and device state plus the RAM and disk pages, each page
+ * stored once in a {@link PageStore}. A checkpoint is a delta over its parent
+ * (the pages whose content differs from the parent's) or a full map (every
+ * non-zero page); a full map is written whenever the chain of deltas would
+ * reach `fullEvery`, so a restore walks at most `fullEvery - 1` deltas.
+ *
+ * A checkpoint at position p holds the machine as it is when its position is
+ * p and before any input event at p is applied (see timeline.ts).
+ */
+import type { MachineState, Snapshotable } from '../core/snapshot.js';
+import type { PagedMemory } from '../core/paged.js';
+import { PAGE_SIZE } from '../core/memmap.js';
+import { RewindError } from '../core/errors.js';
+import { Hasher128, type Hash128 } from './hash.js';
+import { PageStore } from './pagestore.js';
+import { StateHasher, ZERO_PAGE_HASH, computeStateHash, type PageHashTable } from './statehash.js';
+import { packSorted, unpack } from './codec.js';
+
+/** Page index → page digest. In a full map, a page that is absent is a zero page. */
+export type PageMap = Map<number, Hash128>;
+
+/** One checkpoint. */
+export interface Checkpoint {
+  /** Digest of (branch, position, stateHash, parent): deterministic, so replays name checkpoints alike. */
+  id: string;
+  branch: string;
+  /** Steps since reset. */
+  position: number;
+  /** {@link computeStateHash} of the machine at this checkpoint. */
+  stateHash: Hash128;
+  /** msgpack bytes of the {@link MachineState} (keys sorted). */
+  state: Uint8Array;
+  /** RAM pages: all non-zero pages (full) or the pages that differ from the parent (delta). */
+  ram: PageMap;
+  /** Same for the disk; null when the machine has no disk. */
+  disk: PageMap | null;
+  /** The checkpoint this one is a delta over (also set on full ones, for history); null for the first. */
+  parent: string | null;
+  full: boolean;
+  /** Deltas between this checkpoint and the full one it rests on (0 when full). */
+  depth: number;
+}
+
+/** Full page tables of RAM and disk (one digest per page). */
+export interface PageTables {
+  ram: Hash128[];
+  disk: Hash128[] | null;
+}
+
+/** Options of a {@link Checkpointer}. */
+export interface CheckpointerOptions {
+  /** Page store to use (default: a new one). */
+  pages?: PageStore;
+  /** Write a full map when the delta chain would reach this length (default 16). */
+  fullEvery?: number;
+}
+
+/** The id of a checkpoint, from what identifies it. */
+export function checkpointId(branch: string, position: number, stateHash: Hash128, parent: string | null): string {
+  return new Hasher128()
+    .updateString('rewind-checkpoint-1')
+    .updateString(branch)
+    .updateString(String(position))
+    .updateString(stateHash)
+    .updateString(parent ?? '')
+    .digest();
+}
+
+/** Decodes the `state` bytes of a checkpoint. */
+export function decodeState(bytes: Uint8Array): MachineState {
+  try {
+    return unpack(bytes) as MachineState;
+  } catch (e) {
+    throw new RewindError('bad-state', `checkpoint state does not decode (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+/**
+ * Captures and restores checkpoints of one machine. Owns the machine's
+ * {@link StateHasher}: from its creation on, nothing else may clear the
+ * machine's dirty flags.
+ */
+export class Checkpointer {
+  readonly hasher: StateHasher;
+  readonly pages: PageStore;
+  readonly fullEvery: number;
+  private readonly checkpoints = new Map<string, Checkpoint>();
+  private fresh: Checkpoint[] = [];
+  /** The checkpoint whose memory the machine held after the last capture/restore, and its page tables. */
+  private base: { id: string; tables: PageTables } | null = null;
+
+  constructor(
+    readonly machine: Snapshotable,
+    options: CheckpointerOptions = {},
+  ) {
+    this.hasher = new StateHasher(machine);
+    this.pages = options.pages ?? new PageStore();
+    this.fullEvery = Math.max(1, options.fullEvery ?? 16);
+  }
+
+  /** The checkpoint with this id; throws RewindError('not-found'). */
+  get(id: string): Checkpoint {
+    const cp = this.checkpoints.get(id);
+    if (!cp) throw new RewindError('not-found', `no checkpoint ${id}`);
+    return cp;
+  }
+
+  has(id: string): boolean {
+    return this.checkpoints.has(id);
+  }
+
+  /** All checkpoints held, in insertion order. */
+  all(): IterableIterator<Checkpoint> {
+    return this.checkpoints.values();
+  }
+
+  /**
+   * Adds a checkpoint read from storage, in any order (its pages must be in
+   * the page store; a missing parent shows up when it is restored).
+   */
+  add(cp: Checkpoint): void {
+    this.checkpoints.set(cp.id, cp);
+  }
+
+  /** Checkpoints captured since the previous call (for persisting); resets the list. */
+  takeFresh(): Checkpoint[] {
+    const out = this.fresh;
+    this.fresh = [];
+    return out;
+  }
+
+  /** Current state hash of the machine. */
+  stateHash(): Hash128 {
+    return this.hasher.stateHash();
+  }
+
+  /**
+   * Captures the machine as a checkpoint on `branch`, as a delta over
+   * `parent` (or full: when parent is null or the chain would reach
+   * `fullEvery`). Stores the pages it needs in the page store.
+   */
+  capture(parent: string | null, branch: string): Checkpoint {
+    const m = this.machine;
+    this.hasher.sync();
+    const changedRam = this.hasher.ram.takeChanged();
+    const changedDisk = this.hasher.disk ? this.hasher.disk.takeChanged() : [];
+    const parentCp = parent === null ? null : this.get(parent);
+    const full = parentCp === null || parentCp.depth + 1 >= this.fullEvery;
+    const state = m.saveState();
+    const stateBytes = packSorted(state);
+    const ramNow = this.hasher.ram.hashes;
+    const diskNow = this.hasher.disk ? this.hasher.disk.hashes : null;
+    const stateHash = computeStateHash(state, ramNow, diskNow);
+
+    let ram: PageMap;
+    let disk: PageMap | null;
+    if (full) {
+      ram = fullMap(ramNow);
+      disk = diskNow ? fullMap(diskNow) : null;
+    } else {
+      const useBase = this.base !== null && this.base.id === parent;
+      const parentTables = useBase ? this.base!.tables : this.resolve(parent!);
+      ram = deltaMap(ramNow, parentTables.ram, useBase ? changedRam : null);
+      if (diskNow) {
+        if (!parentTables.disk) throw new RewindError('bad-state', 'parent checkpoint has no disk but the machine has one');
+        disk = deltaMap(diskNow, parentTables.disk, useBase ? changedDisk : null);
+      } else disk = null;
+    }
+    storePages(this.pages, m.ram, ram);
+    if (disk && m.disk) storePages(this.pages, m.disk, disk);
+
+    const cp: Checkpoint = {
+      id: checkpointId(branch, m.position, stateHash, parent),
+      branch,
+      position: m.position,
+      stateHash,
+      state: stateBytes,
+      ram,
+      disk,
+      parent,
+      full,
+      depth: full ? 0 : parentCp!.depth + 1,
+    };
+    const existing = this.checkpoints.get(cp.id);
+    this.base = { id: cp.id, tables: { ram: ramNow.slice(), disk: diskNow ? diskNow.slice() : null } };
+    if (existing) return existing;
+    this.checkpoints.set(cp.id, cp);
+    this.fresh.push(cp);
+    return cp;
+  }
+
+  /** Pages that differ between checkpoints `a` and `b` (fetch the bytes with `pages.get`). */
+  diff(a: string, b: string): PageDiff {
+    return diffTables(this.resolve(a), this.resolve(b));
+  }
+
+  /** Full page tables at checkpoint `id`, walking at most `fullEvery - 1` deltas back to a full map. */
+  resolve(id: string): PageTables {
+    if (this.base && this.base.id === id) return this.base.tables;
+    const chain: Checkpoint[] = [];
+    let cp = this.get(id);
+    for (;;) {
+      chain.push(cp);
+      if (cp.full) break;
+      if (cp.parent === null) throw new RewindError('bad-state', `delta checkpoint ${cp.id} has no parent`);
+      if (chain.length > this.fullEvery + 1024) throw new RewindError('bad-state', `checkpoint chain from ${id} does not end in a full checkpoint`);
+      cp = this.get(cp.parent);
+    }
+    const ramPages = this.machine.ram.pageCount;
+    const diskPages = this.machine.disk ? this.machine.disk.pageCount : 0;
+    const ram = new Array<Hash128>(ramPages).fill(ZERO_PAGE_HASH);
+    const disk = chain[0]!.disk ? new Array<Hash128>(diskPages).fill(ZERO_PAGE_HASH) : null;
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const c = chain[i]!;
+      applyMap(ram, c.ram, 'RAM', c.id);
+      if (disk && c.disk) applyMap(disk, c.disk, 'disk', c.id);
+    }
+    return { ram, disk };
+  }
+
+  /**
+   * Restores the machine to checkpoint `id`: rewrites only the RAM and disk
+   * pages whose digest differs from what the machine holds, then calls
+   * `loadState` and `invalidateCaches`. With `verify`, recomputes the state
+   * hash afterwards and throws RewindError('bad-state') on a mismatch.
+   */
+  restore(id: string, options: { verify?: boolean } = {}): Checkpoint {
+    const cp = this.get(id);
+    const tables = this.resolve(id);
+    const m = this.machine;
+    if ((tables.disk === null) !== (m.disk === null)) {
+      throw new RewindError('bad-state', `checkpoint ${id} and the machine disagree on having a disk`);
+    }
+    this.hasher.sync();
+    rewritePages(this.pages, m.ram, this.hasher.ram, tables.ram);
+    if (m.disk && tables.disk) rewritePages(this.pages, m.disk, this.hasher.disk!, tables.disk);
+    this.hasher.ram.resetChanged();
+    this.hasher.disk?.resetChanged();
+    m.loadState(decodeState(cp.state));
+    m.invalidateCaches();
+    this.base = { id, tables: { ram: tables.ram.slice(), disk: tables.disk ? tables.disk.slice() : null } };
+    if (options.verify) {
+      const now = this.hasher.stateHash();
+      if (now !== cp.stateHash) {
+        throw new RewindError('bad-state', `restoring checkpoint ${id} gave state hash ${now}, expected ${cp.stateHash}`);
+      }
+    }
+    return cp;
+  }
+}
+
+/** Pages that differ between two points (for the diff view). */
+export interface PageDiff {
+  ram: number[];
+  disk: number[];
+}
+
+/** Indices of pages whose digests differ between two page tables. */
+export function diffTables(a: PageTables, b: PageTables): PageDiff {
+  const ram: number[] = [];
+  const disk: number[] = [];
+  for (let i = 0; i < Math.max(a.ram.length, b.ram.length); i++) if (a.ram[i] !== b.ram[i]) ram.push(i);
+  if (a.disk && b.disk) for (let i = 0; i < Math.max(a.disk.length, b.disk.length); i++) if (a.disk[i] !== b.disk[i]) disk.push(i);
+  return { ram, disk };
+}
+
+function fullMap(hashes: readonly Hash128[]): PageMap {
+  const map: PageMap = new Map();
+  for (let i = 0; i < hashes.length; i++) if (hashes[i] !== ZERO_PAGE_HASH) map.set(i, hashes[i]!);
+  return map;
+}
+
+function deltaMap(now: readonly Hash128[], parent: readonly Hash128[], candidates: readonly number[] | null): PageMap {
+  const map: PageMap = new Map();
+  if (candidates) {
+    for (const i of candidates) if (now[i] !== parent[i]) map.set(i, now[i]!);
+  } else {
+    for (let i = 0; i < now.length; i++) if (now[i] !== parent[i]) map.set(i, now[i]!);
+  }
+  return map;
+}
+
+function storePages(store: PageStore, mem: PagedMemory, map: PageMap): void {
+  for (const [i, h] of map) if (!store.has(h)) store.put(mem.page(i), h);
+}
+
+function applyMap(table: Hash128[], map: PageMap, what: string, id: string): void {
+  for (const [i, h] of map) {
+    if (i < 0 || i >= table.length) throw new RewindError('bad-state', `checkpoint ${id} names ${what} page ${i}, beyond the machine's ${table.length}`);
+    table[i] = h;
+  }
+}
+
+function rewritePages(store: PageStore, mem: PagedMemory, table: PageHashTable, target: readonly Hash128[]): void {
+  const current = table.hashes;
+  for (let i = 0; i < target.length; i++) {
+    const h = target[i]!;
+    if (current[i] === h) continue;
+    if (h === ZERO_PAGE_HASH) mem.bytes.fill(0, i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
+    else mem.bytes.set(store.get(h), i * PAGE_SIZE);
+    table.setPage(i, h);
+  }
+}
+

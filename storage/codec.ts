@@ -1,0 +1,51 @@
+/**
+ * The one msgpack configuration storage/ uses, so that every module encodes
+ * alike: no msgpackr "records" (a msgpackr-only extension), typed arrays kept
+ * as typed arrays (msgpackr's `moreTypes` extension 0x74), plain objects with
+ * keys sorted first so that equal values encode to equal bytes.
+ */
+import { Packr } from 'msgpackr';
+import { sortKeysDeep } from './canonical.js';
+
+const packr = new Packr({ useRecords: false, moreTypes: true, mapsAsObjects: true, int64AsType: 'number' });
+
+/** msgpack bytes of `value` with object keys sorted (deterministic). */
+export function packSorted(value: unknown): Uint8Array {
+  return toPlainBytes(packr.pack(sortKeysDeep(value)));
+}
+
+/** msgpack bytes of `value` as is (key order as built). */
+export function pack(value: unknown): Uint8Array {
+  return toPlainBytes(packr.pack(value));
+}
+
+/**
+ * Decodes msgpack bytes; throws whatever msgpackr throws on bad input
+ * (callers wrap it). Decodes a copy: msgpackr caches a `dataView` property
+ * on the buffer it reads, which would change the caller's array.
+ */
+export function unpack(bytes: Uint8Array): unknown {
+  return packr.unpack(bytes.slice());
+}
+
+/** A plain Uint8Array copy (msgpackr returns a Node Buffer over a shared pool). */
+export function toPlainBytes(b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(b.length);
+  out.set(b);
+  return out;
+}
+
+const plainPackr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true, int64AsType: 'number' });
+
+/**
+ * Plain msgpack (no msgpackr extensions: byte arrays as `bin`), object keys
+ * sorted: the encoding of `.vmi` manifests and stored records.
+ */
+export function packPlain(value: unknown): Uint8Array {
+  return toPlainBytes(plainPackr.pack(sortKeysDeep(value)));
+}
+
+/** Decodes plain msgpack; throws on bad input (callers wrap it). */
+export function unpackPlain(bytes: Uint8Array): unknown {
+  return plainPackr.unpack(bytes.slice());
+}

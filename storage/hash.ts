@@ -1,0 +1,228 @@
+/**
+ * A fast, deterministic 128-bit non-cryptographic hash: MurmurHash3 x86_128
+ * (Austin Appleby, public domain; see SMHasher `MurmurHash3.cpp`),
+ * written from its description with `Math.imul`, so it gives the same result
+ * in Node and in every browser. Used for page content ids, chunk ids, state
+ * hashes and the `.vmi` integrity trailer. It is NOT a cryptographic hash:
+ * it detects accidents, not attackers.
+ *
+ * A digest is printed as 32 lower-case hex characters: h1, h2, h3, h4 (the
+ * four 32-bit words of the reference implementation's output), each as 8 hex
+ * digits, most significant digit first.
+ */
+
+const C1 = 0x239b961b;
+const C2 = 0xab0e9789 | 0;
+const C3 = 0x38b34ae5;
+const C4 = 0xa1e38b93 | 0;
+
+/** A 128-bit digest as 32 lower-case hex characters. */
+export type Hash128 = string;
+
+function rotl(x: number, r: number): number {
+  return (x << r) | (x >>> (32 - r));
+}
+
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h;
+}
+
+const HEX: string[] = [];
+for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, '0'));
+
+function hex32(x: number): string {
+  return HEX[(x >>> 24) & 255]! + HEX[(x >>> 16) & 255]! + HEX[(x >>> 8) & 255]! + HEX[x & 255]!;
+}
+
+/**
+ * Incremental MurmurHash3 x86_128. Feeding bytes in any split gives the same
+ * digest as one call to {@link hash128} over their concatenation.
+ */
+export class Hasher128 {
+  private h1: number;
+  private h2: number;
+  private h3: number;
+  private h4: number;
+  private readonly tail = new Uint8Array(16);
+  private tailLen = 0;
+  private total = 0;
+
+  constructor(seed = 0) {
+    this.h1 = this.h2 = this.h3 = this.h4 = seed | 0;
+  }
+
+  /** Mixes one 16-byte block given as four little-endian words. */
+  private block(k1: number, k2: number, k3: number, k4: number): void {
+    let { h1, h2, h3, h4 } = this;
+    k1 = Math.imul(k1, C1); k1 = rotl(k1, 15); k1 = Math.imul(k1, C2); h1 ^= k1;
+    h1 = rotl(h1, 19); h1 = (h1 + h2) | 0; h1 = (Math.imul(h1, 5) + 0x561ccd1b) | 0;
+    k2 = Math.imul(k2, C2); k2 = rotl(k2, 16); k2 = Math.imul(k2, C3); h2 ^= k2;
+    h2 = rotl(h2, 17); h2 = (h2 + h3) | 0; h2 = (Math.imul(h2, 5) + 0x0bcaa747) | 0;
+    k3 = Math.imul(k3, C3); k3 = rotl(k3, 17); k3 = Math.imul(k3, C4); h3 ^= k3;
+    h3 = rotl(h3, 15); h3 = (h3 + h4) | 0; h3 = (Math.imul(h3, 5) + 0x96cd1c35) | 0;
+    k4 = Math.imul(k4, C4); k4 = rotl(k4, 18); k4 = Math.imul(k4, C1); h4 ^= k4;
+    h4 = rotl(h4, 13); h4 = (h4 + h1) | 0; h4 = (Math.imul(h4, 5) + 0x32ac3b17) | 0;
+    this.h1 = h1; this.h2 = h2; this.h3 = h3; this.h4 = h4;
+  }
+
+  /** Feeds bytes; returns `this` for chaining. */
+  update(data: Uint8Array): this {
+    let i = 0;
+    const n = data.length;
+    this.total += n;
+    if (this.tailLen > 0) {
+      const take = Math.min(16 - this.tailLen, n);
+      this.tail.set(data.subarray(0, take), this.tailLen);
+      this.tailLen += take;
+      i = take;
+      if (this.tailLen < 16) return this;
+      const t = this.tail;
+      this.block(
+        t[0]! | (t[1]! << 8) | (t[2]! << 16) | (t[3]! << 24),
+        t[4]! | (t[5]! << 8) | (t[6]! << 16) | (t[7]! << 24),
+        t[8]! | (t[9]! << 8) | (t[10]! << 16) | (t[11]! << 24),
+        t[12]! | (t[13]! << 8) | (t[14]! << 16) | (t[15]! << 24),
+      );
+      this.tailLen = 0;
+    }
+    const blocks = (n - i) >>> 4;
+    if (blocks > 0) {
+      const off = data.byteOffset + i;
+      if ((off & 3) === 0) {
+        // Aligned fast path (the hosts we run on are little-endian, see core/paged.ts).
+        // Same mixing as block(), inlined with locals: this loop is the hot path of page hashing.
+        const w = new Int32Array(data.buffer, off, blocks * 4);
+        let h1 = this.h1, h2 = this.h2, h3 = this.h3, h4 = this.h4;
+        for (let b = 0; b < w.length; b += 4) {
+          let k1 = w[b]!, k2 = w[b + 1]!, k3 = w[b + 2]!, k4 = w[b + 3]!;
+          k1 = Math.imul(k1, C1); k1 = (k1 << 15) | (k1 >>> 17); k1 = Math.imul(k1, C2); h1 ^= k1;
+          h1 = (h1 << 19) | (h1 >>> 13); h1 = (h1 + h2) | 0; h1 = (Math.imul(h1, 5) + 0x561ccd1b) | 0;
+          k2 = Math.imul(k2, C2); k2 = (k2 << 16) | (k2 >>> 16); k2 = Math.imul(k2, C3); h2 ^= k2;
+          h2 = (h2 << 17) | (h2 >>> 15); h2 = (h2 + h3) | 0; h2 = (Math.imul(h2, 5) + 0x0bcaa747) | 0;
+          k3 = Math.imul(k3, C3); k3 = (k3 << 17) | (k3 >>> 15); k3 = Math.imul(k3, C4); h3 ^= k3;
+          h3 = (h3 << 15) | (h3 >>> 17); h3 = (h3 + h4) | 0; h3 = (Math.imul(h3, 5) + 0x96cd1c35) | 0;
+          k4 = Math.imul(k4, C4); k4 = (k4 << 18) | (k4 >>> 14); k4 = Math.imul(k4, C1); h4 ^= k4;
+          h4 = (h4 << 13) | (h4 >>> 19); h4 = (h4 + h1) | 0; h4 = (Math.imul(h4, 5) + 0x32ac3b17) | 0;
+        }
+        this.h1 = h1; this.h2 = h2; this.h3 = h3; this.h4 = h4;
+      } else {
+        const dv = new DataView(data.buffer, off, blocks * 16);
+        for (let b = 0; b < blocks * 16; b += 16) {
+          this.block(dv.getInt32(b, true), dv.getInt32(b + 4, true), dv.getInt32(b + 8, true), dv.getInt32(b + 12, true));
+        }
+      }
+      i += blocks * 16;
+    }
+    if (i < n) {
+      this.tail.set(data.subarray(i), 0);
+      this.tailLen = n - i;
+    }
+    return this;
+  }
+
+  /** Feeds the UTF-8 bytes of a string, preceded by its byte length (u32 LE), so that concatenations stay unambiguous. */
+  updateString(s: string): this {
+    const bytes = TEXT_ENCODER.encode(s);
+    this.updateU32(bytes.length);
+    return this.update(bytes);
+  }
+
+  /** Feeds a u32, little-endian. */
+  updateU32(x: number): this {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, x >>> 0, true);
+    return this.update(b);
+  }
+
+  /** Finishes and returns the digest. The hasher must not be used afterwards. */
+  digest(): Hash128 {
+    let { h1, h2, h3, h4 } = this;
+    const t = this.tail;
+    const r = this.tailLen;
+    let k1 = 0, k2 = 0, k3 = 0, k4 = 0;
+    // Tail bytes, as in the reference's fall-through switch.
+    if (r > 12) {
+      for (let j = r - 1; j >= 12; j--) k4 |= t[j]! << ((j - 12) * 8);
+      k4 = Math.imul(k4, C4); k4 = rotl(k4, 18); k4 = Math.imul(k4, C1); h4 ^= k4;
+    }
+    if (r > 8) {
+      for (let j = Math.min(r, 12) - 1; j >= 8; j--) k3 |= t[j]! << ((j - 8) * 8);
+      k3 = Math.imul(k3, C3); k3 = rotl(k3, 17); k3 = Math.imul(k3, C4); h3 ^= k3;
+    }
+    if (r > 4) {
+      for (let j = Math.min(r, 8) - 1; j >= 4; j--) k2 |= t[j]! << ((j - 4) * 8);
+      k2 = Math.imul(k2, C2); k2 = rotl(k2, 16); k2 = Math.imul(k2, C3); h2 ^= k2;
+    }
+    if (r > 0) {
+      for (let j = Math.min(r, 4) - 1; j >= 0; j--) k1 |= t[j]! << (j * 8);
+      k1 = Math.imul(k1, C1); k1 = rotl(k1, 15); k1 = Math.imul(k1, C2); h1 ^= k1;
+    }
+    // The reference takes the length as a 32-bit int.
+    const len = this.total | 0;
+    h1 ^= len; h2 ^= len; h3 ^= len; h4 ^= len;
+    h1 = (h1 + h2) | 0; h1 = (h1 + h3) | 0; h1 = (h1 + h4) | 0;
+    h2 = (h2 + h1) | 0; h3 = (h3 + h1) | 0; h4 = (h4 + h1) | 0;
+    h1 = fmix32(h1); h2 = fmix32(h2); h3 = fmix32(h3); h4 = fmix32(h4);
+    h1 = (h1 + h2) | 0; h1 = (h1 + h3) | 0; h1 = (h1 + h4) | 0;
+    h2 = (h2 + h1) | 0; h3 = (h3 + h1) | 0; h4 = (h4 + h1) | 0;
+    return hex32(h1) + hex32(h2) + hex32(h3) + hex32(h4);
+  }
+}
+
+const TEXT_ENCODER = new TextEncoder();
+
+/** MurmurHash3 x86_128 of `data` with `seed`, as 32 hex characters. */
+export function hash128(data: Uint8Array, seed = 0): Hash128 {
+  return new Hasher128(seed).update(data).digest();
+}
+
+/** True when `s` looks like a digest: exactly 32 lower-case hex characters. */
+export function isHash128(s: unknown): s is Hash128 {
+  return typeof s === 'string' && s.length === 32 && /^[0-9a-f]{32}$/.test(s);
+}
+
+/** The 16 bytes of a digest, in the order they are printed. */
+export function hashToBytes(h: Hash128): Uint8Array {
+  const out = new Uint8Array(16);
+  writeHashBytes(h, out, 0);
+  return out;
+}
+
+function hexDigit(c: number): number {
+  // '0'-'9' = 48-57, 'a'-'f' = 97-102 (digests are lower-case).
+  return c <= 57 ? c - 48 : c - 87;
+}
+
+/** Writes the 16 bytes of digest `h` into `out` at `offset` (no allocation). */
+export function writeHashBytes(h: Hash128, out: Uint8Array, offset: number): void {
+  for (let i = 0; i < 16; i++) {
+    out[offset + i] = (hexDigit(h.charCodeAt(2 * i)) << 4) | hexDigit(h.charCodeAt(2 * i + 1));
+  }
+}
+
+/** The inverse of {@link hashToBytes}. */
+export function bytesToHash(b: Uint8Array): Hash128 {
+  let s = '';
+  for (let i = 0; i < 16; i++) s += HEX[b[i]!]!;
+  return s;
+}
+
+/**
+ * Combines digests (in order) into one: the hash of their 16-byte forms
+ * concatenated, preceded by their count. Order matters.
+ */
+export function combineHashes(hashes: readonly Hash128[], seed = 0): Hash128 {
+  const h = new Hasher128(seed).updateU32(hashes.length);
+  const buf = new Uint8Array(16 * Math.min(hashes.length, 4096));
+  for (let i = 0; i < hashes.length; i += 4096) {
+    const n = Math.min(4096, hashes.length - i);
+    for (let j = 0; j < n; j++) writeHashBytes(hashes[i + j]!, buf, j * 16);
+    h.update(buf.subarray(0, n * 16));
+  }
+  return h.digest();
+}

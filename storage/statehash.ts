@@ -1,0 +1,153 @@
+/**
+ * State hashes: one 128-bit digest of everything about a machine (CPU,
+ * devices, RAM, disk), cheap enough to record at every checkpoint so that any
+ * replay can prove it reached the same state.
+ *
+ * RAM and disk are hashed page by page; a {@link PageHashTable} keeps the
+ * per-page digests and re-hashes only pages whose dirty flag is set. The dirty
+ * flags are consumed in exactly one place ({@link PageHashTable.sync}), which
+ * also remembers which pages changed since the last checkpoint, so the
+ * checkpointer and the state hash share the flags without stealing them from
+ * each other.
+ */
+import type { PagedMemory } from '../core/paged.js';
+import type { MachineState, Snapshotable } from '../core/snapshot.js';
+import { PAGE_SIZE } from '../core/memmap.js';
+import { canonicalBytes } from './canonical.js';
+import { Hasher128, hash128, hashToBytes, writeHashBytes, type Hash128 } from './hash.js';
+
+/** The digest of a 4 KiB page of zeros; zero pages are never stored. */
+export const ZERO_PAGE_HASH: Hash128 = hash128(new Uint8Array(PAGE_SIZE));
+
+/** True when every byte of `page` is zero (word-wise when aligned). */
+export function isZeroPage(page: Uint8Array): boolean {
+  if ((page.byteOffset & 3) === 0 && (page.length & 3) === 0) {
+    const w = new Int32Array(page.buffer, page.byteOffset, page.length >>> 2);
+    for (let i = 0; i < w.length; i++) if (w[i] !== 0) return false;
+    return true;
+  }
+  for (let i = 0; i < page.length; i++) if (page[i] !== 0) return false;
+  return true;
+}
+
+/** The content digest of one page ({@link ZERO_PAGE_HASH} for a zero page, found without hashing). */
+export function hashPage(page: Uint8Array): Hash128 {
+  return isZeroPage(page) ? ZERO_PAGE_HASH : hash128(page);
+}
+
+/**
+ * Per-page digests of one {@link PagedMemory}, kept up to date from its dirty
+ * flags. Creating one hashes every page and clears the dirty flags.
+ */
+export class PageHashTable {
+  /** Digest of each page as of the last {@link sync}. */
+  readonly hashes: Hash128[];
+  /** One byte per page: non-zero when its digest changed since the last {@link takeChanged}. */
+  private readonly changed: Uint8Array;
+
+  constructor(readonly memory: PagedMemory) {
+    this.hashes = new Array<Hash128>(memory.pageCount);
+    this.changed = new Uint8Array(memory.pageCount).fill(1);
+    for (let i = 0; i < memory.pageCount; i++) this.hashes[i] = hashPage(memory.page(i));
+    memory.clearDirty();
+  }
+
+  /**
+   * Re-hashes the dirty pages, clears the dirty flags, and remembers which
+   * digests changed. Returns the number of pages re-hashed.
+   */
+  sync(): number {
+    const d = this.memory.dirty;
+    let n = 0;
+    for (let i = 0; i < d.length; i++) {
+      if (d[i] === 0) continue;
+      d[i] = 0;
+      n++;
+      const h = hashPage(this.memory.page(i));
+      if (h !== this.hashes[i]) {
+        this.hashes[i] = h;
+        this.changed[i] = 1;
+      }
+    }
+    return n;
+  }
+
+  /** Indices of pages whose digest changed since the previous call (call {@link sync} first), in order; resets the set. */
+  takeChanged(): number[] {
+    const out: number[] = [];
+    const c = this.changed;
+    for (let i = 0; i < c.length; i++) if (c[i] !== 0) out.push(i);
+    c.fill(0);
+    return out;
+  }
+
+  /** Forgets the changed set (after a restore made memory equal to a checkpoint). */
+  resetChanged(): void {
+    this.changed.fill(0);
+  }
+
+  /** Records that page `index` now holds content with digest `hash` (used by restore, which writes behind the dirty flags). */
+  setPage(index: number, hash: Hash128): void {
+    this.hashes[index] = hash;
+  }
+
+  /** One digest of the whole table. */
+  digest(): Hash128 {
+    return hashTable(this.hashes);
+  }
+}
+
+function hashTable(hashes: readonly Hash128[]): Hash128 {
+  const h = new Hasher128().updateU32(hashes.length);
+  const buf = new Uint8Array(16 * 256);
+  for (let i = 0; i < hashes.length; i += 256) {
+    const n = Math.min(256, hashes.length - i);
+    for (let j = 0; j < n; j++) writeHashBytes(hashes[i + j]!, buf, j * 16);
+    h.update(buf.subarray(0, n * 16));
+  }
+  return h.digest();
+}
+
+/**
+ * The state hash of a machine: digest of the tag "rewind-state-1", the
+ * canonical bytes of `state` (see canonical.ts: key order does not matter),
+ * the RAM page table and the disk page table (or the tag "no-disk").
+ */
+export function computeStateHash(
+  state: MachineState,
+  ramHashes: readonly Hash128[],
+  diskHashes: readonly Hash128[] | null,
+): Hash128 {
+  const h = new Hasher128();
+  h.updateString('rewind-state-1');
+  const s = canonicalBytes(state);
+  h.updateU32(s.length).update(s);
+  h.update(hashToBytes(hashTable(ramHashes)));
+  if (diskHashes === null) h.updateString('no-disk');
+  else h.update(hashToBytes(hashTable(diskHashes)));
+  return h.digest();
+}
+
+/** Keeps the page tables of a machine's RAM and disk and computes its state hash. */
+export class StateHasher {
+  readonly ram: PageHashTable;
+  readonly disk: PageHashTable | null;
+
+  /** Hashes every page of RAM and disk once (and clears their dirty flags). */
+  constructor(readonly machine: Snapshotable) {
+    this.ram = new PageHashTable(machine.ram);
+    this.disk = machine.disk ? new PageHashTable(machine.disk) : null;
+  }
+
+  /** Re-hashes dirty pages of RAM and disk; the only consumer of the dirty flags. */
+  sync(): void {
+    this.ram.sync();
+    this.disk?.sync();
+  }
+
+  /** Syncs, then hashes `state` (default: `machine.saveState()`) with the page tables. */
+  stateHash(state: MachineState = this.machine.saveState()): Hash128 {
+    this.sync();
+    return computeStateHash(state, this.ram.hashes, this.disk ? this.disk.hashes : null);
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * Wire forms of checkpoints and page maps (in `.vmi` manifests and backend
+ * records), with strict validation of what comes back: every field checked,
+ * so a hostile or corrupt record fails with one clear message.
+ */
+import { RewindError, type ErrorCode } from '../core/errors.js';
+import { bytesToHash, hashToBytes, isHash128, type Hash128 } from './hash.js';
+import type { Checkpoint, PageMap } from './checkpoint.js';
+
+/** A page map on the wire: ascending page indices and their digests as 16-byte values concatenated. */
+export interface PageMapWire {
+  i: number[];
+  h: Uint8Array;
+}
+
+/** A checkpoint on the wire. */
+export interface CheckpointWire {
+  id: string;
+  branch: string;
+  position: number;
+  stateHash: string;
+  state: Uint8Array;
+  ram: PageMapWire;
+  disk: PageMapWire | null;
+  parent: string | null;
+  full: boolean;
+  depth: number;
+}
+
+/** Encodes a page map (indices ascending). */
+export function pageMapToWire(map: PageMap): PageMapWire {
+  const idx = [...map.keys()].sort((a, b) => a - b);
+  const h = new Uint8Array(idx.length * 16);
+  idx.forEach((i, n) => h.set(hashToBytes(map.get(i)!), n * 16));
+  return { i: idx, h };
+}
+
+/** Validation context: error code and limits. */
+export interface WireCheck {
+  code: ErrorCode;
+  /** Largest state blob accepted. */
+  maxStateBytes: number;
+}
+
+/** Throws RewindError(code, message). */
+export function fail(code: ErrorCode, message: string): never {
+  throw new RewindError(code, message);
+}
+
+/** True for a plain object (not an array, not bytes). */
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
+}
+
+/** A non-negative safe integer, or fail. */
+export function natural(v: unknown, code: ErrorCode, what: string, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) fail(code, `${what} is not a non-negative integer`);
+  if (v > max) fail(code, `${what} is ${v}, more than the limit ${max}`);
+  return v;
+}
+
+/** A string of at most `max` characters, or fail. */
+export function str(v: unknown, code: ErrorCode, what: string, max = 1024): string {
+  if (typeof v !== 'string') fail(code, `${what} is not a string`);
+  if (v.length > max) fail(code, `${what} is longer than ${max} characters`);
+  return v;
+}
+
+/** Bytes (as a plain Uint8Array copy-free view), or fail. */
+export function bytes(v: unknown, code: ErrorCode, what: string, max: number): Uint8Array {
+  if (!(v instanceof Uint8Array)) fail(code, `${what} is not a byte string`);
+  if (v.length > max) fail(code, `${what} is ${v.length} bytes, more than the limit ${max}`);
+  return new Uint8Array(v.buffer, v.byteOffset, v.length);
+}
+
+/** Decodes a page map; indices must ascend and lie below `pageCount`. */
+export function pageMapFromWire(v: unknown, pageCount: number, code: ErrorCode, what: string): PageMap {
+  if (!isObject(v)) fail(code, `${what} is not a page map`);
+  const idx = v['i'];
+  if (!Array.isArray(idx)) fail(code, `${what}: page indices are not a list`);
+  if (idx.length > pageCount) fail(code, `${what} lists ${idx.length} pages, more than the ${pageCount} of its memory`);
+  const h = bytes(v['h'], code, `${what}: page hashes`, pageCount * 16);
+  if (h.length !== idx.length * 16) fail(code, `${what}: ${idx.length} page indices but ${h.length / 16} hashes`);
+  const map: PageMap = new Map();
+  let prev = -1;
+  for (let n = 0; n < idx.length; n++) {
+    const i = idx[n];
+    if (typeof i !== 'number' || !Number.isInteger(i) || i <= prev || i >= pageCount) {
+      fail(code, `${what}: page index ${String(i)} is out of order or beyond the ${pageCount} pages of its memory`);
+    }
+    prev = i;
+    map.set(i, bytesToHash(h.subarray(n * 16, n * 16 + 16)));
+  }
+  return map;
+}
+
+/** Encodes a checkpoint. */
+export function checkpointToWire(cp: Checkpoint): CheckpointWire {
+  return {
+    id: cp.id,
+    branch: cp.branch,
+    position: cp.position,
+    stateHash: cp.stateHash,
+    state: cp.state,
+    ram: pageMapToWire(cp.ram),
+    disk: cp.disk ? pageMapToWire(cp.disk) : null,
+    parent: cp.parent,
+    full: cp.full,
+    depth: cp.depth,
+  };
+}
+
+/**
+ * Decodes and checks one checkpoint's fields (not its references to other
+ * checkpoints, branches or pages: the caller checks those).
+ */
+export function checkpointFromWire(
+  v: unknown,
+  ramPages: number,
+  diskPages: number | null,
+  check: WireCheck,
+  what: string,
+): Checkpoint {
+  const { code } = check;
+  if (!isObject(v)) fail(code, `${what} is not a record`);
+  const id = str(v['id'], code, `${what} id`, 128);
+  const w = `checkpoint ${id}`;
+  const stateHash = v['stateHash'];
+  if (!isHash128(stateHash)) fail(code, `${w}: state hash is not 32 hex digits`);
+  const parent = v['parent'] === null ? null : str(v['parent'], code, `${w} parent`, 128);
+  const full = v['full'];
+  if (typeof full !== 'boolean') fail(code, `${w}: "full" is not a boolean`);
+  const depth = natural(v['depth'], code, `${w} depth`, 1 << 20);
+  if (full && depth !== 0) fail(code, `${w} is full but has depth ${depth}`);
+  if (!full && parent === null) fail(code, `${w} is a delta without a parent`);
+  let disk: PageMap | null = null;
+  if (diskPages === null) {
+    if (v['disk'] !== null) fail(code, `${w} has disk pages but the machine has no disk`);
+  } else {
+    if (v['disk'] === null || v['disk'] === undefined) fail(code, `${w} has no disk page map but the machine has a disk`);
+    disk = pageMapFromWire(v['disk'], diskPages, code, `${w} disk`);
+  }
+  return {
+    id,
+    branch: str(v['branch'], code, `${w} branch`, 128),
+    position: natural(v['position'], code, `${w} position`),
+    stateHash: stateHash as Hash128,
+    state: bytes(v['state'], code, `${w} state`, check.maxStateBytes),
+    ram: pageMapFromWire(v['ram'], ramPages, code, `${w} RAM`),
+    disk,
+    parent,
+    full,
+    depth,
+  };
+}

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Checkpointer } from '../../storage/checkpoint.js';
+import { FakeMachine, diffSnapshots, sameBytes } from './fake.js';
+
+describe('Checkpointer', () => {
+  it('restores any checkpoint exactly (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }), capture: fc.boolean(), restoreTo: fc.option(fc.nat(), { nil: undefined }) }), { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.boolean(),
+        (steps, fullEvery, withDisk) => {
+          const m = new FakeMachine(16, withDisk ? 4 : null);
+          const cps = new Checkpointer(m, { fullEvery });
+          const taken: Array<{ id: string; snap: ReturnType<FakeMachine['snapshot']> }> = [];
+          let last: string | null = null;
+          for (const s of steps) {
+            m.mutate(s.seed);
+            if (s.capture || taken.length === 0) {
+              const cp = cps.capture(last, 'b0');
+              taken.push({ id: cp.id, snap: m.snapshot() });
+              last = cp.id;
+              expect(cp.depth).toBeLessThan(fullEvery);
+            }
+            if (s.restoreTo !== undefined && taken.length > 0) {
+              const t = taken[s.restoreTo % taken.length]!;
+              cps.restore(t.id, { verify: true });
+              last = t.id;
+              const now = m.snapshot();
+              expect(diffSnapshots(now, t.snap)).toBeNull();
+              expect(now.state).toEqual(t.snap.state);
+            }
+          }
+          for (const t of [...taken].reverse()) {
+            cps.restore(t.id);
+            expect(sameBytes(m.ram.bytes, t.snap.ram)).toBe(true);
+            expect(sameBytes(m.disk?.bytes ?? null, t.snap.disk)).toBe(true);
+            expect(m.saveState()).toEqual(t.snap.state);
+            expect(cps.stateHash()).toBe(cps.get(t.id).stateHash);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('writes a full map every K checkpoints, bounding the chain', () => {
+    const m = new FakeMachine();
+    const cps = new Checkpointer(m, { fullEvery: 4 });
+    let last: string | null = null;
+    const kinds: boolean[] = [];
+    for (let i = 1; i <= 12; i++) {
+      m.mutate(i);
+      const cp = cps.capture(last, 'b0');
+      kinds.push(cp.full);
+      last = cp.id;
+    }
+    expect(kinds).toEqual([true, false, false, false, true, false, false, false, true, false, false, false]);
+    for (const cp of cps.all()) expect(cp.depth).toBeLessThan(4);
+  });
+
+  it('stores only changed pages in a delta, and no zero pages', () => {
+    const m = new FakeMachine(64, null);
+    const cps = new Checkpointer(m);
+    const first = cps.capture(null, 'b0');
+    expect(first.ram.size).toBe(0); // all zero
+    m.ram.write(4096 * 10 + 5, Uint8Array.of(1, 2, 3));
+    m.ram.write(4096 * 20, Uint8Array.of(0)); // dirty but unchanged
+    m.position = 10;
+    const second = cps.capture(first.id, 'b0');
+    expect([...second.ram.keys()]).toEqual([10]);
+    expect(cps.pages.size).toBe(1);
+  });
+
+  it('rewrites only pages that differ on restore and drops caches', () => {
+    const m = new FakeMachine(64, null);
+    const cps = new Checkpointer(m);
+    m.ram.write(0, Uint8Array.of(1));
+    const a = cps.capture(null, 'b0');
+    m.ram.write(4096 * 5, Uint8Array.of(2));
+    m.position = 5;
+    cps.capture(a.id, 'b0');
+    // Write behind the dirty flags into a page both checkpoints share: a
+    // restore that rewrote every page would undo it; ours leaves it alone.
+    m.ram.bytes[4096 * 30] = 0xee;
+    const before = m.invalidations;
+    cps.restore(a.id);
+    expect(m.ram.bytes[4096 * 30]).toBe(0xee);
+    expect(m.ram.bytes[4096 * 5]).toBe(0);
+    expect(m.ram.bytes[0]).toBe(1);
+    expect(m.invalidations).toBe(before + 1);
+    expect(m.position).toBe(0);
+  });
+
+  it('captures a delta over a checkpoint other than the last one', () => {
+    const m = new FakeMachine(16, 4);
+    const cps = new Checkpointer(m, { fullEvery: 100 });
+    m.mutate(1);
+    const a = cps.capture(null, 'b0');
+    m.mutate(2);
+    const b = cps.capture(a.id, 'b0');
+    cps.restore(a.id);
+    m.mutate(3);
+    const snap = m.snapshot();
+    const c = cps.capture(b.id, 'b1'); // parent b, though memory came from a
+    m.mutate(4);
+    cps.restore(c.id);
+    expect(diffSnapshots(m.snapshot(), snap)).toBeNull();
+    expect(m.saveState()).toEqual(snap.state);
+  });
+
+  it('lists the pages that differ between two checkpoints', () => {
+    const m = new FakeMachine(16, 4);
+    const cps = new Checkpointer(m);
+    const a = cps.capture(null, 'b0');
+    m.ram.write(4096 * 3 + 1, Uint8Array.of(1));
+    m.disk!.write(4096 * 2, Uint8Array.of(1));
+    m.position = 9;
+    const b = cps.capture(a.id, 'b0');
+    expect(cps.diff(a.id, b.id)).toEqual({ ram: [3], disk: [2] });
+    expect(cps.diff(b.id, b.id)).toEqual({ ram: [], disk: [] });
+  });
+});

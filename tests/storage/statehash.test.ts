@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { StateHasher, ZERO_PAGE_HASH, computeStateHash, hashPage } from '../../storage/statehash.js';
+import { canonicalBytes } from '../../storage/canonical.js';
+import { FakeMachine } from './fake.js';
+
+describe('StateHasher', () => {
+  it('gives the same hash for the same state', () => {
+    const a = new FakeMachine();
+    const b = new FakeMachine();
+    for (const m of [a, b]) for (let i = 1; i < 20; i++) m.mutate(i);
+    expect(new StateHasher(a).stateHash()).toBe(new StateHasher(b).stateHash());
+  });
+
+  it('changes when one RAM byte changes, and changes back', () => {
+    const m = new FakeMachine();
+    const h = new StateHasher(m);
+    const before = h.stateHash();
+    m.ram.write(12345, Uint8Array.of(m.ram.bytes[12345]! ^ 1));
+    const after = h.stateHash();
+    expect(after).not.toBe(before);
+    m.ram.write(12345, Uint8Array.of(m.ram.bytes[12345]! ^ 1));
+    expect(h.stateHash()).toBe(before);
+  });
+
+  it('changes when a register, a device field or a disk byte changes', () => {
+    const m = new FakeMachine();
+    const h = new StateHasher(m);
+    const base = h.stateHash();
+    m.regs[5] = 1;
+    const r = h.stateHash();
+    expect(r).not.toBe(base);
+    m.uart.lsr ^= 1;
+    const d = h.stateHash();
+    expect(d).not.toBe(r);
+    m.disk!.write(4096 * 3 + 7, Uint8Array.of(9));
+    expect(h.stateHash()).not.toBe(d);
+  });
+
+  it('re-hashes only dirty pages, and agrees with hashing from scratch', () => {
+    const m = new FakeMachine();
+    const h = new StateHasher(m);
+    for (let i = 1; i < 50; i++) m.mutate(i);
+    // Write behind the dirty flags: the incremental table must not see it...
+    const stale = h.stateHash();
+    m.ram.bytes[100] ^= 0xff;
+    expect(h.stateHash()).toBe(stale);
+    // ...while a fresh hasher does: proof that only dirty pages are re-hashed.
+    expect(new StateHasher(m).stateHash()).not.toBe(stale);
+  });
+
+  it('ignores object key order', () => {
+    const s1 = { version: 1, position: 3, cpu: { a: 1, b: 2 }, devices: {}, machine: {} };
+    const s2 = { machine: {}, devices: {}, cpu: { b: 2, a: 1 }, position: 3, version: 1 };
+    expect(canonicalBytes(s1)).toEqual(canonicalBytes(s2));
+    expect(computeStateHash(s1, [ZERO_PAGE_HASH], null)).toBe(computeStateHash(s2, [ZERO_PAGE_HASH], null));
+    expect(computeStateHash(s1, [ZERO_PAGE_HASH], null)).not.toBe(computeStateHash(s1, [ZERO_PAGE_HASH], []));
+  });
+
+  it('tells typed arrays from plain arrays', () => {
+    expect(canonicalBytes([1, 2])).not.toEqual(canonicalBytes(Int32Array.of(1, 2)));
+    expect(canonicalBytes(Int32Array.of(1))).not.toEqual(canonicalBytes(Uint32Array.of(1)));
+  });
+
+  it('hashes zero pages without hashing', () => {
+    expect(hashPage(new Uint8Array(4096))).toBe(ZERO_PAGE_HASH);
+  });
+});
