@@ -159,12 +159,15 @@ export class Machine implements Snapshotable {
   /** Puts every device, the hart and RAM in their reset state, keeping the disk and the step count. */
   private build(position: number): void {
     const ram = this.ram;
-    if (position > 0) ram.bytes.fill(0); // a fresh ArrayBuffer is already zero
+    if (position > 0) {
+      // A reset: back to zero everywhere (a fresh ArrayBuffer already is).
+      ram.bytes.fill(0);
+      ram.dirty.fill(1);
+    }
     for (const s of this.config.program.segments) {
       ram.write(s.addr - this.ramBase, s.bytes);
     }
     ram.write(this.dtbAddress - this.ramBase, this.dtb);
-    ram.dirty.fill(1);
 
     const dma: Dma = {
       readBytes: (addr, dest) => {

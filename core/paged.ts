@@ -4,6 +4,11 @@ import { PAGE_SHIFT, PAGE_SIZE } from './memmap.js';
  * A byte array tracked in 4 KiB pages with a dirty flag per page, set on
  * every write. RAM and the disk are both PagedMemory, so a checkpoint copies
  * only the pages that changed.
+ *
+ * Invariant: a page whose flag is clear holds what the last observer that
+ * cleared the flags saw, or zeros when none has (new memory is zero and
+ * every write marks its page). So a state hasher starting on a memory whose
+ * flags were never cleared need only read the dirty pages.
  */
 export class PagedMemory {
   readonly bytes: Uint8Array;

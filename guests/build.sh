@@ -47,6 +47,7 @@ build sv32      -- "$HERE/sv32/sv32.c" "$HERE/sv32/sv32.S"
 build virtio    -- "$HERE/virtio/virtio.c"
 build bench       -DBENCH_ITERS=290 -- "$HERE/bench/bench.c"
 build bench-short -DBENCH_ITERS=7 -- "$HERE/bench/bench.c"
+build bench-long  -DBENCH_ITERS=600 -- "$HERE/bench/bench.c"
 build default   -- "$HERE/default/default.c"
 build irqecho   -- "$HERE/irqecho/irqecho.c"
 

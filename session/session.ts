@@ -8,6 +8,7 @@
 import type { WatchRange } from '../core/cpu.js';
 import { CSR_NAMES } from '../core/csr.js';
 import { RewindError } from '../core/errors.js';
+import type { PowerEvent } from '../core/devices/syscon.js';
 import type { InputEvent as MachineEvent, Machine, RunResult, StopReason } from '../core/machine.js';
 import { PAGE_SIZE } from '../core/memmap.js';
 import { readCsr } from '../core/csr.js';
@@ -445,7 +446,7 @@ export class Session {
 
   /** Registers, CSRs and hash now. */
   snapshot(): StateSnapshot {
-    return snapshotOf(this.machine, this.current, this.stateHash());
+    return snapshotOf(this.machine, this.timeline.branch(this.current).name, this.stateHash());
   }
 
   /**
@@ -481,34 +482,62 @@ export class Session {
   }
 
   /**
-   * Replays a branch from its start and checks every checkpoint's state
-   * hash on the way. Returns the first checkpoint that differs, or null.
+   * Replays a branch from reset on a fresh machine, to its end: the console
+   * output goes to `onOutput`, and with `verify` every checkpoint's state
+   * hash is checked on the way. Returns where the replay ended, how the
+   * guest ended (if it powered off) and the first checkpoint that differs.
    */
-  verify(branch = this.current, progress?: Progress): { position: number; expected: Hash128; actual: Hash128 } | null {
-    const refs = this.timeline
-      .lineage(branch)
-      .flatMap((s) => this.timeline.branch(s.branch).checkpoints.filter((c) => c.position >= s.from && c.position <= s.to));
+  replay(branch = this.current, options: ReplayOptions = {}): ReplayResult {
+    const lineage = this.timeline.lineage(branch);
+    const refs = options.verify
+      ? lineage.flatMap((s) => this.timeline.branch(s.branch).checkpoints.filter((c) => c.position >= s.from && c.position <= s.to))
+      : [];
     refs.sort((x, y) => x.position - y.position);
+    const end = this.branchEnd(branch);
     const fresh = buildMachine(this.spec);
-    const hasher = new Checkpointer(fresh).hasher;
+    if (options.onOutput) fresh.onOutput = options.onOutput;
+    const hasher = options.verify ? new Checkpointer(fresh).hasher : null;
     fresh.schedule(this.timeline.eventsBetween(branch, 0, Infinity).map(toMachineEvent));
-    for (const ref of refs) {
-      while (fresh.position < ref.position) {
-        const r = fresh.run(Math.min(SLICE, ref.position - fresh.position));
-        if (r.reason !== 'limit' && fresh.position < ref.position) break;
-        if (progress) progress(fresh.position, refs[refs.length - 1]!.position);
+    let checked = 0;
+    const goals = [...refs.map((r) => r.position), end];
+    for (let g = 0; g < goals.length; g++) {
+      const goal = goals[g]!;
+      while (fresh.position < goal) {
+        const r = fresh.run(Math.min(SLICE, goal - fresh.position));
+        options.progress?.(fresh.position, end);
+        if (r.reason !== 'limit') break;
       }
+      const ref = refs[g];
+      if (!ref || !hasher) continue;
       const expected = this.checkpoints.get(ref.id).stateHash;
-      const actual = fresh.position === ref.position ? hasher.stateHash() : 'unreachable';
-      if (actual !== expected) return { position: ref.position, expected, actual };
+      const actual = fresh.position === ref.position ? hasher.stateHash() : `never reached (replay ended at ${fresh.position})`;
+      if (actual !== expected) return { position: fresh.position, power: fresh.power, checked, mismatch: { position: ref.position, expected, actual } };
+      checked++;
     }
-    return null;
+    return { position: fresh.position, power: fresh.power, checked, mismatch: null };
   }
 
   /** All branches, in id order. */
   branches(): Branch[] {
     return this.timeline.branches();
   }
+}
+
+export interface ReplayOptions {
+  onOutput?: (byte: number) => void;
+  verify?: boolean;
+  progress?: Progress;
+}
+
+export interface ReplayResult {
+  /** Where the replay ended. */
+  position: number;
+  /** How the guest powered off, if it did. */
+  power: PowerEvent | null;
+  /** Checkpoints whose hash matched. */
+  checked: number;
+  /** The first checkpoint whose hash differs, or null. */
+  mismatch: { position: number; expected: Hash128; actual: string } | null;
 }
 
 /** Breakpoints (pcs) and watchpoints (written ranges) for continue and reverse-continue. */

@@ -45,11 +45,15 @@ export class PageHashTable {
   /** One byte per page: non-zero when its digest changed since the last {@link takeChanged}. */
   private readonly changed: Uint8Array;
 
+  /**
+   * Starts from the memory's dirty flags: clean pages are zero (see the
+   * PagedMemory invariant), so only dirty ones are read — a fresh 64 MiB
+   * machine is not touched page by page.
+   */
   constructor(readonly memory: PagedMemory) {
-    this.hashes = new Array<Hash128>(memory.pageCount);
+    this.hashes = new Array<Hash128>(memory.pageCount).fill(ZERO_PAGE_HASH);
     this.changed = new Uint8Array(memory.pageCount).fill(1);
-    for (let i = 0; i < memory.pageCount; i++) this.hashes[i] = hashPage(memory.page(i));
-    memory.clearDirty();
+    this.sync();
   }
 
   /**

@@ -33,7 +33,7 @@ const STATE_VERSION = 1;
  */
 export function diskFromImage(image: Uint8Array): { memory: PagedMemory; sectors: number } {
   const memory = new PagedMemory(Math.max(PAGE_SIZE, Math.ceil(image.length / PAGE_SIZE) * PAGE_SIZE));
-  memory.bytes.set(image);
+  memory.write(0, image);
   return { memory, sectors: Math.floor(image.length / SECTOR_SIZE) };
 }
 

@@ -14,6 +14,7 @@
  *   tp (x4)  number of cases run so far (TC increments it)
  *   t5, t6   harness scratch: every macro and every trap may clobber them
  *   sp       a small M-mode stack (the runtime does not use it)
+ *   mscratch belongs to the harness: every trap overwrites it
  * Everything else belongs to the test and is preserved across traps that
  * the harness handles.
  *
@@ -27,7 +28,8 @@
  * expected mcause, mtval and mepc, and the address where execution resumes
  * (TRAPS / TRAP_AT below). The M-mode trap handler compares the trap with
  * the expectation, logs mcause/mepc/mtval/mstatus (LDTRAP), and resumes at
- * the given address in M-mode (or in the trapping mode with F_SAME). Any
+ * the given address in M-mode with MIE = 0 (or in the trapping mode with
+ * F_SAME, MIE <- MPIE). Any
  * trap without an expectation prints
  *     FAIL <file> case <n>: unexpected trap mcause=.. mepc=.. mtval=..
  * Checks (CHK) may run in any mode: on a mismatch they `ecall` with a magic
@@ -265,8 +267,9 @@ isa_fail_notrap:          /* the instruction before did not trap */
 isa_trap_entry:
     li t6, FAIL_MAGIC
     beq t5, t6, isa_fail_report
-    li t6, MSTATUS_MPRV      /* the handler's own loads/stores are physical */
-    csrc mstatus, t6
+    li t6, MSTATUS_MPRV      /* the handler's own loads/stores are physical; */
+    csrrc t6, mstatus, t6    /* mstatus as it was at the trap is logged */
+    csrw mscratch, t6
     la t6, isa_data
     sw a0, D_SAVE+0(t6)
     sw a1, D_SAVE+4(t6)
@@ -279,7 +282,7 @@ isa_trap_entry:
     sw a0, D_LEPC(t6)
     csrr a0, mtval
     sw a0, D_LTVAL(t6)
-    csrr a0, mstatus
+    csrr a0, mscratch
     sw a0, D_LSTATUS(t6)
     lw a0, D_NTRAPS(t6)
     addi a0, a0, 1
@@ -296,6 +299,8 @@ isa_trap_entry:
     csrw mepc, a0
     li a0, MSTATUS_MPP
     csrs mstatus, a0
+    li a0, MSTATUS_MPIE    /* M resumes with MIE = 0 */
+    csrc mstatus, a0
     j isa_trap_return
 1:
     lw a0, D_ACTIVE(t6)
@@ -337,6 +342,8 @@ isa_trap_entry:
     bnez a0, isa_trap_return
     li a0, MSTATUS_MPP
     csrs mstatus, a0
+    li a0, MSTATUS_MPIE
+    csrc mstatus, a0
 isa_trap_return:
     la t6, isa_data
     lw a0, D_SAVE+0(t6)

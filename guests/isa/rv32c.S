@@ -3,7 +3,8 @@
  * explicit c.* mnemonics so each encoding is the 16-bit form, plus the
  * reserved encodings (c.addi4spn nzuimm=0, c.lwsp rd=0, c.jr rs1=0,
  * c.lui nzimm=0, c.addi16sp nzimm=0) and the all-zero halfword, which
- * raise illegal instruction (2) with mtval = the 16-bit encoding.
+ * raise illegal instruction (2) with mtval = the 16-bit encoding; HINT
+ * encodings (rd = x0 and the like) run as no-ops.
  */
 #define TEST_FILE "rv32c.S"
 #include "common.h"
@@ -227,5 +228,18 @@ TEST_BEGIN
     TRAPS_ILL .half 0x6101      /* c.addi16sp sp, 0 */
     TC 45
     TRAPS_ILL .half 0x4006      /* c.lwsp x0, 16(sp) */
+
+/* ---- HINT encodings execute as no-ops ---- */
+    TC 46
+    li a0, 0x1234
+    .half 0x0005                /* c.nop with nzimm = 1 */
+    .half 0x0501                /* c.addi a0, 0 */
+    .half 0x4015                /* c.li x0, 5 */
+    .half 0x6005                /* c.lui x0, 1 */
+    .half 0x802a                /* c.mv x0, a0 */
+    .half 0x902a                /* c.add x0, a0 */
+    .half 0x0006                /* c.slli x0, 1 */
+    CHK a0, 0x1234
+    CHK x0, 0
     .option pop
 TEST_END

@@ -2,7 +2,7 @@
  * Drives a machine from the CLI: slices of steps, console output flushed
  * between them, input waited for when the guest sleeps for it.
  */
-import type { Machine } from '../../core/machine.js';
+import type { Machine, RunResult } from '../../core/machine.js';
 import type { NodeConsole } from '../node/console.js';
 import { Exit } from './exit.js';
 
@@ -18,12 +18,19 @@ export interface DriveResult {
 
 const yieldToHost = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-export async function drive(machine: Machine, console: NodeConsole, maxSteps?: number): Promise<DriveResult> {
+/** What drive runs: a bare machine, or a session that records as it runs. */
+export interface Runner {
+  readonly machine: Machine;
+  run(maxSteps: number): RunResult;
+}
+
+export async function drive(runner: Runner, console: NodeConsole, maxSteps?: number): Promise<DriveResult> {
+  const machine = runner.machine;
   for (;;) {
     if (console.quit) return { status: Exit.ok, ended: 'quit' };
     const left = maxSteps === undefined ? SLICE : Math.min(SLICE, maxSteps - machine.position);
     if (left <= 0) return { status: Exit.limit, ended: 'limit' };
-    const result = machine.run(left);
+    const result = runner.run(left);
     console.flush();
     if (result.reason === 'power') {
       const p = machine.power!;

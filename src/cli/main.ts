@@ -1,18 +1,39 @@
 /** The `rewind` command: dispatches to subcommands; errors become one line on stderr. */
 import { RewindError } from '../../core/errors.js';
 import { Exit } from './exit.js';
+import { RECORD_USAGE, recordCommand } from './record.js';
 import { RUN_USAGE, runCommand } from './run.js';
+import {
+  DIFF_USAGE, FORK_USAGE, INFO_USAGE, REPLAY_USAGE, STATE_USAGE,
+  diffCommand, forkCommand, infoCommand, replayCommand, stateCommand,
+} from './timetravel.js';
 
 const USAGE = `usage: rewind <command> [options]
 
 commands:
   ${RUN_USAGE}
+  ${RECORD_USAGE}
+  ${REPLAY_USAGE}
+  ${STATE_USAGE}
+  ${FORK_USAGE}
+  ${DIFF_USAGE}
+  ${INFO_USAGE}
+
+Exit status: the guest's (0 when it powers off with pass, its code on fail),
+2 for bad input, 124 when --max-instructions runs out, 125 when the guest
+waits for input after the input has ended.
 `;
 
 type Command = (argv: readonly string[]) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
   run: runCommand,
+  record: recordCommand,
+  replay: replayCommand,
+  state: stateCommand,
+  fork: forkCommand,
+  diff: diffCommand,
+  info: infoCommand,
 };
 
 export async function main(argv: readonly string[]): Promise<number> {

@@ -7,6 +7,8 @@ import { parseArgs, numberFlag, stringFlag } from './args.js';
 import { drive } from './drive.js';
 import { Exit } from './exit.js';
 import { writeFileSync } from 'node:fs';
+import { Session } from '../../session/session.js';
+import { isVmiPath, openVmi } from '../node/vmi-file.js';
 
 export const RUN_USAGE =
   'rewind run <prog.elf|image.bin> [--disk FILE] [--write-disk] [--ram MIB] [--max-instructions N] [--input-file FILE] [--stats] [--raw]';
@@ -26,17 +28,18 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   if (args.flags.has('write-disk') && !diskPath) throw new RewindError('bad-argument', '--write-disk needs --disk FILE');
   const inputFile = stringFlag(args, 'input-file');
   const input = inputFile ? { file: readUserFile(inputFile, 'input file') } : 'stdin';
-  const { machine } = bootMachine({
-    program: args.positional[0]!,
-    ramMiB: numberFlag(args, 'ram'),
-    disk: diskPath,
-    raw: args.flags.has('raw'),
-  });
+  const path = args.positional[0]!;
+  // A recording runs its main branch from its start: replayed, then live once its history ends.
+  const runner = isVmiPath(path)
+    ? openVmi(path)
+    : bootMachine({ program: path, ramMiB: numberFlag(args, 'ram'), disk: diskPath, raw: args.flags.has('raw') }).machine;
+  const machine = runner instanceof Session ? runner.machine : runner;
   const console = new NodeConsole(machine, input);
+  if (runner instanceof Session) runner.onOutput = machine.onOutput;
   const started = performance.now();
   let result;
   try {
-    result = await drive(machine, console, numberFlag(args, 'max-instructions'));
+    result = await drive(runner instanceof Session ? runner : { machine, run: (n) => machine.run(n) }, console, numberFlag(args, 'max-instructions'));
   } finally {
     console.close();
   }

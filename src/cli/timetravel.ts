@@ -1,0 +1,211 @@
+/** The time-travel commands: replay, state, fork, diff, info. */
+import { Checkpointer } from '../../storage/index.js';
+import { RewindError } from '../../core/errors.js';
+import { snapshotOf, type Diff } from '../../session/session.js';
+import { bootMachine } from '../node/boot.js';
+import { readUserFile } from '../node/files.js';
+import { ProgressBar } from '../node/progress.js';
+import { isVmiPath, openVmi, saveVmi } from '../node/vmi-file.js';
+import { numberFlag, parseArgs, stringFlag } from './args.js';
+import { Exit } from './exit.js';
+import { parsePoint, parsePosition } from './point.js';
+import { statSync } from 'node:fs';
+
+export const REPLAY_USAGE = 'rewind replay run.vmi [--branch B] [--verify]';
+export const STATE_USAGE = 'rewind state <prog.elf|run.vmi> --at N [--branch B] [--input-file F] [--disk F] [--ram MIB]';
+export const FORK_USAGE = 'rewind fork run.vmi --at N [--branch B] [--input-file F] [--name NAME] [--max-instructions N] -o out.vmi';
+export const DIFF_USAGE = 'rewind diff run.vmi A B [--json]   (A, B as [branch:]position)';
+export const INFO_USAGE = 'rewind info run.vmi [--json]';
+
+const usage = (text: string) => new RewindError('bad-argument', `usage: ${text}`);
+const hex = (n: number) => '0x' + (n >>> 0).toString(16).padStart(8, '0');
+
+function stdoutWriter(): { write: (b: number) => void; flush: () => void } {
+  let buf: number[] = [];
+  return {
+    write: (b) => {
+      buf.push(b);
+      if (buf.length >= 65536) {
+        process.stdout.write(Buffer.from(buf));
+        buf = [];
+      }
+    },
+    flush: () => {
+      if (buf.length) process.stdout.write(Buffer.from(buf));
+      buf = [];
+    },
+  };
+}
+
+export async function replayCommand(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, { branch: 'string', verify: 'boolean' });
+  if (args.positional.length !== 1) throw usage(REPLAY_USAGE);
+  const session = openVmi(args.positional[0]!);
+  const branch = session.resolveBranch(stringFlag(args, 'branch') ?? session.timeline.root().id);
+  const out = stdoutWriter();
+  const bar = new ProgressBar('replay');
+  const result = session.replay(branch, { onOutput: out.write, verify: args.flags.has('verify'), progress: (d, t) => bar.update(d, t) });
+  bar.done();
+  out.flush();
+  if (result.mismatch) {
+    const m = result.mismatch;
+    process.stderr.write(`rewind: verify failed: state at position ${m.position} has hash ${m.actual}, the recording says ${m.expected}\n`);
+    return 1;
+  }
+  if (args.flags.has('verify')) process.stderr.write(`rewind: verified ${result.checked} checkpoints up to position ${result.position}\n`);
+  const p = result.power;
+  return p && p.kind === 'fail' ? p.code & 0xff : Exit.ok;
+}
+
+export async function stateCommand(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, { at: 'string', branch: 'string', 'input-file': 'string', disk: 'string', ram: 'number', raw: 'boolean' });
+  if (args.positional.length !== 1) throw usage(STATE_USAGE);
+  const atText = stringFlag(args, 'at');
+  if (atText === undefined) throw new RewindError('bad-argument', `state needs --at N (usage: ${STATE_USAGE})`);
+  const at = parsePosition(atText, '--at');
+  const path = args.positional[0]!;
+  let snapshot;
+  if (isVmiPath(path)) {
+    const session = openVmi(path);
+    const branchArg = stringFlag(args, 'branch');
+    const branch = branchArg === undefined ? session.branch : session.resolveBranch(branchArg);
+    const end = session.branchEnd(branch);
+    // Past the end of the recording, the state is the last one, as a run from reset would end there.
+    if (at > end) process.stderr.write(`rewind: the run ended at position ${end}, before ${at}\n`);
+    const bar = new ProgressBar('seek');
+    session.seek({ branch, position: Math.min(at, end) }, (d, t) => bar.update(d, t));
+    bar.done();
+    snapshot = session.snapshot();
+  } else {
+    const { machine } = bootMachine({ program: path, ramMiB: numberFlag(args, 'ram'), disk: stringFlag(args, 'disk'), raw: args.flags.has('raw') });
+    const inputFile = stringFlag(args, 'input-file');
+    if (inputFile) machine.type(readUserFile(inputFile, 'input file'));
+    const hasher = new Checkpointer(machine);
+    while (machine.position < at) {
+      const r = machine.run(at - machine.position);
+      if (r.reason !== 'limit') break;
+    }
+    if (machine.position < at) process.stderr.write(`rewind: the run ended at position ${machine.position}, before ${at}\n`);
+    snapshot = snapshotOf(machine, 'main', hasher.stateHash());
+  }
+  process.stdout.write(JSON.stringify(snapshot) + '\n');
+  return Exit.ok;
+}
+
+export async function forkCommand(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, {
+    at: 'string', branch: 'string', 'input-file': 'string', name: 'string', o: 'string', output: 'string', 'max-instructions': 'number',
+  });
+  if (args.positional.length !== 1) throw usage(FORK_USAGE);
+  const atText = stringFlag(args, 'at');
+  const out = stringFlag(args, 'o') ?? stringFlag(args, 'output');
+  if (atText === undefined || !out) throw usage(FORK_USAGE);
+  const at = parsePosition(atText, '--at');
+  const inputFile = stringFlag(args, 'input-file');
+  const input = inputFile ? readUserFile(inputFile, 'input file') : new Uint8Array(0);
+  const name = stringFlag(args, 'name');
+  const session = openVmi(args.positional[0]!);
+  if (name && session.branches().some((b) => b.name === name)) throw new RewindError('bad-argument', `a branch named "${name}" already exists`);
+  session.seek({ branch: stringFlag(args, 'branch'), position: at });
+  session.fork(at, name);
+  session.machine.type(input);
+  const writer = stdoutWriter();
+  session.onOutput = (b) => writer.write(b);
+  const max = numberFlag(args, 'max-instructions') ?? 2_000_000_000;
+  let status: number = Exit.limit;
+  while (session.position < max) {
+    const r = session.run(Math.min(10_000_000, max - session.position));
+    if (r.reason === 'power') {
+      const p = session.machine.power!;
+      status = p.kind === 'fail' ? p.code & 0xff : Exit.ok;
+      break;
+    }
+    if (r.reason === 'idle') {
+      status = Exit.ok;
+      break;
+    }
+  }
+  writer.flush();
+  session.checkpointHere();
+  await saveVmi(session, out);
+  process.stderr.write(`rewind: branch "${session.timeline.branch(session.branch).name}" forked at ${at}, runs to ${session.position}\n`);
+  return status;
+}
+
+export async function diffCommand(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, { json: 'boolean' });
+  if (args.positional.length !== 3) throw usage(DIFF_USAGE);
+  const session = openVmi(args.positional[0]!);
+  const d = session.diff(parsePoint(args.positional[1]!), parsePoint(args.positional[2]!));
+  process.stdout.write(args.flags.has('json') ? JSON.stringify(d) + '\n' : describeDiff(d));
+  return Exit.ok;
+}
+
+function describeDiff(d: Diff): string {
+  const lines = [`A: ${d.a.branch}:${d.a.position}  hash ${d.a.hash}`, `B: ${d.b.branch}:${d.b.position}  hash ${d.b.hash}`];
+  if (d.a.hash === d.b.hash) return lines.concat('identical', '').join('\n');
+  if (d.pc) lines.push(`pc: ${hex(d.pc[0])} -> ${hex(d.pc[1])}`);
+  for (const r of d.registers) lines.push(`x${r.index}: ${hex(r.a)} -> ${hex(r.b)}`);
+  for (const c of d.csrs) lines.push(`${c.name}: ${hex(c.a)} -> ${hex(c.b)}`);
+  const pages = (label: string, list: Diff['ram']) => {
+    if (list.length === 0) return;
+    lines.push(`${label}: ${list.length} page(s) differ`);
+    for (const p of list.slice(0, 32)) {
+      const bytes = p.runs.reduce((n, r) => n + r.a.length, 0);
+      const first = p.runs[0];
+      const sample = first ? `  first at +0x${first.offset.toString(16)}: ${hexBytes(first.a)} -> ${hexBytes(first.b)}` : '';
+      lines.push(`  ${hex(p.address)}: ${bytes} byte(s) in ${p.runs.length} run(s)${sample}`);
+    }
+    if (list.length > 32) lines.push(`  ... ${list.length - 32} more`);
+  };
+  pages('RAM', d.ram);
+  pages('disk', d.disk);
+  return lines.concat('').join('\n');
+}
+
+const hexBytes = (b: number[]) => b.slice(0, 8).map((x) => x.toString(16).padStart(2, '0')).join(' ') + (b.length > 8 ? ' ...' : '');
+
+export async function infoCommand(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, { json: 'boolean' });
+  if (args.positional.length !== 1) throw usage(INFO_USAGE);
+  const path = args.positional[0]!;
+  const session = openVmi(path);
+  const byId = new Map(session.branches().map((b) => [b.id, b]));
+  const checkpoints = [...session.checkpoints.all()];
+  const info = {
+    file: path,
+    bytes: statSync(path).size,
+    ramSize: session.spec.ramSize,
+    diskSize: session.spec.disk?.length ?? null,
+    program: { kind: session.spec.kind, bytes: session.spec.image.length },
+    branches: session.branches().map((b) => ({
+      id: b.id,
+      name: b.name,
+      parent: b.parent === null ? null : byId.get(b.parent)!.name,
+      forkPosition: b.forkPosition,
+      length: b.length,
+      end: b.forkPosition + b.length,
+      events: b.events.length,
+      checkpoints: b.checkpoints.length,
+      bookmarks: b.bookmarks,
+    })),
+    checkpoints: checkpoints.length,
+    events: session.branches().reduce((n, b) => n + b.events.length, 0),
+    pages: session.checkpoints.pages.size,
+  };
+  if (args.flags.has('json')) {
+    process.stdout.write(JSON.stringify(info) + '\n');
+    return Exit.ok;
+  }
+  const lines = [
+    `${path}: ${info.bytes} bytes, RAM ${info.ramSize / 1048576} MiB${info.diskSize !== null ? `, disk ${info.diskSize} bytes` : ''}, program ${info.program.kind} (${info.program.bytes} bytes)`,
+    `${info.checkpoints} checkpoints, ${info.events} input events, ${info.pages} distinct pages`,
+    'branches:',
+    ...info.branches.map(
+      (b) =>
+        `  ${b.name} (${b.id})${b.parent ? ` from ${b.parent} at ${b.forkPosition}` : ''}: ${b.length} instructions, ${b.events} events, ${b.checkpoints} checkpoints${b.bookmarks.length ? `, bookmarks ${b.bookmarks.map((m) => `${m.name}@${m.position}`).join(' ')}` : ''}`,
+    ),
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  return Exit.ok;
+}

@@ -1,0 +1,131 @@
+/** The time-travel commands as a user runs them, and hostile .vmi files. */
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readVmi, writeVmi } from '../../storage/index.js';
+import { ROOT } from '../support/manifest.js';
+import { expected, guest, rewind, tempDir } from '../support/cli.js';
+
+const dir = tempDir();
+const vmi = join(dir, 'crash.vmi');
+const crashOut = readFileSync(expected('default-crash.out'), 'latin1');
+
+describe('record, replay, state, fork, diff, info', () => {
+  it('record prints what run prints, exits the same, and writes a .vmi', () => {
+    const r = rewind(['record', guest('default'), '-o', vmi, '--input-file', expected('default-crash.in')]);
+    expect(r.status).toBe(3);
+    expect(r.stdout).toBe(crashOut);
+  });
+
+  it('replay (in another process) prints the same output again and verifies', () => {
+    const r = rewind(['replay', vmi, '--verify']);
+    expect(r.stdout).toBe(crashOut);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/verified \d+ checkpoints/);
+  });
+
+  it('run accepts a .vmi', () => {
+    const r = rewind(['run', vmi]);
+    expect(r.stdout).toBe(crashOut);
+    expect(r.status).toBe(3);
+  });
+
+  it('state of the ELF and of the .vmi agree at any position', () => {
+    for (const at of [0, 1, 777, 5000, 9999]) {
+      const a = JSON.parse(rewind(['state', guest('default'), '--at', String(at), '--input-file', expected('default-crash.in')]).stdout);
+      const b = JSON.parse(rewind(['state', vmi, '--at', String(at)]).stdout);
+      expect(b).toEqual(a);
+      expect(a.position).toBe(at);
+      expect(a.x).toHaveLength(32);
+      expect(typeof a.pc).toBe('number');
+      expect(typeof a.csr.mstatus).toBe('number');
+      expect(a.hash).toMatch(/^[0-9a-f]{32}$/);
+    }
+  });
+
+  it('fork adds a branch and keeps the original; info lists both; diff compares them', () => {
+    const info0 = JSON.parse(rewind(['info', vmi, '--json']).stdout);
+    const firstEvent = 2000;
+    const input = join(dir, 'other.in');
+    writeFileSync(input, 'look\nquit\n');
+    const forked = join(dir, 'forked.vmi');
+    const f = rewind(['fork', vmi, '--at', String(firstEvent), '--input-file', input, '--name', 'polite', '-o', forked]);
+    expect(f.status).toBe(0);
+    const info = JSON.parse(rewind(['info', forked, '--json']).stdout);
+    expect(info.branches).toHaveLength(2);
+    const polite = info.branches.find((b: { name: string }) => b.name === 'polite');
+    expect(polite).toMatchObject({ parent: 'main', forkPosition: firstEvent });
+    expect(polite.length).toBeGreaterThan(0);
+    const main = info.branches.find((b: { name: string }) => b.name === 'main');
+    expect(main.length).toBe(info0.branches[0].length);
+    expect(rewind(['replay', forked, '--branch', 'main']).stdout).toBe(crashOut);
+    const politeOut = rewind(['replay', forked, '--branch', 'polite', '--verify']);
+    expect(politeOut.status).toBe(0);
+    expect(politeOut.stdout).not.toBe(crashOut);
+
+    const d = JSON.parse(rewind(['diff', forked, `main:${firstEvent + 3000}`, `polite:${firstEvent + 3000}`, '--json']).stdout);
+    expect(d.a.hash).not.toBe(d.b.hash);
+    expect(d.ram.length + d.registers.length).toBeGreaterThan(0);
+    const same = rewind(['diff', forked, `main:${firstEvent}`, `polite:${firstEvent}`]);
+    expect(same.stdout).toContain('identical');
+  });
+
+  it('a tampered recording makes --verify name the first bad checkpoint', () => {
+    const rec = readVmi(new Uint8Array(readFileSync(vmi)));
+    const cps = [...rec.checkpoints].sort((a, b) => a.position - b.position);
+    const bad = cps[cps.length - 1]!;
+    bad.stateHash = '0'.repeat(32);
+    const tampered = join(dir, 'tampered.vmi');
+    writeFileSync(tampered, writeVmi(rec));
+    const r = rewind(['replay', tampered, '--verify']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`position ${bad.position}`);
+  });
+});
+
+describe('damaged or hostile .vmi files end in one clear line', () => {
+  const variants: [string, (b: Buffer) => Buffer][] = [
+    ['flipped byte in the middle', (b) => { const c = Buffer.from(b); c[Math.floor(c.length / 2)]! ^= 0x40; return c; }],
+    ['truncated', (b) => b.subarray(0, b.length - 100)],
+    ['wrong magic', (b) => { const c = Buffer.from(b); c.write('NOTAVMI!', 0); return c; }],
+    ['version 999', (b) => { const c = Buffer.from(b); c.writeUInt16LE(999, 8); return c; }],
+    ['empty', () => Buffer.alloc(0)],
+    ['random bytes', () => Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 2654435761) >>> 24))],
+  ];
+  it.each(variants)('%s', (_name, damage) => {
+    const path = join(dir, 'damaged.vmi');
+    writeFileSync(path, damage(readFileSync(vmi)));
+    for (const args of [['info', path], ['replay', path], ['state', path, '--at', '10']]) {
+      const started = Date.now();
+      const r = rewind(args, undefined, 20_000);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(r.status).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/damaged\.vmi/);
+      expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/);
+    }
+  });
+});
+
+describe('writing a .vmi', () => {
+  it('killing the writer mid-write leaves the previous file whole', async () => {
+    const target = join(dir, 'atomic.vmi');
+    writeFileSync(target, readFileSync(vmi));
+    const script = `
+      import { writeFileAtomic } from ${JSON.stringify(join(ROOT, 'dist/storage/node.js'))};
+      const big = new Uint8Array(64 << 20).fill(7);
+      process.stdout.write('go\\n');
+      for (;;) await writeFileAtomic(${JSON.stringify(target)}, big);
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    await new Promise((r) => setTimeout(r, 150));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const now = readFileSync(target);
+    // Either the old recording, still valid, or a complete new file: never a mix.
+    if (now.length !== 64 << 20) expect(() => readVmi(new Uint8Array(now))).not.toThrow();
+    else expect(now.length === 64 << 20 && now.every((b) => b === 7)).toBe(true);
+  });
+});

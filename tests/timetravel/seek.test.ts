@@ -1,0 +1,174 @@
+/**
+ * Seek, step back, fork and replay against linear runs, on guests driven by
+ * input and by interrupts (property tests over random positions).
+ */
+import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { Session } from '../../session/session.js';
+import { buildMachine, type MachineSpec } from '../../session/spec.js';
+import { Checkpointer, readVmi, writeVmi } from '../../storage/index.js';
+import { expected, guest } from '../support/cli.js';
+
+interface Case {
+  name: string;
+  spec: MachineSpec;
+  input: Uint8Array;
+}
+
+const cases: Case[] = [
+  ['default', 'default.in'],
+  ['irqecho', 'irqecho.in'],
+  ['timer', 'timer.in'],
+  ['sv32', 'sv32.in'],
+].map(([name, input]) => ({
+  name: name!,
+  spec: { kind: 'elf', image: new Uint8Array(readFileSync(guest(name!))), ramSize: 8 << 20 },
+  input: new Uint8Array(readFileSync(expected(input!))),
+}));
+
+/** Records a guest to its end with checkpoints every `interval` steps. */
+function record(c: Case, interval = 4000): { session: Session; output: string } {
+  const session = Session.create(c.spec, { interval });
+  let output = '';
+  session.onOutput = (b) => (output += String.fromCharCode(b));
+  session.type(c.input);
+  for (;;) if (session.run(1_000_000).reason !== 'limit') break;
+  session.checkpointHere();
+  return { session, output };
+}
+
+/** The state hash of a fresh machine run from reset to n with the same input. */
+function linear(c: Case, n: number): string {
+  const m = buildMachine(c.spec);
+  const hasher = new Checkpointer(m);
+  m.type(c.input);
+  while (m.position < n) if (m.run(n - m.position).reason !== 'limit') break;
+  expect(m.position).toBe(n);
+  return hasher.stateHash();
+}
+
+describe.each(cases)('time travel on $name', (c) => {
+  const { session, output } = record(c);
+  const end = session.position;
+
+  it('records the same output as a plain run', () => {
+    expect(end).toBeGreaterThan(1000);
+    expect(output).toBe(readFileSync(expected(`${c.name}.out`), 'latin1'));
+  });
+
+  it('seek(N) equals a linear run stopped at N', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: end }), (n) => {
+        session.seek({ position: n });
+        expect(session.position).toBe(n);
+        expect(session.stateHash()).toBe(linear(c, n));
+      }),
+      { numRuns: 12 },
+    );
+  });
+
+  it('stepping back k times equals seeking N-k', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 20, max: end }), fc.integer({ min: 1, max: 12 }), (n, k) => {
+        session.seek({ position: n - k });
+        const want = session.stateHash();
+        session.seek({ position: n });
+        for (let i = 0; i < k; i++) session.stepBack();
+        expect(session.position).toBe(n - k);
+        expect(session.stateHash()).toBe(want);
+      }),
+      { numRuns: 8 },
+    );
+  });
+
+  it('replays from reset to the same checkpoint hashes, also from a .vmi', () => {
+    expect(session.replay(session.branch, { verify: true }).mismatch).toBeNull();
+    const reopened = Session.open(readVmi(writeVmi(session.toRecording())));
+    const r = reopened.replay(reopened.branch, { verify: true });
+    expect(r.mismatch).toBeNull();
+    expect(r.checked).toBeGreaterThanOrEqual(2);
+    reopened.seek({ position: Math.floor(end / 3) });
+    session.seek({ position: Math.floor(end / 3) });
+    expect(reopened.stateHash()).toBe(session.stateHash());
+  });
+});
+
+describe('fork', () => {
+  it('keeps both branches replayable with their own outputs', () => {
+    const c = cases[0]!;
+    const { session, output } = record(c);
+    const main = session.branch;
+    // Fork right after the banner, where the game waits for its first command.
+    const at = session.timeline.branch(main).events[0]!.position;
+    session.seek({ position: at });
+    const fork = session.fork(at, 'other');
+    let forkOutput = '';
+    session.onOutput = (b) => (forkOutput += String.fromCharCode(b));
+    session.type(new TextEncoder().encode('look\nquit\n'));
+    for (;;) if (session.run(1_000_000).reason !== 'limit') break;
+    expect(session.machine.power?.kind).toBe('pass');
+
+    const replayed = (branch: string) => {
+      let out = '';
+      const r = session.replay(branch, { onOutput: (b) => (out += String.fromCharCode(b)), verify: true });
+      expect(r.mismatch).toBeNull();
+      return out;
+    };
+    const mainOut = replayed(main);
+    const forkOut = replayed(fork);
+    expect(mainOut).toBe(output);
+    expect(forkOut).not.toBe(output);
+    // Both share everything before the fork.
+    const prefix = output.slice(0, output.length - (output.length - forkOut.length));
+    expect(forkOut.startsWith(prefix.slice(0, 40))).toBe(true);
+    expect(forkOut.endsWith(forkOutput)).toBe(true);
+
+    // Positions on either branch seek to what a linear run with that branch's input gives.
+    session.seek({ branch: 'other', position: session.branchEnd(fork) - 5 });
+    const h = session.stateHash();
+    session.seek({ branch: 'main', position: 100 });
+    session.seek({ branch: 'other', position: session.branchEnd(fork) - 5 });
+    expect(session.stateHash()).toBe(h);
+  });
+
+  it('typing in the past forks instead of rewriting history', () => {
+    const c = cases[0]!;
+    const { session } = record(c);
+    const main = session.branch;
+    const mainEnd = session.branchEnd(main);
+    session.seek({ position: 5000 });
+    session.type(new TextEncoder().encode('quit\n'));
+    expect(session.branch).not.toBe(main);
+    expect(session.branchEnd(main)).toBe(mainEnd);
+  });
+});
+
+describe('reverse execution', () => {
+  it('reverse-continue stops at the last breakpoint hit and the last write to a watched range', () => {
+    const c = cases[2]!; // timer: a handler runs ten times
+    const { session } = record(c);
+    const end = session.position;
+    // Find the trap handler's address: mtvec after the program set it up.
+    session.seek({ position: Math.floor(end / 2) });
+    const handler = session.machine.cpu.mtvec & ~3;
+    session.seek({ position: end });
+    const reason = session.reverseContinue({ breakpoints: [handler] });
+    expect(reason).toBe('breakpoint');
+    expect(session.machine.cpu.pcValue).toBe(handler >>> 0);
+    const last = session.position;
+    // No later hit: running forward from just after it reaches the end without the handler.
+    session.seek({ position: last + 1 });
+    const fwd = session.continue({ breakpoints: [handler] }, end - last - 1);
+    expect(fwd.reason).toBe('limit');
+
+    // Watchpoint: the stack slot the handler wrote last.
+    session.seek({ position: last });
+    const sp = session.machine.cpu.x[2]! >>> 0;
+    session.seek({ position: end });
+    const w = session.reverseContinue({ watchpoints: [{ address: (sp - 64) >>> 0, length: 64 }] });
+    expect(w).toBe('watchpoint');
+    expect(session.position).toBeLessThan(end);
+    expect(session.position).toBeGreaterThan(0);
+  });
+});
