@@ -314,9 +314,45 @@ export class Machine implements Snapshotable {
     }
   }
 
-  private apply(event: InputEvent): void {
-    if (event.device === 'uart0') for (const b of event.payload) this.uart.receive(b);
-    else throw new RewindError('bad-state', `input event for unknown device "${event.device}"`);
+  /**
+   * Applies a host-initiated change now (a debugger writing a register or
+   * memory): recorded through onEvent like typed input, so replay repeats it.
+   * Payloads: "cpu" = [register 0..31 or 32 for pc, value bytes LE ×4];
+   * "memory" = [physical address bytes LE ×4, data bytes...].
+   */
+  inject(device: 'cpu' | 'memory', payload: number[]): void {
+    const event = { position: this.cpu.position, time: this.cpu.cycles(), device, payload };
+    this.apply(event, true);
+    this.onEvent?.(event);
+  }
+
+  private apply(event: InputEvent, check = false): void {
+    const p = event.payload;
+    const u32 = (i: number) => ((p[i]! | (p[i + 1]! << 8) | (p[i + 2]! << 16) | (p[i + 3]! << 24)) >>> 0);
+    switch (event.device) {
+      case 'uart0':
+        for (const b of p) this.uart.receive(b);
+        return;
+      case 'cpu': {
+        if (p.length !== 5 || p[0]! > 32) throw new RewindError('bad-state', 'malformed cpu event');
+        if (p[0] === 32) this.cpu.pc = u32(1) & ~1;
+        else if (p[0] !== 0) this.cpu.x[p[0]!] = u32(1);
+        return;
+      }
+      case 'memory': {
+        const off = u32(0) - this.ramBase;
+        const data = Uint8Array.from(p.slice(4));
+        if (p.length < 4 || off < 0 || off + data.length > this.ram.size) {
+          if (check) throw new RewindError('bad-argument', 'memory writes must lie inside RAM');
+          throw new RewindError('bad-state', 'malformed memory event');
+        }
+        this.ram.write(off, data);
+        this.cpu.invalidateRange(off, data.length);
+        return;
+      }
+      default:
+        throw new RewindError('bad-state', `input event for unknown device "${event.device}"`);
+    }
   }
 
   saveState(): MachineState {

@@ -434,6 +434,31 @@ export class Session {
     return id;
   }
 
+  /**
+   * Writes a register (1..31, or 32 for pc) as a recorded event; in the
+   * past of the branch this forks a new branch first.
+   */
+  writeRegister(index: number, value: number): void {
+    if (!Number.isInteger(index) || index < 1 || index > 32) throw new RewindError('bad-argument', `no register ${index}`);
+    this.beforeChange();
+    const v = value >>> 0;
+    this.machine.inject('cpu', [index, v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24]);
+    this.flushEvents();
+  }
+
+  /** Writes bytes at a physical address in RAM as a recorded event; in the past this forks first. */
+  writeMemory(address: number, bytes: Uint8Array): void {
+    this.beforeChange();
+    const a = address >>> 0;
+    this.machine.inject('memory', [a & 0xff, (a >>> 8) & 0xff, (a >>> 16) & 0xff, a >>> 24, ...bytes]);
+    this.flushEvents();
+  }
+
+  /** History is never rewritten: a change before the end of the branch happens on a new branch. */
+  private beforeChange(): void {
+    if (this.position < this.branchEnd()) this.fork(this.position);
+  }
+
   /** Adds or moves a bookmark on the current branch (default: here). */
   bookmark(name: string, position = this.position): void {
     this.timeline.addBookmark(this.current, name, position);
