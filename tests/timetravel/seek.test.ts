@@ -172,3 +172,26 @@ describe('reverse execution', () => {
     expect(session.position).toBeGreaterThan(0);
   });
 });
+
+describe('debugger writes', () => {
+  it('are recorded events that replay, and in the past they fork', () => {
+    const c = cases[0]!;
+    const { session } = record(c);
+    const main = session.branch;
+    const mainEnd = session.branchEnd(main);
+    session.seek({ position: 3000 });
+    session.writeRegister(10, 0x1234);
+    session.writeMemory(0x80200000, new Uint8Array([1, 2, 3, 4]));
+    expect(session.branch).not.toBe(main);
+    expect(session.branchEnd(main)).toBe(mainEnd);
+    expect(session.machine.cpu.x[10]).toBe(0x1234);
+    session.run(1000);
+    const pos = session.position;
+    const hash = session.stateHash();
+    expect(session.machine.cpu.readPhysical(0x80200000, 4)).toBe(0x04030201);
+    session.seek({ branch: main, position: 100 });
+    session.seek({ branch: session.branches().at(-1)!.id, position: pos });
+    expect(session.stateHash()).toBe(hash);
+    expect(session.replay(session.branch, { verify: true }).mismatch).toBeNull();
+  });
+});
