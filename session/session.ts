@@ -147,6 +147,7 @@ export class Session {
   /** Everything needed to write a .vmi. */
   toRecording(): Recording {
     this.flushEvents();
+    this.checkpoints.pages.compress();
     const pages = new Map<Hash128, Uint8Array>();
     const store = this.checkpoints.pages;
     const all = [...this.checkpoints.all()];
@@ -250,7 +251,11 @@ export class Session {
     this.flushEvents();
     const pos = this.position;
     if (pos > this.branchEnd()) this.timeline.extendTo(this.current, pos);
-    if (pos % this.interval === 0) this.checkpointHere();
+    if (pos % this.interval === 0) {
+      this.checkpointHere();
+      // Pages are stored raw at capture and deflated later; bound what waits (32 MiB).
+      if (this.checkpoints.pages.compress(0) > 8192) this.checkpoints.pages.compress();
+    }
   }
 
   private flushEvents(): void {

@@ -151,7 +151,7 @@ export class Checkpointer {
     const stateBytes = packSorted(state);
     const ramNow = this.hasher.ram.hashes;
     const diskNow = this.hasher.disk ? this.hasher.disk.hashes : null;
-    const stateHash = computeStateHash(state, ramNow, diskNow);
+    const stateHash = computeStateHash(state, this.hasher.ram, this.hasher.disk);
 
     let ram: PageMap;
     let disk: PageMap | null;

@@ -87,6 +87,8 @@ export function decodePageRecord(rec: Uint8Array, code: ErrorCode = 'io', what =
 export class PageStore {
   private readonly records = new Map<Hash128, Uint8Array>();
   private fresh: Hash128[] = [];
+  /** Pages put raw, to be deflated by compress(). */
+  private uncompressed: Hash128[] = [];
   /** Bytes of encoded records held. */
   storedBytes = 0;
 
@@ -102,11 +104,34 @@ export class PageStore {
   put(page: Uint8Array, hash: Hash128 = hashPage(page)): Hash128 {
     if (page.length !== PAGE_SIZE) throw new RewindError('bad-argument', `a page is ${PAGE_SIZE} bytes, not ${page.length}`);
     if (this.has(hash)) return hash;
-    const rec = encodePageRecord(page);
+    // Stored raw now and deflated later (compress), so capturing a checkpoint stays off the hot path.
+    const rec = new Uint8Array(PAGE_SIZE + 1);
+    rec[0] = ENCODING_RAW;
+    rec.set(page, 1);
     this.records.set(hash, rec);
     this.storedBytes += rec.length;
     this.fresh.push(hash);
+    this.uncompressed.push(hash);
     return hash;
+  }
+
+  /**
+   * Deflates up to `maxPages` of the pages stored raw by put (all when
+   * omitted); returns how many remain. Call between run slices when idle,
+   * and before exporting.
+   */
+  compress(maxPages = Infinity): number {
+    let n = 0;
+    while (this.uncompressed.length > 0 && n < maxPages) {
+      const hash = this.uncompressed.pop()!;
+      const rec = this.records.get(hash);
+      if (!rec || rec[0] !== ENCODING_RAW || rec.length !== PAGE_SIZE + 1) continue;
+      const packed = encodePageRecord(rec.subarray(1));
+      this.records.set(hash, packed);
+      this.storedBytes += packed.length - rec.length;
+      n++;
+    }
+    return this.uncompressed.length;
   }
 
   /**

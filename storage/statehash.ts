@@ -44,6 +44,8 @@ export class PageHashTable {
   readonly hashes: Hash128[];
   /** One byte per page: non-zero when its digest changed since the last {@link takeChanged}. */
   private readonly changed: Uint8Array;
+  /** Digest of each group of GROUP pages, or null when a page in it changed since. */
+  private readonly groups: (Hash128 | null)[];
 
   /**
    * Starts from the memory's dirty flags: clean pages are zero (see the
@@ -53,6 +55,7 @@ export class PageHashTable {
   constructor(readonly memory: PagedMemory) {
     this.hashes = new Array<Hash128>(memory.pageCount).fill(ZERO_PAGE_HASH);
     this.changed = new Uint8Array(memory.pageCount).fill(1);
+    this.groups = new Array<Hash128 | null>(Math.ceil(memory.pageCount / GROUP)).fill(null);
     this.sync();
   }
 
@@ -71,6 +74,7 @@ export class PageHashTable {
       if (h !== this.hashes[i]) {
         this.hashes[i] = h;
         this.changed[i] = 1;
+        this.groups[Math.floor(i / GROUP)] = null;
       }
     }
     return n;
@@ -92,24 +96,48 @@ export class PageHashTable {
 
   /** Records that page `index` now holds content with digest `hash` (used by restore, which writes behind the dirty flags). */
   setPage(index: number, hash: Hash128): void {
+    if (this.hashes[index] !== hash) this.groups[Math.floor(index / GROUP)] = null;
     this.hashes[index] = hash;
   }
 
-  /** One digest of the whole table. */
+  /** One digest of the whole table; only groups with a changed page are hashed again. */
   digest(): Hash128 {
-    return hashTable(this.hashes);
+    for (let g = 0; g < this.groups.length; g++) {
+      if (this.groups[g] === null) this.groups[g] = groupDigest(this.hashes, g * GROUP);
+    }
+    return combineGroups(this.hashes.length, this.groups as Hash128[]);
   }
 }
 
-function hashTable(hashes: readonly Hash128[]): Hash128 {
-  const h = new Hasher128().updateU32(hashes.length);
-  const buf = new Uint8Array(16 * 256);
-  for (let i = 0; i < hashes.length; i += 256) {
-    const n = Math.min(256, hashes.length - i);
-    for (let j = 0; j < n; j++) writeHashBytes(hashes[i + j]!, buf, j * 16);
-    h.update(buf.subarray(0, n * 16));
+/** Pages per group of the table digest: a state hash re-reads only groups that changed. */
+const GROUP = 256;
+const groupBuf = new Uint8Array(16 * GROUP);
+
+function groupDigest(hashes: readonly Hash128[], from: number): Hash128 {
+  const n = Math.min(GROUP, hashes.length - from);
+  for (let j = 0; j < n; j++) writeHashBytes(hashes[from + j]!, groupBuf, j * 16);
+  return hash128(groupBuf.subarray(0, n * 16));
+}
+
+function combineGroups(count: number, groups: readonly Hash128[]): Hash128 {
+  const h = new Hasher128().updateU32(count);
+  const buf = new Uint8Array(16);
+  for (const g of groups) {
+    writeHashBytes(g, buf, 0);
+    h.update(buf);
   }
   return h.digest();
+}
+
+/**
+ * Digest of a page table: the page digests in groups of GROUP, each group
+ * hashed, then the count and the group digests hashed together.
+ */
+function hashTable(hashes: readonly Hash128[] | PageHashTable): Hash128 {
+  if (hashes instanceof PageHashTable) return hashes.digest();
+  const groups: Hash128[] = [];
+  for (let i = 0; i < hashes.length; i += GROUP) groups.push(groupDigest(hashes, i));
+  return combineGroups(hashes.length, groups);
 }
 
 /**
@@ -119,8 +147,8 @@ function hashTable(hashes: readonly Hash128[]): Hash128 {
  */
 export function computeStateHash(
   state: MachineState,
-  ramHashes: readonly Hash128[],
-  diskHashes: readonly Hash128[] | null,
+  ramHashes: readonly Hash128[] | PageHashTable,
+  diskHashes: readonly Hash128[] | PageHashTable | null,
 ): Hash128 {
   const h = new Hasher128();
   h.updateString('rewind-state-1');
@@ -152,6 +180,6 @@ export class StateHasher {
   /** Syncs, then hashes `state` (default: `machine.saveState()`) with the page tables. */
   stateHash(state: MachineState = this.machine.saveState()): Hash128 {
     this.sync();
-    return computeStateHash(state, this.ram.hashes, this.disk ? this.disk.hashes : null);
+    return computeStateHash(state, this.ram, this.disk);
   }
 }

@@ -162,6 +162,7 @@ export class RecordingStore {
    * for the next commit.
    */
   async commit(): Promise<void> {
+    this.pages.compress();
     const batch = this.unsaved;
     for (const [h, rec] of this.pages.takeFresh()) batch.push({ key: `page/${h}`, value: rec });
     for (const cp of this.checkpointer.takeFresh()) batch.push({ key: `cp/${cp.id}`, value: packPlain(checkpointToWire(cp)) });

@@ -30,10 +30,14 @@ describe('PageStore', () => {
   it('compresses compressible pages and keeps random ones raw', () => {
     const s = new PageStore();
     const h = s.put(new Uint8Array(4096).fill(1));
-    expect(s.getRecord(h)![0]).toBe(ENCODING_DEFLATE);
-    expect(s.getRecord(h)!.length).toBeLessThan(100);
+    // Stored raw at first, deflated by compress().
+    expect(s.getRecord(h)![0]).toBe(ENCODING_RAW);
+    expect(s.get(h)).toEqual(new Uint8Array(4096).fill(1));
     const r = randomPage(9);
     const hr = s.put(r);
+    expect(s.compress()).toBe(0);
+    expect(s.getRecord(h)![0]).toBe(ENCODING_DEFLATE);
+    expect(s.getRecord(h)!.length).toBeLessThan(100);
     expect(s.getRecord(hr)![0]).toBe(ENCODING_RAW);
     expect(s.get(hr)).toEqual(r);
   });
