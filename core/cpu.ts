@@ -83,6 +83,13 @@ const IRQ_PRIORITY = [11, 3, 7, 9, 1, 5];
 
 const RAM_BASE = 0x8000_0000;
 
+/** A second executor over the same decoded records (core/jit): same contract as `Cpu.run`. */
+export interface CpuExecutor {
+  run(limit: number): number;
+  /** Bytes [from, to) of physical page `ppn`, which holds decoded code, were written. */
+  codeWritten(ppn: number, from: number, to: number): void;
+}
+
 export class Cpu {
   /** x0..x31, plus x[32] which absorbs writes to x0. */
   readonly x = new Int32Array(33);
@@ -151,13 +158,18 @@ export class Cpu {
   stopReason: 'breakpoint' | 'watchpoint' | null = null;
   /** The address written when stopReason is 'watchpoint'. */
   watchAddress = 0;
+  /**
+   * @internal The JIT (core/jit) while attached: `run` hands it each slice
+   * (`run(limit, true)` is the interpreter alone). Non-enumerable, not state.
+   */
+  declare jit?: CpuExecutor;
   private bpPages: Set<number> | null = null;
   private watchPages: Set<number> | null = null;
 
-  /** How the last slow path ended (EXIT_*). */
-  private exit = EXIT_NONE;
-  /** 1 when the last slow path asked to run its instruction again at the start of a slice. */
-  private retried = 0;
+  /** @internal How the last slow path ended (EXIT_*). */
+  exit = EXIT_NONE;
+  /** @internal 1 when the last slow path asked to run its instruction again at the start of a slice. */
+  retried = 0;
 
   private readonly mem8: Uint8Array;
   private readonly mem8s: Int8Array;
@@ -166,18 +178,25 @@ export class Cpu {
   private readonly mem32: Int32Array;
   private readonly dirty: Uint8Array;
   private readonly ramSize: number;
-  private readonly decoded: (DecodedPage | undefined)[];
+  /** @internal */
+  readonly decoded: (DecodedPage | undefined)[];
   private readonly codePage: Uint8Array;
   /** Whether the last fetchPage may be reused for the rest of the page. */
   private fetchCacheable = true;
   private readonly scratch: DecodedRecord = { fields: 0, imm: 0 };
 
-  private readonly rTag = new Int32Array(TLB_SIZE).fill(-1);
-  private readonly rOff = new Int32Array(TLB_SIZE);
-  private readonly wTag = new Int32Array(TLB_SIZE).fill(-1);
-  private readonly wOff = new Int32Array(TLB_SIZE);
-  private readonly xTag = new Int32Array(TLB_SIZE).fill(-1);
-  private readonly xOff = new Int32Array(TLB_SIZE);
+  /** @internal */
+  readonly rTag = new Int32Array(TLB_SIZE).fill(-1);
+  /** @internal */
+  readonly rOff = new Int32Array(TLB_SIZE);
+  /** @internal */
+  readonly wTag = new Int32Array(TLB_SIZE).fill(-1);
+  /** @internal */
+  readonly wOff = new Int32Array(TLB_SIZE);
+  /** @internal */
+  readonly xTag = new Int32Array(TLB_SIZE).fill(-1);
+  /** @internal */
+  readonly xOff = new Int32Array(TLB_SIZE);
 
   constructor(
     readonly ram: PagedMemory,
@@ -305,8 +324,12 @@ export class Cpu {
    * pending or enabled (CSR writes, xRET, MMIO, traps), so that the caller
    * can update device lines and the next slice starts by taking an
    * interrupt if one is due.
+   *
+   * `interp` and `from` are for the JIT (core/jit): the interpreter alone,
+   * resuming a slice in which `from` steps already ran (it then runs up to
+   * `limit - from` more and returns how many).
    */
-  run(limit: number): number {
+  run(limit: number, interp = false, from = 0): number {
     if (this.waiting) {
       if (((this.mipSw | this.mipHw) & this.mie) === 0) return 0;
       this.waiting = false;
@@ -317,6 +340,8 @@ export class Cpu {
       this.position++;
       return 1;
     }
+    // A second executor over the same decoded records (core/jit), when one is attached.
+    if (this.jit !== undefined && !interp) return this.jit.run(limit);
     const x = this.x;
     const mem8 = this.mem8;
     const mem8s = this.mem8s;
@@ -329,7 +354,8 @@ export class Cpu {
     const wOff = this.wOff;
     const dirty = this.dirty;
     let pc = this.pc | 0;
-    let n = 0;
+    // `from`: steps the JIT already ran in this slice (MMIO and system instructions stay first-of-slice only).
+    let n = from;
     let fvpn = -1;
     let fbase = 0;
     let code = this.noCode;
@@ -337,7 +363,7 @@ export class Cpu {
 
     run: while (n < limit) {
       if (pc >>> PAGE_SHIFT !== fvpn) {
-        if (this.breakpoints !== null && this.breakpoints.has(pc >>> 0) && this.position + n !== this.ignoreBreakpointAt) {
+        if (this.breakpoints !== null && this.breakpoints.has(pc >>> 0) && this.position + n - from !== this.ignoreBreakpointAt) {
           this.stopReason = 'breakpoint';
           break;
         }
@@ -669,8 +695,8 @@ export class Cpu {
       }
     }
     this.pc = pc;
-    this.position += n;
-    return n;
+    this.position += n - from;
+    return n - from;
   }
 
   /** Stands for the decoded page before the first fetch of a slice; never executed. */
@@ -1037,8 +1063,8 @@ export class Cpu {
     return this.mem16[off >>> 1]!;
   }
 
-  /** A load that missed the TLB: returns true when the slice must end (this.pc says where to go on). */
-  private load(op: number, rd: number, va: number, pc: number, npc: number, n: number): boolean {
+  /** @internal A load that missed the TLB: returns true when the slice must end (this.pc says where to go on). */
+  load(op: number, rd: number, va: number, pc: number, npc: number, n: number): boolean {
     const size = op === 14 ? 4 : op === 13 || op === 16 ? 2 : 1;
     this.retried = 0;
     const v = this.loadSlow(va, size, pc, n === 1);
@@ -1053,8 +1079,8 @@ export class Cpu {
     return this.exit === EXIT_MMIO;
   }
 
-  /** A store that missed the TLB: returns true when the slice must end. */
-  private store(size: AccessSize, va: number, value: number, pc: number, npc: number, n: number): boolean {
+  /** @internal A store that missed the TLB: returns true when the slice must end. */
+  store(size: AccessSize, va: number, value: number, pc: number, npc: number, n: number): boolean {
     this.retried = 0;
     this.storeSlow(va, value, size, pc, n === 1);
     if (this.exit === EXIT_TRAP) return true;
@@ -1149,8 +1175,9 @@ export class Cpu {
    * and forgets decoded instructions that overlap the bytes written. The
    * dirty flag is 1 for a dirty page without code and 3 for a dirty page
    * with code, so the store fast path calls here only when it must.
+   * @internal
    */
-  private touch(off: number, size: number): void {
+  touch(off: number, size: number): void {
     const ppn = off >>> PAGE_SHIFT;
     if (this.codePage[ppn] === 0) {
       this.dirty[ppn] = 1;
@@ -1162,6 +1189,7 @@ export class Cpu {
     const inPage = off & 0xfff;
     // An instruction starting up to 2 bytes before the store may overlap it.
     const from = Math.max(0, (inPage - 2) & ~1);
+    if (this.jit !== undefined) this.jit.codeWritten(ppn, from, inPage + size);
     for (let k = from; k < inPage + size; k += 2) page[k] = 0;
   }
 

@@ -4,6 +4,7 @@
  * hart in slices while keeping time and input deterministic.
  */
 import { Cpu, type PhysicalBus } from './cpu.js';
+import { attachJit } from './jit/index.js';
 import { IRQ } from './csr.js';
 import type { AccessSize, Device, DeviceState, Dma } from './device.js';
 import { Clint } from './devices/clint.js';
@@ -38,6 +39,8 @@ export interface MachineConfig {
    * installed at every reset; the program then starts in the mode it sets.
    */
   firmware?: (machine: Machine) => void;
+  /** Which executor runs the hart: the interpreter (default, the reference) or the block JIT. */
+  executor?: 'interp' | 'jit';
 }
 
 /**
@@ -104,6 +107,8 @@ export class Machine implements Snapshotable {
   plic!: Plic;
   syscon!: Syscon;
   virtio!: VirtioMmio[];
+  /** Why the JIT asked for could not be used (the interpreter runs instead), or null. */
+  executorNote: string | null = null;
   /** Set when the guest powers off; the machine runs no further. */
   power: PowerEvent | null = null;
   /** Receives every byte the guest writes to the console. */
@@ -208,6 +213,10 @@ export class Machine implements Snapshotable {
     this.devices = ranges.map((r) => r.device);
     const previous = this.cpu as Cpu | undefined;
     this.cpu = new Cpu(ram, new DeviceBus(ranges));
+    if (this.config.executor === 'jit') {
+      const r = attachJit(this.cpu);
+      this.executorNote = r.ok ? null : r.reason;
+    }
     if (previous) {
       this.cpu.setBreakpoints(previous.breakpoints);
       this.cpu.setWatchpoints(previous.watchpoints);

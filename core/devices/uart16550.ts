@@ -73,6 +73,8 @@ export class Uart16550 implements Device {
   private thrInterrupt = false;
   /** Consecutive LSR reads with no other UART access between them, since the last byte was delivered. */
   private lsrPolls = 0;
+  /** Whether the guest has ever enabled the FIFOs (FCR bit 0) since reset. */
+  private fifoUsed = false;
 
   constructor(
     private readonly irq: IrqLine,
@@ -98,20 +100,28 @@ export class Uart16550 implements Device {
 
   /**
    * Whether the host may deliver the next input byte now. True when the
-   * receive FIFO is empty and either the receive-data interrupt is enabled
-   * (an interrupt-driven driver such as Linux's 8250 after `startup`) or the
-   * guest has read LSR at least twice in a row, with no other UART register
-   * access between, since the last byte was delivered (a bare-metal program
-   * polling LSR.DR).
+   * receive FIFO is empty and either
+   * - the receive-data interrupt is enabled (IER bit 0) and the FIFOs are
+   *   on, or have never been turned on (an interrupt-driven driver such as
+   *   Linux's 8250 once its port is open, or a simple guest without FIFOs), or
+   * - the guest has read LSR at least three times in a row, with no other
+   *   UART register access between, since the last byte was delivered (a
+   *   bare-metal program polling LSR.DR).
    *
    * Why: bytes pushed earlier would be lost or misread. Linux's 8250 driver
-   * clears the FIFOs while it probes and starts the port, and a program that
-   * is still printing reads LSR once per character (then writes THR), which
-   * never makes two reads in a row. The rule depends on device state only,
-   * so the same input file always gives the same run.
+   * clears the FIFOs while it starts the port, reads LSR twice in a row
+   * during that start-up (the "no UART here" check, then waiting for THRE)
+   * and reads RBR right after to discard stale data; it enables the receive
+   * interrupt while the FIFOs are off and only then turns them on, which
+   * flushes them (16550 datasheet, FCR bit 0). A program that is still
+   * printing reads LSR once per character (then writes THR), which never
+   * makes three reads in a row. The rule depends on device state only, so
+   * the same input file always gives the same run.
    */
   readyForInput(): boolean {
-    return this.rxFifo.length === 0 && ((this.ier & IER_RDA) !== 0 || this.lsrPolls >= 2);
+    if (this.rxFifo.length !== 0) return false;
+    if (this.ier & IER_RDA && (this.fifoEnabled() || !this.fifoUsed)) return true;
+    return this.lsrPolls >= 3;
   }
 
   read(offset: number, _size: AccessSize): number {
@@ -211,6 +221,7 @@ export class Uart16550 implements Device {
       dlm: this.dlm,
       thrInterrupt: this.thrInterrupt,
       lsrPolls: this.lsrPolls,
+      fifoUsed: this.fifoUsed,
     };
   }
 
@@ -229,6 +240,8 @@ export class Uart16550 implements Device {
     this.dlm = r.number('dlm');
     this.thrInterrupt = r.boolean('thrInterrupt');
     this.lsrPolls = r.number('lsrPolls');
+    // Absent from states saved before it existed: a guest that had its FIFOs on then shows it in fcr.
+    this.fifoUsed = state.fifoUsed === undefined ? (this.fcr & FCR_ENABLE) !== 0 : r.boolean('fifoUsed');
   }
 
   /** The device-tree node, as QEMU virt describes its UART. */
@@ -278,6 +291,7 @@ export class Uart16550 implements Device {
     // Toggling FIFO enable clears both FIFOs; other bits take effect only with
     // FCR0 set (16550 datasheet, FCR bit 0). The TX FIFO is always empty here.
     if ((v ^ this.fcr) & FCR_ENABLE) this.rxFifo = [];
+    if (v & FCR_ENABLE) this.fifoUsed = true;
     if (!(v & FCR_ENABLE)) {
       this.fcr = 0;
       return;

@@ -1,6 +1,7 @@
 /** The `rewind` command: dispatches to subcommands; errors become one line on stderr. */
 import { RewindError } from '../../core/errors.js';
 import { Exit } from './exit.js';
+import { GDB_USAGE, gdbCommand } from '../gdb/command.js';
 import { RECORD_USAGE, recordCommand } from './record.js';
 import { RUN_USAGE, runCommand } from './run.js';
 import {
@@ -18,6 +19,7 @@ commands:
   ${FORK_USAGE}
   ${DIFF_USAGE}
   ${INFO_USAGE}
+  ${GDB_USAGE}
 
 Exit status: the guest's (0 when it powers off with pass, its code on fail),
 2 for bad input, 124 when --max-instructions runs out, 125 when the guest
@@ -34,6 +36,7 @@ const COMMANDS: Record<string, Command> = {
   fork: forkCommand,
   diff: diffCommand,
   info: infoCommand,
+  gdb: gdbCommand,
 };
 
 export async function main(argv: readonly string[]): Promise<number> {

@@ -1,6 +1,7 @@
 /** `rewind run`: run a program with the console on stdin/stdout. */
 import { RewindError } from '../../core/errors.js';
-import { bootMachine } from '../node/boot.js';
+import { BOOT_FLAGS, bootMachine } from '../node/boot.js';
+import { bootOptions } from './boot-args.js';
 import { NodeConsole } from '../node/console.js';
 import { readUserFile } from '../node/files.js';
 import { parseArgs, numberFlag, stringFlag } from './args.js';
@@ -10,30 +11,27 @@ import { writeFileSync } from 'node:fs';
 import { Session } from '../../session/session.js';
 import { isVmiPath, openVmi } from '../node/vmi-file.js';
 
-export const RUN_USAGE =
-  'rewind run <prog.elf|image.bin> [--disk FILE] [--write-disk] [--ram MIB] [--max-instructions N] [--input-file FILE] [--stats] [--raw]';
+export const RUN_USAGE = `rewind run <prog.elf|image.bin|run.vmi> | --kernel Image [--initrd F] [--append CMDLINE] | --linux
+           [--disk FILE] [--write-disk] [--ram MIB] [--max-instructions N] [--input-file FILE] [--stats] [--raw] [--executor interp|jit]`;
 
 export async function runCommand(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, {
-    disk: 'string',
+    ...BOOT_FLAGS,
     'write-disk': 'boolean',
-    ram: 'number',
     'max-instructions': 'number',
     'input-file': 'string',
     stats: 'boolean',
-    raw: 'boolean',
   });
-  if (args.positional.length !== 1) throw new RewindError('bad-argument', `usage: ${RUN_USAGE}`);
-  const diskPath = stringFlag(args, 'disk');
+  const boot = bootOptions(args, RUN_USAGE);
+  const diskPath = boot.disk;
   if (args.flags.has('write-disk') && !diskPath) throw new RewindError('bad-argument', '--write-disk needs --disk FILE');
   const inputFile = stringFlag(args, 'input-file');
   const input = inputFile ? { file: readUserFile(inputFile, 'input file') } : 'stdin';
-  const path = args.positional[0]!;
+  const path = boot.program;
   // A recording runs its main branch from its start: replayed, then live once its history ends.
-  const runner = isVmiPath(path)
-    ? openVmi(path)
-    : bootMachine({ program: path, ramMiB: numberFlag(args, 'ram'), disk: diskPath, raw: args.flags.has('raw') }).machine;
+  const runner = path !== undefined && isVmiPath(path) ? openVmi(path) : bootMachine(boot).machine;
   const machine = runner instanceof Session ? runner.machine : runner;
+  if (machine.executorNote) process.stderr.write(`rewind: ${machine.executorNote}\n`);
   const console = new NodeConsole(machine, input);
   if (runner instanceof Session) runner.onOutput = machine.onOutput;
   const started = performance.now();

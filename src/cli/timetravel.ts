@@ -2,7 +2,8 @@
 import { Checkpointer } from '../../storage/index.js';
 import { RewindError } from '../../core/errors.js';
 import { snapshotOf, type Diff } from '../../session/session.js';
-import { bootMachine } from '../node/boot.js';
+import { BOOT_FLAGS, bootMachine } from '../node/boot.js';
+import { bootOptions } from './boot-args.js';
 import { readUserFile } from '../node/files.js';
 import { ProgressBar } from '../node/progress.js';
 import { isVmiPath, openVmi, saveVmi } from '../node/vmi-file.js';
@@ -12,7 +13,7 @@ import { parsePoint, parsePosition } from './point.js';
 import { statSync } from 'node:fs';
 
 export const REPLAY_USAGE = 'rewind replay run.vmi [--branch B] [--verify]';
-export const STATE_USAGE = 'rewind state <prog.elf|run.vmi> --at N [--branch B] [--input-file F] [--disk F] [--ram MIB]';
+export const STATE_USAGE = 'rewind state <prog.elf|run.vmi> | --kernel Image ... --at N [--branch B] [--input-file F] [--disk F] [--ram MIB]';
 export const FORK_USAGE = 'rewind fork run.vmi --at N [--branch B] [--input-file F] [--name NAME] [--max-instructions N] -o out.vmi';
 export const DIFF_USAGE = 'rewind diff run.vmi A B [--json]   (A, B as [branch:]position)';
 export const INFO_USAGE = 'rewind info run.vmi [--json]';
@@ -58,14 +59,14 @@ export async function replayCommand(argv: readonly string[]): Promise<number> {
 }
 
 export async function stateCommand(argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv, { at: 'string', branch: 'string', 'input-file': 'string', disk: 'string', ram: 'number', raw: 'boolean' });
-  if (args.positional.length !== 1) throw usage(STATE_USAGE);
+  const args = parseArgs(argv, { ...BOOT_FLAGS, at: 'string', branch: 'string', 'input-file': 'string' });
+  const boot = bootOptions(args, STATE_USAGE);
   const atText = stringFlag(args, 'at');
   if (atText === undefined) throw new RewindError('bad-argument', `state needs --at N (usage: ${STATE_USAGE})`);
   const at = parsePosition(atText, '--at');
-  const path = args.positional[0]!;
+  const path = boot.program;
   let snapshot;
-  if (isVmiPath(path)) {
+  if (path !== undefined && isVmiPath(path)) {
     const session = openVmi(path);
     const branchArg = stringFlag(args, 'branch');
     const branch = branchArg === undefined ? session.branch : session.resolveBranch(branchArg);
@@ -77,7 +78,7 @@ export async function stateCommand(argv: readonly string[]): Promise<number> {
     bar.done();
     snapshot = session.snapshot();
   } else {
-    const { machine } = bootMachine({ program: path, ramMiB: numberFlag(args, 'ram'), disk: stringFlag(args, 'disk'), raw: args.flags.has('raw') });
+    const { machine } = bootMachine(boot);
     const inputFile = stringFlag(args, 'input-file');
     if (inputFile) machine.type(readUserFile(inputFile, 'input file'));
     const hasher = new Checkpointer(machine);

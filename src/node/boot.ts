@@ -1,18 +1,38 @@
 /** Building a machine from the user's files (Node side). */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { RewindError } from '../../core/errors.js';
 import { isElf, parseElf, rawImage, type Program } from '../../core/loader.js';
-import { DEFAULT_RAM_MIB, Machine } from '../../core/machine.js';
+import { DEFAULT_RAM_MIB, type Machine } from '../../core/machine.js';
 import { MemoryMap } from '../../core/memmap.js';
+import { buildMachine, type MachineSpec } from '../../session/spec.js';
 import { readUserFile } from './files.js';
 
 export interface BootOptions {
-  program: string;
+  /** A program: ELF or raw image (not with `kernel`). */
+  program?: string;
+  /** A Linux kernel Image, started by the built-in SBI firmware. */
+  kernel?: string;
+  initrd?: string;
+  append?: string;
   ramMiB?: number;
   disk?: string;
-  diskReadOnly?: boolean;
   /** Treat the program as a raw image even without a .bin/.img extension. */
   raw?: boolean;
+  executor?: 'interp' | 'jit';
 }
+
+/** Flags every command that boots a machine accepts. */
+export const BOOT_FLAGS = {
+  disk: 'string',
+  ram: 'number',
+  raw: 'boolean',
+  kernel: 'string',
+  initrd: 'string',
+  append: 'string',
+  linux: 'boolean',
+  executor: 'string',
+} as const;
 
 const RAW_EXTENSIONS = /\.(bin|img|raw|image)$/i;
 
@@ -31,11 +51,47 @@ export function ramBytes(ramMiB: number | undefined): number {
   return mib * 1024 * 1024;
 }
 
-export function bootMachine(options: BootOptions): { machine: Machine; image: Uint8Array; disk?: Uint8Array } {
+/** Where `npm run build:linux` leaves the kernel, initramfs and disk ($REWIND_LINUX_DIR overrides). */
+export function linuxDir(): string {
+  // This file runs from src/node/ (tests) or dist/src/node/ (the CLI): the repository is two or three levels up.
+  const root = new URL('../..', import.meta.url).pathname.replace(/\/dist\/$/, '/');
+  return process.env['REWIND_LINUX_DIR'] ?? join(root, '.cache/linux');
+}
+
+/** `--linux`: the guest that `npm run build:linux` built. */
+export function builtLinux(): Pick<BootOptions, 'kernel' | 'initrd' | 'disk'> {
+  const dir = linuxDir();
+  const kernel = join(dir, 'Image');
+  if (!existsSync(kernel)) throw new RewindError('not-found', `no Linux guest in ${dir}: run npm run build:linux first`);
+  const initrd = join(dir, 'initramfs.cpio');
+  const disk = join(dir, 'disk.img');
+  return { kernel, initrd: existsSync(initrd) ? initrd : undefined, disk: existsSync(disk) ? disk : undefined };
+}
+
+/** The machine spec the options describe, with every file read and checked. */
+export function bootSpec(options: BootOptions): MachineSpec {
   const ramSize = ramBytes(options.ramMiB);
-  const { program, image } = loadProgram(options.program, ramSize, options.raw);
   const disk = options.disk ? readUserFile(options.disk, 'disk image') : undefined;
   if (disk && disk.length < 512) throw new RewindError('bad-argument', `disk image ${options.disk} is smaller than one 512-byte sector`);
-  const machine = new Machine({ program, ramSize, disk, diskReadOnly: options.diskReadOnly });
-  return { machine, image, disk };
+  if (options.kernel) {
+    if (options.program) throw new RewindError('bad-argument', 'give either a program or --kernel, not both');
+    return {
+      kind: 'linux',
+      image: readUserFile(options.kernel, 'kernel'),
+      initrd: options.initrd ? readUserFile(options.initrd, 'initrd') : undefined,
+      append: options.append,
+      ramSize,
+      disk,
+      executor: options.executor,
+    };
+  }
+  if (options.initrd || options.append !== undefined) throw new RewindError('bad-argument', '--initrd and --append go with --kernel');
+  if (!options.program) throw new RewindError('bad-argument', 'no program given');
+  const { image } = loadProgram(options.program, ramSize, options.raw);
+  return { kind: isElf(image) ? 'elf' : 'raw', image, ramSize, disk, executor: options.executor };
+}
+
+export function bootMachine(options: BootOptions): { machine: Machine; spec: MachineSpec } {
+  const spec = bootSpec(options);
+  return { machine: buildMachine(spec), spec };
 }

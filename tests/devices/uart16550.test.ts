@@ -150,29 +150,45 @@ describe('Uart16550', () => {
   });
 
   describe('readyForInput', () => {
-    it('needs two LSR reads in a row when the receive interrupt is off', () => {
+    it('needs three LSR reads in a row when the receive interrupt is off', () => {
       const { uart, r } = make();
       expect(uart.readyForInput()).toBe(false);
+      r(LSR);
       r(LSR);
       expect(uart.readyForInput()).toBe(false);
       r(LSR);
       expect(uart.readyForInput()).toBe(true);
     });
 
+    it('with the receive interrupt on, waits for FIFOs that were once on to be on again', () => {
+      const { uart, w } = make();
+      w(IER, 0x01);
+      expect(uart.readyForInput()).toBe(true); // a guest that never uses the FIFOs
+      w(FCR, 0x01);
+      w(FCR, 0x00);
+      expect(uart.readyForInput()).toBe(false); // Linux's startup: FIFOs off, about to be turned on (and flushed)
+      w(FCR, 0x81);
+      expect(uart.readyForInput()).toBe(true);
+    });
+
     it('restarts the count on any other register access and after a delivery', () => {
       const { uart, r, w } = make();
       r(LSR);
+      r(LSR);
       r(IIR);
+      r(LSR);
       r(LSR);
       expect(uart.readyForInput()).toBe(false);
       r(LSR);
       w(SCR, 1);
+      r(LSR);
       r(LSR);
       expect(uart.readyForInput()).toBe(false);
       r(LSR);
       uart.receive(0x61);
       expect(uart.readyForInput()).toBe(false);
       expect(r(THR)).toBe(0x61);
+      r(LSR);
       r(LSR);
       expect(uart.readyForInput()).toBe(false);
       r(LSR);

@@ -1,0 +1,86 @@
+// Guest speed in the web app's worker (Chromium) against Node, on the same
+// guest ELF: `node bench/web/mips.mjs [guest]` (default guest: bench).
+// Needs the built web app (npx vite build → dist-web/), the CLI build
+// (npm run build:cli → dist/) and /usr/bin/chromium. Prints figures; asserts nothing.
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { serve } from '../../src/web/serve.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const name = process.argv[2] ?? 'bench';
+const elf = new Uint8Array(readFileSync(`${root}guests/build/${name}.elf`));
+const RUNS = 3;
+const fmt = (n, d = 1) => n.toFixed(d);
+
+for (const need of ['dist-web/index.html', 'dist/core/machine.js']) {
+  if (!existsSync(root + need)) {
+    console.error(`missing ${need}: run \`npx vite build\` and \`npm run build:cli\` first`);
+    process.exit(1);
+  }
+}
+
+// Node: the same loop the worker's bench command runs.
+const { Machine } = await import(`${root}dist/core/machine.js`);
+const { parseElf } = await import(`${root}dist/core/loader.js`);
+function nodeOnce() {
+  const m = new Machine({ program: parseElf(elf, 0x80000000, 64 << 20) });
+  m.onOutput = () => {};
+  const t = performance.now();
+  while (!m.power) if (m.run(10_000_000).reason === 'idle') break;
+  const s = (performance.now() - t) / 1000;
+  return { steps: m.position, mips: m.position / s / 1e6 };
+}
+const node = [];
+let nodeBest = 0;
+
+// Chromium: the app's worker, through the page's client (window.rewind).
+const exe = process.env.CHROMIUM ?? '/usr/bin/chromium';
+if (!existsSync(exe)) {
+  for (let i = 0; i < RUNS; i++) node.push(nodeOnce());
+  nodeBest = Math.max(...node.map((r) => r.mips));
+  console.log(`node: ${fmt(nodeBest)} MIPS best of ${RUNS}`);
+  console.log(`${exe} not found: no browser figure`);
+  process.exit(0);
+}
+const server = await serve({ port: 0 });
+const browser = await chromium.launch({
+  executablePath: exe,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+});
+try {
+  const page = await browser.newPage();
+  await page.goto(`${server.url}?guest=none`);
+  await page.waitForFunction(() => 'rewind' in globalThis);
+  // Node and the worker take turns, so that load from elsewhere on the host hits both alike.
+  const web = [];
+  for (let i = 0; i < RUNS; i++) {
+    node.push(nodeOnce());
+    web.push(
+      await page.evaluate(async (bytes) => {
+        const image = Uint8Array.from(bytes);
+        return globalThis.rewind.client.request({ type: 'bench', image });
+      }, Array.from(elf)),
+    );
+  }
+  nodeBest = Math.max(...node.map((r) => r.mips));
+  const webBest = Math.max(...web.map((r) => r.mips));
+  // The live loop: the app's own slices (yielding to the page, reporting to the UI) for a few seconds.
+  const live = await page.evaluate(async (bytes) => {
+    const { app } = globalThis.rewind;
+    await app.load(Uint8Array.from(bytes), 'bench', true);
+    const t0 = performance.now();
+    const p0 = app.status.position;
+    await new Promise((r) => setTimeout(r, 4000));
+    return (app.status.position - p0) / (performance.now() - t0) / 1000;
+  }, Array.from(elf));
+  const version = browser.version();
+  console.log(`guest: ${name} (${node[0].steps} steps)`);
+  console.log(`node ${process.version}: ${fmt(nodeBest)} MIPS best of ${RUNS} (${node.map((r) => fmt(r.mips)).join(', ')})`);
+  console.log(`chromium ${version} worker: ${fmt(webBest)} MIPS best of ${RUNS} (${web.map((r) => fmt(r.mips)).join(', ')})`);
+  console.log(`worker/node = ${fmt(webBest / nodeBest, 2)} (target ≥ 0.8)`);
+  console.log(`worker live loop with the UI attached (slices, yields, 5 Hz reports): ${fmt(live)} MIPS = ${fmt(live / nodeBest, 2)} × node`);
+} finally {
+  await browser.close();
+  await server.close();
+}

@@ -1,0 +1,386 @@
+/**
+ * The JIT executor: a second executor over the interpreter's decoded records
+ * (STYLE note 12). Hot basic blocks become JS functions (compile.ts); cold
+ * code, system instructions, fetch-TLB misses and everything unusual run in
+ * the interpreter (`cpu.run(k, true)`), which stays the reference.
+ *
+ * Blocks are keyed by (physical page, offset), found after the fetch
+ * translation the interpreter already keeps (xTag/xOff), so TLB flushes
+ * never invalidate them. They die when their decoded page is dropped
+ * (checkpoint restore, DMA: the page object changes) or when a store
+ * overlaps them (`Cpu.touch` calls `codeWritten`).
+ *
+ * Exactness: a block runs only when its whole length fits the slice's
+ * remaining budget, otherwise the interpreter runs the exact remainder; a
+ * compiled block returns exactly the steps it ran (a trapping instruction
+ * counts, as in the interpreter) and ends the slice wherever the
+ * interpreter would (traps, MMIO, retries, watchpoints). See docs/jit.md.
+ */
+import type { Cpu, CpuExecutor } from '../cpu.js';
+import { type DecodedPage, type DecodedRecord, decodeInto } from '../isa/decode.js';
+import { Op } from '../isa/table.js';
+import { type BasicBlock, compilable, endsBlock, regionSource } from './compile.js';
+
+/** A compiled block: see compile.ts. */
+type BlockFn = (pc0: number, n0: number, budget: number) => number;
+type Factory = (...args: unknown[]) => BlockFn;
+
+/**
+ * Generated code by source, shared by every hart of this host: closures made
+ * by one factory share V8's feedback and optimized code, so a machine built
+ * for a seek or a replay runs the same guest code warm at once.
+ */
+const factories = new Map<string, Factory>();
+const MAX_FACTORIES = 20_000;
+
+/** Executions in the interpreter before a block is compiled. */
+const HOT = 32;
+/** Longest basic block, in instructions. */
+const MAX_BLOCK = 128;
+/** Most basic blocks and instructions in one compiled region. */
+const MAX_REGION_BLOCKS = 8;
+const MAX_REGION_INSNS = 384;
+
+/** A region: basic blocks of one page from an entry; compiled once hot. */
+interface Block {
+  /** Byte offset in the page of the entry. */
+  readonly start: number;
+  /** Byte ranges [start, end) in the page of its basic blocks, as pairs. */
+  ranges: number[];
+  /** Instructions of the entry basic block; 0 when the instruction at start is left to the interpreter. */
+  readonly len: number;
+  /** With len 0: the instruction at start is a system instruction (runs first in a slice). */
+  readonly system: boolean;
+  hits: number;
+  fn: BlockFn | null;
+  dead: boolean;
+  /** Index in PageBlocks.list. */
+  index: number;
+}
+
+interface PageBlocks {
+  readonly ppn: number;
+  readonly code: DecodedPage;
+  /** Block starting at each halfword. */
+  readonly blocks: (Block | undefined)[];
+  readonly list: Block[];
+  /** How many live blocks cover each halfword (a cheap test for stores into data). */
+  readonly cover: Uint16Array;
+}
+
+/** Shared with compiled code: set when the slice must end. */
+interface Signals {
+  stop: number;
+}
+
+/** Whether code generation works, and why not. */
+export interface JitSupport {
+  ok: boolean;
+  /** Empty when ok; else a sentence for the user. */
+  reason: string;
+}
+
+/**
+ * Tries to generate code with `make` (default `new Function`): a page whose
+ * content security policy forbids 'unsafe-eval' throws an EvalError here.
+ */
+export function probeCodegen(make: (source: string) => unknown = (source) => new Function(source)): JitSupport {
+  try {
+    const f = make('return 1') as () => number;
+    if (f() === 1) return { ok: true, reason: '' };
+    return { ok: false, reason: 'code generation does not work here; using the interpreter' };
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    return { ok: false, reason: `code generation is not allowed here (${why}); using the interpreter` };
+  }
+}
+
+let support: JitSupport | null = null;
+
+/** probeCodegen(), asked once per host. */
+export function jitSupported(): JitSupport {
+  support ??= probeCodegen();
+  return support;
+}
+
+export interface JitOptions {
+  /** Executions in the interpreter before a region is compiled (default 8). */
+  hot?: number;
+  /** How to check that code generation works (tests); default jitSupported(). */
+  probe?: () => JitSupport;
+}
+
+export class Jit implements CpuExecutor {
+  /** Blocks compiled and interpreted so far (for benches and tests). */
+  readonly stats = { compiled: 0, invalidated: 0 };
+  private readonly pages: (PageBlocks | undefined)[] = [];
+  private readonly signals: Signals = { stop: 0 };
+  private readonly scratch: DecodedRecord = { fields: 0, imm: 0 };
+  private readonly mem16: Uint16Array;
+  private readonly factoryArgs: unknown[];
+
+  /** Executions in the interpreter before a region is compiled (tests use 1). */
+  readonly hot: number;
+
+  constructor(
+    private readonly cpu: Cpu,
+    options: JitOptions = {},
+  ) {
+    this.hot = options.hot ?? HOT;
+    const ram = cpu.ram;
+    const buf = ram.bytes.buffer;
+    this.mem16 = ram.halves;
+    this.factoryArgs = [
+      cpu, cpu.x, this.signals, ram.bytes, new Int8Array(buf), ram.halves, new Int16Array(buf), ram.words, ram.dirty,
+      cpu.rTag, cpu.rOff, cpu.wTag, cpu.wOff, mulh, mulhsu, mulhu,
+    ];
+  }
+
+  run(limit: number): number {
+    const cpu = this.cpu;
+    // Breakpoints are checked at every instruction: the interpreter does that exactly.
+    if (cpu.breakpoints !== null) return cpu.run(limit, true);
+    const xTag = cpu.xTag;
+    const xOff = cpu.xOff;
+    const decoded = cpu.decoded;
+    const signals = this.signals;
+    let n = 0;
+    let vpnNow = -1;
+    let pb: PageBlocks | undefined;
+    while (n < limit) {
+      const pc = cpu.pc;
+      const vpn = pc >>> 12;
+      if (vpn !== vpnNow) {
+        const e = vpn & 255;
+        const code = xTag[e] === vpn ? decoded[xOff[e]! >>> 12] : undefined;
+        if (code === undefined) {
+          // Fetch TLB miss (or a page the interpreter has not decoded yet): one step in the interpreter.
+          const r = cpu.run(n + 1, true, n);
+          n += r;
+          if (r === 0 || cpu.exit !== 0 || cpu.stopReason !== null) return n;
+          continue;
+        }
+        const ppn = xOff[e]! >>> 12;
+        pb = this.pages[ppn];
+        if (pb === undefined || pb.code !== code) pb = this.newPage(ppn, code);
+        vpnNow = vpn;
+      }
+      const k = pc & 0xfff;
+      const b = pb!.blocks[k >> 1] ?? this.scan(pb!, k);
+      const room = limit - n;
+      if (b.len === 0) {
+        // A system instruction runs as the first step of a slice, as in the interpreter.
+        if (b.system && n > 0) return n;
+        const r = cpu.run(n + 1, true, n);
+        n += r;
+        if (r === 0 || b.system || cpu.exit !== 0 || cpu.stopReason !== null) return n;
+        continue;
+      }
+      if (b.fn === null && ++b.hits >= this.hot) this.compile(pb!, b);
+      if (b.fn !== null && b.len <= room) {
+        const r = b.fn(pc, n, room);
+        n += r;
+        cpu.position += r;
+        if (signals.stop !== 0) {
+          signals.stop = 0;
+          return n;
+        }
+        continue;
+      }
+      // Cold code, or a block longer than what is left: the interpreter, resuming the slice
+      // (its slow paths do MMIO only in a slice's first step, else they ask for a retry).
+      const want = b.len < room ? b.len : room;
+      const r = cpu.run(n + want, true, n);
+      n += r;
+      if (r < want || cpu.exit !== 0 || cpu.stopReason !== null) return n;
+    }
+    return n;
+  }
+
+  codeWritten(ppn: number, from: number, to: number): void {
+    const pb = this.pages[ppn];
+    if (pb === undefined) return;
+    const cover = pb.cover;
+    let hit = false;
+    for (let h = from >> 1; h < (to + 1) >> 1 && h < 2048; h++) {
+      if (cover[h] !== 0) {
+        hit = true;
+        break;
+      }
+    }
+    if (!hit) return;
+    for (let i = pb.list.length - 1; i >= 0; i--) {
+      const b = pb.list[i]!;
+      const r = b.ranges;
+      for (let j = 0; j < r.length; j += 2) {
+        if (r[j]! < to && r[j + 1]! > from) {
+          this.kill(pb, b);
+          break;
+        }
+      }
+    }
+  }
+
+  /** Forgets every block (tests; a host that wants the memory back). */
+  reset(): void {
+    for (const pb of this.pages) if (pb !== undefined) for (let i = pb.list.length - 1; i >= 0; i--) this.kill(pb, pb.list[i]!);
+    this.pages.length = 0;
+  }
+
+  private newPage(ppn: number, code: DecodedPage): PageBlocks {
+    const old = this.pages[ppn];
+    if (old !== undefined) for (let i = old.list.length - 1; i >= 0; i--) this.kill(old, old.list[i]!);
+    const pb: PageBlocks = { ppn, code, blocks: new Array(2048), list: [], cover: new Uint16Array(2048) };
+    this.pages[ppn] = pb;
+    return pb;
+  }
+
+  private kill(pb: PageBlocks, b: Block): void {
+    b.dead = true;
+    this.stats.invalidated++;
+    if (pb.blocks[b.start >> 1] === b) pb.blocks[b.start >> 1] = undefined;
+    this.cover(pb, b.ranges, -1);
+    const last = pb.list.pop()!;
+    if (last !== b) {
+      pb.list[b.index] = last;
+      last.index = b.index;
+    }
+  }
+
+  private cover(pb: PageBlocks, ranges: readonly number[], by: number): void {
+    for (let j = 0; j < ranges.length; j += 2) for (let h = ranges[j]! >> 1; h < ranges[j + 1]! >> 1; h++) pb.cover[h]! += by;
+  }
+
+  /**
+   * The basic block starting at byte k of the page: the instructions up to
+   * a control transfer, an instruction the compiler leaves to the
+   * interpreter, a 32-bit instruction straddling the page end, or the page
+   * end. Decodes into the shared decoded page as the interpreter would.
+   * `stop` is the op that ended it before being included (1 = illegal or
+   * undecodable here, 0 = none).
+   */
+  private basicBlock(pb: PageBlocks, k: number): BasicBlock & { stop: number } {
+    const code = pb.code;
+    const base = pb.ppn << 12;
+    let off = k;
+    let stop = 0;
+    const insns: BasicBlock['insns'] = [];
+    while (off < 4096 && insns.length < MAX_BLOCK) {
+      let f = code[off]!;
+      if (f === 0) {
+        const half = this.mem16[(base + off) >>> 1]!;
+        if ((half & 3) === 3 && off === 0xffe) {
+          stop = 1;
+          break;
+        }
+        const rec = this.scratch;
+        decodeInto((half & 3) !== 3 ? half : half | (this.mem16[((base + off) >>> 1) + 1]! << 16), rec);
+        code[off] = rec.fields;
+        code[off + 1] = rec.imm;
+        f = rec.fields;
+      }
+      const op = f & 127;
+      if (!compilable(op)) {
+        stop = op;
+        break;
+      }
+      insns.push({ fields: f, imm: code[off + 1]!, delta: off });
+      off += (f & (1 << 23)) !== 0 ? 2 : 4;
+      if (endsBlock(op)) break;
+    }
+    return { start: k, end: off, insns, stop };
+  }
+
+  /** Finds the entry basic block at byte k of the page and registers it as a (not yet compiled) region. */
+  private scan(pb: PageBlocks, k: number): Block {
+    const bb = this.basicBlock(pb, k);
+    const len = bb.insns.length;
+    const b: Block = {
+      start: k, ranges: [k, len === 0 ? k + 2 : bb.end], len, system: len === 0 && bb.stop !== 1,
+      hits: 0, fn: null, dead: false, index: pb.list.length,
+    };
+    pb.blocks[k >> 1] = b;
+    pb.list.push(b);
+    this.cover(pb, b.ranges, 1);
+    return b;
+  }
+
+  /** Compiles the region from b's entry: basic blocks of the page reachable through direct branches and jumps. */
+  private compile(pb: PageBlocks, b: Block): void {
+    const bbs: BasicBlock[] = [];
+    const seen = new Set<number>();
+    const queue = [b.start];
+    let insns = 0;
+    while (queue.length > 0 && bbs.length < MAX_REGION_BLOCKS && insns < MAX_REGION_INSNS) {
+      const k = queue.shift()!;
+      if (seen.has(k) || k < 0 || k >= 4096) continue;
+      seen.add(k);
+      // Only basic blocks that have run (an entry was seen) join: paths never taken would
+      // leave type feedback holes in the compiled code.
+      if (k !== b.start && (pb.blocks[k >> 1]?.len ?? 0) === 0) continue;
+      const bb = this.basicBlock(pb, k);
+      if (bb.insns.length === 0) continue;
+      bbs.push(bb);
+      insns += bb.insns.length;
+      const last = bb.insns[bb.insns.length - 1]!;
+      const op = last.fields & 127;
+      if (endsBlock(op)) {
+        if (op !== Op.jalr) queue.push(last.delta + last.imm);
+        if (op !== Op.jal && op !== Op.jalr) queue.push(bb.end);
+      } else if (bb.stop === 0) queue.push(bb.end);
+    }
+    if (bbs.length === 0 || bbs[0]!.insns.length !== b.len) throw new Error('jit: a region entry changed under a live block');
+    const body = regionSource(bbs);
+    let factory = factories.get(body);
+    if (factory === undefined) {
+      factory = new Function(
+        'cpu', 'x', 'J', 'mem8', 'mem8s', 'mem16', 'mem16s', 'mem32', 'dirty', 'rTag', 'rOff', 'wTag', 'wOff',
+        'mulh', 'mulhsu', 'mulhu', 'B',
+        `"use strict";\nreturn function region(pc0, n0, budget) {\n${body}\n};`,
+      ) as Factory;
+      if (factories.size >= MAX_FACTORIES) factories.delete(factories.keys().next().value!);
+      factories.set(body, factory);
+    }
+    const ranges: number[] = [];
+    for (const bb of bbs) ranges.push(bb.start, bb.end);
+    this.cover(pb, b.ranges, -1);
+    b.ranges = ranges;
+    this.cover(pb, b.ranges, 1);
+    b.fn = factory(...this.factoryArgs, b);
+    this.stats.compiled++;
+  }
+}
+
+// High halves of 32×32 products (unprivileged spec, "Multiplication Operations").
+function mulhu(a: number, b: number): number {
+  const a0 = a & 0xffff;
+  const a1 = a >>> 16;
+  const b0 = b & 0xffff;
+  const b1 = b >>> 16;
+  const lo = a0 * b0;
+  const m1 = a0 * b1;
+  const m2 = a1 * b0;
+  const carry = ((lo >>> 16) + (m1 & 0xffff) + (m2 & 0xffff)) >>> 16;
+  return (a1 * b1 + (m1 >>> 16) + (m2 >>> 16) + carry) | 0;
+}
+
+function mulh(a: number, b: number): number {
+  return (mulhu(a, b) - (a < 0 ? b : 0) - (b < 0 ? a : 0)) | 0;
+}
+
+function mulhsu(a: number, b: number): number {
+  return (mulhu(a, b) - (a < 0 ? b : 0)) | 0;
+}
+
+/** Attaches a JIT to a hart (`run` then goes through it); returns why not when the host forbids code generation. */
+export function attachJit(cpu: Cpu, options: JitOptions = {}): JitSupport {
+  const support = (options.probe ?? jitSupported)();
+  if (!support.ok) return support;
+  if (cpu.jit === undefined) Object.defineProperty(cpu, 'jit', { value: new Jit(cpu, options), writable: true, configurable: true, enumerable: false });
+  return support;
+}
+
+/** Back to the interpreter alone. */
+export function detachJit(cpu: Cpu): void {
+  if (cpu.jit !== undefined) Object.defineProperty(cpu, 'jit', { value: undefined, writable: true, configurable: true, enumerable: false });
+}

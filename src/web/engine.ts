@@ -1,0 +1,473 @@
+/**
+ * The worker's logic, apart from the Worker global so that tests run it in
+ * Node: it keeps one machine host, handles protocol commands, and runs the
+ * machine in slices sized to about SLICE_MS of wall time, yielding between
+ * slices so that commands (pause, type, read memory) are handled promptly.
+ */
+import { RewindError } from '../../core/errors.js';
+import { LiveHost, buildMachine, registersOf, type HostSpec, type MachineHost } from './host.js';
+import { disassembleAround, readMemory } from './peek.js';
+import type { BenchResult, Command, ReplyError, Stats, Status, StopCause, WatchRange, WorkerEvent } from './protocol.js';
+
+/** Wall time one slice aims at: short enough for the page to feel instant. */
+const SLICE_MS = 12;
+const MIN_SLICE = 1_000;
+const MAX_SLICE = 5_000_000;
+/** How often status, stats and registers go out while running. */
+const REPORT_MS = 200;
+const DEFAULT_RAM = 64 * 1024 * 1024;
+
+export interface EngineOptions {
+  post: (event: WorkerEvent, transfer?: Transferable[]) => void;
+  /** Calls `fn` soon, after pending messages (MessageChannel in a worker, setImmediate in Node). */
+  defer: (fn: () => void) => void;
+  now?: () => number;
+  /** Makes the host for a program; LiveHost by default (a recording host plugs in here). */
+  createHost?: (spec: HostSpec, record: boolean) => MachineHost;
+  /** Opens a .vmi file as a host; without it, importVmi answers no-time-travel. */
+  openVmi?: (bytes: Uint8Array) => MachineHost;
+}
+
+class CommandError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const noTimeTravel = (): never => {
+  throw new CommandError('no-time-travel', 'this needs a recording: time travel is not available in this build yet');
+};
+
+function bitmap(flags: Uint8Array): Uint8Array {
+  const out = new Uint8Array((flags.length + 7) >>> 3);
+  for (let i = 0; i < flags.length; i++) if (flags[i] !== 0) out[i >>> 3]! |= 1 << (i & 7);
+  return out;
+}
+
+/** Bits set in `now` and not in `before`. */
+function fresh(now: Uint8Array, before: Uint8Array | null): Uint8Array {
+  const out = new Uint8Array(now.length);
+  for (let i = 0; i < now.length; i++) out[i] = now[i]! & ~(before?.[i] ?? 0);
+  return out;
+}
+
+export class Engine {
+  host: MachineHost | null = null;
+  private state: Status['state'] = 'empty';
+  private cause: StopCause | undefined;
+  private watchAddress: number | undefined;
+  private slice = 100_000;
+  private loopScheduled = false;
+  private output: number[] = [];
+  private breakpoints: number[] = [];
+  private watchpoints: WatchRange[] = [];
+  private symbols = new Map<number, string>();
+  private lastReport = 0;
+  private lastStatsAt = 0;
+  private lastStatsPosition = 0;
+  private lastRam: Uint8Array | null = null;
+  private lastDisk: Uint8Array | null = null;
+  private typed = 0;
+  private muted = false;
+  private outCount = 0;
+  private readonly now: () => number;
+
+  constructor(private readonly options: EngineOptions) {
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  get capabilities() {
+    return { timeTravel: this.host?.timeTravel ?? false };
+  }
+
+  /** Handles one command; replies when it has an id. */
+  handle(cmd: Command): void {
+    try {
+      const data = this.dispatch(cmd);
+      if (cmd.id !== undefined) this.options.post({ type: 'reply', id: cmd.id, ok: true, data }, transferables(data));
+    } catch (e) {
+      const error = toReplyError(e);
+      if (cmd.id !== undefined) this.options.post({ type: 'reply', id: cmd.id, ok: false, error });
+      else this.options.post({ type: 'error', error });
+    }
+  }
+
+  private need(): MachineHost {
+    if (!this.host) throw new CommandError('no-machine', 'no program is loaded');
+    return this.host;
+  }
+
+  private dispatch(cmd: Command): unknown {
+    switch (cmd.type) {
+      case 'load':
+        this.load({ image: cmd.image, name: cmd.name ?? 'program', ramSize: cmd.ramSize ?? DEFAULT_RAM, disk: cmd.disk }, cmd.record ?? false);
+        if (cmd.run) this.start();
+        return undefined;
+      case 'run':
+        this.need();
+        this.start();
+        return undefined;
+      case 'pause':
+        if (this.state === 'running' || this.state === 'waiting') this.stop('paused', 'user');
+        return undefined;
+      case 'step':
+        return this.step(Math.max(1, Math.floor(cmd.count ?? 1)));
+      case 'type': {
+        const host = this.need();
+        host.type(cmd.bytes);
+        this.typed += cmd.bytes.length;
+        if (this.state === 'waiting') {
+          this.state = 'running';
+          this.schedule();
+        }
+        return undefined;
+      }
+      case 'readMemory':
+        return readMemory(this.need().machine, cmd.address, cmd.length, cmd.virtual ?? false);
+      case 'getRegisters': {
+        const registers = registersOf(this.need().machine);
+        this.options.post({ type: 'registers', registers });
+        return registers;
+      }
+      case 'disassemble': {
+        const m = this.need().machine;
+        return disassembleAround(m, cmd.address ?? m.cpu.pcValue, cmd.before ?? 8, cmd.after ?? 16, this.symbols);
+      }
+      case 'setBreakpoints':
+        this.breakpoints = [...new Set(cmd.addresses.map((a) => a >>> 0))];
+        this.applyStops();
+        this.postStops();
+        return undefined;
+      case 'setWatchpoints':
+        this.watchpoints = cmd.ranges.filter((r) => r.length > 0).map((r) => ({ address: r.address >>> 0, length: r.length }));
+        this.applyStops();
+        this.postStops();
+        return undefined;
+      case 'bench':
+        return this.bench(cmd.image, cmd.maxSteps ?? Infinity);
+      case 'seek': {
+        const host = this.need();
+        if (!host.seek) return noTimeTravel();
+        this.halt();
+        this.travel(() => host.seek!(cmd.branch, cmd.position));
+        this.stop('paused', 'seek');
+        return undefined;
+      }
+      case 'stepBack': {
+        const host = this.need();
+        if (!host.stepBack) return noTimeTravel();
+        this.halt();
+        this.travel(() => host.stepBack!(Math.max(1, Math.floor(cmd.count ?? 1))));
+        this.stop('paused', 'step');
+        return undefined;
+      }
+      case 'reverseContinue': {
+        const host = this.need();
+        if (!host.reverseContinue) return noTimeTravel();
+        this.halt();
+        const reason = this.travel(() => host.reverseContinue!(this.breakpoints, this.watchpoints));
+        this.stop('paused', reason === 'breakpoint' || reason === 'watchpoint' ? reason : 'seek');
+        return reason;
+      }
+      case 'fork': {
+        const host = this.need();
+        if (!host.fork) return noTimeTravel();
+        this.halt();
+        const id = this.travel(() => host.fork!(cmd.position ?? host.machine.position, cmd.name));
+        this.stop('paused', 'seek');
+        return id;
+      }
+      case 'exportVmi': {
+        const host = this.need();
+        if (!host.exportVmi) return noTimeTravel();
+        return { bytes: host.exportVmi(), name: 'rewind.vmi' };
+      }
+      case 'importVmi': {
+        if (!this.options.openVmi) return noTimeTravel();
+        const open = this.options.openVmi;
+        this.halt();
+        const bytes = cmd.bytes;
+        this.install(() => open(bytes), cmd.name ?? 'recording.vmi');
+        return undefined;
+      }
+    }
+  }
+
+  /**
+   * Runs a time-travel operation with the console muted (replay re-runs
+   * output the console already showed) and the debugger's stops put back
+   * afterwards (a session clears them when it searches).
+   */
+  private travel<T>(op: () => T): T {
+    this.muted = true;
+    try {
+      return op();
+    } finally {
+      this.muted = false;
+      this.applyStops();
+    }
+  }
+
+  /** Builds the machine for a program and reports it, paused at position 0. */
+  load(spec: HostSpec, record = false): void {
+    this.halt();
+    this.install(() => (this.options.createHost ?? ((s) => new LiveHost(s)))(spec, record), spec.name);
+  }
+
+  /** Takes a new host and reports it, paused where it stands. */
+  private install(make: () => MachineHost, name: string): void {
+    const host = make();
+    this.host = host;
+    this.output = [];
+    this.typed = 0;
+    this.lastRam = null;
+    this.lastDisk = null;
+    this.lastStatsPosition = 0;
+    this.lastStatsAt = this.now();
+    const m = host.machine;
+    this.outCount = 0;
+    m.onOutput = (byte) => {
+      if (this.muted) return;
+      this.outCount++;
+      this.output.push(byte);
+      if (this.output.length >= 65536) this.flushOutput();
+    };
+    this.symbols = new Map();
+    for (const [name, addr] of m.config.program.symbols) {
+      // Prefer the first name seen for an address; skip local labels the compiler makes.
+      if (!name.startsWith('.L') && !this.symbols.has(addr >>> 0)) this.symbols.set(addr >>> 0, name);
+    }
+    this.applyStops();
+    this.options.post({ type: 'ready', capabilities: this.capabilities });
+    this.options.post({
+      type: 'loaded',
+      name,
+      entry: m.config.program.entry >>> 0,
+      symbols: [...m.config.program.symbols].filter(([n]) => !n.startsWith('.L')).map(([n, a]) => [n, a >>> 0] as [string, number]),
+      ramSize: m.ram.size,
+    });
+    this.state = 'paused';
+    this.cause = 'load';
+    this.report(true);
+  }
+
+  private applyStops(): void {
+    const cpu = this.host?.machine.cpu;
+    if (!cpu) return;
+    cpu.setBreakpoints(this.breakpoints);
+    cpu.setWatchpoints(this.watchpoints);
+  }
+
+  private postStops(): void {
+    this.options.post({ type: 'breakpoints', addresses: [...this.breakpoints], watchpoints: this.watchpoints.map((w) => ({ ...w })) });
+  }
+
+  private start(): void {
+    const host = this.need();
+    if (host.machine.power && host.machine.power.kind !== 'reset') {
+      this.stop('off', 'power');
+      return;
+    }
+    if (this.state === 'running') return;
+    this.state = 'running';
+    this.cause = undefined;
+    this.watchAddress = undefined;
+    this.lastStatsAt = this.now();
+    this.lastStatsPosition = host.machine.position;
+    this.report(true);
+    this.schedule();
+  }
+
+  /** Stops the run loop without reporting (before an operation that reports itself). */
+  private halt(): void {
+    if (this.state === 'running' || this.state === 'waiting') this.state = 'paused';
+  }
+
+  private stop(state: Status['state'], cause: StopCause): void {
+    this.state = state;
+    this.cause = cause;
+    this.flushOutput();
+    this.report(true);
+  }
+
+  private step(count: number): Status {
+    const host = this.need();
+    this.halt();
+    const r = host.run(count);
+    this.afterRun(r.reason, 'step');
+    if (this.state === 'running') this.stop('paused', 'step');
+    return this.status();
+  }
+
+  /** Maps a run's stop reason to the engine state; returns true when the run loop should go on. */
+  private afterRun(reason: string, defaultCause: StopCause): boolean {
+    const m = this.host!.machine;
+    switch (reason) {
+      case 'power':
+        this.stop('off', 'power');
+        return false;
+      case 'breakpoint':
+        this.stop('paused', 'breakpoint');
+        return false;
+      case 'watchpoint':
+        this.watchAddress = m.cpu.watchAddress >>> 0;
+        this.stop('paused', 'watchpoint');
+        return false;
+      case 'idle':
+        if (defaultCause === 'step') {
+          this.stop('paused', 'step');
+          return false;
+        }
+        this.state = 'waiting';
+        this.flushOutput();
+        this.report(true);
+        return false;
+      default:
+        if (defaultCause === 'step') this.state = 'running'; // the caller turns this into paused
+        return true;
+    }
+  }
+
+  private schedule(): void {
+    if (this.loopScheduled) return;
+    this.loopScheduled = true;
+    this.options.defer(() => {
+      this.loopScheduled = false;
+      this.tick();
+    });
+  }
+
+  /** One slice of the run loop. */
+  tick(): void {
+    if (this.state !== 'running' || !this.host) return;
+    const t0 = this.now();
+    let r;
+    try {
+      r = this.host.run(this.slice);
+    } catch (e) {
+      this.stop('paused', 'error');
+      this.options.post({ type: 'error', error: toReplyError(e) });
+      return;
+    }
+    const dt = this.now() - t0;
+    // Aim each slice at SLICE_MS, growing gently and shrinking fast.
+    if (r.reason === 'limit' && r.steps === this.slice) {
+      const ideal = dt > 0 ? (this.slice * SLICE_MS) / dt : this.slice * 2;
+      this.slice = Math.round(Math.min(MAX_SLICE, Math.max(MIN_SLICE, Math.min(ideal, this.slice * 2))));
+    }
+    const goOn = this.afterRun(r.reason, 'user');
+    if (!goOn) return;
+    this.flushOutput();
+    this.report(false);
+    this.schedule();
+  }
+
+  private flushOutput(): void {
+    if (this.output.length === 0) return;
+    const bytes = Uint8Array.from(this.output);
+    this.output = [];
+    this.options.post({ type: 'output', bytes }, [bytes.buffer]);
+  }
+
+  status(): Status {
+    const host = this.host;
+    if (!host) return { state: 'empty', position: 0, end: 0, branch: 'main', pc: 0, priv: 3 };
+    const m = host.machine;
+    const s: Status = {
+      state: this.state,
+      position: m.position,
+      end: Math.max(host.end(), m.position),
+      branch: host.branch,
+      pc: m.cpu.pcValue,
+      priv: m.cpu.priv,
+    };
+    if (this.state !== 'running' && this.cause) s.cause = this.cause;
+    if (this.cause === 'watchpoint' && this.watchAddress !== undefined) s.watchAddress = this.watchAddress;
+    if (m.power && m.power.kind !== 'reset') s.power = { kind: m.power.kind, code: m.power.kind === 'fail' ? m.power.code : 0 };
+    return s;
+  }
+
+  /** Sends status, stats and registers: always when `force`, else at most every REPORT_MS. */
+  report(force: boolean): void {
+    const t = this.now();
+    if (!force && t - this.lastReport < REPORT_MS) return;
+    this.lastReport = t;
+    this.options.post({ type: 'status', status: this.status() });
+    if (!this.host) return;
+    const stats = this.stats(t);
+    const transfer = [stats.ramTouched.buffer, stats.ramFresh.buffer];
+    if (stats.diskTouched && stats.diskFresh) transfer.push(stats.diskTouched.buffer, stats.diskFresh.buffer);
+    this.options.post({ type: 'stats', stats }, transfer as ArrayBuffer[]);
+    this.options.post({ type: 'registers', registers: registersOf(this.host.machine) });
+  }
+
+  private stats(t: number): Stats {
+    const m = this.host!.machine;
+    const dt = (t - this.lastStatsAt) / 1000;
+    const ips = this.state === 'running' && dt > 0 ? Math.max(0, (m.position - this.lastStatsPosition) / dt) : 0;
+    this.lastStatsAt = t;
+    this.lastStatsPosition = m.position;
+    // Never clear the dirty flags (storage owns them): compare with what the last look saw.
+    const ram = bitmap(m.ram.dirty);
+    const ramFresh = fresh(ram, this.lastRam);
+    this.lastRam = ram.slice();
+    let disk: Uint8Array | null = null;
+    let diskFresh: Uint8Array | null = null;
+    if (m.disk) {
+      disk = bitmap(m.disk.dirty);
+      diskFresh = fresh(disk, this.lastDisk);
+      this.lastDisk = disk.slice();
+    }
+    return {
+      position: m.position,
+      ips,
+      priv: m.cpu.priv,
+      pc: m.cpu.pcValue,
+      ramTouched: ram,
+      ramFresh,
+      ramPages: m.ram.pageCount,
+      diskTouched: disk,
+      diskFresh,
+      diskPages: m.disk?.pageCount ?? 0,
+      uartOut: this.outCount,
+      uartIn: Math.max(0, this.typed - m.pendingInput),
+      pendingInput: m.pendingInput,
+    };
+  }
+
+  /** Runs a fresh machine from `image` to power-off (or maxSteps) and measures its speed. */
+  private bench(image: Uint8Array, maxSteps: number): BenchResult {
+    this.halt();
+    this.report(true);
+    const m = buildMachine({ image, name: 'bench', ramSize: DEFAULT_RAM });
+    let output = '';
+    m.onOutput = (b) => (output += String.fromCharCode(b));
+    const t = this.now();
+    while (!m.power && m.position < maxSteps) {
+      const r = m.run(Math.min(10_000_000, maxSteps - m.position));
+      if (r.reason === 'idle') break;
+    }
+    const seconds = (this.now() - t) / 1000;
+    return { steps: m.position, seconds, mips: m.position / seconds / 1e6, output };
+  }
+}
+
+function toReplyError(e: unknown): ReplyError {
+  if (e instanceof CommandError || e instanceof RewindError) return { code: e.code, message: e.message };
+  return { code: 'internal', message: e instanceof Error ? e.message : String(e) };
+}
+
+/** Buffers in a reply that can move instead of being copied. */
+function transferables(data: unknown): Transferable[] | undefined {
+  if (data && typeof data === 'object' && 'bytes' in data && (data as { bytes: unknown }).bytes instanceof Uint8Array) {
+    const out: ArrayBuffer[] = [(data as { bytes: Uint8Array }).bytes.buffer as ArrayBuffer];
+    if ('readable' in data && (data as { readable: unknown }).readable instanceof Uint8Array) {
+      out.push((data as { readable: Uint8Array }).readable.buffer as ArrayBuffer);
+    }
+    return out;
+  }
+  return undefined;
+}

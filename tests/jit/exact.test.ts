@@ -1,0 +1,211 @@
+/**
+ * The JIT's exactness where it matters beyond plain runs: self-modifying
+ * code, stopping at exact positions, watchpoints and breakpoints, seek and
+ * step back (checkpoint restores drop compiled code), and the fallback when
+ * code generation is forbidden.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { Cpu } from '../../core/cpu.js';
+import { attachJit, detachJit, probeCodegen } from '../../core/jit/index.js';
+import { Jit } from '../../core/jit/jit.js';
+import { PagedMemory } from '../../core/paged.js';
+import { Session } from '../../session/session.js';
+import { buildMachine, type MachineSpec } from '../../session/spec.js';
+import { Checkpointer } from '../../storage/index.js';
+import { expected, guest } from '../support/cli.js';
+import type { Executor } from './support.js';
+
+const RAM = 0x8000_0000;
+const encI = (op: number, f3: number, rd: number, rs1: number, imm: number): number =>
+  ((imm & 0xfff) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op;
+const encR = (f7: number, f3: number, rd: number, rs1: number, rs2: number): number =>
+  (f7 << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | 0x33;
+const encS = (f3: number, rs1: number, rs2: number, imm: number): number =>
+  (((imm >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((imm & 31) << 7) | 0x23;
+const encB = (f3: number, rs1: number, rs2: number, imm: number): number =>
+  (((imm >> 12) & 1) << 31) | (((imm >> 5) & 0x3f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) |
+  (((imm >> 1) & 0xf) << 8) | (((imm >> 11) & 1) << 7) | 0x63;
+
+const ADDI = (rd: number, rs1: number, imm: number) => encI(0x13, 0, rd, rs1, imm);
+const ADD = (rd: number, rs1: number, rs2: number) => encR(0, 0, rd, rs1, rs2);
+const LW = (rd: number, rs1: number, imm: number) => encI(0x03, 2, rd, rs1, imm);
+const SW = (rs1: number, rs2: number, imm: number) => encS(2, rs1, rs2, imm);
+const BNE = (rs1: number, rs2: number, imm: number) => encB(1, rs1, rs2, imm);
+const LUI = (rd: number, imm20: number) => (imm20 << 12) | (rd << 7) | 0x37;
+const EBREAK = 0x00100073;
+
+/**
+ * A loop that patches the immediate of an `addi` it is about to run, in
+ * the same basic block, 100 times: x5 = 1 + 2 + ... + 100.
+ */
+function selfModifying(): number[] {
+  return [
+    ADDI(5, 0, 0), // 0x00 sum
+    ADDI(6, 0, 100), // 0x04 count
+    LUI(9, 0x100), // 0x08 x9 = 1 << 20: +1 in an I-type immediate
+    ADDI(18, 0, 0), // 0x0c
+    LUI(18, 0x80000), // 0x10 x18 = code base
+    // loop (0x14):
+    LW(8, 18, 0x20), // 0x14 the addi below
+    ADD(8, 8, 9), // 0x18
+    SW(18, 8, 0x20), // 0x1c
+    ADDI(7, 0, 0), // 0x20 patched before it runs
+    ADD(5, 5, 7), // 0x24
+    ADDI(6, 6, -1), // 0x28
+    BNE(6, 0, 0x14 - 0x2c), // 0x2c
+    EBREAK, // 0x30
+  ];
+}
+
+function bare(words: number[], executor: Executor): Cpu {
+  const mem = new PagedMemory(1 << 16);
+  words.forEach((w, i) => (mem.words[i] = w | 0));
+  const cpu = new Cpu(mem, { read: () => undefined, write: () => false });
+  cpu.mtvec = (RAM + 0x30) >>> 0; // the ebreak: a trap loop that still advances the position
+  if (executor === 'jit') attachJit(cpu, { hot: 1 });
+  return cpu;
+}
+
+describe('self-modifying code', () => {
+  it('runs the patched instruction, as the interpreter does', () => {
+    const results = (['interp', 'jit'] as const).map((e) => {
+      const cpu = bare(selfModifying(), e);
+      while (cpu.mcause !== 3) cpu.run(1000);
+      return { x5: cpu.x[5], position: cpu.position, jit: cpu.jit as Jit | undefined };
+    });
+    expect(results[0]!.x5).toBe(5050);
+    expect(results[1]!.x5).toBe(5050);
+    expect(results[1]!.position).toBe(results[0]!.position);
+    expect(results[1]!.jit!.stats.compiled).toBeGreaterThan(0);
+    expect(results[1]!.jit!.stats.invalidated).toBeGreaterThan(0);
+  });
+
+  it('stops at every exact position inside a compiled loop', () => {
+    const ref = bare(selfModifying(), 'interp');
+    const jit = bare(selfModifying(), 'jit');
+    for (let k = 0; k < 60; k++) {
+      const limit = 1 + ((k * 7) % 13);
+      const n = ref.run(limit);
+      let m = 0;
+      while (m < n) m += jit.run(n - m);
+      expect(m).toBe(n);
+      expect([jit.pc, jit.position, ...jit.x.subarray(0, 32)]).toEqual([ref.pc, ref.position, ...ref.x.subarray(0, 32)]);
+    }
+  });
+});
+
+interface Case {
+  name: string;
+  spec: MachineSpec;
+  input: Uint8Array;
+}
+
+const cases: Case[] = [
+  ['default', 'default.in'],
+  ['irqecho', 'irqecho.in'],
+  ['timer', 'timer.in'],
+  ['sv32', 'sv32.in'],
+].map(([name, input]) => ({
+  name: name!,
+  spec: { kind: 'elf', image: new Uint8Array(readFileSync(guest(name!))), ramSize: 8 << 20 },
+  input: new Uint8Array(readFileSync(expected(input!))),
+}));
+
+function record(c: Case, executor: Executor, interval = 4000): { session: Session; output: string } {
+  const session = Session.create(c.spec, { interval });
+  if (executor === 'jit') attachJit(session.machine.cpu, { hot: 2 });
+  let output = '';
+  session.onOutput = (b) => (output += String.fromCharCode(b));
+  session.type(c.input);
+  for (;;) if (session.run(1_000_000).reason !== 'limit') break;
+  session.checkpointHere();
+  return { session, output };
+}
+
+/** The state hash of a fresh machine run from reset to n by the interpreter. */
+function linear(c: Case, n: number): string {
+  const m = buildMachine(c.spec);
+  const hasher = new Checkpointer(m);
+  m.type(c.input);
+  while (m.position < n) if (m.run(n - m.position).reason !== 'limit') break;
+  return hasher.stateHash();
+}
+
+describe.each(cases)('time travel on $name under the JIT', (c) => {
+  const interp = record(c, 'interp');
+  const jit = record(c, 'jit');
+  const end = interp.session.position;
+
+  it('records what the interpreter records', () => {
+    expect(jit.output).toBe(interp.output);
+    expect(jit.session.position).toBe(end);
+    expect(jit.session.stateHash()).toBe(interp.session.stateHash());
+    expect((jit.session.machine.cpu.jit as Jit).stats.compiled).toBeGreaterThan(0);
+  });
+
+  it('seek and step back give the interpreter\'s states', () => {
+    for (let i = 1; i <= 6; i++) {
+      const n = Math.floor((end * i * 37) / 233) % end;
+      jit.session.seek({ position: n });
+      expect(jit.session.position).toBe(n);
+      expect(jit.session.stateHash()).toBe(linear(c, n));
+      jit.session.seek({ position: n + 5 });
+      for (let k = 0; k < 3; k++) jit.session.stepBack();
+      expect(jit.session.position).toBe(n + 2);
+      expect(jit.session.stateHash()).toBe(linear(c, n + 2));
+    }
+  });
+
+  it('stops at the same watchpoints and breakpoints', () => {
+    for (const s of [interp.session, jit.session]) s.seek({ position: Math.floor(end / 3) });
+    // Watch the page the guest last wrote below its stack top, and the pc where it is now.
+    const sp = interp.session.machine.cpu.x[2]! >>> 0;
+    const pc = interp.session.machine.cpu.pc >>> 0;
+    const stops = { watchpoints: [{ address: (sp - 64) >>> 0, length: 128 }] };
+    for (let k = 0; k < 4; k++) {
+      const a = interp.session.continue(stops, 200_000);
+      reasons.push(a.reason);
+      const b = jit.session.continue(stops, 200_000);
+      expect(b.reason).toBe(a.reason);
+      expect(jit.session.position).toBe(interp.session.position);
+      expect(jit.session.machine.cpu.watchAddress).toBe(interp.session.machine.cpu.watchAddress);
+    }
+    for (let k = 0; k < 3; k++) {
+      const a = interp.session.continue({ breakpoints: [pc] }, 200_000);
+      reasons.push(a.reason);
+      const b = jit.session.continue({ breakpoints: [pc] }, 200_000);
+      expect(b.reason).toBe(a.reason);
+      expect(jit.session.position).toBe(interp.session.position);
+    }
+    expect(jit.session.stateHash()).toBe(interp.session.stateHash());
+  });
+});
+
+const reasons: string[] = [];
+describe('debugger stops', () => {
+  it('were exercised: both kinds stopped somewhere', () => {
+    expect(reasons).toContain('watchpoint');
+    expect(reasons).toContain('breakpoint');
+  });
+});
+
+describe('hosts that forbid code generation', () => {
+  it('fall back to the interpreter and say so', () => {
+    const csp = (): never => {
+      throw new EvalError("Refused to evaluate a string as JavaScript because 'unsafe-eval' is not an allowed source");
+    };
+    const support = probeCodegen(csp);
+    expect(support.ok).toBe(false);
+    expect(support.reason).toMatch(/not allowed.*unsafe-eval.*using the interpreter/);
+    const cpu = bare(selfModifying(), 'interp');
+    expect(attachJit(cpu, { probe: () => probeCodegen(csp) })).toEqual(support);
+    expect(cpu.jit).toBeUndefined();
+    while (cpu.mcause !== 3) cpu.run(1000);
+    expect(cpu.x[5]).toBe(5050);
+    expect(attachJit(cpu).ok).toBe(true);
+    expect(cpu.jit).toBeInstanceOf(Jit);
+    detachJit(cpu);
+    expect(cpu.jit).toBeUndefined();
+  });
+});

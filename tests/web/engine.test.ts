@@ -1,0 +1,248 @@
+// The worker's engine, run in Node without a Worker: the protocol's commands
+// and events against real guests.
+import { readFileSync } from 'node:fs';
+import { describe, expect, test } from 'vitest';
+import { Engine } from '../../src/web/engine.js';
+import { LiveHost } from '../../src/web/host.js';
+import { SessionHost } from '../../src/web/session-host.js';
+import type { Request } from '../../src/web/client.js';
+import type { Command, Registers, Status, WorkerEvent } from '../../src/web/protocol.js';
+
+const guest = (name: string) => new Uint8Array(readFileSync(new URL(`../../guests/build/${name}.elf`, import.meta.url)));
+
+/** An engine with a recorded event list and a hand-cranked scheduler. */
+function harness(recording = false) {
+  const events: WorkerEvent[] = [];
+  const queue: (() => void)[] = [];
+  let now = 0;
+  const engine = new Engine({
+    post: (e) => events.push(e),
+    defer: (fn) => queue.push(fn),
+    now: () => (now += 1),
+    ...(recording
+      ? { createHost: (spec, record) => (record ? SessionHost.create(spec) : new LiveHost(spec)), openVmi: (bytes) => SessionHost.open(bytes) }
+      : {}),
+  });
+  let nextId = 1;
+  const reply = (cmd: Request): unknown => {
+    const id = nextId++;
+    engine.handle({ ...cmd, id } as Command);
+    const r = events.find((e) => e.type === 'reply' && e.id === id);
+    if (!r || r.type !== 'reply') throw new Error('no reply');
+    if (!r.ok) throw Object.assign(new Error(r.error.message), { code: r.error.code });
+    return r.data;
+  };
+  return {
+    engine,
+    events,
+    reply,
+    /** Runs queued slices until nothing is queued or `max` ticks passed. */
+    pump(max = 1000) {
+      for (let i = 0; i < max && queue.length > 0; i++) queue.shift()!();
+    },
+    output: () =>
+      new TextDecoder().decode(
+        Uint8Array.from(events.flatMap((e) => (e.type === 'output' ? [...e.bytes] : []))),
+      ),
+    lastStatus: (): Status => {
+      const all = events.filter((e): e is Extract<WorkerEvent, { type: 'status' }> => e.type === 'status');
+      return all[all.length - 1]!.status;
+    },
+  };
+}
+
+describe('engine', () => {
+  test('loads a program paused at position 0 and announces it', () => {
+    const h = harness();
+    h.engine.handle({ type: 'load', image: guest('hello'), name: 'hello.elf' });
+    expect(h.events.some((e) => e.type === 'ready' && e.capabilities.timeTravel === false)).toBe(true);
+    const loaded = h.events.find((e) => e.type === 'loaded');
+    expect(loaded && loaded.type === 'loaded' && loaded.name).toBe('hello.elf');
+    expect(h.lastStatus()).toMatchObject({ state: 'paused', position: 0, end: 0, cause: 'load', branch: 'main' });
+    expect(h.events.some((e) => e.type === 'registers')).toBe(true);
+    expect(h.events.some((e) => e.type === 'stats')).toBe(true);
+  });
+
+  test('runs to power-off in slices and reports the output', () => {
+    const h = harness();
+    h.engine.handle({ type: 'load', image: guest('hello'), run: true });
+    expect(h.lastStatus().state).toBe('running');
+    h.pump();
+    expect(h.output()).toContain("Hello from Rewind guest 'hello'!");
+    expect(h.lastStatus()).toMatchObject({ state: 'off', cause: 'power', power: { kind: 'pass', code: 0 } });
+    // Running a machine that is off stays off.
+    h.engine.handle({ type: 'run' });
+    expect(h.lastStatus().state).toBe('off');
+  });
+
+  test('step advances exactly one position; step N by N', () => {
+    const h = harness();
+    h.engine.handle({ type: 'load', image: guest('default') });
+    const s1 = h.reply({ type: 'step' }) as Status;
+    expect(s1.position).toBe(1);
+    expect(s1.state).toBe('paused');
+    const s2 = h.reply({ type: 'step', count: 100 }) as Status;
+    expect(s2.position).toBe(101);
+    expect(h.lastStatus()).toMatchObject({ position: 101, cause: 'step' });
+  });
+
+  test('pause stops the position advancing; typed input gets the guest’s answer', () => {
+    const h = harness();
+    h.engine.handle({ type: 'load', image: guest('default'), run: true });
+    for (let i = 0; i < 200 && !h.output().includes('> '); i++) h.pump(1);
+    expect(h.output()).toContain('THE VAULT OF REWIND');
+    h.engine.handle({ type: 'type', bytes: new TextEncoder().encode('help\r') });
+    for (let i = 0; i < 400 && !h.output().includes('Commands:'); i++) h.pump(1);
+    expect(h.output()).toContain('Commands:');
+    h.engine.handle({ type: 'pause' });
+    const at = h.lastStatus();
+    expect(at).toMatchObject({ state: 'paused', cause: 'user' });
+    h.pump();
+    expect(h.engine.status().position).toBe(at.position);
+  });
+
+  test('a breakpoint stops the run before the instruction; a watchpoint after the store', () => {
+    const h = harness();
+    const image = guest('default');
+    h.engine.handle({ type: 'load', image });
+    const loaded = h.events.find((e) => e.type === 'loaded');
+    if (loaded?.type !== 'loaded') throw new Error('not loaded');
+    const main = loaded.symbols.find(([n]) => n === 'main');
+    expect(main).toBeDefined();
+    h.engine.handle({ type: 'setBreakpoints', addresses: [main![1]] });
+    h.engine.handle({ type: 'run' });
+    h.pump();
+    expect(h.lastStatus()).toMatchObject({ state: 'paused', cause: 'breakpoint', pc: main![1] });
+    // Running on resumes past the breakpoint it stands on.
+    const regs = h.reply({ type: 'getRegisters' }) as Registers;
+    const sp = regs.x[2]!;
+    h.engine.handle({ type: 'setBreakpoints', addresses: [] });
+    h.engine.handle({ type: 'setWatchpoints', ranges: [{ address: sp - 64, length: 64 }] });
+    h.engine.handle({ type: 'run' });
+    h.pump();
+    const st = h.lastStatus();
+    expect(st.cause).toBe('watchpoint');
+    expect(st.watchAddress).toBeGreaterThanOrEqual(sp - 64);
+    expect(st.watchAddress).toBeLessThan(sp);
+  });
+
+  test('reads memory without side effects, marking what cannot be read', () => {
+    const h = harness();
+    h.engine.handle({ type: 'load', image: guest('hello') });
+    const block = h.reply({ type: 'readMemory', address: 0x80000000 - 2, length: 6 }) as { bytes: Uint8Array; readable: Uint8Array };
+    expect([...block.readable]).toEqual([0, 0, 1, 1, 1, 1]);
+    // The entry instruction's bytes are those of the ELF's first segment.
+    const uart = h.reply({ type: 'readMemory', address: 0x10000000, length: 8 }) as { readable: Uint8Array };
+    expect([...uart.readable].every((b) => b === 0)).toBe(true);
+  });
+
+  test('disassembles around pc, the pc line included', () => {
+    const h = harness();
+    h.engine.handle({ type: 'load', image: guest('default') });
+    h.reply({ type: 'step', count: 50 });
+    const pc = h.engine.status().pc;
+    const lines = h.reply({ type: 'disassemble', before: 4, after: 6 }) as { address: number; text: string; length: number }[];
+    const at = lines.findIndex((l) => l.address === pc);
+    expect(at).toBeGreaterThanOrEqual(1);
+    expect(lines.length - at).toBe(6);
+    for (let i = 1; i < lines.length; i++) expect(lines[i]!.address).toBe(lines[i - 1]!.address + lines[i - 1]!.length);
+    expect(lines[at]!.text).toMatch(/^[a-z]/);
+  });
+
+  test('time-travel commands answer no-time-travel until the host records', () => {
+    const h = harness();
+    h.engine.handle({ type: 'load', image: guest('hello') });
+    for (const cmd of [
+      { type: 'seek', position: 0 },
+      { type: 'stepBack' },
+      { type: 'reverseContinue' },
+      { type: 'fork' },
+      { type: 'exportVmi' },
+      { type: 'importVmi', bytes: new Uint8Array(4) },
+    ] as Request[]) {
+      expect(() => h.reply(cmd)).toThrow(expect.objectContaining({ code: 'no-time-travel' }));
+    }
+  });
+
+  test('a guest asleep waiting for input goes to waiting and wakes on typing', () => {
+    const h = harness();
+    h.engine.handle({ type: 'load', image: guest('irqecho'), run: true });
+    h.pump();
+    expect(h.lastStatus().state).toBe('waiting');
+    const before = h.output().length;
+    h.engine.handle({ type: 'type', bytes: new TextEncoder().encode('x') });
+    expect(h.engine.status().state).toBe('running');
+    for (let i = 0; i < 50 && h.output().length === before; i++) h.pump(1);
+    expect(h.output().length).toBeGreaterThan(before);
+  });
+
+  test('stats carry page bitmaps and console counters; dirty flags are left alone', () => {
+    const h = harness();
+    h.engine.handle({ type: 'load', image: guest('hello'), run: true });
+    h.pump();
+    const stats = h.events.filter((e) => e.type === 'stats').pop();
+    if (stats?.type !== 'stats') throw new Error('no stats');
+    const s = stats.stats;
+    expect(s.ramPages).toBe(16384);
+    expect(s.ramTouched.length).toBe(2048);
+    expect(s.ramTouched.some((b) => b !== 0)).toBe(true);
+    expect(s.uartOut).toBeGreaterThan(50);
+    expect(h.engine.host!.machine.ram.dirty.some((b) => b !== 0)).toBe(true);
+  });
+
+  test('bench runs a fresh machine and measures it', () => {
+    const h = harness();
+    const r = h.reply({ type: 'bench', image: guest('hello') }) as { steps: number; output: string };
+    expect(r.steps).toBeGreaterThan(1000);
+    expect(r.output).toContain('Hello from Rewind');
+  });
+
+  test('a bad program is an error with a message a user can act on', () => {
+    const h = harness();
+    expect(() => h.reply({ type: 'load', image: new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 2]) })).toThrow(/ELF/);
+    expect(() => h.reply({ type: 'run' })).toThrow(expect.objectContaining({ code: 'no-machine' }));
+  });
+});
+
+describe('engine with a recording host (time travel)', () => {
+  test('reports time travel; steps back, seeks, runs back to a breakpoint, forks', () => {
+    const h = harness(true);
+    h.engine.handle({ type: 'load', image: guest('default'), record: true });
+    expect(h.events.filter((e) => e.type === 'ready').pop()).toMatchObject({ capabilities: { timeTravel: true } });
+    h.reply({ type: 'step', count: 1000 });
+    const pcAt999 = (() => {
+      h.reply({ type: 'stepBack' });
+      return h.engine.status();
+    })();
+    expect(pcAt999).toMatchObject({ position: 999, end: 1000, state: 'paused' });
+    h.reply({ type: 'seek', position: 10 });
+    expect(h.engine.status()).toMatchObject({ position: 10, end: 1000, cause: 'seek' });
+    // A breakpoint at the pc of position 500: run back from 1000 finds its last hit.
+    h.reply({ type: 'seek', position: 500 });
+    const pc500 = h.engine.status().pc;
+    h.reply({ type: 'seek', position: 1000 });
+    h.engine.handle({ type: 'setBreakpoints', addresses: [pc500] });
+    expect(h.reply({ type: 'reverseContinue' })).toBe('breakpoint');
+    const back = h.engine.status();
+    expect(back.pc).toBe(pc500);
+    expect(back.position).toBeGreaterThanOrEqual(500);
+    expect(back.position).toBeLessThan(1000);
+    // The engine's breakpoints survive the search.
+    expect([...(h.engine.host!.machine.cpu.breakpoints ?? [])]).toEqual([pc500]);
+    const id = h.reply({ type: 'fork', name: 'other' }) as string;
+    expect(h.engine.status().branch).toBe(id);
+  });
+
+  test('exports a .vmi and imports it again', () => {
+    const h = harness(true);
+    h.engine.handle({ type: 'load', image: guest('hello'), record: true, run: true });
+    h.pump();
+    const end = h.engine.status().position;
+    expect(h.engine.status().state).toBe('off');
+    const file = h.reply({ type: 'exportVmi' }) as { bytes: Uint8Array; name: string };
+    expect(file.bytes.length).toBeGreaterThan(100);
+    h.reply({ type: 'importVmi', bytes: file.bytes, name: 'x.vmi' });
+    expect(h.engine.status()).toMatchObject({ position: 0, end });
+    expect(() => h.reply({ type: 'importVmi', bytes: new Uint8Array(64) })).toThrow();
+  });
+});
