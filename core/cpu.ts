@@ -11,6 +11,7 @@
  * before anything of step p+1 (so a pending interrupt is taken as step p+1).
  * See docs/determinism.md.
  */
+import { mulh, mulhsu, mulhu } from './isa/multiply.js';
 import type { AccessSize } from './device.js';
 import { CSR, IRQ, MSTATUS, Priv, csrReadOnly, readCsr, writeCsr } from './csr.js';
 import { type DecodedPage, type DecodedRecord, X0_SINK, decodeInto, newDecodedPage } from './isa/decode.js';
@@ -1233,25 +1234,6 @@ export class Cpu {
 }
 
 
-function mulhu(a: number, b: number): number {
-  const a0 = a & 0xffff;
-  const a1 = a >>> 16;
-  const b0 = b & 0xffff;
-  const b1 = b >>> 16;
-  const lo = a0 * b0;
-  const m1 = a0 * b1;
-  const m2 = a1 * b0;
-  const carry = ((lo >>> 16) + (m1 & 0xffff) + (m2 & 0xffff)) >>> 16;
-  return (a1 * b1 + (m1 >>> 16) + (m2 >>> 16) + carry) | 0;
-}
-
-function mulh(a: number, b: number): number {
-  return (mulhu(a, b) - (a < 0 ? b : 0) - (b < 0 ? a : 0)) | 0;
-}
-
-function mulhsu(a: number, b: number): number {
-  return (mulhu(a, b) - (a < 0 ? b : 0)) | 0;
-}
 
 function amo(op: number, old: number, b: number): number {
   switch (op) {

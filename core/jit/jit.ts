@@ -16,6 +16,7 @@
  * counts, as in the interpreter) and ends the slice wherever the
  * interpreter would (traps, MMIO, retries, watchpoints). See docs/jit.md.
  */
+import { mulh, mulhsu, mulhu } from '../isa/multiply.js';
 import type { Cpu, CpuExecutor } from '../cpu.js';
 import { type DecodedPage, type DecodedRecord, decodeInto } from '../isa/decode.js';
 import { Op } from '../isa/table.js';
@@ -351,26 +352,6 @@ export class Jit implements CpuExecutor {
   }
 }
 
-// High halves of 32×32 products (unprivileged spec, "Multiplication Operations").
-function mulhu(a: number, b: number): number {
-  const a0 = a & 0xffff;
-  const a1 = a >>> 16;
-  const b0 = b & 0xffff;
-  const b1 = b >>> 16;
-  const lo = a0 * b0;
-  const m1 = a0 * b1;
-  const m2 = a1 * b0;
-  const carry = ((lo >>> 16) + (m1 & 0xffff) + (m2 & 0xffff)) >>> 16;
-  return (a1 * b1 + (m1 >>> 16) + (m2 >>> 16) + carry) | 0;
-}
-
-function mulh(a: number, b: number): number {
-  return (mulhu(a, b) - (a < 0 ? b : 0) - (b < 0 ? a : 0)) | 0;
-}
-
-function mulhsu(a: number, b: number): number {
-  return (mulhu(a, b) - (a < 0 ? b : 0)) | 0;
-}
 
 /** Attaches a JIT to a hart (`run` then goes through it); returns why not when the host forbids code generation. */
 export function attachJit(cpu: Cpu, options: JitOptions = {}): JitSupport {
