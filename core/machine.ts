@@ -259,17 +259,17 @@ export class Machine implements Snapshotable {
    * Idle time up to the next timer deadline is skipped at once (virtual
    * time never waits for the wall clock).
    */
-  run(maxSteps: number): RunResult {
+  run(maxSteps: number, resume = true): RunResult {
     const cpu = this.cpu;
     let steps = 0;
-    // A run resumes past a breakpoint it starts on.
-    cpu.ignoreBreakpointAt = cpu.position;
+    // A run resumes past a breakpoint it starts on; a caller that splits one run into chunks resumes only in the first.
+    cpu.ignoreBreakpointAt = resume ? cpu.position : -1;
     cpu.stopReason = null;
     while (steps < maxSteps) {
       if (this.power) {
         if (this.power.kind !== 'reset') return { steps, reason: 'power' };
         this.build(cpu.position);
-        const rest = this.run(maxSteps - steps);
+        const rest = this.run(maxSteps - steps, false);
         return { steps: steps + rest.steps, reason: rest.reason };
       }
       cpu.setInterruptLine(IRQ.MTI, this.clint.timerPending());

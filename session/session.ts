@@ -234,7 +234,7 @@ export class Session {
       const end = this.branchEnd();
       let chunk = Math.min(maxSteps - steps, SLICE, this.nextCheckpoint(pos) - pos);
       if (pos < end) chunk = Math.min(chunk, end - pos);
-      const r = this.machine.run(chunk);
+      const r = this.machine.run(chunk, steps === 0);
       steps += r.steps;
       this.afterRun();
       if (r.reason !== 'limit') return { steps, reason: r.reason };
@@ -386,9 +386,11 @@ export class Session {
     while (hi > 0) {
       const cp = this.timeline.checkpointAtOrBefore(branch, hi - 1);
       const lo = cp ? cp.position : 0;
-      const hit = this.lastHitBetween(branch, lo, hi, stops);
+      // A store retiring just before `hi` stops at `hi` itself: inside this interval unless `hi` is where we started.
+      const hit = this.lastHitBetween(branch, lo, hi, stops, hi < origin);
       if (hit) {
         this.seek({ branch, position: hit.position });
+        if (hit.reason === 'watchpoint') this.machine.cpu.watchAddress = hit.address;
         return hit.reason;
       }
       if (progress && progress(origin - lo, origin) === false) break;
@@ -398,19 +400,20 @@ export class Session {
     return null;
   }
 
-  /** The last stop in [lo, hi) on a branch, by replaying it once. */
-  private lastHitBetween(branch: string, lo: number, hi: number, stops: DebugStops): { position: number; reason: StopReason } | null {
+  /** The last stop in [lo, hi) on a branch (watchpoint stops at `hi` too when `watchAtEnd`), by replaying it once. */
+  private lastHitBetween(branch: string, lo: number, hi: number, stops: DebugStops, watchAtEnd: boolean): Hit | null {
     this.seek({ branch, position: lo });
     const cpu = this.machine.cpu;
-    let last: { position: number; reason: StopReason } | null = null;
-    if (stops.breakpoints?.some((b) => b >>> 0 === cpu.pcValue)) last = { position: lo, reason: 'breakpoint' };
+    let last: Hit | null = null;
+    if (stops.breakpoints?.some((b) => b >>> 0 === cpu.pcValue)) last = { position: lo, reason: 'breakpoint', address: cpu.pcValue };
     cpu.setBreakpoints(stops.breakpoints ?? null);
     cpu.setWatchpoints(stops.watchpoints ?? null);
     try {
       while (this.position < hi) {
         const r = this.machine.run(hi - this.position);
         if (r.reason === 'breakpoint' || r.reason === 'watchpoint') {
-          if (this.position < hi) last = { position: this.position, reason: r.reason };
+          const inside = this.position < hi || (r.reason === 'watchpoint' && watchAtEnd);
+          if (inside) last = { position: this.position, reason: r.reason, address: r.reason === 'watchpoint' ? cpu.watchAddress >>> 0 : cpu.pcValue };
           // Step over the stop to look further.
           if (r.reason === 'breakpoint') this.machine.run(1);
           continue;
@@ -467,6 +470,20 @@ export class Session {
   /** Adds or moves a bookmark on the current branch (default: here). */
   bookmark(name: string, position = this.position): void {
     this.timeline.addBookmark(this.current, name, position);
+  }
+
+  /** Renames a branch (by id or name); recorded in the timeline's log, so a .vmi keeps it. */
+  renameBranch(idOrName: string, name: string): void {
+    const id = this.resolveBranch(idOrName);
+    if (name.trim() === '') throw new RewindError('bad-argument', 'a branch needs a name');
+    this.timeline.rename(id, name.trim());
+  }
+
+  /** Deletes a branch (by id or name) that is not the one the machine is on, nor the root, nor a parent. */
+  deleteBranch(idOrName: string): void {
+    const id = this.resolveBranch(idOrName);
+    if (id === this.current) throw new RewindError('bad-argument', 'cannot delete the branch the machine is on: switch to another first');
+    this.timeline.deleteBranch(id);
   }
 
   /** The state hash of the machine now. */
@@ -551,6 +568,13 @@ export class Session {
   branches(): Branch[] {
     return this.timeline.branches();
   }
+}
+
+/** Where a debugger stop was found: the position, why, and the pc (breakpoint) or the address written (watchpoint). */
+interface Hit {
+  position: number;
+  reason: StopReason;
+  address: number;
 }
 
 export interface ReplayOptions {

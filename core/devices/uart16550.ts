@@ -45,6 +45,8 @@ const MSR_DELTAS = 0x0f;
 const MSR_RI = 0x40;
 
 const FIFO_SIZE = 16;
+/** LSR reads in a row that mean a polling loop: a driver starting up or printing never makes this many. */
+const POLLING_READS = 64;
 const STATE_VERSION = 1;
 
 /**
@@ -122,6 +124,15 @@ export class Uart16550 implements Device {
     if (this.rxFifo.length !== 0) return false;
     if (this.ier & IER_RDA && (this.fifoEnabled() || !this.fifoUsed)) return true;
     return this.lsrPolls >= 3;
+  }
+
+  /**
+   * Whether the guest is spinning on LSR for a byte that has not come: many
+   * reads of LSR in a row with nothing received. A host whose input has
+   * ended uses it to tell a polling guest that can never go on.
+   */
+  pollingForInput(): boolean {
+    return this.rxFifo.length === 0 && this.lsrPolls >= POLLING_READS;
   }
 
   read(offset: number, _size: AccessSize): number {

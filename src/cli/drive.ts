@@ -36,6 +36,10 @@ export async function drive(runner: Runner, console: NodeConsole, maxSteps?: num
       const p = machine.power!;
       return { status: p.kind === 'fail' ? p.code & 0xff : Exit.ok, ended: 'power' };
     }
+    // A guest that spins on the UART once input has ended would spin for ever.
+    if (result.reason === 'limit' && console.ended && machine.pendingInput === 0 && machine.uart.pollingForInput()) {
+      return { status: Exit.stuck, ended: 'stuck' };
+    }
     if (result.reason === 'idle') {
       // Nothing but input can wake the guest: once input has ended, nothing ever will.
       if (console.ended && (machine.pendingInput === 0 || !machine.uart.readyForInput())) {

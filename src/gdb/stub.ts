@@ -399,8 +399,7 @@ export class GdbStub {
     if (this.session.position < this.session.branchEnd()) return false;
     this.ensureInput();
     if (machine.pendingInput > 0) return false;
-    const uart = machine.uart.saveState() as { lsrPolls?: unknown };
-    return machine.uart.readyForInput() && typeof uart.lsrPolls === 'number' && uart.lsrPolls >= 2;
+    return machine.uart.pollingForInput();
   }
 
   /** Console bytes the current branch's lineage has taken. */

@@ -46,6 +46,12 @@ describe('rewind run', () => {
     expect(r.status).toBe(125);
   });
 
+  it('exits 125 when the guest polls the UART for input that has ended', () => {
+    const r = rewind(['run', guest('echo')], 'echo hi\n');
+    expect(r.stdout).toContain('hi');
+    expect(r.status).toBe(125);
+  });
+
   it('works on a copy of the disk unless --write-disk is given', () => {
     const dir = tempDir();
     const disk = join(dir, 'disk.img');
