@@ -1,0 +1,77 @@
+// Time travel in the web app (Chromium): seek latency from a drag of the
+// Timeline scrubber over a recording of the CPU-bound guest, measured from
+// the mouse release to the worker reporting the machine paused there.
+// `node bench/web/timetravel.mjs [guest]` (default guest: bench). Needs the
+// built web app (npx vite build → dist-web/) and /usr/bin/chromium.
+// Prints figures; asserts nothing.
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { serve } from '../../src/web/serve.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const name = process.argv[2] ?? 'bench';
+const elf = new Uint8Array(readFileSync(`${root}guests/build/${name}.elf`));
+const DRAGS = 15;
+const exe = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+if (!existsSync(`${root}dist-web/index.html`)) {
+  console.error('missing dist-web/index.html: run `npx vite build` first');
+  process.exit(1);
+}
+if (!existsSync(exe)) {
+  console.log(`${exe} not found: no browser figures`);
+  process.exit(0);
+}
+
+const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
+const server = await serve({ port: 0 });
+const browser = await chromium.launch({
+  executablePath: exe,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  await page.goto(`${server.url}?guest=none&record=1`);
+  await page.waitForFunction(() => 'rewind' in globalThis);
+  const t0 = Date.now();
+  await page.evaluate(async (bytes) => {
+    await globalThis.rewind.app.load(Uint8Array.from(bytes), 'bench', true);
+  }, Array.from(elf));
+  await page.waitForFunction(() => globalThis.rewind.app.status.state === 'off', null, { timeout: 600_000, polling: 100 });
+  const end = await page.evaluate(() => globalThis.rewind.app.status.end);
+  console.log(`guest: ${name}, recorded ${(end / 1e6).toFixed(1)} M instructions in ${((Date.now() - t0) / 1000).toFixed(1)} s (with the page attached)`);
+
+  const slider = page.getByRole('slider', { name: 'Timeline' });
+  const box = await slider.boundingBox();
+  if (!box) throw new Error('the Timeline slider is not on the page');
+  const latencies = [];
+  let seed = 1;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let i = 0; i < DRAGS; i++) {
+    const from = box.x + box.width * random();
+    const to = box.x + box.width * random();
+    const y = box.y + box.height / 2;
+    await page.mouse.move(from, y);
+    await page.mouse.down();
+    await page.mouse.move(to, y, { steps: 5 });
+    const before = await page.evaluate(() => globalThis.rewind.app.status.position);
+    const started = performance.now();
+    await page.mouse.up();
+    // Done when the worker reports a paused machine at a new position and no seek is pending.
+    await page.waitForFunction(
+      (p) => {
+        const s = globalThis.rewind.app.status;
+        return s.state === 'paused' && s.position !== p;
+      },
+      before,
+      { timeout: 60_000, polling: 'raf' },
+    );
+    latencies.push(performance.now() - started);
+  }
+  const fmt = (ms) => `${ms.toFixed(0)} ms`;
+  console.log(`scrubber drag → paused at the new position, ${DRAGS} drags: median ${fmt(quantile(latencies, 0.5))}, p90 ${fmt(quantile(latencies, 0.9))}, max ${fmt(Math.max(...latencies))}`);
+} finally {
+  await browser.close();
+  await server.close();
+}
