@@ -1,5 +1,6 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vite';
+import { linuxAssets } from './src/web/linux-assets.js';
 
 /**
  * The web app: index.html at the root, built to dist-web/ as a static site
@@ -8,7 +9,8 @@ import { defineConfig } from 'vite';
  */
 export default defineConfig({
   base: './',
-  plugins: [svelte()],
+  // linuxAssets: the Linux guest under linux/ when `npm run build:linux` has built it.
+  plugins: [svelte(), linuxAssets()],
   build: {
     outDir: 'dist-web',
     emptyOutDir: true,

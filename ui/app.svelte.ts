@@ -7,14 +7,19 @@
 import type { MachineClient, Request } from '../src/web/client.js';
 import type {
   Capabilities,
+  DiffResult,
   DisasmLine,
+  LinuxBoot,
   MemoryBlock,
+  PointRef,
   Registers,
   Stats,
   Status,
+  TimelineInfo,
   WatchRange,
   WorkerEvent,
 } from '../src/web/protocol.js';
+import { ConsoleLog } from './console-log.js';
 
 /** What the state needs of a client (MachineClient, or a fake). */
 export type ClientLike = Pick<MachineClient, 'send' | 'request' | 'on'>;
@@ -45,6 +50,14 @@ export class AppState {
   recentInput = $state('');
   message = $state<string | null>(null);
   helpOpen = $state(false);
+  /** Branches and the current branch's marks (recording only). */
+  timeline = $state<TimelineInfo | null>(null);
+  /** Whether the console shows all output up to here (false when some was never replayed, e.g. after an import). */
+  consoleComplete = $state(true);
+  /** The console's bytes since its last reset and the position that wrote each (for click-to-jump). */
+  readonly consoleLog = new ConsoleLog();
+  /** The terminal's handler for a reset: it clears and shows these bytes instead. */
+  onConsoleReset: ((bytes: Uint8Array) => void) | null = null;
 
   /** Called with console output bytes (the terminal registers itself here). */
   onOutput: ((bytes: Uint8Array) => void) | null = null;
@@ -94,11 +107,23 @@ export class AppState {
         this.lastStop = null;
         this.reference = null;
         this.recentOutput = '';
+        this.timeline = null;
         break;
       case 'output':
         this.recentOutput = (this.recentOutput + this.decoder.decode(e.bytes, { stream: true })).slice(-RECENT_OUTPUT);
+        this.consoleLog.append(e.bytes, e.positions);
         if (this.onOutput) this.onOutput(e.bytes);
         else this.backlog.push(e.bytes);
+        break;
+      case 'console':
+        this.recentOutput = new TextDecoder().decode(e.bytes.subarray(-RECENT_OUTPUT));
+        this.consoleLog.reset(e.bytes, e.positions);
+        this.consoleComplete = e.complete;
+        if (this.onConsoleReset) this.onConsoleReset(e.bytes);
+        else this.backlog = [e.bytes];
+        break;
+      case 'timeline':
+        this.timeline = e.timeline;
         break;
       case 'status': {
         const wasRunning = this.running;
@@ -148,7 +173,8 @@ export class AppState {
     try {
       return await this.client.request(cmd, transfer);
     } catch (e) {
-      this.message = e instanceof Error ? e.message : String(e);
+      // A long operation another command took over from is no news to the user.
+      if ((e as { code?: unknown }).code !== 'superseded') this.message = e instanceof Error ? e.message : String(e);
       return undefined;
     }
   }
@@ -156,9 +182,11 @@ export class AppState {
   /** Whether loads ask the worker to record (time travel). */
   record = $state(false);
 
-  load(image: Uint8Array, name: string, run = true): Promise<unknown> {
+  /** Loads a program, or with `boot.linux` a Linux kernel; the bytes move to the worker. */
+  load(image: Uint8Array, name: string, run = true, boot: { disk?: Uint8Array; linux?: LinuxBoot } = {}): Promise<unknown> {
     this.message = null;
-    return this.call({ type: 'load', image, name, run, record: this.record }, [image.buffer as ArrayBuffer]);
+    const moved = [image, boot.disk, boot.linux?.initrd].flatMap((b) => (b ? [b.buffer as ArrayBuffer] : []));
+    return this.call({ type: 'load', image, name, run, record: this.record, ...boot }, moved);
   }
 
   run(): void {
@@ -179,6 +207,11 @@ export class AppState {
   }
 
   type(bytes: Uint8Array): void {
+    // Typed during a seek, it waits for it: a key must land where the machine is going, not halfway (that would fork there).
+    if (this.seeking) {
+      void this.seeking.then(() => this.type(bytes));
+      return;
+    }
     this.recentInput = (this.recentInput + this.decoder.decode(bytes)).slice(-40);
     this.client.send({ type: 'type', bytes });
   }
@@ -192,19 +225,50 @@ export class AppState {
   }
 
   seek(position: number): Promise<unknown> {
-    return this.call({ type: 'seek', branch: this.status.branch, position });
+    return this.seekTo({ branch: this.status.branch, position });
+  }
+
+  /** The seek in flight (a long one goes on in slices in the worker). */
+  private seeking: Promise<unknown> | null = null;
+
+  /** Goes to a point on any branch. */
+  seekTo(point: PointRef): Promise<unknown> {
+    const p = this.call({ type: 'seek', ...point });
+    this.seeking = p;
+    void p.finally(() => {
+      if (this.seeking === p) this.seeking = null;
+    });
+    return p;
+  }
+
+  /** Seeks to the instruction that wrote byte `index` of the console. */
+  jumpToOutput(index: number): Promise<unknown> | undefined {
+    const position = this.consoleLog.positionOf(index);
+    return position === undefined ? undefined : this.seek(position);
+  }
+
+  forkAt(position: number, name?: string): Promise<unknown> {
+    return this.call(name ? { type: 'fork', position, name } : { type: 'fork', position });
+  }
+
+  renameBranch(branch: string, name: string): Promise<unknown> {
+    return this.call({ type: 'renameBranch', branch, name });
+  }
+
+  deleteBranch(branch: string): Promise<unknown> {
+    return this.call({ type: 'deleteBranch', branch });
+  }
+
+  bookmark(name: string): Promise<unknown> {
+    return this.call({ type: 'bookmark', name, position: this.status.position });
+  }
+
+  async diff(a: PointRef, b: PointRef): Promise<DiffResult | undefined> {
+    return (await this.call({ type: 'diff', a, b })) as DiffResult | undefined;
   }
 
   fork(name?: string): Promise<unknown> {
     return this.call(name === undefined ? { type: 'fork', position: this.status.position } : { type: 'fork', position: this.status.position, name });
-  }
-
-  async exportVmi(): Promise<{ bytes: Uint8Array; name: string } | undefined> {
-    return (await this.call({ type: 'exportVmi' })) as { bytes: Uint8Array; name: string } | undefined;
-  }
-
-  importVmi(bytes: Uint8Array, name: string): Promise<unknown> {
-    return this.call({ type: 'importVmi', bytes, name }, [bytes.buffer as ArrayBuffer]);
   }
 
   toggleBreakpoint(address: number): void {

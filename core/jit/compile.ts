@@ -6,13 +6,14 @@
  * for everything else, so the semantics of anything unusual stay in one place.
  *
  * A compiled function is `(pc0, n0, budget) => steps`:
- * - pc0: the virtual pc of the block's first instruction (a block is keyed by
+ * - pc0: the virtual pc of the basic block to start at (a region is keyed by
  *   physical page, and may be mapped at several virtual addresses);
  * - n0: steps already run in this slice (slow paths need "first of slice");
  * - budget: steps it may run (≥ the block's length); a block that branches to
  *   itself loops while another whole iteration fits.
  * It returns the steps it ran, with registers written back and cpu.pc set;
- * it sets `J.stop` when the slice must end (a trap, MMIO, a retry, a watchpoint).
+ * its slow path (`slow`, in jit.ts) tells the dispatcher when the slice must
+ * end (a trap, MMIO, a retry, a watchpoint).
  */
 import { Op } from '../isa/table.js';
 import { FIELD_COMPRESSED } from '../isa/decode.js';
@@ -112,15 +113,26 @@ export interface BasicBlock {
 
 /**
  * The body of a region function: basic blocks of one page reachable from
- * the first one (the entry) through direct branches and jumps. Control
- * flows between them inside the function (`L` names the basic block); a
- * basic block is entered only when all of it fits the budget, so the
- * function stops at exactly the position the interpreter would reach.
- * `BlockInsn.delta` is the offset in the page here.
+ * the first one (the entry) through direct branches and jumps; it may be
+ * entered at any of them (pc0 says which). A basic block is entered only
+ * when all of it fits the budget, so the function stops at exactly the
+ * position the interpreter would reach. `BlockInsn.delta` is the offset in
+ * the page here.
+ *
+ * Layout: the basic blocks in address order inside one loop, each after
+ * the end of a labelled block (`b<i>`) that holds all those before it, so
+ * that a jump forward is a `break`, falling through costs nothing, and a
+ * basic block that branches to itself is a loop of its own (`s<i>`). A
+ * jump backward sets `L` and goes round the outer loop, whose head
+ * dispatches on it.
+ *
+ * Every path that leaves the region only assigns constants (`d`: steps of
+ * the current basic block not run, negated; `t`: page offset to go on at),
+ * and the epilogue, which runs at every exit, does the arithmetic: V8 then
+ * finds no operation without type feedback on a path taken for the first
+ * time, which would throw the optimized code away.
  */
 export function regionSource(region: readonly BasicBlock[]): string {
-  const entry = region[0]!.start;
-  // In address order, so that a basic block falls through into the next case without a dispatch.
   const bbs = [...region].sort((p, q) => p.start - q.start);
   const index = new Map<number, number>();
   bbs.forEach((bb, i) => index.set(bb.start, i));
@@ -141,23 +153,38 @@ export function regionSource(region: readonly BasicBlock[]): string {
     }
   }
   const wb = [...written].map((r) => `x[${r}] = r${r};`).join(' ');
-  const vpc = (off: number): string => `((pc0 + ${off - entry}) | 0)`;
-  /** Goes on at page offset `off` after `done` more steps: inside the region when it is there and fits. */
-  const go = (off: number, done: string): string => {
+  // pcb: the virtual address of the page offset 0 of this mapping of the page.
+  const vpc = (off: number): string => `((pcb + ${off}) | 0)`;
+  /** Goes on at page offset `off` once the current basic block (number `from`) has run whole. */
+  const go = (off: number, from: number): string => {
     const i = index.get(off);
-    if (i === undefined) return `{ c = ${done}; t = ${vpc(off)}; break out; }`;
-    const len = bbs[i]!.insns.length;
-    return `{ c = ${done}; if (c + ${len} > budget) { t = ${vpc(off)}; break out; } L = ${i}; continue; }`;
+    if (i === undefined) return `{ t = ${off}; break out; }`;
+    if (i === from) return `continue s${i};`;
+    return i > from ? `break b${i};` : `{ L = ${i}; continue out; }`;
+  };
+  const loops = (bb: BasicBlock, bi: number): boolean => {
+    const last = bb.insns[bb.insns.length - 1]!;
+    const op = last.fields & 127;
+    return (op === Op.jal || BRANCH[op] !== undefined) && index.get(last.delta + last.imm) === bi;
   };
   const lines: string[] = [];
+  lines.push('const pcb = pc0 & -4096;');
   if (used.size > 0) lines.push(`let ${[...used].map((r) => `r${r} = x[${r}]`).join(', ')};`);
   // Every exit leaves through the epilogue: k = 0 goes on at t; 1 and 2 are a load or store
   // that missed the TLB (or is misaligned, or MMIO), done by the interpreter's slow path.
-  lines.push(`let c = 0, L = ${index.get(entry)!}, t = 0, k = 0, sa = 0, sv = 0, sop = 0, srd = 0, spc = 0;`);
-  lines.push('out: for (;;) switch (L) {');
+  lines.push('let c = 0, d = 0, L = 0, t = 0, k = 0, sa = 0, sv = 0, sop = 0, srd = 0, spc = 0;');
+  // Entered at any of its basic blocks: the entry, or where a call that ran out of budget stopped.
+  lines.push(`switch (pc0 & 4095) { ${bbs.map((bb, i) => `case ${bb.start}: L = ${i}; break;`).join(' ')} }`);
+  lines.push('out: for (;;) {');
+  for (let i = bbs.length - 1; i > 0; i--) lines.push(`b${i}: {`);
+  if (bbs.length > 1) lines.push(`switch (L) { ${bbs.slice(1).map((_, i) => `case ${i + 1}: break b${i + 1};`).join(' ')} }`);
   bbs.forEach((bb, bi) => {
-    lines.push(`case ${bi}: {`);
     const len = bb.insns.length;
+    const loop = loops(bb, bi);
+    if (bi > 0) lines.push('}');
+    if (loop) lines.push(`s${bi}: for (;;) {`);
+    // c counts the steps up to the end of the basic block being run.
+    lines.push(`c += ${len}; if (c > budget) { d = ${-len}; t = ${bb.start}; break out; }`);
     let ended = false;
     bb.insns.forEach((ins, i) => {
       const { fields: f, imm, delta } = ins;
@@ -166,9 +193,9 @@ export function regionSource(region: readonly BasicBlock[]): string {
       const a = R((f >>> 13) & 31);
       const b = R((f >>> 18) & 31);
       const size = (f & FIELD_COMPRESSED) !== 0 ? 2 : 4;
-      const pc = vpc(delta);
-      const npc = vpc(delta + size);
-      const step = `c + ${i + 1}`;
+      const next = delta + size;
+      // Exiting after this instruction: its steps not run in the basic block, negated.
+      const dd = i + 1 - len;
       const set = (v: string): string => (rd === 32 ? `${v};` : `r${rd} = ${v};`);
       const ld = LOADS[op];
       const st = STORES[op];
@@ -177,7 +204,7 @@ export function regionSource(region: readonly BasicBlock[]): string {
         const read = `${ld.view}[(rOff[e] | (a & 4095))${ld.shift ? ` >>> ${ld.shift}` : ''}]`;
         lines.push(`{ const a = (${a} + ${imm}) | 0; const e = (a >>> 12) & 255;`);
         lines.push(`  if (rTag[e] === a >>> 12${align}) { ${rd === 32 ? '' : `r${rd} = ${read};`} }`);
-        lines.push(`  else { c = ${step}; k = 1; sa = a; sop = ${op}; srd = ${rd}; spc = ${delta}; t = ${npc}; break out; } }`);
+        lines.push(`  else { d = ${dd}; k = 1; sa = a; sop = ${op}; srd = ${rd}; spc = ${delta}; t = ${next}; break out; } }`);
         return;
       }
       if (st !== undefined) {
@@ -185,47 +212,48 @@ export function regionSource(region: readonly BasicBlock[]): string {
         lines.push(`{ const a = (${a} + ${imm}) | 0; const e = (a >>> 12) & 255;`);
         lines.push(`  if (wTag[e] === a >>> 12${align}) { const o = wOff[e] | (a & 4095); ${st.view}[o${st.shift ? ` >>> ${st.shift}` : ''}] = ${b};`);
         // A store into this region's own code ends it after the store (the interpreter re-decodes).
-        lines.push(`    if (dirty[o >>> 12] !== 1) { cpu.touch(o, ${st.size}); if (B.dead) { c = ${step}; t = ${npc}; break out; } } }`);
-        lines.push(`  else { c = ${step}; k = 2; sa = a; sv = ${b}; sop = ${st.size}; spc = ${delta}; t = ${npc}; break out; } }`);
+        lines.push(`    if (dirty[o >>> 12] !== 1 && touch(o, ${st.size}, B)) { d = ${dd}; t = ${next}; break out; } }`);
+        lines.push(`  else { d = ${dd}; k = 2; sa = a; sv = ${b}; sop = ${st.size}; spc = ${delta}; t = ${next}; break out; } }`);
         return;
       }
       const cond = BRANCH[op];
       if (cond !== undefined) {
-        const target = delta + imm;
-        lines.push(`if (${cond(a, b)}) ${go(target, `c + ${len}`)}`);
+        lines.push(`if (${cond(a, b)}) ${go(delta + imm, bi)}`);
         return;
       }
       if (op === Op.jal) {
-        if (rd !== 32) lines.push(`r${rd} = ${npc};`);
-        lines.push(go(delta + imm, `c + ${len}`));
+        if (rd !== 32) lines.push(`r${rd} = ${vpc(next)};`);
+        lines.push(go(delta + imm, bi));
         ended = true;
         return;
       }
       if (op === Op.jalr) {
-        lines.push(`{ t = ((${a} + ${imm}) | 0) & -2; ${set(npc)} c += ${len}; break out; }`);
+        // A return (or any indirect jump) into one of this region's basic blocks stays inside:
+        // the target's page offset picks the basic block when it lies in this virtual page.
+        const cases = bbs.map((to, j) => `case ${to.start}: L = ${j}; continue out;`);
+        lines.push(`{ const j = ((${a} + ${imm}) | 0) & -2; ${set(vpc(next))}`);
+        lines.push(`  if (((j ^ pcb) >>> 12) === 0) switch (j & 4095) { ${cases.join(' ')} }`);
+        lines.push('  t = (j - pcb) | 0; break out; }');
         ended = true;
         return;
       }
       if (op === Op.lui) return void lines.push(set(`${imm}`));
-      if (op === Op.auipc) return void lines.push(set(`(${pc} + ${imm}) | 0`));
+      if (op === Op.auipc) return void lines.push(set(`(${vpc(delta)} + ${imm}) | 0`));
       if (op === Op.fence || op === Op['fence.i']) return; // one hart; stores already drop overwritten code
       const v = alu(op, a, b, imm);
       if (v === null) throw new Error(`jit: op ${op} is not compilable`);
       if (rd !== 32) lines.push(set(v));
     });
-    // Falls through past the last instruction (a branch not taken, or the basic block's end).
-    const next = bbs[bi + 1];
-    if (!ended && next !== undefined && next.start === bb.end) {
-      lines.push(`c += ${len}; if (c + ${next.insns.length} > budget) { t = ${vpc(bb.end)}; break out; }`);
-    } else if (!ended) lines.push(go(bb.end, `c + ${len}`));
-    lines.push('}');
+    // Past the last instruction (a branch not taken, or the basic block's end): straight on
+    // when the next basic block starts there.
+    const following = bbs[bi + 1];
+    if (loop) lines.push(ended ? '}' : 'break; }');
+    if (!ended && (following === undefined || following.start !== bb.end)) lines.push(go(bb.end, bi));
   });
   lines.push('}');
   lines.push(wb);
-  lines.push('if (k === 0) { cpu.pc = t; return c; }');
-  lines.push(`const p = (pc0 + spc - ${entry}) | 0;`);
-  lines.push('if (k === 1 ? cpu.load(sop, srd, sa, p, t, n0 + c) : cpu.store(sop, sa, sv, p, t, n0 + c)) { J.stop = 1; return c - cpu.retried; }');
-  // The slow path ran the access: this.pc is t; a store may have dropped this region's code, which the next lookup sees.
-  lines.push('return c;');
+  lines.push('c += d; const q = (pcb + t) | 0;');
+  lines.push('if (k === 0) { cpu.pc = q; return c; }');
+  lines.push('return slow(k, sop, srd, sa, sv, pcb, spc, q, n0, c);');
   return lines.join('\n');
 }

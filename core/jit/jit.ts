@@ -18,6 +18,7 @@
  */
 import { mulh, mulhsu, mulhu } from '../isa/multiply.js';
 import type { Cpu, CpuExecutor } from '../cpu.js';
+import type { AccessSize } from '../device.js';
 import { type DecodedPage, type DecodedRecord, decodeInto } from '../isa/decode.js';
 import { Op } from '../isa/table.js';
 import { type BasicBlock, compilable, endsBlock, regionSource } from './compile.js';
@@ -34,8 +35,17 @@ type Factory = (...args: unknown[]) => BlockFn;
 const factories = new Map<string, Factory>();
 const MAX_FACTORIES = 20_000;
 
-/** Executions in the interpreter before a block is compiled. */
-const HOT = 32;
+/**
+ * How often code runs in the interpreter before a region is compiled from
+ * it: V8 runs new code in its own interpreter until it has seen it often,
+ * so compiling code that runs a few thousand times loses (a Linux boot ran
+ * 3,700 regions and several times slower than the interpreter with 32).
+ */
+const HOT = 512;
+/** Most steps of one call of a region function (see run). */
+const CALL_BUDGET = 1 << 14;
+/** Steps the interpreter runs at once in a page without compiled code (see run). */
+const COLD_RUN = 256;
 /** Longest basic block, in instructions. */
 const MAX_BLOCK = 128;
 /** Most basic blocks and instructions in one compiled region. */
@@ -54,6 +64,8 @@ interface Block {
   readonly system: boolean;
   hits: number;
   fn: BlockFn | null;
+  /** Once compiled: instructions of each of its basic blocks, by page offset (where fn may be entered). */
+  lens: Map<number, number> | null;
   dead: boolean;
   /** Index in PageBlocks.list. */
   index: number;
@@ -67,6 +79,10 @@ interface PageBlocks {
   readonly list: Block[];
   /** How many live blocks cover each halfword (a cheap test for stores into data). */
   readonly cover: Uint16Array;
+  /** Compiled regions in the page. */
+  compiled: number;
+  /** While none: how often the interpreter started a run at each halfword. */
+  readonly heat: Uint16Array;
 }
 
 /** Shared with compiled code: set when the slice must end. */
@@ -105,7 +121,7 @@ export function jitSupported(): JitSupport {
 }
 
 export interface JitOptions {
-  /** Executions in the interpreter before a region is compiled (default 8). */
+  /** Runs in the interpreter before a region is compiled (default 512; tests use 1 or 2). */
   hot?: number;
   /** How to check that code generation works (tests); default jitSupported(). */
   probe?: () => JitSupport;
@@ -120,7 +136,7 @@ export class Jit implements CpuExecutor {
   private readonly mem16: Uint16Array;
   private readonly factoryArgs: unknown[];
 
-  /** Executions in the interpreter before a region is compiled (tests use 1). */
+  /** Runs in the interpreter before a region is compiled (see HOT). */
   readonly hot: number;
 
   constructor(
@@ -132,8 +148,22 @@ export class Jit implements CpuExecutor {
     const buf = ram.bytes.buffer;
     this.mem16 = ram.halves;
     this.factoryArgs = [
-      cpu, cpu.x, this.signals, ram.bytes, new Int8Array(buf), ram.halves, new Int16Array(buf), ram.words, ram.dirty,
+      cpu, cpu.x, ram.bytes, new Int8Array(buf), ram.halves, new Int16Array(buf), ram.words, ram.dirty,
       cpu.rTag, cpu.rOff, cpu.wTag, cpu.wOff, mulh, mulhsu, mulhu,
+      // After a store into a page with decoded code: whether it overwrote the running region.
+      (o: number, size: number, b: Block): boolean => {
+        cpu.touch(o, size);
+        return b.dead;
+      },
+      // A load or store the fast path could not do, by the interpreter's slow path; returns the
+      // region's steps. Out of line, so that compiled code reads no property it has no feedback for.
+      (k: number, op: number, rd: number, a: number, v: number, pcb: number, off: number, npc: number, n0: number, c: number): number => {
+        const pc = (pcb + off) | 0;
+        if (!(k === 1 ? cpu.load(op, rd, a, pc, npc, n0 + c) : cpu.store(op as AccessSize, a, v, pc, npc, n0 + c))) return c;
+        // The slow path ended the slice (trap, MMIO, retry, watchpoint).
+        this.signals.stop = 1;
+        return c - cpu.retried;
+      },
     ];
   }
 
@@ -167,8 +197,21 @@ export class Jit implements CpuExecutor {
         vpnNow = vpn;
       }
       const k = pc & 0xfff;
-      const b = pb!.blocks[k >> 1] ?? this.scan(pb!, k);
       const room = limit - n;
+      let b = pb!.blocks[k >> 1];
+      if (b === undefined) {
+        // Where the interpreter's runs start in a page without compiled code, only a count
+        // until it is hot: most code runs too few times to pay for decoding it into a block.
+        if (pb!.compiled === 0 && ++pb!.heat[k >> 1]! < this.hot) {
+          const want = room < COLD_RUN ? room : COLD_RUN;
+          const r = cpu.run(n + want, true, n);
+          n += r;
+          if (r < want || cpu.exit !== 0 || cpu.stopReason !== null) return n;
+          continue;
+        }
+        b = this.scan(pb!, k);
+        if (pb!.compiled === 0) b.hits = this.hot - 1;
+      }
       if (b.len === 0) {
         // A system instruction runs as the first step of a slice, as in the interpreter.
         if (b.system && n > 0) return n;
@@ -177,20 +220,34 @@ export class Jit implements CpuExecutor {
         if (r === 0 || b.system || cpu.exit !== 0 || cpu.stopReason !== null) return n;
         continue;
       }
-      if (b.fn === null && ++b.hits >= this.hot) this.compile(pb!, b);
+      if (b.fn === null && ++b.hits >= this.hot) this.compile(pb!, b, pc);
       if (b.fn !== null && b.len <= room) {
-        const r = b.fn(pc, n, room);
-        n += r;
-        cpu.position += r;
-        if (signals.stop !== 0) {
-          signals.stop = 0;
-          return n;
+        // A call runs at most CALL_BUDGET steps, then the region is entered again where it
+        // stopped: V8 then optimizes it as a whole function soon, rather than living on the
+        // slower on-stack-replacement code of a first call that loops for long.
+        let at = pc;
+        for (;;) {
+          const left = limit - n;
+          const r = b.fn(at, n, left < CALL_BUDGET ? left : CALL_BUDGET);
+          n += r;
+          cpu.position += r;
+          if (signals.stop !== 0) {
+            signals.stop = 0;
+            return n;
+          }
+          at = cpu.pc;
+          if (b.dead || ((at ^ pc) & -4096) !== 0) break;
+          const len = b.lens!.get(at & 4095);
+          if (len === undefined || len > limit - n) break;
         }
         continue;
       }
       // Cold code, or a block longer than what is left: the interpreter, resuming the slice
       // (its slow paths do MMIO only in a slice's first step, else they ask for a retry).
-      const want = b.len < room ? b.len : room;
+      // In a page without compiled code it runs on for longer: going back to the dispatcher
+      // after every basic block costs about as much as interpreting it (a Linux boot took 2.3×
+      // the interpreter's time), and the hits counted where runs start still find hot code.
+      const want = pb!.compiled === 0 ? (room < COLD_RUN ? room : COLD_RUN) : b.len < room ? b.len : room;
       const r = cpu.run(n + want, true, n);
       n += r;
       if (r < want || cpu.exit !== 0 || cpu.stopReason !== null) return n;
@@ -231,13 +288,14 @@ export class Jit implements CpuExecutor {
   private newPage(ppn: number, code: DecodedPage): PageBlocks {
     const old = this.pages[ppn];
     if (old !== undefined) for (let i = old.list.length - 1; i >= 0; i--) this.kill(old, old.list[i]!);
-    const pb: PageBlocks = { ppn, code, blocks: new Array(2048), list: [], cover: new Uint16Array(2048) };
+    const pb: PageBlocks = { ppn, code, blocks: new Array(2048), list: [], cover: new Uint16Array(2048), compiled: 0, heat: new Uint16Array(2048) };
     this.pages[ppn] = pb;
     return pb;
   }
 
   private kill(pb: PageBlocks, b: Block): void {
     b.dead = true;
+    if (b.fn !== null) pb.compiled--;
     this.stats.invalidated++;
     if (pb.blocks[b.start >> 1] === b) pb.blocks[b.start >> 1] = undefined;
     this.cover(pb, b.ranges, -1);
@@ -298,7 +356,7 @@ export class Jit implements CpuExecutor {
     const len = bb.insns.length;
     const b: Block = {
       start: k, ranges: [k, len === 0 ? k + 2 : bb.end], len, system: len === 0 && bb.stop !== 1,
-      hits: 0, fn: null, dead: false, index: pb.list.length,
+      hits: 0, fn: null, lens: null, dead: false, index: pb.list.length,
     };
     pb.blocks[k >> 1] = b;
     pb.list.push(b);
@@ -307,7 +365,7 @@ export class Jit implements CpuExecutor {
   }
 
   /** Compiles the region from b's entry: basic blocks of the page reachable through direct branches and jumps. */
-  private compile(pb: PageBlocks, b: Block): void {
+  private compile(pb: PageBlocks, b: Block, pc: number): void {
     const bbs: BasicBlock[] = [];
     const seen = new Set<number>();
     const queue = [b.start];
@@ -327,7 +385,8 @@ export class Jit implements CpuExecutor {
       const op = last.fields & 127;
       if (endsBlock(op)) {
         if (op !== Op.jalr) queue.push(last.delta + last.imm);
-        if (op !== Op.jal && op !== Op.jalr) queue.push(bb.end);
+        // A call's return site too: the callee's return then stays in the region.
+        if ((op !== Op.jal && op !== Op.jalr) || ((last.fields >>> 7) & 63) !== 32) queue.push(bb.end);
       } else if (bb.stop === 0) queue.push(bb.end);
     }
     if (bbs.length === 0 || bbs[0]!.insns.length !== b.len) throw new Error('jit: a region entry changed under a live block');
@@ -335,19 +394,29 @@ export class Jit implements CpuExecutor {
     let factory = factories.get(body);
     if (factory === undefined) {
       factory = new Function(
-        'cpu', 'x', 'J', 'mem8', 'mem8s', 'mem16', 'mem16s', 'mem32', 'dirty', 'rTag', 'rOff', 'wTag', 'wOff',
-        'mulh', 'mulhsu', 'mulhu', 'B',
+        'cpu', 'x', 'mem8', 'mem8s', 'mem16', 'mem16s', 'mem32', 'dirty', 'rTag', 'rOff', 'wTag', 'wOff',
+        'mulh', 'mulhsu', 'mulhu', 'touch', 'slow', 'B',
         `"use strict";\nreturn function region(pc0, n0, budget) {\n${body}\n};`,
       ) as Factory;
       if (factories.size >= MAX_FACTORIES) factories.delete(factories.keys().next().value!);
       factories.set(body, factory);
     }
     const ranges: number[] = [];
-    for (const bb of bbs) ranges.push(bb.start, bb.end);
+    const lens = new Map<number, number>();
+    for (const bb of bbs) {
+      ranges.push(bb.start, bb.end);
+      lens.set(bb.start, bb.insns.length);
+    }
+    b.lens = lens;
     this.cover(pb, b.ranges, -1);
     b.ranges = ranges;
     this.cover(pb, b.ranges, 1);
     b.fn = factory(...this.factoryArgs, b);
+    pb.compiled++;
+    // A call that runs nothing (budget 0) and leaves through the epilogue, writing back the
+    // values it read: the epilogue then has type feedback before V8 optimizes a long first
+    // run of the region (on-stack replacement), which would otherwise deoptimize at its exit.
+    b.fn(pc, 0, 0);
     this.stats.compiled++;
   }
 }

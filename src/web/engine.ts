@@ -6,8 +6,24 @@
  */
 import { RewindError } from '../../core/errors.js';
 import { LiveHost, buildMachine, registersOf, type HostSpec, type MachineHost } from './host.js';
+import { JobCancelled, Jobs, exportWork, importWork, seekWork } from './jobs.js';
 import { disassembleAround, readMemory } from './peek.js';
 import type { BenchResult, Command, ReplyError, Stats, Status, StopCause, WatchRange, WorkerEvent } from './protocol.js';
+
+/** Commands that leave the machine where it is, so a long seek or import goes on beside them. */
+const BESIDE_JOBS = new Set<Command['type']>([
+  'cancel',
+  'pause',
+  'readMemory',
+  'getRegisters',
+  'disassemble',
+  'setBreakpoints',
+  'setWatchpoints',
+  'stateHash',
+  'exportVmi',
+  'renameBranch',
+  'bookmark',
+]);
 
 /** Wall time one slice aims at: short enough for the page to feel instant. */
 const SLICE_MS = 12;
@@ -62,6 +78,9 @@ export class Engine {
   private slice = 100_000;
   private loopScheduled = false;
   private output: number[] = [];
+  /** The position that wrote each byte of `output`. */
+  private outputAt: number[] = [];
+  private timelineVersion = '';
   private breakpoints: number[] = [];
   private watchpoints: WatchRange[] = [];
   private symbols = new Map<number, string>();
@@ -74,24 +93,35 @@ export class Engine {
   private muted = false;
   private outCount = 0;
   private readonly now: () => number;
+  /** Long operations (seek, import, export) in progress. */
+  private readonly jobs: Jobs;
 
   constructor(private readonly options: EngineOptions) {
     this.now = options.now ?? (() => performance.now());
+    this.jobs = new Jobs((e) => options.post(e), options.defer, this.now);
   }
 
   get capabilities() {
     return { timeTravel: this.host?.timeTravel ?? false };
   }
 
-  /** Handles one command; replies when it has an id. */
+  /** Handles one command; replies when it has an id (long operations reply when they end). */
   handle(cmd: Command): void {
-    try {
-      const data = this.dispatch(cmd);
+    const ok = (data: unknown) => {
       if (cmd.id !== undefined) this.options.post({ type: 'reply', id: cmd.id, ok: true, data }, transferables(data));
-    } catch (e) {
+    };
+    const fail = (e: unknown) => {
       const error = toReplyError(e);
       if (cmd.id !== undefined) this.options.post({ type: 'reply', id: cmd.id, ok: false, error });
-      else this.options.post({ type: 'error', error });
+      else if (error.code !== 'superseded') this.options.post({ type: 'error', error });
+    };
+    try {
+      if (!BESIDE_JOBS.has(cmd.type)) this.jobs.supersede();
+      const data = this.dispatch(cmd);
+      if (data instanceof Promise) data.then(ok, fail);
+      else ok(data);
+    } catch (e) {
+      fail(e);
     }
   }
 
@@ -103,7 +133,7 @@ export class Engine {
   private dispatch(cmd: Command): unknown {
     switch (cmd.type) {
       case 'load':
-        this.load({ image: cmd.image, name: cmd.name ?? 'program', ramSize: cmd.ramSize ?? DEFAULT_RAM, disk: cmd.disk }, cmd.record ?? false);
+        this.load({ image: cmd.image, name: cmd.name ?? 'program', ramSize: cmd.ramSize ?? DEFAULT_RAM, disk: cmd.disk, linux: cmd.linux }, cmd.record ?? false);
         if (cmd.run) this.start();
         return undefined;
       case 'run':
@@ -117,12 +147,15 @@ export class Engine {
         return this.step(Math.max(1, Math.floor(cmd.count ?? 1)));
       case 'type': {
         const host = this.need();
+        const branch = host.branch;
         host.type(cmd.bytes);
         this.typed += cmd.bytes.length;
         if (this.state === 'waiting') {
           this.state = 'running';
           this.schedule();
         }
+        // Typed in the past: the host forked a new branch, which the page shows at once.
+        if (host.branch !== branch) this.report(true);
         return undefined;
       }
       case 'readMemory':
@@ -152,9 +185,12 @@ export class Engine {
         const host = this.need();
         if (!host.seek) return noTimeTravel();
         this.halt();
-        this.travel(() => host.seek!(cmd.branch, cmd.position));
-        this.stop('paused', 'seek');
-        return undefined;
+        this.flushOutput();
+        // Done or cancelled, the machine stands at a valid position: show it.
+        return this.jobs.run(seekWork(host, cmd.branch, cmd.position, this.now, (op) => this.muffled(op)), () => {
+          this.travel(() => undefined);
+          this.stop('paused', 'seek');
+        });
       }
       case 'stepBack': {
         const host = this.need();
@@ -183,16 +219,52 @@ export class Engine {
       case 'exportVmi': {
         const host = this.need();
         if (!host.exportVmi) return noTimeTravel();
-        return { bytes: host.exportVmi(), name: 'rewind.vmi' };
+        return this.jobs.run(exportWork(host, this.now));
       }
+      case 'diff': {
+        const host = this.need();
+        if (!host.diff) return noTimeTravel();
+        this.halt();
+        const result = this.travel(() => host.diff!(cmd.a, cmd.b));
+        this.stop('paused', 'seek');
+        return result;
+      }
+      case 'renameBranch':
+        return this.edit((host) => host.renameBranch?.(cmd.branch, cmd.name));
+      case 'deleteBranch':
+        return this.edit((host) => host.deleteBranch?.(cmd.branch));
+      case 'bookmark':
+        return this.edit((host) => host.bookmark?.(cmd.name, cmd.position ?? host.machine.position));
       case 'importVmi': {
         if (!this.options.openVmi) return noTimeTravel();
         const open = this.options.openVmi;
-        this.halt();
         const bytes = cmd.bytes;
-        this.install(() => open(bytes), cmd.name ?? 'recording.vmi');
-        return undefined;
+        // The machine is only replaced once the file is valid and open at its point.
+        const opened = (host: MachineHost) => {
+          this.halt();
+          this.install(() => host, cmd.name ?? 'recording.vmi');
+          return { branch: host.branch, position: host.machine.position };
+        };
+        const host = this.jobs.run(importWork(() => open(bytes), cmd.at, this.now));
+        return host instanceof Promise ? host.then(opened) : opened(host);
       }
+      case 'cancel':
+        return this.jobs.cancel(cmd.job);
+      case 'stateHash': {
+        const host = this.need();
+        if (!host.stateHash) return noTimeTravel();
+        return host.stateHash();
+      }
+    }
+  }
+
+  /** Runs one slice of a long time-travel job with the console muted (travel, once, ends the job). */
+  private muffled<T>(op: () => T): T {
+    this.muted = true;
+    try {
+      return op();
+    } finally {
+      this.muted = false;
     }
   }
 
@@ -202,13 +274,24 @@ export class Engine {
    * afterwards (a session clears them when it searches).
    */
   private travel<T>(op: () => T): T {
+    this.flushOutput();
     this.muted = true;
     try {
       return op();
     } finally {
       this.muted = false;
       this.applyStops();
+      this.postConsole();
     }
+  }
+
+  /** A change to the recording's metadata (the machine does not move); the page learns of it through `timeline`. */
+  private edit(op: (host: MachineHost) => void): undefined {
+    const host = this.need();
+    if (!host.timeline) return noTimeTravel();
+    op(host);
+    this.postTimeline();
+    return undefined;
   }
 
   /** Builds the machine for a program and reports it, paused at position 0. */
@@ -222,6 +305,8 @@ export class Engine {
     const host = make();
     this.host = host;
     this.output = [];
+    this.outputAt = [];
+    this.timelineVersion = '';
     this.typed = 0;
     this.lastRam = null;
     this.lastDisk = null;
@@ -229,10 +314,14 @@ export class Engine {
     this.lastStatsAt = this.now();
     const m = host.machine;
     this.outCount = 0;
+    // The host's own hook stays first: a recording host keeps the console's history, replays included.
+    const own = m.onOutput;
     m.onOutput = (byte) => {
+      own(byte);
       if (this.muted) return;
       this.outCount++;
       this.output.push(byte);
+      this.outputAt.push(m.position);
       if (this.output.length >= 65536) this.flushOutput();
     };
     this.symbols = new Map();
@@ -249,6 +338,7 @@ export class Engine {
       symbols: [...m.config.program.symbols].filter(([n]) => !n.startsWith('.L')).map(([n, a]) => [n, a >>> 0] as [string, number]),
       ramSize: m.ram.size,
     });
+    this.postConsole();
     this.state = 'paused';
     this.cause = 'load';
     this.report(true);
@@ -368,8 +458,28 @@ export class Engine {
   private flushOutput(): void {
     if (this.output.length === 0) return;
     const bytes = Uint8Array.from(this.output);
+    const positions = Float64Array.from(this.outputAt);
     this.output = [];
-    this.options.post({ type: 'output', bytes }, [bytes.buffer]);
+    this.outputAt = [];
+    this.options.post({ type: 'output', bytes, positions }, [bytes.buffer, positions.buffer]);
+  }
+
+  /** Sends the console as it was at the current position (the page replaces what it shows). */
+  private postConsole(): void {
+    const host = this.host;
+    if (!host) return;
+    const text = host.console?.() ?? { bytes: new Uint8Array(0), positions: new Float64Array(0), complete: host.machine.position === 0 };
+    this.options.post({ type: 'console', ...text }, [text.bytes.buffer, text.positions.buffer]);
+  }
+
+  /** Sends the branch tree and marks when they changed since last sent. */
+  private postTimeline(): void {
+    const host = this.host;
+    if (!host?.timeline || !host.timelineVersion) return;
+    const version = host.timelineVersion();
+    if (version === this.timelineVersion) return;
+    this.timelineVersion = version;
+    this.options.post({ type: 'timeline', timeline: host.timeline() });
   }
 
   status(): Status {
@@ -397,6 +507,7 @@ export class Engine {
     this.lastReport = t;
     this.options.post({ type: 'status', status: this.status() });
     if (!this.host) return;
+    this.postTimeline();
     const stats = this.stats(t);
     const transfer = [stats.ramTouched.buffer, stats.ramFresh.buffer];
     if (stats.diskTouched && stats.diskFresh) transfer.push(stats.diskTouched.buffer, stats.diskFresh.buffer);
@@ -456,7 +567,7 @@ export class Engine {
 }
 
 function toReplyError(e: unknown): ReplyError {
-  if (e instanceof CommandError || e instanceof RewindError) return { code: e.code, message: e.message };
+  if (e instanceof CommandError || e instanceof RewindError || e instanceof JobCancelled) return { code: e.code, message: e.message };
   return { code: 'internal', message: e instanceof Error ? e.message : String(e) };
 }
 

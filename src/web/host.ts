@@ -6,16 +6,18 @@
  * import from `timeTravel` alone: nothing else changes.
  */
 import { CSR_NAMES, readCsr } from '../../core/csr.js';
-import { isElf, parseElf, rawImage } from '../../core/loader.js';
-import { Machine, type RunResult, type StopReason } from '../../core/machine.js';
-import { MemoryMap } from '../../core/memmap.js';
-import type { Registers, WatchRange } from './protocol.js';
+import type { Machine, RunResult, StopReason } from '../../core/machine.js';
+import { buildMachine as buildFromSpec, programKind, type MachineSpec } from '../../session/spec.js';
+import type { ConsoleText } from './console-history.js';
+import type { DiffResult, LinuxBoot, PointRef, Registers, TimelineInfo, WatchRange } from './protocol.js';
 
 export interface HostSpec {
   image: Uint8Array;
   name: string;
   ramSize: number;
   disk?: Uint8Array;
+  /** Boot `image` as a Linux kernel. */
+  linux?: LinuxBoot;
 }
 
 export interface MachineHost {
@@ -31,19 +33,41 @@ export interface MachineHost {
   /** Console input. */
   type(bytes: Uint8Array): void;
 
-  seek?(branch: string | undefined, position: number): void;
+  /**
+   * Returns false when `progress` said stop: the machine then stands at a
+   * valid position on the target branch short of the target (seek again to go on).
+   */
+  seek?(branch: string | undefined, position: number, progress?: (done: number, total: number) => boolean): boolean;
   stepBack?(count: number): void;
   /** Goes back to the last hit of these stops; returns the reason, or null when none hit (at the start). */
   reverseContinue?(breakpoints: number[], watchpoints: WatchRange[]): StopReason | null;
   fork?(position: number, name?: string): string;
   exportVmi?(): Uint8Array;
+  /** Deflates up to `maxPages` pages an export would otherwise deflate at once; returns how many remain. */
+  compressPages?(maxPages: number): number;
+  /** The state hash now (hex), as `rewind state` prints it. */
+  stateHash?(): string;
+  /** The console as it was at the current position (see console-history.ts). */
+  console?(): ConsoleText;
+  /** The branch tree and the current branch's marks; `timelineVersion` changes whenever they do. */
+  timeline?(): TimelineInfo;
+  timelineVersion?(): string;
+  /** Compares two points; the machine ends where it was. */
+  diff?(a: PointRef, b: PointRef): DiffResult;
+  renameBranch?(branch: string, name: string): void;
+  deleteBranch?(branch: string): void;
+  bookmark?(name: string, position: number): void;
 }
 
-/** Builds a machine from program bytes: ELF when it has the magic, else a raw image at the start of RAM. */
+/** What the machine is built from: a Linux kernel, or program bytes (ELF when it has the magic, else a raw image at the start of RAM). */
+export function machineSpec(spec: HostSpec): MachineSpec {
+  const { image, ramSize, disk, linux } = spec;
+  if (linux) return { kind: 'linux', image, initrd: linux.initrd, append: linux.append, ramSize, disk };
+  return { kind: programKind(image), image, ramSize, disk };
+}
+
 export function buildMachine(spec: HostSpec): Machine {
-  const base = MemoryMap.ram.base;
-  const program = isElf(spec.image) ? parseElf(spec.image, base, spec.ramSize) : rawImage(spec.image, base, spec.ramSize);
-  return new Machine({ program, ramSize: spec.ramSize, disk: spec.disk });
+  return buildFromSpec(machineSpec(spec));
 }
 
 /** Forward-only: the machine as it runs, no recording. */

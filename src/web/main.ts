@@ -1,6 +1,7 @@
 /**
  * The web app's entry: starts the machine worker, mounts the UI and opens
- * the bundled default guest (or the one named by `?guest=URL`).
+ * the bundled default guest (or the one named by `?guest=URL`, or by
+ * `?guest=ID` for a guest of ours: linux, hello, echo…; see guests.ts).
  */
 import '@xterm/xterm/css/xterm.css';
 import './app.css';
@@ -8,13 +9,15 @@ import { mount } from 'svelte';
 import defaultGuestUrl from '../../guests/build/default.elf?url';
 import App from '../../ui/App.svelte';
 import { AppState } from '../../ui/app.svelte.js';
+import { LibraryState, openBrowserLibrary } from '../../ui/library.svelte.js';
 import { MachineClient } from './client.js';
+import { isGuestId, openGuest } from './guests.js';
 
 /**
  * Whether the machine records (time travel) unless the URL says `?record=0|1`.
- * Off until the lead turns it on: recording goes through session/'s Session.
+ * On: a recording is also what the library saves.
  */
-const RECORD_BY_DEFAULT = false;
+const RECORD_BY_DEFAULT = true;
 
 const client = MachineClient.spawn();
 const app = new AppState(client);
@@ -22,9 +25,19 @@ const params = new URLSearchParams(location.search);
 const recordParam = params.get('record');
 app.record = recordParam === null ? RECORD_BY_DEFAULT : recordParam === '1' || recordParam === 'true';
 const guest = params.get('guest');
-const program = guest === 'none' ? undefined : guest ? { url: guest, name: guest.split('/').pop() ?? guest } : { url: defaultGuestUrl, name: 'default.elf' };
+const named = guest !== null && isGuestId(guest) ? guest : null;
+const program = guest === 'none' || named ? undefined : guest ? { url: guest, name: guest.split('/').pop() ?? guest } : { url: defaultGuestUrl, name: 'default.elf' };
 
-mount(App, { target: document.getElementById('app')!, props: { app, program } });
+// The library of saved VMs: a reload, or a deep link (?vm=ID&branch=B&at=N), reopens a saved VM instead of the default guest.
+const { library: store, warning } = await openBrowserLibrary();
+const library = new LibraryState(app, store);
+if (warning) app.message = warning;
+const reopen = app.record ? await library.startPoint(params) : null;
+
+mount(App, { target: document.getElementById('app')!, props: { app, program: reopen ? undefined : program, library } });
+if (reopen) void library.open(reopen.id, reopen.at);
+if (named) void openGuest(app, named);
+void library.refresh();
 
 // For end-to-end tests and benchmarks: the page's handle on the worker.
-(globalThis as unknown as { rewind: { app: AppState; client: MachineClient } }).rewind = { app, client };
+(globalThis as unknown as { rewind: { app: AppState; client: MachineClient; library: LibraryState } }).rewind = { app, client, library };

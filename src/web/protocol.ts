@@ -22,6 +22,14 @@ export interface WatchRange {
   length: number;
 }
 
+/** What boots a Linux kernel besides the kernel itself. */
+export interface LinuxBoot {
+  /** The initramfs. */
+  initrd?: Uint8Array;
+  /** The kernel command line (default: console=ttyS0 earlycon=sbi). */
+  append?: string;
+}
+
 /** Where the machine is: a position (steps since reset) on a branch. */
 export interface PointRef {
   /** Branch id; the current branch when omitted. */
@@ -32,7 +40,11 @@ export interface PointRef {
 // ---------------------------------------------------------------- commands
 
 export type Command =
-  /** Builds a fresh machine from program bytes (ELF, or a raw image when not ELF) and pauses at position 0. */
+  /**
+   * Builds a fresh machine from program bytes (ELF, or a raw image when not
+   * ELF) and pauses at position 0. With `linux`, `image` is a Linux kernel
+   * Image that the built-in SBI firmware boots.
+   */
   | {
       type: 'load';
       id?: number;
@@ -40,6 +52,7 @@ export type Command =
       name?: string;
       ramSize?: number;
       disk?: Uint8Array;
+      linux?: LinuxBoot;
       /** Start running once loaded. */
       run?: boolean;
       /** Record (time travel) when the worker can. */
@@ -68,14 +81,26 @@ export type Command =
   /** Runs backwards to the last breakpoint/watchpoint hit (or the start of the branch). */
   | { type: 'reverseContinue'; id?: number }
   | { type: 'fork'; id?: number; position?: number; name?: string }
-  /** Replies with `{ bytes: Uint8Array, name: string }`, the recording as a .vmi file. */
+  /** Replies with `{ bytes: Uint8Array, name: string, branch, position }`: the recording as a .vmi file, and the point it was taken at. */
   | { type: 'exportVmi'; id: number }
-  | { type: 'importVmi'; id?: number; bytes: Uint8Array; name?: string };
+  /** Opens a .vmi (validated before anything changes), at `at` or at the start of its root branch; replies with `{ branch, position }`. */
+  | { type: 'importVmi'; id?: number; bytes: Uint8Array; name?: string; at?: PointRef }
+  /** Cancels the long operation `job` (from its `progress` events), or every one. */
+  | { type: 'cancel'; id?: number; job?: number }
+  /** Replies with the state hash (hex) of the machine now, as `rewind state` prints it. */
+  | { type: 'stateHash'; id: number }
+  /** Compares two points (on any branches); replies with a DiffResult. The machine stays where it is. */
+  | { type: 'diff'; id: number; a: PointRef; b: PointRef }
+  | { type: 'renameBranch'; id?: number; branch: string; name: string }
+  /** Deletes a branch that is neither the root, the current one, nor the parent of another. */
+  | { type: 'deleteBranch'; id?: number; branch: string }
+  /** Adds (or moves) a bookmark on the current branch, here unless `position` is given. */
+  | { type: 'bookmark'; id?: number; name: string; position?: number };
 
 export type CommandType = Command['type'];
 
 /** The time-travel commands, for UIs that enable them by capability. */
-export const TIME_TRAVEL_COMMANDS = ['seek', 'stepBack', 'reverseContinue', 'fork', 'exportVmi', 'importVmi'] as const;
+export const TIME_TRAVEL_COMMANDS = ['seek', 'stepBack', 'reverseContinue', 'fork', 'exportVmi', 'importVmi', 'diff', 'renameBranch', 'deleteBranch', 'bookmark'] as const;
 
 // ---------------------------------------------------------------- events
 
@@ -174,23 +199,78 @@ export interface BenchResult {
   output: string;
 }
 
+/** The long operations that report progress and can be cancelled. */
+export type ProgressOp = 'seek' | 'import' | 'export';
+
 export interface ReplyError {
-  /** 'no-time-travel', 'bad-argument', 'no-machine', or a RewindError code. */
+  /** 'no-time-travel', 'bad-argument', 'no-machine', 'cancelled', 'superseded', or a RewindError code. */
   code: string;
   message: string;
+}
+
+/** One branch of the recording. */
+export interface BranchInfo {
+  id: string;
+  name: string;
+  /** Parent branch id; null for the root. */
+  parent: string | null;
+  forkPosition: number;
+  /** The last position it has run to. */
+  end: number;
+}
+
+/** The branch tree and what happened along the current branch (its lineage), for the scrubber. */
+export interface TimelineInfo {
+  branch: string;
+  branches: BranchInfo[];
+  /** Positions of checkpoints, input events and console output (thinned), ascending. */
+  checkpoints: number[];
+  inputs: number[];
+  output: number[];
+  bookmarks: { name: string; position: number }[];
+}
+
+/** A changed 4 KiB page: where, how many bytes differ, and the first runs of differing bytes. */
+export interface PageDiff {
+  page: number;
+  address: number;
+  changedBytes: number;
+  runs: { offset: number; a: number[]; b: number[] }[];
+}
+
+/** What differs between two points. Long lists are cut: the totals say how much there is. */
+export interface DiffResult {
+  a: { branch: string; name: string; position: number; hash: string };
+  b: { branch: string; name: string; position: number; hash: string };
+  pc: [number, number] | null;
+  registers: { index: number; a: number; b: number }[];
+  csrs: { name: string; a: number; b: number }[];
+  ram: PageDiff[];
+  disk: PageDiff[];
+  ramPages: number;
+  diskPages: number;
 }
 
 export type WorkerEvent =
   | { type: 'ready'; capabilities: Capabilities }
   | { type: 'loaded'; name: string; entry: number; symbols: [string, number][]; ramSize: number }
-  /** Bytes the guest wrote to its console. */
-  | { type: 'output'; bytes: Uint8Array }
+  /** Bytes the guest wrote to its console (with the position of the instruction that wrote each). */
+  | { type: 'output'; bytes: Uint8Array; positions?: Float64Array }
+  /** The console as it was at the current position (after a seek, a fork, a load): the page shows exactly this. */
+  | { type: 'console'; bytes: Uint8Array; positions: Float64Array; complete: boolean }
+  /** The branches and the marks of the current one, whenever they change (recording hosts only). */
+  | { type: 'timeline'; timeline: TimelineInfo }
   | { type: 'status'; status: Status }
   | { type: 'registers'; registers: Registers }
   | { type: 'stats'; stats: Stats }
   | { type: 'breakpoints'; addresses: number[]; watchpoints: WatchRange[] }
   /** A problem not tied to a command (e.g. the guest could not be built). */
   | { type: 'error'; error: ReplyError }
+  /**
+   * A long operation (seek, import, export) reports how far it is, from its
+   * second slice on; the last report has `finished` (done, failed or cancelled).
+   */
+  | { type: 'progress'; job: number; op: ProgressOp; done: number; total: number; finished?: boolean }
   | { type: 'reply'; id: number; ok: true; data?: unknown }
   | { type: 'reply'; id: number; ok: false; error: ReplyError };
 

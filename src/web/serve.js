@@ -2,11 +2,13 @@
 // A small static file server for the built web app (dist-web/), with no
 // dependencies: `node src/web/serve.js [--port N] [--host H] [--dir D]`.
 // Prints the URL it serves on. Port 0 picks a free port. Also importable:
-// `const { url, close } = await serve({ dir, port: 0 })`.
+// `const { url, close } = await serve({ dir, port: 0 })`. Also serves the
+// built Linux guest under /linux/ (see linux-assets.js).
 import { createReadStream, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sendLinuxFile } from './linux-assets.js';
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
@@ -48,6 +50,8 @@ export function serve({ dir = join(root, 'dist-web'), port = 5173, host = '127.0
         st = statSync(file);
       }
     } catch {
+      // The Linux guest, when built, even if this build of the app did not copy it.
+      if (path.startsWith('/linux/') && sendLinuxFile(path.slice('/linux/'.length), req, res)) return;
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
     }

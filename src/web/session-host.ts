@@ -5,19 +5,25 @@
  */
 import type { RunResult, StopReason } from '../../core/machine.js';
 import { Session } from '../../session/session.js';
-import { programKind } from '../../session/spec.js';
 import { readVmi, writeVmi } from '../../storage/index.js';
-import type { HostSpec, MachineHost } from './host.js';
-import type { WatchRange } from './protocol.js';
+import { diffResult, timelineInfo, timelineVersion } from './branches.js';
+import { ConsoleHistory, type ConsoleText } from './console-history.js';
+import { machineSpec, type HostSpec, type MachineHost } from './host.js';
+import type { DiffResult, PointRef, TimelineInfo, WatchRange } from './protocol.js';
 
 export class SessionHost implements MachineHost {
   readonly timeTravel = true;
 
-  constructor(readonly session: Session) {}
+  /** Console output by position, so that a seek can show the console as it was. */
+  readonly history = new ConsoleHistory();
+
+  constructor(readonly session: Session) {
+    session.onOutput = (byte, position) => this.history.write(byte, position);
+  }
 
   /** A new recording of a program from reset. */
   static create(spec: HostSpec): SessionHost {
-    return new SessionHost(Session.create({ kind: programKind(spec.image), image: spec.image, ramSize: spec.ramSize, disk: spec.disk }));
+    return new SessionHost(Session.create(machineSpec(spec)));
   }
 
   /** Opens a .vmi file (validated by readVmi before anything is built). */
@@ -38,30 +44,108 @@ export class SessionHost implements MachineHost {
   }
 
   run(steps: number): RunResult {
-    return this.session.run(steps);
+    this.history.drop();
+    const from = this.session.position;
+    const r = this.session.run(steps);
+    this.history.keep(this.session.timeline.lineage(this.session.branch), from, this.session.position);
+    return r;
   }
 
   type(bytes: Uint8Array): void {
     this.session.type(bytes);
   }
 
-  seek(branch: string | undefined, position: number): void {
-    this.session.seek(branch === undefined ? { position } : { branch, position });
+  seek(branch: string | undefined, position: number, progress?: (done: number, total: number) => boolean): boolean {
+    return this.replayed(branch, position, () => this.session.seek(branch === undefined ? { position } : { branch, position }, progress));
   }
 
   stepBack(count: number): void {
-    this.session.stepBack(count);
+    this.replayed(undefined, Math.max(0, this.session.position - count), () => this.session.stepBack(count));
+  }
+
+  /**
+   * Runs a seek to (branch, position) and keeps the console output its
+   * replay wrote. The session replays from the machine's position when that
+   * lies between the nearest checkpoint and the target, else from the
+   * checkpoint: claiming only [from, position) is right either way.
+   */
+  private replayed(branch: string | undefined, position: number, seek: () => unknown): boolean {
+    const s = this.session;
+    const id = branch === undefined ? s.branch : s.resolveBranch(branch);
+    const cp = s.timeline.checkpointAtOrBefore(id, position);
+    const here = s.position;
+    const from = cp && (here < cp.position || here > position) ? cp.position : here;
+    this.history.drop();
+    // A seek stopped short (sliced or cancelled) still ran without a break from `from` to where it stands.
+    const reached = seek() !== false;
+    this.history.keep(s.timeline.lineage(s.branch), from, s.position);
+    return reached;
   }
 
   reverseContinue(breakpoints: number[], watchpoints: WatchRange[]): StopReason | null {
-    return this.session.reverseContinue({ breakpoints, watchpoints });
+    const reason = this.session.reverseContinue({ breakpoints, watchpoints });
+    this.history.drop();
+    return reason;
   }
 
   fork(position: number, name?: string): string {
-    return this.session.fork(position, name);
+    const id = this.session.fork(position, name);
+    this.history.drop();
+    return id;
+  }
+
+  console(): ConsoleText {
+    return this.history.at(this.session.timeline.lineage(this.session.branch), this.session.position);
+  }
+
+  timeline(): TimelineInfo {
+    return timelineInfo(this.session, this.history);
+  }
+
+  timelineVersion(): string {
+    return timelineVersion(this.session, this.history);
+  }
+
+  diff(a: PointRef, b: PointRef): DiffResult {
+    const s = this.session;
+    const back = { branch: s.branch, position: s.position };
+    const named = (p: PointRef) => {
+      const id = s.resolveBranch(p.branch ?? back.branch);
+      return { id, name: s.timeline.branch(id).name };
+    };
+    const na = named(a);
+    const nb = named(b);
+    try {
+      return diffResult(s.diff({ branch: na.id, position: a.position }, { branch: nb.id, position: b.position }), na, nb);
+    } finally {
+      s.seek(back);
+      this.history.drop();
+    }
+  }
+
+  renameBranch(branch: string, name: string): void {
+    this.session.renameBranch(branch, name);
+  }
+
+  deleteBranch(branch: string): void {
+    const id = this.session.resolveBranch(branch);
+    this.session.deleteBranch(id);
+    this.history.forget(id);
+  }
+
+  bookmark(name: string, position: number): void {
+    this.session.bookmark(name, position);
   }
 
   exportVmi(): Uint8Array {
     return writeVmi(this.session.toRecording());
+  }
+
+  compressPages(maxPages: number): number {
+    return this.session.checkpoints.pages.compress(maxPages);
+  }
+
+  stateHash(): string {
+    return this.session.stateHash();
   }
 }

@@ -13,7 +13,11 @@ export function skipReason(): string | null {
   return `${CHROMIUM} is missing: end-to-end tests skipped (apt-get install -y chromium; in CI they run)`;
 }
 
-/** Builds the app with vite.config.ts into .cache/e2e-web (unless E2E_DIST names a prebuilt one). */
+/**
+ * Builds the app with vite.config.ts into .cache/e2e-web-<worker> (unless
+ * E2E_DIST names a prebuilt one). Test files run in parallel workers: one
+ * directory per worker, so that no build empties another file's while it is served.
+ */
 let built: Promise<string> | null = null;
 export function buildApp(): Promise<string> {
   built ??= buildOnce();
@@ -22,7 +26,7 @@ export function buildApp(): Promise<string> {
 
 async function buildOnce(): Promise<string> {
   if (process.env.E2E_DIST) return process.env.E2E_DIST;
-  const outDir = `${root}.cache/e2e-web`;
+  const outDir = `${root}.cache/e2e-web-${process.env.VITEST_POOL_ID ?? 0}`;
   const { build } = await import('vite');
   await build({ root, configFile: `${root}vite.config.ts`, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
   return outDir;

@@ -5,7 +5,7 @@
  * code generation is forbidden.
  */
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Cpu } from '../../core/cpu.js';
 import { attachJit, detachJit, probeCodegen } from '../../core/jit/index.js';
 import { Jit } from '../../core/jit/jit.js';
@@ -34,6 +34,9 @@ const SW = (rs1: number, rs2: number, imm: number) => encS(2, rs1, rs2, imm);
 const BNE = (rs1: number, rs2: number, imm: number) => encB(1, rs1, rs2, imm);
 const LUI = (rd: number, imm20: number) => (imm20 << 12) | (rd << 7) | 0x37;
 const EBREAK = 0x00100073;
+const JAL = (rd: number, imm: number): number =>
+  (((imm >> 20) & 1) << 31) | (((imm >> 1) & 0x3ff) << 21) | (((imm >> 11) & 1) << 20) | (((imm >> 12) & 0xff) << 12) | (rd << 7) | 0x6f;
+const JALR = (rd: number, rs1: number, imm: number) => encI(0x67, 0, rd, rs1, imm);
 
 /**
  * A loop that patches the immediate of an `addi` it is about to run, in
@@ -95,6 +98,43 @@ describe('self-modifying code', () => {
   });
 });
 
+/**
+ * A loop that calls a function in the same page 50 times: the return (a
+ * jalr) lands back inside the compiled region. x5 = 50 + 49 + ... + 1.
+ */
+function callReturn(): number[] {
+  return [
+    ADDI(5, 0, 0), // 0x00 sum
+    ADDI(6, 0, 50), // 0x04 count
+    JAL(1, 0x20 - 0x08), // 0x08 call f
+    ADDI(6, 6, -1), // 0x0c
+    BNE(6, 0, 0x08 - 0x10), // 0x10
+    JAL(0, 0x30 - 0x14), // 0x14 to the ebreak
+    ADDI(0, 0, 0), // 0x18
+    ADDI(0, 0, 0), // 0x1c
+    ADD(5, 5, 6), // 0x20 f:
+    JALR(0, 1, 0), // 0x24 return
+    ADDI(0, 0, 0), // 0x28
+    ADDI(0, 0, 0), // 0x2c
+    EBREAK, // 0x30
+  ];
+}
+
+describe('calls and returns inside a region', () => {
+  it('give the interpreter\'s result and stop at every exact position', () => {
+    const ref = bare(callReturn(), 'interp');
+    const jit = bare(callReturn(), 'jit');
+    for (let k = 0; ref.mcause !== 3; k++) {
+      const n = ref.run(1 + ((k * 5) % 11));
+      let m = 0;
+      while (m < n) m += jit.run(n - m);
+      expect([jit.pc, jit.position, ...jit.x.subarray(0, 32)]).toEqual([ref.pc, ref.position, ...ref.x.subarray(0, 32)]);
+    }
+    expect(jit.x[5]).toBe(1275);
+    expect((jit.jit as Jit).stats.compiled).toBeGreaterThan(0);
+  });
+});
+
 interface Case {
   name: string;
   spec: MachineSpec;
@@ -113,8 +153,12 @@ const cases: Case[] = [
 }));
 
 function record(c: Case, executor: Executor, interval = 4000): { session: Session; output: string } {
-  const session = Session.create(c.spec, { interval });
-  if (executor === 'jit') attachJit(session.machine.cpu, { hot: 2 });
+  const session = Session.create({ ...c.spec, executor }, { interval });
+  if (executor === 'jit') {
+    // Compiled early, so that short guests run mostly compiled code.
+    detachJit(session.machine.cpu);
+    attachJit(session.machine.cpu, { hot: 2 });
+  }
   let output = '';
   session.onOutput = (b) => (output += String.fromCharCode(b));
   session.type(c.input);
@@ -125,7 +169,7 @@ function record(c: Case, executor: Executor, interval = 4000): { session: Sessio
 
 /** The state hash of a fresh machine run from reset to n by the interpreter. */
 function linear(c: Case, n: number): string {
-  const m = buildMachine(c.spec);
+  const m = buildMachine({ ...c.spec, executor: 'interp' });
   const hasher = new Checkpointer(m);
   m.type(c.input);
   while (m.position < n) if (m.run(n - m.position).reason !== 'limit') break;
@@ -207,5 +251,35 @@ describe('hosts that forbid code generation', () => {
     expect(cpu.jit).toBeInstanceOf(Jit);
     detachJit(cpu);
     expect(cpu.jit).toBeUndefined();
+  });
+
+  it('are found out once, and a machine asked for the JIT runs on the interpreter and says why', async () => {
+    // A fresh copy of the modules, so that no earlier probe is cached.
+    vi.resetModules();
+    const { Machine } = await import('../../core/machine.js');
+    const { parseElf } = await import('../../core/loader.js');
+    let attempts = 0;
+    // What a page whose content security policy lacks 'unsafe-eval' does to `new Function`.
+    const Forbidden = function (): never {
+      attempts++;
+      throw new EvalError("Refused to evaluate a string as JavaScript because 'unsafe-eval' is not an allowed source of script");
+    };
+    vi.stubGlobal('Function', Forbidden);
+    try {
+      const program = () => parseElf(new Uint8Array(readFileSync(guest('hello'))), RAM, 8 << 20);
+      const machines = [new Machine({ program: program(), ramSize: 8 << 20, executor: 'jit' }), new Machine({ program: program(), ramSize: 8 << 20, executor: 'jit' })];
+      for (const m of machines) {
+        expect(m.cpu.jit).toBeUndefined();
+        expect(m.executorNote).toMatch(/not allowed.*unsafe-eval.*using the interpreter/);
+        let out = '';
+        m.onOutput = (b) => (out += String.fromCharCode(b));
+        while (!m.power) m.run(1_000_000);
+        expect(out).toBe(readFileSync(expected('hello.out'), 'latin1'));
+      }
+      expect(attempts).toBe(1);
+    } finally {
+      vi.unstubAllGlobals();
+      vi.resetModules();
+    }
   });
 });

@@ -211,10 +211,12 @@ function fuzzOne(seed: number, hot: number, steps: number): void {
 
 describe('JIT vs interpreter on random code', () => {
   const seeds = Number(process.env.JIT_FUZZ_SEEDS ?? 60);
+  // Two minutes for every 60 programs, so that more seeds do not time out.
+  const timeout = 120_000 * Math.max(1, Math.ceil(seeds / 60));
   it(`agrees slice by slice on ${seeds} random programs (compiled at once)`, () => {
     for (let s = 1; s <= seeds; s++) fuzzOne(s, 1, 20_000);
-  }, 120_000);
+  }, timeout);
   it(`agrees slice by slice on ${seeds} random programs (compiled when hot)`, () => {
     for (let s = 1; s <= seeds; s++) fuzzOne(1000 + s, 4, 20_000);
-  }, 120_000);
+  }, timeout);
 });

@@ -4,7 +4,7 @@
  * checkpoint: the JIT must give the interpreter's hashes at every one.
  */
 import { readFileSync } from 'node:fs';
-import { attachJit } from '../../core/jit/index.js';
+import { attachJit, detachJit } from '../../core/jit/index.js';
 import { parseElf } from '../../core/loader.js';
 import { Machine } from '../../core/machine.js';
 import { MemoryMap } from '../../core/memmap.js';
@@ -29,9 +29,10 @@ export interface TraceOptions {
   maxSteps?: number;
 }
 
-/** Keeps a JIT on the machine's hart (a reset builds a new hart). */
+/** Keeps the machine's hart on this executor (a reset builds a new hart). */
 export function useExecutor(machine: Machine, executor: Executor): void {
-  if (executor === 'jit' && machine.cpu.jit === undefined) {
+  if (executor === 'interp') detachJit(machine.cpu);
+  else if (machine.cpu.jit === undefined) {
     const r = attachJit(machine.cpu);
     if (!r.ok) throw new Error(r.reason);
   }

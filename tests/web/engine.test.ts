@@ -241,8 +241,9 @@ describe('engine with a recording host (time travel)', () => {
     expect(h.engine.status().state).toBe('off');
     const file = h.reply({ type: 'exportVmi' }) as { bytes: Uint8Array; name: string };
     expect(file.bytes.length).toBeGreaterThan(100);
-    h.reply({ type: 'importVmi', bytes: file.bytes, name: 'x.vmi' });
-    expect(h.engine.status()).toMatchObject({ position: 0, end });
+    // An import opens where the recording ends.
+    expect(h.reply({ type: 'importVmi', bytes: file.bytes, name: 'x.vmi' })).toEqual({ branch: 'b0', position: end });
+    expect(h.engine.status()).toMatchObject({ position: end, end });
     expect(() => h.reply({ type: 'importVmi', bytes: new Uint8Array(64) })).toThrow();
   });
 });

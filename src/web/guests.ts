@@ -1,0 +1,82 @@
+/**
+ * The guests the web app offers: the bundled programs, and Linux when
+ * `npm run build:linux` has built it (the server or the build then provides
+ * linux/manifest.json and the files it names; see linux-assets.js).
+ */
+import defaultUrl from '../../guests/build/default.elf?url';
+import echoUrl from '../../guests/build/echo.elf?url';
+import helloUrl from '../../guests/build/hello.elf?url';
+import type { AppState } from '../../ui/app.svelte.js';
+
+export interface BundledGuest {
+  id: string;
+  label: string;
+  /** The name it loads under (what the header shows). */
+  file: string;
+  url: string;
+}
+
+export const BUNDLED_GUESTS: readonly BundledGuest[] = [
+  { id: 'default', label: 'Adventure (default)', file: 'default.elf', url: defaultUrl },
+  { id: 'hello', label: 'Hello', file: 'hello.elf', url: helloUrl },
+  { id: 'echo', label: 'Echo', file: 'echo.elf', url: echoUrl },
+];
+
+export const LINUX_ID = 'linux';
+const LINUX_NAME = 'Linux';
+
+/** linux/manifest.json: the file names under linux/. */
+export interface LinuxManifest {
+  kernel: string;
+  initrd?: string;
+  disk?: string;
+}
+
+/** The Linux guest's manifest, or null when Linux is not there. */
+export async function findLinux(): Promise<LinuxManifest | null> {
+  try {
+    const res = await fetch('linux/manifest.json');
+    if (!res.ok) return null;
+    const m = (await res.json()) as Partial<LinuxManifest> | null;
+    return typeof m?.kernel === 'string' ? (m as LinuxManifest) : null;
+  } catch {
+    // A server without the manifest may answer with its index page: not JSON, so no Linux.
+    return null;
+  }
+}
+
+/** Whether `id` names a guest of ours (else a `?guest=` value is a URL). */
+export function isGuestId(id: string): boolean {
+  return id === LINUX_ID || BUNDLED_GUESTS.some((g) => g.id === id);
+}
+
+/** The id of the loaded guest, from the name it was loaded under, or null when it is none of ours. */
+export function guestIdOf(programName: string): string | null {
+  if (programName === LINUX_NAME) return LINUX_ID;
+  return BUNDLED_GUESTS.find((g) => g.file === programName)?.id ?? null;
+}
+
+async function fetchBytes(url: string): Promise<Uint8Array> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/** Fetches a guest by id and loads it, running; a failure shows as the app's message. */
+export async function openGuest(app: AppState, id: string): Promise<void> {
+  try {
+    if (id === LINUX_ID) {
+      const m = await findLinux();
+      if (!m) throw new Error('Linux has not been built (npm run build:linux)');
+      const file = (name: string | undefined) => (name === undefined ? Promise.resolve(undefined) : fetchBytes(`linux/${name}`));
+      const [kernel, initrd, disk] = await Promise.all([fetchBytes(`linux/${m.kernel}`), file(m.initrd), file(m.disk)]);
+      await app.load(kernel, LINUX_NAME, true, { disk, linux: { initrd } });
+      return;
+    }
+    const guest = BUNDLED_GUESTS.find((g) => g.id === id);
+    if (!guest) throw new Error(`there is no bundled guest "${id}"`);
+    await app.load(await fetchBytes(guest.url), guest.file, true);
+  } catch (e) {
+    app.message = `Could not load the guest ${id}: ${e instanceof Error ? e.message : String(e)}`;
+  }
+}

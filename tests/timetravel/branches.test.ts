@@ -1,0 +1,51 @@
+/**
+ * Branches of a session: typing in the past forks instead of rewriting the
+ * future; renames and deletions go through the timeline's log, so a .vmi
+ * keeps them.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { Session } from '../../session/session.js';
+import { readVmi, writeVmi } from '../../storage/index.js';
+import { guest } from '../support/cli.js';
+
+const echo = () => Session.create({ kind: 'elf', image: new Uint8Array(readFileSync(guest('echo'))), ramSize: 8 << 20 }, { interval: 50_000 });
+
+describe('session branches', () => {
+  it('typing in the past forks a new branch and keeps the old future whole', () => {
+    const s = echo();
+    s.run(200_000);
+    s.type(new TextEncoder().encode('echo one\r'));
+    s.run(200_000);
+    const end = s.branchEnd();
+    s.seek({ position: 100_000 });
+    s.type(new TextEncoder().encode('echo two\r'));
+    expect(s.branch).not.toBe('b0');
+    expect(s.timeline.branch(s.branch)).toMatchObject({ parent: 'b0', forkPosition: 100_000 });
+    expect(s.branchEnd('b0')).toBe(end);
+    expect(s.timeline.eventsBetween('b0', 0, Infinity).length).toBeGreaterThan(0);
+    // Typed at the end of a branch, it stays on that branch.
+    const fork = s.branch;
+    s.run(1000);
+    s.type(new TextEncoder().encode('x'));
+    expect(s.branch).toBe(fork);
+  });
+
+  it('renames and deletes branches, never the current or the root, and a .vmi keeps the change', () => {
+    const s = echo();
+    s.run(100_000);
+    const a = s.fork(50_000, 'a');
+    s.seek({ branch: 'main', position: 100_000 });
+    const b = s.fork(60_000, 'b');
+    s.renameBranch('a', 'renamed');
+    expect(s.timeline.branch(a).name).toBe('renamed');
+    expect(() => s.renameBranch(a, '  ')).toThrow(/name/);
+    expect(() => s.deleteBranch(b)).toThrow(/switch to another/);
+    expect(() => s.deleteBranch('main')).toThrow();
+    s.seek({ branch: 'main', position: 100_000 });
+    s.deleteBranch(b);
+    expect(s.branches().map((x) => x.id).sort()).toEqual(['b0', a]);
+    const reopened = Session.open(readVmi(writeVmi(s.toRecording())));
+    expect(reopened.branches().map((x) => x.name).sort()).toEqual(['main', 'renamed']);
+  });
+});
