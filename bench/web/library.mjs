@@ -5,40 +5,18 @@
 // `node bench/web/library.mjs [guest]` (default guest: bench). Needs the built
 // web app (npx vite build → dist-web/) and /usr/bin/chromium.
 // Prints figures; asserts nothing.
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { serve } from '../../src/web/serve.js';
+import { benchGuest, recordToEnd, requireBuilt, requireChromium, withApp } from './browser.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const name = process.argv[2] ?? 'bench';
-const elf = new Uint8Array(readFileSync(`${root}guests/build/${name}.elf`));
+const { name, elf } = benchGuest();
 const SAVES = 5;
-const exe = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
-if (!existsSync(`${root}dist-web/index.html`)) {
-  console.error('missing dist-web/index.html: run `npx vite build` first');
-  process.exit(1);
-}
-if (!existsSync(exe)) {
-  console.log(`${exe} not found: no browser figures`);
-  process.exit(0);
-}
+requireBuilt(['dist-web/index.html'], '`npx vite build`');
+requireChromium();
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const server = await serve({ port: 0 });
-const browser = await chromium.launch({
-  executablePath: exe,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-});
-try {
-  const page = await browser.newPage();
-  await page.goto(`${server.url}?guest=none&record=1`);
-  await page.waitForFunction(() => 'rewind' in globalThis);
-  await page.evaluate(async (bytes) => {
-    await globalThis.rewind.app.load(Uint8Array.from(bytes), name, true);
-  }, Array.from(elf));
-  await page.waitForFunction(() => globalThis.rewind.app.status.state === 'off', null, { timeout: 600_000, polling: 100 });
+await withApp(async ({ open }) => {
+  const page = await open('?guest=none&record=1');
+  await recordToEnd(page, name, elf);
   await page.waitForFunction(() => !globalThis.rewind.library.saving && globalThis.rewind.library.entries.length > 0, null, { polling: 100 });
 
   // A whole save as the app does it: export in the worker, then one IndexedDB transaction.
@@ -76,7 +54,4 @@ try {
     }, mib << 20);
     console.log(`IndexedDB save of a ${mib} MiB .vmi: ${r.toFixed(0)} ms (${(mib / (r / 1000)).toFixed(0)} MiB/s)`);
   }
-} finally {
-  await browser.close();
-  await server.close();
-}
+});

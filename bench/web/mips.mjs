@@ -2,23 +2,13 @@
 // guest ELF: `node bench/web/mips.mjs [guest]` (default guest: bench).
 // Needs the built web app (npx vite build → dist-web/), the CLI build
 // (npm run build:cli → dist/) and /usr/bin/chromium. Prints figures; asserts nothing.
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { serve } from '../../src/web/serve.js';
+import { benchGuest, requireBuilt, requireChromium, root, withApp } from './browser.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const name = process.argv[2] ?? 'bench';
-const elf = new Uint8Array(readFileSync(`${root}guests/build/${name}.elf`));
+const { name, elf } = benchGuest();
 const RUNS = 3;
 const fmt = (n, d = 1) => n.toFixed(d);
 
-for (const need of ['dist-web/index.html', 'dist/core/machine.js']) {
-  if (!existsSync(root + need)) {
-    console.error(`missing ${need}: run \`npx vite build\` and \`npm run build:cli\` first`);
-    process.exit(1);
-  }
-}
+requireBuilt(['dist-web/index.html', 'dist/core/machine.js'], '`npx vite build` and `npm run build:cli`');
 
 // Node: the same loop the worker's bench command runs.
 const { Machine } = await import(`${root}dist/core/machine.js`);
@@ -35,23 +25,13 @@ const node = [];
 let nodeBest = 0;
 
 // Chromium: the app's worker, through the page's client (window.rewind).
-const exe = process.env.CHROMIUM ?? '/usr/bin/chromium';
-if (!existsSync(exe)) {
+requireChromium(() => {
   for (let i = 0; i < RUNS; i++) node.push(nodeOnce());
   nodeBest = Math.max(...node.map((r) => r.mips));
   console.log(`node: ${fmt(nodeBest)} MIPS best of ${RUNS}`);
-  console.log(`${exe} not found: no browser figure`);
-  process.exit(0);
-}
-const server = await serve({ port: 0 });
-const browser = await chromium.launch({
-  executablePath: exe,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
 });
-try {
-  const page = await browser.newPage();
-  await page.goto(`${server.url}?guest=none`);
-  await page.waitForFunction(() => 'rewind' in globalThis);
+await withApp(async ({ browser, open }) => {
+  const page = await open('?guest=none');
   // Node and the worker take turns, so that load from elsewhere on the host hits both alike.
   const web = [];
   for (let i = 0; i < RUNS; i++) {
@@ -80,7 +60,4 @@ try {
   console.log(`chromium ${version} worker: ${fmt(webBest)} MIPS best of ${RUNS} (${web.map((r) => fmt(r.mips)).join(', ')})`);
   console.log(`worker/node = ${fmt(webBest / nodeBest, 2)} (target ≥ 0.8)`);
   console.log(`worker live loop with the UI attached (slices, yields, 5 Hz reports): ${fmt(live)} MIPS = ${fmt(live / nodeBest, 2)} × node`);
-} finally {
-  await browser.close();
-  await server.close();
-}
+});

@@ -4,41 +4,19 @@
 // `node bench/web/timetravel.mjs [guest]` (default guest: bench). Needs the
 // built web app (npx vite build → dist-web/) and /usr/bin/chromium.
 // Prints figures; asserts nothing.
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { serve } from '../../src/web/serve.js';
+import { benchGuest, recordToEnd, requireBuilt, requireChromium, withApp } from './browser.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const name = process.argv[2] ?? 'bench';
-const elf = new Uint8Array(readFileSync(`${root}guests/build/${name}.elf`));
+const { name, elf } = benchGuest();
 const DRAGS = 15;
-const exe = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
-if (!existsSync(`${root}dist-web/index.html`)) {
-  console.error('missing dist-web/index.html: run `npx vite build` first');
-  process.exit(1);
-}
-if (!existsSync(exe)) {
-  console.log(`${exe} not found: no browser figures`);
-  process.exit(0);
-}
+requireBuilt(['dist-web/index.html'], '`npx vite build`');
+requireChromium();
 
 const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
-const server = await serve({ port: 0 });
-const browser = await chromium.launch({
-  executablePath: exe,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-});
-try {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  await page.goto(`${server.url}?guest=none&record=1`);
-  await page.waitForFunction(() => 'rewind' in globalThis);
+await withApp(async ({ open }) => {
+  const page = await open('?guest=none&record=1', { viewport: { width: 1440, height: 900 } });
   const t0 = Date.now();
-  await page.evaluate(async (bytes) => {
-    await globalThis.rewind.app.load(Uint8Array.from(bytes), 'bench', true);
-  }, Array.from(elf));
-  await page.waitForFunction(() => globalThis.rewind.app.status.state === 'off', null, { timeout: 600_000, polling: 100 });
+  await recordToEnd(page, name, elf);
   const end = await page.evaluate(() => globalThis.rewind.app.status.end);
   console.log(`guest: ${name}, recorded ${(end / 1e6).toFixed(1)} M instructions in ${((Date.now() - t0) / 1000).toFixed(1)} s (with the page attached)`);
 
@@ -71,7 +49,4 @@ try {
   }
   const fmt = (ms) => `${ms.toFixed(0)} ms`;
   console.log(`scrubber drag → paused at the new position, ${DRAGS} drags: median ${fmt(quantile(latencies, 0.5))}, p90 ${fmt(quantile(latencies, 0.9))}, max ${fmt(Math.max(...latencies))}`);
-} finally {
-  await browser.close();
-  await server.close();
-}
+});

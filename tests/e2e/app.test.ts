@@ -1,31 +1,22 @@
 // The web app in a real Chromium: the default guest boots in the worker, the
 // console talks to it, and the controls and inspectors work by their
 // accessible names.
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildApp, launch, serveApp, skipReason } from './support.js';
+import { openApp, skipReason } from './support.js';
 
 const skip = skipReason();
 if (skip) console.warn(skip);
 
 describe.skipIf(skip !== null)('web app in Chromium', () => {
-  let browser: Browser;
-  let server: { url: string; close: () => Promise<void> };
   let page: Page;
-  const errors: string[] = [];
+  let errors: string[];
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    server = await serveApp(await buildApp());
-    browser = await launch();
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(server.url);
+    ({ page, errors, close } = await openApp());
   });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  afterAll(() => close?.());
 
   const consoleText = () => page.locator('.xterm-accessibility-tree').innerText();
   const position = async () => Number(await page.getByRole('slider', { name: 'Timeline' }).getAttribute('aria-valuenow'));
@@ -118,21 +109,13 @@ describe.skipIf(skip !== null)('web app in Chromium', () => {
 });
 
 describe.skipIf(skip !== null)('web app in Chromium, recording (?record=1)', () => {
-  let browser: Browser;
-  let server: { url: string; close: () => Promise<void> };
   let page: Page;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    server = await serveApp(await buildApp());
-    browser = await launch();
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    await page.goto(`${server.url}?record=1`);
+    ({ page, close } = await openApp('?record=1'));
   });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  afterAll(() => close?.());
 
   const slider = () => page.getByRole('slider', { name: 'Timeline' });
   const position = async () => Number(await slider().getAttribute('aria-valuenow'));

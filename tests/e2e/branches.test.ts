@@ -3,31 +3,22 @@
 // the past to fork, keep both branches and switch between them; diff two
 // points; Ctrl+click a console character to go to the instruction that
 // wrote it; and the keyboard alone around the page.
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildApp, launch, serveApp, skipReason } from './support.js';
+import { openApp, skipReason } from './support.js';
 
 const skip = skipReason();
 if (skip) console.warn(skip);
 
 describe.skipIf(skip !== null)('time travel and branches in Chromium', () => {
-  let browser: Browser;
-  let server: { url: string; close: () => Promise<void> };
   let page: Page;
-  const errors: string[] = [];
+  let errors: string[];
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    server = await serveApp(await buildApp());
-    browser = await launch();
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${server.url}?record=1`);
+    ({ page, errors, close } = await openApp('?record=1'));
   });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  afterAll(() => close?.());
 
   const consoleText = () => page.locator('.xterm-accessibility-tree').innerText();
   const slider = () => page.getByRole('slider', { name: 'Timeline' });

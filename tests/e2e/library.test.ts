@@ -5,10 +5,10 @@
 // and changes nothing; a deep link reopens its point.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { expected, guest, rewind, tempDir } from '../support/cli.js';
-import { buildApp, launch, serveApp, skipReason } from './support.js';
+import { openApp, skipReason, type OpenApp } from './support.js';
 
 const skip = skipReason();
 if (skip) console.warn(skip);
@@ -16,27 +16,16 @@ if (skip) console.warn(skip);
 const dir = tempDir();
 
 describe.skipIf(skip !== null)('library, files and deep links in Chromium', () => {
-  let browser: Browser;
-  let server: { url: string; close: () => Promise<void> };
-  let first: BrowserContext;
+  let app: OpenApp;
   let page: Page;
-  const errors: string[] = [];
   /** Where the first profile stood when it exported, and its file. */
   let exported: { path: string; branch: string; position: number; hash: string };
 
   beforeAll(async () => {
-    server = await serveApp(await buildApp());
-    browser = await launch();
-    first = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    page = await first.newPage();
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(server.url);
+    app = await openApp();
+    page = app.page;
   });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  afterAll(() => app?.close());
 
   const consoleText = (p: Page) => p.locator('.xterm-accessibility-tree').innerText();
   const position = async (p: Page) => Number(await p.getByRole('slider', { name: 'Timeline' }).getAttribute('aria-valuenow'));
@@ -58,11 +47,8 @@ describe.skipIf(skip !== null)('library, files and deep links in Chromium', () =
   const href = (p: Page) => p.evaluate(() => location.href);
   const urlAt = async (p: Page) => new URL(await href(p)).searchParams.get('at');
   /** A fresh browser profile showing the app (its own empty IndexedDB). */
-  async function freshPage(url = server.url): Promise<Page> {
-    const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    const p = await ctx.newPage();
-    p.on('pageerror', (e) => errors.push(e.message));
-    await p.goto(url);
+  async function freshPage(url = app.url): Promise<Page> {
+    const p = await app.newProfile(url);
     await expect.poll(() => consoleText(p), { timeout: 20_000 }).toContain('> ');
     return p;
   }
@@ -120,7 +106,7 @@ describe.skipIf(skip !== null)('library, files and deep links in Chromium', () =
     await expect.poll(() => hash(page)).toMatch(/^[0-9a-f]{32}$/);
     const there = await hash(page);
 
-    const other = await first.newPage();
+    const other = await page.context().newPage();
     await other.goto(url.href);
     await expect.poll(() => status(other), { timeout: 20_000 }).toEqual({ branch, position: mid });
     await expect.poll(() => hash(other)).toBe(there);
@@ -236,11 +222,11 @@ describe.skipIf(skip !== null)('library, files and deep links in Chromium', () =
     await expect.poll(async () => (await saved(page))?.entries.length, { timeout: 20_000 }).toBe(2);
     await page.getByRole('button', { name: 'Delete my adventure' }).click();
     await expect.poll(async () => (await saved(page))?.entries.map((e) => e.name)).toEqual(['hello.elf']);
-    expect(errors).toEqual([]);
+    expect(app.errors).toEqual([]);
   });
 
   test('?record=0 runs without recording: nothing is saved and time travel says why', async () => {
-    const p = await freshPage(`${server.url}?record=0`);
+    const p = await freshPage(`${app.url}?record=0`);
     for (const name of ['Step back', 'Run back', 'Fork', 'Export', 'Import']) {
       expect(await p.getByRole('button', { name, exact: true }).isDisabled()).toBe(true);
     }

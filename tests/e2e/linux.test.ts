@@ -1,32 +1,23 @@
 // Linux in the web app, in a real Chromium: `?guest=linux` boots the guest
 // that `npm run build:linux` built (served under linux/) to the shell prompt,
 // and a command typed into the console runs. Skipped when Linux is not built.
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { linuxMissing } from '../linux/linux-run.js';
-import { buildApp, launch, serveApp, skipReason } from './support.js';
+import { openApp, skipReason } from './support.js';
 
 const skip = linuxMissing() ?? skipReason();
 if (skip) console.warn(skip);
 
 describe.skipIf(skip !== null)(`Linux in the web app${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  let browser: Browser;
-  let server: { url: string; close: () => Promise<void> };
   let page: Page;
-  const errors: string[] = [];
+  let errors: string[];
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    server = await serveApp(await buildApp());
-    browser = await launch();
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${server.url}?guest=linux`);
+    ({ page, errors, close } = await openApp('?guest=linux'));
   });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  afterAll(() => close?.());
 
   const consoleText = () => page.locator('.xterm-accessibility-tree').innerText();
 

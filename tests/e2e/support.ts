@@ -2,7 +2,7 @@
 // 127.0.0.1 at a random port, and drive Debian's Chromium (never a download).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -19,7 +19,7 @@ export function skipReason(): string | null {
  * directory per worker, so that no build empties another file's while it is served.
  */
 let built: Promise<string> | null = null;
-export function buildApp(): Promise<string> {
+function buildApp(): Promise<string> {
   built ??= buildOnce();
   return built;
 }
@@ -32,7 +32,7 @@ async function buildOnce(): Promise<string> {
   return outDir;
 }
 
-export async function serveApp(dir: string): Promise<{ url: string; close: () => Promise<void> }> {
+async function serveApp(dir: string): Promise<{ url: string; close: () => Promise<void> }> {
   // @ts-expect-error: a plain JS module without type declarations
   const { serve } = (await import('../../src/web/serve.js')) as {
     serve: (o: { dir: string; port: number }) => Promise<{ url: string; close: () => Promise<void> }>;
@@ -40,9 +40,48 @@ export async function serveApp(dir: string): Promise<{ url: string; close: () =>
   return serve({ dir, port: 0 });
 }
 
-export function launch(): Promise<Browser> {
+function launch(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
   });
+}
+
+export interface OpenApp {
+  /** Where the app is served. */
+  url: string;
+  /** The app at the address `openApp` was given. */
+  page: Page;
+  /** The uncaught errors of every page opened here, in order. */
+  errors: string[];
+  /** Opens `url` in a fresh browser profile (its own storage); its errors go into `errors` too. */
+  newProfile: (url: string) => Promise<Page>;
+  /** Closes the browser and stops the server. */
+  close: () => Promise<void>;
+}
+
+/** Serves the built app, launches Chromium and opens the app at `query` (e.g. `?record=1`) in a 1440×900 page. */
+export async function openApp(query = ''): Promise<OpenApp> {
+  const server = await serveApp(await buildApp());
+  let browser: Browser | undefined;
+  const close = async () => {
+    await browser?.close();
+    await server.close();
+  };
+  try {
+    browser = await launch();
+    const errors: string[] = [];
+    const newProfile = async (url: string) => {
+      const context = await browser!.newContext({ viewport: { width: 1440, height: 900 } });
+      const page = await context.newPage();
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(url);
+      return page;
+    };
+    return { url: server.url, page: await newProfile(`${server.url}${query}`), errors, newProfile, close };
+  } catch (e) {
+    // Nothing is left running when the set-up fails half-way.
+    await close();
+    throw e;
+  }
 }

@@ -1,55 +1,31 @@
 // The worker's engine with a recording host, in Node: the console as it was
 // at any position, branches made by typing in the past, rename/delete kept
 // through a .vmi, bookmarks, and diffs between points.
-import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { ConsoleHistory } from '../../src/web/console-history.js';
-import { Engine } from '../../src/web/engine.js';
-import { LiveHost } from '../../src/web/host.js';
-import { SessionHost } from '../../src/web/session-host.js';
-import type { Request } from '../../src/web/client.js';
-import type { Command, DiffResult, TimelineInfo, WorkerEvent } from '../../src/web/protocol.js';
+import type { DiffResult, TimelineInfo } from '../../src/web/protocol.js';
+import { engineHarness, guest, recordingHosts } from './support.js';
 
-const guest = (name: string) => new Uint8Array(readFileSync(new URL(`../../guests/build/${name}.elf`, import.meta.url)));
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 const typed = (s: string) => new TextEncoder().encode(s);
 
 function harness() {
-  const events: WorkerEvent[] = [];
-  const engine = new Engine({
-    post: (e) => events.push(e),
-    defer: () => {},
-    // A clock that stands still: every long job fits in its first slice, so replies come at once.
-    now: () => 0,
-    createHost: (spec, record) => (record ? SessionHost.create(spec) : new LiveHost(spec)),
-    openVmi: (bytes) => SessionHost.open(bytes),
-  });
-  let nextId = 1;
-  const reply = (cmd: Request): unknown => {
-    const id = nextId++;
-    engine.handle({ ...cmd, id } as Command);
-    const r = events.find((e) => e.type === 'reply' && e.id === id);
-    if (!r || r.type !== 'reply') throw new Error('no reply');
-    if (!r.ok) throw Object.assign(new Error(r.error.message), { code: r.error.code });
-    return r.data;
-  };
-  const last = <T extends WorkerEvent['type']>(type: T) => events.filter((e): e is Extract<WorkerEvent, { type: T }> => e.type === type).pop();
+  // A clock that stands still: every long job fits in its first slice, so replies come at once.
+  const h = engineHarness({ defer: () => {}, now: () => 0, ...recordingHosts });
   /** What the page's console shows: the last reset plus the output since. */
   const screen = () => {
     let at = -1;
-    events.forEach((e, i) => {
+    h.events.forEach((e, i) => {
       if (e.type === 'console') at = i;
     });
-    const parts = events.slice(at).flatMap((e) => (e.type === 'console' || e.type === 'output' ? [text(e.bytes)] : []));
+    const parts = h.events.slice(at).flatMap((e) => (e.type === 'console' || e.type === 'output' ? [text(e.bytes)] : []));
     return parts.join('');
   };
   return {
-    engine,
-    events,
-    reply,
+    ...h,
     screen,
-    timeline: (): TimelineInfo => last('timeline')!.timeline,
-    status: () => engine.status(),
+    timeline: (): TimelineInfo => h.last('timeline')!.timeline,
+    status: () => h.engine.status(),
   };
 }
 

@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 // The app's components against a fake worker client: accessible names,
 // what each control sends, and how worker events show.
-import { flushSync, mount, unmount, type Component } from 'svelte';
+import { flushSync } from 'svelte';
 import { afterEach, describe, expect, test } from 'vitest';
 import Controls from '../../ui/Controls.svelte';
 import Disassembly from '../../ui/Disassembly.svelte';
@@ -12,33 +12,10 @@ import Registers from '../../ui/Registers.svelte';
 import Csrs from '../../ui/Csrs.svelte';
 import Timeline from '../../ui/Timeline.svelte';
 import Watchpoints from '../../ui/Watchpoints.svelte';
-import { AppState, NEEDS_RECORDING, type ClientLike } from '../../ui/app.svelte.js';
+import { AppState, NEEDS_RECORDING } from '../../ui/app.svelte.js';
 import { parseAddress } from '../../ui/format.js';
-import { shortcutFor } from '../../ui/shortcuts.js';
 import type { Command, Registers as Regs, Status, WorkerEvent } from '../../src/web/protocol.js';
-
-/** A client that records what the UI sends and answers requests from a table. */
-class FakeClient implements ClientLike {
-  sent: Command[] = [];
-  listeners: ((e: WorkerEvent) => void)[] = [];
-  answers: Partial<Record<Command['type'], (cmd: Command) => unknown>> = {};
-  send(cmd: Omit<Command, 'id'>): void {
-    this.sent.push(cmd as Command);
-  }
-  request<T>(cmd: Omit<Command, 'id'>): Promise<T> {
-    this.sent.push(cmd as Command);
-    const answer = this.answers[cmd.type as Command['type']];
-    return answer ? Promise.resolve(answer(cmd as Command) as T) : Promise.reject(Object.assign(new Error('this needs a recording'), { code: 'no-time-travel' }));
-  }
-  on(listener: (e: WorkerEvent) => void): () => boolean {
-    this.listeners.push(listener);
-    return () => true;
-  }
-  emit(e: WorkerEvent): void {
-    for (const l of this.listeners) l(e);
-    flushSync();
-  }
-}
+import { FakeClient, render, shortcutOfKey, unmountAll } from './support.js';
 
 const status = (s: Partial<Status>): WorkerEvent => ({
   type: 'status',
@@ -49,19 +26,7 @@ const regs = (r: Partial<Regs>): WorkerEvent => ({
   registers: { position: 0, pc: 0x80000000, priv: 3, x: new Array(32).fill(0), csr: { mstatus: 0, mepc: 0 }, ...r },
 });
 
-let mounted: Record<string, unknown>[] = [];
-function render(component: Component<{ app: AppState }>, app: AppState) {
-  const target = document.createElement('div');
-  document.body.appendChild(target);
-  mounted.push(mount(component, { target, props: { app } }));
-  flushSync();
-  return target;
-}
-afterEach(() => {
-  for (const m of mounted) unmount(m);
-  mounted = [];
-  document.body.innerHTML = '';
-});
+afterEach(unmountAll);
 
 /** The accessible name of an element: aria-label, else its text without aria-hidden parts. */
 function nameOf(el: Element): string {
@@ -82,7 +47,8 @@ function button(root: Element, name: string): HTMLButtonElement {
 }
 
 function setup() {
-  const client = new FakeClient();
+  // Unanswered requests fail as a worker without recording fails them.
+  const client = new FakeClient(() => Promise.reject(Object.assign(new Error('this needs a recording'), { code: 'no-time-travel' })));
   const app = new AppState(client);
   return { client, app };
 }
@@ -90,7 +56,7 @@ function setup() {
 describe('Controls', () => {
   test('has the named buttons; time travel ones are disabled with a reason until the worker can record', () => {
     const { client, app } = setup();
-    const root = render(Controls, app);
+    const root = render(Controls, { app });
     client.emit({ type: 'ready', capabilities: { timeTravel: false } });
     client.emit(status({ state: 'paused', cause: 'load' }));
     for (const name of ['Run', 'Pause', 'Step', 'Step back', 'Run back', 'Fork', 'Export', 'Import']) expect(button(root, name)).toBeTruthy();
@@ -105,7 +71,7 @@ describe('Controls', () => {
 
   test('Run, Pause and Step send their commands', () => {
     const { client, app } = setup();
-    const root = render(Controls, app);
+    const root = render(Controls, { app });
     client.emit(status({ state: 'paused', cause: 'load' }));
     button(root, 'Run').click();
     expect(client.sent.pop()).toEqual({ type: 'run' });
@@ -120,7 +86,7 @@ describe('Controls', () => {
 
   test('time travel buttons send the protocol’s commands once enabled', () => {
     const { client, app } = setup();
-    const root = render(Controls, app);
+    const root = render(Controls, { app });
     client.emit({ type: 'ready', capabilities: { timeTravel: true } });
     client.emit(status({ state: 'paused', position: 42, end: 100, cause: 'user' }));
     button(root, 'Step back').click();
@@ -135,7 +101,7 @@ describe('Controls', () => {
 describe('Timeline', () => {
   test('is a slider named Timeline whose value is the position', () => {
     const { client, app } = setup();
-    const root = render(Timeline, app);
+    const root = render(Timeline, { app });
     client.emit(status({ state: 'running', position: 1234, end: 1234 }));
     const slider = root.querySelector('input[type=range]')!;
     expect(slider.getAttribute('aria-label')).toBe('Timeline');
@@ -148,7 +114,7 @@ describe('Timeline', () => {
   test('seeks when time travel is available', async () => {
     const { client, app } = setup();
     client.answers.seek = () => undefined;
-    const root = render(Timeline, app);
+    const root = render(Timeline, { app });
     client.emit({ type: 'ready', capabilities: { timeTravel: true } });
     client.emit(status({ state: 'paused', position: 500, end: 1000, branch: 'b1' }));
     const slider = root.querySelector('input[type=range]') as HTMLInputElement;
@@ -164,8 +130,8 @@ describe('Timeline', () => {
 describe('Registers and CSRs', () => {
   test('show ABI names and highlight what changed since the last stop', () => {
     const { client, app } = setup();
-    const root = render(Registers, app);
-    const csrs = render(Csrs, app);
+    const root = render(Registers, { app });
+    const csrs = render(Csrs, { app });
     client.emit(status({ state: 'paused', cause: 'load' }));
     client.emit(regs({}));
     expect(root.textContent).toContain('ra');
@@ -194,7 +160,7 @@ describe('Disassembly', () => {
       { address: 0x80000004, bits: 0x4581, length: 2, text: 'addi a1, zero, 0' },
     ];
     client.answers.readMemory = () => ({ address: 0x80000000, bytes: new Uint8Array(256), readable: new Uint8Array(256).fill(1) });
-    const root = render(Disassembly, app);
+    const root = render(Disassembly, { app });
     client.emit(status({ state: 'paused', cause: 'load', pc: 0x80000004 }));
     await new Promise((r) => setTimeout(r, 0));
     flushSync();
@@ -220,7 +186,7 @@ describe('Memory and watchpoints', () => {
       bytes.set([0x48, 0x69]);
       return { address: cmd.address, bytes, readable: new Uint8Array(cmd.length).fill(1) };
     };
-    const root = render(MemoryView, app);
+    const root = render(MemoryView, { app });
     client.emit(status({ state: 'paused', cause: 'load' }));
     const input = root.querySelector('#mem-addr') as HTMLInputElement;
     input.value = '0x80001000';
@@ -235,7 +201,7 @@ describe('Memory and watchpoints', () => {
 
   test('a watchpoint entry sends the watched range', () => {
     const { client, app } = setup();
-    const root = render(Watchpoints, app);
+    const root = render(Watchpoints, { app });
     const addr = root.querySelector('#wp-addr') as HTMLInputElement;
     const len = root.querySelector('#wp-len') as HTMLInputElement;
     addr.value = '80002000';
@@ -254,7 +220,7 @@ describe('Memory and watchpoints', () => {
 describe('Machine picture', () => {
   test('draws the four parts with what each is doing', () => {
     const { client, app } = setup();
-    const root = render(MachinePicture, app);
+    const root = render(MachinePicture, { app });
     client.emit(status({ state: 'running', priv: 1, pc: 0xc0001000 }));
     const touched = new Uint8Array(2048);
     touched[0] = 0b1111;
@@ -280,18 +246,17 @@ describe('Machine picture', () => {
 
 describe('Help and shortcuts', () => {
   test('F5 runs or pauses, F10 steps, Shift+F10 steps back, F1 opens help', () => {
-    const k = (key: string, shiftKey = false) => shortcutFor({ key, shiftKey, ctrlKey: false, altKey: false, metaKey: false });
-    expect(k('F5')).toBe('toggleRun');
-    expect(k('F5', true)).toBe('runBack');
-    expect(k('F10')).toBe('step');
-    expect(k('F10', true)).toBe('stepBack');
-    expect(k('F1')).toBe('help');
-    expect(k('a')).toBeNull();
+    expect(shortcutOfKey('F5')).toBe('toggleRun');
+    expect(shortcutOfKey('F5', true)).toBe('runBack');
+    expect(shortcutOfKey('F10')).toBe('step');
+    expect(shortcutOfKey('F10', true)).toBe('stepBack');
+    expect(shortcutOfKey('F1')).toBe('help');
+    expect(shortcutOfKey('a')).toBeNull();
   });
 
   test('the help overlay lists the shortcuts', () => {
     const { app } = setup();
-    const root = render(Help, app);
+    const root = render(Help, { app });
     app.helpOpen = true;
     flushSync();
     const dialog = root.querySelector('dialog')!;

@@ -1,53 +1,25 @@
 // The worker's engine, run in Node without a Worker: the protocol's commands
 // and events against real guests.
-import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { Engine } from '../../src/web/engine.js';
-import { LiveHost } from '../../src/web/host.js';
-import { SessionHost } from '../../src/web/session-host.js';
 import type { Request } from '../../src/web/client.js';
-import type { Command, Registers, Status, WorkerEvent } from '../../src/web/protocol.js';
-
-const guest = (name: string) => new Uint8Array(readFileSync(new URL(`../../guests/build/${name}.elf`, import.meta.url)));
+import type { Registers, Status } from '../../src/web/protocol.js';
+import { engineHarness, guest, recordingHosts } from './support.js';
 
 /** An engine with a recorded event list and a hand-cranked scheduler. */
 function harness(recording = false) {
-  const events: WorkerEvent[] = [];
   const queue: (() => void)[] = [];
   let now = 0;
-  const engine = new Engine({
-    post: (e) => events.push(e),
-    defer: (fn) => queue.push(fn),
-    now: () => (now += 1),
-    ...(recording
-      ? { createHost: (spec, record) => (record ? SessionHost.create(spec) : new LiveHost(spec)), openVmi: (bytes) => SessionHost.open(bytes) }
-      : {}),
-  });
-  let nextId = 1;
-  const reply = (cmd: Request): unknown => {
-    const id = nextId++;
-    engine.handle({ ...cmd, id } as Command);
-    const r = events.find((e) => e.type === 'reply' && e.id === id);
-    if (!r || r.type !== 'reply') throw new Error('no reply');
-    if (!r.ok) throw Object.assign(new Error(r.error.message), { code: r.error.code });
-    return r.data;
-  };
+  const h = engineHarness({ defer: (fn) => queue.push(fn), now: () => (now += 1), ...(recording ? recordingHosts : {}) });
   return {
-    engine,
-    events,
-    reply,
+    ...h,
     /** Runs queued slices until nothing is queued or `max` ticks passed. */
     pump(max = 1000) {
       for (let i = 0; i < max && queue.length > 0; i++) queue.shift()!();
     },
     output: () =>
       new TextDecoder().decode(
-        Uint8Array.from(events.flatMap((e) => (e.type === 'output' ? [...e.bytes] : []))),
+        Uint8Array.from(h.events.flatMap((e) => (e.type === 'output' ? [...e.bytes] : []))),
       ),
-    lastStatus: (): Status => {
-      const all = events.filter((e): e is Extract<WorkerEvent, { type: 'status' }> => e.type === 'status');
-      return all[all.length - 1]!.status;
-    },
   };
 }
 

@@ -1,25 +1,12 @@
 // @vitest-environment happy-dom
 // The guest picker: the bundled guests always, Linux only when the server
 // has linux/manifest.json, and picking Linux sends the worker a Linux load.
-import { flushSync, mount, unmount } from 'svelte';
+import { flushSync } from 'svelte';
 import Picker from '../../ui/GuestPicker.svelte';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { AppState, type ClientLike } from '../../ui/app.svelte.js';
-import type { Command, WorkerEvent } from '../../src/web/protocol.js';
-
-class FakeClient implements ClientLike {
-  sent: Command[] = [];
-  send(cmd: Omit<Command, 'id'>): void {
-    this.sent.push(cmd as Command);
-  }
-  request<T>(cmd: Omit<Command, 'id'>): Promise<T> {
-    this.sent.push(cmd as Command);
-    return Promise.resolve(undefined as T);
-  }
-  on(_listener: (e: WorkerEvent) => void): () => boolean {
-    return () => true;
-  }
-}
+import { AppState } from '../../ui/app.svelte.js';
+import type { Command } from '../../src/web/protocol.js';
+import { FakeClient, render, unmountAll } from './support.js';
 
 const FILES: Record<string, Uint8Array> = {
   'linux/Image': new Uint8Array([1, 2, 3]),
@@ -36,14 +23,10 @@ function stubServer(withLinux: boolean): void {
   });
 }
 
-let mounted: Record<string, unknown> | null = null;
-
 async function renderPicker(): Promise<{ target: HTMLElement; client: FakeClient; app: AppState }> {
   const client = new FakeClient();
   const app = new AppState(client);
-  const target = document.createElement('div');
-  document.body.appendChild(target);
-  mounted = mount(Picker, { target, props: { app } });
+  const target = render(Picker, { app });
   await vi.waitFor(() => expect(target.querySelector('select')).not.toBeNull());
   return { target, client, app };
 }
@@ -51,8 +34,7 @@ async function renderPicker(): Promise<{ target: HTMLElement; client: FakeClient
 const optionLabels = (target: HTMLElement) => [...target.querySelectorAll('option:not([disabled])')].map((o) => o.textContent);
 
 afterEach(() => {
-  if (mounted) unmount(mounted);
-  mounted = null;
+  unmountAll();
   vi.unstubAllGlobals();
 });
 

@@ -3,26 +3,21 @@
 // whole), long worker jobs in slices (progress, cancel, a consistent
 // machine after), and the page's library state and progress bar against a
 // fake worker client.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { flushSync, mount, unmount } from 'svelte';
+import { flushSync } from 'svelte';
 import { afterEach, describe, expect, test } from 'vitest';
 import { RewindError } from '../../core/errors.js';
 import { Session } from '../../session/session.js';
 import { programKind } from '../../session/spec.js';
-import { Engine } from '../../src/web/engine.js';
 import { Library } from '../../src/web/library.js';
 import { SessionHost } from '../../src/web/session-host.js';
-import type { Request } from '../../src/web/client.js';
-import type { Command, Status, WorkerEvent } from '../../src/web/protocol.js';
+import type { WorkerEvent } from '../../src/web/protocol.js';
 import { MemoryBackend, type BatchEntry } from '../../storage/index.js';
 import LibraryPanel from '../../ui/Library.svelte';
 import Progress from '../../ui/Progress.svelte';
-import { AppState, type ClientLike } from '../../ui/app.svelte.js';
+import { AppState } from '../../ui/app.svelte.js';
 import { LibraryState } from '../../ui/library.svelte.js';
+import { engineHarness, FakeClient, guest, render, unmountAll } from './support.js';
 
-// By path from the project root (where vitest runs): under happy-dom, import.meta.url is not a file URL.
-const guest = (name: string) => new Uint8Array(readFileSync(join(process.cwd(), 'guests/build', `${name}.elf`)));
 const vm = (id: string, name = id) => ({ id, name, created: 1, branch: 'b0', position: 10 });
 
 /** A backend that fails every batch the way IndexedDB does when the quota is full. */
@@ -88,11 +83,9 @@ const settle = () => new Promise((r) => setTimeout(r, 0));
 
 /** An engine over a recording with no periodic checkpoints (so a seek back replays from reset), pumped by hand. */
 function longHarness() {
-  const events: WorkerEvent[] = [];
   const queue: (() => void)[] = [];
   let clock = 0;
-  const engine = new Engine({
-    post: (e) => events.push(e),
+  const h = engineHarness({
     defer: (fn) => queue.push(fn),
     // Each look at the clock takes 25 ms: a job slice (40 ms) then sees two replay chunks.
     now: () => (clock += 25),
@@ -100,14 +93,6 @@ function longHarness() {
       new SessionHost(Session.create({ kind: programKind(spec.image), image: spec.image, ramSize: spec.ramSize }, { interval: 1e12 })),
     openVmi: (bytes) => SessionHost.open(bytes),
   });
-  let id = 1;
-  const send = (cmd: Request) => {
-    const n = id++;
-    engine.handle({ ...cmd, id: n } as Command);
-    return n;
-  };
-  const reply = (n: number) => events.find((e) => e.type === 'reply' && e.id === n) as Extract<WorkerEvent, { type: 'reply' }> | undefined;
-  const lastStatus = (): Status => (events.filter((e) => e.type === 'status').pop() as Extract<WorkerEvent, { type: 'status' }>).status;
   /** Runs deferred slices until none is left, letting replies (promises) settle between them. */
   const pump = async () => {
     await settle();
@@ -116,7 +101,7 @@ function longHarness() {
       await settle();
     }
   };
-  return { engine, events, send, reply, lastStatus, pump, queue };
+  return { ...h, pump };
 }
 
 describe('long jobs in the worker', () => {
@@ -126,16 +111,16 @@ describe('long jobs in the worker', () => {
     h.send({ type: 'step', count: 6_000_000 });
     expect(h.lastStatus().position).toBe(6_000_000);
     const seek = h.send({ type: 'seek', position: 5_000_000 });
-    expect(h.reply(seek)).toBeUndefined();
+    expect(h.replyTo(seek)).toBeUndefined();
     const progress = h.events.filter((e) => e.type === 'progress');
     expect(progress.length).toBe(1);
     expect(progress[0]).toMatchObject({ op: 'seek', total: 5_000_000 });
     // A command that reads goes on beside the job.
     const hashId = h.send({ type: 'stateHash' });
-    expect(h.reply(hashId)).toMatchObject({ ok: true });
+    expect(h.replyTo(hashId)).toMatchObject({ ok: true });
     h.send({ type: 'cancel', job: (progress[0] as { job: number }).job });
     await settle();
-    const r = h.reply(seek)!;
+    const r = h.replyTo(seek)!;
     expect(r.ok).toBe(false);
     const where = h.lastStatus();
     expect(where.state).toBe('paused');
@@ -149,14 +134,14 @@ describe('long jobs in the worker', () => {
     // From there the machine is sound: the seek finishes to the same state as a machine run straight there.
     const again = h.send({ type: 'seek', position: 5_000_000 });
     await h.pump();
-    expect(h.reply(again)).toMatchObject({ ok: true });
+    expect(h.replyTo(again)).toMatchObject({ ok: true });
     const straight = longHarness();
     straight.engine.handle({ type: 'load', image: guest('bench'), name: 'bench', ramSize: 64 << 20, record: true });
     straight.send({ type: 'step', count: 5_000_000 });
     const a = h.send({ type: 'stateHash' });
     const b = straight.send({ type: 'stateHash' });
-    expect(h.reply(a)).toMatchObject({ ok: true });
-    expect((h.reply(a) as { data: string }).data).toBe((straight.reply(b) as { data: string }).data);
+    expect(h.replyTo(a)).toMatchObject({ ok: true });
+    expect((h.replyTo(a) as { data: string }).data).toBe((straight.replyTo(b) as { data: string }).data);
   });
 
   test('another seek takes over from one in progress without an error event', async () => {
@@ -166,8 +151,8 @@ describe('long jobs in the worker', () => {
     const first = h.send({ type: 'seek', position: 5_000_000 });
     const second = h.send({ type: 'seek', position: 100 });
     await h.pump();
-    expect(h.reply(first)).toMatchObject({ ok: false, error: { code: 'superseded' } });
-    expect(h.reply(second)).toMatchObject({ ok: true });
+    expect(h.replyTo(first)).toMatchObject({ ok: false, error: { code: 'superseded' } });
+    expect(h.replyTo(second)).toMatchObject({ ok: true });
     expect(h.lastStatus().position).toBe(100);
     expect(h.events.some((e) => e.type === 'error')).toBe(false);
   });
@@ -179,55 +164,30 @@ describe('long jobs in the worker', () => {
     await h.pump();
     const end = h.lastStatus().position;
     const exp = h.send({ type: 'exportVmi' });
-    const file = (h.reply(exp) as { data: { bytes: Uint8Array; branch: string; position: number } }).data;
+    const file = (h.replyTo(exp) as { data: { bytes: Uint8Array; branch: string; position: number } }).data;
     expect(file).toMatchObject({ branch: 'b0', position: end });
 
     const other = longHarness();
     const bad = file.bytes.slice();
     bad[bad.length >> 1]! ^= 0x55;
     const refused = other.send({ type: 'importVmi', bytes: bad });
-    expect(other.reply(refused)).toMatchObject({ ok: false, error: { code: 'bad-vmi' } });
+    expect(other.replyTo(refused)).toMatchObject({ ok: false, error: { code: 'bad-vmi' } });
     expect(other.events.some((e) => e.type === 'loaded')).toBe(false);
 
     const ok = other.send({ type: 'importVmi', bytes: file.bytes });
     await other.pump();
-    expect(other.reply(ok)).toMatchObject({ ok: true, data: { branch: 'b0', position: end } });
+    expect(other.replyTo(ok)).toMatchObject({ ok: true, data: { branch: 'b0', position: end } });
     const consoleEvent = other.events.filter((e) => e.type === 'console').pop() as Extract<WorkerEvent, { type: 'console' }>;
     expect(consoleEvent.complete).toBe(true);
     expect(new TextDecoder().decode(consoleEvent.bytes)).toContain('Hello');
   });
 });
 
-/** A fake worker client: requests answered from a table, events emitted by the test. */
-class FakeClient implements ClientLike {
-  sent: Command[] = [];
-  listeners: ((e: WorkerEvent) => void)[] = [];
-  answers: Partial<Record<Command['type'], (cmd: Command) => unknown>> = {};
-  send(cmd: Omit<Command, 'id'>): void {
-    this.sent.push(cmd as Command);
-  }
-  request<T>(cmd: Omit<Command, 'id'>): Promise<T> {
-    this.sent.push(cmd as Command);
-    const answer = this.answers[cmd.type as Command['type']];
-    if (!answer) return Promise.reject(new Error(`no answer for ${cmd.type}`));
-    try {
-      return Promise.resolve(answer(cmd as Command) as T);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-  }
-  on(listener: (e: WorkerEvent) => void): () => boolean {
-    this.listeners.push(listener);
-    return () => true;
-  }
-  emit(e: WorkerEvent): void {
-    for (const l of this.listeners) l(e);
-    flushSync();
-  }
-}
+/** A fake worker client on which a request with no answer fails, so that none goes unnoticed. */
+const fakeClient = () => new FakeClient((cmd) => Promise.reject(new Error(`no answer for ${cmd.type}`)));
 
 function pageSetup(backend = new MemoryBackend()) {
-  const client = new FakeClient();
+  const client = fakeClient();
   const app = new AppState(client);
   let url = 'http://localhost/?record=1';
   const library = new LibraryState(app, new Library(backend), { href: () => url, replace: (u) => (url = u) });
@@ -315,11 +275,7 @@ describe('the page’s library', () => {
   });
 });
 
-let mounted: Record<string, unknown>[] = [];
-afterEach(() => {
-  for (const m of mounted) unmount(m);
-  mounted = [];
-});
+afterEach(unmountAll);
 
 describe('Library panel', () => {
   test('lists saved VMs with their size; Open, Rename and Delete are named after the VM', async () => {
@@ -327,10 +283,7 @@ describe('Library panel', () => {
     await library.library.save(vm('aa', 'first'), new Uint8Array(3 << 10));
     await library.library.save(vm('bb', 'second'), new Uint8Array(10));
     await library.refresh();
-    const target = document.createElement('div');
-    document.body.appendChild(target);
-    mounted.push(mount(LibraryPanel, { target, props: { library } }));
-    flushSync();
+    const target = render(LibraryPanel, { library });
     const items = [...target.querySelectorAll('li')].map((li) => li.textContent!.replace(/\s+/g, ' ').trim());
     expect(items.sort()).toEqual(['first 3 KiB Open Rename Delete', 'second 10 B Open Rename Delete']);
     const button = (label: string) => target.querySelector<HTMLButtonElement>(`button[aria-label="${label}"]`)!;
@@ -356,12 +309,9 @@ describe('Library panel', () => {
 describe('Progress', () => {
 
   test('shows a bar for a long job with a Cancel button that cancels it, and goes when it finishes', () => {
-    const client = new FakeClient();
+    const client = fakeClient();
     const app = new AppState(client);
-    const target = document.createElement('div');
-    document.body.appendChild(target);
-    mounted.push(mount(Progress, { target, props: { app } }));
-    flushSync();
+    const target = render(Progress, { app });
     client.emit({ type: 'progress', job: 3, op: 'seek', done: 250, total: 1000 });
     const bar = target.querySelector('progress')!;
     expect(bar.getAttribute('value')).toBe('250');

@@ -2,39 +2,17 @@
 // The time-travel views against a fake worker client: the scrubber's marks
 // and keys, the branch tree, the diff form, the console's reset and the
 // way from a console cell back to the byte (and position) that wrote it.
-import { flushSync, mount, unmount, type Component } from 'svelte';
+import { flushSync } from 'svelte';
 import { afterEach, describe, expect, test } from 'vitest';
 import Branches from '../../ui/Branches.svelte';
 import Diff from '../../ui/Diff.svelte';
 import Help from '../../ui/Help.svelte';
 import Timeline from '../../ui/Timeline.svelte';
-import { AppState, type ClientLike } from '../../ui/app.svelte.js';
+import { AppState } from '../../ui/app.svelte.js';
 import { ConsoleLog, layout } from '../../ui/console-log.js';
 import { focusRegion } from '../../ui/regions.js';
-import { shortcutFor } from '../../ui/shortcuts.js';
-import type { Command, DiffResult, Status, TimelineInfo, WorkerEvent } from '../../src/web/protocol.js';
-
-class FakeClient implements ClientLike {
-  sent: Command[] = [];
-  listeners: ((e: WorkerEvent) => void)[] = [];
-  answers: Partial<Record<Command['type'], (cmd: Command) => unknown>> = {};
-  send(cmd: Omit<Command, 'id'>): void {
-    this.sent.push(cmd as Command);
-  }
-  request<T>(cmd: Omit<Command, 'id'>): Promise<T> {
-    this.sent.push(cmd as Command);
-    const answer = this.answers[cmd.type as Command['type']];
-    return Promise.resolve((answer ? answer(cmd as Command) : undefined) as T);
-  }
-  on(listener: (e: WorkerEvent) => void): () => boolean {
-    this.listeners.push(listener);
-    return () => true;
-  }
-  emit(e: WorkerEvent): void {
-    for (const l of this.listeners) l(e);
-    flushSync();
-  }
-}
+import type { DiffResult, Status, TimelineInfo, WorkerEvent } from '../../src/web/protocol.js';
+import { FakeClient, render, shortcutOfKey, unmountAll } from './support.js';
 
 const status = (s: Partial<Status>): WorkerEvent => ({
   type: 'status',
@@ -54,19 +32,7 @@ const TREE: TimelineInfo = {
   bookmarks: [{ name: 'here', position: 200 }],
 };
 
-let mounted: Record<string, unknown>[] = [];
-function render(component: Component<{ app: AppState }>, app: AppState) {
-  const target = document.createElement('div');
-  document.body.appendChild(target);
-  mounted.push(mount(component, { target, props: { app } }));
-  flushSync();
-  return target;
-}
-afterEach(() => {
-  for (const m of mounted) unmount(m);
-  mounted = [];
-  document.body.innerHTML = '';
-});
+afterEach(unmountAll);
 
 function setup(info: TimelineInfo | null = TREE) {
   const client = new FakeClient();
@@ -97,7 +63,7 @@ const seeks = (c: FakeClient) => c.sent.filter((x) => x.type === 'seek');
 describe('Timeline marks and keys', () => {
   test('draws checkpoints, input, output and bookmarks, and names the branch', () => {
     const { app } = setup();
-    const root = render(Timeline, app);
+    const root = render(Timeline, { app });
     expect(root.querySelectorAll('svg.marks path').length).toBe(4);
     expect(byLabel(root, 'Timeline marks').textContent).toMatch(/2 checkpoints.*3 console output.*2 input/);
     expect(root.querySelector('[data-testid=branch]')!.textContent).toBe('try');
@@ -107,7 +73,7 @@ describe('Timeline marks and keys', () => {
 
   test('[ and ] go to the previous and next mark; Page keys jump a twentieth', async () => {
     const { client, app } = setup();
-    const root = render(Timeline, app);
+    const root = render(Timeline, { app });
     const slider = byLabel<HTMLInputElement>(root, 'Timeline');
     key(slider, '[');
     await settle();
@@ -127,7 +93,7 @@ describe('Timeline marks and keys', () => {
 
   test('bookmarks: added by name, and each is a button that goes there', async () => {
     const { client, app } = setup();
-    const root = render(Timeline, app);
+    const root = render(Timeline, { app });
     type(byLabel<HTMLInputElement>(root, 'Bookmark name'), 'start of fight');
     root.querySelector<HTMLFormElement>('form.add')!.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
     await settle();
@@ -141,7 +107,7 @@ describe('Timeline marks and keys', () => {
     const { client, app } = setup();
     let release: () => void = () => {};
     client.answers.seek = () => new Promise<void>((r) => (release = r));
-    const root = render(Timeline, app);
+    const root = render(Timeline, { app });
     const slider = byLabel<HTMLInputElement>(root, 'Timeline');
     for (const v of ['400', '300', '200']) {
       slider.value = v;
@@ -161,7 +127,7 @@ describe('Timeline marks and keys', () => {
 describe('Branches', () => {
   test('a tree with parents and fork positions, the current one marked', () => {
     const { app } = setup();
-    const root = render(Branches, app);
+    const root = render(Branches, { app });
     const main = root.querySelector('li[data-branch=b0]')!;
     expect(main.querySelectorAll('li[data-branch]').length).toBe(2);
     const current = root.querySelector('li[aria-current=true]')!;
@@ -171,7 +137,7 @@ describe('Branches', () => {
 
   test('switch seeks to the end of the branch; the current one and its ancestors cannot be deleted', async () => {
     const { client, app } = setup();
-    const root = render(Branches, app);
+    const root = render(Branches, { app });
     expect(byLabel<HTMLButtonElement>(root, 'Switch to try').disabled).toBe(true);
     expect(byLabel<HTMLButtonElement>(root, 'Delete try').disabled).toBe(true);
     expect(byLabel<HTMLButtonElement>(root, 'Delete main').disabled).toBe(true);
@@ -189,7 +155,7 @@ describe('Branches', () => {
 
   test('rename in place with Enter; Escape cancels', async () => {
     const { client, app } = setup();
-    const root = render(Branches, app);
+    const root = render(Branches, { app });
     byLabel<HTMLButtonElement>(root, 'Rename other').click();
     flushSync();
     const input = byLabel<HTMLInputElement>(root, 'New name for other');
@@ -207,7 +173,7 @@ describe('Branches', () => {
 
   test('forks at a typed position (here when empty) with an optional name', async () => {
     const { client, app } = setup();
-    const root = render(Branches, app);
+    const root = render(Branches, { app });
     const form = root.querySelector<HTMLFormElement>('form.fork')!;
     type(byLabel<HTMLInputElement>(root, 'Fork position'), '450');
     type(byLabel<HTMLInputElement>(root, 'New branch name'), 'again');
@@ -236,7 +202,7 @@ describe('Diff', () => {
   test('marks two points, compares them, and shows registers, CSRs, pages and bytes that differ', async () => {
     const { client, app } = setup();
     client.answers.diff = () => RESULT;
-    const root = render(Diff, app);
+    const root = render(Diff, { app });
     const markA = [...root.querySelectorAll('button')].find((b) => b.textContent === 'Mark A')!;
     markA.click();
     flushSync();
@@ -258,7 +224,7 @@ describe('Diff', () => {
 
   test('asks for both positions before comparing', async () => {
     const { client, app } = setup();
-    const root = render(Diff, app);
+    const root = render(Diff, { app });
     root.querySelector('form')!.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
     await settle();
     expect(root.querySelector('[role=alert]')!.textContent).toMatch(/position/);
@@ -306,11 +272,10 @@ describe('The console after a seek', () => {
 
 describe('Keyboard', () => {
   test('F2 moves between regions, F8 forks, Shift+F8 bookmarks', () => {
-    const k = (key: string, shiftKey = false) => shortcutFor({ key, shiftKey, ctrlKey: false, altKey: false, metaKey: false });
-    expect(k('F2')).toBe('nextRegion');
-    expect(k('F2', true)).toBe('previousRegion');
-    expect(k('F8')).toBe('fork');
-    expect(k('F8', true)).toBe('bookmark');
+    expect(shortcutOfKey('F2')).toBe('nextRegion');
+    expect(shortcutOfKey('F2', true)).toBe('previousRegion');
+    expect(shortcutOfKey('F8')).toBe('fork');
+    expect(shortcutOfKey('F8', true)).toBe('bookmark');
   });
 
   test('focusRegion walks the regions in page order, nested ones included, and wraps', () => {
@@ -331,7 +296,7 @@ describe('Keyboard', () => {
 
   test('the help lists the time-travel keys', () => {
     const { app } = setup(null);
-    const root = render(Help, app);
+    const root = render(Help, { app });
     const text = root.textContent!;
     for (const k of ['F2 / Shift+F2', 'F8', 'Shift+F8', '[ / ] on the timeline', 'Ctrl+click in the console']) expect(text).toContain(k);
   });
