@@ -5,6 +5,7 @@
  * slices so that commands (pause, type, read memory) are handled promptly.
  */
 import { RewindError } from '../../core/errors.js';
+import { TIMEBASE_HZ } from '../../core/memmap.js';
 import { LiveHost, buildMachine, registersOf, type HostSpec, type MachineHost } from './host.js';
 import { JobCancelled, Jobs, exportWork, importWork, seekWork } from './jobs.js';
 import { disassembleAround, readMemory } from './peek.js';
@@ -32,6 +33,8 @@ const MAX_SLICE = 5_000_000;
 /** How often status, stats and registers go out while running. */
 const REPORT_MS = 200;
 const DEFAULT_RAM = 64 * 1024 * 1024;
+/** The longest wait for the wall clock after an idle slice: commands are still handled meanwhile. */
+const MAX_IDLE_PAUSE_MS = 100;
 
 export interface EngineOptions {
   post: (event: WorkerEvent, transfer?: Transferable[]) => void;
@@ -61,6 +64,28 @@ function bitmap(flags: Uint8Array): Uint8Array {
   const out = new Uint8Array((flags.length + 7) >>> 3);
   for (let i = 0; i < flags.length; i++) if (flags[i] !== 0) out[i >>> 3]! |= 1 << (i & 7);
   return out;
+}
+
+/**
+ * The size of the next slice and how long to wait before it, from how the
+ * last one went: `steps` run (all of `slice` when `full`), `idled` ticks
+ * slept, `wallMs` taken.
+ *
+ * A busy guest gets slices of about SLICE_MS of wall time, growing gently
+ * and shrinking fast. A guest that slept through most of the slice (timer
+ * ticks of an idle OS) would race its virtual clock far ahead of the wall
+ * clock, burning the host's CPU and growing the recording: it gets slices
+ * of SLICE_MS of virtual time, and a wait until the wall clock catches up.
+ */
+export function nextSlice(slice: number, steps: number, full: boolean, idled: number, wallMs: number): { slice: number; pauseMs: number } {
+  const clamp = (n: number) => Math.round(Math.min(MAX_SLICE, Math.max(MIN_SLICE, n)));
+  if (idled > steps) {
+    const virtualMs = ((steps + idled) / TIMEBASE_HZ) * 1000;
+    return { slice: clamp((steps * SLICE_MS) / virtualMs), pauseMs: Math.min(MAX_IDLE_PAUSE_MS, Math.max(0, virtualMs - wallMs)) };
+  }
+  if (!full || steps !== slice) return { slice, pauseMs: 0 };
+  const ideal = wallMs > 0 ? (slice * SLICE_MS) / wallMs : slice * 2;
+  return { slice: clamp(Math.min(ideal, slice * 2)), pauseMs: 0 };
 }
 
 /** Bits set in `now` and not in `before`. */
@@ -416,24 +441,45 @@ export class Engine {
         this.report(true);
         return false;
       default:
-        if (defaultCause === 'step') this.state = 'running'; // the caller turns this into paused
+        if (defaultCause === 'step') {
+          this.state = 'running'; // the caller turns this into paused
+          return true;
+        }
+        if (this.pollingAtEnd()) {
+          // Spinning on the UART for input nobody has typed: wait like a sleeping guest, so the timeline stops growing.
+          this.state = 'waiting';
+          this.flushOutput();
+          this.report(true);
+          return false;
+        }
         return true;
     }
   }
 
-  private schedule(): void {
+  /** The guest polls the UART at the live end of its branch with nothing typed: only the user can move it on. */
+  private pollingAtEnd(): boolean {
+    const host = this.host!;
+    const m = host.machine;
+    return m.pendingInput === 0 && m.position >= host.end() && m.uart.pollingForInput();
+  }
+
+  /** Runs the next slice soon, or after `delayMs`. */
+  private schedule(delayMs = 0): void {
     if (this.loopScheduled) return;
     this.loopScheduled = true;
-    this.options.defer(() => {
+    const next = () => {
       this.loopScheduled = false;
       this.tick();
-    });
+    };
+    if (delayMs > 0) setTimeout(next, delayMs);
+    else this.options.defer(next);
   }
 
   /** One slice of the run loop. */
   tick(): void {
     if (this.state !== 'running' || !this.host) return;
     const t0 = this.now();
+    const idleBefore = this.host.machine.cpu.idleTicks;
     let r;
     try {
       r = this.host.run(this.slice);
@@ -443,16 +489,13 @@ export class Engine {
       return;
     }
     const dt = this.now() - t0;
-    // Aim each slice at SLICE_MS, growing gently and shrinking fast.
-    if (r.reason === 'limit' && r.steps === this.slice) {
-      const ideal = dt > 0 ? (this.slice * SLICE_MS) / dt : this.slice * 2;
-      this.slice = Math.round(Math.min(MAX_SLICE, Math.max(MIN_SLICE, Math.min(ideal, this.slice * 2))));
-    }
+    const next = nextSlice(this.slice, r.steps, r.reason === 'limit', this.host.machine.cpu.idleTicks - idleBefore, dt);
+    this.slice = next.slice;
     const goOn = this.afterRun(r.reason, 'user');
     if (!goOn) return;
     this.flushOutput();
     this.report(false);
-    this.schedule();
+    this.schedule(next.pauseMs);
   }
 
   private flushOutput(): void {

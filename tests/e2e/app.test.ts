@@ -48,9 +48,11 @@ describe.skipIf(skip !== null)('web app in Chromium', () => {
     }
   });
 
-  test('Pause stops the position advancing', async () => {
-    const running = await position();
-    await expect.poll(position).toBeGreaterThan(running);
+  test('at the prompt the guest waits for input without the position advancing; Pause pauses it', async () => {
+    await expect.poll(() => page.getByTestId('run-state').innerText()).toMatch(/waiting/i);
+    const waiting = await position();
+    await page.waitForTimeout(500);
+    expect(await position()).toBe(waiting);
     await page.getByRole('button', { name: 'Pause', exact: true }).click();
     await expect.poll(() => page.getByTestId('run-state').innerText()).toMatch(/paused/i);
     const at = await position();
@@ -94,13 +96,14 @@ describe.skipIf(skip !== null)('web app in Chromium', () => {
     await expect.poll(pc).toBe(address);
     await page.locator(`button.line[aria-label^="${address}"]`).click();
     await page.getByRole('button', { name: 'Run', exact: true }).click();
-    await expect.poll(() => page.getByTestId('run-state').innerText()).toMatch(/running/i);
+    // Running on; back at the prompt it waits for input again.
+    await expect.poll(() => page.getByTestId('run-state').innerText()).toMatch(/running|waiting/i);
   });
 
   test('the machine picture and memory view show the live machine', async () => {
     const picture = page.getByRole('img', { name: 'The machine now' });
     expect(await picture.count()).toBe(1);
-    await expect.poll(() => picture.textContent()).toMatch(/MIPS|kIPS/);
+    await expect.poll(() => picture.textContent()).toMatch(/MIPS|kIPS|waiting/);
     await page.getByLabel('Address', { exact: true }).first().fill('80000000');
     await page.getByRole('button', { name: 'Go', exact: true }).click();
     await expect.poll(() => page.locator('table[aria-label="Memory bytes"] th').first().innerText()).toBe('80000000');

@@ -3,6 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import type { Request } from '../../src/web/client.js';
 import type { Registers, Status } from '../../src/web/protocol.js';
+import { nextSlice } from '../../src/web/engine.js';
 import { engineHarness, guest, recordingHosts } from './support.js';
 
 /** An engine with a recorded event list and a hand-cranked scheduler. */
@@ -146,6 +147,31 @@ describe('engine', () => {
     expect(h.engine.status().state).toBe('running');
     for (let i = 0; i < 50 && h.output().length === before; i++) h.pump(1);
     expect(h.output().length).toBeGreaterThan(before);
+  });
+
+  test('a guest polling the UART for input goes to waiting, so the timeline stops growing, and wakes on typing', () => {
+    const h = harness(true);
+    h.engine.handle({ type: 'load', image: guest('echo'), run: true, record: true });
+    h.pump();
+    expect(h.lastStatus().state).toBe('waiting');
+    const end = h.lastStatus().end;
+    h.pump();
+    expect(h.engine.status().end).toBe(end);
+    h.engine.handle({ type: 'type', bytes: new TextEncoder().encode('echo hi\r') });
+    expect(h.engine.status().state).toBe('running');
+    h.pump();
+    expect(h.output()).toMatch(/\nhi\r?\n/);
+    expect(h.lastStatus().state).toBe('waiting');
+  });
+
+  test('slices: a busy guest gets ~12 ms of wall time; a mostly idle one ~12 ms of virtual time and a wait for the clock', () => {
+    // Busy: 100k steps took 6 ms → the slice doubles; took 24 ms → it halves.
+    expect(nextSlice(100_000, 100_000, true, 0, 6)).toEqual({ slice: 200_000, pauseMs: 0 });
+    expect(nextSlice(100_000, 100_000, true, 0, 24)).toEqual({ slice: 50_000, pauseMs: 0 });
+    // Idle OS: 20k steps and 980k ticks asleep = 100 ms of virtual time (10 MHz) in 2 ms of wall time.
+    expect(nextSlice(100_000, 20_000, false, 980_000, 2)).toEqual({ slice: 2_400, pauseMs: 98 });
+    // Far ahead: the wait is capped so that commands are still handled.
+    expect(nextSlice(100_000, 20_000, false, 100_000_000, 2).pauseMs).toBe(100);
   });
 
   test('stats carry page bitmaps and console counters; dirty flags are left alone', () => {
