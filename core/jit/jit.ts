@@ -36,16 +36,23 @@ const factories = new Map<string, Factory>();
 const MAX_FACTORIES = 20_000;
 
 /**
- * How often code runs in the interpreter before a region is compiled from
- * it: V8 runs new code in its own interpreter until it has seen it often,
- * so compiling code that runs a few thousand times loses (a Linux boot ran
- * 3,700 regions and several times slower than the interpreter with 32).
+ * How often a basic block runs in the interpreter before a region is
+ * compiled from it. V8 runs new code in its own interpreter until it has
+ * seen it often, so compiling code that runs only some thousand times
+ * loses: with 32, a Linux boot compiled 3,700 regions and ran several
+ * times slower than on the interpreter alone.
  */
-const HOT = 512;
+const HOT = 2048;
 /** Most steps of one call of a region function (see run). */
 const CALL_BUDGET = 1 << 14;
-/** Steps the interpreter runs at once in a page without compiled code (see run). */
+/**
+ * Steps the interpreter runs at once in a cold page, and how often runs must start at one
+ * place for the page to be stepped basic block by basic block: going back to the dispatcher
+ * after every basic block costs about as much as interpreting it (a Linux boot took 2.3× the
+ * interpreter's time).
+ */
 const COLD_RUN = 256;
+const WARM = 128;
 /** Longest basic block, in instructions. */
 const MAX_BLOCK = 128;
 /** Most basic blocks and instructions in one compiled region. */
@@ -79,9 +86,12 @@ interface PageBlocks {
   readonly list: Block[];
   /** How many live blocks cover each halfword (a cheap test for stores into data). */
   readonly cover: Uint16Array;
-  /** Compiled regions in the page. */
-  compiled: number;
-  /** While none: how often the interpreter started a run at each halfword. */
+  /**
+   * Whether the dispatcher steps the page basic block by basic block, counting their runs
+   * (else the interpreter runs on, see run): once runs started WARM times at one place.
+   */
+  warm: boolean;
+  /** While cold: how often the interpreter started a run at each halfword. */
   readonly heat: Uint16Array;
 }
 
@@ -121,7 +131,7 @@ export function jitSupported(): JitSupport {
 }
 
 export interface JitOptions {
-  /** Runs in the interpreter before a region is compiled (default 512; tests use 1 or 2). */
+  /** Runs in the interpreter before a region is compiled (default 2,048; tests use 1 or 2). */
   hot?: number;
   /** How to check that code generation works (tests); default jitSupported(). */
   probe?: () => JitSupport;
@@ -138,12 +148,15 @@ export class Jit implements CpuExecutor {
 
   /** Runs in the interpreter before a region is compiled (see HOT). */
   readonly hot: number;
+  /** Runs started at one place in a cold page before it is stepped (see WARM). */
+  readonly warm: number;
 
   constructor(
     private readonly cpu: Cpu,
     options: JitOptions = {},
   ) {
     this.hot = options.hot ?? HOT;
+    this.warm = Math.min(WARM, this.hot);
     const ram = cpu.ram;
     const buf = ram.bytes.buffer;
     this.mem16 = ram.halves;
@@ -200,17 +213,19 @@ export class Jit implements CpuExecutor {
       const room = limit - n;
       let b = pb!.blocks[k >> 1];
       if (b === undefined) {
-        // Where the interpreter's runs start in a page without compiled code, only a count
-        // until it is hot: most code runs too few times to pay for decoding it into a block.
-        if (pb!.compiled === 0 && ++pb!.heat[k >> 1]! < this.hot) {
-          const want = room < COLD_RUN ? room : COLD_RUN;
-          const r = cpu.run(n + want, true, n);
-          n += r;
-          if (r < want || cpu.exit !== 0 || cpu.stopReason !== null) return n;
-          continue;
+        // In a cold page, only a count of where the interpreter's runs start, until one is
+        // warm: most code runs too few times to pay for decoding it into blocks.
+        if (!pb!.warm) {
+          if (++pb!.heat[k >> 1]! < this.warm) {
+            const want = room < COLD_RUN ? room : COLD_RUN;
+            const r = cpu.run(n + want, true, n);
+            n += r;
+            if (r < want || cpu.exit !== 0 || cpu.stopReason !== null) return n;
+            continue;
+          }
+          pb!.warm = true;
         }
         b = this.scan(pb!, k);
-        if (pb!.compiled === 0) b.hits = this.hot - 1;
       }
       if (b.len === 0) {
         // A system instruction runs as the first step of a slice, as in the interpreter.
@@ -244,10 +259,7 @@ export class Jit implements CpuExecutor {
       }
       // Cold code, or a block longer than what is left: the interpreter, resuming the slice
       // (its slow paths do MMIO only in a slice's first step, else they ask for a retry).
-      // In a page without compiled code it runs on for longer: going back to the dispatcher
-      // after every basic block costs about as much as interpreting it (a Linux boot took 2.3×
-      // the interpreter's time), and the hits counted where runs start still find hot code.
-      const want = pb!.compiled === 0 ? (room < COLD_RUN ? room : COLD_RUN) : b.len < room ? b.len : room;
+      const want = b.len < room ? b.len : room;
       const r = cpu.run(n + want, true, n);
       n += r;
       if (r < want || cpu.exit !== 0 || cpu.stopReason !== null) return n;
@@ -288,14 +300,13 @@ export class Jit implements CpuExecutor {
   private newPage(ppn: number, code: DecodedPage): PageBlocks {
     const old = this.pages[ppn];
     if (old !== undefined) for (let i = old.list.length - 1; i >= 0; i--) this.kill(old, old.list[i]!);
-    const pb: PageBlocks = { ppn, code, blocks: new Array(2048), list: [], cover: new Uint16Array(2048), compiled: 0, heat: new Uint16Array(2048) };
+    const pb: PageBlocks = { ppn, code, blocks: new Array(2048), list: [], cover: new Uint16Array(2048), warm: false, heat: new Uint16Array(2048) };
     this.pages[ppn] = pb;
     return pb;
   }
 
   private kill(pb: PageBlocks, b: Block): void {
     b.dead = true;
-    if (b.fn !== null) pb.compiled--;
     this.stats.invalidated++;
     if (pb.blocks[b.start >> 1] === b) pb.blocks[b.start >> 1] = undefined;
     this.cover(pb, b.ranges, -1);
@@ -412,7 +423,6 @@ export class Jit implements CpuExecutor {
     b.ranges = ranges;
     this.cover(pb, b.ranges, 1);
     b.fn = factory(...this.factoryArgs, b);
-    pb.compiled++;
     // A call that runs nothing (budget 0) and leaves through the epilogue, writing back the
     // values it read: the epilogue then has type feedback before V8 optimizes a long first
     // run of the region (on-stack replacement), which would otherwise deoptimize at its exit.

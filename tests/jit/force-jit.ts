@@ -9,6 +9,7 @@ import { attachJit } from '../../core/jit/index.js';
 
 const run = Cpu.prototype.run;
 Cpu.prototype.run = function (this: Cpu, limit: number, interp = false, from = 0): number {
-  if (this.jit === undefined && !interp) attachJit(this);
+  // Compiling sooner than by default, so that short tests run compiled code too.
+  if (this.jit === undefined && !interp) attachJit(this, { hot: 32 });
   return run.call(this, limit, interp, from);
 };

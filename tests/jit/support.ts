@@ -29,11 +29,15 @@ export interface TraceOptions {
   maxSteps?: number;
 }
 
-/** Keeps the machine's hart on this executor (a reset builds a new hart). */
+/**
+ * Keeps the machine's hart on this executor (a reset builds a new hart).
+ * The JIT compiles sooner than by default, so that short guests run
+ * mostly compiled code.
+ */
 export function useExecutor(machine: Machine, executor: Executor): void {
   if (executor === 'interp') detachJit(machine.cpu);
   else if (machine.cpu.jit === undefined) {
-    const r = attachJit(machine.cpu);
+    const r = attachJit(machine.cpu, { hot: 32 });
     if (!r.ok) throw new Error(r.reason);
   }
 }
