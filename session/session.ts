@@ -74,6 +74,8 @@ export interface PageChange {
 export interface SessionOptions {
   /** Steps between checkpoints (default CHECKPOINT_INTERVAL). */
   interval?: number;
+  /** Opening a recording: which executor runs the hart (a recording does not keep it: both give the same run). */
+  executor?: 'interp' | 'jit';
 }
 
 /** Progress of a long operation: done out of total steps; return false to cancel. */
@@ -122,7 +124,7 @@ export class Session {
   /** Opens a recording (from a .vmi); the machine is placed at the start of the root branch. */
   static open(rec: Recording, options: SessionOptions = {}): Session {
     const diskImage = rec.config.diskSize === null ? undefined : diskFromPages(rec);
-    const spec = specFromOptions(rec.config.machine, rec.kernel, rec.config.ramSize, diskImage);
+    const spec: MachineSpec = { ...specFromOptions(rec.config.machine, rec.kernel, rec.config.ramSize, diskImage), executor: options.executor };
     const machine = buildMachine(spec);
     const pages = new PageStore();
     for (const [hash, record] of rec.pages) pages.putRecord(hash, record);

@@ -9,6 +9,7 @@ import type {
   Capabilities,
   DiffResult,
   DisasmLine,
+  Executor,
   LinuxBoot,
   MemoryBlock,
   PointRef,
@@ -104,6 +105,8 @@ export class AppState {
         break;
       case 'loaded':
         this.programName = e.name;
+        this.executorInUse = e.executor;
+        if (e.executorNote) this.message = `JIT unavailable: ${e.executorNote}`;
         this.lastStop = null;
         this.reference = null;
         this.recentOutput = '';
@@ -181,12 +184,16 @@ export class AppState {
 
   /** Whether loads ask the worker to record (time travel). */
   record = $state(false);
+  /** The executor loads ask for. */
+  executor = $state<Executor>('interp');
+  /** The executor the loaded machine runs on, as the worker reported it (null before a load). */
+  executorInUse = $state<Executor | null>(null);
 
   /** Loads a program, or with `boot.linux` a Linux kernel; the bytes move to the worker. */
   load(image: Uint8Array, name: string, run = true, boot: { disk?: Uint8Array; linux?: LinuxBoot } = {}): Promise<unknown> {
     this.message = null;
     const moved = [image, boot.disk, boot.linux?.initrd].flatMap((b) => (b ? [b.buffer as ArrayBuffer] : []));
-    return this.call({ type: 'load', image, name, run, record: this.record, ...boot }, moved);
+    return this.call({ type: 'load', image, name, run, record: this.record, executor: this.executor, ...boot }, moved);
   }
 
   run(): void {

@@ -263,7 +263,7 @@ export class LibraryState {
     this.opening = { id, name: meta.name, created: meta.created };
     try {
       await this.app.client.request(
-        { type: 'importVmi', bytes, name: meta.name, at: at ?? { branch: meta.branch, position: meta.position } },
+        { type: 'importVmi', bytes, name: meta.name, at: at ?? { branch: meta.branch, position: meta.position }, executor: this.app.executor },
         [bytes.buffer as ArrayBuffer],
       );
       if (!at) this.savedKey = this.keyOf(this.app.status);
@@ -298,7 +298,7 @@ export class LibraryState {
     let at: { branch: string; position: number };
     try {
       // Not transferred: the page keeps the bytes to store them once they are known good.
-      at = await this.app.client.request<{ branch: string; position: number }>({ type: 'importVmi', bytes, name: file.name });
+      at = await this.app.client.request<{ branch: string; position: number }>({ type: 'importVmi', bytes, name: file.name, executor: this.app.executor });
     } catch (e) {
       this.opening = null;
       if (codeOf(e) !== 'superseded') this.app.message = `Could not import ${file.name}: ${messageOf(e)}`;

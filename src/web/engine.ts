@@ -9,7 +9,7 @@ import { TIMEBASE_HZ } from '../../core/memmap.js';
 import { LiveHost, buildMachine, registersOf, type HostSpec, type MachineHost } from './host.js';
 import { JobCancelled, Jobs, exportWork, importWork, seekWork } from './jobs.js';
 import { disassembleAround, readMemory } from './peek.js';
-import type { BenchResult, Command, ReplyError, Stats, Status, StopCause, WatchRange, WorkerEvent } from './protocol.js';
+import type { BenchResult, Command, Executor, ReplyError, Stats, Status, StopCause, WatchRange, WorkerEvent } from './protocol.js';
 
 /** Commands that leave the machine where it is, so a long seek or import goes on beside them. */
 const BESIDE_JOBS = new Set<Command['type']>([
@@ -44,7 +44,7 @@ export interface EngineOptions {
   /** Makes the host for a program; LiveHost by default (a recording host plugs in here). */
   createHost?: (spec: HostSpec, record: boolean) => MachineHost;
   /** Opens a .vmi file as a host; without it, importVmi answers no-time-travel. */
-  openVmi?: (bytes: Uint8Array) => MachineHost;
+  openVmi?: (bytes: Uint8Array, executor?: Executor) => MachineHost;
 }
 
 class CommandError extends Error {
@@ -158,7 +158,10 @@ export class Engine {
   private dispatch(cmd: Command): unknown {
     switch (cmd.type) {
       case 'load':
-        this.load({ image: cmd.image, name: cmd.name ?? 'program', ramSize: cmd.ramSize ?? DEFAULT_RAM, disk: cmd.disk, linux: cmd.linux }, cmd.record ?? false);
+        this.load(
+          { image: cmd.image, name: cmd.name ?? 'program', ramSize: cmd.ramSize ?? DEFAULT_RAM, disk: cmd.disk, linux: cmd.linux, executor: cmd.executor },
+          cmd.record ?? false,
+        );
         if (cmd.run) this.start();
         return undefined;
       case 'run':
@@ -263,14 +266,14 @@ export class Engine {
       case 'importVmi': {
         if (!this.options.openVmi) return noTimeTravel();
         const open = this.options.openVmi;
-        const bytes = cmd.bytes;
+        const { bytes, executor } = cmd;
         // The machine is only replaced once the file is valid and open at its point.
         const opened = (host: MachineHost) => {
           this.halt();
           this.install(() => host, cmd.name ?? 'recording.vmi');
           return { branch: host.branch, position: host.machine.position };
         };
-        const host = this.jobs.run(importWork(() => open(bytes), cmd.at, this.now));
+        const host = this.jobs.run(importWork(() => open(bytes, executor), cmd.at, this.now));
         return host instanceof Promise ? host.then(opened) : opened(host);
       }
       case 'cancel':
@@ -362,6 +365,8 @@ export class Engine {
       entry: m.config.program.entry >>> 0,
       symbols: [...m.config.program.symbols].filter(([n]) => !n.startsWith('.L')).map(([n, a]) => [n, a >>> 0] as [string, number]),
       ramSize: m.ram.size,
+      executor: m.config.executor === 'jit' && m.executorNote === null ? 'jit' : 'interp',
+      executorNote: m.executorNote,
     });
     this.postConsole();
     this.state = 'paused';

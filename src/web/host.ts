@@ -9,7 +9,7 @@ import { CSR_NAMES, readCsr } from '../../core/csr.js';
 import type { Machine, RunResult, StopReason } from '../../core/machine.js';
 import { buildMachine as buildFromSpec, programKind, type MachineSpec } from '../../session/spec.js';
 import type { ConsoleText } from './console-history.js';
-import type { DiffResult, LinuxBoot, PointRef, Registers, TimelineInfo, WatchRange } from './protocol.js';
+import type { DiffResult, Executor, LinuxBoot, PointRef, Registers, TimelineInfo, WatchRange } from './protocol.js';
 
 export interface HostSpec {
   image: Uint8Array;
@@ -18,6 +18,7 @@ export interface HostSpec {
   disk?: Uint8Array;
   /** Boot `image` as a Linux kernel. */
   linux?: LinuxBoot;
+  executor?: Executor;
 }
 
 export interface MachineHost {
@@ -61,9 +62,9 @@ export interface MachineHost {
 
 /** What the machine is built from: a Linux kernel, or program bytes (ELF when it has the magic, else a raw image at the start of RAM). */
 export function machineSpec(spec: HostSpec): MachineSpec {
-  const { image, ramSize, disk, linux } = spec;
-  if (linux) return { kind: 'linux', image, initrd: linux.initrd, append: linux.append, ramSize, disk };
-  return { kind: programKind(image), image, ramSize, disk };
+  const { image, ramSize, disk, linux, executor } = spec;
+  if (linux) return { kind: 'linux', image, initrd: linux.initrd, append: linux.append, ramSize, disk, executor };
+  return { kind: programKind(image), image, ramSize, disk, executor };
 }
 
 export function buildMachine(spec: HostSpec): Machine {

@@ -2,6 +2,7 @@
  * The web app's entry: starts the machine worker, mounts the UI and opens
  * the bundled default guest (or the one named by `?guest=URL`, or by
  * `?guest=ID` for a guest of ours: linux, hello, echo…; see guests.ts).
+ * `?executor=jit|interp` picks the executor loads ask for.
  */
 import '@xterm/xterm/css/xterm.css';
 import './app.css';
@@ -24,6 +25,8 @@ const app = new AppState(client);
 const params = new URLSearchParams(location.search);
 const recordParam = params.get('record');
 app.record = recordParam === null ? RECORD_BY_DEFAULT : recordParam === '1' || recordParam === 'true';
+const executorParam = params.get('executor');
+if (executorParam === 'jit' || executorParam === 'interp') app.executor = executorParam;
 const guest = params.get('guest');
 const named = guest !== null && isGuestId(guest) ? guest : null;
 const program = guest === 'none' || named ? undefined : guest ? { url: guest, name: guest.split('/').pop() ?? guest } : { url: defaultGuestUrl, name: 'default.elf' };

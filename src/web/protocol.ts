@@ -30,6 +30,9 @@ export interface LinuxBoot {
   append?: string;
 }
 
+/** The interpreter (the reference) or the block JIT, which falls back to the interpreter where code generation is forbidden. */
+export type Executor = 'interp' | 'jit';
+
 /** Where the machine is: a position (steps since reset) on a branch. */
 export interface PointRef {
   /** Branch id; the current branch when omitted. */
@@ -57,6 +60,8 @@ export type Command =
       run?: boolean;
       /** Record (time travel) when the worker can. */
       record?: boolean;
+      /** Which executor runs the hart (default the interpreter); a recording does not keep it: both give the same run. */
+      executor?: Executor;
     }
   /** Runs forward until paused, a breakpoint/watchpoint, or power-off. */
   | { type: 'run'; id?: number }
@@ -83,8 +88,8 @@ export type Command =
   | { type: 'fork'; id?: number; position?: number; name?: string }
   /** Replies with `{ bytes: Uint8Array, name: string, branch, position }`: the recording as a .vmi file, and the point it was taken at. */
   | { type: 'exportVmi'; id: number }
-  /** Opens a .vmi (validated before anything changes), at `at` or at the start of its root branch; replies with `{ branch, position }`. */
-  | { type: 'importVmi'; id?: number; bytes: Uint8Array; name?: string; at?: PointRef }
+  /** Opens a .vmi (validated before anything changes), at `at` or at the start of its root branch, on `executor` as for load; replies with `{ branch, position }`. */
+  | { type: 'importVmi'; id?: number; bytes: Uint8Array; name?: string; at?: PointRef; executor?: Executor }
   /** Cancels the long operation `job` (from its `progress` events), or every one. */
   | { type: 'cancel'; id?: number; job?: number }
   /** Replies with the state hash (hex) of the machine now, as `rewind state` prints it. */
@@ -253,7 +258,17 @@ export interface DiffResult {
 
 export type WorkerEvent =
   | { type: 'ready'; capabilities: Capabilities }
-  | { type: 'loaded'; name: string; entry: number; symbols: [string, number][]; ramSize: number }
+  | {
+      type: 'loaded';
+      name: string;
+      entry: number;
+      symbols: [string, number][];
+      ramSize: number;
+      /** The executor in use (the interpreter when the JIT asked for could not run). */
+      executor: Executor;
+      /** Why the JIT asked for could not run, or null. */
+      executorNote: string | null;
+    }
   /** Bytes the guest wrote to its console (with the position of the instruction that wrote each). */
   | { type: 'output'; bytes: Uint8Array; positions?: Float64Array }
   /** The console as it was at the current position (after a seek, a fork, a load): the page shows exactly this. */

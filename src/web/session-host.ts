@@ -9,7 +9,7 @@ import { readVmi, writeVmi } from '../../storage/index.js';
 import { diffResult, timelineInfo, timelineVersion } from './branches.js';
 import { ConsoleHistory, type ConsoleText } from './console-history.js';
 import { machineSpec, type HostSpec, type MachineHost } from './host.js';
-import type { DiffResult, PointRef, TimelineInfo, WatchRange } from './protocol.js';
+import type { DiffResult, Executor, PointRef, TimelineInfo, WatchRange } from './protocol.js';
 
 export class SessionHost implements MachineHost {
   readonly timeTravel = true;
@@ -27,8 +27,8 @@ export class SessionHost implements MachineHost {
   }
 
   /** Opens a .vmi file (validated by readVmi before anything is built). */
-  static open(bytes: Uint8Array): SessionHost {
-    return new SessionHost(Session.open(readVmi(bytes)));
+  static open(bytes: Uint8Array, executor?: Executor): SessionHost {
+    return new SessionHost(Session.open(readVmi(bytes), { executor }));
   }
 
   get machine() {

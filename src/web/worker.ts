@@ -34,7 +34,7 @@ const engine = new Engine({
   },
   // Recording (time travel) when the page asks for it; see main.ts.
   createHost: (spec, record) => (record ? SessionHost.create(spec) : new LiveHost(spec)),
-  openVmi: (bytes) => SessionHost.open(bytes),
+  openVmi: (bytes, executor) => SessionHost.open(bytes, executor),
 });
 
 scope.onmessage = (e: MessageEvent<Command>) => engine.handle(e.data);

@@ -197,7 +197,7 @@ function pageSetup(backend = new MemoryBackend()) {
   return { client, app, library, backend, url: () => url };
 }
 
-const loaded = (name: string): WorkerEvent => ({ type: 'loaded', name, entry: 0, symbols: [], ramSize: 1 << 20 });
+const loaded = (name: string): WorkerEvent => ({ type: 'loaded', name, entry: 0, symbols: [], ramSize: 1 << 20, executor: 'interp', executorNote: null });
 const paused = (position: number): WorkerEvent => ({
   type: 'status',
   status: { state: 'paused', position, end: position, branch: 'b0', pc: 0, priv: 3, cause: 'user' },

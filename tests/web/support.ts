@@ -18,7 +18,7 @@ export const guest = (name: string) => new Uint8Array(readFileSync(join(process.
 /** The hosts the worker uses when it records: a session for a recorded load, a .vmi opened as one. */
 export const recordingHosts: Pick<EngineOptions, 'createHost' | 'openVmi'> = {
   createHost: (spec, record) => (record ? SessionHost.create(spec) : new LiveHost(spec)),
-  openVmi: (bytes) => SessionHost.open(bytes),
+  openVmi: (bytes, executor) => SessionHost.open(bytes, executor),
 };
 
 /** The worker's engine without a Worker: what it posts is kept in `events`; requests get ids as the client gives them. */
