@@ -1,6 +1,7 @@
 // MIPS of CPU-bound guests (default guests/bench) under both executors, and QEMU's when installed.
 // Usage: node bench/jit.mjs [guest...]   (after npm run build:cli)
-// BENCH_RUNS=n sets the runs per figure (best of n, default 3); JIT_HOT=n the JIT's compile threshold.
+// BENCH_RUNS=n sets the runs per figure (best of n, default 3); JIT_HOT=n the JIT's compile threshold,
+// JIT_WARM=n its warm-page threshold (interpreter steps in a page).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fmt, guestBytes, guestPath, load } from './common.mjs';
@@ -27,7 +28,10 @@ function once(elf, executor) {
   let out = '';
   m.onOutput = (b) => (out += String.fromCharCode(b));
   if (executor === 'jit') {
-    const r = attachJit(m.cpu, process.env.JIT_HOT ? { hot: Number(process.env.JIT_HOT) } : {});
+    const options = {};
+    if (process.env.JIT_HOT) options.hot = Number(process.env.JIT_HOT);
+    if (process.env.JIT_WARM) options.warm = Number(process.env.JIT_WARM);
+    const r = attachJit(m.cpu, options);
     if (!r.ok) throw new Error(r.reason);
   }
   const t = performance.now();

@@ -89,7 +89,20 @@ export interface CpuExecutor {
   run(limit: number): number;
   /** Bytes [from, to) of physical page `ppn`, which holds decoded code, were written. */
   codeWritten(ppn: number, from: number, to: number): void;
+  /**
+   * Steps the interpreter ran in each RAM page while resuming a slice for the executor
+   * (`run(limit, true, from)`); such a run stops (exit EXIT_WARM) on entering a page whose
+   * count has reached `warmAt`, so that the executor takes over there.
+   */
+  readonly heat: Float64Array;
+  readonly warmAt: number;
 }
+
+/** @internal `Cpu.exit` after an executor's interpreter run stopped at a warm page (see CpuExecutor.heat). */
+export const EXIT_WARM = 4;
+
+/** Steps by page when no JIT asks for them (see Cpu.run): written, never read; shared by every hart, as large as the largest RAM. */
+let noHeat = new Float64Array(0);
 
 export class Cpu {
   /** x0..x31, plus x[32] which absorbs writes to x0. */
@@ -211,6 +224,7 @@ export class Cpu {
     this.mem32 = ram.words;
     this.dirty = ram.dirty;
     this.ramSize = ram.size;
+    if (noHeat.length < Math.ceil(ram.size / 4096)) noHeat = new Float64Array(Math.ceil(ram.size / 4096));
     this.decoded = new Array(ram.pageCount);
     this.codePage = new Uint8Array(ram.pageCount);
   }
@@ -361,6 +375,14 @@ export class Cpu {
     let fbase = 0;
     let code = this.noCode;
     this.exit = EXIT_NONE;
+    // For the JIT: steps by page (counted at page changes), and where to hand back to it. The
+    // interpreter alone counts into a scratch array and never stops: the same code runs either
+    // way, so that V8 does not deoptimize it when a JIT starts using it.
+    const forJit = interp && this.jit !== undefined;
+    const heat = forJit ? this.jit!.heat : noHeat;
+    const warmAt = forJit ? this.jit!.warmAt : Infinity;
+    let hpage = -1;
+    let hn = n;
 
     run: while (n < limit) {
       if (pc >>> PAGE_SHIFT !== fvpn) {
@@ -373,6 +395,15 @@ export class Cpu {
           n++;
           pc = this.pc;
           break;
+        }
+        if (base >>> PAGE_SHIFT !== hpage) {
+          if (hpage >= 0) heat[hpage]! += n - hn;
+          hpage = base >>> PAGE_SHIFT;
+          hn = n;
+          if (n > from && heat[hpage]! >= warmAt) {
+            this.exit = EXIT_WARM;
+            break;
+          }
         }
         code = this.decodedPage(base >>> PAGE_SHIFT);
         // A page whose PMP answer is not uniform, or with a breakpoint, is looked at again at every instruction.
@@ -695,6 +726,7 @@ export class Cpu {
         }
       }
     }
+    if (hpage >= 0) heat[hpage]! += n - hn;
     this.pc = pc;
     this.position += n - from;
     return n - from;

@@ -17,7 +17,7 @@
  * interpreter would (traps, MMIO, retries, watchpoints). See docs/jit.md.
  */
 import { mulh, mulhsu, mulhu } from '../isa/multiply.js';
-import type { Cpu, CpuExecutor } from '../cpu.js';
+import { type Cpu, type CpuExecutor, EXIT_WARM } from '../cpu.js';
 import type { AccessSize } from '../device.js';
 import { type DecodedPage, type DecodedRecord, decodeInto } from '../isa/decode.js';
 import { Op } from '../isa/table.js';
@@ -46,13 +46,21 @@ const HOT = 2048;
 /** Most steps of one call of a region function (see run). */
 const CALL_BUDGET = 1 << 14;
 /**
- * Steps the interpreter runs at once in a cold page, and how often runs must start at one
- * place for the page to be stepped basic block by basic block: going back to the dispatcher
- * after every basic block costs about as much as interpreting it (a Linux boot took 2.3× the
- * interpreter's time).
+ * Most steps of one interpreter run from a cold page (it also stops on entering a warm page,
+ * see Cpu.run): a bound on how long code that just got warm keeps running in the interpreter.
  */
-const COLD_RUN = 256;
-const WARM = 128;
+const COLD_RUN = 1 << 16;
+/**
+ * A page is warm (the dispatcher steps it basic block by basic block, so that its hot blocks
+ * get compiled) once the interpreter has run WARM steps in it, a count halved every DECAY
+ * steps: only code that keeps the interpreter busy (a quarter of its time or more, for a
+ * while) pays for the dispatcher, the compiler and V8's own tiers. Stepping each basic
+ * block through the dispatcher costs as much as interpreting it, and V8 runs fresh code in
+ * its own interpreter for a while: a Linux boot, whose time is spread over hundreds of pages,
+ * took 1.6 to 3.5 times the interpreter's time when warm meant "a start seen 128 times".
+ */
+const WARM = 1_000_000;
+const DECAY = 2_000_000;
 /** Longest basic block, in instructions. */
 const MAX_BLOCK = 128;
 /** Most basic blocks and instructions in one compiled region. */
@@ -86,13 +94,6 @@ interface PageBlocks {
   readonly list: Block[];
   /** How many live blocks cover each halfword (a cheap test for stores into data). */
   readonly cover: Uint16Array;
-  /**
-   * Whether the dispatcher steps the page basic block by basic block, counting their runs
-   * (else the interpreter runs on, see run): once runs started WARM times at one place.
-   */
-  warm: boolean;
-  /** While cold: how often the interpreter started a run at each halfword. */
-  readonly heat: Uint16Array;
 }
 
 /** Shared with compiled code: set when the slice must end. */
@@ -133,6 +134,8 @@ export function jitSupported(): JitSupport {
 export interface JitOptions {
   /** Runs in the interpreter before a region is compiled (default 2,048; tests use 1 or 2). */
   hot?: number;
+  /** Interpreter steps in a page before it is warm (default 1,000,000; with a smaller `hot`, `hot - 1`). */
+  warm?: number;
   /** How to check that code generation works (tests); default jitSupported(). */
   probe?: () => JitSupport;
 }
@@ -148,15 +151,20 @@ export class Jit implements CpuExecutor {
 
   /** Runs in the interpreter before a region is compiled (see HOT). */
   readonly hot: number;
-  /** Runs started at one place in a cold page before it is stepped (see WARM). */
-  readonly warm: number;
+  /** Interpreter steps in a page before it is stepped basic block by basic block (see WARM). */
+  readonly warmAt: number;
+  /** Interpreter steps by RAM page (counted by Cpu.run, see CpuExecutor). */
+  readonly heat: Float64Array;
+  /** Position of the last decay of the heat. */
+  private decayedAt = 0;
 
   constructor(
     private readonly cpu: Cpu,
     options: JitOptions = {},
   ) {
     this.hot = options.hot ?? HOT;
-    this.warm = Math.min(WARM, this.hot);
+    this.warmAt = options.warm ?? (this.hot >= HOT ? WARM : Math.max(0, this.hot - 1));
+    this.heat = new Float64Array(Math.ceil(cpu.ram.size / 4096));
     const ram = cpu.ram;
     const buf = ram.bytes.buffer;
     this.mem16 = ram.halves;
@@ -184,6 +192,10 @@ export class Jit implements CpuExecutor {
     const cpu = this.cpu;
     // Breakpoints are checked at every instruction: the interpreter does that exactly.
     if (cpu.breakpoints !== null) return cpu.run(limit, true);
+    // The heat is a rate: halved every DECAY steps, so that only code that keeps the
+    // interpreter busy gets warm, not code that merely runs now and then over a long boot.
+    const since = cpu.position - this.decayedAt;
+    if (since >= DECAY || since < 0) this.decay();
     const xTag = cpu.xTag;
     const xOff = cpu.xOff;
     const decoded = cpu.decoded;
@@ -198,13 +210,32 @@ export class Jit implements CpuExecutor {
         const e = vpn & 255;
         const code = xTag[e] === vpn ? decoded[xOff[e]! >>> 12] : undefined;
         if (code === undefined) {
-          // Fetch TLB miss (or a page the interpreter has not decoded yet): one step in the interpreter.
-          const r = cpu.run(n + 1, true, n);
+          // Fetch TLB miss (or a page the interpreter has not decoded yet): the interpreter fills
+          // it and runs on until it enters a warm page; so in a page that is warm already, it
+          // runs on up to the page's end (or COLD_RUN steps). With every page warm (warmAt 0,
+          // tests), one step, as the dispatcher then looks at the page at once.
+          const want = this.warmAt === 0 ? 1 : limit - n < COLD_RUN ? limit - n : COLD_RUN;
+          const r = cpu.run(n + want, true, n);
           n += r;
-          if (r === 0 || cpu.exit !== 0 || cpu.stopReason !== null) return n;
+          // Stopped at a warm page: the slice goes on (and no stale exit code stays behind).
+          if (cpu.exit === EXIT_WARM) cpu.exit = 0;
+          else if (r < want || cpu.exit !== 0 || cpu.stopReason !== null) return n;
           continue;
         }
         const ppn = xOff[e]! >>> 12;
+        if (this.heat[ppn]! < this.warmAt) {
+          // A cold page runs in the interpreter, in long runs that stop on entering a warm page;
+          // the interpreter counts its steps by page (the heat). Only pages where it spends much
+          // of its time are stepped basic block by basic block (see WARM).
+          const want = limit - n < COLD_RUN ? limit - n : COLD_RUN;
+          const r = cpu.run(n + want, true, n);
+          n += r;
+          if (cpu.exit === EXIT_WARM) cpu.exit = 0;
+          else if (r < want || cpu.exit !== 0 || cpu.stopReason !== null) return n;
+          continue;
+        }
+        // Warm for good (the decay leaves it so), until its code is rewritten.
+        this.heat[ppn] = Infinity;
         pb = this.pages[ppn];
         if (pb === undefined || pb.code !== code) pb = this.newPage(ppn, code);
         vpnNow = vpn;
@@ -212,21 +243,7 @@ export class Jit implements CpuExecutor {
       const k = pc & 0xfff;
       const room = limit - n;
       let b = pb!.blocks[k >> 1];
-      if (b === undefined) {
-        // In a cold page, only a count of where the interpreter's runs start, until one is
-        // warm: most code runs too few times to pay for decoding it into blocks.
-        if (!pb!.warm) {
-          if (++pb!.heat[k >> 1]! < this.warm) {
-            const want = room < COLD_RUN ? room : COLD_RUN;
-            const r = cpu.run(n + want, true, n);
-            n += r;
-            if (r < want || cpu.exit !== 0 || cpu.stopReason !== null) return n;
-            continue;
-          }
-          pb!.warm = true;
-        }
-        b = this.scan(pb!, k);
-      }
+      if (b === undefined) b = this.scan(pb!, k);
       if (b.len === 0) {
         // A system instruction runs as the first step of a slice, as in the interpreter.
         if (b.system && n > 0) return n;
@@ -262,9 +279,17 @@ export class Jit implements CpuExecutor {
       const want = b.len < room ? b.len : room;
       const r = cpu.run(n + want, true, n);
       n += r;
-      if (r < want || cpu.exit !== 0 || cpu.stopReason !== null) return n;
+      if (cpu.exit === EXIT_WARM) cpu.exit = 0;
+      else if (r < want || cpu.exit !== 0 || cpu.stopReason !== null) return n;
     }
     return n;
+  }
+
+  /** Halves the heat of every page (see run). */
+  private decay(): void {
+    this.decayedAt = this.cpu.position;
+    const heat = this.heat;
+    for (let i = 0; i < heat.length; i++) if (heat[i] !== 0) heat[i] = Math.floor(heat[i]! / 2);
   }
 
   codeWritten(ppn: number, from: number, to: number): void {
@@ -279,6 +304,8 @@ export class Jit implements CpuExecutor {
       }
     }
     if (!hit) return;
+    // Code that is being rewritten: the page must earn its heat again before it is compiled.
+    this.heat[ppn] = 0;
     for (let i = pb.list.length - 1; i >= 0; i--) {
       const b = pb.list[i]!;
       const r = b.ranges;
@@ -295,12 +322,13 @@ export class Jit implements CpuExecutor {
   reset(): void {
     for (const pb of this.pages) if (pb !== undefined) for (let i = pb.list.length - 1; i >= 0; i--) this.kill(pb, pb.list[i]!);
     this.pages.length = 0;
+    this.heat.fill(0);
   }
 
   private newPage(ppn: number, code: DecodedPage): PageBlocks {
     const old = this.pages[ppn];
     if (old !== undefined) for (let i = old.list.length - 1; i >= 0; i--) this.kill(old, old.list[i]!);
-    const pb: PageBlocks = { ppn, code, blocks: new Array(2048), list: [], cover: new Uint16Array(2048), warm: false, heat: new Uint16Array(2048) };
+    const pb: PageBlocks = { ppn, code, blocks: new Array(2048), list: [], cover: new Uint16Array(2048) };
     this.pages[ppn] = pb;
     return pb;
   }

@@ -150,7 +150,7 @@ function snapshot(cpu: Cpu, mem: PagedMemory, bus: FakeBus): unknown {
   };
 }
 
-function fuzzOne(seed: number, hot: number, steps: number): void {
+function fuzzOne(seed: number, hot: number, steps: number, warm?: number): void {
   const r = rng(seed);
   const memA = new PagedMemory(RAM_SIZE);
   program(memA, r);
@@ -171,7 +171,7 @@ function fuzzOne(seed: number, hot: number, steps: number): void {
   const busB = new FakeBus();
   const a = hart(memA, busA, regs);
   const b = hart(memB, busB, regs);
-  expect(attachJit(b, { hot }).ok).toBe(true);
+  expect(attachJit(b, warm === undefined ? { hot } : { hot, warm }).ok).toBe(true);
   let done = 0;
   let slice = 0;
   while (done < steps) {
@@ -218,5 +218,9 @@ describe('JIT vs interpreter on random code', () => {
   }, timeout);
   it(`agrees slice by slice on ${seeds} random programs (compiled when hot)`, () => {
     for (let s = 1; s <= seeds; s++) fuzzOne(1000 + s, 4, 20_000);
+  }, timeout);
+  // Cold pages: long interpreter runs that stop on entering a warm page (see WARM in jit.ts).
+  it(`agrees slice by slice on ${seeds} random programs (pages warm after some steps)`, () => {
+    for (let s = 1; s <= seeds; s++) fuzzOne(2000 + s, 2, 20_000, 50 + (s % 4) * 500);
   }, timeout);
 });
