@@ -8,7 +8,7 @@ const name = process.argv[2] ?? 'bench';
 const elf = guestBytes(name);
 
 function once() {
-  const m = new Machine({ program: parseElf(elf, 0x80000000, 64 << 20) });
+  const m = new Machine({ program: parseElf(elf, 0x80000000, 64 << 20), executor: 'interp' });
   let out = '';
   m.onOutput = (b) => (out += String.fromCharCode(b));
   const t = performance.now();

@@ -39,7 +39,7 @@ export interface MachineConfig {
    * installed at every reset; the program then starts in the mode it sets.
    */
   firmware?: (machine: Machine) => void;
-  /** Which executor runs the hart: the interpreter (default, the reference) or the block JIT. */
+  /** Which executor runs the hart: the block JIT (default) or the interpreter (the reference). */
   executor?: 'interp' | 'jit';
 }
 
@@ -213,7 +213,7 @@ export class Machine implements Snapshotable {
     this.devices = ranges.map((r) => r.device);
     const previous = this.cpu as Cpu | undefined;
     this.cpu = new Cpu(ram, new DeviceBus(ranges));
-    if (this.config.executor === 'jit') {
+    if (this.config.executor !== 'interp') {
       const r = attachJit(this.cpu);
       this.executorNote = r.ok ? null : r.reason;
     }

@@ -185,7 +185,7 @@ export class AppState {
   /** Whether loads ask the worker to record (time travel). */
   record = $state(false);
   /** The executor loads ask for. */
-  executor = $state<Executor>('interp');
+  executor = $state<Executor>('jit');
   /** The executor the loaded machine runs on, as the worker reported it (null before a load). */
   executorInUse = $state<Executor | null>(null);
 

@@ -9,7 +9,7 @@ export const BOOT_USAGE = '<prog.elf|image.bin> | --kernel Image [--initrd F] [-
 export function bootOptions(args: ParsedArgs, usage: string): BootOptions {
   const linux = args.flags.has('linux') ? builtLinux() : {};
   const kernel = stringFlag(args, 'kernel') ?? linux.kernel;
-  const executor = stringFlag(args, 'executor') ?? 'interp';
+  const executor = stringFlag(args, 'executor') ?? 'jit';
   if (executor !== 'interp' && executor !== 'jit') throw new RewindError('bad-argument', `--executor must be interp or jit, not "${executor}"`);
   const wanted = kernel ? 0 : 1;
   if (args.positional.length !== wanted) throw new RewindError('bad-argument', `usage: ${usage.replace(/\s*\n\s*/g, ' ')}`);

@@ -365,7 +365,7 @@ export class Engine {
       entry: m.config.program.entry >>> 0,
       symbols: [...m.config.program.symbols].filter(([n]) => !n.startsWith('.L')).map(([n, a]) => [n, a >>> 0] as [string, number]),
       ramSize: m.ram.size,
-      executor: m.config.executor === 'jit' && m.executorNote === null ? 'jit' : 'interp',
+      executor: m.config.executor !== 'interp' && m.executorNote === null ? 'jit' : 'interp',
       executorNote: m.executorNote,
     });
     this.postConsole();

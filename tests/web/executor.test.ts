@@ -43,14 +43,14 @@ afterEach(() => {
 });
 
 describe('executor', () => {
-  test('a load that asks for the JIT builds the machine on it and the loaded event says so; the default is the interpreter', () => {
+  test('a load that asks for the interpreter builds the machine on it and the loaded event says so; the default is the JIT', () => {
     const h = harness();
-    h.engine.handle({ type: 'load', image: guest('hello'), executor: 'jit' });
-    expect(h.hosts[0]!.machine.config.executor).toBe('jit');
-    expect(h.last('loaded')).toMatchObject({ executor: 'jit', executorNote: null });
+    h.engine.handle({ type: 'load', image: guest('hello'), executor: 'interp' });
+    expect(h.hosts[0]!.machine.config.executor).toBe('interp');
+    expect(h.last('loaded')).toMatchObject({ executor: 'interp', executorNote: null });
     h.engine.handle({ type: 'load', image: guest('hello') });
     expect(h.hosts[1]!.machine.config.executor).toBeUndefined();
-    expect(h.last('loaded')).toMatchObject({ executor: 'interp', executorNote: null });
+    expect(h.last('loaded')).toMatchObject({ executor: 'jit', executorNote: null });
   });
 
   test('a recording on the JIT has the interpreter’s state hashes, and its .vmi does not name the executor', () => {
@@ -98,16 +98,16 @@ describe('executor', () => {
     expect(target.querySelector('label')?.textContent).toContain('Executor');
     const select = target.querySelector('select')!;
     expect([...select.options].map((o) => o.textContent)).toEqual(['Interpreter', 'JIT']);
-    expect(select.value).toBe('interp');
-    client.emit(loaded('interp'));
-    select.value = 'jit';
+    expect(select.value).toBe('jit');
+    client.emit(loaded('jit'));
+    select.value = 'interp';
     select.dispatchEvent(new Event('change', { bubbles: true }));
     await vi.waitFor(() => expect(client.sent.some((c) => c.type === 'load')).toBe(true));
     const load = client.sent.find((c) => c.type === 'load') as Extract<Command, { type: 'load' }>;
-    expect(load).toMatchObject({ name: 'default.elf', executor: 'jit', run: true });
+    expect(load).toMatchObject({ name: 'default.elf', executor: 'interp', run: true });
     // Until the worker reports the new machine, the one in use is named.
-    expect(target.querySelector('[data-testid=executor-in-use]')?.textContent).toBe('Interpreter in use');
-    client.emit(loaded('jit'));
+    expect(target.querySelector('[data-testid=executor-in-use]')?.textContent).toBe('JIT in use');
+    client.emit(loaded('interp'));
     expect(target.querySelector('[data-testid=executor-in-use]')).toBeNull();
   });
 
@@ -115,11 +115,11 @@ describe('executor', () => {
     const client = new FakeClient();
     const app = new AppState(client);
     const target = render(ExecutorPicker, { app });
-    client.emit({ ...loaded('interp'), name: 'mine.elf' } as WorkerEvent);
+    client.emit({ ...loaded('jit'), name: 'mine.elf' } as WorkerEvent);
     const select = target.querySelector('select')!;
-    select.value = 'jit';
+    select.value = 'interp';
     select.dispatchEvent(new Event('change', { bubbles: true }));
-    expect(app.executor).toBe('jit');
+    expect(app.executor).toBe('interp');
     expect(client.sent).toEqual([]);
   });
 
