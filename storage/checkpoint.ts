@@ -183,16 +183,7 @@ export class Checkpointer {
       depth: full ? 0 : parentCp!.depth + 1,
     };
     const existing = this.checkpoints.get(cp.id);
-    const tables = this.base !== null && this.base.id === parent ? this.base.tables : null;
-    if (tables !== null && (tables.disk === null) === (diskNow === null)) {
-      // The base tables are the parent's: bring them up to now at the pages that changed. Copying the
-      // whole table instead (16 K entries for 64 MiB) cost more than the rest of a checkpoint.
-      for (const i of changedRam) tables.ram[i] = ramNow[i]!;
-      if (tables.disk && diskNow) for (const i of changedDisk) tables.disk[i] = diskNow[i]!;
-      this.base = { id: cp.id, tables };
-    } else {
-      this.base = { id: cp.id, tables: { ram: ramNow.slice(), disk: diskNow ? diskNow.slice() : null } };
-    }
+    this.base = { id: cp.id, tables: { ram: ramNow.slice(), disk: diskNow ? diskNow.slice() : null } };
     if (existing) return existing;
     this.checkpoints.set(cp.id, cp);
     this.fresh.push(cp);
