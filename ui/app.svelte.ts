@@ -158,6 +158,7 @@ export class AppState {
         this.message = e.error.message;
         break;
       case 'reply':
+      case 'progress': // ui/Progress.svelte follows the jobs
         break;
     }
   }

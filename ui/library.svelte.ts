@@ -118,17 +118,15 @@ export class LibraryState {
     }
   }
 
+  /** Only two events matter to the library: a load (which VM this is) and a status (when to save). */
   receive(e: WorkerEvent): void {
-    switch (e.type) {
-      case 'loaded':
-        this.current = this.opening ?? { id: newVmId(), name: e.name, created: this.now() };
-        this.opening = null;
-        this.savedKey = '';
-        this.lastSave = this.now();
-        break;
-      case 'status':
-        this.statusChanged(e.status);
-        break;
+    if (e.type === 'loaded') {
+      this.current = this.opening ?? { id: newVmId(), name: e.name, created: this.now() };
+      this.opening = null;
+      this.savedKey = '';
+      this.lastSave = this.now();
+    } else if (e.type === 'status') {
+      this.statusChanged(e.status);
     }
   }
 

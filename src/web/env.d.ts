@@ -6,6 +6,6 @@ declare module '*?url' {
 declare module '*.css';
 declare module '*.svelte' {
   import type { Component } from 'svelte';
-  const component: Component<any>;
+  const component: Component<Record<string, unknown>>;
   export default component;
 }

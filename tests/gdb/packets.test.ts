@@ -41,6 +41,7 @@ describe('PacketReader', () => {
 describe('framing helpers', () => {
   it('frames with checksum and escapes the special characters', () => {
     expect(framePacket('OK').toString('latin1')).toBe('$OK#9a');
+    // eslint-disable-next-line no-control-regex -- the escaped bytes (0x03, 0x04, 0x0a) are what is checked
     expect(framePacket('a}b#c$d*').toString('latin1')).toMatch(/^\$a\}]b\}\x03c\}\x04d\}\x0a#[0-9a-f]{2}$/);
     const r = new PacketReader();
     const [p] = r.feed(framePacket('x#y'));

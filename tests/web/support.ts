@@ -87,7 +87,7 @@ export function render<Props extends Record<string, unknown>>(component: Compone
 }
 
 export function unmountAll(): void {
-  for (const m of mounted) unmount(m);
+  for (const m of mounted) void unmount(m);
   mounted = [];
   document.body.innerHTML = '';
 }
