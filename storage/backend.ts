@@ -2,9 +2,8 @@
  * The storage backend interface: a small asynchronous key-value store whose
  * batches are atomic. Keys are strings; values are bytes.
  *
- * Implementations: {@link MemoryBackend} (tests, browser fallback),
- * `IdbBackend` (IndexedDB), `DirBackend` (a directory, Node only; exported
- * from storage/node.ts).
+ * Implementations: {@link MemoryBackend} (tests, browser fallback) and
+ * `IdbBackend` (IndexedDB, the web app's library).
  */
 
 /** One write of a batch: a value to store under `key`, or null to delete it. */

@@ -212,17 +212,3 @@ export function bytesToHash(b: Uint8Array): Hash128 {
   return s;
 }
 
-/**
- * Combines digests (in order) into one: the hash of their 16-byte forms
- * concatenated, preceded by their count. Order matters.
- */
-export function combineHashes(hashes: readonly Hash128[], seed = 0): Hash128 {
-  const h = new Hasher128(seed).updateU32(hashes.length);
-  const buf = new Uint8Array(16 * Math.min(hashes.length, 4096));
-  for (let i = 0; i < hashes.length; i += 4096) {
-    const n = Math.min(4096, hashes.length - i);
-    for (let j = 0; j < n; j++) writeHashBytes(hashes[i + j]!, buf, j * 16);
-    h.update(buf.subarray(0, n * 16));
-  }
-  return h.digest();
-}

@@ -2,16 +2,14 @@
  * storage/: checkpoints, page store, timeline, backends and the `.vmi`
  * format: the one export surface for the rest of the project.
  *
- * Browser-safe: nothing exported here imports Node modules. The directory
- * backend and atomic file writes are exported from storage/node.ts.
+ * Browser-safe: nothing exported here imports Node modules. Atomic file
+ * writes are exported from storage/node.ts.
  */
 
 /** 128-bit MurmurHash3 x86_128 digest of bytes, as 32 hex characters. */
 export { hash128 } from './hash.js';
 /** Incremental form of {@link hash128}. */
 export { Hasher128 } from './hash.js';
-/** Hash of a list of digests, order-sensitive. */
-export { combineHashes } from './hash.js';
 /** A digest's 16 bytes, and back. */
 export { hashToBytes, bytesToHash } from './hash.js';
 /** True for a well-formed digest string. */
@@ -45,16 +43,10 @@ export { MemoryBackend } from './backends/memory.js';
 /** IndexedDB backend (browser). */
 export { IdbBackend } from './backends/idb.js';
 
-/** A recording persisted in a backend: atomic commits, export and import of `.vmi`. */
-export { RecordingStore } from './store.js';
-/** Options of {@link RecordingStore}. */
-export type { RecordingStoreOptions } from './store.js';
-
-/** The `.vmi` file format: write, read (validating), gather from live stores, limits and constants. */
+/** The `.vmi` file format: write, read (validating), limits and constants. */
 export {
   writeVmi,
   readVmi,
-  recordingFrom,
   VMI_MAGIC,
   VMI_VERSION,
   VMI_HEADER_SIZE,
@@ -63,7 +55,7 @@ export {
   VMI_LIMITS,
 } from './vmi.js';
 /** What a `.vmi` holds. */
-export type { Recording, RecordingSources, VmiConfig } from './vmi.js';
+export type { Recording, VmiConfig } from './vmi.js';
 
 /** Wire forms of checkpoints and page maps. */
 export { checkpointToWire, checkpointFromWire, pageMapToWire, pageMapFromWire } from './wire.js';

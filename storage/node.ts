@@ -1,12 +1,10 @@
 /**
- * The Node-only part of storage/: the directory backend and atomic file
- * writes. Browser code imports storage/index.ts, which never pulls in node:fs.
+ * The Node-only part of storage/: atomic file writes. Browser code imports
+ * storage/index.ts, which never pulls in node:fs.
  */
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { RewindError } from '../core/errors.js';
-
-export { DirBackend, encodeBatchFile, parseBatchFile } from './backends/dir.js';
 
 let counter = 0;
 

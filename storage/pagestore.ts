@@ -10,7 +10,7 @@
 import { Inflate, deflateSync, inflateSync } from 'fflate';
 import { PAGE_SIZE } from '../core/memmap.js';
 import { RewindError, type ErrorCode } from '../core/errors.js';
-import { hash128, type Hash128 } from './hash.js';
+import type { Hash128 } from './hash.js';
 import { ZERO_PAGE_HASH, hashPage } from './statehash.js';
 
 /** Record encoding byte: the bytes follow as they are. */
@@ -187,9 +187,4 @@ export class PageStore {
     this.fresh = [];
     return out;
   }
-}
-
-/** Digest of an arbitrary blob (images): same function as pages. */
-export function hashBlob(data: Uint8Array): Hash128 {
-  return hash128(data);
 }

@@ -309,16 +309,6 @@ export class Timeline {
     return best;
   }
 
-  /**
-   * How to reach (branch, position): restore `checkpoint`, then run to
-   * `position` applying `events` at their positions. Null checkpoint means
-   * start from reset (position 0).
-   */
-  seekPlan(branch: string, position: number): { checkpoint: (CheckpointRef & { branch: string }) | null; events: InputEvent[] } {
-    const checkpoint = this.checkpointAtOrBefore(branch, position);
-    return { checkpoint, events: this.eventsBetween(branch, checkpoint ? checkpoint.position : 0, position) };
-  }
-
   /** Events with from <= position < to along the lineage of `branch`, in the order they apply. */
   eventsBetween(branch: string, from: number, to: number): InputEvent[] {
     const out: InputEvent[] = [];

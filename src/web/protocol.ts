@@ -7,10 +7,12 @@
  * Events the worker sends on its own (console output, status, stats) never
  * carry an id.
  *
- * The time-travel commands (seek, stepBack, reverseContinue, fork, exportVmi,
- * importVmi) are part of the protocol from the start; a worker whose host
- * cannot travel in time answers them with the error code `no-time-travel`,
- * and says so up front in `ready.capabilities.timeTravel`.
+ * The time-travel commands (seek, stepBack, reverseContinue, fork, diff,
+ * exportVmi, the branch and bookmark edits, stateHash) are part of the
+ * protocol from the start; a worker whose machine does not record answers
+ * them with the error code `no-time-travel`, and says so in
+ * `ready.capabilities.timeTravel`. importVmi always works: it replaces the
+ * machine with the recording it opens.
  *
  * All payloads are structured-clone friendly; byte arrays travel as
  * Uint8Array (transferred where the sender no longer needs them).
@@ -60,7 +62,7 @@ export type Command =
       run?: boolean;
       /** Record (time travel) when the worker can. */
       record?: boolean;
-      /** Which executor runs the hart (default the interpreter); a recording does not keep it: both give the same run. */
+      /** Which executor runs the hart (default the block JIT); a recording does not keep it: both give the same run. */
       executor?: Executor;
     }
   /** Runs forward until paused, a breakpoint/watchpoint, or power-off. */
@@ -88,7 +90,7 @@ export type Command =
   | { type: 'fork'; id?: number; position?: number; name?: string }
   /** Replies with `{ bytes: Uint8Array, name: string, branch, position }`: the recording as a .vmi file, and the point it was taken at. */
   | { type: 'exportVmi'; id: number }
-  /** Opens a .vmi (validated before anything changes), at `at` or at the start of its root branch, on `executor` as for load; replies with `{ branch, position }`. */
+  /** Opens a .vmi (validated before anything changes), at `at` or else where its root branch ends, on `executor` as for load; replies with `{ branch, position }`. Works whether or not the machine it replaces records. */
   | { type: 'importVmi'; id?: number; bytes: Uint8Array; name?: string; at?: PointRef; executor?: Executor }
   /** Cancels the long operation `job` (from its `progress` events), or every one. */
   | { type: 'cancel'; id?: number; job?: number }
@@ -101,11 +103,6 @@ export type Command =
   | { type: 'deleteBranch'; id?: number; branch: string }
   /** Adds (or moves) a bookmark on the current branch, here unless `position` is given. */
   | { type: 'bookmark'; id?: number; name: string; position?: number };
-
-export type CommandType = Command['type'];
-
-/** The time-travel commands, for UIs that enable them by capability. */
-export const TIME_TRAVEL_COMMANDS = ['seek', 'stepBack', 'reverseContinue', 'fork', 'exportVmi', 'importVmi', 'diff', 'renameBranch', 'deleteBranch', 'bookmark'] as const;
 
 // ---------------------------------------------------------------- events
 
@@ -289,4 +286,3 @@ export type WorkerEvent =
   | { type: 'reply'; id: number; ok: true; data?: unknown }
   | { type: 'reply'; id: number; ok: false; error: ReplyError };
 
-export type EventType = WorkerEvent['type'];

@@ -62,9 +62,8 @@ describe('Timeline', () => {
     expect(payloads(t.eventsBetween(b, 100, 271))).toEqual([20, 30]);
     expect(payloads(t.eventsBetween(root, 0, 1000))).toEqual([1, 2, 3]);
     expect(payloads(t.eventsBetween(root, 50, 100))).toEqual([1]);
-    const plan = t.seekPlan(b, 280);
-    expect(plan.checkpoint?.id).toBe('a250');
-    expect(payloads(plan.events)).toEqual([30]);
+    expect(t.checkpointAtOrBefore(b, 280)?.id).toBe('a250');
+    expect(payloads(t.eventsBetween(b, 250, 280))).toEqual([30]);
   });
 
   it('forks at a position before the parent began from the ancestor that owns it', () => {
