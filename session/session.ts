@@ -1,17 +1,19 @@
 /**
- * Time travel over one machine: a recording (timeline of branches with
- * their input events, and checkpoints) and the operations on it — run
- * (recording as it goes), seek, step back, reverse-continue, run to, fork,
- * diff and bookmarks. The CLI, the web app's worker and the gdb stub all
- * drive a machine through this one API.
+ * The one owner of execution: a machine, its recording (a timeline of
+ * branches with their input events, and checkpoints) and everything that
+ * moves it — the run loop with its stops, console input and output, seek,
+ * step back, reverse-continue, fork, diff and bookmarks. The CLI, the gdb
+ * stub and the web app's worker are adapters over this one API: none of
+ * them runs the machine, types into it, listens to its UART or sets
+ * breakpoints on its hart. What "at position N" means for input, seeks and
+ * forks is defined once, in docs/determinism.md.
  */
-import type { WatchRange } from '../core/cpu.js';
-import { CSR_NAMES } from '../core/csr.js';
+import type { Cpu, WatchRange } from '../core/cpu.js';
+import { peekAllCsrs } from '../core/csr.js';
 import { RewindError } from '../core/errors.js';
 import type { PowerEvent } from '../core/devices/syscon.js';
-import type { InputEvent as MachineEvent, Machine, RunResult, StopReason } from '../core/machine.js';
+import type { InputEvent as MachineEvent, Machine } from '../core/machine.js';
 import { PAGE_SIZE } from '../core/memmap.js';
-import { readCsr } from '../core/csr.js';
 import {
   Checkpointer,
   PageStore,
@@ -26,6 +28,7 @@ import {
   type PageMap,
   type Recording,
 } from '../storage/index.js';
+import { OutputHistory, type ConsoleText } from './output.js';
 import { buildMachine, specFromOptions, specOptions, type MachineSpec } from './spec.js';
 
 /** Steps between the checkpoints a recording keeps (they bound how far any seek replays). */
@@ -34,6 +37,8 @@ export const CHECKPOINT_INTERVAL = 10_000_000;
 const NEAR_INTERVAL = 500_000;
 /** Largest slice run at once, so long operations can report progress. */
 const SLICE = 2_000_000;
+/** Slice at the live end with no input queued: a guest polling the UART for input is noticed within it. */
+const LIVE_SLICE = 100_000;
 
 /** A point in time: a position on a branch (the current branch when omitted). */
 export interface Point {
@@ -76,27 +81,106 @@ export interface SessionOptions {
   interval?: number;
   /** Opening a recording: which executor runs the hart (a recording does not keep it: both give the same run). */
   executor?: 'interp' | 'jit';
+  /**
+   * Whether to record (default true). A session that does not record runs
+   * forward only, as `rewind run` does: no checkpoints, no console history,
+   * and every time-travel operation is refused.
+   */
+  record?: boolean;
 }
 
 /** Progress of a long operation: done out of total steps; return false to cancel. */
 export type Progress = (done: number, total: number) => boolean | void;
 
+/**
+ * Why a run stopped, with `steps` run:
+ * - `limit`: the step budget is spent;
+ * - `power`: the guest powered off;
+ * - `waiting`: the guest waits for input it has not been given — asleep in
+ *   wfi with nothing else to wake it, or polling the UART's line status
+ *   (`asleep` false) — at the live end of its branch; only new input moves it on;
+ * - `breakpoint`: the hart reached a breakpoint (`pc`) and has not executed it;
+ * - `watchpoint`: a store wrote into a watched range (`address` written); the store has executed.
+ */
+export type Stop =
+  | { reason: 'limit'; steps: number }
+  | { reason: 'power'; steps: number; power: PowerEvent }
+  | { reason: 'waiting'; steps: number; asleep: boolean }
+  | { reason: 'breakpoint'; steps: number; pc: number }
+  | { reason: 'watchpoint'; steps: number; address: number };
+
+export type StopReason = Stop['reason'];
+
+/** Breakpoints (pcs) and watchpoints (written ranges) a run stops at. */
+export interface DebugStops {
+  breakpoints?: readonly number[];
+  watchpoints?: readonly WatchRange[];
+}
+
+export interface RunOptions {
+  /**
+   * Execute a breakpoint the hart stands on instead of stopping at it (a
+   * continue from a stop). By default a run resumes past one only where the
+   * last run stopped for a reason other than its budget, or where a seek,
+   * fork or typing put the machine: a run cut in budget-sized slices still
+   * stops at a breakpoint that falls on a slice boundary.
+   */
+  resume?: boolean;
+  /**
+   * A guest polling the UART at the live end with no input queued stops the
+   * run as `waiting` (the default, 'wait'), or goes on polling ('run': a run
+   * to a given position, as `rewind state --at` makes).
+   */
+  whenPolling?: 'wait' | 'run';
+}
+
 const toMachineEvent = (e: InputEvent): MachineEvent => ({
   position: e.position,
   time: e.time,
   device: e.device,
-  payload:
-    typeof e.payload === 'number' ? [e.payload] : typeof e.payload === 'string' ? [...new TextEncoder().encode(e.payload)] : [...e.payload],
+  payload: payloadBytes(e.payload),
 });
 
+/** Console bytes an event delivered. */
+function uartBytes(e: InputEvent): number {
+  return e.device === 'uart0' ? payloadBytes(e.payload).length : 0;
+}
+
+function payloadBytes(p: InputEvent['payload']): number[] {
+  return typeof p === 'number' ? [p] : typeof p === 'string' ? [...new TextEncoder().encode(p)] : [...p];
+}
+
 export class Session {
-  /** Receives the console output of everything the machine runs (live or replayed). */
+  /**
+   * Receives the console output of what `run` executes, with the position
+   * that wrote each byte (replaying the branch's past on the way included).
+   * Seeks and searches do not call it: their output only goes into the history.
+   */
   onOutput: (byte: number, position: number) => void = () => {};
+  /** Why the last run (or reverse-continue) stopped; null before any. */
+  lastStop: Stop | null = null;
+  /** Whether this session records (see SessionOptions.record). */
+  readonly recording: boolean;
+  /** The console output by position, per branch (null when not recording). */
+  readonly history: OutputHistory | null;
   private current: string;
   /** Id of the checkpoint the machine's memory was last captured at or restored from. */
   private base: string | null = null;
   private pending: InputEvent[] = [];
   private readonly interval: number;
+  /** True while `run` executes, when output goes to `onOutput`. */
+  private emitting = false;
+  private stops: { breakpoints: number[]; watchpoints: WatchRange[] } = { breakpoints: [], watchpoints: [] };
+  /** The hart the stops were last given to (a reset builds a new one). */
+  private stopsOn: Cpu | null = null;
+  /** Where a run executes a breakpoint instead of stopping at it (RunOptions.resume). */
+  private resumeAt = 0;
+  /** Console input scripted for every branch (see `script`), or null when input is typed. */
+  private scripted: number[] | null = null;
+  /** Console bytes the recording had taken when the script began. */
+  private scriptBase = 0;
+  /** Console bytes taken along a branch's lineage, kept up to date as events are recorded. */
+  private consumed: { branch: string; bytes: number } | null = null;
 
   private constructor(
     readonly spec: MachineSpec,
@@ -106,18 +190,24 @@ export class Session {
     options: SessionOptions,
   ) {
     this.interval = options.interval ?? CHECKPOINT_INTERVAL;
+    this.recording = options.record ?? true;
+    this.history = this.recording ? new OutputHistory() : null;
     this.current = timeline.root().id;
-    machine.onOutput = (byte) => this.onOutput(byte, machine.position);
+    machine.onOutput = (byte) => {
+      const at = machine.position;
+      this.history?.write(byte, at);
+      if (this.emitting) this.onOutput(byte, at);
+    };
     machine.onEvent = (event) => {
       this.pending.push({ ...event, payload: Uint8Array.from(event.payload) });
     };
   }
 
-  /** A new recording of a machine from reset. */
+  /** A new machine from reset: a recording, or (`record: false`) a forward-only run. */
   static create(spec: MachineSpec, options: SessionOptions = {}): Session {
     const machine = buildMachine(spec);
     const session = new Session(spec, machine, Timeline.create('main'), new Checkpointer(machine), options);
-    session.checkpointHere();
+    if (session.recording) session.checkpointHere();
     return session;
   }
 
@@ -141,13 +231,14 @@ export class Session {
     }
     if (added.size < ordered.length) throw new RewindError('bad-vmi', 'a checkpoint rests on a checkpoint that is not in the recording');
     const timeline = timelineFromTree(rec.timeline);
-    const session = new Session(spec, machine, timeline, checkpoints, options);
+    const session = new Session(spec, machine, timeline, checkpoints, { ...options, record: true });
     session.seek({ branch: timeline.root().id, position: 0 });
     return session;
   }
 
   /** Everything needed to write a .vmi. */
   toRecording(): Recording {
+    this.needRecording('writing a recording');
     this.flushEvents();
     this.checkpoints.pages.compress();
     const pages = new Map<Hash128, Uint8Array>();
@@ -204,6 +295,11 @@ export class Session {
     return this.machine.position;
   }
 
+  /** The current branch's name. */
+  get branchName(): string {
+    return this.timeline.branch(this.current).name;
+  }
+
   /** Where a branch ends: the last position it has run to. */
   branchEnd(id = this.current): number {
     const b = this.timeline.branch(id);
@@ -218,42 +314,176 @@ export class Session {
     return hit.id;
   }
 
-  /** Queues console input. Typed in the past, it forks a new branch here first: history is never rewritten. */
+  // ---- input ----
+
+  /**
+   * Console input typed now. It waits in a queue and enters the UART as the
+   * guest becomes ready for it. Typed in the past, it forks a new branch
+   * first (history is never rewritten), at the oldest input byte the guest
+   * has not yet read, so that the new input replaces input the guest has
+   * not seen (docs/determinism.md, "Typing in the past").
+   */
   type(bytes: Iterable<number>): void {
-    if (this.position < this.branchEnd()) this.fork(this.position);
+    if (this.position < this.branchEnd()) this.fork(this.unreadInputStart());
     this.machine.type(bytes);
+    this.resumeAt = this.position;
   }
 
   /**
-   * Runs forward up to `maxSteps`: replaying the branch's recorded events
-   * while in its past, recording new ones past its end, and checkpointing
-   * every `interval` steps.
+   * Console input scripted for the whole recording (gdb's input file and
+   * `monitor type`): the live end of whichever branch the machine is on is
+   * given what the script holds beyond the console bytes that branch's
+   * lineage has taken since the script began. Replaying a branch's past
+   * takes only its recorded input.
    */
-  run(maxSteps: number): RunResult {
+  script(bytes: Iterable<number>): void {
+    if (!this.scripted) {
+      this.scripted = [];
+      this.scriptBase = this.consumedInput();
+    }
+    for (const b of bytes) this.scripted.push(b & 0xff);
+  }
+
+  /** Console bytes typed (or scripted) that the guest has not taken yet. */
+  get pendingInput(): number {
+    return this.machine.pendingInput;
+  }
+
+  /** Console bytes the current branch's lineage has taken, up to its end. */
+  consumedInput(): number {
+    this.flushEvents();
+    if (this.consumed === null || this.consumed.branch !== this.current) {
+      let n = 0;
+      for (const e of this.timeline.eventsBetween(this.current, 0, Infinity)) n += uartBytes(e);
+      this.consumed = { branch: this.current, bytes: n };
+    }
+    return this.consumed.bytes;
+  }
+
+  /** At the live end, the queue holds what the script still has for this branch; in the past, nothing. */
+  private feedScript(): void {
+    const script = this.scripted;
+    if (!script) return;
+    const m = this.machine;
+    if (this.position < this.branchEnd()) {
+      if (m.pendingInput > 0) m.clearInput();
+      return;
+    }
+    const taken = Math.max(0, this.consumedInput() - this.scriptBase);
+    const left = Math.max(0, script.length - taken);
+    if (m.pendingInput === left) return;
+    m.clearInput();
+    if (left > 0) m.type(script.slice(taken));
+  }
+
+  /**
+   * Where typing in the past forks: here, or back at the event of the
+   * oldest byte still in the UART's receive FIFO (delivered, not yet read).
+   */
+  private unreadInputStart(): number {
+    let unread = this.machine.uart.unreadInput;
+    if (unread === 0) return this.position;
+    const events = this.timeline.eventsBetween(this.current, 0, this.position);
+    for (let i = events.length - 1; i >= 0; i--) {
+      const e = events[i]!;
+      unread -= uartBytes(e);
+      if (e.device === 'uart0' && unread <= 0) return e.position;
+    }
+    return this.position;
+  }
+
+  // ---- stops ----
+
+  /** The breakpoints and watchpoints every run, search and step stops at, until changed. */
+  setStops(stops: DebugStops): void {
+    this.stops = {
+      breakpoints: [...new Set((stops.breakpoints ?? []).map((a) => a >>> 0))],
+      watchpoints: (stops.watchpoints ?? []).filter((w) => w.length > 0).map((w) => ({ address: w.address >>> 0, length: w.length })),
+    };
+    this.stopsOn = null;
+  }
+
+  /** The stops set now. */
+  get debugStops(): { breakpoints: readonly number[]; watchpoints: readonly WatchRange[] } {
+    return this.stops;
+  }
+
+  private applyStops(stops: DebugStops = this.stops): void {
+    const cpu = this.machine.cpu;
+    if (stops === this.stops && this.stopsOn === cpu) return;
+    cpu.setBreakpoints(stops.breakpoints ?? null);
+    cpu.setWatchpoints(stops.watchpoints ?? null);
+    this.stopsOn = stops === this.stops ? cpu : null;
+  }
+
+  private stopped(stop: Stop): Stop {
+    this.lastStop = stop;
+    this.resumeAt = stop.reason === 'limit' ? -1 : this.position;
+    return stop;
+  }
+
+  // ---- the run loop ----
+
+  /**
+   * Runs forward up to `maxSteps`, or until a stop (see Stop): replaying
+   * the branch's recorded events while in its past, recording new ones past
+   * its end, and checkpointing every `interval` steps when recording.
+   */
+  run(maxSteps: number, options: RunOptions = {}): Stop {
+    this.applyStops();
+    const resume = options.resume ?? this.resumeAt === this.position;
     let steps = 0;
-    while (steps < maxSteps) {
+    for (;;) {
       const pos = this.position;
       const end = this.branchEnd();
-      let chunk = Math.min(maxSteps - steps, SLICE, this.nextCheckpoint(pos) - pos);
+      this.feedScript();
+      if (options.whenPolling !== 'run' && this.pollingAtEnd()) return this.stopped({ reason: 'waiting', steps, asleep: false });
+      if (steps >= maxSteps) return this.stopped({ reason: 'limit', steps });
+      let chunk = Math.min(maxSteps - steps, SLICE);
+      if (this.recording) chunk = Math.min(chunk, this.nextCheckpoint(pos) - pos);
       if (pos < end) chunk = Math.min(chunk, end - pos);
-      const r = this.machine.run(chunk, steps === 0);
+      else if (this.machine.pendingInput === 0 && options.whenPolling !== 'run') chunk = Math.min(chunk, LIVE_SLICE);
+      this.emitting = true;
+      let r;
+      try {
+        r = this.machine.run(chunk, steps === 0 && resume);
+      } finally {
+        this.emitting = false;
+      }
       steps += r.steps;
-      this.afterRun();
-      if (r.reason !== 'limit') return { steps, reason: r.reason };
+      this.afterRun(pos);
+      const cpu = this.machine.cpu;
+      switch (r.reason) {
+        case 'limit':
+          continue;
+        case 'idle':
+          return this.stopped({ reason: 'waiting', steps, asleep: true });
+        case 'power':
+          return this.stopped({ reason: 'power', steps, power: { ...this.machine.power! } });
+        case 'breakpoint':
+          return this.stopped({ reason: 'breakpoint', steps, pc: cpu.pcValue });
+        case 'watchpoint':
+          return this.stopped({ reason: 'watchpoint', steps, address: cpu.watchAddress >>> 0 });
+      }
     }
-    return { steps, reason: 'limit' };
+  }
+
+  /** The guest spins on the UART's line status at the live end with no input queued: only new input can move it on. */
+  private pollingAtEnd(): boolean {
+    return this.position >= this.branchEnd() && this.machine.pendingInput === 0 && this.machine.uart.pollingForInput();
   }
 
   private nextCheckpoint(pos: number): number {
     return (Math.floor(pos / this.interval) + 1) * this.interval;
   }
 
-  /** Bookkeeping after the machine ran: events and length of the branch, and the periodic checkpoint. */
-  private afterRun(): void {
+  /** Bookkeeping after the machine ran from `from`: events, length of the branch, console history, the periodic checkpoint. */
+  private afterRun(from: number): void {
     this.flushEvents();
     const pos = this.position;
     if (pos > this.branchEnd()) this.timeline.extendTo(this.current, pos);
-    if (pos % this.interval === 0) {
+    this.history?.keep(this.timeline.lineage(this.current), from, pos);
+    if (this.recording && pos % this.interval === 0) {
       this.checkpointHere();
       // Pages are stored raw at capture and deflated later; bound what waits (32 MiB).
       if (this.checkpoints.pages.compress(0) > 8192) this.checkpoints.pages.compress();
@@ -265,6 +495,11 @@ export class Session {
     const events = this.pending;
     this.pending = [];
     this.timeline.appendEvents(this.current, events);
+    if (this.consumed?.branch === this.current) for (const e of events) this.consumed.bytes += uartBytes(e);
+  }
+
+  private needRecording(what: string): void {
+    if (!this.recording) throw new RewindError('bad-state', `${what} needs a recording: this machine runs without one`);
   }
 
   /** The branch of the current lineage that owns position `p` (a fork position belongs to the parent). */
@@ -275,6 +510,7 @@ export class Session {
 
   /** Captures a checkpoint at the current position unless the lineage has one there. */
   checkpointHere(): Checkpoint {
+    this.needRecording('a checkpoint');
     const pos = this.position;
     const owner = this.ownerOf(pos);
     const existing = this.timeline.branch(owner).checkpoints.find((c) => c.position === pos);
@@ -285,14 +521,18 @@ export class Session {
     return cp;
   }
 
+  // ---- time travel ----
+
   /**
    * Puts the machine at `point`: restores the nearest checkpoint at or
    * before it on the branch's lineage (unless running on from where the
-   * machine is is shorter) and replays the recorded events up to it.
-   * Returns false when cancelled through `progress` (the machine is then
-   * somewhere between; seek again).
+   * machine is is shorter) and replays the recorded events up to it. The
+   * console output on the way goes into the history. Returns false when
+   * cancelled through `progress` (the machine then stands at a valid
+   * position of the branch short of the target; seek again to go on).
    */
   seek(point: Point, progress?: Progress): boolean {
+    this.needRecording('seeking');
     this.flushEvents();
     const branch = point.branch === undefined ? this.current : this.resolveBranch(point.branch);
     const target = point.position;
@@ -304,12 +544,20 @@ export class Session {
     if (!cp) throw new RewindError('bad-state', `no checkpoint on branch ${branch} at or before ${target}`);
     this.current = branch;
     this.machine.clearInput();
+    this.history?.drop();
     if (!(sameLineage && this.position <= target && this.position >= cp.position)) {
       this.checkpoints.restore(cp.id);
       this.base = cp.id;
     }
-    this.machine.schedule(this.timeline.eventsBetween(branch, this.position, Infinity).map(toMachineEvent));
-    return this.replayTo(target, progress);
+    const from = this.position;
+    this.machine.schedule(this.timeline.eventsBetween(branch, from, Infinity).map(toMachineEvent));
+    try {
+      return this.replayTo(target, progress);
+    } finally {
+      // A seek stopped short (cancelled, or a broken recording) still ran without a break from `from`.
+      this.history?.keep(this.timeline.lineage(branch), from, this.position);
+      this.resumeAt = this.position;
+    }
   }
 
   /** Whether position p of branch `of` is shared by branch `branch` (p lies on branch's lineage). */
@@ -327,6 +575,8 @@ export class Session {
   private replayTo(target: number, progress?: Progress): boolean {
     const start = this.position;
     const near = Math.floor((target - 1) / NEAR_INTERVAL) * NEAR_INTERVAL;
+    // Searches and seeks replay without the debugger's stops.
+    this.applyStops({});
     while (this.position < target) {
       const pos = this.position;
       let chunk = Math.min(target - pos, SLICE);
@@ -348,40 +598,16 @@ export class Session {
     this.seek({ position: Math.max(0, this.position - count) });
   }
 
-  /** Runs forward on the recorded branch to `position` (a seek that never goes back). */
-  runTo(position: number, progress?: Progress): boolean {
-    if (position < this.position) throw new RewindError('bad-argument', `position ${position} is behind the current position ${this.position}`);
-    return this.seek({ position }, progress);
-  }
-
   /**
-   * Runs forward until a breakpoint or watchpoint hits (or `maxSteps`),
-   * recording as run does.
+   * Goes back to the last point before now where a stop would have stopped
+   * the machine: pc at a breakpoint, or just after a store into a watched
+   * range. Uses the stops set (setStops) unless given others. Searches
+   * backwards one checkpoint interval at a time. Returns the stop and moves
+   * there, or returns null and moves to the start of the branch's history
+   * when nothing hit.
    */
-  continue(stops: DebugStops, maxSteps = Infinity): RunResult {
-    this.machine.cpu.setBreakpoints(stops.breakpoints ?? null);
-    this.machine.cpu.setWatchpoints(stops.watchpoints ?? null);
-    try {
-      let steps = 0;
-      for (;;) {
-        const r = this.run(Math.min(SLICE, maxSteps - steps));
-        steps += r.steps;
-        if (r.reason !== 'limit' || steps >= maxSteps) return { steps, reason: r.reason };
-      }
-    } finally {
-      this.machine.cpu.setBreakpoints(null);
-      this.machine.cpu.setWatchpoints(null);
-    }
-  }
-
-  /**
-   * Goes back to the last point before now where a breakpoint would have
-   * stopped the machine (pc at a breakpoint) or a watched range was written
-   * (the position just after the store). Searches backwards one checkpoint
-   * interval at a time. Returns the reason and moves there, or returns null
-   * and moves to the start of the branch's history when nothing hit.
-   */
-  reverseContinue(stops: DebugStops, progress?: Progress): StopReason | null {
+  reverseContinue(stops: DebugStops = this.stops, progress?: Progress): Stop | null {
+    this.needRecording('running backwards');
     const branch = this.current;
     const origin = this.position;
     let hi = origin;
@@ -392,8 +618,9 @@ export class Session {
       const hit = this.lastHitBetween(branch, lo, hi, stops, hi < origin);
       if (hit) {
         this.seek({ branch, position: hit.position });
-        if (hit.reason === 'watchpoint') this.machine.cpu.watchAddress = hit.address;
-        return hit.reason;
+        const stop: Stop = hit.reason === 'watchpoint' ? { reason: 'watchpoint', steps: 0, address: hit.address } : { reason: 'breakpoint', steps: 0, pc: hit.address };
+        this.lastStop = stop;
+        return stop;
       }
       if (progress && progress(origin - lo, origin) === false) break;
       hi = lo;
@@ -408,8 +635,7 @@ export class Session {
     const cpu = this.machine.cpu;
     let last: Hit | null = null;
     if (stops.breakpoints?.some((b) => b >>> 0 === cpu.pcValue)) last = { position: lo, reason: 'breakpoint', address: cpu.pcValue };
-    cpu.setBreakpoints(stops.breakpoints ?? null);
-    cpu.setWatchpoints(stops.watchpoints ?? null);
+    this.applyStops(stops);
     try {
       while (this.position < hi) {
         const r = this.machine.run(hi - this.position);
@@ -423,18 +649,20 @@ export class Session {
         if (r.reason !== 'limit') break;
       }
     } finally {
-      cpu.setBreakpoints(null);
-      cpu.setWatchpoints(null);
+      this.stopsOn = null;
       this.flushEvents();
+      this.history?.drop();
     }
     return last;
   }
 
   /**
    * Starts a new branch at `position` of the current branch (default: here)
-   * and moves onto it; the original branch is kept whole.
+   * and moves onto it; the original branch is kept whole. The new branch
+   * has the events before `position` and none at it (docs/determinism.md).
    */
   fork(position = this.position, name?: string): string {
+    this.needRecording('forking');
     this.flushEvents();
     const id = this.timeline.fork(this.current, position, name ?? `fork@${position}`);
     const parentOf = this.timeline.branch(id).parent!;
@@ -486,6 +714,13 @@ export class Session {
     const id = this.resolveBranch(idOrName);
     if (id === this.current) throw new RewindError('bad-argument', 'cannot delete the branch the machine is on: switch to another first');
     this.timeline.deleteBranch(id);
+    this.history?.forget(id);
+  }
+
+  /** The console as it was at the current position of the current branch. */
+  console(): ConsoleText {
+    if (!this.history) return { bytes: new Uint8Array(0), positions: new Float64Array(0), complete: this.position === 0 };
+    return this.history.at(this.timeline.lineage(this.current), this.position);
   }
 
   /** The state hash of the machine now. */
@@ -495,7 +730,7 @@ export class Session {
 
   /** Registers, CSRs and hash now. */
   snapshot(): StateSnapshot {
-    return snapshotOf(this.machine, this.timeline.branch(this.current).name, this.stateHash());
+    return snapshotOf(this.machine, this.branchName, this.stateHash());
   }
 
   /**
@@ -560,10 +795,13 @@ export class Session {
       if (!ref || !hasher) continue;
       const expected = this.checkpoints.get(ref.id).stateHash;
       const actual = fresh.position === ref.position ? hasher.stateHash() : `never reached (replay ended at ${fresh.position})`;
-      if (actual !== expected) return { position: fresh.position, power: fresh.power, checked, mismatch: { position: ref.position, expected, actual } };
+      if (actual !== expected) return { position: fresh.position, power: fresh.power, checked, mismatch: { position: ref.position, expected, actual }, damaged: null };
       checked++;
     }
-    return { position: fresh.position, power: fresh.power, checked, mismatch: null };
+    // The replay proves the hashes; the stored checkpoints must hold what their hashes say, or a later seek would use a wrong state.
+    const bad = options.verify ? this.checkpoints.verifyStored() : null;
+    const damaged = bad ? { position: bad.checkpoint.position, message: bad.error.message } : null;
+    return { position: fresh.position, power: fresh.power, checked, mismatch: null, damaged };
   }
 
   /** All branches, in id order. */
@@ -575,7 +813,7 @@ export class Session {
 /** Where a debugger stop was found: the position, why, and the pc (breakpoint) or the address written (watchpoint). */
 interface Hit {
   position: number;
-  reason: StopReason;
+  reason: 'breakpoint' | 'watchpoint';
   address: number;
 }
 
@@ -594,26 +832,15 @@ export interface ReplayResult {
   checked: number;
   /** The first checkpoint whose hash differs, or null. */
   mismatch: { position: number; expected: Hash128; actual: string } | null;
-}
-
-/** Breakpoints (pcs) and watchpoints (written ranges) for continue and reverse-continue. */
-export interface DebugStops {
-  breakpoints?: number[];
-  watchpoints?: WatchRange[];
+  /** With `verify`: the first stored checkpoint whose contents do not match its own state hash, or null. */
+  damaged: { position: number; message: string } | null;
 }
 
 /** The architectural state of a machine, with a hash computed by the caller. */
 export function snapshotOf(machine: Machine, branch: string, hash: Hash128): StateSnapshot {
   const cpu = machine.cpu;
-  const csr: Record<string, number> = {};
-  const saved = cpu.priv;
-  // Read every CSR as M-mode would, without side effects.
-  cpu.priv = 3;
-  for (const [num, name] of CSR_NAMES) {
-    const v = readCsr(cpu, num);
-    if (v !== undefined) csr[name] = v >>> 0;
-  }
-  cpu.priv = saved;
+  // Every CSR as M-mode would read it, without side effects.
+  const csr = peekAllCsrs(cpu);
   return {
     branch,
     position: machine.position,

@@ -1,4 +1,4 @@
-import type { AccessSize, Device, DeviceState, IrqLine } from '../device.js';
+import type { AccessSize, Device, DeviceEntry, DeviceState, IrqLine } from '../device.js';
 import type { FdtBuilder } from '../fdt.js';
 import type { Phandles } from '../devicetree.js';
 import { StateReader } from './state.js';
@@ -124,6 +124,11 @@ export class Uart16550 implements Device {
     if (this.rxFifo.length !== 0) return false;
     if (this.ier & IER_RDA && (this.fifoEnabled() || !this.fifoUsed)) return true;
     return this.lsrPolls >= 3;
+  }
+
+  /** Bytes received and not yet read by the guest. */
+  get unreadInput(): number {
+    return this.rxFifo.length;
   }
 
   /**
@@ -330,3 +335,13 @@ export class Uart16550 implements Device {
 function loopbackInputs(mcr: number): number {
   return ((mcr & 0x01) << 5) | ((mcr & 0x02) << 3) | ((mcr & 0x04) << 4) | ((mcr & 0x08) << 4);
 }
+
+/** The console UART at QEMU virt's address and PLIC source; /chosen names it as stdout. */
+export const UART0_DEVICE: DeviceEntry<Uart16550> = {
+  name: 'uart0',
+  base: 0x1000_0000,
+  size: 0x100,
+  irq: 10,
+  create: (host, self) => new Uart16550(host.irq(self.irq!), (byte) => host.output(byte)),
+  fdtNode: (b, self, tree) => Uart16550.fdtNode(b, self.base, self.irq!, tree.phandles),
+};

@@ -4,7 +4,7 @@ import { Session } from '../../session/session.js';
 import { BOOT_FLAGS, bootSpec } from '../node/boot.js';
 import { bootOptions } from './boot-args.js';
 import { NodeConsole } from '../node/console.js';
-import { readUserFile } from '../node/files.js';
+import { checkOutputPath, readUserFile } from '../node/files.js';
 import { saveVmi } from '../node/vmi-file.js';
 import { numberFlag, parseArgs, stringFlag } from './args.js';
 import { drive } from './drive.js';
@@ -24,10 +24,11 @@ export async function recordCommand(argv: readonly string[]): Promise<number> {
   const spec = bootSpec(bootOptions(args, RECORD_USAGE));
   const out = stringFlag(args, 'o') ?? stringFlag(args, 'output');
   if (!out) throw new RewindError('bad-argument', `record needs -o FILE.vmi (usage: ${RECORD_USAGE})`);
+  checkOutputPath(out);
   const inputFile = stringFlag(args, 'input-file');
   const input = inputFile ? { file: readUserFile(inputFile, 'input file') } : 'stdin';
   const session = Session.create(spec);
-  const console = new NodeConsole(session.machine, input);
+  const console = new NodeConsole((bytes) => session.script(bytes), input);
   let result;
   try {
     result = await drive(session, console, numberFlag(args, 'max-instructions'));

@@ -1,9 +1,9 @@
 /** `rewind run`: run a program with the console on stdin/stdout. */
 import { RewindError } from '../../core/errors.js';
-import { BOOT_FLAGS, bootMachine } from '../node/boot.js';
+import { BOOT_FLAGS, bootSpec } from '../node/boot.js';
 import { bootOptions } from './boot-args.js';
 import { NodeConsole } from '../node/console.js';
-import { readUserFile } from '../node/files.js';
+import { checkWritableFile, readUserFile } from '../node/files.js';
 import { parseArgs, numberFlag, stringFlag } from './args.js';
 import { drive } from './drive.js';
 import { Exit } from './exit.js';
@@ -25,19 +25,19 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const boot = bootOptions(args, RUN_USAGE);
   const diskPath = boot.disk;
   if (args.flags.has('write-disk') && !diskPath) throw new RewindError('bad-argument', '--write-disk needs --disk FILE');
+  if (args.flags.has('write-disk') && diskPath) checkWritableFile(diskPath, 'disk image');
   const inputFile = stringFlag(args, 'input-file');
   const input = inputFile ? { file: readUserFile(inputFile, 'input file') } : 'stdin';
   const path = boot.program;
   // A recording runs its main branch from its start: replayed, then live once its history ends.
-  const runner = path !== undefined && isVmiPath(path) ? openVmi(path) : bootMachine(boot).machine;
-  const machine = runner instanceof Session ? runner.machine : runner;
+  const session = path !== undefined && isVmiPath(path) ? openVmi(path) : Session.create(bootSpec(boot), { record: false });
+  const machine = session.machine;
   if (machine.executorNote) process.stderr.write(`rewind: ${machine.executorNote}\n`);
-  const console = new NodeConsole(machine, input);
-  if (runner instanceof Session) runner.onOutput = machine.onOutput;
+  const console = new NodeConsole((bytes) => session.script(bytes), input);
   const started = performance.now();
   let result;
   try {
-    result = await drive(runner instanceof Session ? runner : { machine, run: (n) => machine.run(n) }, console, numberFlag(args, 'max-instructions'));
+    result = await drive(session, console, numberFlag(args, 'max-instructions'));
   } finally {
     console.close();
   }

@@ -1,15 +1,16 @@
 /** The time-travel commands: replay, state, fork, diff, info. */
-import { Checkpointer } from '../../storage/index.js';
 import { RewindError } from '../../core/errors.js';
-import { snapshotOf, type Diff } from '../../session/session.js';
-import { BOOT_FLAGS, bootMachine } from '../node/boot.js';
+import { Session, type Diff } from '../../session/session.js';
+import { BOOT_FLAGS, bootSpec } from '../node/boot.js';
 import { bootOptions } from './boot-args.js';
-import { readUserFile } from '../node/files.js';
+import { checkOutputPath, readUserFile } from '../node/files.js';
 import { ProgressBar } from '../node/progress.js';
 import { isVmiPath, openVmi, saveVmi } from '../node/vmi-file.js';
 import { numberFlag, parseArgs, stringFlag } from './args.js';
+import { driveToEnd } from './drive.js';
 import { Exit } from './exit.js';
 import { parsePoint, parsePosition } from './point.js';
+import { printable, safeJson } from './text.js';
 import { statSync } from 'node:fs';
 
 export const REPLAY_USAGE = 'rewind replay run.vmi [--branch B] [--verify]';
@@ -53,6 +54,10 @@ export async function replayCommand(argv: readonly string[]): Promise<number> {
     process.stderr.write(`rewind: verify failed: state at position ${m.position} has hash ${m.actual}, the recording says ${m.expected}\n`);
     return 1;
   }
+  if (result.damaged) {
+    process.stderr.write(`rewind: verify failed: ${result.damaged.message}\n`);
+    return 1;
+  }
   if (args.flags.has('verify')) process.stderr.write(`rewind: verified ${result.checked} checkpoints up to position ${result.position}\n`);
   const p = result.power;
   return p && p.kind === 'fail' ? p.code & 0xff : Exit.ok;
@@ -65,30 +70,24 @@ export async function stateCommand(argv: readonly string[]): Promise<number> {
   if (atText === undefined) throw new RewindError('bad-argument', `state needs --at N (usage: ${STATE_USAGE})`);
   const at = parsePosition(atText, '--at');
   const path = boot.program;
-  let snapshot;
+  let session: Session;
   if (path !== undefined && isVmiPath(path)) {
-    const session = openVmi(path);
+    session = openVmi(path);
     const branchArg = stringFlag(args, 'branch');
     const branch = branchArg === undefined ? session.branch : session.resolveBranch(branchArg);
     const end = session.branchEnd(branch);
-    // Past the end of the recording, the state is the last one, as a run from reset would end there.
-    if (at > end) process.stderr.write(`rewind: the run ended at position ${end}, before ${at}\n`);
+    if (at > end) throw new RewindError('bad-argument', `branch ${session.timeline.branch(branch).name} only runs to position ${end}, not ${at}`);
     const bar = new ProgressBar('seek');
-    session.seek({ branch, position: Math.min(at, end) }, (d, t) => bar.update(d, t));
+    session.seek({ branch, position: at }, (d, t) => bar.update(d, t));
     bar.done();
-    snapshot = session.snapshot();
   } else {
-    const { machine } = bootMachine(boot);
+    session = Session.create(bootSpec(boot), { record: false });
     const inputFile = stringFlag(args, 'input-file');
-    if (inputFile) machine.type(readUserFile(inputFile, 'input file'));
-    const hasher = new Checkpointer(machine);
-    while (machine.position < at) {
-      const r = machine.run(at - machine.position);
-      if (r.reason !== 'limit') break;
-    }
-    if (machine.position < at) process.stderr.write(`rewind: the run ended at position ${machine.position}, before ${at}\n`);
-    snapshot = snapshotOf(machine, 'main', hasher.stateHash());
+    if (inputFile) session.script(readUserFile(inputFile, 'input file'));
+    driveToEnd(session, at, true);
+    if (session.position < at) process.stderr.write(`rewind: the run ended at position ${session.position}, before ${at}\n`);
   }
+  const snapshot = session.snapshot();
   process.stdout.write(JSON.stringify(snapshot) + '\n');
   return Exit.ok;
 }
@@ -101,6 +100,7 @@ export async function forkCommand(argv: readonly string[]): Promise<number> {
   const atText = stringFlag(args, 'at');
   const out = stringFlag(args, 'o') ?? stringFlag(args, 'output');
   if (atText === undefined || !out) throw usage(FORK_USAGE);
+  checkOutputPath(out);
   const at = parsePosition(atText, '--at');
   const inputFile = stringFlag(args, 'input-file');
   const input = inputFile ? readUserFile(inputFile, 'input file') : new Uint8Array(0);
@@ -109,28 +109,17 @@ export async function forkCommand(argv: readonly string[]): Promise<number> {
   if (name && session.branches().some((b) => b.name === name)) throw new RewindError('bad-argument', `a branch named "${name}" already exists`);
   session.seek({ branch: stringFlag(args, 'branch'), position: at });
   session.fork(at, name);
-  session.machine.type(input);
+  session.script(input);
   const writer = stdoutWriter();
   session.onOutput = (b) => writer.write(b);
-  const max = numberFlag(args, 'max-instructions') ?? 2_000_000_000;
-  let status: number = Exit.limit;
-  while (session.position < max) {
-    const r = session.run(Math.min(10_000_000, max - session.position));
-    if (r.reason === 'power') {
-      const p = session.machine.power!;
-      status = p.kind === 'fail' ? p.code & 0xff : Exit.ok;
-      break;
-    }
-    if (r.reason === 'idle') {
-      status = Exit.ok;
-      break;
-    }
-  }
+  // The new branch runs as `record` runs, and ends as `run` does.
+  const result = driveToEnd(session, numberFlag(args, 'max-instructions') ?? 2_000_000_000);
   writer.flush();
   session.checkpointHere();
   await saveVmi(session, out);
-  process.stderr.write(`rewind: branch "${session.timeline.branch(session.branch).name}" forked at ${at}, runs to ${session.position}\n`);
-  return status;
+  if (result.ended === 'stuck') process.stderr.write('rewind: the guest is waiting for input and the input has ended\n');
+  process.stderr.write(`rewind: branch "${printable(session.branchName)}" forked at ${at}, runs to ${session.position}\n`);
+  return result.status;
 }
 
 export async function diffCommand(argv: readonly string[]): Promise<number> {
@@ -138,13 +127,13 @@ export async function diffCommand(argv: readonly string[]): Promise<number> {
   if (args.positional.length !== 3) throw usage(DIFF_USAGE);
   const session = openVmi(args.positional[0]!);
   const d = session.diff(parsePoint(args.positional[1]!), parsePoint(args.positional[2]!));
-  process.stdout.write(args.flags.has('json') ? JSON.stringify(d) + '\n' : describeDiff(d));
+  process.stdout.write(args.flags.has('json') ? safeJson(d) + '\n' : describeDiff(d));
   return Exit.ok;
 }
 
 function describeDiff(d: Diff): string {
   const lines = [`A: ${d.a.branch}:${d.a.position}  hash ${d.a.hash}`, `B: ${d.b.branch}:${d.b.position}  hash ${d.b.hash}`];
-  if (d.a.hash === d.b.hash) return lines.concat('identical', '').join('\n');
+  if (d.a.hash === d.b.hash) return lines.concat('identical', '').map(printable).join('\n');
   if (d.pc) lines.push(`pc: ${hex(d.pc[0])} -> ${hex(d.pc[1])}`);
   for (const r of d.registers) lines.push(`x${r.index}: ${hex(r.a)} -> ${hex(r.b)}`);
   for (const c of d.csrs) lines.push(`${c.name}: ${hex(c.a)} -> ${hex(c.b)}`);
@@ -161,7 +150,8 @@ function describeDiff(d: Diff): string {
   };
   pages('RAM', d.ram);
   pages('disk', d.disk);
-  return lines.concat('').join('\n');
+  // Branch names come from the file: escaped, so that they cannot drive the terminal.
+  return lines.concat('').map(printable).join('\n');
 }
 
 const hexBytes = (b: number[]) => b.slice(0, 8).map((x) => x.toString(16).padStart(2, '0')).join(' ') + (b.length > 8 ? ' ...' : '');
@@ -195,7 +185,7 @@ export async function infoCommand(argv: readonly string[]): Promise<number> {
     pages: session.checkpoints.pages.size,
   };
   if (args.flags.has('json')) {
-    process.stdout.write(JSON.stringify(info) + '\n');
+    process.stdout.write(safeJson(info) + '\n');
     return Exit.ok;
   }
   const lines = [
@@ -207,6 +197,7 @@ export async function infoCommand(argv: readonly string[]): Promise<number> {
         `  ${b.name} (${b.id})${b.parent ? ` from ${b.parent} at ${b.forkPosition}` : ''}: ${b.length} instructions, ${b.events} events, ${b.checkpoints} checkpoints${b.bookmarks.length ? `, bookmarks ${b.bookmarks.map((m) => `${m.name}@${m.position}`).join(' ')}` : ''}`,
     ),
   ];
-  process.stdout.write(lines.join('\n') + '\n');
+  // Branch and bookmark names come from the file: escaped, so that they cannot drive the terminal.
+  process.stdout.write(lines.map(printable).join('\n') + '\n');
   return Exit.ok;
 }

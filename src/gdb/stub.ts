@@ -11,9 +11,9 @@
  * runs are one synchronous search (Session.reverseContinue).
  */
 import { RewindError } from '../../core/errors.js';
-import { readCsr } from '../../core/csr.js';
+import { peekCsr } from '../../core/csr.js';
 import { debugReadVirtual, debugTranslate } from '../../core/debug.js';
-import { CHECKPOINT_INTERVAL, type Session } from '../../session/session.js';
+import type { Session, Stop } from '../../session/session.js';
 import type { WatchRange } from '../../core/cpu.js';
 import {
   MAX_PACKET, fromHex, parseHexNumber, parseWord32, toHex, unescapeBinary, word32, type Incoming,
@@ -23,8 +23,6 @@ import { runMonitor } from './monitor.js';
 
 /** Steps per forward slice: between slices the stub looks at the socket (Ctrl-C). */
 const SLICE = 1_000_000;
-/** Steps per slice when running live with no console input pending. */
-const LIVE_SLICE = 100_000;
 /** Bytes per `m` reply at most (two hex digits per byte, under the packet size). */
 const MAX_READ = (MAX_PACKET - 16) >> 1;
 
@@ -68,17 +66,13 @@ export class GdbStub {
   private lastStop: StopInfo = { signal: SIGTRAP };
   private interrupted = false;
   private running = false;
-  /** Console input for the guest: the input file, then what `monitor type` adds. */
-  private readonly input: number[];
-  /** Console bytes the loaded recording already holds (input beyond them is new). */
-  private readonly inputBase: number;
 
   constructor(
     readonly session: Session,
     private readonly options: StubOptions = {},
   ) {
-    this.input = options.input ? [...options.input] : [];
-    this.inputBase = this.consumedInput();
+    // The input file, then what `monitor type` adds: the live end of any branch takes what its lineage has not.
+    session.script(options.input ?? []);
   }
 
   /** Packets are handled one at a time, whichever connection they come from. */
@@ -204,14 +198,8 @@ export class GdbStub {
     if (regnum === PRIV_REGNUM) return cpu.priv;
     const num = regnum - CSR_REGNUM_BASE;
     if (!DEBUG_CSRS.some((c) => c.num === num)) return undefined;
-    // As M-mode would read it (no side effects: see snapshotOf).
-    const saved = cpu.priv;
-    cpu.priv = 3;
-    try {
-      return readCsr(cpu, num);
-    } finally {
-      cpu.priv = saved;
-    }
+    // As M-mode would read it, without side effects.
+    return peekCsr(cpu, num);
   }
 
   private readRegister(text: string): string {
@@ -305,12 +293,14 @@ export class GdbStub {
       case 1:
         if (insert) this.breakpoints.add(address >>> 0);
         else this.breakpoints.delete(address >>> 0);
+        this.session.setStops(this.stops());
         return 'OK';
       case 2: {
         if (kind === 0 || kind > 0x10000) return 'E01';
         const key = `${address}:${kind}`;
         if (insert) this.watchpoints.set(key, { address, length: kind });
         else this.watchpoints.delete(key);
+        this.session.setStops(this.stops());
         return 'OK';
       }
       default:
@@ -367,64 +357,17 @@ export class GdbStub {
     return send('');
   }
 
-  /**
-   * Console input: while the machine replays its branch's past, it takes
-   * only the recorded input; at the end of the branch it is given what the
-   * input file still holds after the bytes this branch's lineage took.
-   */
-  private ensureInput(): void {
-    const session = this.session;
-    const machine = session.machine;
-    if (session.position < session.branchEnd()) {
-      if (machine.pendingInput > 0) machine.clearInput();
-      return;
-    }
-    const taken = Math.max(0, this.consumedInput() - this.inputBase);
-    const left = Math.max(0, this.input.length - taken);
-    if (machine.pendingInput !== left) {
-      machine.clearInput();
-      if (left > 0) machine.type(this.input.slice(taken));
-    }
-  }
-
-  /**
-   * Whether a live guest spins reading the UART's line status with nothing
-   * to read and no input left to give it: a polling guest never sleeps in
-   * wfi, so the machine never stops as 'idle' for it. Two line-status reads
-   * in a row with no other UART access is the UART's own test for a polling
-   * loop (Uart16550.readyForInput, docs/determinism.md).
-   */
-  private pollingForInput(): boolean {
-    const machine = this.session.machine;
-    if (this.session.position < this.session.branchEnd()) return false;
-    this.ensureInput();
-    if (machine.pendingInput > 0) return false;
-    return machine.uart.pollingForInput();
-  }
-
-  /** Console bytes the current branch's lineage has taken. */
-  private consumedInput(): number {
-    let n = 0;
-    for (const e of this.session.timeline.eventsBetween(this.session.branch, 0, Infinity)) {
-      if (e.device !== 'uart0') continue;
-      const p = e.payload;
-      n += typeof p === 'number' ? 1 : typeof p === 'string' ? new TextEncoder().encode(p).length : p.length;
-    }
-    return n;
-  }
-
   /** Adds console input (monitor type); it is taken once the guest is ready at the end of a branch. */
   typeInput(bytes: Iterable<number>): void {
-    this.input.push(...bytes);
+    this.session.script(bytes);
   }
 
   private stepForward(): StopInfo {
     const session = this.session;
     if (session.machine.power && session.machine.power.kind !== 'reset') return this.setStop({ signal: SIGTRAP, extra: 'replaylog:end;' });
-    this.ensureInput();
-    session.run(1);
+    const stop = session.run(1, { resume: true });
     this.options.flushOutput?.();
-    return this.setStop({ signal: SIGTRAP });
+    return stop.reason === 'watchpoint' ? this.watchStop(stop, true) : this.setStop({ signal: SIGTRAP });
   }
 
   private async continueForward(send: (d: string) => void): Promise<StopInfo> {
@@ -435,42 +378,25 @@ export class GdbStub {
     try {
       for (let first = true; ; first = false) {
         if (this.interrupted) return this.setStop({ signal: SIGINT });
-        const pc = session.machine.cpu.pcValue;
-        // A slice that ended on a breakpoint resumes past it (Machine.run): look here instead.
-        if (!first && this.breakpoints.has(pc)) return this.setStop({ signal: SIGTRAP });
-        this.ensureInput();
-        const pos = session.position;
-        const end = session.branchEnd();
-        // One Machine.run per slice: no slice crosses the end of the branch or a checkpoint boundary.
-        let n = Math.min(SLICE, (Math.floor(pos / CHECKPOINT_INTERVAL) + 1) * CHECKPOINT_INTERVAL - pos);
-        if (pos < end) n = Math.min(n, end - pos);
-        // Live with no input left: short slices, so that a guest polling for input is noticed soon.
-        else if (session.machine.pendingInput === 0) n = Math.min(n, LIVE_SLICE);
-        const r = session.continue(this.stops(), n);
+        // gdb's continue from a stop executes the instruction it stands on; later slices stop at a breakpoint on their boundary.
+        const stop = session.run(SLICE, first ? { resume: true } : {});
         this.options.flushOutput?.();
-        switch (r.reason) {
+        switch (stop.reason) {
           case 'breakpoint':
             return this.setStop({ signal: SIGTRAP });
           case 'watchpoint':
-            return this.watchStop(true);
+            return this.watchStop(stop, true);
           case 'power': {
-            const p = session.machine.power;
-            message(`rewind: the guest powered off${p ? ` (${p.kind}${p.kind === 'fail' ? ` ${p.code}` : ''})` : ''} at position ${session.position}`);
+            const p = stop.power;
+            message(`rewind: the guest powered off (${p.kind}${p.kind === 'fail' ? ` ${p.code}` : ''}) at position ${session.position}`);
             return this.setStop({ signal: SIGTRAP, extra: 'replaylog:end;' });
           }
-          case 'idle': {
-            // Input the branch had not been given yet wakes the guest; otherwise it waits for the user.
-            const before = session.machine.pendingInput;
-            this.ensureInput();
-            if (session.machine.pendingInput > 0 && session.machine.pendingInput !== before) break;
-            message(`rewind: the guest is waiting for input at position ${session.position} (monitor type TEXT gives it some)`);
+          case 'waiting':
+            message(
+              `rewind: the guest is ${stop.asleep ? 'waiting' : 'polling'} for input at position ${session.position} (monitor type TEXT gives it some)`,
+            );
             return this.setStop({ signal: SIGTRAP });
-          }
-          default:
-            if (this.pollingForInput()) {
-              message(`rewind: the guest is polling for input at position ${session.position} (monitor type TEXT gives it some)`);
-              return this.setStop({ signal: SIGTRAP });
-            }
+          case 'limit':
             break;
         }
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -489,9 +415,8 @@ export class GdbStub {
    * stop just after it (gdb's reverse step then undoes it): either way gdb
    * ends at the store with the old and new values right.
    */
-  private watchStop(forward: boolean): StopInfo {
-    const cpu = this.session.machine.cpu;
-    const written = cpu.watchAddress >>> 0;
+  private watchStop(stop: Extract<Stop, { reason: 'watchpoint' }>, forward: boolean): StopInfo {
+    const written = stop.address >>> 0;
     if (forward && this.session.position > 0) this.session.stepBack(1);
     let reported = written;
     for (const w of this.watchpoints.values()) {
@@ -517,13 +442,13 @@ export class GdbStub {
     if (this.watchpoints.size > 0) {
       const origin = session.position;
       session.stepBack(1);
-      const r = session.continue({ watchpoints: [...this.watchpoints.values()] }, 1);
-      if (r.reason === 'watchpoint' && session.position === origin) return this.watchStop(false);
+      const r = session.run(1, { resume: true });
+      if (r.reason === 'watchpoint' && session.position === origin) return this.watchStop(r, false);
       if (session.position !== origin) session.seek({ position: origin });
     }
-    const reason = session.reverseContinue(this.stops());
-    if (reason === null) return this.setStop({ signal: SIGTRAP, extra: 'replaylog:begin;' });
-    if (reason === 'watchpoint') return this.watchStop(false);
+    const stop = session.reverseContinue();
+    if (stop === null) return this.setStop({ signal: SIGTRAP, extra: 'replaylog:begin;' });
+    if (stop.reason === 'watchpoint') return this.watchStop(stop, false);
     return this.setStop({ signal: SIGTRAP });
   }
 
@@ -586,6 +511,6 @@ export class GdbStub {
   }
 
   private branchName(): string {
-    return this.session.timeline.branch(this.session.branch).name;
+    return this.session.branchName;
   }
 }

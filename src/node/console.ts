@@ -1,10 +1,9 @@
 /**
  * The guest's console on a Node process: output to stdout byte for byte,
  * input from a file, a pipe, or a terminal in raw mode (Ctrl-A X quits, as
- * in QEMU; Ctrl-A Ctrl-A sends Ctrl-A).
+ * in QEMU; Ctrl-A Ctrl-A sends Ctrl-A). It is I/O only: what it reads goes
+ * to `input` (the session's `type`), what the guest writes comes to `write`.
  */
-import type { Machine } from '../../core/machine.js';
-
 const CTRL_A = 0x01;
 
 export class NodeConsole {
@@ -23,13 +22,9 @@ export class NodeConsole {
   private rawMode = false;
 
   constructor(
-    private readonly machine: Machine,
+    private readonly input: (bytes: Uint8Array) => void,
     source: { file: Uint8Array } | 'stdin',
   ) {
-    machine.onOutput = (byte) => {
-      this.out.push(byte);
-      if (this.out.length >= 65536) this.flush();
-    };
     if (source === 'stdin') {
       const stdin = process.stdin;
       if (stdin.isTTY) {
@@ -40,25 +35,33 @@ export class NodeConsole {
       stdin.on('end', this.onEnd);
       stdin.on('error', this.onEnd);
     } else {
-      machine.type(source.file);
+      input(source.file);
       this.ended = true;
     }
   }
 
+  /** A byte the guest wrote. */
+  write(byte: number): void {
+    this.out.push(byte);
+    if (this.out.length >= 65536) this.flush();
+  }
+
   private receive(chunk: Buffer): void {
     if (!this.rawMode) {
-      this.machine.type(chunk);
+      this.input(chunk);
     } else {
+      const typed: number[] = [];
       for (const b of chunk) {
         if (this.escape) {
           this.escape = false;
           if (b === 0x78 || b === 0x58) this.quit = true; // x: quit
-          else if (b === CTRL_A) this.machine.type([CTRL_A]);
+          else if (b === CTRL_A) typed.push(CTRL_A);
           continue;
         }
         if (b === CTRL_A) this.escape = true;
-        else this.machine.type([b]);
+        else typed.push(b);
       }
+      if (typed.length > 0) this.input(Uint8Array.from(typed));
     }
     this.notify();
   }

@@ -1,35 +1,106 @@
 /** Reading the user's files with errors that name the file and the problem. */
-import { readFileSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { RewindError } from '../../core/errors.js';
 
-/** Files larger than this are refused before reading (RAM and disks are far smaller). */
-const MAX_FILE = 4 * 1024 * 1024 * 1024;
+/** Files larger than this are refused before reading (the largest RAM and disk are 2 GiB). */
+export const MAX_FILE = 2 * 1024 * 1024 * 1024;
 
-export function readUserFile(path: string, what: string): Uint8Array {
-  let size: number;
+/**
+ * Reads a regular file of at most `max` bytes. Devices, FIFOs and sockets
+ * (`/dev/zero`, `/dev/stdin`, `mkfifo`) are refused: they have no size to
+ * bound the read by, and may never end. The type is checked on the opened
+ * descriptor, so the path cannot be swapped between the check and the read.
+ */
+export function readUserFile(path: string, what: string, max = MAX_FILE): Uint8Array {
+  let fd: number;
   try {
-    const st = statSync(path);
-    if (st.isDirectory()) throw new RewindError('bad-argument', `${what} ${path} is a directory`);
-    size = st.size;
+    // Non-blocking, so that opening a FIFO with no writer does not hang before fstat can refuse it.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
-    if (e instanceof RewindError) throw e;
     throw new RewindError('not-found', `cannot open ${what} ${path}: ${describe(e)}`);
   }
-  if (size > MAX_FILE) throw new RewindError('bad-argument', `${what} ${path} is too large (${size} bytes)`);
   try {
-    const buf = readFileSync(path);
-    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new RewindError('bad-argument', `${what} ${path} is ${kindOf(st)}, not a regular file`);
+    if (st.size > max) throw new RewindError('bad-argument', `${what} ${path} is too large (${st.size} bytes, at most ${max})`);
+    const buf = Buffer.allocUnsafeSlow(st.size);
+    let n = 0;
+    // Reads what fstat promised and no more: a file that grows meanwhile cannot exceed the bound.
+    while (n < buf.length) {
+      const got = readSync(fd, buf, n, Math.min(buf.length - n, 1 << 30), null);
+      if (got === 0) break;
+      n += got;
+    }
+    return new Uint8Array(buf.buffer, buf.byteOffset, n);
   } catch (e) {
+    if (e instanceof RewindError) throw e;
     throw new RewindError('io', `cannot read ${what} ${path}: ${describe(e)}`);
+  } finally {
+    closeSync(fd);
   }
+}
+
+/**
+ * Checks, before any work, that a file can be created or replaced at `path`:
+ * its directory exists and is writable, and `path` is not a directory or
+ * another non-regular file.
+ */
+export function checkOutputPath(path: string): void {
+  const dir = dirname(resolve(path));
+  let st: Stats;
+  try {
+    st = statSync(dir);
+  } catch (e) {
+    throw new RewindError('not-found', `cannot write ${path}: directory ${dir}: ${describe(e)}`);
+  }
+  if (!st.isDirectory()) throw new RewindError('bad-argument', `cannot write ${path}: ${dir} is not a directory`);
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    throw new RewindError('io', `cannot write ${path}: directory ${dir}: ${describe(e)}`);
+  }
+  const existing = statSync(path, { throwIfNoEntry: false });
+  if (existing && !existing.isFile()) throw new RewindError('bad-argument', `cannot write ${path}: it is ${kindOf(existing)}`);
+}
+
+/** Checks, before any work, that the existing regular file `path` can be written in place. */
+export function checkWritableFile(path: string, what: string): void {
+  let fd: number;
+  try {
+    // Opening for writing (without truncating) is the one test that also sees read-only mounts and ACLs.
+    fd = openSync(path, constants.O_RDWR | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ENOENT') throw new RewindError('not-found', `cannot open ${what} ${path}: ${describe(e)}`);
+    throw new RewindError('bad-argument', `cannot write ${what} ${path}: ${describe(e)}`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new RewindError('bad-argument', `${what} ${path} is ${kindOf(st)}, not a regular file`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a pipe';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  if (st.isSocket()) return 'a socket';
+  return 'a special file';
 }
 
 export function describe(e: unknown): string {
   if (e && typeof e === 'object' && 'code' in e) {
     const code = String((e as { code: unknown }).code);
     if (code === 'ENOENT') return 'no such file';
-    if (code === 'EACCES') return 'permission denied';
+    if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
     if (code === 'EISDIR') return 'is a directory';
+    if (code === 'EROFS') return 'read-only file system';
+    if (code === 'ENOTDIR') return 'not a directory';
+    // Opening a socket through /proc (/dev/stdin when stdin is one).
+    if (code === 'ENXIO') return 'not a regular file';
     return code;
   }
   return e instanceof Error ? e.message : String(e);

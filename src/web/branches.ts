@@ -4,7 +4,6 @@
  * sending (a diff from reset can touch every page of RAM).
  */
 import type { Diff, PageChange, Session } from '../../session/session.js';
-import type { ConsoleHistory } from './console-history.js';
 import type { DiffResult, PageDiff, TimelineInfo } from './protocol.js';
 
 /** At most this many pages, runs per page and bytes per run go into a DiffResult. */
@@ -13,7 +12,7 @@ const DIFF_RUNS = 16;
 const DIFF_RUN_BYTES = 64;
 
 /** The branch tree and the marks of the current branch's lineage. */
-export function timelineInfo(session: Session, history: ConsoleHistory): TimelineInfo {
+export function timelineInfo(session: Session): TimelineInfo {
   const t = session.timeline;
   const branch = session.branch;
   const lineage = t.lineage(branch);
@@ -32,14 +31,14 @@ export function timelineInfo(session: Session, history: ConsoleHistory): Timelin
     branches: session.branches().map((b) => ({ id: b.id, name: b.name, parent: b.parent, forkPosition: b.forkPosition, end: session.branchEnd(b.id) })),
     checkpoints: [...new Set(checkpoints)].sort((x, y) => x - y),
     inputs,
-    output: history.marks(lineage, end),
+    output: session.history?.marks(lineage, end) ?? [],
     bookmarks: bookmarks.sort((x, y) => x.position - y.position),
   };
 }
 
 /** Changes whenever timelineInfo would. */
-export function timelineVersion(session: Session, history: ConsoleHistory): string {
-  return `${session.timeline.log.length}:${history.size}:${session.branch}`;
+export function timelineVersion(session: Session): string {
+  return `${session.timeline.log.length}:${session.history?.size ?? 0}:${session.branch}`;
 }
 
 function pages(changes: PageChange[]): PageDiff[] {

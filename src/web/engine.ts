@@ -6,7 +6,8 @@
  */
 import { RewindError } from '../../core/errors.js';
 import { TIMEBASE_HZ } from '../../core/memmap.js';
-import { LiveHost, buildMachine, registersOf, type HostSpec, type MachineHost } from './host.js';
+import { Session, type Stop } from '../../session/session.js';
+import { MachineHost, machineSpec, registersOf, type HostSpec } from './host.js';
 import { JobCancelled, Jobs, exportWork, importWork, seekWork } from './jobs.js';
 import { disassembleAround, readMemory } from './peek.js';
 import type { BenchResult, Command, Executor, ReplyError, Stats, Status, StopCause, WatchRange, WorkerEvent } from './protocol.js';
@@ -41,9 +42,9 @@ export interface EngineOptions {
   /** Calls `fn` soon, after pending messages (MessageChannel in a worker, setImmediate in Node). */
   defer: (fn: () => void) => void;
   now?: () => number;
-  /** Makes the host for a program; LiveHost by default (a recording host plugs in here). */
+  /** Makes the host for a program (MachineHost.create by default; tests watch hosts here). */
   createHost?: (spec: HostSpec, record: boolean) => MachineHost;
-  /** Opens a .vmi file as a host; without it, importVmi answers no-time-travel. */
+  /** Opens a .vmi file as a host (MachineHost.open by default). */
   openVmi?: (bytes: Uint8Array, executor?: Executor) => MachineHost;
 }
 
@@ -57,7 +58,7 @@ class CommandError extends Error {
 }
 
 const noTimeTravel = (): never => {
-  throw new CommandError('no-time-travel', 'this needs a recording: time travel is not available in this build yet');
+  throw new CommandError('no-time-travel', 'this needs a recording: the machine runs without one (?record=0)');
 };
 
 function bitmap(flags: Uint8Array): Uint8Array {
@@ -101,6 +102,8 @@ export class Engine {
   private cause: StopCause | undefined;
   private watchAddress: number | undefined;
   private slice = 100_000;
+  /** The next slice is the first of a run the user asked for: it executes a breakpoint it starts on. */
+  private resume = false;
   private loopScheduled = false;
   private output: number[] = [];
   /** The position that wrote each byte of `output`. */
@@ -115,7 +118,6 @@ export class Engine {
   private lastRam: Uint8Array | null = null;
   private lastDisk: Uint8Array | null = null;
   private typed = 0;
-  private muted = false;
   private outCount = 0;
   private readonly now: () => number;
   /** Long operations (seek, import, export) in progress. */
@@ -175,15 +177,17 @@ export class Engine {
         return this.step(Math.max(1, Math.floor(cmd.count ?? 1)));
       case 'type': {
         const host = this.need();
-        const branch = host.branch;
+        const past = host.machine.position < host.end();
         host.type(cmd.bytes);
         this.typed += cmd.bytes.length;
-        if (this.state === 'waiting') {
+        if (past) {
+          // Typed in the past: the session forked a new branch, which runs on as at the live end.
+          this.postConsole();
+          this.start();
+        } else if (this.state === 'waiting') {
           this.state = 'running';
           this.schedule();
         }
-        // Typed in the past: the host forked a new branch, which the page shows at once.
-        if (host.branch !== branch) this.report(true);
         return undefined;
       }
       case 'readMemory':
@@ -199,73 +203,65 @@ export class Engine {
       }
       case 'setBreakpoints':
         this.breakpoints = [...new Set(cmd.addresses.map((a) => a >>> 0))];
-        this.applyStops();
+        this.host?.setStops(this.stops());
         this.postStops();
         return undefined;
       case 'setWatchpoints':
         this.watchpoints = cmd.ranges.filter((r) => r.length > 0).map((r) => ({ address: r.address >>> 0, length: r.length }));
-        this.applyStops();
+        this.host?.setStops(this.stops());
         this.postStops();
         return undefined;
       case 'bench':
         return this.bench(cmd.image, cmd.maxSteps ?? Infinity);
       case 'seek': {
-        const host = this.need();
-        if (!host.seek) return noTimeTravel();
+        const host = this.needTimeTravel();
         this.halt();
         this.flushOutput();
         // Done or cancelled, the machine stands at a valid position: show it.
-        return this.jobs.run(seekWork(host, cmd.branch, cmd.position, this.now, (op) => this.muffled(op)), () => {
-          this.travel(() => undefined);
+        return this.jobs.run(seekWork(host, cmd.branch, cmd.position, this.now), () => {
+          this.postConsole();
           this.stop('paused', 'seek');
         });
       }
       case 'stepBack': {
-        const host = this.need();
-        if (!host.stepBack) return noTimeTravel();
+        const host = this.needTimeTravel();
         this.halt();
-        this.travel(() => host.stepBack!(Math.max(1, Math.floor(cmd.count ?? 1))));
+        this.travel(() => host.stepBack(Math.max(1, Math.floor(cmd.count ?? 1))));
         this.stop('paused', 'step');
         return undefined;
       }
       case 'reverseContinue': {
-        const host = this.need();
-        if (!host.reverseContinue) return noTimeTravel();
+        const host = this.needTimeTravel();
         this.halt();
-        const reason = this.travel(() => host.reverseContinue!(this.breakpoints, this.watchpoints));
-        this.stop('paused', reason === 'breakpoint' || reason === 'watchpoint' ? reason : 'seek');
-        return reason;
+        const stop = this.travel(() => host.reverseContinue());
+        if (stop?.reason === 'watchpoint') this.watchAddress = stop.address;
+        this.stop('paused', stop?.reason === 'breakpoint' || stop?.reason === 'watchpoint' ? stop.reason : 'seek');
+        return stop ? stop.reason : null;
       }
       case 'fork': {
-        const host = this.need();
-        if (!host.fork) return noTimeTravel();
+        const host = this.needTimeTravel();
         this.halt();
-        const id = this.travel(() => host.fork!(cmd.position ?? host.machine.position, cmd.name));
+        const id = this.travel(() => host.fork(cmd.position ?? host.machine.position, cmd.name));
         this.stop('paused', 'seek');
         return id;
       }
-      case 'exportVmi': {
-        const host = this.need();
-        if (!host.exportVmi) return noTimeTravel();
-        return this.jobs.run(exportWork(host, this.now));
-      }
+      case 'exportVmi':
+        return this.jobs.run(exportWork(this.needTimeTravel(), this.now));
       case 'diff': {
-        const host = this.need();
-        if (!host.diff) return noTimeTravel();
+        const host = this.needTimeTravel();
         this.halt();
-        const result = this.travel(() => host.diff!(cmd.a, cmd.b));
+        const result = this.travel(() => host.diff(cmd.a, cmd.b));
         this.stop('paused', 'seek');
         return result;
       }
       case 'renameBranch':
-        return this.edit((host) => host.renameBranch?.(cmd.branch, cmd.name));
+        return this.edit((host) => host.renameBranch(cmd.branch, cmd.name));
       case 'deleteBranch':
-        return this.edit((host) => host.deleteBranch?.(cmd.branch));
+        return this.edit((host) => host.deleteBranch(cmd.branch));
       case 'bookmark':
-        return this.edit((host) => host.bookmark?.(cmd.name, cmd.position ?? host.machine.position));
+        return this.edit((host) => host.bookmark(cmd.name, cmd.position ?? host.machine.position));
       case 'importVmi': {
-        if (!this.options.openVmi) return noTimeTravel();
-        const open = this.options.openVmi;
+        const open = this.options.openVmi ?? MachineHost.open;
         const { bytes, executor } = cmd;
         // The machine is only replaced once the file is valid and open at its point.
         const opened = (host: MachineHost) => {
@@ -278,46 +274,30 @@ export class Engine {
       }
       case 'cancel':
         return this.jobs.cancel(cmd.job);
-      case 'stateHash': {
-        const host = this.need();
-        if (!host.stateHash) return noTimeTravel();
-        return host.stateHash();
-      }
+      case 'stateHash':
+        return this.needTimeTravel().stateHash();
     }
   }
 
-  /** Runs one slice of a long time-travel job with the console muted (travel, once, ends the job). */
-  private muffled<T>(op: () => T): T {
-    this.muted = true;
-    try {
-      return op();
-    } finally {
-      this.muted = false;
-    }
+  private needTimeTravel(): MachineHost {
+    const host = this.need();
+    if (!host.timeTravel) return noTimeTravel();
+    return host;
   }
 
-  /**
-   * Runs a time-travel operation with the console muted (replay re-runs
-   * output the console already showed) and the debugger's stops put back
-   * afterwards (a session clears them when it searches).
-   */
+  /** Runs a time-travel operation; then the page gets the console as it was at the new position. */
   private travel<T>(op: () => T): T {
     this.flushOutput();
-    this.muted = true;
     try {
       return op();
     } finally {
-      this.muted = false;
-      this.applyStops();
       this.postConsole();
     }
   }
 
   /** A change to the recording's metadata (the machine does not move); the page learns of it through `timeline`. */
   private edit(op: (host: MachineHost) => void): undefined {
-    const host = this.need();
-    if (!host.timeline) return noTimeTravel();
-    op(host);
+    op(this.needTimeTravel());
     this.postTimeline();
     return undefined;
   }
@@ -325,7 +305,7 @@ export class Engine {
   /** Builds the machine for a program and reports it, paused at position 0. */
   load(spec: HostSpec, record = false): void {
     this.halt();
-    this.install(() => (this.options.createHost ?? ((s) => new LiveHost(s)))(spec, record), spec.name);
+    this.install(() => (this.options.createHost ?? MachineHost.create)(spec, record), spec.name);
   }
 
   /** Takes a new host and reports it, paused where it stands. */
@@ -342,14 +322,10 @@ export class Engine {
     this.lastStatsAt = this.now();
     const m = host.machine;
     this.outCount = 0;
-    // The host's own hook stays first: a recording host keeps the console's history, replays included.
-    const own = m.onOutput;
-    m.onOutput = (byte) => {
-      own(byte);
-      if (this.muted) return;
+    host.session.onOutput = (byte, position) => {
       this.outCount++;
       this.output.push(byte);
-      this.outputAt.push(m.position);
+      this.outputAt.push(position);
       if (this.output.length >= 65536) this.flushOutput();
     };
     this.symbols = new Map();
@@ -357,7 +333,7 @@ export class Engine {
       // Prefer the first name seen for an address; skip local labels the compiler makes.
       if (!name.startsWith('.L') && !this.symbols.has(addr >>> 0)) this.symbols.set(addr >>> 0, name);
     }
-    this.applyStops();
+    host.setStops(this.stops());
     this.options.post({ type: 'ready', capabilities: this.capabilities });
     this.options.post({
       type: 'loaded',
@@ -374,11 +350,8 @@ export class Engine {
     this.report(true);
   }
 
-  private applyStops(): void {
-    const cpu = this.host?.machine.cpu;
-    if (!cpu) return;
-    cpu.setBreakpoints(this.breakpoints);
-    cpu.setWatchpoints(this.watchpoints);
+  private stops(): { breakpoints: number[]; watchpoints: WatchRange[] } {
+    return { breakpoints: this.breakpoints, watchpoints: this.watchpoints };
   }
 
   private postStops(): void {
@@ -393,6 +366,7 @@ export class Engine {
     }
     if (this.state === 'running') return;
     this.state = 'running';
+    this.resume = true;
     this.cause = undefined;
     this.watchAddress = undefined;
     this.lastStatsAt = this.now();
@@ -416,16 +390,15 @@ export class Engine {
   private step(count: number): Status {
     const host = this.need();
     this.halt();
-    const r = host.run(count);
-    this.afterRun(r.reason, 'step');
+    const r = host.run(count, { resume: true });
+    this.afterRun(r, 'step');
     if (this.state === 'running') this.stop('paused', 'step');
     return this.status();
   }
 
-  /** Maps a run's stop reason to the engine state; returns true when the run loop should go on. */
-  private afterRun(reason: string, defaultCause: StopCause): boolean {
-    const m = this.host!.machine;
-    switch (reason) {
+  /** Maps a run's stop to the engine state; returns true when the run loop should go on. */
+  private afterRun(stop: Stop, defaultCause: StopCause): boolean {
+    switch (stop.reason) {
       case 'power':
         this.stop('off', 'power');
         return false;
@@ -433,39 +406,26 @@ export class Engine {
         this.stop('paused', 'breakpoint');
         return false;
       case 'watchpoint':
-        this.watchAddress = m.cpu.watchAddress >>> 0;
+        this.watchAddress = stop.address;
         this.stop('paused', 'watchpoint');
         return false;
-      case 'idle':
+      case 'waiting':
         if (defaultCause === 'step') {
           this.stop('paused', 'step');
           return false;
         }
+        // Only the user can move the guest on: the timeline stops growing until they type.
         this.state = 'waiting';
         this.flushOutput();
         this.report(true);
         return false;
-      default:
+      case 'limit':
         if (defaultCause === 'step') {
           this.state = 'running'; // the caller turns this into paused
           return true;
         }
-        if (this.pollingAtEnd()) {
-          // Spinning on the UART for input nobody has typed: wait like a sleeping guest, so the timeline stops growing.
-          this.state = 'waiting';
-          this.flushOutput();
-          this.report(true);
-          return false;
-        }
         return true;
     }
-  }
-
-  /** The guest polls the UART at the live end of its branch with nothing typed: only the user can move it on. */
-  private pollingAtEnd(): boolean {
-    const host = this.host!;
-    const m = host.machine;
-    return m.pendingInput === 0 && m.position >= host.end() && m.uart.pollingForInput();
   }
 
   /** Runs the next slice soon, or after `delayMs`. */
@@ -487,7 +447,8 @@ export class Engine {
     const idleBefore = this.host.machine.cpu.idleTicks;
     let r;
     try {
-      r = this.host.run(this.slice);
+      r = this.host.run(this.slice, this.resume ? { resume: true } : {});
+      this.resume = false;
     } catch (e) {
       this.stop('paused', 'error');
       this.options.post({ type: 'error', error: toReplyError(e) });
@@ -496,7 +457,7 @@ export class Engine {
     const dt = this.now() - t0;
     const next = nextSlice(this.slice, r.steps, r.reason === 'limit', this.host.machine.cpu.idleTicks - idleBefore, dt);
     this.slice = next.slice;
-    const goOn = this.afterRun(r.reason, 'user');
+    const goOn = this.afterRun(r, 'user');
     if (!goOn) return;
     this.flushOutput();
     this.report(false);
@@ -516,14 +477,14 @@ export class Engine {
   private postConsole(): void {
     const host = this.host;
     if (!host) return;
-    const text = host.console?.() ?? { bytes: new Uint8Array(0), positions: new Float64Array(0), complete: host.machine.position === 0 };
+    const text = host.console();
     this.options.post({ type: 'console', ...text }, [text.bytes.buffer, text.positions.buffer]);
   }
 
   /** Sends the branch tree and marks when they changed since last sent. */
   private postTimeline(): void {
     const host = this.host;
-    if (!host?.timeline || !host.timelineVersion) return;
+    if (!host?.timeTravel) return;
     const version = host.timelineVersion();
     if (version === this.timelineVersion) return;
     this.timelineVersion = version;
@@ -592,8 +553,8 @@ export class Engine {
       diskFresh,
       diskPages: m.disk?.pageCount ?? 0,
       uartOut: this.outCount,
-      uartIn: Math.max(0, this.typed - m.pendingInput),
-      pendingInput: m.pendingInput,
+      uartIn: Math.max(0, this.typed - this.host!.session.pendingInput),
+      pendingInput: this.host!.session.pendingInput,
     };
   }
 
@@ -601,16 +562,13 @@ export class Engine {
   private bench(image: Uint8Array, maxSteps: number): BenchResult {
     this.halt();
     this.report(true);
-    const m = buildMachine({ image, name: 'bench', ramSize: DEFAULT_RAM });
+    const session = Session.create(machineSpec({ image, name: 'bench', ramSize: DEFAULT_RAM }), { record: false });
     let output = '';
-    m.onOutput = (b) => (output += String.fromCharCode(b));
+    session.onOutput = (b) => (output += String.fromCharCode(b));
     const t = this.now();
-    while (!m.power && m.position < maxSteps) {
-      const r = m.run(Math.min(10_000_000, maxSteps - m.position));
-      if (r.reason === 'idle') break;
-    }
+    while (session.position < maxSteps && session.run(Math.min(10_000_000, maxSteps - session.position)).reason === 'limit');
     const seconds = (this.now() - t) / 1000;
-    return { steps: m.position, seconds, mips: m.position / seconds / 1e6, output };
+    return { steps: session.position, seconds, mips: session.position / seconds / 1e6, output };
   }
 }
 

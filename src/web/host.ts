@@ -1,15 +1,17 @@
 /**
- * What the worker drives: a machine, plus (when it records) time travel.
- * `LiveHost` runs a bare Machine forward only. A recording host (over
- * session/'s Session) implements the optional time-travel members, and the
- * engine and UI light up seek / step back / run back / fork / export /
- * import from `timeTravel` alone: nothing else changes.
+ * What the worker drives: one Session (session/), recording or not. The
+ * host adapts it to the page's terms (branch ids and names, diffs cut to
+ * size, .vmi bytes); the engine and UI light up seek / step back / run
+ * back / fork / export / import from `timeTravel` alone.
  */
-import { CSR_NAMES, readCsr } from '../../core/csr.js';
-import type { Machine, RunResult, StopReason } from '../../core/machine.js';
-import { buildMachine as buildFromSpec, programKind, type MachineSpec } from '../../session/spec.js';
-import type { ConsoleText } from './console-history.js';
-import type { DiffResult, Executor, LinuxBoot, PointRef, Registers, TimelineInfo, WatchRange } from './protocol.js';
+import { peekAllCsrs } from '../../core/csr.js';
+import type { Machine } from '../../core/machine.js';
+import type { ConsoleText } from '../../session/output.js';
+import { Session, type DebugStops, type RunOptions, type Stop } from '../../session/session.js';
+import { programKind, type MachineSpec } from '../../session/spec.js';
+import { readVmi, writeVmi } from '../../storage/index.js';
+import { diffResult, timelineInfo, timelineVersion } from './branches.js';
+import type { DiffResult, Executor, LinuxBoot, PointRef, Registers, TimelineInfo } from './protocol.js';
 
 export interface HostSpec {
   image: Uint8Array;
@@ -21,45 +23,6 @@ export interface HostSpec {
   executor?: Executor;
 }
 
-export interface MachineHost {
-  readonly machine: Machine;
-  /** True when the optional time-travel members below work. */
-  readonly timeTravel: boolean;
-  /** Current branch id. */
-  readonly branch: string;
-  /** The furthest position the current branch has reached. */
-  end(): number;
-  /** Runs forward up to `steps` (recording, when the host records). */
-  run(steps: number): RunResult;
-  /** Console input. */
-  type(bytes: Uint8Array): void;
-
-  /**
-   * Returns false when `progress` said stop: the machine then stands at a
-   * valid position on the target branch short of the target (seek again to go on).
-   */
-  seek?(branch: string | undefined, position: number, progress?: (done: number, total: number) => boolean): boolean;
-  stepBack?(count: number): void;
-  /** Goes back to the last hit of these stops; returns the reason, or null when none hit (at the start). */
-  reverseContinue?(breakpoints: number[], watchpoints: WatchRange[]): StopReason | null;
-  fork?(position: number, name?: string): string;
-  exportVmi?(): Uint8Array;
-  /** Deflates up to `maxPages` pages an export would otherwise deflate at once; returns how many remain. */
-  compressPages?(maxPages: number): number;
-  /** The state hash now (hex), as `rewind state` prints it. */
-  stateHash?(): string;
-  /** The console as it was at the current position (see console-history.ts). */
-  console?(): ConsoleText;
-  /** The branch tree and the current branch's marks; `timelineVersion` changes whenever they do. */
-  timeline?(): TimelineInfo;
-  timelineVersion?(): string;
-  /** Compares two points; the machine ends where it was. */
-  diff?(a: PointRef, b: PointRef): DiffResult;
-  renameBranch?(branch: string, name: string): void;
-  deleteBranch?(branch: string): void;
-  bookmark?(name: string, position: number): void;
-}
-
 /** What the machine is built from: a Linux kernel, or program bytes (ELF when it has the magic, else a raw image at the start of RAM). */
 export function machineSpec(spec: HostSpec): MachineSpec {
   const { image, ramSize, disk, linux, executor } = spec;
@@ -67,47 +30,135 @@ export function machineSpec(spec: HostSpec): MachineSpec {
   return { kind: programKind(image), image, ramSize, disk, executor };
 }
 
-export function buildMachine(spec: HostSpec): Machine {
-  return buildFromSpec(machineSpec(spec));
-}
+/** The worker's machine: a session, with the page's view of it. */
+export class MachineHost {
+  constructor(readonly session: Session) {}
 
-/** Forward-only: the machine as it runs, no recording. */
-export class LiveHost implements MachineHost {
-  readonly timeTravel = false;
-  readonly branch = 'main';
-  readonly machine: Machine;
-
-  constructor(spec: HostSpec) {
-    this.machine = buildMachine(spec);
+  /** A machine for a program from reset, recording (time travel) or not. */
+  static create(spec: HostSpec, record: boolean): MachineHost {
+    return new MachineHost(Session.create(machineSpec(spec), { record }));
   }
 
+  /** Opens a .vmi file (validated by readVmi before anything is built). */
+  static open(bytes: Uint8Array, executor?: Executor): MachineHost {
+    return new MachineHost(Session.open(readVmi(bytes), { executor }));
+  }
+
+  /** True when the time-travel members below work. */
+  get timeTravel(): boolean {
+    return this.session.recording;
+  }
+
+  get machine(): Machine {
+    return this.session.machine;
+  }
+
+  /** Current branch id. */
+  get branch(): string {
+    return this.session.branch;
+  }
+
+  /** The furthest position the current branch has reached. */
   end(): number {
-    return this.machine.position;
+    return this.session.branchEnd();
   }
 
-  run(steps: number): RunResult {
-    return this.machine.run(steps);
+  run(steps: number, options?: RunOptions): Stop {
+    return this.session.run(steps, options);
   }
 
+  /** Console input at the current position (typed in the past, it forks). */
   type(bytes: Uint8Array): void {
-    this.machine.type(bytes);
+    this.session.type(bytes);
+  }
+
+  setStops(stops: DebugStops): void {
+    this.session.setStops(stops);
+  }
+
+  /**
+   * Returns false when `progress` said stop: the machine then stands at a
+   * valid position on the target branch short of the target (seek again to go on).
+   */
+  seek(branch: string | undefined, position: number, progress?: (done: number, total: number) => boolean): boolean {
+    return this.session.seek(branch === undefined ? { position } : { branch, position }, progress);
+  }
+
+  stepBack(count: number): void {
+    this.session.stepBack(count);
+  }
+
+  /** Goes back to the last hit of the stops set; null when none hit (the machine is then at the start). */
+  reverseContinue(): Stop | null {
+    return this.session.reverseContinue();
+  }
+
+  fork(position: number, name?: string): string {
+    return this.session.fork(position, name);
+  }
+
+  exportVmi(): Uint8Array {
+    return writeVmi(this.session.toRecording());
+  }
+
+  /** Deflates up to `maxPages` pages an export would otherwise deflate at once; returns how many remain. */
+  compressPages(maxPages: number): number {
+    return this.session.checkpoints.pages.compress(maxPages);
+  }
+
+  /** The state hash now (hex), as `rewind state` prints it. */
+  stateHash(): string {
+    return this.session.stateHash();
+  }
+
+  /** The console as it was at the current position. */
+  console(): ConsoleText {
+    return this.session.console();
+  }
+
+  /** The branch tree and the current branch's marks; `timelineVersion` changes whenever they do. */
+  timeline(): TimelineInfo {
+    return timelineInfo(this.session);
+  }
+
+  timelineVersion(): string {
+    return timelineVersion(this.session);
+  }
+
+  /** Compares two points; the machine ends where it was. */
+  diff(a: PointRef, b: PointRef): DiffResult {
+    const s = this.session;
+    const back = { branch: s.branch, position: s.position };
+    const named = (p: PointRef) => {
+      const id = s.resolveBranch(p.branch ?? back.branch);
+      return { id, name: s.timeline.branch(id).name };
+    };
+    const na = named(a);
+    const nb = named(b);
+    try {
+      return diffResult(s.diff({ branch: na.id, position: a.position }, { branch: nb.id, position: b.position }), na, nb);
+    } finally {
+      s.seek(back);
+    }
+  }
+
+  renameBranch(branch: string, name: string): void {
+    this.session.renameBranch(branch, name);
+  }
+
+  deleteBranch(branch: string): void {
+    this.session.deleteBranch(branch);
+  }
+
+  bookmark(name: string, position: number): void {
+    this.session.bookmark(name, position);
   }
 }
 
 /** Registers and CSRs now, every CSR read as M-mode would read it (no side effects). */
 export function registersOf(machine: Machine): Registers {
   const cpu = machine.cpu;
-  const csr: Record<string, number> = {};
-  const saved = cpu.priv;
-  cpu.priv = 3;
-  try {
-    for (const [num, name] of CSR_NAMES) {
-      const v = readCsr(cpu, num);
-      if (v !== undefined) csr[name] = v >>> 0;
-    }
-  } finally {
-    cpu.priv = saved;
-  }
+  const csr = peekAllCsrs(cpu);
   return {
     position: machine.position,
     pc: cpu.pcValue,

@@ -158,15 +158,14 @@ export function seekWork(
   branch: string | undefined,
   position: number,
   now: () => number,
-  travel: (op: () => boolean) => boolean,
 ): Work<void> {
-  const seek = host.seek!.bind(host);
+  const seek = host.seek.bind(host);
   let total = 0;
   return {
     op: 'seek',
     exclusive: true,
     slice(deadline) {
-      const done = travel(() => seek(branch, position, until(deadline, now, (_d, t) => (total = Math.max(total, t)))));
+      const done = seek(branch, position, until(deadline, now, (_d, t) => (total = Math.max(total, t))));
       if (done) return { value: undefined };
       // Later slices go on from where the machine stands: measure against the whole way.
       return { done: Math.max(0, total - (position - host.machine.position)), total };
@@ -188,19 +187,17 @@ export interface ExportedVmi {
  * (a page store compresses lazily); writing the file is then one slice.
  */
 export function exportWork(host: MachineHost, now: () => number): Work<ExportedVmi> {
-  const compress = host.compressPages?.bind(host);
-  const total = compress ? compress(0) : 0;
+  const compress = host.compressPages.bind(host);
+  const total = compress(0);
   return {
     op: 'export',
     exclusive: false,
     slice(deadline) {
       let left = 0;
-      if (compress) {
-        do left = compress(PAGES_PER_LOOK);
-        while (left > 0 && now() < deadline);
-      }
+      do left = compress(PAGES_PER_LOOK);
+      while (left > 0 && now() < deadline);
       if (left > 0) return { done: Math.max(0, total - left), total: Math.max(total, left) };
-      return { value: { bytes: host.exportVmi!(), name: 'rewind.vmi', branch: host.branch, position: host.machine.position } };
+      return { value: { bytes: host.exportVmi(), name: 'rewind.vmi', branch: host.branch, position: host.machine.position } };
     },
     cancelled: () => 'export cancelled: no file was written',
   };
@@ -227,10 +224,10 @@ export function importWork(open: () => MachineHost, at: PointRef | undefined, no
       if (!host) {
         host = open();
         target = at ?? { branch: host.branch, position: host.end() };
-        replay = host.seek !== undefined;
+        replay = true;
         replayStart = now();
         // Position 0 of the target branch: from there, running forward replays its recorded past.
-        if (replay) host.seek!(target.branch, 0);
+        host.seek(target.branch, 0);
         if (now() >= deadline) return { done: 0, total: target.position };
       }
       const h = host;
@@ -240,7 +237,7 @@ export function importWork(open: () => MachineHost, at: PointRef | undefined, no
         if (r.steps === 0 || now() - replayStart > CONSOLE_REPLAY_MS) replay = false;
       }
       if (replay && h.machine.position < target.position) return { done: h.machine.position, total: target.position };
-      if (!h.seek || h.seek(target.branch, target.position, until(deadline, now, () => {}))) return { value: h };
+      if (h.seek(target.branch, target.position, until(deadline, now, () => {}))) return { value: h };
       return { done: h.machine.position, total: target.position };
     },
     cancelled: () => 'import cancelled: the machine is as it was',

@@ -9,8 +9,6 @@
  */
 /// <reference lib="webworker" />
 import { Engine } from './engine.js';
-import { LiveHost } from './host.js';
-import { SessionHost } from './session-host.js';
 import type { Command, WorkerEvent } from './protocol.js';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -32,9 +30,6 @@ const engine = new Engine({
     queue.push(fn);
     channel.port2.postMessage(0);
   },
-  // Recording (time travel) when the page asks for it; see main.ts.
-  createHost: (spec, record) => (record ? SessionHost.create(spec) : new LiveHost(spec)),
-  openVmi: (bytes, executor) => SessionHost.open(bytes, executor),
 });
 
 scope.onmessage = (e: MessageEvent<Command>) => engine.handle(e.data);

@@ -9,14 +9,16 @@ import { Session } from '../../session/session.js';
 import { readVmi, writeVmi } from '../../storage/index.js';
 import { guest } from '../support/cli.js';
 
+/** The echo guest polls the UART for input: these runs keep it polling rather than stop as waiting. */
+const polling = { whenPolling: 'run' } as const;
 const echo = () => Session.create({ kind: 'elf', image: new Uint8Array(readFileSync(guest('echo'))), ramSize: 8 << 20 }, { interval: 50_000 });
 
 describe('session branches', () => {
   it('typing in the past forks a new branch and keeps the old future whole', () => {
     const s = echo();
-    s.run(200_000);
+    s.run(200_000, polling);
     s.type(new TextEncoder().encode('echo one\r'));
-    s.run(200_000);
+    s.run(200_000, polling);
     const end = s.branchEnd();
     s.seek({ position: 100_000 });
     s.type(new TextEncoder().encode('echo two\r'));
@@ -26,14 +28,39 @@ describe('session branches', () => {
     expect(s.timeline.eventsBetween('b0', 0, Infinity).length).toBeGreaterThan(0);
     // Typed at the end of a branch, it stays on that branch.
     const fork = s.branch;
-    s.run(1000);
+    s.run(1000, polling);
     s.type(new TextEncoder().encode('x'));
     expect(s.branch).toBe(fork);
   });
 
+  it('typing in the past where earlier input is delivered but unread forks at that input: the new input replaces it', () => {
+    const s = echo();
+    s.run(200_000, polling);
+    s.type(new TextEncoder().encode('abc\r'));
+    let out = '';
+    s.onOutput = (b) => (out += String.fromCharCode(b));
+    s.run(400_000, polling);
+    expect(out).toContain('abc');
+    const first = s.timeline.eventsBetween('b0', 0, Infinity)[0]!.position;
+    // Just after the first byte entered the UART: the guest has not read it yet.
+    s.seek({ position: first + 1 });
+    expect(s.machine.uart.unreadInput).toBe(1);
+    s.type(new TextEncoder().encode('xyz\r'));
+    expect(s.timeline.branch(s.branch)).toMatchObject({ parent: 'b0', forkPosition: first });
+    out = '';
+    s.run(400_000, polling);
+    // The guest echoes what it reads: the new input alone, nothing of the old branch's.
+    expect(out.startsWith('xyz\r\n')).toBe(true);
+    // At the input's own position nothing of it has arrived: the fork is right there.
+    s.seek({ branch: 'b0', position: first });
+    expect(s.machine.uart.unreadInput).toBe(0);
+    s.type(new TextEncoder().encode('q'));
+    expect(s.timeline.branch(s.branch)).toMatchObject({ parent: 'b0', forkPosition: first });
+  });
+
   it('renames and deletes branches, never the current or the root, and a .vmi keeps the change', () => {
     const s = echo();
-    s.run(100_000);
+    s.run(100_000, polling);
     const a = s.fork(50_000, 'a');
     s.seek({ branch: 'main', position: 100_000 });
     const b = s.fork(60_000, 'b');

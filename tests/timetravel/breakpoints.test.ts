@@ -38,9 +38,23 @@ describe('debugger stops across a session', () => {
     // Checkpoint intervals that put a chunk boundary exactly on a hit.
     for (const interval of [expected[2]!, expected[3]! - expected[2]!]) {
       const session = Session.create(spec, { interval });
-      session.machine.cpu.setBreakpoints([pc]);
+      session.setStops({ breakpoints: [pc] });
       expect(hits((n) => session.run(n), () => session.position)).toEqual(expected);
     }
+  });
+
+  it('a run whose budget ends on a breakpoint stops there when it goes on; a stop there resumes past it', () => {
+    const pc = symbol('printf_');
+    const machine = buildMachine(spec);
+    machine.cpu.setBreakpoints([pc]);
+    const first = hits((n) => machine.run(n), () => machine.position)[0]!;
+    const session = Session.create(spec);
+    session.setStops({ breakpoints: [pc] });
+    expect(session.run(first)).toEqual({ reason: 'limit', steps: first });
+    expect(session.run(1000)).toEqual({ reason: 'breakpoint', steps: 0, pc });
+    const next = session.run(1000);
+    expect(next.steps).toBeGreaterThan(0);
+    expect(session.position).toBeGreaterThan(first);
   });
 
   it('run back finds every watchpoint store, also one that ends exactly on a checkpoint', () => {
@@ -57,8 +71,8 @@ describe('debugger stops across a session', () => {
     const session = Session.create(spec, { interval: forward[1]!.position });
     while (session.run(1_000_000).reason === 'limit');
     const backward: { position: number; address: number }[] = [];
-    while (session.reverseContinue({ watchpoints: [range] }) === 'watchpoint') {
-      backward.push({ position: session.position, address: session.machine.cpu.watchAddress >>> 0 });
+    for (let stop = session.reverseContinue({ watchpoints: [range] }); stop?.reason === 'watchpoint'; stop = session.reverseContinue({ watchpoints: [range] })) {
+      backward.push({ position: session.position, address: stop.address });
     }
     expect(backward.reverse()).toEqual(forward);
   });

@@ -153,21 +153,23 @@ describe('reverse execution', () => {
     session.seek({ position: Math.floor(end / 2) });
     const handler = session.machine.cpu.mtvec & ~3;
     session.seek({ position: end });
-    const reason = session.reverseContinue({ breakpoints: [handler] });
-    expect(reason).toBe('breakpoint');
+    const stop = session.reverseContinue({ breakpoints: [handler] });
+    expect(stop).toEqual({ reason: 'breakpoint', steps: 0, pc: handler >>> 0 });
     expect(session.machine.cpu.pcValue).toBe(handler >>> 0);
     const last = session.position;
     // No later hit: running forward from just after it reaches the end without the handler.
     session.seek({ position: last + 1 });
-    const fwd = session.continue({ breakpoints: [handler] }, end - last - 1);
+    session.setStops({ breakpoints: [handler] });
+    const fwd = session.run(end - last - 1);
     expect(fwd.reason).toBe('limit');
+    session.setStops({});
 
     // Watchpoint: the stack slot the handler wrote last.
     session.seek({ position: last });
     const sp = session.machine.cpu.x[2]! >>> 0;
     session.seek({ position: end });
     const w = session.reverseContinue({ watchpoints: [{ address: (sp - 64) >>> 0, length: 64 }] });
-    expect(w).toBe('watchpoint');
+    expect(w?.reason).toBe('watchpoint');
     expect(session.position).toBeLessThan(end);
     expect(session.position).toBeGreaterThan(0);
   });

@@ -2,7 +2,7 @@
 // at any position, branches made by typing in the past, rename/delete kept
 // through a .vmi, bookmarks, and diffs between points.
 import { describe, expect, test } from 'vitest';
-import { ConsoleHistory } from '../../src/web/console-history.js';
+import { OutputHistory as ConsoleHistory } from '../../session/output.js';
 import type { DiffResult, TimelineInfo } from '../../src/web/protocol.js';
 import { engineHarness, guest, recordingHosts } from './support.js';
 

@@ -31,7 +31,7 @@ describe('engine', () => {
     expect(h.events.some((e) => e.type === 'ready' && e.capabilities.timeTravel === false)).toBe(true);
     const loaded = h.events.find((e) => e.type === 'loaded');
     expect(loaded && loaded.type === 'loaded' && loaded.name).toBe('hello.elf');
-    expect(h.lastStatus()).toMatchObject({ state: 'paused', position: 0, end: 0, cause: 'load', branch: 'main' });
+    expect(h.lastStatus()).toMatchObject({ state: 'paused', position: 0, end: 0, cause: 'load', branch: 'b0' });
     expect(h.events.some((e) => e.type === 'registers')).toBe(true);
     expect(h.events.some((e) => e.type === 'stats')).toBe(true);
   });
@@ -131,10 +131,11 @@ describe('engine', () => {
       { type: 'reverseContinue' },
       { type: 'fork' },
       { type: 'exportVmi' },
-      { type: 'importVmi', bytes: new Uint8Array(4) },
     ] as Request[]) {
       expect(() => h.reply(cmd)).toThrow(expect.objectContaining({ code: 'no-time-travel' }));
     }
+    // Importing opens a recording in place of the machine: the file is checked like any other.
+    expect(() => h.reply({ type: 'importVmi', bytes: new Uint8Array(4) })).toThrow(expect.objectContaining({ code: 'bad-vmi' }));
   });
 
   test('a guest asleep waiting for input goes to waiting and wakes on typing', () => {
@@ -225,8 +226,11 @@ describe('engine with a recording host (time travel)', () => {
     expect(back.pc).toBe(pc500);
     expect(back.position).toBeGreaterThanOrEqual(500);
     expect(back.position).toBeLessThan(1000);
-    // The engine's breakpoints survive the search.
-    expect([...(h.engine.host!.machine.cpu.breakpoints ?? [])]).toEqual([pc500]);
+    // The engine's breakpoints survive the search: running on from before the hit stops at it again.
+    h.reply({ type: 'seek', position: back.position - 1 });
+    h.reply({ type: 'run' });
+    h.pump();
+    expect(h.engine.status()).toMatchObject({ position: back.position, cause: 'breakpoint', pc: pc500 });
     const id = h.reply({ type: 'fork', name: 'other' }) as string;
     expect(h.engine.status().branch).toBe(id);
   });

@@ -6,8 +6,7 @@ import { afterEach, describe, expect, test, vi } from 'vitest';
 import ExecutorPicker from '../../ui/ExecutorPicker.svelte';
 import Message from '../../ui/Message.svelte';
 import { AppState } from '../../ui/app.svelte.js';
-import { LiveHost } from '../../src/web/host.js';
-import { SessionHost } from '../../src/web/session-host.js';
+import { MachineHost } from '../../src/web/host.js';
 import type { Command, Executor, WorkerEvent } from '../../src/web/protocol.js';
 import { readVmi } from '../../storage/index.js';
 import { FakeClient, engineHarness, guest, recordingHosts, render, unmountAll } from './support.js';
@@ -24,12 +23,12 @@ const loaded = (executor: Executor, executorNote: string | null = null): WorkerE
 
 /** An engine whose hosts are kept, to look at the machines they built. */
 function harness() {
-  const hosts: (LiveHost | SessionHost)[] = [];
+  const hosts: MachineHost[] = [];
   const queue: (() => void)[] = [];
   const h = engineHarness({
     defer: (fn) => queue.push(fn),
     createHost: (spec, record) => {
-      const host = record ? SessionHost.create(spec) : new LiveHost(spec);
+      const host = MachineHost.create(spec, record);
       hosts.push(host);
       return host;
     },

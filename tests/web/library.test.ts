@@ -9,7 +9,7 @@ import { RewindError } from '../../core/errors.js';
 import { Session } from '../../session/session.js';
 import { programKind } from '../../session/spec.js';
 import { Library } from '../../src/web/library.js';
-import { SessionHost } from '../../src/web/session-host.js';
+import { MachineHost } from '../../src/web/host.js';
 import type { WorkerEvent } from '../../src/web/protocol.js';
 import { MemoryBackend, type BatchEntry } from '../../storage/index.js';
 import LibraryPanel from '../../ui/Library.svelte';
@@ -90,8 +90,8 @@ function longHarness() {
     // Each look at the clock takes 25 ms: a job slice (40 ms) then sees two replay chunks.
     now: () => (clock += 25),
     createHost: (spec) =>
-      new SessionHost(Session.create({ kind: programKind(spec.image), image: spec.image, ramSize: spec.ramSize }, { interval: 1e12 })),
-    openVmi: (bytes) => SessionHost.open(bytes),
+      new MachineHost(Session.create({ kind: programKind(spec.image), image: spec.image, ramSize: spec.ramSize }, { interval: 1e12 })),
+    openVmi: (bytes) => MachineHost.open(bytes),
   });
   /** Runs deferred slices until none is left, letting replies (promises) settle between them. */
   const pump = async () => {

@@ -5,8 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { flushSync, mount, unmount, type Component } from 'svelte';
 import { Engine, type EngineOptions } from '../../src/web/engine.js';
-import { LiveHost } from '../../src/web/host.js';
-import { SessionHost } from '../../src/web/session-host.js';
+import { MachineHost } from '../../src/web/host.js';
 import type { Request } from '../../src/web/client.js';
 import type { Command, WorkerEvent } from '../../src/web/protocol.js';
 import type { ClientLike } from '../../ui/app.svelte.js';
@@ -17,8 +16,8 @@ export const guest = (name: string) => new Uint8Array(readFileSync(join(process.
 
 /** The hosts the worker uses when it records: a session for a recorded load, a .vmi opened as one. */
 export const recordingHosts: Pick<EngineOptions, 'createHost' | 'openVmi'> = {
-  createHost: (spec, record) => (record ? SessionHost.create(spec) : new LiveHost(spec)),
-  openVmi: (bytes, executor) => SessionHost.open(bytes, executor),
+  createHost: (spec, record) => MachineHost.create(spec, record),
+  openVmi: (bytes, executor) => MachineHost.open(bytes, executor),
 };
 
 /** The worker's engine without a Worker: what it posts is kept in `events`; requests get ids as the client gives them. */

@@ -1,5 +1,5 @@
 /**
- * The console's history in a recording: every byte the guest wrote, with the
+ * The console's history in a session: every byte the guest wrote, with the
  * position of the instruction that wrote it, kept per branch the way the
  * timeline keeps events (a byte written at position q belongs to the branch
  * of the lineage whose segment holds q, so a fork at P owns the output of
@@ -10,7 +10,7 @@
  * go (a run, or a seek's replay); each branch keeps which stretches it has,
  * so bytes replayed twice are stored once and a gap is reported as such.
  */
-import type { LineageSegment } from '../../storage/index.js';
+import type { LineageSegment } from '../storage/index.js';
 
 /** The console up to a position: its bytes, the position that wrote each, and whether nothing before is missing. */
 export interface ConsoleText {
@@ -69,7 +69,7 @@ function merge(known: [number, number][], from: number, to: number): [number, nu
   return out.sort((x, y) => x[0] - y[0]);
 }
 
-export class ConsoleHistory {
+export class OutputHistory {
   private readonly branches = new Map<string, BranchOutput>();
   /** Bytes written since the last `take`, with their positions. */
   private pendingAt: number[] = [];
