@@ -177,9 +177,9 @@ export class Session {
   private resumeAt = 0;
   /** Console input scripted for every branch (see `script`), or null when input is typed. */
   private scripted: number[] | null = null;
-  /** Console bytes the recording had taken when the script began. */
-  private scriptBase = 0;
-  /** Console bytes taken along a branch's lineage, kept up to date as events are recorded. */
+  /** How many events each branch had when the script began (the script feeds only later ones; newer branches from their start). */
+  private scriptStart = new Map<string, number>();
+  /** Script bytes taken along a branch's lineage, kept up to date as events are recorded. */
   private consumed: { branch: string; bytes: number } | null = null;
 
   private constructor(
@@ -338,8 +338,10 @@ export class Session {
    */
   script(bytes: Iterable<number>): void {
     if (!this.scripted) {
+      this.flushEvents();
       this.scripted = [];
-      this.scriptBase = this.consumedInput();
+      this.scriptStart = new Map(this.timeline.branches().map((b) => [b.id, b.events.length]));
+      this.consumed = null;
     }
     for (const b of bytes) this.scripted.push(b & 0xff);
   }
@@ -349,12 +351,18 @@ export class Session {
     return this.machine.pendingInput;
   }
 
-  /** Console bytes the current branch's lineage has taken, up to its end. */
-  consumedInput(): number {
+  /** Script bytes the current branch's lineage has taken (console input recorded since the script began). */
+  private scriptTaken(): number {
     this.flushEvents();
     if (this.consumed === null || this.consumed.branch !== this.current) {
       let n = 0;
-      for (const e of this.timeline.eventsBetween(this.current, 0, Infinity)) n += uartBytes(e);
+      for (const s of this.timeline.lineage(this.current)) {
+        const events = this.timeline.branch(s.branch).events;
+        for (let i = this.scriptStart.get(s.branch) ?? 0; i < events.length; i++) {
+          const e = events[i]!;
+          if (e.position >= s.from && e.position < s.to) n += uartBytes(e);
+        }
+      }
       this.consumed = { branch: this.current, bytes: n };
     }
     return this.consumed.bytes;
@@ -369,7 +377,7 @@ export class Session {
       if (m.pendingInput > 0) m.clearInput();
       return;
     }
-    const taken = Math.max(0, this.consumedInput() - this.scriptBase);
+    const taken = this.scriptTaken();
     const left = Math.max(0, script.length - taken);
     if (m.pendingInput === left) return;
     m.clearInput();
@@ -495,7 +503,7 @@ export class Session {
     const events = this.pending;
     this.pending = [];
     this.timeline.appendEvents(this.current, events);
-    if (this.consumed?.branch === this.current) for (const e of events) this.consumed.bytes += uartBytes(e);
+    if (this.scripted && this.consumed?.branch === this.current) for (const e of events) this.consumed.bytes += uartBytes(e);
   }
 
   private needRecording(what: string): void {

@@ -44,6 +44,35 @@ describe('record, replay, state, fork, diff, info', () => {
     }
   });
 
+  it('an input event at N: the state at N is before it, and a fork at N has none of it (docs/determinism.md)', () => {
+    const echoVmi = join(dir, 'echo.vmi');
+    const input = join(dir, 'one.in');
+    writeFileSync(input, 'one\nquit\n');
+    expect(rewind(['record', guest('echo'), '-o', echoVmi, '--input-file', input]).status).toBe(0);
+    const events = readVmi(new Uint8Array(readFileSync(echoVmi))).timeline.branches['b0']!.events;
+    const mark = events[0]!.position;
+    const other = join(dir, 'xyz.in');
+    writeFileSync(other, 'xyz\nquit\n');
+    const forked = join(dir, 'echo-fork.vmi');
+    const f = rewind(['fork', echoVmi, '--at', String(mark), '--input-file', other, '--name', 'xyz', '-o', forked]);
+    expect(f.status).toBe(0);
+    // The guest echoes what it reads: the new input alone.
+    expect(f.stdout.startsWith('xyz')).toBe(true);
+    expect(f.stdout).not.toContain('one');
+    const state = (branch: string, at: number) => JSON.parse(rewind(['state', forked, '--branch', branch, '--at', String(at)]).stdout);
+    expect(state('xyz', mark).hash).toBe(state('main', mark).hash);
+    expect(state('xyz', mark + 1).hash).not.toBe(state('main', mark + 1).hash);
+    expect(rewind(['diff', forked, `main:${mark}`, `xyz:${mark}`]).stdout).toContain('identical');
+  });
+
+  it('fork of a guest that waits for input it never gets ends at once with 125, as run does', () => {
+    const waiting = join(dir, 'waiting.vmi');
+    expect(rewind(['record', guest('echo'), '-o', waiting]).status).toBe(125);
+    const f = rewind(['fork', waiting, '--at', '1000', '-o', join(dir, 'waiting-fork.vmi')], '', 30_000);
+    expect(f.status).toBe(125);
+    expect(f.stderr).toMatch(/waiting for input/);
+  });
+
   it('fork adds a branch and keeps the original; info lists both; diff compares them', () => {
     const info0 = JSON.parse(rewind(['info', vmi, '--json']).stdout);
     const firstEvent = 2000;

@@ -5,11 +5,12 @@
  * then its absence fails.
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { guest, rewind, tempDir } from '../support/cli.js';
 import { ROOT } from '../support/manifest.js';
+import { readVmi } from '../../storage/index.js';
 import { between, gdbAvailable, parseRegisters, runGdb, startStub, type Stub } from './support.js';
 
 const HAVE_GDB = gdbAvailable();
@@ -155,6 +156,26 @@ describe.skipIf(!HAVE_GDB && !process.env['CI'])('gdb-multiarch against rewind g
     expect(stub.stdout()).toContain('THE VAULT OF REWIND');
     // Output is printed once, however often a seek replays it.
     expect(stub.stdout().split('THE VAULT OF REWIND').length).toBe(2);
+  });
+
+  it('an input event at N: a seek to N is before it, and a fork at N takes new input alone (docs/determinism.md)', async () => {
+    const dir = tempDir();
+    const vmi = join(dir, 'echo.vmi');
+    expect(rewind(['record', guest('echo'), '-o', vmi, '--input-file', inputFile('one\nquit\n')]).status).toBe(0);
+    const mark = readVmi(new Uint8Array(readFileSync(vmi))).timeline.branches['b0']!.events[0]!.position;
+    const saved = join(dir, 'forked.vmi');
+    stub = await startStub([vmi]);
+    const out = runGdb(stub.port, guest('echo'), [
+      `monitor seek ${mark}`, 'monitor fork xyz', 'monitor type xyz\\nquit\\n', 'continue', `monitor save ${saved}`,
+    ]);
+    expect(out).toMatch(/powered off/);
+    await stub.stop();
+    // The stub prints the guest's new output: what it echoed of the new input, nothing of the old.
+    expect(stub.stdout()).toContain('xyz');
+    expect(stub.stdout()).not.toContain('one');
+    const state = (branch: string, at: number) => JSON.parse(rewind(['state', saved, '--branch', branch, '--at', String(at)]).stdout).hash;
+    expect(state('xyz', mark)).toBe(state('main', mark));
+    expect(state('xyz', mark + 1)).not.toBe(state('main', mark + 1));
   });
 
   it('debugs a recording: replays it backwards and forwards, and runs live past its end', async () => {

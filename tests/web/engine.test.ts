@@ -235,6 +235,38 @@ describe('engine with a recording host (time travel)', () => {
     expect(h.engine.status().branch).toBe(id);
   });
 
+  test('typing in the past at an input mark gives the guest the new input alone, and runs on at once', () => {
+    const h = harness(true);
+    const typeAndWait = (text: string, until: string) => {
+      const from = h.output().length;
+      h.engine.handle({ type: 'type', bytes: new TextEncoder().encode(text) });
+      for (let i = 0; i < 400 && !h.output().slice(from).includes(until); i++) h.pump(1);
+    };
+    h.engine.handle({ type: 'load', image: guest('default'), record: true, run: true });
+    for (let i = 0; i < 400 && !h.output().includes('> '); i++) h.pump(1);
+    typeAndWait('e\r', 'Exits: east west\r\n> ');
+    typeAndWait('take bone\r', 'Taken: bone.\r\n> ');
+    h.engine.handle({ type: 'pause' });
+    const main = h.engine.status().branch;
+    const t = h.last('timeline')!.timeline.inputs.at(-10)!;
+    // One step after `t` entered the UART: the console still ends with a bare prompt, the guest has not read `t`.
+    for (const at of [t, t + 1]) {
+      h.reply({ type: 'seek', branch: main, position: at });
+      const shown = h.last('console')!;
+      expect(new TextDecoder().decode(shown.bytes)).toMatch(/Exits: east west\r\n> $/);
+      const from = h.output().length;
+      h.engine.handle({ type: 'type', bytes: new TextEncoder().encode('w\r') });
+      // The fork runs on by itself, as at the live end.
+      expect(h.engine.status().state).toBe('running');
+      expect(h.engine.status().branch).not.toBe(main);
+      for (let i = 0; i < 400 && !h.output().slice(from).includes('> '); i++) h.pump(1);
+      const answer = h.output().slice(from);
+      expect(answer).toMatch(/^w\r\n== Gate Hall ==/);
+      expect(answer).not.toContain('understand');
+      h.engine.handle({ type: 'pause' });
+    }
+  });
+
   test('exports a .vmi and imports it again', () => {
     const h = harness(true);
     h.engine.handle({ type: 'load', image: guest('hello'), record: true, run: true });
