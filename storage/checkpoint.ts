@@ -222,32 +222,63 @@ export class Checkpointer {
   /**
    * Restores the machine to checkpoint `id`: rewrites only the RAM and disk
    * pages whose digest differs from what the machine holds, then calls
-   * `loadState` and `invalidateCaches`. With `verify`, recomputes the state
-   * hash afterwards and throws RewindError('bad-state') on a mismatch.
+   * `loadState` and `invalidateCaches`, and checks that the machine now has
+   * the checkpoint's state hash: a file whose integrity hash is valid can
+   * still hold a checkpoint that is wrong, and a restore must never hand
+   * that out. Throws RewindError('bad-vmi') when the checkpoint is wrong.
    */
-  restore(id: string, options: { verify?: boolean } = {}): Checkpoint {
+  restore(id: string): Checkpoint {
     const cp = this.get(id);
     const tables = this.resolve(id);
     const m = this.machine;
     if ((tables.disk === null) !== (m.disk === null)) {
       throw new RewindError('bad-state', `checkpoint ${id} and the machine disagree on having a disk`);
     }
+    // Until the restore is complete and checked, memory matches no checkpoint.
+    this.base = null;
     this.hasher.sync();
     rewritePages(this.pages, m.ram, this.hasher.ram, tables.ram);
     if (m.disk && tables.disk) rewritePages(this.pages, m.disk, this.hasher.disk!, tables.disk);
     this.hasher.ram.resetChanged();
     this.hasher.disk?.resetChanged();
-    m.loadState(decodeState(cp.state));
-    m.invalidateCaches();
-    this.base = { id, tables: { ram: tables.ram.slice(), disk: tables.disk ? tables.disk.slice() : null } };
-    if (options.verify) {
-      const now = this.hasher.stateHash();
-      if (now !== cp.stateHash) {
-        throw new RewindError('bad-state', `restoring checkpoint ${id} gave state hash ${now}, expected ${cp.stateHash}`);
-      }
+    try {
+      m.loadState(decodeState(cp.state));
+    } catch (e) {
+      throw new RewindError('bad-vmi', `checkpoint ${id} at position ${cp.position}: ${e instanceof Error ? e.message : String(e)}`);
     }
+    m.invalidateCaches();
+    if (this.hasher.stateHash() !== cp.stateHash) throw mismatch(cp);
+    this.base = { id, tables: { ram: tables.ram.slice(), disk: tables.disk ? tables.disk.slice() : null } };
     return cp;
   }
+
+  /**
+   * Checks every checkpoint held against its state hash, from its stored
+   * pages and state alone (the machine is not touched). `progress` gets
+   * (checked, total) after each and stops the check when it returns false.
+   * Returns the first bad checkpoint in position order, with a
+   * RewindError('bad-vmi') that says what is wrong, or null when all are
+   * good (or the check was stopped).
+   */
+  verifyStored(progress?: (done: number, total: number) => boolean | void): { checkpoint: Checkpoint; error: RewindError } | null {
+    const all = [...this.checkpoints.values()].sort((a, b) => a.position - b.position || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    for (let n = 0; n < all.length; n++) {
+      const cp = all[n]!;
+      try {
+        const tables = this.resolve(cp.id);
+        if (computeStateHash(decodeState(cp.state), tables.ram, tables.disk) !== cp.stateHash) throw mismatch(cp);
+      } catch (e) {
+        const error = e instanceof RewindError && e.code === 'bad-vmi' ? e : new RewindError('bad-vmi', `checkpoint ${cp.id} at position ${cp.position}: ${e instanceof Error ? e.message : String(e)}`);
+        return { checkpoint: cp, error };
+      }
+      if (progress?.(n + 1, all.length) === false) break;
+    }
+    return null;
+  }
+}
+
+function mismatch(cp: Checkpoint): RewindError {
+  return new RewindError('bad-vmi', `checkpoint ${cp.id} at position ${cp.position} does not match its state hash`);
 }
 
 /** Pages that differ between two points (for the diff view). */

@@ -2,20 +2,89 @@
  * The Node-only part of storage/: atomic file writes. Browser code imports
  * storage/index.ts, which never pulls in node:fs.
  */
-import { open, rename, unlink } from 'node:fs/promises';
+import { unlinkSync } from 'node:fs';
+import { open, readdir, rename, unlink } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { RewindError } from '../core/errors.js';
 
 let counter = 0;
 
+/** Our temporaries: `.<name>.rewind-<pid>-<n>.tmp` next to the file they become. */
+const TEMP_RE = /^\..+\.rewind-(\d+)-\d+\.tmp$/;
+const tempName = (path: string) => join(dirname(path), `.${basename(path)}.rewind-${process.pid}-${counter++}.tmp`);
+
+/** Temporaries being written now: removed if the process is interrupted. */
+const pending = new Set<string>();
+
+/**
+ * On Ctrl-C or kill, removes our temporaries and exits as a shell expects
+ * (128 + the signal number). Listens only while a write is under way, so
+ * that the default handling stays as it is otherwise.
+ */
+function onSignal(signal: NodeJS.Signals): void {
+  for (const tmp of pending) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // Already renamed or removed: nothing left behind.
+    }
+  }
+  process.exit(128 + osConstants.signals[signal]);
+}
+
+function track(tmp: string): void {
+  if (pending.size === 0) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  pending.add(tmp);
+}
+
+function untrack(tmp: string): void {
+  pending.delete(tmp);
+  if (pending.size === 0) {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** Removes temporaries that a process killed mid-write (SIGKILL, a crash) left in `dir`. */
+async function sweepStale(dir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return; // The write reports the directory's problem.
+  }
+  for (const name of names) {
+    const pid = TEMP_RE.exec(name)?.[1];
+    if (pid === undefined || Number(pid) === process.pid || isAlive(Number(pid))) continue;
+    await unlink(join(dir, name)).catch(() => undefined);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: alive, someone else's.
+    return (e as { code?: string }).code === 'EPERM';
+  }
+}
+
 /**
  * Writes `bytes` to `path` so that a crash leaves either the old file or the
  * new one, never a mix: writes a temporary file in the same directory,
- * fsyncs it, renames it over `path`, then fsyncs the directory.
+ * fsyncs it, renames it over `path`, then fsyncs the directory. Temporaries
+ * are removed on SIGINT/SIGTERM, and stale ones of dead processes swept here.
  */
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${counter++}.tmp`);
+  await sweepStale(dir);
+  const tmp = tempName(path);
+  track(tmp);
   try {
     const fh = await open(tmp, 'wx');
     try {
@@ -25,8 +94,10 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
       await fh.close();
     }
     await rename(tmp, path);
+    untrack(tmp);
   } catch (e) {
     await unlink(tmp).catch(() => undefined);
+    untrack(tmp);
     const code = (e as { code?: string }).code;
     if (code === 'ENOSPC' || code === 'EDQUOT') throw new RewindError('quota', `disk full writing ${path}; the file was not changed`);
     throw new RewindError('io', `cannot write ${path} (${e instanceof Error ? e.message : String(e)})`);

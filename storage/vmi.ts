@@ -45,7 +45,8 @@ export const VMI_FLAG_MANIFEST_DEFLATED = 1;
 /** Limits a reader enforces before allocating or trusting anything. */
 export const VMI_LIMITS = Object.freeze({
   maxRamBytes: 2 * 1024 * 1024 * 1024,
-  maxDiskBytes: 16 * 1024 * 1024 * 1024,
+  // As large as a disk image file the CLI reads (src/node/files.ts): the machine holds the disk in memory.
+  maxDiskBytes: 2 * 1024 * 1024 * 1024,
   maxManifestBytes: 256 * 1024 * 1024,
   maxKernelBytes: 256 * 1024 * 1024,
   maxChunks: 1 << 21,
@@ -62,7 +63,7 @@ export const VMI_LIMITS = Object.freeze({
 export interface VmiConfig {
   /** RAM size in bytes (multiple of 4096, at most 2 GiB). */
   ramSize: number;
-  /** Disk size in bytes (multiple of 4096), or null when the machine has no disk. */
+  /** Disk size in bytes (multiple of 4096, at most 2 GiB), or null when the machine has no disk. */
   diskSize: number | null;
   /** Other machine options (plain msgpack-able data), for the machine to interpret. */
   machine: Record<string, unknown>;
@@ -323,6 +324,10 @@ function readV1(data: Uint8Array, header: Header): Recording {
       bad(`checkpoint ${cp.id}: state does not decode`);
     }
     if (!isObject(st)) bad(`checkpoint ${cp.id}: state is not a map`);
+    // The machine reads these without looking (core/machine.ts loadState); field by field, it checks.
+    for (const part of ['cpu', 'devices', 'machine']) {
+      if (!isObject(st[part])) bad(`checkpoint ${cp.id} at position ${cp.position} has no ${part === 'cpu' ? 'CPU' : part} state`);
+    }
   }
 
   // Timeline.

@@ -26,7 +26,8 @@ export function parseArgs(argv: readonly string[], spec: Record<string, FlagKind
     }
     const eq = arg.indexOf('=');
     const name = (eq >= 0 ? arg.slice(0, eq) : arg).replace(/^-+/, '');
-    const kind = spec[name];
+    // Own keys only: --constructor or --__proto__ must not find Object.prototype's members.
+    const kind = Object.hasOwn(spec, name) ? spec[name] : undefined;
     if (!kind) throw new RewindError('bad-argument', `unknown option ${eq >= 0 ? arg.slice(0, eq) : arg}`);
     if (kind === 'boolean') {
       if (eq >= 0) throw new RewindError('bad-argument', `option --${name} takes no value`);

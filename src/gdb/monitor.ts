@@ -4,6 +4,7 @@
  */
 import { RewindError } from '../../core/errors.js';
 import type { Session } from '../../session/session.js';
+import { checkVmiTarget } from '../node/vmi-file.js';
 
 export interface MonitorContext {
   session: Session;
@@ -77,6 +78,8 @@ export async function runMonitor(line: string, ctx: MonitorContext): Promise<boo
         const path = arg || ctx.savePath;
         if (!path) throw new RewindError('bad-argument', 'usage: save FILE.vmi (no --save path was given)');
         if (!ctx.save) throw new RewindError('bad-state', 'saving is not available here');
+        // The path comes over the wire: it must not be able to overwrite an arbitrary file.
+        checkVmiTarget(path);
         const bytes = await ctx.save(path);
         out(`saved ${path} (${bytes} bytes)\n`);
         return true;

@@ -1,9 +1,10 @@
 /** Reading and writing .vmi files on disk, and opening them as sessions. */
 import { RewindError } from '../../core/errors.js';
 import { Session } from '../../session/session.js';
-import { readVmi, writeVmi } from '../../storage/index.js';
+import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
+import { VMI_MAGIC, readVmi, writeVmi } from '../../storage/index.js';
 import { writeFileAtomic } from '../../storage/node.js';
-import { readUserFile } from './files.js';
+import { checkOutputPath, readUserFile } from './files.js';
 
 export function isVmiPath(path: string): boolean {
   return /\.vmi$/i.test(path);
@@ -25,4 +26,36 @@ export async function saveVmi(session: Session, path: string): Promise<number> {
   const bytes = writeVmi(session.toRecording());
   await writeFileAtomic(path, bytes);
   return bytes.length;
+}
+
+/**
+ * Checks a path that someone other than the user at the shell chose (a gdb
+ * client's `monitor save`): it must be named .vmi, and may replace only a
+ * regular file that already is a Rewind VM image, so that no other file can
+ * be overwritten through it.
+ */
+export function checkVmiTarget(path: string): void {
+  if (!isVmiPath(path)) throw new RewindError('bad-argument', `will not save to ${path}: the name must end in .vmi`);
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  if (st) {
+    if (!st.isFile()) throw new RewindError('bad-argument', `will not overwrite ${path}: it is not a regular file`);
+    if (!hasVmiMagic(path))
+      throw new RewindError('bad-argument', `will not overwrite ${path}: it is not a Rewind VM image`);
+  }
+  checkOutputPath(path);
+}
+
+function hasVmiMagic(path: string): boolean {
+  const head = Buffer.alloc(VMI_MAGIC.length);
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    return readSync(fd, head, 0, head.length, 0) === head.length && head.toString('latin1') === VMI_MAGIC;
+  } finally {
+    closeSync(fd);
+  }
 }

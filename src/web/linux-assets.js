@@ -52,7 +52,8 @@ export function sendLinuxFile(name, req, res) {
   if (!path) return false;
   res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': statSync(path).size, 'cache-control': 'no-cache' });
   if (head) res.end();
-  else createReadStream(path).pipe(res);
+  // A read error (the file removed meanwhile) cuts this answer short, and nothing else.
+  else createReadStream(path).on('error', () => res.destroy()).pipe(res);
   return true;
 }
 

@@ -4,9 +4,10 @@
 // Prints the URL it serves on. Port 0 picks a free port. Also importable:
 // `const { url, close } = await serve({ dir, port: 0 })`. Also serves the
 // built Linux guest under /linux/ (see linux-assets.js).
-import { createReadStream, statSync } from 'node:fs';
+import { close, constants, createReadStream, fstat, open, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { sendLinuxFile } from './linux-assets.js';
 
@@ -24,12 +25,80 @@ const TYPES = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
+/**
+ * Sent with every answer (the worker's script too, which runs under its own
+ * response's policy). Scripts only from this server, plus 'unsafe-eval' for
+ * the JIT, which compiles guest code with new Function; inline styles for
+ * the terminal and the components; connect-src open because ?guest=URL
+ * loads a guest from anywhere.
+ */
+export const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': [
+    "default-src 'self'",
+    "script-src 'self' 'unsafe-eval'",
+    "worker-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    'connect-src *',
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'self'",
+  ].join('; '),
+};
+
 const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Answers an error status in plain text, unless the answer has begun (then it can only be cut short). */
+function fail(res, status, text) {
+  if (res.headersSent) res.destroy();
+  else res.writeHead(status, { 'content-type': 'text/plain' }).end(text);
+}
+
+/**
+ * Sends the regular file `file`, checked on the opened descriptor so that
+ * what is sent is what was checked; calls `missing` when there is no such
+ * file (or it is a directory or a device). A read error ends the answer,
+ * never the server.
+ */
+function sendFile(file, req, res, missing) {
+  // Non-blocking: opening a FIFO must not tie up a thread waiting for a writer.
+  open(file, constants.O_RDONLY | constants.O_NONBLOCK, (err, fd) => {
+    if (err) {
+      if (['ENOENT', 'ENOTDIR', 'EISDIR'].includes(err.code)) missing();
+      else fail(res, 500, 'cannot read file');
+      return;
+    }
+    fstat(fd, (err2, st) => {
+      if (err2 || !st.isFile()) {
+        close(fd, () => undefined);
+        if (err2) fail(res, 500, 'cannot read file');
+        else missing();
+        return;
+      }
+      res.writeHead(200, {
+        'content-type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
+        'content-length': st.size,
+        'cache-control': 'no-cache',
+      });
+      if (req.method === 'HEAD' || st.size === 0) {
+        close(fd, () => undefined);
+        res.end();
+        return;
+      }
+      // No more than content-length, even if the file grows meanwhile.
+      pipeline(createReadStream('', { fd, start: 0, end: st.size - 1 }), res, () => undefined);
+    });
+  });
+}
 
 /** Serves `dir` on `host:port`; resolves with the URL once listening. */
 export function serve({ dir = join(root, 'dist-web'), port = 5173, host = '127.0.0.1' } = {}) {
   const base = resolve(dir);
+  const notFound = (res) => fail(res, 404, 'not found');
   const server = createServer((req, res) => {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     let path;
     try {
       path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -37,31 +106,27 @@ export function serve({ dir = join(root, 'dist-web'), port = 5173, host = '127.0
       res.writeHead(400).end('bad request');
       return;
     }
-    let file = normalize(join(base, path));
+    const file = normalize(join(base, path));
     if (file !== base && !file.startsWith(base + sep)) {
       res.writeHead(403).end('forbidden');
       return;
     }
-    let st;
+    let target = file;
     try {
-      st = statSync(file);
-      if (st.isDirectory()) {
-        file = join(file, 'index.html');
-        st = statSync(file);
-      }
+      if (statSync(file).isDirectory()) target = join(file, 'index.html');
     } catch {
-      // The Linux guest, when built, even if this build of the app did not copy it.
-      if (path.startsWith('/linux/') && sendLinuxFile(path.slice('/linux/'.length), req, res)) return;
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-      return;
+      // Missing: sendFile finds that out too, and answers it.
     }
-    res.writeHead(200, {
-      'content-type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
-      'content-length': st.size,
-      'cache-control': 'no-cache',
+    sendFile(target, req, res, () => {
+      // The Linux guest, when built, even if this build of the app did not copy it.
+      try {
+        if (path.startsWith('/linux/') && sendLinuxFile(path.slice('/linux/'.length), req, res)) return;
+      } catch {
+        fail(res, 500, 'cannot read file');
+        return;
+      }
+      notFound(res);
     });
-    if (req.method === 'HEAD') res.end();
-    else createReadStream(file).pipe(res);
   });
   return new Promise((resolvePromise, reject) => {
     server.once('error', reject);
