@@ -15,6 +15,7 @@ import { mulh, mulhsu, mulhu } from './isa/multiply.js';
 import type { AccessSize } from './device.js';
 import { CSR, IRQ, MSTATUS, Priv, csrReadOnly, readCsr, writeCsr } from './csr.js';
 import { type DecodedPage, type DecodedRecord, X0_SINK, decodeInto, newDecodedPage } from './isa/decode.js';
+import { ENCODINGS, Op } from './isa/table.js';
 import type { PagedMemory } from './paged.js';
 import { PAGE_SHIFT } from './memmap.js';
 import { StateReader } from './devices/state.js';
@@ -429,50 +430,51 @@ export class Cpu {
       // Next pc: 2 bytes on for a compressed instruction (bit 23 of fields), else 4.
       const npc = (pc + 4 - ((f >>> 22) & 2)) | 0;
 
+      // Literal labels, so that V8 makes a jump table of this switch; the type checker holds each to its op
+      // (see Op in core/isa/table.ts).
       switch (op) {
-        case 1: // illegal
+        case 1 satisfies typeof Op.ILLEGAL:
           this.trap(Cause.ILLEGAL, imm >>> 0, false, pc);
           pc = this.pc;
           break run;
-        case 2: // lui
+        case 2 satisfies typeof Op.LUI:
           x[rd] = imm;
           pc = npc;
           break;
-        case 3: // auipc
+        case 3 satisfies typeof Op.AUIPC:
           x[rd] = (pc + imm) | 0;
           pc = npc;
           break;
-        case 4: // jal
+        case 4 satisfies typeof Op.JAL:
           x[rd] = npc;
           pc = (pc + imm) | 0;
           break;
-        case 5: {
-          // jalr: read rs1 before writing rd (they may be the same register)
+        case 5 satisfies typeof Op.JALR: {
+          // Read rs1 before writing rd (they may be the same register)
           const t = ((x[rs1]! + imm) | 0) & ~1;
           x[rd] = npc;
           pc = t;
           break;
         }
-        case 6: // beq
+        case 6 satisfies typeof Op.BEQ:
           pc = x[rs1] === x[rs2] ? (pc + imm) | 0 : npc;
           break;
-        case 7: // bne
+        case 7 satisfies typeof Op.BNE:
           pc = x[rs1] !== x[rs2] ? (pc + imm) | 0 : npc;
           break;
-        case 8: // blt
+        case 8 satisfies typeof Op.BLT:
           pc = x[rs1]! < x[rs2]! ? (pc + imm) | 0 : npc;
           break;
-        case 9: // bge
+        case 9 satisfies typeof Op.BGE:
           pc = x[rs1]! >= x[rs2]! ? (pc + imm) | 0 : npc;
           break;
-        case 10: // bltu
+        case 10 satisfies typeof Op.BLTU:
           pc = x[rs1]! >>> 0 < x[rs2]! >>> 0 ? (pc + imm) | 0 : npc;
           break;
-        case 11: // bgeu
+        case 11 satisfies typeof Op.BGEU:
           pc = x[rs1]! >>> 0 >= x[rs2]! >>> 0 ? (pc + imm) | 0 : npc;
           break;
-        case 12: {
-          // lb
+        case 12 satisfies typeof Op.LB: {
           const a = (x[rs1]! + imm) | 0;
           const e = (a >>> 12) & TLB_MASK;
           if (rTag[e] === a >>> 12) x[rd] = mem8s[rOff[e]! | (a & 0xfff)]!;
@@ -484,8 +486,7 @@ export class Cpu {
           pc = npc;
           break;
         }
-        case 13: {
-          // lh
+        case 13 satisfies typeof Op.LH: {
           const a = (x[rs1]! + imm) | 0;
           const e = (a >>> 12) & TLB_MASK;
           if (rTag[e] === a >>> 12 && (a & 1) === 0) x[rd] = mem16s[(rOff[e]! | (a & 0xfff)) >>> 1]!;
@@ -497,8 +498,7 @@ export class Cpu {
           pc = npc;
           break;
         }
-        case 14: {
-          // lw
+        case 14 satisfies typeof Op.LW: {
           const a = (x[rs1]! + imm) | 0;
           const e = (a >>> 12) & TLB_MASK;
           if (rTag[e] === a >>> 12 && (a & 3) === 0) x[rd] = mem32[(rOff[e]! | (a & 0xfff)) >>> 2]!;
@@ -510,8 +510,7 @@ export class Cpu {
           pc = npc;
           break;
         }
-        case 15: {
-          // lbu
+        case 15 satisfies typeof Op.LBU: {
           const a = (x[rs1]! + imm) | 0;
           const e = (a >>> 12) & TLB_MASK;
           if (rTag[e] === a >>> 12) x[rd] = mem8[rOff[e]! | (a & 0xfff)]!;
@@ -523,8 +522,7 @@ export class Cpu {
           pc = npc;
           break;
         }
-        case 16: {
-          // lhu
+        case 16 satisfies typeof Op.LHU: {
           const a = (x[rs1]! + imm) | 0;
           const e = (a >>> 12) & TLB_MASK;
           if (rTag[e] === a >>> 12 && (a & 1) === 0) x[rd] = mem16[(rOff[e]! | (a & 0xfff)) >>> 1]!;
@@ -536,8 +534,7 @@ export class Cpu {
           pc = npc;
           break;
         }
-        case 17: {
-          // sb
+        case 17 satisfies typeof Op.SB: {
           const a = (x[rs1]! + imm) | 0;
           const e = (a >>> 12) & TLB_MASK;
           if (wTag[e] === a >>> 12) {
@@ -552,8 +549,7 @@ export class Cpu {
           pc = npc;
           break;
         }
-        case 18: {
-          // sh
+        case 18 satisfies typeof Op.SH: {
           const a = (x[rs1]! + imm) | 0;
           const e = (a >>> 12) & TLB_MASK;
           if (wTag[e] === a >>> 12 && (a & 1) === 0) {
@@ -568,8 +564,7 @@ export class Cpu {
           pc = npc;
           break;
         }
-        case 19: {
-          // sw
+        case 19 satisfies typeof Op.SW: {
           const a = (x[rs1]! + imm) | 0;
           const e = (a >>> 12) & TLB_MASK;
           if (wTag[e] === a >>> 12 && (a & 3) === 0) {
@@ -584,132 +579,129 @@ export class Cpu {
           pc = npc;
           break;
         }
-        case 20: // addi
+        case 20 satisfies typeof Op.ADDI:
           x[rd] = (x[rs1]! + imm) | 0;
           pc = npc;
           break;
-        case 21: // slti
+        case 21 satisfies typeof Op.SLTI:
           x[rd] = x[rs1]! < imm ? 1 : 0;
           pc = npc;
           break;
-        case 22: // sltiu
+        case 22 satisfies typeof Op.SLTIU:
           x[rd] = x[rs1]! >>> 0 < imm >>> 0 ? 1 : 0;
           pc = npc;
           break;
-        case 23: // xori
+        case 23 satisfies typeof Op.XORI:
           x[rd] = x[rs1]! ^ imm;
           pc = npc;
           break;
-        case 24: // ori
+        case 24 satisfies typeof Op.ORI:
           x[rd] = x[rs1]! | imm;
           pc = npc;
           break;
-        case 25: // andi
+        case 25 satisfies typeof Op.ANDI:
           x[rd] = x[rs1]! & imm;
           pc = npc;
           break;
-        case 26: // slli
+        case 26 satisfies typeof Op.SLLI:
           x[rd] = x[rs1]! << imm;
           pc = npc;
           break;
-        case 27: // srli
+        case 27 satisfies typeof Op.SRLI:
           x[rd] = x[rs1]! >>> imm;
           pc = npc;
           break;
-        case 28: // srai
+        case 28 satisfies typeof Op.SRAI:
           x[rd] = x[rs1]! >> imm;
           pc = npc;
           break;
-        case 29: // add
+        case 29 satisfies typeof Op.ADD:
           x[rd] = (x[rs1]! + x[rs2]!) | 0;
           pc = npc;
           break;
-        case 30: // sub
+        case 30 satisfies typeof Op.SUB:
           x[rd] = (x[rs1]! - x[rs2]!) | 0;
           pc = npc;
           break;
-        case 31: // sll
+        case 31 satisfies typeof Op.SLL:
           x[rd] = x[rs1]! << x[rs2]!;
           pc = npc;
           break;
-        case 32: // slt
+        case 32 satisfies typeof Op.SLT:
           x[rd] = x[rs1]! < x[rs2]! ? 1 : 0;
           pc = npc;
           break;
-        case 33: // sltu
+        case 33 satisfies typeof Op.SLTU:
           x[rd] = x[rs1]! >>> 0 < x[rs2]! >>> 0 ? 1 : 0;
           pc = npc;
           break;
-        case 34: // xor
+        case 34 satisfies typeof Op.XOR:
           x[rd] = x[rs1]! ^ x[rs2]!;
           pc = npc;
           break;
-        case 35: // srl
+        case 35 satisfies typeof Op.SRL:
           x[rd] = x[rs1]! >>> x[rs2]!;
           pc = npc;
           break;
-        case 36: // sra
+        case 36 satisfies typeof Op.SRA:
           x[rd] = x[rs1]! >> x[rs2]!;
           pc = npc;
           break;
-        case 37: // or
+        case 37 satisfies typeof Op.OR:
           x[rd] = x[rs1]! | x[rs2]!;
           pc = npc;
           break;
-        case 38: // and
+        case 38 satisfies typeof Op.AND:
           x[rd] = x[rs1]! & x[rs2]!;
           pc = npc;
           break;
-        case 39: // fence: one hart, no caches to order
+        case 39 satisfies typeof Op.FENCE: // One hart, no caches to order
           pc = npc;
           break;
-        case 42: // mul
+        case 42 satisfies typeof Op.MUL:
           x[rd] = Math.imul(x[rs1]!, x[rs2]!);
           pc = npc;
           break;
-        case 43: // mulh
+        case 43 satisfies typeof Op.MULH:
           x[rd] = mulh(x[rs1]!, x[rs2]!);
           pc = npc;
           break;
-        case 44: // mulhsu
+        case 44 satisfies typeof Op.MULHSU:
           x[rd] = mulhsu(x[rs1]!, x[rs2]!);
           pc = npc;
           break;
-        case 45: // mulhu
+        case 45 satisfies typeof Op.MULHU:
           x[rd] = mulhu(x[rs1]!, x[rs2]!);
           pc = npc;
           break;
-        case 46: {
-          // div: by zero gives -1, overflow gives the dividend (unprivileged spec, "Division Operations")
+        case 46 satisfies typeof Op.DIV: {
+          // Division by zero gives -1, overflow gives the dividend (unprivileged spec, "Division Operations")
           const a = x[rs1]!;
           const b = x[rs2]!;
           x[rd] = b === 0 ? -1 : a === -0x80000000 && b === -1 ? a : (a / b) | 0;
           pc = npc;
           break;
         }
-        case 47: {
-          // divu
+        case 47 satisfies typeof Op.DIVU: {
           const b = x[rs2]! >>> 0;
           x[rd] = b === 0 ? -1 : (x[rs1]! >>> 0) / b;
           pc = npc;
           break;
         }
-        case 48: {
-          // rem
+        case 48 satisfies typeof Op.REM: {
           const a = x[rs1]!;
           const b = x[rs2]!;
           x[rd] = b === 0 ? a : a === -0x80000000 && b === -1 ? 0 : a % b;
           pc = npc;
           break;
         }
-        case 49: {
-          // remu
+        case 49 satisfies typeof Op.REMU: {
           const b = x[rs2]! >>> 0;
           x[rd] = b === 0 ? x[rs1]! : (x[rs1]! >>> 0) % b;
           pc = npc;
           break;
         }
-        case 67: // fence.i: stores already drop the decoded instructions they overwrite
+        case 67 satisfies typeof Op.FENCE_I: // Stores already drop the decoded instructions they overwrite
           pc = npc;
           break;
         default: {
@@ -776,14 +768,13 @@ export class Cpu {
     const pc = this.pc;
     const x = this.x;
     switch (op) {
-      case 40: // ecall
+      case Op.ECALL:
         this.trap(Cause.ECALL_U + this.priv, 0, false, pc);
         return;
-      case 41: // ebreak: QEMU leaves mtval 0 (found by guests/timer)
+      case Op.EBREAK: // QEMU leaves mtval 0 (found by guests/timer)
         this.trap(Cause.BREAKPOINT, 0, false, pc);
         return;
-      case 50: {
-        // lr.w
+      case Op.LR_W: {
         const a = x[rs1]!;
         if (a & 3) return this.trap(Cause.LOAD_MISALIGNED, a >>> 0, false, pc);
         const pa = this.translate(a, READ, pc);
@@ -797,7 +788,7 @@ export class Cpu {
         this.pc = npc;
         return;
       }
-      case 51: {
+      case Op.SC_W: {
         // sc.w succeeds only while the reserved word still holds what lr.w read, as on QEMU.
         const a = x[rs1]!;
         if (a & 3) return this.trap(Cause.STORE_MISALIGNED, a >>> 0, false, pc);
@@ -815,7 +806,8 @@ export class Cpu {
         this.pc = npc;
         return;
       }
-      case 52: case 53: case 54: case 55: case 56: case 57: case 58: case 59: case 60: {
+      case Op.AMOSWAP_W: case Op.AMOADD_W: case Op.AMOXOR_W: case Op.AMOAND_W: case Op.AMOOR_W:
+      case Op.AMOMIN_W: case Op.AMOMAX_W: case Op.AMOMINU_W: case Op.AMOMAXU_W: {
         const a = x[rs1]!;
         if (a & 3) return this.trap(Cause.STORE_MISALIGNED, a >>> 0, false, pc);
         const pa = this.translate(a, WRITE, pc);
@@ -830,25 +822,25 @@ export class Cpu {
         this.pc = npc;
         return;
       }
-      case 61: case 62: case 63: case 64: case 65: case 66:
+      case Op.CSRRW: case Op.CSRRS: case Op.CSRRC: case Op.CSRRWI: case Op.CSRRSI: case Op.CSRRCI:
         this.csrInstruction(op, rd, rs1, imm, npc);
         return;
-      case 68: // mret
+      case Op.MRET:
         if (this.priv < Priv.M) return this.trap(Cause.ILLEGAL, 0x30200073, false, pc);
         this.mret();
         return;
-      case 69: // sret
+      case Op.SRET:
         if (this.priv === Priv.U || (this.priv === Priv.S && this.mstatus & MSTATUS.TSR))
           return this.trap(Cause.ILLEGAL, 0x10200073, false, pc);
         this.sret();
         return;
-      case 70: // wfi: illegal in U, and in S when TW is set (as QEMU)
+      case Op.WFI: // Illegal in U, and in S when TW is set (as QEMU)
         if (this.priv === Priv.U || (this.priv === Priv.S && this.mstatus & MSTATUS.TW))
           return this.trap(Cause.ILLEGAL, 0x10500073, false, pc);
         this.pc = npc;
         if ((this.mip() & this.mie) === 0) this.waiting = true;
         return;
-      case 71: // sfence.vma
+      case Op.SFENCE_VMA:
         if (this.priv === Priv.U || (this.priv === Priv.S && this.mstatus & MSTATUS.TVM))
           return this.trap(Cause.ILLEGAL, (0x12000073 | (rs1 << 15) | (rs2 << 20)) >>> 0, false, pc);
         this.flushTlb();
@@ -860,21 +852,22 @@ export class Cpu {
   }
 
   private csrInstruction(op: number, rd: number, rs1: number, csr: number, npc: number): void {
-    const immediate = op >= 64;
-    const kind = immediate ? op - 63 : op - 60; // 1 = write, 2 = set, 3 = clear
+    const immediate = ENCODINGS[op]!.format === 'CSRI';
+    const write = op === Op.CSRRW || op === Op.CSRRWI;
+    const set = op === Op.CSRRS || op === Op.CSRRSI;
     const src = immediate ? rs1 : this.x[rs1]! >>> 0;
-    const writes = kind === 1 || rs1 !== 0;
+    const writes = write || rs1 !== 0;
     const illegal = (): void => {
-      const f3 = (immediate ? 4 : 0) | kind;
+      // The instruction's bits for mtval: the row's opcode and funct3, and the operands.
       const rdBits = rd === X0_SINK ? 0 : rd;
-      this.trap(Cause.ILLEGAL, ((csr << 20) | (rs1 << 15) | (f3 << 12) | (rdBits << 7) | 0x73) >>> 0, false, this.pc);
+      this.trap(Cause.ILLEGAL, (ENCODINGS[op]!.match | (csr << 20) | (rs1 << 15) | (rdBits << 7)) >>> 0, false, this.pc);
     };
     const old = readCsr(this, csr);
     if (old === undefined || (writes && csrReadOnly(csr))) return illegal();
     if (writes) {
       // For mip, a read-modify-write sees the software SEIP bit only (privileged spec, "mip").
       const base = csr === CSR.mip ? (old & ~IRQ.SEI) | (this.mipSw & IRQ.SEI) : old;
-      const value = kind === 1 ? src : kind === 2 ? base | src : base & ~src;
+      const value = write ? src : set ? base | src : base & ~src;
       writeCsr(this, csr, value);
       this.flushTlb();
     }
@@ -1098,7 +1091,7 @@ export class Cpu {
 
   /** @internal A load that missed the TLB: returns true when the slice must end (this.pc says where to go on). */
   load(op: number, rd: number, va: number, pc: number, npc: number, n: number): boolean {
-    const size = op === 14 ? 4 : op === 13 || op === 16 ? 2 : 1;
+    const size = op === Op.LW ? 4 : op === Op.LH || op === Op.LHU ? 2 : 1;
     this.retried = 0;
     const v = this.loadSlow(va, size, pc, n === 1);
     if (this.exit === EXIT_TRAP) return true;
@@ -1107,7 +1100,7 @@ export class Cpu {
       this.pc = pc;
       return true;
     }
-    this.x[rd] = op === 12 ? (v << 24) >> 24 : op === 13 ? (v << 16) >> 16 : op === 15 ? v & 0xff : op === 16 ? v & 0xffff : v;
+    this.x[rd] = op === Op.LB ? (v << 24) >> 24 : op === Op.LH ? (v << 16) >> 16 : op === Op.LBU ? v & 0xff : op === Op.LHU ? v & 0xffff : v;
     this.pc = npc;
     return this.exit === EXIT_MMIO;
   }
@@ -1269,14 +1262,14 @@ export class Cpu {
 
 function amo(op: number, old: number, b: number): number {
   switch (op) {
-    case 52: return b; // amoswap
-    case 53: return (old + b) | 0; // amoadd
-    case 54: return old ^ b; // amoxor
-    case 55: return old & b; // amoand
-    case 56: return old | b; // amoor
-    case 57: return old < b ? old : b; // amomin
-    case 58: return old > b ? old : b; // amomax
-    case 59: return old >>> 0 < b >>> 0 ? old : b; // amominu
-    default: return old >>> 0 > b >>> 0 ? old : b; // amomaxu
+    case Op.AMOSWAP_W: return b;
+    case Op.AMOADD_W: return (old + b) | 0;
+    case Op.AMOXOR_W: return old ^ b;
+    case Op.AMOAND_W: return old & b;
+    case Op.AMOOR_W: return old | b;
+    case Op.AMOMIN_W: return old < b ? old : b;
+    case Op.AMOMAX_W: return old > b ? old : b;
+    case Op.AMOMINU_W: return old >>> 0 < b >>> 0 ? old : b;
+    default: return old >>> 0 > b >>> 0 ? old : b; // Op.AMOMAXU_W
   }
 }

@@ -1,12 +1,12 @@
 import * as F from './fields.js';
 import { expandCompressed } from './rv32c.js';
-import { ENCODINGS, lookup } from './table.js';
+import { ENCODINGS, Op, lookup } from './table.js';
 
 /**
  * A decoded instruction is two numbers, interleaved in one Int32Array per
  * page so that a page of them allocates nothing per instruction:
  * - fields: op | rd << 7 | rs1 << 13 | rs2 << 18 | compressed << 23, where
- *   op is the row of ENCODINGS (0 = not decoded yet, 1 = illegal) and rd = 0
+ *   op is the row of ENCODINGS (Op.UNDECODED = 0, not decoded yet; Op.ILLEGAL) and rd = 0
  *   is stored as 32 (a scratch register) so that x0 is never written;
  * - imm: the immediate, shift amount or CSR number; the instruction bits for
  *   an illegal instruction (they become mtval).
@@ -37,10 +37,10 @@ export interface DecodedRecord {
 export function decodeInto(bits: number, out: DecodedRecord): void {
   const compressed = (bits & 3) !== 3;
   const word = compressed ? expandCompressed(bits & 0xffff) : bits;
-  const op = word === 0 ? 1 : lookup(word);
+  const op = word === 0 ? Op.ILLEGAL : lookup(word);
   const flag = compressed ? FIELD_COMPRESSED : 0;
-  if (op === 1) {
-    out.fields = 1 | flag;
+  if (op === Op.ILLEGAL) {
+    out.fields = Op.ILLEGAL | flag;
     out.imm = compressed ? bits & 0xffff : bits;
     return;
   }

@@ -1,7 +1,7 @@
 /** Disassembly of decoded records, for debuggers and the web app's code view. */
 import { type DecodedRecord, X0_SINK, decodeInto, lengthOf, opOf, rdOf, rs1Of, rs2Of } from './decode.js';
 import { CSR_NAMES } from '../csr.js';
-import { ENCODINGS } from './table.js';
+import { ENCODINGS, Op } from './table.js';
 
 /** ABI register names, x0..x31. */
 export const REG_NAMES = [
@@ -36,13 +36,13 @@ export function disassemble(bits: number, pc: number): Disassembly {
   const rs2 = rs2Of(rec.fields);
   const imm = rec.imm;
   const name = e.name;
-  if (op === 1) return { text: `illegal ${hex(imm)}`, length };
+  if (op === Op.ILLEGAL) return { text: `illegal ${hex(imm)}`, length };
   switch (e.format) {
     case 'R':
-      if (name === 'sfence.vma') return { text: `${name} ${reg(rs1)}, ${reg(rs2)}`, length };
+      if (op === Op.SFENCE_VMA) return { text: `${name} ${reg(rs1)}, ${reg(rs2)}`, length };
       return { text: `${name} ${reg(rd)}, ${reg(rs1)}, ${reg(rs2)}`, length };
     case 'I':
-      if ((e.match & 0x7f) === 0x03 || name === 'jalr') {
+      if (e.kind === 'load' || op === Op.JALR) {
         return { text: `${name} ${reg(rd)}, ${imm}(${reg(rs1)})`, length };
       }
       return { text: `${name} ${reg(rd)}, ${reg(rs1)}, ${imm}`, length };
@@ -67,7 +67,7 @@ export function disassemble(bits: number, pc: number): Disassembly {
       return { text: `${name} ${reg(rd)}, ${csr}, ${src}`, length };
     }
     case 'AMO':
-      if (name === 'lr.w') return { text: `${name} ${reg(rd)}, (${reg(rs1)})`, length };
+      if (op === Op.LR_W) return { text: `${name} ${reg(rd)}, (${reg(rs1)})`, length };
       return { text: `${name} ${reg(rd)}, ${reg(rs2)}, (${reg(rs1)})`, length };
     default:
       return { text: name, length };

@@ -7,12 +7,21 @@
 /** How the decoder fills a record's operand fields. */
 export type Format = 'R' | 'I' | 'S' | 'B' | 'U' | 'J' | 'SHIFT' | 'CSR' | 'CSRI' | 'AMO' | 'NONE';
 
-export interface Encoding {
-  readonly name: string;
+/**
+ * What an instruction does, as its major opcode says (unprivileged spec,
+ * "RISC-V base opcode map"): the groups the executors treat alike. 'none'
+ * is the two rows that are no instruction (not decoded yet, illegal).
+ */
+export type Kind =
+  | 'none' | 'upper' | 'jump' | 'branch' | 'load' | 'store' | 'alu' | 'fence' | 'atomic' | 'csr' | 'system';
+
+export interface Encoding<N extends string = string> {
+  readonly name: N;
   readonly mask: number;
   readonly match: number;
   readonly ext: 'I' | 'M' | 'A' | 'Zicsr' | 'Zifencei' | 'priv';
   readonly format: Format;
+  readonly kind: Kind;
 }
 
 const OPC = 0x7f;
@@ -20,18 +29,29 @@ const F3 = 0x707f;
 const F7 = 0xfe00707f;
 const AMO = 0xf800707f;
 
-function row(name: string, mask: number, match: number, ext: Encoding['ext'], format: Format): Encoding {
-  return { name, mask: mask >>> 0, match: match >>> 0, ext, format };
+const KINDS: Readonly<Record<number, Kind>> = {
+  0x37: 'upper', 0x17: 'upper', 0x6f: 'jump', 0x67: 'jump', 0x63: 'branch', 0x03: 'load', 0x23: 'store',
+  0x13: 'alu', 0x33: 'alu', 0x0f: 'fence', 0x2f: 'atomic',
+};
+
+function kindOf(mask: number, match: number, format: Format): Kind {
+  if (mask === 0) return 'none';
+  if ((match & OPC) === 0x73) return format === 'CSR' || format === 'CSRI' ? 'csr' : 'system';
+  return KINDS[match & OPC]!;
 }
 
-const r = (name: string, f7: number, f3: number, op: number, ext: Encoding['ext'] = 'I') =>
+function row<const N extends string>(name: N, mask: number, match: number, ext: Encoding['ext'], format: Format): Encoding<N> {
+  return { name, mask: mask >>> 0, match: match >>> 0, ext, format, kind: kindOf(mask, match, format) };
+}
+
+const r = <const N extends string>(name: N, f7: number, f3: number, op: number, ext: Encoding['ext'] = 'I') =>
   row(name, F7, (f7 << 25) | (f3 << 12) | op, ext, 'R');
-const i = (name: string, f3: number, op: number, format: Format = 'I', ext: Encoding['ext'] = 'I') =>
+const i = <const N extends string>(name: N, f3: number, op: number, format: Format = 'I', ext: Encoding['ext'] = 'I') =>
   row(name, F3, (f3 << 12) | op, ext, format);
-const amo = (name: string, f5: number) => row(name, AMO, (f5 << 27) | (2 << 12) | 0x2f, 'A', 'AMO');
+const amo = <const N extends string>(name: N, f5: number) => row(name, AMO, (f5 << 27) | (2 << 12) | 0x2f, 'A', 'AMO');
 
 /** Index 0 is reserved for "not decoded yet"; index 1 is the illegal instruction. */
-export const ENCODINGS: readonly Encoding[] = [
+export const ENCODINGS = [
   row('<undecoded>', 0, 1, 'I', 'NONE'),
   row('illegal', 0, 1, 'I', 'NONE'),
   row('lui', OPC, 0x37, 'I', 'U'),
@@ -105,17 +125,44 @@ export const ENCODINGS: readonly Encoding[] = [
   row('sret', 0xffffffff, 0x10200073, 'priv', 'NONE'),
   row('wfi', 0xffffffff, 0x10500073, 'priv', 'NONE'),
   row('sfence.vma', 0xfe007fff, 0x12000073, 'priv', 'R'),
-];
+] as const satisfies readonly Encoding[];
 
-/** Op ids by name, for the executor's switch. */
-export const Op = Object.fromEntries(ENCODINGS.map((e, index) => [e.name, index])) as Record<string, number>;
+/** An op's key in `Op`: its name in capitals with '.' as '_' ("fence.i" is FENCE_I, "<undecoded>" UNDECODED). */
+type OpKey<S extends string> = S extends `<${infer A}>`
+  ? OpKey<A>
+  : S extends `${infer A}.${infer B}`
+    ? OpKey<`${A}_${B}`>
+    : Uppercase<S>;
+type Rows = typeof ENCODINGS;
+export type OpName = OpKey<Rows[number]['name']>;
+/** Each op's id as a literal type, so that the type checker can hold a literal label to its name (see Op). */
+export type OpIds = {
+  readonly [K in keyof Rows & `${number}` as OpKey<Rows[K]['name']>]: K extends `${infer N extends number}` ? N : never;
+};
 
-/** Finds the row matching a 32-bit word; 1 (illegal) when none does. */
+const opKey = (name: string): string => name.replace(/[<>]/g, '').replace(/\./g, '_').toUpperCase();
+
+/**
+ * Op ids (rows of ENCODINGS) by name, made from the table: `op === Op.JALR`,
+ * `case Op.ECALL:`.
+ *
+ * Speed: V8 compiles a switch to a jump table only when its labels are
+ * number literals; with `case Op.ADDI:` labels it tests them one by one
+ * (the interpreter's loop then ran 19 % more host instructions per guest
+ * instruction, measured with cachegrind on guests/bench-short). The
+ * interpreter's hot switch therefore writes the number, held to the name by
+ * the type checker: `case 20 satisfies typeof Op.ADDI:` (a test checks that
+ * every literal label there says which op it is).
+ */
+export const Op = Object.freeze(Object.fromEntries(ENCODINGS.map((e, index) => [opKey(e.name), index]))) as OpIds;
+
+/** Finds the row matching a 32-bit word; Op.ILLEGAL when none does. */
 export function lookup(word: number): number {
   const w = word >>> 0;
-  for (let k = 2; k < ENCODINGS.length; k++) {
+  // Rows 0 and 1 match nothing (mask 0, match 1).
+  for (let k = 0; k < ENCODINGS.length; k++) {
     const e = ENCODINGS[k]!;
     if ((w & e.mask) >>> 0 === e.match) return k;
   }
-  return 1;
+  return Op.ILLEGAL;
 }

@@ -15,7 +15,7 @@
  * its slow path (`slow`, in jit.ts) tells the dispatcher when the slice must
  * end (a trap, MMIO, a retry, a watchpoint).
  */
-import { Op } from '../isa/table.js';
+import { ENCODINGS, type Kind, Op } from '../isa/table.js';
 import { FIELD_COMPRESSED } from '../isa/decode.js';
 
 /** One instruction of a block: decoded fields and immediate, and its byte offset from the block's start. */
@@ -27,77 +27,91 @@ export interface BlockInsn {
 
 const R = (r: number): string => (r === 0 ? '0' : `r${r}`);
 
-/** Ops the compiler handles; anything else ends a block before it (left to the interpreter). */
+const kind = (op: number): Kind => ENCODINGS[op]!.kind;
+
+/**
+ * Ops the compiler handles; anything else (atomics, CSRs, system
+ * instructions, illegal encodings) ends a block before it and is left to the
+ * interpreter.
+ */
 export function compilable(op: number): boolean {
-  return (op >= Op.lui! && op <= Op.and!) || op === Op.fence || (op >= Op.mul! && op <= Op.remu!) || op === Op['fence.i'];
+  switch (kind(op)) {
+    case 'upper': case 'jump': case 'branch': case 'load': case 'store': case 'alu': case 'fence':
+      return true;
+    default:
+      return false;
+  }
 }
 
 /** Ops that end a block after them (control transfers). */
 export function endsBlock(op: number): boolean {
-  return op >= Op.jal! && op <= Op.bgeu!;
+  return kind(op) === 'jump' || kind(op) === 'branch';
 }
 
 const LOADS: Record<number, { size: number; view: string; shift: number }> = {
-  [Op.lb!]: { size: 1, view: 'mem8s', shift: 0 },
-  [Op.lh!]: { size: 2, view: 'mem16s', shift: 1 },
-  [Op.lw!]: { size: 4, view: 'mem32', shift: 2 },
-  [Op.lbu!]: { size: 1, view: 'mem8', shift: 0 },
-  [Op.lhu!]: { size: 2, view: 'mem16', shift: 1 },
+  [Op.LB]: { size: 1, view: 'mem8s', shift: 0 },
+  [Op.LH]: { size: 2, view: 'mem16s', shift: 1 },
+  [Op.LW]: { size: 4, view: 'mem32', shift: 2 },
+  [Op.LBU]: { size: 1, view: 'mem8', shift: 0 },
+  [Op.LHU]: { size: 2, view: 'mem16', shift: 1 },
 };
 const STORES: Record<number, { size: number; view: string; shift: number }> = {
-  [Op.sb!]: { size: 1, view: 'mem8', shift: 0 },
-  [Op.sh!]: { size: 2, view: 'mem16', shift: 1 },
-  [Op.sw!]: { size: 4, view: 'mem32', shift: 2 },
+  [Op.SB]: { size: 1, view: 'mem8', shift: 0 },
+  [Op.SH]: { size: 2, view: 'mem16', shift: 1 },
+  [Op.SW]: { size: 4, view: 'mem32', shift: 2 },
 };
 
 const BRANCH: Record<number, (a: string, b: string) => string> = {
-  [Op.beq!]: (a, b) => `${a} === ${b}`,
-  [Op.bne!]: (a, b) => `${a} !== ${b}`,
-  [Op.blt!]: (a, b) => `${a} < ${b}`,
-  [Op.bge!]: (a, b) => `${a} >= ${b}`,
-  [Op.bltu!]: (a, b) => `${a} >>> 0 < ${b} >>> 0`,
-  [Op.bgeu!]: (a, b) => `${a} >>> 0 >= ${b} >>> 0`,
+  [Op.BEQ]: (a, b) => `${a} === ${b}`,
+  [Op.BNE]: (a, b) => `${a} !== ${b}`,
+  [Op.BLT]: (a, b) => `${a} < ${b}`,
+  [Op.BGE]: (a, b) => `${a} >= ${b}`,
+  [Op.BLTU]: (a, b) => `${a} >>> 0 < ${b} >>> 0`,
+  [Op.BGEU]: (a, b) => `${a} >>> 0 >= ${b} >>> 0`,
 };
 
+/** Of the compilable ops: all but U, J and fences read rs1. */
 function readsRs1(op: number): boolean {
-  return op !== Op.lui && op !== Op.auipc && op !== Op.jal && op !== Op.fence && op !== Op['fence.i'];
+  const format = ENCODINGS[op]!.format;
+  return format !== 'U' && format !== 'J' && format !== 'NONE';
 }
 
+/** Of the compilable ops: branches, stores and register-register ALU ops read rs2. */
 function readsRs2(op: number): boolean {
-  return op in BRANCH || op in STORES || (op >= Op.add! && op <= Op.and!) || (op >= Op.mul! && op <= Op.remu!);
+  return kind(op) === 'branch' || kind(op) === 'store' || (kind(op) === 'alu' && ENCODINGS[op]!.format === 'R');
 }
 
 /** Register-to-register and immediate ALU ops: the int32 value written to rd. */
 function alu(op: number, a: string, b: string, imm: number): string | null {
   switch (op) {
-    case Op.addi: return `(${a} + ${imm}) | 0`;
-    case Op.slti: return `${a} < ${imm} ? 1 : 0`;
-    case Op.sltiu: return `${a} >>> 0 < ${imm >>> 0} ? 1 : 0`;
-    case Op.xori: return `${a} ^ ${imm}`;
-    case Op.ori: return `${a} | ${imm}`;
-    case Op.andi: return `${a} & ${imm}`;
-    case Op.slli: return `${a} << ${imm}`;
-    case Op.srli: return `(${a} >>> ${imm}) | 0`;
-    case Op.srai: return `${a} >> ${imm}`;
-    case Op.add: return `(${a} + ${b}) | 0`;
-    case Op.sub: return `(${a} - ${b}) | 0`;
-    case Op.sll: return `${a} << ${b}`;
-    case Op.slt: return `${a} < ${b} ? 1 : 0`;
-    case Op.sltu: return `${a} >>> 0 < ${b} >>> 0 ? 1 : 0`;
-    case Op.xor: return `${a} ^ ${b}`;
-    case Op.srl: return `(${a} >>> ${b}) | 0`;
-    case Op.sra: return `${a} >> ${b}`;
-    case Op.or: return `${a} | ${b}`;
-    case Op.and: return `${a} & ${b}`;
-    case Op.mul: return `Math.imul(${a}, ${b})`;
-    case Op.mulh: return `mulh(${a}, ${b})`;
-    case Op.mulhsu: return `mulhsu(${a}, ${b})`;
-    case Op.mulhu: return `mulhu(${a}, ${b})`;
+    case Op.ADDI: return `(${a} + ${imm}) | 0`;
+    case Op.SLTI: return `${a} < ${imm} ? 1 : 0`;
+    case Op.SLTIU: return `${a} >>> 0 < ${imm >>> 0} ? 1 : 0`;
+    case Op.XORI: return `${a} ^ ${imm}`;
+    case Op.ORI: return `${a} | ${imm}`;
+    case Op.ANDI: return `${a} & ${imm}`;
+    case Op.SLLI: return `${a} << ${imm}`;
+    case Op.SRLI: return `(${a} >>> ${imm}) | 0`;
+    case Op.SRAI: return `${a} >> ${imm}`;
+    case Op.ADD: return `(${a} + ${b}) | 0`;
+    case Op.SUB: return `(${a} - ${b}) | 0`;
+    case Op.SLL: return `${a} << ${b}`;
+    case Op.SLT: return `${a} < ${b} ? 1 : 0`;
+    case Op.SLTU: return `${a} >>> 0 < ${b} >>> 0 ? 1 : 0`;
+    case Op.XOR: return `${a} ^ ${b}`;
+    case Op.SRL: return `(${a} >>> ${b}) | 0`;
+    case Op.SRA: return `${a} >> ${b}`;
+    case Op.OR: return `${a} | ${b}`;
+    case Op.AND: return `${a} & ${b}`;
+    case Op.MUL: return `Math.imul(${a}, ${b})`;
+    case Op.MULH: return `mulh(${a}, ${b})`;
+    case Op.MULHSU: return `mulhsu(${a}, ${b})`;
+    case Op.MULHU: return `mulhu(${a}, ${b})`;
     // Division by zero and overflow as the unprivileged spec's "Division Operations" table.
-    case Op.div: return `${b} === 0 ? -1 : ${a} === -2147483648 && ${b} === -1 ? ${a} : (${a} / ${b}) | 0`;
-    case Op.divu: return `${b} === 0 ? -1 : ((${a} >>> 0) / (${b} >>> 0)) | 0`;
-    case Op.rem: return `${b} === 0 ? ${a} : ${a} === -2147483648 && ${b} === -1 ? 0 : (${a} % ${b}) | 0`;
-    case Op.remu: return `${b} === 0 ? ${a} : ((${a} >>> 0) % (${b} >>> 0)) | 0`;
+    case Op.DIV: return `${b} === 0 ? -1 : ${a} === -2147483648 && ${b} === -1 ? ${a} : (${a} / ${b}) | 0`;
+    case Op.DIVU: return `${b} === 0 ? -1 : ((${a} >>> 0) / (${b} >>> 0)) | 0`;
+    case Op.REM: return `${b} === 0 ? ${a} : ${a} === -2147483648 && ${b} === -1 ? 0 : (${a} % ${b}) | 0`;
+    case Op.REMU: return `${b} === 0 ? ${a} : ((${a} >>> 0) % (${b} >>> 0)) | 0`;
     default: return null;
   }
 }
@@ -165,7 +179,7 @@ export function regionSource(region: readonly BasicBlock[]): string {
   const loops = (bb: BasicBlock, bi: number): boolean => {
     const last = bb.insns[bb.insns.length - 1]!;
     const op = last.fields & 127;
-    return (op === Op.jal || BRANCH[op] !== undefined) && index.get(last.delta + last.imm) === bi;
+    return (op === Op.JAL || BRANCH[op] !== undefined) && index.get(last.delta + last.imm) === bi;
   };
   const lines: string[] = [];
   lines.push('const pcb = pc0 & -4096;');
@@ -221,13 +235,13 @@ export function regionSource(region: readonly BasicBlock[]): string {
         lines.push(`if (${cond(a, b)}) ${go(delta + imm, bi)}`);
         return;
       }
-      if (op === Op.jal) {
+      if (op === Op.JAL) {
         if (rd !== 32) lines.push(`r${rd} = ${vpc(next)};`);
         lines.push(go(delta + imm, bi));
         ended = true;
         return;
       }
-      if (op === Op.jalr) {
+      if (op === Op.JALR) {
         // A return (or any indirect jump) into one of this region's basic blocks stays inside:
         // the target's page offset picks the basic block when it lies in this virtual page.
         const cases = bbs.map((to, j) => `case ${to.start}: L = ${j}; continue out;`);
@@ -237,9 +251,9 @@ export function regionSource(region: readonly BasicBlock[]): string {
         ended = true;
         return;
       }
-      if (op === Op.lui) return void lines.push(set(`${imm}`));
-      if (op === Op.auipc) return void lines.push(set(`(${vpc(delta)} + ${imm}) | 0`));
-      if (op === Op.fence || op === Op['fence.i']) return; // one hart; stores already drop overwritten code
+      if (op === Op.LUI) return void lines.push(set(`${imm}`));
+      if (op === Op.AUIPC) return void lines.push(set(`(${vpc(delta)} + ${imm}) | 0`));
+      if (op === Op.FENCE || op === Op.FENCE_I) return; // one hart; stores already drop overwritten code
       const v = alu(op, a, b, imm);
       if (v === null) throw new Error(`jit: op ${op} is not compilable`);
       if (rd !== 32) lines.push(set(v));

@@ -354,21 +354,21 @@ export class Jit implements CpuExecutor {
    * a control transfer, an instruction the compiler leaves to the
    * interpreter, a 32-bit instruction straddling the page end, or the page
    * end. Decodes into the shared decoded page as the interpreter would.
-   * `stop` is the op that ended it before being included (1 = illegal or
-   * undecodable here, 0 = none).
+   * `stop` is the op that ended it before being included (Op.ILLEGAL for an
+   * illegal instruction or one undecodable here, Op.UNDECODED = 0 for none).
    */
   private basicBlock(pb: PageBlocks, k: number): BasicBlock & { stop: number } {
     const code = pb.code;
     const base = pb.ppn << 12;
     let off = k;
-    let stop = 0;
+    let stop: number = Op.UNDECODED;
     const insns: BasicBlock['insns'] = [];
     while (off < 4096 && insns.length < MAX_BLOCK) {
       let f = code[off]!;
       if (f === 0) {
         const half = this.mem16[(base + off) >>> 1]!;
         if ((half & 3) === 3 && off === 0xffe) {
-          stop = 1;
+          stop = Op.ILLEGAL;
           break;
         }
         const rec = this.scratch;
@@ -394,7 +394,7 @@ export class Jit implements CpuExecutor {
     const bb = this.basicBlock(pb, k);
     const len = bb.insns.length;
     const b: Block = {
-      start: k, ranges: [k, len === 0 ? k + 2 : bb.end], len, system: len === 0 && bb.stop !== 1,
+      start: k, ranges: [k, len === 0 ? k + 2 : bb.end], len, system: len === 0 && bb.stop !== Op.ILLEGAL,
       hits: 0, fn: null, lens: null, dead: false, index: pb.list.length,
     };
     pb.blocks[k >> 1] = b;
@@ -423,10 +423,10 @@ export class Jit implements CpuExecutor {
       const last = bb.insns[bb.insns.length - 1]!;
       const op = last.fields & 127;
       if (endsBlock(op)) {
-        if (op !== Op.jalr) queue.push(last.delta + last.imm);
+        if (op !== Op.JALR) queue.push(last.delta + last.imm);
         // A call's return site too: the callee's return then stays in the region.
-        if ((op !== Op.jal && op !== Op.jalr) || ((last.fields >>> 7) & 63) !== 32) queue.push(bb.end);
-      } else if (bb.stop === 0) queue.push(bb.end);
+        if ((op !== Op.JAL && op !== Op.JALR) || ((last.fields >>> 7) & 63) !== 32) queue.push(bb.end);
+      } else if (bb.stop === Op.UNDECODED) queue.push(bb.end);
     }
     if (bbs.length === 0 || bbs[0]!.insns.length !== b.len) throw new Error('jit: a region entry changed under a live block');
     const body = regionSource(bbs);

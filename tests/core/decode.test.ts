@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import * as F from '../../core/isa/fields.js';
 import { disassemble } from '../../core/isa/disasm.js';
 import { expandCompressed } from '../../core/isa/rv32c.js';
-import { ENCODINGS, lookup } from '../../core/isa/table.js';
+import { ENCODINGS, Op, lookup } from '../../core/isa/table.js';
 
 describe('field accessors', () => {
   // Encodings checked against the GNU assembler's output.
@@ -62,10 +62,35 @@ describe('encoding table', () => {
     expect(lookup(0xffffffff)).toBe(1);
   });
 
-  it("the interpreter's case labels name the rows they execute", () => {
-    const source = readFileSync(new URL('../../core/cpu.ts', import.meta.url), 'utf8');
-    const labels = [...source.matchAll(/case (\d+): (?:\{\s*)?\/\/ ([a-z.]+)/g)];
-    expect(labels.length).toBeGreaterThan(40);
-    for (const [, id, name] of labels) expect(`${id} ${ENCODINGS[Number(id)]!.name}`).toBe(`${id} ${name}`);
+  it('names every row in Op, by its index', () => {
+    expect(Object.keys(Op)).toHaveLength(ENCODINGS.length);
+    ENCODINGS.forEach((e, index) => {
+      const key = e.name.replace(/[<>]/g, '').replace(/\./g, '_').toUpperCase();
+      expect(Op[key as keyof typeof Op]).toBe(index);
+    });
+    expect([Op.UNDECODED, Op.ILLEGAL, Op.ADDI, Op.FENCE_I, Op.SFENCE_VMA]).toEqual([0, 1, 20, 67, 71]);
+  });
+
+  it('groups the rows by major opcode', () => {
+    const of = (kind: string) => ENCODINGS.filter((e) => e.kind === kind).map((e) => e.name);
+    expect(of('load')).toEqual(['lb', 'lh', 'lw', 'lbu', 'lhu']);
+    expect(of('store')).toEqual(['sb', 'sh', 'sw']);
+    expect(of('jump')).toEqual(['jal', 'jalr']);
+    expect(of('csr')).toEqual(['csrrw', 'csrrs', 'csrrc', 'csrrwi', 'csrrsi', 'csrrci']);
+    expect(of('system')).toEqual(['ecall', 'ebreak', 'mret', 'sret', 'wfi', 'sfence.vma']);
+    expect(of('fence')).toEqual(['fence', 'fence.i']);
+    expect(of('none')).toEqual(['<undecoded>', 'illegal']);
+    expect(of('alu')).toHaveLength(9 + 10 + 8);
+  });
+
+  it('the executors and the disassembler switch on named op ids; a literal label says which op it is', () => {
+    for (const file of ['core/cpu.ts', 'core/jit/jit.ts', 'core/jit/compile.ts', 'core/isa/disasm.ts', 'src/web/peek.ts']) {
+      const source = readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
+      // Literal labels (the interpreter's jump table) only as `case 20 satisfies typeof Op.ADDI:`.
+      const literal = [...source.matchAll(/case (\d+)( satisfies typeof Op\.([A-Z_]+))?:/g)];
+      for (const [label, id, named, name] of literal) {
+        expect([file, label, named !== undefined && Op[name as keyof typeof Op] === Number(id)]).toEqual([file, label, true]);
+      }
+    }
   });
 });
