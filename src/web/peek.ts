@@ -1,52 +1,26 @@
 /**
  * Side-effect-free looks into a machine for the debugger views: RAM bytes
- * by physical or virtual address (an Sv32 walk of the current satp that
- * sets no A/D bits and takes no fault), and disassembly around an address.
- * Device registers are never read: reads have side effects (a UART read
- * pops its FIFO).
+ * by physical or virtual address, and disassembly around an address.
+ * Virtual addresses are translated by core/debug.ts's walk, the one the gdb
+ * stub uses (a data access of the hart now: MPRV, SUM, MXR; no A/D bits set,
+ * no fault taken). Device registers are never read: reads have side effects
+ * (a UART read pops its FIFO).
  */
+import { debugTranslate } from '../../core/debug.js';
 import { disassemble } from '../../core/isa/disasm.js';
 import type { Machine } from '../../core/machine.js';
 import type { DisasmLine, MemoryBlock } from './protocol.js';
 
-const SATP_MODE_SV32 = 0x8000_0000;
-
-/** The physical address that virtual `va` maps to for data/instruction access now, or null when unmapped. */
+/** The physical address that virtual `va` maps to for a data access now, or null when unmapped. */
 export function translate(machine: Machine, va: number): number | null {
-  const cpu = machine.cpu;
-  const addr = va >>> 0;
-  // M-mode runs unpaged (the debugger ignores MPRV: it shows what the hart fetches).
-  if (cpu.priv === 3 || (cpu.satp & SATP_MODE_SV32) === 0) return addr;
-  let table = (cpu.satp & 0x3f_ffff) * 4096;
-  for (let level = 1; level >= 0; level--) {
-    const vpn = level === 1 ? addr >>> 22 : (addr >>> 12) & 0x3ff;
-    const pte = readWord(machine, table + vpn * 4);
-    if (pte === null || (pte & 1) === 0) return null;
-    if ((pte & 0xe) !== 0) {
-      // A leaf: a level-1 leaf is a 4 MiB megapage (its low PPN must be zero).
-      const ppn = pte >>> 10;
-      if (level === 1) {
-        if ((ppn & 0x3ff) !== 0) return null;
-        return ((ppn >>> 10) * 0x40_0000 + (addr & 0x3f_ffff)) >>> 0;
-      }
-      return (ppn * 4096 + (addr & 0xfff)) >>> 0;
-    }
-    table = (pte >>> 10) * 4096;
-  }
-  return null;
+  const pa = debugTranslate(machine.cpu, va);
+  return pa < 0 ? null : pa;
 }
 
 /** RAM offset of physical address `pa` for `size` bytes, or -1 outside RAM. */
 function ramOffset(machine: Machine, pa: number, size: number): number {
   const off = pa - machine.ramBase;
   return off >= 0 && off + size <= machine.ram.size ? off : -1;
-}
-
-function readWord(machine: Machine, pa: number): number | null {
-  const off = ramOffset(machine, pa, 4);
-  if (off < 0) return null;
-  const b = machine.ram.bytes;
-  return (b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24)) >>> 0;
 }
 
 /** Reads a byte at a physical or virtual address, or null when it cannot be read. */

@@ -4,6 +4,7 @@ import { Priv, MSTATUS } from '../../core/csr.js';
 import { debugReadVirtual, debugTranslate } from '../../core/debug.js';
 import { rawImage } from '../../core/loader.js';
 import { Machine } from '../../core/machine.js';
+import { readMemory, translate } from '../../src/web/peek.js';
 
 const RAM = 0x80000000;
 const ROOT = RAM + 0x10000; // level-1 table
@@ -73,5 +74,41 @@ describe('debugTranslate', () => {
     expect(debugTranslate(m.cpu, 0x40001000, 'exec')).toBe(0x40001000); // fetches ignore MPRV
     m.cpu.satp = 0;
     expect(debugTranslate(m.cpu, 0x40001000)).toBe(0x40001000);
+  });
+});
+
+describe('one walk for every debugger', () => {
+  // The web inspector (src/web/peek.ts) and the gdb stub (core/debug.ts) translate the same address the same way.
+  const addresses = [0x40001010, 0x40001ffe, 0x40002000, 0x40003000, 0x40000000, 0xc0001234, 0xc0400000, 0x50000000];
+  const modes: [string, number, number][] = [
+    ['S', Priv.S, 0],
+    ['S, SUM', Priv.S, MSTATUS.SUM],
+    ['S, MXR', Priv.S, MSTATUS.MXR],
+    ['U', Priv.U, 0],
+    ['M', Priv.M, 0],
+    ['M, MPRV to S', Priv.M, MSTATUS.MPRV | (Priv.S << 11)],
+    ['M, MPRV to S, SUM and MXR', Priv.M, MSTATUS.MPRV | (Priv.S << 11) | MSTATUS.SUM | MSTATUS.MXR],
+    ['M, MPRV to U', Priv.M, MSTATUS.MPRV | (Priv.U << 11)],
+  ];
+
+  it('the web inspector and the gdb stub agree on a page table, with SUM, MXR and MPRV', () => {
+    const m = machine();
+    const seen = new Set<number>();
+    for (const [name, priv, mstatus] of modes) {
+      m.cpu.priv = priv;
+      m.cpu.mstatus = mstatus;
+      for (const va of addresses) {
+        const pa = debugTranslate(m.cpu, va);
+        seen.add(pa);
+        expect([name, va.toString(16), translate(m, va) ?? -1]).toEqual([name, va.toString(16), pa]);
+        const block = readMemory(m, va, 8, true);
+        const gdb = debugReadVirtual(m.cpu, va, 8);
+        expect([name, va.toString(16), [...block.bytes.subarray(0, gdb.length)], block.readable.indexOf(0)]).toEqual([
+          name, va.toString(16), [...gdb], gdb.length === 8 ? -1 : gdb.length,
+        ]);
+      }
+    }
+    // The cases differ: identity (M), the S pages, the U page (SUM, U, MPRV to U), execute-only (MXR), unmapped.
+    for (const pa of [0x40001010, RAM + 0x20010, RAM + 0x21000, RAM + 0x22000, RAM + 0x1234, -1]) expect(seen).toContain(pa);
   });
 });
