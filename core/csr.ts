@@ -108,13 +108,13 @@ function setCountInhibit(cpu: Cpu, value: number): void {
 }
 
 /**
- * Whether the current privilege may read counter `index` (0..31) through the
+ * Whether privilege `priv` may read counter `index` (0..31) through the
  * user-level cycle/time/instret/hpmcounter CSRs (mcounteren, scounteren).
  */
-function counterAllowed(cpu: Cpu, index: number): boolean {
-  if (cpu.priv === Priv.M) return true;
+function counterAllowed(cpu: Cpu, index: number, priv: number): boolean {
+  if (priv === Priv.M) return true;
   if (((cpu.mcounteren >>> index) & 1) === 0) return false;
-  return cpu.priv === Priv.S || ((cpu.scounteren >>> index) & 1) !== 0;
+  return priv === Priv.S || ((cpu.scounteren >>> index) & 1) !== 0;
 }
 
 /** Lowest privilege allowed to access a CSR is encoded in bits 9:8 of its number. */
@@ -128,7 +128,31 @@ export const csrReadOnly = (num: number): boolean => num >>> 10 === 3;
  * not enabled).
  */
 export function readCsr(cpu: Cpu, num: number): number | undefined {
-  if (csrPrivilege(num) > cpu.priv) return undefined;
+  return readCsrAs(cpu, num, cpu.priv);
+}
+
+/**
+ * Reads a CSR as M-mode would, whatever the hart's privilege, without
+ * changing anything (cpu.priv included): for debuggers and state dumps.
+ * Undefined for a CSR that does not exist.
+ */
+export function peekCsr(cpu: Cpu, num: number): number | undefined {
+  return readCsrAs(cpu, num, Priv.M);
+}
+
+/** Every CSR that exists, by name, as peekCsr reads it (unsigned). */
+export function peekAllCsrs(cpu: Cpu): Record<string, number> {
+  const csr: Record<string, number> = {};
+  for (const [num, name] of CSR_NAMES) {
+    const v = readCsrAs(cpu, num, Priv.M);
+    if (v !== undefined) csr[name] = v >>> 0;
+  }
+  return csr;
+}
+
+/** Reads a CSR as privilege `priv` would (no read has side effects); undefined when that is illegal. */
+function readCsrAs(cpu: Cpu, num: number, priv: number): number | undefined {
+  if (csrPrivilege(num) > priv) return undefined;
   switch (num) {
     case CSR.sstatus: return cpu.mstatus & SSTATUS_MASK;
     case CSR.sie: return cpu.mie & cpu.mideleg;
@@ -141,7 +165,7 @@ export function readCsr(cpu: Cpu, num: number): number | undefined {
     case CSR.stval: return cpu.stval;
     case CSR.sip: return cpu.mip() & cpu.mideleg;
     case CSR.satp:
-      if (cpu.priv === Priv.S && cpu.mstatus & MSTATUS.TVM) return undefined;
+      if (priv === Priv.S && cpu.mstatus & MSTATUS.TVM) return undefined;
       return cpu.satp;
     case CSR.mstatus: return cpu.mstatus;
     case CSR.misa: return MISA;
@@ -180,7 +204,7 @@ export function readCsr(cpu: Cpu, num: number): number | undefined {
   if ((num >= 0xb03 && num <= 0xb1f) || (num >= 0xb83 && num <= 0xb9f) || (num >= 0x323 && num <= 0x33f)) return 0;
   if ((num >= 0xc00 && num <= 0xc1f) || (num >= 0xc80 && num <= 0xc9f)) {
     const index = num & 31;
-    if (!counterAllowed(cpu, index)) return undefined;
+    if (!counterAllowed(cpu, index, priv)) return undefined;
     const high = num >= 0xc80;
     if (index > IR) return 0;
     const v = counterValue(cpu, index);
