@@ -2,6 +2,11 @@
  * What every memory-mapped device implements. The bus hands a device offsets
  * relative to its base; the device never sees absolute addresses.
  */
+import type { DeviceTreeConfig, Phandles } from './devicetree.js';
+import type { VirtualClock } from './devices/clint.js';
+import type { PowerEvent } from './devices/syscon.js';
+import type { FdtBuilder } from './fdt.js';
+import type { PagedMemory } from './paged.js';
 
 /** Access width in bytes. */
 export type AccessSize = 1 | 2 | 4;
@@ -41,4 +46,51 @@ export interface Device {
 export interface Dma {
   readBytes(addr: number, dest: Uint8Array): boolean;
   writeBytes(addr: number, src: Uint8Array): boolean;
+}
+
+/**
+ * What a device's constructor gets from the machine it is built into:
+ * lines into the hart and the PLIC, the virtual clock, RAM for DMA, and the
+ * machine's outputs. Lines may be called only once the machine is built.
+ */
+export interface DeviceHost {
+  /** Sets or clears a device-driven bit of the hart's mip (IRQ.MSI, IRQ.MEI...). */
+  hartLine(bit: number, level: boolean): void;
+  /** The line of PLIC source `source`. */
+  irq(source: number): IrqLine;
+  /** mtime: read and set (the CLINT). */
+  readonly clock: VirtualClock;
+  readonly dma: Dma;
+  /** A byte the guest wrote to the console. */
+  output(byte: number): void;
+  /** The guest asked to power off or reset. */
+  power(event: PowerEvent): void;
+  /** The disk image (the machine's own copy), or null. */
+  readonly disk: { memory: PagedMemory; sectors: number; readOnly: boolean } | null;
+}
+
+/** What a device's device-tree emitters get: the machine's description and the shared phandles. */
+export interface DeviceTreeContext {
+  readonly config: DeviceTreeConfig;
+  readonly phandles: Phandles;
+}
+
+/**
+ * One device of the machine (Spike's REGISTER_DEVICE): its address range,
+ * its PLIC source, how to build it and its device-tree nodes. Each device's
+ * file exports its entry; core/board.ts lists them. The table gives the bus
+ * ranges, the saved-state keys and the device tree, all in its order.
+ */
+export interface DeviceEntry<D extends Device = Device> {
+  /** The key of its saved state (Device.name of what `create` returns). */
+  readonly name: string;
+  readonly base: number;
+  readonly size: number;
+  /** Its PLIC source, when it has one. */
+  readonly irq?: number;
+  create(host: DeviceHost, self: DeviceEntry<D>): D;
+  /** Its node under /soc, when the guest should see one. */
+  fdtNode?(b: FdtBuilder, self: DeviceEntry<D>, tree: DeviceTreeContext): void;
+  /** Nodes at the root of the tree, after /soc. */
+  fdtRootNodes?(b: FdtBuilder, self: DeviceEntry<D>, tree: DeviceTreeContext): void;
 }

@@ -1,10 +1,8 @@
-import { Clint } from './devices/clint.js';
-import { Plic } from './devices/plic.js';
-import { Syscon } from './devices/syscon.js';
-import { Uart16550 } from './devices/uart16550.js';
+import { DEVICES } from './board.js';
+import type { DeviceTreeContext } from './device.js';
+import { UART0_DEVICE } from './devices/uart16550.js';
 import { FdtBuilder } from './fdt.js';
-import { Irq, MemoryMap, TIMEBASE_HZ } from './memmap.js';
-import { VirtioMmio } from './virtio/mmio.js';
+import { TIMEBASE_HZ } from './memmap.js';
 
 /** The phandles that nodes use to refer to each other. */
 export interface Phandles {
@@ -30,11 +28,11 @@ const ISA = 'rv32imac_zicsr_zifencei';
 /**
  * The device tree handed to the guest in a1 at reset, modelled on the one
  * QEMU's riscv32 virt machine generates, so that the same kernels boot on
- * both. Each device class writes its own node.
+ * both. Each device of the table (core/board.ts) writes its own nodes.
  */
 export function buildDeviceTree(config: DeviceTreeConfig): Uint8Array {
   const b = new FdtBuilder();
-  const m = MemoryMap;
+  const tree: DeviceTreeContext = { config, phandles: PHANDLES };
   b.beginNode('');
   b.prop('#address-cells', 2);
   b.prop('#size-cells', 2);
@@ -42,7 +40,7 @@ export function buildDeviceTree(config: DeviceTreeConfig): Uint8Array {
   b.prop('model', 'riscv-virtio,qemu');
 
   b.beginNode('chosen');
-  b.prop('stdout-path', `/soc/serial@${m.uart0.base.toString(16)}`);
+  b.prop('stdout-path', `/soc/serial@${UART0_DEVICE.base.toString(16)}`);
   if (config.bootargs !== undefined) b.prop('bootargs', config.bootargs);
   if (config.initrd !== undefined) {
     b.propU64('linux,initrd-start', [config.initrd.start]);
@@ -62,14 +60,10 @@ export function buildDeviceTree(config: DeviceTreeConfig): Uint8Array {
   b.prop('#size-cells', 2);
   b.prop('compatible', 'simple-bus');
   b.prop('ranges', null);
-  Syscon.fdtNode(b, m.syscon.base, m.syscon.size, PHANDLES);
-  Clint.fdtNode(b, m.clint.base, m.clint.size, PHANDLES);
-  Plic.fdtNode(b, m.plic.base, m.plic.size, PHANDLES);
-  Uart16550.fdtNode(b, m.uart0.base, Irq.uart0, PHANDLES);
-  if (config.hasDisk) VirtioMmio.fdtNode(b, m.virtio0.base, m.virtio0.size, Irq.virtio0, PHANDLES);
+  for (const d of DEVICES) d.fdtNode?.(b, d, tree);
   b.endNode();
 
-  Syscon.fdtPowerNodes(b, PHANDLES);
+  for (const d of DEVICES) d.fdtRootNodes?.(b, d, tree);
   b.endNode();
   return b.finish();
 }

@@ -6,19 +6,21 @@
 import { Cpu, type PhysicalBus } from './cpu.js';
 import { attachJit } from './jit/index.js';
 import { IRQ } from './csr.js';
-import type { AccessSize, Device, DeviceState, Dma } from './device.js';
-import { Clint } from './devices/clint.js';
-import { Plic } from './devices/plic.js';
-import { type PowerEvent, Syscon } from './devices/syscon.js';
-import { Uart16550 } from './devices/uart16550.js';
+import { DEVICES } from './board.js';
+import type { AccessSize, Device, DeviceEntry, DeviceHost, DeviceState, Dma } from './device.js';
+import { CLINT_DEVICE, type Clint } from './devices/clint.js';
+import { PLIC_DEVICE, type Plic } from './devices/plic.js';
+import { type PowerEvent, SYSCON_DEVICE, type Syscon } from './devices/syscon.js';
+import { UART0_DEVICE, type Uart16550 } from './devices/uart16550.js';
 import { buildDeviceTree } from './devicetree.js';
 import { RewindError } from './errors.js';
 import type { Program } from './loader.js';
 import { MemoryMap } from './memmap.js';
 import { PagedMemory } from './paged.js';
 import type { MachineState, Snapshotable } from './snapshot.js';
-import { VirtioBlock, diskFromImage } from './virtio/block.js';
-import { VirtioMmio } from './virtio/mmio.js';
+import { diskFromImage } from './virtio/block.js';
+import type { VirtioMmio } from './virtio/mmio.js';
+import { VIRTIO_DEVICES } from './virtio/slots.js';
 
 export const DEFAULT_RAM_MIB = 64;
 const MiB = 1024 * 1024;
@@ -189,27 +191,25 @@ export class Machine implements Snapshotable {
         return true;
       },
     };
-    this.plic = new Plic((context, level) => this.cpu.setInterruptLine(context === 0 ? IRQ.MEI : IRQ.SEI, level));
-    this.clint = new Clint(
-      { now: () => this.cpu.time(), set: (v) => (this.cpu.mtimeOffset = v - this.cpu.cycles()) },
-      (level) => this.cpu.setInterruptLine(IRQ.MSI, level),
-    );
-    this.uart = new Uart16550((level) => this.plic.setIrq(10, level), (byte) => this.onOutput(byte));
-    this.syscon = new Syscon((event) => (this.power = event));
-    const slots = MemoryMap.virtioSlots;
-    this.virtio = [];
-    for (let i = 0; i < slots.count; i++) {
-      const device = i === 0 && this.disk ? new VirtioBlock(this.disk, this.diskSectors, this.config.diskReadOnly) : null;
-      this.virtio.push(new VirtioMmio(device, dma, (level) => this.plic.setIrq(1 + i, level), `virtio${i}`));
-    }
-    const m = MemoryMap;
-    const ranges = [
-      { base: m.syscon.base, size: m.syscon.size, device: this.syscon as Device },
-      { base: m.clint.base, size: m.clint.size, device: this.clint },
-      { base: m.plic.base, size: m.plic.size, device: this.plic },
-      { base: m.uart0.base, size: m.uart0.size, device: this.uart },
-      ...this.virtio.map((device, i) => ({ base: slots.base + i * slots.stride, size: slots.stride, device })),
-    ];
+    // The devices of the table (core/board.ts), in its order: bus ranges, saved state.
+    const host: DeviceHost = {
+      hartLine: (bit, level) => this.cpu.setInterruptLine(bit, level),
+      irq: (source) => (level) => this.plic.setIrq(source, level),
+      clock: { now: () => this.cpu.time(), set: (v) => (this.cpu.mtimeOffset = v - this.cpu.cycles()) },
+      dma,
+      output: (byte) => this.onOutput(byte),
+      power: (event) => (this.power = event),
+      disk: this.disk && { memory: this.disk, sectors: this.diskSectors, readOnly: this.config.diskReadOnly ?? false },
+    };
+    const built = new Map<DeviceEntry, Device>();
+    for (const entry of DEVICES) built.set(entry, entry.create(host, entry));
+    const get = <D extends Device>(entry: DeviceEntry<D>): D => built.get(entry) as D;
+    this.plic = get(PLIC_DEVICE);
+    this.clint = get(CLINT_DEVICE);
+    this.uart = get(UART0_DEVICE);
+    this.syscon = get(SYSCON_DEVICE);
+    this.virtio = VIRTIO_DEVICES.map(get);
+    const ranges = DEVICES.map((entry) => ({ base: entry.base, size: entry.size, device: built.get(entry)! }));
     this.devices = ranges.map((r) => r.device);
     const previous = this.cpu as Cpu | undefined;
     this.cpu = new Cpu(ram, new DeviceBus(ranges));

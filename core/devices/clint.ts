@@ -1,4 +1,5 @@
-import type { AccessSize, Device, DeviceState, IrqLine } from '../device.js';
+import { IRQ } from '../csr.js';
+import type { AccessSize, Device, DeviceEntry, DeviceState, IrqLine } from '../device.js';
 import type { FdtBuilder } from '../fdt.js';
 import type { Phandles } from '../devicetree.js';
 import { StateReader } from './state.js';
@@ -122,3 +123,12 @@ export class Clint implements Device {
     b.endNode();
   }
 }
+
+/** The CLINT at QEMU virt's address: msip drives the hart's MSIP (the machine polls MTIP). */
+export const CLINT_DEVICE: DeviceEntry<Clint> = {
+  name: 'clint',
+  base: 0x0200_0000,
+  size: 0x1_0000,
+  create: (host) => new Clint(host.clock, (level) => host.hartLine(IRQ.MSI, level)),
+  fdtNode: (b, self, tree) => Clint.fdtNode(b, self.base, self.size, tree.phandles),
+};

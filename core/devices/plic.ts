@@ -1,4 +1,5 @@
-import type { AccessSize, Device, DeviceState } from '../device.js';
+import { IRQ } from '../csr.js';
+import type { AccessSize, Device, DeviceEntry, DeviceState } from '../device.js';
 import type { FdtBuilder } from '../fdt.js';
 import type { Phandles } from '../devicetree.js';
 import { StateReader } from './state.js';
@@ -203,3 +204,12 @@ function setBit(words: Uint32Array, n: number, on: boolean): void {
   if (on) words[n >>> 5] |= 1 << (n & 31);
   else words[n >>> 5] &= ~(1 << (n & 31));
 }
+
+/** The PLIC at QEMU virt's address: context 0 drives the hart's MEIP, context 1 its SEIP. */
+export const PLIC_DEVICE: DeviceEntry<Plic> = {
+  name: 'plic',
+  base: 0x0c00_0000,
+  size: 0x60_0000,
+  create: (host) => new Plic((context, level) => host.hartLine(context === 0 ? IRQ.MEI : IRQ.SEI, level)),
+  fdtNode: (b, self, tree) => Plic.fdtNode(b, self.base, self.size, tree.phandles),
+};

@@ -1,4 +1,4 @@
-import type { AccessSize, Device, DeviceState } from '../device.js';
+import type { AccessSize, Device, DeviceEntry, DeviceState } from '../device.js';
 import type { FdtBuilder } from '../fdt.js';
 import type { Phandles } from '../devicetree.js';
 import { StateReader } from './state.js';
@@ -71,3 +71,13 @@ export class Syscon implements Device {
     }
   }
 }
+
+/** The test device at QEMU virt's address; its poweroff and reboot nodes sit at the root. */
+export const SYSCON_DEVICE: DeviceEntry<Syscon> = {
+  name: 'syscon',
+  base: 0x0010_0000,
+  size: 0x1000,
+  create: (host) => new Syscon((event) => host.power(event)),
+  fdtNode: (b, self, tree) => Syscon.fdtNode(b, self.base, self.size, tree.phandles),
+  fdtRootNodes: (b, _self, tree) => Syscon.fdtPowerNodes(b, tree.phandles),
+};
