@@ -70,7 +70,9 @@ export function decodeInto(bits: number, out: DecodedRecord): void {
     case 'CSRI':
       imm = F.csr(word);
       break;
-    default:
+    case 'R':
+    case 'AMO':
+    case 'NONE':
       break;
   }
   out.fields = fields;

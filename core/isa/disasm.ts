@@ -69,7 +69,7 @@ export function disassemble(bits: number, pc: number): Disassembly {
     case 'AMO':
       if (op === Op.LR_W) return { text: `${name} ${reg(rd)}, (${reg(rs1)})`, length };
       return { text: `${name} ${reg(rd)}, ${reg(rs2)}, (${reg(rs1)})`, length };
-    default:
+    case 'NONE':
       return { text: name, length };
   }
 }

@@ -13,7 +13,7 @@ export type Format = 'R' | 'I' | 'S' | 'B' | 'U' | 'J' | 'SHIFT' | 'CSR' | 'CSRI
  * is the two rows that are no instruction (not decoded yet, illegal).
  */
 export type Kind =
-  | 'none' | 'upper' | 'jump' | 'branch' | 'load' | 'store' | 'alu' | 'fence' | 'atomic' | 'csr' | 'system';
+  'none' | 'upper' | 'jump' | 'branch' | 'load' | 'store' | 'alu' | 'fence' | 'atomic' | 'csr' | 'system';
 
 export interface Encoding<N extends string = string> {
   readonly name: N;
@@ -30,8 +30,17 @@ const F7 = 0xfe00707f;
 const AMO = 0xf800707f;
 
 const KINDS: Readonly<Record<number, Kind>> = {
-  0x37: 'upper', 0x17: 'upper', 0x6f: 'jump', 0x67: 'jump', 0x63: 'branch', 0x03: 'load', 0x23: 'store',
-  0x13: 'alu', 0x33: 'alu', 0x0f: 'fence', 0x2f: 'atomic',
+  0x37: 'upper',
+  0x17: 'upper',
+  0x6f: 'jump',
+  0x67: 'jump',
+  0x63: 'branch',
+  0x03: 'load',
+  0x23: 'store',
+  0x13: 'alu',
+  0x33: 'alu',
+  0x0f: 'fence',
+  0x2f: 'atomic',
 };
 
 function kindOf(mask: number, match: number, format: Format): Kind {
@@ -40,7 +49,13 @@ function kindOf(mask: number, match: number, format: Format): Kind {
   return KINDS[match & OPC]!;
 }
 
-function row<const N extends string>(name: N, mask: number, match: number, ext: Encoding['ext'], format: Format): Encoding<N> {
+function row<const N extends string>(
+  name: N,
+  mask: number,
+  match: number,
+  ext: Encoding['ext'],
+  format: Format,
+): Encoding<N> {
   return { name, mask: mask >>> 0, match: match >>> 0, ext, format, kind: kindOf(mask, match, format) };
 }
 

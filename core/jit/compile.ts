@@ -29,18 +29,15 @@ const R = (r: number): string => (r === 0 ? '0' : `r${r}`);
 
 const kind = (op: number): Kind => ENCODINGS[op]!.kind;
 
+const COMPILED: ReadonlySet<Kind> = new Set<Kind>(['upper', 'jump', 'branch', 'load', 'store', 'alu', 'fence']);
+
 /**
  * Ops the compiler handles; anything else (atomics, CSRs, system
  * instructions, illegal encodings) ends a block before it and is left to the
  * interpreter.
  */
 export function compilable(op: number): boolean {
-  switch (kind(op)) {
-    case 'upper': case 'jump': case 'branch': case 'load': case 'store': case 'alu': case 'fence':
-      return true;
-    default:
-      return false;
-  }
+  return COMPILED.has(kind(op));
 }
 
 /** Ops that end a block after them (control transfers). */

@@ -31,7 +31,18 @@ describe('the device table', () => {
     const m = machine();
     expect(Object.keys(m.saveState().devices)).toEqual(DEVICES.map((d) => d.name));
     expect(DEVICES.map((d) => d.name)).toEqual([
-      'syscon', 'clint', 'plic', 'uart0', 'virtio0', 'virtio1', 'virtio2', 'virtio3', 'virtio4', 'virtio5', 'virtio6', 'virtio7',
+      'syscon',
+      'clint',
+      'plic',
+      'uart0',
+      'virtio0',
+      'virtio1',
+      'virtio2',
+      'virtio3',
+      'virtio4',
+      'virtio5',
+      'virtio6',
+      'virtio7',
     ]);
   });
 
