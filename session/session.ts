@@ -319,12 +319,12 @@ export class Session {
   /**
    * Console input typed now. It waits in a queue and enters the UART as the
    * guest becomes ready for it. Typed in the past, it forks a new branch
-   * first (history is never rewritten), at the oldest input byte the guest
-   * has not yet read, so that the new input replaces input the guest has
-   * not seen (docs/determinism.md, "Typing in the past").
+   * first (history is never rewritten), back at the oldest input the console
+   * shows no sign of yet, so that the new input replaces it rather than
+   * follows it (docs/determinism.md, "An input event at position N").
    */
   type(bytes: Iterable<number>): void {
-    if (this.position < this.branchEnd()) this.fork(this.unreadInputStart());
+    if (this.position < this.branchEnd()) this.fork(this.unseenInputStart());
     this.machine.type(bytes);
     this.resumeAt = this.position;
   }
@@ -385,19 +385,27 @@ export class Session {
   }
 
   /**
-   * Where typing in the past forks: here, or back at the event of the
-   * oldest byte still in the UART's receive FIFO (delivered, not yet read).
+   * Where typing in the past forks: here, or back at the oldest console
+   * input the user cannot see an effect of — input delivered since the last
+   * byte the console shows (the guest has not echoed or answered it yet),
+   * or still unread in the UART's receive FIFO.
    */
-  private unreadInputStart(): number {
-    let unread = this.machine.uart.unreadInput;
-    if (unread === 0) return this.position;
-    const events = this.timeline.eventsBetween(this.current, 0, this.position);
-    for (let i = events.length - 1; i >= 0; i--) {
-      const e = events[i]!;
-      unread -= uartBytes(e);
-      if (e.device === 'uart0' && unread <= 0) return e.position;
+  private unseenInputStart(): number {
+    const here = this.position;
+    const input = this.timeline.eventsBetween(this.current, 0, here).filter((e) => e.device === 'uart0');
+    let start = here;
+    const shown = this.history?.at(this.timeline.lineage(this.current), here);
+    if (shown?.complete) {
+      const lastOutput = shown.positions.length > 0 ? shown.positions[shown.positions.length - 1]! : 0;
+      const unseen = input.find((e) => e.position >= lastOutput);
+      if (unseen) start = unseen.position;
     }
-    return this.position;
+    let unread = this.machine.uart.unreadInput;
+    for (let i = input.length - 1; i >= 0 && unread > 0; i--) {
+      unread -= uartBytes(input[i]!);
+      if (unread <= 0) start = Math.min(start, input[i]!.position);
+    }
+    return start;
   }
 
   // ---- stops ----
@@ -445,7 +453,6 @@ export class Session {
       const pos = this.position;
       const end = this.branchEnd();
       this.feedScript();
-      if (options.whenPolling !== 'run' && this.pollingAtEnd()) return this.stopped({ reason: 'waiting', steps, asleep: false });
       if (steps >= maxSteps) return this.stopped({ reason: 'limit', steps });
       let chunk = Math.min(maxSteps - steps, SLICE);
       if (this.recording) chunk = Math.min(chunk, this.nextCheckpoint(pos) - pos);
@@ -463,6 +470,8 @@ export class Session {
       const cpu = this.machine.cpu;
       switch (r.reason) {
         case 'limit':
+          // Polling is seen after a slice (not before one), so a run always moves: a step, or a breakpoint in the polling loop, is reached.
+          if (options.whenPolling !== 'run' && this.pollingAtEnd()) return this.stopped({ reason: 'waiting', steps, asleep: false });
           continue;
         case 'idle':
           return this.stopped({ reason: 'waiting', steps, asleep: true });

@@ -248,17 +248,23 @@ describe('engine with a recording host (time travel)', () => {
     typeAndWait('take bone\r', 'Taken: bone.\r\n> ');
     h.engine.handle({ type: 'pause' });
     const main = h.engine.status().branch;
-    const t = h.last('timeline')!.timeline.inputs.at(-10)!;
-    // One step after `t` entered the UART: the console still ends with a bare prompt, the guest has not read `t`.
-    for (const at of [t, t + 1]) {
+    const timeline = h.last('timeline')!.timeline;
+    const t = timeline.inputs.at(-10)!;
+    const echo = timeline.output.find((p) => p > t)!;
+    // At `t`'s own position; one step later, with `t` unread in the UART; as the guest is about to echo it, `t` read:
+    // each time the console ends with a bare prompt.
+    for (const at of [t, t + 1, echo]) {
       h.reply({ type: 'seek', branch: main, position: at });
       const shown = h.last('console')!;
       expect(new TextDecoder().decode(shown.bytes)).toMatch(/Exits: east west\r\n> $/);
       const from = h.output().length;
-      h.engine.handle({ type: 'type', bytes: new TextEncoder().encode('w\r') });
+      // Key by key, as the page sends them.
+      h.engine.handle({ type: 'type', bytes: new TextEncoder().encode('w') });
       // The fork runs on by itself, as at the live end.
       expect(h.engine.status().state).toBe('running');
       expect(h.engine.status().branch).not.toBe(main);
+      h.pump(3);
+      h.engine.handle({ type: 'type', bytes: new TextEncoder().encode('\r') });
       for (let i = 0; i < 400 && !h.output().slice(from).includes('> '); i++) h.pump(1);
       const answer = h.output().slice(from);
       expect(answer).toMatch(/^w\r\n== Gate Hall ==/);
