@@ -10,7 +10,7 @@
  * go (a run, or a seek's replay); each branch keeps which stretches it has,
  * so bytes replayed twice are stored once and a gap is reported as such.
  */
-import type { LineageSegment } from '../storage/index.js';
+import type { ConsoleLog, LineageSegment } from '../storage/index.js';
 
 /** The console up to a position: its bytes, the position that wrote each, and whether nothing before is missing. */
 export interface ConsoleText {
@@ -173,6 +173,24 @@ export class OutputHistory {
       }
     }
     return out;
+  }
+
+  /** The history as a .vmi keeps it. */
+  toLog(): ConsoleLog {
+    const log: ConsoleLog = {};
+    for (const [id, b] of this.branches) log[id] = { at: [...b.at], bytes: Uint8Array.from(b.bytes), known: b.known.map(([a, z]) => [a, z]) };
+    return log;
+  }
+
+  /** Takes what a .vmi kept (checked by readVmi: positions ascending, stretches sorted and apart). */
+  load(log: ConsoleLog): void {
+    this.branches.clear();
+    this.drop();
+    this.stored = 0;
+    for (const [id, b] of Object.entries(log)) {
+      this.branches.set(id, { at: [...b.at], bytes: [...b.bytes], known: b.known.map(([a, z]) => [a, z]) });
+      this.stored += b.at.length;
+    }
   }
 
   /** Forgets a deleted branch. */

@@ -232,6 +232,7 @@ export class Session {
     if (added.size < ordered.length) throw new RewindError('bad-vmi', 'a checkpoint rests on a checkpoint that is not in the recording');
     const timeline = timelineFromTree(rec.timeline);
     const session = new Session(spec, machine, timeline, checkpoints, { ...options, record: true });
+    if (rec.console) session.history!.load(rec.console);
     session.seek({ branch: timeline.root().id, position: 0 });
     return session;
   }
@@ -283,6 +284,7 @@ export class Session {
       timelineLog: [...this.timeline.log],
       checkpoints: all,
       pages,
+      console: this.history?.toLog() ?? null,
     };
   }
 
@@ -732,6 +734,11 @@ export class Session {
     if (id === this.current) throw new RewindError('bad-argument', 'cannot delete the branch the machine is on: switch to another first');
     this.timeline.deleteBranch(id);
     this.history?.forget(id);
+  }
+
+  /** Whether the console history holds all output of a branch's lineage up to `position`. */
+  consoleKnown(branch: string, position: number): boolean {
+    return this.history?.at(this.timeline.lineage(this.resolveBranch(branch)), position).complete ?? false;
   }
 
   /** The console as it was at the current position of the current branch. */

@@ -55,7 +55,7 @@ export {
   VMI_LIMITS,
 } from './vmi.js';
 /** What a `.vmi` holds. */
-export type { Recording, VmiConfig } from './vmi.js';
+export type { ConsoleLog, Recording, VmiConfig } from './vmi.js';
 
 /** Wire forms of checkpoints and page maps. */
 export { checkpointToWire, checkpointFromWire, pageMapToWire, pageMapFromWire } from './wire.js';

@@ -57,6 +57,7 @@ export const VMI_LIMITS = Object.freeze({
   maxLogEntries: 1 << 24,
   maxStateBytes: 16 * 1024 * 1024,
   maxPayloadBytes: 1 << 20,
+  maxConsoleBytes: 16 * 1024 * 1024,
 });
 
 /** Machine configuration recorded in a `.vmi`. */
@@ -86,7 +87,16 @@ export interface Recording {
    * checkpoints name; others are not written.
    */
   pages: ReadonlyMap<Hash128, Uint8Array>;
+  /** The console output known per branch (derived data: a replay writes the same), or null. */
+  console?: ConsoleLog | null;
 }
+
+/**
+ * The console output of each branch, as far as it is known: the bytes, the
+ * position that wrote each (ascending), and the stretches [from, to) whose
+ * output is all there. Output is deterministic, so this only saves a replay.
+ */
+export type ConsoleLog = Record<string, { at: number[]; bytes: Uint8Array; known: [number, number][] }>;
 
 const CHUNK_PAGE = 0;
 const CHUNK_BLOB = 1;
@@ -136,6 +146,8 @@ export function writeVmi(rec: Recording): Uint8Array {
       .map(checkpointToWire),
     log: rec.timelineLog,
     chunks: chunkRows,
+    // Derived data, kept when it fits the limit a reader enforces.
+    ...(rec.console && consoleBytes(rec.console) <= VMI_LIMITS.maxConsoleBytes ? { console: consoleToWire(rec.console) } : {}),
   };
   const raw = packPlain(manifest);
   if (raw.length > VMI_LIMITS.maxManifestBytes) throw new RewindError('bad-argument', `cannot export: manifest of ${raw.length} bytes is over the limit`);
@@ -353,7 +365,55 @@ function readV1(data: Uint8Array, header: Header): Recording {
     if (!sameBytes(canonicalBytes(folded), canonicalBytes(timeline))) bad('timeline log does not fold to the recorded branches');
   }
 
-  return { config: { ramSize, diskSize, machine }, kernel, disk, timeline, timelineLog, checkpoints, pages };
+  const consoleLog = manifest['console'] === undefined || manifest['console'] === null ? null : consoleFromWire(manifest['console'], timeline);
+  return { config: { ramSize, diskSize, machine }, kernel, disk, timeline, timelineLog, checkpoints, pages, console: consoleLog };
+}
+
+function consoleBytes(log: ConsoleLog): number {
+  return Object.values(log).reduce((n, b) => n + b.bytes.length, 0);
+}
+
+/** On the wire, positions are deltas (small numbers that msgpack and deflate keep short) and stretches a flat list. */
+function consoleToWire(log: ConsoleLog): Record<string, { at: number[]; bytes: Uint8Array; known: number[] }> {
+  const out: Record<string, { at: number[]; bytes: Uint8Array; known: number[] }> = {};
+  for (const id of Object.keys(log).sort()) {
+    const b = log[id]!;
+    out[id] = { at: b.at.map((p, i) => (i === 0 ? p : p - b.at[i - 1]!)), bytes: b.bytes, known: b.known.flat() };
+  }
+  return out;
+}
+
+function consoleFromWire(v: unknown, timeline: TimelineTree): ConsoleLog {
+  const code = 'bad-vmi';
+  if (!isObject(v)) bad('console log is not a map');
+  const out: ConsoleLog = {};
+  let total = 0;
+  for (const [id, entry] of Object.entries(v)) {
+    if (!Object.hasOwn(timeline.branches, id)) bad(`console log names branch ${id}, which does not exist`);
+    if (!isObject(entry)) bad(`console log of branch ${id} is not a map`);
+    const data = bytes(entry['bytes'], code, `console bytes of branch ${id}`, VMI_LIMITS.maxConsoleBytes - total);
+    total += data.length;
+    const deltas = entry['at'];
+    const known = entry['known'];
+    if (!Array.isArray(deltas) || deltas.length !== data.length) bad(`console log of branch ${id} has no position for every byte`);
+    if (!Array.isArray(known) || known.length % 2 !== 0 || known.length > 2 * VMI_LIMITS.maxEvents) bad(`console log of branch ${id} has a bad list of stretches`);
+    const at: number[] = [];
+    let p = 0;
+    for (let i = 0; i < deltas.length; i++) {
+      p += natural(deltas[i], code, `console position of branch ${id}`);
+      if (!Number.isSafeInteger(p)) bad(`console position of branch ${id} is out of range`);
+      at.push(p);
+    }
+    const stretches: [number, number][] = [];
+    for (let i = 0; i < known.length; i += 2) {
+      const from = natural(known[i], code, `console stretch of branch ${id}`);
+      const to = natural(known[i + 1], code, `console stretch of branch ${id}`);
+      if (to <= from || (stretches.length > 0 && from <= stretches[stretches.length - 1]![1])) bad(`console stretches of branch ${id} are not sorted and apart`);
+      stretches.push([from, to]);
+    }
+    out[id] = { at, bytes: data.slice(), known: stretches };
+  }
+  return out;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -390,7 +390,8 @@ export class Engine {
   private step(count: number): Status {
     const host = this.need();
     this.halt();
-    const r = host.run(count, { resume: true });
+    // A step of N runs N steps, polling guest or not.
+    const r = host.run(count, { resume: true, whenPolling: 'run' });
     this.afterRun(r, 'step');
     if (this.state === 'running') this.stop('paused', 'step');
     return this.status();

@@ -206,9 +206,11 @@ export function exportWork(host: MachineHost, now: () => number): Work<ExportedV
 /**
  * Imports in slices: validating and opening the file is one slice, then
  * the machine goes to `at` (by default the end of the root branch: where
- * the recording got to) in slices. For up to CONSOLE_REPLAY_MS it replays
- * from reset rather than restoring the nearest checkpoint, so that the
- * console shows everything written on the way; then it seeks the rest.
+ * the recording got to) in slices. A file that keeps its console output
+ * (every .vmi Rewind writes now) is seeked at once; for an older one it
+ * replays from reset for up to CONSOLE_REPLAY_MS rather than restoring the
+ * nearest checkpoint, so that the console shows what was written on the
+ * way, and then seeks the rest.
  * The new machine is only handed over at the end, so a cancelled or failed
  * import changes nothing.
  */
@@ -224,10 +226,11 @@ export function importWork(open: () => MachineHost, at: PointRef | undefined, no
       if (!host) {
         host = open();
         target = at ?? { branch: host.branch, position: host.end() };
-        replay = true;
+        // A file that keeps its console output needs no replay from reset to show it.
+        replay = !host.session.consoleKnown(target.branch ?? host.branch, target.position);
         replayStart = now();
         // Position 0 of the target branch: from there, running forward replays its recorded past.
-        host.seek(target.branch, 0);
+        if (replay) host.seek(target.branch, 0);
         if (now() >= deadline) return { done: 0, total: target.position };
       }
       const h = host;

@@ -76,3 +76,31 @@ describe('session branches', () => {
     expect(reopened.branches().map((x) => x.name).sort()).toEqual(['main', 'renamed']);
   });
 });
+
+describe('console history in a .vmi', () => {
+  it('a reopened recording shows each branch’s console at any point, with no replay', () => {
+    const s = echo();
+    s.run(200_000, polling);
+    s.type(new TextEncoder().encode('echo one\r'));
+    s.run(400_000, polling);
+    const fork = s.fork(s.branchEnd(), 'later');
+    s.type(new TextEncoder().encode('echo two\r'));
+    s.run(400_000, polling);
+    const end = s.position;
+    const text = (c: { bytes: Uint8Array }) => new TextDecoder().decode(c.bytes);
+    const reopened = Session.open(readVmi(writeVmi(s.toRecording())));
+    // Nothing has run or replayed on the reopened session: what it shows comes from the file.
+    for (const [branch, position] of [
+      [fork, end],
+      ['b0', s.branchEnd('b0')],
+      [fork, 250_000],
+    ] as const) {
+      expect(reopened.consoleKnown(branch, position)).toBe(true);
+      s.seek({ branch, position });
+      reopened.seek({ branch, position });
+      expect(text(reopened.console())).toBe(text(s.console()));
+    }
+    reopened.seek({ branch: fork, position: end });
+    expect(text(reopened.console())).toMatch(/one[\s\S]*two/);
+  });
+});

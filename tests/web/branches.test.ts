@@ -75,6 +75,35 @@ describe('the console at any position', () => {
   });
 });
 
+describe('the console after an import (a reload)', () => {
+  test('a forked branch reopens with its own later output, even when there is no time to replay from reset', async () => {
+    const { h, prompt } = echoOne();
+    // Past the first checkpoint after reset: a seek to the end restores it, and replays nothing of the output before it.
+    h.reply({ type: 'step', count: 12_000_000 });
+    h.reply({ type: 'seek', position: prompt });
+    h.reply({ type: 'type', bytes: typed('echo two\r') });
+    h.reply({ type: 'step', count: 12_000_000 });
+    const fork = h.status().branch;
+    const end = h.status().position;
+    const file = h.reply({ type: 'exportVmi' }) as { bytes: Uint8Array };
+    // A clock that jumps 5 s at every look: the import has no time at all to rebuild the console by replaying.
+    let t = 0;
+    const queue: (() => void)[] = [];
+    const page = engineHarness({ defer: (fn) => queue.push(fn), now: () => (t += 5000), ...recordingHosts });
+    const id = page.send({ type: 'importVmi', bytes: file.bytes, at: { branch: fork, position: end } });
+    for (let i = 0; i < 1000 && !page.replyTo(id); i++) {
+      queue.shift()?.();
+      await Promise.resolve();
+    }
+    expect(page.replyTo(id)).toMatchObject({ ok: true });
+    const shown = page.events.filter((e) => e.type === 'console').pop()!;
+    if (shown.type !== 'console') throw new Error('no console');
+    expect(shown.complete).toBe(true);
+    expect(text(shown.bytes)).toMatch(/two\r?\n/);
+    expect(text(shown.bytes)).not.toContain('one');
+  });
+});
+
 describe('branches', () => {
   test('typing in the past forks a new branch; both are kept and switchable', () => {
     const { h, prompt } = echoOne();
