@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { fmt, load } from './common.mjs';
 
 const { linuxDir } = await load('src/node/boot.js');
-const { buildMachine } = await load('session/spec.js');
 const { Session } = await load('session/session.js');
 const { writeVmi } = await load('storage/index.js');
 
@@ -25,27 +24,28 @@ const spec = (executor) => ({
   kind: 'linux', image: file('Image'), initrd: file('initramfs.cpio'), disk: file('disk.img'), ramSize: 64 << 20, executor,
 });
 
-/** Runs `runner` in slices until the prompt is printed; the position is the one of the prompt's last byte. */
-function toPrompt(machine, runner) {
+/** Runs the session in slices until the prompt is printed; the position is the one of the prompt's last byte. */
+function toPrompt(session) {
   let tail = '';
   let at = -1;
-  machine.onOutput = (b) => {
+  session.onOutput = (b, position) => {
     tail = (tail + String.fromCharCode(b)).slice(-PROMPT.length);
-    if (at < 0 && tail === PROMPT) at = machine.position;
+    if (at < 0 && tail === PROMPT) at = position;
   };
   while (at < 0) {
-    if (machine.position >= BUDGET || machine.power) throw new Error(`no prompt after ${machine.position} instructions`);
-    runner.run(2_000_000);
+    if (session.position >= BUDGET || session.machine.power) throw new Error(`no prompt after ${session.position} instructions`);
+    session.run(2_000_000);
   }
   return at;
 }
 
 function boot(executor) {
-  const m = buildMachine(spec(executor));
+  const s = Session.create(spec(executor), { record: false });
+  const m = s.machine;
   if (executor === 'jit' && m.executorNote) throw new Error(`the JIT is not available: ${m.executorNote}`);
   const t = performance.now();
   const c = process.cpuUsage();
-  const steps = toPrompt(m, m);
+  const steps = toPrompt(s);
   const u = process.cpuUsage(c);
   // CPU time as well: on a loaded host the wall clock says more about the neighbours.
   return { steps, seconds: (performance.now() - t) / 1000, cpu: (u.user + u.system) / 1e6, jit: m.cpu.jit?.stats };
@@ -68,7 +68,7 @@ console.log(`jit/interp = ${fmt(results.interp.seconds / results.jit.seconds, 2)
 // The recording: the boot under Session, a checkpoint at the prompt, written as a .vmi.
 const session = Session.create(spec('interp'));
 const t = performance.now();
-toPrompt(session.machine, session);
+toPrompt(session);
 session.checkpointHere();
 const recorded = (performance.now() - t) / 1000;
 const t2 = performance.now();
