@@ -473,6 +473,8 @@ export class Session {
       switch (r.reason) {
         case 'limit':
           // Polling is seen after a slice (not before one), so a run always moves: a step, or a breakpoint in the polling loop, is reached.
+          // A slice that reached the branch's end gets the script's input first.
+          this.feedScript();
           if (options.whenPolling !== 'run' && this.pollingAtEnd()) return this.stopped({ reason: 'waiting', steps, asleep: false });
           continue;
         case 'idle':

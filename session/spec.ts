@@ -1,11 +1,14 @@
 /**
  * What a machine is built from at reset — the program and its kind, RAM
  * size, the disk image, and for Linux the initramfs and command line — so
- * that a recording can rebuild it anywhere.
+ * that a recording can rebuild it anywhere. This is the one description of
+ * "what to boot": the CLI (from files), gdb, the web app (from a load
+ * command) and a .vmi (from its config) all make a MachineSpec, and the
+ * program's bytes are parsed once, however often a machine is built.
  */
 import { linuxBoot } from '../core/boot/linux.js';
 import { RewindError } from '../core/errors.js';
-import { isElf, parseElf, rawImage } from '../core/loader.js';
+import { isElf, parseElf, rawImage, type Program } from '../core/loader.js';
 import { Machine } from '../core/machine.js';
 import { MemoryMap } from '../core/memmap.js';
 
@@ -32,15 +35,48 @@ export function programKind(bytes: Uint8Array): ProgramKind {
   return isElf(bytes) ? 'elf' : 'raw';
 }
 
+/** Linux's extra images and options. */
+export interface LinuxParts {
+  initrd?: Uint8Array;
+  append?: string;
+}
+
+/**
+ * The spec for program bytes: a Linux kernel when `linux` is given, else an
+ * ELF when the bytes have its magic, else a raw image at the start of RAM.
+ * The program is parsed (and checked) here, once.
+ */
+export function programSpec(image: Uint8Array, options: { ramSize: number; disk?: Uint8Array; linux?: LinuxParts; executor?: 'interp' | 'jit' }): MachineSpec {
+  const { ramSize, disk, linux, executor } = options;
+  if (linux) return { kind: 'linux', image, initrd: linux.initrd, append: linux.append, ramSize, disk, executor };
+  const spec: MachineSpec = { kind: programKind(image), image, ramSize, disk, executor };
+  parsedProgram(spec);
+  return spec;
+}
+
+/** Programs already parsed, by their bytes and RAM size: building a machine again does not parse again. */
+const parsed = new WeakMap<Uint8Array, Map<number, Program>>();
+
+function parsedProgram(spec: MachineSpec): Program {
+  let bySize = parsed.get(spec.image);
+  if (!bySize) parsed.set(spec.image, (bySize = new Map()));
+  const key = spec.kind === 'raw' ? -spec.ramSize : spec.ramSize;
+  let program = bySize.get(key);
+  if (!program) {
+    const base = MemoryMap.ram.base;
+    program = spec.kind === 'elf' ? parseElf(spec.image, base, spec.ramSize) : rawImage(spec.image, base, spec.ramSize);
+    bySize.set(key, program);
+  }
+  return program;
+}
+
 /** Builds a machine at reset from its spec. */
 export function buildMachine(spec: MachineSpec): Machine {
-  const base = MemoryMap.ram.base;
   if (spec.kind === 'linux') {
     const boot = linuxBoot({ kernel: spec.image, initrd: spec.initrd, append: spec.append, ramSize: spec.ramSize });
     return new Machine({ ...boot, disk: spec.disk, executor: spec.executor });
   }
-  const program = spec.kind === 'elf' ? parseElf(spec.image, base, spec.ramSize) : rawImage(spec.image, base, spec.ramSize);
-  return new Machine({ program, ramSize: spec.ramSize, disk: spec.disk, executor: spec.executor });
+  return new Machine({ program: parsedProgram(spec), ramSize: spec.ramSize, disk: spec.disk, executor: spec.executor });
 }
 
 /** The spec's options as plain data for a .vmi's config (the program and disk travel separately). */

@@ -1,8 +1,7 @@
 /** `rewind gdb`: serve a program or a recording to gdb over the remote serial protocol. */
 import { RewindError } from '../../core/errors.js';
 import { Session } from '../../session/session.js';
-import { programKind } from '../../session/spec.js';
-import { loadProgram, ramBytes } from '../node/boot.js';
+import { bootSpec } from '../node/boot.js';
 import { readUserFile } from '../node/files.js';
 import { isVmiPath, openVmi, saveVmi } from '../node/vmi-file.js';
 import { numberFlag, parseArgs, stringFlag } from '../cli/args.js';
@@ -35,11 +34,7 @@ export async function gdbCommand(argv: readonly string[]): Promise<number> {
   if (isVmiPath(path)) {
     session = openVmi(path);
   } else {
-    const ramSize = ramBytes(numberFlag(args, 'ram'));
-    const { image } = loadProgram(path, ramSize, args.flags.has('raw'));
-    const diskPath = stringFlag(args, 'disk');
-    const disk = diskPath ? readUserFile(diskPath, 'disk image') : undefined;
-    session = Session.create({ kind: args.flags.has('raw') ? 'raw' : programKind(image), image, ramSize, disk });
+    session = Session.create(bootSpec({ program: path, ramMiB: numberFlag(args, 'ram'), disk: stringFlag(args, 'disk'), raw: args.flags.has('raw') }));
   }
   let out: number[] = [];
   const flushOutput = () => {

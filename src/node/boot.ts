@@ -2,10 +2,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { RewindError } from '../../core/errors.js';
-import { isElf, parseElf, rawImage, type Program } from '../../core/loader.js';
-import { DEFAULT_RAM_MIB, type Machine } from '../../core/machine.js';
-import { MemoryMap } from '../../core/memmap.js';
-import { buildMachine, type MachineSpec } from '../../session/spec.js';
+import { isElf } from '../../core/loader.js';
+import { DEFAULT_RAM_MIB } from '../../core/machine.js';
+import { programSpec, type MachineSpec } from '../../session/spec.js';
 import { readUserFile } from './files.js';
 
 export interface BootOptions {
@@ -36,10 +35,10 @@ export const BOOT_FLAGS = {
 
 const RAW_EXTENSIONS = /\.(bin|img|raw|image)$/i;
 
-export function loadProgram(path: string, ramSize: number, raw = false): { program: Program; image: Uint8Array } {
+/** A program file's bytes: an ELF, or a raw image when the name or --raw says so. */
+function readProgram(path: string, raw = false): Uint8Array {
   const bytes = readUserFile(path, 'program');
-  if (isElf(bytes)) return { program: parseElf(bytes, MemoryMap.ram.base, ramSize), image: bytes };
-  if (raw || RAW_EXTENSIONS.test(path)) return { program: rawImage(bytes, MemoryMap.ram.base, ramSize), image: bytes };
+  if (isElf(bytes) || raw || RAW_EXTENSIONS.test(path)) return bytes;
   throw new RewindError('bad-elf', `${path} is not an ELF file (for a raw image at 0x80000000 use a .bin extension or --raw)`);
 }
 
@@ -73,25 +72,13 @@ export function bootSpec(options: BootOptions): MachineSpec {
   const ramSize = ramBytes(options.ramMiB);
   const disk = options.disk ? readUserFile(options.disk, 'disk image') : undefined;
   if (disk && disk.length < 512) throw new RewindError('bad-argument', `disk image ${options.disk} is smaller than one 512-byte sector`);
+  const { executor } = options;
   if (options.kernel) {
     if (options.program) throw new RewindError('bad-argument', 'give either a program or --kernel, not both');
-    return {
-      kind: 'linux',
-      image: readUserFile(options.kernel, 'kernel'),
-      initrd: options.initrd ? readUserFile(options.initrd, 'initrd') : undefined,
-      append: options.append,
-      ramSize,
-      disk,
-      executor: options.executor,
-    };
+    const initrd = options.initrd ? readUserFile(options.initrd, 'initrd') : undefined;
+    return programSpec(readUserFile(options.kernel, 'kernel'), { ramSize, disk, executor, linux: { initrd, append: options.append } });
   }
   if (options.initrd || options.append !== undefined) throw new RewindError('bad-argument', '--initrd and --append go with --kernel');
   if (!options.program) throw new RewindError('bad-argument', 'no program given');
-  const { image } = loadProgram(options.program, ramSize, options.raw);
-  return { kind: isElf(image) ? 'elf' : 'raw', image, ramSize, disk, executor: options.executor };
-}
-
-export function bootMachine(options: BootOptions): { machine: Machine; spec: MachineSpec } {
-  const spec = bootSpec(options);
-  return { machine: buildMachine(spec), spec };
+  return programSpec(readProgram(options.program, options.raw), { ramSize, disk, executor });
 }

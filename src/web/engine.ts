@@ -7,7 +7,8 @@
 import { RewindError } from '../../core/errors.js';
 import { TIMEBASE_HZ } from '../../core/memmap.js';
 import { Session, type Stop } from '../../session/session.js';
-import { MachineHost, machineSpec, registersOf, type HostSpec } from './host.js';
+import { programSpec, type MachineSpec } from '../../session/spec.js';
+import { MachineHost, registersOf } from './host.js';
 import { JobCancelled, Jobs, exportWork, importWork, seekWork } from './jobs.js';
 import { disassembleAround, readMemory } from './peek.js';
 import type { BenchResult, Command, Executor, ReplyError, Stats, Status, StopCause, WatchRange, WorkerEvent } from './protocol.js';
@@ -43,7 +44,7 @@ export interface EngineOptions {
   defer: (fn: () => void) => void;
   now?: () => number;
   /** Makes the host for a program (MachineHost.create by default; tests watch hosts here). */
-  createHost?: (spec: HostSpec, record: boolean) => MachineHost;
+  createHost?: (spec: MachineSpec, record: boolean) => MachineHost;
   /** Opens a .vmi file as a host (MachineHost.open by default). */
   openVmi?: (bytes: Uint8Array, executor?: Executor) => MachineHost;
 }
@@ -161,7 +162,8 @@ export class Engine {
     switch (cmd.type) {
       case 'load':
         this.load(
-          { image: cmd.image, name: cmd.name ?? 'program', ramSize: cmd.ramSize ?? DEFAULT_RAM, disk: cmd.disk, linux: cmd.linux, executor: cmd.executor },
+          programSpec(cmd.image, { ramSize: cmd.ramSize ?? DEFAULT_RAM, disk: cmd.disk, linux: cmd.linux, executor: cmd.executor }),
+          cmd.name ?? 'program',
           cmd.record ?? false,
         );
         if (cmd.run) this.start();
@@ -303,9 +305,9 @@ export class Engine {
   }
 
   /** Builds the machine for a program and reports it, paused at position 0. */
-  load(spec: HostSpec, record = false): void {
+  load(spec: MachineSpec, name: string, record = false): void {
     this.halt();
-    this.install(() => (this.options.createHost ?? MachineHost.create)(spec, record), spec.name);
+    this.install(() => (this.options.createHost ?? MachineHost.create)(spec, record), name);
   }
 
   /** Takes a new host and reports it, paused where it stands. */
@@ -563,7 +565,7 @@ export class Engine {
   private bench(image: Uint8Array, maxSteps: number): BenchResult {
     this.halt();
     this.report(true);
-    const session = Session.create(machineSpec({ image, name: 'bench', ramSize: DEFAULT_RAM }), { record: false });
+    const session = Session.create(programSpec(image, { ramSize: DEFAULT_RAM }), { record: false });
     let output = '';
     session.onOutput = (b) => (output += String.fromCharCode(b));
     const t = this.now();

@@ -8,35 +8,18 @@ import { peekAllCsrs } from '../../core/csr.js';
 import type { Machine } from '../../core/machine.js';
 import type { ConsoleText } from '../../session/output.js';
 import { Session, type DebugStops, type RunOptions, type Stop } from '../../session/session.js';
-import { programKind, type MachineSpec } from '../../session/spec.js';
+import type { MachineSpec } from '../../session/spec.js';
 import { readVmi, writeVmi } from '../../storage/index.js';
 import { diffResult, timelineInfo, timelineVersion } from './branches.js';
-import type { DiffResult, Executor, LinuxBoot, PointRef, Registers, TimelineInfo } from './protocol.js';
-
-export interface HostSpec {
-  image: Uint8Array;
-  name: string;
-  ramSize: number;
-  disk?: Uint8Array;
-  /** Boot `image` as a Linux kernel. */
-  linux?: LinuxBoot;
-  executor?: Executor;
-}
-
-/** What the machine is built from: a Linux kernel, or program bytes (ELF when it has the magic, else a raw image at the start of RAM). */
-export function machineSpec(spec: HostSpec): MachineSpec {
-  const { image, ramSize, disk, linux, executor } = spec;
-  if (linux) return { kind: 'linux', image, initrd: linux.initrd, append: linux.append, ramSize, disk, executor };
-  return { kind: programKind(image), image, ramSize, disk, executor };
-}
+import type { DiffResult, Executor, PointRef, Registers, TimelineInfo } from './protocol.js';
 
 /** The worker's machine: a session, with the page's view of it. */
 export class MachineHost {
   constructor(readonly session: Session) {}
 
   /** A machine for a program from reset, recording (time travel) or not. */
-  static create(spec: HostSpec, record: boolean): MachineHost {
-    return new MachineHost(Session.create(machineSpec(spec), { record }));
+  static create(spec: MachineSpec, record: boolean): MachineHost {
+    return new MachineHost(Session.create(spec, { record }));
   }
 
   /** Opens a .vmi file (validated by readVmi before anything is built). */

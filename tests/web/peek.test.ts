@@ -1,12 +1,11 @@
 // The debugger's side-effect-free look into guest memory: Sv32 translation
 // of the current satp (4 KiB pages and 4 MiB megapages) and disassembly.
 import { expect, test } from 'vitest';
-import { machineSpec } from '../../src/web/host.js';
-import { buildMachine } from '../../session/spec.js';
+import { buildMachine, programSpec } from '../../session/spec.js';
 import { disassembleAround, instructionAt, readMemory, translate } from '../../src/web/peek.js';
 import { guest } from './support.js';
 
-const machine = () => buildMachine(machineSpec({ image: guest('hello'), name: 'hello', ramSize: 64 << 20 }));
+const machine = () => buildMachine(programSpec(guest('hello'), { ramSize: 64 << 20 }));
 
 function poke32(m: ReturnType<typeof machine>, pa: number, v: number) {
   new DataView(m.ram.bytes.buffer).setUint32(pa - 0x80000000, v >>> 0, true);
