@@ -98,9 +98,11 @@ function attachConnection(stub: GdbStub, socket: Socket, onEnd: () => void): voi
         case 'bad-checksum':
           if (ackMode) socket.write('-');
           break;
-        default:
+        case 'oversized':
+        case 'packet':
           if (ackMode) socket.write('+');
           queue.push(item);
+          break;
       }
     }
     void pump().catch((e: unknown) => {

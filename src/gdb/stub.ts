@@ -102,7 +102,10 @@ export class GdbStub {
           channel.send(e instanceof RewindError ? 'E16' : 'E0f');
         }
         return;
-      default:
+      case 'ack':
+      case 'nack':
+      case 'bad-checksum':
+        // The server handles acknowledgements; they never reach the stub.
         return;
     }
   }
