@@ -14,7 +14,18 @@ export { RewindError } from './core/errors.js';
 export type { ErrorCode } from './core/errors.js';
 export type { MachineState, Snapshotable } from './core/snapshot.js';
 export { Session, CHECKPOINT_INTERVAL, snapshotOf } from './session/session.js';
-export type { Point, StateSnapshot, Diff, PageChange, DebugStops, Progress, ReplayResult, Stop, RunOptions, SessionOptions } from './session/session.js';
+export type {
+  Point,
+  StateSnapshot,
+  Diff,
+  PageChange,
+  DebugStops,
+  Progress,
+  ReplayResult,
+  Stop,
+  RunOptions,
+  SessionOptions,
+} from './session/session.js';
 export type { ConsoleText } from './session/output.js';
 export { buildMachine, programKind, programSpec } from './session/spec.js';
 export type { MachineSpec, ProgramKind } from './session/spec.js';

@@ -44,17 +44,41 @@ function once(elf, executor) {
   const stats = m.cpu.jit?.stats;
   // CPU time as well (the whole process, V8's compiler threads included): on a loaded host
   // the wall clock says more about the neighbours.
-  return { steps: m.position, seconds: s, mips: m.position / s / 1e6, cpuMips: m.position / (u.user + u.system), main, out, stats };
+  return {
+    steps: m.position,
+    seconds: s,
+    mips: m.position / s / 1e6,
+    cpuMips: m.position / (u.user + u.system),
+    main,
+    out,
+    stats,
+  };
 }
 
 function qemu(name, steps) {
   const runs = [];
   for (let i = 0; i < RUNS; i++) {
     const t = performance.now();
-    const r = spawnSync('qemu-system-riscv32', [
-      '-machine', 'virt', '-bios', 'none', '-kernel', guestPath(name), '-m', '64M',
-      '-display', 'none', '-serial', 'stdio', '-monitor', 'none',
-    ], { timeout: 120_000 });
+    const r = spawnSync(
+      'qemu-system-riscv32',
+      [
+        '-machine',
+        'virt',
+        '-bios',
+        'none',
+        '-kernel',
+        guestPath(name),
+        '-m',
+        '64M',
+        '-display',
+        'none',
+        '-serial',
+        'stdio',
+        '-monitor',
+        'none',
+      ],
+      { timeout: 120_000 },
+    );
     if (r.status !== 0) return null;
     runs.push(steps / ((performance.now() - t) / 1000) / 1e6);
   }
@@ -72,7 +96,8 @@ for (const name of names) {
     for (let i = 0; i < RUNS; i++) runs.push(once(elf, executor));
     const best = runs.reduce((a, b) => (b.mips > a.mips ? b : a));
     const cpu = Math.max(...runs.map((r) => r.cpuMips));
-    const main = runs[0].main === null ? '' : `, this thread's CPU time ${fmt(Math.max(...runs.map((r) => r.main)))} MIPS`;
+    const main =
+      runs[0].main === null ? '' : `, this thread's CPU time ${fmt(Math.max(...runs.map((r) => r.main)))} MIPS`;
     results[executor] = best;
     const extra = best.stats ? `; ${best.stats.compiled} regions compiled, ${best.stats.invalidated} invalidated` : '';
     console.log(
@@ -94,5 +119,7 @@ for (const name of names) {
     continue;
   }
   const best = Math.max(...q);
-  console.log(`  qemu (TCG, start-up included): ${fmt(best)} MIPS best of ${RUNS} (${q.map((m) => fmt(m)).join(', ')}); jit/QEMU = ${fmt(jit.mips / best, 2)}`);
+  console.log(
+    `  qemu (TCG, start-up included): ${fmt(best)} MIPS best of ${RUNS} (${q.map((m) => fmt(m)).join(', ')}); jit/QEMU = ${fmt(jit.mips / best, 2)}`,
+  );
 }

@@ -21,7 +21,12 @@ for (const f of ['Image', 'initramfs.cpio', 'disk.img']) {
 }
 const file = (name) => new Uint8Array(readFileSync(join(dir, name)));
 const spec = (executor) => ({
-  kind: 'linux', image: file('Image'), initrd: file('initramfs.cpio'), disk: file('disk.img'), ramSize: 64 << 20, executor,
+  kind: 'linux',
+  image: file('Image'),
+  initrd: file('initramfs.cpio'),
+  disk: file('disk.img'),
+  ramSize: 64 << 20,
+  executor,
 });
 
 /** Runs the session in slices until the prompt is printed; the position is the one of the prompt's last byte. */
@@ -33,7 +38,8 @@ function toPrompt(session) {
     if (at < 0 && tail === PROMPT) at = position;
   };
   while (at < 0) {
-    if (session.position >= BUDGET || session.machine.power) throw new Error(`no prompt after ${session.position} instructions`);
+    if (session.position >= BUDGET || session.machine.power)
+      throw new Error(`no prompt after ${session.position} instructions`);
     session.run(2_000_000);
   }
   return at;
@@ -62,7 +68,8 @@ for (const executor of ['interp', 'jit']) {
       (best.jit ? `; ${best.jit.compiled} blocks compiled, ${best.jit.invalidated} invalidated` : ''),
   );
 }
-if (results.interp.steps !== results.jit.steps) console.log(`MISMATCH: the executors reach the prompt at different positions`);
+if (results.interp.steps !== results.jit.steps)
+  console.log(`MISMATCH: the executors reach the prompt at different positions`);
 console.log(`jit/interp = ${fmt(results.interp.seconds / results.jit.seconds, 2)}×`);
 
 // The recording: the boot under Session, a checkpoint at the prompt, written as a .vmi.

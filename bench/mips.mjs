@@ -20,18 +20,38 @@ function once() {
 const runs = [once(), once(), once()];
 const best = runs.reduce((a, b) => (b.mips > a.mips ? b : a));
 console.log(`guest: ${name} (${best.steps} instructions, output ${JSON.stringify(best.out.trim())})`);
-console.log(`interpreter: ${fmt(best.mips)} MIPS best of 3 (${runs.map((r) => fmt(r.mips)).join(', ')}), ${fmt(best.seconds, 2)} s`);
+console.log(
+  `interpreter: ${fmt(best.mips)} MIPS best of 3 (${runs.map((r) => fmt(r.mips)).join(', ')}), ${fmt(best.seconds, 2)} s`,
+);
 
 const qemu = spawnSync('qemu-system-riscv32', ['--version']);
 if (qemu.status === 0) {
   const t = performance.now();
-  const r = spawnSync('qemu-system-riscv32', [
-    '-machine', 'virt', '-bios', 'none', '-kernel', guestPath(name), '-m', '64M',
-    '-display', 'none', '-serial', 'stdio', '-monitor', 'none',
-  ], { timeout: 120_000 });
+  const r = spawnSync(
+    'qemu-system-riscv32',
+    [
+      '-machine',
+      'virt',
+      '-bios',
+      'none',
+      '-kernel',
+      guestPath(name),
+      '-m',
+      '64M',
+      '-display',
+      'none',
+      '-serial',
+      'stdio',
+      '-monitor',
+      'none',
+    ],
+    { timeout: 120_000 },
+  );
   const s = (performance.now() - t) / 1000;
   const mips = best.steps / s / 1e6;
-  console.log(`qemu (TCG, incl. start-up): ${fmt(mips)} MIPS, ${fmt(s, 2)} s, exit ${r.status}; Rewind/QEMU = ${fmt(best.mips / mips, 3)}`);
+  console.log(
+    `qemu (TCG, incl. start-up): ${fmt(mips)} MIPS, ${fmt(s, 2)} s, exit ${r.status}; Rewind/QEMU = ${fmt(best.mips / mips, 3)}`,
+  );
 } else {
   console.log('qemu-system-riscv32 not installed: no comparison');
 }

@@ -31,18 +31,22 @@ function recordRun(name) {
 // 1. Recording overhead on the CPU-bound guest.
 const plain = Math.min(plainRun('bench'), plainRun('bench'));
 const rec = Math.min(recordRun('bench').seconds, recordRun('bench').seconds);
-console.log(`recording overhead (bench): run ${fmt(plain, 2)} s, record ${fmt(rec, 2)} s, ratio ${fmt(rec / plain, 3)} (target ≤ 1.10)`);
+console.log(
+  `recording overhead (bench): run ${fmt(plain, 2)} s, record ${fmt(rec, 2)} s, ratio ${fmt(rec / plain, 3)} (target ≤ 1.10)`,
+);
 
 // 2. A recording of about a billion instructions; peak memory while recording it.
 peakRss = 0;
 const long = recordRun('bench-long');
 const session = long.session;
 const end = session.position;
-console.log(`recorded bench-long: ${end} instructions in ${fmt(long.seconds, 1)} s, ${[...session.checkpoints.all()].length} checkpoints, peak RSS ${fmt(peakRss / 2 ** 20, 0)} MiB (target ≤ 1024)`);
+console.log(
+  `recorded bench-long: ${end} instructions in ${fmt(long.seconds, 1)} s, ${[...session.checkpoints.all()].length} checkpoints, peak RSS ${fmt(peakRss / 2 ** 20, 0)} MiB (target ≤ 1024)`,
+);
 
 // 3. Seek latency over random positions (deterministic pseudo-random sequence).
 let seed = 12345;
-const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
 const seeks = [];
 for (let i = 0; i < 60; i++) {
   const p = Math.floor(rand() * end);
@@ -51,7 +55,9 @@ for (let i = 0; i < 60; i++) {
   seeks.push(performance.now() - t);
 }
 const s = stats(seeks);
-console.log(`seek latency over ${seeks.length} random positions: median ${fmt(s.median)} ms, p99 ${fmt(s.p99)} ms (targets 100 / 300)`);
+console.log(
+  `seek latency over ${seeks.length} random positions: median ${fmt(s.median)} ms, p99 ${fmt(s.p99)} ms (targets 100 / 300)`,
+);
 
 // 4. Step-back latency: from random positions, ten steps back each.
 const backs = [];
@@ -64,14 +70,18 @@ for (let i = 0; i < 10; i++) {
   }
 }
 const b = stats(backs);
-console.log(`step back: median ${fmt(b.median)} ms, p99 ${fmt(b.p99)} ms, first after a jump ${fmt(Math.max(...backs))} ms max (target ≤ 20)`);
+console.log(
+  `step back: median ${fmt(b.median)} ms, p99 ${fmt(b.p99)} ms, first after a jump ${fmt(Math.max(...backs))} ms max (target ≤ 20)`,
+);
 
 // 5. Checkpoint bytes per MiB dirtied, on a guest that writes memory (bench-long's arrays) and on sv32.
 {
   const cps = [...session.checkpoints.all()];
   const pages = cps.reduce((n, c) => n + (c.full ? 0 : c.ram.size), 0);
   const stored = session.checkpoints.pages.storedBytes;
-  console.log(`checkpoint pages: ${pages} page changes in deltas, ${session.checkpoints.pages.size} distinct pages, ${stored} bytes stored: ${fmt(stored / Math.max(1, (session.checkpoints.pages.size * 4096) / 2 ** 20), 0)} bytes per MiB dirtied`);
+  console.log(
+    `checkpoint pages: ${pages} page changes in deltas, ${session.checkpoints.pages.size} distinct pages, ${stored} bytes stored: ${fmt(stored / Math.max(1, (session.checkpoints.pages.size * 4096) / 2 ** 20), 0)} bytes per MiB dirtied`,
+  );
 }
 
 // 6. .vmi size per guest, recorded with their test input.

@@ -74,10 +74,36 @@ const EXIT_MMIO = 3;
 
 /** Scalar fields saved by name; a test checks that every own field of Cpu is saved or derived. */
 const SCALAR_FIELDS = [
-  'priv', 'position', 'traps', 'idleTicks', 'mtimeOffset', 'waiting', 'reservation', 'reservedValue',
-  'mstatus', 'mie', 'mipSw', 'mipHw', 'medeleg', 'mideleg', 'mtvec', 'stvec', 'mepc', 'sepc',
-  'mcause', 'scause', 'mtval', 'stval', 'mscratch', 'sscratch', 'satp', 'mcounteren', 'scounteren',
-  'menvcfg', 'senvcfg', 'mcountinhibit',
+  'priv',
+  'position',
+  'traps',
+  'idleTicks',
+  'mtimeOffset',
+  'waiting',
+  'reservation',
+  'reservedValue',
+  'mstatus',
+  'mie',
+  'mipSw',
+  'mipHw',
+  'medeleg',
+  'mideleg',
+  'mtvec',
+  'stvec',
+  'mepc',
+  'sepc',
+  'mcause',
+  'scause',
+  'mtval',
+  'stval',
+  'mscratch',
+  'sscratch',
+  'satp',
+  'mcounteren',
+  'scounteren',
+  'menvcfg',
+  'senvcfg',
+  'mcountinhibit',
 ] as const;
 
 /** Interrupts in the order the privileged spec takes them: MEI, MSI, MTI, SEI, SSI, STI. */
@@ -272,7 +298,8 @@ export class Cpu {
     this.watchpoints = list.length > 0 ? list.map((r) => ({ address: r.address >>> 0, length: r.length })) : null;
     const pages = new Set<number>();
     for (const r of list) {
-      for (let p = r.address >>> PAGE_SHIFT; p <= (r.address + r.length - 1) >>> PAGE_SHIFT; p++) pages.add(p & 0xfffff);
+      for (let p = r.address >>> PAGE_SHIFT; p <= (r.address + r.length - 1) >>> PAGE_SHIFT; p++)
+        pages.add(p & 0xfffff);
     }
     this.watchPages = pages.size > 0 ? pages : null;
     // Stores to watched pages must take the slow path that checks them.
@@ -387,7 +414,11 @@ export class Cpu {
 
     run: while (n < limit) {
       if (pc >>> PAGE_SHIFT !== fvpn) {
-        if (this.breakpoints !== null && this.breakpoints.has(pc >>> 0) && this.position + n - from !== this.ignoreBreakpointAt) {
+        if (
+          this.breakpoints !== null &&
+          this.breakpoints.has(pc >>> 0) &&
+          this.position + n - from !== this.ignoreBreakpointAt
+        ) {
           this.stopReason = 'breakpoint';
           break;
         }
@@ -408,7 +439,10 @@ export class Cpu {
         }
         code = this.decodedPage(base >>> PAGE_SHIFT);
         // A page whose PMP answer is not uniform, or with a breakpoint, is looked at again at every instruction.
-        fvpn = this.fetchCacheable && (this.bpPages === null || !this.bpPages.has(pc >>> PAGE_SHIFT)) ? pc >>> PAGE_SHIFT : -1;
+        fvpn =
+          this.fetchCacheable && (this.bpPages === null || !this.bpPages.has(pc >>> PAGE_SHIFT))
+            ? pc >>> PAGE_SHIFT
+            : -1;
         fbase = base;
       }
       const k = pc & 0xffe;
@@ -806,8 +840,15 @@ export class Cpu {
         this.pc = npc;
         return;
       }
-      case Op.AMOSWAP_W: case Op.AMOADD_W: case Op.AMOXOR_W: case Op.AMOAND_W: case Op.AMOOR_W:
-      case Op.AMOMIN_W: case Op.AMOMAX_W: case Op.AMOMINU_W: case Op.AMOMAXU_W: {
+      case Op.AMOSWAP_W:
+      case Op.AMOADD_W:
+      case Op.AMOXOR_W:
+      case Op.AMOAND_W:
+      case Op.AMOOR_W:
+      case Op.AMOMIN_W:
+      case Op.AMOMAX_W:
+      case Op.AMOMINU_W:
+      case Op.AMOMAXU_W: {
         const a = x[rs1]!;
         if (a & 3) return this.trap(Cause.STORE_MISALIGNED, a >>> 0, false, pc);
         const pa = this.translate(a, WRITE, pc);
@@ -822,7 +863,12 @@ export class Cpu {
         this.pc = npc;
         return;
       }
-      case Op.CSRRW: case Op.CSRRS: case Op.CSRRC: case Op.CSRRWI: case Op.CSRRSI: case Op.CSRRCI:
+      case Op.CSRRW:
+      case Op.CSRRS:
+      case Op.CSRRC:
+      case Op.CSRRWI:
+      case Op.CSRRSI:
+      case Op.CSRRCI:
         this.csrInstruction(op, rd, rs1, imm, npc);
         return;
       case Op.MRET:
@@ -860,7 +906,12 @@ export class Cpu {
     const illegal = (): void => {
       // The instruction's bits for mtval: the row's opcode and funct3, and the operands.
       const rdBits = rd === X0_SINK ? 0 : rd;
-      this.trap(Cause.ILLEGAL, (ENCODINGS[op]!.match | (csr << 20) | (rs1 << 15) | (rdBits << 7)) >>> 0, false, this.pc);
+      this.trap(
+        Cause.ILLEGAL,
+        (ENCODINGS[op]!.match | (csr << 20) | (rs1 << 15) | (rdBits << 7)) >>> 0,
+        false,
+        this.pc,
+      );
     };
     const old = readCsr(this, csr);
     if (old === undefined || (writes && csrReadOnly(csr))) return illegal();
@@ -960,7 +1011,12 @@ export class Cpu {
       if (pa < 0) return -1;
     }
     if (!this.pmpAllows(pa, size, access, priv)) {
-      this.trap(access === EXEC ? Cause.FETCH_ACCESS : access === READ ? Cause.LOAD_ACCESS : Cause.STORE_ACCESS, v, false, pc);
+      this.trap(
+        access === EXEC ? Cause.FETCH_ACCESS : access === READ ? Cause.LOAD_ACCESS : Cause.STORE_ACCESS,
+        v,
+        false,
+        pc,
+      );
       return -1;
     }
     return pa;
@@ -982,7 +1038,12 @@ export class Cpu {
       pteAddr = table + index * 4;
       const off = pteAddr - RAM_BASE;
       if (!this.pmpAllows(pteAddr, 4, READ, Priv.S) || off < 0 || off >= this.ramSize) {
-        this.trap(access === EXEC ? Cause.FETCH_ACCESS : access === READ ? Cause.LOAD_ACCESS : Cause.STORE_ACCESS, va, false, pc);
+        this.trap(
+          access === EXEC ? Cause.FETCH_ACCESS : access === READ ? Cause.LOAD_ACCESS : Cause.STORE_ACCESS,
+          va,
+          false,
+          pc,
+        );
         return -1;
       }
       pte = this.mem32[off >>> 2]! >>> 0;
@@ -1002,15 +1063,21 @@ export class Cpu {
       if (access === READ && !readable) return this.pageFault(va, access, pc);
       if (access === WRITE && (pte & PTE_W) === 0) return this.pageFault(va, access, pc);
       if (priv === Priv.U && (pte & PTE_U) === 0) return this.pageFault(va, access, pc);
-      if (priv === Priv.S && (pte & PTE_U) !== 0 && (this.mstatus & MSTATUS.SUM) === 0) return this.pageFault(va, access, pc);
+      if (priv === Priv.S && (pte & PTE_U) !== 0 && (this.mstatus & MSTATUS.SUM) === 0)
+        return this.pageFault(va, access, pc);
     }
     const wantD = access === WRITE ? PTE_D : 0;
     if ((pte & PTE_A) === 0 || (pte & wantD) !== wantD) {
       if (!this.pmpAllows(pteAddr, 4, WRITE, Priv.S)) {
-        this.trap(access === EXEC ? Cause.FETCH_ACCESS : access === READ ? Cause.LOAD_ACCESS : Cause.STORE_ACCESS, va, false, pc);
+        this.trap(
+          access === EXEC ? Cause.FETCH_ACCESS : access === READ ? Cause.LOAD_ACCESS : Cause.STORE_ACCESS,
+          va,
+          false,
+          pc,
+        );
         return -1;
       }
-      this.writeRam(pteAddr - RAM_BASE, (pte | PTE_A | wantD) | 0, 4);
+      this.writeRam(pteAddr - RAM_BASE, pte | PTE_A | wantD | 0, 4);
     }
     return level === 1 ? (ppn >>> 10) * 0x400000 + (va & 0x3fffff) : ppn * 4096 + (va & 0xfff);
   }
@@ -1100,7 +1167,16 @@ export class Cpu {
       this.pc = pc;
       return true;
     }
-    this.x[rd] = op === Op.LB ? (v << 24) >> 24 : op === Op.LH ? (v << 16) >> 16 : op === Op.LBU ? v & 0xff : op === Op.LHU ? v & 0xffff : v;
+    this.x[rd] =
+      op === Op.LB
+        ? (v << 24) >> 24
+        : op === Op.LH
+          ? (v << 16) >> 16
+          : op === Op.LBU
+            ? v & 0xff
+            : op === Op.LHU
+              ? v & 0xffff
+              : v;
     this.pc = npc;
     return this.exit === EXIT_MMIO;
   }
@@ -1258,18 +1334,25 @@ export class Cpu {
   }
 }
 
-
-
 function amo(op: number, old: number, b: number): number {
   switch (op) {
-    case Op.AMOSWAP_W: return b;
-    case Op.AMOADD_W: return (old + b) | 0;
-    case Op.AMOXOR_W: return old ^ b;
-    case Op.AMOAND_W: return old & b;
-    case Op.AMOOR_W: return old | b;
-    case Op.AMOMIN_W: return old < b ? old : b;
-    case Op.AMOMAX_W: return old > b ? old : b;
-    case Op.AMOMINU_W: return old >>> 0 < b >>> 0 ? old : b;
-    default: return old >>> 0 > b >>> 0 ? old : b; // Op.AMOMAXU_W
+    case Op.AMOSWAP_W:
+      return b;
+    case Op.AMOADD_W:
+      return (old + b) | 0;
+    case Op.AMOXOR_W:
+      return old ^ b;
+    case Op.AMOAND_W:
+      return old & b;
+    case Op.AMOOR_W:
+      return old | b;
+    case Op.AMOMIN_W:
+      return old < b ? old : b;
+    case Op.AMOMAX_W:
+      return old > b ? old : b;
+    case Op.AMOMINU_W:
+      return old >>> 0 < b >>> 0 ? old : b;
+    default:
+      return old >>> 0 > b >>> 0 ? old : b; // Op.AMOMAXU_W
   }
 }

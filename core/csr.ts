@@ -23,8 +23,18 @@ export const MSTATUS = {
   TSR: 1 << 22,
 } as const;
 const MSTATUS_WRITABLE =
-  MSTATUS.SIE | MSTATUS.MIE | MSTATUS.SPIE | MSTATUS.MPIE | MSTATUS.SPP | MSTATUS.MPP |
-  MSTATUS.MPRV | MSTATUS.SUM | MSTATUS.MXR | MSTATUS.TVM | MSTATUS.TW | MSTATUS.TSR;
+  MSTATUS.SIE |
+  MSTATUS.MIE |
+  MSTATUS.SPIE |
+  MSTATUS.MPIE |
+  MSTATUS.SPP |
+  MSTATUS.MPP |
+  MSTATUS.MPRV |
+  MSTATUS.SUM |
+  MSTATUS.MXR |
+  MSTATUS.TVM |
+  MSTATUS.TW |
+  MSTATUS.TSR;
 const SSTATUS_MASK = MSTATUS.SIE | MSTATUS.SPIE | MSTATUS.SPP | MSTATUS.SUM | MSTATUS.MXR;
 
 /** Interrupt bits of mip/mie, by cause number. */
@@ -47,15 +57,50 @@ const MEDELEG_WRITABLE = 0xb3ff;
 export const MISA = 0x40141105;
 
 export const CSR = {
-  sstatus: 0x100, sie: 0x104, stvec: 0x105, scounteren: 0x106, senvcfg: 0x10a,
-  sscratch: 0x140, sepc: 0x141, scause: 0x142, stval: 0x143, sip: 0x144, satp: 0x180,
-  mstatus: 0x300, misa: 0x301, medeleg: 0x302, mideleg: 0x303, mie: 0x304, mtvec: 0x305,
-  mcounteren: 0x306, menvcfg: 0x30a, mstatush: 0x310, menvcfgh: 0x31a, mcountinhibit: 0x320,
-  mscratch: 0x340, mepc: 0x341, mcause: 0x342, mtval: 0x343, mip: 0x344,
-  pmpcfg0: 0x3a0, pmpaddr0: 0x3b0,
-  mcycle: 0xb00, minstret: 0xb02, mcycleh: 0xb80, minstreth: 0xb82,
-  cycle: 0xc00, time: 0xc01, instret: 0xc02, cycleh: 0xc80, timeh: 0xc81, instreth: 0xc82,
-  mvendorid: 0xf11, marchid: 0xf12, mimpid: 0xf13, mhartid: 0xf14, mconfigptr: 0xf15,
+  sstatus: 0x100,
+  sie: 0x104,
+  stvec: 0x105,
+  scounteren: 0x106,
+  senvcfg: 0x10a,
+  sscratch: 0x140,
+  sepc: 0x141,
+  scause: 0x142,
+  stval: 0x143,
+  sip: 0x144,
+  satp: 0x180,
+  mstatus: 0x300,
+  misa: 0x301,
+  medeleg: 0x302,
+  mideleg: 0x303,
+  mie: 0x304,
+  mtvec: 0x305,
+  mcounteren: 0x306,
+  menvcfg: 0x30a,
+  mstatush: 0x310,
+  menvcfgh: 0x31a,
+  mcountinhibit: 0x320,
+  mscratch: 0x340,
+  mepc: 0x341,
+  mcause: 0x342,
+  mtval: 0x343,
+  mip: 0x344,
+  pmpcfg0: 0x3a0,
+  pmpaddr0: 0x3b0,
+  mcycle: 0xb00,
+  minstret: 0xb02,
+  mcycleh: 0xb80,
+  minstreth: 0xb82,
+  cycle: 0xc00,
+  time: 0xc01,
+  instret: 0xc02,
+  cycleh: 0xc80,
+  timeh: 0xc81,
+  instreth: 0xc82,
+  mvendorid: 0xf11,
+  marchid: 0xf12,
+  mimpid: 0xf13,
+  mhartid: 0xf14,
+  mconfigptr: 0xf15,
 } as const;
 
 /** Names of every CSR we implement, by number (for debuggers and state dumps). */
@@ -154,39 +199,69 @@ export function peekAllCsrs(cpu: Cpu): Record<string, number> {
 function readCsrAs(cpu: Cpu, num: number, priv: number): number | undefined {
   if (csrPrivilege(num) > priv) return undefined;
   switch (num) {
-    case CSR.sstatus: return cpu.mstatus & SSTATUS_MASK;
-    case CSR.sie: return cpu.mie & cpu.mideleg;
-    case CSR.stvec: return cpu.stvec;
-    case CSR.scounteren: return cpu.scounteren;
-    case CSR.senvcfg: return cpu.senvcfg;
-    case CSR.sscratch: return cpu.sscratch;
-    case CSR.sepc: return cpu.sepc;
-    case CSR.scause: return cpu.scause;
-    case CSR.stval: return cpu.stval;
-    case CSR.sip: return cpu.mip() & cpu.mideleg;
+    case CSR.sstatus:
+      return cpu.mstatus & SSTATUS_MASK;
+    case CSR.sie:
+      return cpu.mie & cpu.mideleg;
+    case CSR.stvec:
+      return cpu.stvec;
+    case CSR.scounteren:
+      return cpu.scounteren;
+    case CSR.senvcfg:
+      return cpu.senvcfg;
+    case CSR.sscratch:
+      return cpu.sscratch;
+    case CSR.sepc:
+      return cpu.sepc;
+    case CSR.scause:
+      return cpu.scause;
+    case CSR.stval:
+      return cpu.stval;
+    case CSR.sip:
+      return cpu.mip() & cpu.mideleg;
     case CSR.satp:
       if (priv === Priv.S && cpu.mstatus & MSTATUS.TVM) return undefined;
       return cpu.satp;
-    case CSR.mstatus: return cpu.mstatus;
-    case CSR.misa: return MISA;
-    case CSR.medeleg: return cpu.medeleg;
-    case CSR.mideleg: return cpu.mideleg;
-    case CSR.mie: return cpu.mie;
-    case CSR.mtvec: return cpu.mtvec;
-    case CSR.mcounteren: return cpu.mcounteren;
-    case CSR.menvcfg: return cpu.menvcfg;
-    case CSR.mstatush: return 0;
-    case CSR.menvcfgh: return 0;
-    case CSR.mcountinhibit: return cpu.mcountinhibit;
-    case CSR.mscratch: return cpu.mscratch;
-    case CSR.mepc: return cpu.mepc;
-    case CSR.mcause: return cpu.mcause;
-    case CSR.mtval: return cpu.mtval;
-    case CSR.mip: return cpu.mip();
-    case CSR.mcycle: return lo32(counterValue(cpu, CY));
-    case CSR.mcycleh: return hi32(counterValue(cpu, CY));
-    case CSR.minstret: return lo32(counterValue(cpu, IR));
-    case CSR.minstreth: return hi32(counterValue(cpu, IR));
+    case CSR.mstatus:
+      return cpu.mstatus;
+    case CSR.misa:
+      return MISA;
+    case CSR.medeleg:
+      return cpu.medeleg;
+    case CSR.mideleg:
+      return cpu.mideleg;
+    case CSR.mie:
+      return cpu.mie;
+    case CSR.mtvec:
+      return cpu.mtvec;
+    case CSR.mcounteren:
+      return cpu.mcounteren;
+    case CSR.menvcfg:
+      return cpu.menvcfg;
+    case CSR.mstatush:
+      return 0;
+    case CSR.menvcfgh:
+      return 0;
+    case CSR.mcountinhibit:
+      return cpu.mcountinhibit;
+    case CSR.mscratch:
+      return cpu.mscratch;
+    case CSR.mepc:
+      return cpu.mepc;
+    case CSR.mcause:
+      return cpu.mcause;
+    case CSR.mtval:
+      return cpu.mtval;
+    case CSR.mip:
+      return cpu.mip();
+    case CSR.mcycle:
+      return lo32(counterValue(cpu, CY));
+    case CSR.mcycleh:
+      return hi32(counterValue(cpu, CY));
+    case CSR.minstret:
+      return lo32(counterValue(cpu, IR));
+    case CSR.minstreth:
+      return hi32(counterValue(cpu, IR));
     case CSR.mvendorid:
     case CSR.marchid:
     case CSR.mimpid:
@@ -229,12 +304,24 @@ export function writeCsr(cpu: Cpu, num: number, value: number): void {
     case CSR.stvec:
       if ((v & 3) < 2) cpu.stvec = v;
       return;
-    case CSR.scounteren: cpu.scounteren = v; return;
-    case CSR.senvcfg: cpu.senvcfg = v & 1; return;
-    case CSR.sscratch: cpu.sscratch = v; return;
-    case CSR.sepc: cpu.sepc = (v & ~1) >>> 0; return;
-    case CSR.scause: cpu.scause = v; return;
-    case CSR.stval: cpu.stval = v; return;
+    case CSR.scounteren:
+      cpu.scounteren = v;
+      return;
+    case CSR.senvcfg:
+      cpu.senvcfg = v & 1;
+      return;
+    case CSR.sscratch:
+      cpu.sscratch = v;
+      return;
+    case CSR.sepc:
+      cpu.sepc = (v & ~1) >>> 0;
+      return;
+    case CSR.scause:
+      cpu.scause = v;
+      return;
+    case CSR.stval:
+      cpu.stval = v;
+      return;
     case CSR.sip: {
       // Only SSIP is writable through sip, and only when delegated.
       const mask = IRQ.SSI & cpu.mideleg;
@@ -247,35 +334,64 @@ export function writeCsr(cpu: Cpu, num: number, value: number): void {
     case CSR.mstatus: {
       let next = ((cpu.mstatus & ~MSTATUS_WRITABLE) | (v & MSTATUS_WRITABLE)) >>> 0;
       // MPP is WARL: the reserved value 2 keeps the old field (as QEMU does).
-      if (((next & MSTATUS.MPP) >>> 11) === 2) next = ((next & ~MSTATUS.MPP) | (cpu.mstatus & MSTATUS.MPP)) >>> 0;
+      if ((next & MSTATUS.MPP) >>> 11 === 2) next = ((next & ~MSTATUS.MPP) | (cpu.mstatus & MSTATUS.MPP)) >>> 0;
       cpu.mstatus = next;
       return;
     }
-    case CSR.misa: return;
-    case CSR.medeleg: cpu.medeleg = v & MEDELEG_WRITABLE; return;
-    case CSR.mideleg: cpu.mideleg = v & S_INTERRUPTS; return;
-    case CSR.mie: cpu.mie = v & (S_INTERRUPTS | M_INTERRUPTS); return;
+    case CSR.misa:
+      return;
+    case CSR.medeleg:
+      cpu.medeleg = v & MEDELEG_WRITABLE;
+      return;
+    case CSR.mideleg:
+      cpu.mideleg = v & S_INTERRUPTS;
+      return;
+    case CSR.mie:
+      cpu.mie = v & (S_INTERRUPTS | M_INTERRUPTS);
+      return;
     case CSR.mtvec:
       // Modes 2 and 3 are reserved: QEMU ignores such a write entirely.
       if ((v & 3) < 2) cpu.mtvec = v;
       return;
-    case CSR.mcounteren: cpu.mcounteren = v; return;
-    case CSR.menvcfg: cpu.menvcfg = v & 1; return;
+    case CSR.mcounteren:
+      cpu.mcounteren = v;
+      return;
+    case CSR.menvcfg:
+      cpu.menvcfg = v & 1;
+      return;
     case CSR.mstatush:
     case CSR.menvcfgh:
       return;
-    case CSR.mcountinhibit: setCountInhibit(cpu, v & 0b101); return;
-    case CSR.mscratch: cpu.mscratch = v; return;
-    case CSR.mepc: cpu.mepc = (v & ~1) >>> 0; return;
-    case CSR.mcause: cpu.mcause = v; return;
-    case CSR.mtval: cpu.mtval = v; return;
+    case CSR.mcountinhibit:
+      setCountInhibit(cpu, v & 0b101);
+      return;
+    case CSR.mscratch:
+      cpu.mscratch = v;
+      return;
+    case CSR.mepc:
+      cpu.mepc = (v & ~1) >>> 0;
+      return;
+    case CSR.mcause:
+      cpu.mcause = v;
+      return;
+    case CSR.mtval:
+      cpu.mtval = v;
+      return;
     case CSR.mip:
       cpu.mipSw = ((cpu.mipSw & ~MIP_WRITABLE) | (v & MIP_WRITABLE)) >>> 0;
       return;
-    case CSR.mcycle: setCounter(cpu, CY, (counterValue(cpu, CY) & ~0xffffffffn) | BigInt(v)); return;
-    case CSR.mcycleh: setCounter(cpu, CY, (BigInt(v) << 32n) | (counterValue(cpu, CY) & 0xffffffffn)); return;
-    case CSR.minstret: setCounter(cpu, IR, (counterValue(cpu, IR) & ~0xffffffffn) | BigInt(v)); return;
-    case CSR.minstreth: setCounter(cpu, IR, (BigInt(v) << 32n) | (counterValue(cpu, IR) & 0xffffffffn)); return;
+    case CSR.mcycle:
+      setCounter(cpu, CY, (counterValue(cpu, CY) & ~0xffffffffn) | BigInt(v));
+      return;
+    case CSR.mcycleh:
+      setCounter(cpu, CY, (BigInt(v) << 32n) | (counterValue(cpu, CY) & 0xffffffffn));
+      return;
+    case CSR.minstret:
+      setCounter(cpu, IR, (counterValue(cpu, IR) & ~0xffffffffn) | BigInt(v));
+      return;
+    case CSR.minstreth:
+      setCounter(cpu, IR, (BigInt(v) << 32n) | (counterValue(cpu, IR) & 0xffffffffn));
+      return;
   }
   if (num >= CSR.pmpcfg0 && num < CSR.pmpcfg0 + 4) {
     const base = (num - CSR.pmpcfg0) * 4;

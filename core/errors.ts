@@ -3,14 +3,7 @@
  * the CLI prints the message, never the stack.
  */
 export type ErrorCode =
-  | 'bad-elf'
-  | 'bad-image'
-  | 'bad-argument'
-  | 'bad-state'
-  | 'bad-vmi'
-  | 'io'
-  | 'not-found'
-  | 'quota';
+  'bad-elf' | 'bad-image' | 'bad-argument' | 'bad-state' | 'bad-vmi' | 'io' | 'not-found' | 'quota';
 
 export class RewindError extends Error {
   constructor(

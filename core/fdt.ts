@@ -46,7 +46,10 @@ export class FdtBuilder {
 
   /** A property of 64-bit cells (two u32 cells each, high first). Values must be below 2^53. */
   propU64(name: string, values: number[]): void {
-    this.prop(name, values.flatMap((v) => [Math.floor(v / 0x1_0000_0000), v >>> 0]));
+    this.prop(
+      name,
+      values.flatMap((v) => [Math.floor(v / 0x1_0000_0000), v >>> 0]),
+    );
   }
 
   finish(): Uint8Array {
@@ -57,7 +60,18 @@ export class FdtBuilder {
     const total = stringsOff + this.strings.length;
     const out = new Uint8Array(total);
     const view = new DataView(out.buffer);
-    const header = [FDT_MAGIC, total, structOff, stringsOff, HEADER_SIZE, VERSION, LAST_COMP_VERSION, 0, this.strings.length, this.struct.length];
+    const header = [
+      FDT_MAGIC,
+      total,
+      structOff,
+      stringsOff,
+      HEADER_SIZE,
+      VERSION,
+      LAST_COMP_VERSION,
+      0,
+      this.strings.length,
+      this.struct.length,
+    ];
     header.forEach((v, i) => view.setUint32(i * 4, v));
     out.set(this.struct, structOff);
     out.set(this.strings, stringsOff);

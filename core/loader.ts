@@ -64,9 +64,12 @@ export function parseElf(bytes: Uint8Array, ramBase: number, ramSize: number): P
     const memsz = v.getUint32(h + 20, true);
     if (memsz === 0) continue;
     if (filesz > memsz) bad(`segment ${i}: file size larger than memory size`);
-    if (offset + filesz > bytes.length) bad(`segment ${i}: truncated (needs bytes up to ${offset + filesz}, file has ${bytes.length})`);
+    if (offset + filesz > bytes.length)
+      bad(`segment ${i}: truncated (needs bytes up to ${offset + filesz}, file has ${bytes.length})`);
     if (paddr < ramBase || paddr + memsz > ramEnd) {
-      bad(`segment ${i} at 0x${hex(paddr)}..0x${hex(paddr + memsz)} lies outside RAM 0x${hex(ramBase)}..0x${hex(ramEnd)}`);
+      bad(
+        `segment ${i} at 0x${hex(paddr)}..0x${hex(paddr + memsz)} lies outside RAM 0x${hex(ramBase)}..0x${hex(ramEnd)}`,
+      );
     }
     segments.push({ addr: paddr, bytes: bytes.slice(offset, offset + filesz), zero: memsz - filesz });
   }
@@ -77,7 +80,8 @@ export function parseElf(bytes: Uint8Array, ramBase: number, ramSize: number): P
 /** A raw binary image placed at the start of RAM, entered at its first byte. */
 export function rawImage(bytes: Uint8Array, ramBase: number, ramSize: number): Program {
   if (bytes.length === 0) throw new RewindError('bad-image', 'the image is empty');
-  if (bytes.length > ramSize) throw new RewindError('bad-image', `the image (${bytes.length} bytes) does not fit in RAM (${ramSize} bytes)`);
+  if (bytes.length > ramSize)
+    throw new RewindError('bad-image', `the image (${bytes.length} bytes) does not fit in RAM (${ramSize} bytes)`);
   return { entry: ramBase, segments: [{ addr: ramBase, bytes, zero: 0 }], symbols: new Map() };
 }
 

@@ -130,7 +130,10 @@ export class Machine implements Snapshotable {
   constructor(readonly config: MachineConfig) {
     const ramSize = config.ramSize ?? DEFAULT_RAM_MIB * MiB;
     if (!Number.isInteger(ramSize) || ramSize < MiB || ramSize > 2048 * MiB || ramSize % 4096 !== 0) {
-      throw new RewindError('bad-argument', `RAM size must be a whole number of MiB between 1 and 2048 (got ${ramSize / MiB} MiB)`);
+      throw new RewindError(
+        'bad-argument',
+        `RAM size must be a whole number of MiB between 1 and 2048 (got ${ramSize / MiB} MiB)`,
+      );
     }
     this.ram = new PagedMemory(ramSize);
     if (config.disk) {
@@ -152,7 +155,10 @@ export class Machine implements Snapshotable {
     this.dtbAddress = Math.floor((this.ramBase + ramSize - this.dtb.length) / (2 * MiB)) * 2 * MiB;
     for (const s of config.program.segments) {
       if (s.addr < this.dtbAddress + this.dtb.length && s.addr + s.bytes.length + s.zero > this.dtbAddress) {
-        throw new RewindError('bad-elf', 'the program overlaps the device tree at the end of RAM; give the machine more RAM');
+        throw new RewindError(
+          'bad-elf',
+          'the program overlaps the device tree at the end of RAM; give the machine more RAM',
+        );
       }
     }
     this.build(0);
@@ -337,7 +343,7 @@ export class Machine implements Snapshotable {
 
   private apply(event: InputEvent, check = false): void {
     const p = event.payload;
-    const u32 = (i: number) => ((p[i]! | (p[i + 1]! << 8) | (p[i + 2]! << 16) | (p[i + 3]! << 24)) >>> 0);
+    const u32 = (i: number) => (p[i]! | (p[i + 1]! << 8) | (p[i + 2]! << 16) | (p[i + 3]! << 24)) >>> 0;
     switch (event.device) {
       case 'uart0':
         for (const b of p) this.uart.receive(b);
@@ -377,7 +383,8 @@ export class Machine implements Snapshotable {
   }
 
   loadState(state: MachineState): void {
-    if (state.version !== 1) throw new RewindError('bad-state', `unsupported machine state version ${String(state.version)}`);
+    if (state.version !== 1)
+      throw new RewindError('bad-state', `unsupported machine state version ${String(state.version)}`);
     for (const d of this.devices) {
       const s = state.devices[d.name];
       if (!s) throw new RewindError('bad-state', `machine state lacks device "${d.name}"`);

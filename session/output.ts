@@ -178,7 +178,8 @@ export class OutputHistory {
   /** The history as a .vmi keeps it. */
   toLog(): ConsoleLog {
     const log: ConsoleLog = {};
-    for (const [id, b] of this.branches) log[id] = { at: [...b.at], bytes: Uint8Array.from(b.bytes), known: b.known.map(([a, z]) => [a, z]) };
+    for (const [id, b] of this.branches)
+      log[id] = { at: [...b.at], bytes: Uint8Array.from(b.bytes), known: b.known.map(([a, z]) => [a, z]) };
     return log;
   }
 

@@ -214,7 +214,10 @@ export class Session {
   /** Opens a recording (from a .vmi); the machine is placed at the start of the root branch. */
   static open(rec: Recording, options: SessionOptions = {}): Session {
     const diskImage = rec.config.diskSize === null ? undefined : diskFromPages(rec);
-    const spec: MachineSpec = { ...specFromOptions(rec.config.machine, rec.kernel, rec.config.ramSize, diskImage), executor: options.executor };
+    const spec: MachineSpec = {
+      ...specFromOptions(rec.config.machine, rec.kernel, rec.config.ramSize, diskImage),
+      executor: options.executor,
+    };
     const machine = buildMachine(spec);
     const pages = new PageStore();
     for (const [hash, record] of rec.pages) pages.putRecord(hash, record);
@@ -229,7 +232,8 @@ export class Session {
         added.add(cp.id);
       }
     }
-    if (added.size < ordered.length) throw new RewindError('bad-vmi', 'a checkpoint rests on a checkpoint that is not in the recording');
+    if (added.size < ordered.length)
+      throw new RewindError('bad-vmi', 'a checkpoint rests on a checkpoint that is not in the recording');
     const timeline = timelineFromTree(rec.timeline);
     const session = new Session(spec, machine, timeline, checkpoints, { ...options, record: true });
     if (rec.console) session.history!.load(rec.console);
@@ -312,7 +316,11 @@ export class Session {
   resolveBranch(idOrName: string): string {
     const branches = this.timeline.branches();
     const hit = branches.find((b) => b.id === idOrName) ?? branches.find((b) => b.name === idOrName);
-    if (!hit) throw new RewindError('not-found', `no branch "${idOrName}" (branches: ${branches.map((b) => b.name).join(', ')})`);
+    if (!hit)
+      throw new RewindError(
+        'not-found',
+        `no branch "${idOrName}" (branches: ${branches.map((b) => b.name).join(', ')})`,
+      );
     return hit.id;
   }
 
@@ -416,7 +424,9 @@ export class Session {
   setStops(stops: DebugStops): void {
     this.stops = {
       breakpoints: [...new Set((stops.breakpoints ?? []).map((a) => a >>> 0))],
-      watchpoints: (stops.watchpoints ?? []).filter((w) => w.length > 0).map((w) => ({ address: w.address >>> 0, length: w.length })),
+      watchpoints: (stops.watchpoints ?? [])
+        .filter((w) => w.length > 0)
+        .map((w) => ({ address: w.address >>> 0, length: w.length })),
     };
     this.stopsOn = null;
   }
@@ -475,7 +485,8 @@ export class Session {
           // Polling is seen after a slice (not before one), so a run always moves: a step, or a breakpoint in the polling loop, is reached.
           // A slice that reached the branch's end gets the script's input first.
           this.feedScript();
-          if (options.whenPolling !== 'run' && this.pollingAtEnd()) return this.stopped({ reason: 'waiting', steps, asleep: false });
+          if (options.whenPolling !== 'run' && this.pollingAtEnd())
+            return this.stopped({ reason: 'waiting', steps, asleep: false });
           continue;
         case 'idle':
           return this.stopped({ reason: 'waiting', steps, asleep: true });
@@ -516,7 +527,8 @@ export class Session {
     const events = this.pending;
     this.pending = [];
     this.timeline.appendEvents(this.current, events);
-    if (this.scripted && this.consumed?.branch === this.current) for (const e of events) this.consumed.bytes += uartBytes(e);
+    if (this.scripted && this.consumed?.branch === this.current)
+      for (const e of events) this.consumed.bytes += uartBytes(e);
   }
 
   private needRecording(what: string): void {
@@ -558,8 +570,10 @@ export class Session {
     const branch = point.branch === undefined ? this.current : this.resolveBranch(point.branch);
     const target = point.position;
     const end = this.branchEnd(branch);
-    if (!Number.isSafeInteger(target) || target < 0) throw new RewindError('bad-argument', `position must be a whole number ≥ 0, not ${target}`);
-    if (target > end) throw new RewindError('bad-argument', `branch ${this.timeline.branch(branch).name} only runs to position ${end}`);
+    if (!Number.isSafeInteger(target) || target < 0)
+      throw new RewindError('bad-argument', `position must be a whole number ≥ 0, not ${target}`);
+    if (target > end)
+      throw new RewindError('bad-argument', `branch ${this.timeline.branch(branch).name} only runs to position ${end}`);
     const sameLineage = this.onLineage(branch, this.current, this.position);
     const cp = this.timeline.checkpointAtOrBefore(branch, target);
     if (!cp) throw new RewindError('bad-state', `no checkpoint on branch ${branch} at or before ${target}`);
@@ -609,7 +623,10 @@ export class Session {
       if (progress && progress(this.position - start, target - start) === false) return false;
     }
     if (this.position !== target) {
-      throw new RewindError('bad-state', `replay stopped at ${this.position} before reaching ${target}: the recording does not replay`);
+      throw new RewindError(
+        'bad-state',
+        `replay stopped at ${this.position} before reaching ${target}: the recording does not replay`,
+      );
     }
     return true;
   }
@@ -639,7 +656,10 @@ export class Session {
       const hit = this.lastHitBetween(branch, lo, hi, stops, hi < origin);
       if (hit) {
         this.seek({ branch, position: hit.position });
-        const stop: Stop = hit.reason === 'watchpoint' ? { reason: 'watchpoint', steps: 0, address: hit.address } : { reason: 'breakpoint', steps: 0, pc: hit.address };
+        const stop: Stop =
+          hit.reason === 'watchpoint'
+            ? { reason: 'watchpoint', steps: 0, address: hit.address }
+            : { reason: 'breakpoint', steps: 0, pc: hit.address };
         this.lastStop = stop;
         return stop;
       }
@@ -655,14 +675,20 @@ export class Session {
     this.seek({ branch, position: lo });
     const cpu = this.machine.cpu;
     let last: Hit | null = null;
-    if (stops.breakpoints?.some((b) => b >>> 0 === cpu.pcValue)) last = { position: lo, reason: 'breakpoint', address: cpu.pcValue };
+    if (stops.breakpoints?.some((b) => b >>> 0 === cpu.pcValue))
+      last = { position: lo, reason: 'breakpoint', address: cpu.pcValue };
     this.applyStops(stops);
     try {
       while (this.position < hi) {
         const r = this.machine.run(hi - this.position);
         if (r.reason === 'breakpoint' || r.reason === 'watchpoint') {
           const inside = this.position < hi || (r.reason === 'watchpoint' && watchAtEnd);
-          if (inside) last = { position: this.position, reason: r.reason, address: r.reason === 'watchpoint' ? cpu.watchAddress >>> 0 : cpu.pcValue };
+          if (inside)
+            last = {
+              position: this.position,
+              reason: r.reason,
+              address: r.reason === 'watchpoint' ? cpu.watchAddress >>> 0 : cpu.pcValue,
+            };
           // Step over the stop to look further.
           if (r.reason === 'breakpoint') this.machine.run(1);
           continue;
@@ -698,7 +724,8 @@ export class Session {
    * past of the branch this forks a new branch first.
    */
   writeRegister(index: number, value: number): void {
-    if (!Number.isInteger(index) || index < 1 || index > 32) throw new RewindError('bad-argument', `no register ${index}`);
+    if (!Number.isInteger(index) || index < 1 || index > 32)
+      throw new RewindError('bad-argument', `no register ${index}`);
     this.beforeChange();
     const v = value >>> 0;
     this.machine.inject('cpu', [index, v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24]);
@@ -733,7 +760,8 @@ export class Session {
   /** Deletes a branch (by id or name) that is not the one the machine is on, nor the root, nor a parent. */
   deleteBranch(idOrName: string): void {
     const id = this.resolveBranch(idOrName);
-    if (id === this.current) throw new RewindError('bad-argument', 'cannot delete the branch the machine is on: switch to another first');
+    if (id === this.current)
+      throw new RewindError('bad-argument', 'cannot delete the branch the machine is on: switch to another first');
     this.timeline.deleteBranch(id);
     this.history?.forget(id);
   }
@@ -745,7 +773,8 @@ export class Session {
 
   /** The console as it was at the current position of the current branch. */
   console(): ConsoleText {
-    if (!this.history) return { bytes: new Uint8Array(0), positions: new Float64Array(0), complete: this.position === 0 };
+    if (!this.history)
+      return { bytes: new Uint8Array(0), positions: new Float64Array(0), complete: this.position === 0 };
     return this.history.at(this.timeline.lineage(this.current), this.position);
   }
 
@@ -774,9 +803,11 @@ export class Session {
     const snapB = this.snapshot();
     this.checkpoints.hasher.sync();
     const registers: Diff['registers'] = [];
-    for (let i = 1; i < 32; i++) if (snapA.x[i] !== snapB.x[i]) registers.push({ index: i, a: snapA.x[i]!, b: snapB.x[i]! });
+    for (let i = 1; i < 32; i++)
+      if (snapA.x[i] !== snapB.x[i]) registers.push({ index: i, a: snapA.x[i]!, b: snapB.x[i]! });
     const csrs: Diff['csrs'] = [];
-    for (const name of Object.keys(snapA.csr)) if (snapA.csr[name] !== snapB.csr[name]) csrs.push({ name, a: snapA.csr[name]!, b: snapB.csr[name]! });
+    for (const name of Object.keys(snapA.csr))
+      if (snapA.csr[name] !== snapB.csr[name]) csrs.push({ name, a: snapA.csr[name]!, b: snapB.csr[name]! });
     return {
       a: { branch: snapA.branch, position: snapA.position, hash: snapA.hash },
       b: { branch: snapB.branch, position: snapB.position, hash: snapB.hash },
@@ -800,7 +831,9 @@ export class Session {
   replay(branch = this.current, options: ReplayOptions = {}): ReplayResult {
     const lineage = this.timeline.lineage(branch);
     const refs = options.verify
-      ? lineage.flatMap((s) => this.timeline.branch(s.branch).checkpoints.filter((c) => c.position >= s.from && c.position <= s.to))
+      ? lineage.flatMap((s) =>
+          this.timeline.branch(s.branch).checkpoints.filter((c) => c.position >= s.from && c.position <= s.to),
+        )
       : [];
     refs.sort((x, y) => x.position - y.position);
     const end = this.branchEnd(branch);
@@ -820,8 +853,16 @@ export class Session {
       const ref = refs[g];
       if (!ref || !hasher) continue;
       const expected = this.checkpoints.get(ref.id).stateHash;
-      const actual = fresh.position === ref.position ? hasher.stateHash() : `never reached (replay ended at ${fresh.position})`;
-      if (actual !== expected) return { position: fresh.position, power: fresh.power, checked, mismatch: { position: ref.position, expected, actual }, damaged: null };
+      const actual =
+        fresh.position === ref.position ? hasher.stateHash() : `never reached (replay ended at ${fresh.position})`;
+      if (actual !== expected)
+        return {
+          position: fresh.position,
+          power: fresh.power,
+          checked,
+          mismatch: { position: ref.position, expected, actual },
+          damaged: null,
+        };
       checked++;
     }
     // The replay proves the hashes; the stored checkpoints must hold what their hashes say, or a later seek would use a wrong state.
@@ -878,7 +919,13 @@ export function snapshotOf(machine: Machine, branch: string, hash: Hash128): Sta
   };
 }
 
-function pageChanges(ta: readonly Hash128[], tb: readonly Hash128[], a: Uint8Array, b: Uint8Array, base: number): PageChange[] {
+function pageChanges(
+  ta: readonly Hash128[],
+  tb: readonly Hash128[],
+  a: Uint8Array,
+  b: Uint8Array,
+  base: number,
+): PageChange[] {
   const out: PageChange[] = [];
   for (let p = 0; p < Math.min(ta.length, tb.length); p++) {
     if (ta[p] === tb[p]) continue;

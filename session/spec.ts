@@ -46,7 +46,10 @@ export interface LinuxParts {
  * ELF when the bytes have its magic, else a raw image at the start of RAM.
  * The program is parsed (and checked) here, once.
  */
-export function programSpec(image: Uint8Array, options: { ramSize: number; disk?: Uint8Array; linux?: LinuxParts; executor?: 'interp' | 'jit' }): MachineSpec {
+export function programSpec(
+  image: Uint8Array,
+  options: { ramSize: number; disk?: Uint8Array; linux?: LinuxParts; executor?: 'interp' | 'jit' },
+): MachineSpec {
   const { ramSize, disk, linux, executor } = options;
   if (linux) return { kind: 'linux', image, initrd: linux.initrd, append: linux.append, ramSize, disk, executor };
   const spec: MachineSpec = { kind: programKind(image), image, ramSize, disk, executor };
@@ -88,9 +91,15 @@ export function specOptions(spec: MachineSpec): Record<string, unknown> {
 }
 
 /** Rebuilds a spec from a .vmi's config and images. */
-export function specFromOptions(options: Record<string, unknown>, image: Uint8Array | null, ramSize: number, disk?: Uint8Array): MachineSpec {
+export function specFromOptions(
+  options: Record<string, unknown>,
+  image: Uint8Array | null,
+  ramSize: number,
+  disk?: Uint8Array,
+): MachineSpec {
   const kind = options['kind'];
-  if (kind !== 'elf' && kind !== 'raw' && kind !== 'linux') throw new RewindError('bad-vmi', `unknown program kind ${JSON.stringify(kind)} in the recording`);
+  if (kind !== 'elf' && kind !== 'raw' && kind !== 'linux')
+    throw new RewindError('bad-vmi', `unknown program kind ${JSON.stringify(kind)} in the recording`);
   if (!image) throw new RewindError('bad-vmi', 'the recording has no program image');
   const spec: MachineSpec = { kind, image, ramSize, disk };
   const append = options['append'];

@@ -43,7 +43,8 @@ export class MemoryBackend implements StorageBackend {
     // Copy first, so that nothing is applied when a value is not bytes.
     const staged = entries.map((e) => {
       if (typeof e.key !== 'string') throw new TypeError('batch key must be a string');
-      if (e.value !== null && !(e.value instanceof Uint8Array)) throw new TypeError(`value for ${e.key} must be a Uint8Array or null`);
+      if (e.value !== null && !(e.value instanceof Uint8Array))
+        throw new TypeError(`value for ${e.key} must be a Uint8Array or null`);
       return [e.key, e.value ? e.value.slice() : null] as const;
     });
     for (const [k, v] of staged) {

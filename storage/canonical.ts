@@ -17,9 +17,17 @@
 import { RewindError } from '../core/errors.js';
 
 const TYPED_KINDS: ReadonlyArray<[string, number]> = [
-  ['Uint8Array', 1], ['Int8Array', 2], ['Uint8ClampedArray', 3], ['Uint16Array', 4], ['Int16Array', 5],
-  ['Uint32Array', 6], ['Int32Array', 7], ['Float32Array', 8], ['Float64Array', 9],
-  ['BigUint64Array', 10], ['BigInt64Array', 11],
+  ['Uint8Array', 1],
+  ['Int8Array', 2],
+  ['Uint8ClampedArray', 3],
+  ['Uint16Array', 4],
+  ['Int16Array', 5],
+  ['Uint32Array', 6],
+  ['Int32Array', 7],
+  ['Float32Array', 8],
+  ['Float64Array', 9],
+  ['BigUint64Array', 10],
+  ['BigInt64Array', 11],
 ];
 const TYPED_KIND = new Map(TYPED_KINDS);
 const encoder = new TextEncoder();
@@ -109,7 +117,10 @@ function write(w: Writer, v: unknown, depth: number): void {
   if (typeof v === 'object') {
     const proto = Object.getPrototypeOf(v);
     if (proto !== Object.prototype && proto !== null) {
-      throw new RewindError('bad-state', `cannot hash a ${(v as object).constructor?.name ?? 'object'} in machine state`);
+      throw new RewindError(
+        'bad-state',
+        `cannot hash a ${(v as object).constructor?.name ?? 'object'} in machine state`,
+      );
     }
     const keys = Object.keys(v).sort();
     w.u8(7);

@@ -72,7 +72,10 @@ export function decodeState(bytes: Uint8Array): MachineState {
   try {
     return unpack(bytes) as MachineState;
   } catch (e) {
-    throw new RewindError('bad-state', `checkpoint state does not decode (${e instanceof Error ? e.message : String(e)})`);
+    throw new RewindError(
+      'bad-state',
+      `checkpoint state does not decode (${e instanceof Error ? e.message : String(e)})`,
+    );
   }
 }
 
@@ -163,7 +166,8 @@ export class Checkpointer {
       const parentTables = useBase ? this.base!.tables : this.resolve(parent!);
       ram = deltaMap(ramNow, parentTables.ram, useBase ? changedRam : null);
       if (diskNow) {
-        if (!parentTables.disk) throw new RewindError('bad-state', 'parent checkpoint has no disk but the machine has one');
+        if (!parentTables.disk)
+          throw new RewindError('bad-state', 'parent checkpoint has no disk but the machine has one');
         disk = deltaMap(diskNow, parentTables.disk, useBase ? changedDisk : null);
       } else disk = null;
     }
@@ -204,7 +208,8 @@ export class Checkpointer {
       chain.push(cp);
       if (cp.full) break;
       if (cp.parent === null) throw new RewindError('bad-state', `delta checkpoint ${cp.id} has no parent`);
-      if (chain.length > this.fullEvery + 1024) throw new RewindError('bad-state', `checkpoint chain from ${id} does not end in a full checkpoint`);
+      if (chain.length > this.fullEvery + 1024)
+        throw new RewindError('bad-state', `checkpoint chain from ${id} does not end in a full checkpoint`);
       cp = this.get(cp.parent);
     }
     const ramPages = this.machine.ram.pageCount;
@@ -244,7 +249,10 @@ export class Checkpointer {
     try {
       m.loadState(decodeState(cp.state));
     } catch (e) {
-      throw new RewindError('bad-vmi', `checkpoint ${id} at position ${cp.position}: ${e instanceof Error ? e.message : String(e)}`);
+      throw new RewindError(
+        'bad-vmi',
+        `checkpoint ${id} at position ${cp.position}: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
     m.invalidateCaches();
     if (this.hasher.stateHash() !== cp.stateHash) throw mismatch(cp);
@@ -260,15 +268,25 @@ export class Checkpointer {
    * RewindError('bad-vmi') that says what is wrong, or null when all are
    * good (or the check was stopped).
    */
-  verifyStored(progress?: (done: number, total: number) => boolean | void): { checkpoint: Checkpoint; error: RewindError } | null {
-    const all = [...this.checkpoints.values()].sort((a, b) => a.position - b.position || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  verifyStored(
+    progress?: (done: number, total: number) => boolean | void,
+  ): { checkpoint: Checkpoint; error: RewindError } | null {
+    const all = [...this.checkpoints.values()].sort(
+      (a, b) => a.position - b.position || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+    );
     for (let n = 0; n < all.length; n++) {
       const cp = all[n]!;
       try {
         const tables = this.resolve(cp.id);
         if (computeStateHash(decodeState(cp.state), tables.ram, tables.disk) !== cp.stateHash) throw mismatch(cp);
       } catch (e) {
-        const error = e instanceof RewindError && e.code === 'bad-vmi' ? e : new RewindError('bad-vmi', `checkpoint ${cp.id} at position ${cp.position}: ${e instanceof Error ? e.message : String(e)}`);
+        const error =
+          e instanceof RewindError && e.code === 'bad-vmi'
+            ? e
+            : new RewindError(
+                'bad-vmi',
+                `checkpoint ${cp.id} at position ${cp.position}: ${e instanceof Error ? e.message : String(e)}`,
+              );
         return { checkpoint: cp, error };
       }
       if (progress?.(n + 1, all.length) === false) break;
@@ -292,7 +310,8 @@ export function diffTables(a: PageTables, b: PageTables): PageDiff {
   const ram: number[] = [];
   const disk: number[] = [];
   for (let i = 0; i < Math.max(a.ram.length, b.ram.length); i++) if (a.ram[i] !== b.ram[i]) ram.push(i);
-  if (a.disk && b.disk) for (let i = 0; i < Math.max(a.disk.length, b.disk.length); i++) if (a.disk[i] !== b.disk[i]) disk.push(i);
+  if (a.disk && b.disk)
+    for (let i = 0; i < Math.max(a.disk.length, b.disk.length); i++) if (a.disk[i] !== b.disk[i]) disk.push(i);
   return { ram, disk };
 }
 
@@ -318,7 +337,11 @@ function storePages(store: PageStore, mem: PagedMemory, map: PageMap): void {
 
 function applyMap(table: Hash128[], map: PageMap, what: string, id: string): void {
   for (const [i, h] of map) {
-    if (i < 0 || i >= table.length) throw new RewindError('bad-state', `checkpoint ${id} names ${what} page ${i}, beyond the machine's ${table.length}`);
+    if (i < 0 || i >= table.length)
+      throw new RewindError(
+        'bad-state',
+        `checkpoint ${id} names ${what} page ${i}, beyond the machine's ${table.length}`,
+      );
     table[i] = h;
   }
 }
@@ -333,4 +356,3 @@ function rewritePages(store: PageStore, mem: PagedMemory, table: PageHashTable, 
     table.setPage(i, h);
   }
 }
-

@@ -59,15 +59,38 @@ export class Hasher128 {
   /** Mixes one 16-byte block given as four little-endian words. */
   private block(k1: number, k2: number, k3: number, k4: number): void {
     let { h1, h2, h3, h4 } = this;
-    k1 = Math.imul(k1, C1); k1 = rotl(k1, 15); k1 = Math.imul(k1, C2); h1 ^= k1;
-    h1 = rotl(h1, 19); h1 = (h1 + h2) | 0; h1 = (Math.imul(h1, 5) + 0x561ccd1b) | 0;
-    k2 = Math.imul(k2, C2); k2 = rotl(k2, 16); k2 = Math.imul(k2, C3); h2 ^= k2;
-    h2 = rotl(h2, 17); h2 = (h2 + h3) | 0; h2 = (Math.imul(h2, 5) + 0x0bcaa747) | 0;
-    k3 = Math.imul(k3, C3); k3 = rotl(k3, 17); k3 = Math.imul(k3, C4); h3 ^= k3;
-    h3 = rotl(h3, 15); h3 = (h3 + h4) | 0; h3 = (Math.imul(h3, 5) + 0x96cd1c35) | 0;
-    k4 = Math.imul(k4, C4); k4 = rotl(k4, 18); k4 = Math.imul(k4, C1); h4 ^= k4;
-    h4 = rotl(h4, 13); h4 = (h4 + h1) | 0; h4 = (Math.imul(h4, 5) + 0x32ac3b17) | 0;
-    this.h1 = h1; this.h2 = h2; this.h3 = h3; this.h4 = h4;
+    k1 = Math.imul(k1, C1);
+    k1 = rotl(k1, 15);
+    k1 = Math.imul(k1, C2);
+    h1 ^= k1;
+    h1 = rotl(h1, 19);
+    h1 = (h1 + h2) | 0;
+    h1 = (Math.imul(h1, 5) + 0x561ccd1b) | 0;
+    k2 = Math.imul(k2, C2);
+    k2 = rotl(k2, 16);
+    k2 = Math.imul(k2, C3);
+    h2 ^= k2;
+    h2 = rotl(h2, 17);
+    h2 = (h2 + h3) | 0;
+    h2 = (Math.imul(h2, 5) + 0x0bcaa747) | 0;
+    k3 = Math.imul(k3, C3);
+    k3 = rotl(k3, 17);
+    k3 = Math.imul(k3, C4);
+    h3 ^= k3;
+    h3 = rotl(h3, 15);
+    h3 = (h3 + h4) | 0;
+    h3 = (Math.imul(h3, 5) + 0x96cd1c35) | 0;
+    k4 = Math.imul(k4, C4);
+    k4 = rotl(k4, 18);
+    k4 = Math.imul(k4, C1);
+    h4 ^= k4;
+    h4 = rotl(h4, 13);
+    h4 = (h4 + h1) | 0;
+    h4 = (Math.imul(h4, 5) + 0x32ac3b17) | 0;
+    this.h1 = h1;
+    this.h2 = h2;
+    this.h3 = h3;
+    this.h4 = h4;
   }
 
   /** Feeds bytes; returns `this` for chaining. */
@@ -97,23 +120,57 @@ export class Hasher128 {
         // Aligned fast path (the hosts we run on are little-endian, see core/paged.ts).
         // Same mixing as block(), inlined with locals: this loop is the hot path of page hashing.
         const w = new Int32Array(data.buffer, off, blocks * 4);
-        let h1 = this.h1, h2 = this.h2, h3 = this.h3, h4 = this.h4;
+        let h1 = this.h1,
+          h2 = this.h2,
+          h3 = this.h3,
+          h4 = this.h4;
         for (let b = 0; b < w.length; b += 4) {
-          let k1 = w[b]!, k2 = w[b + 1]!, k3 = w[b + 2]!, k4 = w[b + 3]!;
-          k1 = Math.imul(k1, C1); k1 = (k1 << 15) | (k1 >>> 17); k1 = Math.imul(k1, C2); h1 ^= k1;
-          h1 = (h1 << 19) | (h1 >>> 13); h1 = (h1 + h2) | 0; h1 = (Math.imul(h1, 5) + 0x561ccd1b) | 0;
-          k2 = Math.imul(k2, C2); k2 = (k2 << 16) | (k2 >>> 16); k2 = Math.imul(k2, C3); h2 ^= k2;
-          h2 = (h2 << 17) | (h2 >>> 15); h2 = (h2 + h3) | 0; h2 = (Math.imul(h2, 5) + 0x0bcaa747) | 0;
-          k3 = Math.imul(k3, C3); k3 = (k3 << 17) | (k3 >>> 15); k3 = Math.imul(k3, C4); h3 ^= k3;
-          h3 = (h3 << 15) | (h3 >>> 17); h3 = (h3 + h4) | 0; h3 = (Math.imul(h3, 5) + 0x96cd1c35) | 0;
-          k4 = Math.imul(k4, C4); k4 = (k4 << 18) | (k4 >>> 14); k4 = Math.imul(k4, C1); h4 ^= k4;
-          h4 = (h4 << 13) | (h4 >>> 19); h4 = (h4 + h1) | 0; h4 = (Math.imul(h4, 5) + 0x32ac3b17) | 0;
+          let k1 = w[b]!,
+            k2 = w[b + 1]!,
+            k3 = w[b + 2]!,
+            k4 = w[b + 3]!;
+          k1 = Math.imul(k1, C1);
+          k1 = (k1 << 15) | (k1 >>> 17);
+          k1 = Math.imul(k1, C2);
+          h1 ^= k1;
+          h1 = (h1 << 19) | (h1 >>> 13);
+          h1 = (h1 + h2) | 0;
+          h1 = (Math.imul(h1, 5) + 0x561ccd1b) | 0;
+          k2 = Math.imul(k2, C2);
+          k2 = (k2 << 16) | (k2 >>> 16);
+          k2 = Math.imul(k2, C3);
+          h2 ^= k2;
+          h2 = (h2 << 17) | (h2 >>> 15);
+          h2 = (h2 + h3) | 0;
+          h2 = (Math.imul(h2, 5) + 0x0bcaa747) | 0;
+          k3 = Math.imul(k3, C3);
+          k3 = (k3 << 17) | (k3 >>> 15);
+          k3 = Math.imul(k3, C4);
+          h3 ^= k3;
+          h3 = (h3 << 15) | (h3 >>> 17);
+          h3 = (h3 + h4) | 0;
+          h3 = (Math.imul(h3, 5) + 0x96cd1c35) | 0;
+          k4 = Math.imul(k4, C4);
+          k4 = (k4 << 18) | (k4 >>> 14);
+          k4 = Math.imul(k4, C1);
+          h4 ^= k4;
+          h4 = (h4 << 13) | (h4 >>> 19);
+          h4 = (h4 + h1) | 0;
+          h4 = (Math.imul(h4, 5) + 0x32ac3b17) | 0;
         }
-        this.h1 = h1; this.h2 = h2; this.h3 = h3; this.h4 = h4;
+        this.h1 = h1;
+        this.h2 = h2;
+        this.h3 = h3;
+        this.h4 = h4;
       } else {
         const dv = new DataView(data.buffer, off, blocks * 16);
         for (let b = 0; b < blocks * 16; b += 16) {
-          this.block(dv.getInt32(b, true), dv.getInt32(b + 4, true), dv.getInt32(b + 8, true), dv.getInt32(b + 12, true));
+          this.block(
+            dv.getInt32(b, true),
+            dv.getInt32(b + 4, true),
+            dv.getInt32(b + 8, true),
+            dv.getInt32(b + 12, true),
+          );
         }
       }
       i += blocks * 16;
@@ -144,32 +201,61 @@ export class Hasher128 {
     let { h1, h2, h3, h4 } = this;
     const t = this.tail;
     const r = this.tailLen;
-    let k1 = 0, k2 = 0, k3 = 0, k4 = 0;
+    let k1 = 0,
+      k2 = 0,
+      k3 = 0,
+      k4 = 0;
     // Tail bytes, as in the reference's fall-through switch.
     if (r > 12) {
       for (let j = r - 1; j >= 12; j--) k4 |= t[j]! << ((j - 12) * 8);
-      k4 = Math.imul(k4, C4); k4 = rotl(k4, 18); k4 = Math.imul(k4, C1); h4 ^= k4;
+      k4 = Math.imul(k4, C4);
+      k4 = rotl(k4, 18);
+      k4 = Math.imul(k4, C1);
+      h4 ^= k4;
     }
     if (r > 8) {
       for (let j = Math.min(r, 12) - 1; j >= 8; j--) k3 |= t[j]! << ((j - 8) * 8);
-      k3 = Math.imul(k3, C3); k3 = rotl(k3, 17); k3 = Math.imul(k3, C4); h3 ^= k3;
+      k3 = Math.imul(k3, C3);
+      k3 = rotl(k3, 17);
+      k3 = Math.imul(k3, C4);
+      h3 ^= k3;
     }
     if (r > 4) {
       for (let j = Math.min(r, 8) - 1; j >= 4; j--) k2 |= t[j]! << ((j - 4) * 8);
-      k2 = Math.imul(k2, C2); k2 = rotl(k2, 16); k2 = Math.imul(k2, C3); h2 ^= k2;
+      k2 = Math.imul(k2, C2);
+      k2 = rotl(k2, 16);
+      k2 = Math.imul(k2, C3);
+      h2 ^= k2;
     }
     if (r > 0) {
       for (let j = Math.min(r, 4) - 1; j >= 0; j--) k1 |= t[j]! << (j * 8);
-      k1 = Math.imul(k1, C1); k1 = rotl(k1, 15); k1 = Math.imul(k1, C2); h1 ^= k1;
+      k1 = Math.imul(k1, C1);
+      k1 = rotl(k1, 15);
+      k1 = Math.imul(k1, C2);
+      h1 ^= k1;
     }
     // The reference takes the length as a 32-bit int.
     const len = this.total | 0;
-    h1 ^= len; h2 ^= len; h3 ^= len; h4 ^= len;
-    h1 = (h1 + h2) | 0; h1 = (h1 + h3) | 0; h1 = (h1 + h4) | 0;
-    h2 = (h2 + h1) | 0; h3 = (h3 + h1) | 0; h4 = (h4 + h1) | 0;
-    h1 = fmix32(h1); h2 = fmix32(h2); h3 = fmix32(h3); h4 = fmix32(h4);
-    h1 = (h1 + h2) | 0; h1 = (h1 + h3) | 0; h1 = (h1 + h4) | 0;
-    h2 = (h2 + h1) | 0; h3 = (h3 + h1) | 0; h4 = (h4 + h1) | 0;
+    h1 ^= len;
+    h2 ^= len;
+    h3 ^= len;
+    h4 ^= len;
+    h1 = (h1 + h2) | 0;
+    h1 = (h1 + h3) | 0;
+    h1 = (h1 + h4) | 0;
+    h2 = (h2 + h1) | 0;
+    h3 = (h3 + h1) | 0;
+    h4 = (h4 + h1) | 0;
+    h1 = fmix32(h1);
+    h2 = fmix32(h2);
+    h3 = fmix32(h3);
+    h4 = fmix32(h4);
+    h1 = (h1 + h2) | 0;
+    h1 = (h1 + h3) | 0;
+    h1 = (h1 + h4) | 0;
+    h2 = (h2 + h1) | 0;
+    h3 = (h3 + h1) | 0;
+    h4 = (h4 + h1) | 0;
     return hex32(h1) + hex32(h2) + hex32(h3) + hex32(h4);
   }
 }
@@ -211,4 +297,3 @@ export function bytesToHash(b: Uint8Array): Hash128 {
   for (let i = 0; i < 16; i++) s += HEX[b[i]!]!;
   return s;
 }
-

@@ -24,7 +24,14 @@ export { canonicalBytes } from './canonical.js';
 export { StateHasher, PageHashTable, computeStateHash, hashPage, isZeroPage, ZERO_PAGE_HASH } from './statehash.js';
 
 /** Content-addressed, compressed page storage and its chunk codecs. */
-export { PageStore, compressChunk, decompressChunk, inflateExact, ENCODING_RAW, ENCODING_DEFLATE } from './pagestore.js';
+export {
+  PageStore,
+  compressChunk,
+  decompressChunk,
+  inflateExact,
+  ENCODING_RAW,
+  ENCODING_DEFLATE,
+} from './pagestore.js';
 
 /** Checkpoint capture and restore over a machine's {@link Snapshotable} interface. */
 export { Checkpointer, checkpointId, decodeState, diffTables } from './checkpoint.js';
@@ -34,7 +41,16 @@ export type { Checkpoint, PageMap, PageTables, PageDiff, CheckpointerOptions } f
 /** The event-sourced branch tree, its log fold and queries. */
 export { Timeline, foldTimelineLog, timelineFromTree, EMPTY_TIMELINE } from './timeline.js';
 /** Timeline data types. */
-export type { Branch, Bookmark, CheckpointRef, EventPayload, InputEvent, LineageSegment, TimelineLogEntry, TimelineTree } from './timeline.js';
+export type {
+  Branch,
+  Bookmark,
+  CheckpointRef,
+  EventPayload,
+  InputEvent,
+  LineageSegment,
+  TimelineLogEntry,
+  TimelineTree,
+} from './timeline.js';
 
 /** The storage backend interface and its batch entries. */
 export type { StorageBackend, BatchEntry } from './backend.js';

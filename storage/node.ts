@@ -99,7 +99,8 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
     await unlink(tmp).catch(() => undefined);
     untrack(tmp);
     const code = (e as { code?: string }).code;
-    if (code === 'ENOSPC' || code === 'EDQUOT') throw new RewindError('quota', `disk full writing ${path}; the file was not changed`);
+    if (code === 'ENOSPC' || code === 'EDQUOT')
+      throw new RewindError('quota', `disk full writing ${path}; the file was not changed`);
     throw new RewindError('io', `cannot write ${path} (${e instanceof Error ? e.message : String(e)})`);
   }
   try {

@@ -59,9 +59,16 @@ export function inflateExact(data: Uint8Array, size: number, code: ErrorCode, wh
 }
 
 /** Decodes a chunk given its encoding and expected raw size. */
-export function decompressChunk(encoding: number, data: Uint8Array, size: number, code: ErrorCode, what: string): Uint8Array {
+export function decompressChunk(
+  encoding: number,
+  data: Uint8Array,
+  size: number,
+  code: ErrorCode,
+  what: string,
+): Uint8Array {
   if (encoding === ENCODING_RAW) {
-    if (data.length !== size) throw new RewindError(code, `${what}: raw data is ${data.length} bytes instead of ${size}`);
+    if (data.length !== size)
+      throw new RewindError(code, `${what}: raw data is ${data.length} bytes instead of ${size}`);
     return data.slice();
   }
   if (encoding === ENCODING_DEFLATE) return inflateExact(data, size, code, what);
@@ -102,7 +109,8 @@ export class PageStore {
    * its digest. Pass `hash` when already known to skip re-hashing.
    */
   put(page: Uint8Array, hash: Hash128 = hashPage(page)): Hash128 {
-    if (page.length !== PAGE_SIZE) throw new RewindError('bad-argument', `a page is ${PAGE_SIZE} bytes, not ${page.length}`);
+    if (page.length !== PAGE_SIZE)
+      throw new RewindError('bad-argument', `a page is ${PAGE_SIZE} bytes, not ${page.length}`);
     if (this.has(hash)) return hash;
     // Stored raw now and deflated later (compress), so capturing a checkpoint stays off the hot path.
     const rec = new Uint8Array(PAGE_SIZE + 1);

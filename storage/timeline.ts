@@ -117,7 +117,16 @@ export class Timeline {
     t.freshFrom = 0;
     t.change((d) => {
       const id = `b${d.nextId++}`;
-      d.branches[id] = { id, name: rootName, parent: null, forkPosition: 0, events: [], checkpoints: [], bookmarks: [], length: 0 };
+      d.branches[id] = {
+        id,
+        name: rootName,
+        parent: null,
+        forkPosition: 0,
+        events: [],
+        checkpoints: [],
+        bookmarks: [],
+        length: 0,
+      };
     });
     return t;
   }
@@ -189,7 +198,16 @@ export class Timeline {
     let id = '';
     this.change((d) => {
       id = `b${d.nextId++}`;
-      d.branches[id] = { id, name, parent: owner.id, forkPosition: position, events: [], checkpoints: [], bookmarks: [], length: 0 };
+      d.branches[id] = {
+        id,
+        name,
+        parent: owner.id,
+        forkPosition: position,
+        events: [],
+        checkpoints: [],
+        bookmarks: [],
+        length: 0,
+      };
     });
     return id;
   }
@@ -206,7 +224,8 @@ export class Timeline {
     const b = this.branch(id);
     if (b.parent === null) bad('cannot delete the root branch');
     const kids = this.children(id);
-    if (kids.length > 0) bad(`cannot delete branch ${b.name}: branches ${kids.map((k) => k.name).join(', ')} fork from it`);
+    if (kids.length > 0)
+      bad(`cannot delete branch ${b.name}: branches ${kids.map((k) => k.name).join(', ')} fork from it`);
     this.change((d) => {
       delete d.branches[id];
     });
@@ -258,7 +277,8 @@ export class Timeline {
     if (events.length === 0) return;
     this.change((d) => {
       const evs = d.branches[id]!.events;
-      for (const e of events) evs.push({ position: e.position, time: e.time, device: e.device, payload: e.payload } as Draft<InputEvent>);
+      for (const e of events)
+        evs.push({ position: e.position, time: e.time, device: e.device, payload: e.payload } as Draft<InputEvent>);
     });
   }
 
@@ -266,7 +286,8 @@ export class Timeline {
   addCheckpoint(id: string, ref: CheckpointRef): void {
     const b = this.branch(id);
     checkPosition(ref.position, 'checkpoint position');
-    if (ref.position < b.forkPosition) bad(`checkpoint at ${ref.position} is before branch ${b.name} forks at ${b.forkPosition}`);
+    if (ref.position < b.forkPosition)
+      bad(`checkpoint at ${ref.position} is before branch ${b.name} forks at ${b.forkPosition}`);
     if (b.checkpoints.some((c) => c.id === ref.id)) return;
     this.change((d) => {
       const cps = d.branches[id]!.checkpoints;
@@ -329,7 +350,10 @@ export function foldTimelineLog(log: readonly TimelineLogEntry[]): TimelineTree 
     try {
       tree = applyPatches(tree, log[i]!);
     } catch (e) {
-      throw new RewindError('bad-state', `timeline log entry ${i} does not apply (${e instanceof Error ? e.message : String(e)})`);
+      throw new RewindError(
+        'bad-state',
+        `timeline log entry ${i} does not apply (${e instanceof Error ? e.message : String(e)})`,
+      );
     }
   }
   return tree;

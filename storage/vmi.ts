@@ -147,10 +147,13 @@ export function writeVmi(rec: Recording): Uint8Array {
     log: rec.timelineLog,
     chunks: chunkRows,
     // Derived data, kept when it fits the limit a reader enforces.
-    ...(rec.console && consoleBytes(rec.console) <= VMI_LIMITS.maxConsoleBytes ? { console: consoleToWire(rec.console) } : {}),
+    ...(rec.console && consoleBytes(rec.console) <= VMI_LIMITS.maxConsoleBytes
+      ? { console: consoleToWire(rec.console) }
+      : {}),
   };
   const raw = packPlain(manifest);
-  if (raw.length > VMI_LIMITS.maxManifestBytes) throw new RewindError('bad-argument', `cannot export: manifest of ${raw.length} bytes is over the limit`);
+  if (raw.length > VMI_LIMITS.maxManifestBytes)
+    throw new RewindError('bad-argument', `cannot export: manifest of ${raw.length} bytes is over the limit`);
   const z = deflateSync(raw, { level: 6 });
   const deflated = z.length < raw.length;
   const m = deflated ? z : raw;
@@ -204,7 +207,8 @@ export function readVmi(data: Uint8Array): Recording {
     const flags = dv.getUint16(10, true);
     const reader = Object.hasOwn(READERS, version) ? READERS[version] : undefined;
     if (!reader) {
-      if (version > VMI_VERSION) bad(`format version ${version} is newer than this Rewind reads (up to ${VMI_VERSION}); update Rewind`);
+      if (version > VMI_VERSION)
+        bad(`format version ${version} is newer than this Rewind reads (up to ${VMI_VERSION}); update Rewind`);
       bad(`unknown format version ${version}`);
     }
     return reader(data, { version, flags });
@@ -218,14 +222,16 @@ export function readVmi(data: Uint8Array): Recording {
 function readV1(data: Uint8Array, header: Header): Recording {
   const L = VMI_LIMITS;
   if (header.flags & ~VMI_FLAG_MANIFEST_DEFLATED) bad(`unknown header flags 0x${header.flags.toString(16)}`);
-  if (data.length < VMI_HEADER_SIZE + VMI_TRAILER_SIZE) bad(`file is truncated: ${data.length} bytes, shorter than header and hash`);
+  if (data.length < VMI_HEADER_SIZE + VMI_TRAILER_SIZE)
+    bad(`file is truncated: ${data.length} bytes, shorter than header and hash`);
   const dv = new DataView(data.buffer, data.byteOffset, data.length);
   const declared = dv.getUint32(12, true) + dv.getUint32(16, true) * 2 ** 32;
   if (data.length < declared) bad(`file is truncated: ${data.length} of ${declared} bytes`);
   if (data.length > declared) bad(`file has ${data.length - declared} unexpected bytes after its end`);
   const mStored = dv.getUint32(20, true);
   const mRaw = dv.getUint32(24, true);
-  if (mStored > data.length - VMI_HEADER_SIZE - VMI_TRAILER_SIZE) bad(`manifest claims ${mStored} bytes, more than the file holds`);
+  if (mStored > data.length - VMI_HEADER_SIZE - VMI_TRAILER_SIZE)
+    bad(`manifest claims ${mStored} bytes, more than the file holds`);
   if (mRaw > L.maxManifestBytes) bad(`manifest claims ${mRaw} bytes, over the ${L.maxManifestBytes} limit`);
   const body = data.subarray(0, data.length - VMI_TRAILER_SIZE);
   if (bytesToHash(data.subarray(body.length)) !== hash128(body)) bad('integrity hash mismatch: the file is corrupt');
@@ -275,14 +281,20 @@ function readV1(data: Uint8Array, header: Header): Recording {
     if (kind !== CHUNK_PAGE && kind !== CHUNK_BLOB) bad(`chunk ${id} has unknown kind ${String(kind)}`);
     if (enc !== ENCODING_RAW && enc !== ENCODING_DEFLATE) bad(`chunk ${id} has unknown encoding ${String(enc)}`);
     const stored = natural(row[3], code, `chunk ${id} stored size`, dataLen - offset);
-    const rawSize = natural(row[4], code, `chunk ${id} size`, kind === CHUNK_PAGE ? PAGE_SIZE : Math.min(L.maxKernelBytes, ramSize));
+    const rawSize = natural(
+      row[4],
+      code,
+      `chunk ${id} size`,
+      kind === CHUNK_PAGE ? PAGE_SIZE : Math.min(L.maxKernelBytes, ramSize),
+    );
     if (kind === CHUNK_PAGE && rawSize !== PAGE_SIZE) bad(`page ${id} claims ${rawSize} bytes instead of ${PAGE_SIZE}`);
     if ((kind === CHUNK_PAGE ? pages : blobs).has(id)) bad(`chunk ${id} appears twice`);
     const slice = data.subarray(dataStart + offset, dataStart + offset + stored);
     offset += stored;
     const what = kind === CHUNK_PAGE ? `page ${id}` : `image ${id}`;
     const content = decompressChunk(enc, slice, rawSize, code, what);
-    if ((kind === CHUNK_PAGE ? hashPage(content) : hash128(content)) !== id) bad(`${what}: content does not match its hash`);
+    if ((kind === CHUNK_PAGE ? hashPage(content) : hash128(content)) !== id)
+      bad(`${what}: content does not match its hash`);
     if (kind === CHUNK_PAGE) {
       const r = new Uint8Array(1 + slice.length);
       r[0] = enc;
@@ -301,10 +313,14 @@ function readV1(data: Uint8Array, header: Header): Recording {
   }
   let disk: PageMap | null = null;
   if (diskPages === null) {
-    if (manifest['disk'] !== null && manifest['disk'] !== undefined) bad('disk image given but the machine has no disk');
+    if (manifest['disk'] !== null && manifest['disk'] !== undefined)
+      bad('disk image given but the machine has no disk');
   } else {
     // A machine with a disk but no disk image starts from a zero disk.
-    disk = manifest['disk'] === null || manifest['disk'] === undefined ? new Map() : pageMapFromWire(manifest['disk'], diskPages, code, 'disk image');
+    disk =
+      manifest['disk'] === null || manifest['disk'] === undefined
+        ? new Map()
+        : pageMapFromWire(manifest['disk'], diskPages, code, 'disk image');
     for (const h of disk.values()) if (!pageKnown(h)) bad(`disk image names page ${h}, which is not in the file`);
   }
 
@@ -315,7 +331,13 @@ function readV1(data: Uint8Array, header: Header): Recording {
   const checkpoints: Checkpoint[] = [];
   const cpById = new Map<string, Checkpoint>();
   for (let n = 0; n < cpRows.length; n++) {
-    const cp = checkpointFromWire(cpRows[n], ramPages, diskPages, { code, maxStateBytes: L.maxStateBytes }, `checkpoint #${n}`);
+    const cp = checkpointFromWire(
+      cpRows[n],
+      ramPages,
+      diskPages,
+      { code, maxStateBytes: L.maxStateBytes },
+      `checkpoint #${n}`,
+    );
     if (cpById.has(cp.id)) bad(`checkpoint ${cp.id} appears twice`);
     cp.state = cp.state.slice();
     cpById.set(cp.id, cp);
@@ -323,12 +345,17 @@ function readV1(data: Uint8Array, header: Header): Recording {
   }
   for (const cp of checkpoints) {
     if (cp.parent !== null) {
-      const parent = cpById.get(cp.parent) ?? bad(`checkpoint ${cp.id} names parent ${cp.parent}, which does not exist`);
+      const parent =
+        cpById.get(cp.parent) ?? bad(`checkpoint ${cp.id} names parent ${cp.parent}, which does not exist`);
       // Depth strictly decreasing along delta chains rules out cycles and bounds restores.
-      if (!cp.full && cp.depth !== parent.depth + 1) bad(`checkpoint ${cp.id} has depth ${cp.depth} but its parent has ${parent.depth}`);
+      if (!cp.full && cp.depth !== parent.depth + 1)
+        bad(`checkpoint ${cp.id} has depth ${cp.depth} but its parent has ${parent.depth}`);
     }
-    for (const h of cp.ram.values()) if (!pageKnown(h)) bad(`checkpoint ${cp.id} names RAM page ${h}, which is not in the file`);
-    if (cp.disk) for (const h of cp.disk.values()) if (!pageKnown(h)) bad(`checkpoint ${cp.id} names disk page ${h}, which is not in the file`);
+    for (const h of cp.ram.values())
+      if (!pageKnown(h)) bad(`checkpoint ${cp.id} names RAM page ${h}, which is not in the file`);
+    if (cp.disk)
+      for (const h of cp.disk.values())
+        if (!pageKnown(h)) bad(`checkpoint ${cp.id} names disk page ${h}, which is not in the file`);
     let st: unknown;
     try {
       st = unpack(cp.state);
@@ -338,14 +365,16 @@ function readV1(data: Uint8Array, header: Header): Recording {
     if (!isObject(st)) bad(`checkpoint ${cp.id}: state is not a map`);
     // The machine reads these without looking (core/machine.ts loadState); field by field, it checks.
     for (const part of ['cpu', 'devices', 'machine']) {
-      if (!isObject(st[part])) bad(`checkpoint ${cp.id} at position ${cp.position} has no ${part === 'cpu' ? 'CPU' : part} state`);
+      if (!isObject(st[part]))
+        bad(`checkpoint ${cp.id} at position ${cp.position} has no ${part === 'cpu' ? 'CPU' : part} state`);
     }
   }
 
   // Timeline.
   const timeline = readTimeline(manifest['timeline'], cpById);
   for (const cp of checkpoints) {
-    if (!Object.hasOwn(timeline.branches, cp.branch)) bad(`checkpoint ${cp.id} is on branch ${cp.branch}, which does not exist`);
+    if (!Object.hasOwn(timeline.branches, cp.branch))
+      bad(`checkpoint ${cp.id} is on branch ${cp.branch}, which does not exist`);
   }
 
   // Optional log: must fold to the same tree.
@@ -354,7 +383,8 @@ function readV1(data: Uint8Array, header: Header): Recording {
   if (log !== null && log !== undefined) {
     if (!Array.isArray(log)) bad('timeline log is not a list');
     if (log.length > L.maxLogEntries) bad(`timeline log has ${log.length} entries, over the limit`);
-    for (let i = 0; i < log.length; i++) if (!Array.isArray(log[i])) bad(`timeline log entry ${i} is not a list of patches`);
+    for (let i = 0; i < log.length; i++)
+      if (!Array.isArray(log[i])) bad(`timeline log entry ${i} is not a list of patches`);
     timelineLog = log as TimelineLogEntry[];
     let folded: TimelineTree;
     try {
@@ -362,11 +392,24 @@ function readV1(data: Uint8Array, header: Header): Recording {
     } catch (e) {
       bad(`timeline log does not apply (${e instanceof Error ? e.message : String(e)})`);
     }
-    if (!sameBytes(canonicalBytes(folded), canonicalBytes(timeline))) bad('timeline log does not fold to the recorded branches');
+    if (!sameBytes(canonicalBytes(folded), canonicalBytes(timeline)))
+      bad('timeline log does not fold to the recorded branches');
   }
 
-  const consoleLog = manifest['console'] === undefined || manifest['console'] === null ? null : consoleFromWire(manifest['console'], timeline);
-  return { config: { ramSize, diskSize, machine }, kernel, disk, timeline, timelineLog, checkpoints, pages, console: consoleLog };
+  const consoleLog =
+    manifest['console'] === undefined || manifest['console'] === null
+      ? null
+      : consoleFromWire(manifest['console'], timeline);
+  return {
+    config: { ramSize, diskSize, machine },
+    kernel,
+    disk,
+    timeline,
+    timelineLog,
+    checkpoints,
+    pages,
+    console: consoleLog,
+  };
 }
 
 function consoleBytes(log: ConsoleLog): number {
@@ -395,8 +438,10 @@ function consoleFromWire(v: unknown, timeline: TimelineTree): ConsoleLog {
     total += data.length;
     const deltas = entry['at'];
     const known = entry['known'];
-    if (!Array.isArray(deltas) || deltas.length !== data.length) bad(`console log of branch ${id} has no position for every byte`);
-    if (!Array.isArray(known) || known.length % 2 !== 0 || known.length > 2 * VMI_LIMITS.maxEvents) bad(`console log of branch ${id} has a bad list of stretches`);
+    if (!Array.isArray(deltas) || deltas.length !== data.length)
+      bad(`console log of branch ${id} has no position for every byte`);
+    if (!Array.isArray(known) || known.length % 2 !== 0 || known.length > 2 * VMI_LIMITS.maxEvents)
+      bad(`console log of branch ${id} has a bad list of stretches`);
     const at: number[] = [];
     let p = 0;
     for (let i = 0; i < deltas.length; i++) {
@@ -408,7 +453,8 @@ function consoleFromWire(v: unknown, timeline: TimelineTree): ConsoleLog {
     for (let i = 0; i < known.length; i += 2) {
       const from = natural(known[i], code, `console stretch of branch ${id}`);
       const to = natural(known[i + 1], code, `console stretch of branch ${id}`);
-      if (to <= from || (stretches.length > 0 && from <= stretches[stretches.length - 1]![1])) bad(`console stretches of branch ${id} are not sorted and apart`);
+      if (to <= from || (stretches.length > 0 && from <= stretches[stretches.length - 1]![1]))
+        bad(`console stretches of branch ${id} are not sorted and apart`);
       stretches.push([from, to]);
     }
     out[id] = { at, bytes: data.slice(), known: stretches };
@@ -466,7 +512,8 @@ function readTimeline(v: unknown, cps: ReadonlyMap<string, Checkpoint>): Timelin
       const cid = str(c['id'], code, `${w} checkpoint ${i} id`, 128);
       const position = natural(c['position'], code, `${w} checkpoint ${i} position`);
       const cp = cps.get(cid) ?? bad(`${w} names checkpoint ${cid}, which does not exist`);
-      if (cp.position !== position || cp.branch !== id) bad(`${w} names checkpoint ${cid} at ${position}, but it is at ${cp.position} on ${cp.branch}`);
+      if (cp.position !== position || cp.branch !== id)
+        bad(`${w} names checkpoint ${cid} at ${position}, but it is at ${cp.position} on ${cp.branch}`);
       return { id: cid, position };
     });
     const bms = b['bookmarks'];
@@ -474,7 +521,10 @@ function readTimeline(v: unknown, cps: ReadonlyMap<string, Checkpoint>): Timelin
     if (bms.length > L.maxBookmarks) bad(`${w} has too many bookmarks`);
     const bookmarks = bms.map((m, i) => {
       if (!isObject(m)) bad(`${w} bookmark ${i} is not a map`);
-      return { name: str(m['name'], code, `${w} bookmark ${i} name`), position: natural(m['position'], code, `${w} bookmark ${i} position`) };
+      return {
+        name: str(m['name'], code, `${w} bookmark ${i} name`),
+        position: natural(m['position'], code, `${w} bookmark ${i} position`),
+      };
     });
     branches[id] = {
       id,
@@ -488,13 +538,16 @@ function readTimeline(v: unknown, cps: ReadonlyMap<string, Checkpoint>): Timelin
     };
   }
   const all = Object.values(branches);
-  if (all.length > 0 && all.filter((b) => b.parent === null).length !== 1) bad('timeline must have exactly one root branch');
+  if (all.length > 0 && all.filter((b) => b.parent === null).length !== 1)
+    bad('timeline must have exactly one root branch');
   for (const b of all) {
     let cur: Branch = b;
     for (let steps = 0; cur.parent !== null; steps++) {
       if (steps > all.length) bad(`branch parents form a cycle through ${b.id}`);
-      const p: Branch = branches[cur.parent] ?? bad(`branch ${cur.id} names parent ${cur.parent}, which does not exist`);
-      if (cur.forkPosition < p.forkPosition) bad(`branch ${cur.id} forks at ${cur.forkPosition}, before its parent ${p.id} begins`);
+      const p: Branch =
+        branches[cur.parent] ?? bad(`branch ${cur.id} names parent ${cur.parent}, which does not exist`);
+      if (cur.forkPosition < p.forkPosition)
+        bad(`branch ${cur.id} forks at ${cur.forkPosition}, before its parent ${p.id} begins`);
       cur = p;
     }
   }

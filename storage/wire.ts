@@ -137,7 +137,8 @@ export function checkpointFromWire(
   if (diskPages === null) {
     if (v['disk'] !== null) fail(code, `${w} has disk pages but the machine has no disk`);
   } else {
-    if (v['disk'] === null || v['disk'] === undefined) fail(code, `${w} has no disk page map but the machine has a disk`);
+    if (v['disk'] === null || v['disk'] === undefined)
+      fail(code, `${w} has no disk page map but the machine has a disk`);
     disk = pageMapFromWire(v['disk'], diskPages, code, `${w} disk`);
   }
   return {

@@ -191,7 +191,12 @@ export class AppState {
   executorInUse = $state<Executor | null>(null);
 
   /** Loads a program, or with `boot.linux` a Linux kernel; the bytes move to the worker. */
-  load(image: Uint8Array, name: string, run = true, boot: { disk?: Uint8Array; linux?: LinuxBoot } = {}): Promise<unknown> {
+  load(
+    image: Uint8Array,
+    name: string,
+    run = true,
+    boot: { disk?: Uint8Array; linux?: LinuxBoot } = {},
+  ): Promise<unknown> {
     this.message = null;
     const moved = [image, boot.disk, boot.linux?.initrd].flatMap((b) => (b ? [b.buffer as ArrayBuffer] : []));
     return this.call({ type: 'load', image, name, run, record: this.record, executor: this.executor, ...boot }, moved);
@@ -276,7 +281,11 @@ export class AppState {
   }
 
   fork(name?: string): Promise<unknown> {
-    return this.call(name === undefined ? { type: 'fork', position: this.status.position } : { type: 'fork', position: this.status.position, name });
+    return this.call(
+      name === undefined
+        ? { type: 'fork', position: this.status.position }
+        : { type: 'fork', position: this.status.position, name },
+    );
   }
 
   toggleBreakpoint(address: number): void {
@@ -316,9 +325,12 @@ export class AppState {
     try {
       do {
         this.memoryAgain = false;
-        const block = (await this.call({ type: 'readMemory', address: this.memoryAddress, length: 256, virtual: this.memoryVirtual })) as
-          | MemoryBlock
-          | undefined;
+        const block = (await this.call({
+          type: 'readMemory',
+          address: this.memoryAddress,
+          length: 256,
+          virtual: this.memoryVirtual,
+        })) as MemoryBlock | undefined;
         if (block) this.memory = block;
       } while (this.memoryAgain);
     } finally {

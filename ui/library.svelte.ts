@@ -106,7 +106,9 @@ export class LibraryState {
     }
     const at = Number(params.get('at'));
     const branch = params.get('branch') ?? undefined;
-    return params.has('at') && Number.isSafeInteger(at) && at >= 0 ? { id: vm, at: { branch, position: at } } : { id: vm };
+    return params.has('at') && Number.isSafeInteger(at) && at >= 0
+      ? { id: vm, at: { branch, position: at } }
+      : { id: vm };
   }
 
   /** Reads the list of saved VMs again. */
@@ -218,7 +220,10 @@ export class LibraryState {
       // Renamed meanwhile: keep the new name. Deleted meanwhile: do not bring it back.
       if (!still && !this.entries.some((m) => m.id === vm.id)) return;
       const name = still ? this.current!.name : vm.name;
-      await this.library.save({ id: vm.id, name, created: vm.created, branch: file.branch, position: file.position }, file.bytes);
+      await this.library.save(
+        { id: vm.id, name, created: vm.created, branch: file.branch, position: file.position },
+        file.bytes,
+      );
       this.saveMs = this.now() - this.lastSave;
       this.lastError = '';
       if (still) {
@@ -261,7 +266,13 @@ export class LibraryState {
     this.opening = { id, name: meta.name, created: meta.created };
     try {
       await this.app.client.request(
-        { type: 'importVmi', bytes, name: meta.name, at: at ?? { branch: meta.branch, position: meta.position }, executor: this.app.executor },
+        {
+          type: 'importVmi',
+          bytes,
+          name: meta.name,
+          at: at ?? { branch: meta.branch, position: meta.position },
+          executor: this.app.executor,
+        },
         [bytes.buffer as ArrayBuffer],
       );
       if (!at) this.savedKey = this.keyOf(this.app.status);
@@ -296,7 +307,12 @@ export class LibraryState {
     let at: { branch: string; position: number };
     try {
       // Not transferred: the page keeps the bytes to store them once they are known good.
-      at = await this.app.client.request<{ branch: string; position: number }>({ type: 'importVmi', bytes, name: file.name, executor: this.app.executor });
+      at = await this.app.client.request<{ branch: string; position: number }>({
+        type: 'importVmi',
+        bytes,
+        name: file.name,
+        executor: this.app.executor,
+      });
     } catch (e) {
       this.opening = null;
       if (codeOf(e) !== 'superseded') this.app.message = `Could not import ${file.name}: ${messageOf(e)}`;

@@ -4,7 +4,8 @@
  * how a keyboard user gets out of it and around the page.
  */
 
-const FOCUSABLE = 'button:not([disabled]), input:not([disabled]):not([type=hidden]), select:not([disabled]), textarea, [tabindex]:not([tabindex="-1"])';
+const FOCUSABLE =
+  'button:not([disabled]), input:not([disabled]):not([type=hidden]), select:not([disabled]), textarea, [tabindex]:not([tabindex="-1"])';
 
 /** Focuses the first control of the region after (or before) the one holding the focus; returns that region. */
 export function focusRegion(root: ParentNode, step: 1 | -1): HTMLElement | null {
@@ -20,7 +21,9 @@ export function focusRegion(root: ParentNode, step: 1 | -1): HTMLElement | null 
     const i = (((at + step * k) % regions.length) + regions.length) % regions.length;
     const region = regions[i]!;
     // Its own controls, not those of a region inside it (that one has its turn).
-    const target = [...region.querySelectorAll<HTMLElement>(FOCUSABLE)].find((el) => !el.closest('[hidden]') && el.closest('[data-region]') === region);
+    const target = [...region.querySelectorAll<HTMLElement>(FOCUSABLE)].find(
+      (el) => !el.closest('[hidden]') && el.closest('[data-region]') === region,
+    );
     if (target) {
       target.focus();
       return region;

@@ -1,8 +1,11 @@
 /** The app's keyboard shortcuts (listed in the help overlay, Help.svelte). */
-export type ShortcutAction = 'toggleRun' | 'step' | 'stepBack' | 'runBack' | 'help' | 'nextRegion' | 'previousRegion' | 'fork' | 'bookmark';
+export type ShortcutAction =
+  'toggleRun' | 'step' | 'stepBack' | 'runBack' | 'help' | 'nextRegion' | 'previousRegion' | 'fork' | 'bookmark';
 
 /** The action a key press means, or null when it is not a shortcut (then it goes to the console or the focused control). */
-export function shortcutFor(e: Pick<KeyboardEvent, 'key' | 'shiftKey' | 'ctrlKey' | 'altKey' | 'metaKey'>): ShortcutAction | null {
+export function shortcutFor(
+  e: Pick<KeyboardEvent, 'key' | 'shiftKey' | 'ctrlKey' | 'altKey' | 'metaKey'>,
+): ShortcutAction | null {
   if (e.ctrlKey || e.altKey || e.metaKey) return null;
   switch (e.key) {
     case 'F5':

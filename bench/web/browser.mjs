@@ -44,7 +44,13 @@ export async function withApp(body) {
   try {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+      ],
     });
     const open = async (query, options) => {
       const page = await browser.newPage(options);
@@ -67,5 +73,8 @@ export async function recordToEnd(page, name, elf) {
     },
     { bytes: Array.from(elf), name },
   );
-  await page.waitForFunction(() => globalThis.rewind.app.status.state === 'off', null, { timeout: 600_000, polling: 100 });
+  await page.waitForFunction(() => globalThis.rewind.app.status.state === 'off', null, {
+    timeout: 600_000,
+    polling: 100,
+  });
 }

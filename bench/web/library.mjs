@@ -17,7 +17,11 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 await withApp(async ({ open }) => {
   const page = await open('?guest=none&record=1');
   await recordToEnd(page, name, elf);
-  await page.waitForFunction(() => !globalThis.rewind.library.saving && globalThis.rewind.library.entries.length > 0, null, { polling: 100 });
+  await page.waitForFunction(
+    () => !globalThis.rewind.library.saving && globalThis.rewind.library.entries.length > 0,
+    null,
+    { polling: 100 },
+  );
 
   // A whole save as the app does it: export in the worker, then one IndexedDB transaction.
   const saves = await page.evaluate(async (n) => {

@@ -56,8 +56,14 @@ await withApp(async ({ browser, open }) => {
   }, Array.from(elf));
   const version = browser.version();
   console.log(`guest: ${name} (${node[0].steps} steps)`);
-  console.log(`node ${process.version}: ${fmt(nodeBest)} MIPS best of ${RUNS} (${node.map((r) => fmt(r.mips)).join(', ')})`);
-  console.log(`chromium ${version} worker: ${fmt(webBest)} MIPS best of ${RUNS} (${web.map((r) => fmt(r.mips)).join(', ')})`);
+  console.log(
+    `node ${process.version}: ${fmt(nodeBest)} MIPS best of ${RUNS} (${node.map((r) => fmt(r.mips)).join(', ')})`,
+  );
+  console.log(
+    `chromium ${version} worker: ${fmt(webBest)} MIPS best of ${RUNS} (${web.map((r) => fmt(r.mips)).join(', ')})`,
+  );
   console.log(`worker/node = ${fmt(webBest / nodeBest, 2)} (target ≥ 0.8)`);
-  console.log(`worker live loop with the UI attached (slices, yields, 5 Hz reports): ${fmt(live)} MIPS = ${fmt(live / nodeBest, 2)} × node`);
+  console.log(
+    `worker live loop with the UI attached (slices, yields, 5 Hz reports): ${fmt(live)} MIPS = ${fmt(live / nodeBest, 2)} × node`,
+  );
 });

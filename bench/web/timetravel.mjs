@@ -18,14 +18,16 @@ await withApp(async ({ open }) => {
   const t0 = Date.now();
   await recordToEnd(page, name, elf);
   const end = await page.evaluate(() => globalThis.rewind.app.status.end);
-  console.log(`guest: ${name}, recorded ${(end / 1e6).toFixed(1)} M instructions in ${((Date.now() - t0) / 1000).toFixed(1)} s (with the page attached)`);
+  console.log(
+    `guest: ${name}, recorded ${(end / 1e6).toFixed(1)} M instructions in ${((Date.now() - t0) / 1000).toFixed(1)} s (with the page attached)`,
+  );
 
   const slider = page.getByRole('slider', { name: 'Timeline' });
   const box = await slider.boundingBox();
   if (!box) throw new Error('the Timeline slider is not on the page');
   const latencies = [];
   let seed = 1;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (let i = 0; i < DRAGS; i++) {
     const from = box.x + box.width * random();
     const to = box.x + box.width * random();
@@ -48,5 +50,7 @@ await withApp(async ({ open }) => {
     latencies.push(performance.now() - started);
   }
   const fmt = (ms) => `${ms.toFixed(0)} ms`;
-  console.log(`scrubber drag → paused at the new position, ${DRAGS} drags: median ${fmt(quantile(latencies, 0.5))}, p90 ${fmt(quantile(latencies, 0.9))}, max ${fmt(Math.max(...latencies))}`);
+  console.log(
+    `scrubber drag → paused at the new position, ${DRAGS} drags: median ${fmt(quantile(latencies, 0.5))}, p90 ${fmt(quantile(latencies, 0.9))}, max ${fmt(Math.max(...latencies))}`,
+  );
 });

@@ -76,7 +76,10 @@ export function linuxBoot(opts: LinuxBootOptions): LinuxBootConfig {
   const ramSize = opts.ramSize ?? DEFAULT_LINUX_RAM;
   const ramBase = MemoryMap.ram.base;
   if (!Number.isInteger(ramSize) || ramSize % MiB !== 0 || ramSize < 8 * MiB || ramSize > 2048 * MiB) {
-    throw new RewindError('bad-argument', `Linux needs RAM of a whole number of MiB between 8 and 2048 (got ${ramSize / MiB} MiB)`);
+    throw new RewindError(
+      'bad-argument',
+      `Linux needs RAM of a whole number of MiB between 8 and 2048 (got ${ramSize / MiB} MiB)`,
+    );
   }
   const kernelAddr = ramBase + LINUX_KERNEL_OFFSET;
   const limit = dtbFloor(ramBase, ramSize);
@@ -89,7 +92,10 @@ export function linuxBoot(opts: LinuxBootOptions): LinuxBootConfig {
       program = parseElf(opts.kernel, ramBase, ramSize);
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
-      throw new RewindError('bad-image', `the kernel ELF cannot be loaded as is (${why}); use the raw Image (arch/riscv/boot/Image)`);
+      throw new RewindError(
+        'bad-image',
+        `the kernel ELF cannot be loaded as is (${why}); use the raw Image (arch/riscv/boot/Image)`,
+      );
     }
     segments.push(...program.segments);
     entry = program.entry;
@@ -97,7 +103,10 @@ export function linuxBoot(opts: LinuxBootOptions): LinuxBootConfig {
   } else {
     const header = parseImageHeader(opts.kernel);
     if (header === null) {
-      throw new RewindError('bad-image', 'not a RISC-V Linux kernel Image (no "RISCV" magic at offset 0x30); give arch/riscv/boot/Image');
+      throw new RewindError(
+        'bad-image',
+        'not a RISC-V Linux kernel Image (no "RISCV" magic at offset 0x30); give arch/riscv/boot/Image',
+      );
     }
     const size = Math.max(header.imageSize, opts.kernel.length);
     segments.push({ addr: kernelAddr, bytes: opts.kernel, zero: 0 });
@@ -105,7 +114,10 @@ export function linuxBoot(opts: LinuxBootOptions): LinuxBootConfig {
     kernelEnd = kernelAddr + size;
   }
   if (kernelEnd > limit) {
-    throw new RewindError('bad-image', `the kernel (${hex(kernelAddr)}..${hex(kernelEnd)}) does not fit below the device tree at ${hex(limit)}; give the machine more RAM`);
+    throw new RewindError(
+      'bad-image',
+      `the kernel (${hex(kernelAddr)}..${hex(kernelEnd)}) does not fit below the device tree at ${hex(limit)}; give the machine more RAM`,
+    );
   }
   let initrd: { start: number; end: number } | undefined;
   if (opts.initrd !== undefined) {
@@ -113,7 +125,10 @@ export function linuxBoot(opts: LinuxBootOptions): LinuxBootConfig {
     const start = Math.floor((limit - opts.initrd.length) / PAGE) * PAGE;
     // Leave the kernel room for its early allocations above its image (page tables, the DT copy).
     if (start < kernelEnd + 2 * MiB) {
-      throw new RewindError('bad-image', `the initrd (${opts.initrd.length} bytes) does not fit in RAM beside the kernel; give the machine more RAM`);
+      throw new RewindError(
+        'bad-image',
+        `the initrd (${opts.initrd.length} bytes) does not fit in RAM beside the kernel; give the machine more RAM`,
+      );
     }
     segments.push({ addr: start, bytes: opts.initrd, zero: 0 });
     initrd = { start, end: start + opts.initrd.length };

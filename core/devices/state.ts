@@ -11,7 +11,8 @@ export class StateReader {
     private readonly state: Record<string, unknown>,
     version?: number,
   ) {
-    if (version !== undefined && state.version !== version) this.fail(`unsupported state version ${String(state.version)}`);
+    if (version !== undefined && state.version !== version)
+      this.fail(`unsupported state version ${String(state.version)}`);
   }
 
   number(key: string): number {

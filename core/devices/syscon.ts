@@ -61,7 +61,10 @@ export class Syscon implements Device {
 
   /** The root-level `poweroff` and `reboot` nodes (syscon-poweroff / syscon-reboot bindings), as on QEMU virt. */
   static fdtPowerNodes(b: FdtBuilder, phandles: Phandles): void {
-    for (const [node, value] of [['poweroff', FINISHER_PASS], ['reboot', FINISHER_RESET]] as const) {
+    for (const [node, value] of [
+      ['poweroff', FINISHER_PASS],
+      ['reboot', FINISHER_RESET],
+    ] as const) {
       b.beginNode(node);
       b.prop('value', value);
       b.prop('offset', 0);

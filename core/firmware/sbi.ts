@@ -57,10 +57,22 @@ export const SBI_IMPL_ID = 0x52574e44;
 export const SBI_IMPL_VERSION = 1;
 
 const SUPPORTED = new Set<number>([
-  SbiExt.BASE, SbiExt.TIME, SbiExt.IPI, SbiExt.RFENCE, SbiExt.HSM, SbiExt.SRST, SbiExt.DBCN,
-  SbiExt.LEGACY_SET_TIMER, SbiExt.LEGACY_PUTCHAR, SbiExt.LEGACY_GETCHAR, SbiExt.LEGACY_CLEAR_IPI,
-  SbiExt.LEGACY_SEND_IPI, SbiExt.LEGACY_REMOTE_FENCE_I, SbiExt.LEGACY_REMOTE_SFENCE_VMA,
-  SbiExt.LEGACY_REMOTE_SFENCE_VMA_ASID, SbiExt.LEGACY_SHUTDOWN,
+  SbiExt.BASE,
+  SbiExt.TIME,
+  SbiExt.IPI,
+  SbiExt.RFENCE,
+  SbiExt.HSM,
+  SbiExt.SRST,
+  SbiExt.DBCN,
+  SbiExt.LEGACY_SET_TIMER,
+  SbiExt.LEGACY_PUTCHAR,
+  SbiExt.LEGACY_GETCHAR,
+  SbiExt.LEGACY_CLEAR_IPI,
+  SbiExt.LEGACY_SEND_IPI,
+  SbiExt.LEGACY_REMOTE_FENCE_I,
+  SbiExt.LEGACY_REMOTE_SFENCE_VMA,
+  SbiExt.LEGACY_REMOTE_SFENCE_VMA_ASID,
+  SbiExt.LEGACY_SHUTDOWN,
 ]);
 
 const ECALL_S = 9;
@@ -80,8 +92,19 @@ const LSR_DR = 1;
  * faults (1, 5, 7), illegal instruction (2), breakpoint (3), misaligned
  * load/store (4, 6), ecall from U (8), page faults (12, 13, 15).
  */
-export const MEDELEG = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) |
-  (1 << 8) | (1 << 12) | (1 << 13) | (1 << 15);
+export const MEDELEG =
+  (1 << 0) |
+  (1 << 1) |
+  (1 << 2) |
+  (1 << 3) |
+  (1 << 4) |
+  (1 << 5) |
+  (1 << 6) |
+  (1 << 7) |
+  (1 << 8) |
+  (1 << 12) |
+  (1 << 13) |
+  (1 << 15);
 /** Supervisor software, timer and external interrupts belong to S-mode. */
 export const MIDELEG = IRQ.SSI | IRQ.STI | IRQ.SEI;
 
@@ -103,8 +126,11 @@ export function sbiFirmware(machine: Machine): void {
   cpu.pmpaddr[0] = 0xffffffff;
   cpu.pmpcfg[0] = 0x0f;
   // As after an mret to S with interrupts off: MPP = S, MPIE = 1, SIE = 0.
-  cpu.mstatus = ((cpu.mstatus & ~(MSTATUS.MPP | MSTATUS.MIE | MSTATUS.SIE | MSTATUS.SPIE | MSTATUS.SPP | MSTATUS.MPRV)) |
-    (Priv.S << 11) | MSTATUS.MPIE) >>> 0;
+  cpu.mstatus =
+    ((cpu.mstatus & ~(MSTATUS.MPP | MSTATUS.MIE | MSTATUS.SIE | MSTATUS.SPIE | MSTATUS.SPP | MSTATUS.MPRV)) |
+      (Priv.S << 11) |
+      MSTATUS.MPIE) >>>
+    0;
   cpu.satp = 0;
   cpu.mtvec = 0;
   cpu.priv = Priv.S;
@@ -210,15 +236,30 @@ function sbiCall(machine: Machine): void {
   if (eid <= SbiExt.LEGACY_SHUTDOWN) {
     let ret = 0;
     switch (eid) {
-      case SbiExt.LEGACY_SET_TIMER: setTimer(machine, a0, a1); break;
-      case SbiExt.LEGACY_PUTCHAR: putchar(machine, a0); break;
-      case SbiExt.LEGACY_GETCHAR: ret = getchar(machine); break;
-      case SbiExt.LEGACY_CLEAR_IPI: cpu.mipSw = (cpu.mipSw & ~IRQ.SSI) >>> 0; break;
-      case SbiExt.LEGACY_SEND_IPI: cpu.mipSw = (cpu.mipSw | IRQ.SSI) >>> 0; break; // one hart: only itself
-      case SbiExt.LEGACY_REMOTE_FENCE_I: break;
+      case SbiExt.LEGACY_SET_TIMER:
+        setTimer(machine, a0, a1);
+        break;
+      case SbiExt.LEGACY_PUTCHAR:
+        putchar(machine, a0);
+        break;
+      case SbiExt.LEGACY_GETCHAR:
+        ret = getchar(machine);
+        break;
+      case SbiExt.LEGACY_CLEAR_IPI:
+        cpu.mipSw = (cpu.mipSw & ~IRQ.SSI) >>> 0;
+        break;
+      case SbiExt.LEGACY_SEND_IPI:
+        cpu.mipSw = (cpu.mipSw | IRQ.SSI) >>> 0;
+        break; // one hart: only itself
+      case SbiExt.LEGACY_REMOTE_FENCE_I:
+        break;
       case SbiExt.LEGACY_REMOTE_SFENCE_VMA:
-      case SbiExt.LEGACY_REMOTE_SFENCE_VMA_ASID: cpu.flushTlb(); break;
-      case SbiExt.LEGACY_SHUTDOWN: power(machine, 0, 0); break;
+      case SbiExt.LEGACY_REMOTE_SFENCE_VMA_ASID:
+        cpu.flushTlb();
+        break;
+      case SbiExt.LEGACY_SHUTDOWN:
+        power(machine, 0, 0);
+        break;
     }
     x[10] = ret;
     return;
@@ -228,12 +269,25 @@ function sbiCall(machine: Machine): void {
   switch (eid) {
     case SbiExt.BASE:
       switch (fid) {
-        case 0: value = SBI_SPEC_VERSION; break;
-        case 1: value = SBI_IMPL_ID; break;
-        case 2: value = SBI_IMPL_VERSION; break;
-        case 3: value = SUPPORTED.has(a0) ? 1 : 0; break;
-        case 4: case 5: case 6: value = 0; break; // mvendorid, marchid, mimpid
-        default: error = SbiError.NOT_SUPPORTED;
+        case 0:
+          value = SBI_SPEC_VERSION;
+          break;
+        case 1:
+          value = SBI_IMPL_ID;
+          break;
+        case 2:
+          value = SBI_IMPL_VERSION;
+          break;
+        case 3:
+          value = SUPPORTED.has(a0) ? 1 : 0;
+          break;
+        case 4:
+        case 5:
+        case 6:
+          value = 0;
+          break; // mvendorid, marchid, mimpid
+        default:
+          error = SbiError.NOT_SUPPORTED;
       }
       break;
     case SbiExt.TIME:
@@ -256,15 +310,23 @@ function sbiCall(machine: Machine): void {
       break;
     case SbiExt.HSM:
       switch (fid) {
-        case 0: error = a0 === 0 ? SbiError.ALREADY_AVAILABLE : SbiError.INVALID_PARAM; break; // hart_start
-        case 1: error = SbiError.DENIED; break; // hart_stop: the last hart may not stop
-        case 2: if (a0 === 0) value = 0; else error = SbiError.INVALID_PARAM; break; // STARTED
+        case 0:
+          error = a0 === 0 ? SbiError.ALREADY_AVAILABLE : SbiError.INVALID_PARAM;
+          break; // hart_start
+        case 1:
+          error = SbiError.DENIED;
+          break; // hart_stop: the last hart may not stop
+        case 2:
+          if (a0 === 0) value = 0;
+          else error = SbiError.INVALID_PARAM;
+          break; // STARTED
         case 3: // hart_suspend: a default retentive suspend behaves as wfi
           if (a0 === 0) {
             if ((cpu.mip() & cpu.mie) === 0) cpu.waiting = true;
           } else error = SbiError.NOT_SUPPORTED;
           break;
-        default: error = SbiError.NOT_SUPPORTED;
+        default:
+          error = SbiError.NOT_SUPPORTED;
       }
       break;
     case SbiExt.SRST:
@@ -273,8 +335,12 @@ function sbiCall(machine: Machine): void {
       break;
     case SbiExt.DBCN:
       switch (fid) {
-        case 0: { // console_write(num_bytes, base_lo, base_hi)
-          if (a2 !== 0) { error = SbiError.INVALID_PARAM; break; }
+        case 0: {
+          // console_write(num_bytes, base_lo, base_hi)
+          if (a2 !== 0) {
+            error = SbiError.INVALID_PARAM;
+            break;
+          }
           let n = 0;
           for (; n < a0; n++) {
             const b = physByte(machine, a1 + n);
@@ -285,8 +351,12 @@ function sbiCall(machine: Machine): void {
           value = n;
           break;
         }
-        case 1: { // console_read(num_bytes, base_lo, base_hi)
-          if (a2 !== 0) { error = SbiError.INVALID_PARAM; break; }
+        case 1: {
+          // console_read(num_bytes, base_lo, base_hi)
+          if (a2 !== 0) {
+            error = SbiError.INVALID_PARAM;
+            break;
+          }
           let n = 0;
           while (n < a0) {
             const off = a1 + n - machine.ramBase;
@@ -300,8 +370,11 @@ function sbiCall(machine: Machine): void {
           value = n;
           break;
         }
-        case 2: putchar(machine, a0); break; // console_write_byte
-        default: error = SbiError.NOT_SUPPORTED;
+        case 2:
+          putchar(machine, a0);
+          break; // console_write_byte
+        default:
+          error = SbiError.NOT_SUPPORTED;
       }
       break;
     default:

@@ -53,7 +53,8 @@ export function decodeInto(bits: number, out: DecodedRecord): void {
     return;
   }
   const rd = F.rd(word) || X0_SINK;
-  const fields = op | (rd << FIELD_RD_SHIFT) | (F.rs1(word) << FIELD_RS1_SHIFT) | (F.rs2(word) << FIELD_RS2_SHIFT) | flag;
+  const fields =
+    op | (rd << FIELD_RD_SHIFT) | (F.rs1(word) << FIELD_RS1_SHIFT) | (F.rs2(word) << FIELD_RS2_SHIFT) | flag;
   let imm = 0;
   switch (ENCODINGS[op]!.format) {
     case 'I':

@@ -18,11 +18,21 @@ const encS = (op: number, f3: number, rs1: number, rs2: number, imm: number): nu
 const encR = (f7: number, f3: number, rd: number, rs1: number, rs2: number): number =>
   (f7 << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | 0x33;
 const encB = (f3: number, rs1: number, rs2: number, imm: number): number =>
-  (((imm >> 12) & 1) << 31) | (((imm >> 5) & 0x3f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) |
-  (((imm >> 1) & 0xf) << 8) | (((imm >> 11) & 1) << 7) | 0x63;
+  (((imm >> 12) & 1) << 31) |
+  (((imm >> 5) & 0x3f) << 25) |
+  (rs2 << 20) |
+  (rs1 << 15) |
+  (f3 << 12) |
+  (((imm >> 1) & 0xf) << 8) |
+  (((imm >> 11) & 1) << 7) |
+  0x63;
 const encJ = (rd: number, imm: number): number =>
-  (((imm >> 20) & 1) << 31) | (((imm >> 1) & 0x3ff) << 21) | (((imm >> 11) & 1) << 20) |
-  (((imm >> 12) & 0xff) << 12) | (rd << 7) | 0x6f;
+  (((imm >> 20) & 1) << 31) |
+  (((imm >> 1) & 0x3ff) << 21) |
+  (((imm >> 11) & 1) << 20) |
+  (((imm >> 12) & 0xff) << 12) |
+  (rd << 7) |
+  0x6f;
 
 const ADDI = (rd: number, rs1: number, imm: number) => encI(0x13, 0, rd, rs1, imm);
 const JALR = (rd: number, rs1: number) => encI(0x67, 0, rd, rs1, 0);
@@ -32,15 +42,20 @@ const SW = (rs1: number, rs2: number, imm: number) => encS(0x23, 2, rs1, rs2, im
 /** c.j / c.jal offset: imm[11|4|9:8|10|6|7|3:1|5] in bits 12..2. */
 function cjImm(h: number): number {
   const v =
-    (bit(h, 12) << 11) | (bit(h, 11) << 4) | (bits(h, 10, 9) << 8) | (bit(h, 8) << 10) |
-    (bit(h, 7) << 6) | (bit(h, 6) << 7) | (bits(h, 5, 3) << 1) | (bit(h, 2) << 5);
+    (bit(h, 12) << 11) |
+    (bit(h, 11) << 4) |
+    (bits(h, 10, 9) << 8) |
+    (bit(h, 8) << 10) |
+    (bit(h, 7) << 6) |
+    (bit(h, 6) << 7) |
+    (bits(h, 5, 3) << 1) |
+    (bit(h, 2) << 5);
   return sext(v, 12);
 }
 
 /** c.beqz / c.bnez offset: imm[8|4:3] in 12..10, imm[7:6|2:1|5] in 6..2. */
 function cbImm(h: number): number {
-  const v =
-    (bit(h, 12) << 8) | (bits(h, 11, 10) << 3) | (bits(h, 6, 5) << 6) | (bits(h, 4, 3) << 1) | (bit(h, 2) << 5);
+  const v = (bit(h, 12) << 8) | (bits(h, 11, 10) << 3) | (bits(h, 6, 5) << 6) | (bits(h, 4, 3) << 1) | (bit(h, 2) << 5);
   return sext(v, 9);
 }
 

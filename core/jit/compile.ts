@@ -81,35 +81,63 @@ function readsRs2(op: number): boolean {
 /** Register-to-register and immediate ALU ops: the int32 value written to rd. */
 function alu(op: number, a: string, b: string, imm: number): string | null {
   switch (op) {
-    case Op.ADDI: return `(${a} + ${imm}) | 0`;
-    case Op.SLTI: return `${a} < ${imm} ? 1 : 0`;
-    case Op.SLTIU: return `${a} >>> 0 < ${imm >>> 0} ? 1 : 0`;
-    case Op.XORI: return `${a} ^ ${imm}`;
-    case Op.ORI: return `${a} | ${imm}`;
-    case Op.ANDI: return `${a} & ${imm}`;
-    case Op.SLLI: return `${a} << ${imm}`;
-    case Op.SRLI: return `(${a} >>> ${imm}) | 0`;
-    case Op.SRAI: return `${a} >> ${imm}`;
-    case Op.ADD: return `(${a} + ${b}) | 0`;
-    case Op.SUB: return `(${a} - ${b}) | 0`;
-    case Op.SLL: return `${a} << ${b}`;
-    case Op.SLT: return `${a} < ${b} ? 1 : 0`;
-    case Op.SLTU: return `${a} >>> 0 < ${b} >>> 0 ? 1 : 0`;
-    case Op.XOR: return `${a} ^ ${b}`;
-    case Op.SRL: return `(${a} >>> ${b}) | 0`;
-    case Op.SRA: return `${a} >> ${b}`;
-    case Op.OR: return `${a} | ${b}`;
-    case Op.AND: return `${a} & ${b}`;
-    case Op.MUL: return `Math.imul(${a}, ${b})`;
-    case Op.MULH: return `mulh(${a}, ${b})`;
-    case Op.MULHSU: return `mulhsu(${a}, ${b})`;
-    case Op.MULHU: return `mulhu(${a}, ${b})`;
+    case Op.ADDI:
+      return `(${a} + ${imm}) | 0`;
+    case Op.SLTI:
+      return `${a} < ${imm} ? 1 : 0`;
+    case Op.SLTIU:
+      return `${a} >>> 0 < ${imm >>> 0} ? 1 : 0`;
+    case Op.XORI:
+      return `${a} ^ ${imm}`;
+    case Op.ORI:
+      return `${a} | ${imm}`;
+    case Op.ANDI:
+      return `${a} & ${imm}`;
+    case Op.SLLI:
+      return `${a} << ${imm}`;
+    case Op.SRLI:
+      return `(${a} >>> ${imm}) | 0`;
+    case Op.SRAI:
+      return `${a} >> ${imm}`;
+    case Op.ADD:
+      return `(${a} + ${b}) | 0`;
+    case Op.SUB:
+      return `(${a} - ${b}) | 0`;
+    case Op.SLL:
+      return `${a} << ${b}`;
+    case Op.SLT:
+      return `${a} < ${b} ? 1 : 0`;
+    case Op.SLTU:
+      return `${a} >>> 0 < ${b} >>> 0 ? 1 : 0`;
+    case Op.XOR:
+      return `${a} ^ ${b}`;
+    case Op.SRL:
+      return `(${a} >>> ${b}) | 0`;
+    case Op.SRA:
+      return `${a} >> ${b}`;
+    case Op.OR:
+      return `${a} | ${b}`;
+    case Op.AND:
+      return `${a} & ${b}`;
+    case Op.MUL:
+      return `Math.imul(${a}, ${b})`;
+    case Op.MULH:
+      return `mulh(${a}, ${b})`;
+    case Op.MULHSU:
+      return `mulhsu(${a}, ${b})`;
+    case Op.MULHU:
+      return `mulhu(${a}, ${b})`;
     // Division by zero and overflow as the unprivileged spec's "Division Operations" table.
-    case Op.DIV: return `${b} === 0 ? -1 : ${a} === -2147483648 && ${b} === -1 ? ${a} : (${a} / ${b}) | 0`;
-    case Op.DIVU: return `${b} === 0 ? -1 : ((${a} >>> 0) / (${b} >>> 0)) | 0`;
-    case Op.REM: return `${b} === 0 ? ${a} : ${a} === -2147483648 && ${b} === -1 ? 0 : (${a} % ${b}) | 0`;
-    case Op.REMU: return `${b} === 0 ? ${a} : ((${a} >>> 0) % (${b} >>> 0)) | 0`;
-    default: return null;
+    case Op.DIV:
+      return `${b} === 0 ? -1 : ${a} === -2147483648 && ${b} === -1 ? ${a} : (${a} / ${b}) | 0`;
+    case Op.DIVU:
+      return `${b} === 0 ? -1 : ((${a} >>> 0) / (${b} >>> 0)) | 0`;
+    case Op.REM:
+      return `${b} === 0 ? ${a} : ${a} === -2147483648 && ${b} === -1 ? 0 : (${a} % ${b}) | 0`;
+    case Op.REMU:
+      return `${b} === 0 ? ${a} : ((${a} >>> 0) % (${b} >>> 0)) | 0`;
+    default:
+      return null;
   }
 }
 
@@ -188,7 +216,13 @@ export function regionSource(region: readonly BasicBlock[]): string {
   lines.push(`switch (pc0 & 4095) { ${bbs.map((bb, i) => `case ${bb.start}: L = ${i}; break;`).join(' ')} }`);
   lines.push('out: for (;;) {');
   for (let i = bbs.length - 1; i > 0; i--) lines.push(`b${i}: {`);
-  if (bbs.length > 1) lines.push(`switch (L) { ${bbs.slice(1).map((_, i) => `case ${i + 1}: break b${i + 1};`).join(' ')} }`);
+  if (bbs.length > 1)
+    lines.push(
+      `switch (L) { ${bbs
+        .slice(1)
+        .map((_, i) => `case ${i + 1}: break b${i + 1};`)
+        .join(' ')} }`,
+    );
   bbs.forEach((bb, bi) => {
     const len = bb.insns.length;
     const loop = loops(bb, bi);
@@ -215,16 +249,24 @@ export function regionSource(region: readonly BasicBlock[]): string {
         const read = `${ld.view}[(rOff[e] | (a & 4095))${ld.shift ? ` >>> ${ld.shift}` : ''}]`;
         lines.push(`{ const a = (${a} + ${imm}) | 0; const e = (a >>> 12) & 255;`);
         lines.push(`  if (rTag[e] === a >>> 12${align}) { ${rd === 32 ? '' : `r${rd} = ${read};`} }`);
-        lines.push(`  else { d = ${dd}; k = 1; sa = a; sop = ${op}; srd = ${rd}; spc = ${delta}; t = ${next}; break out; } }`);
+        lines.push(
+          `  else { d = ${dd}; k = 1; sa = a; sop = ${op}; srd = ${rd}; spc = ${delta}; t = ${next}; break out; } }`,
+        );
         return;
       }
       if (st !== undefined) {
         const align = st.size > 1 ? ` && (a & ${st.size - 1}) === 0` : '';
         lines.push(`{ const a = (${a} + ${imm}) | 0; const e = (a >>> 12) & 255;`);
-        lines.push(`  if (wTag[e] === a >>> 12${align}) { const o = wOff[e] | (a & 4095); ${st.view}[o${st.shift ? ` >>> ${st.shift}` : ''}] = ${b};`);
+        lines.push(
+          `  if (wTag[e] === a >>> 12${align}) { const o = wOff[e] | (a & 4095); ${st.view}[o${st.shift ? ` >>> ${st.shift}` : ''}] = ${b};`,
+        );
         // A store into this region's own code ends it after the store (the interpreter re-decodes).
-        lines.push(`    if (dirty[o >>> 12] !== 1 && touch(o, ${st.size}, B)) { d = ${dd}; t = ${next}; break out; } }`);
-        lines.push(`  else { d = ${dd}; k = 2; sa = a; sv = ${b}; sop = ${st.size}; spc = ${delta}; t = ${next}; break out; } }`);
+        lines.push(
+          `    if (dirty[o >>> 12] !== 1 && touch(o, ${st.size}, B)) { d = ${dd}; t = ${next}; break out; } }`,
+        );
+        lines.push(
+          `  else { d = ${dd}; k = 2; sa = a; sv = ${b}; sop = ${st.size}; spc = ${delta}; t = ${next}; break out; } }`,
+        );
         return;
       }
       const cond = BRANCH[op];

@@ -169,8 +169,21 @@ export class Jit implements CpuExecutor {
     const buf = ram.bytes.buffer;
     this.mem16 = ram.halves;
     this.factoryArgs = [
-      cpu, cpu.x, ram.bytes, new Int8Array(buf), ram.halves, new Int16Array(buf), ram.words, ram.dirty,
-      cpu.rTag, cpu.rOff, cpu.wTag, cpu.wOff, mulh, mulhsu, mulhu,
+      cpu,
+      cpu.x,
+      ram.bytes,
+      new Int8Array(buf),
+      ram.halves,
+      new Int16Array(buf),
+      ram.words,
+      ram.dirty,
+      cpu.rTag,
+      cpu.rOff,
+      cpu.wTag,
+      cpu.wOff,
+      mulh,
+      mulhsu,
+      mulhu,
       // After a store into a page with decoded code: whether it overwrote the running region.
       (o: number, size: number, b: Block): boolean => {
         cpu.touch(o, size);
@@ -178,9 +191,21 @@ export class Jit implements CpuExecutor {
       },
       // A load or store the fast path could not do, by the interpreter's slow path; returns the
       // region's steps. Out of line, so that compiled code reads no property it has no feedback for.
-      (k: number, op: number, rd: number, a: number, v: number, pcb: number, off: number, npc: number, n0: number, c: number): number => {
+      (
+        k: number,
+        op: number,
+        rd: number,
+        a: number,
+        v: number,
+        pcb: number,
+        off: number,
+        npc: number,
+        n0: number,
+        c: number,
+      ): number => {
         const pc = (pcb + off) | 0;
-        if (!(k === 1 ? cpu.load(op, rd, a, pc, npc, n0 + c) : cpu.store(op as AccessSize, a, v, pc, npc, n0 + c))) return c;
+        if (!(k === 1 ? cpu.load(op, rd, a, pc, npc, n0 + c) : cpu.store(op as AccessSize, a, v, pc, npc, n0 + c)))
+          return c;
         // The slow path ended the slice (trap, MMIO, retry, watchpoint).
         this.signals.stop = 1;
         return c - cpu.retried;
@@ -320,7 +345,8 @@ export class Jit implements CpuExecutor {
 
   /** Forgets every block (tests; a host that wants the memory back). */
   reset(): void {
-    for (const pb of this.pages) if (pb !== undefined) for (let i = pb.list.length - 1; i >= 0; i--) this.kill(pb, pb.list[i]!);
+    for (const pb of this.pages)
+      if (pb !== undefined) for (let i = pb.list.length - 1; i >= 0; i--) this.kill(pb, pb.list[i]!);
     this.pages.length = 0;
     this.heat.fill(0);
   }
@@ -346,7 +372,8 @@ export class Jit implements CpuExecutor {
   }
 
   private cover(pb: PageBlocks, ranges: readonly number[], by: number): void {
-    for (let j = 0; j < ranges.length; j += 2) for (let h = ranges[j]! >> 1; h < ranges[j + 1]! >> 1; h++) pb.cover[h]! += by;
+    for (let j = 0; j < ranges.length; j += 2)
+      for (let h = ranges[j]! >> 1; h < ranges[j + 1]! >> 1; h++) pb.cover[h]! += by;
   }
 
   /**
@@ -394,8 +421,15 @@ export class Jit implements CpuExecutor {
     const bb = this.basicBlock(pb, k);
     const len = bb.insns.length;
     const b: Block = {
-      start: k, ranges: [k, len === 0 ? k + 2 : bb.end], len, system: len === 0 && bb.stop !== Op.ILLEGAL,
-      hits: 0, fn: null, lens: null, dead: false, index: pb.list.length,
+      start: k,
+      ranges: [k, len === 0 ? k + 2 : bb.end],
+      len,
+      system: len === 0 && bb.stop !== Op.ILLEGAL,
+      hits: 0,
+      fn: null,
+      lens: null,
+      dead: false,
+      index: pb.list.length,
     };
     pb.blocks[k >> 1] = b;
     pb.list.push(b);
@@ -428,13 +462,30 @@ export class Jit implements CpuExecutor {
         if ((op !== Op.JAL && op !== Op.JALR) || ((last.fields >>> 7) & 63) !== 32) queue.push(bb.end);
       } else if (bb.stop === Op.UNDECODED) queue.push(bb.end);
     }
-    if (bbs.length === 0 || bbs[0]!.insns.length !== b.len) throw new Error('jit: a region entry changed under a live block');
+    if (bbs.length === 0 || bbs[0]!.insns.length !== b.len)
+      throw new Error('jit: a region entry changed under a live block');
     const body = regionSource(bbs);
     let factory = factories.get(body);
     if (factory === undefined) {
       factory = new Function(
-        'cpu', 'x', 'mem8', 'mem8s', 'mem16', 'mem16s', 'mem32', 'dirty', 'rTag', 'rOff', 'wTag', 'wOff',
-        'mulh', 'mulhsu', 'mulhu', 'touch', 'slow', 'B',
+        'cpu',
+        'x',
+        'mem8',
+        'mem8s',
+        'mem16',
+        'mem16s',
+        'mem32',
+        'dirty',
+        'rTag',
+        'rOff',
+        'wTag',
+        'wOff',
+        'mulh',
+        'mulhsu',
+        'mulhu',
+        'touch',
+        'slow',
+        'B',
         `"use strict";\nreturn function region(pc0, n0, budget) {\n${body}\n};`,
       ) as Factory;
       if (factories.size >= MAX_FACTORIES) factories.delete(factories.keys().next().value!);
@@ -459,16 +510,22 @@ export class Jit implements CpuExecutor {
   }
 }
 
-
 /** Attaches a JIT to a hart (`run` then goes through it); returns why not when the host forbids code generation. */
 export function attachJit(cpu: Cpu, options: JitOptions = {}): JitSupport {
   const support = (options.probe ?? jitSupported)();
   if (!support.ok) return support;
-  if (cpu.jit === undefined) Object.defineProperty(cpu, 'jit', { value: new Jit(cpu, options), writable: true, configurable: true, enumerable: false });
+  if (cpu.jit === undefined)
+    Object.defineProperty(cpu, 'jit', {
+      value: new Jit(cpu, options),
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
   return support;
 }
 
 /** Back to the interpreter alone. */
 export function detachJit(cpu: Cpu): void {
-  if (cpu.jit !== undefined) Object.defineProperty(cpu, 'jit', { value: undefined, writable: true, configurable: true, enumerable: false });
+  if (cpu.jit !== undefined)
+    Object.defineProperty(cpu, 'jit', { value: undefined, writable: true, configurable: true, enumerable: false });
 }

@@ -59,7 +59,8 @@ export class VirtioBlock implements VirtioDevice {
     private readonly sectors: number,
     private readonly readOnly = false,
   ) {
-    if (sectors * SECTOR_SIZE > disk.size) throw new RangeError(`${sectors} sectors do not fit in a ${disk.size}-byte disk`);
+    if (sectors * SECTOR_SIZE > disk.size)
+      throw new RangeError(`${sectors} sectors do not fit in a ${disk.size}-byte disk`);
     this.features = [F_SEG_MAX | F_BLK_SIZE | F_FLUSH | (readOnly ? F_RO : 0), VERSION_1_HI];
     // struct virtio_blk_config (5.2.4): capacity at 0, seg_max at 12, blk_size at 20.
     this.config = new Uint8Array(24);

@@ -68,7 +68,12 @@ export class Chain {
     this.transfer(this.writable, offset, src, (addr, part) => this.dma.writeBytes(addr, part));
   }
 
-  private transfer(segments: Segment[], offset: number, data: Uint8Array, move: (addr: number, part: Uint8Array) => boolean): void {
+  private transfer(
+    segments: Segment[],
+    offset: number,
+    data: Uint8Array,
+    move: (addr: number, part: Uint8Array) => boolean,
+  ): void {
     let done = 0;
     let skip = offset;
     for (const seg of segments) {
@@ -348,7 +353,8 @@ export class VirtioMmio implements Device {
 
   private notify(index: number): void {
     const q = this.queues[index];
-    if (q === undefined || !q.ready || (this.status & (STATUS_DRIVER_OK | STATUS_NEEDS_RESET)) !== STATUS_DRIVER_OK) return;
+    if (q === undefined || !q.ready || (this.status & (STATUS_DRIVER_OK | STATUS_NEEDS_RESET)) !== STATUS_DRIVER_OK)
+      return;
     try {
       this.drain(index, q);
     } catch (e) {

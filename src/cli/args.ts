@@ -37,7 +37,8 @@ export function parseArgs(argv: readonly string[], spec: Record<string, FlagKind
     const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
     if (value === undefined) throw new RewindError('bad-argument', `option --${name} needs a value`);
     if (kind === 'number') {
-      if (!/^(0x[0-9a-f]+|[0-9]+)$/i.test(value)) throw new RewindError('bad-argument', `option --${name} needs a whole number, got "${value}"`);
+      if (!/^(0x[0-9a-f]+|[0-9]+)$/i.test(value))
+        throw new RewindError('bad-argument', `option --${name} needs a whole number, got "${value}"`);
       const n = Number(value);
       if (!Number.isSafeInteger(n)) throw new RewindError('bad-argument', `option --${name}: ${value} is too large`);
       flags.set(name, n);

@@ -10,9 +10,11 @@ export function bootOptions(args: ParsedArgs, usage: string): BootOptions {
   const linux = args.flags.has('linux') ? builtLinux() : {};
   const kernel = stringFlag(args, 'kernel') ?? linux.kernel;
   const executor = stringFlag(args, 'executor') ?? 'jit';
-  if (executor !== 'interp' && executor !== 'jit') throw new RewindError('bad-argument', `--executor must be interp or jit, not "${executor}"`);
+  if (executor !== 'interp' && executor !== 'jit')
+    throw new RewindError('bad-argument', `--executor must be interp or jit, not "${executor}"`);
   const wanted = kernel ? 0 : 1;
-  if (args.positional.length !== wanted) throw new RewindError('bad-argument', `usage: ${usage.replace(/\s*\n\s*/g, ' ')}`);
+  if (args.positional.length !== wanted)
+    throw new RewindError('bad-argument', `usage: ${usage.replace(/\s*\n\s*/g, ' ')}`);
   return {
     program: args.positional[0],
     kernel,

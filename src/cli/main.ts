@@ -6,8 +6,16 @@ import { GDB_USAGE, gdbCommand } from '../gdb/command.js';
 import { RECORD_USAGE, recordCommand } from './record.js';
 import { RUN_USAGE, runCommand } from './run.js';
 import {
-  DIFF_USAGE, FORK_USAGE, INFO_USAGE, REPLAY_USAGE, STATE_USAGE,
-  diffCommand, forkCommand, infoCommand, replayCommand, stateCommand,
+  DIFF_USAGE,
+  FORK_USAGE,
+  INFO_USAGE,
+  REPLAY_USAGE,
+  STATE_USAGE,
+  diffCommand,
+  forkCommand,
+  infoCommand,
+  replayCommand,
+  stateCommand,
 } from './timetravel.js';
 
 const USAGE = `usage: rewind <command> [options]
@@ -45,7 +53,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   // Given nothing, the usage is the complaint: one line, like every other one.
   if (name === undefined) {
-    process.stderr.write(`rewind: usage: rewind <command> [options], commands: ${[...COMMANDS.keys()].join(', ')} (rewind --help for more)\n`);
+    process.stderr.write(
+      `rewind: usage: rewind <command> [options], commands: ${[...COMMANDS.keys()].join(', ')} (rewind --help for more)\n`,
+    );
     return Exit.usage;
   }
   if (name === '--help' || name === '-h' || name === 'help') {

@@ -3,7 +3,8 @@ import { RewindError } from '../../core/errors.js';
 import type { Point } from '../../session/session.js';
 
 export function parsePosition(text: string, what = 'position'): number {
-  if (!/^[0-9]+$/.test(text)) throw new RewindError('bad-argument', `${what} must be a whole number of instructions, not "${text}"`);
+  if (!/^[0-9]+$/.test(text))
+    throw new RewindError('bad-argument', `${what} must be a whole number of instructions, not "${text}"`);
   const n = Number(text);
   if (!Number.isSafeInteger(n)) throw new RewindError('bad-argument', `${what} ${text} is too large`);
   return n;

@@ -38,8 +38,10 @@ export async function recordCommand(argv: readonly string[]): Promise<number> {
   // A checkpoint at the end lets `replay --verify` prove the whole run.
   session.checkpointHere();
   await saveVmi(session, out);
-  if (result.ended === 'limit') process.stderr.write(`rewind: stopped after ${session.position} instructions (--max-instructions)\n`);
-  if (result.ended === 'stuck') process.stderr.write('rewind: the guest is waiting for input and the input has ended\n');
+  if (result.ended === 'limit')
+    process.stderr.write(`rewind: stopped after ${session.position} instructions (--max-instructions)\n`);
+  if (result.ended === 'stuck')
+    process.stderr.write('rewind: the guest is waiting for input and the input has ended\n');
   return result.status;
 }
 

@@ -24,13 +24,15 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   });
   const boot = bootOptions(args, RUN_USAGE);
   const diskPath = boot.disk;
-  if (args.flags.has('write-disk') && !diskPath) throw new RewindError('bad-argument', '--write-disk needs --disk FILE');
+  if (args.flags.has('write-disk') && !diskPath)
+    throw new RewindError('bad-argument', '--write-disk needs --disk FILE');
   if (args.flags.has('write-disk') && diskPath) checkWritableFile(diskPath, 'disk image');
   const inputFile = stringFlag(args, 'input-file');
   const input = inputFile ? { file: readUserFile(inputFile, 'input file') } : 'stdin';
   const path = boot.program;
   // A recording runs its main branch from its start: replayed, then live once its history ends.
-  const session = path !== undefined && isVmiPath(path) ? openVmi(path) : Session.create(bootSpec(boot), { record: false });
+  const session =
+    path !== undefined && isVmiPath(path) ? openVmi(path) : Session.create(bootSpec(boot), { record: false });
   const machine = session.machine;
   if (machine.executorNote) process.stderr.write(`rewind: ${machine.executorNote}\n`);
   const console = new NodeConsole((bytes) => session.script(bytes), input);
@@ -42,8 +44,10 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     console.close();
   }
   const seconds = (performance.now() - started) / 1000;
-  if (result.ended === 'limit') process.stderr.write(`rewind: stopped after ${machine.position} instructions (--max-instructions)\n`);
-  if (result.ended === 'stuck') process.stderr.write('rewind: the guest is waiting for input and the input has ended\n');
+  if (result.ended === 'limit')
+    process.stderr.write(`rewind: stopped after ${machine.position} instructions (--max-instructions)\n`);
+  if (result.ended === 'stuck')
+    process.stderr.write('rewind: the guest is waiting for input and the input has ended\n');
   if (args.flags.has('write-disk') && machine.disk && diskPath) {
     const original = readUserFile(diskPath, 'disk image');
     writeFileSync(diskPath, machine.disk.bytes.subarray(0, original.length));

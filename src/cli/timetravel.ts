@@ -14,8 +14,10 @@ import { printable, safeJson } from './text.js';
 import { statSync } from 'node:fs';
 
 export const REPLAY_USAGE = 'rewind replay run.vmi [--branch B] [--verify]';
-export const STATE_USAGE = 'rewind state <prog.elf|run.vmi> | --kernel Image ... --at N [--branch B] [--input-file F] [--disk F] [--ram MIB]';
-export const FORK_USAGE = 'rewind fork run.vmi --at N [--branch B] [--input-file F] [--name NAME] [--max-instructions N] -o out.vmi';
+export const STATE_USAGE =
+  'rewind state <prog.elf|run.vmi> | --kernel Image ... --at N [--branch B] [--input-file F] [--disk F] [--ram MIB]';
+export const FORK_USAGE =
+  'rewind fork run.vmi --at N [--branch B] [--input-file F] [--name NAME] [--max-instructions N] -o out.vmi';
 export const DIFF_USAGE = 'rewind diff run.vmi A B [--json]   (A, B as [branch:]position)';
 export const INFO_USAGE = 'rewind info run.vmi [--json]';
 
@@ -46,19 +48,26 @@ export async function replayCommand(argv: readonly string[]): Promise<number> {
   const branch = session.resolveBranch(stringFlag(args, 'branch') ?? session.timeline.root().id);
   const out = stdoutWriter();
   const bar = new ProgressBar('replay');
-  const result = session.replay(branch, { onOutput: out.write, verify: args.flags.has('verify'), progress: (d, t) => bar.update(d, t) });
+  const result = session.replay(branch, {
+    onOutput: out.write,
+    verify: args.flags.has('verify'),
+    progress: (d, t) => bar.update(d, t),
+  });
   bar.done();
   out.flush();
   if (result.mismatch) {
     const m = result.mismatch;
-    process.stderr.write(`rewind: verify failed: state at position ${m.position} has hash ${m.actual}, the recording says ${m.expected}\n`);
+    process.stderr.write(
+      `rewind: verify failed: state at position ${m.position} has hash ${m.actual}, the recording says ${m.expected}\n`,
+    );
     return 1;
   }
   if (result.damaged) {
     process.stderr.write(`rewind: verify failed: ${result.damaged.message}\n`);
     return 1;
   }
-  if (args.flags.has('verify')) process.stderr.write(`rewind: verified ${result.checked} checkpoints up to position ${result.position}\n`);
+  if (args.flags.has('verify'))
+    process.stderr.write(`rewind: verified ${result.checked} checkpoints up to position ${result.position}\n`);
   const p = result.power;
   return p && p.kind === 'fail' ? p.code & 0xff : Exit.ok;
 }
@@ -76,7 +85,11 @@ export async function stateCommand(argv: readonly string[]): Promise<number> {
     const branchArg = stringFlag(args, 'branch');
     const branch = branchArg === undefined ? session.branch : session.resolveBranch(branchArg);
     const end = session.branchEnd(branch);
-    if (at > end) throw new RewindError('bad-argument', `branch ${session.timeline.branch(branch).name} only runs to position ${end}, not ${at}`);
+    if (at > end)
+      throw new RewindError(
+        'bad-argument',
+        `branch ${session.timeline.branch(branch).name} only runs to position ${end}, not ${at}`,
+      );
     const bar = new ProgressBar('seek');
     session.seek({ branch, position: at }, (d, t) => bar.update(d, t));
     bar.done();
@@ -85,7 +98,8 @@ export async function stateCommand(argv: readonly string[]): Promise<number> {
     const inputFile = stringFlag(args, 'input-file');
     if (inputFile) session.script(readUserFile(inputFile, 'input file'));
     driveToEnd(session, at, true);
-    if (session.position < at) process.stderr.write(`rewind: the run ended at position ${session.position}, before ${at}\n`);
+    if (session.position < at)
+      process.stderr.write(`rewind: the run ended at position ${session.position}, before ${at}\n`);
   }
   const snapshot = session.snapshot();
   process.stdout.write(JSON.stringify(snapshot) + '\n');
@@ -94,7 +108,13 @@ export async function stateCommand(argv: readonly string[]): Promise<number> {
 
 export async function forkCommand(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, {
-    at: 'string', branch: 'string', 'input-file': 'string', name: 'string', o: 'string', output: 'string', 'max-instructions': 'number',
+    at: 'string',
+    branch: 'string',
+    'input-file': 'string',
+    name: 'string',
+    o: 'string',
+    output: 'string',
+    'max-instructions': 'number',
   });
   if (args.positional.length !== 1) throw usage(FORK_USAGE);
   const atText = stringFlag(args, 'at');
@@ -106,7 +126,8 @@ export async function forkCommand(argv: readonly string[]): Promise<number> {
   const input = inputFile ? readUserFile(inputFile, 'input file') : new Uint8Array(0);
   const name = stringFlag(args, 'name');
   const session = openVmi(args.positional[0]!);
-  if (name && session.branches().some((b) => b.name === name)) throw new RewindError('bad-argument', `a branch named "${name}" already exists`);
+  if (name && session.branches().some((b) => b.name === name))
+    throw new RewindError('bad-argument', `a branch named "${name}" already exists`);
   session.seek({ branch: stringFlag(args, 'branch'), position: at });
   session.fork(at, name);
   session.script(input);
@@ -117,8 +138,11 @@ export async function forkCommand(argv: readonly string[]): Promise<number> {
   writer.flush();
   session.checkpointHere();
   await saveVmi(session, out);
-  if (result.ended === 'stuck') process.stderr.write('rewind: the guest is waiting for input and the input has ended\n');
-  process.stderr.write(`rewind: branch "${printable(session.branchName)}" forked at ${at}, runs to ${session.position}\n`);
+  if (result.ended === 'stuck')
+    process.stderr.write('rewind: the guest is waiting for input and the input has ended\n');
+  process.stderr.write(
+    `rewind: branch "${printable(session.branchName)}" forked at ${at}, runs to ${session.position}\n`,
+  );
   return result.status;
 }
 
@@ -132,7 +156,10 @@ export async function diffCommand(argv: readonly string[]): Promise<number> {
 }
 
 function describeDiff(d: Diff): string {
-  const lines = [`A: ${d.a.branch}:${d.a.position}  hash ${d.a.hash}`, `B: ${d.b.branch}:${d.b.position}  hash ${d.b.hash}`];
+  const lines = [
+    `A: ${d.a.branch}:${d.a.position}  hash ${d.a.hash}`,
+    `B: ${d.b.branch}:${d.b.position}  hash ${d.b.hash}`,
+  ];
   if (d.a.hash === d.b.hash) return lines.concat('identical', '').map(printable).join('\n');
   if (d.pc) lines.push(`pc: ${hex(d.pc[0])} -> ${hex(d.pc[1])}`);
   for (const r of d.registers) lines.push(`x${r.index}: ${hex(r.a)} -> ${hex(r.b)}`);
@@ -143,7 +170,9 @@ function describeDiff(d: Diff): string {
     for (const p of list.slice(0, 32)) {
       const bytes = p.runs.reduce((n, r) => n + r.a.length, 0);
       const first = p.runs[0];
-      const sample = first ? `  first at +0x${first.offset.toString(16)}: ${hexBytes(first.a)} -> ${hexBytes(first.b)}` : '';
+      const sample = first
+        ? `  first at +0x${first.offset.toString(16)}: ${hexBytes(first.a)} -> ${hexBytes(first.b)}`
+        : '';
       lines.push(`  ${hex(p.address)}: ${bytes} byte(s) in ${p.runs.length} run(s)${sample}`);
     }
     if (list.length > 32) lines.push(`  ... ${list.length - 32} more`);
@@ -154,7 +183,11 @@ function describeDiff(d: Diff): string {
   return lines.concat('').map(printable).join('\n');
 }
 
-const hexBytes = (b: number[]) => b.slice(0, 8).map((x) => x.toString(16).padStart(2, '0')).join(' ') + (b.length > 8 ? ' ...' : '');
+const hexBytes = (b: number[]) =>
+  b
+    .slice(0, 8)
+    .map((x) => x.toString(16).padStart(2, '0'))
+    .join(' ') + (b.length > 8 ? ' ...' : '');
 
 export async function infoCommand(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, { json: 'boolean' });

@@ -34,7 +34,14 @@ export async function gdbCommand(argv: readonly string[]): Promise<number> {
   if (isVmiPath(path)) {
     session = openVmi(path);
   } else {
-    session = Session.create(bootSpec({ program: path, ramMiB: numberFlag(args, 'ram'), disk: stringFlag(args, 'disk'), raw: args.flags.has('raw') }));
+    session = Session.create(
+      bootSpec({
+        program: path,
+        ramMiB: numberFlag(args, 'ram'),
+        disk: stringFlag(args, 'disk'),
+        raw: args.flags.has('raw'),
+      }),
+    );
   }
   let out: number[] = [];
   const flushOutput = () => {
@@ -68,7 +75,10 @@ export async function gdbCommand(argv: readonly string[]): Promise<number> {
     listening = await serveGdb(stub, { host, port, log });
   } catch (e) {
     // EADDRINUSE, EACCES, EADDRNOTAVAIL...: the user's choice of address, not a bug.
-    throw new RewindError('bad-argument', `cannot listen on ${host}:${port}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new RewindError(
+      'bad-argument',
+      `cannot listen on ${host}:${port}: ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
   const { server, port: actual } = listening;
   const shown = host.includes(':') ? `[${host}]` : host;
@@ -84,7 +94,9 @@ export async function gdbCommand(argv: readonly string[]): Promise<number> {
   try {
     if (savePath) {
       const bytes = await save(savePath);
-      process.stderr.write(`rewind: saved ${savePath} (${bytes} bytes, branch ${session.timeline.branch(session.branch).name} at ${session.position})\n`);
+      process.stderr.write(
+        `rewind: saved ${savePath} (${bytes} bytes, branch ${session.timeline.branch(session.branch).name} at ${session.position})\n`,
+      );
     }
   } catch (e) {
     process.stderr.write(`rewind: could not save ${savePath}: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -57,7 +57,8 @@ export async function runMonitor(line: string, ctx: MonitorContext): Promise<boo
         return true;
       }
       case 'fork': {
-        if (arg && session.branches().some((b) => b.name === arg)) throw new RewindError('bad-argument', `a branch named "${arg}" already exists`);
+        if (arg && session.branches().some((b) => b.name === arg))
+          throw new RewindError('bad-argument', `a branch named "${arg}" already exists`);
         session.fork(session.position, arg || undefined);
         out(`forked branch ${branchName()} (${session.branch}) at position ${session.position}\n`);
         return true;
@@ -71,7 +72,9 @@ export async function runMonitor(line: string, ctx: MonitorContext): Promise<boo
         for (const b of session.branches()) {
           const marks = b.bookmarks.map((m) => `${m.name}@${m.position}`).join(' ');
           const here = b.id === session.branch ? '* ' : '  ';
-          out(`${here}${b.name} (${b.id}) from ${b.forkPosition} to ${b.forkPosition + b.length}${marks ? `  bookmarks: ${marks}` : ''}\n`);
+          out(
+            `${here}${b.name} (${b.id}) from ${b.forkPosition} to ${b.forkPosition + b.length}${marks ? `  bookmarks: ${marks}` : ''}\n`,
+          );
         }
         return true;
       case 'save': {

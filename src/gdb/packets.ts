@@ -76,7 +76,8 @@ export class PacketReader {
           break;
         case State.Data:
           if (b === 0x23) this.state = State.Check1;
-          else if (b === 0x24) this.begin(); // A new packet starts: the broken one is abandoned.
+          else if (b === 0x24)
+            this.begin(); // A new packet starts: the broken one is abandoned.
           else {
             this.sum = (this.sum + b) & 0xff;
             if (this.data.length < this.maxPacket) this.data.push(b);

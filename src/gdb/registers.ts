@@ -16,8 +16,38 @@ export const PRIV_REGNUM = CSR_REGNUM_BASE + 4096;
 export const G_REGISTERS = 33;
 
 const ABI_NAMES = [
-  'zero', 'ra', 'sp', 'gp', 'tp', 't0', 't1', 't2', 'fp', 's1', 'a0', 'a1', 'a2', 'a3', 'a4', 'a5',
-  'a6', 'a7', 's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9', 's10', 's11', 't3', 't4', 't5', 't6',
+  'zero',
+  'ra',
+  'sp',
+  'gp',
+  'tp',
+  't0',
+  't1',
+  't2',
+  'fp',
+  's1',
+  'a0',
+  'a1',
+  'a2',
+  'a3',
+  'a4',
+  'a5',
+  'a6',
+  'a7',
+  's2',
+  's3',
+  's4',
+  's5',
+  's6',
+  's7',
+  's8',
+  's9',
+  's10',
+  's11',
+  't3',
+  't4',
+  't5',
+  't6',
 ];
 
 /** The CSRs shown to gdb: every CSR the hart implements, by number. */
@@ -33,7 +63,9 @@ function xReg(name: string, regnum: number, type: string): string {
 export function targetXml(): string {
   const cpu = ABI_NAMES.map((n, i) => xReg(n, i, i === 1 ? 'code_ptr' : i === 2 || i === 8 ? 'data_ptr' : 'int'));
   cpu.push(xReg('pc', PC_REGNUM, 'code_ptr'));
-  const csrs = DEBUG_CSRS.map((c) => `    <reg name="${c.name}" bitsize="32" type="int" regnum="${CSR_REGNUM_BASE + c.num}" save-restore="no"/>`);
+  const csrs = DEBUG_CSRS.map(
+    (c) => `    <reg name="${c.name}" bitsize="32" type="int" regnum="${CSR_REGNUM_BASE + c.num}" save-restore="no"/>`,
+  );
   return [
     '<?xml version="1.0"?>',
     '<!DOCTYPE target SYSTEM "gdb-target.dtd">',

@@ -16,7 +16,14 @@ import { debugReadVirtual, debugTranslate } from '../../core/debug.js';
 import type { Session, Stop } from '../../session/session.js';
 import type { WatchRange } from '../../core/cpu.js';
 import {
-  MAX_PACKET, fromHex, parseHexNumber, parseWord32, toHex, unescapeBinary, word32, type Incoming,
+  MAX_PACKET,
+  fromHex,
+  parseHexNumber,
+  parseWord32,
+  toHex,
+  unescapeBinary,
+  word32,
+  type Incoming,
 } from './packets.js';
 import { CSR_REGNUM_BASE, DEBUG_CSRS, G_REGISTERS, PC_REGNUM, PRIV_REGNUM, targetXml } from './registers.js';
 import { runMonitor } from './monitor.js';
@@ -367,7 +374,8 @@ export class GdbStub {
 
   private stepForward(): StopInfo {
     const session = this.session;
-    if (session.machine.power && session.machine.power.kind !== 'reset') return this.setStop({ signal: SIGTRAP, extra: 'replaylog:end;' });
+    if (session.machine.power && session.machine.power.kind !== 'reset')
+      return this.setStop({ signal: SIGTRAP, extra: 'replaylog:end;' });
     const stop = session.run(1, { resume: true });
     this.options.flushOutput?.();
     return stop.reason === 'watchpoint' ? this.watchStop(stop, true) : this.setStop({ signal: SIGTRAP });
@@ -391,7 +399,9 @@ export class GdbStub {
             return this.watchStop(stop, true);
           case 'power': {
             const p = stop.power;
-            message(`rewind: the guest powered off (${p.kind}${p.kind === 'fail' ? ` ${p.code}` : ''}) at position ${session.position}`);
+            message(
+              `rewind: the guest powered off (${p.kind}${p.kind === 'fail' ? ` ${p.code}` : ''}) at position ${session.position}`,
+            );
             return this.setStop({ signal: SIGTRAP, extra: 'replaylog:end;' });
           }
           case 'waiting':
@@ -471,19 +481,23 @@ export class GdbStub {
   private async query(packet: string, channel: Channel): Promise<void> {
     const send = (d: string) => channel.send(d);
     if (packet.startsWith('qSupported')) {
-      return send(`PacketSize=${MAX_PACKET.toString(16)};qXfer:features:read+;ReverseStep+;ReverseContinue+;QStartNoAckMode+`);
+      return send(
+        `PacketSize=${MAX_PACKET.toString(16)};qXfer:features:read+;ReverseStep+;ReverseContinue+;QStartNoAckMode+`,
+      );
     }
     if (packet === 'QStartNoAckMode') {
       send('OK');
       (channel as Channel & { noAck?: () => void }).noAck?.();
       return;
     }
-    if (packet.startsWith('qXfer:features:read:')) return send(this.features(packet.slice('qXfer:features:read:'.length)));
+    if (packet.startsWith('qXfer:features:read:'))
+      return send(this.features(packet.slice('qXfer:features:read:'.length)));
     if (packet === 'qC') return send('QC1');
     if (packet === 'qfThreadInfo') return send('m1');
     if (packet === 'qsThreadInfo') return send('l');
     if (packet === 'qAttached' || packet.startsWith('qAttached:')) return send('1');
-    if (packet.startsWith('qThreadExtraInfo,')) return send(toHex(Buffer.from(`branch ${this.branchName()} position ${this.session.position}`)));
+    if (packet.startsWith('qThreadExtraInfo,'))
+      return send(toHex(Buffer.from(`branch ${this.branchName()} position ${this.session.position}`)));
     if (packet.startsWith('qRcmd,')) {
       const bytes = fromHex(packet.slice(6));
       if (!bytes) return send('E01');

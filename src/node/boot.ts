@@ -39,7 +39,10 @@ const RAW_EXTENSIONS = /\.(bin|img|raw|image)$/i;
 function readProgram(path: string, raw = false): Uint8Array {
   const bytes = readUserFile(path, 'program');
   if (isElf(bytes) || raw || RAW_EXTENSIONS.test(path)) return bytes;
-  throw new RewindError('bad-elf', `${path} is not an ELF file (for a raw image at 0x80000000 use a .bin extension or --raw)`);
+  throw new RewindError(
+    'bad-elf',
+    `${path} is not an ELF file (for a raw image at 0x80000000 use a .bin extension or --raw)`,
+  );
 }
 
 export function ramBytes(ramMiB: number | undefined): number {
@@ -61,7 +64,8 @@ export function linuxDir(): string {
 export function builtLinux(): Pick<BootOptions, 'kernel' | 'initrd' | 'disk'> {
   const dir = linuxDir();
   const kernel = join(dir, 'Image');
-  if (!existsSync(kernel)) throw new RewindError('not-found', `no Linux guest in ${dir}: run npm run build:linux first`);
+  if (!existsSync(kernel))
+    throw new RewindError('not-found', `no Linux guest in ${dir}: run npm run build:linux first`);
   const initrd = join(dir, 'initramfs.cpio');
   const disk = join(dir, 'disk.img');
   return { kernel, initrd: existsSync(initrd) ? initrd : undefined, disk: existsSync(disk) ? disk : undefined };
@@ -71,14 +75,21 @@ export function builtLinux(): Pick<BootOptions, 'kernel' | 'initrd' | 'disk'> {
 export function bootSpec(options: BootOptions): MachineSpec {
   const ramSize = ramBytes(options.ramMiB);
   const disk = options.disk ? readUserFile(options.disk, 'disk image') : undefined;
-  if (disk && disk.length < 512) throw new RewindError('bad-argument', `disk image ${options.disk} is smaller than one 512-byte sector`);
+  if (disk && disk.length < 512)
+    throw new RewindError('bad-argument', `disk image ${options.disk} is smaller than one 512-byte sector`);
   const { executor } = options;
   if (options.kernel) {
     if (options.program) throw new RewindError('bad-argument', 'give either a program or --kernel, not both');
     const initrd = options.initrd ? readUserFile(options.initrd, 'initrd') : undefined;
-    return programSpec(readUserFile(options.kernel, 'kernel'), { ramSize, disk, executor, linux: { initrd, append: options.append } });
+    return programSpec(readUserFile(options.kernel, 'kernel'), {
+      ramSize,
+      disk,
+      executor,
+      linux: { initrd, append: options.append },
+    });
   }
-  if (options.initrd || options.append !== undefined) throw new RewindError('bad-argument', '--initrd and --append go with --kernel');
+  if (options.initrd || options.append !== undefined)
+    throw new RewindError('bad-argument', '--initrd and --append go with --kernel');
   if (!options.program) throw new RewindError('bad-argument', 'no program given');
   return programSpec(readProgram(options.program, options.raw), { ramSize, disk, executor });
 }

@@ -54,7 +54,8 @@ export class NodeConsole {
       for (const b of chunk) {
         if (this.escape) {
           this.escape = false;
-          if (b === 0x78 || b === 0x58) this.quit = true; // x: quit
+          if (b === 0x78 || b === 0x58)
+            this.quit = true; // x: quit
           else if (b === CTRL_A) typed.push(CTRL_A);
           continue;
         }

@@ -23,7 +23,8 @@ export function readUserFile(path: string, what: string, max = MAX_FILE): Uint8A
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new RewindError('bad-argument', `${what} ${path} is ${kindOf(st)}, not a regular file`);
-    if (st.size > max) throw new RewindError('bad-argument', `${what} ${path} is too large (${st.size} bytes, at most ${max})`);
+    if (st.size > max)
+      throw new RewindError('bad-argument', `${what} ${path} is too large (${st.size} bytes, at most ${max})`);
     const buf = Buffer.allocUnsafeSlow(st.size);
     let n = 0;
     // Reads what fstat promised and no more: a file that grows meanwhile cannot exceed the bound.
@@ -61,7 +62,8 @@ export function checkOutputPath(path: string): void {
     throw new RewindError('io', `cannot write ${path}: directory ${dir}: ${describe(e)}`);
   }
   const existing = statSync(path, { throwIfNoEntry: false });
-  if (existing && !existing.isFile()) throw new RewindError('bad-argument', `cannot write ${path}: it is ${kindOf(existing)}`);
+  if (existing && !existing.isFile())
+    throw new RewindError('bad-argument', `cannot write ${path}: it is ${kindOf(existing)}`);
 }
 
 /** Checks, before any work, that the existing regular file `path` can be written in place. */

@@ -13,7 +13,9 @@ export class ProgressBar {
     const width = 30;
     const fraction = Math.min(1, done / total);
     const filled = Math.round(fraction * width);
-    process.stderr.write(`\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0)}%`);
+    process.stderr.write(
+      `\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0)}%`,
+    );
   }
 
   done(): void {

@@ -22,13 +22,24 @@ export function timelineInfo(session: Session): TimelineInfo {
   for (const s of lineage) {
     const b = t.branch(s.branch);
     for (const c of b.checkpoints) if (c.position >= s.from && c.position <= s.to) checkpoints.push(c.position);
-    for (const m of b.bookmarks) if (m.position >= s.from && m.position <= Math.min(s.to, end)) bookmarks.push({ name: m.name, position: m.position });
+    for (const m of b.bookmarks)
+      if (m.position >= s.from && m.position <= Math.min(s.to, end))
+        bookmarks.push({ name: m.name, position: m.position });
   }
   const inputs: number[] = [];
-  for (const e of t.eventsBetween(branch, 0, Infinity)) if (inputs[inputs.length - 1] !== e.position) inputs.push(e.position);
+  for (const e of t.eventsBetween(branch, 0, Infinity))
+    if (inputs[inputs.length - 1] !== e.position) inputs.push(e.position);
   return {
     branch,
-    branches: session.branches().map((b) => ({ id: b.id, name: b.name, parent: b.parent, forkPosition: b.forkPosition, end: session.branchEnd(b.id) })),
+    branches: session
+      .branches()
+      .map((b) => ({
+        id: b.id,
+        name: b.name,
+        parent: b.parent,
+        forkPosition: b.forkPosition,
+        end: session.branchEnd(b.id),
+      })),
     checkpoints: [...new Set(checkpoints)].sort((x, y) => x - y),
     inputs,
     output: session.history?.marks(lineage, end) ?? [],
@@ -46,7 +57,9 @@ function pages(changes: PageChange[]): PageDiff[] {
     page: c.page,
     address: c.address,
     changedBytes: c.runs.reduce((n, r) => n + r.a.length, 0),
-    runs: c.runs.slice(0, DIFF_RUNS).map((r) => ({ offset: r.offset, a: r.a.slice(0, DIFF_RUN_BYTES), b: r.b.slice(0, DIFF_RUN_BYTES) })),
+    runs: c.runs
+      .slice(0, DIFF_RUNS)
+      .map((r) => ({ offset: r.offset, a: r.a.slice(0, DIFF_RUN_BYTES), b: r.b.slice(0, DIFF_RUN_BYTES) })),
   }));
 }
 

@@ -11,7 +11,17 @@ import { programSpec, type MachineSpec } from '../../session/spec.js';
 import { MachineHost, registersOf } from './host.js';
 import { JobCancelled, Jobs, exportWork, importWork, seekWork } from './jobs.js';
 import { disassembleAround, readMemory } from './peek.js';
-import type { BenchResult, Command, Executor, ReplyError, Stats, Status, StopCause, WatchRange, WorkerEvent } from './protocol.js';
+import type {
+  BenchResult,
+  Command,
+  Executor,
+  ReplyError,
+  Stats,
+  Status,
+  StopCause,
+  WatchRange,
+  WorkerEvent,
+} from './protocol.js';
 
 /** Commands that leave the machine where it is, so a long seek or import goes on beside them. */
 const BESIDE_JOBS = new Set<Command['type']>([
@@ -79,11 +89,20 @@ function bitmap(flags: Uint8Array): Uint8Array {
  * clock, burning the host's CPU and growing the recording: it gets slices
  * of SLICE_MS of virtual time, and a wait until the wall clock catches up.
  */
-export function nextSlice(slice: number, steps: number, full: boolean, idled: number, wallMs: number): { slice: number; pauseMs: number } {
+export function nextSlice(
+  slice: number,
+  steps: number,
+  full: boolean,
+  idled: number,
+  wallMs: number,
+): { slice: number; pauseMs: number } {
   const clamp = (n: number) => Math.round(Math.min(MAX_SLICE, Math.max(MIN_SLICE, n)));
   if (idled > steps) {
     const virtualMs = ((steps + idled) / TIMEBASE_HZ) * 1000;
-    return { slice: clamp((steps * SLICE_MS) / virtualMs), pauseMs: Math.min(MAX_IDLE_PAUSE_MS, Math.max(0, virtualMs - wallMs)) };
+    return {
+      slice: clamp((steps * SLICE_MS) / virtualMs),
+      pauseMs: Math.min(MAX_IDLE_PAUSE_MS, Math.max(0, virtualMs - wallMs)),
+    };
   }
   if (!full || steps !== slice) return { slice, pauseMs: 0 };
   const ideal = wallMs > 0 ? (slice * SLICE_MS) / wallMs : slice * 2;
@@ -162,7 +181,12 @@ export class Engine {
     switch (cmd.type) {
       case 'load':
         this.load(
-          programSpec(cmd.image, { ramSize: cmd.ramSize ?? DEFAULT_RAM, disk: cmd.disk, linux: cmd.linux, executor: cmd.executor }),
+          programSpec(cmd.image, {
+            ramSize: cmd.ramSize ?? DEFAULT_RAM,
+            disk: cmd.disk,
+            linux: cmd.linux,
+            executor: cmd.executor,
+          }),
           cmd.name ?? 'program',
           cmd.record ?? false,
         );
@@ -209,7 +233,9 @@ export class Engine {
         this.postStops();
         return undefined;
       case 'setWatchpoints':
-        this.watchpoints = cmd.ranges.filter((r) => r.length > 0).map((r) => ({ address: r.address >>> 0, length: r.length }));
+        this.watchpoints = cmd.ranges
+          .filter((r) => r.length > 0)
+          .map((r) => ({ address: r.address >>> 0, length: r.length }));
         this.host?.setStops(this.stops());
         this.postStops();
         return undefined;
@@ -341,7 +367,9 @@ export class Engine {
       type: 'loaded',
       name,
       entry: m.config.program.entry >>> 0,
-      symbols: [...m.config.program.symbols].filter(([n]) => !n.startsWith('.L')).map(([n, a]) => [n, a >>> 0] as [string, number]),
+      symbols: [...m.config.program.symbols]
+        .filter(([n]) => !n.startsWith('.L'))
+        .map(([n, a]) => [n, a >>> 0] as [string, number]),
       ramSize: m.ram.size,
       executor: m.config.executor !== 'interp' && m.executorNote === null ? 'jit' : 'interp',
       executorNote: m.executorNote,
@@ -357,7 +385,11 @@ export class Engine {
   }
 
   private postStops(): void {
-    this.options.post({ type: 'breakpoints', addresses: [...this.breakpoints], watchpoints: this.watchpoints.map((w) => ({ ...w })) });
+    this.options.post({
+      type: 'breakpoints',
+      addresses: [...this.breakpoints],
+      watchpoints: this.watchpoints.map((w) => ({ ...w })),
+    });
   }
 
   private start(): void {
@@ -508,7 +540,8 @@ export class Engine {
     };
     if (this.state !== 'running' && this.cause) s.cause = this.cause;
     if (this.cause === 'watchpoint' && this.watchAddress !== undefined) s.watchAddress = this.watchAddress;
-    if (m.power && m.power.kind !== 'reset') s.power = { kind: m.power.kind, code: m.power.kind === 'fail' ? m.power.code : 0 };
+    if (m.power && m.power.kind !== 'reset')
+      s.power = { kind: m.power.kind, code: m.power.kind === 'fail' ? m.power.code : 0 };
     return s;
   }
 
@@ -569,14 +602,18 @@ export class Engine {
     let output = '';
     session.onOutput = (b) => (output += String.fromCharCode(b));
     const t = this.now();
-    while (session.position < maxSteps && session.run(Math.min(10_000_000, maxSteps - session.position)).reason === 'limit');
+    while (
+      session.position < maxSteps &&
+      session.run(Math.min(10_000_000, maxSteps - session.position)).reason === 'limit'
+    );
     const seconds = (this.now() - t) / 1000;
     return { steps: session.position, seconds, mips: session.position / seconds / 1e6, output };
   }
 }
 
 function toReplyError(e: unknown): ReplyError {
-  if (e instanceof CommandError || e instanceof RewindError || e instanceof JobCancelled) return { code: e.code, message: e.message };
+  if (e instanceof CommandError || e instanceof RewindError || e instanceof JobCancelled)
+    return { code: e.code, message: e.message };
   return { code: 'internal', message: e instanceof Error ? e.message : String(e) };
 }
 

@@ -68,7 +68,8 @@ export async function openGuest(app: AppState, id: string): Promise<void> {
     if (id === LINUX_ID) {
       const m = await findLinux();
       if (!m) throw new Error('Linux has not been built (npm run build:linux)');
-      const file = (name: string | undefined) => (name === undefined ? Promise.resolve(undefined) : fetchBytes(`linux/${name}`));
+      const file = (name: string | undefined) =>
+        name === undefined ? Promise.resolve(undefined) : fetchBytes(`linux/${name}`);
       const [kernel, initrd, disk] = await Promise.all([fetchBytes(`linux/${m.kernel}`), file(m.initrd), file(m.disk)]);
       await app.load(kernel, LINUX_NAME, true, { disk, linux: { initrd } });
       return;

@@ -119,7 +119,11 @@ export class MachineHost {
     const na = named(a);
     const nb = named(b);
     try {
-      return diffResult(s.diff({ branch: na.id, position: a.position }, { branch: nb.id, position: b.position }), na, nb);
+      return diffResult(
+        s.diff({ branch: na.id, position: a.position }, { branch: nb.id, position: b.position }),
+        na,
+        nb,
+      );
     } finally {
       s.seek(back);
     }

@@ -165,7 +165,11 @@ export function seekWork(
     op: 'seek',
     exclusive: true,
     slice(deadline) {
-      const done = seek(branch, position, until(deadline, now, (_d, t) => (total = Math.max(total, t))));
+      const done = seek(
+        branch,
+        position,
+        until(deadline, now, (_d, t) => (total = Math.max(total, t))),
+      );
       if (done) return { value: undefined };
       // Later slices go on from where the machine stands: measure against the whole way.
       return { done: Math.max(0, total - (position - host.machine.position)), total };
@@ -197,7 +201,9 @@ export function exportWork(host: MachineHost, now: () => number): Work<ExportedV
       do left = compress(PAGES_PER_LOOK);
       while (left > 0 && now() < deadline);
       if (left > 0) return { done: Math.max(0, total - left), total: Math.max(total, left) };
-      return { value: { bytes: host.exportVmi(), name: 'rewind.vmi', branch: host.branch, position: host.machine.position } };
+      return {
+        value: { bytes: host.exportVmi(), name: 'rewind.vmi', branch: host.branch, position: host.machine.position },
+      };
     },
     cancelled: () => 'export cancelled: no file was written',
   };
@@ -240,7 +246,14 @@ export function importWork(open: () => MachineHost, at: PointRef | undefined, no
         if (r.steps === 0 || now() - replayStart > CONSOLE_REPLAY_MS) replay = false;
       }
       if (replay && h.machine.position < target.position) return { done: h.machine.position, total: target.position };
-      if (h.seek(target.branch, target.position, until(deadline, now, () => {}))) return { value: h };
+      if (
+        h.seek(
+          target.branch,
+          target.position,
+          until(deadline, now, () => {}),
+        )
+      )
+        return { value: h };
       return { done: h.machine.position, total: target.position };
     },
     cancelled: () => 'import cancelled: the machine is as it was',

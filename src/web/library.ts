@@ -50,7 +50,8 @@ function parseMeta(bytes: Uint8Array): VmMeta | null {
   try {
     const m = JSON.parse(decoder.decode(bytes)) as Partial<VmMeta>;
     if (typeof m.id !== 'string' || typeof m.name !== 'string' || typeof m.branch !== 'string') return null;
-    if (![m.size, m.created, m.updated, m.position].every((n) => Number.isSafeInteger(n) && (n as number) >= 0)) return null;
+    if (![m.size, m.created, m.updated, m.position].every((n) => Number.isSafeInteger(n) && (n as number) >= 0))
+      return null;
     return m as VmMeta;
   } catch {
     return null;

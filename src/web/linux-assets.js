@@ -44,16 +44,27 @@ export function sendLinuxFile(name, req, res) {
   const head = req.method === 'HEAD';
   if (name === 'manifest.json') {
     const body = JSON.stringify(guest.manifest);
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-cache' });
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+      'cache-control': 'no-cache',
+    });
     res.end(head ? undefined : body);
     return true;
   }
   const path = guest.files.get(name);
   if (!path) return false;
-  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': statSync(path).size, 'cache-control': 'no-cache' });
+  res.writeHead(200, {
+    'content-type': 'application/octet-stream',
+    'content-length': statSync(path).size,
+    'cache-control': 'no-cache',
+  });
   if (head) res.end();
   // A read error (the file removed meanwhile) cuts this answer short, and nothing else.
-  else createReadStream(path).on('error', () => res.destroy()).pipe(res);
+  else
+    createReadStream(path)
+      .on('error', () => res.destroy())
+      .pipe(res);
   return true;
 }
 
@@ -75,7 +86,8 @@ export function linuxAssets() {
       const guest = linuxGuest();
       if (!guest) return;
       this.emitFile({ type: 'asset', fileName: 'linux/manifest.json', source: JSON.stringify(guest.manifest) });
-      for (const [name, path] of guest.files) this.emitFile({ type: 'asset', fileName: `linux/${name}`, source: readFileSync(path) });
+      for (const [name, path] of guest.files)
+        this.emitFile({ type: 'asset', fileName: `linux/${name}`, source: readFileSync(path) });
     },
   };
 }

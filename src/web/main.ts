@@ -29,7 +29,12 @@ const executorParam = params.get('executor');
 if (executorParam === 'jit' || executorParam === 'interp') app.executor = executorParam;
 const guest = params.get('guest');
 const named = guest !== null && isGuestId(guest) ? guest : null;
-const program = guest === 'none' || named ? undefined : guest ? { url: guest, name: guest.split('/').pop() ?? guest } : { url: defaultGuestUrl, name: 'default.elf' };
+const program =
+  guest === 'none' || named
+    ? undefined
+    : guest
+      ? { url: guest, name: guest.split('/').pop() ?? guest }
+      : { url: defaultGuestUrl, name: 'default.elf' };
 
 // The library of saved VMs: a reload, or a deep link (?vm=ID&branch=B&at=N), reopens a saved VM instead of the default guest.
 const { library: store, warning } = await openBrowserLibrary();
@@ -43,4 +48,8 @@ if (named) void openGuest(app, named);
 void library.refresh();
 
 // For end-to-end tests and benchmarks: the page's handle on the worker.
-(globalThis as unknown as { rewind: { app: AppState; client: MachineClient; library: LibraryState } }).rewind = { app, client, library };
+(globalThis as unknown as { rewind: { app: AppState; client: MachineClient; library: LibraryState } }).rewind = {
+  app,
+  client,
+  library,
+};

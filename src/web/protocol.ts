@@ -285,4 +285,3 @@ export type WorkerEvent =
   | { type: 'progress'; job: number; op: ProgressOp; done: number; total: number; finished?: boolean }
   | { type: 'reply'; id: number; ok: true; data?: unknown }
   | { type: 'reply'; id: number; ok: false; error: ReplyError };
-

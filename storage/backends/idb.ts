@@ -29,7 +29,10 @@ export class IdbBackend implements StorageBackend {
       });
       return new IdbBackend(db);
     } catch (e) {
-      throw new RewindError('io', `cannot open browser storage "${name}" (${e instanceof Error ? e.message : String(e)})`);
+      throw new RewindError(
+        'io',
+        `cannot open browser storage "${name}" (${e instanceof Error ? e.message : String(e)})`,
+      );
     }
   }
 
@@ -56,16 +59,25 @@ export class IdbBackend implements StorageBackend {
         // already aborted by the error
       }
       if (isQuota(e) || isQuota(tx.error)) {
-        throw new RewindError('quota', 'browser storage is full: the last change was not saved (free space or export a .vmi)');
+        throw new RewindError(
+          'quota',
+          'browser storage is full: the last change was not saved (free space or export a .vmi)',
+        );
       }
-      throw new RewindError('io', `browser storage write failed, nothing of it was saved (${e instanceof Error ? e.message : String(e)})`);
+      throw new RewindError(
+        'io',
+        `browser storage write failed, nothing of it was saved (${e instanceof Error ? e.message : String(e)})`,
+      );
     }
   }
 
   async list(prefix: string): Promise<string[]> {
     const range = IDBKeyRange.bound(prefix, prefix + '\uffff');
     const keys = await this.db.getAllKeys(STORE, range);
-    return keys.map(String).filter((k) => k.startsWith(prefix)).sort();
+    return keys
+      .map(String)
+      .filter((k) => k.startsWith(prefix))
+      .sort();
   }
 
   async delete(keys: readonly string[]): Promise<void> {

@@ -33,7 +33,9 @@ describe('record, replay, state, fork, diff, info', () => {
 
   it('state of the ELF and of the .vmi agree at any position', () => {
     for (const at of [0, 1, 777, 5000, 9999]) {
-      const a = JSON.parse(rewind(['state', guest('default'), '--at', String(at), '--input-file', expected('default-crash.in')]).stdout);
+      const a = JSON.parse(
+        rewind(['state', guest('default'), '--at', String(at), '--input-file', expected('default-crash.in')]).stdout,
+      );
       const b = JSON.parse(rewind(['state', vmi, '--at', String(at)]).stdout);
       expect(b).toEqual(a);
       expect(a.position).toBe(at);
@@ -59,7 +61,8 @@ describe('record, replay, state, fork, diff, info', () => {
     // The guest echoes what it reads: the new input alone.
     expect(f.stdout.startsWith('xyz')).toBe(true);
     expect(f.stdout).not.toContain('one');
-    const state = (branch: string, at: number) => JSON.parse(rewind(['state', forked, '--branch', branch, '--at', String(at)]).stdout);
+    const state = (branch: string, at: number) =>
+      JSON.parse(rewind(['state', forked, '--branch', branch, '--at', String(at)]).stdout);
     expect(state('xyz', mark).hash).toBe(state('main', mark).hash);
     expect(state('xyz', mark + 1).hash).not.toBe(state('main', mark + 1).hash);
     expect(rewind(['diff', forked, `main:${mark}`, `xyz:${mark}`]).stdout).toContain('identical');
@@ -79,7 +82,18 @@ describe('record, replay, state, fork, diff, info', () => {
     const input = join(dir, 'other.in');
     writeFileSync(input, 'look\nquit\n');
     const forked = join(dir, 'forked.vmi');
-    const f = rewind(['fork', vmi, '--at', String(firstEvent), '--input-file', input, '--name', 'polite', '-o', forked]);
+    const f = rewind([
+      'fork',
+      vmi,
+      '--at',
+      String(firstEvent),
+      '--input-file',
+      input,
+      '--name',
+      'polite',
+      '-o',
+      forked,
+    ]);
     expect(f.status).toBe(0);
     const info = JSON.parse(rewind(['info', forked, '--json']).stdout);
     expect(info.branches).toHaveLength(2);
@@ -93,7 +107,9 @@ describe('record, replay, state, fork, diff, info', () => {
     expect(politeOut.status).toBe(0);
     expect(politeOut.stdout).not.toBe(crashOut);
 
-    const d = JSON.parse(rewind(['diff', forked, `main:${firstEvent + 3000}`, `polite:${firstEvent + 3000}`, '--json']).stdout);
+    const d = JSON.parse(
+      rewind(['diff', forked, `main:${firstEvent + 3000}`, `polite:${firstEvent + 3000}`, '--json']).stdout,
+    );
     expect(d.a.hash).not.toBe(d.b.hash);
     expect(d.ram.length + d.registers.length).toBeGreaterThan(0);
     const same = rewind(['diff', forked, `main:${firstEvent}`, `polite:${firstEvent}`]);
@@ -115,17 +131,42 @@ describe('record, replay, state, fork, diff, info', () => {
 
 describe('damaged or hostile .vmi files end in one clear line', () => {
   const variants: [string, (b: Buffer) => Buffer][] = [
-    ['flipped byte in the middle', (b) => { const c = Buffer.from(b); c[Math.floor(c.length / 2)]! ^= 0x40; return c; }],
+    [
+      'flipped byte in the middle',
+      (b) => {
+        const c = Buffer.from(b);
+        c[Math.floor(c.length / 2)]! ^= 0x40;
+        return c;
+      },
+    ],
     ['truncated', (b) => b.subarray(0, b.length - 100)],
-    ['wrong magic', (b) => { const c = Buffer.from(b); c.write('NOTAVMI!', 0); return c; }],
-    ['version 999', (b) => { const c = Buffer.from(b); c.writeUInt16LE(999, 8); return c; }],
+    [
+      'wrong magic',
+      (b) => {
+        const c = Buffer.from(b);
+        c.write('NOTAVMI!', 0);
+        return c;
+      },
+    ],
+    [
+      'version 999',
+      (b) => {
+        const c = Buffer.from(b);
+        c.writeUInt16LE(999, 8);
+        return c;
+      },
+    ],
     ['empty', () => Buffer.alloc(0)],
     ['random bytes', () => Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 2654435761) >>> 24))],
   ];
   it.each(variants)('%s', (_name, damage) => {
     const path = join(dir, 'damaged.vmi');
     writeFileSync(path, damage(readFileSync(vmi)));
-    for (const args of [['info', path], ['replay', path], ['state', path, '--at', '10']]) {
+    for (const args of [
+      ['info', path],
+      ['replay', path],
+      ['state', path, '--at', '10'],
+    ]) {
       // Never a hang: a command killed by the timeout has no exit status.
       const r = rewind(args, undefined, 20_000);
       expect(r.status).toBe(2);
@@ -146,7 +187,9 @@ describe('writing a .vmi', () => {
       process.stdout.write('go\\n');
       for (;;) await writeFileAtomic(${JSON.stringify(target)}, big);
     `;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
     await new Promise((r) => setTimeout(r, 150));
     child.kill('SIGKILL');

@@ -8,13 +8,43 @@ import { guest } from '../support/cli.js';
 
 /** Fields that are caches, wiring or debugger settings, rebuilt or set from outside, not machine state. */
 const NOT_STATE = new Set([
-  'ram', 'bus', 'mem8', 'mem8s', 'mem16', 'mem16s', 'mem32', 'dirty', 'ramSize', 'decoded', 'codePage', 'scratch',
-  'rTag', 'rOff', 'wTag', 'wOff', 'xTag', 'xOff', 'noCode', 'exit', 'retried', 'fetchCacheable', 'firmware',
-  'breakpoints', 'watchpoints', 'ignoreBreakpointAt', 'stopReason', 'watchAddress', 'bpPages', 'watchPages',
+  'ram',
+  'bus',
+  'mem8',
+  'mem8s',
+  'mem16',
+  'mem16s',
+  'mem32',
+  'dirty',
+  'ramSize',
+  'decoded',
+  'codePage',
+  'scratch',
+  'rTag',
+  'rOff',
+  'wTag',
+  'wOff',
+  'xTag',
+  'xOff',
+  'noCode',
+  'exit',
+  'retried',
+  'fetchCacheable',
+  'firmware',
+  'breakpoints',
+  'watchpoints',
+  'ignoreBreakpointAt',
+  'stopReason',
+  'watchAddress',
+  'bpPages',
+  'watchPages',
 ]);
 
 function machineAt(steps: number): Machine {
-  const m = new Machine({ program: parseElf(new Uint8Array(readFileSync(guest('sv32'))), 0x80000000, 8 << 20), ramSize: 8 << 20 });
+  const m = new Machine({
+    program: parseElf(new Uint8Array(readFileSync(guest('sv32'))), 0x80000000, 8 << 20),
+    ramSize: 8 << 20,
+  });
   m.run(steps);
   return m;
 }
@@ -25,7 +55,10 @@ describe('Cpu state', () => {
     const saved = new Set(Object.keys(cpu.saveState()));
     for (const key of Object.keys(cpu)) {
       if (NOT_STATE.has(key)) continue;
-      expect(saved.has(key) || (key === 'x' && saved.has('x')), `Cpu.${key} is neither saved nor listed as a cache`).toBe(true);
+      expect(
+        saved.has(key) || (key === 'x' && saved.has('x')),
+        `Cpu.${key} is neither saved nor listed as a cache`,
+      ).toBe(true);
     }
   });
 

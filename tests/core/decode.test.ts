@@ -57,7 +57,8 @@ describe('compressed expansion', () => {
 
 describe('encoding table', () => {
   it('finds every row by its own match bits, and the zero word is illegal', () => {
-    for (let k = 2; k < ENCODINGS.length; k++) expect(ENCODINGS[lookup(ENCODINGS[k]!.match)]!.name).toBe(ENCODINGS[k]!.name);
+    for (let k = 2; k < ENCODINGS.length; k++)
+      expect(ENCODINGS[lookup(ENCODINGS[k]!.match)]!.name).toBe(ENCODINGS[k]!.name);
     expect(lookup(0)).toBe(1);
     expect(lookup(0xffffffff)).toBe(1);
   });
@@ -84,12 +85,22 @@ describe('encoding table', () => {
   });
 
   it('the executors and the disassembler switch on named op ids; a literal label says which op it is', () => {
-    for (const file of ['core/cpu.ts', 'core/jit/jit.ts', 'core/jit/compile.ts', 'core/isa/disasm.ts', 'src/web/peek.ts']) {
+    for (const file of [
+      'core/cpu.ts',
+      'core/jit/jit.ts',
+      'core/jit/compile.ts',
+      'core/isa/disasm.ts',
+      'src/web/peek.ts',
+    ]) {
       const source = readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
       // Literal labels (the interpreter's jump table) only as `case 20 satisfies typeof Op.ADDI:`.
       const literal = [...source.matchAll(/case (\d+)( satisfies typeof Op\.([A-Z_]+))?:/g)];
       for (const [label, id, named, name] of literal) {
-        expect([file, label, named !== undefined && Op[name as keyof typeof Op] === Number(id)]).toEqual([file, label, true]);
+        expect([file, label, named !== undefined && Op[name as keyof typeof Op] === Number(id)]).toEqual([
+          file,
+          label,
+          true,
+        ]);
       }
     }
   });

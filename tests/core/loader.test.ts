@@ -46,7 +46,11 @@ describe('parseElf', () => {
     ['big-endian', broken((b) => (b[5] = 2)), /little-endian/],
     ['x86 machine', broken((_b, v) => v.setUint16(18, 3, true)), /not a RISC-V/],
     ['relocatable object', broken((_b, v) => v.setUint16(16, 1, true)), /not an executable/],
-    ['program headers past the end', broken((_b, v) => v.setUint32(28, 0xfffff0, true)), /truncated ELF program headers/],
+    [
+      'program headers past the end',
+      broken((_b, v) => v.setUint32(28, 0xfffff0, true)),
+      /truncated ELF program headers/,
+    ],
     ['segment past the end of file', broken((b, v) => v.setUint32(firstLoad(v) + 4, b.length - 16, true)), /truncated/],
     ['header only', hello.slice(0, 40), /truncated ELF header/],
   ])('rejects %s', (_name, bytes, message) => {

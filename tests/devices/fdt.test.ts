@@ -193,7 +193,10 @@ describe('buildDeviceTree', () => {
     const test = find(root, 'soc/test@100000');
     expect(strs(test.props.get('compatible'))).toEqual(['sifive,test1', 'sifive,test0', 'syscon']);
     const ph = phandle('soc/test@100000');
-    for (const [node, value] of [['poweroff', 0x5555], ['reboot', 0x7777]] as const) {
+    for (const [node, value] of [
+      ['poweroff', 0x5555],
+      ['reboot', 0x7777],
+    ] as const) {
       const n = find(root, node);
       expect(strs(n.props.get('compatible'))).toEqual([`syscon-${node}`]);
       expect(u32s(n.props.get('value'))).toEqual([value]);

@@ -26,7 +26,7 @@ describe('Plic', () => {
     w(enableAddr(S), 1 << 10);
     plic.setIrq(10, true);
     expect(out(S)).toBe(false);
-    expect(r(0x1000) >>> 10 & 1).toBe(1);
+    expect((r(0x1000) >>> 10) & 1).toBe(1);
     expect(r(claimAddr(S))).toBe(0);
   });
 
@@ -111,7 +111,9 @@ describe('Plic', () => {
     w(0x1000, 0xffffffff);
     plic.setIrq(0, true);
     plic.setIrq(96, true);
-    expect([r(4 * 9), r(0), r(enableAddr(S)) >>> 0, r(thresholdAddr(S)), r(0x1000), r(0x1008)]).toEqual([7, 0, 0xfffffffe, 7, 0, 0]);
+    expect([r(4 * 9), r(0), r(enableAddr(S)) >>> 0, r(thresholdAddr(S)), r(0x1000), r(0x1008)]).toEqual([
+      7, 0, 0xfffffffe, 7, 0, 0,
+    ]);
   });
 
   it('reports each output change once', () => {
@@ -125,7 +127,7 @@ describe('Plic', () => {
 
   it('round-trips its state', () => {
     const { plic, w, r } = make();
-    for (const s of [1, 10, 33, 95]) w(4 * s, s % 7 + 1);
+    for (const s of [1, 10, 33, 95]) w(4 * s, (s % 7) + 1);
     w(enableAddr(M), 1 << 1);
     w(enableAddr(S), 1 << 10);
     w(enableAddr(S, 1), 1 << 1);

@@ -16,7 +16,10 @@ const SCR = 7;
 function make() {
   const out: number[] = [];
   const irq: boolean[] = [];
-  const uart = new Uart16550((level) => irq.push(level), (b) => out.push(b));
+  const uart = new Uart16550(
+    (level) => irq.push(level),
+    (b) => out.push(b),
+  );
   const r = (off: number) => uart.read(off, 1);
   const w = (off: number, v: number) => uart.write(off, v, 1);
   const line = () => irq[irq.length - 1] ?? false;

@@ -62,7 +62,9 @@ describe('VirtioMmio transport', () => {
       throw new Error('no interrupt expected');
     });
     slot.write(0x70, 1, 4);
-    expect([slot.read(0, 4), slot.read(4, 4), slot.read(8, 4), slot.read(0x70, 4), slot.read(0x100, 4)]).toEqual([0x74726976, 2, 0, 0, 0]);
+    expect([slot.read(0, 4), slot.read(4, 4), slot.read(8, 4), slot.read(0x70, 4), slot.read(0x100, 4)]).toEqual([
+      0x74726976, 2, 0, 0, 0,
+    ]);
   });
 
   it('offers VERSION_1, SEG_MAX, BLK_SIZE, FLUSH, and RO only when read-only', () => {
@@ -121,7 +123,9 @@ describe('VirtioMmio transport', () => {
 describe('VirtioBlock', () => {
   it('has capacity floor(length / 512) and block size 512 in its config space', () => {
     const { mmio } = setup();
-    expect([mmio.read(0x100, 4), mmio.read(0x104, 4), mmio.read(0x10c, 4), mmio.read(0x114, 4)]).toEqual([16, 0, 254, 512]);
+    expect([mmio.read(0x100, 4), mmio.read(0x104, 4), mmio.read(0x10c, 4), mmio.read(0x114, 4)]).toEqual([
+      16, 0, 254, 512,
+    ]);
     expect(mmio.read(0x100, 1)).toBe(16);
   });
 
@@ -253,22 +257,57 @@ describe('VirtioBlock', () => {
             { addr: BUF, len: 512, write: true, next: 0 },
           ]),
       ],
-      ['a data buffer outside RAM', (d) => d.submit([{ addr: HDR, len: 16, next: 1 }, { addr: 0x1000, len: 512, write: true, next: 2 }, { addr: STATUS, len: 1, write: true }])],
-      ['a status byte past the end of RAM', (d) => d.submit([{ addr: HDR, len: 16, next: 1 }, { addr: RAM_BASE + 0x10000, len: 1, write: true }])],
-      ['a readable buffer after a writable one', (d) => d.submit([{ addr: STATUS, len: 1, write: true, next: 1 }, { addr: HDR, len: 16 }])],
-      ['a short header', (d) => d.submit([{ addr: HDR, len: 8, next: 1 }, { addr: STATUS, len: 1, write: true }])],
+      [
+        'a data buffer outside RAM',
+        (d) =>
+          d.submit([
+            { addr: HDR, len: 16, next: 1 },
+            { addr: 0x1000, len: 512, write: true, next: 2 },
+            { addr: STATUS, len: 1, write: true },
+          ]),
+      ],
+      [
+        'a status byte past the end of RAM',
+        (d) =>
+          d.submit([
+            { addr: HDR, len: 16, next: 1 },
+            { addr: RAM_BASE + 0x10000, len: 1, write: true },
+          ]),
+      ],
+      [
+        'a readable buffer after a writable one',
+        (d) =>
+          d.submit([
+            { addr: STATUS, len: 1, write: true, next: 1 },
+            { addr: HDR, len: 16 },
+          ]),
+      ],
+      [
+        'a short header',
+        (d) =>
+          d.submit([
+            { addr: HDR, len: 8, next: 1 },
+            { addr: STATUS, len: 1, write: true },
+          ]),
+      ],
       ['no status byte', (d) => d.submit([{ addr: HDR, len: 16 }])],
       ['an indirect descriptor', (d) => d.submit([{ addr: HDR, len: 16, flags: 4 }])],
-      ['a ring outside RAM', (d) => {
-        d.w(0x70, 1 | 2 | 8);
-        d.w(0x80, 0x100);
-        d.w(0x70, 1 | 2 | 4 | 8);
-        d.submit(noData());
-      }],
-      ['an avail index that runs ahead', (d) => {
-        d.setAvailIdx(9);
-        d.w(0x50, 0);
-      }],
+      [
+        'a ring outside RAM',
+        (d) => {
+          d.w(0x70, 1 | 2 | 8);
+          d.w(0x80, 0x100);
+          d.w(0x70, 1 | 2 | 4 | 8);
+          d.submit(noData());
+        },
+      ],
+      [
+        'an avail index that runs ahead',
+        (d) => {
+          d.setAvailIdx(9);
+          d.w(0x50, 0);
+        },
+      ],
     ];
     for (const [what, act] of cases) {
       it(what, () => {

@@ -19,7 +19,8 @@ describe.skipIf(skip !== null)('web app in Chromium', () => {
   afterAll(() => close?.());
 
   const consoleText = () => page.locator('.xterm-accessibility-tree').innerText();
-  const position = async () => Number(await page.getByRole('slider', { name: 'Timeline' }).getAttribute('aria-valuenow'));
+  const position = async () =>
+    Number(await page.getByRole('slider', { name: 'Timeline' }).getAttribute('aria-valuenow'));
   const pc = () => page.locator('[data-reg=pc] .val').innerText();
 
   test('boots the default guest: its banner shows in the console', async () => {

@@ -36,7 +36,8 @@ describe.skipIf(skip !== null)('time travel and branches in Chromium', () => {
     page.evaluate((address) => {
       for (const row of document.querySelectorAll('table[aria-label="Memory bytes"] tr')) {
         const start = parseInt(row.querySelector('th')!.textContent!, 16);
-        if (address >= start && address < start + 16) return row.querySelectorAll('td.bytes span')[address - start]!.textContent;
+        if (address >= start && address < start + 16)
+          return row.querySelectorAll('td.bytes span')[address - start]!.textContent;
       }
       return null;
     }, address);
@@ -150,7 +151,11 @@ describe.skipIf(skip !== null)('time travel and branches in Chromium', () => {
         range.setStart(n, i);
         range.setEnd(n, i + 1);
         const r = range.getBoundingClientRect();
-        const app = (globalThis as unknown as { rewind: { app: { consoleLog: { bytes: Uint8Array; positionOf(i: number): number } } } }).rewind.app;
+        const app = (
+          globalThis as unknown as {
+            rewind: { app: { consoleLog: { bytes: Uint8Array; positionOf(i: number): number } } };
+          }
+        ).rewind.app;
         const text = new TextDecoder().decode(app.consoleLog.bytes);
         const index = new TextEncoder().encode(text.slice(0, text.lastIndexOf('Troll Bridge'))).length;
         return { x: r.left + r.width / 2, y: r.top + r.height / 2, position: app.consoleLog.positionOf(index) };
@@ -179,7 +184,11 @@ describe.skipIf(skip !== null)('time travel and branches in Chromium', () => {
     await expect.poll(position, { timeout: 20_000 }).toBe(at - 1);
     const before = await page.getByRole('region', { name: 'Branches' }).locator('li[data-branch]').count();
     await page.keyboard.press('F8');
-    await expect.poll(() => page.getByRole('region', { name: 'Branches' }).locator('li[data-branch]').count(), { timeout: 20_000 }).toBe(before + 1);
+    await expect
+      .poll(() => page.getByRole('region', { name: 'Branches' }).locator('li[data-branch]').count(), {
+        timeout: 20_000,
+      })
+      .toBe(before + 1);
     expect(errors).toEqual([]);
   });
 });

@@ -10,9 +10,13 @@ if (skip) console.warn(skip);
 
 const consoleText = (page: Page) => page.locator('.xterm-accessibility-tree').innerText();
 const executorSelect = (page: Page) => page.getByRole('combobox', { name: 'Executor' });
-const selectedLabel = (page: Page) => executorSelect(page).evaluate((s: HTMLSelectElement) => s.selectedOptions[0]?.textContent ?? '');
+const selectedLabel = (page: Page) =>
+  executorSelect(page).evaluate((s: HTMLSelectElement) => s.selectedOptions[0]?.textContent ?? '');
 /** What the worker last reported running on. */
-const inUse = (page: Page) => page.evaluate(() => (globalThis as unknown as { rewind: { app: { executorInUse: string | null } } }).rewind.app.executorInUse);
+const inUse = (page: Page) =>
+  page.evaluate(
+    () => (globalThis as unknown as { rewind: { app: { executorInUse: string | null } } }).rewind.app.executorInUse,
+  );
 
 async function atPrompt(page: Page): Promise<void> {
   await expect.poll(() => consoleText(page), { timeout: 30_000 }).toContain('THE VAULT OF REWIND');
@@ -47,11 +51,16 @@ describe.skipIf(skip !== null)('executor in Chromium', () => {
     // No 'unsafe-eval': the worker's `new Function` throws, as on a site with a strict policy.
     await page.route('**/*', async (route) => {
       const response = await route.fetch();
-      await route.fulfill({ response, headers: { ...response.headers(), 'content-security-policy': "script-src 'self'" } });
+      await route.fulfill({
+        response,
+        headers: { ...response.headers(), 'content-security-policy': "script-src 'self'" },
+      });
     });
     await page.goto(`${app.url}?executor=jit`);
     await atPrompt(page);
-    await expect.poll(() => page.getByRole('alert').innerText()).toMatch(/JIT unavailable: code generation is not allowed here \(.+\); using the interpreter/);
+    await expect
+      .poll(() => page.getByRole('alert').innerText())
+      .toMatch(/JIT unavailable: code generation is not allowed here \(.+\); using the interpreter/);
     expect(await selectedLabel(page)).toBe('JIT');
     expect(await page.getByTestId('executor-in-use').innerText()).toBe('Interpreter in use');
     expect(await inUse(page)).toBe('interp');

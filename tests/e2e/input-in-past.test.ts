@@ -50,7 +50,10 @@ describe.skipIf(skip !== null)('typing in the past in Chromium', () => {
       const found = await expect
         .poll(() => lastLines(2), { timeout: 1500 })
         .toMatch(barePrompt)
-        .then(() => true, () => false);
+        .then(
+          () => true,
+          () => false,
+        );
       if (found) break;
     }
     expect(await lastLines(2)).toMatch(barePrompt);

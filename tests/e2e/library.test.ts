@@ -29,19 +29,36 @@ describe.skipIf(skip !== null)('library, files and deep links in Chromium', () =
   afterAll(() => app?.close());
 
   const consoleText = (p: Page) => p.locator('.xterm-accessibility-tree').innerText();
-  const position = async (p: Page) => Number(await p.getByRole('slider', { name: 'Timeline' }).getAttribute('aria-valuenow'));
+  const position = async (p: Page) =>
+    Number(await p.getByRole('slider', { name: 'Timeline' }).getAttribute('aria-valuenow'));
   const hash = (p: Page) => p.getByTestId('state-hash').innerText();
   const state = (p: Page) => p.getByTestId('run-state').innerText();
   /** The library as the page holds it, once no save is in flight. */
   const saved = (p: Page) =>
     p.evaluate(() => {
-      const lib = (globalThis as unknown as { rewind: { library: { saving: boolean; entries: unknown[]; current: { id: string } | null } } }).rewind
-        .library;
-      return lib.saving ? null : { entries: JSON.parse(JSON.stringify(lib.entries)) as { id: string; name: string; size: number; position: number; branch: string; updated: number }[], current: lib.current?.id ?? null };
+      const lib = (
+        globalThis as unknown as {
+          rewind: { library: { saving: boolean; entries: unknown[]; current: { id: string } | null } };
+        }
+      ).rewind.library;
+      return lib.saving
+        ? null
+        : {
+            entries: JSON.parse(JSON.stringify(lib.entries)) as {
+              id: string;
+              name: string;
+              size: number;
+              position: number;
+              branch: string;
+              updated: number;
+            }[],
+            current: lib.current?.id ?? null,
+          };
     });
   const status = (p: Page) =>
     p.evaluate(() => {
-      const s = (globalThis as unknown as { rewind: { app: { status: { branch: string; position: number } } } }).rewind.app.status;
+      const s = (globalThis as unknown as { rewind: { app: { status: { branch: string; position: number } } } }).rewind
+        .app.status;
       return { branch: s.branch, position: s.position };
     });
   /** The page's URL as the page sees it (history.replaceState keeps it up to date). */
@@ -65,7 +82,13 @@ describe.skipIf(skip !== null)('library, files and deep links in Chromium', () =
     return JSON.parse(r.stdout) as T;
   }
   const cliState = (file: string, at: number, branch?: string) =>
-    cliJson<{ hash: string; position: number }>(['state', file, '--at', String(at), ...(branch ? ['--branch', branch] : [])]);
+    cliJson<{ hash: string; position: number }>([
+      'state',
+      file,
+      '--at',
+      String(at),
+      ...(branch ? ['--branch', branch] : []),
+    ]);
 
   test('a recorded VM is saved as it runs, and a reload reopens it at the same point with its console', async () => {
     await expect.poll(() => consoleText(page), { timeout: 20_000 }).toContain('> ');
@@ -136,7 +159,9 @@ describe.skipIf(skip !== null)('library, files and deep links in Chromium', () =
   test('importing it in a fresh browser profile gives the same state hash', async () => {
     const p = await freshPage();
     await importFile(p, exported.path);
-    await expect.poll(() => status(p), { timeout: 20_000 }).toEqual({ branch: exported.branch, position: exported.position });
+    await expect
+      .poll(() => status(p), { timeout: 20_000 })
+      .toEqual({ branch: exported.branch, position: exported.position });
     await expect.poll(() => hash(p)).toBe(exported.hash);
     await expect.poll(async () => (await saved(p))?.entries.length).toBe(2);
     await p.context().close();
@@ -171,19 +196,25 @@ describe.skipIf(skip !== null)('library, files and deep links in Chromium', () =
     const path = join(dir, 'bench.vmi');
     rewind(['record', guest('bench'), '-o', path, '--input-file', expected('bench.in')]);
     writeFileSync(path, writeVmi({ ...readVmi(new Uint8Array(readFileSync(path))), console: null }));
-    const end = (cliJson<{ branches: { end: number }[] }>(['info', path, '--json'])).branches[0]!.end;
+    const end = cliJson<{ branches: { end: number }[] }>(['info', path, '--json']).branches[0]!.end;
     const p = await freshPage();
     await importFile(p, path);
     const bar = p.getByRole('status').filter({ hasText: 'Importing' });
     await expect.poll(() => bar.count(), { timeout: 20_000 }).toBe(1);
     expect(await bar.getByRole('progressbar').count()).toBe(1);
     await bar.getByRole('button', { name: 'Cancel' }).click();
-    await expect.poll(() => p.getByRole('alert').innerText(), { timeout: 20_000 }).toMatch(/import cancelled: the machine is as it was/);
+    await expect
+      .poll(() => p.getByRole('alert').innerText(), { timeout: 20_000 })
+      .toMatch(/import cancelled: the machine is as it was/);
     expect(await bar.count()).toBe(0);
     // The running VM may have been saved before the import began; the imported one never came in.
     await expect.poll(() => saved(p)).not.toBeNull();
     expect((await saved(p))!.entries.map((e) => e.name)).not.toContain('bench');
-    expect(await p.evaluate(() => (globalThis as unknown as { rewind: { app: { programName: string } } }).rewind.app.programName)).toBe('default.elf');
+    expect(
+      await p.evaluate(
+        () => (globalThis as unknown as { rewind: { app: { programName: string } } }).rewind.app.programName,
+      ),
+    ).toBe('default.elf');
 
     // Left to finish, it opens where the recording ends, with the CLI's hash.
     await p.getByRole('button', { name: 'Dismiss message' }).click();
@@ -204,7 +235,9 @@ describe.skipIf(skip !== null)('library, files and deep links in Chromium', () =
     const where = await status(page);
     await importFile(page, path);
     const alert = page.getByRole('alert');
-    await expect.poll(() => alert.innerText(), { timeout: 20_000 }).toMatch(/Could not import damaged\.vmi: .*(integrity|corrupt|damaged|hash)/i);
+    await expect
+      .poll(() => alert.innerText(), { timeout: 20_000 })
+      .toMatch(/Could not import damaged\.vmi: .*(integrity|corrupt|damaged|hash)/i);
     expect(await alert.innerText()).not.toMatch(/at .*\.(js|ts):\d+/);
     expect(await status(page)).toEqual(where);
     const after = (await saved(page))!;

@@ -11,7 +11,13 @@ const out = process.argv[2] ?? `${root}docs/screenshot.png`;
 const server = await serve({ dir: `${root}dist-web`, port: 0 });
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+  ],
 });
 try {
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
@@ -22,7 +28,13 @@ try {
   };
   await waitFor('> ');
   await page.locator('.xterm').click();
-  for (const [cmd, expect] of [['help', 'Commands:'], ['look', 'Gate Hall'], ['e', 'Troll Bridge'], ['take bone', 'Taken: bone'], ['inv', 'You carry']]) {
+  for (const [cmd, expect] of [
+    ['help', 'Commands:'],
+    ['look', 'Gate Hall'],
+    ['e', 'Troll Bridge'],
+    ['take bone', 'Taken: bone'],
+    ['inv', 'You carry'],
+  ]) {
     await page.keyboard.type(cmd, { delay: 30 });
     await page.keyboard.press('Enter');
     await waitFor(expect);

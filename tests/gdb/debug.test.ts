@@ -9,7 +9,13 @@ import { readMemory, translate } from '../../src/web/peek.js';
 const RAM = 0x80000000;
 const ROOT = RAM + 0x10000; // level-1 table
 const LEAF = RAM + 0x11000; // level-0 table
-const V = 1, R = 2, W = 4, X = 8, U = 16, A = 64, D = 128;
+const V = 1,
+  R = 2,
+  W = 4,
+  X = 8,
+  U = 16,
+  A = 64,
+  D = 128;
 
 function machine(): Machine {
   const m = new Machine({ program: rawImage(Uint8Array.from([0x73, 0, 0x50, 0x10]), RAM, 4 << 20), ramSize: 4 << 20 });
@@ -104,11 +110,15 @@ describe('one walk for every debugger', () => {
         const block = readMemory(m, va, 8, true);
         const gdb = debugReadVirtual(m.cpu, va, 8);
         expect([name, va.toString(16), [...block.bytes.subarray(0, gdb.length)], block.readable.indexOf(0)]).toEqual([
-          name, va.toString(16), [...gdb], gdb.length === 8 ? -1 : gdb.length,
+          name,
+          va.toString(16),
+          [...gdb],
+          gdb.length === 8 ? -1 : gdb.length,
         ]);
       }
     }
     // The cases differ: identity (M), the S pages, the U page (SUM, U, MPRV to U), execute-only (MXR), unmapped.
-    for (const pa of [0x40001010, RAM + 0x20010, RAM + 0x21000, RAM + 0x22000, RAM + 0x1234, -1]) expect(seen).toContain(pa);
+    for (const pa of [0x40001010, RAM + 0x20010, RAM + 0x21000, RAM + 0x22000, RAM + 0x1234, -1])
+      expect(seen).toContain(pa);
   });
 });

@@ -14,8 +14,40 @@ import { readVmi } from '../../storage/index.js';
 import { between, gdbAvailable, parseRegisters, runGdb, startStub, type Stub } from './support.js';
 
 const HAVE_GDB = gdbAvailable();
-const ABI = ['zero', 'ra', 'sp', 'gp', 'tp', 't0', 't1', 't2', 'fp', 's1', 'a0', 'a1', 'a2', 'a3', 'a4', 'a5',
-  'a6', 'a7', 's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9', 's10', 's11', 't3', 't4', 't5', 't6'];
+const ABI = [
+  'zero',
+  'ra',
+  'sp',
+  'gp',
+  'tp',
+  't0',
+  't1',
+  't2',
+  'fp',
+  's1',
+  'a0',
+  'a1',
+  'a2',
+  'a3',
+  'a4',
+  'a5',
+  'a6',
+  'a7',
+  's2',
+  's3',
+  's4',
+  's5',
+  's6',
+  's7',
+  's8',
+  's9',
+  's10',
+  's11',
+  't3',
+  't4',
+  't5',
+  't6',
+];
 
 function inputFile(text: string): string {
   const f = join(tempDir(), 'input.txt');
@@ -51,12 +83,22 @@ describe.skipIf(!HAVE_GDB && !process.env['CI'])('gdb-multiarch against rewind g
     const input = inputFile('e\nw\ne\nw\n');
     stub = await startStub([elf, '--input-file', input]);
     const out = runGdb(stub.port, elf, [
-      'break go', 'continue',
-      'echo @@A\\n', 'info registers', 'monitor where', 'echo @@B\\n',
+      'break go',
+      'continue',
+      'echo @@A\\n',
+      'info registers',
+      'monitor where',
+      'echo @@B\\n',
       'stepi 7',
-      'echo @@C\\n', 'info registers', 'monitor where', 'echo @@D\\n',
+      'echo @@C\\n',
+      'info registers',
+      'monitor where',
+      'echo @@D\\n',
       'reverse-stepi 7',
-      'echo @@E\\n', 'info registers', 'monitor where', 'echo @@F\\n',
+      'echo @@E\\n',
+      'info registers',
+      'monitor where',
+      'echo @@F\\n',
     ]);
     expect(out).toMatch(/Breakpoint 1(\.1)?, go \(d=2\)/);
     const a = between(out, '@@A', '@@B');
@@ -81,19 +123,36 @@ describe.skipIf(!HAVE_GDB && !process.env['CI'])('gdb-multiarch against rewind g
     const elf = guest('default');
     stub = await startStub([elf, '--input-file', inputFile('e\nw\ne\nw\n')]);
     const out = runGdb(stub.port, elf, [
-      'break go', 'continue', 'echo @@first\\n', 'monitor where', 'echo @@x\\n',
-      'continue', 'continue',
-      'echo @@third\\n', 'monitor where', 'print P.moves', 'echo @@y\\n',
+      'break go',
+      'continue',
+      'echo @@first\\n',
+      'monitor where',
+      'echo @@x\\n',
+      'continue',
+      'continue',
+      'echo @@third\\n',
+      'monitor where',
+      'print P.moves',
+      'echo @@y\\n',
       'reverse-continue',
-      'echo @@back\\n', 'monitor where', 'echo @@z\\n',
+      'echo @@back\\n',
+      'monitor where',
+      'echo @@z\\n',
       'continue',
       'watch P.moves',
       'reverse-continue',
-      'echo @@watch\\n', 'print P.moves', 'x/i $pc', 'monitor where', 'echo @@w\\n',
+      'echo @@watch\\n',
+      'print P.moves',
+      'x/i $pc',
+      'monitor where',
+      'echo @@w\\n',
       'delete',
-      'break go', 'continue',
+      'break go',
+      'continue',
       'reverse-finish',
-      'echo @@finish\\n', 'bt 1', 'echo @@f\\n',
+      'echo @@finish\\n',
+      'bt 1',
+      'echo @@f\\n',
     ]);
     // Calls of go: e (d=2), w (d=3), e (d=2), w (d=3).
     const first = positionOf(between(out, '@@first', '@@x'));
@@ -121,11 +180,20 @@ describe.skipIf(!HAVE_GDB && !process.env['CI'])('gdb-multiarch against rewind g
     stub = await startStub([elf, '--input-file', inputFile(''), '--save', saved]);
     const out = runGdb(stub.port, elf, [
       'reverse-stepi',
-      'echo @@start\\n', 'monitor where', 'echo @@s\\n',
-      'stepi 20', 'monitor bookmark twenty', 'reverse-stepi 10',
+      'echo @@start\\n',
+      'monitor where',
+      'echo @@s\\n',
+      'stepi 20',
+      'monitor bookmark twenty',
+      'reverse-stepi 10',
       'set $a5 = 0x1234',
-      'echo @@fork\\n', 'monitor where', 'print/x $a5', 'echo @@k\\n',
-      'stepi 3', 'monitor fork other', 'monitor branches',
+      'echo @@fork\\n',
+      'monitor where',
+      'print/x $a5',
+      'echo @@k\\n',
+      'stepi 3',
+      'monitor fork other',
+      'monitor branches',
       `monitor save ${saved}`,
     ]);
     expect(out).toContain('No more reverse-execution history.');
@@ -144,10 +212,16 @@ describe.skipIf(!HAVE_GDB && !process.env['CI'])('gdb-multiarch against rewind g
     const elf = guest('default');
     stub = await startStub([elf]);
     const out = runGdb(stub.port, elf, [
-      'break go', 'continue',
-      'echo @@idle\\n', 'monitor where', 'echo @@i\\n',
-      'monitor type e\\n', 'continue',
-      'echo @@go\\n', 'monitor where', 'echo @@g\\n',
+      'break go',
+      'continue',
+      'echo @@idle\\n',
+      'monitor where',
+      'echo @@i\\n',
+      'monitor type e\\n',
+      'continue',
+      'echo @@go\\n',
+      'monitor where',
+      'echo @@g\\n',
     ]);
     expect(out).toMatch(/the guest is (waiting|polling) for input/);
     expect(out).toMatch(/Breakpoint 1(\.1)?, go \(d=2\)/);
@@ -166,14 +240,19 @@ describe.skipIf(!HAVE_GDB && !process.env['CI'])('gdb-multiarch against rewind g
     const saved = join(dir, 'forked.vmi');
     stub = await startStub([vmi]);
     const out = runGdb(stub.port, guest('echo'), [
-      `monitor seek ${mark}`, 'monitor fork xyz', 'monitor type xyz\\nquit\\n', 'continue', `monitor save ${saved}`,
+      `monitor seek ${mark}`,
+      'monitor fork xyz',
+      'monitor type xyz\\nquit\\n',
+      'continue',
+      `monitor save ${saved}`,
     ]);
     expect(out).toMatch(/powered off/);
     await stub.stop();
     // The stub prints the guest's new output: what it echoed of the new input, nothing of the old.
     expect(stub.stdout()).toContain('xyz');
     expect(stub.stdout()).not.toContain('one');
-    const state = (branch: string, at: number) => JSON.parse(rewind(['state', saved, '--branch', branch, '--at', String(at)]).stdout).hash;
+    const state = (branch: string, at: number) =>
+      JSON.parse(rewind(['state', saved, '--branch', branch, '--at', String(at)]).stdout).hash;
     expect(state('xyz', mark)).toBe(state('main', mark));
     expect(state('xyz', mark + 1)).not.toBe(state('main', mark + 1));
   });
@@ -191,12 +270,21 @@ describe.skipIf(!HAVE_GDB && !process.env['CI'])('gdb-multiarch against rewind g
     const end = (JSON.parse(info.stdout) as { branches: { end: number }[] }).branches[0]!.end;
     stub = await startStub([vmi, '--input-file', inputFile('e\n')]);
     const out = runGdb(stub.port, elf, [
-      'break go', 'continue', 'continue',
-      'echo @@two\\n', 'monitor where', 'echo @@t\\n',
+      'break go',
       'continue',
-      'echo @@three\\n', 'monitor where', 'echo @@h\\n',
-      'reverse-continue', 'reverse-continue',
-      'echo @@one\\n', 'monitor where', 'echo @@o\\n',
+      'continue',
+      'echo @@two\\n',
+      'monitor where',
+      'echo @@t\\n',
+      'continue',
+      'echo @@three\\n',
+      'monitor where',
+      'echo @@h\\n',
+      'reverse-continue',
+      'reverse-continue',
+      'echo @@one\\n',
+      'monitor where',
+      'echo @@o\\n',
     ]);
     expect(out).toMatch(/Breakpoint 1(\.1)?, go \(d=3\)/);
     const two = positionOf(between(out, '@@two', '@@t'));
@@ -218,29 +306,70 @@ describe.skipIf(!HAVE_GDB || !HAVE_CC)('gdb-multiarch on a user-built guest', ()
   it('debugs a guest built as the README says, forwards and backwards', async () => {
     const dir = tempDir();
     const src = join(dir, 'fib.c');
-    writeFileSync(src, `#include "rt.h"
+    writeFileSync(
+      src,
+      `#include "rt.h"
 volatile unsigned last;
 __attribute__((noinline)) unsigned fib(unsigned n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }
 int main(void) {
     for (unsigned i = 0; i < 12; i++) { last = fib(i); printf("fib(%u) = %u\\n", i, last); }
     return 0;
 }
-`);
+`,
+    );
     const elf = join(dir, 'fib.elf');
     const common = join(ROOT, 'guests/common');
-    const libgcc = spawnSync(CC, ['-march=rv32imac', '-mabi=ilp32', '-print-libgcc-file-name'], { encoding: 'utf8' }).stdout.trim();
-    const cc = spawnSync(CC, ['-march=rv32imac_zicsr_zifencei', '-mabi=ilp32', '-mcmodel=medany', '-nostdlib', '-ffreestanding', '-fno-builtin',
-      '-O1', '-g', `-I${common}`, '-T', join(common, 'link.ld'), '-Wl,--no-warn-rwx-segments', '-o', elf,
-      join(common, 'crt0.S'), join(common, 'rt.c'), src, libgcc], { encoding: 'utf8' });
+    const libgcc = spawnSync(CC, ['-march=rv32imac', '-mabi=ilp32', '-print-libgcc-file-name'], {
+      encoding: 'utf8',
+    }).stdout.trim();
+    const cc = spawnSync(
+      CC,
+      [
+        '-march=rv32imac_zicsr_zifencei',
+        '-mabi=ilp32',
+        '-mcmodel=medany',
+        '-nostdlib',
+        '-ffreestanding',
+        '-fno-builtin',
+        '-O1',
+        '-g',
+        `-I${common}`,
+        '-T',
+        join(common, 'link.ld'),
+        '-Wl,--no-warn-rwx-segments',
+        '-o',
+        elf,
+        join(common, 'crt0.S'),
+        join(common, 'rt.c'),
+        src,
+        libgcc,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(cc.status, cc.stderr).toBe(0);
     const stub = await startStub([elf]);
     try {
       const out = runGdb(stub.port, elf, [
-        'break main', 'continue', 'watch last', 'continue', 'continue', 'continue',
-        'echo @@fwd\\n', 'print last', 'echo @@f\\n',
+        'break main',
+        'continue',
+        'watch last',
+        'continue',
+        'continue',
+        'continue',
+        'echo @@fwd\\n',
+        'print last',
+        'echo @@f\\n',
         'reverse-continue',
-        'echo @@rev\\n', 'print last', 'x/i $pc', 'echo @@r\\n',
-        'delete', 'break fib', 'reverse-continue', 'echo @@fib\\n', 'bt 2', 'echo @@b\\n',
+        'echo @@rev\\n',
+        'print last',
+        'x/i $pc',
+        'echo @@r\\n',
+        'delete',
+        'break fib',
+        'reverse-continue',
+        'echo @@fib\\n',
+        'bt 2',
+        'echo @@b\\n',
       ]);
       expect(out).toMatch(/Hardware watchpoint 2: last/);
       // gdb stops only when the value changes: 0 -> 1, (1), 2, 3.

@@ -1,6 +1,14 @@
 /** The packet reader and writer of the gdb stub, byte by byte. */
 import { describe, expect, it } from 'vitest';
-import { PacketReader, framePacket, fromHex, parseHexNumber, toHex, unescapeBinary, word32 } from '../../src/gdb/packets.js';
+import {
+  PacketReader,
+  framePacket,
+  fromHex,
+  parseHexNumber,
+  toHex,
+  unescapeBinary,
+  word32,
+} from '../../src/gdb/packets.js';
 
 const bytes = (s: string) => Buffer.from(s, 'latin1');
 
@@ -10,14 +18,21 @@ describe('PacketReader', () => {
     const whole = '$g#67$qC#b4';
     const found = [];
     for (const c of whole) found.push(...r.feed(bytes(c)));
-    expect(found).toEqual([{ kind: 'packet', data: 'g' }, { kind: 'packet', data: 'qC' }]);
+    expect(found).toEqual([
+      { kind: 'packet', data: 'g' },
+      { kind: 'packet', data: 'qC' },
+    ]);
     expect(new PacketReader().feed(bytes(whole))).toEqual(found);
   });
 
   it('reports bad checksums, acks, nacks and the interrupt byte', () => {
     const r = new PacketReader();
     expect(r.feed(bytes('+-\x03$g#00$g#zz'))).toEqual([
-      { kind: 'ack' }, { kind: 'nack' }, { kind: 'interrupt' }, { kind: 'bad-checksum' }, { kind: 'bad-checksum' },
+      { kind: 'ack' },
+      { kind: 'nack' },
+      { kind: 'interrupt' },
+      { kind: 'bad-checksum' },
+      { kind: 'bad-checksum' },
     ]);
   });
 

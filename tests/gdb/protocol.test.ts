@@ -36,7 +36,7 @@ describe('gdb stub protocol', () => {
 
   it('serves a target description for riscv:rv32', async () => {
     let doc = '';
-    for (let off = 0; ; ) {
+    for (let off = 0; ;) {
       const r = await c.ask(`qXfer:features:read:target.xml:${off.toString(16)},200`);
       expect(r[0]).toMatch(/[ml]/);
       doc += r.slice(1);
@@ -67,7 +67,23 @@ describe('gdb stub protocol', () => {
     expect(await c.ask('J')).toBe('');
     expect(await c.ask('vMustReplyEmpty')).toBe('');
     expect(await c.ask('Z3,80000000,4')).toBe('');
-    for (const bad of ['mzz', 'm80000000', 'm1,2,3', 'G12', 'P1=zz', 'Pzz=00000000', 'Z9,0,0', 'Z0,zz,4', 'X80000000,4:ab', 'M80000000,2:abc', 'Hx', 'vCont;q', 'C', 'p', 'qRcmd,zz']) {
+    for (const bad of [
+      'mzz',
+      'm80000000',
+      'm1,2,3',
+      'G12',
+      'P1=zz',
+      'Pzz=00000000',
+      'Z9,0,0',
+      'Z0,zz,4',
+      'X80000000,4:ab',
+      'M80000000,2:abc',
+      'Hx',
+      'vCont;q',
+      'C',
+      'p',
+      'qRcmd,zz',
+    ]) {
       expect(await c.ask(bad), bad).toMatch(/^E[0-9a-f]{2}$/);
     }
     expect(await c.ask('p1000')).toBe('E45');
@@ -99,15 +115,17 @@ describe('gdb stub protocol', () => {
   it('forks instead of rewriting history when memory or registers change in the past', async () => {
     for (let i = 0; i < 10; i++) await c.ask('s');
     await c.ask('bs');
-    const before = Buffer.from(await (async () => {
-      c.send(`qRcmd,${hex('branches')}`);
-      let text = '';
-      for (;;) {
-        const r = await c.reply();
-        if (r !== 'OK' && r.startsWith('O')) text += Buffer.from(r.slice(1), 'hex').toString();
-        else return text;
-      }
-    })()).toString();
+    const before = Buffer.from(
+      await (async () => {
+        c.send(`qRcmd,${hex('branches')}`);
+        let text = '';
+        for (;;) {
+          const r = await c.reply();
+          if (r !== 'OK' && r.startsWith('O')) text += Buffer.from(r.slice(1), 'hex').toString();
+          else return text;
+        }
+      })(),
+    ).toString();
     expect(before.trim().split('\n')).toHaveLength(1);
     expect(await c.ask('M80001a70,4:01020304')).toBe('OK');
     expect(await c.ask('m80001a70,4')).toBe('01020304');

@@ -11,7 +11,9 @@ export function gdbAvailable(): boolean {
   const r = spawnSync('gdb-multiarch', ['--version'], { encoding: 'utf8' });
   const ok = r.status === 0;
   if (!ok && !process.env['CI']) {
-    process.stderr.write('tests/gdb: gdb-multiarch is not installed; skipping the gdb tests (apt-get install gdb-multiarch)\n');
+    process.stderr.write(
+      'tests/gdb: gdb-multiarch is not installed; skipping the gdb tests (apt-get install gdb-multiarch)\n',
+    );
   }
   return ok;
 }
@@ -71,12 +73,22 @@ export async function startStub(args: string[]): Promise<Stub> {
  * step at the beginning of history, does not end the script); returns its output.
  */
 export function runGdb(port: number, elf: string, commands: string[], timeoutMs = 90_000): string {
-  const all = ['set architecture riscv:rv32', 'set pagination off', 'set confirm off', `target remote 127.0.0.1:${port}`, ...commands];
+  const all = [
+    'set architecture riscv:rv32',
+    'set pagination off',
+    'set confirm off',
+    `target remote 127.0.0.1:${port}`,
+    ...commands,
+  ];
   // stdout and stderr into one file, so that messages stay in order with the echoed markers.
   const file = join(mkdtempSync(join(tmpdir(), 'rewind-gdb-')), 'gdb.out');
   const fd = openSync(file, 'w');
   try {
-    const r = spawnSync('gdb-multiarch', ['-batch', '-nx', ...all.flatMap((c) => ['-ex', c]), elf], { stdio: ['ignore', fd, fd], timeout: timeoutMs, cwd: ROOT });
+    const r = spawnSync('gdb-multiarch', ['-batch', '-nx', ...all.flatMap((c) => ['-ex', c]), elf], {
+      stdio: ['ignore', fd, fd],
+      timeout: timeoutMs,
+      cwd: ROOT,
+    });
     if (r.error) throw r.error;
   } finally {
     closeSync(fd);
@@ -160,7 +172,8 @@ export class RawClient {
         return m[1]!;
       }
       if (this.closed) throw new Error('connection closed while waiting for a reply');
-      if (Date.now() > deadline) throw new Error(`no reply within ${timeoutMs} ms (have ${JSON.stringify(this.buffer)})`);
+      if (Date.now() > deadline)
+        throw new Error(`no reply within ${timeoutMs} ms (have ${JSON.stringify(this.buffer)})`);
       await this.wait(deadline - Date.now());
     }
   }
@@ -169,10 +182,12 @@ export class RawClient {
   async expectRaw(prefix: string, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.buffer.length < prefix.length) {
-      if (this.closed || Date.now() > deadline) throw new Error(`expected ${JSON.stringify(prefix)}, have ${JSON.stringify(this.buffer)}`);
+      if (this.closed || Date.now() > deadline)
+        throw new Error(`expected ${JSON.stringify(prefix)}, have ${JSON.stringify(this.buffer)}`);
       await this.wait(deadline - Date.now());
     }
-    if (!this.buffer.startsWith(prefix)) throw new Error(`expected ${JSON.stringify(prefix)}, have ${JSON.stringify(this.buffer)}`);
+    if (!this.buffer.startsWith(prefix))
+      throw new Error(`expected ${JSON.stringify(prefix)}, have ${JSON.stringify(this.buffer)}`);
     this.buffer = this.buffer.slice(prefix.length);
   }
 

@@ -24,8 +24,14 @@ const encR = (f7: number, f3: number, rd: number, rs1: number, rs2: number): num
 const encS = (f3: number, rs1: number, rs2: number, imm: number): number =>
   (((imm >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((imm & 31) << 7) | 0x23;
 const encB = (f3: number, rs1: number, rs2: number, imm: number): number =>
-  (((imm >> 12) & 1) << 31) | (((imm >> 5) & 0x3f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) |
-  (((imm >> 1) & 0xf) << 8) | (((imm >> 11) & 1) << 7) | 0x63;
+  (((imm >> 12) & 1) << 31) |
+  (((imm >> 5) & 0x3f) << 25) |
+  (rs2 << 20) |
+  (rs1 << 15) |
+  (f3 << 12) |
+  (((imm >> 1) & 0xf) << 8) |
+  (((imm >> 11) & 1) << 7) |
+  0x63;
 
 const ADDI = (rd: number, rs1: number, imm: number) => encI(0x13, 0, rd, rs1, imm);
 const ADD = (rd: number, rs1: number, rs2: number) => encR(0, 0, rd, rs1, rs2);
@@ -35,7 +41,12 @@ const BNE = (rs1: number, rs2: number, imm: number) => encB(1, rs1, rs2, imm);
 const LUI = (rd: number, imm20: number) => (imm20 << 12) | (rd << 7) | 0x37;
 const EBREAK = 0x00100073;
 const JAL = (rd: number, imm: number): number =>
-  (((imm >> 20) & 1) << 31) | (((imm >> 1) & 0x3ff) << 21) | (((imm >> 11) & 1) << 20) | (((imm >> 12) & 0xff) << 12) | (rd << 7) | 0x6f;
+  (((imm >> 20) & 1) << 31) |
+  (((imm >> 1) & 0x3ff) << 21) |
+  (((imm >> 11) & 1) << 20) |
+  (((imm >> 12) & 0xff) << 12) |
+  (rd << 7) |
+  0x6f;
 const JALR = (rd: number, rs1: number, imm: number) => encI(0x67, 0, rd, rs1, imm);
 
 /**
@@ -93,7 +104,11 @@ describe('self-modifying code', () => {
       let m = 0;
       while (m < n) m += jit.run(n - m);
       expect(m).toBe(n);
-      expect([jit.pc, jit.position, ...jit.x.subarray(0, 32)]).toEqual([ref.pc, ref.position, ...ref.x.subarray(0, 32)]);
+      expect([jit.pc, jit.position, ...jit.x.subarray(0, 32)]).toEqual([
+        ref.pc,
+        ref.position,
+        ...ref.x.subarray(0, 32),
+      ]);
     }
   });
 });
@@ -121,14 +136,18 @@ function callReturn(): number[] {
 }
 
 describe('calls and returns inside a region', () => {
-  it('give the interpreter\'s result and stop at every exact position', () => {
+  it("give the interpreter's result and stop at every exact position", () => {
     const ref = bare(callReturn(), 'interp');
     const jit = bare(callReturn(), 'jit');
     for (let k = 0; ref.mcause !== 3; k++) {
       const n = ref.run(1 + ((k * 5) % 11));
       let m = 0;
       while (m < n) m += jit.run(n - m);
-      expect([jit.pc, jit.position, ...jit.x.subarray(0, 32)]).toEqual([ref.pc, ref.position, ...ref.x.subarray(0, 32)]);
+      expect([jit.pc, jit.position, ...jit.x.subarray(0, 32)]).toEqual([
+        ref.pc,
+        ref.position,
+        ...ref.x.subarray(0, 32),
+      ]);
     }
     expect(jit.x[5]).toBe(1275);
     expect((jit.jit as Jit).stats.compiled).toBeGreaterThan(0);
@@ -188,7 +207,7 @@ describe.each(cases)('time travel on $name under the JIT', (c) => {
     expect((jit.session.machine.cpu.jit as Jit).stats.compiled).toBeGreaterThan(0);
   });
 
-  it('seek and step back give the interpreter\'s states', () => {
+  it("seek and step back give the interpreter's states", () => {
     for (let i = 1; i <= 6; i++) {
       const n = Math.floor((end * i * 37) / 233) % end;
       jit.session.seek({ position: n });
@@ -263,12 +282,17 @@ describe('hosts that forbid code generation', () => {
     // What a page whose content security policy lacks 'unsafe-eval' does to `new Function`.
     const Forbidden = function (): never {
       attempts++;
-      throw new EvalError("Refused to evaluate a string as JavaScript because 'unsafe-eval' is not an allowed source of script");
+      throw new EvalError(
+        "Refused to evaluate a string as JavaScript because 'unsafe-eval' is not an allowed source of script",
+      );
     };
     vi.stubGlobal('Function', Forbidden);
     try {
       const program = () => parseElf(new Uint8Array(readFileSync(guest('hello'))), RAM, 8 << 20);
-      const machines = [new Machine({ program: program(), ramSize: 8 << 20, executor: 'jit' }), new Machine({ program: program(), ramSize: 8 << 20, executor: 'jit' })];
+      const machines = [
+        new Machine({ program: program(), ramSize: 8 << 20, executor: 'jit' }),
+        new Machine({ program: program(), ramSize: 8 << 20, executor: 'jit' }),
+      ];
       for (const m of machines) {
         expect(m.cpu.jit).toBeUndefined();
         expect(m.executorNote).toMatch(/not allowed.*unsafe-eval.*using the interpreter/);

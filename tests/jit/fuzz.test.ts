@@ -59,15 +59,27 @@ const encI = (op: number, f3: number, rd: number, rs1: number, imm: number): num
 const encS = (f3: number, rs1: number, rs2: number, imm: number): number =>
   ((((imm >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((imm & 31) << 7) | 0x23) >>> 0;
 const encB = (f3: number, rs1: number, rs2: number, imm: number): number =>
-  ((((imm >> 12) & 1) << 31) | (((imm >> 5) & 0x3f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) |
-    (((imm >> 1) & 0xf) << 8) | (((imm >> 11) & 1) << 7) | 0x63) >>> 0;
+  ((((imm >> 12) & 1) << 31) |
+    (((imm >> 5) & 0x3f) << 25) |
+    (rs2 << 20) |
+    (rs1 << 15) |
+    (f3 << 12) |
+    (((imm >> 1) & 0xf) << 8) |
+    (((imm >> 11) & 1) << 7) |
+    0x63) >>>
+  0;
 const encJ = (rd: number, imm: number): number =>
-  ((((imm >> 20) & 1) << 31) | (((imm >> 1) & 0x3ff) << 21) | (((imm >> 11) & 1) << 20) | (((imm >> 12) & 0xff) << 12) |
-    (rd << 7) | 0x6f) >>> 0;
+  ((((imm >> 20) & 1) << 31) |
+    (((imm >> 1) & 0x3ff) << 21) |
+    (((imm >> 11) & 1) << 20) |
+    (((imm >> 12) & 0xff) << 12) |
+    (rd << 7) |
+    0x6f) >>>
+  0;
 
 /** Writes a random program of halfwords into the code area. */
 function program(mem: PagedMemory, r: () => number): void {
-  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const reg = (): number => (r() < 0.1 ? 0 : 1 + Math.floor(r() * 15));
   // Bases the random code never writes (it writes x1..x15): data, code, MMIO, a page end, nothing.
   const base = (): number => pick([16, 16, 17, 18, 22, 19, 20, 21, reg()]);
@@ -81,12 +93,35 @@ function program(mem: PagedMemory, r: () => number): void {
   while (bytes < CODE_BYTES) {
     const k = r();
     if (k < 0.28) {
-      const f = pick([[0, 0], [0x20, 0], [0, 1], [0, 2], [0, 3], [0, 4], [0, 5], [0x20, 5], [0, 6], [0, 7],
-        [1, 0], [1, 1], [1, 2], [1, 3], [1, 4], [1, 5], [1, 6], [1, 7]]);
+      const f = pick([
+        [0, 0],
+        [0x20, 0],
+        [0, 1],
+        [0, 2],
+        [0, 3],
+        [0, 4],
+        [0, 5],
+        [0x20, 5],
+        [0, 6],
+        [0, 7],
+        [1, 0],
+        [1, 1],
+        [1, 2],
+        [1, 3],
+        [1, 4],
+        [1, 5],
+        [1, 6],
+        [1, 7],
+      ]);
       put32(encR(f[0]!, f[1]!, reg(), reg(), reg()));
     } else if (k < 0.42) {
       const f3 = pick([0, 2, 3, 4, 6, 7, 1, 5]);
-      const imm = f3 === 1 ? Math.floor(r() * 32) : f3 === 5 ? Math.floor(r() * 32) | (r() < 0.5 ? 0x400 : 0) : Math.floor(r() * 4096) - 2048;
+      const imm =
+        f3 === 1
+          ? Math.floor(r() * 32)
+          : f3 === 5
+            ? Math.floor(r() * 32) | (r() < 0.5 ? 0x400 : 0)
+            : Math.floor(r() * 4096) - 2048;
       put32(encI(0x13, f3, reg(), reg(), imm));
     } else if (k < 0.55) {
       put32(encI(0x03, pick([0, 1, 2, 4, 5]), reg(), base(), Math.floor(r() * 64) - 16));
@@ -123,12 +158,17 @@ function program(mem: PagedMemory, r: () => number): void {
   w32(CODE + CODE_BYTES, encJ(0, -CODE_BYTES));
   // mepc = CODE + ((mepc + 2) & 0x1ffe): back into the random code whatever trapped.
   const handler = [
-    encI(0x73, 2, 31, 0, 0x341), encI(0x13, 0, 31, 31, 2), encI(0x13, 1, 31, 31, 19), encI(0x13, 5, 31, 31, 19),
-    encI(0x13, 7, 31, 31, -2), (0x80000 << 12) | (30 << 7) | 0x37, encR(0, 6, 31, 31, 30), encI(0x73, 1, 0, 31, 0x341), 0x30200073,
+    encI(0x73, 2, 31, 0, 0x341),
+    encI(0x13, 0, 31, 31, 2),
+    encI(0x13, 1, 31, 31, 19),
+    encI(0x13, 5, 31, 31, 19),
+    encI(0x13, 7, 31, 31, -2),
+    (0x80000 << 12) | (30 << 7) | 0x37,
+    encR(0, 6, 31, 31, 30),
+    encI(0x73, 1, 0, 31, 0x341),
+    0x30200073,
   ];
-  handler.forEach((w, i) =>
-    w32(HANDLER + 4 * i, w),
-  );
+  handler.forEach((w, i) => w32(HANDLER + 4 * i, w));
 }
 
 function hart(mem: PagedMemory, bus: FakeBus, regs: Int32Array): Cpu {
@@ -191,7 +231,11 @@ function fuzzOne(seed: number, hot: number, steps: number, warm?: number): void 
       if (r === 0) break;
       nb += r;
     }
-    const at = (p: number): string => (p >= RAM && p < RAM + RAM_SIZE ? (memA.halves[(p - RAM) >>> 1]! | (memA.halves[((p - RAM) >>> 1) + 1]! << 16)) >>> 0 : 0).toString(16);
+    const at = (p: number): string =>
+      (p >= RAM && p < RAM + RAM_SIZE
+        ? (memA.halves[(p - RAM) >>> 1]! | (memA.halves[((p - RAM) >>> 1) + 1]! << 16)) >>> 0
+        : 0
+      ).toString(16);
     const where = `seed ${seed}, slice ${slice}, position ${a.position}, limit ${limit}, pc ${pcBefore.toString(16)} [${at(pcBefore)}] -> a ${(a.pc >>> 0).toString(16)} [${at(a.pc >>> 0)}] b ${(b.pc >>> 0).toString(16)}`;
     expect(nb, where).toBe(na);
     expect([b.pc, b.position, ...b.x.subarray(0, 32)], where).toEqual([a.pc, a.position, ...a.x.subarray(0, 32)]);
@@ -206,21 +250,42 @@ function fuzzOne(seed: number, hot: number, steps: number, warm?: number): void 
     done += Math.max(na, 1);
     slice++;
   }
-  if (process.env.JIT_FUZZ_DEBUG) console.log(seed, slice, a.traps, a.priv, (a.pc >>> 0).toString(16), a.mcause, (b.jit as unknown as { stats: unknown }).stats);
+  if (process.env.JIT_FUZZ_DEBUG)
+    console.log(
+      seed,
+      slice,
+      a.traps,
+      a.priv,
+      (a.pc >>> 0).toString(16),
+      a.mcause,
+      (b.jit as unknown as { stats: unknown }).stats,
+    );
 }
 
 describe('JIT vs interpreter on random code', () => {
   const seeds = Number(process.env.JIT_FUZZ_SEEDS ?? 60);
   // Two minutes for every 60 programs, so that more seeds do not time out.
   const timeout = 120_000 * Math.max(1, Math.ceil(seeds / 60));
-  it(`agrees slice by slice on ${seeds} random programs (compiled at once)`, () => {
-    for (let s = 1; s <= seeds; s++) fuzzOne(s, 1, 20_000);
-  }, timeout);
-  it(`agrees slice by slice on ${seeds} random programs (compiled when hot)`, () => {
-    for (let s = 1; s <= seeds; s++) fuzzOne(1000 + s, 4, 20_000);
-  }, timeout);
+  it(
+    `agrees slice by slice on ${seeds} random programs (compiled at once)`,
+    () => {
+      for (let s = 1; s <= seeds; s++) fuzzOne(s, 1, 20_000);
+    },
+    timeout,
+  );
+  it(
+    `agrees slice by slice on ${seeds} random programs (compiled when hot)`,
+    () => {
+      for (let s = 1; s <= seeds; s++) fuzzOne(1000 + s, 4, 20_000);
+    },
+    timeout,
+  );
   // Cold pages: long interpreter runs that stop on entering a warm page (see WARM in jit.ts).
-  it(`agrees slice by slice on ${seeds} random programs (pages warm after some steps)`, () => {
-    for (let s = 1; s <= seeds; s++) fuzzOne(2000 + s, 2, 20_000, 50 + (s % 4) * 500);
-  }, timeout);
+  it(
+    `agrees slice by slice on ${seeds} random programs (pages warm after some steps)`,
+    () => {
+      for (let s = 1; s <= seeds; s++) fuzzOne(2000 + s, 2, 20_000, 50 + (s % 4) * 500);
+    },
+    timeout,
+  );
 });

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { guestCases, isaCases } from '../support/manifest.js';
 import { trace } from './support.js';
 
-describe('the JIT gives the interpreter\'s runs', () => {
+describe("the JIT gives the interpreter's runs", () => {
   for (const c of isaCases()) {
     it(`ISA ${c.name}`, () => {
       const opts = { every: 20_000, maxSteps: 50_000_000 };

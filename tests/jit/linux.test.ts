@@ -29,7 +29,7 @@ function boot(executor: Executor): { hashes: string[]; output: string; position:
 }
 
 describe.skipIf(missing !== null)('Linux under the JIT', () => {
-  it('boots and runs commands with the interpreter\'s state hashes at every checkpoint', () => {
+  it("boots and runs commands with the interpreter's state hashes at every checkpoint", () => {
     const a = boot('interp');
     const b = boot('jit');
     expect(a.output.split(PROMPT).length - 1, a.output.slice(-400)).toBe(5);

@@ -76,17 +76,32 @@ describe.skipIf(missing !== null)(`Linux on Rewind${missing ? ` (skipped: ${miss
   });
 });
 
-const COMPARED = ['echo same on both', 'ls /', 'mount /dev/vda /mnt', 'ls /mnt', 'cat /mnt/hello.txt', 'cat /mnt/notes/fox.txt', 'uname -a'];
-const noQemu = !qemuAvailable() ? 'qemu-system-riscv32 is not installed' : !existsSync(linuxFile('sbi-shim.bin')) ? 'sbi-shim.bin is not built' : null;
+const COMPARED = [
+  'echo same on both',
+  'ls /',
+  'mount /dev/vda /mnt',
+  'ls /mnt',
+  'cat /mnt/hello.txt',
+  'cat /mnt/notes/fox.txt',
+  'uname -a',
+];
+const noQemu = !qemuAvailable()
+  ? 'qemu-system-riscv32 is not installed'
+  : !existsSync(linuxFile('sbi-shim.bin'))
+    ? 'sbi-shim.bin is not built'
+    : null;
 
-describe.skipIf(missing !== null || noQemu !== null)(`the same kernel on QEMU${missing ?? noQemu ? ` (skipped: ${missing ?? noQemu})` : ''}`, () => {
-  it('gives the same command outputs as on Rewind', async () => {
-    const qemu = await runOnQemu(COMPARED, { timeoutMs: 90_000 });
-    const session = bootLinux();
-    expect(session.runUntil(PROMPT, BOOT_BUDGET).found).toBe(true);
-    const rewind = COMPARED.map((c) => command(session, c));
-    const onQemu = commandOutputs(qemu, COMPARED);
-    expect(onQemu).toHaveLength(COMPARED.length);
-    expect(rewind).toEqual(onQemu);
-  }, 120_000);
-});
+describe.skipIf(missing !== null || noQemu !== null)(
+  `the same kernel on QEMU${(missing ?? noQemu) ? ` (skipped: ${missing ?? noQemu})` : ''}`,
+  () => {
+    it('gives the same command outputs as on Rewind', async () => {
+      const qemu = await runOnQemu(COMPARED, { timeoutMs: 90_000 });
+      const session = bootLinux();
+      expect(session.runUntil(PROMPT, BOOT_BUDGET).found).toBe(true);
+      const rewind = COMPARED.map((c) => command(session, c));
+      const onQemu = commandOutputs(qemu, COMPARED);
+      expect(onQemu).toHaveLength(COMPARED.length);
+      expect(rewind).toEqual(onQemu);
+    }, 120_000);
+  },
+);

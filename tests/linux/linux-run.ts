@@ -10,14 +10,16 @@ import { fileURLToPath } from 'node:url';
 import { linuxBoot } from '../../core/boot/linux.js';
 import { Machine } from '../../core/machine.js';
 
-export const LINUX_DIR = process.env.REWIND_LINUX_DIR ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../.cache/linux');
+export const LINUX_DIR =
+  process.env.REWIND_LINUX_DIR ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../.cache/linux');
 export const linuxFile = (name: string): string => join(LINUX_DIR, name);
 export const PROMPT = 'rewind:/# ';
 
 /** Why the Linux tests cannot run here, or null when the built guest is there. */
 export function linuxMissing(): string | null {
   for (const f of ['Image', 'initramfs.cpio', 'disk.img']) {
-    if (!existsSync(linuxFile(f))) return `the Linux guest is not built (${linuxFile(f)} missing): run npm run build:linux`;
+    if (!existsSync(linuxFile(f)))
+      return `the Linux guest is not built (${linuxFile(f)} missing): run npm run build:linux`;
   }
   return null;
 }
@@ -79,14 +81,37 @@ export function qemuAvailable(): boolean {
  * Boots the same kernel on QEMU's virt machine with our SBI shim as -bios,
  * types each command after the prompt appears, and returns the console output.
  */
-export async function runOnQemu(commands: string[], opts: { append?: string; timeoutMs?: number } = {}): Promise<string> {
+export async function runOnQemu(
+  commands: string[],
+  opts: { append?: string; timeoutMs?: number } = {},
+): Promise<string> {
   const args = [
-    '-machine', 'virt', '-cpu', 'rv32,sstc=off,f=off,d=off,h=off', '-m', '64M', '-smp', '1',
-    '-bios', linuxFile('sbi-shim.bin'), '-kernel', linuxFile('Image'), '-initrd', linuxFile('initramfs.cpio'),
-    '-append', opts.append ?? 'console=ttyS0 earlycon=sbi',
-    '-drive', `file=${linuxFile('disk.img')},if=none,format=raw,id=hd0,snapshot=on`,
-    '-device', 'virtio-blk-device,drive=hd0',
-    '-display', 'none', '-serial', 'stdio', '-monitor', 'none',
+    '-machine',
+    'virt',
+    '-cpu',
+    'rv32,sstc=off,f=off,d=off,h=off',
+    '-m',
+    '64M',
+    '-smp',
+    '1',
+    '-bios',
+    linuxFile('sbi-shim.bin'),
+    '-kernel',
+    linuxFile('Image'),
+    '-initrd',
+    linuxFile('initramfs.cpio'),
+    '-append',
+    opts.append ?? 'console=ttyS0 earlycon=sbi',
+    '-drive',
+    `file=${linuxFile('disk.img')},if=none,format=raw,id=hd0,snapshot=on`,
+    '-device',
+    'virtio-blk-device,drive=hd0',
+    '-display',
+    'none',
+    '-serial',
+    'stdio',
+    '-monitor',
+    'none',
   ];
   const child = spawn('qemu-system-riscv32', args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
@@ -111,8 +136,14 @@ export async function runOnQemu(commands: string[], opts: { append?: string; tim
         }
       }
     });
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
-    child.on('exit', () => { clearTimeout(timer); resolvePromise(out); });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('exit', () => {
+      clearTimeout(timer);
+      resolvePromise(out);
+    });
   });
 }
 

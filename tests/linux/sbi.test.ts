@@ -14,13 +14,28 @@ const MiB = 1024 * 1024;
 const KERNEL = 0x80400000;
 
 // A few RV32I encodings, enough for the test programs.
-const addi = (rd: number, rs1: number, imm: number): number => (((imm & 0xfff) << 20) | (rs1 << 15) | (rd << 7) | 0x13) >>> 0;
+const addi = (rd: number, rs1: number, imm: number): number =>
+  (((imm & 0xfff) << 20) | (rs1 << 15) | (rd << 7) | 0x13) >>> 0;
 const lui = (rd: number, imm20: number): number => (((imm20 & 0xfffff) << 12) | (rd << 7) | 0x37) >>> 0;
 const ECALL = 0x00000073;
 const jal = (rd: number, off: number): number =>
-  ((((off >> 20) & 1) << 31) | (((off >> 1) & 0x3ff) << 21) | (((off >> 11) & 1) << 20) | (((off >> 12) & 0xff) << 12) | (rd << 7) | 0x6f) >>> 0;
+  ((((off >> 20) & 1) << 31) |
+    (((off >> 1) & 0x3ff) << 21) |
+    (((off >> 11) & 1) << 20) |
+    (((off >> 12) & 0xff) << 12) |
+    (rd << 7) |
+    0x6f) >>>
+  0;
 const blt = (rs1: number, rs2: number, off: number): number =>
-  ((((off >> 12) & 1) << 31) | (((off >> 5) & 0x3f) << 25) | (rs2 << 20) | (rs1 << 15) | (4 << 12) | (((off >> 1) & 0xf) << 8) | (((off >> 11) & 1) << 7) | 0x63) >>> 0;
+  ((((off >> 12) & 1) << 31) |
+    (((off >> 5) & 0x3f) << 25) |
+    (rs2 << 20) |
+    (rs1 << 15) |
+    (4 << 12) |
+    (((off >> 1) & 0xf) << 8) |
+    (((off >> 11) & 1) << 7) |
+    0x63) >>>
+  0;
 const A0 = 10;
 const A1 = 11;
 const A6 = 16;
@@ -128,14 +143,20 @@ describe('built-in SBI firmware', () => {
     // S-mode: stvec = handler, sie.STIE, sstatus.SIE, set_timer(now + 5000), wfi; handler: a0 = 0x77, loop.
     const handler = KERNEL + 4 * 12;
     const { machine } = machineWith([
-      lui(5, (handler >>> 12) + ((handler & 0x800) ? 1 : 0)), addi(5, 5, handler & 0xfff), // t0 = handler
+      lui(5, (handler >>> 12) + (handler & 0x800 ? 1 : 0)),
+      addi(5, 5, handler & 0xfff), // t0 = handler
       0x10529073, // csrw stvec, t0
-      addi(5, 0, 0x20), 0x10429073, // csrw sie, t0 (STIE)
+      addi(5, 0, 0x20),
+      0x10429073, // csrw sie, t0 (STIE)
       0x10016073, // csrsi sstatus, SIE (2)
       0xc0102573, // rdtime a0
-      addi(A0, A0, 2000), addi(A1, 0, 0), addi(A7, 0, 0), ECALL, // legacy set_timer(now + 2000)
+      addi(A0, A0, 2000),
+      addi(A1, 0, 0),
+      addi(A7, 0, 0),
+      ECALL, // legacy set_timer(now + 2000)
       0x10500073, // wfi
-      addi(A0, 0, 0x77), LOOP,
+      addi(A0, 0, 0x77),
+      LOOP,
     ]);
     const r = machine.run(100_000);
     expect(r.reason).toBe('limit');
@@ -193,7 +214,16 @@ describe('built-in SBI firmware', () => {
   });
 
   it('installs itself again after a reset', () => {
-    const { machine } = machineWith([addi(A7, 0, 0x10), lui(A7, 0x53525), addi(A7, A7, 0x354), addi(A6, 0, 0), addi(A0, 0, 1), addi(A1, 0, 0), ECALL, LOOP]);
+    const { machine } = machineWith([
+      addi(A7, 0, 0x10),
+      lui(A7, 0x53525),
+      addi(A7, A7, 0x354),
+      addi(A6, 0, 0),
+      addi(A0, 0, 1),
+      addi(A1, 0, 0),
+      ECALL,
+      LOOP,
+    ]);
     machine.run(20); // SRST cold reboot: the machine resets and runs on
     expect(machine.cpu.priv).toBe(Priv.S);
     expect(machine.cpu.firmware).not.toBeNull();
@@ -235,10 +265,14 @@ describe('linuxBoot', () => {
   });
 
   it('rejects what is not a kernel Image, and kernels or initrds that do not fit', () => {
-    expect(() => linuxBoot({ kernel: new Uint8Array(4096), ramSize: 64 * MiB })).toThrow(/not a RISC-V Linux kernel Image/);
+    expect(() => linuxBoot({ kernel: new Uint8Array(4096), ramSize: 64 * MiB })).toThrow(
+      /not a RISC-V Linux kernel Image/,
+    );
     expect(() => linuxBoot({ kernel: new Uint8Array(4096), ramSize: 64 * MiB })).toThrow(RewindError);
     expect(() => linuxBoot({ kernel: fakeImage(4096, 40 * MiB), ramSize: 32 * MiB })).toThrow(/does not fit/);
-    expect(() => linuxBoot({ kernel: fakeImage(4096, 4 * MiB), initrd: new Uint8Array(30 * MiB), ramSize: 32 * MiB })).toThrow(/initrd/);
+    expect(() =>
+      linuxBoot({ kernel: fakeImage(4096, 4 * MiB), initrd: new Uint8Array(30 * MiB), ramSize: 32 * MiB }),
+    ).toThrow(/initrd/);
     expect(() => linuxBoot({ kernel: fakeImage(4096), initrd: new Uint8Array(0) })).toThrow(/empty/);
     expect(() => linuxBoot({ kernel: fakeImage(4096), ramSize: 3 * MiB })).toThrow(/RAM/);
   });

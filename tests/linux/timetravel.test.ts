@@ -166,10 +166,11 @@ describe.skipIf(missing !== null)(`time travel on Linux${missing ? ` (skipped: $
     writeFileSync(forked, writeVmi(rec.session.toRecording()));
 
     // At the fork the two branches are one state; after it each has its own.
-    const hashAt = (branch: string, position: number) => rec.travel(() => {
-      rec.session.seek({ branch, position });
-      return rec.session.stateHash();
-    });
+    const hashAt = (branch: string, position: number) =>
+      rec.travel(() => {
+        rec.session.seek({ branch, position });
+        return rec.session.stateHash();
+      });
     expect(hashAt(fork, booted)).toBe(hashAt(main, booted));
     const later = Math.min(rec.session.branchEnd(main), rec.session.branchEnd(fork));
     expect(hashAt(fork, later)).not.toBe(hashAt(main, later));

@@ -55,21 +55,29 @@ describe('Linux files for the web app', () => {
     });
   });
 
-  it.skipIf(missing !== null)(`with the built guest: served under linux/ and copied into a build${missing ? ` (skipped: ${missing})` : ''}`, async () => {
-    const server = await serve({ dir: emptyDir(), port: 0 });
-    close = server.close;
-    const manifest = await (await fetch(`${server.url}linux/manifest.json`)).json();
-    expect(manifest).toEqual({ kernel: 'Image', initrd: 'initramfs.cpio', disk: 'disk.img' });
-    const image = await fetch(`${server.url}linux/${manifest.kernel}`);
-    expect(image.status).toBe(200);
-    expect(Buffer.from(await image.arrayBuffer()).equals(readFileSync(linuxFile('Image')))).toBe(true);
-    // Only the guest's own files: nothing else of its directory, and no way out of it.
-    expect((await fetch(`${server.url}linux/initramfs.list`)).status).toBe(404);
-    expect((await fetch(`${server.url}linux/..%2Fpackage.json`)).status).toBe(404);
+  it.skipIf(missing !== null)(
+    `with the built guest: served under linux/ and copied into a build${missing ? ` (skipped: ${missing})` : ''}`,
+    async () => {
+      const server = await serve({ dir: emptyDir(), port: 0 });
+      close = server.close;
+      const manifest = await (await fetch(`${server.url}linux/manifest.json`)).json();
+      expect(manifest).toEqual({ kernel: 'Image', initrd: 'initramfs.cpio', disk: 'disk.img' });
+      const image = await fetch(`${server.url}linux/${manifest.kernel}`);
+      expect(image.status).toBe(200);
+      expect(Buffer.from(await image.arrayBuffer()).equals(readFileSync(linuxFile('Image')))).toBe(true);
+      // Only the guest's own files: nothing else of its directory, and no way out of it.
+      expect((await fetch(`${server.url}linux/initramfs.list`)).status).toBe(404);
+      expect((await fetch(`${server.url}linux/..%2Fpackage.json`)).status).toBe(404);
 
-    const files = emitted();
-    expect([...files.keys()].sort()).toEqual(['linux/Image', 'linux/disk.img', 'linux/initramfs.cpio', 'linux/manifest.json']);
-    expect((files.get('linux/disk.img') as Uint8Array).length).toBe(statSync(linuxFile('disk.img')).size);
-    expect(JSON.parse(files.get('linux/manifest.json') as string)).toEqual(manifest);
-  });
+      const files = emitted();
+      expect([...files.keys()].sort()).toEqual([
+        'linux/Image',
+        'linux/disk.img',
+        'linux/initramfs.cpio',
+        'linux/manifest.json',
+      ]);
+      expect((files.get('linux/disk.img') as Uint8Array).length).toBe(statSync(linuxFile('disk.img')).size);
+      expect(JSON.parse(files.get('linux/manifest.json') as string)).toEqual(manifest);
+    },
+  );
 });

@@ -16,16 +16,29 @@ afterEach(async () => {
 
 async function contract(s: StorageBackend): Promise<void> {
   expect(await s.get('a')).toBeUndefined();
-  await s.putBatch([{ key: 'page/1', value: b(1) }, { key: 'page/2', value: b(2, 2) }, { key: 'cp/1', value: b(3) }]);
+  await s.putBatch([
+    { key: 'page/1', value: b(1) },
+    { key: 'page/2', value: b(2, 2) },
+    { key: 'cp/1', value: b(3) },
+  ]);
   expect(await s.get('page/2')).toEqual(b(2, 2));
   expect(await s.list('page/')).toEqual(['page/1', 'page/2']);
-  await s.putBatch([{ key: 'page/1', value: null }, { key: 'page/3', value: b() }, { key: 'page/3', value: b(9) }]);
+  await s.putBatch([
+    { key: 'page/1', value: null },
+    { key: 'page/3', value: b() },
+    { key: 'page/3', value: b(9) },
+  ]);
   expect(await s.list('page/')).toEqual(['page/2', 'page/3']);
   expect(await s.get('page/3')).toEqual(b(9));
   await s.delete(['cp/1']);
   expect(await s.list('')).toEqual(['page/2', 'page/3']);
   // A batch with a bad value applies nothing.
-  await expect(s.putBatch([{ key: 'x', value: b(1) }, { key: 'y', value: 'no' as unknown as Uint8Array }])).rejects.toThrow();
+  await expect(
+    s.putBatch([
+      { key: 'x', value: b(1) },
+      { key: 'y', value: 'no' as unknown as Uint8Array },
+    ]),
+  ).rejects.toThrow();
   expect(await s.get('x')).toBeUndefined();
 }
 

@@ -7,7 +7,14 @@ describe('Checkpointer', () => {
   it('restores any checkpoint exactly (property)', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }), capture: fc.boolean(), restoreTo: fc.option(fc.nat(), { nil: undefined }) }), { minLength: 1, maxLength: 40 }),
+        fc.array(
+          fc.record({
+            seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+            capture: fc.boolean(),
+            restoreTo: fc.option(fc.nat(), { nil: undefined }),
+          }),
+          { minLength: 1, maxLength: 40 },
+        ),
         fc.integer({ min: 1, max: 5 }),
         fc.boolean(),
         (steps, fullEvery, withDisk) => {

@@ -44,9 +44,11 @@ export class FakeMachine implements Snapshotable {
   mutate(seed: number): void {
     let x = seed >>> 0 || 1;
     const next = () => {
-      x ^= x << 13; x >>>= 0;
+      x ^= x << 13;
+      x >>>= 0;
       x ^= x >>> 17;
-      x ^= x << 5; x >>>= 0;
+      x ^= x << 5;
+      x >>>= 0;
       return x;
     };
     const writes = 1 + (next() % 6);
@@ -80,7 +82,10 @@ export function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
 }
 
 /** Asserts two machine snapshots are identical; returns a message or null. */
-export function diffSnapshots(a: ReturnType<FakeMachine['snapshot']>, b: ReturnType<FakeMachine['snapshot']>): string | null {
+export function diffSnapshots(
+  a: ReturnType<FakeMachine['snapshot']>,
+  b: ReturnType<FakeMachine['snapshot']>,
+): string | null {
   if (!sameBytes(a.ram, b.ram)) return 'RAM differs';
   if (!sameBytes(a.disk, b.disk)) return 'disk differs';
   return null;

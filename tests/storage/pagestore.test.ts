@@ -7,7 +7,9 @@ import { ZERO_PAGE_HASH } from '../../storage/statehash.js';
 function randomPage(seed: number): Uint8Array {
   let x = seed || 1;
   return Uint8Array.from({ length: 4096 }, () => {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
     return x & 255;
   });
 }
@@ -56,7 +58,9 @@ describe('PageStore', () => {
   it('stops inflating a bomb early', () => {
     const bomb = deflateSync(new Uint8Array(16 << 20), { level: 9 });
     expect(() => inflateExact(bomb, 4096, 'bad-vmi', 'page x')).toThrow(/more than the declared 4096/);
-    expect(() => inflateExact(deflateSync(new Uint8Array(100)), 4096, 'bad-vmi', 'page x')).toThrow(/100 bytes instead of 4096/);
+    expect(() => inflateExact(deflateSync(new Uint8Array(100)), 4096, 'bad-vmi', 'page x')).toThrow(
+      /100 bytes instead of 4096/,
+    );
     expect(() => inflateExact(Uint8Array.of(0xff, 0xff, 0xff), 4096, 'bad-vmi', 'page x')).toThrow(RewindError);
   });
 });

@@ -4,7 +4,12 @@ import { RewindError } from '../../core/errors.js';
 import { Timeline, foldTimelineLog, type InputEvent } from '../../storage/timeline.js';
 import { pack, unpack } from '../../storage/codec.js';
 
-const ev = (position: number, b: number): InputEvent => ({ position, time: position, device: 'uart0', payload: Uint8Array.of(b) });
+const ev = (position: number, b: number): InputEvent => ({
+  position,
+  time: position,
+  device: 'uart0',
+  payload: Uint8Array.of(b),
+});
 
 describe('Timeline', () => {
   it('folds its log to the live tree', () => {
@@ -107,17 +112,29 @@ describe('Timeline', () => {
           const b = all[o.b % all.length]!;
           try {
             switch (o.k) {
-              case 'fork': t.fork(b.id, o.p, `f${o.p}`); break;
-              case 'extend': t.extendTo(b.id, o.p); break;
+              case 'fork':
+                t.fork(b.id, o.p, `f${o.p}`);
+                break;
+              case 'extend':
+                t.extendTo(b.id, o.p);
+                break;
               case 'event': {
                 const last = b.events.at(-1)?.position ?? b.forkPosition;
                 t.appendEvents(b.id, [ev(last + o.p, o.p & 255)]);
                 break;
               }
-              case 'bookmark': t.addBookmark(b.id, `m${o.p % 3}`, o.p); break;
-              case 'checkpoint': t.addCheckpoint(b.id, { id: `c${b.id}-${o.p}`, position: b.forkPosition + o.p }); break;
-              case 'rename': t.rename(b.id, `n${o.p}`); break;
-              case 'delete': t.deleteBranch(b.id); break;
+              case 'bookmark':
+                t.addBookmark(b.id, `m${o.p % 3}`, o.p);
+                break;
+              case 'checkpoint':
+                t.addCheckpoint(b.id, { id: `c${b.id}-${o.p}`, position: b.forkPosition + o.p });
+                break;
+              case 'rename':
+                t.rename(b.id, `n${o.p}`);
+                break;
+              case 'delete':
+                t.deleteBranch(b.id);
+                break;
             }
           } catch (e) {
             if (!(e instanceof RewindError)) throw e;

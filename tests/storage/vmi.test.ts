@@ -35,7 +35,10 @@ function makeRecording(steps = 12, keepLog = true): Recording {
   const kid = t.fork(root, mid.position, 'other');
   cps.restore(mid.id);
   m.mutate(424242);
-  t.appendEvents(kid, [{ position: m.position, time: 5, device: 'uart0', payload: [1, 2, 3] }, { position: m.position, time: 6, device: 'syscon', payload: 'hi' }]);
+  t.appendEvents(kid, [
+    { position: m.position, time: 5, device: 'uart0', payload: [1, 2, 3] },
+    { position: m.position, time: 6, device: 'syscon', payload: 'hi' },
+  ]);
   const k = cps.capture(mid.id, kid);
   t.addCheckpoint(kid, { id: k.id, position: k.position });
   t.extendTo(kid, m.position);
@@ -67,7 +70,11 @@ function expectBad(bytes: Uint8Array, message?: RegExp): RewindError {
 }
 
 /** Rebuilds a file around a changed manifest (valid header and hash), keeping the data section. */
-function reframe(file: Uint8Array, change: (manifest: Record<string, any>) => void, opts: { version?: number; rawLength?: number } = {}): Uint8Array {
+function reframe(
+  file: Uint8Array,
+  change: (manifest: Record<string, any>) => void,
+  opts: { version?: number; rawLength?: number } = {},
+): Uint8Array {
   const dv = new DataView(file.buffer, file.byteOffset, file.length);
   const mStored = dv.getUint32(20, true);
   const deflated = dv.getUint16(10, true) & 1;
@@ -78,7 +85,11 @@ function reframe(file: Uint8Array, change: (manifest: Record<string, any>) => vo
   return frame(packPlain(manifest), data, opts);
 }
 
-function frame(manifest: Uint8Array, data: Uint8Array, opts: { version?: number; rawLength?: number } = {}): Uint8Array {
+function frame(
+  manifest: Uint8Array,
+  data: Uint8Array,
+  opts: { version?: number; rawLength?: number } = {},
+): Uint8Array {
   const total = VMI_HEADER_SIZE + manifest.length + data.length + 16;
   const out = new Uint8Array(total);
   const dv = new DataView(out.buffer);
@@ -187,25 +198,55 @@ describe('.vmi hostile files', () => {
     const m = good.slice();
     m[0] = 0x58;
     expectBad(m, /magic/);
-    expectBad(reframe(good, () => {}, { version: 999 }), /version 999 is newer/);
-    expectBad(reframe(good, () => {}, { version: 0 }), /unknown format version 0/);
+    expectBad(
+      reframe(good, () => {}, { version: 999 }),
+      /version 999 is newer/,
+    );
+    expectBad(
+      reframe(good, () => {}, { version: 0 }),
+      /unknown format version 0/,
+    );
     const f = reframe(good, () => {});
     f[10] = 0x80;
     expectBad(f, /corrupt|flags/);
   });
 
   it('rejects absurd sizes and counts before allocating', () => {
-    expectBad(reframe(good, (m) => (m.config.ramSize = 2 ** 40)), /RAM size .* limit/);
-    expectBad(reframe(good, (m) => (m.config.ramSize = 4097)), /multiple/);
-    expectBad(reframe(good, (m) => (m.config.diskSize = 2 ** 50)), /disk size/);
-    expectBad(reframe(good, () => {}, { rawLength: 2 ** 31 }), /manifest claims .* limit/);
-    expectBad(reframe(good, (m) => (m.chunks[0][4] = 2 ** 40)), /size/);
-    expectBad(reframe(good, (m) => (m.chunks[1][3] = 2 ** 40)), /stored size/);
-    expectBad(reframe(good, (m) => (m.checkpoints[0].ram.i = Array.from({ length: 5000 }, (_, i) => i))), /more than the 16 of its memory/);
+    expectBad(
+      reframe(good, (m) => (m.config.ramSize = 2 ** 40)),
+      /RAM size .* limit/,
+    );
+    expectBad(
+      reframe(good, (m) => (m.config.ramSize = 4097)),
+      /multiple/,
+    );
+    expectBad(
+      reframe(good, (m) => (m.config.diskSize = 2 ** 50)),
+      /disk size/,
+    );
+    expectBad(
+      reframe(good, () => {}, { rawLength: 2 ** 31 }),
+      /manifest claims .* limit/,
+    );
+    expectBad(
+      reframe(good, (m) => (m.chunks[0][4] = 2 ** 40)),
+      /size/,
+    );
+    expectBad(
+      reframe(good, (m) => (m.chunks[1][3] = 2 ** 40)),
+      /stored size/,
+    );
+    expectBad(
+      reframe(good, (m) => (m.checkpoints[0].ram.i = Array.from({ length: 5000 }, (_, i) => i))),
+      /more than the 16 of its memory/,
+    );
     // A msgpack array header claiming a billion chunks, with nothing behind it.
     const lying = Uint8Array.of(0x81, 0xa6, ...new TextEncoder().encode('chunks'), 0xdd, 0x3b, 0x9a, 0xca, 0x00);
     expectBad(frame(lying, new Uint8Array(0)), /msgpack/);
-    expectBad(frame(packPlain({ config: { ramSize: 4096, diskSize: null }, chunks: { length: 1e9 } }), new Uint8Array(0)), /chunk table/);
+    expectBad(
+      frame(packPlain({ config: { ramSize: 4096, diskSize: null }, chunks: { length: 1e9 } }), new Uint8Array(0)),
+      /chunk table/,
+    );
   });
 
   it('rejects a decompression bomb page (1 GiB of zeros) quickly', () => {
@@ -234,7 +275,10 @@ describe('.vmi hostile files', () => {
   });
 
   it('rejects dangling references and cycles', () => {
-    expectBad(reframe(good, (m) => m.chunks.pop()), /cover|not in the file/);
+    expectBad(
+      reframe(good, (m) => m.chunks.pop()),
+      /cover|not in the file/,
+    );
     expectBad(
       reframe(good, (m) => {
         const cp = m.checkpoints.find((c: any) => c.ram.i.length > 0);
@@ -242,8 +286,14 @@ describe('.vmi hostile files', () => {
       }),
       /names RAM page .* not in the file/,
     );
-    expectBad(reframe(good, (m) => (m.checkpoints[1].parent = 'f'.repeat(32))), /parent .* does not exist/);
-    expectBad(reframe(good, (m) => (m.timeline.branches[1].parent = 'b9')), /parent b9, which does not exist/);
+    expectBad(
+      reframe(good, (m) => (m.checkpoints[1].parent = 'f'.repeat(32))),
+      /parent .* does not exist/,
+    );
+    expectBad(
+      reframe(good, (m) => (m.timeline.branches[1].parent = 'b9')),
+      /parent b9, which does not exist/,
+    );
     expectBad(
       reframe(good, (m) => {
         m.timeline.branches[0].parent = 'b1';
@@ -252,12 +302,30 @@ describe('.vmi hostile files', () => {
       }),
       /root|cycle/,
     );
-    expectBad(reframe(good, (m) => (m.timeline.branches[0].checkpoints[0].id = 'nope')), /names checkpoint nope/);
-    expectBad(reframe(good, (m) => (m.checkpoints[0].branch = 'b7')), /b7/);
-    expectBad(reframe(good, (m) => (m.kernel = 'a'.repeat(32))), /kernel image/);
-    expectBad(reframe(good, (m) => (m.timeline.branches[0].id = '__proto__')), /not a valid id/);
-    expectBad(reframe(good, (m) => m.log.pop()), /timeline log/);
-    expectBad(reframe(good, (m) => (m.checkpoints[2].depth = 7)), /depth/);
+    expectBad(
+      reframe(good, (m) => (m.timeline.branches[0].checkpoints[0].id = 'nope')),
+      /names checkpoint nope/,
+    );
+    expectBad(
+      reframe(good, (m) => (m.checkpoints[0].branch = 'b7')),
+      /b7/,
+    );
+    expectBad(
+      reframe(good, (m) => (m.kernel = 'a'.repeat(32))),
+      /kernel image/,
+    );
+    expectBad(
+      reframe(good, (m) => (m.timeline.branches[0].id = '__proto__')),
+      /not a valid id/,
+    );
+    expectBad(
+      reframe(good, (m) => m.log.pop()),
+      /timeline log/,
+    );
+    expectBad(
+      reframe(good, (m) => (m.checkpoints[2].depth = 7)),
+      /depth/,
+    );
   });
 
   it('rejects pages whose content does not match their id', () => {

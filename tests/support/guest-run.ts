@@ -57,19 +57,38 @@ export function runOnRewind(elfPath: string, options: GuestOptions = {}): GuestR
 
 export function runOnQemu(elfPath: string, options: GuestOptions = {}, timeoutMs = 30_000): GuestRun {
   const args = [
-    '-machine', 'virt', '-bios', 'none', '-kernel', elfPath,
-    '-m', `${options.ramMiB ?? 64}M`,
-    '-cpu', 'rv32,f=off,d=off,h=off,sstc=off',
-    '-display', 'none', '-serial', 'stdio', '-monitor', 'none'
+    '-machine',
+    'virt',
+    '-bios',
+    'none',
+    '-kernel',
+    elfPath,
+    '-m',
+    `${options.ramMiB ?? 64}M`,
+    '-cpu',
+    'rv32,f=off,d=off,h=off,sstc=off',
+    '-display',
+    'none',
+    '-serial',
+    'stdio',
+    '-monitor',
+    'none',
   ];
   if (options.disk) {
     if (!existsSync(options.disk)) throw new Error(`missing disk image ${options.disk}`);
     args.push(
-      '-global', 'virtio-mmio.force-legacy=false',
-      '-drive', `file=${options.disk},if=none,format=raw,id=hd0,snapshot=on`,
-      '-device', 'virtio-blk-device,drive=hd0',
+      '-global',
+      'virtio-mmio.force-legacy=false',
+      '-drive',
+      `file=${options.disk},if=none,format=raw,id=hd0,snapshot=on`,
+      '-device',
+      'virtio-blk-device,drive=hd0',
     );
   }
-  const r = spawnSync(QEMU, args, { input: options.input ?? new Uint8Array(0), timeout: timeoutMs, maxBuffer: 64 << 20 });
+  const r = spawnSync(QEMU, args, {
+    input: options.input ?? new Uint8Array(0),
+    timeout: timeoutMs,
+    maxBuffer: 64 << 20,
+  });
   return { output: r.stdout.toString('latin1'), status: r.status ?? -1 };
 }

@@ -11,7 +11,11 @@ import { guest } from '../support/cli.js';
 
 /** The echo guest polls the UART for input: these runs keep it polling rather than stop as waiting. */
 const polling = { whenPolling: 'run' } as const;
-const echo = () => Session.create({ kind: 'elf', image: new Uint8Array(readFileSync(guest('echo'))), ramSize: 8 << 20 }, { interval: 50_000 });
+const echo = () =>
+  Session.create(
+    { kind: 'elf', image: new Uint8Array(readFileSync(guest('echo'))), ramSize: 8 << 20 },
+    { interval: 50_000 },
+  );
 
 describe('session branches', () => {
   it('typing in the past forks a new branch and keeps the old future whole', () => {
@@ -71,9 +75,19 @@ describe('session branches', () => {
     expect(() => s.deleteBranch('main')).toThrow();
     s.seek({ branch: 'main', position: 100_000 });
     s.deleteBranch(b);
-    expect(s.branches().map((x) => x.id).sort()).toEqual(['b0', a]);
+    expect(
+      s
+        .branches()
+        .map((x) => x.id)
+        .sort(),
+    ).toEqual(['b0', a]);
     const reopened = Session.open(readVmi(writeVmi(s.toRecording())));
-    expect(reopened.branches().map((x) => x.name).sort()).toEqual(['main', 'renamed']);
+    expect(
+      reopened
+        .branches()
+        .map((x) => x.name)
+        .sort(),
+    ).toEqual(['main', 'renamed']);
   });
 });
 

@@ -32,14 +32,22 @@ describe('debugger stops across a session', () => {
     const pc = symbol('printf_');
     const machine = buildMachine(spec);
     machine.cpu.setBreakpoints([pc]);
-    const expected = hits((n) => machine.run(n), () => machine.position);
+    const expected = hits(
+      (n) => machine.run(n),
+      () => machine.position,
+    );
     expect(expected.length).toBeGreaterThan(5);
 
     // Checkpoint intervals that put a chunk boundary exactly on a hit.
     for (const interval of [expected[2]!, expected[3]! - expected[2]!]) {
       const session = Session.create(spec, { interval });
       session.setStops({ breakpoints: [pc] });
-      expect(hits((n) => session.run(n), () => session.position)).toEqual(expected);
+      expect(
+        hits(
+          (n) => session.run(n),
+          () => session.position,
+        ),
+      ).toEqual(expected);
     }
   });
 
@@ -47,7 +55,10 @@ describe('debugger stops across a session', () => {
     const pc = symbol('printf_');
     const machine = buildMachine(spec);
     machine.cpu.setBreakpoints([pc]);
-    const first = hits((n) => machine.run(n), () => machine.position)[0]!;
+    const first = hits(
+      (n) => machine.run(n),
+      () => machine.position,
+    )[0]!;
     const session = Session.create(spec);
     session.setStops({ breakpoints: [pc] });
     expect(session.run(first)).toEqual({ reason: 'limit', steps: first });
@@ -71,7 +82,11 @@ describe('debugger stops across a session', () => {
     const session = Session.create(spec, { interval: forward[1]!.position });
     while (session.run(1_000_000).reason === 'limit');
     const backward: { position: number; address: number }[] = [];
-    for (let stop = session.reverseContinue({ watchpoints: [range] }); stop?.reason === 'watchpoint'; stop = session.reverseContinue({ watchpoints: [range] })) {
+    for (
+      let stop = session.reverseContinue({ watchpoints: [range] });
+      stop?.reason === 'watchpoint';
+      stop = session.reverseContinue({ watchpoints: [range] })
+    ) {
       backward.push({ position: session.position, address: stop.address });
     }
     expect(backward.reverse()).toEqual(forward);

@@ -18,7 +18,9 @@ function harness() {
     h.events.forEach((e, i) => {
       if (e.type === 'console') at = i;
     });
-    const parts = h.events.slice(at).flatMap((e) => (e.type === 'console' || e.type === 'output' ? [text(e.bytes)] : []));
+    const parts = h.events
+      .slice(at)
+      .flatMap((e) => (e.type === 'console' || e.type === 'output' ? [text(e.bytes)] : []));
     return parts.join('');
   };
   return {
@@ -151,7 +153,10 @@ describe('branches', () => {
     const file = h.reply({ type: 'exportVmi' }) as { bytes: Uint8Array };
     h.reply({ type: 'importVmi', bytes: file.bytes });
     h.engine.report(true);
-    const names = h.timeline().branches.map((b) => b.name).sort();
+    const names = h
+      .timeline()
+      .branches.map((b) => b.name)
+      .sort();
     expect(names).toEqual(['main', 'second try']);
   });
 
@@ -162,7 +167,11 @@ describe('branches', () => {
     h.reply({ type: 'type', bytes: typed('echo two\r') });
     h.reply({ type: 'step', count: 600_000 });
     const here = h.status();
-    const d = h.reply({ type: 'diff', a: { branch: 'b0', position: mainEnd }, b: { position: here.position } }) as DiffResult;
+    const d = h.reply({
+      type: 'diff',
+      a: { branch: 'b0', position: mainEnd },
+      b: { position: here.position },
+    }) as DiffResult;
     expect(d.a).toMatchObject({ branch: 'b0', name: 'main', position: mainEnd });
     expect(d.b).toMatchObject({ branch: here.branch, position: here.position });
     expect(d.a.hash).not.toBe(d.b.hash);
@@ -184,7 +193,8 @@ describe('ConsoleHistory', () => {
     { branch: 'b0', from: 0, to: 10 },
     { branch: 'b1', from: 10, to: Infinity },
   ];
-  const write = (h: ConsoleHistory, s: string, from: number) => [...s].forEach((c, i) => h.write(c.charCodeAt(0), from + i));
+  const write = (h: ConsoleHistory, s: string, from: number) =>
+    [...s].forEach((c, i) => h.write(c.charCodeAt(0), from + i));
 
   test('keeps output per branch, once, and knows its gaps', () => {
     const h = new ConsoleHistory();

@@ -42,13 +42,16 @@ function nameOf(el: Element): string {
 }
 function button(root: Element, name: string): HTMLButtonElement {
   const hit = [...root.querySelectorAll('button')].find((b) => nameOf(b) === name);
-  if (!hit) throw new Error(`no button named ${name}; have ${[...root.querySelectorAll('button')].map(nameOf).join(', ')}`);
+  if (!hit)
+    throw new Error(`no button named ${name}; have ${[...root.querySelectorAll('button')].map(nameOf).join(', ')}`);
   return hit;
 }
 
 function setup() {
   // Unanswered requests fail as a worker without recording fails them.
-  const client = new FakeClient(() => Promise.reject(Object.assign(new Error('this needs a recording'), { code: 'no-time-travel' })));
+  const client = new FakeClient(() =>
+    Promise.reject(Object.assign(new Error('this needs a recording'), { code: 'no-time-travel' })),
+  );
   const app = new AppState(client);
   return { client, app };
 }
@@ -59,14 +62,16 @@ describe('Controls', () => {
     const root = render(Controls, { app });
     client.emit({ type: 'ready', capabilities: { timeTravel: false } });
     client.emit(status({ state: 'paused', cause: 'load' }));
-    for (const name of ['Run', 'Pause', 'Step', 'Step back', 'Run back', 'Fork', 'Export', 'Import']) expect(button(root, name)).toBeTruthy();
+    for (const name of ['Run', 'Pause', 'Step', 'Step back', 'Run back', 'Fork', 'Export', 'Import'])
+      expect(button(root, name)).toBeTruthy();
     for (const name of ['Step back', 'Run back', 'Fork', 'Export', 'Import']) {
       expect(button(root, name).disabled).toBe(true);
       expect(button(root, name).title).toBe(NEEDS_RECORDING);
     }
     expect(button(root, 'Pause').disabled).toBe(true);
     client.emit({ type: 'ready', capabilities: { timeTravel: true } });
-    for (const name of ['Step back', 'Run back', 'Fork', 'Export', 'Import']) expect(button(root, name).disabled).toBe(false);
+    for (const name of ['Step back', 'Run back', 'Fork', 'Export', 'Import'])
+      expect(button(root, name).disabled).toBe(false);
   });
 
   test('Run, Pause and Step send their commands', () => {
@@ -159,7 +164,11 @@ describe('Disassembly', () => {
       { address: 0x80000000, bits: 0x00000513, length: 4, text: 'addi a0, zero, 0', symbol: '_start' },
       { address: 0x80000004, bits: 0x4581, length: 2, text: 'addi a1, zero, 0' },
     ];
-    client.answers.readMemory = () => ({ address: 0x80000000, bytes: new Uint8Array(256), readable: new Uint8Array(256).fill(1) });
+    client.answers.readMemory = () => ({
+      address: 0x80000000,
+      bytes: new Uint8Array(256),
+      readable: new Uint8Array(256).fill(1),
+    });
     const root = render(Disassembly, { app });
     client.emit(status({ state: 'paused', cause: 'load', pc: 0x80000004 }));
     await new Promise((r) => setTimeout(r, 0));
@@ -229,8 +238,19 @@ describe('Machine picture', () => {
     client.emit({
       type: 'stats',
       stats: {
-        position: 5, ips: 123_400_000, priv: 1, pc: 0xc0001000, ramTouched: touched, ramFresh: fresh, ramPages: 16384,
-        diskTouched: null, diskFresh: null, diskPages: 0, uartOut: 300, uartIn: 5, pendingInput: 2,
+        position: 5,
+        ips: 123_400_000,
+        priv: 1,
+        pc: 0xc0001000,
+        ramTouched: touched,
+        ramFresh: fresh,
+        ramPages: 16384,
+        diskTouched: null,
+        diskFresh: null,
+        diskPages: 0,
+        uartOut: 300,
+        uartIn: 5,
+        pendingInput: 2,
       },
     });
     const text = root.textContent!;

@@ -10,7 +10,11 @@ import { engineHarness, guest, recordingHosts } from './support.js';
 function harness(recording = false) {
   const queue: (() => void)[] = [];
   let now = 0;
-  const h = engineHarness({ defer: (fn) => queue.push(fn), now: () => (now += 1), ...(recording ? recordingHosts : {}) });
+  const h = engineHarness({
+    defer: (fn) => queue.push(fn),
+    now: () => (now += 1),
+    ...(recording ? recordingHosts : {}),
+  });
   return {
     ...h,
     /** Runs queued slices until nothing is queued or `max` ticks passed. */
@@ -18,9 +22,7 @@ function harness(recording = false) {
       for (let i = 0; i < max && queue.length > 0; i++) queue.shift()!();
     },
     output: () =>
-      new TextDecoder().decode(
-        Uint8Array.from(h.events.flatMap((e) => (e.type === 'output' ? [...e.bytes] : []))),
-      ),
+      new TextDecoder().decode(Uint8Array.from(h.events.flatMap((e) => (e.type === 'output' ? [...e.bytes] : [])))),
   };
 }
 
@@ -102,7 +104,10 @@ describe('engine', () => {
   test('reads memory without side effects, marking what cannot be read', () => {
     const h = harness();
     h.engine.handle({ type: 'load', image: guest('hello') });
-    const block = h.reply({ type: 'readMemory', address: 0x80000000 - 2, length: 6 }) as { bytes: Uint8Array; readable: Uint8Array };
+    const block = h.reply({ type: 'readMemory', address: 0x80000000 - 2, length: 6 }) as {
+      bytes: Uint8Array;
+      readable: Uint8Array;
+    };
     expect([...block.readable]).toEqual([0, 0, 1, 1, 1, 1]);
     // The entry instruction's bytes are those of the ELF's first segment.
     const uart = h.reply({ type: 'readMemory', address: 0x10000000, length: 8 }) as { readable: Uint8Array };
@@ -114,7 +119,11 @@ describe('engine', () => {
     h.engine.handle({ type: 'load', image: guest('default') });
     h.reply({ type: 'step', count: 50 });
     const pc = h.engine.status().pc;
-    const lines = h.reply({ type: 'disassemble', before: 4, after: 6 }) as { address: number; text: string; length: number }[];
+    const lines = h.reply({ type: 'disassemble', before: 4, after: 6 }) as {
+      address: number;
+      text: string;
+      length: number;
+    }[];
     const at = lines.findIndex((l) => l.address === pc);
     expect(at).toBeGreaterThanOrEqual(1);
     expect(lines.length - at).toBe(6);
@@ -135,7 +144,9 @@ describe('engine', () => {
       expect(() => h.reply(cmd)).toThrow(expect.objectContaining({ code: 'no-time-travel' }));
     }
     // Importing opens a recording in place of the machine: the file is checked like any other.
-    expect(() => h.reply({ type: 'importVmi', bytes: new Uint8Array(4) })).toThrow(expect.objectContaining({ code: 'bad-vmi' }));
+    expect(() => h.reply({ type: 'importVmi', bytes: new Uint8Array(4) })).toThrow(
+      expect.objectContaining({ code: 'bad-vmi' }),
+    );
   });
 
   test('a guest asleep waiting for input goes to waiting and wakes on typing', () => {

@@ -60,7 +60,10 @@ describe('executor', () => {
       h.engine.handle({ type: 'type', bytes: new TextEncoder().encode('help\nlook\n') });
       h.reply({ type: 'step', count: 1_000_000 });
       // The JIT did run compiled code (core/jit keeps count).
-      if (executor === 'jit') expect((h.hosts[0]!.machine.cpu.jit as unknown as { stats: { compiled: number } }).stats.compiled).toBeGreaterThan(0);
+      if (executor === 'jit')
+        expect(
+          (h.hosts[0]!.machine.cpu.jit as unknown as { stats: { compiled: number } }).stats.compiled,
+        ).toBeGreaterThan(0);
       const vmi = readVmi((h.reply({ type: 'exportVmi' }) as { bytes: Uint8Array }).bytes);
       return { hash: h.reply({ type: 'stateHash' }), machine: vmi.config.machine };
     };
@@ -128,9 +131,13 @@ describe('executor', () => {
     app.executor = 'jit';
     const message = render(Message, { app });
     const picker = render(ExecutorPicker, { app });
-    client.emit(loaded('interp', 'code generation is not allowed here (EvalError: no unsafe-eval); using the interpreter'));
+    client.emit(
+      loaded('interp', 'code generation is not allowed here (EvalError: no unsafe-eval); using the interpreter'),
+    );
     const alert = message.querySelector('[role=alert]');
-    expect(alert?.textContent).toContain('JIT unavailable: code generation is not allowed here (EvalError: no unsafe-eval); using the interpreter');
+    expect(alert?.textContent).toContain(
+      'JIT unavailable: code generation is not allowed here (EvalError: no unsafe-eval); using the interpreter',
+    );
     expect(picker.querySelector('[data-testid=executor-in-use]')?.textContent).toBe('Interpreter in use');
   });
 });

@@ -17,7 +17,8 @@ const FILES: Record<string, Uint8Array> = {
 /** A server with (or without) the built Linux guest; everything else answers 404. */
 function stubServer(withLinux: boolean): void {
   vi.stubGlobal('fetch', async (url: string) => {
-    if (withLinux && url === 'linux/manifest.json') return new Response(JSON.stringify({ kernel: 'Image', initrd: 'initramfs.cpio', disk: 'disk.img' }));
+    if (withLinux && url === 'linux/manifest.json')
+      return new Response(JSON.stringify({ kernel: 'Image', initrd: 'initramfs.cpio', disk: 'disk.img' }));
     const body = withLinux ? FILES[url] : undefined;
     return body ? new Response(body.slice()) : new Response('not found', { status: 404 });
   });
@@ -31,7 +32,8 @@ async function renderPicker(): Promise<{ target: HTMLElement; client: FakeClient
   return { target, client, app };
 }
 
-const optionLabels = (target: HTMLElement) => [...target.querySelectorAll('option:not([disabled])')].map((o) => o.textContent);
+const optionLabels = (target: HTMLElement) =>
+  [...target.querySelectorAll('option:not([disabled])')].map((o) => o.textContent);
 
 afterEach(() => {
   unmountAll();

@@ -24,7 +24,11 @@ const vm = (id: string, name = id) => ({ id, name, created: 1, branch: 'b0', pos
 class FullBackend extends MemoryBackend {
   full = false;
   override async putBatch(entries: readonly BatchEntry[]): Promise<void> {
-    if (this.full) throw new RewindError('quota', 'browser storage is full: the last change was not saved (free space or export a .vmi)');
+    if (this.full)
+      throw new RewindError(
+        'quota',
+        'browser storage is full: the last change was not saved (free space or export a .vmi)',
+      );
     return super.putBatch(entries);
   }
 }
@@ -90,7 +94,9 @@ function longHarness() {
     // Each look at the clock takes 25 ms: a job slice (40 ms) then sees two replay chunks.
     now: () => (clock += 25),
     createHost: (spec) =>
-      new MachineHost(Session.create({ kind: programKind(spec.image), image: spec.image, ramSize: spec.ramSize }, { interval: 1e12 })),
+      new MachineHost(
+        Session.create({ kind: programKind(spec.image), image: spec.image, ramSize: spec.ramSize }, { interval: 1e12 }),
+      ),
     openVmi: (bytes) => MachineHost.open(bytes),
   });
   /** Runs deferred slices until none is left, letting replies (promises) settle between them. */
@@ -126,7 +132,10 @@ describe('long jobs in the worker', () => {
     expect(where.state).toBe('paused');
     expect(where.position).toBeGreaterThan(0);
     expect(where.position).toBeLessThan(5_000_000);
-    expect(!r.ok && r.error).toEqual({ code: 'cancelled', message: `seek cancelled: stopped at position ${where.position}, short of 5000000` });
+    expect(!r.ok && r.error).toEqual({
+      code: 'cancelled',
+      message: `seek cancelled: stopped at position ${where.position}, short of 5000000`,
+    });
     expect(h.events.filter((e) => e.type === 'progress').pop()).toMatchObject({ finished: true });
     await h.pump();
     expect(h.lastStatus().position).toBe(where.position);
@@ -177,7 +186,10 @@ describe('long jobs in the worker', () => {
     const ok = other.send({ type: 'importVmi', bytes: file.bytes });
     await other.pump();
     expect(other.replyTo(ok)).toMatchObject({ ok: true, data: { branch: 'b0', position: end } });
-    const consoleEvent = other.events.filter((e) => e.type === 'console').pop() as Extract<WorkerEvent, { type: 'console' }>;
+    const consoleEvent = other.events.filter((e) => e.type === 'console').pop() as Extract<
+      WorkerEvent,
+      { type: 'console' }
+    >;
     expect(consoleEvent.complete).toBe(true);
     expect(new TextDecoder().decode(consoleEvent.bytes)).toContain('Hello');
   });
@@ -197,7 +209,15 @@ function pageSetup(backend = new MemoryBackend()) {
   return { client, app, library, backend, url: () => url };
 }
 
-const loaded = (name: string): WorkerEvent => ({ type: 'loaded', name, entry: 0, symbols: [], ramSize: 1 << 20, executor: 'interp', executorNote: null });
+const loaded = (name: string): WorkerEvent => ({
+  type: 'loaded',
+  name,
+  entry: 0,
+  symbols: [],
+  ramSize: 1 << 20,
+  executor: 'interp',
+  executorNote: null,
+});
 const paused = (position: number): WorkerEvent => ({
   type: 'status',
   status: { state: 'paused', position, end: position, branch: 'b0', pc: 0, priv: 3, cause: 'user' },
@@ -221,9 +241,16 @@ describe('the page’s library', () => {
     await library.save();
     const saved = await library.library.load(library.current!.id);
     backend.full = true;
-    client.answers.exportVmi = () => ({ bytes: new Uint8Array([7, 7, 7]), name: 'rewind.vmi', branch: 'b0', position: 50 });
+    client.answers.exportVmi = () => ({
+      bytes: new Uint8Array([7, 7, 7]),
+      name: 'rewind.vmi',
+      branch: 'b0',
+      position: 50,
+    });
     await library.save();
-    expect(app.message).toBe('Could not save "game.elf": browser storage is full: the last change was not saved (free space or export a .vmi)');
+    expect(app.message).toBe(
+      'Could not save "game.elf": browser storage is full: the last change was not saved (free space or export a .vmi)',
+    );
     app.message = null;
     await library.save();
     expect(app.message).toBeNull();
@@ -267,7 +294,10 @@ describe('the page’s library', () => {
     expect(await library.startPoint(new URLSearchParams(''))).toBeNull();
     await library.library.save(vm('abc'), new Uint8Array(1));
     expect(await library.startPoint(new URLSearchParams(''))).toEqual({ id: 'abc' });
-    expect(await library.startPoint(new URLSearchParams('vm=abc&branch=b1&at=77'))).toEqual({ id: 'abc', at: { branch: 'b1', position: 77 } });
+    expect(await library.startPoint(new URLSearchParams('vm=abc&branch=b1&at=77'))).toEqual({
+      id: 'abc',
+      at: { branch: 'b1', position: 77 },
+    });
     expect(await library.startPoint(new URLSearchParams('guest=x.elf'))).toBeNull();
     expect(await library.startPoint(new URLSearchParams('vm=gone'))).toBeNull();
     expect(app.message).toMatch(/no VM "gone"/);
@@ -287,7 +317,8 @@ describe('Library panel', () => {
     const items = [...target.querySelectorAll('li')].map((li) => li.textContent!.replace(/\s+/g, ' ').trim());
     expect(items.sort()).toEqual(['first 3 KiB Open Rename Delete', 'second 10 B Open Rename Delete']);
     const button = (label: string) => target.querySelector<HTMLButtonElement>(`button[aria-label="${label}"]`)!;
-    for (const label of ['Open first', 'Rename first', 'Delete first', 'Open second']) expect(button(label)).toBeTruthy();
+    for (const label of ['Open first', 'Rename first', 'Delete first', 'Open second'])
+      expect(button(label)).toBeTruthy();
     button('Rename first').click();
     flushSync();
     const input = target.querySelector<HTMLInputElement>('input[aria-label="New name for first"]')!;
@@ -307,7 +338,6 @@ describe('Library panel', () => {
 });
 
 describe('Progress', () => {
-
   test('shows a bar for a long job with a Cancel button that cancels it, and goes when it finishes', () => {
     const client = fakeClient();
     const app = new AppState(client);

@@ -31,7 +31,8 @@ export function engineHarness(options: Omit<EngineOptions, 'post'>) {
     engine.handle({ ...cmd, id } as Command);
     return id;
   };
-  const replyTo = (id: number) => events.find((e): e is Extract<WorkerEvent, { type: 'reply' }> => e.type === 'reply' && e.id === id);
+  const replyTo = (id: number) =>
+    events.find((e): e is Extract<WorkerEvent, { type: 'reply' }> => e.type === 'reply' && e.id === id);
   /** Sends a request that answers at once: its data, or its error thrown with its code. */
   const reply = (cmd: Request): unknown => {
     const r = replyTo(send(cmd));
@@ -39,7 +40,8 @@ export function engineHarness(options: Omit<EngineOptions, 'post'>) {
     if (!r.ok) throw Object.assign(new Error(r.error.message), { code: r.error.code });
     return r.data;
   };
-  const last = <T extends WorkerEvent['type']>(type: T) => events.filter((e): e is Extract<WorkerEvent, { type: T }> => e.type === type).pop();
+  const last = <T extends WorkerEvent['type']>(type: T) =>
+    events.filter((e): e is Extract<WorkerEvent, { type: T }> => e.type === type).pop();
   return { engine, events, send, replyTo, reply, last, lastStatus: () => last('status')!.status };
 }
 
@@ -92,4 +94,5 @@ export function unmountAll(): void {
 }
 
 /** The action a key (with Shift or without, no other modifier) is the shortcut for. */
-export const shortcutOfKey = (key: string, shiftKey = false) => shortcutFor({ key, shiftKey, ctrlKey: false, altKey: false, metaKey: false });
+export const shortcutOfKey = (key: string, shiftKey = false) =>
+  shortcutFor({ key, shiftKey, ctrlKey: false, altKey: false, metaKey: false });

@@ -52,7 +52,8 @@ const settle = async () => {
   await new Promise((r) => setTimeout(r, 0));
   flushSync();
 };
-const key = (el: Element, k: string) => el.dispatchEvent(new KeyboardEvent('keydown', { key: k, bubbles: true, cancelable: true }));
+const key = (el: Element, k: string) =>
+  el.dispatchEvent(new KeyboardEvent('keydown', { key: k, bubbles: true, cancelable: true }));
 const type = (input: HTMLInputElement, value: string) => {
   input.value = value;
   input.dispatchEvent(new Event('input', { bubbles: true }));
@@ -95,7 +96,9 @@ describe('Timeline marks and keys', () => {
     const { client, app } = setup();
     const root = render(Timeline, { app });
     type(byLabel<HTMLInputElement>(root, 'Bookmark name'), 'start of fight');
-    root.querySelector<HTMLFormElement>('form.add')!.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
+    root
+      .querySelector<HTMLFormElement>('form.add')!
+      .dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
     await settle();
     expect(client.sent).toContainEqual({ type: 'bookmark', name: 'start of fight', position: 500 });
     byLabel<HTMLButtonElement>(root, 'Go to bookmark here (position 200)').click();
@@ -213,7 +216,11 @@ describe('Diff', () => {
     type(byLabel<HTMLInputElement>(root, 'Point B position'), '300');
     root.querySelector('form')!.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
     await settle();
-    expect(client.sent).toContainEqual({ type: 'diff', a: { branch: 'b1', position: 500 }, b: { branch: 'b0', position: 300 } });
+    expect(client.sent).toContainEqual({
+      type: 'diff',
+      a: { branch: 'b1', position: 500 },
+      b: { branch: 'b0', position: 300 },
+    });
     const out = root.querySelector('[data-testid=diff-result]')!.textContent!;
     expect(out).toContain('different states');
     expect(out).toMatch(/a0 \(x10\)\s*0x00000001\s*0x00000002/);
@@ -239,7 +246,12 @@ describe('The console after a seek', () => {
     app.attachConsole((b) => shown.push(new TextDecoder().decode(b)));
     app.onConsoleReset = (b) => shown.splice(0, shown.length, new TextDecoder().decode(b));
     client.emit({ type: 'output', bytes: new TextEncoder().encode('abc'), positions: Float64Array.from([10, 11, 12]) });
-    client.emit({ type: 'console', bytes: new TextEncoder().encode('ab'), positions: Float64Array.from([10, 11]), complete: true });
+    client.emit({
+      type: 'console',
+      bytes: new TextEncoder().encode('ab'),
+      positions: Float64Array.from([10, 11]),
+      complete: true,
+    });
     expect(shown).toEqual(['ab']);
     client.emit({ type: 'output', bytes: new TextEncoder().encode('Z'), positions: Float64Array.from([20]) });
     expect(shown.join('')).toBe('abZ');
@@ -251,7 +263,10 @@ describe('The console after a seek', () => {
   test('cells map back to bytes as a terminal lays them out', () => {
     const log = new ConsoleLog();
     const bytes = new TextEncoder().encode('hi\r\n\x1b[1mbold\x1b[0m\r\nabcdefgh\r\nx\tyé\b!');
-    log.reset(bytes, Float64Array.from(bytes, (_, i) => 100 + i));
+    log.reset(
+      bytes,
+      Float64Array.from(bytes, (_, i) => 100 + i),
+    );
     const char = (cols: number, row: number, col: number) => {
       const i = log.indexAt(cols, { row, col });
       return i < 0 ? null : new TextDecoder().decode(bytes.subarray(i, i + (bytes[i]! >= 0xc0 ? 2 : 1)));
@@ -298,6 +313,7 @@ describe('Keyboard', () => {
     const { app } = setup(null);
     const root = render(Help, { app });
     const text = root.textContent!;
-    for (const k of ['F2 / Shift+F2', 'F8', 'Shift+F8', '[ / ] on the timeline', 'Ctrl+click in the console']) expect(text).toContain(k);
+    for (const k of ['F2 / Shift+F2', 'F8', 'Shift+F8', '[ / ] on the timeline', 'Ctrl+click in the console'])
+      expect(text).toContain(k);
   });
 });
