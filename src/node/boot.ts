@@ -53,14 +53,19 @@ export function ramBytes(ramMiB: number | undefined): number {
   return mib * 1024 * 1024;
 }
 
-/** Where `npm run build:linux` leaves the kernel, initramfs and disk ($REWIND_LINUX_DIR overrides). */
+/**
+ * Where the Linux guest's kernel, initramfs and disk are: what `npm run
+ * build:linux` built ($REWIND_LINUX_DIR, else .cache/linux) when it is
+ * there, else the committed build in guests/linux/build/.
+ */
 export function linuxDir(): string {
   // This file runs from src/node/ (tests) or dist/src/node/ (the CLI): the repository is two or three levels up.
   const root = new URL('../..', import.meta.url).pathname.replace(/\/dist\/$/, '/');
-  return process.env['REWIND_LINUX_DIR'] ?? join(root, '.cache/linux');
+  const built = process.env['REWIND_LINUX_DIR'] ?? join(root, '.cache/linux');
+  return existsSync(join(built, 'Image')) ? built : join(root, 'guests/linux/build');
 }
 
-/** `--linux`: the guest that `npm run build:linux` built. */
+/** `--linux`: the guest that `npm run build:linux` built, else the committed one. */
 export function builtLinux(): Pick<BootOptions, 'kernel' | 'initrd' | 'disk'> {
   const dir = linuxDir();
   const kernel = join(dir, 'Image');

@@ -1,7 +1,8 @@
 /**
- * The guests the web app offers: the bundled programs, and Linux when
- * `npm run build:linux` has built it (the server or the build then provides
- * linux/manifest.json and the files it names; see linux-assets.js).
+ * The guests the web app offers: the bundled programs, and Linux (the server
+ * or the build provides linux/manifest.json and the files it names: the
+ * committed guests/linux/build/, or a local `npm run build:linux`; see
+ * linux-assets.js).
  */
 import defaultUrl from '../../guests/build/default.elf?url';
 import echoUrl from '../../guests/build/echo.elf?url';
@@ -67,7 +68,7 @@ export async function openGuest(app: AppState, id: string): Promise<void> {
   try {
     if (id === LINUX_ID) {
       const m = await findLinux();
-      if (!m) throw new Error('Linux has not been built (npm run build:linux)');
+      if (!m) throw new Error('this site has no Linux guest (linux/manifest.json)');
       const file = (name: string | undefined) =>
         name === undefined ? Promise.resolve(undefined) : fetchBytes(`linux/${name}`);
       const [kernel, initrd, disk] = await Promise.all([fetchBytes(`linux/${m.kernel}`), file(m.initrd), file(m.disk)]);

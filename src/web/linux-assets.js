@@ -1,8 +1,9 @@
-// The Linux guest that `npm run build:linux` built ($REWIND_LINUX_DIR, else
-// .cache/linux), offered to the web app under linux/: served by the vite dev
-// server and by serve.js, and copied into `vite build` output, each only when
-// it has been built. linux/manifest.json names the files, so the app learns
-// from one small fetch whether Linux is there. Node only (never bundled).
+// The Linux guest offered to the web app under linux/: the one `npm run
+// build:linux` built ($REWIND_LINUX_DIR, else .cache/linux) when there is
+// one, else the committed build (guests/linux/build/), so a fresh clone has
+// Linux with no build step. Served by the vite dev server and by serve.js,
+// and copied into `vite build` output. linux/manifest.json names the files.
+// Node only (never bundled).
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,8 +13,13 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 /** The files guests/linux/build.sh leaves, by their role in the manifest. */
 const FILES = { kernel: 'Image', initrd: 'initramfs.cpio', disk: 'disk.img' };
 
+/** The committed build of the guest (guests/linux/build/README.md says how it was made). */
+export const COMMITTED_LINUX_DIR = join(root, 'guests/linux/build');
+
+/** Where the guest is: a local build when there is one, else the committed files. */
 export function linuxDir() {
-  return process.env.REWIND_LINUX_DIR ?? join(root, '.cache/linux');
+  const built = process.env.REWIND_LINUX_DIR ?? join(root, '.cache/linux');
+  return existsSync(join(built, FILES.kernel)) ? built : COMMITTED_LINUX_DIR;
 }
 
 /**
@@ -68,7 +74,7 @@ export function sendLinuxFile(name, req, res) {
   return true;
 }
 
-/** Vite plugin: linux/… in the dev and preview servers, and in the build output when Linux is built. */
+/** Vite plugin: linux/… in the dev and preview servers, and in the build output. */
 export function linuxAssets() {
   const middleware = (req, res, next) => {
     const name = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname).replace(/^\//, '');

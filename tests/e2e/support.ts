@@ -60,6 +60,8 @@ export interface OpenApp {
   page: Page;
   /** The uncaught errors of every page opened here, in order. */
   errors: string[];
+  /** The console's error messages of every page opened here (a failed resource load, e.g. a 404, is one). */
+  consoleErrors: string[];
   /** Opens `url` in a fresh browser profile (its own storage); its errors go into `errors` too. */
   newProfile: (url: string) => Promise<Page>;
   /** Closes the browser and stops the server. */
@@ -77,14 +79,19 @@ export async function openApp(query = ''): Promise<OpenApp> {
   try {
     browser = await launch();
     const errors: string[] = [];
+    const consoleErrors: string[] = [];
     const newProfile = async (url: string) => {
       const context = await browser!.newContext({ viewport: { width: 1440, height: 900 } });
       const page = await context.newPage();
       page.on('pageerror', (e) => errors.push(e.message));
+      page.on('console', (m) => {
+        if (m.type() === 'error') consoleErrors.push(`${m.text()} ${m.location().url}`);
+      });
       await page.goto(url);
       return page;
     };
-    return { url: server.url, page: await newProfile(`${server.url}${query}`), errors, newProfile, close };
+    const page = await newProfile(`${server.url}${query}`);
+    return { url: server.url, page, errors, consoleErrors, newProfile, close };
   } catch (e) {
     // Nothing is left running when the set-up fails half-way.
     await close();

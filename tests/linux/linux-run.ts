@@ -10,8 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { linuxBoot } from '../../core/boot/linux.js';
 import { Machine } from '../../core/machine.js';
 
-export const LINUX_DIR =
+const BUILT_DIR =
   process.env.REWIND_LINUX_DIR ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../.cache/linux');
+/** A local build when there is one, else the committed guests/linux/build/. */
+export const LINUX_DIR = existsSync(join(BUILT_DIR, 'Image'))
+  ? BUILT_DIR
+  : resolve(dirname(fileURLToPath(import.meta.url)), '../../guests/linux/build');
 export const linuxFile = (name: string): string => join(LINUX_DIR, name);
 export const PROMPT = 'rewind:/# ';
 

@@ -1,7 +1,8 @@
 /**
- * The web app finds the built Linux guest under linux/: serve.js answers
- * from the build directory even when the app's build has no copy, and the
- * vite plugin copies the files into a build only when they are there.
+ * The web app finds the Linux guest under linux/: serve.js answers from the
+ * build directory (a local build, else the committed guests/linux/build/)
+ * even when the app's build has no copy, and the vite plugin copies the
+ * files into a build.
  */
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,12 +47,17 @@ describe('Linux files for the web app', () => {
     close = null;
   });
 
-  it('without a built guest: no manifest, and nothing copied into a build', async () => {
+  it('without a local build: the committed guest (guests/linux/build/) is served and copied', async () => {
     await withLinuxDir(emptyDir(), async () => {
       const server = await serve({ dir: emptyDir(), port: 0 });
       close = server.close;
-      expect((await fetch(`${server.url}linux/manifest.json`)).status).toBe(404);
-      expect(emitted().size).toBe(0);
+      const res = await fetch(`${server.url}linux/manifest.json`);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ kernel: 'Image', initrd: 'initramfs.cpio', disk: 'disk.img' });
+      const image = await fetch(`${server.url}linux/Image`);
+      const committed = readFileSync(new URL('../../guests/linux/build/Image', import.meta.url));
+      expect(Buffer.from(await image.arrayBuffer()).equals(committed)).toBe(true);
+      expect([...emitted().keys()]).toContain('linux/Image');
     });
   });
 
