@@ -51,6 +51,18 @@ build bench-long  -DBENCH_ITERS=600 -- "$HERE/bench/bench.c"
 build default   -- "$HERE/default/default.c"
 build irqecho   -- "$HERE/irqecho/irqecho.c"
 
+# The benchmark suite (bench/jit.mjs): each reads its iteration count as a line of input.
+S="$HERE/suite"
+build recurse   -I"$S" -- "$S/recurse.c"
+build bytecode  -I"$S" -- "$S/bytecode.c"
+build memops    -I"$S" -- "$S/memops.c"
+build strings   -I"$S" -- "$S/strings.c"
+build divmul    -I"$S" -- "$S/divmul.c"
+build rvc       -I"$S" -Os -- "$S/rvc.c" "$S/rvc.S"
+build sv32user  -I"$S" -- "$S/sv32user.c"
+build irq       -I"$S" -- "$S/irq.c" "$S/irq.S"
+build mix       -I"$S" -- "$S/mix.c"
+
 echo "  BIN   build/hello.bin"
 "$OBJCOPY" -O binary "$OUT/hello.elf" "$OUT/hello.bin"
 
