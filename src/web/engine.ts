@@ -11,6 +11,7 @@ import { programSpec, type MachineSpec } from '../../session/spec.js';
 import { MachineHost, registersOf } from './host.js';
 import { JobCancelled, Jobs, exportWork, importWork, seekWork } from './jobs.js';
 import { disassembleAround, readMemory } from './peek.js';
+import { markLabel } from './stops.js';
 import type {
   BenchResult,
   Command,
@@ -19,6 +20,8 @@ import type {
   Stats,
   Status,
   StopCause,
+  StopDetail,
+  StopMark,
   WatchRange,
   WorkerEvent,
 } from './protocol.js';
@@ -121,6 +124,15 @@ export class Engine {
   private state: Status['state'] = 'empty';
   private cause: StopCause | undefined;
   private watchAddress: number | undefined;
+  /** Why the machine last stopped, in detail (cleared when it runs). */
+  private detail: StopDetail | undefined;
+  /** The watched bytes before the slice that is running (a watchpoint stops at the first store into one: these are the old values). */
+  private watchBefore: { address: number; bytes: number[] }[] = [];
+  /** Stop marks per branch id, for the timeline. */
+  private stopMarks = new Map<string, StopMark[]>();
+  private stopMarksVersion = 0;
+  /** Symbols by address, ascending, for "name+0x12". */
+  private sortedSymbols: [number, string][] = [];
   private slice = 100_000;
   /** The next slice is the first of a run the user asked for: it executes a breakpoint it starts on. */
   private resume = false;
@@ -263,7 +275,12 @@ export class Engine {
         this.halt();
         const stop = this.travel(() => host.reverseContinue());
         if (stop?.reason === 'watchpoint') this.watchAddress = stop.address;
-        this.stop('paused', stop?.reason === 'breakpoint' || stop?.reason === 'watchpoint' ? stop.reason : 'seek');
+        const detail = stop ? this.detailOf(stop, false) : undefined;
+        this.stop(
+          'paused',
+          stop?.reason === 'breakpoint' || stop?.reason === 'watchpoint' ? stop.reason : 'seek',
+          detail,
+        );
         return stop ? stop.reason : null;
       }
       case 'fork': {
@@ -358,9 +375,13 @@ export class Engine {
     };
     this.symbols = new Map();
     for (const [name, addr] of m.config.program.symbols) {
-      // Prefer the first name seen for an address; skip local labels the compiler makes.
-      if (!name.startsWith('.L') && !this.symbols.has(addr >>> 0)) this.symbols.set(addr >>> 0, name);
+      // Prefer the first name seen for an address; skip local labels and mapping symbols ($x, $d…) the compiler makes.
+      if (isNamed(name) && !this.symbols.has(addr >>> 0)) this.symbols.set(addr >>> 0, name);
     }
+    this.sortedSymbols = [...this.symbols].sort((a, b) => a[0] - b[0]);
+    this.stopMarks = new Map();
+    this.stopMarksVersion++;
+    this.detail = undefined;
     host.setStops(this.stops());
     this.options.post({ type: 'ready', capabilities: this.capabilities });
     this.options.post({
@@ -368,16 +389,137 @@ export class Engine {
       name,
       entry: m.config.program.entry >>> 0,
       symbols: [...m.config.program.symbols]
-        .filter(([n]) => !n.startsWith('.L'))
+        .filter(([n]) => isNamed(n))
         .map(([n, a]) => [n, a >>> 0] as [string, number]),
       ramSize: m.ram.size,
       executor: m.config.executor !== 'interp' && m.executorNote === null ? 'jit' : 'interp',
       executorNote: m.executorNote,
     });
     this.postConsole();
-    this.state = 'paused';
     this.cause = 'load';
-    this.report(true);
+    // A recording that ends powered off opens OFF, with its exit code (stop() sees the power).
+    this.stop('paused', 'load');
+  }
+
+  /** "name+0x12" for an address inside a symbol's reach, or undefined. */
+  private symbolize(address: number): string | undefined {
+    const a = address >>> 0;
+    const list = this.sortedSymbols;
+    let lo = 0;
+    let hi = list.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid]![0] <= a) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    if (found < 0) return undefined;
+    const [base, name] = list[found]!;
+    const off = a - base;
+    if (off > 0x10000) return undefined;
+    return off === 0 ? name : `${name}+0x${off.toString(16)}`;
+  }
+
+  /**
+   * What a watchpoint stop shows of the watched range holding `address`: the
+   * whole range when it is a small variable (8 bytes at most), else the 4
+   * bytes written at `address` (within the range). Null when no range holds it.
+   */
+  private watchedSpan(address: number): { address: number; length: number } | null {
+    const a = address >>> 0;
+    const w = this.watchpoints.find((r) => a >= r.address && a < r.address + r.length);
+    if (!w) return null;
+    if (w.length <= 8) return { address: w.address, length: w.length };
+    return { address: a, length: Math.min(4, w.address + w.length - a) };
+  }
+
+  /** Notes the watched bytes before a run slice (the old values a watchpoint stop shows; the first 64 bytes of each range). */
+  private snapshotWatches(): void {
+    if (this.watchpoints.length === 0 || !this.host) {
+      this.watchBefore = [];
+      return;
+    }
+    const m = this.host.machine;
+    this.watchBefore = this.watchpoints.map((w) => ({
+      address: w.address,
+      bytes: [...readMemory(m, w.address, Math.min(64, w.length), true).bytes],
+    }));
+  }
+
+  /** The bytes of `span` before the slice that stopped, when the snapshot holds them. */
+  private oldBytes(span: { address: number; length: number }): number[] | undefined {
+    for (const w of this.watchBefore) {
+      const from = span.address - w.address;
+      if (from >= 0 && from + span.length <= w.bytes.length) return w.bytes.slice(from, from + span.length);
+    }
+    return undefined;
+  }
+
+  /** How the guest powered off, with the trap it took first when it failed after one. */
+  private powerDetail(): StopDetail | undefined {
+    const m = this.host?.machine;
+    if (!m?.power || m.power.kind === 'reset') return undefined;
+    if (m.power.kind === 'pass') return { kind: 'power', power: 'pass', code: 0 };
+    const detail: StopDetail = { kind: 'power', power: 'fail', code: m.power.code };
+    const csr = registersOf(m).csr;
+    const cause = csr['mcause'] ?? 0;
+    const epc = csr['mepc'] ?? 0;
+    // A trap was taken (mcause/mepc left their reset values) and it was an exception, not an interrupt.
+    if ((cause !== 0 || epc !== 0) && cause >>> 31 === 0)
+      detail.trap = { cause, epc, tval: csr['mtval'] ?? 0, symbol: this.symbolize(epc) };
+    return detail;
+  }
+
+  /** The detail of a run's stop (`forward`: the watched bytes before the run are known). */
+  private detailOf(stop: Stop, forward: boolean): StopDetail | undefined {
+    const m = this.host!.machine;
+    switch (stop.reason) {
+      case 'breakpoint':
+        return { kind: 'breakpoint', pc: m.cpu.pcValue, symbol: this.symbolize(m.cpu.pcValue) };
+      case 'watchpoint': {
+        const span = this.watchedSpan(stop.address) ?? { address: stop.address >>> 0, length: 0 };
+        const detail: StopDetail = {
+          kind: 'watchpoint',
+          address: span.address,
+          symbol: this.symbolize(span.address),
+          value: [...readMemory(m, span.address, span.length, true).bytes],
+        };
+        const old = forward ? this.oldBytes(span) : undefined;
+        if (old) detail.old = old;
+        return detail;
+      }
+      case 'power':
+        return this.powerDetail();
+      case 'waiting':
+        return { kind: 'waiting' };
+      case 'limit':
+        return undefined;
+    }
+  }
+
+  /** Marks a stop on the current branch's timeline (not for waiting: input marks show those). */
+  private markStop(detail: StopDetail | undefined): void {
+    const host = this.host;
+    if (!detail || detail.kind === 'waiting' || !host?.timeTravel) return;
+    const position = host.machine.position;
+    const marks = this.stopMarks.get(host.branch) ?? [];
+    if (marks.some((k) => k.position === position && k.kind === detail.kind)) return;
+    marks.push({ position, kind: detail.kind, label: markLabel(detail) });
+    marks.sort((a, b) => a.position - b.position);
+    this.stopMarks.set(host.branch, marks);
+    this.stopMarksVersion++;
+  }
+
+  /** The stop marks along the current branch's lineage. */
+  private stopsAlong(host: MachineHost): StopMark[] {
+    const out: StopMark[] = [];
+    for (const seg of host.session.timeline.lineage(host.branch)) {
+      for (const k of this.stopMarks.get(seg.branch) ?? [])
+        if (k.position >= seg.from && k.position <= seg.to) out.push(k);
+    }
+    return out.sort((a, b) => a.position - b.position);
   }
 
   private stops(): { breakpoints: number[]; watchpoints: WatchRange[] } {
@@ -403,6 +545,7 @@ export class Engine {
     this.resume = true;
     this.cause = undefined;
     this.watchAddress = undefined;
+    this.detail = undefined;
     this.lastStatsAt = this.now();
     this.lastStatsPosition = host.machine.position;
     this.report(true);
@@ -414,9 +557,14 @@ export class Engine {
     if (this.state === 'running' || this.state === 'waiting') this.state = 'paused';
   }
 
-  private stop(state: Status['state'], cause: StopCause): void {
+  private stop(state: Status['state'], cause: StopCause, detail?: StopDetail): void {
+    // Wherever the machine stands powered off (a run's end, a seek or a load there), it is OFF, with its code.
+    const power = this.powerDetail();
+    if (power && state === 'paused') state = 'off';
     this.state = state;
     this.cause = cause;
+    this.detail = detail ?? (state === 'off' ? power : undefined);
+    this.markStop(this.detail);
     this.flushOutput();
     this.report(true);
   }
@@ -425,6 +573,7 @@ export class Engine {
     const host = this.need();
     this.halt();
     // A step of N runs N steps, polling guest or not.
+    this.snapshotWatches();
     const r = host.run(count, { resume: true, whenPolling: 'run' });
     this.afterRun(r, 'step');
     if (this.state === 'running') this.stop('paused', 'step');
@@ -435,14 +584,14 @@ export class Engine {
   private afterRun(stop: Stop, defaultCause: StopCause): boolean {
     switch (stop.reason) {
       case 'power':
-        this.stop('off', 'power');
+        this.stop('off', 'power', this.detailOf(stop, true));
         return false;
       case 'breakpoint':
-        this.stop('paused', 'breakpoint');
+        this.stop('paused', 'breakpoint', this.detailOf(stop, true));
         return false;
       case 'watchpoint':
         this.watchAddress = stop.address;
-        this.stop('paused', 'watchpoint');
+        this.stop('paused', 'watchpoint', this.detailOf(stop, true));
         return false;
       case 'waiting':
         if (defaultCause === 'step') {
@@ -482,6 +631,7 @@ export class Engine {
     const idleBefore = this.host.machine.cpu.idleTicks;
     let r;
     try {
+      this.snapshotWatches();
       r = this.host.run(this.slice, this.resume ? { resume: true } : {});
       this.resume = false;
     } catch (e) {
@@ -520,10 +670,10 @@ export class Engine {
   private postTimeline(): void {
     const host = this.host;
     if (!host?.timeTravel) return;
-    const version = host.timelineVersion();
+    const version = `${host.timelineVersion()}:${this.stopMarksVersion}`;
     if (version === this.timelineVersion) return;
     this.timelineVersion = version;
-    this.options.post({ type: 'timeline', timeline: host.timeline() });
+    this.options.post({ type: 'timeline', timeline: { ...host.timeline(), stops: this.stopsAlong(host) } });
   }
 
   status(): Status {
@@ -540,6 +690,8 @@ export class Engine {
     };
     if (this.state !== 'running' && this.cause) s.cause = this.cause;
     if (this.cause === 'watchpoint' && this.watchAddress !== undefined) s.watchAddress = this.watchAddress;
+    if (this.state === 'waiting') s.stop = { kind: 'waiting' };
+    else if (this.state !== 'running' && this.detail) s.stop = this.detail;
     if (m.power && m.power.kind !== 'reset')
       s.power = { kind: m.power.kind, code: m.power.kind === 'fail' ? m.power.code : 0 };
     return s;
@@ -609,6 +761,11 @@ export class Engine {
     const seconds = (this.now() - t) / 1000;
     return { steps: session.position, seconds, mips: session.position / seconds / 1e6, output };
   }
+}
+
+/** A name worth showing: not a compiler's local label (.L…) or an ELF mapping symbol ($x, $d, $xrv32i2p1…). */
+function isNamed(name: string): boolean {
+  return name !== '' && !name.startsWith('.L') && !name.startsWith('$');
 }
 
 function toReplyError(e: unknown): ReplyError {

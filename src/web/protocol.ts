@@ -120,6 +120,27 @@ export type RunState =
 
 export type StopCause = 'user' | 'step' | 'breakpoint' | 'watchpoint' | 'power' | 'seek' | 'load' | 'error';
 
+/** Why the machine stopped, with what the page says about it (see src/web/stops.ts). */
+export type StopDetail =
+  | { kind: 'breakpoint'; pc: number; symbol?: string }
+  /** `old`: the watched bytes before the store (unknown after a run back); `value`: after it. */
+  | { kind: 'watchpoint'; address: number; symbol?: string; old?: number[]; value: number[] }
+  /** `trap`: the exception the guest took before a failing power-off (mcause, mepc, mtval), when there was one. */
+  | {
+      kind: 'power';
+      power: 'pass' | 'fail';
+      code: number;
+      trap?: { cause: number; epc: number; tval: number; symbol?: string };
+    }
+  | { kind: 'waiting' };
+
+/** A stop on the timeline (breakpoint, watchpoint, power-off) where the machine stopped on the current branch. */
+export interface StopMark {
+  position: number;
+  kind: StopDetail['kind'];
+  label: string;
+}
+
 export interface Status {
   state: RunState;
   /** Steps since reset. */
@@ -137,6 +158,8 @@ export interface Status {
   watchAddress?: number;
   /** For state 'off': 'pass' | 'fail' with the syscon code. */
   power?: { kind: string; code: number };
+  /** Why it stopped, in detail (breakpoint, watchpoint, power-off, waiting for input); absent while running. */
+  stop?: StopDetail;
 }
 
 export interface Registers {
@@ -230,6 +253,8 @@ export interface TimelineInfo {
   inputs: number[];
   output: number[];
   bookmarks: { name: string; position: number }[];
+  /** Where the machine stopped for a reason along this lineage (this session's stops, and a power-off found at a load). */
+  stops?: StopMark[];
 }
 
 /** A changed 4 KiB page: where, how many bytes differ, and the first runs of differing bytes. */
