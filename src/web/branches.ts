@@ -31,15 +31,13 @@ export function timelineInfo(session: Session): TimelineInfo {
     if (inputs[inputs.length - 1] !== e.position) inputs.push(e.position);
   return {
     branch,
-    branches: session
-      .branches()
-      .map((b) => ({
-        id: b.id,
-        name: b.name,
-        parent: b.parent,
-        forkPosition: b.forkPosition,
-        end: session.branchEnd(b.id),
-      })),
+    branches: session.branches().map((b) => ({
+      id: b.id,
+      name: b.name,
+      parent: b.parent,
+      forkPosition: b.forkPosition,
+      end: session.branchEnd(b.id),
+    })),
     checkpoints: [...new Set(checkpoints)].sort((x, y) => x - y),
     inputs,
     output: session.history?.marks(lineage, end) ?? [],

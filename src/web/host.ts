@@ -5,6 +5,7 @@
  * back / fork / export / import from `timeTravel` alone.
  */
 import { peekAllCsrs } from '../../core/csr.js';
+import { RewindError } from '../../core/errors.js';
 import type { Machine } from '../../core/machine.js';
 import type { ConsoleText } from '../../session/output.js';
 import { Session, type DebugStops, type RunOptions, type Stop } from '../../session/session.js';
@@ -76,8 +77,21 @@ export class MachineHost {
     return this.session.reverseContinue();
   }
 
+  /** Forks at `position`; a name must be unique (without one, `fork@N`, made unique with a number). */
   fork(position: number, name?: string): string {
-    return this.session.fork(position, name);
+    if (name !== undefined) this.needFreeName(name.trim());
+    let auto = `fork@${position}`;
+    for (let n = 2; name === undefined && this.nameTaken(auto); n++) auto = `fork@${position} (${n})`;
+    return this.session.fork(position, name?.trim() ?? auto);
+  }
+
+  private nameTaken(name: string, except?: string): boolean {
+    return this.session.branches().some((b) => b.name === name && b.id !== except);
+  }
+
+  private needFreeName(name: string, except?: string): void {
+    if (this.nameTaken(name, except))
+      throw new RewindError('bad-argument', `there is already a branch named "${name}": pick another name`);
   }
 
   exportVmi(): Uint8Array {
@@ -129,7 +143,9 @@ export class MachineHost {
     }
   }
 
+  /** Renames a branch; a name another branch has is refused. */
   renameBranch(branch: string, name: string): void {
+    this.needFreeName(name.trim(), this.session.resolveBranch(branch));
     this.session.renameBranch(branch, name);
   }
 

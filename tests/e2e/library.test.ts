@@ -257,6 +257,11 @@ describe.skipIf(skip !== null)('library, files and deep links in Chromium', () =
     await importFile(page, guest('hello'));
     await expect.poll(async () => (await saved(page))?.entries.length, { timeout: 20_000 }).toBe(2);
     await page.getByRole('button', { name: 'Delete my adventure' }).click();
+    // Delete asks first: Keep leaves it, Confirm deletes it.
+    await page.getByRole('button', { name: 'Keep my adventure' }).click();
+    expect((await saved(page))?.entries).toHaveLength(2);
+    await page.getByRole('button', { name: 'Delete my adventure' }).click();
+    await page.getByRole('button', { name: 'Confirm delete my adventure' }).click();
     await expect.poll(async () => (await saved(page))?.entries.map((e) => e.name)).toEqual(['hello.elf']);
     expect(app.errors).toEqual([]);
   });

@@ -308,14 +308,17 @@ describe('the page’s library', () => {
 afterEach(unmountAll);
 
 describe('Library panel', () => {
-  test('lists saved VMs with their size; Open, Rename and Delete are named after the VM', async () => {
+  test('lists saved VMs with their size, date and position; Open, Rename and Delete (confirmed) are named after the VM', async () => {
     const { library } = pageSetup();
     await library.library.save(vm('aa', 'first'), new Uint8Array(3 << 10));
     await library.library.save(vm('bb', 'second'), new Uint8Array(10));
     await library.refresh();
     const target = render(LibraryPanel, { library });
     const items = [...target.querySelectorAll('li')].map((li) => li.textContent!.replace(/\s+/g, ' ').trim());
-    expect(items.sort()).toEqual(['first 3 KiB Open Rename Delete', 'second 10 B Open Rename Delete']);
+    expect(items.sort()).toEqual([
+      expect.stringMatching(/^first 3 KiB Open Rename Delete saved .+ · position \d+ · created .+$/),
+      expect.stringMatching(/^second 10 B Open Rename Delete saved .+ · position \d+ · created .+$/),
+    ]);
     const button = (label: string) => target.querySelector<HTMLButtonElement>(`button[aria-label="${label}"]`)!;
     for (const label of ['Open first', 'Rename first', 'Delete first', 'Open second'])
       expect(button(label)).toBeTruthy();
@@ -329,7 +332,17 @@ describe('Library panel', () => {
     await settle();
     flushSync();
     expect((await library.library.meta('aa'))?.name).toBe('renamed');
+    // Delete asks first: Keep keeps it; Confirm deletes it.
     button('Delete second').click();
+    flushSync();
+    expect(target.textContent).toContain('Delete with all its branches?');
+    button('Keep second').click();
+    await settle();
+    flushSync();
+    expect(await library.library.meta('bb')).not.toBeNull();
+    button('Delete second').click();
+    flushSync();
+    button('Confirm delete second').click();
     await settle();
     await settle();
     flushSync();
