@@ -19,6 +19,7 @@ import { ENCODINGS, Op } from './isa/table.js';
 import type { PagedMemory } from './paged.js';
 import { PAGE_SHIFT } from './memmap.js';
 import { StateReader } from './devices/state.js';
+import { EXECUTE, LOAD, STORE, TRIGGER_COUNT, Triggers } from './triggers.js';
 
 /** Exception causes (privileged spec, table "mcause values after trap"). */
 export const Cause = {
@@ -35,10 +36,15 @@ export const Cause = {
   STORE_PAGE: 15,
 } as const;
 
-/** A range of virtual addresses watched for writes. */
+/** What a debugger watchpoint stops after: a store into its range (the default), a load from it, or either. */
+export type WatchKind = 'write' | 'read' | 'access';
+
+/** A range of virtual addresses watched by the debugger. */
 export interface WatchRange {
   address: number;
   length: number;
+  /** 'write' when absent. */
+  kind?: WatchKind;
 }
 
 /** What the CPU needs from the rest of the machine: MMIO outside RAM. */
@@ -111,6 +117,15 @@ const IRQ_PRIORITY = [11, 3, 7, 9, 1, 5];
 
 const RAM_BASE = 0x8000_0000;
 
+/** Virtual page numbers covered by some range, or null for none. */
+function pagesOf(ranges: readonly WatchRange[]): Set<number> | null {
+  const pages = new Set<number>();
+  for (const r of ranges) {
+    for (let p = r.address >>> PAGE_SHIFT; p <= (r.address + r.length - 1) >>> PAGE_SHIFT; p++) pages.add(p & 0xfffff);
+  }
+  return pages.size > 0 ? pages : null;
+}
+
 /** A second executor over the same decoded records (core/jit): same contract as `Cpu.run`. */
 export interface CpuExecutor {
   run(limit: number): number;
@@ -181,6 +196,10 @@ export class Cpu {
   readonly counterFrozen = new Uint32Array(6);
   readonly pmpcfg = new Uint8Array(16);
   readonly pmpaddr = new Uint32Array(16);
+  /** Debug triggers (Sdtrig): tselect, tdata1/2, tcontrol. Saved only when not as at reset (see saveState). */
+  readonly triggers = new Triggers();
+  /** Access kinds some trigger may match (triggers.armedKinds()); 0 keeps every fast path. Derived. */
+  private armedTriggers = 0;
 
   /**
    * Built-in M-mode firmware: offered every trap that would enter M-mode.
@@ -191,14 +210,18 @@ export class Cpu {
 
   /** Debugger breakpoints (virtual pcs): the hart stops before executing one. */
   breakpoints: Set<number> | null = null;
-  /** Debugger watchpoints: the hart stops after a store that writes into one. */
+  /** Debugger watchpoints: the hart stops after a store that writes into one (write and access watchpoints). */
   watchpoints: WatchRange[] | null = null;
+  /** Debugger watchpoints that stop after a load from them (read and access watchpoints). */
+  readWatchpoints: WatchRange[] | null = null;
   /** The position at which a breakpoint does not stop (the one a run resumes from). */
   ignoreBreakpointAt = -1;
   /** Why the last run stopped for the debugger, or null. */
   stopReason: 'breakpoint' | 'watchpoint' | null = null;
-  /** The address written when stopReason is 'watchpoint'. */
+  /** The address written or read when stopReason is 'watchpoint'. */
   watchAddress = 0;
+  /** The kind of the watchpoint hit when stopReason is 'watchpoint'. */
+  watchKind: WatchKind = 'write';
   /**
    * @internal The JIT (core/jit) while attached: `run` hands it each slice
    * (`run(limit, true)` is the interpreter alone). Non-enumerable, not state.
@@ -206,6 +229,7 @@ export class Cpu {
   declare jit?: CpuExecutor;
   private bpPages: Set<number> | null = null;
   private watchPages: Set<number> | null = null;
+  private readWatchPages: Set<number> | null = null;
 
   /** @internal How the last slow path ended (EXIT_*). */
   exit = EXIT_NONE;
@@ -292,29 +316,64 @@ export class Cpu {
     this.bpPages = set.size > 0 ? new Set([...set].map((a) => a >>> PAGE_SHIFT)) : null;
   }
 
-  /** Sets the debugger's watchpoints (virtual address ranges written to); null or empty for none. */
+  /** Sets the debugger's watchpoints (virtual address ranges written to, read from, or both); null or empty for none. */
   setWatchpoints(ranges: readonly WatchRange[] | null): void {
-    const list = (ranges ?? []).filter((r) => r.length > 0);
-    this.watchpoints = list.length > 0 ? list.map((r) => ({ address: r.address >>> 0, length: r.length })) : null;
-    const pages = new Set<number>();
-    for (const r of list) {
-      for (let p = r.address >>> PAGE_SHIFT; p <= (r.address + r.length - 1) >>> PAGE_SHIFT; p++)
-        pages.add(p & 0xfffff);
-    }
-    this.watchPages = pages.size > 0 ? pages : null;
-    // Stores to watched pages must take the slow path that checks them.
+    const list = (ranges ?? [])
+      .filter((r) => r.length > 0)
+      .map((r) => ({ address: r.address >>> 0, length: r.length, kind: r.kind ?? 'write' }));
+    const stores = list.filter((r) => r.kind !== 'read');
+    const loads = list.filter((r) => r.kind !== 'write');
+    this.watchpoints = stores.length > 0 ? stores : null;
+    this.readWatchpoints = loads.length > 0 ? loads : null;
+    this.watchPages = pagesOf(stores);
+    this.readWatchPages = pagesOf(loads);
+    // Accesses to watched pages must take the slow paths that check them.
     this.wTag.fill(-1);
+    this.rTag.fill(-1);
   }
 
-  private checkWatch(va: number, size: number): void {
+  private checkWatch(va: number, size: number, ranges: WatchRange[] | null = this.watchpoints): void {
     const a = va >>> 0;
-    for (const w of this.watchpoints ?? []) {
+    for (const w of ranges ?? []) {
       if (a < w.address + w.length && a + size > w.address) {
         this.stopReason = 'watchpoint';
         this.watchAddress = a;
+        this.watchKind = w.kind ?? 'write';
         return;
       }
     }
+  }
+
+  /** After a load from `va` that completed: a stop when a read or access watchpoint covers it. */
+  private checkReadWatch(va: number, size: number): void {
+    if (this.readWatchPages !== null && this.readWatchPages.has(va >>> PAGE_SHIFT))
+      this.checkWatch(va, size, this.readWatchpoints);
+  }
+
+  /** @internal Writes a trigger CSR (core/triggers.ts); false when `num` is not one. Re-arms the slow paths. */
+  writeTrigger(num: number, value: number): boolean {
+    if (!this.triggers.write(num, value)) return false;
+    this.armTriggers();
+    return true;
+  }
+
+  /** Slow paths for the access kinds an enabled trigger may match; the fast paths otherwise. */
+  private armTriggers(): void {
+    this.armedTriggers = this.triggers.armedKinds();
+    // Loads and stores reach the trigger check only through a TLB miss.
+    this.rTag.fill(-1);
+    this.wTag.fill(-1);
+  }
+
+  /**
+   * A trigger matching an access of `kind` at `address` (the pc for an
+   * instruction): raises the breakpoint exception before the instruction
+   * executes (mepc = pc, mtval = the address) and returns true.
+   */
+  private triggerFires(kind: number, address: number, pc: number): boolean {
+    if ((this.armedTriggers & kind) === 0 || this.triggers.fire(kind, address, this.priv) < 0) return false;
+    this.trap(Cause.BREAKPOINT, address >>> 0, false, pc);
+    return true;
   }
 
   /** Drops every cached translation; needed whenever privilege, mstatus, satp or PMP change. */
@@ -384,7 +443,8 @@ export class Cpu {
       return 1;
     }
     // A second executor over the same decoded records (core/jit), when one is attached.
-    if (this.jit !== undefined && !interp) return this.jit.run(limit);
+    // While a trigger is enabled, the interpreter alone: it checks every instruction and access for them.
+    if (this.jit !== undefined && !interp && this.armedTriggers === 0) return this.jit.run(limit);
     const x = this.x;
     const mem8 = this.mem8;
     const mem8s = this.mem8s;
@@ -422,6 +482,12 @@ export class Cpu {
           this.stopReason = 'breakpoint';
           break;
         }
+        // An instruction address trigger comes before any fault of the fetch (privileged spec, exception priority).
+        if (this.armedTriggers & EXECUTE && this.triggerFires(EXECUTE, pc, pc)) {
+          n++;
+          pc = this.pc;
+          break;
+        }
         const base = this.fetchPage(pc);
         if (base < 0) {
           n++;
@@ -438,9 +504,12 @@ export class Cpu {
           }
         }
         code = this.decodedPage(base >>> PAGE_SHIFT);
-        // A page whose PMP answer is not uniform, or with a breakpoint, is looked at again at every instruction.
+        // A page whose PMP answer is not uniform, or with a breakpoint, is looked at again at every instruction;
+        // so is every page while an execute trigger is enabled.
         fvpn =
-          this.fetchCacheable && (this.bpPages === null || !this.bpPages.has(pc >>> PAGE_SHIFT))
+          this.fetchCacheable &&
+          (this.bpPages === null || !this.bpPages.has(pc >>> PAGE_SHIFT)) &&
+          (this.armedTriggers & EXECUTE) === 0
             ? pc >>> PAGE_SHIFT
             : -1;
         fbase = base;
@@ -810,6 +879,7 @@ export class Cpu {
         return;
       case Op.LR_W: {
         const a = x[rs1]!;
+        if (this.triggerFires(LOAD, a, pc)) return;
         if (a & 3) return this.trap(Cause.LOAD_MISALIGNED, a >>> 0, false, pc);
         const pa = this.translate(a, READ, pc);
         if (pa < 0) return;
@@ -819,12 +889,14 @@ export class Cpu {
         this.reservation = pa;
         this.reservedValue = v;
         x[rd] = v;
+        this.checkReadWatch(a, 4);
         this.pc = npc;
         return;
       }
       case Op.SC_W: {
         // sc.w succeeds only while the reserved word still holds what lr.w read, as on QEMU.
         const a = x[rs1]!;
+        if (this.triggerFires(STORE, a, pc)) return;
         if (a & 3) return this.trap(Cause.STORE_MISALIGNED, a >>> 0, false, pc);
         const pa = this.translate(a, WRITE, pc);
         if (pa < 0) return;
@@ -850,6 +922,8 @@ export class Cpu {
       case Op.AMOMINU_W:
       case Op.AMOMAXU_W: {
         const a = x[rs1]!;
+        // An AMO both loads and stores: a load or a store trigger matches it.
+        if (this.triggerFires(LOAD | STORE, a, pc)) return;
         if (a & 3) return this.trap(Cause.STORE_MISALIGNED, a >>> 0, false, pc);
         const pa = this.translate(a, WRITE, pc);
         if (pa < 0) return;
@@ -859,6 +933,7 @@ export class Cpu {
         const b = x[rs2]!;
         this.writeRam(off, amo(op, old, b), 4);
         if (this.watchPages !== null) this.checkWatch(a, 4);
+        if (this.stopReason === null) this.checkReadWatch(a, 4);
         x[rd] = old;
         this.pc = npc;
         return;
@@ -919,7 +994,7 @@ export class Cpu {
       // For mip, a read-modify-write sees the software SEIP bit only (privileged spec, "mip").
       const base = csr === CSR.mip ? (old & ~IRQ.SEI) | (this.mipSw & IRQ.SEI) : old;
       const value = write ? src : set ? base | src : base & ~src;
-      writeCsr(this, csr, value);
+      writeCsr(this, csr, value, true);
       this.flushTlb();
     }
     this.x[rd] = old;
@@ -934,6 +1009,7 @@ export class Cpu {
     next |= MSTATUS.MPIE;
     if (mpp !== Priv.M) next &= ~MSTATUS.MPRV;
     this.mstatus = next >>> 0;
+    this.triggers.mret();
     this.priv = mpp;
     this.pc = this.mepc | 0;
     this.flushTlb();
@@ -984,6 +1060,7 @@ export class Cpu {
       next |= this.priv << 11;
       this.mstatus = next >>> 0;
       this.priv = Priv.M;
+      this.triggers.trapToM();
       this.pc = ((this.mtvec & ~3) + (interrupt && this.mtvec & 1 ? 4 * cause : 0)) | 0;
     }
     this.traps++;
@@ -1160,6 +1237,8 @@ export class Cpu {
   load(op: number, rd: number, va: number, pc: number, npc: number, n: number): boolean {
     const size = op === Op.LW ? 4 : op === Op.LH || op === Op.LHU ? 2 : 1;
     this.retried = 0;
+    // A load address trigger: the lowest byte's address is compared (the one mtval reports).
+    if (this.armedTriggers & LOAD && this.triggerFires(LOAD, va, pc)) return true;
     const v = this.loadSlow(va, size, pc, n === 1);
     if (this.exit === EXIT_TRAP) return true;
     if (this.exit === EXIT_RETRY) {
@@ -1178,12 +1257,14 @@ export class Cpu {
               ? v & 0xffff
               : v;
     this.pc = npc;
-    return this.exit === EXIT_MMIO;
+    if (this.readWatchPages !== null) this.checkReadWatch(va, size);
+    return this.exit === EXIT_MMIO || this.stopReason !== null;
   }
 
   /** @internal A store that missed the TLB: returns true when the slice must end. */
   store(size: AccessSize, va: number, value: number, pc: number, npc: number, n: number): boolean {
     this.retried = 0;
+    if (this.armedTriggers & STORE && this.triggerFires(STORE, va, pc)) return true;
     this.storeSlow(va, value, size, pc, n === 1);
     if (this.exit === EXIT_TRAP) return true;
     if (this.exit === EXIT_RETRY) {
@@ -1211,7 +1292,12 @@ export class Cpu {
     if (pa < 0) return 0;
     const off = pa - RAM_BASE;
     if (off >= 0 && off < this.ramSize) {
-      if (this.pageCacheable(pa, READ)) {
+      // Pages watched for loads, and every page while a load trigger is enabled, stay out of the TLB.
+      if (
+        this.pageCacheable(pa, READ) &&
+        (this.armedTriggers & LOAD) === 0 &&
+        (this.readWatchPages === null || !this.readWatchPages.has(va >>> PAGE_SHIFT))
+      ) {
         const e = (va >>> PAGE_SHIFT) & TLB_MASK;
         this.rTag[e] = va >>> PAGE_SHIFT;
         this.rOff[e] = off - (off & 0xfff);
@@ -1246,7 +1332,7 @@ export class Cpu {
     if (off >= 0 && off < this.ramSize) {
       this.writeRam(off, value, size);
       if (this.watchPages !== null && this.watchPages.has(va >>> PAGE_SHIFT)) this.checkWatch(va, size);
-      else if (this.pageCacheable(pa, WRITE)) {
+      else if (this.pageCacheable(pa, WRITE) && (this.armedTriggers & STORE) === 0) {
         const e = (va >>> PAGE_SHIFT) & TLB_MASK;
         this.wTag[e] = va >>> PAGE_SHIFT;
         this.wOff[e] = off - (off & 0xfff);
@@ -1303,6 +1389,16 @@ export class Cpu {
     state.counterFrozen = Array.from(this.counterFrozen);
     state.pmpcfg = Array.from(this.pmpcfg);
     state.pmpaddr = Array.from(this.pmpaddr);
+    // Left out at reset values, so that states (and state hashes) of machines that never use triggers are as before them.
+    if (!this.triggers.atReset()) {
+      const t = this.triggers;
+      state.triggers = {
+        tselect: t.tselect,
+        tcontrol: t.tcontrol,
+        tdata1: Array.from(t.tdata1),
+        tdata2: Array.from(t.tdata2),
+      };
+    }
     return state;
   }
 
@@ -1321,7 +1417,23 @@ export class Cpu {
     this.counterFrozen.set(r.numbers('counterFrozen', 6));
     this.pmpcfg.set(r.numbers('pmpcfg', 16));
     this.pmpaddr.set(r.numbers('pmpaddr', 16));
+    this.loadTriggers(state.triggers);
     this.invalidateCaches();
+  }
+
+  /** Trigger state as saveState wrote it; absent (older states, or at reset) means as at reset. */
+  private loadTriggers(saved: unknown): void {
+    const t = this.triggers;
+    t.reset();
+    if (saved !== undefined) {
+      if (typeof saved !== 'object' || saved === null) new StateReader('cpu', {}).fail('triggers is not a record');
+      const r = new StateReader('cpu.triggers', saved as Record<string, unknown>);
+      t.tselect = r.number('tselect');
+      t.tcontrol = r.number('tcontrol');
+      t.tdata1.set(r.numbers('tdata1', TRIGGER_COUNT));
+      t.tdata2.set(r.numbers('tdata2', TRIGGER_COUNT));
+    }
+    this.armTriggers();
   }
 
   /** Reads RAM for the debugger and devices without side effects; undefined outside RAM. */

@@ -86,6 +86,12 @@ export const CSR = {
   mip: 0x344,
   pmpcfg0: 0x3a0,
   pmpaddr0: 0x3b0,
+  tselect: 0x7a0,
+  tdata1: 0x7a1,
+  tdata2: 0x7a2,
+  tdata3: 0x7a3,
+  tinfo: 0x7a4,
+  tcontrol: 0x7a5,
   mcycle: 0xb00,
   minstret: 0xb02,
   mcycleh: 0xb80,
@@ -138,6 +144,20 @@ function counterValue(cpu: Cpu, which: number): bigint {
 function setCounter(cpu: Cpu, which: number, value: bigint): void {
   if ((cpu.mcountinhibit >>> which) & 1) pairSet(cpu.counterFrozen, which, value & M64);
   else pairSet(cpu.counterOffset, which, (value - rawCounter(cpu, which)) & M64);
+}
+
+/**
+ * Writes one half of mcycle or minstret. For a retiring instruction the
+ * counter first takes that instruction's increment (a carry into the other
+ * half included), then the half is replaced, and the counter is set so that
+ * it reads the result once the step is counted. An inhibited counter does
+ * not count the step.
+ */
+function writeCounterHalf(cpu: Cpu, which: number, high: boolean, v: number, retiring: boolean): void {
+  const step = retiring && ((cpu.mcountinhibit >>> which) & 1) === 0 ? 1n : 0n;
+  const now = (counterValue(cpu, which) + step) & M64;
+  const next = high ? (BigInt(v) << 32n) | (now & 0xffffffffn) : (now & ~0xffffffffn) | BigInt(v);
+  setCounter(cpu, which, next - step);
 }
 
 function setCountInhibit(cpu: Cpu, value: number): void {
@@ -269,6 +289,7 @@ function readCsrAs(cpu: Cpu, num: number, priv: number): number | undefined {
     case CSR.mconfigptr:
       return 0;
   }
+  if (num >= CSR.tselect && num <= CSR.tcontrol) return cpu.triggers.read(num);
   if (num >= CSR.pmpcfg0 && num < CSR.pmpcfg0 + 4) {
     const base = (num - CSR.pmpcfg0) * 4;
     const c = cpu.pmpcfg;
@@ -290,9 +311,12 @@ function readCsrAs(cpu: Cpu, num: number, priv: number): number | undefined {
 
 /**
  * Writes a CSR; the caller has checked privilege and read-only-ness via
- * readCsr and csrReadOnly, and flushes its TLB afterwards.
+ * readCsr and csrReadOnly, and flushes its TLB afterwards. `retiring`: the
+ * write is made by an instruction that is retiring, whose own increment of
+ * mcycle and minstret comes first (Zicsr, "CSR Instructions": the value
+ * written is the one the next instruction reads); a debugger's write has none.
  */
-export function writeCsr(cpu: Cpu, num: number, value: number): void {
+export function writeCsr(cpu: Cpu, num: number, value: number, retiring = false): void {
   const v = value >>> 0;
   switch (num) {
     case CSR.sstatus:
@@ -381,18 +405,15 @@ export function writeCsr(cpu: Cpu, num: number, value: number): void {
       cpu.mipSw = ((cpu.mipSw & ~MIP_WRITABLE) | (v & MIP_WRITABLE)) >>> 0;
       return;
     case CSR.mcycle:
-      setCounter(cpu, CY, (counterValue(cpu, CY) & ~0xffffffffn) | BigInt(v));
-      return;
+      return writeCounterHalf(cpu, CY, false, v, retiring);
     case CSR.mcycleh:
-      setCounter(cpu, CY, (BigInt(v) << 32n) | (counterValue(cpu, CY) & 0xffffffffn));
-      return;
+      return writeCounterHalf(cpu, CY, true, v, retiring);
     case CSR.minstret:
-      setCounter(cpu, IR, (counterValue(cpu, IR) & ~0xffffffffn) | BigInt(v));
-      return;
+      return writeCounterHalf(cpu, IR, false, v, retiring);
     case CSR.minstreth:
-      setCounter(cpu, IR, (BigInt(v) << 32n) | (counterValue(cpu, IR) & 0xffffffffn));
-      return;
+      return writeCounterHalf(cpu, IR, true, v, retiring);
   }
+  if (cpu.writeTrigger(num, v)) return;
   if (num >= CSR.pmpcfg0 && num < CSR.pmpcfg0 + 4) {
     const base = (num - CSR.pmpcfg0) * 4;
     for (let k = 0; k < 4; k++) {

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Cpu } from '../../core/cpu.js';
+import { CSR } from '../../core/csr.js';
 import { parseElf } from '../../core/loader.js';
 import { Machine } from '../../core/machine.js';
 import { guest } from '../support/cli.js';
@@ -38,6 +39,10 @@ const NOT_STATE = new Set([
   'watchAddress',
   'bpPages',
   'watchPages',
+  'readWatchpoints',
+  'readWatchPages',
+  'watchKind',
+  'armedTriggers',
 ]);
 
 function machineAt(steps: number): Machine {
@@ -52,6 +57,8 @@ function machineAt(steps: number): Machine {
 describe('Cpu state', () => {
   it('names every field either as saved state or as a cache', () => {
     const cpu = machineAt(1000).cpu;
+    // Trigger state is saved once it differs from reset (see the trigger tests below).
+    cpu.writeTrigger(CSR.tdata2, 0x80000000);
     const saved = new Set(Object.keys(cpu.saveState()));
     for (const key of Object.keys(cpu)) {
       if (NOT_STATE.has(key)) continue;
@@ -71,6 +78,30 @@ describe('Cpu state', () => {
     b.run(5_000);
     expect(b.cpu.saveState()).toEqual(a.cpu.saveState());
     expect(Buffer.from(b.ram.bytes).equals(Buffer.from(a.ram.bytes))).toBe(true);
+  });
+
+  it('saves triggers only when they differ from reset, and loads states without them', () => {
+    const a = machineAt(1000);
+    const plain = a.cpu.saveState();
+    expect(plain).not.toHaveProperty('triggers');
+    a.cpu.writeTrigger(CSR.tselect, 1);
+    a.cpu.writeTrigger(CSR.tdata2, 0x80001000);
+    a.cpu.writeTrigger(CSR.tdata1, 0x6000000b); // mcontrol6, u, store, load
+    const armed = a.cpu.saveState();
+    expect(armed.triggers).toEqual({
+      tselect: 1,
+      tcontrol: 0,
+      tdata1: [0xf0000000, 0x6000000b],
+      tdata2: [0, 0x80001000],
+    });
+    const b = machineAt(0);
+    b.cpu.loadState(armed);
+    expect(b.cpu.saveState()).toEqual(armed);
+    // A state from before triggers existed loads as triggers at reset.
+    b.cpu.loadState(plain);
+    expect(b.cpu.saveState()).toEqual(plain);
+    expect(b.cpu.triggers.atReset()).toBe(true);
+    expect(() => b.cpu.loadState({ ...armed, triggers: { tselect: 0 } })).toThrow(/triggers/);
   });
 
   it('rejects a malformed state with a clear error', () => {
