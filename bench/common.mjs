@@ -14,3 +14,26 @@ export function stats(samples) {
 }
 
 export const fmt = (n, digits = 1) => n.toFixed(digits);
+
+/**
+ * The benchmark suite (guests/suite/): guest name and instructions per iteration (measured on
+ * Rewind: the difference between two runs, so start-up is left out). Each guest reads its
+ * iteration count as a line of input; `suiteInput(name, instructions)` is the line that runs
+ * about that many instructions.
+ */
+export const SUITE = [
+  ['recurse', 299_948],
+  ['bytecode', 1_236_465],
+  ['memops', 236_445],
+  ['strings', 538_508],
+  ['divmul', 231_346],
+  ['rvc', 186_857],
+  ['sv32user', 176_826],
+  ['irq', 1_573_219],
+  ['mix', 3_421_885],
+];
+export const suiteInput = (name, instructions) => {
+  const per = SUITE.find(([n]) => n === name)?.[1];
+  if (per === undefined) throw new Error(`${name} is not in the suite`);
+  return `${Math.max(1, Math.round(instructions / per))}\n`;
+};

@@ -141,8 +141,8 @@ export interface JitOptions {
 }
 
 export class Jit implements CpuExecutor {
-  /** Blocks compiled and interpreted so far (for benches and tests). */
-  readonly stats = { compiled: 0, invalidated: 0 };
+  /** Regions compiled and invalidated, and calls of region functions, so far (for benches and tests). */
+  readonly stats = { compiled: 0, invalidated: 0, calls: 0 };
   private readonly pages: (PageBlocks | undefined)[] = [];
   private readonly signals: Signals = { stop: 0 };
   private readonly scratch: DecodedRecord = { fields: 0, imm: 0 };
@@ -157,6 +157,11 @@ export class Jit implements CpuExecutor {
   readonly heat: Float64Array;
   /** Position of the last decay of the heat. */
   private decayedAt = 0;
+  /**
+   * Virtual pages seen warm through the fetch TLB, by its index (a hint that outlives TLB
+   * flushes: after a trap, an xRET or a CSR write, the hart usually goes on in the same pages).
+   */
+  private readonly warmTag = new Int32Array(256).fill(-1);
 
   constructor(
     private readonly cpu: Cpu,
@@ -237,9 +242,12 @@ export class Jit implements CpuExecutor {
         if (code === undefined) {
           // Fetch TLB miss (or a page the interpreter has not decoded yet): the interpreter fills
           // it and runs on until it enters a warm page; so in a page that is warm already, it
-          // runs on up to the page's end (or COLD_RUN steps). With every page warm (warmAt 0,
-          // tests), one step, as the dispatcher then looks at the page at once.
-          const want = this.warmAt === 0 ? 1 : limit - n < COLD_RUN ? limit - n : COLD_RUN;
+          // would run on up to the page's end (or COLD_RUN steps). Every trap, xRET and CSR write
+          // flushes the TLB, so in a page seen warm before (and with every page warm, warmAt 0,
+          // tests) one step, as the dispatcher then looks at the page at once: a guest taking
+          // an interrupt every few thousand steps, or a kernel's user space making system calls,
+          // would otherwise run mostly in the interpreter.
+          const want = this.warmAt === 0 || this.warmTag[e] === vpn ? 1 : limit - n < COLD_RUN ? limit - n : COLD_RUN;
           const r = cpu.run(n + want, true, n);
           n += r;
           // Stopped at a warm page: the slice goes on (and no stale exit code stays behind).
@@ -261,6 +269,7 @@ export class Jit implements CpuExecutor {
         }
         // Warm for good (the decay leaves it so), until its code is rewritten.
         this.heat[ppn] = Infinity;
+        this.warmTag[e] = vpn;
         pb = this.pages[ppn];
         if (pb === undefined || pb.code !== code) pb = this.newPage(ppn, code);
         vpnNow = vpn;
@@ -286,6 +295,7 @@ export class Jit implements CpuExecutor {
         for (;;) {
           const left = limit - n;
           const r = b.fn(at, n, left < CALL_BUDGET ? left : CALL_BUDGET);
+          this.stats.calls++;
           n += r;
           cpu.position += r;
           if (signals.stop !== 0) {
@@ -349,6 +359,7 @@ export class Jit implements CpuExecutor {
       if (pb !== undefined) for (let i = pb.list.length - 1; i >= 0; i--) this.kill(pb, pb.list[i]!);
     this.pages.length = 0;
     this.heat.fill(0);
+    this.warmTag.fill(-1);
   }
 
   private newPage(ppn: number, code: DecodedPage): PageBlocks {
