@@ -5,7 +5,7 @@
  */
 import { Cpu, type PhysicalBus } from './cpu.js';
 import { attachJit } from './jit/index.js';
-import { IRQ } from './csr.js';
+import { IRQ, csrReadOnly, peekCsr, writeCsr } from './csr.js';
 import { DEVICES } from './board.js';
 import type { AccessSize, Device, DeviceEntry, DeviceHost, DeviceState, Dma } from './device.js';
 import { CLINT_DEVICE, type Clint } from './devices/clint.js';
@@ -333,9 +333,10 @@ export class Machine implements Snapshotable {
    * Applies a host-initiated change now (a debugger writing a register or
    * memory): recorded through onEvent like typed input, so replay repeats it.
    * Payloads: "cpu" = [register 0..31 or 32 for pc, value bytes LE ×4];
-   * "memory" = [physical address bytes LE ×4, data bytes...].
+   * "memory" = [physical address bytes LE ×4, data bytes...];
+   * "csr" = [CSR number LE ×2, value bytes LE ×4] (a write as M-mode makes it, not by an instruction).
    */
-  inject(device: 'cpu' | 'memory', payload: number[]): void {
+  inject(device: 'cpu' | 'memory' | 'csr', payload: number[]): void {
     const event = { position: this.cpu.position, time: this.cpu.cycles(), device, payload };
     this.apply(event, true);
     this.onEvent?.(event);
@@ -352,6 +353,16 @@ export class Machine implements Snapshotable {
         if (p.length !== 5 || p[0]! > 32) throw new RewindError('bad-state', 'malformed cpu event');
         if (p[0] === 32) this.cpu.pc = u32(1) & ~1;
         else if (p[0] !== 0) this.cpu.x[p[0]!] = u32(1);
+        return;
+      }
+      case 'csr': {
+        const num = p.length === 6 ? p[0]! | (p[1]! << 8) : -1;
+        if (num < 0 || num > 0xfff || peekCsr(this.cpu, num) === undefined || csrReadOnly(num)) {
+          if (check) throw new RewindError('bad-argument', 'no writable CSR there');
+          throw new RewindError('bad-state', 'malformed csr event');
+        }
+        writeCsr(this.cpu, num, u32(2));
+        this.cpu.flushTlb();
         return;
       }
       case 'memory': {

@@ -8,7 +8,7 @@
  * breakpoints on its hart. What "at position N" means for input, seeks and
  * forks is defined once, in docs/determinism.md.
  */
-import type { Cpu, WatchRange } from '../core/cpu.js';
+import type { Cpu, WatchKind, WatchRange } from '../core/cpu.js';
 import { peekAllCsrs } from '../core/csr.js';
 import { RewindError } from '../core/errors.js';
 import type { PowerEvent } from '../core/devices/syscon.js';
@@ -107,7 +107,7 @@ export type Stop =
   | { reason: 'power'; steps: number; power: PowerEvent }
   | { reason: 'waiting'; steps: number; asleep: boolean }
   | { reason: 'breakpoint'; steps: number; pc: number }
-  | { reason: 'watchpoint'; steps: number; address: number };
+  | { reason: 'watchpoint'; steps: number; address: number; kind?: WatchKind };
 
 export type StopReason = Stop['reason'];
 
@@ -426,7 +426,7 @@ export class Session {
       breakpoints: [...new Set((stops.breakpoints ?? []).map((a) => a >>> 0))],
       watchpoints: (stops.watchpoints ?? [])
         .filter((w) => w.length > 0)
-        .map((w) => ({ address: w.address >>> 0, length: w.length })),
+        .map((w) => ({ address: w.address >>> 0, length: w.length, kind: w.kind ?? 'write' })),
     };
     this.stopsOn = null;
   }
@@ -495,7 +495,7 @@ export class Session {
         case 'breakpoint':
           return this.stopped({ reason: 'breakpoint', steps, pc: cpu.pcValue });
         case 'watchpoint':
-          return this.stopped({ reason: 'watchpoint', steps, address: cpu.watchAddress >>> 0 });
+          return this.stopped({ reason: 'watchpoint', steps, address: cpu.watchAddress >>> 0, kind: cpu.watchKind });
       }
     }
   }
@@ -658,7 +658,7 @@ export class Session {
         this.seek({ branch, position: hit.position });
         const stop: Stop =
           hit.reason === 'watchpoint'
-            ? { reason: 'watchpoint', steps: 0, address: hit.address }
+            ? { reason: 'watchpoint', steps: 0, address: hit.address, kind: hit.kind ?? 'write' }
             : { reason: 'breakpoint', steps: 0, pc: hit.address };
         this.lastStop = stop;
         return stop;
@@ -688,6 +688,7 @@ export class Session {
               position: this.position,
               reason: r.reason,
               address: r.reason === 'watchpoint' ? cpu.watchAddress >>> 0 : cpu.pcValue,
+              kind: cpu.watchKind,
             };
           // Step over the stop to look further.
           if (r.reason === 'breakpoint') this.machine.run(1);
@@ -729,6 +730,21 @@ export class Session {
     this.beforeChange();
     const v = value >>> 0;
     this.machine.inject('cpu', [index, v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24]);
+    this.flushEvents();
+  }
+
+  /** Writes a CSR (by number, as M-mode would) as a recorded event; in the past this forks first. */
+  writeCsr(num: number, value: number): void {
+    this.beforeChange();
+    const v = value >>> 0;
+    this.machine.inject('csr', [
+      num & 0xff,
+      (num >>> 8) & 0xff,
+      v & 0xff,
+      (v >>> 8) & 0xff,
+      (v >>> 16) & 0xff,
+      v >>> 24,
+    ]);
     this.flushEvents();
   }
 
@@ -882,6 +898,8 @@ interface Hit {
   position: number;
   reason: 'breakpoint' | 'watchpoint';
   address: number;
+  /** Which watchpoint kind stopped (a watchpoint hit). */
+  kind?: WatchKind;
 }
 
 export interface ReplayOptions {

@@ -11,10 +11,10 @@
  * runs are one synchronous search (Session.reverseContinue).
  */
 import { RewindError } from '../../core/errors.js';
-import { peekCsr } from '../../core/csr.js';
+import { csrReadOnly, peekCsr } from '../../core/csr.js';
 import { debugReadVirtual, debugTranslate } from '../../core/debug.js';
 import type { Session, Stop } from '../../session/session.js';
-import type { WatchRange } from '../../core/cpu.js';
+import type { WatchKind, WatchRange } from '../../core/cpu.js';
 import {
   MAX_PACKET,
   fromHex,
@@ -227,7 +227,15 @@ export class GdbStub {
     const v = parseWord32(m[2]!);
     if (n === null || v === null) return 'E01';
     if (n === 0) return 'OK'; // x0 stays zero.
-    // Only x1..x31 and pc can be written as recorded events (Session.writeRegister).
+    if (n >= CSR_REGNUM_BASE && n < PRIV_REGNUM) {
+      // A CSR: a recorded event too (Session.writeCsr); one that does not exist or is read-only cannot be written.
+      const csr = n - CSR_REGNUM_BASE;
+      const now = peekCsr(this.session.machine.cpu, csr);
+      if (now === undefined || csrReadOnly(csr)) return 'E01';
+      if (v !== now >>> 0) this.session.writeCsr(csr, v);
+      return 'OK';
+    }
+    // Otherwise only x1..x31 and pc can be written as recorded events (Session.writeRegister).
     if (n > PC_REGNUM) return 'E01';
     if (v !== this.registerValue(n)) this.session.writeRegister(n, v);
     return 'OK';
@@ -305,17 +313,16 @@ export class GdbStub {
         else this.breakpoints.delete(address >>> 0);
         this.session.setStops(this.stops());
         return 'OK';
-      case 2: {
+      default: {
+        // Write (2), read (3) and access (4) watchpoints.
         if (kind === 0 || kind > 0x10000) return 'E01';
-        const key = `${address}:${kind}`;
-        if (insert) this.watchpoints.set(key, { address, length: kind });
+        const key = `${type}:${address}:${kind}`;
+        const watch: WatchKind = type === 2 ? 'write' : type === 3 ? 'read' : 'access';
+        if (insert) this.watchpoints.set(key, { address, length: kind, kind: watch });
         else this.watchpoints.delete(key);
         this.session.setStops(this.stops());
         return 'OK';
       }
-      default:
-        // Read and access watchpoints: the hart does not trap loads for the debugger.
-        return '';
     }
   }
 
@@ -432,13 +439,15 @@ export class GdbStub {
     const written = stop.address >>> 0;
     if (forward && this.session.position > 0) this.session.stepBack(1);
     let reported = written;
+    const kind = stop.kind ?? 'write';
     for (const w of this.watchpoints.values()) {
-      if (written < w.address + w.length && written + 8 > w.address) {
+      if ((w.kind ?? 'write') === kind && written < w.address + w.length && written + 8 > w.address) {
         reported = Math.max(written, w.address);
         break;
       }
     }
-    return this.setStop({ signal: SIGTRAP, extra: `watch:${(reported >>> 0).toString(16)};` });
+    const name = kind === 'read' ? 'rwatch' : kind === 'access' ? 'awatch' : 'watch';
+    return this.setStop({ signal: SIGTRAP, extra: `${name}:${(reported >>> 0).toString(16)};` });
   }
 
   private reverseStep(): StopInfo {

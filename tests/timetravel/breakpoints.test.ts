@@ -92,3 +92,61 @@ describe('debugger stops across a session', () => {
     expect(backward.reverse()).toEqual(forward);
   });
 });
+
+describe('read and access watchpoints', () => {
+  it('stop after each load (read) or load and store (access) of the range, forward and back', () => {
+    for (const kind of ['read', 'access'] as const) {
+      const range = { address: symbol('__stack_top') - 64, length: 64, kind };
+      const machine = buildMachine(spec);
+      machine.cpu.setWatchpoints([range]);
+      const forward: { position: number; address: number }[] = [];
+      hits(
+        (n) => machine.run(n),
+        () => forward.push({ position: machine.position, address: machine.cpu.watchAddress >>> 0 }),
+      );
+      expect(forward.length).toBeGreaterThan(3);
+      const writes = buildMachine(spec);
+      writes.cpu.setWatchpoints([{ ...range, kind: 'write' }]);
+      const stores = hits(
+        (n) => writes.run(n),
+        () => writes.position,
+      );
+      // Reads only: no store position; access: every store position among the hits.
+      const positions = new Set(forward.map((h) => h.position));
+      if (kind === 'read') expect(stores.some((p) => positions.has(p))).toBe(false);
+      else expect(stores.every((p) => positions.has(p))).toBe(true);
+
+      const session = Session.create(spec, { interval: forward[1]!.position });
+      while (session.run(1_000_000).reason === 'limit');
+      const backward: { position: number; address: number }[] = [];
+      for (
+        let stop = session.reverseContinue({ watchpoints: [range] });
+        stop?.reason === 'watchpoint';
+        stop = session.reverseContinue({ watchpoints: [range] })
+      ) {
+        expect(stop.kind).toBe(kind);
+        backward.push({ position: session.position, address: stop.address });
+      }
+      expect(backward.reverse()).toEqual(forward);
+    }
+  });
+});
+
+describe('CSR writes from a debugger', () => {
+  it('are recorded events: a replay repeats them, and in the past they fork', () => {
+    const session = Session.create(spec);
+    session.run(500);
+    session.writeCsr(0x340, 0x12345678); // mscratch
+    expect(session.machine.cpu.mscratch >>> 0).toBe(0x12345678);
+    session.run(100);
+    const main = session.branch;
+    session.seek({ position: 550 });
+    expect(session.machine.cpu.mscratch >>> 0).toBe(0x12345678);
+    session.seek({ position: 499 });
+    expect(session.machine.cpu.mscratch >>> 0).not.toBe(0x12345678);
+    session.writeCsr(0x340, 7);
+    expect(session.branch).not.toBe(main);
+    expect(session.machine.cpu.mscratch).toBe(7);
+    expect(() => session.writeCsr(0xc00, 1)).toThrow(/CSR/);
+  });
+});
