@@ -66,7 +66,8 @@ describe('gdb stub protocol', () => {
     expect(await c.ask('qNoSuchThing')).toBe('');
     expect(await c.ask('J')).toBe('');
     expect(await c.ask('vMustReplyEmpty')).toBe('');
-    expect(await c.ask('Z3,80000000,4')).toBe('');
+    expect(await c.ask('Z3,80000000,4')).toBe('OK');
+    expect(await c.ask('z3,80000000,4')).toBe('OK');
     for (const bad of [
       'mzz',
       'm80000000',
@@ -135,8 +136,10 @@ describe('gdb stub protocol', () => {
     const where = Buffer.from((await c.reply()).slice(1), 'hex').toString();
     expect(await c.reply()).toBe('OK');
     expect(where).toMatch(/branch fork@\d+/);
-    // Writing a CSR is not something the session records: refused, not faked.
-    expect(await c.ask(`P${(65 + 0x340).toString(16)}=01000000`)).toBe('E01');
+    // Writing a CSR is recorded as an event; a read-only one is refused, not faked.
+    expect(await c.ask(`P${(65 + 0x340).toString(16)}=01000000`)).toBe('OK');
+    expect(await c.ask(`p${(65 + 0x340).toString(16)}`)).toBe('01000000');
+    expect(await c.ask(`P${(65 + 0xc00).toString(16)}=01000000`)).toBe('E01');
     // X with binary data, escapes included.
     expect(await c.ask('X80001a70,2:}\x03}]')).toBe('OK');
     expect(await c.ask('m80001a70,2')).toBe('237d');
