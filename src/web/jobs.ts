@@ -170,7 +170,9 @@ export function seekWork(
         position,
         until(deadline, now, (_d, t) => (total = Math.max(total, t))),
       );
-      if (done) return { value: undefined };
+      // A slice whose deadline came with the last step of the way has arrived all the same: done, not
+      // left for a cancel to call "short of" the very position it stands at (seek made the target branch current).
+      if (done || host.machine.position === position) return { value: undefined };
       // Later slices go on from where the machine stands: measure against the whole way.
       return { done: Math.max(0, total - (position - host.machine.position)), total };
     },
