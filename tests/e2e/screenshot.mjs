@@ -27,6 +27,8 @@ try {
     for (let i = 0; i < 200 && !(await text()).includes(s); i++) await page.waitForTimeout(100);
   };
   await waitFor('> ');
+  // The first-run hint is for people, not for the picture.
+  await page.getByRole('button', { name: 'Got it' }).click();
   await page.locator('.xterm').click();
   for (const [cmd, expect] of [
     ['help', 'Commands:'],
