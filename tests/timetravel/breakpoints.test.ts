@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Session } from '../../session/session.js';
+import type { WatchRange } from '../../core/cpu.js';
+import { Session, type Stop } from '../../session/session.js';
 import { buildMachine, type MachineSpec } from '../../session/spec.js';
 import { guest } from '../support/cli.js';
 
@@ -25,6 +26,40 @@ function hits<T>(run: (n: number) => { reason: string }, position: () => T): T[]
     out.push(position());
   }
   return out;
+}
+
+type Hit = { position: number; address: number };
+
+/** Where a plain machine run stops at this watchpoint, and the address each stop reports. */
+function forwardWatchHits(range: WatchRange): Hit[] {
+  const machine = buildMachine(spec);
+  machine.cpu.setWatchpoints([range]);
+  const forward: Hit[] = [];
+  hits(
+    (n) => machine.run(n),
+    () => forward.push({ position: machine.position, address: machine.cpu.watchAddress >>> 0 }),
+  );
+  return forward;
+}
+
+/** Every stop of reverse-continue over a whole recording (with checkpoints every `interval`), oldest first; `each` sees each stop. */
+function backwardWatchHits(
+  range: WatchRange,
+  interval: number,
+  each: (stop: Extract<Stop, { reason: 'watchpoint' }>) => void = () => {},
+): Hit[] {
+  const session = Session.create(spec, { interval });
+  while (session.run(1_000_000).reason === 'limit');
+  const backward: Hit[] = [];
+  for (
+    let stop = session.reverseContinue({ watchpoints: [range] });
+    stop?.reason === 'watchpoint';
+    stop = session.reverseContinue({ watchpoints: [range] })
+  ) {
+    each(stop);
+    backward.push({ position: session.position, address: stop.address });
+  }
+  return backward.reverse();
 }
 
 describe('debugger stops across a session', () => {
@@ -70,26 +105,9 @@ describe('debugger stops across a session', () => {
 
   it('run back finds every watchpoint store, also one that ends exactly on a checkpoint', () => {
     const range = { address: symbol('__stack_top') - 64, length: 64 };
-    const machine = buildMachine(spec);
-    machine.cpu.setWatchpoints([range]);
-    const forward: { position: number; address: number }[] = [];
-    hits(
-      (n) => machine.run(n),
-      () => forward.push({ position: machine.position, address: machine.cpu.watchAddress >>> 0 }),
-    );
+    const forward = forwardWatchHits(range);
     expect(forward.length).toBeGreaterThan(3);
-
-    const session = Session.create(spec, { interval: forward[1]!.position });
-    while (session.run(1_000_000).reason === 'limit');
-    const backward: { position: number; address: number }[] = [];
-    for (
-      let stop = session.reverseContinue({ watchpoints: [range] });
-      stop?.reason === 'watchpoint';
-      stop = session.reverseContinue({ watchpoints: [range] })
-    ) {
-      backward.push({ position: session.position, address: stop.address });
-    }
-    expect(backward.reverse()).toEqual(forward);
+    expect(backwardWatchHits(range, forward[1]!.position)).toEqual(forward);
   });
 });
 
@@ -97,13 +115,7 @@ describe('read and access watchpoints', () => {
   it('stop after each load (read) or load and store (access) of the range, forward and back', () => {
     for (const kind of ['read', 'access'] as const) {
       const range = { address: symbol('__stack_top') - 64, length: 64, kind };
-      const machine = buildMachine(spec);
-      machine.cpu.setWatchpoints([range]);
-      const forward: { position: number; address: number }[] = [];
-      hits(
-        (n) => machine.run(n),
-        () => forward.push({ position: machine.position, address: machine.cpu.watchAddress >>> 0 }),
-      );
+      const forward = forwardWatchHits(range);
       expect(forward.length).toBeGreaterThan(3);
       const writes = buildMachine(spec);
       writes.cpu.setWatchpoints([{ ...range, kind: 'write' }]);
@@ -116,18 +128,8 @@ describe('read and access watchpoints', () => {
       if (kind === 'read') expect(stores.some((p) => positions.has(p))).toBe(false);
       else expect(stores.every((p) => positions.has(p))).toBe(true);
 
-      const session = Session.create(spec, { interval: forward[1]!.position });
-      while (session.run(1_000_000).reason === 'limit');
-      const backward: { position: number; address: number }[] = [];
-      for (
-        let stop = session.reverseContinue({ watchpoints: [range] });
-        stop?.reason === 'watchpoint';
-        stop = session.reverseContinue({ watchpoints: [range] })
-      ) {
-        expect(stop.kind).toBe(kind);
-        backward.push({ position: session.position, address: stop.address });
-      }
-      expect(backward.reverse()).toEqual(forward);
+      const backward = backwardWatchHits(range, forward[1]!.position, (stop) => expect(stop.kind).toBe(kind));
+      expect(backward).toEqual(forward);
     }
   });
 });
