@@ -5,7 +5,7 @@
 // wrote it; and the keyboard alone around the page.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { openApp, skipReason } from './support.js';
+import { appParts, openApp, skipReason } from './support.js';
 
 const skip = skipReason();
 if (skip) console.warn(skip);
@@ -20,13 +20,9 @@ describe.skipIf(skip !== null)('time travel and branches in Chromium', () => {
   });
   afterAll(() => close?.());
 
-  const consoleText = () => page.locator('.xterm-accessibility-tree').innerText();
-  const slider = () => page.getByRole('slider', { name: 'Timeline' });
-  const position = async () => Number(await slider().getAttribute('aria-valuenow'));
+  const { consoleText, slider, position, branch, button } = appParts(() => page);
   const pc = () => page.locator('[data-reg=pc] .val').innerText();
   const state = () => page.getByTestId('run-state').innerText();
-  const branch = () => page.getByTestId('branch').innerText();
-  const button = (name: string) => page.getByRole('button', { name, exact: true });
   const pause = async () => {
     await button('Pause').click();
     await expect.poll(state).toMatch(/paused/i);

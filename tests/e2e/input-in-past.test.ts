@@ -4,7 +4,7 @@
 // The guest gets the new command alone, and answers with no press of Run.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { openApp, skipReason } from './support.js';
+import { appParts, openApp, skipReason } from './support.js';
 
 const skip = skipReason();
 if (skip) console.warn(skip);
@@ -19,10 +19,7 @@ describe.skipIf(skip !== null)('typing in the past in Chromium', () => {
   });
   afterAll(() => close?.());
 
-  const consoleText = () => page.locator('.xterm-accessibility-tree').innerText();
-  const slider = () => page.getByRole('slider', { name: 'Timeline' });
-  const position = async () => Number(await slider().getAttribute('aria-valuenow'));
-  const branch = () => page.getByTestId('branch').innerText();
+  const { consoleText, slider, position, branch, button } = appParts(() => page);
   const typeLine = async (text: string) => {
     await page.locator('.xterm').click();
     await page.keyboard.type(text);
@@ -36,7 +33,7 @@ describe.skipIf(skip !== null)('typing in the past in Chromium', () => {
     await expect.poll(consoleText, { timeout: 20_000 }).toContain('Exits: east west');
     await typeLine('take bone');
     await expect.poll(consoleText, { timeout: 20_000 }).toContain('Taken: bone.');
-    await page.getByRole('button', { name: 'Pause', exact: true }).click();
+    await button('Pause').click();
     const main = await branch();
 
     // Back mark by mark until the console ends with the prompt under the troll bridge's exits.

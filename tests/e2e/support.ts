@@ -98,3 +98,15 @@ export async function openApp(query = ''): Promise<OpenApp> {
     throw e;
   }
 }
+
+/** The parts of the page most tests read and press, for the page `page()` returns (set once the app is open). */
+export function appParts(page: () => Page) {
+  const slider = () => page().getByRole('slider', { name: 'Timeline' });
+  return {
+    consoleText: () => page().locator('.xterm-accessibility-tree').innerText(),
+    slider,
+    position: async () => Number(await slider().getAttribute('aria-valuenow')),
+    branch: () => page().getByTestId('branch').innerText(),
+    button: (name: string) => page().getByRole('button', { name, exact: true }),
+  };
+}
