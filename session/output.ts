@@ -132,16 +132,24 @@ export class OutputHistory {
     }
   }
 
+  /** Whether all output of the lineage before `position` is known. */
+  knows(lineage: readonly LineageSegment[], position: number): boolean {
+    return lineage.every((s) => {
+      const hi = Math.min(s.to, position);
+      if (s.from >= hi) return true;
+      const out = this.branches.get(s.branch);
+      return out !== undefined && gaps(out.known, s.from, hi).length === 0;
+    });
+  }
+
   /** The console at `position` of the branch with this lineage. */
   at(lineage: readonly LineageSegment[], position: number): ConsoleText {
     const at: number[] = [];
     const bytes: number[] = [];
-    let complete = true;
     for (const s of lineage) {
       const hi = Math.min(s.to, position);
       if (s.from >= hi) continue;
       const out = this.branches.get(s.branch);
-      if (!out || gaps(out.known, s.from, hi).length > 0) complete = false;
       if (!out) continue;
       const end = lowerBound(out.at, hi);
       for (let i = lowerBound(out.at, s.from); i < end; i++) {
@@ -149,7 +157,7 @@ export class OutputHistory {
         bytes.push(out.bytes[i]!);
       }
     }
-    return { bytes: Uint8Array.from(bytes), positions: Float64Array.from(at), complete };
+    return { bytes: Uint8Array.from(bytes), positions: Float64Array.from(at), complete: this.knows(lineage, position) };
   }
 
   /**

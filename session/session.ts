@@ -784,7 +784,7 @@ export class Session {
 
   /** Whether the console history holds all output of a branch's lineage up to `position`. */
   consoleKnown(branch: string, position: number): boolean {
-    return this.history?.at(this.timeline.lineage(this.resolveBranch(branch)), position).complete ?? false;
+    return this.history?.knows(this.timeline.lineage(this.resolveBranch(branch)), position) ?? false;
   }
 
   /** The console as it was at the current position of the current branch. */
