@@ -157,8 +157,6 @@ export class Session {
    * Seeks and searches do not call it: their output only goes into the history.
    */
   onOutput: (byte: number, position: number) => void = () => {};
-  /** Why the last run (or reverse-continue) stopped; null before any. */
-  lastStop: Stop | null = null;
   /** Whether this session records (see SessionOptions.record). */
   readonly recording: boolean;
   /** The console output by position, per branch (null when not recording). */
@@ -431,11 +429,6 @@ export class Session {
     this.stopsOn = null;
   }
 
-  /** The stops set now. */
-  get debugStops(): { breakpoints: readonly number[]; watchpoints: readonly WatchRange[] } {
-    return this.stops;
-  }
-
   private applyStops(stops: DebugStops = this.stops): void {
     const cpu = this.machine.cpu;
     if (stops === this.stops && this.stopsOn === cpu) return;
@@ -445,7 +438,6 @@ export class Session {
   }
 
   private stopped(stop: Stop): Stop {
-    this.lastStop = stop;
     this.resumeAt = stop.reason === 'limit' ? -1 : this.position;
     return stop;
   }
@@ -660,7 +652,6 @@ export class Session {
           hit.reason === 'watchpoint'
             ? { reason: 'watchpoint', steps: 0, address: hit.address, kind: hit.kind ?? 'write' }
             : { reason: 'breakpoint', steps: 0, pc: hit.address };
-        this.lastStop = stop;
         return stop;
       }
       if (progress && progress(origin - lo, origin) === false) break;
