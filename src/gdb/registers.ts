@@ -8,6 +8,7 @@
  * `g` packet carries x0..x31 and pc; everything else goes through `p`.
  */
 import { CSR_NAMES } from '../../core/csr.js';
+import { REG_NAMES } from '../../core/isa/disasm.js';
 
 export const PC_REGNUM = 32;
 export const CSR_REGNUM_BASE = 65;
@@ -15,40 +16,8 @@ export const PRIV_REGNUM = CSR_REGNUM_BASE + 4096;
 /** Registers in a `g` packet: x0..x31 and pc. */
 export const G_REGISTERS = 33;
 
-const ABI_NAMES = [
-  'zero',
-  'ra',
-  'sp',
-  'gp',
-  'tp',
-  't0',
-  't1',
-  't2',
-  'fp',
-  's1',
-  'a0',
-  'a1',
-  'a2',
-  'a3',
-  'a4',
-  'a5',
-  'a6',
-  'a7',
-  's2',
-  's3',
-  's4',
-  's5',
-  's6',
-  's7',
-  's8',
-  's9',
-  's10',
-  's11',
-  't3',
-  't4',
-  't5',
-  't6',
-];
+/** gdb's names for x0..x31: the ABI names, with x8 as gdb's riscv target calls it (fp, not s0). */
+export const ABI_NAMES = REG_NAMES.map((n) => (n === 's0' ? 'fp' : n));
 
 /** The CSRs shown to gdb: every CSR the hart implements, by number. */
 export const DEBUG_CSRS: readonly { num: number; name: string }[] = [...CSR_NAMES]

@@ -11,43 +11,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { guest, rewind, tempDir } from '../support/cli.js';
 import { ROOT } from '../support/manifest.js';
 import { readVmi } from '../../storage/index.js';
+import { ABI_NAMES } from '../../src/gdb/registers.js';
 import { between, gdbAvailable, parseRegisters, runGdb, startStub, type Stub } from './support.js';
 
 const HAVE_GDB = gdbAvailable();
-const ABI = [
-  'zero',
-  'ra',
-  'sp',
-  'gp',
-  'tp',
-  't0',
-  't1',
-  't2',
-  'fp',
-  's1',
-  'a0',
-  'a1',
-  'a2',
-  'a3',
-  'a4',
-  'a5',
-  'a6',
-  'a7',
-  's2',
-  's3',
-  's4',
-  's5',
-  's6',
-  's7',
-  's8',
-  's9',
-  's10',
-  's11',
-  't3',
-  't4',
-  't5',
-  't6',
-];
 
 function inputFile(text: string): string {
   const f = join(tempDir(), 'input.txt');
@@ -60,7 +27,7 @@ function stateAt(elf: string, input: string, position: number): Map<string, numb
   const r = rewind(['state', elf, '--at', String(position), '--input-file', input]);
   expect(r.status, r.stderr).toBe(0);
   const s = JSON.parse(r.stdout) as { x: number[]; pc: number };
-  const regs = new Map<string, number>(ABI.map((n, i) => [n, s.x[i]!]));
+  const regs = new Map<string, number>(ABI_NAMES.map((n, i) => [n, s.x[i]!]));
   regs.set('pc', s.pc);
   return regs;
 }
