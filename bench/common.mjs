@@ -31,6 +31,9 @@ export const SUITE = [
   ['sv32user', 176_826],
   ['irq', 1_573_219],
   ['mix', 3_421_885],
+  ['dirty', 1_376_277],
+  ['stream', 1_237_050],
+  ['alloc', 776_451],
 ];
 export const suiteInput = (name, instructions) => {
   const per = SUITE.find(([n]) => n === name)?.[1];
