@@ -217,9 +217,7 @@ export class Session {
       executor: options.executor,
     };
     const machine = buildMachine(spec);
-    const pages = new PageStore();
-    for (const [hash, record] of rec.pages) pages.putRecord(hash, record);
-    const checkpoints = new Checkpointer(machine, { pages });
+    const checkpoints = new Checkpointer(machine, { pages: new PageStore({ cold: rec.pages }) });
     const ordered = [...rec.checkpoints].sort((a, b) => a.depth - b.depth || a.position - b.position);
     const added = new Set<string>();
     // Parents before children: a delta can only be added once what it rests on is there.
@@ -243,22 +241,8 @@ export class Session {
   toRecording(): Recording {
     this.needRecording('writing a recording');
     this.flushEvents();
-    this.checkpoints.pages.compress();
-    const pages = new Map<Hash128, Uint8Array>();
     const store = this.checkpoints.pages;
-    const all = [...this.checkpoints.all()];
-    const need = (m: PageMap | null) => {
-      if (!m) return;
-      for (const h of m.values()) {
-        if (h === ZERO_PAGE_HASH || pages.has(h)) continue;
-        const r = store.getRecord(h);
-        if (r) pages.set(h, r);
-      }
-    };
-    for (const cp of all) {
-      need(cp.ram);
-      need(cp.disk);
-    }
+    store.compress();
     let disk: PageMap | null = null;
     if (this.spec.disk) {
       disk = new Map();
@@ -268,10 +252,7 @@ export class Session {
         const h = hashPage(page);
         if (h === ZERO_PAGE_HASH) continue;
         disk.set(i, h);
-        if (!pages.has(h)) {
-          store.put(page, h);
-          pages.set(h, store.getRecord(h)!);
-        }
+        if (!store.has(h)) store.put(page, h);
       }
     }
     return {
@@ -284,8 +265,8 @@ export class Session {
       disk,
       timeline: this.timeline.state,
       timelineLog: [...this.timeline.log],
-      checkpoints: all,
-      pages,
+      checkpoints: [...this.checkpoints.all()],
+      pages: { has: (h) => store.has(h), get: (h) => store.getRecord(h) },
       console: this.history?.toLog() ?? null,
     };
   }
@@ -968,8 +949,7 @@ function diskFromPages(rec: Recording): Uint8Array {
   const size = rec.config.diskSize!;
   const bytesLength = Number(rec.config.machine['diskBytes'] ?? size);
   const image = new Uint8Array(size);
-  const store = new PageStore();
-  for (const [hash, record] of rec.pages) store.putRecord(hash, record);
+  const store = new PageStore({ cold: rec.pages });
   for (const [i, h] of rec.disk ?? new Map<number, Hash128>()) image.set(store.get(h), i * PAGE_SIZE);
   return bytesLength <= size ? image.subarray(0, bytesLength) : image;
 }

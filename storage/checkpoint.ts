@@ -262,7 +262,8 @@ export class Checkpointer {
 
   /**
    * Checks every checkpoint held against its state hash, from its stored
-   * pages and state alone (the machine is not touched). `progress` gets
+   * pages and state alone (the machine is not touched), and reads every page
+   * it names (a file's reader checks each against its digest). `progress` gets
    * (checked, total) after each and stops the check when it returns false.
    * Returns the first bad checkpoint in position order, with a
    * RewindError('bad-vmi') that says what is wrong, or null when all are
@@ -274,11 +275,18 @@ export class Checkpointer {
     const all = [...this.checkpoints.values()].sort(
       (a, b) => a.position - b.position || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
     );
+    const read = new Set<Hash128>();
     for (let n = 0; n < all.length; n++) {
       const cp = all[n]!;
       try {
         const tables = this.resolve(cp.id);
         if (computeStateHash(decodeState(cp.state), tables.ram, tables.disk) !== cp.stateHash) throw mismatch(cp);
+        for (const map of [cp.ram, cp.disk])
+          for (const h of map?.values() ?? [])
+            if (!read.has(h)) {
+              this.pages.get(h);
+              read.add(h);
+            }
       } catch (e) {
         const error =
           e instanceof RewindError && e.code === 'bad-vmi'

@@ -62,18 +62,22 @@ export { IdbBackend } from './backends/idb.js';
 /** The `.vmi` file format: write, read (validating), limits and constants. */
 export {
   writeVmi,
+  writeVmiTo,
   readVmi,
+  pagesNamed,
   VMI_MAGIC,
   VMI_VERSION,
-  VMI_HEADER_SIZE,
-  VMI_TRAILER_SIZE,
+  V2_HEADER_SIZE,
   VMI_FLAG_MANIFEST_DEFLATED,
   VMI_LIMITS,
 } from './vmi.js';
 /** What a `.vmi` holds. */
-export type { ConsoleLog, Recording, VmiConfig } from './vmi.js';
+export type { ConsoleLog, PageRecords, Recording, StoredChunks, VmiConfig } from './vmi.js';
+/** Random-access reads and sequential writes of a file's bytes. */
+export { MemorySink, memorySource } from './bytes.js';
+export type { ByteSink, ByteSource } from './bytes.js';
 
 /** Wire forms of checkpoints and page maps. */
-export { checkpointToWire, checkpointFromWire, pageMapToWire, pageMapFromWire } from './wire.js';
+export { checkpointToWire, packPageMap, unpackPageMap } from './wire.js';
 /** Wire types. */
-export type { CheckpointWire, PageMapWire } from './wire.js';
+export type { CheckpointWire, PackedPageMap } from './wire.js';

@@ -2,11 +2,12 @@
  * The Node-only part of storage/: atomic file writes. Browser code imports
  * storage/index.ts, which never pulls in node:fs.
  */
-import { unlinkSync } from 'node:fs';
+import { unlinkSync, writeSync } from 'node:fs';
 import { open, readdir, rename, unlink } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { RewindError } from '../core/errors.js';
+import type { ByteSink } from './bytes.js';
 
 let counter = 0;
 
@@ -80,7 +81,7 @@ function isAlive(pid: number): boolean {
  * fsyncs it, renames it over `path`, then fsyncs the directory. Temporaries
  * are removed on SIGINT/SIGTERM, and stale ones of dead processes swept here.
  */
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+export async function writeFileAtomic(path: string, bytes: Uint8Array | ((sink: ByteSink) => void)): Promise<void> {
   const dir = dirname(path);
   await sweepStale(dir);
   const tmp = tempName(path);
@@ -88,7 +89,12 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
   try {
     const fh = await open(tmp, 'wx');
     try {
-      await fh.writeFile(bytes);
+      if (bytes instanceof Uint8Array) await fh.writeFile(bytes);
+      else {
+        const sink = new FileSink(fh.fd);
+        bytes(sink);
+        sink.flush();
+      }
       await fh.sync();
     } finally {
       await fh.close();
@@ -113,4 +119,38 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
   } catch {
     // Directories cannot be fsync'ed on some platforms; the rename is still atomic.
   }
+}
+
+/** A {@link ByteSink} writing to an open file descriptor, through a buffer. */
+class FileSink implements ByteSink {
+  private readonly buf = new Uint8Array(1 << 20);
+  private used = 0;
+  length = 0;
+
+  constructor(private readonly fd: number) {}
+
+  append(bytes: Uint8Array): void {
+    if (this.used + bytes.length > this.buf.length) this.flush();
+    if (bytes.length >= this.buf.length) writeAll(this.fd, bytes, this.length);
+    else {
+      this.buf.set(bytes, this.used);
+      this.used += bytes.length;
+    }
+    this.length += bytes.length;
+  }
+
+  patch(offset: number, bytes: Uint8Array): void {
+    this.flush();
+    writeAll(this.fd, bytes, offset);
+  }
+
+  flush(): void {
+    if (this.used === 0) return;
+    writeAll(this.fd, this.buf.subarray(0, this.used), this.length - this.used);
+    this.used = 0;
+  }
+}
+
+function writeAll(fd: number, bytes: Uint8Array, position: number): void {
+  for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done, position + done);
 }

@@ -12,6 +12,7 @@ import { PAGE_SIZE } from '../core/memmap.js';
 import { RewindError, type ErrorCode } from '../core/errors.js';
 import type { Hash128 } from './hash.js';
 import { ZERO_PAGE_HASH, hashPage } from './statehash.js';
+import type { PageRecords } from './vmi-common.js';
 
 /** Record encoding byte: the bytes follow as they are. */
 export const ENCODING_RAW = 0;
@@ -90,18 +91,26 @@ export function decodePageRecord(rec: Uint8Array, code: ErrorCode = 'io', what =
   return decompressChunk(rec[0]!, rec.subarray(1), PAGE_SIZE, code, what);
 }
 
-/** Pages stored once by content digest. */
+/**
+ * Pages stored once by content digest: held in memory, or read when needed
+ * from a colder store behind it (a `.vmi` file's chunks).
+ */
 export class PageStore {
   private readonly records = new Map<Hash128, Uint8Array>();
+  private readonly cold: PageRecords | null;
   private fresh: Hash128[] = [];
   /** Pages put raw, to be deflated by compress(). */
   private uncompressed: Hash128[] = [];
   /** Bytes of encoded records held. */
   storedBytes = 0;
 
+  constructor(options: { cold?: PageRecords } = {}) {
+    this.cold = options.cold ?? null;
+  }
+
   /** True when the page is held (the zero page always is). */
   has(hash: Hash128): boolean {
-    return hash === ZERO_PAGE_HASH || this.records.has(hash);
+    return hash === ZERO_PAGE_HASH || this.records.has(hash) || (this.cold?.has(hash) ?? false);
   }
 
   /**
@@ -160,7 +169,13 @@ export class PageStore {
   get(hash: Hash128): Uint8Array {
     if (hash === ZERO_PAGE_HASH) return new Uint8Array(PAGE_SIZE);
     const rec = this.records.get(hash);
-    if (!rec) throw new RewindError('not-found', `page ${hash} is not in the page store`);
+    if (!rec) {
+      const page = this.cold?.page ? this.cold.page(hash) : undefined;
+      if (page) return page;
+      const cold = this.cold?.get(hash);
+      if (!cold) throw new RewindError('not-found', `page ${hash} is not in the page store`);
+      return decodePageRecord(cold, 'io', `page ${hash}`);
+    }
     if (rec[0] === ENCODING_DEFLATE) {
       // Records here were made by us or checked on the way in (a .vmi import
       // inflates every page with inflateExact), so the fast path is safe.
@@ -176,15 +191,15 @@ export class PageStore {
 
   /** The encoded record of a page (undefined for the zero page or a missing one). */
   getRecord(hash: Hash128): Uint8Array | undefined {
-    return this.records.get(hash);
+    return this.records.get(hash) ?? this.cold?.get(hash);
   }
 
-  /** Number of distinct non-zero pages held. */
+  /** Number of distinct non-zero pages held in memory. */
   get size(): number {
     return this.records.size;
   }
 
-  /** All digests held (zero page excluded). */
+  /** All digests held in memory (zero page excluded). */
   hashes(): IterableIterator<Hash128> {
     return this.records.keys();
   }

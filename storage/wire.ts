@@ -1,17 +1,10 @@
 /**
- * Wire forms of checkpoints and page maps (in `.vmi` manifests and backend
- * records), with strict validation of what comes back: every field checked,
+ * Wire forms of checkpoints and page maps (in `.vmi` manifests), with strict validation of what comes back: every field checked,
  * so a hostile or corrupt record fails with one clear message.
  */
 import { RewindError, type ErrorCode } from '../core/errors.js';
 import { bytesToHash, hashToBytes, isHash128, type Hash128 } from './hash.js';
 import type { Checkpoint, PageMap } from './checkpoint.js';
-
-/** A page map on the wire: ascending page indices and their digests as 16-byte values concatenated. */
-export interface PageMapWire {
-  i: number[];
-  h: Uint8Array;
-}
 
 /** A checkpoint on the wire. */
 export interface CheckpointWire {
@@ -20,19 +13,11 @@ export interface CheckpointWire {
   position: number;
   stateHash: string;
   state: Uint8Array;
-  ram: PageMapWire;
-  disk: PageMapWire | null;
+  ram: PackedPageMap;
+  disk: PackedPageMap | null;
   parent: string | null;
   full: boolean;
   depth: number;
-}
-
-/** Encodes a page map (indices ascending). */
-export function pageMapToWire(map: PageMap): PageMapWire {
-  const idx = [...map.keys()].sort((a, b) => a - b);
-  const h = new Uint8Array(idx.length * 16);
-  idx.forEach((i, n) => h.set(hashToBytes(map.get(i)!), n * 16));
-  return { i: idx, h };
 }
 
 /** Validation context: error code and limits. */
@@ -73,7 +58,7 @@ export function bytes(v: unknown, code: ErrorCode, what: string, max: number): U
   return new Uint8Array(v.buffer, v.byteOffset, v.length);
 }
 
-/** Decodes a page map; indices must ascend and lie below `pageCount`. */
+/** Decodes a page map in the version 1 form ({i: [index...], h: digests}); indices must ascend and lie below `pageCount`. */
 export function pageMapFromWire(v: unknown, pageCount: number, code: ErrorCode, what: string): PageMap {
   if (!isObject(v)) fail(code, `${what} is not a page map`);
   const idx = v['i'];
@@ -94,7 +79,7 @@ export function pageMapFromWire(v: unknown, pageCount: number, code: ErrorCode, 
   return map;
 }
 
-/** Encodes a checkpoint. */
+/** Encodes a checkpoint (page maps in the version 2 form). */
 export function checkpointToWire(cp: Checkpoint): CheckpointWire {
   return {
     id: cp.id,
@@ -102,25 +87,28 @@ export function checkpointToWire(cp: Checkpoint): CheckpointWire {
     position: cp.position,
     stateHash: cp.stateHash,
     state: cp.state,
-    ram: pageMapToWire(cp.ram),
-    disk: cp.disk ? pageMapToWire(cp.disk) : null,
+    ram: packPageMap(cp.ram),
+    disk: cp.disk ? packPageMap(cp.disk) : null,
     parent: cp.parent,
     full: cp.full,
     depth: cp.depth,
   };
 }
 
+/** A checkpoint's fields as read, its page maps still in their wire form. */
+export type CheckpointFields = Omit<Checkpoint, 'ram' | 'disk'> & { ram: unknown; disk: unknown };
+
 /**
- * Decodes and checks one checkpoint's fields (not its references to other
- * checkpoints, branches or pages: the caller checks those).
+ * Decodes and checks one checkpoint's fields other than its page maps (and
+ * not its references to other checkpoints, branches or pages: the caller
+ * checks those). The disk map must be present exactly when the machine has a disk.
  */
-export function checkpointFromWire(
+export function checkpointFieldsFromWire(
   v: unknown,
-  ramPages: number,
   diskPages: number | null,
   check: WireCheck,
   what: string,
-): Checkpoint {
+): CheckpointFields {
   const { code } = check;
   if (!isObject(v)) fail(code, `${what} is not a record`);
   const id = str(v['id'], code, `${what} id`, 128);
@@ -133,13 +121,10 @@ export function checkpointFromWire(
   const depth = natural(v['depth'], code, `${w} depth`, 1 << 20);
   if (full && depth !== 0) fail(code, `${w} is full but has depth ${depth}`);
   if (!full && parent === null) fail(code, `${w} is a delta without a parent`);
-  let disk: PageMap | null = null;
   if (diskPages === null) {
     if (v['disk'] !== null) fail(code, `${w} has disk pages but the machine has no disk`);
-  } else {
-    if (v['disk'] === null || v['disk'] === undefined)
-      fail(code, `${w} has no disk page map but the machine has a disk`);
-    disk = pageMapFromWire(v['disk'], diskPages, code, `${w} disk`);
+  } else if (v['disk'] === null || v['disk'] === undefined) {
+    fail(code, `${w} has no disk page map but the machine has a disk`);
   }
   return {
     id,
@@ -147,10 +132,73 @@ export function checkpointFromWire(
     position: natural(v['position'], code, `${w} position`),
     stateHash: stateHash as Hash128,
     state: bytes(v['state'], code, `${w} state`, check.maxStateBytes),
-    ram: pageMapFromWire(v['ram'], ramPages, code, `${w} RAM`),
-    disk,
+    ram: v['ram'],
+    disk: diskPages === null ? null : v['disk'],
     parent,
     full,
     depth,
   };
+}
+
+/** Decodes and checks one checkpoint with its page maps in the version 1 form. */
+export function checkpointFromWire(
+  v: unknown,
+  ramPages: number,
+  diskPages: number | null,
+  check: WireCheck,
+  what: string,
+): Checkpoint {
+  const f = checkpointFieldsFromWire(v, diskPages, check, what);
+  const w = `checkpoint ${f.id}`;
+  return {
+    ...f,
+    ram: pageMapFromWire(f.ram, ramPages, check.code, `${w} RAM`),
+    disk: diskPages === null ? null : pageMapFromWire(f.disk, diskPages, check.code, `${w} disk`),
+  };
+}
+
+/** A page map in the version 2 form: indices as u32 little-endian, digests as 16 bytes each, both in index order. */
+export interface PackedPageMap {
+  i: Uint8Array;
+  h: Uint8Array;
+}
+
+/** Packs a page map (indices ascending). */
+export function packPageMap(map: PageMap): PackedPageMap {
+  const idx = [...map.keys()].sort((a, b) => a - b);
+  const i = new Uint8Array(idx.length * 4);
+  const dv = new DataView(i.buffer);
+  const h = new Uint8Array(idx.length * 16);
+  idx.forEach((page, n) => {
+    dv.setUint32(n * 4, page, true);
+    h.set(hashToBytes(map.get(page)!), n * 16);
+  });
+  return { i, h };
+}
+
+/** Checks a packed page map's shape: indices ascending and below `pageCount`, one digest each. */
+export function checkPackedPageMap(v: unknown, pageCount: number, code: ErrorCode, what: string): PackedPageMap {
+  if (!isObject(v)) fail(code, `${what} is not a page map`);
+  const i = bytes(v['i'], code, `${what}: page indices`, pageCount * 4);
+  const h = bytes(v['h'], code, `${what}: page hashes`, pageCount * 16);
+  if (i.length % 4 !== 0) fail(code, `${what}: page indices are not whole 32-bit numbers`);
+  if (h.length !== i.length * 4) fail(code, `${what}: ${i.length / 4} page indices but ${h.length / 16} hashes`);
+  const dv = new DataView(i.buffer, i.byteOffset, i.length);
+  let prev = -1;
+  for (let n = 0; n < i.length; n += 4) {
+    const page = dv.getUint32(n, true);
+    if (page <= prev || page >= pageCount)
+      fail(code, `${what}: page index ${page} is out of order or beyond the ${pageCount} pages of its memory`);
+    prev = page;
+  }
+  return { i, h };
+}
+
+/** The page map a checked packed map holds. */
+export function unpackPageMap(p: PackedPageMap): PageMap {
+  const dv = new DataView(p.i.buffer, p.i.byteOffset, p.i.length);
+  const map: PageMap = new Map();
+  for (let n = 0; n < p.i.length / 4; n++)
+    map.set(dv.getUint32(n * 4, true), bytesToHash(p.h.subarray(n * 16, n * 16 + 16)));
+  return map;
 }

@@ -2,21 +2,16 @@
 import { RewindError } from '../../core/errors.js';
 import { Exit } from './exit.js';
 import { printable } from './text.js';
-import { GDB_USAGE, gdbCommand } from '../gdb/command.js';
-import { RECORD_USAGE, recordCommand } from './record.js';
-import { RUN_USAGE, runCommand } from './run.js';
 import {
   DIFF_USAGE,
   FORK_USAGE,
+  GDB_USAGE,
   INFO_USAGE,
+  RECORD_USAGE,
   REPLAY_USAGE,
+  RUN_USAGE,
   STATE_USAGE,
-  diffCommand,
-  forkCommand,
-  infoCommand,
-  replayCommand,
-  stateCommand,
-} from './timetravel.js';
+} from './usage.js';
 
 const USAGE = `usage: rewind <command> [options]
 
@@ -38,15 +33,16 @@ waits for input after the input has ended.
 type Command = (argv: readonly string[]) => Promise<number>;
 
 // A Map, not an object: "constructor" or "__proto__" must not find Object.prototype's members.
-const COMMANDS = new Map<string, Command>([
-  ['run', runCommand],
-  ['record', recordCommand],
-  ['replay', replayCommand],
-  ['state', stateCommand],
-  ['fork', forkCommand],
-  ['diff', diffCommand],
-  ['info', infoCommand],
-  ['gdb', gdbCommand],
+// Each command is loaded when it runs: `rewind info` does not pay for the machine and the JIT.
+const COMMANDS = new Map<string, () => Promise<Command>>([
+  ['run', async () => (await import('./run.js')).runCommand],
+  ['record', async () => (await import('./record.js')).recordCommand],
+  ['replay', async () => (await import('./timetravel.js')).replayCommand],
+  ['state', async () => (await import('./timetravel.js')).stateCommand],
+  ['fork', async () => (await import('./timetravel.js')).forkCommand],
+  ['diff', async () => (await import('./timetravel.js')).diffCommand],
+  ['info', async () => (await import('./info.js')).infoCommand],
+  ['gdb', async () => (await import('../gdb/command.js')).gdbCommand],
 ]);
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -68,7 +64,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     return Exit.usage;
   }
   try {
-    return await command(rest);
+    return await (
+      await command()
+    )(rest);
   } catch (e) {
     // Escaped: a message may quote a name from a file, and must stay one line.
     if (e instanceof RewindError) {

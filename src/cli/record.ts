@@ -9,9 +9,7 @@ import { saveVmi } from '../node/vmi-file.js';
 import { numberFlag, parseArgs, stringFlag } from './args.js';
 import { drive } from './drive.js';
 import { Exit } from './exit.js';
-
-export const RECORD_USAGE =
-  'rewind record <prog.elf|image.bin> | --kernel Image [--initrd F] [--append S] | --linux  -o run.vmi [--input-file F] [--disk F] [--ram MIB] [--max-instructions N]';
+import { RECORD_USAGE } from './usage.js';
 
 export async function recordCommand(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, {

@@ -10,9 +10,7 @@ import { Exit } from './exit.js';
 import { writeFileSync } from 'node:fs';
 import { Session } from '../../session/session.js';
 import { isVmiPath, openVmi } from '../node/vmi-file.js';
-
-export const RUN_USAGE = `rewind run <prog.elf|image.bin|run.vmi> | --kernel Image [--initrd F] [--append CMDLINE] | --linux
-           [--disk FILE] [--write-disk] [--ram MIB] [--max-instructions N] [--input-file FILE] [--stats] [--raw] [--executor interp|jit]`;
+import { RUN_USAGE } from './usage.js';
 
 export async function runCommand(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, {

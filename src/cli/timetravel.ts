@@ -9,17 +9,9 @@ import { isVmiPath, openVmi, saveVmi } from '../node/vmi-file.js';
 import { numberFlag, parseArgs, stringFlag } from './args.js';
 import { driveToEnd } from './drive.js';
 import { Exit } from './exit.js';
+import { DIFF_USAGE, FORK_USAGE, REPLAY_USAGE, STATE_USAGE } from './usage.js';
 import { parsePoint, parsePosition } from './point.js';
 import { printable, safeJson } from './text.js';
-import { statSync } from 'node:fs';
-
-export const REPLAY_USAGE = 'rewind replay run.vmi [--branch B] [--verify]';
-export const STATE_USAGE =
-  'rewind state <prog.elf|run.vmi> | --kernel Image ... --at N [--branch B] [--input-file F] [--disk F] [--ram MIB]';
-export const FORK_USAGE =
-  'rewind fork run.vmi --at N [--branch B] [--input-file F] [--name NAME] [--max-instructions N] -o out.vmi';
-export const DIFF_USAGE = 'rewind diff run.vmi A B [--json]   (A, B as [branch:]position)';
-export const INFO_USAGE = 'rewind info run.vmi [--json]';
 
 const usage = (text: string) => new RewindError('bad-argument', `usage: ${text}`);
 const hex = (n: number) => '0x' + (n >>> 0).toString(16).padStart(8, '0');
@@ -188,49 +180,3 @@ const hexBytes = (b: number[]) =>
     .slice(0, 8)
     .map((x) => x.toString(16).padStart(2, '0'))
     .join(' ') + (b.length > 8 ? ' ...' : '');
-
-export async function infoCommand(argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv, { json: 'boolean' });
-  if (args.positional.length !== 1) throw usage(INFO_USAGE);
-  const path = args.positional[0]!;
-  const session = openVmi(path);
-  const byId = new Map(session.branches().map((b) => [b.id, b]));
-  const checkpoints = [...session.checkpoints.all()];
-  const info = {
-    file: path,
-    bytes: statSync(path).size,
-    ramSize: session.spec.ramSize,
-    diskSize: session.spec.disk?.length ?? null,
-    program: { kind: session.spec.kind, bytes: session.spec.image.length },
-    branches: session.branches().map((b) => ({
-      id: b.id,
-      name: b.name,
-      parent: b.parent === null ? null : byId.get(b.parent)!.name,
-      forkPosition: b.forkPosition,
-      length: b.length,
-      end: b.forkPosition + b.length,
-      events: b.events.length,
-      checkpoints: b.checkpoints.length,
-      bookmarks: b.bookmarks,
-    })),
-    checkpoints: checkpoints.length,
-    events: session.branches().reduce((n, b) => n + b.events.length, 0),
-    pages: session.checkpoints.pages.size,
-  };
-  if (args.flags.has('json')) {
-    process.stdout.write(safeJson(info) + '\n');
-    return Exit.ok;
-  }
-  const lines = [
-    `${path}: ${info.bytes} bytes, RAM ${info.ramSize / 1048576} MiB${info.diskSize !== null ? `, disk ${info.diskSize} bytes` : ''}, program ${info.program.kind} (${info.program.bytes} bytes)`,
-    `${info.checkpoints} checkpoints, ${info.events} input events, ${info.pages} distinct pages`,
-    'branches:',
-    ...info.branches.map(
-      (b) =>
-        `  ${b.name} (${b.id})${b.parent ? ` from ${b.parent} at ${b.forkPosition}` : ''}: ${b.length} instructions, ${b.events} events, ${b.checkpoints} checkpoints${b.bookmarks.length ? `, bookmarks ${b.bookmarks.map((m) => `${m.name}@${m.position}`).join(' ')}` : ''}`,
-    ),
-  ];
-  // Branch and bookmark names come from the file: escaped, so that they cannot drive the terminal.
-  process.stdout.write(lines.map(printable).join('\n') + '\n');
-  return Exit.ok;
-}

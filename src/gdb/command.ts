@@ -7,9 +7,7 @@ import { isVmiPath, openVmi, saveVmi } from '../node/vmi-file.js';
 import { numberFlag, parseArgs, stringFlag } from '../cli/args.js';
 import { serveGdb } from './server.js';
 import { GdbStub } from './stub.js';
-
-export const GDB_USAGE =
-  'rewind gdb <prog.elf|run.vmi> [--port N] [--host ADDR] [--input-file F] [--save out.vmi] [--disk F] [--ram MIB]';
+import { GDB_USAGE } from '../cli/usage.js';
 
 export async function gdbCommand(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, {

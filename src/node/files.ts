@@ -2,6 +2,7 @@
 import { accessSync, closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { RewindError } from '../../core/errors.js';
+import type { ByteSource } from '../../storage/index.js';
 
 /** Files larger than this are refused before reading (the largest RAM and disk are 2 GiB). */
 export const MAX_FILE = 2 * 1024 * 1024 * 1024;
@@ -13,19 +14,11 @@ export const MAX_FILE = 2 * 1024 * 1024 * 1024;
  * descriptor, so the path cannot be swapped between the check and the read.
  */
 export function readUserFile(path: string, what: string, max = MAX_FILE): Uint8Array {
-  let fd: number;
+  const { fd, size } = openRegular(path, what);
   try {
-    // Non-blocking, so that opening a FIFO with no writer does not hang before fstat can refuse it.
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (e) {
-    throw new RewindError('not-found', `cannot open ${what} ${path}: ${describe(e)}`);
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new RewindError('bad-argument', `${what} ${path} is ${kindOf(st)}, not a regular file`);
-    if (st.size > max)
-      throw new RewindError('bad-argument', `${what} ${path} is too large (${st.size} bytes, at most ${max})`);
-    const buf = Buffer.allocUnsafeSlow(st.size);
+    if (size > max)
+      throw new RewindError('bad-argument', `${what} ${path} is too large (${size} bytes, at most ${max})`);
+    const buf = Buffer.allocUnsafeSlow(size);
     let n = 0;
     // Reads what fstat promised and no more: a file that grows meanwhile cannot exceed the bound.
     while (n < buf.length) {
@@ -39,6 +32,56 @@ export function readUserFile(path: string, what: string, max = MAX_FILE): Uint8A
     throw new RewindError('io', `cannot read ${what} ${path}: ${describe(e)}`);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** A user's file opened for reads at any offset (of any size: nothing is read until asked for); close it when done. */
+export interface UserFileSource extends ByteSource {
+  close(): void;
+}
+
+export function userFileSource(path: string, what: string): UserFileSource {
+  const { fd, size } = openRegular(path, what);
+  return {
+    size,
+    name: path,
+    read(offset, length) {
+      if (offset < 0 || length < 0 || offset + length > size)
+        throw new RewindError('io', `read of ${length} bytes at ${offset} is beyond the ${size} of ${what} ${path}`);
+      const out = new Uint8Array(length);
+      try {
+        for (let done = 0; done < length;) {
+          const n = readSync(fd, out, done, length - done, offset + done);
+          if (n === 0) throw new RewindError('io', `${what} ${path} ended at ${offset + done} while being read`);
+          done += n;
+        }
+      } catch (e) {
+        if (e instanceof RewindError) throw e;
+        throw new RewindError('io', `cannot read ${what} ${path}: ${describe(e)}`);
+      }
+      return out;
+    },
+    close: () => closeSync(fd),
+  };
+}
+
+/** Opens a regular file for reading; every problem is a RewindError naming it. */
+function openRegular(path: string, what: string): { fd: number; size: number } {
+  let fd: number;
+  try {
+    // Non-blocking, so that opening a FIFO with no writer does not hang before fstat can refuse it.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    throw new RewindError('not-found', `cannot open ${what} ${path}: ${describe(e)}`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new RewindError('bad-argument', `${what} ${path} is ${kindOf(st)}, not a regular file`);
+    return { fd, size: st.size };
+  } catch (e) {
+    closeSync(fd);
+    if (e instanceof RewindError) throw e;
+    throw new RewindError('io', `cannot read ${what} ${path}: ${describe(e)}`);
   }
 }
 

@@ -1,10 +1,11 @@
-/** Reading and writing .vmi files on disk, and opening them as sessions. */
+/** Writing .vmi files on disk, and opening them as sessions. */
 import { RewindError } from '../../core/errors.js';
 import { Session } from '../../session/session.js';
 import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
-import { VMI_MAGIC, readVmi, writeVmi } from '../../storage/index.js';
+import { VMI_MAGIC, writeVmiTo } from '../../storage/index.js';
 import { writeFileAtomic } from '../../storage/node.js';
-import { checkOutputPath, readUserFile } from './files.js';
+import { checkOutputPath } from './files.js';
+import { readVmiFile } from './vmi-read.js';
 
 export function isVmiPath(path: string): boolean {
   return /\.vmi$/i.test(path);
@@ -12,20 +13,24 @@ export function isVmiPath(path: string): boolean {
 
 /** Opens a .vmi as a session; every problem with the file is one RewindError naming it. */
 export function openVmi(path: string): Session {
-  const bytes = readUserFile(path, 'recording');
+  const rec = readVmiFile(path);
   try {
-    return Session.open(readVmi(bytes));
+    return Session.open(rec);
   } catch (e) {
     if (e instanceof RewindError) throw new RewindError(e.code, `${path}: ${e.message}`);
     throw e;
   }
 }
 
-/** Writes a session as a .vmi, atomically (a crash leaves the old file whole). */
+/** Writes a session as a .vmi, streamed and atomic (a crash leaves the old file whole); returns its size. */
 export async function saveVmi(session: Session, path: string): Promise<number> {
-  const bytes = writeVmi(session.toRecording());
-  await writeFileAtomic(path, bytes);
-  return bytes.length;
+  const rec = session.toRecording();
+  let size = 0;
+  await writeFileAtomic(path, (sink) => {
+    writeVmiTo(rec, sink);
+    size = sink.length;
+  });
+  return size;
 }
 
 /**

@@ -23,9 +23,9 @@ export class MachineHost {
     return new MachineHost(Session.create(spec, { record }));
   }
 
-  /** Opens a .vmi file (validated by readVmi before anything is built). */
+  /** Opens a .vmi file (all of it checked by readVmi before anything is built: the bytes are in memory anyway). */
   static open(bytes: Uint8Array, executor?: Executor): MachineHost {
-    return new MachineHost(Session.open(readVmi(bytes), { executor }));
+    return new MachineHost(Session.open(readVmi(bytes, { whole: true }), { executor }));
   }
 
   /** True when the time-travel members below work. */

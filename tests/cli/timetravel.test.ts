@@ -132,10 +132,18 @@ describe('record, replay, state, fork, diff, info', () => {
 describe('damaged or hostile .vmi files end in one clear line', () => {
   const variants: [string, (b: Buffer) => Buffer][] = [
     [
-      'flipped byte in the middle',
+      'flipped byte in a chunk',
       (b) => {
         const c = Buffer.from(b);
-        c[Math.floor(c.length / 2)]! ^= 0x40;
+        c[100]! ^= 0x40; // the first chunk: the header is 80 bytes
+        return c;
+      },
+    ],
+    [
+      'flipped byte in the index',
+      (b) => {
+        const c = Buffer.from(b);
+        c[c.length - 10]! ^= 0x40;
         return c;
       },
     ],
@@ -159,9 +167,18 @@ describe('damaged or hostile .vmi files end in one clear line', () => {
     ['empty', () => Buffer.alloc(0)],
     ['random bytes', () => Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 2654435761) >>> 24))],
   ];
-  it.each(variants)('%s', (_name, damage) => {
+  it.each(variants)('%s', (name, damage) => {
     const path = join(dir, 'damaged.vmi');
     writeFileSync(path, damage(readFileSync(vmi)));
+    if (name === 'flipped byte in a chunk') {
+      // info reads the header and index alone; a bad chunk shows when it is read, and --verify reads them all.
+      expect(rewind(['info', path]).status).toBe(0);
+      const r = rewind(['replay', path, '--verify']);
+      expect(r.status).toBe(1);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/damaged\.vmi: page [0-9a-f]{32}/);
+      return;
+    }
     for (const args of [
       ['info', path],
       ['replay', path],
@@ -198,5 +215,31 @@ describe('writing a .vmi', () => {
     // Either the old recording, still valid, or a complete new file: never a mix.
     if (now.length !== 64 << 20) expect(() => readVmi(new Uint8Array(now))).not.toThrow();
     else expect(now.length === 64 << 20 && now.every((b) => b === 7)).toBe(true);
+  });
+});
+
+describe('version 1 files, written before the index', () => {
+  const v1 = (name: string) => join(ROOT, 'tests/fixtures/vmi-v1', name);
+  // State hashes that Rewind computed from these files when it wrote version 1.
+  it.each([
+    ['bench-25m.vmi', 'main', 22_000_000, 'c9650e3e3554b3569db94bcfd88f785e'],
+    ['echo-fork.vmi', 'other', 250_000, 'd293bb6a1c8be54129e068b01f318b7e'],
+    ['echo-fork.vmi', 'main', 150_000, 'bc92187f6d8a1642bbf6c1b59f484c5b'],
+    ['virtio-disk.vmi', 'main', 5_000, '94f680440fefe3ac7b1b4ec70d917f53'],
+  ])('%s seeks to %s:%i as it did', (name, branch, at, hash) => {
+    const r = rewind(['state', v1(name), '--branch', branch, '--at', String(at)]);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).hash).toBe(hash);
+  });
+
+  it('info, replay --verify, and a fork saved as version 2', () => {
+    expect(JSON.parse(rewind(['info', v1('echo-fork.vmi'), '--json']).stdout).branches).toHaveLength(2);
+    expect(rewind(['replay', v1('bench-25m.vmi'), '--verify']).stderr).toMatch(/verified 4 checkpoints/);
+    const out = join(dir, 'from-v1.vmi');
+    const f = rewind(['fork', v1('echo-fork.vmi'), '--at', '60000', '--name', 'third', '-o', out], 'sum 2 3\n');
+    expect(f.status).toBe(125);
+    expect(readFileSync(out).readUInt16LE(8)).toBe(2);
+    const again = rewind(['state', out, '--branch', 'other', '--at', '250000']);
+    expect(JSON.parse(again.stdout).hash).toBe('d293bb6a1c8be54129e068b01f318b7e');
   });
 });

@@ -3,10 +3,15 @@ import { deflateSync, inflateSync } from 'fflate';
 import { RewindError } from '../../core/errors.js';
 import { Checkpointer } from '../../storage/checkpoint.js';
 import { packPlain, unpackPlain } from '../../storage/codec.js';
-import { hash128, hashToBytes } from '../../storage/hash.js';
+import { bytesToHash, hash128, hashToBytes } from '../../storage/hash.js';
 import { PageStore } from '../../storage/pagestore.js';
 import { Timeline } from '../../storage/timeline.js';
-import { VMI_HEADER_SIZE, readVmi, recordingFrom, writeVmi, type Recording } from '../../storage/vmi.js';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { MemorySink, type ByteSource } from '../../storage/bytes.js';
+import type { Checkpoint } from '../../storage/checkpoint.js';
+import { ZERO_PAGE_HASH } from '../../storage/statehash.js';
+import { V2_HEADER_SIZE, readVmi, recordingFrom, writeVmi, writeVmiTo, type Recording } from '../../storage/vmi.js';
 import { FakeMachine } from './fake.js';
 
 /** A small but complete recording: two branches, events, checkpoints (full and delta), a disk, a kernel. */
@@ -54,10 +59,10 @@ function makeRecording(steps = 12, keepLog = true): Recording {
   });
 }
 
-function expectBad(bytes: Uint8Array, message?: RegExp): RewindError {
+function expectBad(bytes: Uint8Array, message?: RegExp, open: (b: Uint8Array) => unknown = readVmi): RewindError {
   let err: unknown;
   try {
-    readVmi(bytes);
+    open(bytes);
   } catch (e) {
     err = e;
   }
@@ -69,41 +74,91 @@ function expectBad(bytes: Uint8Array, message?: RegExp): RewindError {
   return re;
 }
 
-/** Rebuilds a file around a changed manifest (valid header and hash), keeping the data section. */
-function reframe(
-  file: Uint8Array,
-  change: (manifest: Record<string, any>) => void,
-  opts: { version?: number; rawLength?: number } = {},
-): Uint8Array {
-  const dv = new DataView(file.buffer, file.byteOffset, file.length);
-  const mStored = dv.getUint32(20, true);
-  const deflated = dv.getUint16(10, true) & 1;
-  const mBytes = file.subarray(VMI_HEADER_SIZE, VMI_HEADER_SIZE + mStored);
-  const manifest = unpackPlain(deflated ? inflateSync(mBytes) : mBytes) as Record<string, any>;
-  change(manifest);
-  const data = file.subarray(VMI_HEADER_SIZE + mStored, file.length - 16);
-  return frame(packPlain(manifest), data, opts);
+/** Opens a file and reads all of it: the kernel, the disk image, every checkpoint's page maps and every page they name. */
+const readAll = (bytes: Uint8Array | ByteSource): Recording => readVmi(bytes, { whole: true });
+
+interface Parts {
+  index: Record<string, any>;
+  /** The chunks' bytes, between header and index. */
+  data: Uint8Array;
 }
 
-function frame(
-  manifest: Uint8Array,
-  data: Uint8Array,
+/** Splits a version 2 file into its index (decoded) and chunk data. */
+function split(file: Uint8Array): Parts {
+  const dv = new DataView(file.buffer, file.byteOffset, file.length);
+  const at = dv.getUint32(24, true);
+  const body = file.subarray(at);
+  const index = unpackPlain(dv.getUint16(10, true) & 1 ? inflateSync(body) : body) as Record<string, any>;
+  return { index, data: file.subarray(V2_HEADER_SIZE, at) };
+}
+
+/** Rebuilds a file around a changed index (valid header and hashes), keeping the chunk data. */
+function reframe(
+  file: Uint8Array,
+  change: (index: Record<string, any>) => void,
   opts: { version?: number; rawLength?: number } = {},
 ): Uint8Array {
-  const total = VMI_HEADER_SIZE + manifest.length + data.length + 16;
-  const out = new Uint8Array(total);
-  const dv = new DataView(out.buffer);
-  out.set(new TextEncoder().encode('REWINDVM'));
-  dv.setUint16(8, opts.version ?? 1, true);
-  dv.setUint16(10, 0, true);
-  dv.setUint32(12, total, true);
-  dv.setUint32(16, 0, true);
-  dv.setUint32(20, manifest.length, true);
-  dv.setUint32(24, opts.rawLength ?? manifest.length, true);
-  out.set(manifest, VMI_HEADER_SIZE);
-  out.set(data, VMI_HEADER_SIZE + manifest.length);
-  out.set(hashToBytes(hash128(out.subarray(0, total - 16))), total - 16);
+  const { index, data } = split(file);
+  change(index);
+  return frame(packPlain(index), data, opts);
+}
+
+function header(indexOffset: number, index: Uint8Array, opts: { version?: number; rawLength?: number }): Uint8Array {
+  const h = new Uint8Array(V2_HEADER_SIZE);
+  const dv = new DataView(h.buffer);
+  const u64 = (at: number, v: number) => {
+    dv.setUint32(at, v % 2 ** 32, true);
+    dv.setUint32(at + 4, Math.floor(v / 2 ** 32), true);
+  };
+  h.set(new TextEncoder().encode('REWINDVM'));
+  dv.setUint16(8, opts.version ?? 2, true);
+  u64(16, indexOffset + index.length);
+  u64(24, indexOffset);
+  u64(32, index.length);
+  u64(40, opts.rawLength ?? index.length);
+  h.set(hashToBytes(hash128(index)), 48);
+  h.set(hashToBytes(hash128(h.subarray(0, 64))), 64);
+  return h;
+}
+
+function frame(index: Uint8Array, data: Uint8Array, opts: { version?: number; rawLength?: number } = {}): Uint8Array {
+  const out = new Uint8Array(V2_HEADER_SIZE + data.length + index.length);
+  out.set(header(V2_HEADER_SIZE + data.length, index, opts));
+  out.set(data, V2_HEADER_SIZE);
+  out.set(index, V2_HEADER_SIZE + data.length);
   return out;
+}
+
+/** Chunk table columns as plain arrays, edited, and back. */
+function editChunks(
+  index: Record<string, any>,
+  change: (rows: Array<[Uint8Array, number, number, number, number]>) => void,
+) {
+  const c = index.chunks;
+  const n = c.id.length / 16;
+  const u32 = (b: Uint8Array, i: number) => new DataView(b.buffer, b.byteOffset).getUint32(i * 4, true);
+  const rows = Array.from({ length: n }, (_, i) => [
+    c.id.slice(i * 16, i * 16 + 16),
+    c.kind[i],
+    c.encoding[i],
+    u32(c.stored, i),
+    u32(c.raw, i),
+  ]) as Array<[Uint8Array, number, number, number, number]>;
+  change(rows);
+  index.chunks = chunkColumns(rows);
+}
+
+function chunkColumns(rows: Array<[Uint8Array, number, number, number, number]>) {
+  const n = rows.length;
+  const id = new Uint8Array(n * 16);
+  const stored = new Uint8Array(n * 4);
+  const raw = new Uint8Array(n * 4);
+  rows.forEach((r, i) => {
+    id.set(r[0], i * 16);
+    new DataView(stored.buffer).setUint32(i * 4, r[3], true);
+    new DataView(raw.buffer).setUint32(i * 4, r[4], true);
+  });
+  return { id, kind: Uint8Array.from(rows, (r) => r[1]), encoding: Uint8Array.from(rows, (r) => r[2]), stored, raw };
 }
 
 /** A raw-deflate stream of `n` zero bytes built by hand (fixed Huffman: one literal 0, then length-258 distance-1 copies). */
@@ -145,24 +200,33 @@ describe('.vmi round trip', () => {
   it('reads back what it wrote, and writes it again bit for bit', () => {
     const rec = makeRecording();
     const bytes = writeVmi(rec);
-    const back = readVmi(bytes);
+    const back = readAll(bytes);
+    expect(new DataView(bytes.buffer).getUint16(8, true)).toBe(2);
     expect(back.config).toEqual(rec.config);
     expect(back.kernel).toEqual(rec.kernel);
     expect(back.disk).toEqual(rec.disk);
     expect(back.timeline).toEqual(rec.timeline);
-    const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : 1);
-    expect([...back.checkpoints].sort(byId)).toEqual([...rec.checkpoints].sort(byId));
-    expect([...back.pages.keys()].sort()).toEqual([...rec.pages.keys()].sort());
+    const plain = (cps: Checkpoint[]) =>
+      cps.map((c) => ({ ...c, ram: c.ram, disk: c.disk })).sort((a, b) => (a.id < b.id ? -1 : 1));
+    expect(plain(back.checkpoints)).toEqual(plain(rec.checkpoints));
+    for (const h of pagesOf(rec)) expect(back.pages.get(h)).toEqual(rec.pages.get(h));
+    expect(back.stored).toMatchObject({ pages: pagesOf(rec).size, kernelBytes: rec.kernel!.length });
     expect(writeVmi(back)).toEqual(bytes);
     expect(writeVmi(makeRecording())).toEqual(bytes); // deterministic
+  });
+
+  it('streams to a sink the same bytes it returns', () => {
+    const rec = makeRecording();
+    const sink = new MemorySink();
+    sink.append(Uint8Array.of(1, 2, 3)); // what came before in the sink stays untouched
+    writeVmiTo(rec, sink);
+    expect(sink.bytes().subarray(3)).toEqual(writeVmi(rec));
   });
 
   it('restores every checkpoint of an imported file to its recorded state hash', () => {
     const back = readVmi(writeVmi(makeRecording()));
     const m = new FakeMachine(16, 4);
-    const pages = new PageStore();
-    for (const [h, r] of back.pages) pages.putRecord(h, r, true);
-    const cps = new Checkpointer(m, { pages });
+    const cps = new Checkpointer(m, { pages: new PageStore({ cold: back.pages }) });
     for (const cp of back.checkpoints) cps.add(cp);
     for (const cp of [...back.checkpoints].reverse()) {
       cps.restore(cp.id);
@@ -174,17 +238,99 @@ describe('.vmi round trip', () => {
     const back = readVmi(writeVmi(makeRecording(4, false)));
     expect(back.timelineLog).toBeNull();
   });
+
+  it('opens a file past 4 GiB, reading only its header, its index and the chunks used', () => {
+    const good = writeVmi(makeRecording());
+    const { index, data } = split(good);
+    index.config.ramSize = 256 * 1024 * 1024; // lets an image chunk be 256 MiB
+    const FILL = 256 * 1024 * 1024;
+    const fillers = 17; // 4.25 GiB of image chunks nothing names, sorted before the real ones
+    editChunks(index, (rows) =>
+      rows.unshift(
+        ...Array.from({ length: fillers }, (_, k): [Uint8Array, number, number, number, number] => [
+          Uint8Array.from({ length: 16 }, (_, i) => (i === 15 ? k : 0)),
+          1,
+          0,
+          FILL,
+          FILL,
+        ]),
+      ),
+    );
+    const packed = packPlain(index);
+    const dataAt = V2_HEADER_SIZE + fillers * FILL;
+    const head = header(dataAt + data.length, packed, {});
+    const size = dataAt + data.length + packed.length;
+    const reads: Array<[number, number]> = [];
+    const source: ByteSource = {
+      size,
+      read(offset, length) {
+        reads.push([offset, length]);
+        const out = new Uint8Array(length);
+        for (const [at, part] of [
+          [0, head],
+          [dataAt, data],
+          [dataAt + data.length, packed],
+        ] as const) {
+          const from = Math.max(offset, at);
+          const to = Math.min(offset + length, at + part.length);
+          if (from < to) out.set(part.subarray(from - at, to - at), from - offset);
+        }
+        return out;
+      },
+    };
+    expect(size).toBeGreaterThan(2 ** 32);
+    const back = readAll(source);
+    expect(back.kernel).toEqual(makeRecording().kernel);
+    expect(reads.every(([o, n]) => o + n <= V2_HEADER_SIZE || o >= dataAt)).toBe(true);
+    expect(reads.reduce((n, [, len]) => n + len, 0)).toBeLessThan(1 << 20);
+  });
+});
+
+describe('.vmi version 1 files still open', () => {
+  const fixtures = fileURLToPath(new URL('../fixtures/vmi-v1/', import.meta.url));
+  for (const name of ['echo-fork.vmi', 'virtio-disk.vmi', 'bench-25m.vmi']) {
+    it(`${name}: reads it, and writes it as version 2 with the same contents`, () => {
+      const v1 = readAll(readFileSync(fixtures + name));
+      const again = readAll(writeVmi(v1));
+      expect(again.timeline).toEqual(v1.timeline);
+      expect(again.kernel).toEqual(v1.kernel);
+      expect(again.disk).toEqual(v1.disk);
+      expect(again.console).toEqual(v1.console);
+      expect(again.checkpoints.map((c) => [c.id, c.stateHash, c.ram])).toEqual(
+        v1.checkpoints.map((c) => [c.id, c.stateHash, c.ram]),
+      );
+    });
+  }
+
+  it('still rejects a damaged version 1 file as a whole', () => {
+    const v1 = new Uint8Array(readFileSync(fixtures + 'echo-fork.vmi'));
+    v1[v1.length - 100] ^= 4;
+    expectBad(v1, /integrity hash mismatch/);
+  });
 });
 
 describe('.vmi hostile files', () => {
   const good = writeVmi(makeRecording(6));
 
-  it('rejects a flipped byte anywhere', () => {
-    for (let pos = 0; pos < good.length; pos++) {
+  it('rejects a flipped byte anywhere: in the header or index when it opens, in a chunk when it is read', () => {
+    const indexAt = new DataView(good.buffer).getUint32(24, true);
+    // Every byte of the header, a spread of the index's and the chunks' (each flip costs a whole open and read).
+    for (let pos = 0; pos < good.length; pos += pos < V2_HEADER_SIZE ? 1 : pos >= indexAt ? 3 : 11) {
       const bad = good.slice();
       bad[pos] ^= 1 << (pos % 8);
-      expectBad(bad);
+      expectBad(bad, undefined, readAll);
     }
+  });
+
+  it('names the chunk that is bad, and opens the file regardless when nothing reads it', () => {
+    const { index } = split(good);
+    const bad = good.slice();
+    bad[V2_HEADER_SIZE + 10] ^= 0x40; // inside the first chunk
+    const rec = readVmi(bad);
+    const first = bytesToHash(index.chunks.id.subarray(0, 16));
+    const err = expectBad(bad, undefined, readAll);
+    expect(err.message).toContain(first);
+    expect(rec.timeline).toEqual(readVmi(good).timeline);
   });
 
   it('rejects every truncation', () => {
@@ -208,7 +354,7 @@ describe('.vmi hostile files', () => {
     );
     const f = reframe(good, () => {});
     f[10] = 0x80;
-    expectBad(f, /corrupt|flags/);
+    expectBad(f, /flags/);
   });
 
   it('rejects absurd sizes and counts before allocating', () => {
@@ -226,57 +372,56 @@ describe('.vmi hostile files', () => {
     );
     expectBad(
       reframe(good, () => {}, { rawLength: 2 ** 31 }),
-      /manifest claims .* limit/,
+      /index claims .* limit/,
     );
     expectBad(
-      reframe(good, (m) => (m.chunks[0][4] = 2 ** 40)),
-      /size/,
+      reframe(good, (m) => editChunks(m, (rows) => (rows.find((r) => r[1] === 0)![4] = 8192))),
+      /claims 8192 bytes, not 4096/,
     );
     expectBad(
-      reframe(good, (m) => (m.chunks[1][3] = 2 ** 40)),
-      /stored size/,
+      reframe(good, (m) => editChunks(m, (rows) => (rows[1]![3] = 2 ** 32 - 1))),
+      /chunks cover/,
     );
     expectBad(
-      reframe(good, (m) => (m.checkpoints[0].ram.i = Array.from({ length: 5000 }, (_, i) => i))),
-      /more than the 16 of its memory/,
+      reframe(good, (m) => (m.checkpoints[0].ram.i = new Uint8Array(5000 * 4))),
+      /page indices is 20000 bytes, more than the limit 64/,
     );
     // A msgpack array header claiming a billion chunks, with nothing behind it.
     const lying = Uint8Array.of(0x81, 0xa6, ...new TextEncoder().encode('chunks'), 0xdd, 0x3b, 0x9a, 0xca, 0x00);
     expectBad(frame(lying, new Uint8Array(0)), /msgpack/);
     expectBad(
       frame(packPlain({ config: { ramSize: 4096, diskSize: null }, chunks: { length: 1e9 } }), new Uint8Array(0)),
-      /chunk table/,
+      /chunk ids/,
     );
   });
 
-  it('rejects a decompression bomb page (1 GiB of zeros) quickly', () => {
+  it('rejects a decompression bomb page (1 GiB of zeros) quickly, when it is read', () => {
     const bomb = zeroBomb(1 << 30);
     expect(inflateSync(zeroBomb(5000))).toEqual(new Uint8Array(5000)); // the stream is valid deflate
     const id = hashToBytes(hash128(new Uint8Array(4096)));
-    const file = frame(
-      packPlain({
-        config: { ramSize: 4096, diskSize: null, machine: {} },
-        kernel: null,
-        disk: null,
-        timeline: { nextId: 0, branches: [] },
-        checkpoints: [],
-        log: null,
-        chunks: [[id, 0, 1, bomb.length, 4096]],
-      }),
+    const index = {
+      config: { ramSize: 4096, diskSize: null, machine: {} },
+      kernel: null,
+      disk: null,
+      timeline: { nextId: 0, branches: [] },
+      checkpoints: [],
+      log: null,
+      chunks: chunkColumns([[id, 0, 1, bomb.length, 4096]]),
+    };
+    const file = frame(packPlain(index), bomb);
+    const rec = readVmi(file);
+    expect(() => rec.pages.page!(bytesToHash(id))).toThrow(/inflates to more than the declared 4096/);
+    // The same bomb as a boot image.
+    const file2 = frame(
+      packPlain({ ...index, kernel: bytesToHash(id), chunks: chunkColumns([[id, 1, 1, bomb.length, 4096]]) }),
       bomb,
     );
-    expectBad(file, /inflates to more than the declared 4096/);
-    // The same bomb as a boot image.
-    const file2 = reframe(file, (m) => {
-      m.chunks[0][1] = 1;
-      m.chunks[0][4] = 4096;
-    });
-    expectBad(file2, /inflates to more than/);
+    expectBad(file2, /inflates to more than/, readAll);
   });
 
   it('rejects dangling references and cycles', () => {
     expectBad(
-      reframe(good, (m) => m.chunks.pop()),
+      reframe(good, (m) => editChunks(m, (rows) => rows.pop())),
       /cover|not in the file/,
     );
     expectBad(
@@ -284,7 +429,8 @@ describe('.vmi hostile files', () => {
         const cp = m.checkpoints.find((c: any) => c.ram.i.length > 0);
         cp.ram.h[0] ^= 1;
       }),
-      /names RAM page .* not in the file/,
+      /names page .* not in the file/,
+      readAll,
     );
     expectBad(
       reframe(good, (m) => (m.checkpoints[1].parent = 'f'.repeat(32))),
@@ -328,13 +474,24 @@ describe('.vmi hostile files', () => {
     );
   });
 
-  it('rejects pages whose content does not match their id', () => {
+  it('rejects chunks out of order, twice, or whose content does not match their id', () => {
     expectBad(
-      reframe(good, (m) => {
-        const row = m.chunks.find((r: any) => r[1] === 0);
-        row[0][0] ^= 1;
-      }),
-      /does not match its hash|not in the file/,
+      reframe(good, (m) => editChunks(m, (rows) => rows.reverse())),
+      /out of order or appears twice/,
+    );
+    expectBad(
+      reframe(good, (m) => editChunks(m, (rows) => (rows[1] = rows[0]!))),
+      /out of order or appears twice|cover/,
+    );
+    expectBad(
+      reframe(good, (m) =>
+        editChunks(m, (rows) => {
+          const row = rows.find((r) => r[1] === 0)!;
+          row[0][15] ^= 1;
+        }),
+      ),
+      /does not match its hash|not in the file|out of order/,
+      readAll,
     );
   });
 
@@ -344,8 +501,16 @@ describe('.vmi hostile files', () => {
       const n = (x = (x * 1103515245 + 12345) >>> 0) % 200;
       const g = Uint8Array.from({ length: n }, () => (x = (x * 1103515245 + 12345) >>> 0) >>> 24);
       if (i % 2 === 0 && n >= 8) g.set(new TextEncoder().encode('REWINDVM'));
+      if (i % 4 === 0 && n >= 10) g[8] = 2;
       expectBad(g);
     }
     expect(deflateSync).toBeTypeOf('function');
   });
 });
+
+function pagesOf(rec: Recording): Set<string> {
+  const all = new Set<string>();
+  for (const m of [rec.disk, ...rec.checkpoints.flatMap((c) => [c.ram, c.disk])])
+    for (const h of m?.values() ?? []) if (h !== ZERO_PAGE_HASH) all.add(h);
+  return all;
+}

@@ -1,0 +1,60 @@
+/** `rewind info`: what a .vmi holds, from its header and index alone (fast on files of any size). */
+import { statSync } from 'node:fs';
+import { RewindError } from '../../core/errors.js';
+import { pagesNamed } from '../../storage/index.js';
+import { readVmiFile } from '../node/vmi-read.js';
+import { parseArgs } from './args.js';
+import { Exit } from './exit.js';
+import { printable, safeJson } from './text.js';
+import { INFO_USAGE } from './usage.js';
+
+export async function infoCommand(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, { json: 'boolean' });
+  if (args.positional.length !== 1) throw new RewindError('bad-argument', `usage: ${INFO_USAGE}`);
+  const path = args.positional[0]!;
+  // The index alone: nothing is replayed and no page is read.
+  const rec = readVmiFile(path);
+  const branches = Object.values(rec.timeline.branches);
+  const byId = new Map(branches.map((b) => [b.id, b]));
+  const diskBytes = rec.config.machine['diskBytes'];
+  const info = {
+    file: path,
+    bytes: statSync(path).size,
+    ramSize: rec.config.ramSize,
+    diskSize: rec.config.diskSize === null ? null : typeof diskBytes === 'number' ? diskBytes : rec.config.diskSize,
+    program: {
+      kind: String(rec.config.machine['kind']),
+      bytes: rec.stored ? (rec.stored.kernelBytes ?? 0) : (rec.kernel?.length ?? 0),
+    },
+    branches: branches.map((b) => ({
+      id: b.id,
+      name: b.name,
+      parent: b.parent === null ? null : byId.get(b.parent)!.name,
+      forkPosition: b.forkPosition,
+      length: b.length,
+      end: b.forkPosition + b.length,
+      events: b.events.length,
+      checkpoints: b.checkpoints.length,
+      bookmarks: b.bookmarks,
+    })),
+    checkpoints: rec.checkpoints.length,
+    events: branches.reduce((n, b) => n + b.events.length, 0),
+    pages: rec.stored ? rec.stored.pages : pagesNamed(rec.disk, rec.checkpoints).size,
+  };
+  if (args.flags.has('json')) {
+    process.stdout.write(safeJson(info) + '\n');
+    return Exit.ok;
+  }
+  const lines = [
+    `${path}: ${info.bytes} bytes, RAM ${info.ramSize / 1048576} MiB${info.diskSize !== null ? `, disk ${info.diskSize} bytes` : ''}, program ${info.program.kind} (${info.program.bytes} bytes)`,
+    `${info.checkpoints} checkpoints, ${info.events} input events, ${info.pages} distinct pages`,
+    'branches:',
+    ...info.branches.map(
+      (b) =>
+        `  ${b.name} (${b.id})${b.parent ? ` from ${b.parent} at ${b.forkPosition}` : ''}: ${b.length} instructions, ${b.events} events, ${b.checkpoints} checkpoints${b.bookmarks.length ? `, bookmarks ${b.bookmarks.map((m) => `${m.name}@${m.position}`).join(' ')}` : ''}`,
+    ),
+  ];
+  // Branch and bookmark names come from the file: escaped, so that they cannot drive the terminal.
+  process.stdout.write(lines.map(printable).join('\n') + '\n');
+  return Exit.ok;
+}

@@ -1,0 +1,21 @@
+/** Reading a .vmi file on disk (without loading the machine: `rewind info` uses it alone). */
+import { RewindError } from '../../core/errors.js';
+import { readVmi, type Recording } from '../../storage/index.js';
+import { userFileSource } from './files.js';
+
+/**
+ * Reads a .vmi's header and index (all of a version 1 file); pages and
+ * images are read from the file when first used, so the file stays open for
+ * the life of the process. Every problem with the file is one RewindError
+ * naming it.
+ */
+export function readVmiFile(path: string): Recording {
+  const source = userFileSource(path, 'recording');
+  try {
+    return readVmi(source);
+  } catch (e) {
+    source.close();
+    if (e instanceof RewindError) throw new RewindError(e.code, `${path}: ${e.message}`);
+    throw e;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Random-access reads and sequential writes of a file's bytes, so that the
+ * `.vmi` reader and writer work the same over a file on disk (Node: see
+ * storage/node.ts) and over bytes in memory (the browser, tests).
+ */
+import { RewindError } from '../core/errors.js';
+
+/** Bytes that can be read at any offset (a file on disk, or bytes in memory). */
+export interface ByteSource {
+  readonly size: number;
+  /** What to call it in messages (a file's path). */
+  readonly name?: string;
+  /** Exactly `length` bytes from `offset`; throws RewindError('io') when they are not there. */
+  read(offset: number, length: number): Uint8Array;
+}
+
+/** Where a writer puts bytes: appended in order, with fixed-size patches of what was written. */
+export interface ByteSink {
+  /** Bytes appended so far. */
+  readonly length: number;
+  append(bytes: Uint8Array): void;
+  /** Overwrites bytes already appended (a header whose fields are known last). */
+  patch(offset: number, bytes: Uint8Array): void;
+}
+
+/** A {@link ByteSource} over bytes in memory (views, no copies). */
+export function memorySource(bytes: Uint8Array): ByteSource {
+  return {
+    size: bytes.length,
+    read(offset, length) {
+      if (offset < 0 || length < 0 || offset + length > bytes.length)
+        throw new RewindError('io', `read of ${length} bytes at ${offset} is beyond the ${bytes.length} held`);
+      return bytes.subarray(offset, offset + length);
+    },
+  };
+}
+
+/** A {@link ByteSink} that grows a buffer in memory. */
+export class MemorySink implements ByteSink {
+  private buf = new Uint8Array(1 << 16);
+  length = 0;
+
+  append(bytes: Uint8Array): void {
+    if (this.length + bytes.length > this.buf.length) {
+      let size = this.buf.length * 2;
+      while (size < this.length + bytes.length) size *= 2;
+      const next = new Uint8Array(size);
+      next.set(this.buf.subarray(0, this.length));
+      this.buf = next;
+    }
+    this.buf.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+
+  patch(offset: number, bytes: Uint8Array): void {
+    if (offset + bytes.length > this.length) throw new RewindError('io', 'patch beyond the bytes written');
+    this.buf.set(bytes, offset);
+  }
+
+  /** The bytes written (a view of the buffer). */
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
+}

@@ -1,0 +1,401 @@
+/**
+ * Format version 2: chunks first, then an index, so that a writer can stream
+ * and a reader opens a file of any size by reading its header and index only.
+ * Byte-level specification: docs/vmi.md. Layout:
+ *
+ *   header (80 bytes) | chunks, back to back, in index order | index (msgpack, maybe deflated)
+ *
+ * The header holds the index's place, length and digest, and its own digest.
+ * The index is checked as a whole when the file opens; each chunk is checked
+ * against its digest when it is read, which is when it is first needed.
+ */
+import { deflateSync } from 'fflate';
+import { PAGE_SIZE } from '../core/memmap.js';
+import { RewindError } from '../core/errors.js';
+import type { ByteSink, ByteSource } from './bytes.js';
+import type { Checkpoint, PageMap } from './checkpoint.js';
+import { packPlain, unpackPlain } from './codec.js';
+import { bytesToHash, hash128, hashToBytes, type Hash128 } from './hash.js';
+import { ENCODING_DEFLATE, ENCODING_RAW, compressChunk, decompressChunk } from './pagestore.js';
+import { ZERO_PAGE_HASH, hashPage } from './statehash.js';
+import {
+  CHUNK_BLOB,
+  CHUNK_PAGE,
+  VMI_FLAG_MANIFEST_DEFLATED,
+  VMI_LIMITS,
+  VMI_MAGIC,
+  bad,
+  checkCheckpoints,
+  consoleBytes,
+  consoleToWire,
+  pagesNamed,
+  readConfig,
+  readHistory,
+  type PageRecords,
+  type Recording,
+} from './vmi-common.js';
+import {
+  bytes,
+  checkPackedPageMap,
+  checkpointFieldsFromWire,
+  checkpointToWire,
+  isObject,
+  packPageMap,
+  str,
+  unpackPageMap,
+  type PackedPageMap,
+} from './wire.js';
+
+/** Header size of format version 2. */
+export const V2_HEADER_SIZE = 80;
+/** Indexes up to this raw size are deflated hard; larger ones (mostly digests, which do not compress) lightly. */
+const SMALL_INDEX = 4 << 20;
+
+const setU64 = (dv: DataView, at: number, v: number) => {
+  dv.setUint32(at, v % 2 ** 32, true);
+  dv.setUint32(at + 4, Math.floor(v / 2 ** 32), true);
+};
+const getU64 = (dv: DataView, at: number) => dv.getUint32(at, true) + dv.getUint32(at + 4, true) * 2 ** 32;
+
+/** Writes `rec` as a version 2 file to `sink` (deterministic: same recording, same bytes). */
+export function writeV2(rec: Recording, sink: ByteSink): void {
+  const chunks: Array<{ id: Hash128; kind: number }> = [...pagesNamed(rec.disk, rec.checkpoints)].map((id) => ({
+    id,
+    kind: CHUNK_PAGE,
+  }));
+  const kernelId = rec.kernel ? hash128(rec.kernel) : null;
+  if (kernelId) chunks.push({ id: kernelId, kind: CHUNK_BLOB });
+  chunks.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.kind - b.kind));
+  const n = chunks.length;
+  const ids = new Uint8Array(n * 16);
+  const kinds = new Uint8Array(n);
+  const encodings = new Uint8Array(n);
+  const stored = new Uint8Array(n * 4);
+  const raw = new Uint8Array(n * 4);
+  const sdv = new DataView(stored.buffer);
+  const rdv = new DataView(raw.buffer);
+  const start = sink.length;
+  sink.append(new Uint8Array(V2_HEADER_SIZE));
+  chunks.forEach(({ id, kind }, i) => {
+    let enc: number;
+    let data: Uint8Array;
+    let size = PAGE_SIZE;
+    if (kind === CHUNK_BLOB) {
+      [enc, data] = compressChunk(rec.kernel!);
+      size = rec.kernel!.length;
+    } else {
+      const r = rec.pages.get(id);
+      if (!r || r.length < 1)
+        throw new RewindError('bad-argument', `cannot export: page ${id} is not in the page store`);
+      enc = r[0]!;
+      data = r.subarray(1);
+    }
+    ids.set(hashToBytes(id), i * 16);
+    kinds[i] = kind;
+    encodings[i] = enc;
+    sdv.setUint32(i * 4, data.length, true);
+    rdv.setUint32(i * 4, size, true);
+    sink.append(data);
+  });
+  const branches = Object.values(rec.timeline.branches).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const index = {
+    config: { ramSize: rec.config.ramSize, diskSize: rec.config.diskSize, machine: rec.config.machine },
+    kernel: kernelId,
+    disk: rec.disk ? packPageMap(rec.disk) : null,
+    timeline: { nextId: rec.timeline.nextId, branches },
+    // Position order (then id), so that the same recording always gives the same bytes.
+    checkpoints: [...rec.checkpoints]
+      .sort((a, b) => a.position - b.position || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map(checkpointToWire),
+    log: rec.timelineLog,
+    chunks: { id: ids, kind: kinds, encoding: encodings, stored, raw },
+    // Derived data, kept when it fits the limit a reader enforces.
+    ...(rec.console && consoleBytes(rec.console) <= VMI_LIMITS.maxConsoleBytes
+      ? { console: consoleToWire(rec.console) }
+      : {}),
+  };
+  const plain = packPlain(index);
+  if (plain.length > VMI_LIMITS.maxManifestBytes)
+    throw new RewindError('bad-argument', `cannot export: an index of ${plain.length} bytes is over the limit`);
+  const z = deflateSync(plain, { level: plain.length <= SMALL_INDEX ? 6 : 1 });
+  const deflated = z.length < plain.length;
+  const body = deflated ? z : plain;
+  const indexOffset = sink.length - start;
+  sink.append(body);
+  const header = new Uint8Array(V2_HEADER_SIZE);
+  const dv = new DataView(header.buffer);
+  header.set(new TextEncoder().encode(VMI_MAGIC), 0);
+  dv.setUint16(8, 2, true);
+  dv.setUint16(10, deflated ? VMI_FLAG_MANIFEST_DEFLATED : 0, true);
+  setU64(dv, 16, indexOffset + body.length);
+  setU64(dv, 24, indexOffset);
+  setU64(dv, 32, body.length);
+  setU64(dv, 40, plain.length);
+  header.set(hashToBytes(hash128(body)), 48);
+  header.set(hashToBytes(hash128(header.subarray(0, 64))), 64);
+  sink.patch(start, header);
+}
+
+/** The chunk table: digests ascending (then kind), each chunk's place found by binary search. */
+class ChunkTable {
+  readonly count: number;
+  private readonly offsets: Float64Array;
+
+  constructor(
+    readonly ids: Uint8Array,
+    readonly kinds: Uint8Array,
+    readonly encodings: Uint8Array,
+    readonly stored: Uint32Array,
+    readonly raw: Uint32Array,
+  ) {
+    this.count = kinds.length;
+    this.offsets = new Float64Array(this.count);
+    let at = V2_HEADER_SIZE;
+    for (let n = 0; n < this.count; n++) {
+      this.offsets[n] = at;
+      at += stored[n]!;
+    }
+  }
+
+  /** Where the chunks end (the index must start there). */
+  get end(): number {
+    return this.count === 0 ? V2_HEADER_SIZE : this.offsets[this.count - 1]! + this.stored[this.count - 1]!;
+  }
+
+  /** The chunk number of (digest, kind), or -1. */
+  find(hash: Hash128, kind: number): number {
+    const key = hashToBytes(hash);
+    let lo = 0;
+    let hi = this.count - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = this.compare(mid, key, kind);
+      if (c === 0) return mid;
+      if (c < 0) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  private compare(n: number, key: Uint8Array, kind: number): number {
+    const ids = this.ids;
+    for (let i = 0; i < 16; i++) {
+      const d = ids[n * 16 + i]! - key[i]!;
+      if (d !== 0) return d;
+    }
+    return this.kinds[n]! - kind;
+  }
+
+  /** The chunk's decoded bytes, checked against its digest; RewindError('bad-vmi') naming it otherwise. */
+  read(source: ByteSource, n: number): { encoded: Uint8Array; content: Uint8Array } {
+    const id = bytesToHash(this.ids.subarray(n * 16, n * 16 + 16));
+    const page = this.kinds[n] === CHUNK_PAGE;
+    const what = `${source.name ? `${source.name}: ` : ''}${page ? 'page' : 'image'} ${id}`;
+    let encoded: Uint8Array;
+    try {
+      encoded = source.read(this.offsets[n]!, this.stored[n]!);
+    } catch (e) {
+      bad(`${what}: cannot be read (${e instanceof Error ? e.message : String(e)})`);
+    }
+    let content: Uint8Array;
+    try {
+      content = decompressChunk(this.encodings[n]!, encoded, this.raw[n]!, 'bad-vmi', what);
+    } catch (e) {
+      bad(`${e instanceof Error ? e.message.replace(`${what}: `, `${what} is damaged: `) : String(e)}`);
+    }
+    if ((page ? hashPage(content) : hash128(content)) !== id)
+      bad(`${what} is damaged: its content does not match its hash`);
+    return { encoded, content };
+  }
+}
+
+/** Reads a version 2 file: the header and the index now, the chunks when they are asked for. */
+export function readV2(source: ByteSource, flags: number): Recording {
+  const L = VMI_LIMITS;
+  const code = 'bad-vmi';
+  if (flags & ~VMI_FLAG_MANIFEST_DEFLATED) bad(`unknown header flags 0x${flags.toString(16)}`);
+  if (source.size < V2_HEADER_SIZE) bad(`file is truncated: ${source.size} bytes, shorter than its header`);
+  const header = source.read(0, V2_HEADER_SIZE).slice();
+  if (bytesToHash(header.subarray(64, 80)) !== hash128(header.subarray(0, 64)))
+    bad('header hash mismatch: the file is corrupt');
+  const dv = new DataView(header.buffer);
+  if (dv.getUint32(12, true) !== 0) bad('reserved header bytes are not zero');
+  const declared = getU64(dv, 16);
+  const indexOffset = getU64(dv, 24);
+  const indexStored = getU64(dv, 32);
+  const indexRaw = getU64(dv, 40);
+  if (source.size < declared) bad(`file is truncated: ${source.size} of ${declared} bytes`);
+  if (source.size > declared) bad(`file has ${source.size - declared} unexpected bytes after its end`);
+  if (indexOffset < V2_HEADER_SIZE || indexOffset + indexStored !== declared)
+    bad(`the index (${indexStored} bytes at ${indexOffset}) does not end the file`);
+  if (indexRaw > L.maxManifestBytes || indexStored > L.maxManifestBytes)
+    bad(`index claims ${Math.max(indexRaw, indexStored)} bytes, over the ${L.maxManifestBytes} limit`);
+  const stored = source.read(indexOffset, indexStored);
+  if (bytesToHash(header.subarray(48, 64)) !== hash128(stored)) bad('index hash mismatch: the file is corrupt');
+  const plain = decompressChunk(
+    flags & VMI_FLAG_MANIFEST_DEFLATED ? ENCODING_DEFLATE : ENCODING_RAW,
+    stored,
+    indexRaw,
+    code,
+    'index',
+  );
+  let index: unknown;
+  try {
+    index = unpackPlain(plain);
+  } catch (e) {
+    bad(`index is not valid msgpack (${e instanceof Error ? e.message : String(e)})`);
+  }
+  if (!isObject(index)) bad('index is not a map');
+  const { config, ramPages, diskPages } = readConfig(index);
+  const table = readChunkTable(index['chunks'], config.ramSize);
+  if (table.end !== indexOffset)
+    bad(`chunks cover ${table.end - V2_HEADER_SIZE} bytes but the file holds ${indexOffset - V2_HEADER_SIZE}`);
+
+  const pageMap = (p: PackedPageMap, what: string): PageMap => {
+    const map = unpackPageMap(p);
+    for (const h of map.values())
+      if (h !== ZERO_PAGE_HASH && table.find(h, CHUNK_PAGE) < 0)
+        bad(`${what} names page ${h}, which is not in the file`);
+    return map;
+  };
+
+  const cpRows = index['checkpoints'];
+  if (!Array.isArray(cpRows)) bad('index has no checkpoint list');
+  if (cpRows.length > L.maxCheckpoints) bad(`${cpRows.length} checkpoints, over the ${L.maxCheckpoints} limit`);
+  const checkpoints = cpRows.map((row, n) => {
+    const f = checkpointFieldsFromWire(row, diskPages, { code, maxStateBytes: L.maxStateBytes }, `checkpoint #${n}`);
+    const w = `checkpoint ${f.id}`;
+    const ram = checkPackedPageMap(f.ram, ramPages, code, `${w} RAM`);
+    const disk = diskPages === null ? null : checkPackedPageMap(f.disk, diskPages, code, `${w} disk`);
+    return lazyMaps(
+      { ...f, state: f.state.slice() },
+      () => pageMap(ram, w),
+      () => (disk ? pageMap(disk, w) : null),
+    );
+  });
+  const byId = checkCheckpoints(checkpoints);
+
+  let diskBase: (() => PageMap) | null = null;
+  if (diskPages === null) {
+    if (index['disk'] !== null && index['disk'] !== undefined) bad('disk image given but the machine has no disk');
+  } else if (index['disk'] === null || index['disk'] === undefined) {
+    // A machine with a disk but no disk image starts from a zero disk.
+    diskBase = () => new Map();
+  } else {
+    const packed = checkPackedPageMap(index['disk'], diskPages, code, 'disk image');
+    diskBase = () => pageMap(packed, 'the disk image');
+  }
+
+  let kernelChunk = -1;
+  if (index['kernel'] !== null && index['kernel'] !== undefined) {
+    const k = str(index['kernel'], code, 'kernel id', 32) as Hash128;
+    kernelChunk = table.find(k, CHUNK_BLOB);
+    if (kernelChunk < 0) bad(`kernel image ${k} is not among the chunks`);
+  }
+
+  const pages: PageRecords = {
+    has: (h) => table.find(h, CHUNK_PAGE) >= 0,
+    get(h) {
+      const n = table.find(h, CHUNK_PAGE);
+      if (n < 0) return undefined;
+      const { encoded } = table.read(source, n);
+      const rec = new Uint8Array(1 + encoded.length);
+      rec[0] = table.encodings[n]!;
+      rec.set(encoded, 1);
+      return rec;
+    },
+    page(h) {
+      const n = table.find(h, CHUNK_PAGE);
+      return n < 0 ? undefined : table.read(source, n).content;
+    },
+  };
+
+  const rec = {
+    config,
+    checkpoints,
+    pages,
+    stored: {
+      pages: table.count - (kernelChunk < 0 ? 0 : 1),
+      bytes: indexOffset - V2_HEADER_SIZE,
+      kernelBytes: kernelChunk < 0 ? null : table.raw[kernelChunk]!,
+    },
+    ...readHistory(index, checkpoints, byId),
+  };
+  return Object.defineProperties(rec, {
+    kernel: once(() => (kernelChunk < 0 ? null : table.read(source, kernelChunk).content)),
+    disk: once(() => (diskBase ? diskBase() : null)),
+  }) as typeof rec & Pick<Recording, 'kernel' | 'disk'>;
+}
+
+function readChunkTable(v: unknown, ramSize: number): ChunkTable {
+  const L = VMI_LIMITS;
+  const code = 'bad-vmi';
+  if (!isObject(v)) bad('index has no chunk table');
+  const ids = bytes(v['id'], code, 'chunk ids', L.maxChunks * 16);
+  if (ids.length % 16 !== 0) bad('chunk ids are not whole 16-byte digests');
+  const n = ids.length / 16;
+  const kinds = bytes(v['kind'], code, 'chunk kinds', n);
+  const encodings = bytes(v['encoding'], code, 'chunk encodings', n);
+  const storedB = bytes(v['stored'], code, 'chunk lengths', n * 4);
+  const rawB = bytes(v['raw'], code, 'chunk sizes', n * 4);
+  if (kinds.length !== n || encodings.length !== n || storedB.length !== n * 4 || rawB.length !== n * 4)
+    bad(`the chunk table's columns do not all describe ${n} chunks`);
+  const stored = u32s(storedB);
+  const raw = u32s(rawB);
+  const maxBlob = Math.min(L.maxKernelBytes, ramSize);
+  for (let i = 0; i < n; i++) {
+    const kind = kinds[i]!;
+    if (kind !== CHUNK_PAGE && kind !== CHUNK_BLOB) bad(`chunk ${i} has unknown kind ${kind}`);
+    if (encodings[i] !== ENCODING_RAW && encodings[i] !== ENCODING_DEFLATE)
+      bad(`chunk ${i} has unknown encoding ${encodings[i]}`);
+    if (kind === CHUNK_PAGE ? raw[i] !== PAGE_SIZE : raw[i]! > maxBlob)
+      bad(`chunk ${i} claims ${raw[i]} bytes, ${kind === CHUNK_PAGE ? `not ${PAGE_SIZE}` : 'over the limit'}`);
+    if (i > 0 && !ascending(ids, kinds, i)) bad(`chunk ${i} is out of order or appears twice`);
+  }
+  return new ChunkTable(ids.slice(), kinds.slice(), encodings.slice(), stored, raw);
+}
+
+function ascending(ids: Uint8Array, kinds: Uint8Array, i: number): boolean {
+  for (let b = 0; b < 16; b++) {
+    const d = ids[i * 16 + b]! - ids[(i - 1) * 16 + b]!;
+    if (d !== 0) return d > 0;
+  }
+  return kinds[i]! > kinds[i - 1]!;
+}
+
+function u32s(b: Uint8Array): Uint32Array {
+  const dv = new DataView(b.buffer, b.byteOffset, b.length);
+  const out = new Uint32Array(b.length / 4);
+  for (let i = 0; i < out.length; i++) out[i] = dv.getUint32(i * 4, true);
+  return out;
+}
+
+/** A property computed on first read (and settable, as a plain field is). */
+function once<T>(compute: () => T): PropertyDescriptor {
+  let value: T | undefined;
+  let done = false;
+  return {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      if (!done) {
+        value = compute();
+        done = true;
+      }
+      return value;
+    },
+    set: (v: T) => {
+      value = v;
+      done = true;
+    },
+  };
+}
+
+/** A checkpoint whose page maps are unpacked (and their digests looked up) when first used. */
+function lazyMaps(
+  fields: Omit<Checkpoint, 'ram' | 'disk'>,
+  ram: () => PageMap,
+  disk: () => PageMap | null,
+): Checkpoint {
+  return Object.defineProperties({ ...fields }, { ram: once(ram), disk: once(disk) }) as Checkpoint;
+}
