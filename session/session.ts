@@ -26,6 +26,7 @@ import {
   type Hash128,
   type InputEvent,
   type PageMap,
+  type PageStoreOptions,
   type Recording,
 } from '../storage/index.js';
 import { OutputHistory, type ConsoleText } from './output.js';
@@ -87,7 +88,24 @@ export interface SessionOptions {
    * and every time-travel operation is refused.
    */
   record?: boolean;
+  /**
+   * Bytes the recording's pages may take (default: no limit). Past it, the
+   * session thins its checkpoints, dense near the present and sparser into
+   * the past, and forgets the pages no checkpoint kept names; input events
+   * are never dropped, so every position stays reachable by replay.
+   */
+  budget?: number;
+  /** Where the recording keeps its pages (a spill store on disk bounds the memory they take). */
+  pages?: PageStoreOptions;
 }
+
+/** A periodic checkpoint that stores more pages than this (10 MiB) doubles the stride. */
+const BUSY_PAGES = 2560;
+/** The most intervals between periodic checkpoints. */
+const MAX_STRIDE = 8;
+
+/** Thinning brings the pages down to this share of the budget, so that it does not run at every checkpoint. */
+const THIN_TO = 0.6;
 
 /** Progress of a long operation: done out of total steps; return false to cancel. */
 export type Progress = (done: number, total: number) => boolean | void;
@@ -166,6 +184,11 @@ export class Session {
   private base: string | null = null;
   private pending: InputEvent[] = [];
   private readonly interval: number;
+  private readonly budget: number;
+  /** Intervals between periodic checkpoints now (see adaptStride). */
+  private stride = 1;
+  /** Position of the next periodic checkpoint at the live end. */
+  private nextAt = 0;
   /** True while `run` executes, when output goes to `onOutput`. */
   private emitting = false;
   private stops: { breakpoints: number[]; watchpoints: WatchRange[] } = { breakpoints: [], watchpoints: [] };
@@ -188,6 +211,7 @@ export class Session {
     options: SessionOptions,
   ) {
     this.interval = options.interval ?? CHECKPOINT_INTERVAL;
+    this.budget = options.budget ?? Infinity;
     this.recording = options.record ?? true;
     this.history = this.recording ? new OutputHistory() : null;
     this.current = timeline.root().id;
@@ -204,7 +228,8 @@ export class Session {
   /** A new machine from reset: a recording, or (`record: false`) a forward-only run. */
   static create(spec: MachineSpec, options: SessionOptions = {}): Session {
     const machine = buildMachine(spec);
-    const session = new Session(spec, machine, Timeline.create('main'), new Checkpointer(machine), options);
+    const pages = new PageStore(options.pages);
+    const session = new Session(spec, machine, Timeline.create('main'), new Checkpointer(machine, { pages }), options);
     if (session.recording) session.checkpointHere();
     return session;
   }
@@ -217,7 +242,7 @@ export class Session {
       executor: options.executor,
     };
     const machine = buildMachine(spec);
-    const checkpoints = new Checkpointer(machine, { pages: new PageStore({ cold: rec.pages }) });
+    const checkpoints = new Checkpointer(machine, { pages: new PageStore({ ...options.pages, cold: rec.pages }) });
     const ordered = [...rec.checkpoints].sort((a, b) => a.depth - b.depth || a.position - b.position);
     const added = new Set<string>();
     // Parents before children: a delta can only be added once what it rests on is there.
@@ -440,7 +465,7 @@ export class Session {
       this.feedScript();
       if (steps >= maxSteps) return this.stopped({ reason: 'limit', steps });
       let chunk = Math.min(maxSteps - steps, SLICE);
-      if (this.recording) chunk = Math.min(chunk, this.nextCheckpoint(pos) - pos);
+      if (this.recording && pos >= end) chunk = Math.min(chunk, this.nextCheckpoint(pos) - pos);
       if (pos < end) chunk = Math.min(chunk, end - pos);
       else if (this.machine.pendingInput === 0 && options.whenPolling !== 'run') chunk = Math.min(chunk, LIVE_SLICE);
       this.emitting = true;
@@ -478,21 +503,102 @@ export class Session {
     return this.position >= this.branchEnd() && this.machine.pendingInput === 0 && this.machine.uart.pollingForInput();
   }
 
+  /** Where the next periodic checkpoint goes at the live end: `stride` after the last one, on a multiple of the interval. */
   private nextCheckpoint(pos: number): number {
-    return (Math.floor(pos / this.interval) + 1) * this.interval;
+    // Recomputed when passed, or left from another branch further on than one stride.
+    if (this.nextAt <= pos || this.nextAt - pos > this.stride * this.interval)
+      this.nextAt = (Math.floor(pos / this.interval) + 1) * this.interval;
+    return this.nextAt;
+  }
+
+  /**
+   * Sets the stride from what the last periodic checkpoint stored: a guest
+   * that dirties memory fast (over 10 MiB an interval) is checkpointed less
+   * often, up to MAX_STRIDE intervals apart, so that the checkpoints' cost
+   * stays small against the run; a quiet one goes back to every interval.
+   * It depends on the run alone, so a recording's checkpoints fall at the
+   * same positions on every host.
+   */
+  private adaptStride(cp: Checkpoint): void {
+    if (!cp.full) {
+      const pages = cp.ram.size + (cp.disk?.size ?? 0);
+      if (pages > BUSY_PAGES) this.stride = Math.min(this.stride * 2, MAX_STRIDE);
+      else if (pages < BUSY_PAGES / 4) this.stride = Math.max(this.stride / 2, 1);
+    }
+    this.nextAt = this.position + this.stride * this.interval;
   }
 
   /** Bookkeeping after the machine ran from `from`: events, length of the branch, console history, the periodic checkpoint. */
   private afterRun(from: number): void {
     this.flushEvents();
     const pos = this.position;
+    const live = from >= this.branchEnd();
     if (pos > this.branchEnd()) this.timeline.extendTo(this.current, pos);
     this.history?.keep(this.timeline.lineage(this.current), from, pos);
-    if (this.recording && pos % this.interval === 0) {
-      this.checkpointHere();
+    if (this.recording && live && pos === this.nextAt) {
+      this.adaptStride(this.checkpointHere());
       // Pages are stored raw at capture and deflated later; bound what waits (32 MiB).
       if (this.checkpoints.pages.compress(0) > 8192) this.checkpoints.pages.compress();
+      if (this.checkpoints.pages.bytes > this.budget) this.thin();
     }
+  }
+
+  /**
+   * Brings the recording's pages within its budget: drops checkpoints, a
+   * few at a time, those whose loss widens the replay least for their age
+   * (so that what is kept thins out geometrically into the past), until the
+   * pages the rest name take at most THIN_TO of the budget; then forgets the
+   * other pages. The first checkpoint of each branch, each branch's newest,
+   * and the one the machine rests on are kept.
+   */
+  thin(): void {
+    const pages = this.checkpoints.pages;
+    pages.compress();
+    let live = this.checkpoints.pagesNamed();
+    let bytes = pages.bytesOf(live);
+    while (bytes > this.budget * THIN_TO) {
+      const victims = this.thinningVictims();
+      if (victims.size === 0) break;
+      for (const [branch, ids] of victims) {
+        this.timeline.removeCheckpoints(branch, ids);
+        for (const id of ids) this.checkpoints.drop(id);
+      }
+      live = this.checkpoints.pagesNamed();
+      const before = bytes;
+      bytes = pages.bytesOf(live);
+      // What is left is mostly the machine's memory itself, which no thinning frees: stop before dropping all.
+      if (bytes <= this.budget && before - bytes < this.budget / 100) break;
+    }
+    pages.sweep(live);
+  }
+
+  /** An eighth (at least one) of the checkpoints that may go, cheapest first: replay widened ÷ age. */
+  private thinningVictims(): Map<string, Set<string>> {
+    const scored: { branch: string; id: string; score: number }[] = [];
+    for (const b of this.branches()) {
+      const end = b.forkPosition + b.length;
+      const cps = b.checkpoints;
+      for (let i = 1; i < cps.length - 1; i++) {
+        const c = cps[i]!;
+        if (c.id === this.base) continue;
+        const widened = cps[i + 1]!.position - cps[i - 1]!.position;
+        scored.push({ branch: b.id, id: c.id, score: widened / Math.max(1, end - c.position) });
+      }
+    }
+    scored.sort((a, b) => a.score - b.score);
+    const out = new Map<string, Set<string>>();
+    // Not neighbours in one round: each score assumed the others stay.
+    const taken = new Set<string>();
+    for (const v of scored.slice(0, Math.max(1, Math.ceil(scored.length / 8)))) {
+      const list = this.timeline.branch(v.branch).checkpoints;
+      const i = list.findIndex((c) => c.id === v.id);
+      if (taken.has(list[i - 1]!.id) || taken.has(list[i + 1]!.id)) continue;
+      taken.add(v.id);
+      let set = out.get(v.branch);
+      if (!set) out.set(v.branch, (set = new Set()));
+      set.add(v.id);
+    }
+    return out;
   }
 
   private flushEvents(): void {

@@ -89,7 +89,6 @@ export class Checkpointer {
   readonly pages: PageStore;
   readonly fullEvery: number;
   private readonly checkpoints = new Map<string, Checkpoint>();
-  private fresh: Checkpoint[] = [];
   /** The checkpoint whose memory the machine held after the last capture/restore, and its page tables. */
   private base: { id: string; tables: PageTables } | null = null;
 
@@ -126,11 +125,39 @@ export class Checkpointer {
     this.checkpoints.set(cp.id, cp);
   }
 
-  /** Checkpoints captured since the previous call (for persisting); resets the list. */
-  takeFresh(): Checkpoint[] {
-    const out = this.fresh;
-    this.fresh = [];
-    return out;
+  /**
+   * Forgets checkpoint `id` (thinning a recording). The checkpoints that are
+   * deltas over it take over its pages (and become full when it was full),
+   * and those resting on it through a parent link point past it, so that
+   * every other checkpoint restores exactly as before.
+   */
+  drop(id: string): void {
+    const cp = this.get(id);
+    const children = [...this.checkpoints.values()].filter((c) => c.parent === id);
+    for (const child of children) {
+      child.parent = cp.parent;
+      if (child.full) continue;
+      child.ram = overlay(cp.ram, child.ram, cp.full);
+      if (child.disk && cp.disk) child.disk = overlay(cp.disk, child.disk, cp.full);
+      child.full = cp.full;
+      this.lowerDepths(child, cp.depth);
+    }
+    this.checkpoints.delete(id);
+    if (this.base?.id === id) this.base = null;
+  }
+
+  /** Sets a delta chain's depths from `cp` (now at `depth`) down. */
+  private lowerDepths(cp: Checkpoint, depth: number): void {
+    cp.depth = depth;
+    for (const c of this.checkpoints.values()) if (c.parent === cp.id && !c.full) this.lowerDepths(c, depth + 1);
+  }
+
+  /** Every page digest the checkpoints name (what a sweep must keep). */
+  pagesNamed(): Set<Hash128> {
+    const live = new Set<Hash128>();
+    for (const cp of this.checkpoints.values())
+      for (const map of [cp.ram, cp.disk]) for (const h of map?.values() ?? []) if (h !== ZERO_PAGE_HASH) live.add(h);
+    return live;
   }
 
   /** Current state hash of the machine. */
@@ -190,7 +217,6 @@ export class Checkpointer {
     this.base = { id: cp.id, tables: { ram: ramNow.slice(), disk: diskNow ? diskNow.slice() : null } };
     if (existing) return existing;
     this.checkpoints.set(cp.id, cp);
-    this.fresh.push(cp);
     return cp;
   }
 
@@ -326,6 +352,14 @@ export function diffTables(a: PageTables, b: PageTables): PageDiff {
 function fullMap(hashes: readonly Hash128[]): PageMap {
   const map: PageMap = new Map();
   for (let i = 0; i < hashes.length; i++) if (hashes[i] !== ZERO_PAGE_HASH) map.set(i, hashes[i]!);
+  return map;
+}
+
+/** `top` laid over `under`; a full result leaves out zero pages, as full maps do. */
+function overlay(under: PageMap, top: PageMap, full: boolean): PageMap {
+  const map: PageMap = new Map(under);
+  for (const [i, h] of top) map.set(i, h);
+  if (full) for (const [i, h] of map) if (h === ZERO_PAGE_HASH) map.delete(i);
   return map;
 }
 

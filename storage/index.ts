@@ -24,13 +24,16 @@ export { canonicalBytes } from './canonical.js';
 export { StateHasher, PageHashTable, computeStateHash, hashPage, isZeroPage, ZERO_PAGE_HASH } from './statehash.js';
 
 /** Content-addressed, compressed page storage and its chunk codecs. */
+export type { PageSpill, PageStoreOptions } from './pagestore.js';
 export {
   PageStore,
+  looksIncompressible,
   compressChunk,
   decompressChunk,
   inflateExact,
   ENCODING_RAW,
   ENCODING_DEFLATE,
+  ENCODING_SPARSE,
 } from './pagestore.js';
 
 /** Checkpoint capture and restore over a machine's {@link Snapshotable} interface. */

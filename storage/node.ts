@@ -50,6 +50,22 @@ function untrack(tmp: string): void {
   }
 }
 
+/**
+ * A name for a temporary file beside `path`, removed if the process is
+ * interrupted, and swept by a later write when the process was killed;
+ * call {@link releaseTemporary} once it is removed or renamed.
+ */
+export function temporaryName(path: string): string {
+  const tmp = tempName(path);
+  track(tmp);
+  return tmp;
+}
+
+/** Stops watching a temporary named by {@link temporaryName}. */
+export function releaseTemporary(tmp: string): void {
+  untrack(tmp);
+}
+
 /** Removes temporaries that a process killed mid-write (SIGKILL, a crash) left in `dir`. */
 async function sweepStale(dir: string): Promise<void> {
   let names: string[];

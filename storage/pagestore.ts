@@ -1,8 +1,10 @@
 /**
  * Content-addressed page storage: each distinct 4 KiB page is stored once,
  * under the digest of its bytes, compressed with fflate (raw deflate, level 1)
- * or raw when compression does not help. Append-only, no refcounts: a page
- * once stored stays until the store is rebuilt.
+ * or raw when compression does not help. A page stays until a sweep finds
+ * that nothing names it. With a spill store behind it (a recording's file on
+ * disk), records leave memory once there are more than a set amount, so a
+ * recording's length costs disk, not memory.
  *
  * Record encoding (also used inside `.vmi` files and backends):
  *   byte 0 = encoding (0 raw, 1 deflate), then the data.
@@ -18,11 +20,85 @@ import type { PageRecords } from './vmi-common.js';
 export const ENCODING_RAW = 0;
 /** Record encoding byte: raw deflate (RFC 1951) follows. */
 export const ENCODING_DEFLATE = 1;
+/**
+ * Record encoding byte: zero words left out. A bitmap with one bit per
+ * 32-bit word (bit i of byte i/8 set when word i is not zero), then the
+ * non-zero words in order. Memory that is partly written (a heap, a buffer
+ * being filled) shrinks this way at a small fraction of deflate's cost.
+ */
+export const ENCODING_SPARSE = 2;
 
 /** Compresses `data` (deflate level 1) unless that does not make it smaller. Returns [encoding, bytes]. */
 export function compressChunk(data: Uint8Array): [number, Uint8Array] {
   const z = deflateSync(data, { level: 1 });
   return z.length < data.length ? [ENCODING_DEFLATE, z] : [ENCODING_RAW, data.slice()];
+}
+
+/** Leaves out the zero words of `data` (a multiple of 32 bytes): see {@link ENCODING_SPARSE}. */
+export function sparseWords(data: Uint8Array): Uint8Array {
+  const words = data.length >>> 2;
+  const w = new Uint32Array(data.buffer, data.byteOffset, words);
+  let nonzero = 0;
+  for (let i = 0; i < words; i++) if (w[i] !== 0) nonzero++;
+  const out = new Uint8Array((words >>> 3) + nonzero * 4);
+  const dv = new DataView(out.buffer);
+  let p = words >>> 3;
+  for (let i = 0; i < words; i++) {
+    const v = w[i]!;
+    if (v === 0) continue;
+    out[i >>> 3]! |= 1 << (i & 7);
+    dv.setUint32(p, v, true);
+    p += 4;
+  }
+  return out;
+}
+
+/** The bytes a {@link sparseWords} encoding stands for; throws RewindError(code) when it does not fit `size`. */
+function denseWords(data: Uint8Array, size: number, code: ErrorCode, what: string): Uint8Array {
+  const words = size >>> 2;
+  const mapBytes = words >>> 3;
+  if (size % 32 !== 0 || data.length < mapBytes)
+    throw new RewindError(code, `${what}: a sparse encoding of a bad size`);
+  let nonzero = 0;
+  for (let i = 0; i < mapBytes; i++) for (let b = data[i]!; b !== 0; b &= b - 1) nonzero++;
+  if (data.length !== mapBytes + nonzero * 4)
+    throw new RewindError(code, `${what}: sparse data is ${data.length} bytes instead of ${mapBytes + nonzero * 4}`);
+  const out = new Uint8Array(size);
+  const dv = new DataView(data.buffer, data.byteOffset, data.length);
+  const ov = new DataView(out.buffer);
+  let p = mapBytes;
+  for (let i = 0; i < words; i++) {
+    if ((data[i >>> 3]! >>> (i & 7)) & 1) {
+      ov.setUint32(i * 4, dv.getUint32(p, true), true);
+      p += 4;
+    }
+  }
+  return out;
+}
+
+function zeroWords(page: Uint8Array): number {
+  const w = new Uint32Array(page.buffer, page.byteOffset, page.length >>> 2);
+  let n = 0;
+  for (let i = 0; i < w.length; i++) if (w[i] === 0) n++;
+  return n;
+}
+
+/** n·log2(n) for every byte count a page can hold. */
+const N_LOG_N = Float64Array.from({ length: PAGE_SIZE + 1 }, (_, n) => (n === 0 ? 0 : n * Math.log2(n)));
+const counts = new Uint16Array(256);
+
+/**
+ * True when a page's bytes are so evenly spread (order-0 entropy above 7.6
+ * bits a byte: random words, compressed or encrypted data) that deflate
+ * cannot win more than a few percent: then a page is stored raw without
+ * trying, which is 30 times cheaper than trying.
+ */
+export function looksIncompressible(page: Uint8Array): boolean {
+  counts.fill(0);
+  for (let i = 0; i < page.length; i++) counts[page[i]!]++;
+  let sum = 0;
+  for (let b = 0; b < 256; b++) sum += N_LOG_N[counts[b]!]!;
+  return Math.log2(page.length) - sum / page.length > 7.6;
 }
 
 /**
@@ -73,12 +149,24 @@ export function decompressChunk(
     return data.slice();
   }
   if (encoding === ENCODING_DEFLATE) return inflateExact(data, size, code, what);
+  if (encoding === ENCODING_SPARSE) return denseWords(data, size, code, what);
   throw new RewindError(code, `${what}: unknown encoding ${encoding}`);
 }
 
-/** Encodes a page as a store record: encoding byte + data. */
+/**
+ * Encodes a page as a store record: encoding byte + data. A page with a
+ * quarter or more of zero words leaves them out (sparse); one whose bytes
+ * look random is kept raw; others are deflated when that makes them smaller.
+ * Deflate (fflate, level 1) costs some 100 µs a page; the other two, a few.
+ */
 export function encodePageRecord(page: Uint8Array): Uint8Array {
-  const [enc, data] = compressChunk(page);
+  if (page.byteOffset & 3) page = page.slice(); // word views need alignment
+  let enc: number;
+  let data: Uint8Array;
+  const zeros = zeroWords(page);
+  if (zeros >= PAGE_SIZE / 16) [enc, data] = [ENCODING_SPARSE, sparseWords(page)];
+  else if (looksIncompressible(page)) [enc, data] = [ENCODING_RAW, page];
+  else [enc, data] = compressChunk(page);
   const rec = new Uint8Array(1 + data.length);
   rec[0] = enc;
   rec.set(data, 1);
@@ -92,25 +180,65 @@ export function decodePageRecord(rec: Uint8Array, code: ErrorCode = 'io', what =
 }
 
 /**
+ * Where a page store moves records it no longer keeps in memory: a
+ * recording's store on disk (storage/pagefile.ts in Node).
+ */
+export interface PageSpill extends PageRecords {
+  /** Bytes it takes. */
+  readonly bytes: number;
+  /** Stores encoded records; {@link PageRecords.get} finds them from then on. */
+  write(records: ReadonlyArray<readonly [Hash128, Uint8Array]>): void;
+  /** Keeps only the records in `live` and gives back the space of the others. */
+  compact(live: ReadonlySet<Hash128>): void;
+  /** Bytes of a record held, or undefined. */
+  sizeOf(hash: Hash128): number | undefined;
+}
+
+/** Options of a {@link PageStore}. */
+export interface PageStoreOptions {
+  /** Where pages not held otherwise are read from (an opened `.vmi`). */
+  cold?: PageRecords;
+  /** Where records go once more than `memory` bytes of them are held. */
+  spill?: PageSpill;
+  /** Bytes of records held in memory before they go to the spill store (default 64 MiB). */
+  memory?: number;
+}
+
+/**
  * Pages stored once by content digest: held in memory, or read when needed
  * from a colder store behind it (a `.vmi` file's chunks).
  */
 export class PageStore {
+  /** Encoded records. */
   private readonly records = new Map<Hash128, Uint8Array>();
+  /** Pages put and not yet encoded (compress encodes them). */
+  private readonly raw = new Map<Hash128, Uint8Array>();
   private readonly cold: PageRecords | null;
-  private fresh: Hash128[] = [];
-  /** Pages put raw, to be deflated by compress(). */
-  private uncompressed: Hash128[] = [];
-  /** Bytes of encoded records held. */
+  private readonly spill: PageSpill | null;
+  private readonly memory: number;
+  /** Bytes of pages and records held in memory. */
   storedBytes = 0;
 
-  constructor(options: { cold?: PageRecords } = {}) {
+  constructor(options: PageStoreOptions = {}) {
     this.cold = options.cold ?? null;
+    this.spill = options.spill ?? null;
+    this.memory = options.memory ?? 64 << 20;
   }
 
   /** True when the page is held (the zero page always is). */
   has(hash: Hash128): boolean {
-    return hash === ZERO_PAGE_HASH || this.records.has(hash) || (this.cold?.has(hash) ?? false);
+    return (
+      hash === ZERO_PAGE_HASH ||
+      this.records.has(hash) ||
+      this.raw.has(hash) ||
+      (this.spill?.has(hash) ?? false) ||
+      (this.cold?.has(hash) ?? false)
+    );
+  }
+
+  /** Bytes the pages take where they are kept: in memory and in the spill store. */
+  get bytes(): number {
+    return this.storedBytes + (this.spill?.bytes ?? 0);
   }
 
   /**
@@ -121,34 +249,55 @@ export class PageStore {
     if (page.length !== PAGE_SIZE)
       throw new RewindError('bad-argument', `a page is ${PAGE_SIZE} bytes, not ${page.length}`);
     if (this.has(hash)) return hash;
-    // Stored raw now and deflated later (compress), so capturing a checkpoint stays off the hot path.
-    const rec = new Uint8Array(PAGE_SIZE + 1);
-    rec[0] = ENCODING_RAW;
-    rec.set(page, 1);
-    this.records.set(hash, rec);
-    this.storedBytes += rec.length;
-    this.fresh.push(hash);
-    this.uncompressed.push(hash);
+    // Kept as it is now and encoded later (compress), so capturing a checkpoint stays off the hot path.
+    this.raw.set(hash, page.slice());
+    this.storedBytes += PAGE_SIZE;
     return hash;
   }
 
   /**
-   * Deflates up to `maxPages` of the pages stored raw by put (all when
-   * omitted); returns how many remain. Call between run slices when idle,
-   * and before exporting.
+   * Encodes up to `maxPages` of the pages put (all when omitted); returns
+   * how many remain. Call between run slices when idle, and before
+   * exporting. With a spill store, then moves the records out of memory
+   * once they take more than the store's memory allowance.
    */
   compress(maxPages = Infinity): number {
     let n = 0;
-    while (this.uncompressed.length > 0 && n < maxPages) {
-      const hash = this.uncompressed.pop()!;
-      const rec = this.records.get(hash);
-      if (!rec || rec[0] !== ENCODING_RAW || rec.length !== PAGE_SIZE + 1) continue;
-      const packed = encodePageRecord(rec.subarray(1));
-      this.records.set(hash, packed);
-      this.storedBytes += packed.length - rec.length;
-      n++;
+    for (const [hash, page] of this.raw) {
+      if (n++ >= maxPages) break;
+      const rec = encodePageRecord(page);
+      this.raw.delete(hash);
+      this.records.set(hash, rec);
+      this.storedBytes += rec.length - PAGE_SIZE;
     }
-    return this.uncompressed.length;
+    if (this.spill && this.storedBytes > this.memory) this.spillOut();
+    return this.raw.size;
+  }
+
+  /** Moves every encoded record to the spill store. */
+  private spillOut(): void {
+    this.spill!.write([...this.records]);
+    for (const rec of this.records.values()) this.storedBytes -= rec.length;
+    this.records.clear();
+  }
+
+  /** Bytes the pages in `live` take where they are kept. */
+  bytesOf(live: Iterable<Hash128>): number {
+    let n = 0;
+    for (const h of live)
+      n += this.records.get(h)?.length ?? (this.raw.has(h) ? PAGE_SIZE : (this.spill?.sizeOf(h) ?? 0));
+    return n;
+  }
+
+  /** Forgets every page not in `live` (the pages that the checkpoints kept still name), in memory and spilled. */
+  sweep(live: ReadonlySet<Hash128>): void {
+    for (const map of [this.records, this.raw])
+      for (const [hash, rec] of map) {
+        if (live.has(hash)) continue;
+        map.delete(hash);
+        this.storedBytes -= rec.length;
+      }
+    this.spill?.compact(live);
   }
 
   /**
@@ -168,7 +317,9 @@ export class PageStore {
   /** A fresh copy of the page with digest `hash`; throws RewindError('not-found') when missing. */
   get(hash: Hash128): Uint8Array {
     if (hash === ZERO_PAGE_HASH) return new Uint8Array(PAGE_SIZE);
-    const rec = this.records.get(hash);
+    const page = this.raw.get(hash);
+    if (page) return page.slice();
+    const rec = this.records.get(hash) ?? this.spill?.get(hash);
     if (!rec) {
       const page = this.cold?.page ? this.cold.page(hash) : undefined;
       if (page) return page;
@@ -191,23 +342,24 @@ export class PageStore {
 
   /** The encoded record of a page (undefined for the zero page or a missing one). */
   getRecord(hash: Hash128): Uint8Array | undefined {
-    return this.records.get(hash) ?? this.cold?.get(hash);
+    const page = this.raw.get(hash);
+    if (page) {
+      const rec = new Uint8Array(1 + PAGE_SIZE);
+      rec[0] = ENCODING_RAW;
+      rec.set(page, 1);
+      return rec;
+    }
+    return this.records.get(hash) ?? this.spill?.get(hash) ?? this.cold?.get(hash);
   }
 
   /** Number of distinct non-zero pages held in memory. */
   get size(): number {
-    return this.records.size;
+    return this.records.size + this.raw.size;
   }
 
   /** All digests held in memory (zero page excluded). */
-  hashes(): IterableIterator<Hash128> {
-    return this.records.keys();
-  }
-
-  /** Pages added by {@link put} since the previous call, with their records (for persisting); resets the list. */
-  takeFresh(): Array<[Hash128, Uint8Array]> {
-    const out = this.fresh.map((h) => [h, this.records.get(h)!] as [Hash128, Uint8Array]);
-    this.fresh = [];
-    return out;
+  *hashes(): IterableIterator<Hash128> {
+    yield* this.records.keys();
+    yield* this.raw.keys();
   }
 }

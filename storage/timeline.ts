@@ -283,6 +283,15 @@ export class Timeline {
   }
 
   /** Records a checkpoint of a branch (position >= the fork position), kept in position order. */
+  /** Forgets the checkpoints `ids` of branch `id` (thinning); positions stay reachable by replay from an older one. */
+  removeCheckpoints(id: string, ids: ReadonlySet<string>): void {
+    if (!this.branch(id).checkpoints.some((c) => ids.has(c.id))) return;
+    this.change((d) => {
+      const b = d.branches[id]!;
+      b.checkpoints = b.checkpoints.filter((c) => !ids.has(c.id));
+    });
+  }
+
   addCheckpoint(id: string, ref: CheckpointRef): void {
     const b = this.branch(id);
     checkPosition(ref.position, 'checkpoint position');
@@ -328,6 +337,29 @@ export class Timeline {
       }
     }
     return best;
+  }
+
+  /**
+   * What a seek costs on `branch`: for each window (the last `within`
+   * positions of the branch), the most instructions a seek into it replays
+   * from the checkpoint before its target (from reset when there is none).
+   */
+  seekCosts(branch: string, windows: readonly number[]): { within: number; replay: number }[] {
+    const b = this.branch(branch);
+    const end = b.forkPosition + b.length;
+    const points = [0];
+    for (const s of this.lineage(branch))
+      for (const c of this.branch(s.branch).checkpoints)
+        if (c.position >= s.from && c.position <= Math.min(s.to, end)) points.push(c.position);
+    points.sort((x, y) => x - y);
+    points.push(end);
+    return windows.map((within) => {
+      const from = Math.max(0, end - within);
+      let replay = 0;
+      for (let i = 1; i < points.length; i++)
+        if (points[i]! > from) replay = Math.max(replay, points[i]! - points[i - 1]!);
+      return { within: Math.min(within, end), replay };
+    });
   }
 
   /** Events with from <= position < to along the lineage of `branch`, in the order they apply. */

@@ -16,7 +16,7 @@ import type { ByteSink, ByteSource } from './bytes.js';
 import type { Checkpoint, PageMap } from './checkpoint.js';
 import { packPlain, unpackPlain } from './codec.js';
 import { bytesToHash, hash128, hashToBytes, type Hash128 } from './hash.js';
-import { ENCODING_DEFLATE, ENCODING_RAW, compressChunk, decompressChunk } from './pagestore.js';
+import { ENCODING_DEFLATE, ENCODING_RAW, ENCODING_SPARSE, compressChunk, decompressChunk } from './pagestore.js';
 import { ZERO_PAGE_HASH, hashPage } from './statehash.js';
 import {
   CHUNK_BLOB,
@@ -346,7 +346,7 @@ function readChunkTable(v: unknown, ramSize: number): ChunkTable {
   for (let i = 0; i < n; i++) {
     const kind = kinds[i]!;
     if (kind !== CHUNK_PAGE && kind !== CHUNK_BLOB) bad(`chunk ${i} has unknown kind ${kind}`);
-    if (encodings[i] !== ENCODING_RAW && encodings[i] !== ENCODING_DEFLATE)
+    if (encodings[i]! > ENCODING_SPARSE || (encodings[i] === ENCODING_SPARSE && kind !== CHUNK_PAGE))
       bad(`chunk ${i} has unknown encoding ${encodings[i]}`);
     if (kind === CHUNK_PAGE ? raw[i] !== PAGE_SIZE : raw[i]! > maxBlob)
       bad(`chunk ${i} claims ${raw[i]} bytes, ${kind === CHUNK_PAGE ? `not ${PAGE_SIZE}` : 'over the limit'}`);

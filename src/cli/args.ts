@@ -4,7 +4,7 @@
  */
 import { RewindError } from '../../core/errors.js';
 
-export type FlagKind = 'boolean' | 'string' | 'number';
+export type FlagKind = 'boolean' | 'string' | 'number' | 'size';
 
 export interface ParsedArgs {
   positional: string[];
@@ -42,6 +42,8 @@ export function parseArgs(argv: readonly string[], spec: Record<string, FlagKind
       const n = Number(value);
       if (!Number.isSafeInteger(n)) throw new RewindError('bad-argument', `option --${name}: ${value} is too large`);
       flags.set(name, n);
+    } else if (kind === 'size') {
+      flags.set(name, parseSize(name, value));
     } else {
       flags.set(name, value);
     }
@@ -57,4 +59,15 @@ export function stringFlag(args: ParsedArgs, name: string): string | undefined {
 export function numberFlag(args: ParsedArgs, name: string): number | undefined {
   const v = args.flags.get(name);
   return typeof v === 'number' ? v : undefined;
+}
+
+const UNITS: Record<string, number> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
+
+/** A size in bytes: a number with an optional binary unit (512M, 2G, 1.5GiB, 4096). */
+function parseSize(name: string, text: string): number {
+  const m = /^([0-9]+(?:\.[0-9]+)?)\s*([kmgt]?)(?:i?b)?$/i.exec(text.trim());
+  const bytes = m ? Math.floor(Number(m[1]) * UNITS[m[2]!.toLowerCase()]!) : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes <= 0)
+    throw new RewindError('bad-argument', `option --${name} needs a size such as 512M or 2G, got "${text}"`);
+  return bytes;
 }

@@ -19,13 +19,23 @@ export interface DriveResult {
 
 const yieldToHost = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** Runs until the guest powers off, the budget (`maxSteps`, a position) is spent, or it waits for input that will never come. */
-export async function drive(session: Session, console: NodeConsole, maxSteps?: number): Promise<DriveResult> {
+/**
+ * Runs until the guest powers off, the budget (`maxSteps`, a position) is
+ * spent, or it waits for input that will never come. `afterSlice` is called
+ * between slices (a progress line).
+ */
+export async function drive(
+  session: Session,
+  console: NodeConsole,
+  maxSteps?: number,
+  afterSlice?: () => void,
+): Promise<DriveResult> {
   session.onOutput = (byte) => console.write(byte);
   for (;;) {
     if (console.quit) return { status: Exit.ok, ended: 'quit' };
     const stop = session.run(budget(session, maxSteps));
     console.flush();
+    afterSlice?.();
     const end = ending(stop, session, maxSteps, console.ended);
     if (end) return end;
     if (stop.reason === 'waiting') await console.waitForInput();

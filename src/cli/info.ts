@@ -1,12 +1,26 @@
 /** `rewind info`: what a .vmi holds, from its header and index alone (fast on files of any size). */
 import { statSync } from 'node:fs';
 import { RewindError } from '../../core/errors.js';
-import { pagesNamed } from '../../storage/index.js';
+import { pagesNamed, timelineFromTree } from '../../storage/index.js';
 import { readVmiFile } from '../node/vmi-read.js';
 import { parseArgs } from './args.js';
 import { Exit } from './exit.js';
 import { printable, safeJson } from './text.js';
 import { INFO_USAGE } from './usage.js';
+
+/** Windows (the last so many instructions of a branch) that info gives the cost of a seek into. */
+const WINDOWS = [1e8, 1e9, 1e10, Infinity];
+
+/** 12,000,000 as 12M: instruction counts people read. */
+function count(n: number): string {
+  for (const [unit, size] of [
+    ['G', 1e9],
+    ['M', 1e6],
+    ['k', 1e3],
+  ] as const)
+    if (n >= size) return `${Number((n / size).toPrecision(3))}${unit}`;
+  return String(n);
+}
 
 export async function infoCommand(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, { json: 'boolean' });
@@ -14,6 +28,7 @@ export async function infoCommand(argv: readonly string[]): Promise<number> {
   const path = args.positional[0]!;
   // The index alone: nothing is replayed and no page is read.
   const rec = readVmiFile(path);
+  const timeline = timelineFromTree(rec.timeline);
   const branches = Object.values(rec.timeline.branches);
   const byId = new Map(branches.map((b) => [b.id, b]));
   const diskBytes = rec.config.machine['diskBytes'];
@@ -36,6 +51,7 @@ export async function infoCommand(argv: readonly string[]): Promise<number> {
       events: b.events.length,
       checkpoints: b.checkpoints.length,
       bookmarks: b.bookmarks,
+      seekCost: timeline.seekCosts(b.id, WINDOWS).filter((c, i, all) => i === 0 || c.within > all[i - 1]!.within),
     })),
     checkpoints: rec.checkpoints.length,
     events: branches.reduce((n, b) => n + b.events.length, 0),
@@ -49,10 +65,10 @@ export async function infoCommand(argv: readonly string[]): Promise<number> {
     `${path}: ${info.bytes} bytes, RAM ${info.ramSize / 1048576} MiB${info.diskSize !== null ? `, disk ${info.diskSize} bytes` : ''}, program ${info.program.kind} (${info.program.bytes} bytes)`,
     `${info.checkpoints} checkpoints, ${info.events} input events, ${info.pages} distinct pages`,
     'branches:',
-    ...info.branches.map(
-      (b) =>
-        `  ${b.name} (${b.id})${b.parent ? ` from ${b.parent} at ${b.forkPosition}` : ''}: ${b.length} instructions, ${b.events} events, ${b.checkpoints} checkpoints${b.bookmarks.length ? `, bookmarks ${b.bookmarks.map((m) => `${m.name}@${m.position}`).join(' ')}` : ''}`,
-    ),
+    ...info.branches.flatMap((b) => [
+      `  ${b.name} (${b.id})${b.parent ? ` from ${b.parent} at ${b.forkPosition}` : ''}: ${b.length} instructions, ${b.events} events, ${b.checkpoints} checkpoints${b.bookmarks.length ? `, bookmarks ${b.bookmarks.map((m) => `${m.name}@${m.position}`).join(' ')}` : ''}`,
+      `    a seek replays at most: ${b.seekCost.map((c) => `${count(c.replay)} instructions ${c.within >= b.end ? 'anywhere' : `in the last ${count(c.within)}`}`).join('; ')}`,
+    ]),
   ];
   // Branch and bookmark names come from the file: escaped, so that they cannot drive the terminal.
   process.stdout.write(lines.map(printable).join('\n') + '\n');

@@ -6,6 +6,8 @@ import { bootOptions } from './boot-args.js';
 import { NodeConsole } from '../node/console.js';
 import { checkOutputPath, readUserFile } from '../node/files.js';
 import { saveVmi } from '../node/vmi-file.js';
+import { StatusLine, formatBytes } from '../node/progress.js';
+import { PageFile } from '../../storage/pagefile.js';
 import { numberFlag, parseArgs, stringFlag } from './args.js';
 import { drive } from './drive.js';
 import { Exit } from './exit.js';
@@ -18,6 +20,7 @@ export async function recordCommand(argv: readonly string[]): Promise<number> {
     output: 'string',
     'input-file': 'string',
     'max-instructions': 'number',
+    budget: 'size',
   });
   const spec = bootSpec(bootOptions(args, RECORD_USAGE));
   const out = stringFlag(args, 'o') ?? stringFlag(args, 'output');
@@ -25,22 +28,46 @@ export async function recordCommand(argv: readonly string[]): Promise<number> {
   checkOutputPath(out);
   const inputFile = stringFlag(args, 'input-file');
   const input = inputFile ? { file: readUserFile(inputFile, 'input file') } : 'stdin';
-  const session = Session.create(spec);
-  const console = new NodeConsole((bytes) => session.script(bytes), input);
+  const budget = numberFlag(args, 'budget') ?? DEFAULT_BUDGET;
+  // The pages stream to a file beside the output until it is written: memory stays bounded at any length.
+  const spill = new PageFile(out);
+  let session: Session | undefined;
   let result;
   try {
-    result = await drive(session, console, numberFlag(args, 'max-instructions'));
+    session = Session.create(spec, { budget, pages: { spill } });
+    const s = session;
+    const console = new NodeConsole((bytes) => s.script(bytes), input);
+    const status = new StatusLine();
+    const started = performance.now();
+    console.beforeOutput = () => status.clear();
+    try {
+      result = await drive(s, console, numberFlag(args, 'max-instructions'), () =>
+        status.update(() => progressText(s, budget, started)),
+      );
+    } finally {
+      status.clear();
+      console.close();
+    }
+    // A checkpoint at the end lets `replay --verify` prove the whole run.
+    session.checkpointHere();
+    await saveVmi(session, out);
   } finally {
-    console.close();
+    spill.close();
   }
-  // A checkpoint at the end lets `replay --verify` prove the whole run.
-  session.checkpointHere();
-  await saveVmi(session, out);
   if (result.ended === 'limit')
     process.stderr.write(`rewind: stopped after ${session.position} instructions (--max-instructions)\n`);
   if (result.ended === 'stuck')
     process.stderr.write('rewind: the guest is waiting for input and the input has ended\n');
   return result.status;
+}
+
+/** What a recording's pages may take unless --budget says otherwise: room on any laptop. */
+const DEFAULT_BUDGET = 2 * 2 ** 30;
+
+function progressText(session: Session, budget: number, started: number): string {
+  const seconds = (performance.now() - started) / 1000;
+  const stored = session.checkpoints.pages.bytes;
+  return `recording: ${session.position.toLocaleString('en-US')} instructions, ${(session.position / seconds / 1e6).toFixed(0)} MIPS, ${formatBytes(stored)} stored, ${((stored / budget) * 100).toFixed(0)}% of the ${formatBytes(budget)} budget`;
 }
 
 export { Exit };

@@ -79,8 +79,12 @@ export class NodeConsole {
     return new Promise((resolve) => (this.wake = resolve));
   }
 
+  /** Called before output is written (a status line on the same terminal clears itself). */
+  beforeOutput: (() => void) | null = null;
+
   flush(): void {
     if (this.out.length === 0) return;
+    this.beforeOutput?.();
     process.stdout.write(Buffer.from(this.out));
     this.out = [];
   }

@@ -22,3 +22,38 @@ export class ProgressBar {
     if (this.enabled && this.last > 0) process.stderr.write('\r\x1b[K');
   }
 }
+
+/** One line of status on stderr, redrawn at most five times a second, shown only when stderr is a terminal. */
+export class StatusLine {
+  private last = 0;
+  private shown = false;
+  private readonly enabled = Boolean(process.stderr.isTTY);
+
+  /** Shows `text()` unless it was shown less than 200 ms ago. */
+  update(text: () => string): void {
+    if (!this.enabled) return;
+    const now = Date.now();
+    if (now - this.last < 200) return;
+    this.last = now;
+    process.stderr.write(`\r\x1b[K${text()}`);
+    this.shown = true;
+  }
+
+  /** Removes the line (before other output, and at the end). */
+  clear(): void {
+    if (!this.shown) return;
+    process.stderr.write('\r\x1b[K');
+    this.shown = false;
+  }
+}
+
+/** Bytes as a short figure: 812 KiB, 1.4 GiB. */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let u = 0;
+  while (n >= 1024 && u < units.length - 1) {
+    n /= 1024;
+    u++;
+  }
+  return `${n >= 100 || u === 0 ? n.toFixed(0) : n.toFixed(1)} ${units[u]}`;
+}

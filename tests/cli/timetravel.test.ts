@@ -1,6 +1,6 @@
 /** The time-travel commands as a user runs them, and hostile .vmi files. */
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readVmi, writeVmi } from '../../storage/index.js';
@@ -241,5 +241,34 @@ describe('version 1 files, written before the index', () => {
     expect(readFileSync(out).readUInt16LE(8)).toBe(2);
     const again = rewind(['state', out, '--branch', 'other', '--at', '250000']);
     expect(JSON.parse(again.stdout).hash).toBe('d293bb6a1c8be54129e068b01f318b7e');
+  });
+});
+
+describe('record under a budget', () => {
+  it('keeps the file within --budget, leaves no store behind, and info says what a seek costs', () => {
+    const out = join(dir, 'budget.vmi');
+    const free = join(dir, 'no-budget.vmi');
+    const record = (path: string, ...budget: string[]) =>
+      rewind(['record', guest('memops'), '-o', path, '--max-instructions', '200000000', ...budget], '2000\n', 120_000);
+    expect(record(free).status).toBe(124);
+    expect(record(out, '--budget', '512K').status).toBe(124);
+    expect(readFileSync(free).length).toBeGreaterThan(512 << 10);
+    expect(readFileSync(out).length).toBeLessThanOrEqual(512 << 10);
+    expect(readdirSync(dir).filter((n) => n.includes('.rewind-'))).toEqual([]);
+    const info = JSON.parse(rewind(['info', out, '--json']).stdout);
+    const main = info.branches[0];
+    expect(main.checkpoints).toBeLessThan(JSON.parse(rewind(['info', free, '--json']).stdout).branches[0].checkpoints);
+    // Dense near the end, sparse before: a seek near the end replays less than one far back.
+    const costs = main.seekCost as { within: number; replay: number }[];
+    expect(costs[0]!.within).toBe(1e8 > main.end ? main.end : 1e8);
+    expect(costs.at(-1)!.replay).toBeGreaterThanOrEqual(costs[0]!.replay);
+    expect(rewind(['info', out]).stdout).toMatch(/a seek replays at most: [0-9.]+[kMG]? instructions/);
+    expect(rewind(['replay', out, '--verify']).status).toBe(0);
+  });
+
+  it('refuses a budget that is not a size', () => {
+    const r = rewind(['record', guest('hello'), '-o', join(dir, 'x.vmi'), '--budget', 'lots']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--budget needs a size such as 512M or 2G, got "lots"/);
   });
 });

@@ -52,6 +52,45 @@ describe('Checkpointer', () => {
     );
   });
 
+  it('dropping any checkpoints leaves every other one restoring exactly, with consistent depths (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 2 ** 31 - 1 }), { minLength: 2, maxLength: 30 }),
+        fc.array(fc.nat(), { maxLength: 20 }),
+        fc.integer({ min: 1, max: 5 }),
+        (seeds, drops, fullEvery) => {
+          const m = new FakeMachine(16, 4);
+          const cps = new Checkpointer(m, { fullEvery });
+          const taken = new Map<string, ReturnType<FakeMachine['snapshot']>>();
+          let last: string | null = null;
+          for (const seed of seeds) {
+            m.mutate(seed);
+            last = cps.capture(last, 'b0').id;
+            taken.set(last, m.snapshot());
+          }
+          for (const d of drops) {
+            const ids = [...taken.keys()];
+            if (ids.length <= 1) break;
+            const id = ids[d % ids.length]!;
+            cps.drop(id);
+            taken.delete(id);
+          }
+          for (const cp of cps.all()) {
+            if (cp.full) expect(cp.depth).toBe(0);
+            else expect(cp.depth).toBe(cps.get(cp.parent!).depth + 1);
+          }
+          expect(cps.verifyStored()).toBeNull();
+          for (const [id, snap] of taken) {
+            cps.restore(id);
+            expect(sameBytes(m.ram.bytes, snap.ram)).toBe(true);
+            expect(sameBytes(m.disk?.bytes ?? null, snap.disk)).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
   it('writes a full map every K checkpoints, bounding the chain', () => {
     const m = new FakeMachine();
     const cps = new Checkpointer(m, { fullEvery: 4 });

@@ -1,0 +1,100 @@
+// Recordings of any length (issue #13), through the CLI as a user runs it (after npm run build:cli).
+// Usage: node bench/long.mjs [--quick]
+// 1. record ÷ run on every bundled benchmark: guests/bench and the suite (guests/suite/), each
+//    for LONG_SCALE instructions (default 3·10^8), best of LONG_RUNS (default 2) of each; the
+//    record run's peak RSS and file size.
+// 2. A long recording of the page-dirtying guest (suite `dirty`: random words over 48 MiB):
+//    LONG_INSTRUCTIONS (default 10^10) under LONG_BUDGET (default the CLI's 2G): time, peak RSS,
+//    file size; `rewind info` on it (time); seeks to LONG_SEEKS random positions (default 20),
+//    and as many within the last 10^9, each in a fresh process (p50, p99), with `state --at`.
+// --quick: 10^8 per benchmark, a 10^9 recording, 8 seeks (a smoke run, not figures).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SUITE, fmt, guestPath, root, stats, suiteInput } from './common.mjs';
+
+const quick = process.argv.includes('--quick');
+const SCALE = Number(process.env.LONG_SCALE ?? (quick ? 1e8 : 3e8));
+const RUNS = Number(process.env.LONG_RUNS ?? (quick ? 1 : 2));
+const LONG = Number(process.env.LONG_INSTRUCTIONS ?? (quick ? 1e9 : 1e10));
+const BUDGET = process.env.LONG_BUDGET ?? '2G';
+const SEEKS = Number(process.env.LONG_SEEKS ?? (quick ? 8 : 20));
+const dir = mkdtempSync(join(tmpdir(), 'rewind-bench-long-'));
+
+// Runs the CLI in a fresh process and reports its wall time and peak RSS (the process's own, from Node).
+const WRAP = `const { main } = await import(${JSON.stringify(`${root}dist/src/cli/main.js`)});
+const code = await main(process.argv.slice(1));
+process.stderr.write('\\n@rss ' + process.resourceUsage().maxRSS + '\\n');
+process.exitCode = code;`;
+
+function rewind(args, input) {
+  const inputFile = join(dir, 'input');
+  if (input !== undefined) writeFileSync(inputFile, input);
+  const t = performance.now();
+  const withInput = input === undefined ? args : [...args, '--input-file', inputFile];
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', WRAP, ...withInput], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
+  const seconds = (performance.now() - t) / 1000;
+  const rss = Number(/@rss (\d+)/.exec(r.stderr)?.[1] ?? 0) * 1024;
+  if (![0, 124, 125].includes(r.status)) throw new Error(`rewind ${args.join(' ')}: ${r.stderr}`);
+  return { seconds, rss, stdout: r.stdout };
+}
+
+const MiB = (n) => `${fmt(n / 2 ** 20, 0)} MiB`;
+
+console.log(
+  `record ÷ run at ${SCALE.toExponential(0)} instructions, best of ${RUNS} (fresh processes, start-up included)`,
+);
+console.log('workload   run s  record s  ratio  peak RSS  file');
+const workloads = [['bench', ''], ...SUITE.map(([name]) => [name, suiteInput(name, SCALE)])];
+for (const [name, input] of workloads) {
+  const max = ['--max-instructions', String(SCALE)];
+  const out = join(dir, `${name}.vmi`);
+  let run = Infinity;
+  let rec = { seconds: Infinity, rss: 0 };
+  for (let i = 0; i < RUNS; i++) {
+    run = Math.min(run, rewind(['run', guestPath(name), ...max], input).seconds);
+    const r = rewind(['record', guestPath(name), ...max, '-o', out], input);
+    if (r.seconds < rec.seconds) rec = r;
+  }
+  console.log(
+    `${name.padEnd(9)} ${fmt(run, 2).padStart(6)} ${fmt(rec.seconds, 2).padStart(9)} ${fmt(rec.seconds / run, 2).padStart(6)} ${MiB(rec.rss).padStart(9)} ${MiB(statSync(out).size).padStart(8)}`,
+  );
+  rmSync(out);
+}
+
+console.log(`\nlong recording: dirty, ${LONG.toExponential(0)} instructions, budget ${BUDGET}`);
+const long = join(dir, 'long.vmi');
+const rec = rewind(
+  ['record', guestPath('dirty'), '--max-instructions', String(LONG), '--budget', BUDGET, '-o', long],
+  suiteInput('dirty', LONG * 2),
+);
+const size = statSync(long).size;
+console.log(
+  `record: ${fmt(rec.seconds, 1)} s (${fmt(LONG / rec.seconds / 1e6, 0)} MIPS), peak RSS ${MiB(rec.rss)}, file ${MiB(size)}`,
+);
+const info = [];
+for (let i = 0; i < 5; i++) info.push(rewind(['info', long]).seconds);
+console.log(`info: ${fmt(stats(info).median * 1000, 0)} ms median of 5 (process start-up included)`);
+console.log(rewind(['info', long]).stdout.trimEnd());
+
+let seed = 12345;
+const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+function seeks(from, to, n) {
+  const times = [];
+  for (let i = 0; i < n; i++) {
+    const at = Math.floor(from + random() * (to - from));
+    times.push(rewind(['state', long, '--at', String(at)]).seconds);
+  }
+  return stats(times);
+}
+const base = stats([0, 1, 2].map(() => rewind(['state', long, '--at', '0']).seconds)).median;
+const all = seeks(0, LONG, SEEKS);
+const recent = seeks(Math.max(0, LONG - 1e9), LONG, SEEKS);
+console.log(`seek (a fresh process each; opening the file and a seek to 0 take ${fmt(base * 1000, 0)} ms):`);
+console.log(`  anywhere:          p50 ${fmt(all.median * 1000, 0)} ms, p99 ${fmt(all.p99 * 1000, 0)} ms`);
+console.log(`  within last 10^9:  p50 ${fmt(recent.median * 1000, 0)} ms, p99 ${fmt(recent.p99 * 1000, 0)} ms`);
+rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,76 @@
+/**
+ * Recordings under a budget: the session thins its checkpoints (dense near
+ * the present, sparse in the past) and forgets the pages nothing names; no
+ * input event is dropped, so every position is still reached exactly.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { Session } from '../../session/session.js';
+import { guest } from '../support/cli.js';
+
+const polling = { whenPolling: 'run' } as const;
+/** The suite's `memops` guest: copies and fills over 128 KiB, new contents in the same pages all the time. */
+const memops = (budget: number) => {
+  const s = Session.create(
+    { kind: 'elf', image: new Uint8Array(readFileSync(guest('memops'))), ramSize: 64 << 20 },
+    { interval: 1_000_000, budget },
+  );
+  s.type(new TextEncoder().encode('1000\n'));
+  return s;
+};
+
+/** The state hash at `position` by a linear run from reset with the same input. */
+function linear(position: number): string {
+  const s = memops(Infinity);
+  s.run(position, polling);
+  expect(s.position).toBe(position);
+  return s.stateHash();
+}
+
+describe('a recording kept within its budget', () => {
+  const budget = 1 << 20;
+  const s = memops(budget);
+  s.run(60_000_000, polling);
+  const end = s.position;
+  const cps = s.timeline.branch(s.branch).checkpoints.map((c) => c.position);
+
+  it('stays within the budget by dropping checkpoints, sparser the older they are', () => {
+    expect(s.checkpoints.pages.bytes).toBeLessThanOrEqual(budget);
+    expect(cps.length).toBeLessThan(end / 1_000_000 / 2);
+    expect(cps[0]).toBe(0);
+    const gaps = cps.slice(1).map((p, i) => p - cps[i]!);
+    const firstHalf = gaps.slice(0, Math.floor(gaps.length / 2));
+    const secondHalf = gaps.slice(Math.floor(gaps.length / 2));
+    expect(Math.max(...firstHalf)).toBeGreaterThan(Math.max(...secondHalf));
+    // Every dropped checkpoint's input is still in the log.
+    expect(s.timeline.eventsBetween(s.branch, 0, Infinity).length).toBeGreaterThan(0);
+  });
+
+  it('seek(N) equals a linear run, in the thinned past and near the present', () => {
+    for (const at of [3_333_333, Math.floor(end / 2) + 17, end - 5]) {
+      s.seek({ position: at });
+      expect(s.stateHash(), `at ${at}`).toBe(linear(at));
+    }
+  });
+
+  it('k step-backs equal seek(N-k), and a fork keeps both branches', () => {
+    const at = Math.floor(end * 0.3);
+    s.seek({ position: at });
+    for (let i = 0; i < 3; i++) s.stepBack();
+    const back = s.stateHash();
+    s.seek({ position: at - 3 });
+    expect(s.stateHash()).toBe(back);
+    const main = s.branch;
+    const fork = s.fork(at - 3, 'other');
+    s.type(new TextEncoder().encode('x'));
+    s.run(2_000_000, polling);
+    s.seek({ branch: main, position: end - 5 });
+    expect(s.stateHash()).toBe(linear(end - 5));
+    s.seek({ branch: fork, position: at - 3 });
+    expect(s.stateHash()).toBe(back);
+  });
+
+  it('replay --verify holds: every kept checkpoint matches its stored pages', () => {
+    expect(s.checkpoints.verifyStored()).toBeNull();
+  });
+});
