@@ -104,7 +104,8 @@ export function looksIncompressible(page: Uint8Array): boolean {
 /**
  * Inflates raw-deflate `data` that must produce exactly `size` bytes. Feeds
  * the inflater in small pieces and stops as soon as the output would exceed
- * `size`, so a decompression bomb costs at most about 1 MiB of work.
+ * `size`, so a decompression bomb costs at most about 1 MiB of work for a
+ * page (64 MiB for an index of many megabytes).
  * Throws RewindError(code, ...) naming `what` on any failure.
  */
 export function inflateExact(data: Uint8Array, size: number, code: ErrorCode, what: string): Uint8Array {
@@ -121,7 +122,9 @@ export function inflateExact(data: Uint8Array, size: number, code: ErrorCode, wh
     got += chunk.length;
     if (final) done = true;
   });
-  const STEP = 1024; // deflate expands at most ~1032:1, so one step yields at most ~1 MiB
+  // Deflate expands at most ~1032:1, so one step yields at most ~1032 steps' worth before the cap
+  // is seen: 1 MiB for a page, 64 MiB for the largest; small steps would make a big input slow.
+  const STEP = Math.max(1024, Math.min(64 * 1024, Math.floor(size / 16)));
   try {
     for (let i = 0; i < data.length && !over; i += STEP) {
       inf.push(data.subarray(i, i + STEP), i + STEP >= data.length);

@@ -48,7 +48,7 @@ import {
 
 /** Header size of format version 2. */
 export const V2_HEADER_SIZE = 80;
-/** Indexes up to this raw size are deflated hard; larger ones (mostly digests, which do not compress) lightly. */
+/** Indexes up to this size are deflated; larger ones are mostly digests, which do not compress, and open faster raw. */
 const SMALL_INDEX = 4 << 20;
 
 const setU64 = (dv: DataView, at: number, v: number) => {
@@ -117,7 +117,7 @@ export function writeV2(rec: Recording, sink: ByteSink): void {
   const plain = packPlain(index);
   if (plain.length > VMI_LIMITS.maxManifestBytes)
     throw new RewindError('bad-argument', `cannot export: an index of ${plain.length} bytes is over the limit`);
-  const z = deflateSync(plain, { level: plain.length <= SMALL_INDEX ? 6 : 1 });
+  const z = plain.length <= SMALL_INDEX ? deflateSync(plain, { level: 6 }) : plain;
   const deflated = z.length < plain.length;
   const body = deflated ? z : plain;
   const indexOffset = sink.length - start;
