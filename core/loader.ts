@@ -15,7 +15,7 @@ export interface Segment {
 export interface Program {
   entry: number;
   segments: Segment[];
-  /** ELF symbols (name → address), for debuggers; empty for raw images. */
+  /** ELF symbols (name → address) a debugger shows (see readSymbols); empty for raw images. */
   symbols: Map<string, number>;
 }
 
@@ -23,6 +23,8 @@ const ET_EXEC = 2;
 const EM_RISCV = 243;
 const PT_LOAD = 1;
 const SHT_SYMTAB = 2;
+const STT_SECTION = 3;
+const STT_FILE = 4;
 
 const bad = (message: string): never => {
   throw new RewindError('bad-elf', message);
@@ -85,7 +87,13 @@ export function rawImage(bytes: Uint8Array, ramBase: number, ramSize: number): P
   return { entry: ramBase, segments: [{ addr: ramBase, bytes, zero: 0 }], symbols: new Map() };
 }
 
-/** Symbols of the .symtab section, best effort: a damaged table yields fewer symbols, never an error. */
+/**
+ * Symbols of the .symtab section, best effort: a damaged table yields fewer
+ * symbols, never an error. Only names a person wrote are kept: no section or
+ * file symbols, no compiler-made local labels (.L…) and no ELF mapping
+ * symbols ($x, $d, $xrv32i2p1_m2p0…, RISC-V ELF psABI "Mapping Symbol"),
+ * which would otherwise show as functions.
+ */
 function readSymbols(bytes: Uint8Array, v: DataView): Map<string, number> {
   const symbols = new Map<string, number>();
   const shoff = v.getUint32(32, true);
@@ -106,11 +114,12 @@ function readSymbols(bytes: Uint8Array, v: DataView): Map<string, number> {
     if (strOff + strSize > bytes.length) continue;
     for (let s = off; s + 16 <= off + size; s += 16) {
       const nameOff = v.getUint32(s, true);
-      if (nameOff === 0 || nameOff >= strSize) continue;
+      const type = bytes[s + 12]! & 0xf;
+      if (nameOff === 0 || nameOff >= strSize || type === STT_SECTION || type === STT_FILE) continue;
       let end = strOff + nameOff;
       while (end < strOff + strSize && bytes[end] !== 0) end++;
       const name = decoder.decode(bytes.subarray(strOff + nameOff, end));
-      if (name) symbols.set(name, v.getUint32(s + 4, true));
+      if (name && !name.startsWith('.L') && !name.startsWith('$')) symbols.set(name, v.getUint32(s + 4, true));
     }
   }
   return symbols;

@@ -20,6 +20,8 @@ import type {
   WatchRange,
   WorkerEvent,
 } from '../src/web/protocol.js';
+import { SymbolTable } from '../src/web/symbols.js';
+import { CodeView } from './code-view.svelte.js';
 import { ConsoleLog } from './console-log.js';
 
 /** What the state needs of a client (MachineClient, or a fake). */
@@ -40,7 +42,10 @@ export class AppState {
   stats = $state<Stats | null>(null);
   breakpoints = $state<number[]>([]);
   watchpoints = $state<WatchRange[]>([]);
-  disasm = $state<DisasmLine[]>([]);
+  /** The disassembly's lines (around pc, or where the user went). */
+  readonly code = new CodeView((cmd) => this.call(cmd) as Promise<DisasmLine[] | undefined>);
+  /** The loaded program's ELF symbols, for go-to, memory and watchpoints by name. */
+  symbols = $state.raw(SymbolTable.empty);
   memory = $state<MemoryBlock | null>(null);
   memoryAddress = $state(0x8000_0000);
   memoryVirtual = $state(false);
@@ -66,10 +71,8 @@ export class AppState {
   private backlog: Uint8Array[] = [];
   private lastStop: Registers | null = null;
   private stopPending = true;
-  private disasmBusy = false;
   private memoryBusy = false;
   private memoryAgain = false;
-  private disasmAgain = false;
   private readonly decoder = new TextDecoder();
 
   constructor(readonly client: ClientLike) {
@@ -105,6 +108,7 @@ export class AppState {
         break;
       case 'loaded':
         this.programName = e.name;
+        this.symbols = new SymbolTable(e.symbols);
         this.executorInUse = e.executor;
         if (e.executorNote) this.message = `JIT unavailable: ${e.executorNote}`;
         this.lastStop = null;
@@ -134,7 +138,11 @@ export class AppState {
         const nowRunning = this.running;
         if (!nowRunning && (wasRunning || e.status.cause !== undefined)) this.stopPending = true;
         if (nowRunning && !wasRunning) this.reference = this.lastStop;
-        if (!nowRunning) this.refreshViews();
+        if (!nowRunning) {
+          // A stop (a step, a seek, a breakpoint…) shows pc again, wherever the user had gone in the code.
+          void this.code.backToPc();
+          void this.refreshMemory();
+        }
         break;
       }
       case 'registers':
@@ -144,7 +152,8 @@ export class AppState {
           this.reference = this.lastStop ?? e.registers;
           this.lastStop = e.registers;
         } else if (this.running) {
-          this.refreshViews();
+          void this.code.refresh();
+          void this.refreshMemory();
         }
         break;
       case 'stats':
@@ -336,29 +345,5 @@ export class AppState {
     } finally {
       this.memoryBusy = false;
     }
-  }
-
-  /** Disassembles around pc again (once more after the request in flight, when one is). */
-  async refreshDisasm(): Promise<void> {
-    if (!this.loaded) return;
-    if (this.disasmBusy) {
-      this.disasmAgain = true;
-      return;
-    }
-    this.disasmBusy = true;
-    try {
-      do {
-        this.disasmAgain = false;
-        const lines = (await this.call({ type: 'disassemble', before: 8, after: 24 })) as DisasmLine[] | undefined;
-        if (lines) this.disasm = lines;
-      } while (this.disasmAgain);
-    } finally {
-      this.disasmBusy = false;
-    }
-  }
-
-  private refreshViews(): void {
-    void this.refreshDisasm();
-    void this.refreshMemory();
   }
 }

@@ -1,4 +1,5 @@
-/** Small formatting helpers shared by the views. */
+/** Small formatting and parsing helpers shared by the views. */
+import type { SymbolTable } from '../src/web/symbols.js';
 
 /** 0x-prefixed, zero-padded hex of an unsigned 32-bit value. */
 export const hex32 = (n: number): string => '0x' + (n >>> 0).toString(16).padStart(8, '0');
@@ -29,6 +30,33 @@ export function parseAddress(text: string): number | null {
   if (/^#\d+$/.test(t)) return Number(t.slice(1)) >>> 0;
   const m = /^(?:0x)?([0-9a-f]{1,8})$/i.exec(t);
   return m ? parseInt(m[1]!, 16) >>> 0 : null;
+}
+
+/**
+ * The address a user means: a symbol name, optionally with an offset
+ * (`buf+16`, `main+0x1c`, `top-4`; the offset decimal unless 0x, as in gdb),
+ * or an address as parseAddress reads it. A name wins over hex that spells
+ * the same (`add`, `beef`). Null when it is neither.
+ */
+export function resolveAddress(text: string, symbols: SymbolTable): number | null {
+  const t = text.trim();
+  const m = /^(.+?)\s*([+-])\s*(0x[0-9a-f]+|\d+)$/i.exec(t);
+  const base = m ? symbols.addressOf(m[1]!) : undefined;
+  if (m && base !== undefined) {
+    const n = Number(m[3]!);
+    return (base + (m[2] === '+' ? n : -n)) >>> 0;
+  }
+  return symbols.addressOf(t) ?? parseAddress(t);
+}
+
+/** A whole-number position as typed: `12345`, `12 345`, `1_000`, `12k`, `1.5M` (k = 1000, M = 1 000 000). Null when invalid. */
+export function parsePosition(text: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)([km]?)$/i.exec(text.replace(/[\s_,\u2009]/g, ''));
+  if (!m) return null;
+  const n = Number(m[1]) * { '': 1, k: 1e3, m: 1e6 }[m[2]!.toLowerCase() as '' | 'k' | 'm'];
+  // 1.001k is 1001, not 1000.9999999999999.
+  const whole = Math.round(n);
+  return Math.abs(n - whole) < 1e-6 && Number.isSafeInteger(whole) ? whole : null;
 }
 
 /** Printable ASCII or a dot. */

@@ -12,6 +12,7 @@ import { MachineHost, registersOf } from './host.js';
 import { JobCancelled, Jobs, exportWork, importWork, seekWork } from './jobs.js';
 import { disassembleAround, readMemory } from './peek.js';
 import { markLabel } from './stops.js';
+import { SymbolTable } from './symbols.js';
 import type {
   BenchResult,
   Command,
@@ -48,6 +49,8 @@ const MAX_SLICE = 5_000_000;
 /** How often status, stats and registers go out while running. */
 const REPORT_MS = 200;
 const DEFAULT_RAM = 64 * 1024 * 1024;
+/** The most lines one disassemble answers on each side (the page asks for more as it scrolls). */
+const MAX_DISASM = 256;
 /** The longest wait for the wall clock after an idle slice: commands are still handled meanwhile. */
 const MAX_IDLE_PAUSE_MS = 100;
 
@@ -131,8 +134,6 @@ export class Engine {
   /** Stop marks per branch id, for the timeline. */
   private stopMarks = new Map<string, StopMark[]>();
   private stopMarksVersion = 0;
-  /** Symbols by address, ascending, for "name+0x12". */
-  private sortedSymbols: [number, string][] = [];
   private slice = 100_000;
   /** The next slice is the first of a run the user asked for: it executes a breakpoint it starts on. */
   private resume = false;
@@ -143,7 +144,7 @@ export class Engine {
   private timelineVersion = '';
   private breakpoints: number[] = [];
   private watchpoints: WatchRange[] = [];
-  private symbols = new Map<number, string>();
+  private symbols = SymbolTable.empty;
   private lastReport = 0;
   private lastStatsAt = 0;
   private lastStatsPosition = 0;
@@ -237,7 +238,14 @@ export class Engine {
       }
       case 'disassemble': {
         const m = this.need().machine;
-        return disassembleAround(m, cmd.address ?? m.cpu.pcValue, cmd.before ?? 8, cmd.after ?? 16, this.symbols);
+        const count = (n: number | undefined, fallback: number) => Math.min(MAX_DISASM, Math.max(0, n ?? fallback));
+        return disassembleAround(
+          m,
+          cmd.address ?? m.cpu.pcValue,
+          count(cmd.before, 8),
+          count(cmd.after, 16),
+          this.symbols.byAddress,
+        );
       }
       case 'setBreakpoints':
         this.breakpoints = [...new Set(cmd.addresses.map((a) => a >>> 0))];
@@ -373,12 +381,7 @@ export class Engine {
       this.outputAt.push(position);
       if (this.output.length >= 65536) this.flushOutput();
     };
-    this.symbols = new Map();
-    for (const [name, addr] of m.config.program.symbols) {
-      // Prefer the first name seen for an address; skip local labels and mapping symbols ($x, $d…) the compiler makes.
-      if (isNamed(name) && !this.symbols.has(addr >>> 0)) this.symbols.set(addr >>> 0, name);
-    }
-    this.sortedSymbols = [...this.symbols].sort((a, b) => a[0] - b[0]);
+    this.symbols = new SymbolTable(m.config.program.symbols);
     this.stopMarks = new Map();
     this.stopMarksVersion++;
     this.detail = undefined;
@@ -388,9 +391,7 @@ export class Engine {
       type: 'loaded',
       name,
       entry: m.config.program.entry >>> 0,
-      symbols: [...m.config.program.symbols]
-        .filter(([n]) => isNamed(n))
-        .map(([n, a]) => [n, a >>> 0] as [string, number]),
+      symbols: this.symbols.entries(),
       ramSize: m.ram.size,
       executor: m.config.executor !== 'interp' && m.executorNote === null ? 'jit' : 'interp',
       executorNote: m.executorNote,
@@ -399,27 +400,6 @@ export class Engine {
     this.cause = 'load';
     // A recording that ends powered off opens OFF, with its exit code (stop() sees the power).
     this.stop('paused', 'load');
-  }
-
-  /** "name+0x12" for an address inside a symbol's reach, or undefined. */
-  private symbolize(address: number): string | undefined {
-    const a = address >>> 0;
-    const list = this.sortedSymbols;
-    let lo = 0;
-    let hi = list.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (list[mid]![0] <= a) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    if (found < 0) return undefined;
-    const [base, name] = list[found]!;
-    const off = a - base;
-    if (off > 0x10000) return undefined;
-    return off === 0 ? name : `${name}+0x${off.toString(16)}`;
   }
 
   /**
@@ -468,7 +448,7 @@ export class Engine {
     const epc = csr['mepc'] ?? 0;
     // A trap was taken (mcause/mepc left their reset values) and it was an exception, not an interrupt.
     if ((cause !== 0 || epc !== 0) && cause >>> 31 === 0)
-      detail.trap = { cause, epc, tval: csr['mtval'] ?? 0, symbol: this.symbolize(epc) };
+      detail.trap = { cause, epc, tval: csr['mtval'] ?? 0, symbol: this.symbols.describe(epc) };
     return detail;
   }
 
@@ -477,13 +457,13 @@ export class Engine {
     const m = this.host!.machine;
     switch (stop.reason) {
       case 'breakpoint':
-        return { kind: 'breakpoint', pc: m.cpu.pcValue, symbol: this.symbolize(m.cpu.pcValue) };
+        return { kind: 'breakpoint', pc: m.cpu.pcValue, symbol: this.symbols.describe(m.cpu.pcValue) };
       case 'watchpoint': {
         const span = this.watchedSpan(stop.address) ?? { address: stop.address >>> 0, length: 0 };
         const detail: StopDetail = {
           kind: 'watchpoint',
           address: span.address,
-          symbol: this.symbolize(span.address),
+          symbol: this.symbols.describe(span.address),
           value: [...readMemory(m, span.address, span.length, true).bytes],
         };
         const old = forward ? this.oldBytes(span) : undefined;
@@ -761,11 +741,6 @@ export class Engine {
     const seconds = (this.now() - t) / 1000;
     return { steps: session.position, seconds, mips: session.position / seconds / 1e6, output };
   }
-}
-
-/** A name worth showing: not a compiler's local label (.L…) or an ELF mapping symbol ($x, $d, $xrv32i2p1…). */
-function isNamed(name: string): boolean {
-  return name !== '' && !name.startsWith('.L') && !name.startsWith('$');
 }
 
 function toReplyError(e: unknown): ReplyError {

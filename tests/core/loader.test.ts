@@ -40,6 +40,13 @@ describe('parseElf', () => {
     expect(p.symbols.get('main')).toBeGreaterThan(BASE);
   });
 
+  it('keeps only names a person wrote: no mapping symbols, local labels, section or file names', () => {
+    const p = parseElf(new Uint8Array(readFileSync(guest('default'))), BASE, RAM);
+    const names = [...p.symbols.keys()];
+    expect(names).toEqual(expect.arrayContaining(['main', '_start', 'park', 'P', 'items', '__bss_start']));
+    expect(names.filter((n) => n.startsWith('$') || n.startsWith('.') || /\.[cS]$/.test(n))).toEqual([]);
+  });
+
   it.each([
     ['bad magic', broken((b) => (b[0] = 0)), /bad magic/],
     ['64-bit class', broken((b) => (b[4] = 2)), /32-bit/],

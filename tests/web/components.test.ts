@@ -26,6 +26,16 @@ const regs = (r: Partial<Regs>): WorkerEvent => ({
   registers: { position: 0, pc: 0x80000000, priv: 3, x: new Array(32).fill(0), csr: { mstatus: 0, mepc: 0 }, ...r },
 });
 
+const LOADED: Extract<WorkerEvent, { type: 'loaded' }> = {
+  type: 'loaded',
+  name: 'guest.elf',
+  entry: 0x80000000,
+  symbols: [],
+  ramSize: 64 << 20,
+  executor: 'jit',
+  executorNote: null,
+};
+
 afterEach(unmountAll);
 
 /** The accessible name of an element: aria-label, else its text without aria-hidden parts. */
@@ -184,6 +194,35 @@ describe('Disassembly', () => {
     (lines[0] as HTMLButtonElement).click();
     expect(client.sent[client.sent.length - 1]).toEqual({ type: 'setBreakpoints', addresses: [] });
   });
+
+  test('go to a symbol shows the code there until Back to pc (or the next stop)', async () => {
+    const { client, app } = setup();
+    client.answers.disassemble = (c) => {
+      const at = (c as Extract<Command, { type: 'disassemble' }>).address ?? 0x80000000;
+      return [{ address: at, bits: 0x4581, length: 2, text: 'addi a1, zero, 0' }];
+    };
+    const root = render(Disassembly, { app });
+    client.emit({ ...LOADED, symbols: [['main', 0x80000970]] });
+    client.emit(status({ state: 'paused', cause: 'load' }));
+    const input = root.querySelector<HTMLInputElement>('input[aria-label="Go to address or symbol"]')!;
+    const submit = async (text: string) => {
+      input.value = text;
+      input.dispatchEvent(new Event('input'));
+      input.form!.dispatchEvent(new Event('submit', { cancelable: true }));
+      await new Promise((r) => setTimeout(r, 0));
+      flushSync();
+    };
+    await submit('main+4');
+    expect(client.sent).toContainEqual({ type: 'disassemble', address: 0x80000974, before: 16, after: 48 });
+    expect(root.querySelector('button.line.target')!.getAttribute('aria-label')).toMatch(/^0x80000974/);
+    await submit('nosuch');
+    expect(root.querySelector('#dis-err')!.textContent).toBe('No symbol or hex address "nosuch"');
+    button(root, 'Back to pc').click();
+    await new Promise((r) => setTimeout(r, 0));
+    flushSync();
+    expect(client.sent[client.sent.length - 1]).toEqual({ type: 'disassemble', before: 16, after: 48 });
+    expect(button(root, 'Back to pc').disabled).toBe(true);
+  });
 });
 
 describe('Memory and watchpoints', () => {
@@ -223,6 +262,33 @@ describe('Memory and watchpoints', () => {
     expect(root.textContent).toContain('0x80002000');
     button(root, 'Remove watchpoint at 0x80002000').click();
     expect(client.sent[client.sent.length - 1]).toEqual({ type: 'setWatchpoints', ranges: [] });
+  });
+
+  test('memory and watchpoints take a symbol name, with an offset', async () => {
+    const { client, app } = setup();
+    client.answers.readMemory = (c) => {
+      const cmd = c as Extract<Command, { type: 'readMemory' }>;
+      return { address: cmd.address, bytes: new Uint8Array(cmd.length), readable: new Uint8Array(cmd.length) };
+    };
+    const memory = render(MemoryView, { app });
+    const watches = render(Watchpoints, { app });
+    client.emit({ ...LOADED, symbols: [['counter', 0x80001a70]] });
+    client.emit(status({ state: 'paused', cause: 'load' }));
+    const fill = (root: Element, selector: string, value: string) => {
+      const input = root.querySelector(selector) as HTMLInputElement;
+      input.value = value;
+      input.dispatchEvent(new Event('input'));
+      input.form!.dispatchEvent(new Event('submit', { cancelable: true }));
+      flushSync();
+    };
+    fill(memory, '#mem-addr', 'counter+16');
+    await new Promise((r) => setTimeout(r, 0));
+    expect(client.sent).toContainEqual({ type: 'readMemory', address: 0x80001a80, length: 256, virtual: false });
+    fill(watches, '#wp-addr', 'counter');
+    expect(client.sent).toContainEqual({ type: 'setWatchpoints', ranges: [{ address: 0x80001a70, length: 4 }] });
+    expect(watches.textContent).toContain('counter');
+    fill(watches, '#wp-addr', 'nosuch');
+    expect(watches.querySelector('.error')!.textContent).toMatch(/symbol/);
   });
 });
 
