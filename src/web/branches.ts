@@ -4,6 +4,7 @@
  * sending (a diff from reset can touch every page of RAM).
  */
 import type { Diff, PageChange, Session } from '../../session/session.js';
+import type { InputEvent } from '../../storage/index.js';
 import type { DiffResult, PageDiff, TimelineInfo } from './protocol.js';
 
 /** At most this many pages, runs per page and bytes per run go into a DiffResult. */
@@ -26,9 +27,9 @@ export function timelineInfo(session: Session): TimelineInfo {
       if (m.position >= s.from && m.position <= Math.min(s.to, end))
         bookmarks.push({ name: m.name, position: m.position });
   }
+  const events = t.eventsBetween(branch, 0, Infinity);
   const inputs: number[] = [];
-  for (const e of t.eventsBetween(branch, 0, Infinity))
-    if (inputs[inputs.length - 1] !== e.position) inputs.push(e.position);
+  for (const e of events) if (inputs[inputs.length - 1] !== e.position) inputs.push(e.position);
   return {
     branch,
     branches: session.branches().map((b) => ({
@@ -40,9 +41,39 @@ export function timelineInfo(session: Session): TimelineInfo {
     })),
     checkpoints: [...new Set(checkpoints)].sort((x, y) => x - y),
     inputs,
+    commands: commandStarts(events),
     output: session.history?.marks(lineage, end) ?? [],
     bookmarks: bookmarks.sort((x, y) => x.position - y.position),
   };
+}
+
+const ENTER = new Set([13, 10]);
+
+function payloadBytes(p: InputEvent['payload']): Iterable<number> {
+  return typeof p === 'number' ? [p] : typeof p === 'string' ? new TextEncoder().encode(p) : p;
+}
+
+/**
+ * Where each command line typed into the console starts: the first input
+ * event after an Enter (an event of Enters alone starts nothing: an empty
+ * line is no command), so that `[` and `]` go by commands, not by every
+ * keystroke. Every other device's event (a CSR write from gdb) is its own.
+ */
+export function commandStarts(events: readonly InputEvent[]): number[] {
+  const out: number[] = [];
+  let lineEnded = true;
+  for (const e of events) {
+    if (e.device !== 'uart0') {
+      if (out[out.length - 1] !== e.position) out.push(e.position);
+      continue;
+    }
+    const bytes = [...payloadBytes(e.payload)];
+    if (bytes.length === 0) continue;
+    const onlyEnters = bytes.every((b) => ENTER.has(b));
+    if (lineEnded && !onlyEnters && out[out.length - 1] !== e.position) out.push(e.position);
+    lineEnded = ENTER.has(bytes[bytes.length - 1]!);
+  }
+  return out;
 }
 
 /** Changes whenever timelineInfo would. */

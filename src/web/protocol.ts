@@ -251,6 +251,8 @@ export interface TimelineInfo {
   /** Positions of checkpoints, input events and console output (thinned), ascending. */
   checkpoints: number[];
   inputs: number[];
+  /** Where each command line typed into the console starts (see branches.ts commandStarts): what `[` and `]` go by, with stops and bookmarks. */
+  commands: number[];
   output: number[];
   bookmarks: { name: string; position: number }[];
   /** Where the machine stopped for a reason along this lineage (this session's stops, and a power-off found at a load). */

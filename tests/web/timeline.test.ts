@@ -27,7 +27,8 @@ const TREE: TimelineInfo = {
     { id: 'b2', name: 'other', parent: 'b0', forkPosition: 600, end: 700 },
   ],
   checkpoints: [0, 500],
-  inputs: [300, 450],
+  inputs: [300, 310, 320, 450],
+  commands: [300, 450],
   output: [100, 310, 460],
   bookmarks: [{ name: 'here', position: 200 }],
 };
@@ -66,30 +67,84 @@ describe('Timeline marks and keys', () => {
     const { app } = setup();
     const root = render(Timeline, { app });
     expect(root.querySelectorAll('svg.marks path').length).toBe(4);
-    expect(byLabel(root, 'Timeline marks').textContent).toMatch(/2 checkpoints.*3 console output.*2 input/);
+    expect(byLabel(root, 'Timeline marks').textContent).toMatch(/2 checkpoints.*3 console output.*4 input/);
     expect(root.querySelector('[data-testid=branch]')!.textContent).toBe('try');
     const slider = byLabel<HTMLInputElement>(root, 'Timeline');
     expect(slider.getAttribute('aria-valuenow')).toBe('500');
   });
 
-  test('[ and ] go to the previous and next mark; Page keys jump a twentieth', async () => {
+  test('[ and ] go by command lines, stops and bookmarks (not keystrokes, echo or checkpoints); Page keys jump a twentieth', async () => {
+    const { client, app } = setup({
+      ...TREE,
+      stops: [{ position: 600, kind: 'breakpoint', label: 'breakpoint main' }],
+    });
+    const root = render(Timeline, { app });
+    const slider = byLabel<HTMLInputElement>(root, 'Timeline');
+    const press = async (k: string, from: number) => {
+      client.emit(status({ position: from, end: 800, branch: 'b1' }));
+      const before = seeks(client).length;
+      key(slider, k);
+      await settle();
+      return (seeks(client).slice(before).pop() as { position: number } | undefined)?.position;
+    };
+    expect(await press('[', 500)).toBe(450);
+    expect(await press('[', 450)).toBe(300);
+    expect(await press('[', 300)).toBe(200);
+    expect(await press(']', 200)).toBe(300);
+    expect(await press(']', 450)).toBe(600);
+    expect(await press(']', 600)).toBeUndefined();
+    expect(await press('PageDown', 460)).toBe(420);
+    expect(await press('PageUp', 460)).toBe(500);
+    expect(await press('Home', 460)).toBe(0);
+    expect(await press('End', 460)).toBe(800);
+    expect(await press('ArrowLeft', 460)).toBe(459);
+  });
+
+  test('zoom: the window halves around the position, the slider and marks map onto it, and it follows the position', async () => {
     const { client, app } = setup();
     const root = render(Timeline, { app });
     const slider = byLabel<HTMLInputElement>(root, 'Timeline');
-    key(slider, '[');
-    await settle();
-    expect(seeks(client).pop()).toMatchObject({ position: 460 });
-    client.emit(status({ position: 460, end: 800, branch: 'b1' }));
-    key(slider, ']');
-    await settle();
-    expect(seeks(client).pop()).toMatchObject({ position: 500 });
-    client.emit(status({ position: 460, end: 800, branch: 'b1' }));
+    expect([slider.min, slider.max]).toEqual(['0', '800']);
+    byLabel<HTMLButtonElement>(root, 'Zoom in').click();
+    flushSync();
+    expect([slider.min, slider.max]).toEqual(['300', '700']);
+    byLabel<HTMLButtonElement>(root, 'Zoom in').click();
+    flushSync();
+    expect([slider.min, slider.max]).toEqual(['400', '600']);
+    expect(root.querySelector('[data-testid=zoom]')!.textContent).toBe('×4');
+    // 800 steps zoom in no further than a window of 100 steps.
+    byLabel<HTMLButtonElement>(root, 'Zoom in').click();
+    flushSync();
+    expect(byLabel<HTMLButtonElement>(root, 'Zoom in').disabled).toBe(true);
+    expect([slider.min, slider.max]).toEqual(['450', '550']);
+    // Only the marks inside the window are drawn, where they fall in it: output at 460 is 10% across.
+    const output = [...root.querySelectorAll('svg.marks path')].find((p) => p.getAttribute('stroke') === 'var(--ok)')!;
+    expect(output.getAttribute('d')).toBe('M100 0V10');
+    // A seek out of the window moves it there; PageDown jumps a twentieth of the window.
+    client.emit(status({ position: 100, end: 800, branch: 'b1' }));
+    expect([slider.min, slider.max]).toEqual(['50', '150']);
     key(slider, 'PageDown');
     await settle();
-    expect(seeks(client).pop()).toMatchObject({ position: 420 });
-    key(slider, 'PageUp');
+    expect(seeks(client).pop()).toMatchObject({ position: 95 });
+    byLabel<HTMLButtonElement>(root, 'Zoom out').click();
+    flushSync();
+    expect([slider.min, slider.max]).toEqual(['0', '200']);
+  });
+
+  test('go to position takes k and M suffixes and refuses what the branch has not reached', async () => {
+    const { client, app } = setup();
+    const root = render(Timeline, { app });
+    const input = byLabel<HTMLInputElement>(root, 'Position to go to');
+    const form = input.closest('form')!;
+    type(input, '0.3k');
+    form.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
     await settle();
-    expect(seeks(client).pop()).toMatchObject({ position: 500 });
+    expect(seeks(client).pop()).toEqual({ type: 'seek', branch: 'b1', position: 300 });
+    type(input, '1M');
+    form.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
+    await settle();
+    expect(seeks(client)).toHaveLength(1);
+    expect(root.querySelector('#position-err')!.textContent).toBe('This branch runs to position 800');
   });
 
   test('bookmarks: added by name, and each is a button that goes there', async () => {
