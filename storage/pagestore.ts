@@ -102,13 +102,16 @@ export function looksIncompressible(page: Uint8Array): boolean {
 }
 
 /**
- * Inflates raw-deflate `data` that must produce exactly `size` bytes. Feeds
- * the inflater in small pieces and stops as soon as the output would exceed
- * `size`, so a decompression bomb costs at most about 1 MiB of work for a
- * page (64 MiB for an index of many megabytes).
+ * Inflates raw-deflate `data` that must produce exactly `size` bytes. A
+ * large input is fed to the inflater in pieces and stopped as soon as the
+ * output would exceed `size`, so a decompression bomb costs a bounded amount
+ * of work (about 8 MiB of output for a page, 256 MiB for a boot image).
  * Throws RewindError(code, ...) naming `what` on any failure.
  */
 export function inflateExact(data: Uint8Array, size: number, code: ErrorCode, what: string): Uint8Array {
+  // Small inputs in one call: deflate expands at most ~1032:1, so even a hostile one costs a few
+  // milliseconds (a page's stream is never longer than a page stored raw, plus block headers).
+  if (data.length <= ONE_SHOT) return inflateWhole(data, size, code, what);
   const out = new Uint8Array(size);
   let got = 0;
   let done = false;
@@ -123,19 +126,34 @@ export function inflateExact(data: Uint8Array, size: number, code: ErrorCode, wh
     if (final) done = true;
   });
   // Deflate expands at most ~1032:1, so one step yields at most ~1032 steps' worth before the cap
-  // is seen: 1 MiB for a page, 64 MiB for the largest; small steps would make a big input slow.
-  const STEP = Math.max(1024, Math.min(64 * 1024, Math.floor(size / 16)));
+  // is seen: 256 MiB at most; small steps make a big input slow (in browsers most of all).
+  const STEP = Math.max(1024, Math.min(256 * 1024, Math.floor(size / 16)));
   try {
     for (let i = 0; i < data.length && !over; i += STEP) {
       inf.push(data.subarray(i, i + STEP), i + STEP >= data.length);
     }
-    if (data.length === 0) inf.push(data, true);
   } catch (e) {
     throw new RewindError(code, `${what}: corrupt compressed data (${e instanceof Error ? e.message : String(e)})`);
   }
   if (over) throw new RewindError(code, `${what}: inflates to more than the declared ${size} bytes`);
   if (!done || got !== size) throw new RewindError(code, `${what}: inflates to ${got} bytes instead of ${size}`);
   return out;
+}
+
+/** Inputs up to this size are inflated in one call (at most ~8 MiB of output work, however hostile). */
+const ONE_SHOT = 8 * 1024;
+
+function inflateWhole(data: Uint8Array, size: number, code: ErrorCode, what: string): Uint8Array {
+  let out: Uint8Array;
+  try {
+    // One byte more than declared: a stream that fills it is too long.
+    out = inflateSync(data, { out: new Uint8Array(size + 1) });
+  } catch (e) {
+    throw new RewindError(code, `${what}: corrupt compressed data (${e instanceof Error ? e.message : String(e)})`);
+  }
+  if (out.length > size) throw new RewindError(code, `${what}: inflates to more than the declared ${size} bytes`);
+  if (out.length !== size) throw new RewindError(code, `${what}: inflates to ${out.length} bytes instead of ${size}`);
+  return out.buffer.byteLength === size ? out : out.slice();
 }
 
 /** Decodes a chunk given its encoding and expected raw size. */

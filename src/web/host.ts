@@ -94,7 +94,9 @@ export class MachineHost {
       throw new RewindError('bad-argument', `there is already a branch named "${name}": pick another name`);
   }
 
+  /** The recording as a .vmi, with a checkpoint where the machine stands, so that reopening it there replays nothing. */
   exportVmi(): Uint8Array {
+    this.session.checkpointHere();
     return writeVmi(this.session.toRecording());
   }
 

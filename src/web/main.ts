@@ -42,7 +42,9 @@ const library = new LibraryState(app, store);
 if (warning) app.message = warning;
 const reopen = app.record ? await library.startPoint(params) : null;
 
-mount(App, { target: document.getElementById('app')!, props: { app, program: reopen ? undefined : program, library } });
+const target = document.getElementById('app')!;
+target.replaceChildren();
+mount(App, { target, props: { app, program: reopen ? undefined : program, library } });
 if (reopen) void library.open(reopen.id, reopen.at);
 if (named) void openGuest(app, named);
 void library.refresh();
