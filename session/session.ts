@@ -184,7 +184,7 @@ export class Session {
   private base: string | null = null;
   private pending: InputEvent[] = [];
   private readonly interval: number;
-  private readonly budget: number;
+  private budget: number;
   /** Intervals between periodic checkpoints now (see adaptStride). */
   private stride = 1;
   /** Position of the next periodic checkpoint at the live end. */
@@ -541,6 +541,17 @@ export class Session {
       if (this.checkpoints.pages.compress(0) > 8192) this.checkpoints.pages.compress();
       if (this.checkpoints.pages.bytes > this.budget) this.thin();
     }
+  }
+
+  /** Bytes the recording's pages may take from now on (see SessionOptions.budget); over it, thins at the next checkpoint. */
+  setBudget(bytes: number): void {
+    if (!(bytes > 0)) throw new RewindError('bad-argument', `a budget is a number of bytes above 0, not ${bytes}`);
+    this.budget = bytes;
+  }
+
+  /** Bytes the recording's pages may take. */
+  get pageBudget(): number {
+    return this.budget;
   }
 
   /**

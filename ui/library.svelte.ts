@@ -18,6 +18,13 @@ export const AUTOSAVE_MS = 5000;
 const SAVE_SHARE = 0.05;
 /** A stop (pause, seek, fork) is saved this soon after, so a burst of steps makes one save. */
 const SETTLE_MS = 400;
+/** Bytes a recording's pages may take unless the user chose otherwise: it thins its past to stay within. */
+export const DEFAULT_BUDGET = 512 * 2 ** 20;
+/** The budgets the library offers. */
+export const BUDGETS = [128, 256, 512, 1024, 2048].map((m) => m * 2 ** 20);
+/** Where the chosen budget is kept (a preference of this browser, not of a VM). */
+const BUDGET_KEY = 'rewind-budget';
+
 /** The IndexedDB database of the library. */
 export const LIBRARY_DB = 'rewind-library';
 
@@ -82,6 +89,9 @@ export class LibraryState {
   private lastError = '';
   private readonly now: () => number;
 
+  /** Bytes each recording's pages may take (see DEFAULT_BUDGET). */
+  budget = $state(DEFAULT_BUDGET);
+
   constructor(
     readonly app: AppState,
     readonly library: Library,
@@ -90,6 +100,15 @@ export class LibraryState {
   ) {
     this.now = now ?? (() => Date.now());
     app.client.on((e) => this.receive(e));
+    const kept = Number(globalThis.localStorage?.getItem(BUDGET_KEY));
+    this.setBudget(Number.isSafeInteger(kept) && kept > 0 ? kept : DEFAULT_BUDGET);
+  }
+
+  /** Sets the budget of this machine and of those opened after; the next checkpoint thins the past to meet it. */
+  setBudget(bytes: number): void {
+    this.budget = bytes;
+    this.app.client.send({ type: 'setBudget', bytes });
+    globalThis.localStorage?.setItem(BUDGET_KEY, String(bytes));
   }
 
   /** What the URL (or the last session) asks to reopen; null to start the default guest. */

@@ -60,9 +60,9 @@ export interface EngineOptions {
   defer: (fn: () => void) => void;
   now?: () => number;
   /** Makes the host for a program (MachineHost.create by default; tests watch hosts here). */
-  createHost?: (spec: MachineSpec, record: boolean) => MachineHost;
+  createHost?: (spec: MachineSpec, record: boolean, budget?: number) => MachineHost;
   /** Opens a .vmi file as a host (MachineHost.open by default). */
-  openVmi?: (bytes: Uint8Array, executor?: Executor) => MachineHost;
+  openVmi?: (bytes: Uint8Array, executor?: Executor, budget?: number) => MachineHost;
 }
 
 class CommandError extends Error {
@@ -135,6 +135,8 @@ export class Engine {
   private stopMarks = new Map<string, StopMark[]>();
   private stopMarksVersion = 0;
   private slice = 100_000;
+  /** Bytes a recording's pages may take (setBudget); unlimited until the page says. */
+  private budget: number | undefined;
   /** The next slice is the first of a run the user asked for: it executes a breakpoint it starts on. */
   private resume = false;
   private loopScheduled = false;
@@ -322,9 +324,13 @@ export class Engine {
           this.install(() => host, cmd.name ?? 'recording.vmi');
           return { branch: host.branch, position: host.machine.position };
         };
-        const host = this.jobs.run(importWork(() => open(bytes, executor), cmd.at, this.now));
+        const host = this.jobs.run(importWork(() => open(bytes, executor, this.budget), cmd.at, this.now));
         return host instanceof Promise ? host.then(opened) : opened(host);
       }
+      case 'setBudget':
+        this.budget = cmd.bytes;
+        if (this.host?.timeTravel) this.host.session.setBudget(cmd.bytes);
+        return;
       case 'cancel':
         return this.jobs.cancel(cmd.job);
       case 'stateHash':
@@ -358,7 +364,7 @@ export class Engine {
   /** Builds the machine for a program and reports it, paused at position 0. */
   load(spec: MachineSpec, name: string, record = false): void {
     this.halt();
-    this.install(() => (this.options.createHost ?? MachineHost.create)(spec, record), name);
+    this.install(() => (this.options.createHost ?? MachineHost.create)(spec, record, this.budget), name);
   }
 
   /** Takes a new host and reports it, paused where it stands. */

@@ -18,14 +18,14 @@ import type { DiffResult, Executor, PointRef, Registers, TimelineInfo } from './
 export class MachineHost {
   constructor(readonly session: Session) {}
 
-  /** A machine for a program from reset, recording (time travel) or not. */
-  static create(spec: MachineSpec, record: boolean): MachineHost {
-    return new MachineHost(Session.create(spec, { record }));
+  /** A machine for a program from reset, recording (time travel) or not, its pages within `budget` bytes. */
+  static create(spec: MachineSpec, record: boolean, budget?: number): MachineHost {
+    return new MachineHost(Session.create(spec, { record, budget }));
   }
 
   /** Opens a .vmi file (all of it checked by readVmi before anything is built: the bytes are in memory anyway). */
-  static open(bytes: Uint8Array, executor?: Executor): MachineHost {
-    return new MachineHost(Session.open(readVmi(bytes, { whole: true }), { executor }));
+  static open(bytes: Uint8Array, executor?: Executor, budget?: number): MachineHost {
+    return new MachineHost(Session.open(readVmi(bytes, { whole: true }), { executor, budget }));
   }
 
   /** True when the time-travel members below work. */

@@ -92,6 +92,8 @@ export type Command =
   | { type: 'exportVmi'; id: number }
   /** Opens a .vmi (validated before anything changes), at `at` or else where its root branch ends, on `executor` as for load; replies with `{ branch, position }`. Works whether or not the machine it replaces records. */
   | { type: 'importVmi'; id?: number; bytes: Uint8Array; name?: string; at?: PointRef; executor?: Executor }
+  /** Bytes a recording's pages may take, for this machine and the ones loaded or imported after (it thins its past to stay within). */
+  | { type: 'setBudget'; id?: number; bytes: number }
   /** Cancels the long operation `job` (from its `progress` events), or every one. */
   | { type: 'cancel'; id?: number; job?: number }
   /** Replies with the state hash (hex) of the machine now, as `rewind state` prints it. */

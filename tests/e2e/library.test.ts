@@ -108,12 +108,19 @@ describe.skipIf(skip !== null)('library, files and deep links in Chromium', () =
     expect(await list.innerText()).toMatch(/default\.elf[\s\S]*\d+ (KiB|B)/);
     await expect.poll(() => urlAt(page), { timeout: 5000 }).toBe(String(at));
 
+    // The storage budget: 512 MiB unless chosen; what this VM uses of it; a choice outlives the reload.
+    const budget = page.getByRole('combobox', { name: 'Storage budget of a recording' });
+    expect(await budget.inputValue()).toBe(String(512 * 2 ** 20));
+    await expect.poll(() => page.getByTestId('budget-used').innerText()).toMatch(/\d+ (KiB|B) used \(0%\)/);
+    await budget.selectOption({ label: '128 MiB' });
+
     await page.reload();
     await expect.poll(() => position(page), { timeout: 20_000 }).toBe(at);
     await expect.poll(() => consoleText(page), { timeout: 20_000 }).toContain('Commands:');
     await expect.poll(() => hash(page)).toBe(before);
     expect(await state(page)).toMatch(/paused/i);
     expect(await list.getByRole('listitem').count()).toBe(1);
+    expect(await budget.inputValue()).toBe(String(128 * 2 ** 20));
   });
 
   test('a deep link names VM, branch and position, follows the position, and reopens that point', async () => {

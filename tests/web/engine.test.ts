@@ -298,3 +298,22 @@ describe('engine with a recording host (time travel)', () => {
     expect(() => h.reply({ type: 'importVmi', bytes: new Uint8Array(64) })).toThrow();
   });
 });
+
+describe('a budget for recordings', () => {
+  test('a recording run past the budget the page set keeps its pages within it, and its .vmi says so', () => {
+    const h = harness(true);
+    h.engine.handle({ type: 'setBudget', bytes: 1 << 20 });
+    h.engine.handle({ type: 'load', image: guest('memops'), record: true });
+    h.engine.handle({ type: 'type', bytes: new TextEncoder().encode('5000\n') });
+    h.engine.handle({ type: 'run' });
+    h.pump(100_000);
+    const status = h.lastStatus();
+    expect(status.position).toBeGreaterThan(200_000_000);
+    const file = h.reply({ type: 'exportVmi' }) as { bytes: Uint8Array };
+    expect(file.bytes.length).toBeLessThanOrEqual(1 << 20);
+    const timeline = h.events.filter((e) => e.type === 'timeline').at(-1);
+    expect(timeline?.type === 'timeline' && timeline.timeline.checkpoints.length).toBeLessThan(
+      status.position / 10_000_000,
+    );
+  });
+});

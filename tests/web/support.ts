@@ -16,8 +16,8 @@ export const guest = (name: string) => new Uint8Array(readFileSync(join(process.
 
 /** The hosts the worker uses when it records: a session for a recorded load, a .vmi opened as one. */
 export const recordingHosts: Pick<EngineOptions, 'createHost' | 'openVmi'> = {
-  createHost: (spec, record) => MachineHost.create(spec, record),
-  openVmi: (bytes, executor) => MachineHost.open(bytes, executor),
+  createHost: (spec, record, budget) => MachineHost.create(spec, record, budget),
+  openVmi: (bytes, executor, budget) => MachineHost.open(bytes, executor, budget),
 };
 
 /** The worker's engine without a Worker: what it posts is kept in `events`; requests get ids as the client gives them. */
