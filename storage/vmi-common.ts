@@ -7,7 +7,8 @@ import { PAGE_SIZE } from '../core/memmap.js';
 import { RewindError } from '../core/errors.js';
 import { canonicalBytes } from './canonical.js';
 import type { Checkpoint, PageMap } from './checkpoint.js';
-import { unpack } from './codec.js';
+import { unpack, unpackPlain } from './codec.js';
+import { ENCODING_DEFLATE, ENCODING_RAW, decompressChunk } from './pagestore.js';
 import type { Hash128 } from './hash.js';
 import { ZERO_PAGE_HASH } from './statehash.js';
 import { foldTimelineLog, type Branch, type InputEvent, type TimelineLogEntry, type TimelineTree } from './timeline.js';
@@ -419,4 +420,26 @@ export function pagesNamed(disk: PageMap | null, checkpoints: Iterable<Checkpoin
     need(cp.disk);
   }
   return needed;
+}
+
+/**
+ * The manifest (v1) or index (v2) from its stored bytes: inflated when the
+ * header's flag says so (to exactly `raw` bytes), decoded, and a map.
+ */
+export function readManifest(stored: Uint8Array, flags: number, raw: number, what: string): Record<string, unknown> {
+  const plain = decompressChunk(
+    flags & VMI_FLAG_MANIFEST_DEFLATED ? ENCODING_DEFLATE : ENCODING_RAW,
+    stored,
+    raw,
+    'bad-vmi',
+    what,
+  );
+  let manifest: unknown;
+  try {
+    manifest = unpackPlain(plain);
+  } catch (e) {
+    bad(`${what} is not valid msgpack (${e instanceof Error ? e.message : String(e)})`);
+  }
+  if (!isObject(manifest)) bad(`${what} is not a map`);
+  return manifest;
 }

@@ -8,7 +8,6 @@
 import { PAGE_SIZE } from '../core/memmap.js';
 import type { ByteSource } from './bytes.js';
 import type { Checkpoint, PageMap } from './checkpoint.js';
-import { unpackPlain } from './codec.js';
 import { bytesToHash, hash128, type Hash128 } from './hash.js';
 import { ENCODING_DEFLATE, ENCODING_RAW, decompressChunk } from './pagestore.js';
 import { ZERO_PAGE_HASH, hashPage } from './statehash.js';
@@ -21,9 +20,10 @@ import {
   checkCheckpoints,
   readConfig,
   readHistory,
+  readManifest,
   type Recording,
 } from './vmi-common.js';
-import { bytes, checkpointFromWire, isObject, natural, pageMapFromWire, str } from './wire.js';
+import { bytes, checkpointFromWire, natural, pageMapFromWire, str } from './wire.js';
 
 const HEADER_SIZE = 28;
 const TRAILER_SIZE = 16;
@@ -48,21 +48,7 @@ export function readV1(source: ByteSource, flags: number): Recording {
   const body = data.subarray(0, data.length - TRAILER_SIZE);
   if (bytesToHash(data.subarray(body.length)) !== hash128(body)) bad('integrity hash mismatch: the file is corrupt');
 
-  const mBytes = data.subarray(HEADER_SIZE, HEADER_SIZE + mStored);
-  const manifestBytes = decompressChunk(
-    flags & VMI_FLAG_MANIFEST_DEFLATED ? ENCODING_DEFLATE : ENCODING_RAW,
-    mBytes,
-    mRaw,
-    'bad-vmi',
-    'manifest',
-  );
-  let manifest: unknown;
-  try {
-    manifest = unpackPlain(manifestBytes);
-  } catch (e) {
-    bad(`manifest is not valid msgpack (${e instanceof Error ? e.message : String(e)})`);
-  }
-  if (!isObject(manifest)) bad('manifest is not a map');
+  const manifest = readManifest(data.subarray(HEADER_SIZE, HEADER_SIZE + mStored), flags, mRaw, 'manifest');
   const code = 'bad-vmi';
   const { config, ramPages, diskPages } = readConfig(manifest);
 

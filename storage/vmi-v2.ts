@@ -14,9 +14,9 @@ import { PAGE_SIZE } from '../core/memmap.js';
 import { RewindError } from '../core/errors.js';
 import type { ByteSink, ByteSource } from './bytes.js';
 import type { Checkpoint, PageMap } from './checkpoint.js';
-import { packPlain, unpackPlain } from './codec.js';
+import { packPlain } from './codec.js';
 import { bytesToHash, hash128, hashToBytes, type Hash128 } from './hash.js';
-import { ENCODING_DEFLATE, ENCODING_RAW, ENCODING_SPARSE, compressChunk, decompressChunk } from './pagestore.js';
+import { ENCODING_SPARSE, compressChunk, decompressChunk } from './pagestore.js';
 import { ZERO_PAGE_HASH, hashPage } from './statehash.js';
 import {
   CHUNK_BLOB,
@@ -31,6 +31,7 @@ import {
   pagesNamed,
   readConfig,
   readHistory,
+  readManifest,
   type PageRecords,
   type Recording,
 } from './vmi-common.js';
@@ -232,20 +233,7 @@ export function readV2(source: ByteSource, flags: number): Recording {
     bad(`index claims ${Math.max(indexRaw, indexStored)} bytes, over the ${L.maxManifestBytes} limit`);
   const stored = source.read(indexOffset, indexStored);
   if (bytesToHash(header.subarray(48, 64)) !== hash128(stored)) bad('index hash mismatch: the file is corrupt');
-  const plain = decompressChunk(
-    flags & VMI_FLAG_MANIFEST_DEFLATED ? ENCODING_DEFLATE : ENCODING_RAW,
-    stored,
-    indexRaw,
-    code,
-    'index',
-  );
-  let index: unknown;
-  try {
-    index = unpackPlain(plain);
-  } catch (e) {
-    bad(`index is not valid msgpack (${e instanceof Error ? e.message : String(e)})`);
-  }
-  if (!isObject(index)) bad('index is not a map');
+  const index = readManifest(stored, flags, indexRaw, 'index');
   const { config, ramPages, diskPages } = readConfig(index);
   const table = readChunkTable(index['chunks'], config.ramSize);
   if (table.end !== indexOffset)
