@@ -103,18 +103,15 @@ function checkPosition(p: number, what: string): void {
 export class Timeline {
   private tree: TimelineTree;
   private readonly entries: TimelineLogEntry[];
-  private freshFrom: number;
 
   private constructor(tree: TimelineTree, log: TimelineLogEntry[]) {
     this.tree = tree;
     this.entries = log;
-    this.freshFrom = log.length;
   }
 
   /** A new timeline with one root branch (id "b0"). */
   static create(rootName = 'main'): Timeline {
     const t = new Timeline(EMPTY_TIMELINE, []);
-    t.freshFrom = 0;
     t.change((d) => {
       const id = `b${d.nextId++}`;
       d.branches[id] = {
@@ -144,13 +141,6 @@ export class Timeline {
   /** The whole log. */
   get log(): readonly TimelineLogEntry[] {
     return this.entries;
-  }
-
-  /** Log entries added since the previous call (for persisting). */
-  takeFresh(): TimelineLogEntry[] {
-    const out = this.entries.slice(this.freshFrom);
-    this.freshFrom = this.entries.length;
-    return out;
   }
 
   private change(recipe: (draft: Draft<TimelineTree>) => void): void {
@@ -257,6 +247,17 @@ export class Timeline {
     checkPosition(end, 'end position');
     const length = end - b.forkPosition;
     if (length <= b.length) return;
+    // A run extends its branch at every slice: the log keeps one entry for a run of them, not thousands.
+    const last = this.entries[this.entries.length - 1];
+    const p = last?.length === 1 ? last[0]! : null;
+    if (
+      p?.op === 'replace' &&
+      p.path.length === 3 &&
+      p.path[0] === 'branches' &&
+      p.path[1] === id &&
+      p.path[2] === 'length'
+    )
+      this.entries.pop();
     this.change((d) => {
       d.branches[id]!.length = length;
     });

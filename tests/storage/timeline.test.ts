@@ -150,3 +150,17 @@ describe('Timeline', () => {
     );
   });
 });
+
+describe('the log of a long run', () => {
+  it('keeps one entry for a run of extensions, and still folds to the tree', () => {
+    const t = Timeline.create('main');
+    const root = t.root().id;
+    const before = t.log.length;
+    for (let i = 1; i <= 1000; i++) t.extendTo(root, i * 1000);
+    t.addBookmark(root, 'here', 5000);
+    for (let i = 1001; i <= 2000; i++) t.extendTo(root, i * 1000);
+    expect(t.log.length).toBe(before + 3);
+    expect(foldTimelineLog(t.log)).toEqual(t.state);
+    expect(t.branch(root).length).toBe(2_000_000);
+  });
+});
