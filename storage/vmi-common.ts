@@ -8,7 +8,7 @@ import { RewindError } from '../core/errors.js';
 import { canonicalBytes } from './canonical.js';
 import type { Checkpoint, PageMap } from './checkpoint.js';
 import { unpack, unpackPlain } from './codec.js';
-import { ENCODING_DEFLATE, ENCODING_RAW, decompressChunk } from './pagestore.js';
+import { ENCODING_DEFLATE, decompressChunk } from './pagestore.js';
 import type { Hash128 } from './hash.js';
 import { ZERO_PAGE_HASH } from './statehash.js';
 import { foldTimelineLog, type Branch, type InputEvent, type TimelineLogEntry, type TimelineTree } from './timeline.js';
@@ -427,13 +427,11 @@ export function pagesNamed(disk: PageMap | null, checkpoints: Iterable<Checkpoin
  * header's flag says so (to exactly `raw` bytes), decoded, and a map.
  */
 export function readManifest(stored: Uint8Array, flags: number, raw: number, what: string): Record<string, unknown> {
-  const plain = decompressChunk(
-    flags & VMI_FLAG_MANIFEST_DEFLATED ? ENCODING_DEFLATE : ENCODING_RAW,
-    stored,
-    raw,
-    'bad-vmi',
-    what,
-  );
+  // Stored raw (a large index), it is used where it lies: no copy of many megabytes.
+  if (!(flags & VMI_FLAG_MANIFEST_DEFLATED) && stored.length !== raw)
+    bad(`${what} is ${stored.length} bytes instead of ${raw}`);
+  const plain =
+    flags & VMI_FLAG_MANIFEST_DEFLATED ? decompressChunk(ENCODING_DEFLATE, stored, raw, 'bad-vmi', what) : stored;
   let manifest: unknown;
   try {
     manifest = unpackPlain(plain);

@@ -351,7 +351,12 @@ function ascending(ids: Uint8Array, kinds: Uint8Array, i: number): boolean {
   return kinds[i]! > kinds[i - 1]!;
 }
 
+/** True where typed arrays are little-endian, as the file's numbers are (everywhere Rewind runs, but checked). */
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/** The file's little-endian u32s as numbers (a copy: the index's bytes may be a view of the file). */
 function u32s(b: Uint8Array): Uint32Array {
+  if (LITTLE_ENDIAN) return new Uint32Array(b.slice().buffer);
   const dv = new DataView(b.buffer, b.byteOffset, b.length);
   const out = new Uint32Array(b.length / 4);
   for (let i = 0; i < out.length; i++) out[i] = dv.getUint32(i * 4, true);
