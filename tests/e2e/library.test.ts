@@ -273,6 +273,40 @@ describe.skipIf(skip !== null)('library, files and deep links in Chromium', () =
     expect(app.errors).toEqual([]);
   });
 
+  test('a busy guest left running stays within the budget in IndexedDB, and reopens after a reload', async () => {
+    const p = await freshPage();
+    // memops writes new contents over the same pages all the time: unthinned, its recording keeps growing.
+    await p.evaluate(
+      async (bytes) => {
+        const { app, library } = (
+          globalThis as unknown as {
+            rewind: {
+              app: { load(b: Uint8Array, n: string, r: boolean): Promise<void> };
+              library: { setBudget(n: number): void };
+            };
+          }
+        ).rewind;
+        library.setBudget(1 << 20);
+        await app.load(Uint8Array.from(bytes), 'memops.elf', false);
+      },
+      Array.from(readFileSync(guest('memops'))),
+    );
+    await p.locator('.xterm').click();
+    await p.keyboard.type('100000');
+    await p.keyboard.press('Enter');
+    await p.getByRole('button', { name: 'Run', exact: true }).click();
+    await expect.poll(() => status(p).then((s) => s.position), { timeout: 60_000 }).toBeGreaterThan(300_000_000);
+    await p.getByRole('button', { name: 'Pause', exact: true }).click();
+    await expect.poll(() => state(p)).toMatch(/paused/i);
+    const at = await status(p);
+    await expect.poll(async () => (await saved(p))?.entries[0]?.position, { timeout: 20_000 }).toBe(at.position);
+    const entry = (await saved(p))!.entries[0]!;
+    expect(entry.size).toBeLessThanOrEqual(1 << 20);
+    await p.reload();
+    await expect.poll(() => status(p), { timeout: 20_000 }).toEqual(at);
+    await p.context().close();
+  });
+
   test('?record=0 runs without recording: nothing is saved and time travel says why', async () => {
     const p = await freshPage(`${app.url}?record=0`);
     for (const name of ['Step back', 'Run back', 'Fork', 'Export', 'Import']) {
