@@ -60,6 +60,11 @@ const WRITE = 1;
 const EXEC = 2;
 const TLB_SIZE = 256;
 const TLB_MASK = TLB_SIZE - 1;
+/** The load and store TLBs: 64 MiB of reach (the default RAM), so that a guest working over many pages (a big heap, a buffer) stays on the fast path. */
+const DTLB_SIZE = 16384;
+export const DTLB_MASK = DTLB_SIZE - 1;
+/** A flush clears the data-TLB entries filled since the last one when there are at most this many, else all. */
+const FILLS_KEPT = 256;
 
 const PTE_V = 1;
 const PTE_R = 2;
@@ -251,13 +256,13 @@ export class Cpu {
   private readonly scratch: DecodedRecord = { fields: 0, imm: 0 };
 
   /** @internal */
-  readonly rTag = new Int32Array(TLB_SIZE).fill(-1);
+  readonly rTag = new Int32Array(DTLB_SIZE).fill(-1);
   /** @internal */
-  readonly rOff = new Int32Array(TLB_SIZE);
+  readonly rOff = new Int32Array(DTLB_SIZE);
   /** @internal */
-  readonly wTag = new Int32Array(TLB_SIZE).fill(-1);
+  readonly wTag = new Int32Array(DTLB_SIZE).fill(-1);
   /** @internal */
-  readonly wOff = new Int32Array(TLB_SIZE);
+  readonly wOff = new Int32Array(DTLB_SIZE);
   /** @internal */
   readonly xTag = new Int32Array(TLB_SIZE).fill(-1);
   /** @internal */
@@ -376,11 +381,33 @@ export class Cpu {
     return true;
   }
 
-  /** Drops every cached translation; needed whenever privilege, mstatus, satp or PMP change. */
+  /** Data-TLB entries filled since the last flush, as far as FILLS_KEPT (fillCount goes on counting). */
+  private readonly fills = new Int32Array(FILLS_KEPT);
+  private fillCount = 0;
+
+  private noteFill(e: number): void {
+    if (this.fillCount < FILLS_KEPT) this.fills[this.fillCount] = e;
+    this.fillCount++;
+  }
+
+  /**
+   * Drops every cached translation; needed whenever privilege, mstatus, satp
+   * or PMP change. Traps and mret flush, so a flush clears only the data-TLB
+   * entries filled since the last one when they are few.
+   */
   flushTlb(): void {
-    this.rTag.fill(-1);
-    this.wTag.fill(-1);
     this.xTag.fill(-1);
+    if (this.fillCount > FILLS_KEPT) {
+      this.rTag.fill(-1);
+      this.wTag.fill(-1);
+    } else {
+      for (let i = 0; i < this.fillCount; i++) {
+        const e = this.fills[i]!;
+        this.rTag[e] = -1;
+        this.wTag[e] = -1;
+      }
+    }
+    this.fillCount = 0;
   }
 
   /**
@@ -579,7 +606,7 @@ export class Cpu {
           break;
         case 12 satisfies typeof Op.LB: {
           const a = (x[rs1]! + imm) | 0;
-          const e = (a >>> 12) & TLB_MASK;
+          const e = (a >>> 12) & DTLB_MASK;
           if (rTag[e] === a >>> 12) x[rd] = mem8s[rOff[e]! | (a & 0xfff)]!;
           else if (this.load(op, rd, a, pc, npc, n)) {
             n -= this.retried;
@@ -591,7 +618,7 @@ export class Cpu {
         }
         case 13 satisfies typeof Op.LH: {
           const a = (x[rs1]! + imm) | 0;
-          const e = (a >>> 12) & TLB_MASK;
+          const e = (a >>> 12) & DTLB_MASK;
           if (rTag[e] === a >>> 12 && (a & 1) === 0) x[rd] = mem16s[(rOff[e]! | (a & 0xfff)) >>> 1]!;
           else if (this.load(op, rd, a, pc, npc, n)) {
             n -= this.retried;
@@ -603,7 +630,7 @@ export class Cpu {
         }
         case 14 satisfies typeof Op.LW: {
           const a = (x[rs1]! + imm) | 0;
-          const e = (a >>> 12) & TLB_MASK;
+          const e = (a >>> 12) & DTLB_MASK;
           if (rTag[e] === a >>> 12 && (a & 3) === 0) x[rd] = mem32[(rOff[e]! | (a & 0xfff)) >>> 2]!;
           else if (this.load(op, rd, a, pc, npc, n)) {
             n -= this.retried;
@@ -615,7 +642,7 @@ export class Cpu {
         }
         case 15 satisfies typeof Op.LBU: {
           const a = (x[rs1]! + imm) | 0;
-          const e = (a >>> 12) & TLB_MASK;
+          const e = (a >>> 12) & DTLB_MASK;
           if (rTag[e] === a >>> 12) x[rd] = mem8[rOff[e]! | (a & 0xfff)]!;
           else if (this.load(op, rd, a, pc, npc, n)) {
             n -= this.retried;
@@ -627,7 +654,7 @@ export class Cpu {
         }
         case 16 satisfies typeof Op.LHU: {
           const a = (x[rs1]! + imm) | 0;
-          const e = (a >>> 12) & TLB_MASK;
+          const e = (a >>> 12) & DTLB_MASK;
           if (rTag[e] === a >>> 12 && (a & 1) === 0) x[rd] = mem16[(rOff[e]! | (a & 0xfff)) >>> 1]!;
           else if (this.load(op, rd, a, pc, npc, n)) {
             n -= this.retried;
@@ -639,7 +666,7 @@ export class Cpu {
         }
         case 17 satisfies typeof Op.SB: {
           const a = (x[rs1]! + imm) | 0;
-          const e = (a >>> 12) & TLB_MASK;
+          const e = (a >>> 12) & DTLB_MASK;
           if (wTag[e] === a >>> 12) {
             const o = wOff[e]! | (a & 0xfff);
             mem8[o] = x[rs2]!;
@@ -654,7 +681,7 @@ export class Cpu {
         }
         case 18 satisfies typeof Op.SH: {
           const a = (x[rs1]! + imm) | 0;
-          const e = (a >>> 12) & TLB_MASK;
+          const e = (a >>> 12) & DTLB_MASK;
           if (wTag[e] === a >>> 12 && (a & 1) === 0) {
             const o = wOff[e]! | (a & 0xfff);
             mem16[o >>> 1] = x[rs2]!;
@@ -669,7 +696,7 @@ export class Cpu {
         }
         case 19 satisfies typeof Op.SW: {
           const a = (x[rs1]! + imm) | 0;
-          const e = (a >>> 12) & TLB_MASK;
+          const e = (a >>> 12) & DTLB_MASK;
           if (wTag[e] === a >>> 12 && (a & 3) === 0) {
             const o = wOff[e]! | (a & 0xfff);
             mem32[o >>> 2] = x[rs2]!;
@@ -1298,7 +1325,8 @@ export class Cpu {
         (this.armedTriggers & LOAD) === 0 &&
         (this.readWatchPages === null || !this.readWatchPages.has(va >>> PAGE_SHIFT))
       ) {
-        const e = (va >>> PAGE_SHIFT) & TLB_MASK;
+        const e = (va >>> PAGE_SHIFT) & DTLB_MASK;
+        this.noteFill(e);
         this.rTag[e] = va >>> PAGE_SHIFT;
         this.rOff[e] = off - (off & 0xfff);
       }
@@ -1333,7 +1361,8 @@ export class Cpu {
       this.writeRam(off, value, size);
       if (this.watchPages !== null && this.watchPages.has(va >>> PAGE_SHIFT)) this.checkWatch(va, size);
       else if (this.pageCacheable(pa, WRITE) && (this.armedTriggers & STORE) === 0) {
-        const e = (va >>> PAGE_SHIFT) & TLB_MASK;
+        const e = (va >>> PAGE_SHIFT) & DTLB_MASK;
+        this.noteFill(e);
         this.wTag[e] = va >>> PAGE_SHIFT;
         this.wOff[e] = off - (off & 0xfff);
       }

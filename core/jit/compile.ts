@@ -17,6 +17,7 @@
  */
 import { ENCODINGS, type Kind, Op } from '../isa/table.js';
 import { FIELD_COMPRESSED } from '../isa/decode.js';
+import { DTLB_MASK } from '../cpu.js';
 
 /** One instruction of a block: decoded fields and immediate, and its byte offset from the block's start. */
 export interface BlockInsn {
@@ -247,7 +248,7 @@ export function regionSource(region: readonly BasicBlock[]): string {
       if (ld !== undefined) {
         const align = ld.size > 1 ? ` && (a & ${ld.size - 1}) === 0` : '';
         const read = `${ld.view}[(rOff[e] | (a & 4095))${ld.shift ? ` >>> ${ld.shift}` : ''}]`;
-        lines.push(`{ const a = (${a} + ${imm}) | 0; const e = (a >>> 12) & 255;`);
+        lines.push(`{ const a = (${a} + ${imm}) | 0; const e = (a >>> 12) & ${DTLB_MASK};`);
         lines.push(`  if (rTag[e] === a >>> 12${align}) { ${rd === 32 ? '' : `r${rd} = ${read};`} }`);
         lines.push(
           `  else { d = ${dd}; k = 1; sa = a; sop = ${op}; srd = ${rd}; spc = ${delta}; t = ${next}; break out; } }`,
@@ -256,7 +257,7 @@ export function regionSource(region: readonly BasicBlock[]): string {
       }
       if (st !== undefined) {
         const align = st.size > 1 ? ` && (a & ${st.size - 1}) === 0` : '';
-        lines.push(`{ const a = (${a} + ${imm}) | 0; const e = (a >>> 12) & 255;`);
+        lines.push(`{ const a = (${a} + ${imm}) | 0; const e = (a >>> 12) & ${DTLB_MASK};`);
         lines.push(
           `  if (wTag[e] === a >>> 12${align}) { const o = wOff[e] | (a & 4095); ${st.view}[o${st.shift ? ` >>> ${st.shift}` : ''}] = ${b};`,
         );

@@ -27,6 +27,8 @@ const NOT_STATE = new Set([
   'wOff',
   'xTag',
   'xOff',
+  'fills',
+  'fillCount',
   'noCode',
   'exit',
   'retried',
