@@ -94,11 +94,14 @@ const counts = new Uint16Array(256);
  * trying, which is 30 times cheaper than trying.
  */
 export function looksIncompressible(page: Uint8Array): boolean {
+  // A quarter of the bytes, one from each word, going round the four lanes so that a field at a
+  // fixed place in every word (the high byte of pointers) is sampled as often as the others.
+  const n = page.length >>> 2;
   counts.fill(0);
-  for (let i = 0; i < page.length; i++) counts[page[i]!]++;
+  for (let k = 0; k < n; k++) counts[page[(k << 2) | (k & 3)]!]++;
   let sum = 0;
   for (let b = 0; b < 256; b++) sum += N_LOG_N[counts[b]!]!;
-  return Math.log2(page.length) - sum / page.length > 7.6;
+  return Math.log2(n) - sum / n > 7.6;
 }
 
 /**
@@ -215,6 +218,9 @@ export interface PageSpill extends PageRecords {
   sizeOf(hash: Hash128): number | undefined;
 }
 
+/** Pages per slab that put copies pages into (a slab is freed once all its pages are encoded). */
+const SLAB_PAGES = 256;
+
 /** Options of a {@link PageStore}. */
 export interface PageStoreOptions {
   /** Where pages not held otherwise are read from (an opened `.vmi`). */
@@ -239,6 +245,9 @@ export class PageStore {
   private readonly memory: number;
   /** Bytes of pages and records held in memory. */
   storedBytes = 0;
+  /** Where put copies pages (see SLAB_PAGES), and how many of its pages are used. */
+  private slab = new Uint8Array(0);
+  private slabUsed = SLAB_PAGES;
 
   constructor(options: PageStoreOptions = {}) {
     this.cold = options.cold ?? null;
@@ -271,7 +280,14 @@ export class PageStore {
       throw new RewindError('bad-argument', `a page is ${PAGE_SIZE} bytes, not ${page.length}`);
     if (this.has(hash)) return hash;
     // Kept as it is now and encoded later (compress), so capturing a checkpoint stays off the hot path.
-    this.raw.set(hash, page.slice());
+    // Copied into a slab of pages: one allocation per SLAB_PAGES pages, not one per page.
+    if (this.slabUsed === SLAB_PAGES) {
+      this.slab = new Uint8Array(SLAB_PAGES * PAGE_SIZE);
+      this.slabUsed = 0;
+    }
+    const copy = this.slab.subarray(this.slabUsed * PAGE_SIZE, ++this.slabUsed * PAGE_SIZE);
+    copy.set(page);
+    this.raw.set(hash, copy);
     this.storedBytes += PAGE_SIZE;
     return hash;
   }
