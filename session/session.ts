@@ -549,11 +549,6 @@ export class Session {
     this.budget = bytes;
   }
 
-  /** Bytes the recording's pages may take. */
-  get pageBudget(): number {
-    return this.budget;
-  }
-
   /**
    * Brings the recording's pages within its budget: drops checkpoints, a
    * few at a time, those whose loss widens the replay least for their age

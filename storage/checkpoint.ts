@@ -16,6 +16,7 @@ import { Hasher128, type Hash128 } from './hash.js';
 import { PageStore } from './pagestore.js';
 import { StateHasher, ZERO_PAGE_HASH, computeStateHash, type PageHashTable } from './statehash.js';
 import { packSorted, unpack } from './codec.js';
+import { pagesNamed } from './vmi-common.js';
 
 /** Page index → page digest. In a full map, a page that is absent is a zero page. */
 export type PageMap = Map<number, Hash128>;
@@ -154,10 +155,7 @@ export class Checkpointer {
 
   /** Every page digest the checkpoints name (what a sweep must keep). */
   pagesNamed(): Set<Hash128> {
-    const live = new Set<Hash128>();
-    for (const cp of this.checkpoints.values())
-      for (const map of [cp.ram, cp.disk]) for (const h of map?.values() ?? []) if (h !== ZERO_PAGE_HASH) live.add(h);
-    return live;
+    return pagesNamed(null, this.checkpoints.values());
   }
 
   /** Current state hash of the machine. */

@@ -337,20 +337,6 @@ export class PageStore {
     this.spill?.compact(live);
   }
 
-  /**
-   * Adds an already-encoded record (loading from a backend or a file). When
-   * `verify` is set, decodes it and checks its digest.
-   */
-  putRecord(hash: Hash128, rec: Uint8Array, verify = false): void {
-    if (this.has(hash)) return;
-    if (verify) {
-      const page = decodePageRecord(rec, 'io', `page ${hash}`);
-      if (hashPage(page) !== hash) throw new RewindError('io', `page ${hash}: content does not match its hash`);
-    }
-    this.records.set(hash, rec);
-    this.storedBytes += rec.length;
-  }
-
   /** A fresh copy of the page with digest `hash`; throws RewindError('not-found') when missing. */
   get(hash: Hash128): Uint8Array {
     if (hash === ZERO_PAGE_HASH) return new Uint8Array(PAGE_SIZE);
@@ -392,11 +378,5 @@ export class PageStore {
   /** Number of distinct non-zero pages held in memory. */
   get size(): number {
     return this.records.size + this.raw.size;
-  }
-
-  /** All digests held in memory (zero page excluded). */
-  *hashes(): IterableIterator<Hash128> {
-    yield* this.records.keys();
-    yield* this.raw.keys();
   }
 }

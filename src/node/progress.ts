@@ -1,40 +1,17 @@
-/** A progress bar on stderr for long work, shown only when stderr is a terminal. */
-export class ProgressBar {
-  private last = 0;
-  private readonly enabled = Boolean(process.stderr.isTTY);
-
-  constructor(private readonly label: string) {}
-
-  update(done: number, total: number): void {
-    if (!this.enabled || total <= 0) return;
-    const now = Date.now();
-    if (now - this.last < 100 && done < total) return;
-    this.last = now;
-    const width = 30;
-    const fraction = Math.min(1, done / total);
-    const filled = Math.round(fraction * width);
-    process.stderr.write(
-      `\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0)}%`,
-    );
-  }
-
-  done(): void {
-    if (this.enabled && this.last > 0) process.stderr.write('\r\x1b[K');
-  }
-}
-
-/** One line of status on stderr, redrawn at most five times a second, shown only when stderr is a terminal. */
+/** One line of status on stderr, redrawn at most every `interval` ms, shown only when stderr is a terminal. */
 export class StatusLine {
   private last = 0;
   private shown = false;
   private readonly enabled = Boolean(process.stderr.isTTY);
 
-  /** Shows `text()` unless it was shown less than 200 ms ago. */
-  update(text: () => string): void {
+  constructor(private readonly interval = 200) {}
+
+  /** Shows `text()` unless it was shown less than `interval` ago (`now` shows it regardless). */
+  update(text: () => string, now = false): void {
     if (!this.enabled) return;
-    const now = Date.now();
-    if (now - this.last < 200) return;
-    this.last = now;
+    const t = Date.now();
+    if (t - this.last < this.interval && !now) return;
+    this.last = t;
     process.stderr.write(`\r\x1b[K${text()}`);
     this.shown = true;
   }
@@ -44,6 +21,28 @@ export class StatusLine {
     if (!this.shown) return;
     process.stderr.write('\r\x1b[K');
     this.shown = false;
+  }
+}
+
+/** A progress bar on stderr for long work, shown only when stderr is a terminal. */
+export class ProgressBar {
+  private readonly line = new StatusLine(100);
+
+  constructor(private readonly label: string) {}
+
+  update(done: number, total: number): void {
+    if (total <= 0) return;
+    const width = 30;
+    const fraction = Math.min(1, done / total);
+    const filled = Math.round(fraction * width);
+    this.line.update(
+      () => `${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0)}%`,
+      done >= total,
+    );
+  }
+
+  done(): void {
+    this.line.clear();
   }
 }
 

@@ -5,7 +5,7 @@ import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
 import { VMI_MAGIC, writeVmiTo } from '../../storage/index.js';
 import { writeFileAtomic } from '../../storage/node.js';
 import { checkOutputPath } from './files.js';
-import { readVmiFile } from './vmi-read.js';
+import { inFile, readVmiFile } from './vmi-read.js';
 
 export function isVmiPath(path: string): boolean {
   return /\.vmi$/i.test(path);
@@ -17,8 +17,7 @@ export function openVmi(path: string): Session {
   try {
     return Session.open(rec);
   } catch (e) {
-    if (e instanceof RewindError) throw new RewindError(e.code, `${path}: ${e.message}`);
-    throw e;
+    throw inFile(path, e);
   }
 }
 

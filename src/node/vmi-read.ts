@@ -15,7 +15,15 @@ export function readVmiFile(path: string): Recording {
     return readVmi(source);
   } catch (e) {
     source.close();
-    if (e instanceof RewindError) throw new RewindError(e.code, `${path}: ${e.message}`);
-    throw e;
+    throw inFile(path, e);
   }
+}
+
+/**
+ * An error while reading or opening the file at `path`, naming it once: the
+ * reader already names it in what it finds when reading a chunk.
+ */
+export function inFile(path: string, e: unknown): unknown {
+  if (!(e instanceof RewindError) || e.message.startsWith(`${path}: `)) return e;
+  return new RewindError(e.code, `${path}: ${e.message}`);
 }
