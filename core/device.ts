@@ -67,6 +67,8 @@ export interface DeviceHost {
   power(event: PowerEvent): void;
   /** The disk image (the machine's own copy), or null. */
   readonly disk: { memory: PagedMemory; sectors: number; readOnly: boolean } | null;
+  /** Whether the machine has a screen: a GPU, a keyboard and a tablet. */
+  readonly screen: boolean;
 }
 
 /** What a device's device-tree emitters get: the machine's description and the shared phandles. */

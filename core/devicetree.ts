@@ -16,6 +16,8 @@ export interface DeviceTreeConfig {
   ramBase: number;
   ramSize: number;
   hasDisk: boolean;
+  /** A GPU, a keyboard and a tablet on virtio-mmio (the tree is unchanged without them). */
+  hasScreen?: boolean;
   /** The kernel command line, in /chosen. */
   bootargs?: string;
   /** Where the loader put an initial ramdisk (physical, end exclusive). */

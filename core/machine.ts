@@ -19,6 +19,8 @@ import { MemoryMap } from './memmap.js';
 import { PagedMemory } from './paged.js';
 import type { MachineState, Snapshotable } from './snapshot.js';
 import { diskFromImage } from './virtio/block.js';
+import { VirtioGpu } from './virtio/gpu.js';
+import { decodeEvents, VirtioInput } from './virtio/input.js';
 import type { VirtioMmio } from './virtio/mmio.js';
 import { VIRTIO_DEVICES } from './virtio/slots.js';
 
@@ -43,6 +45,8 @@ export interface MachineConfig {
   firmware?: (machine: Machine) => void;
   /** Which executor runs the hart: the block JIT (default) or the interpreter (the reference). */
   executor?: 'interp' | 'jit';
+  /** A screen: a virtio GPU, keyboard and tablet (as QEMU's -device virtio-gpu-device, virtio-keyboard-device, virtio-tablet-device). */
+  screen?: boolean;
 }
 
 /**
@@ -109,6 +113,10 @@ export class Machine implements Snapshotable {
   plic!: Plic;
   syscon!: Syscon;
   virtio!: VirtioMmio[];
+  /** The screen's devices, when the machine has a screen. */
+  gpu: VirtioGpu | null = null;
+  keyboard: VirtioInput | null = null;
+  tablet: VirtioInput | null = null;
   /** Why the JIT asked for could not be used (the interpreter runs instead), or null. */
   executorNote: string | null = null;
   /** Set when the guest powers off; the machine runs no further. */
@@ -148,6 +156,7 @@ export class Machine implements Snapshotable {
       ramBase: this.ramBase,
       ramSize,
       hasDisk: this.disk !== null,
+      hasScreen: config.screen ?? false,
       bootargs: config.bootargs,
       initrd: config.initrd,
     });
@@ -206,6 +215,7 @@ export class Machine implements Snapshotable {
       output: (byte) => this.onOutput(byte),
       power: (event) => (this.power = event),
       disk: this.disk && { memory: this.disk, sectors: this.diskSectors, readOnly: this.config.diskReadOnly ?? false },
+      screen: this.config.screen ?? false,
     };
     const built = new Map<DeviceEntry, Device>();
     for (const entry of DEVICES) built.set(entry, entry.create(host, entry));
@@ -215,6 +225,11 @@ export class Machine implements Snapshotable {
     this.uart = get(UART0_DEVICE);
     this.syscon = get(SYSCON_DEVICE);
     this.virtio = VIRTIO_DEVICES.map(get);
+    const attached = this.virtio.map((v) => v.device);
+    this.gpu = attached.find((d) => d instanceof VirtioGpu) ?? null;
+    const inputs = attached.filter((d) => d instanceof VirtioInput);
+    this.keyboard = inputs.find((d) => d.profile.kind === 'keyboard') ?? null;
+    this.tablet = inputs.find((d) => d.profile.kind === 'tablet') ?? null;
     const ranges = DEVICES.map((entry) => ({ base: entry.base, size: entry.size, device: built.get(entry)! }));
     this.devices = ranges.map((r) => r.device);
     const previous = this.cpu as Cpu | undefined;
@@ -334,9 +349,11 @@ export class Machine implements Snapshotable {
    * memory): recorded through onEvent like typed input, so replay repeats it.
    * Payloads: "cpu" = [register 0..31 or 32 for pc, value bytes LE ×4];
    * "memory" = [physical address bytes LE ×4, data bytes...];
-   * "csr" = [CSR number LE ×2, value bytes LE ×4] (a write as M-mode makes it, not by an instruction).
+   * "csr" = [CSR number LE ×2, value bytes LE ×4] (a write as M-mode makes it, not by an instruction);
+   * "keyboard", "tablet" = virtio_input_event structs (8 bytes each: type, code LE ×2, value LE ×4), a batch
+   * the device passes to the driver as it gives buffers for them.
    */
-  inject(device: 'cpu' | 'memory' | 'csr', payload: number[]): void {
+  inject(device: 'cpu' | 'memory' | 'csr' | 'keyboard' | 'tablet', payload: number[]): void {
     const event = { position: this.cpu.position, time: this.cpu.cycles(), device, payload };
     this.apply(event, true);
     this.onEvent?.(event);
@@ -374,6 +391,21 @@ export class Machine implements Snapshotable {
         }
         this.ram.write(off, data);
         this.cpu.invalidateRange(off, data.length);
+        return;
+      }
+      case 'keyboard':
+      case 'tablet': {
+        const input = event.device === 'keyboard' ? this.keyboard : this.tablet;
+        const events = decodeEvents(p);
+        if (!input || !events) {
+          if (check)
+            throw new RewindError(
+              'bad-argument',
+              input ? 'input events are 8 bytes each' : 'this machine has no screen (use --screen)',
+            );
+          throw new RewindError('bad-state', `malformed ${event.device} event`);
+        }
+        input.send(events);
         return;
       }
       default:

@@ -14,6 +14,7 @@ import { RewindError } from '../core/errors.js';
 import type { PowerEvent } from '../core/devices/syscon.js';
 import type { InputEvent as MachineEvent, Machine } from '../core/machine.js';
 import { PAGE_SIZE } from '../core/memmap.js';
+import { encodeEvents, type InputEvent as KeyOrPointerEvent } from '../core/virtio/input.js';
 import {
   Checkpointer,
   PageStore,
@@ -837,6 +838,17 @@ export class Session {
     this.beforeChange();
     const a = address >>> 0;
     this.machine.inject('memory', [a & 0xff, (a >>> 8) & 0xff, (a >>> 16) & 0xff, a >>> 24, ...bytes]);
+    this.flushEvents();
+  }
+
+  /**
+   * Sends keyboard or tablet events (a batch the caller ends with a
+   * SYN_REPORT) as one recorded event at this position; in the past this
+   * forks first. The machine must have a screen.
+   */
+  sendInput(device: 'keyboard' | 'tablet', events: readonly KeyOrPointerEvent[]): void {
+    this.beforeChange();
+    this.machine.inject(device, encodeEvents(events));
     this.flushEvents();
   }
 

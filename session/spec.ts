@@ -28,7 +28,12 @@ export interface MachineSpec {
   append?: string;
   /** Which executor runs the hart (not recorded: both give the same run). */
   executor?: 'interp' | 'jit';
+  /** A screen: the virtio GPU, keyboard and tablet (recorded as the machine's `devices`). */
+  screen?: boolean;
 }
+
+/** The optional devices a .vmi names in `config.machine.devices`, which `screen` attaches together. */
+export const SCREEN_DEVICES = ['virtio-gpu', 'virtio-keyboard', 'virtio-tablet'] as const;
 
 /** The kind of a program file's bytes: ELF when it has the magic, raw otherwise. */
 export function programKind(bytes: Uint8Array): ProgramKind {
@@ -48,11 +53,12 @@ export interface LinuxParts {
  */
 export function programSpec(
   image: Uint8Array,
-  options: { ramSize: number; disk?: Uint8Array; linux?: LinuxParts; executor?: 'interp' | 'jit' },
+  options: { ramSize: number; disk?: Uint8Array; linux?: LinuxParts; executor?: 'interp' | 'jit'; screen?: boolean },
 ): MachineSpec {
-  const { ramSize, disk, linux, executor } = options;
-  if (linux) return { kind: 'linux', image, initrd: linux.initrd, append: linux.append, ramSize, disk, executor };
-  const spec: MachineSpec = { kind: programKind(image), image, ramSize, disk, executor };
+  const { ramSize, disk, linux, executor, screen } = options;
+  if (linux)
+    return { kind: 'linux', image, initrd: linux.initrd, append: linux.append, ramSize, disk, executor, screen };
+  const spec: MachineSpec = { kind: programKind(image), image, ramSize, disk, executor, screen };
   parsedProgram(spec);
   return spec;
 }
@@ -77,9 +83,15 @@ function parsedProgram(spec: MachineSpec): Program {
 export function buildMachine(spec: MachineSpec): Machine {
   if (spec.kind === 'linux') {
     const boot = linuxBoot({ kernel: spec.image, initrd: spec.initrd, append: spec.append, ramSize: spec.ramSize });
-    return new Machine({ ...boot, disk: spec.disk, executor: spec.executor });
+    return new Machine({ ...boot, disk: spec.disk, executor: spec.executor, screen: spec.screen });
   }
-  return new Machine({ program: parsedProgram(spec), ramSize: spec.ramSize, disk: spec.disk, executor: spec.executor });
+  return new Machine({
+    program: parsedProgram(spec),
+    ramSize: spec.ramSize,
+    disk: spec.disk,
+    executor: spec.executor,
+    screen: spec.screen,
+  });
 }
 
 /** The spec's options as plain data for a .vmi's config (the program and disk travel separately). */
@@ -87,6 +99,8 @@ export function specOptions(spec: MachineSpec): Record<string, unknown> {
   const options: Record<string, unknown> = { kind: spec.kind };
   if (spec.append !== undefined) options['append'] = spec.append;
   if (spec.initrd !== undefined) options['initrd'] = spec.initrd;
+  // Left out without a screen, so that such a recording's bytes are as before.
+  if (spec.screen) options['devices'] = [...SCREEN_DEVICES];
   return options;
 }
 
@@ -104,6 +118,19 @@ export function specFromOptions(
   const spec: MachineSpec = { kind, image, ramSize, disk };
   const append = options['append'];
   const initrd = options['initrd'];
+  const devices = options['devices'];
+  if (devices !== undefined) {
+    const known =
+      Array.isArray(devices) &&
+      devices.length === SCREEN_DEVICES.length &&
+      SCREEN_DEVICES.every((d) => devices.includes(d));
+    if (!known)
+      throw new RewindError(
+        'bad-vmi',
+        `the recording's machine has devices this Rewind does not know: ${JSON.stringify(devices).slice(0, 200)}`,
+      );
+    spec.screen = true;
+  }
   if (append !== undefined) {
     if (typeof append !== 'string') throw new RewindError('bad-vmi', 'the recorded kernel command line is not text');
     spec.append = append;

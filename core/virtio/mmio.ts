@@ -9,9 +9,15 @@ import type { Phandles } from '../devicetree.js';
  * on the QueueNotify write, so a request is complete when the store retires.
  */
 
-/** What a device type plugs into the transport (block now, console later). */
+/** What a device may ask of its transport. */
+export interface VirtioTransport {
+  /** Serves queue `queue` now, as a driver's notification would: a device with news for buffers it held (virtio-input's events). */
+  kick(queue: number): void;
+}
+
+/** What a device type plugs into the transport (block, gpu, input). */
 export interface VirtioDevice {
-  /** Virtio device id (section 5): 2 = block, 3 = console. */
+  /** Virtio device id (section 5): 2 = block, 16 = gpu, 18 = input. */
   readonly deviceId: number;
   /** Offered feature bits as [bits 0..31, bits 32..63]; must include VIRTIO_F_VERSION_1. */
   readonly features: readonly [number, number];
@@ -24,10 +30,14 @@ export interface VirtioDevice {
   configWrite(offset: number, value: number, size: AccessSize): void;
   /**
    * Serves one available descriptor chain of queue `queue` and returns the
-   * used-ring `len` (bytes written into the chain). Throws
-   * {@link VirtqueueError} when the request is malformed.
+   * used-ring `len` (bytes written into the chain), or null to leave the
+   * chain (and those after it) available until the device kicks the queue:
+   * a buffer the driver gives for an event that has not happened yet.
+   * Throws {@link VirtqueueError} when the request is malformed.
    */
-  process(queue: number, chain: Chain): number;
+  process(queue: number, chain: Chain): number | null;
+  /** Called once by the transport that carries the device. */
+  attach?(transport: VirtioTransport): void;
   /** The driver reset the device (status written 0). */
   reset(): void;
   saveState(): DeviceState;
@@ -163,7 +173,7 @@ function emptyQueue(): Queue {
  * version read as usual and DeviceID reads 0, which drivers skip
  * (section 4.2.3.1.1), so a guest can scan the slots.
  */
-export class VirtioMmio implements Device {
+export class VirtioMmio implements Device, VirtioTransport {
   private deviceFeaturesSel = 0;
   private driverFeaturesSel = 0;
   private driverFeatures: [number, number] = [0, 0];
@@ -173,12 +183,17 @@ export class VirtioMmio implements Device {
   private queues: Queue[];
 
   constructor(
-    private readonly device: VirtioDevice | null,
+    readonly device: VirtioDevice | null,
     private readonly dma: Dma,
     private readonly irq: IrqLine,
     readonly name = 'virtio0',
   ) {
     this.queues = Array.from({ length: device?.queueCount ?? 0 }, emptyQueue);
+    device?.attach?.(this);
+  }
+
+  kick(queue: number): void {
+    this.notify(queue);
   }
 
   read(offset: number, size: AccessSize): number {
@@ -379,6 +394,7 @@ export class VirtioMmio implements Device {
     while (q.lastAvail !== availIdx) {
       const head = this.read16(avail + 4 + 2 * (q.lastAvail % num));
       const len = device.process(index, this.walk(q, head));
+      if (len === null) break;
       scratchView.setUint32(0, head, true);
       scratchView.setUint32(4, len, true);
       this.dmaWrite(used + 4 + 8 * (q.nextUsed % num), scratch.subarray(0, 8));

@@ -1,19 +1,29 @@
 /**
  * The virtio-mmio transports: like QEMU's virt, eight slots from 0x10001000,
  * one page each, on PLIC sources 1 to 8. The disk (virtio-blk) sits in the
- * first slot; the others answer as empty (device id 0), and only a slot that
- * holds a device appears in the device tree.
+ * first slot; with a screen, the GPU, the keyboard and the tablet take the
+ * next three. The others answer as empty (device id 0), and only a slot
+ * that holds a device appears in the device tree.
  */
-import type { DeviceEntry } from '../device.js';
+import type { DeviceEntry, DeviceHost } from '../device.js';
 import { VirtioBlock } from './block.js';
-import { VirtioMmio } from './mmio.js';
+import { VirtioGpu } from './gpu.js';
+import { KEYBOARD, TABLET, VirtioInput } from './input.js';
+import { type VirtioDevice, VirtioMmio } from './mmio.js';
 
 const BASE = 0x1000_1000;
 const STRIDE = 0x1000;
 const COUNT = 8;
 const DISK_SLOT = 0;
+/** The screen's devices, by slot: they come together (`--screen`). */
+const SCREEN_SLOTS = new Map<number, (host: DeviceHost) => VirtioDevice>([
+  [1, (host) => new VirtioGpu(host.dma)],
+  [2, () => new VirtioInput(KEYBOARD)],
+  [3, () => new VirtioInput(TABLET)],
+]);
 
 function slot(i: number): DeviceEntry<VirtioMmio> {
+  const screenDevice = SCREEN_SLOTS.get(i);
   return {
     name: `virtio${i}`,
     base: BASE + i * STRIDE,
@@ -21,11 +31,13 @@ function slot(i: number): DeviceEntry<VirtioMmio> {
     irq: 1 + i,
     create: (host, self) => {
       const disk = i === DISK_SLOT ? host.disk : null;
-      const device = disk ? new VirtioBlock(disk.memory, disk.sectors, disk.readOnly) : null;
+      let device: VirtioDevice | null = disk ? new VirtioBlock(disk.memory, disk.sectors, disk.readOnly) : null;
+      if (screenDevice && host.screen) device = screenDevice(host);
       return new VirtioMmio(device, host.dma, host.irq(self.irq!), self.name);
     },
     fdtNode: (b, self, tree) => {
-      if (i === DISK_SLOT && tree.config.hasDisk) VirtioMmio.fdtNode(b, self.base, self.size, self.irq!, tree.phandles);
+      const filled = i === DISK_SLOT ? tree.config.hasDisk : screenDevice !== undefined && tree.config.hasScreen;
+      if (filled) VirtioMmio.fdtNode(b, self.base, self.size, self.irq!, tree.phandles);
     },
   };
 }

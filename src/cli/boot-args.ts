@@ -24,5 +24,6 @@ export function bootOptions(args: ParsedArgs, usage: string): BootOptions {
     ramMiB: numberFlag(args, 'ram'),
     raw: args.flags.has('raw'),
     executor,
+    screen: args.flags.has('screen'),
   };
 }

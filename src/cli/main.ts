@@ -10,6 +10,7 @@ import {
   RECORD_USAGE,
   REPLAY_USAGE,
   RUN_USAGE,
+  SCREENSHOT_USAGE,
   STATE_USAGE,
 } from './usage.js';
 
@@ -24,6 +25,10 @@ commands:
   ${DIFF_USAGE}
   ${INFO_USAGE}
   ${GDB_USAGE}
+  ${SCREENSHOT_USAGE}
+
+--screen gives the machine a screen, a keyboard and a tablet (virtio); a
+recording remembers it.
 
 Exit status: the guest's (0 when it powers off with pass, its code on fail),
 2 for bad input, 124 when --max-instructions runs out, 125 when the guest
@@ -43,6 +48,7 @@ const COMMANDS = new Map<string, () => Promise<Command>>([
   ['diff', async () => (await import('./timetravel.js')).diffCommand],
   ['info', async () => (await import('./info.js')).infoCommand],
   ['gdb', async () => (await import('../gdb/command.js')).gdbCommand],
+  ['screenshot', async () => (await import('./screenshot.js')).screenshotCommand],
 ]);
 
 export async function main(argv: readonly string[]): Promise<number> {

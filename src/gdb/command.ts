@@ -18,6 +18,7 @@ export async function gdbCommand(argv: readonly string[]): Promise<number> {
     disk: 'string',
     ram: 'number',
     raw: 'boolean',
+    screen: 'boolean',
   });
   if (args.positional.length !== 1) throw new RewindError('bad-argument', `usage: ${GDB_USAGE}`);
   const port = numberFlag(args, 'port') ?? 1234;
@@ -38,6 +39,7 @@ export async function gdbCommand(argv: readonly string[]): Promise<number> {
         ramMiB: numberFlag(args, 'ram'),
         disk: stringFlag(args, 'disk'),
         raw: args.flags.has('raw'),
+        screen: args.flags.has('screen'),
       }),
     );
   }

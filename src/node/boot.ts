@@ -19,6 +19,8 @@ export interface BootOptions {
   /** Treat the program as a raw image even without a .bin/.img extension. */
   raw?: boolean;
   executor?: 'interp' | 'jit';
+  /** Attach a screen: the virtio GPU, keyboard and tablet. */
+  screen?: boolean;
 }
 
 /** Flags every command that boots a machine accepts. */
@@ -31,6 +33,7 @@ export const BOOT_FLAGS = {
   append: 'string',
   linux: 'boolean',
   executor: 'string',
+  screen: 'boolean',
 } as const;
 
 const RAW_EXTENSIONS = /\.(bin|img|raw|image)$/i;
@@ -82,7 +85,7 @@ export function bootSpec(options: BootOptions): MachineSpec {
   const disk = options.disk ? readUserFile(options.disk, 'disk image') : undefined;
   if (disk && disk.length < 512)
     throw new RewindError('bad-argument', `disk image ${options.disk} is smaller than one 512-byte sector`);
-  const { executor } = options;
+  const { executor, screen } = options;
   if (options.kernel) {
     if (options.program) throw new RewindError('bad-argument', 'give either a program or --kernel, not both');
     const initrd = options.initrd ? readUserFile(options.initrd, 'initrd') : undefined;
@@ -90,11 +93,12 @@ export function bootSpec(options: BootOptions): MachineSpec {
       ramSize,
       disk,
       executor,
+      screen,
       linux: { initrd, append: options.append },
     });
   }
   if (options.initrd || options.append !== undefined)
     throw new RewindError('bad-argument', '--initrd and --append go with --kernel');
   if (!options.program) throw new RewindError('bad-argument', 'no program given');
-  return programSpec(readProgram(options.program, options.raw), { ramSize, disk, executor });
+  return programSpec(readProgram(options.program, options.raw), { ramSize, disk, executor, screen });
 }

@@ -78,4 +78,25 @@ describe('the device table', () => {
     expect(socNodes(disk)).toEqual([...socNodes(plain), 'virtio_mmio@10001000']);
     expect(disk.children.map((c) => c.name).slice(-2)).toEqual(['poweroff', 'reboot']);
   });
+
+  it('with a screen, puts the GPU, the keyboard and the tablet in slots 1 to 3; without, the tree is unchanged', () => {
+    const config = { ramBase: RAM, ramSize: 4 << 20, hasDisk: true };
+    const plain = buildDeviceTree(config);
+    expect(buildDeviceTree({ ...config, hasScreen: false })).toEqual(plain);
+    const screen = parseFdt(buildDeviceTree({ ...config, hasScreen: true })).root;
+    expect(socNodes(screen).slice(-4)).toEqual([
+      'virtio_mmio@10001000',
+      'virtio_mmio@10002000',
+      'virtio_mmio@10003000',
+      'virtio_mmio@10004000',
+    ]);
+    const m = new Machine({
+      program: rawImage(Uint8Array.from([0x73, 0, 0x50, 0x10]), RAM, 4 << 20),
+      ramSize: 4 << 20,
+      screen: true,
+    });
+    expect(m.virtio.map((v) => v.read(8, 4))).toEqual([0, 16, 18, 18, 0, 0, 0, 0]);
+    expect([m.gpu !== null, m.keyboard?.profile.kind, m.tablet?.profile.kind]).toEqual([true, 'keyboard', 'tablet']);
+    expect(machine().gpu).toBeNull();
+  });
 });
