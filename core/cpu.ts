@@ -82,6 +82,8 @@ const EXIT_TRAP = 1;
 const EXIT_RETRY = 2;
 /** The instruction touched MMIO and completed; the slice ends after it. */
 const EXIT_MMIO = 3;
+/** The run ended after a system instruction or atomic: privilege and translations may have changed. */
+const EXIT_SYSTEM = 5;
 
 /** Scalar fields saved by name; a test checks that every own field of Cpu is saved or derived. */
 const SCALAR_FIELDS = [
@@ -148,6 +150,73 @@ export interface CpuExecutor {
 /** @internal `Cpu.exit` after an executor's interpreter run stopped at a warm page (see CpuExecutor.heat). */
 export const EXIT_WARM = 4;
 
+/** One privilege level's cached translations: data (load, store) and fetch. */
+class Tlb {
+  readonly rTag = new Int32Array(DTLB_SIZE).fill(-1);
+  readonly rOff = new Int32Array(DTLB_SIZE);
+  readonly wTag = new Int32Array(DTLB_SIZE).fill(-1);
+  readonly wOff = new Int32Array(DTLB_SIZE);
+  readonly xTag = new Int32Array(TLB_SIZE).fill(-1);
+  readonly xOff = new Int32Array(TLB_SIZE);
+  /** Data entries filled since the last flush, as far as FILLS_KEPT (fillCount goes on counting). */
+  private readonly fills = new Int32Array(FILLS_KEPT);
+  private fillCount = 0;
+
+  noteFill(e: number): void {
+    if (this.fillCount < FILLS_KEPT) this.fills[this.fillCount] = e;
+    this.fillCount++;
+  }
+
+  /** Clears the data entries filled since the last flush when they are few, else all of them. */
+  flush(): void {
+    this.xTag.fill(-1);
+    if (this.fillCount === 0) return;
+    if (this.fillCount > FILLS_KEPT) {
+      this.rTag.fill(-1);
+      this.wTag.fill(-1);
+    } else {
+      for (let i = 0; i < this.fillCount; i++) {
+        const e = this.fills[i]!;
+        this.rTag[e] = -1;
+        this.wTag[e] = -1;
+      }
+    }
+    this.fillCount = 0;
+  }
+}
+
+/** mstatus bits that change how loads and stores translate (MPRV with MPP, SUM, MXR). */
+const TRANSLATION_BITS = MSTATUS.MPRV | MSTATUS.MPP | MSTATUS.SUM | MSTATUS.MXR;
+
+/**
+ * CSRs whose writes leave every cached translation valid (trap handlers write them all the
+ * time); mstatus and sstatus too, unless TRANSLATION_BITS change. Any other write flushes the
+ * TLBs, as satp, PMP and trigger writes must.
+ */
+function keepsTranslations(csr: number): boolean {
+  switch (csr) {
+    case CSR.mstatus:
+    case CSR.sstatus:
+    case CSR.mscratch:
+    case CSR.sscratch:
+    case CSR.mepc:
+    case CSR.sepc:
+    case CSR.mcause:
+    case CSR.scause:
+    case CSR.mtval:
+    case CSR.stval:
+    case CSR.mtvec:
+    case CSR.stvec:
+    case CSR.mie:
+    case CSR.sie:
+    case CSR.mip:
+    case CSR.sip:
+      return true;
+    default:
+      return false;
+  }
+}
+
 /** Steps by page when no JIT asks for them (see Cpu.run): written, never read; shared by every hart, as large as the largest RAM. */
 let noHeat = new Float64Array(0);
 
@@ -199,8 +268,11 @@ export class Cpu {
   readonly counterOffset = new Uint32Array(6);
   /** Per counter: its value while mcountinhibit stops it, as (lo, hi) pairs. */
   readonly counterFrozen = new Uint32Array(6);
+  /** PMP entries: write them through writeCsr, or call pmpChanged() after writing them here. */
   readonly pmpcfg = new Uint8Array(16);
   readonly pmpaddr = new Uint32Array(16);
+  /** Active PMP entries as (lo, hi, cfg) triples, derived by pmpChanged(). */
+  private pmpRules: number[] = [];
   /** Debug triggers (Sdtrig): tselect, tdata1/2, tcontrol. Saved only when not as at reset (see saveState). */
   readonly triggers = new Triggers();
   /** Access kinds some trigger may match (triggers.armedKinds()); 0 keeps every fast path. Derived. */
@@ -255,18 +327,27 @@ export class Cpu {
   private fetchCacheable = true;
   private readonly scratch: DecodedRecord = { fields: 0, imm: 0 };
 
+  /**
+   * Cached translations, one set per privilege level (index 2 unused), so that traps and xRETs
+   * switch sets instead of flushing: a trap handler and the code it returns to each find their
+   * pages still cached. Anything else that changes translations (satp, PMP, SUM, MXR, MPRV,
+   * triggers, watchpoints, restores) flushes every set.
+   */
+  private readonly tlbs = [new Tlb(), new Tlb(), new Tlb(), new Tlb()];
+  /** The set that loads and stores use: the one of dataPriv(). */
+  private dataTlb = this.tlbs[Priv.M]!;
+  /** @internal The data set's arrays (the interpreter and compiled code read them at the start of a run). */
+  rTag = this.dataTlb.rTag;
   /** @internal */
-  readonly rTag = new Int32Array(DTLB_SIZE).fill(-1);
+  rOff = this.dataTlb.rOff;
   /** @internal */
-  readonly rOff = new Int32Array(DTLB_SIZE);
+  wTag = this.dataTlb.wTag;
   /** @internal */
-  readonly wTag = new Int32Array(DTLB_SIZE).fill(-1);
+  wOff = this.dataTlb.wOff;
+  /** @internal The fetch TLB of the current privilege level. */
+  xTag = this.tlbs[Priv.M]!.xTag;
   /** @internal */
-  readonly wOff = new Int32Array(DTLB_SIZE);
-  /** @internal */
-  readonly xTag = new Int32Array(TLB_SIZE).fill(-1);
-  /** @internal */
-  readonly xOff = new Int32Array(TLB_SIZE);
+  xOff = this.tlbs[Priv.M]!.xOff;
 
   constructor(
     readonly ram: PagedMemory,
@@ -333,8 +414,7 @@ export class Cpu {
     this.watchPages = pagesOf(stores);
     this.readWatchPages = pagesOf(loads);
     // Accesses to watched pages must take the slow paths that check them.
-    this.wTag.fill(-1);
-    this.rTag.fill(-1);
+    this.flushTlb();
   }
 
   private checkWatch(va: number, size: number, ranges: WatchRange[] | null = this.watchpoints): void {
@@ -366,8 +446,7 @@ export class Cpu {
   private armTriggers(): void {
     this.armedTriggers = this.triggers.armedKinds();
     // Loads and stores reach the trigger check only through a TLB miss.
-    this.rTag.fill(-1);
-    this.wTag.fill(-1);
+    this.flushTlb();
   }
 
   /**
@@ -381,33 +460,26 @@ export class Cpu {
     return true;
   }
 
-  /** Data-TLB entries filled since the last flush, as far as FILLS_KEPT (fillCount goes on counting). */
-  private readonly fills = new Int32Array(FILLS_KEPT);
-  private fillCount = 0;
-
-  private noteFill(e: number): void {
-    if (this.fillCount < FILLS_KEPT) this.fills[this.fillCount] = e;
-    this.fillCount++;
-  }
-
   /**
-   * Drops every cached translation; needed whenever privilege, mstatus, satp
-   * or PMP change. Traps and mret flush, so a flush clears only the data-TLB
-   * entries filled since the last one when they are few.
+   * Drops every cached translation; needed whenever satp, PMP, mstatus's
+   * translation bits, triggers or watchpoints change.
    */
   flushTlb(): void {
-    this.xTag.fill(-1);
-    if (this.fillCount > FILLS_KEPT) {
-      this.rTag.fill(-1);
-      this.wTag.fill(-1);
-    } else {
-      for (let i = 0; i < this.fillCount; i++) {
-        const e = this.fills[i]!;
-        this.rTag[e] = -1;
-        this.wTag[e] = -1;
-      }
-    }
-    this.fillCount = 0;
+    for (const tlb of this.tlbs) tlb.flush();
+    this.selectTlb();
+  }
+
+  /** Points the TLB arrays at the sets of the current privilege level (after priv or MPRV/MPP changed). */
+  selectTlb(): void {
+    const data = this.tlbs[this.dataPriv()]!;
+    this.dataTlb = data;
+    this.rTag = data.rTag;
+    this.rOff = data.rOff;
+    this.wTag = data.wTag;
+    this.wOff = data.wOff;
+    const fetch = this.tlbs[this.priv]!;
+    this.xTag = fetch.xTag;
+    this.xOff = fetch.xOff;
   }
 
   /**
@@ -844,6 +916,7 @@ export class Cpu {
           this.pc = pc;
           this.system(op, rd, rs1, rs2, imm, npc);
           pc = this.pc;
+          if (this.exit === EXIT_NONE) this.exit = EXIT_SYSTEM;
           break run;
         }
       }
@@ -1021,8 +1094,9 @@ export class Cpu {
       // For mip, a read-modify-write sees the software SEIP bit only (privileged spec, "mip").
       const base = csr === CSR.mip ? (old & ~IRQ.SEI) | (this.mipSw & IRQ.SEI) : old;
       const value = write ? src : set ? base | src : base & ~src;
+      const status = this.mstatus;
       writeCsr(this, csr, value, true);
-      this.flushTlb();
+      if (!keepsTranslations(csr) || ((status ^ this.mstatus) & TRANSLATION_BITS) !== 0) this.flushTlb();
     }
     this.x[rd] = old;
     this.pc = npc;
@@ -1039,7 +1113,7 @@ export class Cpu {
     this.triggers.mret();
     this.priv = mpp;
     this.pc = this.mepc | 0;
-    this.flushTlb();
+    this.selectTlb();
   }
 
   private sret(): void {
@@ -1051,7 +1125,7 @@ export class Cpu {
     this.mstatus = next >>> 0;
     this.priv = spp;
     this.pc = this.sepc | 0;
-    this.flushTlb();
+    this.selectTlb();
   }
 
   /** Takes a trap: sets the CSRs, privilege and this.pc, and marks the slow path as trapped. */
@@ -1064,7 +1138,7 @@ export class Cpu {
       if (this.firmware(cause, interrupt, tval, pc)) {
         this.traps++;
         this.exit = EXIT_TRAP;
-        this.flushTlb();
+        this.selectTlb();
         return;
       }
     }
@@ -1092,7 +1166,7 @@ export class Cpu {
     }
     this.traps++;
     this.exit = EXIT_TRAP;
-    this.flushTlb();
+    this.selectTlb();
   }
 
   // ---- memory: translation, PMP, slow paths ----
@@ -1186,12 +1260,16 @@ export class Cpu {
     return level === 1 ? (ppn >>> 10) * 0x400000 + (va & 0x3fffff) : ppn * 4096 + (va & 0xfff);
   }
 
-  /** PMP check of [pa, pa+size) (privileged spec, "Physical Memory Protection"). */
-  private pmpAllows(pa: number, size: number, access: number, priv: number): boolean {
-    const cfgs = this.pmpcfg;
+  /**
+   * Derives the active PMP entries from pmpcfg/pmpaddr: called after every write to them and
+   * after a restore, so that a check (every TLB refill and page walk) loops over active entries
+   * only, with their bounds at hand.
+   */
+  pmpChanged(): void {
+    const rules: number[] = [];
     let prev = 0;
     for (let i = 0; i < 16; i++) {
-      const cfg = cfgs[i]!;
+      const cfg = this.pmpcfg[i]!;
       const addr = this.pmpaddr[i]!;
       const mode = (cfg >>> 3) & 3;
       let lo = 0;
@@ -1204,15 +1282,26 @@ export class Cpu {
         hi = lo + 4;
       } else if (mode === 3) {
         // NAPOT: the number of trailing ones gives the size.
-        let t = 0;
-        while (t < 32 && ((addr >>> t) & 1) === 1) t++;
+        const t = addr === 0xffffffff ? 32 : 31 - Math.clz32(~addr & (addr + 1));
         const span = 2 ** (t + 3);
         lo = Math.floor((addr * 4) / span) * span;
         hi = lo + span;
       }
       prev = addr;
-      if (mode === 0 || pa + size <= lo || pa >= hi) continue;
+      if (mode !== 0) rules.push(lo, hi, cfg);
+    }
+    this.pmpRules = rules;
+  }
+
+  /** PMP check of [pa, pa+size) (privileged spec, "Physical Memory Protection"). */
+  private pmpAllows(pa: number, size: number, access: number, priv: number): boolean {
+    const rules = this.pmpRules;
+    for (let i = 0; i < rules.length; i += 3) {
+      const lo = rules[i]!;
+      const hi = rules[i + 1]!;
+      if (pa + size <= lo || pa >= hi) continue;
       if (pa < lo || pa + size > hi) return false;
+      const cfg = rules[i + 2]!;
       if (priv === Priv.M && (cfg & 0x80) === 0) return true;
       return ((cfg >>> access) & 1) !== 0;
     }
@@ -1326,7 +1415,7 @@ export class Cpu {
         (this.readWatchPages === null || !this.readWatchPages.has(va >>> PAGE_SHIFT))
       ) {
         const e = (va >>> PAGE_SHIFT) & DTLB_MASK;
-        this.noteFill(e);
+        this.dataTlb.noteFill(e);
         this.rTag[e] = va >>> PAGE_SHIFT;
         this.rOff[e] = off - (off & 0xfff);
       }
@@ -1362,7 +1451,7 @@ export class Cpu {
       if (this.watchPages !== null && this.watchPages.has(va >>> PAGE_SHIFT)) this.checkWatch(va, size);
       else if (this.pageCacheable(pa, WRITE) && (this.armedTriggers & STORE) === 0) {
         const e = (va >>> PAGE_SHIFT) & DTLB_MASK;
-        this.noteFill(e);
+        this.dataTlb.noteFill(e);
         this.wTag[e] = va >>> PAGE_SHIFT;
         this.wOff[e] = off - (off & 0xfff);
       }
@@ -1446,6 +1535,7 @@ export class Cpu {
     this.counterFrozen.set(r.numbers('counterFrozen', 6));
     this.pmpcfg.set(r.numbers('pmpcfg', 16));
     this.pmpaddr.set(r.numbers('pmpaddr', 16));
+    this.pmpChanged();
     this.loadTriggers(state.triggers);
     this.invalidateCaches();
   }

@@ -424,6 +424,7 @@ export function writeCsr(cpu: Cpu, num: number, value: number, retiring = false)
       if ((cfg & 3) === 2) cfg &= ~2;
       cpu.pmpcfg[i] = cfg;
     }
+    cpu.pmpChanged();
     return;
   }
   if (num >= CSR.pmpaddr0 && num < CSR.pmpaddr0 + 16) {
@@ -432,6 +433,7 @@ export function writeCsr(cpu: Cpu, num: number, value: number, retiring = false)
     // A locked TOR entry also locks the address below it.
     if (i < 15 && cpu.pmpcfg[i + 1]! & 0x80 && ((cpu.pmpcfg[i + 1]! >>> 3) & 3) === 1) return;
     cpu.pmpaddr[i] = v;
+    cpu.pmpChanged();
     return;
   }
 }

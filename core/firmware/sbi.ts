@@ -125,6 +125,7 @@ export function sbiFirmware(machine: Machine): void {
   // NAPOT entry but cheaper to check on every translation.
   cpu.pmpaddr[0] = 0xffffffff;
   cpu.pmpcfg[0] = 0x0f;
+  cpu.pmpChanged();
   // As after an mret to S with interrupts off: MPP = S, MPIE = 1, SIE = 0.
   cpu.mstatus =
     ((cpu.mstatus & ~(MSTATUS.MPP | MSTATUS.MIE | MSTATUS.SIE | MSTATUS.SPIE | MSTATUS.SPP | MSTATUS.MPRV)) |

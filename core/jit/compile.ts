@@ -209,6 +209,11 @@ export function regionSource(region: readonly BasicBlock[]): string {
   };
   const lines: string[] = [];
   lines.push('const pcb = pc0 & -4096;');
+  // The TLB of the privilege level the region runs at (it leaves before any change of level).
+  if (bbs.some((bb) => bb.insns.some((i) => LOADS[i.fields & 127] !== undefined)))
+    lines.push('const rTag = cpu.rTag, rOff = cpu.rOff;');
+  if (bbs.some((bb) => bb.insns.some((i) => STORES[i.fields & 127] !== undefined)))
+    lines.push('const wTag = cpu.wTag, wOff = cpu.wOff;');
   if (used.size > 0) lines.push(`let ${[...used].map((r) => `r${r} = x[${r}]`).join(', ')};`);
   // Every exit leaves through the epilogue: k = 0 goes on at t; 1 and 2 are a load or store
   // that missed the TLB (or is misaligned, or MMIO), done by the interpreter's slow path.

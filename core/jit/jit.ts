@@ -182,10 +182,6 @@ export class Jit implements CpuExecutor {
       new Int16Array(buf),
       ram.words,
       ram.dirty,
-      cpu.rTag,
-      cpu.rOff,
-      cpu.wTag,
-      cpu.wOff,
       mulh,
       mulhsu,
       mulhu,
@@ -324,7 +320,10 @@ export class Jit implements CpuExecutor {
   private decay(): void {
     this.decayedAt = this.cpu.position;
     const heat = this.heat;
-    for (let i = 0; i < heat.length; i++) if (heat[i] !== 0) heat[i] = Math.floor(heat[i]! / 2);
+    for (let i = 0; i < heat.length; i++) {
+      const h = heat[i]!;
+      if (h !== 0 && h !== Infinity) heat[i] = Math.floor(h / 2);
+    }
   }
 
   codeWritten(ppn: number, from: number, to: number): void {
@@ -487,10 +486,6 @@ export class Jit implements CpuExecutor {
         'mem16s',
         'mem32',
         'dirty',
-        'rTag',
-        'rOff',
-        'wTag',
-        'wOff',
         'mulh',
         'mulhsu',
         'mulhu',
