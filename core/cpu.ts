@@ -225,7 +225,8 @@ export class Cpu {
   readonly x = new Int32Array(33);
   /** pc as a signed 32-bit integer; see `pcValue`. */
   pc = RAM_BASE | 0;
-  priv: number = Priv.M;
+  /** The privilege level; saved as `priv`. Setting it selects that level's TLB set. */
+  private level: number = Priv.M;
   /** Steps since reset. */
   position = 0;
   /** Traps taken since reset (steps that retired no instruction). */
@@ -364,6 +365,15 @@ export class Cpu {
     if (noHeat.length < Math.ceil(ram.size / 4096)) noHeat = new Float64Array(Math.ceil(ram.size / 4096));
     this.decoded = new Array(ram.pageCount);
     this.codePage = new Uint8Array(ram.pageCount);
+  }
+
+  get priv(): number {
+    return this.level;
+  }
+
+  set priv(level: number) {
+    this.level = level;
+    this.selectTlb();
   }
 
   /** pc as an unsigned number. */
@@ -1113,7 +1123,6 @@ export class Cpu {
     this.triggers.mret();
     this.priv = mpp;
     this.pc = this.mepc | 0;
-    this.selectTlb();
   }
 
   private sret(): void {
@@ -1125,7 +1134,6 @@ export class Cpu {
     this.mstatus = next >>> 0;
     this.priv = spp;
     this.pc = this.sepc | 0;
-    this.selectTlb();
   }
 
   /** Takes a trap: sets the CSRs, privilege and this.pc, and marks the slow path as trapped. */
@@ -1166,7 +1174,6 @@ export class Cpu {
     }
     this.traps++;
     this.exit = EXIT_TRAP;
-    this.selectTlb();
   }
 
   // ---- memory: translation, PMP, slow paths ----

@@ -27,6 +27,7 @@ const NOT_STATE = new Set([
   'wOff',
   'xTag',
   'xOff',
+  'level', // saved as priv
   'tlbs',
   'dataTlb',
   'pmpRules',
