@@ -50,6 +50,7 @@ build bench-short -DBENCH_ITERS=7 -- "$HERE/bench/bench.c"
 build bench-long  -DBENCH_ITERS=600 -- "$HERE/bench/bench.c"
 build default   -- "$HERE/default/default.c"
 build irqecho   -- "$HERE/irqecho/irqecho.c"
+build draw      -I"$HERE/screen" -- "$HERE/screen/draw.c" "$HERE/screen/vscreen.c"
 
 # The benchmark suite (bench/jit.mjs): each reads its iteration count as a line of input.
 S="$HERE/suite"

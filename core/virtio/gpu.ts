@@ -223,7 +223,7 @@ export class VirtioGpu implements VirtioDevice {
         break;
       case Cmd.ResourceFlush:
         need(24);
-        this.resource(u32(16));
+        if (!inside(rect(0), this.resource(u32(16)))) throw new GpuError(Resp.ErrInvalidParameter);
         break;
       case Cmd.TransferToHost2d:
         need(32);
@@ -235,7 +235,7 @@ export class VirtioGpu implements VirtioDevice {
         break;
       case Cmd.ResourceDetachBacking:
         need(4);
-        this.resource(u32(0)).backing = null;
+        this.backed(u32(0)).backing = null;
         break;
       default:
         throw new GpuError(Resp.ErrUnspec);
@@ -246,6 +246,13 @@ export class VirtioGpu implements VirtioDevice {
   private resource(id: number): Resource {
     const res = this.resources.get(id);
     if (!res) throw new GpuError(Resp.ErrInvalidResourceId);
+    return res;
+  }
+
+  /** A resource that has a backing: commands that need one answer ERR_UNSPEC without (as QEMU's). */
+  private backed(id: number): Resource {
+    const res = this.resource(id);
+    if (!res.backing) throw new GpuError(Resp.ErrUnspec);
     return res;
   }
 
@@ -278,7 +285,7 @@ export class VirtioGpu implements VirtioDevice {
       this.scanout = null;
       return;
     }
-    const res = this.resource(id);
+    const res = this.backed(id);
     if (!inside(r, res) || r.width < MIN_SCANOUT || r.height < MIN_SCANOUT)
       throw new GpuError(Resp.ErrInvalidParameter);
     this.scanout = { ...r, resource: id };
@@ -290,14 +297,12 @@ export class VirtioGpu implements VirtioDevice {
    * stride is the resource's row (width × 4), as drivers lay it out.
    */
   private transfer(r: Rect, offset: number, id: number): void {
-    const res = this.resource(id);
+    const res = this.backed(id);
     if (!inside(r, res)) throw new GpuError(Resp.ErrInvalidParameter);
-    const backing = res.backing;
-    if (!backing) throw new GpuError(Resp.ErrUnspec);
     const stride = res.width * 4;
     for (let h = 0; h < r.height; h++) {
       const at = (r.y + h) * stride + r.x * 4;
-      readBacking(this.dma, backing, offset + h * stride, res.pixels.subarray(at, at + r.width * 4));
+      readBacking(this.dma, res.backing!, offset + h * stride, res.pixels.subarray(at, at + r.width * 4));
     }
   }
 
@@ -311,10 +316,14 @@ export class VirtioGpu implements VirtioDevice {
     chain.read(start, entries);
     const view = new DataView(entries.buffer);
     const backing: number[] = [];
+    const probe = new Uint8Array(1);
     for (let i = 0; i < count; i++) {
-      // Above 4 GiB is outside rv32's physical space.
-      if (view.getUint32(16 * i + 4, true) !== 0) throw new GpuError(Resp.ErrUnspec);
-      backing.push(view.getUint32(16 * i, true), view.getUint32(16 * i + 8, true));
+      const addr = view.getUint32(16 * i, true);
+      const length = view.getUint32(16 * i + 8, true);
+      // Each entry must lie in RAM, which is one range: both ends in it will do. Above 4 GiB is outside rv32's space.
+      const inRam = length === 0 || (this.dma.readBytes(addr, probe) && this.dma.readBytes(addr + length - 1, probe));
+      if (view.getUint32(16 * i + 4, true) !== 0 || !inRam) throw new GpuError(Resp.ErrUnspec);
+      backing.push(addr, length);
     }
     res.backing = backing;
   }
@@ -396,7 +405,11 @@ function displayInfo(): Uint8Array {
   return out;
 }
 
-/** Fills `dest` from the backing's byte stream at `offset`; a byte beyond the backing or outside RAM is an error. */
+/**
+ * Fills `dest` from the backing's byte stream at `offset`. Bytes beyond the
+ * end of the backing are left as they were (QEMU copies what there is and
+ * answers OK). The entries were checked to lie in RAM when attached.
+ */
 function readBacking(dma: Dma, backing: number[], offset: number, dest: Uint8Array): void {
   let skip = offset;
   let done = 0;
@@ -408,9 +421,8 @@ function readBacking(dma: Dma, backing: number[], offset: number, dest: Uint8Arr
       continue;
     }
     const n = Math.min(len - skip, dest.length - done);
-    if (!dma.readBytes(addr + skip, dest.subarray(done, done + n))) throw new GpuError(Resp.ErrUnspec);
+    dma.readBytes(addr + skip, dest.subarray(done, done + n));
     done += n;
     skip = 0;
   }
-  if (done < dest.length) throw new GpuError(Resp.ErrInvalidParameter);
 }

@@ -107,6 +107,18 @@ describe('VirtioGpu', () => {
     expect(p(15, 15)).toEqual([0, 15, 15]);
   });
 
+  it('leaves what lies beyond the end of the backing as it was', () => {
+    const { gpu, drv, create, attach, transfer, scanout } = setup();
+    paint(drv);
+    create(1, 16, 16);
+    expect(attach(1, [[BACKING, 16 * 4 * 8]])).toBe(OK);
+    expect(transfer(1, 0, 0, 16, 16, 0)).toBe(OK);
+    scanout(1, 0, 0, 16, 16);
+    const rgb = gpu.screen()!.rgb;
+    expect([...rgb.subarray((7 * 16 + 1) * 3, (7 * 16 + 1) * 3 + 3)]).toEqual([1 ^ 7, 7, 1]);
+    expect([...rgb.subarray((8 * 16 + 1) * 3, (8 * 16 + 1) * 3 + 3)]).toEqual([0, 0, 0]);
+  });
+
   it('transfers a sub-rectangle from offset + row × stride, and reads R8G8B8A8', () => {
     const { gpu, drv, create, attach, transfer, scanout } = setup();
     paint(drv);
@@ -142,18 +154,19 @@ describe('VirtioGpu', () => {
     expect(create(1, 0xffffffff, 0xffffffff)).toBe(ERR_OUT_OF_MEMORY);
     expect(create(1, 16, 16)).toBe(OK);
     expect(create(1, 16, 16)).toBe(ERR_INVALID_RESOURCE_ID);
+    // Without a backing, what needs one is refused.
     expect(transfer(1, 0, 0, 16, 16, 0)).toBe(ERR_UNSPEC);
+    expect(scanout(1, 0, 0, 16, 16)).toBe(ERR_UNSPEC);
+    expect(send(0x0107, [1, 0]).type).toBe(ERR_UNSPEC);
     expect(attach(9, [[BACKING, 1024]])).toBe(ERR_INVALID_RESOURCE_ID);
-    expect(attach(1, [[0x1000, 1024]])).toBe(OK);
-    // The backing lies outside RAM.
-    expect(transfer(1, 0, 0, 16, 16, 0)).toBe(ERR_UNSPEC);
-    expect(attach(1, [[BACKING, 1024]])).toBe(ERR_UNSPEC);
-    expect(send(0x0107, [1, 0]).type).toBe(OK);
+    // A backing outside RAM, or running off its end, is refused when attached.
+    expect(attach(1, [[0x1000, 1024]])).toBe(ERR_UNSPEC);
+    expect(attach(1, [[RAM_BASE + 0xff00, 0x200]])).toBe(ERR_UNSPEC);
     expect(attach(1, [[BACKING, 512]])).toBe(OK);
-    // A transfer past the end of the backing.
-    expect(transfer(1, 0, 0, 16, 16, 0)).toBe(ERR_INVALID_PARAMETER);
+    expect(attach(1, [[BACKING, 1024]])).toBe(ERR_UNSPEC);
     expect(transfer(1, 8, 0, 16, 16, 0)).toBe(ERR_INVALID_PARAMETER);
     expect(transfer(1, 0xffffffff, 0, 2, 1, 0)).toBe(ERR_INVALID_PARAMETER);
+    expect(send(0x0104, [0, 0, 17, 1, 1, 0]).type).toBe(ERR_INVALID_PARAMETER);
     expect(scanout(1, 0, 0, 16, 16, 1)).toBe(ERR_INVALID_SCANOUT_ID);
     expect(scanout(7, 0, 0, 16, 16)).toBe(ERR_INVALID_RESOURCE_ID);
     expect(scanout(1, 0, 0, 8, 8)).toBe(ERR_INVALID_PARAMETER);
@@ -177,8 +190,9 @@ describe('VirtioGpu', () => {
   });
 
   it('turns the screen off when its resource is unreferenced or the scanout is set to 0', () => {
-    const { gpu, create, scanout, send } = setup();
+    const { gpu, create, attach, scanout, send } = setup();
     create(1, 16, 16);
+    attach(1, [[BACKING, 1024]]);
     scanout(1, 0, 0, 16, 16);
     expect(gpu.screen()).not.toBeNull();
     expect(scanout(0, 0, 0, 0, 0)).toBe(OK);
@@ -198,8 +212,9 @@ describe('VirtioGpu', () => {
   });
 
   it('forgets every resource on a device reset', () => {
-    const { gpu, drv, create, scanout } = setup();
+    const { gpu, drv, create, attach, scanout } = setup();
     create(1, 16, 16);
+    attach(1, [[BACKING, 1024]]);
     scanout(1, 0, 0, 16, 16);
     drv.w(0x70, 0);
     expect(gpu.screen()).toBeNull();
