@@ -46,11 +46,24 @@ const windowUrl: UrlPort = {
   replace: (url) => history.replaceState(history.state, '', url),
 };
 
-/** What the URL asks to open: a saved VM, at a point or where it was saved. */
-export interface StartPoint {
-  id: string;
-  at?: PointRef;
+/**
+ * What the URL asks to open: a saved VM, at a point or where it was saved;
+ * or (`missing`) a VM this browser does not have, which opens nothing (the
+ * page says so and keeps the link as it is).
+ */
+export type StartPoint = { id: string; at?: PointRef } | { missing: string };
+
+/** `name`, or `name (2)`, `name (3)`… : the first that none of `taken` has. */
+export function uniqueName(name: string, taken: Iterable<string>): string {
+  const used = new Set(taken);
+  let candidate = name;
+  for (let n = 2; used.has(candidate); n++) candidate = `${name} (${n})`;
+  return candidate;
 }
+
+/** A point of a link in words: "position 123 of branch b1". */
+const pointText = (at: PointRef) =>
+  at.branch === undefined ? `position ${at.position}` : `position ${at.position} of branch "${at.branch}"`;
 
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const codeOf = (e: unknown) => (e as { code?: unknown } | null)?.code;
@@ -120,8 +133,11 @@ export class LibraryState {
       return last ? { id: last } : null;
     }
     if (!(await this.library.meta(vm).catch(() => null))) {
-      this.app.message = `There is no VM "${vm}" in this browser's library (deleted, or the link was made in another browser)`;
-      return null;
+      // Nothing else starts: the link stays in the address bar, and so does this.
+      this.app.message =
+        `There is no VM "${vm}" in this browser's library (deleted, or the link was made in another browser). ` +
+        'Pick a guest or import a .vmi to start.';
+      return { missing: vm };
     }
     const at = Number(params.get('at'));
     const branch = params.get('branch') ?? undefined;
@@ -142,7 +158,13 @@ export class LibraryState {
   /** Only two events matter to the library: a load (which VM this is) and a status (when to save). */
   receive(e: WorkerEvent): void {
     if (e.type === 'loaded') {
-      this.current = this.opening ?? { id: newVmId(), name: e.name, created: this.now() };
+      // A new VM gets a name no other has: picking the same guest twice makes "hello.elf" and "hello.elf (2)".
+      const name = () =>
+        uniqueName(
+          e.name,
+          this.entries.map((m) => m.name),
+        );
+      this.current = this.opening ?? { id: newVmId(), name: name(), created: this.now() };
       this.opening = null;
       this.savedKey = '';
       this.lastSave = this.now();
@@ -267,7 +289,23 @@ export class LibraryState {
     if (this.current && (this.app.running || this.keyOf(this.app.status) !== this.savedKey)) await this.save();
   }
 
-  /** Opens a saved VM at a point (where it was saved, unless `at` says). */
+  /**
+   * Opens the current VM again where it stands, saved first (on the
+   * executor chosen since: the same VM, not a new one). False when there is
+   * no saved VM to reopen.
+   */
+  async reopen(): Promise<boolean> {
+    const vm = this.current;
+    if (!vm || !this.app.capabilities.timeTravel) return false;
+    await this.save();
+    return this.current?.id === vm.id && this.entries.some((m) => m.id === vm.id) && this.open(vm.id);
+  }
+
+  /**
+   * Opens a saved VM at a point (where it was saved, unless `at` says). A
+   * point the VM does not have (a position past the end of its branch, a
+   * branch it has not) opens it where it was saved, and says why.
+   */
   async open(id: string, at?: PointRef): Promise<boolean> {
     let found: Awaited<ReturnType<Library['load']>>;
     try {
@@ -298,6 +336,13 @@ export class LibraryState {
       return true;
     } catch (e) {
       this.opening = null;
+      if (at && (codeOf(e) === 'bad-argument' || codeOf(e) === 'not-found')) {
+        const opened = await this.open(id);
+        this.app.message =
+          `"${meta.name}" has no ${pointText(at)} (${messageOf(e)}): ` +
+          (opened ? `opened where it was saved, position ${meta.position}.` : 'it could not be opened.');
+        return opened;
+      }
       if (codeOf(e) !== 'superseded') this.app.message = `Could not open "${meta.name}": ${messageOf(e)}`;
       return false;
     }

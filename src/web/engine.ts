@@ -152,7 +152,10 @@ export class Engine {
   private lastStatsPosition = 0;
   private lastRam: Uint8Array | null = null;
   private lastDisk: Uint8Array | null = null;
+  /** Console bytes the guest had taken where the machine last jumped to (a load, seek, fork…), and typed since. */
+  private takenBefore = 0;
   private typed = 0;
+  /** Console bytes written up to the current position. */
   private outCount = 0;
   private readonly now: () => number;
   /** Long operations (seek, import, export) in progress. */
@@ -220,10 +223,10 @@ export class Engine {
         const host = this.need();
         const past = host.machine.position < host.end();
         host.type(cmd.bytes);
+        // Typed in the past: the session forked a new branch (the console and counts as there), which runs on as at the live end.
+        if (past) this.postConsole();
         this.typed += cmd.bytes.length;
         if (past) {
-          // Typed in the past: the session forked a new branch, which runs on as at the live end.
-          this.postConsole();
           this.start();
         } else if (this.state === 'waiting') {
           this.state = 'running';
@@ -374,13 +377,11 @@ export class Engine {
     this.output = [];
     this.outputAt = [];
     this.timelineVersion = '';
-    this.typed = 0;
     this.lastRam = null;
     this.lastDisk = null;
     this.lastStatsPosition = 0;
     this.lastStatsAt = this.now();
     const m = host.machine;
-    this.outCount = 0;
     host.session.onOutput = (byte, position) => {
       this.outCount++;
       this.output.push(byte);
@@ -644,11 +645,18 @@ export class Engine {
     this.options.post({ type: 'output', bytes, positions }, [bytes.buffer, positions.buffer]);
   }
 
-  /** Sends the console as it was at the current position (the page replaces what it shows). */
+  /**
+   * Sends the console as it was at the current position (the page replaces
+   * what it shows), and takes the console's byte counts from there: the
+   * picture's I/O box follows time travel.
+   */
   private postConsole(): void {
     const host = this.host;
     if (!host) return;
     const text = host.console();
+    this.outCount = text.bytes.length;
+    this.takenBefore = host.inputTaken();
+    this.typed = 0;
     this.options.post({ type: 'console', ...text }, [text.bytes.buffer, text.positions.buffer]);
   }
 
@@ -727,7 +735,7 @@ export class Engine {
       diskFresh,
       diskPages: m.disk?.pageCount ?? 0,
       uartOut: this.outCount,
-      uartIn: Math.max(0, this.typed - this.host!.session.pendingInput),
+      uartIn: this.takenBefore + Math.max(0, this.typed - this.host!.session.pendingInput),
       pendingInput: this.host!.session.pendingInput,
     };
   }

@@ -10,7 +10,7 @@ import type { Machine } from '../../core/machine.js';
 import type { ConsoleText } from '../../session/output.js';
 import { Session, type DebugStops, type RunOptions, type Stop } from '../../session/session.js';
 import type { MachineSpec } from '../../session/spec.js';
-import { readVmi, writeVmi } from '../../storage/index.js';
+import { readVmi, writeVmi, type InputEvent } from '../../storage/index.js';
 import { diffResult, timelineInfo, timelineVersion } from './branches.js';
 import type { DiffResult, Executor, PointRef, Registers, TimelineInfo } from './protocol.js';
 
@@ -115,6 +115,14 @@ export class MachineHost {
     return this.session.console();
   }
 
+  /** Console bytes the guest took before the current position: the input events along the branch's lineage. */
+  inputTaken(): number {
+    let n = 0;
+    for (const e of this.session.timeline.eventsBetween(this.branch, 0, this.machine.position))
+      if (e.device === 'uart0') n += payloadLength(e.payload);
+    return n;
+  }
+
   /** The branch tree and the current branch's marks; `timelineVersion` changes whenever they do. */
   timeline(): TimelineInfo {
     return timelineInfo(this.session);
@@ -158,6 +166,10 @@ export class MachineHost {
   bookmark(name: string, position: number): void {
     this.session.bookmark(name, position);
   }
+}
+
+function payloadLength(p: InputEvent['payload']): number {
+  return typeof p === 'number' ? 1 : typeof p === 'string' ? new TextEncoder().encode(p).length : p.length;
 }
 
 /** Registers and CSRs now, every CSR read as M-mode would read it (no side effects). */

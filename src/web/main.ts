@@ -40,11 +40,13 @@ const program =
 const { library: store, warning } = await openBrowserLibrary();
 const library = new LibraryState(app, store);
 if (warning) app.message = warning;
-const reopen = app.record ? await library.startPoint(params) : null;
+const start = app.record ? await library.startPoint(params) : null;
+// A link to a VM this browser lacks opens nothing: its message stays, and so does the link.
+const reopen = start && 'id' in start ? start : null;
 
 const target = document.getElementById('app')!;
 target.replaceChildren();
-mount(App, { target, props: { app, program: reopen ? undefined : program, library } });
+mount(App, { target, props: { app, program: start ? undefined : program, library } });
 if (reopen) void library.open(reopen.id, reopen.at);
 if (named) void openGuest(app, named);
 void library.refresh();

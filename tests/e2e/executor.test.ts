@@ -39,7 +39,7 @@ describe.skipIf(skip !== null)('executor in Chromium', () => {
     expect(app.errors).toEqual([]);
   });
 
-  test('choosing Interpreter reboots the guest on it', async () => {
+  test('choosing Interpreter reopens the VM where it stands on it', async () => {
     await executorSelect(app.page).selectOption({ label: 'Interpreter' });
     await expect.poll(() => inUse(app.page)).toBe('interp');
     await atPrompt(app.page);

@@ -284,6 +284,28 @@ describe('engine with a recording host (time travel)', () => {
     }
   });
 
+  test("the console's byte counts follow time travel: none at position 0, those of the point after a seek", () => {
+    const h = harness(true);
+    const stats = () => h.last('stats')!.stats;
+    h.engine.handle({ type: 'load', image: guest('default'), record: true, run: true });
+    for (let i = 0; i < 400 && !h.output().includes('> '); i++) h.pump(1);
+    const before = h.output().length;
+    h.engine.handle({ type: 'type', bytes: new TextEncoder().encode('e\r') });
+    for (let i = 0; i < 400 && !h.output().slice(before).includes('> '); i++) h.pump(1);
+    h.engine.handle({ type: 'pause' });
+    const end = h.engine.status().position;
+    const live = stats();
+    expect(live).toMatchObject({ uartOut: h.output().length, uartIn: 2 });
+    h.reply({ type: 'seek', position: 0 });
+    expect(stats()).toMatchObject({ position: 0, uartOut: 0, uartIn: 0 });
+    // Where the prompt was shown, before anything was typed.
+    const prompt = h.last('timeline')!.timeline.inputs[0]!;
+    h.reply({ type: 'seek', position: prompt });
+    expect(stats()).toMatchObject({ uartOut: before, uartIn: 0 });
+    h.reply({ type: 'seek', position: end });
+    expect(stats()).toMatchObject({ uartOut: live.uartOut, uartIn: 2 });
+  });
+
   test('exports a .vmi and imports it again', () => {
     const h = harness(true);
     h.engine.handle({ type: 'load', image: guest('hello'), record: true, run: true });

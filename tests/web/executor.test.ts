@@ -6,6 +6,7 @@ import { afterEach, describe, expect, test, vi } from 'vitest';
 import ExecutorPicker from '../../ui/ExecutorPicker.svelte';
 import Message from '../../ui/Message.svelte';
 import { AppState } from '../../ui/app.svelte.js';
+import type { LibraryState } from '../../ui/library.svelte.js';
 import { MachineHost } from '../../src/web/host.js';
 import type { Command, Executor, WorkerEvent } from '../../src/web/protocol.js';
 import { readVmi } from '../../storage/index.js';
@@ -111,6 +112,21 @@ describe('executor', () => {
     expect(target.querySelector('[data-testid=executor-in-use]')?.textContent).toBe('JIT in use');
     client.emit(loaded('interp'));
     expect(target.querySelector('[data-testid=executor-in-use]')).toBeNull();
+  });
+
+  test('with a library, changing it reopens the saved VM where it stands on the new executor', async () => {
+    const client = new FakeClient();
+    const app = new AppState(client);
+    const reopened: string[] = [];
+    const library = { reopen: async () => (reopened.push(app.executor), true) } as unknown as LibraryState;
+    const target = render(ExecutorPicker, { app, library });
+    client.emit(loaded('jit'));
+    const select = target.querySelector('select')!;
+    select.value = 'interp';
+    select.dispatchEvent(new Event('change', { bubbles: true }));
+    await vi.waitFor(() => expect(reopened).toEqual(['interp']));
+    // Not a reboot: no load of the guest, so no new VM.
+    expect(client.sent.filter((c) => c.type === 'load')).toEqual([]);
   });
 
   test('a program of another source is not reloaded: the choice waits for its next load', () => {

@@ -15,7 +15,7 @@ import { MemoryBackend, type BatchEntry } from '../../storage/index.js';
 import LibraryPanel from '../../ui/Library.svelte';
 import Progress from '../../ui/Progress.svelte';
 import { AppState } from '../../ui/app.svelte.js';
-import { LibraryState } from '../../ui/library.svelte.js';
+import { LibraryState, uniqueName } from '../../ui/library.svelte.js';
 import { engineHarness, FakeClient, guest, render, unmountAll } from './support.js';
 
 const vm = (id: string, name = id) => ({ id, name, created: 1, branch: 'b0', position: 10 });
@@ -299,9 +299,56 @@ describe('the page’s library', () => {
       at: { branch: 'b1', position: 77 },
     });
     expect(await library.startPoint(new URLSearchParams('guest=x.elf'))).toBeNull();
-    expect(await library.startPoint(new URLSearchParams('vm=gone'))).toBeNull();
-    expect(app.message).toMatch(/no VM "gone"/);
+    // A VM this browser lacks opens nothing (no default guest), and says so.
+    expect(await library.startPoint(new URLSearchParams('vm=gone'))).toEqual({ missing: 'gone' });
+    expect(app.message).toMatch(/no VM "gone".*Pick a guest/);
     await settle();
+  });
+
+  test('new VMs get names no other VM has; the same guest twice is "x" and "x (2)"', async () => {
+    expect(uniqueName('hello.elf', [])).toBe('hello.elf');
+    expect(uniqueName('hello.elf', ['hello.elf', 'hello.elf (2)', 'echo.elf'])).toBe('hello.elf (3)');
+    const { client, library } = pageSetup();
+    client.emit(loaded('hello.elf'));
+    await library.save();
+    client.emit(loaded('hello.elf'));
+    await library.save();
+    expect(library.entries.map((m) => m.name).sort()).toEqual(['hello.elf', 'hello.elf (2)']);
+  });
+
+  test('reopening the current VM (another executor) saves it and opens it again: the same entry, no new one', async () => {
+    const { client, app, library } = pageSetup();
+    client.emit(loaded('game.elf'));
+    client.emit(paused(42));
+    await library.save();
+    const id = library.current!.id;
+    client.answers.importVmi = (cmd) => {
+      client.emit(loaded('game.elf'));
+      return { branch: 'b0', position: (cmd as { at: { position: number } }).at.position };
+    };
+    app.executor = 'interp';
+    expect(await library.reopen()).toBe(true);
+    const imports = client.sent.filter((c) => c.type === 'importVmi');
+    expect(imports).toMatchObject([{ executor: 'interp', at: { branch: 'b0', position: 42 } }]);
+    expect(library.current?.id).toBe(id);
+    expect(library.entries.map((m) => m.id)).toEqual([id]);
+  });
+
+  test('a link to a point the VM lacks opens it where it was saved and says why', async () => {
+    const { client, app, library } = pageSetup();
+    await library.library.save({ ...vm('abc', 'my game'), position: 42 }, new Uint8Array(3));
+    client.answers.importVmi = (cmd) => {
+      const at = (cmd as { at: { branch?: string; position: number } }).at;
+      if (at.position > 42)
+        throw Object.assign(new Error('branch main only runs to position 42'), { code: 'bad-argument' });
+      client.emit(loaded('my game'));
+      return at;
+    };
+    expect(await library.open('abc', { branch: 'b0', position: 999 })).toBe(true);
+    expect(app.message).toBe(
+      '"my game" has no position 999 of branch "b0" (branch main only runs to position 42): opened where it was saved, position 42.',
+    );
+    expect(library.current).toMatchObject({ id: 'abc', name: 'my game' });
   });
 });
 
