@@ -51,6 +51,7 @@ build bench-long  -DBENCH_ITERS=600 -- "$HERE/bench/bench.c"
 build default   -- "$HERE/default/default.c"
 build irqecho   -- "$HERE/irqecho/irqecho.c"
 build draw      -I"$HERE/screen" -- "$HERE/screen/draw.c" "$HERE/screen/vscreen.c"
+build minefield -I"$HERE/screen" -- "$HERE/screen/minefield.c" "$HERE/screen/vscreen.c"
 
 # The benchmark suite (bench/jit.mjs): each reads its iteration count as a line of input.
 S="$HERE/suite"

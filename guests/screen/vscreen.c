@@ -201,13 +201,25 @@ uint32_t gpu_flush(uint32_t id, struct gpu_rect rect)
     return request(&r, sizeof r, sizeof(struct hdr));
 }
 
-/* The keyboard and the tablet are both device 18: the tablet is the one whose name ends in "Tablet". */
+/*
+ * The keyboard and the tablet are both device 18: the tablet is the one
+ * whose name says "Tablet" (QEMU counts the name's NUL in its size, Rewind
+ * does not, so the word is looked for anywhere).
+ */
 static int is_tablet(uint32_t base)
 {
+    static const char word[] = "Tablet";
     REG8(base + R_CONFIG) = 1; /* VIRTIO_INPUT_CFG_ID_NAME */
     REG8(base + R_CONFIG + 1) = 0;
     uint32_t size = REG8(base + R_CONFIG + 2);
-    return size >= 6 && REG8(base + R_CONFIG + 8 + size - 6) == 'T';
+    for (uint32_t at = 0; at + 6 <= size; at++) {
+        uint32_t k = 0;
+        while (k < 6 && REG8(base + R_CONFIG + 8 + at + k) == (uint8_t)word[k])
+            k++;
+        if (k == 6)
+            return 1;
+    }
+    return 0;
 }
 
 int input_init(int which)
@@ -230,6 +242,13 @@ int input_init(int which)
     FENCE();
     VREG(q, R_QUEUE_NOTIFY) = 0;
     return 1;
+}
+
+void input_ack(int which)
+{
+    struct queue *q = &input_q[which];
+    if (q->base)
+        VREG(q, R_INT_ACK) = VREG(q, R_INT_STATUS);
 }
 
 int input_poll(int which, struct input_event *e)

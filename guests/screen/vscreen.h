@@ -54,4 +54,6 @@ struct input_event { uint16_t type, code; uint32_t value; };
 int input_init(int which);
 /* Takes the next event of the keyboard (0) or the tablet (1); returns 0 when none is waiting. */
 int input_poll(int which, struct input_event *e);
+/* Clears the device's interrupt status, so that its line into the PLIC goes low. */
+void input_ack(int which);
 #endif

@@ -3,7 +3,7 @@ import { decode } from 'fast-png';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expected, guest, rewind, tempDir } from '../support/cli.js';
+import { guest, rewind, tempDir } from '../support/cli.js';
 
 const oneLine = (stderr: string) => expect(stderr.trimEnd().split('\n')).toHaveLength(1);
 
@@ -11,7 +11,8 @@ describe('rewind screenshot', () => {
   it('writes the screen of a recording at its end, and the same as of the program run', () => {
     const dir = tempDir();
     const vmi = join(dir, 'draw.vmi');
-    const r = rewind(['record', guest('draw'), '--screen', '-o', vmi, '--input-file', expected('draw.in')]);
+    writeFileSync(join(dir, 'q.in'), 'q');
+    const r = rewind(['record', guest('draw'), '--screen', '-o', vmi, '--input-file', join(dir, 'q.in')]);
     expect(r.status).toBe(0);
     const fromVmi = rewind(['screenshot', vmi, '-o', join(dir, 'a.png')]);
     const fromElf = rewind(['screenshot', guest('draw'), '--screen', '-o', join(dir, 'b.png')]);
@@ -25,7 +26,8 @@ describe('rewind screenshot', () => {
   it('says in one line, with exit 2, that nothing is on the screen, or that there is no screen', () => {
     const dir = tempDir();
     const vmi = join(dir, 'draw.vmi');
-    rewind(['record', guest('draw'), '--screen', '-o', vmi, '--input-file', expected('draw.in')]);
+    writeFileSync(join(dir, 'q.in'), 'q');
+    rewind(['record', guest('draw'), '--screen', '-o', vmi, '--input-file', join(dir, 'q.in')]);
     const early = rewind(['screenshot', vmi, '--at', '1000', '-o', join(dir, 'x.png')]);
     expect(early.status).toBe(2);
     expect(early.stderr).toBe('rewind: nothing is on the screen at position 1000\n');

@@ -19,8 +19,14 @@ const haveQemu = qemuAvailable();
 if (!haveQemu && process.env.CI) throw new Error(`${QEMU} is required in CI for the differential tests`);
 const update = process.env.REWIND_UPDATE_SCREENS === '1';
 
-/** Drawing guests: the console line after which the screen is complete, and the input that ends them. */
-const SCREEN_GUESTS = [{ name: 'draw', ready: 'drawn\r\n', exit: 0 }];
+/**
+ * Drawing guests: their input (guests/expected/NAME.in), the console line
+ * after which the screen is complete, and the input that then ends them.
+ */
+const SCREEN_GUESTS = [
+  { name: 'draw', ready: 'drawn\r\n', end: 'q', exit: 0 },
+  { name: 'minefield', ready: 'ready\r\n', end: 'q', exit: 0 },
+];
 
 /** Where two images first differ, or null when they are equal. */
 function difference(a: RgbImage, b: RgbImage): string | null {
@@ -43,10 +49,10 @@ function readPng(path: string): RgbImage {
   return { width: png.width, height: png.height, rgb: Uint8Array.from(png.data) };
 }
 
-/** `rewind screenshot` of the guest run to where it waits for input. */
+/** `rewind screenshot` of the guest run with its input to where it waits for more. */
 function screenshot(name: string): RgbImage {
   const png = join(tempDir(), `${name}.png`);
-  const r = rewind(['screenshot', guest(name), '--screen', '-o', png]);
+  const r = rewind(['screenshot', guest(name), '--screen', '--input-file', expected(`${name}.in`), '-o', png]);
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   return readPng(png);
@@ -55,9 +61,16 @@ function screenshot(name: string): RgbImage {
 describe('drawing guests give QEMU screendump pixels', () => {
   for (const g of SCREEN_GUESTS) {
     const input = new Uint8Array(readFileSync(expected(`${g.name}.in`)));
+    const end = new TextEncoder().encode(g.end);
+    /** The console of `rewind run` with the input and then the end. */
+    const run = () => {
+      const file = join(tempDir(), `${g.name}.in`);
+      writeFileSync(file, Buffer.concat([input, end]));
+      return rewind(['run', guest(g.name), '--screen', '--input-file', file]);
+    };
 
     it.runIf(update && haveQemu)(`${g.name}: the committed screen and output are QEMU's`, async () => {
-      const theirs = await runOnQemuWithScreen(guest(g.name), g.ready, input);
+      const theirs = await runOnQemuWithScreen(guest(g.name), input, g.ready, end);
       writeFileSync(expected(`${g.name}.out`), theirs.output, 'latin1');
       const s = theirs.screen;
       writeFileSync(expected(`${g.name}.png`), encode({ width: s.width, height: s.height, data: s.rgb, channels: 3 }));
@@ -65,17 +78,16 @@ describe('drawing guests give QEMU screendump pixels', () => {
 
     it(`${g.name}: rewind screenshot equals the committed screendump, and the console output QEMU's`, () => {
       expect(difference(screenshot(g.name), readPng(expected(`${g.name}.png`)))).toBeNull();
-      const run = rewind(['run', guest(g.name), '--screen', '--input-file', expected(`${g.name}.in`)]);
-      expect(run.stdout).toBe(readFileSync(expected(`${g.name}.out`), 'latin1'));
-      expect(run.status).toBe(g.exit);
+      const ours = run();
+      expect(ours.stdout).toBe(readFileSync(expected(`${g.name}.out`), 'latin1'));
+      expect(ours.status).toBe(g.exit);
     });
 
     it.runIf(haveQemu)(`${g.name}: rewind screenshot equals QEMU's screendump, live`, async () => {
-      const theirs = await runOnQemuWithScreen(guest(g.name), g.ready, input);
+      const theirs = await runOnQemuWithScreen(guest(g.name), input, g.ready, end);
       expect(theirs.status).toBe(g.exit);
       expect(difference(screenshot(g.name), theirs.screen)).toBeNull();
-      const run = rewind(['run', guest(g.name), '--screen', '--input-file', expected(`${g.name}.in`)]);
-      expect(run.stdout).toBe(theirs.output);
+      expect(run().stdout).toBe(theirs.output);
     });
   }
 });

@@ -44,14 +44,15 @@ export function parsePpm(bytes: Uint8Array): RgbImage {
 }
 
 /**
- * Runs `elf` on QEMU with a virtio GPU, keyboard and tablet; once the
- * console shows `ready`, dumps the screen, then types `input` (which should
- * end the guest) and waits for QEMU to exit.
+ * Runs `elf` on QEMU with a virtio GPU, keyboard and tablet, typing
+ * `input`; once the console shows `ready`, dumps the screen, then types
+ * `end` (which should end the guest) and waits for QEMU to exit.
  */
 export async function runOnQemuWithScreen(
   elf: string,
-  ready: string,
   input: Uint8Array,
+  ready: string,
+  end: Uint8Array,
   timeoutMs = 30_000,
 ): Promise<ScreenRun> {
   const dir = mkdtempSync(join(tmpdir(), 'rewind-qemu-screen-'));
@@ -71,6 +72,7 @@ export async function runOnQemuWithScreen(
   const timer = setTimeout(() => qemu.kill('SIGKILL'), timeoutMs);
   const out: Buffer[] = [];
   const exited = new Promise<number>((resolve) => qemu.on('exit', (code) => resolve(code ?? -1)));
+  qemu.stdin.write(Buffer.from(input));
   try {
     await new Promise<void>((resolve, reject) => {
       qemu.stdout.on('data', (chunk: Buffer) => {
@@ -80,7 +82,7 @@ export async function runOnQemuWithScreen(
       void exited.then((code) => reject(new Error(`QEMU exited (${code}) before the guest printed "${ready}"`)));
     });
     await monitorCommand(socket, `screendump ${ppm}`);
-    qemu.stdin.end(Buffer.from(input));
+    qemu.stdin.end(Buffer.from(end));
     const status = await exited;
     return { output: Buffer.concat(out).toString('latin1'), status, screen: parsePpm(readFileSync(ppm)) };
   } finally {

@@ -5,15 +5,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { EV_ABS, EV_KEY, EV_SYN, ABS_X } from '../../core/virtio/input.js';
+import { ABS_X, ABS_Y, BTN_LEFT, EV_ABS, EV_KEY, EV_SYN } from '../../core/virtio/input.js';
 import { Session } from '../../session/session.js';
 import type { MachineSpec } from '../../session/spec.js';
 import { readVmi, writeVmi } from '../../storage/index.js';
 import { guest } from '../support/cli.js';
 
-const spec = (screen: boolean): MachineSpec => ({
+const spec = (screen: boolean, name = 'draw'): MachineSpec => ({
   kind: 'elf',
-  image: new Uint8Array(readFileSync(guest('draw'))),
+  image: new Uint8Array(readFileSync(guest(name))),
   ramSize: 64 << 20,
   screen,
 });
@@ -80,5 +80,52 @@ describe('a machine with a screen', () => {
     const session = Session.create(spec(false), { interval: 200_000 });
     expect(session.machine.gpu).toBeNull();
     expect(session.toRecording().config.machine['devices']).toBeUndefined();
+  });
+});
+
+describe('the minefield game', () => {
+  /** The first mine of the game's field (guests/screen/minefield.c places them with this generator). */
+  function firstMine(): { x: number; y: number } {
+    const seed = (Math.imul(20261204, 1664525) + 1013904223) >>> 0;
+    const at = (seed >>> 16) % 144;
+    return { x: at % 12, y: Math.floor(at / 12) };
+  }
+  /** The tablet coordinate of a pixel of the 240×264 screen. */
+  const abs = (pixel: number, size: number) => Math.ceil((pixel * 0x8000) / size);
+  const text = (s: Session) => new TextDecoder().decode(s.console().bytes);
+
+  it('is played with the tablet and the keyboard; after a mine, rewinding and another move keeps both frames', () => {
+    const session = Session.create(spec(true, 'minefield'), { interval: 2_000_000 });
+    expect(session.run(100_000_000).reason).toBe('waiting');
+    const mine = firstMine();
+    session.sendInput('tablet', [
+      { type: EV_ABS, code: ABS_X, value: abs(mine.x * 20 + 10, 240) },
+      { type: EV_ABS, code: ABS_Y, value: abs(24 + mine.y * 20 + 10, 264) },
+      SYN,
+    ]);
+    const click = session.position;
+    session.sendInput('tablet', [{ type: EV_KEY, code: BTN_LEFT, value: 1 }, SYN]);
+    session.sendInput('tablet', [{ type: EV_KEY, code: BTN_LEFT, value: 0 }, SYN]);
+    expect(session.run(100_000_000).reason).toBe('waiting');
+    expect(text(session)).toContain('BOOM');
+    const boom = session.machine.gpu!.screen()!;
+    const main = session.branch;
+    const mainEnd = session.position;
+
+    // Back to before the click, and a key instead: a new branch, its own frame.
+    session.seek({ position: click });
+    session.sendInput('keyboard', [{ type: EV_KEY, code: 57, value: 1 }, SYN]);
+    session.sendInput('keyboard', [{ type: EV_KEY, code: 57, value: 0 }, SYN]);
+    expect(session.branch).not.toBe(main);
+    expect(session.run(100_000_000).reason).toBe('waiting');
+    expect(text(session)).not.toContain('BOOM');
+    const safe = session.machine.gpu!.screen()!;
+    expect(safe.rgb).not.toEqual(boom.rgb);
+
+    session.seek({ branch: main, position: mainEnd });
+    expect(session.machine.gpu!.screen()).toEqual(boom);
+    const reopened = Session.open(readVmi(writeVmi(session.toRecording())));
+    reopened.seek({ branch: main, position: mainEnd });
+    expect(reopened.machine.gpu!.screen()).toEqual(boom);
   });
 });
