@@ -50,6 +50,8 @@ export class AppState {
   memoryAddress = $state(0x8000_0000);
   memoryVirtual = $state(false);
   programName = $state('');
+  /** Bytes of the disk image attached to the machine, or null without one. */
+  diskSize = $state<number | null>(null);
   /** The guest's latest console output, as text (for the machine picture). */
   recentOutput = $state('');
   /** Bytes typed in the last few seconds, for the picture. */
@@ -108,6 +110,7 @@ export class AppState {
         break;
       case 'loaded':
         this.programName = e.name;
+        this.diskSize = e.diskSize;
         this.symbols = new SymbolTable(e.symbols);
         this.executorInUse = e.executor;
         if (e.executorNote) this.message = `JIT unavailable: ${e.executorNote}`;
@@ -209,6 +212,17 @@ export class AppState {
     this.message = null;
     const moved = [image, boot.disk, boot.linux?.initrd].flatMap((b) => (b ? [b.buffer as ArrayBuffer] : []));
     return this.call({ type: 'load', image, name, run, record: this.record, executor: this.executor, ...boot }, moved);
+  }
+
+  /** Attaches a disk image: the program starts again from reset with it (a new VM); the bytes move to the worker. */
+  attachDisk(disk: Uint8Array, name: string): Promise<unknown> {
+    this.message = null;
+    return this.call({ type: 'attachDisk', disk, name }, [disk.buffer as ArrayBuffer]);
+  }
+
+  /** The disk as it is at the current position (and that position), or undefined (the message says why). */
+  async readDisk(): Promise<{ bytes: Uint8Array; position: number } | undefined> {
+    return (await this.call({ type: 'readDisk' })) as { bytes: Uint8Array; position: number } | undefined;
   }
 
   run(): void {

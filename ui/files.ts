@@ -1,5 +1,5 @@
 /**
- * Load program: what it takes. An ELF loads as a new program; a raw image
+ * Files in and out of the page. Load program: what it takes. An ELF loads as a new program; a raw image
  * (a `.bin` file, loaded at 0x80000000 as the CLI's `--raw`) too; a `.vmi`
  * recording goes to Import (the library validates and keeps it); anything
  * else (a picture, a text file) is refused with a message, and nothing runs
@@ -58,4 +58,42 @@ export async function loadProgramFile(
     return;
   }
   await app.load(bytes, file.name);
+}
+
+/** Saves bytes as a download named `name`. */
+export function downloadBytes(bytes: Uint8Array, name: string): void {
+  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'application/octet-stream' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** A name made safe for a download: the VM's name without its extension, `_` for anything odd. */
+export function fileStem(name: string): string {
+  return name.replace(/\.(elf|vmi|bin)$/i, '').replace(/[^\w.-]+/g, '_') || 'rewind';
+}
+
+/** Attach disk on a picked or dropped file: the program starts again from reset with it, as a new VM. */
+export async function attachDiskFile(app: AppState, file: PickedFile): Promise<void> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await file.arrayBuffer());
+  } catch (e) {
+    app.message = `Could not read ${file.name}: ${e instanceof Error ? e.message : String(e)}`;
+    return;
+  }
+  if (bytes.length === 0) {
+    app.message = `${file.name} is empty: a disk image needs at least one sector`;
+    return;
+  }
+  const program = app.programName.replace(/ \+ .*$/, '');
+  await app.attachDisk(bytes, `${program} + ${file.name}`);
+}
+
+/** Downloads the disk as it is at the current position. */
+export async function downloadDisk(app: AppState, vmName: string): Promise<void> {
+  const disk = await app.readDisk();
+  if (disk) downloadBytes(disk.bytes, `${fileStem(vmName)}-disk-at-${disk.position}.img`);
 }

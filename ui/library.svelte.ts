@@ -11,6 +11,7 @@ import { Library, newVmId, type VmMeta } from '../src/web/library.js';
 import type { ExportedVmi } from '../src/web/jobs.js';
 import type { PointRef, Status, WorkerEvent } from '../src/web/protocol.js';
 import type { AppState } from './app.svelte.js';
+import { downloadBytes, fileStem } from './files.js';
 
 /** How often a running VM is saved, at least... */
 export const AUTOSAVE_MS = 5000;
@@ -400,13 +401,7 @@ export class LibraryState {
       if (codeOf(e) !== 'cancelled') this.app.message = `Could not export: ${messageOf(e)}`;
       return;
     }
-    const name = `${(this.current?.name ?? 'rewind').replace(/\.(elf|vmi|bin)$/i, '').replace(/[^\w.-]+/g, '_')}.vmi`;
-    const url = URL.createObjectURL(new Blob([file.bytes as BlobPart], { type: 'application/octet-stream' }));
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = name;
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    downloadBytes(file.bytes, `${fileStem(this.current?.name ?? 'rewind')}.vmi`);
   }
 
   async rename(id: string, name: string): Promise<void> {

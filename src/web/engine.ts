@@ -49,6 +49,8 @@ const MAX_SLICE = 5_000_000;
 /** How often status, stats and registers go out while running. */
 const REPORT_MS = 200;
 const DEFAULT_RAM = 64 * 1024 * 1024;
+/** The largest disk image the page attaches: the worker holds it (and a copy per recording) in memory. */
+export const MAX_DISK = 512 * 1024 * 1024;
 /** The most lines one disassemble answers on each side (the page asks for more as it scrolls). */
 const MAX_DISASM = 256;
 /** The longest wait for the wall clock after an idle slice: commands are still handled meanwhile. */
@@ -147,6 +149,8 @@ export class Engine {
   private breakpoints: number[] = [];
   private watchpoints: WatchRange[] = [];
   private symbols = SymbolTable.empty;
+  /** The name the machine was loaded under. */
+  private name = '';
   private lastReport = 0;
   private lastStatsAt = 0;
   private lastStatsPosition = 0;
@@ -210,6 +214,29 @@ export class Engine {
         );
         if (cmd.run) this.start();
         return undefined;
+      case 'attachDisk': {
+        const host = this.need();
+        const size = cmd.disk.length;
+        if (size === 0) throw new CommandError('bad-argument', 'the disk image is empty');
+        if (size > MAX_DISK)
+          throw new CommandError(
+            'bad-argument',
+            `the disk image is ${Math.ceil(size / 2 ** 20)} MiB: the page takes disks of up to ${MAX_DISK / 2 ** 20} MiB`,
+          );
+        this.load({ ...host.session.spec, disk: cmd.disk }, cmd.name ?? this.name, host.timeTravel);
+        this.start();
+        return undefined;
+      }
+      case 'readDisk': {
+        const host = this.need();
+        const disk = host.machine.disk;
+        if (!disk) throw new CommandError('no-disk', 'no disk is attached to this machine');
+        // The image as attached (the machine rounds it up to whole sectors), as it is at this position.
+        return {
+          bytes: disk.bytes.slice(0, host.session.spec.disk?.length ?? disk.size),
+          position: host.machine.position,
+        };
+      }
       case 'run':
         this.need();
         this.start();
@@ -374,6 +401,7 @@ export class Engine {
   private install(make: () => MachineHost, name: string): void {
     const host = make();
     this.host = host;
+    this.name = name;
     this.output = [];
     this.outputAt = [];
     this.timelineVersion = '';
@@ -402,6 +430,7 @@ export class Engine {
       ramSize: m.ram.size,
       executor: m.config.executor !== 'interp' && m.executorNote === null ? 'jit' : 'interp',
       executorNote: m.executorNote,
+      diskSize: m.disk ? (host.session.spec.disk?.length ?? m.disk.size) : null,
     });
     this.postConsole();
     this.cause = 'load';

@@ -80,6 +80,14 @@ export type Command =
   | { type: 'disassemble'; id: number; address?: number; before?: number; after?: number }
   | { type: 'setBreakpoints'; id?: number; addresses: number[] }
   | { type: 'setWatchpoints'; id?: number; ranges: WatchRange[] }
+  /**
+   * Attaches a disk image (virtio-blk): the program starts again from reset
+   * with it, as a new machine (a disk is part of what a machine is built
+   * from, so a recording keeps it). Runs once attached.
+   */
+  | { type: 'attachDisk'; id?: number; disk: Uint8Array; name?: string }
+  /** Replies with `{ bytes, position }`: the disk as it is at the current position (error `no-disk` without one). */
+  | { type: 'readDisk'; id: number }
   /** Measures guest speed: runs a fresh machine from `image` to power-off (or `maxSteps`) and replies with a BenchResult. */
   | { type: 'bench'; id: number; image: Uint8Array; maxSteps?: number }
   // ---- time travel (answered with error `no-time-travel` until the host records)
@@ -294,6 +302,8 @@ export type WorkerEvent =
       executor: Executor;
       /** Why the JIT asked for could not run, or null. */
       executorNote: string | null;
+      /** Bytes of the disk image attached, or null without a disk. */
+      diskSize: number | null;
     }
   /** Bytes the guest wrote to its console (with the position of the instruction that wrote each). */
   | { type: 'output'; bytes: Uint8Array; positions?: Float64Array }

@@ -34,6 +34,7 @@ const LOADED: Extract<WorkerEvent, { type: 'loaded' }> = {
   ramSize: 64 << 20,
   executor: 'jit',
   executorNote: null,
+  diskSize: null,
 };
 
 afterEach(unmountAll);

@@ -1,5 +1,7 @@
 // The worker's engine, run in Node without a Worker: the protocol's commands
 // and events against real guests.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { Request } from '../../src/web/client.js';
 import type { Registers, Status } from '../../src/web/protocol.js';
@@ -304,6 +306,40 @@ describe('engine with a recording host (time travel)', () => {
     expect(stats()).toMatchObject({ uartOut: before, uartIn: 0 });
     h.reply({ type: 'seek', position: end });
     expect(stats()).toMatchObject({ uartOut: live.uartOut, uartIn: 2 });
+  });
+
+  test('a disk attached restarts the program with it; the disk is read as it is at any position, and kept by the .vmi', () => {
+    const h = harness(true);
+    h.engine.handle({ type: 'load', image: guest('virtio'), name: 'virtio.elf', record: true, run: true });
+    h.pump();
+    expect(h.output()).toContain('FAIL: no virtio block device found');
+    expect(h.last('loaded')).toMatchObject({ diskSize: null });
+    expect(() => h.reply({ type: 'readDisk' })).toThrow('no disk is attached to this machine');
+    expect(() => h.reply({ type: 'attachDisk', disk: new Uint8Array(0) })).toThrow('the disk image is empty');
+
+    const image = new Uint8Array(readFileSync(join(process.cwd(), 'guests/virtio/disk.img')));
+    h.reply({ type: 'attachDisk', disk: image.slice(), name: 'virtio.elf + disk.img' });
+    expect(h.last('loaded')).toMatchObject({ name: 'virtio.elf + disk.img', diskSize: image.length });
+    expect(h.engine.status()).toMatchObject({ state: 'running', position: 0 });
+    h.pump();
+    expect(h.output()).toContain('|Hello from the R|');
+    expect(h.lastStatus()).toMatchObject({ state: 'off', power: { kind: 'pass' } });
+    const end = h.engine.status().position;
+    const text = (bytes: Uint8Array, at: number) => new TextDecoder().decode(bytes.subarray(at, at + 17));
+    const atEnd = h.reply({ type: 'readDisk' }) as { bytes: Uint8Array; position: number };
+    expect(atEnd.position).toBe(end);
+    expect(atEnd.bytes.length).toBe(image.length);
+    expect(text(atEnd.bytes, 1024)).toBe('REWIND WROTE THIS');
+    // Time travel: at position 0 the disk is as attached.
+    h.reply({ type: 'seek', position: 0 });
+    expect((h.reply({ type: 'readDisk' }) as { bytes: Uint8Array }).bytes).toEqual(image);
+    // The .vmi keeps the disk: opened again, it is the same at both ends.
+    const file = h.reply({ type: 'exportVmi' }) as { bytes: Uint8Array };
+    h.reply({ type: 'importVmi', bytes: file.bytes });
+    expect(h.last('loaded')).toMatchObject({ diskSize: image.length });
+    expect(text((h.reply({ type: 'readDisk' }) as { bytes: Uint8Array }).bytes, 1024)).toBe('REWIND WROTE THIS');
+    h.reply({ type: 'seek', position: 0 });
+    expect((h.reply({ type: 'readDisk' }) as { bytes: Uint8Array }).bytes).toEqual(image);
   });
 
   test('exports a .vmi and imports it again', () => {

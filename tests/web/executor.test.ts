@@ -20,6 +20,7 @@ const loaded = (executor: Executor, executorNote: string | null = null): WorkerE
   ramSize: 1 << 20,
   executor,
   executorNote,
+  diskSize: null,
 });
 
 /** An engine whose hosts are kept, to look at the machines they built. */

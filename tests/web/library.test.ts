@@ -217,6 +217,7 @@ const loaded = (name: string): WorkerEvent => ({
   ramSize: 1 << 20,
   executor: 'interp',
   executorNote: null,
+  diskSize: null,
 });
 const paused = (position: number): WorkerEvent => ({
   type: 'status',
