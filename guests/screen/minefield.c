@@ -8,8 +8,9 @@
  * right button flags), the keyboard (arrows move the cursor, space or enter
  * reveals, F flags) or the console (w a s d move, space reveals, f flags).
  * n starts again, q quits (exit 0), ? prints "ready". The screen shows the
- * field; the console gets the same field as text after each move, so it is
- * playable in a terminal too. The hart sleeps in wfi between inputs.
+ * field; the console gets the same field as text after each reveal or flag
+ * (and the cursor's cell after a move), so it is playable in a terminal
+ * too. The hart sleeps in wfi between inputs.
  */
 #include "rt.h"
 #include "csr.h"
@@ -174,10 +175,14 @@ static void print_field(void)
     }
 }
 
-static void show(void)
+/* A new frame; on the console the field when it changed, else where the cursor is. */
+static void show(int what)
 {
     draw();
-    print_field();
+    if (what == 2)
+        print_field();
+    else
+        printf("cursor %d,%d\n", cx, cy);
 }
 
 static void reveal(int x, int y)
@@ -231,7 +236,7 @@ static void move(int dx, int dy)
     cy = (cy + dy + N) % N;
 }
 
-/* One command; returns 1 when the screen changed. */
+/* One command; returns 2 when the field changed, 1 when only the cursor moved. */
 static int command(int c)
 {
     switch (c) {
@@ -239,16 +244,16 @@ static int command(int c)
     case 's': case KEY_DOWN + 256: move(0, 1); return 1;
     case 'a': case KEY_LEFT + 256: move(-1, 0); return 1;
     case 'd': case KEY_RIGHT + 256: move(1, 0); return 1;
-    case ' ': case '\r': case '\n': case KEY_SPACE + 256: case KEY_ENTER + 256: reveal(cx, cy); return 1;
-    case 'f': case KEY_F + 256: toggle_flag(cx, cy); return 1;
-    case 'n': case KEY_N + 256: new_game(); return 1;
+    case ' ': case '\r': case '\n': case KEY_SPACE + 256: case KEY_ENTER + 256: reveal(cx, cy); return 2;
+    case 'f': case KEY_F + 256: toggle_flag(cx, cy); return 2;
+    case 'n': case KEY_N + 256: new_game(); return 2;
     case 'q': case 4: case KEY_Q + 256: exit(0);
     case '?': printf("ready\n"); return 0;
     default: return 0;
     }
 }
 
-/* A click at the pointer: the cell under it, if any. */
+/* A click at the pointer: the cell under it, if any; returns 2 when it hit one. */
 static int click(int button)
 {
     if (py < BAR || px >= W || py >= H)
@@ -259,7 +264,7 @@ static int click(int button)
         reveal(cx, cy);
     else
         toggle_flag(cx, cy);
-    return 1;
+    return 2;
 }
 
 int main(void)
@@ -297,20 +302,21 @@ int main(void)
         }
         /* A frame and the field on the console after each command that changed them, so that the output
            does not depend on how the input arrived in batches. */
+        int what;
         while (uart_rx_ready())
-            if (command(REG8(UART_BASE)))
-                show();
+            if ((what = command(REG8(UART_BASE))))
+                show(what);
         struct input_event e;
         while (input_poll(0, &e))
-            if (e.type == EV_KEY && e.value && command(e.code + 256))
-                show();
+            if (e.type == EV_KEY && e.value && (what = command(e.code + 256)))
+                show(what);
         while (input_poll(1, &e)) {
             if (e.type == EV_ABS && e.code == ABS_X)
                 px = e.value * W / (ABS_MAX + 1);
             else if (e.type == EV_ABS && e.code == ABS_Y)
                 py = e.value * H / (ABS_MAX + 1);
-            else if (e.type == EV_KEY && e.value && (e.code == BTN_LEFT || e.code == BTN_RIGHT) && click(e.code))
-                show();
+            else if (e.type == EV_KEY && e.value && (e.code == BTN_LEFT || e.code == BTN_RIGHT) && (what = click(e.code)))
+                show(what);
         }
         /* Sleeps until an enabled interrupt is pending (even with mstatus.MIE = 0). */
         __asm__ volatile("wfi");
