@@ -9,7 +9,8 @@ import { TIMEBASE_HZ } from '../../core/memmap.js';
 import { Session, type Stop } from '../../session/session.js';
 import { programSpec, type MachineSpec } from '../../session/spec.js';
 import { MachineHost, registersOf } from './host.js';
-import { JobCancelled, Jobs, exportWork, importWork, seekWork } from './jobs.js';
+import { JobCancelled, Jobs, exportWork, importWork, seekWork, type Work } from './jobs.js';
+import { partHash } from './share.js';
 import { disassembleAround, readMemory } from './peek.js';
 import { markLabel } from './stops.js';
 import { SymbolTable } from './symbols.js';
@@ -18,6 +19,7 @@ import type {
   Command,
   Executor,
   ReplyError,
+  ShareInfo,
   Stats,
   Status,
   StopCause,
@@ -291,6 +293,21 @@ export class Engine {
         this.host?.setStops(this.stops());
         this.postStops();
         return undefined;
+      case 'shareInfo':
+        return shareInfo(this.needTimeTravel());
+      case 'openShare': {
+        const { kind, image, initrd, append, disk, ramSize, events, position, executor } = cmd;
+        const spec = programSpec(image, {
+          ramSize,
+          disk,
+          linux: kind === 'linux' ? { initrd, append } : undefined,
+          executor,
+        });
+        return this.replace(
+          importWork(() => MachineHost.replaying(spec, events, position, this.budget), { position }, this.now),
+          cmd.name,
+        );
+      }
       case 'bench':
         return this.bench(cmd.image, cmd.maxSteps ?? Infinity);
       case 'seek': {
@@ -348,14 +365,10 @@ export class Engine {
       case 'importVmi': {
         const open = this.options.openVmi ?? MachineHost.open;
         const { bytes, executor } = cmd;
-        // The machine is only replaced once the file is valid and open at its point.
-        const opened = (host: MachineHost) => {
-          this.halt();
-          this.install(() => host, cmd.name ?? 'recording.vmi');
-          return { branch: host.branch, position: host.machine.position };
-        };
-        const host = this.jobs.run(importWork(() => open(bytes, executor, this.budget), cmd.at, this.now));
-        return host instanceof Promise ? host.then(opened) : opened(host);
+        return this.replace(
+          importWork(() => open(bytes, executor, this.budget), cmd.at, this.now),
+          cmd.name ?? 'recording.vmi',
+        );
       }
       case 'setBudget':
         this.budget = cmd.bytes;
@@ -366,6 +379,17 @@ export class Engine {
       case 'stateHash':
         return this.needTimeTravel().stateHash();
     }
+  }
+
+  /** Runs a job that opens a machine at its point; only then does it replace this one. Replies with where it stands. */
+  private replace(work: Work<MachineHost>, name: string): { branch: string; position: number } | Promise<unknown> {
+    const opened = (host: MachineHost) => {
+      this.halt();
+      this.install(() => host, name);
+      return { branch: host.branch, position: host.machine.position };
+    };
+    const host = this.jobs.run(work);
+    return host instanceof Promise ? host.then(opened) : opened(host);
   }
 
   private needTimeTravel(): MachineHost {
@@ -784,6 +808,22 @@ export class Engine {
     const seconds = (this.now() - t) / 1000;
     return { steps: session.position, seconds, mips: session.position / seconds / 1e6, output };
   }
+}
+
+/** What a share link of the host's current point carries. */
+async function shareInfo(host: MachineHost): Promise<ShareInfo> {
+  const spec = host.session.spec;
+  const hashes: ShareInfo['hashes'] = { program: await partHash(spec.image) };
+  if (spec.initrd) hashes.initrd = await partHash(spec.initrd);
+  if (spec.disk) hashes.disk = await partHash(spec.disk);
+  return {
+    kind: spec.kind,
+    ramSize: spec.ramSize,
+    ...(spec.append !== undefined ? { append: spec.append } : {}),
+    hashes,
+    events: host.eventsBefore(),
+    position: host.machine.position,
+  };
 }
 
 function toReplyError(e: unknown): ReplyError {

@@ -23,6 +23,19 @@ export class MachineHost {
     return new MachineHost(Session.create(spec, { record, budget }));
   }
 
+  /**
+   * A recording of `spec` whose root branch holds `events` and runs to
+   * `end`, not replayed yet: a seek anywhere up to `end` replays them (a
+   * share link opens so).
+   */
+  static replaying(spec: MachineSpec, events: readonly InputEvent[], end: number, budget?: number): MachineHost {
+    const session = Session.create(spec, { record: true, budget });
+    const root = session.timeline.root().id;
+    session.timeline.appendEvents(root, events);
+    session.timeline.extendTo(root, Math.max(end, events.at(-1)?.position ?? 0));
+    return new MachineHost(session);
+  }
+
   /** Opens a .vmi file (all of it checked by readVmi before anything is built: the bytes are in memory anyway). */
   static open(bytes: Uint8Array, executor?: Executor, budget?: number): MachineHost {
     return new MachineHost(Session.open(readVmi(bytes, { whole: true }), { executor, budget }));
@@ -113,6 +126,11 @@ export class MachineHost {
   /** The console as it was at the current position. */
   console(): ConsoleText {
     return this.session.console();
+  }
+
+  /** The input events before the current position along the branch's lineage: what the state here is made of. */
+  eventsBefore(): InputEvent[] {
+    return this.session.timeline.eventsBetween(this.branch, 0, this.machine.position);
   }
 
   /** Console bytes the guest took before the current position: the input events along the branch's lineage. */

@@ -18,6 +18,8 @@
  * Uint8Array (transferred where the sender no longer needs them).
  */
 
+import type { InputEvent } from '../../storage/index.js';
+
 /** A watched range of guest (virtual) addresses: the machine stops after a store into it. */
 export interface WatchRange {
   address: number;
@@ -34,6 +36,17 @@ export interface LinuxBoot {
 
 /** The interpreter (the reference) or the block JIT, which falls back to the interpreter where code generation is forbidden. */
 export type Executor = 'interp' | 'jit';
+
+/** What a share link of the current point carries (src/web/share.ts), but the file names. */
+export interface ShareInfo {
+  kind: 'elf' | 'raw' | 'linux';
+  ramSize: number;
+  append?: string;
+  /** Digests of the machine's parts (see share.ts partHash). */
+  hashes: { program: string; initrd?: string; disk?: string };
+  events: InputEvent[];
+  position: number;
+}
 
 /** Where the machine is: a position (steps since reset) on a branch. */
 export interface PointRef {
@@ -88,6 +101,26 @@ export type Command =
   | { type: 'attachDisk'; id?: number; disk: Uint8Array; name?: string }
   /** Replies with `{ bytes, position }`: the disk as it is at the current position (error `no-disk` without one). */
   | { type: 'readDisk'; id: number }
+  /** Replies with a ShareInfo: what a share link of the current point carries (recording hosts only). */
+  | { type: 'shareInfo'; id: number }
+  /**
+   * Builds the machine a share link names and replays its events to
+   * `position` (a job, as an import); replies with `{ branch, position }`.
+   */
+  | {
+      type: 'openShare';
+      id?: number;
+      kind: 'elf' | 'raw' | 'linux';
+      image: Uint8Array;
+      initrd?: Uint8Array;
+      append?: string;
+      disk?: Uint8Array;
+      ramSize: number;
+      events: InputEvent[];
+      position: number;
+      name: string;
+      executor?: Executor;
+    }
   /** Measures guest speed: runs a fresh machine from `image` to power-off (or `maxSteps`) and replies with a BenchResult. */
   | { type: 'bench'; id: number; image: Uint8Array; maxSteps?: number }
   // ---- time travel (answered with error `no-time-travel` until the host records)
