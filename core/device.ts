@@ -37,6 +37,8 @@ export interface Device {
   saveState(): DeviceState;
   /** Restores what saveState returned; throws a RewindError on a bad state. */
   loadState(state: DeviceState): void;
+  /** Called once RAM holds the restored state too, before the guest runs: for a device that keeps part of its state in RAM. */
+  afterRestore?(): void;
 }
 
 /**

@@ -439,6 +439,7 @@ export class Machine implements Snapshotable {
   }
 
   invalidateCaches(): void {
+    for (const d of this.devices) d.afterRestore?.();
     this.cpu.invalidateCaches();
   }
 }

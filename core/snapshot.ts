@@ -29,6 +29,10 @@ export interface Snapshotable {
    * caller writing pages into `ram` / `disk` (before or after, either works).
    */
   loadState(state: MachineState): void;
-  /** Must be called after the caller rewrote RAM behind the machine's back (drops decoded code, TLBs). */
+  /**
+   * Must be called after the caller rewrote RAM behind the machine's back,
+   * and after loadState: drops decoded code and TLBs, and lets devices read
+   * what they keep in RAM (the GPU's pixels, see core/virtio/gpu.ts).
+   */
   invalidateCaches(): void;
 }

@@ -9,9 +9,14 @@ import type { Chain, VirtioDevice } from './mmio.js';
  * the scanout (SET_SCANOUT). What the scanout shows is the screen.
  *
  * The resources' pixels are device state: they are saved with the machine,
- * so every position has its screen. Their total is bounded (HOST_MEMORY),
- * and every malformed or impossible command gets an error response
- * (VIRTIO_GPU_RESP_ERR_*), never an exception.
+ * so every position has its screen. A resource whose pixels are byte for
+ * byte what its backing holds (as after a whole-frame transfer, the usual
+ * case) is saved without them: RAM travels as pages in the checkpoint
+ * anyway, and the pixels are read back from it after a restore
+ * ({@link VirtioGpu.afterRestore}). So a checkpoint of a guest that presents
+ * its frames costs a comparison, not a copy of the screen. Their total is
+ * bounded (HOST_MEMORY), and every malformed or impossible command gets an
+ * error response (VIRTIO_GPU_RESP_ERR_*), never an exception.
  *
  * No feature bits beyond VERSION_1: no virgl, no EDID (a driver then takes
  * the mode from GET_DISPLAY_INFO), no blobs. One scanout of 1280×800, as
@@ -106,6 +111,9 @@ export interface ScreenImage {
   rgb: Uint8Array;
 }
 
+/** Where saveState reads a backing to compare it with the pixels: transient, so shared, and kept (a screen's worth each checkpoint). */
+let scratch = new Uint8Array(0);
+
 /** A command refused: the error response it gets. */
 class GpuError extends Error {
   constructor(readonly type: number) {
@@ -123,11 +131,14 @@ export class VirtioGpu implements VirtioDevice {
   private scanout: Scanout | null = null;
   /** struct virtio_gpu_config's events_read: nothing is ever announced, but a driver may clear it. */
   private eventsRead = 0;
+  /** Resources restored without their pixels, to be read from their backings (see afterRestore). */
+  private unread: number[] = [];
 
   constructor(private readonly dma: Dma) {}
 
   /** The screen now, or null when nothing is on the scanout. Alpha is not shown, as on QEMU's display. */
   screen(): ScreenImage | null {
+    this.afterRestore();
     const s = this.scanout;
     const res = s && this.resources.get(s.resource);
     if (!s || !res) return null;
@@ -169,6 +180,7 @@ export class VirtioGpu implements VirtioDevice {
    * than the driver's buffer is cut to fit (QEMU does the same).
    */
   process(queue: number, chain: Chain): number {
+    this.afterRestore();
     if (queue === 1) return 0;
     const request = new Uint8Array(Math.min(chain.readableLength, HDR_SIZE + 32));
     chain.read(0, request);
@@ -328,16 +340,37 @@ export class VirtioGpu implements VirtioDevice {
     res.backing = backing;
   }
 
+  /**
+   * Reads the pixels a restored state left out from the backings, which
+   * must hold the restored RAM: the machine calls this once RAM is restored,
+   * before the guest runs (and any use of the pixels calls it first).
+   */
+  afterRestore(): void {
+    if (this.unread.length === 0) return;
+    for (const id of this.unread) {
+      const res = this.resources.get(id)!;
+      readBacking(this.dma, res.backing!, 0, res.pixels);
+    }
+    this.unread = [];
+  }
+
   reset(): void {
+    this.unread = [];
     this.resources.clear();
     this.scanout = null;
     this.eventsRead = 0;
   }
 
+  /** Resources in id order; `pixels` null when the backing holds them (see the class comment). */
   saveState(): DeviceState {
+    this.afterRestore();
     const resources = [...this.resources.values()]
       .sort((a, b) => a.id - b.id)
-      .map((r) => ({ ...r, pixels: r.pixels.slice(), backing: r.backing && [...r.backing] }));
+      .map((r) => ({
+        ...r,
+        pixels: this.asBacking(r) ? null : r.pixels.slice(),
+        backing: r.backing && [...r.backing],
+      }));
     return {
       version: STATE_VERSION,
       resources,
@@ -351,6 +384,7 @@ export class VirtioGpu implements VirtioDevice {
     const list = state.resources;
     if (!Array.isArray(list) || list.length > MAX_RESOURCES) r.fail('resources is not a list');
     const resources = new Map<number, Resource>();
+    const unread: number[] = [];
     let total = 0;
     for (const rec of list as Record<string, unknown>[]) {
       if (typeof rec !== 'object' || rec === null) r.fail('a resource is not a record');
@@ -363,14 +397,23 @@ export class VirtioGpu implements VirtioDevice {
         pixels: rec.pixels as Uint8Array,
         backing: rec.backing === null ? null : rr.numbers('backing', undefined, 2 * MAX_BACKING_ENTRIES),
       };
-      if (!(res.pixels instanceof Uint8Array) || res.pixels.length !== res.width * res.height * 4)
-        r.fail(`resource ${res.id} has the wrong number of pixels`);
+      const size = res.width * res.height * 4;
       if (!FORMATS.has(res.format)) r.fail(`resource ${res.id} has an unknown format`);
-      total += res.pixels.length;
-      // A copy as a plain Uint8Array (msgpack may hand out a Buffer over its own bytes).
-      resources.set(res.id, { ...res, pixels: new Uint8Array(res.pixels) });
+      if (!Number.isSafeInteger(size) || size <= 0 || total + size > HOST_MEMORY)
+        r.fail('resources exceed the host memory');
+      if (rec.pixels === null) {
+        if (!res.backing || backingLength(res.backing) < size) r.fail(`resource ${res.id} has no pixels`);
+        unread.push(res.id);
+        res.pixels = new Uint8Array(size);
+      } else if (!(res.pixels instanceof Uint8Array) || res.pixels.length !== size) {
+        r.fail(`resource ${res.id} has the wrong number of pixels`);
+      } else {
+        // A copy as a plain Uint8Array (msgpack may hand out a Buffer over its own bytes).
+        res.pixels = new Uint8Array(res.pixels);
+      }
+      total += size;
+      resources.set(res.id, res);
     }
-    if (total > HOST_MEMORY) r.fail('resources exceed the host memory');
     let scanout: Scanout | null = null;
     if (state.scanout !== null) {
       const sr = new StateReader('virtio-gpu', state.scanout as Record<string, unknown>);
@@ -387,7 +430,28 @@ export class VirtioGpu implements VirtioDevice {
     this.resources = resources;
     this.scanout = scanout;
     this.eventsRead = r.number('eventsRead');
+    this.unread = unread;
   }
+
+  /** Whether the pixels are exactly the bytes at the start of the backing (what a whole-frame transfer leaves). */
+  private asBacking(res: Resource): boolean {
+    if (!res.backing || backingLength(res.backing) < res.pixels.length) return false;
+    if (scratch.length < res.pixels.length) scratch = new Uint8Array(res.pixels.length);
+    const held = scratch.subarray(0, res.pixels.length);
+    readBacking(this.dma, res.backing, 0, held);
+    // Compared a word at a time: both start at offset 0 of their buffers, and sizes are multiples of 4.
+    const a = new Int32Array(held.buffer, 0, held.length >> 2);
+    const b = new Int32Array(res.pixels.buffer, res.pixels.byteOffset, res.pixels.length >> 2);
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
+}
+
+/** Bytes a backing holds: the sum of its entries' lengths. */
+function backingLength(backing: number[]): number {
+  let n = 0;
+  for (let i = 1; i < backing.length; i += 2) n += backing[i]!;
+  return n;
 }
 
 /** Whether a rectangle lies inside a resource (sums in doubles: no 32-bit wrap-around). */

@@ -40,6 +40,8 @@ export interface VirtioDevice {
   attach?(transport: VirtioTransport): void;
   /** The driver reset the device (status written 0). */
   reset(): void;
+  /** See Device.afterRestore. */
+  afterRestore?(): void;
   saveState(): DeviceState;
   loadState(state: DeviceState): void;
 }
@@ -325,6 +327,10 @@ export class VirtioMmio implements Device, VirtioTransport {
       if (typeof inner !== 'object' || inner === null) r.fail('device state missing');
       this.device.loadState(inner as DeviceState);
     }
+  }
+
+  afterRestore(): void {
+    this.device?.afterRestore?.();
   }
 
   /** The device-tree node of one slot (QEMU virt describes all eight, filled or not). */

@@ -221,13 +221,16 @@ describe('VirtioGpu', () => {
     expect(gpu.saveState().resources).toEqual([]);
   });
 
-  it('saves and restores everything, the pixels too', () => {
+  it('saves and restores everything, the pixels too when the backing no longer holds them', () => {
     const a = setup();
     paint(a.drv);
     a.create(1, 16, 16);
     a.attach(1, [[BACKING, 1024]]);
     a.transfer(1, 0, 0, 16, 16, 0);
     a.scanout(1, 0, 0, 16, 16);
+    // Drawn into RAM after the transfer: the screen is not what the backing holds.
+    a.drv.ram.bytes[BACKING - RAM_BASE + 5] ^= 0xff;
+    expect((a.gpu.saveState().resources as { pixels: unknown }[])[0]!.pixels).toBeInstanceOf(Uint8Array);
     a.mmio.write(0x104, 0, 4);
     (a.gpu as unknown as { eventsRead: number }).eventsRead = 1;
     const b = new VirtioGpu(a.dma);
@@ -237,7 +240,39 @@ describe('VirtioGpu', () => {
       'queueCount',
       'queueSizeMax',
       'dma',
+      // Empty again once a restore has read the pixels back.
+      'unread',
     ]);
     expect(b.screen()).toEqual(a.gpu.screen());
+  });
+
+  it('saves a resource that its backing holds without its pixels, and reads them back after a restore', () => {
+    const a = setup();
+    paint(a.drv);
+    a.create(1, 16, 16);
+    a.create(2, 16, 16);
+    a.attach(1, [[BACKING, 1024]]);
+    a.transfer(1, 0, 0, 16, 16, 0);
+    a.scanout(1, 0, 0, 16, 16);
+    const state = a.gpu.saveState();
+    expect((state.resources as { pixels: unknown }[]).map((r) => r.pixels === null)).toEqual([true, false]);
+    // A restore: the device's state, then RAM as it was (restored after the state, as a checkpoint may be).
+    const b = new VirtioGpu(a.dma);
+    const saved = a.drv.ram.bytes.slice();
+    a.drv.ram.bytes.fill(0);
+    b.loadState(state);
+    a.drv.ram.bytes.set(saved);
+    b.afterRestore();
+    expect(b.screen()).toEqual(a.gpu.screen());
+    expect(b.saveState()).toEqual(state);
+  });
+
+  it('refuses a state that leaves out pixels its backing cannot hold', () => {
+    const a = setup();
+    a.create(1, 16, 16);
+    a.attach(1, [[BACKING, 1024]]);
+    const state = a.gpu.saveState();
+    (state.resources as { backing: number[] }[])[0]!.backing = [BACKING, 512];
+    expect(() => new VirtioGpu(a.dma).loadState(state)).toThrow(/no pixels/);
   });
 });

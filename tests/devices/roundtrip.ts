@@ -24,6 +24,8 @@ export function expectStateRoundTrip(driven: Device, fresh: Device, unchanged: s
 
   const state = unpack(pack(driven.saveState())) as ReturnType<Device['saveState']>;
   fresh.loadState(state);
+  // As a restore does, once RAM is back too.
+  fresh.afterRestore?.();
   expect(fields(fresh)).toEqual(after);
   expect(fresh.saveState()).toEqual(driven.saveState());
 }
