@@ -8,6 +8,7 @@ import defaultUrl from '../../guests/build/default.elf?url';
 import echoUrl from '../../guests/build/echo.elf?url';
 import helloUrl from '../../guests/build/hello.elf?url';
 import type { AppState } from '../../ui/app.svelte.js';
+import { partHash, type SharedPart, type SharedSession } from './share.js';
 
 export interface BundledGuest {
   id: string;
@@ -81,4 +82,39 @@ export async function openGuest(app: AppState, id: string): Promise<void> {
   } catch (e) {
     app.message = `Could not load the guest ${id}: ${e instanceof Error ? e.message : String(e)}`;
   }
+}
+
+/** Parts of a machine found in the site's own catalogue, with the name the program loads under. */
+export interface CatalogueParts {
+  program?: { bytes: Uint8Array; name: string };
+  initrd?: Uint8Array;
+  disk?: Uint8Array;
+}
+
+/**
+ * The parts a share link names that the site's own guests have (the bundled
+ * programs, and Linux's kernel, initramfs and disk), fetched and checked by
+ * hash. A part no guest has is left out: the user must give that file.
+ */
+export async function catalogueParts(session: Pick<SharedSession, 'kind' | 'hashes'>): Promise<CatalogueParts> {
+  const found: CatalogueParts = {};
+  const wanted = (part: SharedPart, hash: string) => session.hashes[part] === hash;
+  if (session.kind === 'linux') {
+    const m = await findLinux();
+    if (!m) return found;
+    const file = async (name: string | undefined) => (name === undefined ? undefined : fetchBytes(`linux/${name}`));
+    const [kernel, initrd, disk] = await Promise.all([file(m.kernel), file(m.initrd), file(m.disk)]);
+    if (kernel && wanted('program', await partHash(kernel))) found.program = { bytes: kernel, name: LINUX_NAME };
+    if (initrd && wanted('initrd', await partHash(initrd))) found.initrd = initrd;
+    if (disk && wanted('disk', await partHash(disk))) found.disk = disk;
+    return found;
+  }
+  for (const g of BUNDLED_GUESTS) {
+    const bytes = await fetchBytes(g.url);
+    if (wanted('program', await partHash(bytes))) {
+      found.program = { bytes, name: g.file };
+      break;
+    }
+  }
+  return found;
 }

@@ -13,6 +13,8 @@ import { AppState } from '../../ui/app.svelte.js';
 import { LibraryState, openBrowserLibrary } from '../../ui/library.svelte.js';
 import { MachineClient } from './client.js';
 import { isGuestId, openGuest } from './guests.js';
+import { decodeShare } from './share.js';
+import { ShareState } from '../../ui/share.svelte.js';
 
 /**
  * Whether the machine records (time travel) unless the URL says `?record=0|1`.
@@ -40,16 +42,32 @@ const program =
 const { library: store, warning } = await openBrowserLibrary();
 const library = new LibraryState(app, store);
 if (warning) app.message = warning;
-const start = app.record ? await library.startPoint(params) : null;
+const share = new ShareState(app, {
+  href: () => location.href,
+  replace: (u) => history.replaceState(history.state, '', u),
+});
+const shared = decodeShareOrNot(location.hash);
+// A share link opens its session; else the URL (or the last session) says what to reopen.
+const start = shared ? { shared } : app.record ? await library.startPoint(params) : null;
 // A link to a VM this browser lacks opens nothing: its message stays, and so does the link.
 const reopen = start && 'id' in start ? start : null;
 
 const target = document.getElementById('app')!;
 target.replaceChildren();
-mount(App, { target, props: { app, program: start ? undefined : program, library } });
+mount(App, { target, props: { app, program: start ? undefined : program, library, share } });
 if (reopen) void library.open(reopen.id, reopen.at);
+if (shared) void share.open(location.hash);
 if (named) void openGuest(app, named);
 void library.refresh();
+
+/** Whether the fragment is a share link (a damaged one counts: opening it says what is wrong). */
+function decodeShareOrNot(fragment: string): boolean {
+  try {
+    return decodeShare(fragment) !== null;
+  } catch {
+    return true;
+  }
+}
 
 // For end-to-end tests and benchmarks: the page's handle on the worker.
 (globalThis as unknown as { rewind: { app: AppState; client: MachineClient; library: LibraryState } }).rewind = {
