@@ -9,12 +9,14 @@ import type { Chain, VirtioDevice } from './mmio.js';
  * the scanout (SET_SCANOUT). What the scanout shows is the screen.
  *
  * The resources' pixels are device state: they are saved with the machine,
- * so every position has its screen. A resource whose pixels are byte for
- * byte what its backing holds (as after a whole-frame transfer, the usual
- * case) is saved without them: RAM travels as pages in the checkpoint
- * anyway, and the pixels are read back from it after a restore
- * ({@link VirtioGpu.afterRestore}). So a checkpoint of a guest that presents
- * its frames costs a comparison, not a copy of the screen. Their total is
+ * so every position has its screen. A resource is saved as how its pixels
+ * differ from what its backing holds (nothing after a whole-frame transfer,
+ * a few runs of bytes while the guest draws the next frame): RAM travels as
+ * pages in the checkpoint anyway, and the pixels are read back from it
+ * after a restore ({@link VirtioGpu.afterRestore}). So a checkpoint of a
+ * guest that presents its frames costs a comparison, not a copy of the
+ * screen; pixels that differ from their backing in more than half of
+ * their bytes are saved whole. Their total is
  * bounded (HOST_MEMORY), and every malformed or impossible command gets an
  * error response (VIRTIO_GPU_RESP_ERR_*), never an exception.
  *
@@ -114,6 +116,12 @@ export interface ScreenImage {
 /** Where saveState reads a backing to compare it with the pixels: transient, so shared, and kept (a screen's worth each checkpoint). */
 let scratch = new Uint8Array(0);
 
+/** Byte runs where pixels differ from their backing: offset, bytes, offset, bytes... */
+type Difference = (number | Uint8Array)[];
+/** Equal words a run of differences spans before a new run starts, and the most runs kept before saving pixels whole. */
+const RUN_GAP = 16;
+const MAX_RUNS = 4096;
+
 /** A command refused: the error response it gets. */
 class GpuError extends Error {
   constructor(readonly type: number) {
@@ -132,7 +140,7 @@ export class VirtioGpu implements VirtioDevice {
   /** struct virtio_gpu_config's events_read: nothing is ever announced, but a driver may clear it. */
   private eventsRead = 0;
   /** Resources restored without their pixels, to be read from their backings (see afterRestore). */
-  private unread: number[] = [];
+  private unread = new Map<number, Difference>();
 
   constructor(private readonly dma: Dma) {}
 
@@ -346,31 +354,40 @@ export class VirtioGpu implements VirtioDevice {
    * before the guest runs (and any use of the pixels calls it first).
    */
   afterRestore(): void {
-    if (this.unread.length === 0) return;
-    for (const id of this.unread) {
+    if (this.unread.size === 0) return;
+    for (const [id, difference] of this.unread) {
       const res = this.resources.get(id)!;
       readBacking(this.dma, res.backing!, 0, res.pixels);
+      for (let i = 0; i < difference.length; i += 2)
+        res.pixels.set(difference[i + 1] as Uint8Array, difference[i] as number);
     }
-    this.unread = [];
+    this.unread.clear();
   }
 
   reset(): void {
-    this.unread = [];
+    this.unread.clear();
     this.resources.clear();
     this.scanout = null;
     this.eventsRead = 0;
   }
 
-  /** Resources in id order; `pixels` null when the backing holds them (see the class comment). */
+  /**
+   * Resources in id order. `pixels` is null when the backing holds them,
+   * but for the byte runs in `differs` (see the class comment).
+   */
   saveState(): DeviceState {
     this.afterRestore();
     const resources = [...this.resources.values()]
       .sort((a, b) => a.id - b.id)
-      .map((r) => ({
-        ...r,
-        pixels: this.asBacking(r) ? null : r.pixels.slice(),
-        backing: r.backing && [...r.backing],
-      }));
+      .map((r) => {
+        const differs = this.againstBacking(r);
+        return {
+          ...r,
+          pixels: differs ? null : r.pixels.slice(),
+          differs: differs ?? [],
+          backing: r.backing && [...r.backing],
+        };
+      });
     return {
       version: STATE_VERSION,
       resources,
@@ -384,7 +401,7 @@ export class VirtioGpu implements VirtioDevice {
     const list = state.resources;
     if (!Array.isArray(list) || list.length > MAX_RESOURCES) r.fail('resources is not a list');
     const resources = new Map<number, Resource>();
-    const unread: number[] = [];
+    const unread = new Map<number, Difference>();
     let total = 0;
     for (const rec of list as Record<string, unknown>[]) {
       if (typeof rec !== 'object' || rec === null) r.fail('a resource is not a record');
@@ -403,7 +420,17 @@ export class VirtioGpu implements VirtioDevice {
         r.fail('resources exceed the host memory');
       if (rec.pixels === null) {
         if (!res.backing || backingLength(res.backing) < size) r.fail(`resource ${res.id} has no pixels`);
-        unread.push(res.id);
+        const differs = rec.differs;
+        const runs = Array.isArray(differs) && differs.length <= 2 * MAX_RUNS && differs.length % 2 === 0;
+        const valid =
+          runs &&
+          differs.every((v, i) =>
+            i % 2 === 0
+              ? Number.isSafeInteger(v) && (v as number) >= 0
+              : v instanceof Uint8Array && (differs[i - 1] as number) + v.length <= size,
+          );
+        if (!valid) r.fail(`resource ${res.id} has a malformed difference from its backing`);
+        unread.set(res.id, differs as Difference);
         res.pixels = new Uint8Array(size);
       } else if (!(res.pixels instanceof Uint8Array) || res.pixels.length !== size) {
         r.fail(`resource ${res.id} has the wrong number of pixels`);
@@ -433,17 +460,37 @@ export class VirtioGpu implements VirtioDevice {
     this.unread = unread;
   }
 
-  /** Whether the pixels are exactly the bytes at the start of the backing (what a whole-frame transfer leaves). */
-  private asBacking(res: Resource): boolean {
-    if (!res.backing || backingLength(res.backing) < res.pixels.length) return false;
-    if (scratch.length < res.pixels.length) scratch = new Uint8Array(res.pixels.length);
-    const held = scratch.subarray(0, res.pixels.length);
+  /**
+   * How the pixels differ from the bytes at the start of the backing (what
+   * a whole-frame transfer copies): the runs of bytes that differ, empty
+   * when none does; null when there is no such backing, or when the runs
+   * would hold more than half of the pixels (then they are saved whole).
+   */
+  private againstBacking(res: Resource): Difference | null {
+    const size = res.pixels.length;
+    if (!res.backing || backingLength(res.backing) < size) return null;
+    if (scratch.length < size) scratch = new Uint8Array(size);
+    const held = scratch.subarray(0, size);
     readBacking(this.dma, res.backing, 0, held);
     // Compared a word at a time: both start at offset 0 of their buffers, and sizes are multiples of 4.
-    const a = new Int32Array(held.buffer, 0, held.length >> 2);
-    const b = new Int32Array(res.pixels.buffer, res.pixels.byteOffset, res.pixels.length >> 2);
-    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-    return true;
+    const a = new Int32Array(held.buffer, 0, size >> 2);
+    const b = new Int32Array(res.pixels.buffer, res.pixels.byteOffset, size >> 2);
+    // Where the runs are first (cheap), then their bytes, only when they are few enough.
+    const runs: number[] = [];
+    let bytes = 0;
+    for (let i = 0; i < a.length; i++) {
+      if (a[i] === b[i]) continue;
+      // A run goes on over equal words while the next difference is near: fewer, longer runs.
+      let end = i + 1;
+      for (let j = end; j < a.length && j < end + RUN_GAP; j++) if (a[j] !== b[j]) end = j + 1;
+      bytes += 4 * (end - i);
+      if (bytes > size / 2 || runs.length >= 2 * MAX_RUNS) return null;
+      runs.push(4 * i, 4 * end);
+      i = end;
+    }
+    const out: Difference = [];
+    for (let k = 0; k < runs.length; k += 2) out.push(runs[k]!, res.pixels.slice(runs[k], runs[k + 1]));
+    return out;
   }
 }
 

@@ -221,16 +221,18 @@ describe('VirtioGpu', () => {
     expect(gpu.saveState().resources).toEqual([]);
   });
 
-  it('saves and restores everything, the pixels too when the backing no longer holds them', () => {
+  it('saves and restores everything, with the bytes where the backing no longer holds the pixels', () => {
     const a = setup();
     paint(a.drv);
     a.create(1, 16, 16);
     a.attach(1, [[BACKING, 1024]]);
     a.transfer(1, 0, 0, 16, 16, 0);
     a.scanout(1, 0, 0, 16, 16);
-    // Drawn into RAM after the transfer: the screen is not what the backing holds.
+    // Drawn into RAM after the transfer: one pixel of the screen is not what the backing holds.
     a.drv.ram.bytes[BACKING - RAM_BASE + 5] ^= 0xff;
-    expect((a.gpu.saveState().resources as { pixels: unknown }[])[0]!.pixels).toBeInstanceOf(Uint8Array);
+    const saved = (a.gpu.saveState().resources as { pixels: unknown; differs: unknown[] }[])[0]!;
+    expect(saved.pixels).toBeNull();
+    expect(saved.differs).toEqual([4, Uint8Array.of(1, 0, 1, 0xff)]);
     a.mmio.write(0x104, 0, 4);
     (a.gpu as unknown as { eventsRead: number }).eventsRead = 1;
     const b = new VirtioGpu(a.dma);
@@ -267,6 +269,18 @@ describe('VirtioGpu', () => {
     expect(b.saveState()).toEqual(state);
   });
 
+  it('saves pixels whole when more than half differ from the backing', () => {
+    const a = setup();
+    paint(a.drv);
+    a.create(1, 16, 16);
+    a.attach(1, [[BACKING, 1024]]);
+    a.transfer(1, 0, 0, 16, 16, 0);
+    a.drv.ram.bytes.fill(0, BACKING - RAM_BASE, BACKING - RAM_BASE + 1024);
+    const saved = (a.gpu.saveState().resources as { pixels: unknown; differs: unknown[] }[])[0]!;
+    expect(saved.pixels).toBeInstanceOf(Uint8Array);
+    expect(saved.differs).toEqual([]);
+  });
+
   it('refuses a state that leaves out pixels its backing cannot hold', () => {
     const a = setup();
     a.create(1, 16, 16);
@@ -274,5 +288,8 @@ describe('VirtioGpu', () => {
     const state = a.gpu.saveState();
     (state.resources as { backing: number[] }[])[0]!.backing = [BACKING, 512];
     expect(() => new VirtioGpu(a.dma).loadState(state)).toThrow(/no pixels/);
+    const runOff = a.gpu.saveState();
+    (runOff.resources as { differs: unknown[] }[])[0]!.differs = [1020, new Uint8Array(8)];
+    expect(() => new VirtioGpu(a.dma).loadState(runOff)).toThrow(/malformed difference/);
   });
 });
