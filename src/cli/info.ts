@@ -37,6 +37,8 @@ export async function infoCommand(argv: readonly string[]): Promise<number> {
     bytes: statSync(path).size,
     ramSize: rec.config.ramSize,
     diskSize: rec.config.diskSize === null ? null : typeof diskBytes === 'number' ? diskBytes : rec.config.diskSize,
+    // The optional devices (docs/vmi.md, config.machine.devices): a screen's, or none.
+    devices: Array.isArray(rec.config.machine['devices']) ? rec.config.machine['devices'].map(String) : [],
     program: {
       kind: String(rec.config.machine['kind']),
       bytes: rec.stored ? (rec.stored.kernelBytes ?? 0) : (rec.kernel?.length ?? 0),
@@ -62,7 +64,7 @@ export async function infoCommand(argv: readonly string[]): Promise<number> {
     return Exit.ok;
   }
   const lines = [
-    `${path}: ${info.bytes} bytes, RAM ${info.ramSize / 1048576} MiB${info.diskSize !== null ? `, disk ${info.diskSize} bytes` : ''}, program ${info.program.kind} (${info.program.bytes} bytes)`,
+    `${path}: ${info.bytes} bytes, RAM ${info.ramSize / 1048576} MiB${info.diskSize !== null ? `, disk ${info.diskSize} bytes` : ''}, program ${info.program.kind} (${info.program.bytes} bytes)${info.devices.length ? `, devices ${info.devices.join(', ')}` : ''}`,
     `${info.checkpoints} checkpoints, ${info.events} input events, ${info.pages} distinct pages`,
     'branches:',
     ...info.branches.flatMap((b) => [

@@ -14,6 +14,12 @@ describe('rewind screenshot', () => {
     writeFileSync(join(dir, 'q.in'), 'q');
     const r = rewind(['record', guest('draw'), '--screen', '-o', vmi, '--input-file', join(dir, 'q.in')]);
     expect(r.status).toBe(0);
+    expect(rewind(['info', vmi]).stdout).toContain(', devices virtio-gpu, virtio-keyboard, virtio-tablet\n');
+    expect(JSON.parse(rewind(['info', vmi, '--json']).stdout).devices).toEqual([
+      'virtio-gpu',
+      'virtio-keyboard',
+      'virtio-tablet',
+    ]);
     const fromVmi = rewind(['screenshot', vmi, '-o', join(dir, 'a.png')]);
     const fromElf = rewind(['screenshot', guest('draw'), '--screen', '-o', join(dir, 'b.png')]);
     expect([fromVmi.status, fromElf.status, fromVmi.stderr]).toEqual([0, 0, '']);

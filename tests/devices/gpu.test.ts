@@ -1,4 +1,5 @@
 /** core/virtio/gpu.ts: the 2D control queue, the screen, errors as responses, and saved state. */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Device } from '../../core/device.js';
 import { HOST_MEMORY, VirtioGpu } from '../../core/virtio/gpu.js';
@@ -291,5 +292,43 @@ describe('VirtioGpu', () => {
     const runOff = a.gpu.saveState();
     (runOff.resources as { differs: unknown[] }[])[0]!.differs = [1020, new Uint8Array(8)];
     expect(() => new VirtioGpu(a.dma).loadState(runOff)).toThrow(/malformed difference/);
+  });
+
+  it('answers any sequence of requests, however malformed, with a response and never an exception', () => {
+    const word = fc.oneof(
+      fc.constantFrom(0, 1, 2, 16, 64, 0x7fffffff, 0xffffffff, BACKING, BACKING + 0x800, RAM_BASE + 0xfff0),
+      fc.nat(),
+      fc.integer({ min: 0, max: 0xffffffff }),
+    );
+    const request = fc.record({
+      type: fc.constantFrom(0x0100, 0x0101, 0x0102, 0x0103, 0x0104, 0x0105, 0x0106, 0x0107, 0x0108, 0x0300, 0),
+      words: fc.array(word, { maxLength: 12 }),
+      respLen: fc.constantFrom(0, 1, 23, 24, 100, 408),
+    });
+    fc.assert(
+      fc.property(fc.array(request, { maxLength: 30 }), (requests) => {
+        const t = setup();
+        paint(t.drv);
+        for (const r of requests) {
+          if (r.respLen === 0) {
+            // No writable buffer at all: the request is served and its answer cut to nothing.
+            t.drv.submit([{ addr: REQ, len: 24 + 4 * r.words.length }]);
+            expect(t.drv.takeUsed().map((u) => u.len)).toEqual([0]);
+            continue;
+          }
+          const { type, len } = t.send(r.type, r.words, r.respLen);
+          expect(len).toBeLessThanOrEqual(r.respLen);
+          if (len >= 4) expect(type >= 0x1100 && type <= 0x1205).toBe(true);
+        }
+        const screen = t.gpu.screen();
+        if (screen) expect(screen.rgb.length).toBe(screen.width * screen.height * 3);
+        const state = t.gpu.saveState();
+        const copy = new VirtioGpu(t.dma);
+        copy.loadState(state);
+        copy.afterRestore();
+        expect(copy.saveState()).toEqual(state);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
