@@ -32,6 +32,13 @@ export const NEEDS_RECORDING = 'Needs a recording: time travel is not available 
 
 const EMPTY_STATUS: Status = { state: 'empty', position: 0, end: 0, branch: 'main', pc: 0, priv: 3 };
 const RECENT_OUTPUT = 400;
+/**
+ * How often the registers, disassembly and memory follow a running machine
+ * (a stop shows them at once): each look redraws their rows and scrolls the
+ * code to pc (a layout), work the page's main thread cannot spend five times
+ * a second while a guest like Linux boots.
+ */
+const LIVE_REFRESH_MS = 1000;
 
 export class AppState {
   status = $state<Status>({ ...EMPTY_STATUS });
@@ -72,6 +79,8 @@ export class AppState {
   /** Output that arrived before the terminal existed. */
   private backlog: Uint8Array[] = [];
   private lastStop: Registers | null = null;
+  /** When the registers, code and memory views last followed the running machine. */
+  private liveRefreshAt = 0;
   private stopPending = true;
   private memoryBusy = false;
   private memoryAgain = false;
@@ -149,12 +158,15 @@ export class AppState {
         break;
       }
       case 'registers':
+        // A running machine is followed once a LIVE_REFRESH_MS: registers, code and memory together.
+        if (this.running && Date.now() - this.liveRefreshAt < LIVE_REFRESH_MS) break;
         this.registers = e.registers;
         if (this.stopPending && !this.running) {
           this.stopPending = false;
           this.reference = this.lastStop ?? e.registers;
           this.lastStop = e.registers;
         } else if (this.running) {
+          this.liveRefreshAt = Date.now();
           void this.code.refresh();
           void this.refreshMemory();
         }

@@ -50,6 +50,8 @@ const MIN_SLICE = 1_000;
 const MAX_SLICE = 5_000_000;
 /** How often status, stats and registers go out while running. */
 const REPORT_MS = 200;
+/** How often console output goes out while running: soon enough for typing to feel immediate, in few messages. */
+const OUTPUT_MS = 50;
 const DEFAULT_RAM = 64 * 1024 * 1024;
 /** The largest disk image the page attaches: the worker holds it (and a copy per recording) in memory. */
 export const MAX_DISK = 512 * 1024 * 1024;
@@ -154,6 +156,7 @@ export class Engine {
   /** The name the machine was loaded under. */
   private name = '';
   private lastReport = 0;
+  private lastOutputFlush = 0;
   private lastStatsAt = 0;
   private lastStatsPosition = 0;
   private lastRam: Uint8Array | null = null;
@@ -684,12 +687,14 @@ export class Engine {
     this.slice = next.slice;
     const goOn = this.afterRun(r, 'user');
     if (!goOn) return;
-    this.flushOutput();
+    // While running, output goes out in batches: each message is work on the page's main thread.
+    if (this.now() - this.lastOutputFlush >= OUTPUT_MS) this.flushOutput();
     this.report(false);
     this.schedule(next.pauseMs);
   }
 
   private flushOutput(): void {
+    this.lastOutputFlush = this.now();
     if (this.output.length === 0) return;
     const bytes = Uint8Array.from(this.output);
     const positions = Float64Array.from(this.outputAt);

@@ -15,6 +15,18 @@ function isQuota(e: unknown): boolean {
   return name === 'QuotaExceededError' || name === 'NS_ERROR_DOM_QUOTA_REACHED';
 }
 
+/** Values from this size on are stored as a Blob (read back as bytes). */
+const BLOB_FROM = 64 * 1024;
+
+/**
+ * What IndexedDB is given for `bytes`: a big value as a Blob, whose bytes the
+ * browser moves to storage away from the page's main thread (a byte array is
+ * serialized on it: 100+ ms for a Linux VM's few MiB, a stall while it runs).
+ */
+function stored(bytes: Uint8Array): Uint8Array | Blob {
+  return bytes.length >= BLOB_FROM && typeof Blob !== 'undefined' ? new Blob([bytes as BlobPart]) : bytes;
+}
+
 /** A {@link StorageBackend} over one IndexedDB database. */
 export class IdbBackend implements StorageBackend {
   private constructor(private readonly db: IDBPDatabase) {}
@@ -41,6 +53,7 @@ export class IdbBackend implements StorageBackend {
     if (v === undefined) return undefined;
     if (v instanceof Uint8Array) return v;
     if (v instanceof ArrayBuffer) return new Uint8Array(v);
+    if (typeof Blob !== 'undefined' && v instanceof Blob) return new Uint8Array(await v.arrayBuffer());
     throw new RewindError('io', `browser storage holds a non-byte value under ${key}`);
   }
 
@@ -49,7 +62,8 @@ export class IdbBackend implements StorageBackend {
     const tx = this.db.transaction(STORE, 'readwrite');
     try {
       const ops: Promise<unknown>[] = [];
-      for (const e of entries) ops.push(e.value === null ? tx.store.delete(e.key) : tx.store.put(e.value, e.key));
+      for (const e of entries)
+        ops.push(e.value === null ? tx.store.delete(e.key) : tx.store.put(stored(e.value), e.key));
       ops.push(tx.done);
       await Promise.all(ops);
     } catch (e) {
