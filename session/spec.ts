@@ -6,7 +6,7 @@
  * command) and a .vmi (from its config) all make a MachineSpec, and the
  * program's bytes are parsed once, however often a machine is built.
  */
-import { linuxBoot } from '../core/boot/linux.js';
+import { SCREEN_LINUX_BOOTARGS, linuxBoot } from '../core/boot/linux.js';
 import { RewindError } from '../core/errors.js';
 import { isElf, parseElf, rawImage, type Program } from '../core/loader.js';
 import { Machine } from '../core/machine.js';
@@ -82,7 +82,8 @@ function parsedProgram(spec: MachineSpec): Program {
 /** Builds a machine at reset from its spec. */
 export function buildMachine(spec: MachineSpec): Machine {
   if (spec.kind === 'linux') {
-    const boot = linuxBoot({ kernel: spec.image, initrd: spec.initrd, append: spec.append, ramSize: spec.ramSize });
+    const append = spec.append ?? (spec.screen ? SCREEN_LINUX_BOOTARGS : undefined);
+    const boot = linuxBoot({ kernel: spec.image, initrd: spec.initrd, append, ramSize: spec.ramSize });
     return new Machine({ ...boot, disk: spec.disk, executor: spec.executor, screen: spec.screen });
   }
   return new Machine({

@@ -19,6 +19,8 @@ const PAGE = 4096;
 /** Where the kernel goes: RAM start + 4 MiB (Documentation/riscv/boot.rst; QEMU virt, OpenSBI fw_jump). */
 export const LINUX_KERNEL_OFFSET = 4 * MiB;
 export const DEFAULT_LINUX_BOOTARGS = 'console=ttyS0 earlycon=sbi';
+/** With a screen: kernel messages on its console too (the last console= stays /dev/console). */
+export const SCREEN_LINUX_BOOTARGS = `console=tty0 ${DEFAULT_LINUX_BOOTARGS}`;
 /** RAM for a Linux guest unless told otherwise. */
 export const DEFAULT_LINUX_RAM = 64 * MiB;
 

@@ -131,6 +131,8 @@ const Reg = {
   QueueDriverHigh: 0x094,
   QueueDeviceLow: 0x0a0,
   QueueDeviceHigh: 0x0a4,
+  SHMLenLow: 0x0b0,
+  SHMLenHigh: 0x0b4,
   ConfigGeneration: 0x0fc,
   Config: 0x100,
 } as const;
@@ -239,6 +241,10 @@ export class VirtioMmio implements Device, VirtioTransport {
         return this.interruptStatus;
       case Reg.Status:
         return this.status;
+      case Reg.SHMLenLow:
+      case Reg.SHMLenHigh:
+        // No shared memory regions: a length of -1 says the one selected does not exist (virtio 1.2, 4.2.2).
+        return 0xffffffff;
       default:
         // Including ConfigGeneration: the configuration space never changes behind the driver's back.
         return 0;
