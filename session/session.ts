@@ -847,6 +847,9 @@ export class Session {
    * forks first. The machine must have a screen.
    */
   sendInput(device: 'keyboard' | 'tablet', events: readonly KeyOrPointerEvent[]): void {
+    // Refused before forking, so that a refusal leaves no empty branch behind.
+    if (!this.machine[device]) throw new RewindError('bad-argument', 'this machine has no screen (use --screen)');
+    if (events.length === 0) throw new RewindError('bad-argument', 'no input events to send');
     this.beforeChange();
     this.machine.inject(device, encodeEvents(events));
     this.flushEvents();

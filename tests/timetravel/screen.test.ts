@@ -72,8 +72,12 @@ describe('a machine with a screen', () => {
     session.seek({ position: 100_000 });
     session.sendInput('keyboard', [{ type: EV_KEY, code: 30, value: 1 }, SYN]);
     expect(session.branchName).toBe('fork@100000');
-    const plain = Session.create(spec(false), { record: false });
+    const plain = Session.create(spec(false), { interval: 200_000 });
+    plain.run(300_000);
+    plain.seek({ position: 1000 });
     expect(() => plain.sendInput('keyboard', [SYN])).toThrow(/no screen/);
+    // Refused before any fork.
+    expect(plain.branches()).toHaveLength(1);
   });
 
   it('without a screen, the machine and its recording are as before', () => {
