@@ -54,24 +54,21 @@ pg_s:   .space 4096
     sfence.vma
 .endm
 
+/* table[0x200]: identity megapage for the code (with `user` flags added); table[0x201] -> pt_l0 */
+.macro ROOT table, user
+    la t6, \table + 0x200 * 4
+    li t5, (0x80000000 >> 12 << 10) | PTE_V | PTE_R | PTE_W | PTE_X | (\user) | PTE_A | PTE_D
+    sw t5, 0(t6)
+    la t5, pt_l0
+    srli t5, t5, 12
+    slli t5, t5, 10
+    ori t5, t5, PTE_V
+    sw t5, 4(t6)
+.endm
+
 TEST_BEGIN
-    /* root[0x200]: identity megapage for the code; root[0x201] -> pt_l0 */
-    la t6, root + 0x200 * 4
-    li t5, (0x80000000 >> 12 << 10) | PTE_V | PTE_R | PTE_W | PTE_X | PTE_A | PTE_D
-    sw t5, 0(t6)
-    la t5, pt_l0
-    srli t5, t5, 12
-    slli t5, t5, 10
-    ori t5, t5, PTE_V
-    sw t5, 4(t6)
-    la t6, root_u + 0x200 * 4
-    li t5, (0x80000000 >> 12 << 10) | PTE_V | PTE_R | PTE_W | PTE_X | PTE_U | PTE_A | PTE_D
-    sw t5, 0(t6)
-    la t5, pt_l0
-    srli t5, t5, 12
-    slli t5, t5, 10
-    ori t5, t5, PTE_V
-    sw t5, 4(t6)
+    ROOT root, 0
+    ROOT root_u, PTE_U
     MAP_S RWAD
     SATP root
 

@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { linuxBoot } from '../../core/boot/linux.js';
 import { Machine } from '../../core/machine.js';
+import type { MachineSpec } from '../../session/spec.js';
 
 const BUILT_DIR =
   process.env.REWIND_LINUX_DIR ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../.cache/linux');
@@ -18,6 +19,18 @@ export const LINUX_DIR = existsSync(join(BUILT_DIR, 'Image'))
   : resolve(dirname(fileURLToPath(import.meta.url)), '../../guests/linux/build');
 export const linuxFile = (name: string): string => join(LINUX_DIR, name);
 export const PROMPT = 'rewind:/# ';
+
+/** The Linux guest as a session's machine spec: kernel, initramfs, disk and 64 MiB of RAM. */
+export function linuxSpec(extra: Partial<MachineSpec> = {}): MachineSpec {
+  return {
+    kind: 'linux',
+    image: new Uint8Array(readFileSync(linuxFile('Image'))),
+    initrd: new Uint8Array(readFileSync(linuxFile('initramfs.cpio'))),
+    disk: new Uint8Array(readFileSync(linuxFile('disk.img'))),
+    ramSize: 64 * 1024 * 1024,
+    ...extra,
+  };
+}
 
 /** Why the Linux tests cannot run here, or null when the built guest is there. */
 export function linuxMissing(): string | null {

@@ -11,10 +11,9 @@ import { decode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
 import { EV_KEY, EV_SYN } from '../../core/virtio/input.js';
 import { Session } from '../../session/session.js';
-import type { MachineSpec } from '../../session/spec.js';
 import { writeVmi } from '../../storage/index.js';
 import { rewind, tempDir } from '../support/cli.js';
-import { PROMPT, linuxFile, linuxMissing } from './linux-run.js';
+import { PROMPT, linuxMissing, linuxSpec } from './linux-run.js';
 
 const missing = linuxMissing();
 const SLICE = 500_000;
@@ -36,20 +35,9 @@ for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZ') KEYS[c] = [KEYS[c.toLowerCase()]![
 const LEFT_SHIFT = 42;
 const SYN = { type: EV_SYN, code: 0, value: 0 };
 
-function spec(): MachineSpec {
-  return {
-    kind: 'linux',
-    image: new Uint8Array(readFileSync(linuxFile('Image'))),
-    initrd: new Uint8Array(readFileSync(linuxFile('initramfs.cpio'))),
-    disk: new Uint8Array(readFileSync(linuxFile('disk.img'))),
-    ramSize: 64 * 1024 * 1024,
-    screen: true,
-  };
-}
-
 describe.skipIf(missing !== null)(`Linux with a screen${missing ? ` (skipped: ${missing})` : ''}`, () => {
   it('boots to the framebuffer console, takes typed keys, and a past screen equals rewind screenshot --at', () => {
-    const session = Session.create(spec());
+    const session = Session.create(linuxSpec({ screen: true }));
     let serial = '';
     session.onOutput = (b) => (serial += String.fromCharCode(b));
     const runUntil = (done: () => boolean, what: string) => {

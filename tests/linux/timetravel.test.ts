@@ -6,30 +6,19 @@
  * `npm run build:linux` and the CLI built by `npm run build:cli`; skipped
  * with the reason when Linux is not built.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Session } from '../../session/session.js';
-import type { MachineSpec } from '../../session/spec.js';
 import { writeVmi } from '../../storage/index.js';
 import { rewind, tempDir } from '../support/cli.js';
-import { PROMPT, linuxFile, linuxMissing } from './linux-run.js';
+import { PROMPT, linuxMissing, linuxSpec } from './linux-run.js';
 
 const missing = linuxMissing();
 const BOOT_BUDGET = 400_000_000;
 const COMMAND_BUDGET = 200_000_000;
 /** Steps between looks at the output: where a prompt ends a run is then deterministic. */
 const SLICE = 500_000;
-
-function linuxSpec(): MachineSpec {
-  return {
-    kind: 'linux',
-    image: new Uint8Array(readFileSync(linuxFile('Image'))),
-    initrd: new Uint8Array(readFileSync(linuxFile('initramfs.cpio'))),
-    disk: new Uint8Array(readFileSync(linuxFile('disk.img'))),
-    ramSize: 64 * 1024 * 1024,
-  };
-}
 
 /** A recording session whose live console output is kept per branch (replays during seeks are not). */
 class Recorder {
