@@ -71,6 +71,8 @@ export interface DeviceHost {
   readonly disk: { memory: PagedMemory; sectors: number; readOnly: boolean } | null;
   /** Whether the machine has a screen: a GPU, a keyboard and a tablet. */
   readonly screen: boolean;
+  /** The network device's MAC and where its transmitted frames go, or null without one. */
+  readonly net: { mac: readonly number[]; transmit(frame: Uint8Array): void } | null;
 }
 
 /** What a device's device-tree emitters get: the machine's description and the shared phandles. */

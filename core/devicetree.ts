@@ -18,6 +18,8 @@ export interface DeviceTreeConfig {
   hasDisk: boolean;
   /** A GPU, a keyboard and a tablet on virtio-mmio (the tree is unchanged without them). */
   hasScreen?: boolean;
+  /** A virtio-net device on virtio-mmio (the tree is unchanged without it). */
+  hasNet?: boolean;
   /** The kernel command line, in /chosen. */
   bootargs?: string;
   /** Where the loader put an initial ramdisk (physical, end exclusive). */

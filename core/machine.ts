@@ -22,6 +22,7 @@ import { diskFromImage } from './virtio/block.js';
 import { VirtioGpu } from './virtio/gpu.js';
 import { decodeEvents, VirtioInput } from './virtio/input.js';
 import type { VirtioMmio } from './virtio/mmio.js';
+import { VirtioNet } from './virtio/net.js';
 import { VIRTIO_DEVICES } from './virtio/slots.js';
 
 export const DEFAULT_RAM_MIB = 64;
@@ -47,6 +48,8 @@ export interface MachineConfig {
   executor?: 'interp' | 'jit';
   /** A screen: a virtio GPU, keyboard and tablet (as QEMU's -device virtio-gpu-device, virtio-keyboard-device, virtio-tablet-device). */
   screen?: boolean;
+  /** A network device with this MAC (six bytes), as QEMU's -device virtio-net-device. */
+  net?: { mac: readonly number[] };
 }
 
 /**
@@ -117,12 +120,16 @@ export class Machine implements Snapshotable {
   gpu: VirtioGpu | null = null;
   keyboard: VirtioInput | null = null;
   tablet: VirtioInput | null = null;
+  /** The network device, when the machine has one. */
+  net: VirtioNet | null = null;
   /** Why the JIT asked for could not be used (the interpreter runs instead), or null. */
   executorNote: string | null = null;
   /** Set when the guest powers off; the machine runs no further. */
   power: PowerEvent | null = null;
   /** Receives every byte the guest writes to the console. */
   onOutput: (byte: number) => void = () => {};
+  /** Receives every frame the guest transmits on its network device. */
+  onTransmit: (frame: Uint8Array) => void = () => {};
   /** Receives every event made from typed input, just before it is applied (recording); scheduled events are not repeated here. */
   onEvent: ((event: InputEvent) => void) | null = null;
 
@@ -157,6 +164,7 @@ export class Machine implements Snapshotable {
       ramSize,
       hasDisk: this.disk !== null,
       hasScreen: config.screen ?? false,
+      hasNet: config.net !== undefined,
       bootargs: config.bootargs,
       initrd: config.initrd,
     });
@@ -216,6 +224,7 @@ export class Machine implements Snapshotable {
       power: (event) => (this.power = event),
       disk: this.disk && { memory: this.disk, sectors: this.diskSectors, readOnly: this.config.diskReadOnly ?? false },
       screen: this.config.screen ?? false,
+      net: this.config.net ? { mac: this.config.net.mac, transmit: (frame) => this.onTransmit(frame) } : null,
     };
     const built = new Map<DeviceEntry, Device>();
     for (const entry of DEVICES) built.set(entry, entry.create(host, entry));
@@ -230,6 +239,7 @@ export class Machine implements Snapshotable {
     const inputs = attached.filter((d) => d instanceof VirtioInput);
     this.keyboard = inputs.find((d) => d.profile.kind === 'keyboard') ?? null;
     this.tablet = inputs.find((d) => d.profile.kind === 'tablet') ?? null;
+    this.net = attached.find((d) => d instanceof VirtioNet) ?? null;
     const ranges = DEVICES.map((entry) => ({ base: entry.base, size: entry.size, device: built.get(entry)! }));
     this.devices = ranges.map((r) => r.device);
     const previous = this.cpu as Cpu | undefined;
@@ -351,9 +361,10 @@ export class Machine implements Snapshotable {
    * "memory" = [physical address bytes LE ×4, data bytes...];
    * "csr" = [CSR number LE ×2, value bytes LE ×4] (a write as M-mode makes it, not by an instruction);
    * "keyboard", "tablet" = virtio_input_event structs (8 bytes each: type, code LE ×2, value LE ×4), a batch
-   * the device passes to the driver as it gives buffers for them.
+   * the device passes to the driver as it gives buffers for them;
+   * "net" = one Ethernet frame delivered to the network device.
    */
-  inject(device: 'cpu' | 'memory' | 'csr' | 'keyboard' | 'tablet', payload: number[]): void {
+  inject(device: 'cpu' | 'memory' | 'csr' | 'keyboard' | 'tablet' | 'net', payload: number[]): void {
     const event = { position: this.cpu.position, time: this.cpu.cycles(), device, payload };
     this.apply(event, true);
     this.onEvent?.(event);
@@ -406,6 +417,15 @@ export class Machine implements Snapshotable {
           throw new RewindError('bad-state', `malformed ${event.device} event`);
         }
         input.send(events);
+        return;
+      }
+      case 'net': {
+        if (!this.net) {
+          if (check) throw new RewindError('bad-argument', 'this machine has no network device (use --net)');
+          throw new RewindError('bad-state', 'net event for a machine without a network device');
+        }
+        // A frame the device cannot take (too short, too long, its queue full) is dropped, as on a wire.
+        this.net.receive(Uint8Array.from(p));
         return;
       }
       default:

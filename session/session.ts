@@ -15,6 +15,7 @@ import type { PowerEvent } from '../core/devices/syscon.js';
 import type { InputEvent as MachineEvent, Machine } from '../core/machine.js';
 import { PAGE_SIZE } from '../core/memmap.js';
 import { encodeEvents, type InputEvent as KeyOrPointerEvent } from '../core/virtio/input.js';
+import { MAX_FRAME, MIN_FRAME } from '../core/virtio/net.js';
 import {
   Checkpointer,
   PageStore,
@@ -176,6 +177,11 @@ export class Session {
    * Seeks and searches do not call it: their output only goes into the history.
    */
   onOutput: (byte: number, position: number) => void = () => {};
+  /**
+   * Receives each frame the guest transmits on its network device while
+   * `run` executes, with the position of the store that sent it.
+   */
+  onTransmit: (frame: Uint8Array, position: number) => void = () => {};
   /** Whether this session records (see SessionOptions.record). */
   readonly recording: boolean;
   /** The console output by position, per branch (null when not recording). */
@@ -220,6 +226,9 @@ export class Session {
       const at = machine.position;
       this.history?.write(byte, at);
       if (this.emitting) this.onOutput(byte, at);
+    };
+    machine.onTransmit = (frame) => {
+      if (this.emitting) this.onTransmit(frame, machine.position);
     };
     machine.onEvent = (event) => {
       this.pending.push({ ...event, payload: Uint8Array.from(event.payload) });
@@ -852,6 +861,21 @@ export class Session {
     if (events.length === 0) throw new RewindError('bad-argument', 'no input events to send');
     this.beforeChange();
     this.machine.inject(device, encodeEvents(events));
+    this.flushEvents();
+  }
+
+  /**
+   * Delivers an Ethernet frame to the network device as one recorded event
+   * at this position (device `net`, the frame as payload); in the past this
+   * forks first. The device hands it to the driver as it gives receive
+   * buffers (docs/network.md).
+   */
+  receiveFrame(frame: Uint8Array): void {
+    if (!this.machine.net) throw new RewindError('bad-argument', 'this machine has no network device (use --net)');
+    if (frame.length < MIN_FRAME || frame.length > MAX_FRAME)
+      throw new RewindError('bad-argument', `a frame is ${MIN_FRAME} to ${MAX_FRAME} bytes, not ${frame.length}`);
+    this.beforeChange();
+    this.machine.inject('net', [...frame]);
     this.flushEvents();
   }
 

@@ -11,6 +11,7 @@ import { RewindError } from '../core/errors.js';
 import { isElf, parseElf, rawImage, type Program } from '../core/loader.js';
 import { Machine } from '../core/machine.js';
 import { MemoryMap } from '../core/memmap.js';
+import { parseMac } from '../core/virtio/net.js';
 
 export type ProgramKind = 'elf' | 'raw' | 'linux';
 
@@ -30,10 +31,14 @@ export interface MachineSpec {
   executor?: 'interp' | 'jit';
   /** A screen: the virtio GPU, keyboard and tablet (recorded as the machine's `devices`). */
   screen?: boolean;
+  /** A network device with this MAC (recorded as the machine's `devices` and `mac`). */
+  net?: { mac: string };
 }
 
 /** The optional devices a .vmi names in `config.machine.devices`, which `screen` attaches together. */
 export const SCREEN_DEVICES = ['virtio-gpu', 'virtio-keyboard', 'virtio-tablet'] as const;
+/** The name a .vmi gives the network device in `config.machine.devices`, after the screen's. */
+export const NET_DEVICE = 'virtio-net';
 
 /** The kind of a program file's bytes: ELF when it has the magic, raw otherwise. */
 export function programKind(bytes: Uint8Array): ProgramKind {
@@ -53,12 +58,19 @@ export interface LinuxParts {
  */
 export function programSpec(
   image: Uint8Array,
-  options: { ramSize: number; disk?: Uint8Array; linux?: LinuxParts; executor?: 'interp' | 'jit'; screen?: boolean },
+  options: {
+    ramSize: number;
+    disk?: Uint8Array;
+    linux?: LinuxParts;
+    executor?: 'interp' | 'jit';
+    screen?: boolean;
+    net?: { mac: string };
+  },
 ): MachineSpec {
-  const { ramSize, disk, linux, executor, screen } = options;
+  const { ramSize, disk, linux, executor, screen, net } = options;
   if (linux)
-    return { kind: 'linux', image, initrd: linux.initrd, append: linux.append, ramSize, disk, executor, screen };
-  const spec: MachineSpec = { kind: programKind(image), image, ramSize, disk, executor, screen };
+    return { kind: 'linux', image, initrd: linux.initrd, append: linux.append, ramSize, disk, executor, screen, net };
+  const spec: MachineSpec = { kind: programKind(image), image, ramSize, disk, executor, screen, net };
   parsedProgram(spec);
   return spec;
 }
@@ -84,7 +96,7 @@ export function buildMachine(spec: MachineSpec): Machine {
   if (spec.kind === 'linux') {
     const append = spec.append ?? (spec.screen ? SCREEN_LINUX_BOOTARGS : undefined);
     const boot = linuxBoot({ kernel: spec.image, initrd: spec.initrd, append, ramSize: spec.ramSize });
-    return new Machine({ ...boot, disk: spec.disk, executor: spec.executor, screen: spec.screen });
+    return new Machine({ ...boot, disk: spec.disk, executor: spec.executor, screen: spec.screen, net: netOf(spec) });
   }
   return new Machine({
     program: parsedProgram(spec),
@@ -92,7 +104,15 @@ export function buildMachine(spec: MachineSpec): Machine {
     disk: spec.disk,
     executor: spec.executor,
     screen: spec.screen,
+    net: netOf(spec),
   });
+}
+
+function netOf(spec: MachineSpec): { mac: number[] } | undefined {
+  if (!spec.net) return undefined;
+  const mac = parseMac(spec.net.mac);
+  if (!mac) throw new RewindError('bad-argument', `${JSON.stringify(spec.net.mac)} is not a MAC (xx:xx:xx:xx:xx:xx)`);
+  return { mac };
 }
 
 /** The spec's options as plain data for a .vmi's config (the program and disk travel separately). */
@@ -100,8 +120,10 @@ export function specOptions(spec: MachineSpec): Record<string, unknown> {
   const options: Record<string, unknown> = { kind: spec.kind };
   if (spec.append !== undefined) options['append'] = spec.append;
   if (spec.initrd !== undefined) options['initrd'] = spec.initrd;
-  // Left out without a screen, so that such a recording's bytes are as before.
-  if (spec.screen) options['devices'] = [...SCREEN_DEVICES];
+  // Left out without them, so that such a recording's bytes are as before.
+  const devices = [...(spec.screen ? SCREEN_DEVICES : []), ...(spec.net ? [NET_DEVICE] : [])];
+  if (devices.length > 0) options['devices'] = devices;
+  if (spec.net) options['mac'] = spec.net.mac;
   return options;
 }
 
@@ -121,16 +143,22 @@ export function specFromOptions(
   const initrd = options['initrd'];
   const devices = options['devices'];
   if (devices !== undefined) {
-    const known =
-      Array.isArray(devices) &&
-      devices.length === SCREEN_DEVICES.length &&
-      SCREEN_DEVICES.every((d) => devices.includes(d));
-    if (!known)
+    const list = Array.isArray(devices) ? [...(devices as unknown[])] : [];
+    const net = list[list.length - 1] === NET_DEVICE;
+    if (net) list.pop();
+    const screen = list.length === SCREEN_DEVICES.length && SCREEN_DEVICES.every((d) => list.includes(d));
+    if (!Array.isArray(devices) || (list.length > 0 && !screen) || (!net && !screen))
       throw new RewindError(
         'bad-vmi',
         `the recording's machine has devices this Rewind does not know: ${JSON.stringify(devices).slice(0, 200)}`,
       );
-    spec.screen = true;
+    if (screen) spec.screen = true;
+    if (net) {
+      const mac = options['mac'];
+      if (typeof mac !== 'string' || !parseMac(mac))
+        throw new RewindError('bad-vmi', "the recording's network device has no valid MAC");
+      spec.net = { mac };
+    }
   }
   if (append !== undefined) {
     if (typeof append !== 'string') throw new RewindError('bad-vmi', 'the recorded kernel command line is not text');

@@ -1,5 +1,6 @@
 /** The options every booting command shares: a program, or a Linux kernel (--kernel/--linux). */
 import { RewindError } from '../../core/errors.js';
+import { DEFAULT_MAC } from '../../core/virtio/net.js';
 import { builtLinux, type BootOptions } from '../node/boot.js';
 import { numberFlag, stringFlag, type ParsedArgs } from './args.js';
 
@@ -25,5 +26,6 @@ export function bootOptions(args: ParsedArgs, usage: string): BootOptions {
     raw: args.flags.has('raw'),
     executor,
     screen: args.flags.has('screen'),
+    mac: args.flags.has('net') ? DEFAULT_MAC : undefined,
   };
 }

@@ -27,8 +27,8 @@ commands:
   ${GDB_USAGE}
   ${SCREENSHOT_USAGE}
 
---screen gives the machine a screen, a keyboard and a tablet (virtio); a
-recording remembers it.
+--screen gives the machine a screen, a keyboard and a tablet (virtio), --net
+a network device (virtio-net); a recording remembers them.
 
 Exit status: the guest's (0 when it powers off with pass, its code on fail),
 2 for bad input, 124 when --max-instructions runs out, 125 when the guest

@@ -1,9 +1,9 @@
 /** Every command's usage line: what `rewind --help` prints, without loading the commands. */
 
 export const RUN_USAGE = `rewind run <prog.elf|image.bin|run.vmi> | --kernel Image [--initrd F] [--append CMDLINE] | --linux
-           [--disk FILE] [--write-disk] [--ram MIB] [--max-instructions N] [--input-file FILE] [--stats] [--raw] [--executor interp|jit] [--screen]`;
+           [--disk FILE] [--write-disk] [--ram MIB] [--max-instructions N] [--input-file FILE] [--stats] [--raw] [--executor interp|jit] [--screen] [--net]`;
 export const RECORD_USAGE =
-  'rewind record <prog.elf|image.bin> | --kernel Image [--initrd F] [--append S] | --linux  -o run.vmi [--input-file F] [--disk F] [--ram MIB] [--max-instructions N] [--budget SIZE] [--screen]';
+  'rewind record <prog.elf|image.bin> | --kernel Image [--initrd F] [--append S] | --linux  -o run.vmi [--input-file F] [--disk F] [--ram MIB] [--max-instructions N] [--budget SIZE] [--screen] [--net]';
 export const REPLAY_USAGE = 'rewind replay run.vmi [--branch B] [--verify]';
 export const STATE_USAGE =
   'rewind state <prog.elf|run.vmi> | --kernel Image ... --at N [--branch B] [--input-file F] [--disk F] [--ram MIB] [--screen]';

@@ -21,6 +21,8 @@ export interface BootOptions {
   executor?: 'interp' | 'jit';
   /** Attach a screen: the virtio GPU, keyboard and tablet. */
   screen?: boolean;
+  /** Attach a network device (virtio-net) with this MAC. */
+  mac?: string;
 }
 
 /** Flags every command that boots a machine accepts. */
@@ -34,6 +36,7 @@ export const BOOT_FLAGS = {
   linux: 'boolean',
   executor: 'string',
   screen: 'boolean',
+  net: 'boolean',
 } as const;
 
 const RAW_EXTENSIONS = /\.(bin|img|raw|image)$/i;
@@ -86,6 +89,7 @@ export function bootSpec(options: BootOptions): MachineSpec {
   if (disk && disk.length < 512)
     throw new RewindError('bad-argument', `disk image ${options.disk} is smaller than one 512-byte sector`);
   const { executor, screen } = options;
+  const net = options.mac === undefined ? undefined : { mac: options.mac };
   if (options.kernel) {
     if (options.program) throw new RewindError('bad-argument', 'give either a program or --kernel, not both');
     const initrd = options.initrd ? readUserFile(options.initrd, 'initrd') : undefined;
@@ -94,11 +98,12 @@ export function bootSpec(options: BootOptions): MachineSpec {
       disk,
       executor,
       screen,
+      net,
       linux: { initrd, append: options.append },
     });
   }
   if (options.initrd || options.append !== undefined)
     throw new RewindError('bad-argument', '--initrd and --append go with --kernel');
   if (!options.program) throw new RewindError('bad-argument', 'no program given');
-  return programSpec(readProgram(options.program, options.raw), { ramSize, disk, executor, screen });
+  return programSpec(readProgram(options.program, options.raw), { ramSize, disk, executor, screen, net });
 }
