@@ -123,6 +123,7 @@ export class ShareState {
         append: session.append,
         disk: this.parts.disk,
         ramSize: session.ramSize,
+        screen: session.screen,
         events: session.events,
         position: session.position,
         name: this.parts.disk && session.names.disk ? `${this.programName} + ${session.names.disk}` : this.programName,

@@ -299,12 +299,13 @@ export class Engine {
       case 'shareInfo':
         return shareInfo(this.needTimeTravel());
       case 'openShare': {
-        const { kind, image, initrd, append, disk, ramSize, events, position, executor } = cmd;
+        const { kind, image, initrd, append, disk, ramSize, screen, events, position, executor } = cmd;
         const spec = programSpec(image, {
           ramSize,
           disk,
           linux: kind === 'linux' ? { initrd, append } : undefined,
           executor,
+          screen,
         });
         return this.replace(
           importWork(() => MachineHost.replaying(spec, events, position, this.budget), { position }, this.now),
@@ -825,6 +826,7 @@ async function shareInfo(host: MachineHost): Promise<ShareInfo> {
     kind: spec.kind,
     ramSize: spec.ramSize,
     ...(spec.append !== undefined ? { append: spec.append } : {}),
+    ...(spec.screen ? { screen: true } : {}),
     hashes,
     events: host.eventsBefore(),
     position: host.machine.position,

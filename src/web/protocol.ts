@@ -42,6 +42,8 @@ export interface ShareInfo {
   kind: 'elf' | 'raw' | 'linux';
   ramSize: number;
   append?: string;
+  /** The machine has a screen (virtio GPU, keyboard, tablet). */
+  screen?: boolean;
   /** Digests of the machine's parts (see share.ts partHash). */
   hashes: { program: string; initrd?: string; disk?: string };
   events: InputEvent[];
@@ -116,6 +118,7 @@ export type Command =
       append?: string;
       disk?: Uint8Array;
       ramSize: number;
+      screen?: boolean;
       events: InputEvent[];
       position: number;
       name: string;

@@ -35,6 +35,8 @@ export interface SharedSession {
   kind: 'elf' | 'raw' | 'linux';
   ramSize: number;
   append?: string;
+  /** The machine has a screen (virtio GPU, keyboard, tablet). */
+  screen?: boolean;
   /** Hex digests (the first 128 bits of SHA-256) of the parts. */
   hashes: Partial<Record<SharedPart, string>> & { program: string };
   /** The file names the parts had, to ask for a user's own file by name. */
@@ -98,6 +100,7 @@ export function encodeShare(session: SharedSession): string {
     k: session.kind,
     r: session.ramSize,
     ...(session.append !== undefined ? { a: session.append } : {}),
+    ...(session.screen ? { s: 1 } : {}),
     h: hashes,
     n: session.names,
     at: session.position,
@@ -148,6 +151,7 @@ export function decodeShare(fragment: string): SharedSession | null {
     kind,
     ramSize,
     ...(append !== undefined ? { append: append as string } : {}),
+    ...(body['s'] === 1 ? { screen: true } : {}),
     hashes: hashes as SharedSession['hashes'],
     names,
     events: decodeEvents(body['e'], position),

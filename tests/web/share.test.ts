@@ -81,6 +81,9 @@ describe('share links', () => {
       events: [{ position: 5, time: 5, device: 'uart0', payload: new Uint8Array([65]) }],
       position: 10,
     });
+    expect(decodeShare(good)?.screen).toBeUndefined();
+    const screen = encodeShare({ ...decodeShare(good)!, screen: true, append: 'console=tty0' });
+    expect(decodeShare(screen)).toMatchObject({ screen: true, append: 'console=tty0' });
     expect(decodeShare(good)?.events).toEqual([
       { position: 5, time: 5, device: 'uart0', payload: new Uint8Array([65]) },
     ]);
