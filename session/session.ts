@@ -298,7 +298,7 @@ export class Session {
       },
       kernel: this.spec.image,
       disk,
-      timeline: this.timeline.state,
+      timeline: this.timeline.snapshot(),
       timelineLog: [...this.timeline.log],
       checkpoints: [...this.checkpoints.all()],
       pages: { has: (h) => store.has(h), get: (h) => store.getRecord(h) },

@@ -164,3 +164,28 @@ describe('the log of a long run', () => {
     expect(t.branch(root).length).toBe(2_000_000);
   });
 });
+
+describe('events appended in place', () => {
+  it('fold to the same tree, stay out of the log entries written before them, and out of a snapshot', () => {
+    const t = Timeline.create('main');
+    const root = t.root().id;
+    t.appendEvents(root, [ev(5, 1)]);
+    t.extendTo(root, 10);
+    const kid = t.fork(root, 10, 'kid');
+    const before = t.log.length;
+    const early = foldTimelineLog(t.log);
+    const snap = t.snapshot();
+    for (let i = 0; i < 500; i++) t.appendEvents(i % 2 ? root : kid, [ev(10 + i, i & 255)]);
+    // The log written before the appends still folds to the tree as it was then.
+    expect(foldTimelineLog(t.log.slice(0, before))).toEqual(early);
+    expect(snap.branches[kid]!.events).toEqual([]);
+    expect(snap.branches[root]!.events).toEqual([ev(5, 1)]);
+    expect(foldTimelineLog(t.log)).toEqual(t.state);
+    expect(foldTimelineLog(unpack(pack(t.log)) as never)).toEqual(t.state);
+    expect(t.branch(kid).events).toHaveLength(250);
+    expect(t.eventsBetween(kid, 0, Infinity).map((e) => e.position)).toEqual([
+      5,
+      ...Array.from({ length: 250 }, (_, i) => 10 + 2 * i),
+    ]);
+  });
+});
