@@ -52,6 +52,8 @@ build default   -- "$HERE/default/default.c"
 build irqecho   -- "$HERE/irqecho/irqecho.c"
 build draw      -I"$HERE/screen" -- "$HERE/screen/draw.c" "$HERE/screen/vscreen.c"
 build minefield -I"$HERE/screen" -- "$HERE/screen/minefield.c" "$HERE/screen/vscreen.c"
+build ping      -I"$HERE/net" -- "$HERE/net/ping.c" "$HERE/net/vnet.c"
+build pong      -I"$HERE/net" -- "$HERE/net/pong.c" "$HERE/net/vnet.c"
 
 # The benchmark suite (bench/jit.mjs): each reads its iteration count as a line of input.
 S="$HERE/suite"

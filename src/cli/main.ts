@@ -6,6 +6,7 @@ import {
   DIFF_USAGE,
   FORK_USAGE,
   GDB_USAGE,
+  GROUP_USAGE,
   INFO_USAGE,
   RECORD_USAGE,
   REPLAY_USAGE,
@@ -26,6 +27,7 @@ commands:
   ${INFO_USAGE}
   ${GDB_USAGE}
   ${SCREENSHOT_USAGE}
+  ${GROUP_USAGE}
 
 --screen gives the machine a screen, a keyboard and a tablet (virtio), --net
 a network device (virtio-net); a recording remembers them.
@@ -49,6 +51,7 @@ const COMMANDS = new Map<string, () => Promise<Command>>([
   ['info', async () => (await import('./info.js')).infoCommand],
   ['gdb', async () => (await import('../gdb/command.js')).gdbCommand],
   ['screenshot', async () => (await import('./screenshot.js')).screenshotCommand],
+  ['group', async () => (await import('./group.js')).groupCommand],
 ]);
 
 export async function main(argv: readonly string[]): Promise<number> {

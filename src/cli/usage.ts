@@ -15,3 +15,5 @@ export const GDB_USAGE =
   'rewind gdb <prog.elf|run.vmi> [--port N] [--host ADDR] [--input-file F] [--save out.vmi] [--disk F] [--ram MIB] [--screen]';
 export const SCREENSHOT_USAGE =
   'rewind screenshot <prog.elf|run.vmi> [--at N] [--branch B] [--input-file F] [--screen] -o out.png';
+export const GROUP_USAGE = `rewind group [run] <a.elf> <b.elf>... [--quantum N] [--input-file-N F] [--max-instructions N] [--ram MIB] [-o group.vmg]
+           | group replay group.vmg [--verify] | group extract group.vmg --vm N|NAME -o vm.vmi`;
