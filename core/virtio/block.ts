@@ -52,6 +52,11 @@ export class VirtioBlock implements VirtioDevice {
   readonly queueCount = 1;
   readonly queueSizeMax = QUEUE_SIZE;
   private readonly config: Uint8Array;
+  /**
+   * Bytes the guest has read since the device was made: a figure for the host
+   * (an activity light), not machine state, so not saved; replays count again.
+   */
+  bytesRead = 0;
 
   /** `sectors` must fit in `disk`; see {@link diskFromImage}. */
   constructor(
@@ -117,6 +122,7 @@ export class VirtioBlock implements VirtioDevice {
         const range = this.range(sector, chain.writableLength - 1);
         if (range === null) return S_IOERR;
         chain.write(0, this.disk.bytes.subarray(range.start, range.end));
+        this.bytesRead += range.end - range.start;
         return S_OK;
       }
       case T_OUT: {
