@@ -19,8 +19,12 @@ import type { PowerEvent } from '../core/devices/syscon.js';
 import { Session, type SessionOptions, type Stop } from './session.js';
 import type { MachineSpec } from './spec.js';
 
-/** Steps each machine runs per quantum unless told otherwise: 100 µs of guest time at 10 MHz. */
-export const DEFAULT_QUANTUM = 1_000;
+/**
+ * Steps each machine runs per quantum unless told otherwise: 1 ms of guest
+ * time at 10 MHz, a LAN's latency, and long enough that switching machines
+ * costs a CPU-bound guest about a sixth of its speed (docs/network.md, Figures).
+ */
+export const DEFAULT_QUANTUM = 10_000;
 /** Frames one quantum may carry to the machines in all; more are dropped, as a switch's buffers overflow. */
 const IN_FLIGHT_MAX = 4096;
 const BROADCAST = 0x01;
