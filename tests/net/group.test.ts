@@ -1,4 +1,5 @@
 /** session/group.ts and session/group-file.ts: lockstep quanta, the switch, the group file, replays alone and together, forks. */
+import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { RewindError } from '../../core/errors.js';
@@ -6,7 +7,7 @@ import { Group, VirtualSwitch, type Member } from '../../session/group.js';
 import { groupToFile, openMachine, readGroupFile, verifyGroup, writeGroupFile } from '../../session/group-file.js';
 import { Session } from '../../session/session.js';
 import { programSpec, specFromOptions, specOptions } from '../../session/spec.js';
-import { guest } from '../support/cli.js';
+import { expected, guest } from '../support/cli.js';
 import { frame } from './driver.js';
 
 const RAM = 16 << 20;
@@ -99,6 +100,27 @@ describe('a group of two machines', () => {
     expect(ping.machine.power?.kind).toBe('pass');
   });
 
+  it('machines that crash, or never read their frames, change nothing of the other two', () => {
+    const crash = member('default', '52:54:00:12:34:58');
+    crash.input = new Uint8Array(readFileSync(expected('default-crash.in')));
+    const group = Group.create([...pair(), crash, member('echo', '52:54:00:12:34:59')], 1000);
+    const consoles = group.sessions.map(() => [] as number[]);
+    group.sessions.forEach((s, i) => (s.onOutput = (b) => consoles[i]!.push(b)));
+    group.run();
+    const alone = runPair();
+    expect(consoles.slice(0, 2).map((c) => Buffer.from(c).toString('latin1'))).toEqual(alone.consoles);
+    expect(group.ends.map((e) => (e.state === 'power' ? e.power.kind : e.state))).toEqual([
+      'pass',
+      'pass',
+      'fail',
+      'waiting',
+    ]);
+    // The crashed machine's share of the broadcasts was dropped; echo's waits in its device, which has no driver.
+    expect(group.dropped).toBe(9);
+    expect(group.sessions[3]!.machine.net!.waiting).toBe(9);
+    expect(group.sessions[0]!.stateHash()).toBe(alone.group.sessions[0]!.stateHash());
+  });
+
   it('a machine waiting for console input with nothing coming ends the group as waiting', () => {
     const members = [member('pong', '52:54:00:12:34:56'), { ...member('echo', '52:54:00:12:34:57') }];
     const group = Group.create(members, 1000);
@@ -136,6 +158,28 @@ describe('the group file', () => {
     refuse(bytes.subarray(0, bytes.length - 1), /truncated/);
     refuse(Uint8Array.from([...bytes, 0]), /after the end/);
     refuse(damaged(bytes.length - 100), /machine ping/);
+  });
+
+  it('any damage is refused as bad-vmi, never another exception', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ at: fc.nat(bytes.length - 1), xor: fc.integer({ min: 1, max: 255 }) }), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        fc.nat(bytes.length),
+        (flips, cut) => {
+          const b = bytes.slice(0, Math.max(cut, 1));
+          for (const f of flips) if (f.at < b.length) b[f.at]! ^= f.xor;
+          try {
+            readGroupFile(b).machines.forEach((m) => openMachine(m));
+          } catch (e) {
+            expect(e).toBeInstanceOf(RewindError);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
 
