@@ -319,11 +319,9 @@ export class Jit implements CpuExecutor {
   /** Halves the heat of every page (see run). */
   private decay(): void {
     this.decayedAt = this.cpu.position;
+    // Branch-free over every page (warm ones stay Infinity): 16 k pages every DECAY steps.
     const heat = this.heat;
-    for (let i = 0; i < heat.length; i++) {
-      const h = heat[i]!;
-      if (h !== 0 && h !== Infinity) heat[i] = Math.floor(h / 2);
-    }
+    for (let i = 0; i < heat.length; i++) heat[i]! *= 0.5;
   }
 
   codeWritten(ppn: number, from: number, to: number): void {
