@@ -193,6 +193,42 @@ function hexOf(b: Uint8Array): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 }
 
+/**
+ * Forks the whole group at one moment: the start of quantum `quantum` (that
+ * many quanta run). The group is run again from reset to there (its runs
+ * are the same every time) to find each machine's position at that moment,
+ * the frames then on their way and what the switch had learnt; each
+ * machine's recording is forked at its position (a branch named
+ * `group@QUANTUM`, with the events before the position: the frames due at
+ * the moment are delivered again from the run), and the returned group
+ * goes on from there on the new branches. `inputs[i]`, when given, is
+ * machine i's console input from the moment on; the others get none.
+ */
+export function forkGroup(
+  file: GroupFile,
+  quantum: number,
+  inputs: readonly (Uint8Array | undefined)[] = [],
+  options: SessionOptions = {},
+): Group {
+  if (!Number.isSafeInteger(quantum) || quantum < 0)
+    throw new RewindError('bad-argument', `a moment is a number of quanta ≥ 0, not ${quantum}`);
+  const recordings = file.machines.map((m) => openMachine(m, options));
+  const members = file.machines.map((m, i) => ({ name: m.name, spec: recordings[i]!.spec, input: m.input }));
+  const moment = Group.create(members, file.quantum, { ...options, record: false });
+  const maxSteps = file.maxSteps ?? undefined;
+  while (moment.quanta < quantum)
+    if (!moment.runQuantum(maxSteps))
+      throw new RewindError('bad-argument', `the group ends after ${moment.quanta} quanta, before quantum ${quantum}`);
+  recordings.forEach((session, i) => {
+    session.seek({ branch: session.timeline.root().id, position: moment.sessions[i]!.position });
+    session.fork(session.position, `group@${quantum}`);
+    const input = inputs[i];
+    if (input) session.script(input);
+  });
+  const wake = inputs.flatMap((input, i) => (input ? [i] : []));
+  return Group.resume(moment, recordings, wake);
+}
+
 /** How one machine of a group file replays: alone from its own recording, and within the group run again. */
 export interface MachineVerdict {
   name: string;
@@ -214,14 +250,21 @@ export interface MachineVerdict {
 export function verifyGroup(file: GroupFile, options: SessionOptions = {}): MachineVerdict[] {
   const recorded = file.machines.map((m) => openMachine(m, options));
   const verdicts: MachineVerdict[] = recorded.map((session, i) => {
-    const r = session.replay(session.timeline.root().id, { verify: true });
     const name = file.machines[i]!.name;
-    const problem = r.mismatch
-      ? `alone: state hash differs at position ${r.mismatch.position}`
-      : r.damaged
-        ? `alone: checkpoint at ${r.damaged.position} is damaged: ${r.damaged.message}`
-        : null;
-    return { name, position: session.branchEnd(session.timeline.root().id), checked: r.checked, problem };
+    let checked = 0;
+    let problem: string | null = null;
+    // Every branch (a group fork's too), each from reset.
+    for (const branch of session.branches()) {
+      const r = session.replay(branch.id, { verify: true });
+      checked += r.checked;
+      const where = `alone, branch ${branch.name}`;
+      problem ??= r.mismatch
+        ? `${where}: state hash differs at position ${r.mismatch.position}`
+        : r.damaged
+          ? `${where}: checkpoint at ${r.damaged.position} is damaged: ${r.damaged.message}`
+          : null;
+    }
+    return { name, position: session.branchEnd(session.timeline.root().id), checked, problem };
   });
   const members = file.machines.map((m, i) => ({ name: m.name, spec: recorded[i]!.spec, input: m.input }));
   const again = Group.create(members, file.quantum, options);

@@ -48,6 +48,13 @@ export class VirtualSwitch {
 
   constructor(readonly portCount: number) {}
 
+  /** A switch that has learnt what this one has. */
+  clone(): VirtualSwitch {
+    const copy = new VirtualSwitch(this.portCount);
+    for (const [mac, port] of this.ports) copy.ports.set(mac, port);
+    return copy;
+  }
+
   /** The ports a frame from `port` goes to. */
   forward(port: number, frame: Uint8Array): number[] {
     const key = (at: number) => Array.from(frame.subarray(at, at + 6), (b) => b.toString(16)).join(':');
@@ -105,6 +112,28 @@ export class Group {
       return session;
     });
     return new Group(members, sessions, quantum, new VirtualSwitch(members.length));
+  }
+
+  /**
+   * Goes on from where `moment` (the same group run again to some quantum)
+   * stands, with these sessions: each already at its machine's position
+   * of that moment (a fork of its recording, say). The frames on their way,
+   * the switch's table and each machine's end come from `moment`;
+   * `wake` lists machines to run again even if they were waiting for
+   * input (they are given new input).
+   */
+  static resume(moment: Group, sessions: readonly Session[], wake: readonly number[] = []): Group {
+    sessions.forEach((s, i) => {
+      if (s.position !== moment.sessions[i]!.position)
+        throw new RewindError('bad-state', `machine ${moment.members[i]!.name} is not at the moment's position`);
+    });
+    const group = new Group(moment.members, sessions, moment.quantum, moment.network.clone());
+    group.inFlight = moment.inFlight.map((q) => q.map((f) => f.slice()));
+    group.ends.splice(0, group.ends.length, ...moment.ends.map((e) => ({ ...e })));
+    for (const i of wake) if (group.ends[i]!.state === 'waiting') group.ends[i] = { state: 'running' };
+    group.quanta = moment.quanta;
+    group.dropped = moment.dropped;
+    return group;
   }
 
   private send(from: number, frame: Uint8Array): void {

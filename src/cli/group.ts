@@ -11,6 +11,7 @@ import { formatMac, parseMac, DEFAULT_MAC } from '../../core/virtio/net.js';
 import { DEFAULT_QUANTUM, Group, type Member, type MemberEnd } from '../../session/group.js';
 import {
   GROUP_MAX_MACHINES,
+  forkGroup,
   groupToFile,
   machineRecording,
   openMachine,
@@ -22,7 +23,7 @@ import {
 import { writeFileAtomic } from '../../storage/node.js';
 import { BOOT_FLAGS, bootSpec } from '../node/boot.js';
 import { checkOutputPath, readUserFile } from '../node/files.js';
-import { numberFlag, parseArgs, stringFlag, type FlagKind } from './args.js';
+import { numberFlag, parseArgs, stringFlag, type FlagKind, type ParsedArgs } from './args.js';
 import { bootOptions } from './boot-args.js';
 import { Exit } from './exit.js';
 import { GROUP_USAGE } from './usage.js';
@@ -33,6 +34,7 @@ export async function groupCommand(argv: readonly string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'replay') return replay(rest);
   if (sub === 'extract') return extract(rest);
+  if (sub === 'fork') return fork(rest);
   return run(sub === 'run' ? rest : argv);
 }
 
@@ -81,13 +83,31 @@ function macOf(i: number): string {
   return formatMac(mac);
 }
 
+/** `--input-file-0` … `--input-file-63`. */
+function inputFlags(): Record<string, FlagKind> {
+  const flags: Record<string, FlagKind> = {};
+  for (let i = 0; i < GROUP_MAX_MACHINES; i++) flags[`input-file-${i}`] = 'string';
+  return flags;
+}
+
+/** Each machine's `--input-file-i`, read; refuses one for a machine the group has not. */
+function inputFiles(args: ParsedArgs, machines: number): (Uint8Array | undefined)[] {
+  for (const key of args.flags.keys()) {
+    const n = /^input-file-(\d+)$/.exec(key);
+    if (n && Number(n[1]) >= machines)
+      throw new RewindError('bad-argument', `--${key}: the group has machines 0 to ${machines - 1}`);
+  }
+  return Array.from({ length: machines }, (_, i) => {
+    const path = stringFlag(args, `input-file-${i}`);
+    return path ? readUserFile(path, 'input file') : undefined;
+  });
+}
+
 async function run(argv: readonly string[]): Promise<number> {
-  const inputFlags: Record<string, FlagKind> = {};
-  for (let i = 0; i < GROUP_MAX_MACHINES; i++) inputFlags[`input-file-${i}`] = 'string';
   // --net is accepted and changes nothing: every machine of a group has its network device.
   const args = parseArgs(argv, {
     ...BOOT_FLAGS,
-    ...inputFlags,
+    ...inputFlags(),
     quantum: 'number',
     'max-instructions': 'number',
     o: 'string',
@@ -99,11 +119,7 @@ async function run(argv: readonly string[]): Promise<number> {
     throw new RewindError('bad-argument', `a group holds at most ${GROUP_MAX_MACHINES} machines`);
   if (args.flags.has('kernel') || args.flags.has('linux'))
     throw new RewindError('bad-argument', 'group runs programs (ELF or raw images); Linux groups are not there yet');
-  for (const key of args.flags.keys()) {
-    const n = /^input-file-(\d+)$/.exec(key);
-    if (n && Number(n[1]) >= paths.length)
-      throw new RewindError('bad-argument', `--${key}: the group has machines 0 to ${paths.length - 1}`);
-  }
+  const inputs = inputFiles(args, paths.length);
   const out = stringFlag(args, 'o') ?? stringFlag(args, 'output');
   if (out) checkOutputPath(out);
   const quantum = numberFlag(args, 'quantum') ?? DEFAULT_QUANTUM;
@@ -111,12 +127,7 @@ async function run(argv: readonly string[]): Promise<number> {
   const names = memberNames(paths);
   const members: Member[] = paths.map((path, i) => {
     const boot = bootOptions({ positional: [path], flags: args.flags }, GROUP_USAGE);
-    const inputPath = stringFlag(args, `input-file-${i}`);
-    return {
-      name: names[i]!,
-      spec: bootSpec({ ...boot, mac: macOf(i) }),
-      input: inputPath ? readUserFile(inputPath, 'input file') : new Uint8Array(0),
-    };
+    return { name: names[i]!, spec: bootSpec({ ...boot, mac: macOf(i) }), input: inputs[i] ?? new Uint8Array(0) };
   });
   const group = Group.create(members, quantum, { record: out !== undefined });
   const console = new PrefixedConsole(names);
@@ -197,6 +208,26 @@ async function replay(argv: readonly string[]): Promise<number> {
       );
   }
   return groupStatus(names, ends);
+}
+
+async function fork(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, { ...inputFlags(), 'at-quantum': 'number', o: 'string', output: 'string' });
+  const out = stringFlag(args, 'o') ?? stringFlag(args, 'output');
+  const at = numberFlag(args, 'at-quantum');
+  if (args.positional.length !== 1 || !out || at === undefined) throw usage();
+  checkOutputPath(out);
+  const file = readGroup(args.positional[0]!);
+  const group = forkGroup(file, at, inputFiles(args, file.machines.length));
+  const names = group.members.map((m) => m.name);
+  process.stderr.write(
+    `rewind: forked the group at quantum ${at}: ${group.sessions.map((s, i) => `${names[i]} at ${s.position}`).join(', ')}\n`,
+  );
+  const console = new PrefixedConsole(names);
+  group.sessions.forEach((s, i) => (s.onOutput = (byte) => console.write(i, byte)));
+  group.run({ maxSteps: file.maxSteps ?? undefined });
+  console.end();
+  await saveGroup(groupToFile(group, file.maxSteps), out);
+  return groupStatus(names, group.ends);
 }
 
 async function extract(argv: readonly string[]): Promise<number> {

@@ -34,6 +34,18 @@ describe('rewind group', () => {
     expect(rewind(['info', vmi]).stdout).toMatch(/devices virtio-net/);
   });
 
+  it('forks the whole group at a moment into a new group file whose machines keep both branches', () => {
+    const forked = join(dir, 'forked.vmg');
+    const r = rewind(['group', 'fork', file, '--at-quantum', '20', '-o', forked]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/^rewind: forked the group at quantum 20: pong at \d+, ping at \d+\n$/);
+    expect(readFileSync(expected('net-ping.out'), 'latin1').endsWith(consoleOf(r.stdout, 'ping'))).toBe(true);
+    expect(rewind(['group', 'replay', forked, '--verify']).status).toBe(0);
+    const vmi = join(dir, 'pong-forked.vmi');
+    expect(rewind(['group', 'extract', forked, '--vm', '0', '-o', vmi]).status).toBe(0);
+    expect(rewind(['info', vmi]).stdout).toMatch(/group@20 \(b1\) from main at \d+/);
+  });
+
   it('ends with the first machine that fails, 125 for one that waits for input that has ended', () => {
     const r = rewind(['group', guest('echo'), guest('hello'), '--max-instructions', '5000000']);
     expect(r.status).toBe(125);
@@ -52,6 +64,7 @@ describe('rewind group', () => {
       ['group', 'replay', damaged],
       ['group', 'extract', file, '--vm', 'nobody', '-o', join(dir, 'x.vmi')],
       ['group', guest('ping'), '--quantum', '0'],
+      ['group', 'fork', file, '--at-quantum', '100000', '-o', join(dir, 'y.vmg')],
     ]) {
       const r = rewind(args);
       expect(r.status, args.join(' ')).toBe(2);

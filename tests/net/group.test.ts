@@ -4,7 +4,14 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { RewindError } from '../../core/errors.js';
 import { Group, VirtualSwitch, type Member } from '../../session/group.js';
-import { groupToFile, openMachine, readGroupFile, verifyGroup, writeGroupFile } from '../../session/group-file.js';
+import {
+  forkGroup,
+  groupToFile,
+  openMachine,
+  readGroupFile,
+  verifyGroup,
+  writeGroupFile,
+} from '../../session/group-file.js';
 import { Session } from '../../session/session.js';
 import { programSpec, specFromOptions, specOptions } from '../../session/spec.js';
 import { expected, guest } from '../support/cli.js';
@@ -98,6 +105,43 @@ describe('a group of two machines', () => {
     expect(ping.stateHash()).toBe(before);
     ping.seek({ branch: main, position: end });
     expect(ping.machine.power?.kind).toBe('pass');
+  });
+
+  it('forks the whole group at a moment: the same inputs give the same future on the new branches, the old ones are kept', () => {
+    const { group, consoles } = runPair();
+    const file = readGroupFile(writeGroupFile(groupToFile(group, null)));
+    const fork = forkGroup(file, 40);
+    const after = fork.sessions.map(() => [] as number[]);
+    fork.sessions.forEach((s, i) => (s.onOutput = (b) => after[i]!.push(b)));
+    fork.run();
+    expect(fork.ends.map((e) => e.state)).toEqual(['power', 'power']);
+    fork.sessions.forEach((s, i) => {
+      expect(s.branchName).toBe('group@40');
+      expect(s.branches().length).toBe(2);
+      // The fork ran on from the moment as the original did: the same end, the rest of the same console.
+      expect(s.stateHash()).toBe(group.sessions[i]!.stateHash());
+      expect(consoles[i]!.endsWith(Buffer.from(after[i]!).toString('latin1'))).toBe(true);
+    });
+    expect(after[1]!.length).toBeGreaterThan(0);
+    const saved = readGroupFile(writeGroupFile(groupToFile(fork, null)));
+    expect(verifyGroup(saved).map((v) => v.problem)).toEqual([null, null]);
+  });
+
+  it('a group fork with new console input for one machine diverges there, and only there', () => {
+    const members = [member('pong', '52:54:00:12:34:56'), member('echo', '52:54:00:12:34:57')];
+    members[1]!.input = new TextEncoder().encode('hello\n');
+    const group = Group.create(members, 1000);
+    group.run({ maxSteps: 2_000_000 });
+    const file = readGroupFile(writeGroupFile(groupToFile(group, 2_000_000)));
+    const fork = forkGroup(file, 3, [undefined, new TextEncoder().encode('other\n')]);
+    const echoed: number[] = [];
+    fork.sessions[1]!.onOutput = (b) => echoed.push(b);
+    fork.run({ maxSteps: 2_000_000 });
+    expect(Buffer.from(echoed).toString('latin1')).toContain('other');
+    const echo = fork.sessions[1]!;
+    expect(echo.branches().map((b) => b.name)).toEqual(['main', 'group@3']);
+    expect(echo.stateHash()).not.toBe(group.sessions[1]!.stateHash());
+    expect(() => forkGroup(file, 10_000)).toThrow(/ends after/);
   });
 
   it('machines that crash, or never read their frames, change nothing of the other two', () => {
