@@ -57,6 +57,16 @@ describe('a group of two machines', () => {
     expect(consoles[1]).toContain('ping: pong 1 from 52:54:00:12:34:56');
   });
 
+  it('reaches the same state hashes on the interpreter as on the JIT', () => {
+    const jit = runPair().group;
+    const interp = Group.create(
+      pair().map((m) => ({ ...m, spec: { ...m.spec, executor: 'interp' as const } })),
+      1000,
+    );
+    interp.run();
+    expect(interp.sessions.map((s) => s.stateHash())).toEqual(jit.sessions.map((s) => s.stateHash()));
+  });
+
   it('gives the same group file on every run, whatever the quantum gives', () => {
     const a = writeGroupFile(groupToFile(runPair(500).group, null));
     const b = writeGroupFile(groupToFile(runPair(500).group, null));
