@@ -18,7 +18,7 @@ import {
   type InputEvent,
   type Recording,
 } from '../storage/index.js';
-import { Group, type Member } from './group.js';
+import { Group, type GroupFork, type Member } from './group.js';
 import { Session, type SessionOptions } from './session.js';
 
 export const GROUP_MAGIC = 'REWINDVG';
@@ -43,13 +43,19 @@ export interface GroupFile {
   /** The position every machine stopped at (`--max-instructions`), or null. */
   maxSteps: number | null;
   machines: GroupFileMachine[];
+  /** The group forks its recordings hold, oldest first. */
+  forks: GroupFork[];
 }
+
+/** Group forks a file may hold. */
+const FORKS_MAX = 256;
 
 /** Each member's recording, ended with a checkpoint where it stands, as a group file. */
 export function groupToFile(group: Group, maxSteps: number | null): GroupFile {
   return {
     quantum: group.quantum,
     maxSteps,
+    forks: group.forks,
     machines: group.sessions.map((session, i) => {
       session.checkpointHere();
       const member = group.members[i]!;
@@ -77,9 +83,20 @@ export function writeGroupFile(file: GroupFile): Uint8Array {
         inputHash: hash128(m.input),
         vmi: m.vmi.length,
       })),
+      forks: file.forks.map((f) => ({
+        quantum: f.quantum,
+        branch: f.branch,
+        inputs: f.inputs.map((i) => i.length),
+        inputHashes: f.inputs.map((i) => hash128(i)),
+      })),
     }),
   );
-  const total = HEADER_SIZE + manifest.length + file.machines.reduce((n, m) => n + m.input.length + m.vmi.length, 0);
+  const forkBytes = file.forks.flatMap((f) => f.inputs);
+  const total =
+    HEADER_SIZE +
+    manifest.length +
+    file.machines.reduce((n, m) => n + m.input.length + m.vmi.length, 0) +
+    forkBytes.reduce((n, i) => n + i.length, 0);
   const out = new Uint8Array(total);
   const view = new DataView(out.buffer);
   out.set(new TextEncoder().encode(GROUP_MAGIC), 0);
@@ -97,6 +114,10 @@ export function writeGroupFile(file: GroupFile): Uint8Array {
     at += m.input.length;
     out.set(m.vmi, at);
     at += m.vmi.length;
+  }
+  for (const input of forkBytes) {
+    out.set(input, at);
+    at += input.length;
   }
   return out;
 }
@@ -152,8 +173,28 @@ export function readGroupFile(bytes: Uint8Array): GroupFile {
     at += inputLength + vmiLength;
     return { name: name as string, mac: mac as string, input, vmi };
   });
+  const forkList = man['forks'];
+  if (!Array.isArray(forkList) || forkList.length > FORKS_MAX) bad(`a group holds 0 to ${FORKS_MAX} forks`);
+  const forks = (forkList as unknown[]).map((entry, k) => {
+    const f = record(entry, `fork ${k}`);
+    const branch = f['branch'];
+    const lengths = f['inputs'];
+    const hashes = f['inputHashes'];
+    if (typeof branch !== 'string' || branch.length < 1 || branch.length > 64) bad(`fork ${k} has no valid branch`);
+    if (!Array.isArray(lengths) || !Array.isArray(hashes) || lengths.length !== machines.length)
+      bad(`fork ${k} does not give every machine an input`);
+    const inputs = (lengths as unknown[]).map((length, i) => {
+      const n = count(length, `fork ${k} input ${i}`, 0);
+      if (at + n > total) bad(`fork ${k} runs past the end of the group file`);
+      const input = bytes.slice(at, at + n);
+      if (hash128(input) !== (hashes as unknown[])[i]) bad(`fork ${k}'s input ${i} does not match its hash`);
+      at += n;
+      return input;
+    });
+    return { quantum: count(f['quantum'], `fork ${k} quantum`, 0), branch: branch as string, inputs };
+  });
   if (at !== total) bad('the group file has bytes no machine names');
-  return { quantum, maxSteps, machines };
+  return { quantum, maxSteps, machines, forks };
 }
 
 /** A machine's recording, read and checked by the `.vmi` reader. */
@@ -210,23 +251,42 @@ export function forkGroup(
   inputs: readonly (Uint8Array | undefined)[] = [],
   options: SessionOptions = {},
 ): Group {
-  if (!Number.isSafeInteger(quantum) || quantum < 0)
-    throw new RewindError('bad-argument', `a moment is a number of quanta ≥ 0, not ${quantum}`);
   const recordings = file.machines.map((m) => openMachine(m, options));
-  const members = file.machines.map((m, i) => ({ name: m.name, spec: recordings[i]!.spec, input: m.input }));
-  const moment = Group.create(members, file.quantum, { ...options, record: false });
-  const maxSteps = file.maxSteps ?? undefined;
-  while (moment.quanta < quantum)
-    if (!moment.runQuantum(maxSteps))
-      throw new RewindError('bad-argument', `the group ends after ${moment.quanta} quanta, before quantum ${quantum}`);
+  const moment = groupAt(file, recordings, quantum, { ...options, record: false });
+  const taken = file.forks.filter((f) => f.quantum === quantum).length;
+  const fork: GroupFork = {
+    quantum,
+    branch: `group@${quantum}${taken > 0 ? `.${taken + 1}` : ''}`,
+    inputs: file.machines.map((_, i) => inputs[i] ?? new Uint8Array(0)),
+  };
   recordings.forEach((session, i) => {
     session.seek({ branch: session.timeline.root().id, position: moment.sessions[i]!.position });
-    session.fork(session.position, `group@${quantum}`);
-    const input = inputs[i];
-    if (input) session.script(input);
   });
-  const wake = inputs.flatMap((input, i) => (input ? [i] : []));
-  return Group.resume(moment, recordings, wake);
+  const group = goOn(moment, recordings, fork);
+  group.forks = [...file.forks, fork];
+  return group;
+}
+
+/** The group of the file run again from reset to the start of quantum `quantum`. */
+function groupAt(file: GroupFile, recordings: readonly Session[], quantum: number, options: SessionOptions): Group {
+  if (!Number.isSafeInteger(quantum) || quantum < 0)
+    throw new RewindError('bad-argument', `a moment is a number of quanta ≥ 0, not ${quantum}`);
+  const members = file.machines.map((m, i) => ({ name: m.name, spec: recordings[i]!.spec, input: m.input }));
+  const moment = Group.create(members, file.quantum, options);
+  while (moment.quanta < quantum)
+    if (!moment.runQuantum(file.maxSteps ?? undefined))
+      throw new RewindError('bad-argument', `the group ends after ${moment.quanta} quanta, before quantum ${quantum}`);
+  return moment;
+}
+
+/** Forks each session where it stands onto the fork's branch with its input, and the group that goes on from the moment there. */
+function goOn(moment: Group, sessions: readonly Session[], fork: GroupFork): Group {
+  sessions.forEach((session, i) => {
+    session.fork(session.position, fork.branch);
+    if (fork.inputs[i]!.length > 0) session.script(fork.inputs[i]!);
+  });
+  const wake = fork.inputs.flatMap((input, i) => (input.length > 0 ? [i] : []));
+  return Group.resume(moment, sessions, wake);
 }
 
 /** How one machine of a group file replays: alone from its own recording, and within the group run again. */
@@ -271,29 +331,52 @@ export function verifyGroup(file: GroupFile, options: SessionOptions = {}): Mach
   again.run({ maxSteps: file.maxSteps ?? undefined });
   again.sessions.forEach((session, i) => {
     session.checkpointHere();
-    verdicts[i]!.problem ??= firstDifference(recorded[i]!, session);
+    verdicts[i]!.problem ??= firstDifference(recorded[i]!, recorded[i]!.timeline.root(), session);
   });
+  // Each group fork: the group again to its moment, forked there with its inputs, run on to the end.
+  for (const fork of file.forks) {
+    const moment = groupAt(file, recorded, fork.quantum, options);
+    const forked = goOn(moment, moment.sessions, fork);
+    forked.run({ maxSteps: file.maxSteps ?? undefined });
+    forked.sessions.forEach((session, i) => {
+      session.checkpointHere();
+      const branch = recorded[i]!.branches().find((b) => b.name === fork.branch);
+      verdicts[i]!.problem ??= branch
+        ? firstDifference(recorded[i]!, branch, session)
+        : `together: no branch ${fork.branch} in its recording`;
+    });
+  }
   return verdicts;
 }
 
-/** Where a group's run again departs from a machine's recording (its root branch), or null. */
-function firstDifference(recorded: Session, again: Session): string | null {
-  const a = recorded.timeline.root();
-  const b = again.timeline.root();
+/**
+ * Where a group's run again departs from a machine's recorded branch `a`
+ * (compared with the branch the session `again` is on), or null: their own
+ * input events must be the same, and so must the state hashes at the
+ * positions both have a checkpoint (a seek leaves checkpoints of its own),
+ * the end included.
+ */
+function firstDifference(recorded: Session, a: Branch, again: Session): string | null {
+  const b = again.timeline.branch(again.branch);
+  const where = `together, branch ${a.name}`;
   const events = Math.max(a.events.length, b.events.length);
   for (let i = 0; i < events; i++) {
     const x = a.events[i];
     const y = b.events[i];
     if (!x || !y || x.position !== y.position || x.device !== y.device || !samePayload(x.payload, y.payload))
-      return `together: input event ${i} differs (${describeEvent(x)} recorded, ${describeEvent(y)} now)`;
+      return `${where}: input event ${i} differs (${describeEvent(x)} recorded, ${describeEvent(y)} now)`;
   }
-  const hashes = (s: Session, branch: Branch) =>
-    branch.checkpoints.map((c) => `${c.position}:${s.checkpoints.get(c.id).stateHash}`);
-  const ha = hashes(recorded, a);
-  const hb = hashes(again, b);
-  for (let i = 0; i < Math.max(ha.length, hb.length); i++)
-    if (ha[i] !== hb[i])
-      return `together: checkpoint ${i} differs (${ha[i] ?? 'none'} recorded, ${hb[i] ?? 'none'} now)`;
+  const endA = a.forkPosition + a.length;
+  const endB = b.forkPosition + b.length;
+  if (endA !== endB) return `${where}: ends at ${endB}, the recording at ${endA}`;
+  const hashes = new Map(b.checkpoints.map((c) => [c.position, again.checkpoints.get(c.id).stateHash]));
+  for (const c of a.checkpoints) {
+    const now = hashes.get(c.position);
+    if (now !== undefined && now !== recorded.checkpoints.get(c.id).stateHash)
+      return `${where}: state hash differs at position ${c.position}`;
+  }
+  if (!a.checkpoints.some((c) => c.position === endA) || !hashes.has(endB))
+    return `${where}: no checkpoint at its end ${endA}`;
   return null;
 }
 

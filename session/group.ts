@@ -66,6 +66,17 @@ export class VirtualSwitch {
   }
 }
 
+/**
+ * A fork of the whole group (see forkGroup in group-file.ts): its moment
+ * (a number of quanta from reset), the branch it made on every machine,
+ * and each machine's console input from then on (empty for none).
+ */
+export interface GroupFork {
+  quantum: number;
+  branch: string;
+  inputs: Uint8Array[];
+}
+
 /** How a member ended (or stands), in `rewind run`'s terms. */
 export type MemberEnd =
   { state: 'running' } | { state: 'power'; power: PowerEvent } | { state: 'waiting' } | { state: 'limit' };
@@ -86,6 +97,8 @@ export class Group {
   quanta = 0;
   /** Frames the switch dropped: to a machine that has powered off, or past IN_FLIGHT_MAX in one quantum. */
   dropped = 0;
+  /** The group forks its machines' recordings hold, oldest first (saved in the group file). */
+  forks: GroupFork[] = [];
 
   private constructor(
     readonly members: readonly Member[],

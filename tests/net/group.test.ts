@@ -134,6 +134,7 @@ describe('a group of two machines', () => {
     });
     expect(after[1]!.length).toBeGreaterThan(0);
     const saved = readGroupFile(writeGroupFile(groupToFile(fork, null)));
+    expect(saved.forks.map((f) => [f.quantum, f.branch])).toEqual([[40, 'group@40']]);
     expect(verifyGroup(saved).map((v) => v.problem)).toEqual([null, null]);
   });
 
@@ -151,6 +152,11 @@ describe('a group of two machines', () => {
     const echo = fork.sessions[1]!;
     expect(echo.branches().map((b) => b.name)).toEqual(['main', 'group@3']);
     expect(echo.stateHash()).not.toBe(group.sessions[1]!.stateHash());
+    // Saved, the fork replays together too: the group again to its moment, forked with its inputs, run on.
+    const saved = readGroupFile(writeGroupFile(groupToFile(fork, 2_000_000)));
+    expect(verifyGroup(saved).map((v) => v.problem)).toEqual([null, null]);
+    const twice = forkGroup(saved, 3, [undefined, new TextEncoder().encode('third\n')]);
+    expect(twice.sessions[1]!.branchName).toBe('group@3.2');
     expect(() => forkGroup(file, 10_000)).toThrow(/ends after/);
   });
 
