@@ -52,11 +52,8 @@ export class VirtioBlock implements VirtioDevice {
   readonly queueCount = 1;
   readonly queueSizeMax = QUEUE_SIZE;
   private readonly config: Uint8Array;
-  /**
-   * Bytes the guest has read since the device was made: a figure for the host
-   * (an activity light), not machine state, so not saved; replays count again.
-   */
-  bytesRead = 0;
+  /** Told the bytes of each read the guest makes (a host's activity light); not machine state. */
+  onRead: ((bytes: number) => void) | null = null;
 
   /** `sectors` must fit in `disk`; see {@link diskFromImage}. */
   constructor(
@@ -122,7 +119,7 @@ export class VirtioBlock implements VirtioDevice {
         const range = this.range(sector, chain.writableLength - 1);
         if (range === null) return S_IOERR;
         chain.write(0, this.disk.bytes.subarray(range.start, range.end));
-        this.bytesRead += range.end - range.start;
+        this.onRead?.(range.end - range.start);
         return S_OK;
       }
       case T_OUT: {
