@@ -11,9 +11,11 @@ import type {
   DisasmLine,
   Executor,
   LinuxBoot,
+  LinuxInputEvent,
   MemoryBlock,
   PointRef,
   Registers,
+  ScreenFrame,
   Stats,
   Status,
   TimelineInfo,
@@ -65,6 +67,8 @@ export class AppState {
   recentInput = $state('');
   message = $state<string | null>(null);
   helpOpen = $state(false);
+  /** The machine's screen as the worker last sent it; null when it shows nothing or has no screen. */
+  screen = $state.raw<ScreenFrame | null>(null);
   /** Branches and the current branch's marks (recording only). */
   timeline = $state<TimelineInfo | null>(null);
   /** Whether the console shows all output up to here (false when some was never replayed, e.g. after an import). */
@@ -144,6 +148,9 @@ export class AppState {
       case 'timeline':
         this.timeline = e.timeline;
         break;
+      case 'screen':
+        this.screen = e.frame;
+        break;
       case 'status': {
         const wasRunning = this.running;
         this.status = e.status;
@@ -219,7 +226,7 @@ export class AppState {
     image: Uint8Array,
     name: string,
     run = true,
-    boot: { disk?: Uint8Array; linux?: LinuxBoot } = {},
+    boot: { disk?: Uint8Array; linux?: LinuxBoot; screen?: boolean } = {},
   ): Promise<unknown> {
     this.message = null;
     const moved = [image, boot.disk, boot.linux?.initrd].flatMap((b) => (b ? [b.buffer as ArrayBuffer] : []));
@@ -262,6 +269,15 @@ export class AppState {
     }
     this.recentInput = (this.recentInput + this.decoder.decode(bytes)).slice(-40);
     this.client.send({ type: 'type', bytes });
+  }
+
+  /** Keyboard or tablet events for the screen's devices (sent in the past, they fork, as typing does). */
+  sendInput(device: 'keyboard' | 'tablet', events: LinuxInputEvent[]): void {
+    if (this.seeking) {
+      void this.seeking.then(() => this.sendInput(device, events));
+      return;
+    }
+    this.client.send({ type: 'input', device, events });
   }
 
   stepBack(): Promise<unknown> {

@@ -9,6 +9,7 @@ import { TIMEBASE_HZ } from '../../core/memmap.js';
 import { Session, type Stop } from '../../session/session.js';
 import { programSpec, type MachineSpec } from '../../session/spec.js';
 import { MachineHost, registersOf } from './host.js';
+import { ScreenFrames } from './frames.js';
 import { JobCancelled, Jobs, exportWork, importWork, seekWork, type Work } from './jobs.js';
 import { partHash } from './share.js';
 import { disassembleAround, readMemory } from './peek.js';
@@ -169,10 +170,12 @@ export class Engine {
   private readonly now: () => number;
   /** Long operations (seek, import, export) in progress. */
   private readonly jobs: Jobs;
+  private readonly frames: ScreenFrames;
 
   constructor(private readonly options: EngineOptions) {
     this.now = options.now ?? (() => performance.now());
     this.jobs = new Jobs((e) => options.post(e), options.defer, this.now);
+    this.frames = new ScreenFrames(options.post, this.now);
   }
 
   get capabilities() {
@@ -213,6 +216,7 @@ export class Engine {
             disk: cmd.disk,
             linux: cmd.linux,
             executor: cmd.executor,
+            screen: cmd.screen,
           }),
           cmd.name ?? 'program',
           cmd.record ?? false,
@@ -259,6 +263,20 @@ export class Engine {
         if (past) this.postConsole();
         this.typed += cmd.bytes.length;
         if (past) {
+          this.start();
+        } else if (this.state === 'waiting') {
+          this.state = 'running';
+          this.schedule();
+        }
+        return undefined;
+      }
+      case 'input': {
+        const host = this.need();
+        const past = host.machine.position < host.end();
+        host.session.sendInput(cmd.device, cmd.events);
+        // As typing: in the past the session forked, and the new branch runs on.
+        if (past) {
+          this.postConsole();
           this.start();
         } else if (this.state === 'waiting') {
           this.state = 'running';
@@ -437,6 +455,7 @@ export class Engine {
     this.lastDisk = null;
     this.lastStatsPosition = 0;
     this.lastStatsAt = this.now();
+    this.frames.reset();
     const m = host.machine;
     host.session.onOutput = (byte, position) => {
       this.outCount++;
@@ -610,6 +629,7 @@ export class Engine {
     this.detail = detail ?? (state === 'off' ? power : undefined);
     this.markStop(this.detail);
     this.flushOutput();
+    if (this.host) this.frames.look(this.host.machine, true);
     this.report(true);
   }
 
@@ -645,6 +665,8 @@ export class Engine {
         // Only the user can move the guest on: the timeline stops growing until they type.
         this.state = 'waiting';
         this.flushOutput();
+        // The frame drawn before it went to sleep, however soon after the last look.
+        this.frames.look(this.host!.machine, true);
         this.report(true);
         return false;
       case 'limit':
@@ -690,6 +712,7 @@ export class Engine {
     if (!goOn) return;
     // While running, output goes out in batches: each message is work on the page's main thread.
     if (this.now() - this.lastOutputFlush >= OUTPUT_MS) this.flushOutput();
+    this.frames.look(this.host.machine, false);
     this.report(false);
     this.schedule(next.pauseMs);
   }

@@ -7,6 +7,7 @@
 import defaultUrl from '../../guests/build/default.elf?url';
 import echoUrl from '../../guests/build/echo.elf?url';
 import helloUrl from '../../guests/build/hello.elf?url';
+import minefieldUrl from '../../guests/build/minefield.elf?url';
 import type { AppState } from '../../ui/app.svelte.js';
 import { partHash, type SharedPart, type SharedSession } from './share.js';
 
@@ -16,16 +17,22 @@ export interface BundledGuest {
   /** The name it loads under (what the header shows). */
   file: string;
   url: string;
+  /** It draws: the machine gets a screen (virtio GPU, keyboard, tablet). */
+  screen?: boolean;
 }
 
 export const BUNDLED_GUESTS: readonly BundledGuest[] = [
   { id: 'default', label: 'Adventure (default)', file: 'default.elf', url: defaultUrl },
   { id: 'hello', label: 'Hello', file: 'hello.elf', url: helloUrl },
   { id: 'echo', label: 'Echo', file: 'echo.elf', url: echoUrl },
+  { id: 'minefield', label: 'Minefield (screen)', file: 'minefield.elf', url: minefieldUrl, screen: true },
 ];
 
 export const LINUX_ID = 'linux';
 const LINUX_NAME = 'Linux';
+/** Linux with a screen: its framebuffer console, the keyboard feeding it. */
+export const LINUX_SCREEN_ID = 'linux-screen';
+const LINUX_SCREEN_NAME = 'Linux (screen)';
 
 /** linux/manifest.json: the file names under linux/. */
 export interface LinuxManifest {
@@ -49,12 +56,13 @@ export async function findLinux(): Promise<LinuxManifest | null> {
 
 /** Whether `id` names a guest of ours (else a `?guest=` value is a URL). */
 export function isGuestId(id: string): boolean {
-  return id === LINUX_ID || BUNDLED_GUESTS.some((g) => g.id === id);
+  return id === LINUX_ID || id === LINUX_SCREEN_ID || BUNDLED_GUESTS.some((g) => g.id === id);
 }
 
 /** The id of the loaded guest, from the name it was loaded under, or null when it is none of ours. */
 export function guestIdOf(programName: string): string | null {
   if (programName === LINUX_NAME) return LINUX_ID;
+  if (programName === LINUX_SCREEN_NAME) return LINUX_SCREEN_ID;
   return BUNDLED_GUESTS.find((g) => g.file === programName)?.id ?? null;
 }
 
@@ -67,18 +75,19 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
 /** Fetches a guest by id and loads it, running; a failure shows as the app's message. */
 export async function openGuest(app: AppState, id: string): Promise<void> {
   try {
-    if (id === LINUX_ID) {
+    if (id === LINUX_ID || id === LINUX_SCREEN_ID) {
       const m = await findLinux();
       if (!m) throw new Error('this site has no Linux guest (linux/manifest.json)');
       const file = (name: string | undefined) =>
         name === undefined ? Promise.resolve(undefined) : fetchBytes(`linux/${name}`);
       const [kernel, initrd, disk] = await Promise.all([fetchBytes(`linux/${m.kernel}`), file(m.initrd), file(m.disk)]);
-      await app.load(kernel, LINUX_NAME, true, { disk, linux: { initrd } });
+      const screen = id === LINUX_SCREEN_ID;
+      await app.load(kernel, screen ? LINUX_SCREEN_NAME : LINUX_NAME, true, { disk, linux: { initrd }, screen });
       return;
     }
     const guest = BUNDLED_GUESTS.find((g) => g.id === id);
     if (!guest) throw new Error(`there is no bundled guest "${id}"`);
-    await app.load(await fetchBytes(guest.url), guest.file, true);
+    await app.load(await fetchBytes(guest.url), guest.file, true, { screen: guest.screen });
   } catch (e) {
     app.message = `Could not load the guest ${id}: ${e instanceof Error ? e.message : String(e)}`;
   }

@@ -50,6 +50,21 @@ export interface ShareInfo {
   position: number;
 }
 
+/** One Linux input event (struct input_event's type, code, value), as the virtio keyboard and tablet take them. */
+export interface LinuxInputEvent {
+  type: number;
+  code: number;
+  value: number;
+}
+
+/** The machine's screen at a position, as the canvas puts it (RGBA, opaque). */
+export interface ScreenFrame {
+  width: number;
+  height: number;
+  rgba: Uint8ClampedArray<ArrayBuffer>;
+  position: number;
+}
+
 /** Where the machine is: a position (steps since reset) on a branch. */
 export interface PointRef {
   /** Branch id; the current branch when omitted. */
@@ -79,6 +94,8 @@ export type Command =
       record?: boolean;
       /** Which executor runs the hart (default the block JIT); a recording does not keep it: both give the same run. */
       executor?: Executor;
+      /** A screen: the virtio GPU, keyboard and tablet (a recording keeps it). */
+      screen?: boolean;
     }
   /** Runs forward until paused, a breakpoint/watchpoint, or power-off. */
   | { type: 'run'; id?: number }
@@ -87,6 +104,8 @@ export type Command =
   | { type: 'step'; id?: number; count?: number }
   /** Console input: bytes typed (they wait in the machine's queue until the guest is ready for them). */
   | { type: 'type'; id?: number; bytes: Uint8Array }
+  /** Keyboard or tablet input: Linux input events ending with a SYN_REPORT, one recorded event here (in the past it forks). */
+  | { type: 'input'; id?: number; device: 'keyboard' | 'tablet'; events: LinuxInputEvent[] }
   /** Reads guest memory (physical addresses unless `virtual`, which translates through the current satp). */
   | { type: 'readMemory'; id: number; address: number; length: number; virtual?: boolean }
   /** Asks for a `registers` event (also answered through `reply`). */
@@ -347,6 +366,8 @@ export type WorkerEvent =
   | { type: 'console'; bytes: Uint8Array; positions: Float64Array; complete: boolean }
   /** The branches and the marks of the current one, whenever they change (recording hosts only). */
   | { type: 'timeline'; timeline: TimelineInfo }
+  /** The screen when it changed (src/web/frames.ts); null when the machine shows nothing (or has no screen). */
+  | { type: 'screen'; frame: ScreenFrame | null }
   | { type: 'status'; status: Status }
   | { type: 'registers'; registers: Registers }
   | { type: 'stats'; stats: Stats }

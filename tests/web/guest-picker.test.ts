@@ -48,7 +48,7 @@ describe('GuestPicker', () => {
     await new Promise((r) => setTimeout(r, 20));
     flushSync();
     expect(target.querySelector('label')?.textContent).toContain('Guest');
-    expect(optionLabels(target)).toEqual(['Adventure (default)', 'Hello', 'Echo']);
+    expect(optionLabels(target)).toEqual(['Adventure (default)', 'Hello', 'Echo', 'Minefield (screen)']);
   });
 
   test('offers Linux when the manifest is there; picking it loads the kernel, initramfs and disk', async () => {
@@ -65,5 +65,20 @@ describe('GuestPicker', () => {
     expect([...load.linux!.initrd!]).toEqual([4, 5]);
     expect(load.disk!.length).toBe(512);
     expect(load.run).toBe(true);
+    expect(load.screen).toBeFalsy();
+  });
+
+  test('Linux (screen) loads the same kernel with a screen', async () => {
+    stubServer(true);
+    const { target, client } = await renderPicker();
+    await vi.waitFor(() => expect(optionLabels(target)).toContain('Linux (screen)'));
+    const select = target.querySelector('select')!;
+    select.value = 'linux-screen';
+    select.dispatchEvent(new Event('change', { bubbles: true }));
+    await vi.waitFor(() => expect(client.sent.some((c) => c.type === 'load')).toBe(true));
+    const load = client.sent.find((c) => c.type === 'load') as Extract<Command, { type: 'load' }>;
+    expect(load.name).toBe('Linux (screen)');
+    expect([...load.image]).toEqual([1, 2, 3]);
+    expect(load.screen).toBe(true);
   });
 });

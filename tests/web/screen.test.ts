@@ -1,0 +1,76 @@
+// The screen through the worker's engine: frames go out when the screen
+// changes (and at every stop), keys and the pointer reach the guest, and a
+// seek back shows that moment's frame; the page's key and pointer mapping.
+import { describe, expect, test } from 'vitest';
+import type { ScreenFrame, WorkerEvent } from '../../src/web/protocol.js';
+import { keyEvents, pointerEvents } from '../../ui/screen-input.js';
+import { engineHarness, guest, recordingHosts } from './support.js';
+
+function harness() {
+  const queue: (() => void)[] = [];
+  let now = 0;
+  const h = engineHarness({ defer: (fn) => queue.push(fn), now: () => (now += 1), ...recordingHosts });
+  return {
+    ...h,
+    pump(max = 2000) {
+      for (let i = 0; i < max && queue.length > 0; i++) queue.shift()!();
+    },
+    frames: () => h.events.flatMap((e: WorkerEvent) => (e.type === 'screen' ? [e.frame] : [])),
+  };
+}
+
+const hex = (f: ScreenFrame | null | undefined) => (f ? Buffer.from(f.rgba).toString('hex') : null);
+
+describe('the screen in the engine', () => {
+  test('sends minefield frames when they change; keys move the cursor; a seek shows the frame of then', () => {
+    const h = harness();
+    h.engine.handle({
+      type: 'load',
+      image: guest('minefield'),
+      name: 'minefield.elf',
+      run: true,
+      record: true,
+      screen: true,
+    });
+    h.pump();
+    expect(h.lastStatus().state).toBe('waiting');
+    const start = h.frames().at(-1)!;
+    expect([start.width, start.height]).toEqual([240, 264]);
+    const at = h.lastStatus().position;
+    const sent = h.frames().length;
+
+    h.engine.handle({ type: 'input', device: 'keyboard', events: keyEvents('ArrowRight', true)! });
+    h.engine.handle({ type: 'input', device: 'keyboard', events: keyEvents('ArrowRight', false)! });
+    h.pump();
+    const moved = h.frames().at(-1)!;
+    expect(h.frames().length).toBeGreaterThan(sent);
+    expect(hex(moved)).not.toBe(hex(start));
+
+    h.engine.handle({ type: 'seek', position: at });
+    h.pump();
+    expect(hex(h.frames().at(-1))).toBe(hex(start));
+  });
+
+  test('a machine without a screen sends no frame but "none"', () => {
+    const h = harness();
+    h.engine.handle({ type: 'load', image: guest('hello'), run: true });
+    h.pump();
+    expect(h.frames()).toEqual([null]);
+  });
+
+  test('keys by their place and the pointer on the tablet axes', () => {
+    expect(keyEvents('KeyA', true)).toEqual([
+      { type: 1, code: 30, value: 1 },
+      { type: 0, code: 0, value: 0 },
+    ]);
+    expect(keyEvents('ArrowUp', false)![0]).toEqual({ type: 1, code: 103, value: 0 });
+    expect(keyEvents('NoSuchKey', true)).toBeNull();
+    expect(pointerEvents(0, 1, { index: 2, down: true })).toEqual([
+      { type: 3, code: 0, value: 0 },
+      { type: 3, code: 1, value: 0x7fff },
+      { type: 1, code: 0x111, value: 1 },
+      { type: 0, code: 0, value: 0 },
+    ]);
+    expect(pointerEvents(2, -1)[0]!.value).toBe(0x7fff);
+  });
+});
