@@ -17,6 +17,7 @@ import type {
   Registers,
   ScreenFrame,
   Stats,
+  Thumbnail,
   Status,
   TimelineInfo,
   WatchRange,
@@ -309,6 +310,17 @@ export class AppState {
   jumpToOutput(index: number): Promise<unknown> | undefined {
     const position = this.consoleLog.positionOf(index);
     return position === undefined ? undefined : this.seek(position);
+  }
+
+  /** Seeks to the instruction that last wrote the memory behind the screen's pixel (x, y); says so when none did. */
+  async jumpToPixelWriter(x: number, y: number): Promise<void> {
+    const found = await this.call({ type: 'pixelWriter', x, y });
+    if (found === null) this.message = `No store wrote the memory behind pixel ${x},${y} before this point.`;
+  }
+
+  /** Small pictures of the screen at positions of the current branch (the machine stays where it is). */
+  async thumbnails(positions: number[], width: number): Promise<Thumbnail[]> {
+    return ((await this.call({ type: 'thumbnails', positions, width })) as Thumbnail[] | undefined) ?? [];
   }
 
   forkAt(position: number, name?: string): Promise<unknown> {

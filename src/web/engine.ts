@@ -9,10 +9,11 @@ import { TIMEBASE_HZ } from '../../core/memmap.js';
 import { Session, type Stop } from '../../session/session.js';
 import { programSpec, type MachineSpec } from '../../session/spec.js';
 import { MachineHost, registersOf } from './host.js';
-import { ScreenFrames } from './frames.js';
+import { ScreenFrames, shrink } from './frames.js';
 import { JobCancelled, Jobs, exportWork, importWork, seekWork, type Work } from './jobs.js';
 import { partHash } from './share.js';
 import { disassembleAround, readMemory } from './peek.js';
+import { pixelAddress } from './pixels.js';
 import { markLabel } from './stops.js';
 import { SymbolTable } from './symbols.js';
 import type {
@@ -26,6 +27,7 @@ import type {
   StopCause,
   StopDetail,
   StopMark,
+  Thumbnail,
   WatchRange,
   WorkerEvent,
 } from './protocol.js';
@@ -40,6 +42,7 @@ const BESIDE_JOBS = new Set<Command['type']>([
   'setBreakpoints',
   'setWatchpoints',
   'stateHash',
+  'thumbnails',
   'exportVmi',
   'renameBranch',
   'bookmark',
@@ -58,6 +61,8 @@ const DEFAULT_RAM = 64 * 1024 * 1024;
 export const MAX_DISK = 512 * 1024 * 1024;
 /** The most lines one disassemble answers on each side (the page asks for more as it scrolls). */
 const MAX_DISASM = 256;
+/** The most thumbnails one request gets: each is a seek. */
+const MAX_THUMBNAILS = 16;
 /** The longest wait for the wall clock after an idle slice: commands are still handled meanwhile. */
 const MAX_IDLE_PAUSE_MS = 100;
 
@@ -362,6 +367,23 @@ export class Engine {
         );
         return stop ? stop.reason : null;
       }
+      case 'pixelWriter': {
+        const host = this.needTimeTravel();
+        const address = pixelAddress(host.machine, cmd.x, cmd.y);
+        if (address === null) return null;
+        this.halt();
+        const back = { branch: host.branch, position: host.machine.position };
+        const stop = this.travel(() => {
+          const found = host.session.reverseContinue({ watchpoints: [{ address, length: 4 }] });
+          // Nothing wrote it on this lineage: stay where the click was, not at reset.
+          if (!found) host.seek(back.branch, back.position);
+          return found;
+        });
+        this.stop('paused', 'seek');
+        return stop ? host.machine.position : null;
+      }
+      case 'thumbnails':
+        return this.thumbnails(cmd.positions, cmd.width);
       case 'fork': {
         const host = this.needTimeTravel();
         this.halt();
@@ -401,6 +423,35 @@ export class Engine {
       case 'stateHash':
         return this.needTimeTravel().stateHash();
     }
+  }
+
+  /**
+   * The screen at each position of the current branch (a seek to each, then
+   * back), shrunk. The machine ends where it was, as it was: a stop's reason
+   * stays (the filmstrip asks at every stop).
+   */
+  private thumbnails(positions: number[], width: number): Thumbnail[] {
+    const host = this.needTimeTravel();
+    // A seek (or import) on its way owns the machine: none now, the page asks again at its stop.
+    if (!host.machine.gpu || this.jobs.busy) return [];
+    // A guest waiting for input stays so (nothing runs meanwhile); a running one pauses.
+    const wasRunning = this.state === 'running';
+    if (wasRunning) this.halt();
+    const back = { branch: host.branch, position: host.machine.position };
+    const end = Math.max(host.end(), back.position);
+    const out: Thumbnail[] = [];
+    try {
+      for (const position of positions.slice(0, MAX_THUMBNAILS)) {
+        if (position < 0 || position > end) continue;
+        host.seek(back.branch, position);
+        const screen = host.machine.gpu?.screen();
+        if (screen) out.push({ ...shrink(screen, Math.max(8, Math.min(320, width))), position });
+      }
+    } finally {
+      host.seek(back.branch, back.position);
+    }
+    if (wasRunning) this.stop('paused', 'user');
+    return out;
   }
 
   /** Runs a job that opens a machine at its point; only then does it replace this one. Replies with where it stands. */

@@ -75,3 +75,23 @@ export function rgba(rgb: Uint8Array): Uint8ClampedArray<ArrayBuffer> {
   }
   return out;
 }
+
+/** The screen shrunk to at most `width` pixels wide (nearest pixel: a thumbnail to find a moment by, not to read). */
+export function shrink(
+  screen: { width: number; height: number; rgb: Uint8Array },
+  width: number,
+): { width: number; height: number; rgba: Uint8ClampedArray<ArrayBuffer> } {
+  const k = Math.max(1, Math.ceil(screen.width / width));
+  const w = Math.max(1, Math.floor(screen.width / k));
+  const h = Math.max(1, Math.floor(screen.height / k));
+  const out = new Uint8ClampedArray(w * h * 4);
+  for (let y = 0, o = 0; y < h; y++)
+    for (let x = 0; x < w; x++, o += 4) {
+      const i = (y * k * screen.width + x * k) * 3;
+      out[o] = screen.rgb[i]!;
+      out[o + 1] = screen.rgb[i + 1]!;
+      out[o + 2] = screen.rgb[i + 2]!;
+      out[o + 3] = 255;
+    }
+  return { width: w, height: h, rgba: out };
+}

@@ -115,6 +115,11 @@ export class Jobs {
     });
   }
 
+  /** Whether a job is under way (the machine is on its way somewhere). */
+  get busy(): boolean {
+    return this.active.size > 0;
+  }
+
   /** Cancels one job by id, or every job; returns how many. */
   cancel(id?: number): number {
     const ids = id === undefined ? [...this.active.keys()] : this.active.has(id) ? [id] : [];

@@ -65,6 +65,9 @@ export interface ScreenFrame {
   position: number;
 }
 
+/** A small picture of the screen at a position, for the filmstrip. */
+export type Thumbnail = ScreenFrame;
+
 /** Where the machine is: a position (steps since reset) on a branch. */
 export interface PointRef {
   /** Branch id; the current branch when omitted. */
@@ -150,6 +153,19 @@ export type Command =
   | { type: 'stepBack'; id?: number; count?: number }
   /** Runs backwards to the last breakpoint/watchpoint hit (or the start of the branch). */
   | { type: 'reverseContinue'; id?: number }
+  /**
+   * Goes back to the instruction that last wrote the guest memory behind the
+   * screen's pixel (x, y) (a store into its 4 bytes of the resource's
+   * backing); replies with its position, or null (the machine stays put) when
+   * none wrote it, or the pixel has no memory behind it.
+   */
+  | { type: 'pixelWriter'; id?: number; x: number; y: number }
+  /**
+   * Replies with a Thumbnail of the screen at each of `positions` (at most
+   * 16) on the current branch, `width` pixels wide at most; the machine ends
+   * where it was. A position with nothing on the screen is left out.
+   */
+  | { type: 'thumbnails'; id: number; positions: number[]; width: number }
   | { type: 'fork'; id?: number; position?: number; name?: string }
   /** Replies with `{ bytes: Uint8Array, name: string, branch, position }`: the recording as a .vmi file, and the point it was taken at. */
   | { type: 'exportVmi'; id: number }

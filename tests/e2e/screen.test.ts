@@ -116,4 +116,26 @@ describe.skipIf(skip !== null)('the screen in Chromium', () => {
     await expect.poll(pixels, long).toBe(forked);
     expect(errors).toEqual([]);
   });
+
+  test('Ctrl+click on a pixel goes back to the instruction that last wrote it', async () => {
+    // Standing at the fork's end (the test before), paused.
+    const here = await position();
+    const box = (await screen().boundingBox())!;
+    await page.keyboard.down('Control');
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await page.keyboard.up('Control');
+    await expect.poll(position, long).toBeLessThan(here);
+    expect(await position()).toBeGreaterThan(0);
+    expect(errors).toEqual([]);
+  });
+
+  test('the filmstrip shows the screen along the timeline; a click on one goes there', async () => {
+    const strip = page.getByRole('navigation', { name: 'Screens along the timeline' });
+    await expect.poll(() => strip.getByTestId('thumbnail').count(), long).toBeGreaterThan(1);
+    const first = strip.getByRole('button').first();
+    const at = Number((await first.getAttribute('aria-label'))!.replace(/\D/g, ''));
+    await first.click();
+    await expect.poll(position, long).toBe(at);
+    expect(errors).toEqual([]);
+  });
 });

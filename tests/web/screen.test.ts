@@ -3,6 +3,7 @@
 // seek back shows that moment's frame; the page's key and pointer mapping.
 import { describe, expect, test } from 'vitest';
 import type { ScreenFrame, WorkerEvent } from '../../src/web/protocol.js';
+import { filmstripPositions } from '../../ui/filmstrip.js';
 import { keyEvents, pointerEvents } from '../../ui/screen-input.js';
 import { engineHarness, guest, recordingHosts } from './support.js';
 
@@ -49,6 +50,52 @@ describe('the screen in the engine', () => {
     h.engine.handle({ type: 'seek', position: at });
     h.pump();
     expect(hex(h.frames().at(-1))).toBe(hex(start));
+
+    // A pixel the move redrew: its last writer is a store of the move's frame, after the key.
+    const end = h.lastStatus().end;
+    h.engine.handle({ type: 'seek', position: end });
+    const i = moved.rgba.findIndex((v, k) => v !== start.rgba[k]) >> 2;
+    const writer = h.reply({ type: 'pixelWriter', x: i % 240, y: Math.floor(i / 240) }) as number;
+    expect(writer).toBeGreaterThan(at);
+    expect(writer).toBeLessThan(end);
+    expect(h.lastStatus().position).toBe(writer);
+    // A pixel outside the screen has no memory behind it: the machine stays put.
+    expect(h.reply({ type: 'pixelWriter', x: 5000, y: 0 })).toBeNull();
+    expect(h.lastStatus().position).toBe(writer);
+  });
+
+  test('thumbnails: the screen at positions of the branch, shrunk; the machine stays where it was', () => {
+    const h = harness();
+    h.engine.handle({ type: 'load', image: guest('minefield'), run: true, record: true, screen: true });
+    h.pump();
+    const at = h.lastStatus().position;
+    h.engine.handle({ type: 'input', device: 'keyboard', events: keyEvents('ArrowDown', true)! });
+    h.pump();
+    h.engine.handle({ type: 'pause' });
+    const end = h.lastStatus().position;
+    const thumbs = h.reply({ type: 'thumbnails', positions: [1, at, end], width: 60 }) as ScreenFrame[];
+    // Nothing on the screen at 1: left out.
+    expect(thumbs.map((t) => t.position)).toEqual([at, end]);
+    expect([thumbs[0]!.width, thumbs[0]!.height]).toEqual([60, 66]);
+    expect(hex(thumbs[0])).not.toBe(hex(thumbs[1]));
+    expect(h.lastStatus().position).toBe(end);
+  });
+
+  test('the filmstrip spreads its moments over the run, the end among them', () => {
+    const timeline = {
+      branch: 'b0',
+      branches: [],
+      checkpoints: [0, 100, 200, 300],
+      inputs: [150, 151, 152, 153, 154, 155],
+      commands: [],
+      output: [],
+      bookmarks: [{ name: 'x', position: 250 }],
+    };
+    expect(filmstripPositions(timeline, 400, 20)).toEqual([100, 150, 151, 152, 153, 154, 155, 200, 250, 300, 400]);
+    const few = filmstripPositions(timeline, 400, 4);
+    expect(few).toHaveLength(4);
+    expect(few[0]).toBe(100);
+    expect(few.at(-1)).toBe(400);
   });
 
   test('a machine without a screen sends no frame but "none"', () => {
