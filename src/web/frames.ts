@@ -12,8 +12,8 @@
 import type { Machine } from '../../core/machine.js';
 import type { ScreenFrame, WorkerEvent } from './protocol.js';
 
-/** The display's pace: a frame at most every 16 ms (60 Hz). */
-const FRAME_MS = 16;
+/** The display's pace, enough for a console and a game: a frame at most every 33 ms (30 Hz). */
+const FRAME_MS = 33;
 /** Looks wait 20 times what the last one cost: at most ~5% of the worker's time. */
 const LOOK_SHARE = 20;
 
