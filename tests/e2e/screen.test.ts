@@ -138,4 +138,15 @@ describe.skipIf(skip !== null)('the screen in Chromium', () => {
     await expect.poll(position, long).toBe(at);
     expect(errors).toEqual([]);
   });
+
+  test('a reload reopens the VM with its screen, where it was', async () => {
+    const before = await pixels();
+    const at = await position();
+    // Saved as it stops: wait for the address to name this point.
+    await expect.poll(() => new URL(page.url()).searchParams.get('at'), long).toBe(String(at));
+    await page.reload();
+    await expect.poll(pixels, long).toBe(before);
+    expect(await position()).toBe(at);
+    expect(errors).toEqual([]);
+  });
 });
