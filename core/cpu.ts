@@ -60,6 +60,8 @@ const WRITE = 1;
 const EXEC = 2;
 const TLB_SIZE = 256;
 const TLB_MASK = TLB_SIZE - 1;
+/** The fetch TLB's index mask (compiled code checks entries of it, see core/jit). */
+export const FETCH_TLB_MASK = TLB_MASK;
 /** The load and store TLBs: 64 MiB of reach (the default RAM), so that a guest working over many pages (a big heap, a buffer) stays on the fast path. */
 const DTLB_SIZE = 16384;
 export const DTLB_MASK = DTLB_SIZE - 1;

@@ -17,13 +17,19 @@
  */
 import { ENCODINGS, type Kind, Op } from '../isa/table.js';
 import { FIELD_COMPRESSED } from '../isa/decode.js';
-import { DTLB_MASK } from '../cpu.js';
+import { DTLB_MASK, FETCH_TLB_MASK } from '../cpu.js';
 
 /** One instruction of a block: decoded fields and immediate, and its byte offset from the block's start. */
 export interface BlockInsn {
   fields: number;
   imm: number;
   delta: number;
+  /**
+   * For a 32-bit instruction straddling the page end: its upper half and the RAM offset of the
+   * physical page that held it when compiled. It runs compiled only while the next virtual page
+   * still maps there (fetch TLB) and holds the same half; otherwise the region leaves before it.
+   */
+  upper?: { half: number; page: number };
 }
 
 const R = (r: number): string => (r === 0 ? '0' : `r${r}`);
@@ -214,6 +220,8 @@ export function regionSource(region: readonly BasicBlock[]): string {
     lines.push('const rTag = cpu.rTag, rOff = cpu.rOff;');
   if (bbs.some((bb) => bb.insns.some((i) => STORES[i.fields & 127] !== undefined)))
     lines.push('const wTag = cpu.wTag, wOff = cpu.wOff;');
+  if (bbs.some((bb) => bb.insns.some((i) => i.upper !== undefined)))
+    lines.push('const xTag = cpu.xTag, xOff = cpu.xOff, nvpn = ((pcb + 4096) >>> 12) | 0;');
   if (used.size > 0) lines.push(`let ${[...used].map((r) => `r${r} = x[${r}]`).join(', ')};`);
   // Every exit leaves through the epilogue: k = 0 goes on at t; 1 and 2 are a load or store
   // that missed the TLB (or is misaligned, or MMIO), done by the interpreter's slow path.
@@ -239,6 +247,12 @@ export function regionSource(region: readonly BasicBlock[]): string {
     let ended = false;
     bb.insns.forEach((ins, i) => {
       const { fields: f, imm, delta } = ins;
+      if (ins.upper !== undefined) {
+        const { half, page } = ins.upper;
+        lines.push(
+          `if (mem16[${page >>> 1}] !== ${half} || xTag[nvpn & ${FETCH_TLB_MASK}] !== nvpn || xOff[nvpn & ${FETCH_TLB_MASK}] !== ${page}) { d = ${i - bb.insns.length}; t = ${delta}; break out; }`,
+        );
+      }
       const op = f & 127;
       const rd = (f >>> 7) & 63;
       const a = R((f >>> 13) & 31);

@@ -299,6 +299,15 @@ export class Jit implements CpuExecutor {
             return n;
           }
           at = cpu.pc;
+          if (r === 0) {
+            // It left before its first instruction: one straddling the page end whose upper half
+            // or next page is not what it was compiled for (see compile.ts). The interpreter runs it.
+            const s = cpu.run(n + 1, true, n);
+            n += s;
+            if (cpu.exit === EXIT_WARM) cpu.exit = 0;
+            else if (s === 0 || cpu.exit !== 0 || cpu.stopReason !== null) return n;
+            break;
+          }
           if (b.dead || ((at ^ pc) & -4096) !== 0) break;
           const len = b.lens!.get(at & 4095);
           if (len === undefined || len > limit - n) break;
@@ -381,7 +390,8 @@ export class Jit implements CpuExecutor {
 
   private cover(pb: PageBlocks, ranges: readonly number[], by: number): void {
     for (let j = 0; j < ranges.length; j += 2)
-      for (let h = ranges[j]! >> 1; h < ranges[j + 1]! >> 1; h++) pb.cover[h]! += by;
+      // A range ends past the page when it holds an instruction straddling the page end.
+      for (let h = ranges[j]! >> 1; h < Math.min(ranges[j + 1]!, 4096) >> 1; h++) pb.cover[h]! += by;
   }
 
   /**
@@ -403,7 +413,23 @@ export class Jit implements CpuExecutor {
       if (f === 0) {
         const half = this.mem16[(base + off) >>> 1]!;
         if ((half & 3) === 3 && off === 0xffe) {
-          stop = Op.ILLEGAL;
+          // Straddling the page end (never cached in the decoded page, as in the interpreter): its
+          // upper half as the next physical page holds it now, which the compiled code checks.
+          const next = base + 4096;
+          const rec = this.scratch;
+          if (next >= this.mem16.length * 2) {
+            stop = Op.ILLEGAL;
+            break;
+          }
+          const upper = this.mem16[next >>> 1]!;
+          decodeInto(half | (upper << 16), rec);
+          const op = rec.fields & 127;
+          if (!compilable(op)) {
+            stop = op;
+            break;
+          }
+          insns.push({ fields: rec.fields, imm: rec.imm, delta: off, upper: { half: upper, page: next } });
+          off += 4;
           break;
         }
         const rec = this.scratch;
