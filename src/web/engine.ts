@@ -428,15 +428,13 @@ export class Engine {
   /**
    * The screen at each position of the current branch (a seek to each, then
    * back), shrunk. The machine ends where it was, as it was: a stop's reason
-   * stays (the filmstrip asks at every stop).
+   * stays (the filmstrip asks at every stop); none while it runs.
    */
   private thumbnails(positions: number[], width: number): Thumbnail[] {
     const host = this.needTimeTravel();
-    // A seek (or import) on its way owns the machine: none now, the page asks again at its stop.
-    if (!host.machine.gpu || this.jobs.busy) return [];
-    // A guest waiting for input stays so (nothing runs meanwhile); a running one pauses.
-    const wasRunning = this.state === 'running';
-    if (wasRunning) this.halt();
+    // A running machine, or a seek (or import) on its way, owns the machine: none now, the page asks again at the next stop.
+    // A guest waiting for input stays so (nothing runs meanwhile).
+    if (!host.machine.gpu || this.jobs.busy || this.state === 'running') return [];
     const back = { branch: host.branch, position: host.machine.position };
     const end = Math.max(host.end(), back.position);
     const out: Thumbnail[] = [];
@@ -450,7 +448,6 @@ export class Engine {
     } finally {
       host.seek(back.branch, back.position);
     }
-    if (wasRunning) this.stop('paused', 'user');
     return out;
   }
 
