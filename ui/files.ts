@@ -34,19 +34,24 @@ export function programKind(name: string, bytes: Uint8Array): 'elf' | 'raw' | 'v
   };
 }
 
+/** A picked or dropped file's bytes, or null after saying why it could not be read. */
+async function readPicked(app: AppState, file: PickedFile): Promise<Uint8Array | null> {
+  try {
+    return new Uint8Array(await file.arrayBuffer());
+  } catch (e) {
+    app.message = `Could not read ${file.name}: ${e instanceof Error ? e.message : String(e)}`;
+    return null;
+  }
+}
+
 /** Load program on a picked file: `openVmi` opens a .vmi as Import does. */
 export async function loadProgramFile(
   app: AppState,
   file: PickedFile,
   openVmi: ((file: PickedFile) => Promise<void>) | undefined,
 ): Promise<void> {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await file.arrayBuffer());
-  } catch (e) {
-    app.message = `Could not read ${file.name}: ${e instanceof Error ? e.message : String(e)}`;
-    return;
-  }
+  const bytes = await readPicked(app, file);
+  if (!bytes) return;
   const kind = programKind(file.name, bytes);
   if (typeof kind === 'object') {
     app.message = kind.refused;
@@ -77,13 +82,8 @@ export function fileStem(name: string): string {
 
 /** Attach disk on a picked or dropped file: the program starts again from reset with it, as a new VM. */
 export async function attachDiskFile(app: AppState, file: PickedFile): Promise<void> {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await file.arrayBuffer());
-  } catch (e) {
-    app.message = `Could not read ${file.name}: ${e instanceof Error ? e.message : String(e)}`;
-    return;
-  }
+  const bytes = await readPicked(app, file);
+  if (!bytes) return;
   if (bytes.length === 0) {
     app.message = `${file.name} is empty: a disk image needs at least one sector`;
     return;
