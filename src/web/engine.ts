@@ -6,6 +6,7 @@
  */
 import { RewindError } from '../../core/errors.js';
 import { TIMEBASE_HZ } from '../../core/memmap.js';
+import { VirtioBlock } from '../../core/virtio/block.js';
 import { Session, type Stop } from '../../session/session.js';
 import { programSpec, type MachineSpec } from '../../session/spec.js';
 import { MachineHost, registersOf } from './host.js';
@@ -167,6 +168,9 @@ export class Engine {
   private lastStatsPosition = 0;
   private lastRam: Uint8Array | null = null;
   private lastDisk: Uint8Array | null = null;
+  /** Bytes the guest's disk reads returned, as told by the block device's hook (see stats). */
+  private diskRead = 0;
+  private lastDiskRead = 0;
   /** Console bytes the guest had taken where the machine last jumped to (a load, seek, fork…), and typed since. */
   private takenBefore = 0;
   private typed = 0;
@@ -504,6 +508,7 @@ export class Engine {
     this.lastStatsPosition = 0;
     this.lastStatsAt = this.now();
     this.frames.reset();
+    this.watchDiskReads();
     const m = host.machine;
     host.session.onOutput = (byte, position) => {
       this.outCount++;
@@ -836,6 +841,13 @@ export class Engine {
     this.options.post({ type: 'registers', registers: registersOf(this.host.machine) });
   }
 
+  /** Counts the bytes the guest reads from its disk (the block device's hook; the machine may be new). */
+  private watchDiskReads(): void {
+    for (const v of this.host!.machine.virtio)
+      if (v.device instanceof VirtioBlock && v.device.onRead === null)
+        v.device.onRead = (bytes) => (this.diskRead += bytes);
+  }
+
   private stats(t: number): Stats {
     const m = this.host!.machine;
     const dt = (t - this.lastStatsAt) / 1000;
@@ -852,7 +864,11 @@ export class Engine {
       disk = bitmap(m.disk.dirty);
       diskFresh = fresh(disk, this.lastDisk);
       this.lastDisk = disk.slice();
+      this.watchDiskReads();
     }
+    // Reads are not machine state: only a running guest's are an activity to show (replays read again).
+    const diskReadFresh = this.state === 'running' ? this.diskRead - this.lastDiskRead : 0;
+    this.lastDiskRead = this.diskRead;
     return {
       position: m.position,
       ips,
@@ -864,6 +880,7 @@ export class Engine {
       diskTouched: disk,
       diskFresh,
       diskPages: m.disk?.pageCount ?? 0,
+      diskReadFresh,
       uartOut: this.outCount,
       uartIn: this.takenBefore + Math.max(0, this.typed - this.host!.session.pendingInput),
       pendingInput: this.host!.session.pendingInput,

@@ -269,6 +269,8 @@ export interface Stats {
   diskTouched: Uint8Array | null;
   diskFresh: Uint8Array | null;
   diskPages: number;
+  /** Bytes the running guest read from its disk since the previous stats. */
+  diskReadFresh: number;
   /** Console traffic totals and the bytes typed but not yet taken by the guest. */
   uartOut: number;
   uartIn: number;

@@ -313,6 +313,7 @@ describe('Machine picture', () => {
         ramFresh: fresh,
         ramPages: 16384,
         diskTouched: null,
+        diskReadFresh: 0,
         diskFresh: null,
         diskPages: 0,
         uartOut: 300,
