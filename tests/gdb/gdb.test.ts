@@ -12,7 +12,7 @@ import { guest, rewind, tempDir } from '../support/cli.js';
 import { ROOT } from '../support/manifest.js';
 import { readVmi } from '../../storage/index.js';
 import { ABI_NAMES } from '../../src/gdb/registers.js';
-import { between, gdbAvailable, parseRegisters, runGdb, startStub, type Stub } from './support.js';
+import { between, gdbAvailable, positionOf, parseRegisters, runGdb, startStub, type Stub } from './support.js';
 
 const HAVE_GDB = gdbAvailable();
 
@@ -31,8 +31,6 @@ function stateAt(elf: string, input: string, position: number): Map<string, numb
   regs.set('pc', s.pc);
   return regs;
 }
-
-const positionOf = (text: string) => Number(/position (\d+) of/.exec(text)![1]);
 
 describe.skipIf(!HAVE_GDB && !process.env['CI'])('gdb-multiarch against rewind gdb', () => {
   let stub: Stub | null = null;

@@ -7,10 +7,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { guest, tempDir } from '../support/cli.js';
-import { between, gdbAvailable, runGdb, startStub, type Stub } from './support.js';
+import { between, gdbAvailable, positionOf, runGdb, startStub, type Stub } from './support.js';
 
 const HAVE_GDB = gdbAvailable();
-const positionOf = (text: string) => Number(/position (\d+) of/.exec(text)![1]);
 
 describe.skipIf(!HAVE_GDB && !process.env['CI'])('gdb-multiarch rwatch and awatch', () => {
   let stub: Stub | null = null;

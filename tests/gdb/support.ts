@@ -211,3 +211,6 @@ export class RawClient {
     this.socket.destroy();
   }
 }
+
+/** The position `monitor where` printed in a stretch of gdb's output. */
+export const positionOf = (text: string): number => Number(/position (\d+) of/.exec(text)![1]);
