@@ -570,6 +570,8 @@ export class Cpu {
     let pc = this.pc | 0;
     // `from`: steps the JIT already ran in this slice (MMIO and system instructions stay first-of-slice only).
     let n = from;
+    // Steps of this slice already added to `position` (a system instruction brings it up to date first).
+    let counted = from;
     let fvpn = -1;
     let fbase = 0;
     let code = this.noCode;
@@ -588,7 +590,7 @@ export class Cpu {
         if (
           this.breakpoints !== null &&
           this.breakpoints.has(pc >>> 0) &&
-          this.position + n - from !== this.ignoreBreakpointAt
+          this.position + n - counted !== this.ignoreBreakpointAt
         ) {
           this.stopReason = 'breakpoint';
           break;
@@ -919,12 +921,11 @@ export class Cpu {
           pc = npc;
           break;
         default: {
-          // Atomics and system instructions: rare, and they run as the first step of a slice
-          // so that counters and devices see an exact position.
-          if (n > 1) {
-            n--;
-            break run;
-          }
+          // Atomics and system instructions: rare. Counters, traps and the firmware read the
+          // position, so it is made exact first; the slice ends after them (privilege,
+          // translations and interrupt enables may have changed).
+          this.position += n - 1 - counted;
+          counted = n - 1;
           this.pc = pc;
           this.system(op, rd, rs1, rs2, imm, npc);
           pc = this.pc;
@@ -935,7 +936,7 @@ export class Cpu {
     }
     if (hpage >= 0) heat[hpage]! += n - hn;
     this.pc = pc;
-    this.position += n - from;
+    this.position += n - counted;
     return n - from;
   }
 

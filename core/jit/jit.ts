@@ -75,7 +75,7 @@ interface Block {
   ranges: number[];
   /** Instructions of the entry basic block; 0 when the instruction at start is left to the interpreter. */
   readonly len: number;
-  /** With len 0: the instruction at start is a system instruction (runs first in a slice). */
+  /** With len 0: the instruction at start is a system instruction (the slice ends after it). */
   readonly system: boolean;
   hits: number;
   fn: BlockFn | null;
@@ -275,8 +275,7 @@ export class Jit implements CpuExecutor {
       let b = pb!.blocks[k >> 1];
       if (b === undefined) b = this.scan(pb!, k);
       if (b.len === 0) {
-        // A system instruction runs as the first step of a slice, as in the interpreter.
-        if (b.system && n > 0) return n;
+        // A system instruction runs in the interpreter, and the slice ends after it.
         const r = cpu.run(n + 1, true, n);
         n += r;
         if (r === 0 || b.system || cpu.exit !== 0 || cpu.stopReason !== null) return n;
