@@ -80,8 +80,6 @@ const PTE_D = 128;
 const EXIT_NONE = 0;
 /** A trap was taken; this.pc is the handler. */
 const EXIT_TRAP = 1;
-/** The instruction must run again as the first of a slice (it touches MMIO). */
-const EXIT_RETRY = 2;
 /** The instruction touched MMIO and completed; the slice ends after it. */
 const EXIT_MMIO = 3;
 /** The run ended after a system instruction or atomic: privilege and translations may have changed. */
@@ -313,8 +311,6 @@ export class Cpu {
 
   /** @internal How the last slow path ended (EXIT_*). */
   exit = EXIT_NONE;
-  /** @internal 1 when the last slow path asked to run its instruction again at the start of a slice. */
-  retried = 0;
 
   private readonly mem8: Uint8Array;
   private readonly mem8s: Int8Array;
@@ -568,7 +564,7 @@ export class Cpu {
     const wOff = this.wOff;
     const dirty = this.dirty;
     let pc = this.pc | 0;
-    // `from`: steps the JIT already ran in this slice (MMIO and system instructions stay first-of-slice only).
+    // `from`: steps the JIT already ran in this slice.
     let n = from;
     // Steps of this slice already added to `position` (a system instruction brings it up to date first).
     let counted = from;
@@ -694,8 +690,7 @@ export class Cpu {
           const a = (x[rs1]! + imm) | 0;
           const e = (a >>> 12) & DTLB_MASK;
           if (rTag[e] === a >>> 12) x[rd] = mem8s[rOff[e]! | (a & 0xfff)]!;
-          else if (this.load(op, rd, a, pc, npc, n)) {
-            n -= this.retried;
+          else if (this.load(op, rd, a, pc, npc, n - 1 - counted)) {
             pc = this.pc;
             break run;
           }
@@ -706,8 +701,7 @@ export class Cpu {
           const a = (x[rs1]! + imm) | 0;
           const e = (a >>> 12) & DTLB_MASK;
           if (rTag[e] === a >>> 12 && (a & 1) === 0) x[rd] = mem16s[(rOff[e]! | (a & 0xfff)) >>> 1]!;
-          else if (this.load(op, rd, a, pc, npc, n)) {
-            n -= this.retried;
+          else if (this.load(op, rd, a, pc, npc, n - 1 - counted)) {
             pc = this.pc;
             break run;
           }
@@ -718,8 +712,7 @@ export class Cpu {
           const a = (x[rs1]! + imm) | 0;
           const e = (a >>> 12) & DTLB_MASK;
           if (rTag[e] === a >>> 12 && (a & 3) === 0) x[rd] = mem32[(rOff[e]! | (a & 0xfff)) >>> 2]!;
-          else if (this.load(op, rd, a, pc, npc, n)) {
-            n -= this.retried;
+          else if (this.load(op, rd, a, pc, npc, n - 1 - counted)) {
             pc = this.pc;
             break run;
           }
@@ -730,8 +723,7 @@ export class Cpu {
           const a = (x[rs1]! + imm) | 0;
           const e = (a >>> 12) & DTLB_MASK;
           if (rTag[e] === a >>> 12) x[rd] = mem8[rOff[e]! | (a & 0xfff)]!;
-          else if (this.load(op, rd, a, pc, npc, n)) {
-            n -= this.retried;
+          else if (this.load(op, rd, a, pc, npc, n - 1 - counted)) {
             pc = this.pc;
             break run;
           }
@@ -742,8 +734,7 @@ export class Cpu {
           const a = (x[rs1]! + imm) | 0;
           const e = (a >>> 12) & DTLB_MASK;
           if (rTag[e] === a >>> 12 && (a & 1) === 0) x[rd] = mem16[(rOff[e]! | (a & 0xfff)) >>> 1]!;
-          else if (this.load(op, rd, a, pc, npc, n)) {
-            n -= this.retried;
+          else if (this.load(op, rd, a, pc, npc, n - 1 - counted)) {
             pc = this.pc;
             break run;
           }
@@ -757,8 +748,7 @@ export class Cpu {
             const o = wOff[e]! | (a & 0xfff);
             mem8[o] = x[rs2]!;
             if (dirty[o >>> 12] !== 1) this.touch(o, 1);
-          } else if (this.store(1, a, x[rs2]!, pc, npc, n)) {
-            n -= this.retried;
+          } else if (this.store(1, a, x[rs2]!, pc, npc, n - 1 - counted)) {
             pc = this.pc;
             break run;
           }
@@ -772,8 +762,7 @@ export class Cpu {
             const o = wOff[e]! | (a & 0xfff);
             mem16[o >>> 1] = x[rs2]!;
             if (dirty[o >>> 12] !== 1) this.touch(o, 2);
-          } else if (this.store(2, a, x[rs2]!, pc, npc, n)) {
-            n -= this.retried;
+          } else if (this.store(2, a, x[rs2]!, pc, npc, n - 1 - counted)) {
             pc = this.pc;
             break run;
           }
@@ -787,8 +776,7 @@ export class Cpu {
             const o = wOff[e]! | (a & 0xfff);
             mem32[o >>> 2] = x[rs2]!;
             if (dirty[o >>> 12] !== 1) this.touch(o, 4);
-          } else if (this.store(4, a, x[rs2]!, pc, npc, n)) {
-            n -= this.retried;
+          } else if (this.store(4, a, x[rs2]!, pc, npc, n - 1 - counted)) {
             pc = this.pc;
             break run;
           }
@@ -1359,19 +1347,16 @@ export class Cpu {
     return this.mem16[off >>> 1]!;
   }
 
-  /** @internal A load that missed the TLB: returns true when the slice must end (this.pc says where to go on). */
-  load(op: number, rd: number, va: number, pc: number, npc: number, n: number): boolean {
+  /**
+   * @internal A load that missed the TLB: returns true when the slice must end (this.pc says where to go on).
+   * `pending`: steps of the slice before this one that `position` does not count yet.
+   */
+  load(op: number, rd: number, va: number, pc: number, npc: number, pending: number): boolean {
     const size = op === Op.LW ? 4 : op === Op.LH || op === Op.LHU ? 2 : 1;
-    this.retried = 0;
     // A load address trigger: the lowest byte's address is compared (the one mtval reports).
     if (this.armedTriggers & LOAD && this.triggerFires(LOAD, va, pc)) return true;
-    const v = this.loadSlow(va, size, pc, n === 1);
+    const v = this.loadSlow(va, size, pc, pending);
     if (this.exit === EXIT_TRAP) return true;
-    if (this.exit === EXIT_RETRY) {
-      this.retried = 1;
-      this.pc = pc;
-      return true;
-    }
     this.x[rd] =
       op === Op.LB
         ? (v << 24) >> 24
@@ -1387,28 +1372,22 @@ export class Cpu {
     return this.exit === EXIT_MMIO || this.stopReason !== null;
   }
 
-  /** @internal A store that missed the TLB: returns true when the slice must end. */
-  store(size: AccessSize, va: number, value: number, pc: number, npc: number, n: number): boolean {
-    this.retried = 0;
+  /** @internal A store that missed the TLB: returns true when the slice must end (`pending` as for load). */
+  store(size: AccessSize, va: number, value: number, pc: number, npc: number, pending: number): boolean {
     if (this.armedTriggers & STORE && this.triggerFires(STORE, va, pc)) return true;
-    this.storeSlow(va, value, size, pc, n === 1);
+    this.storeSlow(va, value, size, pc, pending);
     if (this.exit === EXIT_TRAP) return true;
-    if (this.exit === EXIT_RETRY) {
-      this.retried = 1;
-      this.pc = pc;
-      return true;
-    }
     this.pc = npc;
     return this.exit === EXIT_MMIO || this.stopReason !== null;
   }
 
-  private loadSlow(va: number, size: AccessSize, pc: number, first: boolean): number {
+  private loadSlow(va: number, size: AccessSize, pc: number, pending: number): number {
     this.exit = EXIT_NONE;
     if ((va & (size - 1)) !== 0) {
       // Misaligned: done byte by byte, as QEMU does (no trap).
       let v = 0;
       for (let k = 0; k < size; k++) {
-        const b = this.loadSlow((va + k) | 0, 1, pc, first);
+        const b = this.loadSlow((va + k) | 0, 1, pc, pending);
         if (this.exit !== EXIT_NONE) return 0;
         v |= b << (8 * k);
       }
@@ -1431,11 +1410,10 @@ export class Cpu {
       }
       return size === 4 ? this.mem32[off >>> 2]! : size === 2 ? this.mem16[off >>> 1]! : this.mem8[off]!;
     }
-    if (!first) {
-      this.exit = EXIT_RETRY;
-      return 0;
-    }
+    // A device sees the exact position (its clock, where its output goes); the slice ends after it.
+    this.position += pending;
     const v = pa < 2 ** 32 ? this.bus.read(pa, size) : undefined;
+    this.position -= pending;
     if (v === undefined) {
       this.trap(Cause.LOAD_ACCESS, va >>> 0, false, pc);
       return 0;
@@ -1444,11 +1422,11 @@ export class Cpu {
     return v;
   }
 
-  private storeSlow(va: number, value: number, size: AccessSize, pc: number, first: boolean): void {
+  private storeSlow(va: number, value: number, size: AccessSize, pc: number, pending: number): void {
     this.exit = EXIT_NONE;
     if ((va & (size - 1)) !== 0) {
       for (let k = 0; k < size; k++) {
-        this.storeSlow((va + k) | 0, value >>> (8 * k), 1, pc, first);
+        this.storeSlow((va + k) | 0, value >>> (8 * k), 1, pc, pending);
         if (this.exit !== EXIT_NONE) return;
       }
       return;
@@ -1467,11 +1445,10 @@ export class Cpu {
       }
       return;
     }
-    if (!first) {
-      this.exit = EXIT_RETRY;
-      return;
-    }
-    if (pa >= 2 ** 32 || !this.bus.write(pa, value, size)) {
+    this.position += pending;
+    const written = pa < 2 ** 32 && this.bus.write(pa, value, size);
+    this.position -= pending;
+    if (!written) {
       this.trap(Cause.STORE_ACCESS, va >>> 0, false, pc);
       return;
     }

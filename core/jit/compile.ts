@@ -5,15 +5,14 @@
  * the interpreter's own slow paths (`Cpu.load`, `Cpu.store`, `Cpu.touch`)
  * for everything else, so the semantics of anything unusual stay in one place.
  *
- * A compiled function is `(pc0, n0, budget) => steps`:
+ * A compiled function is `(pc0, budget) => steps`:
  * - pc0: the virtual pc of the basic block to start at (a region is keyed by
  *   physical page, and may be mapped at several virtual addresses);
- * - n0: steps already run in this slice (slow paths need "first of slice");
  * - budget: steps it may run (≥ the block's length); a block that branches to
  *   itself loops while another whole iteration fits.
  * It returns the steps it ran, with registers written back and cpu.pc set;
  * its slow path (`slow`, in jit.ts) tells the dispatcher when the slice must
- * end (a trap, MMIO, a retry, a watchpoint).
+ * end (a trap, MMIO, a watchpoint).
  */
 import { ENCODINGS, type Kind, Op } from '../isa/table.js';
 import { FIELD_COMPRESSED } from '../isa/decode.js';
@@ -327,6 +326,6 @@ export function regionSource(region: readonly BasicBlock[]): string {
   lines.push(wb);
   lines.push('c += d; const q = (pcb + t) | 0;');
   lines.push('if (k === 0) { cpu.pc = q; return c; }');
-  lines.push('return slow(k, sop, srd, sa, sv, pcb, spc, q, n0, c);');
+  lines.push('return slow(k, sop, srd, sa, sv, pcb, spc, q, c);');
   return lines.join('\n');
 }

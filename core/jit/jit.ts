@@ -24,7 +24,7 @@ import { Op } from '../isa/table.js';
 import { type BasicBlock, compilable, endsBlock, regionSource } from './compile.js';
 
 /** A compiled block: see compile.ts. */
-type BlockFn = (pc0: number, n0: number, budget: number) => number;
+type BlockFn = (pc0: number, budget: number) => number;
 type Factory = (...args: unknown[]) => BlockFn;
 
 /**
@@ -201,15 +201,14 @@ export class Jit implements CpuExecutor {
         pcb: number,
         off: number,
         npc: number,
-        n0: number,
         c: number,
       ): number => {
         const pc = (pcb + off) | 0;
-        if (!(k === 1 ? cpu.load(op, rd, a, pc, npc, n0 + c) : cpu.store(op as AccessSize, a, v, pc, npc, n0 + c)))
+        if (!(k === 1 ? cpu.load(op, rd, a, pc, npc, c - 1) : cpu.store(op as AccessSize, a, v, pc, npc, c - 1)))
           return c;
-        // The slow path ended the slice (trap, MMIO, retry, watchpoint).
+        // The slow path ended the slice (trap, MMIO, watchpoint).
         this.signals.stop = 1;
-        return c - cpu.retried;
+        return c;
       },
     ];
   }
@@ -289,7 +288,7 @@ export class Jit implements CpuExecutor {
         let at = pc;
         for (;;) {
           const left = limit - n;
-          const r = b.fn(at, n, left < CALL_BUDGET ? left : CALL_BUDGET);
+          const r = b.fn(at, left < CALL_BUDGET ? left : CALL_BUDGET);
           this.stats.calls++;
           n += r;
           cpu.position += r;
@@ -313,8 +312,7 @@ export class Jit implements CpuExecutor {
         }
         continue;
       }
-      // Cold code, or a block longer than what is left: the interpreter, resuming the slice
-      // (its slow paths do MMIO only in a slice's first step, else they ask for a retry).
+      // Cold code, or a block longer than what is left: the interpreter, resuming the slice.
       const want = b.len < room ? b.len : room;
       const r = cpu.run(n + want, true, n);
       n += r;
@@ -515,7 +513,7 @@ export class Jit implements CpuExecutor {
         'touch',
         'slow',
         'B',
-        `"use strict";\nreturn function region(pc0, n0, budget) {\n${body}\n};`,
+        `"use strict";\nreturn function region(pc0, budget) {\n${body}\n};`,
       ) as Factory;
       if (factories.size >= MAX_FACTORIES) factories.delete(factories.keys().next().value!);
       factories.set(body, factory);
@@ -534,7 +532,7 @@ export class Jit implements CpuExecutor {
     // A call that runs nothing (budget 0) and leaves through the epilogue, writing back the
     // values it read: the epilogue then has type feedback before V8 optimizes a long first
     // run of the region (on-stack replacement), which would otherwise deoptimize at its exit.
-    b.fn(pc, 0, 0);
+    b.fn(pc, 0);
     this.stats.compiled++;
   }
 }
