@@ -281,9 +281,9 @@ export class Timeline {
       p.path[2] === 'length'
     )
       this.entries.pop();
-    this.change((d) => {
-      d.branches[id]!.length = length;
-    });
+    // By hand, as immer would: a new tree, branch record and branch (immer's proxies cost more than the run's slices).
+    this.tree = { ...this.tree, branches: { ...this.tree.branches, [id]: { ...b, length } } };
+    this.entries.push([{ op: 'replace', path: ['branches', id, 'length'], value: length }]);
   }
 
   /**
