@@ -19,6 +19,7 @@ import { ENCODINGS, Op } from './isa/table.js';
 import type { PagedMemory } from './paged.js';
 import { PAGE_SHIFT } from './memmap.js';
 import { StateReader } from './devices/state.js';
+import { RewindError } from './errors.js';
 import { EXECUTE, LOAD, STORE, TRIGGER_COUNT, Triggers } from './triggers.js';
 
 /** Exception causes (privileged spec, table "mcause values after trap"). */
@@ -39,12 +40,18 @@ export const Cause = {
 /** What a debugger watchpoint stops after: a store into its range (the default), a load from it, or either. */
 export type WatchKind = 'write' | 'read' | 'access';
 
-/** A range of virtual addresses watched by the debugger. */
+/** A range of addresses watched by the debugger: virtual ones, unless `physical`. */
 export interface WatchRange {
   address: number;
   length: number;
   /** 'write' when absent. */
   kind?: WatchKind;
+  /**
+   * Guest-physical addresses, written through any mapping (the memory behind a pixel of the
+   * screen, which a kernel writes through its own mapping). Writes only: a `physical` range
+   * of another kind is refused.
+   */
+  physical?: boolean;
 }
 
 /** What the CPU needs from the rest of the machine: MMIO outside RAM. */
@@ -308,6 +315,8 @@ export class Cpu {
   private bpPages: Set<number> | null = null;
   private watchPages: Set<number> | null = null;
   private readWatchPages: Set<number> | null = null;
+  private physicalWatchpoints: WatchRange[] | null = null;
+  private physicalWatchPages: Set<number> | null = null;
 
   /** @internal How the last slow path ended (EXIT_*). */
   exit = EXIT_NONE;
@@ -414,13 +423,23 @@ export class Cpu {
   setWatchpoints(ranges: readonly WatchRange[] | null): void {
     const list = (ranges ?? [])
       .filter((r) => r.length > 0)
-      .map((r) => ({ address: r.address >>> 0, length: r.length, kind: r.kind ?? 'write' }));
-    const stores = list.filter((r) => r.kind !== 'read');
+      .map((r) => ({
+        address: r.address >>> 0,
+        length: r.length,
+        kind: r.kind ?? 'write',
+        physical: r.physical === true,
+      }));
+    if (list.some((r) => r.physical && r.kind !== 'write'))
+      throw new RewindError('bad-argument', 'a physical watchpoint watches writes only');
+    const stores = list.filter((r) => r.kind !== 'read' && !r.physical);
     const loads = list.filter((r) => r.kind !== 'write');
+    const physical = list.filter((r) => r.physical);
     this.watchpoints = stores.length > 0 ? stores : null;
     this.readWatchpoints = loads.length > 0 ? loads : null;
+    this.physicalWatchpoints = physical.length > 0 ? physical : null;
     this.watchPages = pagesOf(stores);
     this.readWatchPages = pagesOf(loads);
+    this.physicalWatchPages = pagesOf(physical);
     // Accesses to watched pages must take the slow paths that check them.
     this.flushTlb();
   }
@@ -435,6 +454,23 @@ export class Cpu {
         return;
       }
     }
+  }
+
+  /**
+   * After a store to RAM at `va` (physical `pa`): a stop when a watchpoint covers it. True when
+   * one watches its page (virtual or physical), which then stays out of the TLB.
+   */
+  private watchStore(va: number, pa: number, size: number): boolean {
+    let watched = false;
+    if (this.watchPages !== null && this.watchPages.has(va >>> PAGE_SHIFT)) {
+      watched = true;
+      this.checkWatch(va, size);
+    }
+    if (this.physicalWatchPages !== null && this.physicalWatchPages.has(pa >>> PAGE_SHIFT)) {
+      watched = true;
+      if (this.stopReason === null) this.checkWatch(pa, size, this.physicalWatchpoints);
+    }
+    return watched;
   }
 
   /** After a load from `va` that completed: a stop when a read or access watchpoint covers it. */
@@ -1007,7 +1043,7 @@ export class Cpu {
         this.reservation = -1;
         if (ok) {
           this.writeRam(off, x[rs2]!, 4);
-          if (this.watchPages !== null) this.checkWatch(a, 4);
+          this.watchStore(a, pa, 4);
         }
         x[rd] = ok ? 0 : 1;
         this.pc = npc;
@@ -1033,7 +1069,7 @@ export class Cpu {
         const old = this.mem32[off >>> 2]!;
         const b = x[rs2]!;
         this.writeRam(off, amo(op, old, b), 4);
-        if (this.watchPages !== null) this.checkWatch(a, 4);
+        this.watchStore(a, pa, 4);
         if (this.stopReason === null) this.checkReadWatch(a, 4);
         x[rd] = old;
         this.pc = npc;
@@ -1436,8 +1472,7 @@ export class Cpu {
     const off = pa - RAM_BASE;
     if (off >= 0 && off < this.ramSize) {
       this.writeRam(off, value, size);
-      if (this.watchPages !== null && this.watchPages.has(va >>> PAGE_SHIFT)) this.checkWatch(va, size);
-      else if (this.pageCacheable(pa, WRITE) && (this.armedTriggers & STORE) === 0) {
+      if (!this.watchStore(va, pa, size) && this.pageCacheable(pa, WRITE) && (this.armedTriggers & STORE) === 0) {
         const e = (va >>> PAGE_SHIFT) & DTLB_MASK;
         this.dataTlb.noteFill(e);
         this.wTag[e] = va >>> PAGE_SHIFT;

@@ -440,7 +440,12 @@ export class Session {
       breakpoints: [...new Set((stops.breakpoints ?? []).map((a) => a >>> 0))],
       watchpoints: (stops.watchpoints ?? [])
         .filter((w) => w.length > 0)
-        .map((w) => ({ address: w.address >>> 0, length: w.length, kind: w.kind ?? 'write' })),
+        .map((w) => ({
+          address: w.address >>> 0,
+          length: w.length,
+          kind: w.kind ?? 'write',
+          physical: w.physical === true,
+        })),
     };
     this.stopsOn = null;
   }

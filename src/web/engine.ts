@@ -378,7 +378,7 @@ export class Engine {
         this.halt();
         const back = { branch: host.branch, position: host.machine.position };
         const stop = this.travel(() => {
-          const found = host.session.reverseContinue({ watchpoints: [{ address, length: 4 }] });
+          const found = host.session.reverseContinue({ watchpoints: [{ address, length: 4, physical: true }] });
           // Nothing wrote it on this lineage: stay where the click was, not at reset.
           if (!found) host.seek(back.branch, back.position);
           return found;

@@ -3,14 +3,17 @@
  * framebuffer console, a shell runs on it, the virtio keyboard types into that
  * shell, and the screen at a past position of the recording is what `rewind
  * screenshot --at` shows of the exported .vmi. Needs the Linux guest (skipped
- * with the reason when it is not built) and the CLI built by `npm run build:cli`.
+ * with the reason when it is not built) and the CLI built by `npm run build:cli`. Ctrl+click on a pixel
+ * finds the kernel's store into the framebuffer, through a physical watchpoint.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
 import { EV_KEY, EV_SYN } from '../../core/virtio/input.js';
+import { CSR, peekCsr } from '../../core/csr.js';
 import { Session } from '../../session/session.js';
+import { pixelAddress } from '../../src/web/pixels.js';
 import { writeVmi } from '../../storage/index.js';
 import { rewind, tempDir } from '../support/cli.js';
 import { PROMPT, linuxMissing, linuxSpec } from './linux-run.js';
@@ -67,6 +70,7 @@ describe.skipIf(missing !== null)(`Linux with a screen${missing ? ` (skipped: ${
     }
     runUntil(() => serial.includes('keyboard-ok'), 'the typed command');
     const typed = screen()!;
+    const end = session.position;
     expect(Buffer.from(typed.rgb).equals(Buffer.from(booted.rgb))).toBe(false);
 
     // The screen at a past position, as the CLI shows it from the exported recording.
@@ -82,5 +86,24 @@ describe.skipIf(missing !== null)(`Linux with a screen${missing ? ` (skipped: ${
     const then = screen()!;
     expect([image.width, image.height, image.channels]).toEqual([then.width, then.height, 3]);
     expect(Buffer.from(image.data as Uint8Array).equals(Buffer.from(then.rgb))).toBe(true);
+
+    // Ctrl+click on a pixel of the typed command: the last store into the memory behind it, which
+    // the kernel writes through its own mapping of those pages (a physical watchpoint).
+    session.seek({ position: end });
+    const lit = typed.rgb.findIndex((v, i) => v !== booted.rgb[i]);
+    const pixel = Math.floor(lit / 3);
+    const pa = pixelAddress(session.machine, pixel % typed.width, Math.floor(pixel / typed.width))!;
+    const cpu = session.machine.cpu;
+    const shown = cpu.readPhysical(pa, 4);
+    const stop = session.reverseContinue({ watchpoints: [{ address: pa, length: 4, physical: true }] });
+    expect(stop).toMatchObject({ reason: 'watchpoint' });
+    const at = session.position;
+    expect(at).toBeGreaterThan(past);
+    expect(at).toBeLessThan(end);
+    expect(stop?.reason === 'watchpoint' && stop.address >= pa && stop.address < pa + 4).toBe(true);
+    expect(peekCsr(cpu, CSR.satp)! >>> 31).toBe(1);
+    expect(cpu.readPhysical(pa, 4)).toBe(shown);
+    session.seek({ position: Math.floor((at + end) / 2) });
+    expect(cpu.readPhysical(pa, 4)).toBe(shown);
   });
 });
