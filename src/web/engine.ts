@@ -14,6 +14,7 @@ import { ScreenFrames, shrink } from './frames.js';
 import { JobCancelled, Jobs, exportWork, importWork, seekWork, type Work } from './jobs.js';
 import { partHash } from './share.js';
 import { disassembleAround, readMemory } from './peek.js';
+import { PaceCap } from './pace.js';
 import { pixelAddress } from './pixels.js';
 import { markLabel } from './stops.js';
 import { SymbolTable } from './symbols.js';
@@ -47,6 +48,7 @@ const BESIDE_JOBS = new Set<Command['type']>([
   'exportVmi',
   'renameBranch',
   'bookmark',
+  'setPace',
 ]);
 
 /** Wall time one slice aims at: short enough for the page to feel instant. */
@@ -58,6 +60,8 @@ const REPORT_MS = 200;
 /** How often console output goes out while running: soon enough for typing to feel immediate, in few messages. */
 const OUTPUT_MS = 50;
 const DEFAULT_RAM = 64 * 1024 * 1024;
+/** The most RAM a machine of the page gets: the worker holds it (and a recording's copies of its pages) in memory. */
+export const MAX_RAM = 2048 * 1024 * 1024;
 /** The largest disk image the page attaches: the worker holds it (and a copy per recording) in memory. */
 export const MAX_DISK = 512 * 1024 * 1024;
 /** The most lines one disassemble answers on each side (the page asks for more as it scrolls). */
@@ -180,6 +184,8 @@ export class Engine {
   /** Long operations (seek, import, export) in progress. */
   private readonly jobs: Jobs;
   private readonly frames: ScreenFrames;
+  /** The CPU share the page gave this VM (setPace). */
+  private readonly pace = new PaceCap();
 
   constructor(private readonly options: EngineOptions) {
     this.now = options.now ?? (() => performance.now());
@@ -422,6 +428,20 @@ export class Engine {
         this.budget = cmd.bytes;
         if (this.host?.timeTravel) this.host.session.setBudget(cmd.bytes);
         return;
+      case 'setPace':
+        this.pace.set(cmd.mips, this.now(), this.host?.machine.position ?? 0);
+        return undefined;
+      case 'setRam': {
+        const host = this.need();
+        const mib = cmd.ramSize / 2 ** 20;
+        if (!Number.isInteger(mib) || cmd.ramSize <= 0 || cmd.ramSize > MAX_RAM)
+          throw new CommandError(
+            'bad-argument',
+            `RAM must be a whole number of MiB, from 1 to ${MAX_RAM / 2 ** 20}: ${mib} MiB is not`,
+          );
+        this.load({ ...host.session.spec, ramSize: cmd.ramSize }, this.name, host.timeTravel);
+        return undefined;
+      }
       case 'cancel':
         return this.jobs.cancel(cmd.job);
       case 'stateHash':
@@ -664,6 +684,7 @@ export class Engine {
     this.detail = undefined;
     this.lastStatsAt = this.now();
     this.lastStatsPosition = host.machine.position;
+    this.pace.restart(this.now(), host.machine.position);
     this.report(true);
     this.schedule();
   }
@@ -746,12 +767,19 @@ export class Engine {
   /** One slice of the run loop. */
   tick(): void {
     if (this.state !== 'running' || !this.host) return;
+    // Ahead of its CPU share: wait for the wall clock (commands are handled meanwhile).
+    const paceWait = this.pace.wait(this.now(), this.host.machine.position);
+    if (paceWait > 0) {
+      this.schedule(paceWait);
+      return;
+    }
+    const slice = Math.min(this.slice, this.pace.sliceLimit(SLICE_MS));
     const t0 = this.now();
     const idleBefore = this.host.machine.cpu.idleTicks;
     let r;
     try {
       this.snapshotWatches();
-      r = this.host.run(this.slice, this.resume ? { resume: true } : {});
+      r = this.host.run(slice, this.resume ? { resume: true } : {});
       this.resume = false;
     } catch (e) {
       this.stop('paused', 'error');
@@ -759,7 +787,7 @@ export class Engine {
       return;
     }
     const dt = this.now() - t0;
-    const next = nextSlice(this.slice, r.steps, r.reason === 'limit', this.host.machine.cpu.idleTicks - idleBefore, dt);
+    const next = nextSlice(slice, r.steps, r.reason === 'limit', this.host.machine.cpu.idleTicks - idleBefore, dt);
     this.slice = next.slice;
     const goOn = this.afterRun(r, 'user');
     if (!goOn) return;

@@ -173,6 +173,18 @@ export type Command =
   | { type: 'importVmi'; id?: number; bytes: Uint8Array; name?: string; at?: PointRef; executor?: Executor }
   /** Bytes a recording's pages may take, for this machine and the ones loaded or imported after (it thins its past to stay within). */
   | { type: 'setBudget'; id?: number; bytes: number }
+  /**
+   * The VM's CPU share: at most `mips` million instructions per second of
+   * wall time (null: as fast as the host runs it). Kept for the machines
+   * loaded or imported after.
+   */
+  | { type: 'setPace'; id?: number; mips: number | null }
+  /**
+   * Rebuilds the machine with `ramSize` bytes of RAM: the program starts
+   * again from reset, paused, as a new machine (RAM size is part of what a
+   * machine is built from, so a recording keeps it).
+   */
+  | { type: 'setRam'; id?: number; ramSize: number }
   /** Cancels the long operation `job` (from its `progress` events), or every one. */
   | { type: 'cancel'; id?: number; job?: number }
   /** Replies with the state hash (hex) of the machine now, as `rewind state` prints it. */

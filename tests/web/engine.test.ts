@@ -209,6 +209,28 @@ describe('engine', () => {
     expect(r.output).toContain('Hello from Rewind');
   });
 
+  test('a pace cap keeps slices to its size and holds the next one back until the wall clock catches up', () => {
+    const h = harness();
+    h.engine.handle({ type: 'setPace', mips: 1 });
+    h.engine.handle({ type: 'load', image: guest('bench'), run: true });
+    // The hand-cranked clock advances 1 ms per look: at 1 MIPS a slice of 12 ms is 12,000 instructions, then it waits on a timer.
+    h.pump();
+    expect(h.engine.status().position).toBeGreaterThan(0);
+    expect(h.engine.status().position).toBeLessThanOrEqual(12_000);
+    h.engine.handle({ type: 'pause' });
+  });
+
+  test('setRam rebuilds the machine with that RAM, paused at reset; a size that is not whole MiB is refused', () => {
+    const h = harness();
+    h.engine.handle({ type: 'load', image: guest('hello'), run: true });
+    h.pump();
+    h.reply({ type: 'setRam', ramSize: 16 * 2 ** 20 });
+    expect(h.last('loaded')).toMatchObject({ name: 'program', ramSize: 16 * 2 ** 20 });
+    expect(h.lastStatus()).toMatchObject({ state: 'paused', position: 0 });
+    expect(() => h.reply({ type: 'setRam', ramSize: 1000 })).toThrow(expect.objectContaining({ code: 'bad-argument' }));
+    expect(() => h.reply({ type: 'setRam', ramSize: 4096 * 2 ** 20 })).toThrow(/from 1 to 2048/);
+  });
+
   test('a bad program is an error with a message a user can act on', () => {
     const h = harness();
     expect(() => h.reply({ type: 'load', image: new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 2]) })).toThrow(/ELF/);
