@@ -90,6 +90,9 @@ interface Rect {
   height: number;
 }
 
+/** Damage that covers any screen (see VirtioGpu.takeDamage, which clips it). */
+const EVERYTHING: Rect = { x: 0, y: 0, width: 2 ** 31, height: 2 ** 31 };
+
 /** A host-side image: its pixels, and the guest pages it copies from. */
 interface Resource {
   id: number;
@@ -142,14 +145,48 @@ export class VirtioGpu implements VirtioDevice {
   /** Resources restored without their pixels, to be read from their backings (see afterRestore). */
   private unread = new Map<number, Difference>();
 
+  /**
+   * The part of the screen that may have changed since the last takeDamage(), in screen
+   * coordinates (all of it after a new scanout, a reset or a restore), or null. For a viewer, which
+   * then converts only that part: presentation only, not machine state (and not saved).
+   */
+  #damage: Rect | null = EVERYTHING;
+
   constructor(private readonly dma: Dma) {}
+
+  /** What may have changed on the screen since the last call (see #damage); null for nothing. */
+  takeDamage(): Rect | null {
+    const d = this.#damage;
+    const s = this.scanout;
+    this.#damage = null;
+    if (!d || !s) return null;
+    // Clipped to the screen as it is now.
+    const width = Math.min(d.x + d.width, s.width) - d.x;
+    const height = Math.min(d.y + d.height, s.height) - d.y;
+    return width > 0 && height > 0 ? { x: d.x, y: d.y, width, height } : null;
+  }
+
+  /** Marks a rectangle of the screen (screen coordinates) as changed. */
+  private damage(r: Rect): void {
+    const d = this.#damage;
+    if (!d) this.#damage = r;
+    else {
+      const x = Math.min(d.x, r.x);
+      const y = Math.min(d.y, r.y);
+      this.#damage = {
+        x,
+        y,
+        width: Math.max(d.x + d.width, r.x + r.width) - x,
+        height: Math.max(d.y + d.height, r.y + r.height) - y,
+      };
+    }
+  }
 
   /** The screen now, or null when nothing is on the scanout. Alpha is not shown, as on QEMU's display. */
   screen(): ScreenImage | null {
-    this.afterRestore();
-    const s = this.scanout;
-    const res = s && this.resources.get(s.resource);
-    if (!s || !res) return null;
+    const shown = this.shown();
+    if (!shown) return null;
+    const { s, res } = shown;
     const [r, g, b] = FORMATS.get(res.format)!;
     const rgb = new Uint8Array(s.width * s.height * 3);
     let o = 0;
@@ -162,6 +199,54 @@ export class VirtioGpu implements VirtioDevice {
       }
     }
     return { width: s.width, height: s.height, rgb };
+  }
+
+  /** The screen's size, or null when nothing is on the scanout. */
+  screenSize(): { width: number; height: number } | null {
+    const s = this.scanout;
+    return s ? { width: s.width, height: s.height } : null;
+  }
+
+  /**
+   * Draws rectangle `r` of the screen (screen coordinates) into `rgba`, the RGBA of a canvas of
+   * the screen's size (opaque: alpha is not shown). False when nothing is on the scanout.
+   */
+  drawRgba(rgba: Uint8ClampedArray<ArrayBuffer>, r: Rect): boolean {
+    const shown = this.shown();
+    if (!shown) return false;
+    const { s, res } = shown;
+    // A word at a time: each pixel's bytes moved to R, G, B, A order (little-endian words).
+    const [rs, gs, bs] = FORMATS.get(res.format)!.map((i) => i * 8);
+    const out = new Uint32Array(rgba.buffer, rgba.byteOffset, rgba.length >> 2);
+    // Restored pixels may sit anywhere in a decoded buffer: words need them 4-byte aligned.
+    const bytes = res.pixels.byteOffset % 4 === 0 ? res.pixels : res.pixels.slice();
+    const pixels = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >> 2);
+    const bgr = rs === 16 && gs === 8 && bs === 0;
+    for (let y = r.y; y < r.y + r.height; y++) {
+      const from = (s.y + y) * res.width + s.x + r.x;
+      const to = from + r.width;
+      let o = y * s.width + r.x;
+      if (bgr)
+        // B8G8R8X8 and B8G8R8A8, what Linux's DRM framebuffers use: red and blue swap places.
+        for (let i = from; i < to; i++) {
+          const p = pixels[i]!;
+          out[o++] = ((p >>> 16) & 255) | (p & 0xff00) | ((p & 255) << 16) | 0xff000000;
+        }
+      else
+        for (let i = from; i < to; i++) {
+          const p = pixels[i]!;
+          out[o++] = ((p >>> rs) & 255) | (((p >>> gs) & 255) << 8) | (((p >>> bs) & 255) << 16) | 0xff000000;
+        }
+    }
+    return true;
+  }
+
+  /** The scanout and the resource it shows, or null when nothing is on it. */
+  private shown(): { s: Scanout; res: Resource } | null {
+    this.afterRestore();
+    const s = this.scanout;
+    const res = s && this.resources.get(s.resource);
+    return s && res ? { s, res } : null;
   }
 
   /** struct virtio_gpu_config: events_read, events_clear, num_scanouts (1), num_capsets (0). */
@@ -309,6 +394,7 @@ export class VirtioGpu implements VirtioDevice {
     if (!inside(r, res) || r.width < MIN_SCANOUT || r.height < MIN_SCANOUT)
       throw new GpuError(Resp.ErrInvalidParameter);
     this.scanout = { ...r, resource: id };
+    this.#damage = EVERYTHING;
   }
 
   /**
@@ -324,6 +410,14 @@ export class VirtioGpu implements VirtioDevice {
       const at = (r.y + h) * stride + r.x * 4;
       readBacking(this.dma, res.backing!, offset + h * stride, res.pixels.subarray(at, at + r.width * 4));
     }
+    const s = this.scanout;
+    if (s?.resource !== id) return;
+    // The part of it on the screen, in screen coordinates.
+    const x = Math.max(r.x, s.x);
+    const y = Math.max(r.y, s.y);
+    const width = Math.min(r.x + r.width, s.x + s.width) - x;
+    const height = Math.min(r.y + r.height, s.y + s.height) - y;
+    if (width > 0 && height > 0) this.damage({ x: x - s.x, y: y - s.y, width, height });
   }
 
   /** The mem entries {addr: u64, length, padding} follow the request's 32 bytes. */
@@ -365,6 +459,7 @@ export class VirtioGpu implements VirtioDevice {
   }
 
   reset(): void {
+    this.#damage = EVERYTHING;
     this.unread.clear();
     this.resources.clear();
     this.scanout = null;
@@ -397,6 +492,7 @@ export class VirtioGpu implements VirtioDevice {
   }
 
   loadState(state: DeviceState): void {
+    this.#damage = EVERYTHING;
     const r = new StateReader('virtio-gpu', state, STATE_VERSION);
     const list = state.resources;
     if (!Array.isArray(list) || list.length > MAX_RESOURCES) r.fail('resources is not a list');

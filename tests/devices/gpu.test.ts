@@ -147,6 +147,55 @@ describe('VirtioGpu', () => {
     expect(scanout(1, 0, 20, 16, 16)).toBe(ERR_INVALID_PARAMETER);
   });
 
+  it('draws the screen as RGBA for a canvas, the same pixels as its RGB, in every format', () => {
+    for (const format of [1, 2, 3, 4, 67, 68, 121, 134]) {
+      const { gpu, drv, create, attach, transfer, scanout } = setup();
+      paint(drv);
+      expect(create(1, 20, 32, format)).toBe(OK);
+      expect(attach(1, [[BACKING, 20 * 32 * 4]])).toBe(OK);
+      expect(transfer(1, 0, 0, 20, 20, 0)).toBe(OK);
+      // A rectangle that starts inside the resource: rows and columns are offset.
+      expect(scanout(1, 3, 2, 16, 17)).toBe(OK);
+      const { rgb, width, height } = gpu.screen()!;
+      expect(gpu.screenSize()).toEqual({ width, height });
+      const canvas = new Uint8ClampedArray(width * height * 4);
+      expect(gpu.drawRgba(canvas, { x: 0, y: 0, width, height })).toBe(true);
+      const expected = new Uint8ClampedArray(width * height * 4);
+      for (let i = 0; i < width * height; i++)
+        expected.set([rgb[3 * i]!, rgb[3 * i + 1]!, rgb[3 * i + 2]!, 255], 4 * i);
+      expect(canvas).toEqual(expected);
+      expect(rgb.some((v) => v !== 0)).toBe(true);
+      // A part: only its pixels are drawn.
+      const part = new Uint8ClampedArray(width * height * 4);
+      gpu.drawRgba(part, { x: 2, y: 5, width: 3, height: 4 });
+      for (let y = 0; y < height; y++)
+        for (let x = 0; x < width; x++) {
+          const i = 4 * (y * width + x);
+          const inside = x >= 2 && x < 5 && y >= 5 && y < 9;
+          expect([...part.subarray(i, i + 4)]).toEqual(inside ? [...expected.subarray(i, i + 4)] : [0, 0, 0, 0]);
+        }
+    }
+  });
+
+  it('tells what part of the screen transfers changed since the last look', () => {
+    const { gpu, drv, create, attach, transfer, scanout, send } = setup();
+    paint(drv);
+    create(1, 20, 32);
+    attach(1, [[BACKING, 20 * 32 * 4]]);
+    scanout(1, 3, 2, 16, 17);
+    expect(gpu.takeDamage()).toEqual({ x: 0, y: 0, width: 16, height: 17 });
+    expect(gpu.takeDamage()).toBeNull();
+    // In resource coordinates, partly off the screen: clipped, and moved to the screen's.
+    transfer(1, 1, 4, 4, 3, 0);
+    transfer(1, 10, 10, 2, 2, 0);
+    expect(gpu.takeDamage()).toEqual({ x: 0, y: 2, width: 9, height: 8 });
+    transfer(1, 0, 25, 20, 5, 0);
+    expect(gpu.takeDamage()).toBeNull();
+    send(0x0103, [0, 0, 0, 0, 0, 0]);
+    expect(gpu.takeDamage()).toBeNull();
+    expect(gpu.screenSize()).toBeNull();
+  });
+
   it('answers bad commands with error responses, never an exception', () => {
     const { create, attach, transfer, scanout, send } = setup();
     expect(create(0, 16, 16)).toBe(ERR_INVALID_RESOURCE_ID);
