@@ -81,8 +81,6 @@ export class AppState {
 
   /** Called with console output bytes (the terminal registers itself here). */
   onOutput: ((bytes: Uint8Array) => void) | null = null;
-  /** Output that arrived before the terminal existed. */
-  private backlog: Uint8Array[] = [];
   private lastStop: Registers | null = null;
   /** When the registers, code and memory views last followed the running machine. */
   private liveRefreshAt = 0;
@@ -136,15 +134,13 @@ export class AppState {
       case 'output':
         this.recentOutput = (this.recentOutput + this.decoder.decode(e.bytes, { stream: true })).slice(-RECENT_OUTPUT);
         this.consoleLog.append(e.bytes, e.positions);
-        if (this.onOutput) this.onOutput(e.bytes);
-        else this.backlog.push(e.bytes);
+        this.onOutput?.(e.bytes);
         break;
       case 'console':
         this.recentOutput = new TextDecoder().decode(e.bytes.subarray(-RECENT_OUTPUT));
         this.consoleLog.reset(e.bytes, e.positions);
         this.consoleComplete = e.complete;
-        if (this.onConsoleReset) this.onConsoleReset(e.bytes);
-        else this.backlog = [e.bytes];
+        this.onConsoleReset?.(e.bytes);
         break;
       case 'timeline':
         this.timeline = e.timeline;
@@ -195,11 +191,13 @@ export class AppState {
     }
   }
 
-  /** The terminal attaches here and gets what it missed. */
+  /**
+   * The terminal attaches here and gets the console so far: all of it, as
+   * a terminal made again (the VM focused again in the host) starts empty.
+   */
   attachConsole(sink: (bytes: Uint8Array) => void): () => void {
     this.onOutput = sink;
-    for (const b of this.backlog) sink(b);
-    this.backlog = [];
+    if (this.consoleLog.length > 0) sink(this.consoleLog.bytes.slice());
     return () => {
       if (this.onOutput === sink) this.onOutput = null;
     };
@@ -219,6 +217,8 @@ export class AppState {
   record = $state(false);
   /** The executor loads ask for. */
   executor = $state<Executor>('jit');
+  /** Bytes of RAM loads ask for; the worker's default (64 MiB) when null. */
+  ramSize = $state<number | null>(null);
   /** The executor the loaded machine runs on, as the worker reported it (null before a load). */
   executorInUse = $state<Executor | null>(null);
 
@@ -231,7 +231,11 @@ export class AppState {
   ): Promise<unknown> {
     this.message = null;
     const moved = [image, boot.disk, boot.linux?.initrd].flatMap((b) => (b ? [b.buffer as ArrayBuffer] : []));
-    return this.call({ type: 'load', image, name, run, record: this.record, executor: this.executor, ...boot }, moved);
+    const ram = this.ramSize === null ? {} : { ramSize: this.ramSize };
+    return this.call(
+      { type: 'load', image, name, run, record: this.record, executor: this.executor, ...ram, ...boot },
+      moved,
+    );
   }
 
   /** Attaches a disk image: the program starts again from reset with it (a new VM); the bytes move to the worker. */

@@ -14,6 +14,14 @@ export const count = (n: number): string => String(Math.floor(n)).replace(/\B(?=
 export const PRIV_NAMES: Record<number, string> = { 0: 'U', 1: 'S', 3: 'M' };
 export const privName = (p: number): string => PRIV_NAMES[p] ?? String(p);
 
+/** A size in bytes as "1.5 GiB", "12.3 MiB", "40 KiB" or "512 B". */
+export function byteSize(n: number): string {
+  if (n >= 1 << 30) return `${Number((n / (1 << 30)).toFixed(1))} GiB`;
+  if (n >= 1 << 20) return `${Number((n / (1 << 20)).toFixed(1))} MiB`;
+  if (n >= 1 << 10) return `${(n / (1 << 10)).toFixed(0)} KiB`;
+  return `${n} B`;
+}
+
 /** Instructions per second as "123.4 MIPS" / "56.7 kIPS". */
 export function rate(ips: number): string {
   if (ips >= 1e6) return `${(ips / 1e6).toFixed(1)} MIPS`;

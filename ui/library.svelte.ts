@@ -103,6 +103,9 @@ export class LibraryState {
   private lastError = '';
   private readonly now: () => number;
 
+  /** Names the page's other VMs have (the host's), which a new VM's name avoids too: they may not be saved yet. */
+  namesInUse: () => string[] = () => [];
+
   /** Bytes each recording's pages may take (see DEFAULT_BUDGET). */
   budget = $state(DEFAULT_BUDGET);
 
@@ -160,11 +163,7 @@ export class LibraryState {
   receive(e: WorkerEvent): void {
     if (e.type === 'loaded') {
       // A new VM gets a name no other has: picking the same guest twice makes "hello.elf" and "hello.elf (2)".
-      const name = () =>
-        uniqueName(
-          e.name,
-          this.entries.map((m) => m.name),
-        );
+      const name = () => uniqueName(e.name, [...this.entries.map((m) => m.name), ...this.namesInUse()]);
       this.current = this.opening ?? { id: newVmId(), name: name(), created: this.now() };
       this.opening = null;
       this.savedKey = '';
@@ -366,30 +365,43 @@ export class LibraryState {
       await this.app.load(bytes, file.name);
       return;
     }
+    await this.openAsNew(bytes, file.name, file.name.replace(/\.vmi$/i, '') || file.name);
+  }
+
+  /**
+   * Opens a recording as a new VM of the library named `name` (the file's
+   * name is `fileName`), at `at` or where its root branch ends: the worker
+   * checks it before anything is kept, then it is saved under a new id (a
+   * clone is so: the same recording, its own entry and its own future).
+   * False when it could not be opened (the message says why).
+   */
+  async openAsNew(bytes: Uint8Array, fileName: string, name: string, at?: PointRef): Promise<boolean> {
     await this.flush();
-    const vm = { id: newVmId(), name: file.name.replace(/\.vmi$/i, '') || file.name, created: this.now() };
+    const vm = { id: newVmId(), name, created: this.now() };
     this.opening = vm;
-    let at: { branch: string; position: number };
+    let opened: { branch: string; position: number };
     try {
       // Not transferred: the page keeps the bytes to store them once they are known good.
-      at = await this.app.client.request<{ branch: string; position: number }>({
+      opened = await this.app.client.request<{ branch: string; position: number }>({
         type: 'importVmi',
         bytes,
-        name: file.name,
+        name: fileName,
         executor: this.app.executor,
+        ...(at ? { at } : {}),
       });
     } catch (e) {
       this.opening = null;
-      if (codeOf(e) !== 'superseded') this.app.message = `Could not import ${file.name}: ${messageOf(e)}`;
-      return;
+      if (codeOf(e) !== 'superseded') this.app.message = `Could not import ${fileName}: ${messageOf(e)}`;
+      return false;
     }
     try {
-      await this.library.save({ ...vm, ...at }, bytes);
-      this.savedKey = this.keyOf(at);
+      await this.library.save({ ...vm, ...opened }, bytes);
+      this.savedKey = this.keyOf(opened);
       await this.refresh();
     } catch (e) {
-      this.app.message = `${file.name} is open but could not be saved in the library: ${messageOf(e)}`;
+      this.app.message = `${fileName} is open but could not be saved in the library: ${messageOf(e)}`;
     }
+    return true;
   }
 
   /** Downloads the current VM as a .vmi file. */

@@ -1,6 +1,15 @@
 /** The app's keyboard shortcuts (listed in the help overlay, Help.svelte). */
 export type ShortcutAction =
-  'toggleRun' | 'step' | 'stepBack' | 'runBack' | 'help' | 'nextRegion' | 'previousRegion' | 'fork' | 'bookmark';
+  | 'toggleRun'
+  | 'step'
+  | 'stepBack'
+  | 'runBack'
+  | 'help'
+  | 'nextRegion'
+  | 'previousRegion'
+  | 'fork'
+  | 'bookmark'
+  | 'host';
 
 /** The action a key press means, or null when it is not a shortcut (then it goes to the console or the focused control). */
 export function shortcutFor(
@@ -19,6 +28,8 @@ export function shortcutFor(
       return e.shiftKey ? 'previousRegion' : 'nextRegion';
     case 'F8':
       return e.shiftKey ? 'bookmark' : 'fork';
+    case 'F9':
+      return e.shiftKey ? null : 'host';
     default:
       return null;
   }

@@ -34,10 +34,38 @@ export class MachineClient {
     port.addEventListener('message', (e) => this.receive(e.data));
   }
 
-  /** Starts the machine worker (Vite bundles worker.ts for this URL). */
-  static spawn(): MachineClient {
-    const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'rewind-machine' });
-    return new MachineClient(worker as unknown as Port);
+  /** Why the worker crashed, once it has (it is terminated then); null while it is alive. */
+  crashed: string | null = null;
+  private readonly crashListeners = new Set<(reason: string) => void>();
+
+  /** Starts a machine worker (Vite bundles worker.ts for this URL); `name` shows in the browser's devtools. */
+  static spawn(name = 'rewind-machine'): MachineClient {
+    const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name });
+    const client = new MachineClient(worker as unknown as Port);
+    // Handled here, so that one VM's failure is its own news and not an error of the page.
+    worker.addEventListener('error', (e) => {
+      e.preventDefault();
+      client.crash(e.message || 'its worker failed');
+    });
+    worker.addEventListener('messageerror', () => client.crash('a message from its worker could not be read'));
+    return client;
+  }
+
+  /**
+   * Ends a worker that can no longer be trusted (an uncaught error leaves
+   * its machine half-way through whatever it did): terminates it, fails the
+   * requests waiting for it, and tells the crash listeners once.
+   */
+  crash(reason: string): void {
+    if (this.crashed !== null) return;
+    this.crashed = reason;
+    this.end(new RequestError('crashed', `the VM crashed: ${reason}`));
+    for (const l of this.crashListeners) l(reason);
+  }
+
+  onCrash(listener: (reason: string) => void): () => void {
+    this.crashListeners.add(listener);
+    return () => this.crashListeners.delete(listener);
   }
 
   /** Fire-and-forget. */
@@ -47,6 +75,7 @@ export class MachineClient {
 
   /** Sends a command and resolves with the worker's reply data (rejects with a RequestError). */
   request<T = unknown>(cmd: Request, transfer?: Transferable[]): Promise<T> {
+    if (this.crashed !== null) return Promise.reject(new RequestError('crashed', `the VM crashed: ${this.crashed}`));
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (d: unknown) => void, reject });
@@ -59,8 +88,15 @@ export class MachineClient {
     return () => this.listeners.delete(listener);
   }
 
+  /** Ends the worker; requests still waiting for it fail with the code `stopped`. */
   terminate(): void {
+    this.end(new RequestError('stopped', 'the VM was stopped'));
+  }
+
+  private end(error: RequestError): void {
     this.port.terminate?.();
+    for (const p of this.pending.values()) p.reject(error);
+    this.pending.clear();
   }
 
   private receive(event: WorkerEvent): void {

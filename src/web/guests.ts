@@ -6,6 +6,7 @@
  */
 import defaultUrl from '../../guests/build/default.elf?url';
 import echoUrl from '../../guests/build/echo.elf?url';
+import benchUrl from '../../guests/build/bench-long.elf?url';
 import helloUrl from '../../guests/build/hello.elf?url';
 import minefieldUrl from '../../guests/build/minefield.elf?url';
 import type { AppState } from '../../ui/app.svelte.js';
@@ -26,6 +27,8 @@ export const BUNDLED_GUESTS: readonly BundledGuest[] = [
   { id: 'hello', label: 'Hello', file: 'hello.elf', url: helloUrl },
   { id: 'echo', label: 'Echo', file: 'echo.elf', url: echoUrl },
   { id: 'minefield', label: 'Minefield (screen)', file: 'minefield.elf', url: minefieldUrl, screen: true },
+  // CPU-bound for about 10⁹ instructions: what a pace cap and the host's sharing are seen on.
+  { id: 'bench', label: 'Benchmark (CPU-bound)', file: 'bench-long.elf', url: benchUrl },
 ];
 
 export const LINUX_ID = 'linux';
@@ -70,6 +73,15 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
   return new Uint8Array(await res.arrayBuffer());
+}
+
+/** Fetches a program by URL and loads it under `name`, running; a failure shows as the app's message. */
+export async function openProgramUrl(app: AppState, url: string, name: string): Promise<void> {
+  try {
+    await app.load(await fetchBytes(url), name, true);
+  } catch (e) {
+    app.message = `Could not load the guest ${name}: ${e instanceof Error ? e.message : String(e)}`;
+  }
 }
 
 /** Fetches a guest by id and loads it, running; a failure shows as the app's message. */

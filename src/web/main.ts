@@ -1,20 +1,22 @@
 /**
- * The web app's entry: starts the machine worker, mounts the UI and opens
- * the bundled default guest (or the one named by `?guest=URL`, or by
- * `?guest=ID` for a guest of ours: linux, hello, echo…; see guests.ts).
- * `?executor=jit|interp` picks the executor loads ask for.
+ * The web app's entry: starts the host with its first VM (a machine
+ * worker), mounts the UI and opens the bundled default guest (or the one
+ * named by `?guest=URL`, or by `?guest=ID` for a guest of ours: linux,
+ * hello, echo…; see guests.ts). `?executor=jit|interp` picks the executor
+ * loads ask for.
  */
 import '@xterm/xterm/css/xterm.css';
 import './app.css';
 import { mount } from 'svelte';
 import defaultGuestUrl from '../../guests/build/default.elf?url';
-import App from '../../ui/App.svelte';
-import { AppState } from '../../ui/app.svelte.js';
-import { LibraryState, openBrowserLibrary } from '../../ui/library.svelte.js';
+import type { AppState } from '../../ui/app.svelte.js';
+import { HostState, type HostedVm } from '../../ui/host.svelte.js';
+import type { LibraryState } from '../../ui/library.svelte.js';
+import { openBrowserLibrary } from '../../ui/library.svelte.js';
+import Root from '../../ui/Root.svelte';
 import { MachineClient } from './client.js';
-import { isGuestId, openGuest } from './guests.js';
+import { isGuestId, openGuest, openProgramUrl } from './guests.js';
 import { decodeShare } from './share.js';
-import { ShareState } from '../../ui/share.svelte.js';
 
 /**
  * Whether the machine records (time travel) unless the URL says `?record=0|1`.
@@ -22,8 +24,14 @@ import { ShareState } from '../../ui/share.svelte.js';
  */
 const RECORD_BY_DEFAULT = true;
 
-const client = MachineClient.spawn();
-const app = new AppState(client);
+// The library of saved VMs: a reload, or a deep link (?vm=ID&branch=B&at=N), reopens a saved VM instead of the default guest.
+const { library: store, warning } = await openBrowserLibrary();
+const host = new HostState({
+  spawn: (name) => MachineClient.spawn(name),
+  library: store,
+  url: { href: () => location.href, replace: (u) => history.replaceState(history.state, '', u) },
+});
+const { app, library, share } = host.focused;
 const params = new URLSearchParams(location.search);
 const recordParam = params.get('record');
 app.record = recordParam === null ? RECORD_BY_DEFAULT : recordParam === '1' || recordParam === 'true';
@@ -38,14 +46,7 @@ const program =
       ? { url: guest, name: guest.split('/').pop() ?? guest }
       : { url: defaultGuestUrl, name: 'default.elf' };
 
-// The library of saved VMs: a reload, or a deep link (?vm=ID&branch=B&at=N), reopens a saved VM instead of the default guest.
-const { library: store, warning } = await openBrowserLibrary();
-const library = new LibraryState(app, store);
 if (warning) app.message = warning;
-const share = new ShareState(app, {
-  href: () => location.href,
-  replace: (u) => history.replaceState(history.state, '', u),
-});
 const shared = decodeShareOrNot(location.hash);
 // A share link opens its session; else the URL (or the last session) says what to reopen.
 const start = shared ? { shared } : app.record ? await library.startPoint(params) : null;
@@ -54,7 +55,8 @@ const reopen = start && 'id' in start ? start : null;
 
 const target = document.getElementById('app')!;
 target.replaceChildren();
-mount(App, { target, props: { app, program: start ? undefined : program, library, share } });
+mount(Root, { target, props: { host } });
+if (program && !start) void openProgramUrl(app, program.url, program.name);
 if (reopen) void library.open(reopen.id, reopen.at);
 if (shared) void share.open(location.hash);
 if (named) void openGuest(app, named);
@@ -69,9 +71,21 @@ function decodeShareOrNot(fragment: string): boolean {
   }
 }
 
-// For end-to-end tests and benchmarks: the page's handle on the worker.
-(globalThis as unknown as { rewind: { app: AppState; client: MachineClient; library: LibraryState } }).rewind = {
-  app,
-  client,
-  library,
+// For end-to-end tests and benchmarks: the page's handle on the host, and on the focused VM's state and worker.
+const focused = (): HostedVm => host.focused;
+(
+  globalThis as unknown as {
+    rewind: { host: HostState; readonly app: AppState; readonly client: MachineClient; readonly library: LibraryState };
+  }
+).rewind = {
+  host,
+  get app() {
+    return focused().app;
+  },
+  get client() {
+    return focused().client as MachineClient;
+  },
+  get library() {
+    return focused().library;
+  },
 };

@@ -48,7 +48,13 @@ describe('GuestPicker', () => {
     await new Promise((r) => setTimeout(r, 20));
     flushSync();
     expect(target.querySelector('label')?.textContent).toContain('Guest');
-    expect(optionLabels(target)).toEqual(['Adventure (default)', 'Hello', 'Echo', 'Minefield (screen)']);
+    expect(optionLabels(target)).toEqual([
+      'Adventure (default)',
+      'Hello',
+      'Echo',
+      'Minefield (screen)',
+      'Benchmark (CPU-bound)',
+    ]);
   });
 
   test('offers Linux when the manifest is there; picking it loads the kernel, initramfs and disk', async () => {

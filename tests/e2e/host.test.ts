@@ -1,0 +1,260 @@
+// The host in a real Chromium: several VMs at once, each in its own worker,
+// created, paused and resumed from the host view; a VM's CPU cap holds; a
+// VM that loops or whose worker crashes leaves the others running; a clone
+// goes its own way.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { tempDir } from '../support/cli.js';
+import { openApp, skipReason, type OpenApp } from './support.js';
+
+const skip = skipReason();
+if (skip) console.warn(skip);
+
+/** A VM as the host holds it. */
+interface VmRow {
+  key: number;
+  name: string;
+  state: string;
+  position: number;
+  library: string | null;
+  console: string;
+}
+
+describe.skipIf(skip !== null)('the host in Chromium', () => {
+  let app: OpenApp;
+
+  beforeAll(async () => {
+    app = await openApp('?guest=none');
+    await app.page.close();
+  });
+  afterAll(() => app?.close());
+
+  /** Waits up to 20 s: a VM's worker starts, compiles and loads on a loaded host. */
+  const poll = <T>(fn: () => Promise<T>, timeout = 20_000) => expect.poll(fn, { timeout });
+
+  /** A fresh page (its own storage) with an empty VM, its host view open. */
+  async function hostPage(): Promise<Page> {
+    const page = await app.newProfile(`${app.url}?guest=none`);
+    await poll(() => page.getByRole('button', { name: /^Host \(\d+\)$/ }).count()).toBe(1);
+    await page.getByRole('button', { name: /^Host \(\d+\)$/ }).click();
+    await poll(() => page.getByRole('table', { name: 'Virtual machines' }).count()).toBe(1);
+    return page;
+  }
+
+  const vms = (page: Page) =>
+    page.evaluate(() => {
+      type Vm = {
+        key: number;
+        name: string;
+        state: string;
+        app: { status: { position: number }; consoleLog: { bytes: Uint8Array } };
+        library: { current: { id: string } | null };
+      };
+      const host = (globalThis as unknown as { rewind: { host: { vms: Vm[] } } }).rewind.host;
+      return host.vms.map((v): VmRow => ({
+        key: v.key,
+        name: v.name,
+        state: v.state,
+        position: v.app.status.position,
+        library: v.library.current?.id ?? null,
+        console: new TextDecoder().decode(v.app.consoleLog.bytes),
+      }));
+    });
+
+  /** Creates a VM from the host view's form. */
+  async function create(page: Page, guest: string, capMips: number | null, ramMiB = 64): Promise<void> {
+    const before = (await vms(page)).filter((v) => v.state !== 'empty').length;
+    const form = page.getByRole('form', { name: 'New VM' });
+    await form.getByRole('combobox', { name: 'Guest of the new VM' }).selectOption({ label: guest });
+    await form.getByRole('spinbutton', { name: 'RAM of the new VM (MiB)' }).fill(String(ramMiB));
+    await form
+      .getByRole('textbox', { name: 'CPU cap of the new VM (MIPS)' })
+      .fill(capMips === null ? '' : String(capMips));
+    await form.getByRole('button', { name: 'Create VM' }).click();
+    await poll(async () => (await vms(page)).filter((v) => v.state !== 'empty').length).toBe(before + 1);
+  }
+
+  /** Positions of every VM after `ms`, against those before. */
+  async function advance(page: Page, ms: number): Promise<{ before: VmRow[]; after: VmRow[] }> {
+    const before = await vms(page);
+    await page.waitForTimeout(ms);
+    return { before, after: await vms(page) };
+  }
+
+  /** Types into the focused VM's console. */
+  async function typeLine(page: Page, text: string): Promise<void> {
+    await page.locator('.xterm').click();
+    await page.keyboard.type(text);
+    await page.keyboard.press('Enter');
+  }
+
+  test('three VMs run at once from the host view; pausing one leaves the other two running', async () => {
+    const page = await hostPage();
+    for (let i = 0; i < 3; i++) await create(page, 'Benchmark (CPU-bound)', 20);
+    await poll(async () => (await vms(page)).map((v) => v.state)).toEqual(['running', 'running', 'running']);
+    const table = page.getByRole('table', { name: 'Virtual machines' });
+    const [first, second, third] = await vms(page);
+    expect(new Set([first!.name, second!.name, third!.name]).size).toBe(3);
+
+    await table.getByRole('button', { name: `Pause ${second!.name}`, exact: true }).click();
+    await poll(async () => (await vms(page))[1]!.state).toBe('paused');
+    const { before, after } = await advance(page, 2000);
+    expect(after[0]!.position).toBeGreaterThan(before[0]!.position);
+    expect(after[2]!.position).toBeGreaterThan(before[2]!.position);
+    expect(after[1]!.position).toBe(before[1]!.position);
+    expect(after.map((v) => v.state)).toEqual(['running', 'paused', 'running']);
+
+    // Resumed, it runs on; a click on its name shows it in the main view.
+    await table.getByRole('button', { name: `Resume ${second!.name}`, exact: true }).click();
+    await poll(async () => (await vms(page))[1]!.position).toBeGreaterThan(after[1]!.position);
+    await table.getByRole('button', { name: second!.name, exact: true }).click();
+    await poll(() => page.locator('header .program').innerText()).toBe(second!.name);
+    await poll(() => page.getByTestId('run-state').innerText()).toMatch(/running/i);
+    // Stopped, its worker is gone and it stays where it was.
+    await table.getByRole('button', { name: `Stop ${third!.name}`, exact: true }).click();
+    await poll(async () => (await vms(page))[2]!.state).toBe('stopped');
+    const stopped = (await vms(page))[2]!.position;
+    await page.waitForTimeout(500);
+    expect((await vms(page))[2]!.position).toBe(stopped);
+    expect(app.errors).toEqual([]);
+    await page.context().close();
+  });
+
+  test('a CPU cap holds within 10 %, for two VMs with different caps running side by side', async () => {
+    const page = await hostPage();
+    const caps = [8, 24];
+    for (const cap of caps) await create(page, 'Benchmark (CPU-bound)', cap);
+    await poll(async () => (await vms(page)).map((v) => v.state)).toEqual(['running', 'running']);
+    // Past the start (first compilations), then the positions as reported, with the page's clock, for 5 s.
+    await page.waitForTimeout(1000);
+    const mips = await page.evaluate(async () => {
+      type Vm = { app: { status: { position: number } } };
+      const host = (globalThis as unknown as { rewind: { host: { vms: Vm[] } } }).rewind.host;
+      const seen = host.vms.map(() => [] as { t: number; position: number }[]);
+      const end = performance.now() + 5000;
+      while (performance.now() < end) {
+        host.vms.forEach((v, i) => {
+          const last = seen[i]!.at(-1);
+          if (last?.position !== v.app.status.position)
+            seen[i]!.push({ t: performance.now(), position: v.app.status.position });
+        });
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      return seen.map((s) => (s.at(-1)!.position - s[0]!.position) / (s.at(-1)!.t - s[0]!.t) / 1000);
+    });
+    console.log(`pace caps ${caps.join(', ')} MIPS: measured ${mips.map((m) => m.toFixed(2)).join(', ')} MIPS`);
+    mips.forEach((m, i) => {
+      expect(m).toBeGreaterThan(caps[i]! * 0.9);
+      expect(m).toBeLessThan(caps[i]! * 1.1);
+    });
+
+    // Changed while it runs, the cap holds from then on.
+    const table = page.getByRole('table', { name: 'Virtual machines' });
+    const [slow] = await vms(page);
+    await table.getByRole('button', { name: `Resources of ${slow!.name}`, exact: true }).click();
+    await table.getByRole('textbox', { name: `CPU cap of ${slow!.name} (MIPS)`, exact: true }).fill('2');
+    await table.getByRole('button', { name: `Apply the resources of ${slow!.name}`, exact: true }).click();
+    await page.waitForTimeout(500);
+    const { before, after } = await advance(page, 2000);
+    const slowMips = (after[0]!.position - before[0]!.position) / 2000 / 1000;
+    console.log(`cap 2 MIPS set while running: ${slowMips.toFixed(2)} MIPS (over 2 s, as reported)`);
+    expect(slowMips).toBeLessThan(2 * 1.25);
+    expect(app.errors).toEqual([]);
+    await page.context().close();
+  });
+
+  test('a VM in a tight loop and a VM whose worker crashes do not stop another VM’s output', async () => {
+    const page = await hostPage();
+    await create(page, 'Echo', null);
+    await poll(async () => (await vms(page))[0]!.console).toContain('> ');
+
+    // A program that jumps to itself forever (jal x0, 0), loaded raw into a second VM, uncapped.
+    await create(page, 'Hello', null);
+    const loop = join(tempDir(), 'loop.bin');
+    writeFileSync(loop, Uint8Array.from([0x6f, 0x00, 0x00, 0x00]));
+    const chooser = page.waitForEvent('filechooser');
+    await page.getByRole('button', { name: 'Load program', exact: true }).click();
+    await (await chooser).setFiles(loop);
+    await poll(async () => (await vms(page))[1]!.state).toBe('running');
+
+    // A third VM, whose worker then fails with an uncaught error.
+    await create(page, 'Adventure (default)', null);
+    await poll(async () => (await vms(page))[2]!.console).toContain('THE VAULT OF REWIND');
+    const key = (await vms(page))[2]!.key;
+    const workers = await Promise.all(
+      page.workers().map(async (w) => ({ w, name: await w.evaluate(() => self.name) })),
+    );
+    const doomed = workers.find((x) => x.name === `rewind-vm-${key}`);
+    expect(doomed).toBeDefined();
+    await doomed!.w.evaluate(() => {
+      setTimeout(() => {
+        throw new Error('worker failure injected by the test');
+      });
+    });
+    await poll(async () => (await vms(page))[2]!.state).toBe('crashed');
+    expect(
+      await page
+        .getByRole('row')
+        .filter({ hasText: (await vms(page))[2]!.name })
+        .getByTestId('vm-state')
+        .innerText(),
+    ).toMatch(/crashed/i);
+
+    // The echo VM answers, the loop runs on.
+    await page
+      .getByRole('table', { name: 'Virtual machines' })
+      .getByRole('button', { name: (await vms(page))[0]!.name, exact: true })
+      .click();
+    const { before, after } = await advance(page, 1000);
+    expect(after[1]!.position).toBeGreaterThan(before[1]!.position);
+    await typeLine(page, 'echo still here');
+    await poll(async () => (await vms(page))[0]!.console).toContain('still here\r\n');
+    expect((await vms(page))[1]!.state).toBe('running');
+    // The page itself took no error: the worker's failure was the host's news.
+    expect(app.errors).toEqual([]);
+    await page.context().close();
+  });
+
+  test('a clone is its own VM: the same past, its own library entry, and a future that diverges', async () => {
+    const page = await hostPage();
+    await create(page, 'Echo', null);
+    await poll(async () => (await vms(page))[0]!.console).toContain('> ');
+    await typeLine(page, 'echo before');
+    await poll(async () => (await vms(page))[0]!.console).toContain('before\r\n> ');
+    const original = (await vms(page))[0]!;
+
+    const table = page.getByRole('table', { name: 'Virtual machines' });
+    await table.getByRole('button', { name: `Clone ${original.name}`, exact: true }).click();
+    await poll(async () => (await vms(page)).length).toBe(2);
+    await poll(async () => (await vms(page))[1]!.library).not.toBeNull();
+    const clone = (await vms(page))[1]!;
+    expect(clone.library).not.toBe(original.library);
+    expect(clone.name).toBe(`${original.name} (clone)`);
+    expect(clone.console).toContain('before\r\n> ');
+
+    // The clone is focused: it is given one line, the original another.
+    await poll(() => page.locator('header .program').innerText()).toBe(clone.name);
+    await typeLine(page, 'echo in the clone');
+    await poll(async () => (await vms(page))[1]!.console).toContain('in the clone\r\n');
+    await table.getByRole('button', { name: original.name, exact: true }).click();
+    await poll(() => page.locator('header .program').innerText()).toBe(original.name);
+    await typeLine(page, 'rev original');
+    await poll(async () => (await vms(page))[0]!.console).toContain('lanigiro\r\n');
+    const [a, b] = await vms(page);
+    expect(a!.console).not.toContain('in the clone');
+    expect(b!.console).not.toContain('lanigiro');
+    // Both are in the library, each its own entry.
+    const ids = await page.evaluate(() =>
+      (
+        globalThis as unknown as { rewind: { library: { library: { list(): Promise<{ id: string }[]> } } } }
+      ).rewind.library.library
+        .list()
+        .then((l) => l.map((m) => m.id)),
+    );
+    expect(ids).toEqual(expect.arrayContaining([a!.library, b!.library]));
+    expect(app.errors).toEqual([]);
+    await page.context().close();
+  });
+});
