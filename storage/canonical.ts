@@ -33,8 +33,9 @@ const TYPED_KIND = new Map(TYPED_KINDS);
 const encoder = new TextEncoder();
 
 class Writer {
-  buf = new Uint8Array(256);
+  buf = new Uint8Array(4096);
   len = 0;
+  private view = new DataView(this.buf.buffer);
   private ensure(n: number): void {
     if (this.len + n <= this.buf.length) return;
     let cap = this.buf.length * 2;
@@ -42,6 +43,7 @@ class Writer {
     const next = new Uint8Array(cap);
     next.set(this.buf.subarray(0, this.len));
     this.buf = next;
+    this.view = new DataView(next.buffer);
   }
   u8(x: number): void {
     this.ensure(1);
@@ -49,12 +51,12 @@ class Writer {
   }
   u32(x: number): void {
     this.ensure(4);
-    new DataView(this.buf.buffer).setUint32(this.len, x >>> 0, true);
+    this.view.setUint32(this.len, x >>> 0, true);
     this.len += 4;
   }
   f64(x: number): void {
     this.ensure(8);
-    new DataView(this.buf.buffer).setFloat64(this.len, x, true);
+    this.view.setFloat64(this.len, x, true);
     this.len += 8;
   }
   bytes(b: Uint8Array): void {
@@ -63,9 +65,22 @@ class Writer {
     this.len += b.length;
   }
   str(s: string): void {
-    const b = encoder.encode(s);
-    this.u32(b.length);
-    this.bytes(b);
+    // ASCII (every key of a machine's state, most values) is its own UTF-8: written as it is read.
+    const n = s.length;
+    this.ensure(4 + n);
+    const at = this.len + 4;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) {
+        const b = encoder.encode(s);
+        this.u32(b.length);
+        this.bytes(b);
+        return;
+      }
+      this.buf[at + i] = c;
+    }
+    this.view.setUint32(this.len, n, true);
+    this.len = at + n;
   }
 }
 

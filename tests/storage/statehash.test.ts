@@ -61,6 +61,14 @@ describe('StateHasher', () => {
     expect(canonicalBytes(Int32Array.of(1))).not.toEqual(canonicalBytes(Uint32Array.of(1)));
   });
 
+  it('encodes strings as a length and UTF-8, whatever their characters and size', () => {
+    const utf8 = (t: string) => [...new TextEncoder().encode(t)];
+    const u32 = (n: number) => [n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24];
+    for (const t of ['', 'pc', 'aé€😀', 'x'.repeat(5000) + 'ü'])
+      expect([...canonicalBytes(t)]).toEqual([5, ...u32(utf8(t).length), ...utf8(t)]);
+    expect([...canonicalBytes({ é: true })]).toEqual([7, ...u32(1), ...u32(2), ...utf8('é'), 3]);
+  });
+
   it('hashes zero pages without hashing', () => {
     expect(hashPage(new Uint8Array(4096))).toBe(ZERO_PAGE_HASH);
   });
