@@ -7,7 +7,11 @@
  * a slice that waited too long is followed by one that waits less.
  */
 
-/** A VM that fell this far behind its cap (a slow host, a pause) starts counting again, rather than running in a burst. */
+/**
+ * The most a VM held up (a busy host, an autosave) makes up by running
+ * ahead of its cap: further behind, the rest is let go. Over a window of a
+ * few seconds that is a few per cent either way.
+ */
 const MAX_LAG_MS = 250;
 
 export class PaceCap {
@@ -38,7 +42,7 @@ export class PaceCap {
     if (position < this.anchorPosition) this.restart(nowMs, position);
     const due = this.anchorMs + (position - this.anchorPosition) / (this.mips * 1000);
     if (nowMs - due > MAX_LAG_MS) {
-      this.restart(nowMs, position);
+      this.restart(nowMs - MAX_LAG_MS, position);
       return 0;
     }
     return Math.max(0, due - nowMs);

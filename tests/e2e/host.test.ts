@@ -127,13 +127,13 @@ describe.skipIf(skip !== null)('the host in Chromium', () => {
     const caps = [8, 24];
     for (const cap of caps) await create(page, 'Benchmark (CPU-bound)', cap);
     await poll(async () => (await vms(page)).map((v) => v.state)).toEqual(['running', 'running']);
-    // Past the start (first compilations), then the positions as reported, with the page's clock, for 5 s.
+    // Past the start (first compilations), then the positions as reported, with the page’s clock, for 6 s.
     await page.waitForTimeout(1000);
     const mips = await page.evaluate(async () => {
       type Vm = { app: { status: { position: number } } };
       const host = (globalThis as unknown as { rewind: { host: { vms: Vm[] } } }).rewind.host;
       const seen = host.vms.map(() => [] as { t: number; position: number }[]);
-      const end = performance.now() + 5000;
+      const end = performance.now() + 6000;
       while (performance.now() < end) {
         host.vms.forEach((v, i) => {
           const last = seen[i]!.at(-1);
@@ -165,24 +165,30 @@ describe.skipIf(skip !== null)('the host in Chromium', () => {
     await page.context().close();
   });
 
-  test('a VM in a tight loop and a VM whose worker crashes do not stop another VM’s output', async () => {
+  /** Creates a VM and loads a raw program image into it (Load program), uncapped. */
+  async function createRaw(page: Page, name: string, bytes: number[]): Promise<void> {
+    await create(page, 'Hello', null);
+    const file = join(tempDir(), name);
+    writeFileSync(file, Uint8Array.from(bytes));
+    const chooser = page.waitForEvent('filechooser');
+    await page.getByRole('button', { name: 'Load program', exact: true }).click();
+    await (await chooser).setFiles(file);
+    await poll(async () => (await vms(page)).at(-1)!.name).toBe(name);
+  }
+
+  test('VMs in a tight loop or trapping forever, and a VM whose worker crashes, do not stop another VM’s output', async () => {
     const page = await hostPage();
     await create(page, 'Echo', null);
     await poll(async () => (await vms(page))[0]!.console).toContain('> ');
+    // A program that jumps to itself forever (jal x0, 0), and one whose every instruction is illegal (its trap handler too).
+    await createRaw(page, 'loop.bin', [0x6f, 0x00, 0x00, 0x00]);
+    await createRaw(page, 'trap.bin', [0x00, 0x00, 0x00, 0x00]);
+    await poll(async () => (await vms(page)).slice(1).map((v) => v.state)).toEqual(['running', 'running']);
 
-    // A program that jumps to itself forever (jal x0, 0), loaded raw into a second VM, uncapped.
-    await create(page, 'Hello', null);
-    const loop = join(tempDir(), 'loop.bin');
-    writeFileSync(loop, Uint8Array.from([0x6f, 0x00, 0x00, 0x00]));
-    const chooser = page.waitForEvent('filechooser');
-    await page.getByRole('button', { name: 'Load program', exact: true }).click();
-    await (await chooser).setFiles(loop);
-    await poll(async () => (await vms(page))[1]!.state).toBe('running');
-
-    // A third VM, whose worker then fails with an uncaught error.
+    // A fourth VM, whose worker then fails with an uncaught error.
     await create(page, 'Adventure (default)', null);
-    await poll(async () => (await vms(page))[2]!.console).toContain('THE VAULT OF REWIND');
-    const key = (await vms(page))[2]!.key;
+    await poll(async () => (await vms(page))[3]!.console).toContain('THE VAULT OF REWIND');
+    const key = (await vms(page))[3]!.key;
     const workers = await Promise.all(
       page.workers().map(async (w) => ({ w, name: await w.evaluate(() => self.name) })),
     );
@@ -193,25 +199,26 @@ describe.skipIf(skip !== null)('the host in Chromium', () => {
         throw new Error('worker failure injected by the test');
       });
     });
-    await poll(async () => (await vms(page))[2]!.state).toBe('crashed');
+    await poll(async () => (await vms(page))[3]!.state).toBe('crashed');
     expect(
       await page
         .getByRole('row')
-        .filter({ hasText: (await vms(page))[2]!.name })
+        .filter({ hasText: (await vms(page))[3]!.name })
         .getByTestId('vm-state')
         .innerText(),
     ).toMatch(/crashed/i);
 
-    // The echo VM answers, the loop runs on.
+    // The echo VM answers; the loop and the trap run on.
     await page
       .getByRole('table', { name: 'Virtual machines' })
       .getByRole('button', { name: (await vms(page))[0]!.name, exact: true })
       .click();
     const { before, after } = await advance(page, 1000);
     expect(after[1]!.position).toBeGreaterThan(before[1]!.position);
+    expect(after[2]!.position).toBeGreaterThan(before[2]!.position);
     await typeLine(page, 'echo still here');
     await poll(async () => (await vms(page))[0]!.console).toContain('still here\r\n');
-    expect((await vms(page))[1]!.state).toBe('running');
+    await poll(async () => (await vms(page)).map((v) => v.state)).toEqual(['waiting', 'running', 'running', 'crashed']);
     // The page itself took no error: the worker's failure was the host's news.
     expect(app.errors).toEqual([]);
     await page.context().close();
