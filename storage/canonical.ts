@@ -165,7 +165,8 @@ export function canonicalBytes(value: unknown): Uint8Array {
 /**
  * A deep copy of `value` with every plain object's keys inserted in sorted
  * order, so that msgpack encodes it to the same bytes whatever order the
- * machine built it in. Typed arrays are copied.
+ * machine built it in. Typed arrays are shared, not copied: the copy is for
+ * an encoder to read at once.
  */
 export function sortKeysDeep<T>(value: T): T {
   return sortRec(value, 0) as T;
@@ -175,7 +176,7 @@ function sortRec(v: unknown, depth: number): unknown {
   if (depth > 64) throw new RewindError('bad-state', 'state is nested more than 64 levels deep');
   if (v === null || typeof v !== 'object') return v;
   if (Array.isArray(v)) return v.map((x) => sortRec(x, depth + 1));
-  if (ArrayBuffer.isView(v)) return (v as unknown as { slice(): unknown }).slice();
+  if (ArrayBuffer.isView(v)) return v;
   if (v instanceof Map) return new Map([...v.entries()].map(([k, x]) => [k, sortRec(x, depth + 1)]));
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(v).sort()) out[k] = sortRec((v as Record<string, unknown>)[k], depth + 1);
