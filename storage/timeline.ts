@@ -326,12 +326,14 @@ export class Timeline {
     if (ref.position < b.forkPosition)
       bad(`checkpoint at ${ref.position} is before branch ${b.name} forks at ${b.forkPosition}`);
     if (b.checkpoints.some((c) => c.id === ref.id)) return;
-    this.change((d) => {
-      const cps = d.branches[id]!.checkpoints;
-      let i = cps.length;
-      while (i > 0 && cps[i - 1]!.position > ref.position) i--;
-      cps.splice(i, 0, { id: ref.id, position: ref.position });
-    });
+    const cps = b.checkpoints;
+    let i = cps.length;
+    while (i > 0 && cps[i - 1]!.position > ref.position) i--;
+    // By hand, as extendTo: a new list with the checkpoint in position order, and its patch.
+    const value = { id: ref.id, position: ref.position };
+    const checkpoints = [...cps.slice(0, i), value, ...cps.slice(i)];
+    this.tree = { ...this.tree, branches: { ...this.tree.branches, [id]: { ...b, checkpoints } } };
+    this.entries.push([{ op: 'add', path: ['branches', id, 'checkpoints', i], value: { ...value } }]);
   }
 
   /** The branches from the root down to `id`, each with the positions it contributes. */

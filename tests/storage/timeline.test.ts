@@ -19,6 +19,8 @@ describe('Timeline', () => {
     t.appendEvents(root, [ev(10, 1), ev(10, 2), ev(500, 3)]);
     t.addCheckpoint(root, { id: 'c0', position: 0 });
     t.addCheckpoint(root, { id: 'c400', position: 400 });
+    // Out of order: it goes between the two.
+    t.addCheckpoint(root, { id: 'c200', position: 200 });
     const kid = t.fork(root, 300, 'try-2');
     t.rename(kid, 'second try');
     t.addBookmark(kid, 'login', 350);
@@ -32,6 +34,7 @@ describe('Timeline', () => {
     expect(foldTimelineLog(unpack(pack(t.log)) as never)).toEqual(t.state);
     expect(Timeline.fromLog(t.log).state).toEqual(t.state);
     expect(t.branch(kid).bookmarks).toEqual([{ name: 'login', position: 360 }]);
+    expect(t.branch(root).checkpoints.map((c) => c.id)).toEqual(['c0', 'c200', 'c400']);
   });
 
   it('answers lineage, checkpoint and event queries across forks', () => {
