@@ -95,6 +95,11 @@ describe.skipIf(skip !== null)('the host in Chromium', () => {
     for (let i = 0; i < 3; i++) await create(page, 'Benchmark (CPU-bound)', 20);
     await poll(async () => (await vms(page)).map((v) => v.state)).toEqual(['running', 'running', 'running']);
     const table = page.getByRole('table', { name: 'Virtual machines' });
+    // F9 hides and shows the host view as its button does.
+    await page.keyboard.press('F9');
+    await poll(() => table.count()).toBe(0);
+    await page.keyboard.press('F9');
+    await poll(() => table.count()).toBe(1);
     const [first, second, third] = await vms(page);
     expect(new Set([first!.name, second!.name, third!.name]).size).toBe(3);
 
@@ -224,7 +229,7 @@ describe.skipIf(skip !== null)('the host in Chromium', () => {
     await page.context().close();
   });
 
-  test('a clone is its own VM: the same past, its own library entry, and a future that diverges', async () => {
+  test('a clone is its own VM: the same past, its own library entry, and a future that diverges; a VM restores to a bookmark', async () => {
     const page = await hostPage();
     await create(page, 'Echo', null);
     await poll(async () => (await vms(page))[0]!.console).toContain('> ');
@@ -261,6 +266,24 @@ describe.skipIf(skip !== null)('the host in Chromium', () => {
         .then((l) => l.map((m) => m.id)),
     );
     expect(ids).toEqual(expect.arrayContaining([a!.library, b!.library]));
+
+    // Restored to a bookmark from the host view, the original is back where it was marked.
+    await page.keyboard.press('Shift+F8');
+    const bookmarks = () =>
+      page.evaluate(
+        () =>
+          (globalThis as unknown as { rewind: { app: { timeline: { bookmarks: unknown[] } | null } } }).rewind.app
+            .timeline?.bookmarks.length ?? 0,
+      );
+    await poll(bookmarks).toBe(1);
+    const marked = (await vms(page))[0]!.position;
+    await typeLine(page, 'echo later');
+    await poll(async () => (await vms(page))[0]!.console).toContain('later\r\n');
+    const restore = table.getByRole('combobox', { name: `Restore ${original.name} to a saved point`, exact: true });
+    const mark = restore.getByRole('option', { name: /^mark 1 / });
+    await restore.selectOption((await mark.getAttribute('value'))!);
+    await poll(async () => (await vms(page))[0]!.position).toBe(marked);
+    expect((await vms(page))[0]!.console).not.toContain('later');
     expect(app.errors).toEqual([]);
     await page.context().close();
   });
