@@ -67,7 +67,12 @@ export class HostedVm {
     this.app = new AppState(client);
     this.library = new LibraryState(this.app, library, url);
     this.share = new ShareState(this.app, url);
-    client.onCrash((reason) => (this.crashed = reason));
+    client.onCrash((reason) => {
+      this.crashed = reason;
+      this.app.message =
+        `This VM's worker crashed (${reason}); the other VMs run on. ` +
+        'Start it again from the host view (F9): it opens where it was last saved.';
+    });
     // What it was built with, whoever built it (a recording opened from the library keeps its own RAM size).
     client.on((e) => {
       if (e.type !== 'loaded') return;
@@ -115,6 +120,8 @@ export class HostState {
   /** Shows `vm` in the main UI. */
   focus(vm: HostedVm): void {
     this.focused = vm;
+    // Its library list as the other VMs' saves left it.
+    void vm.library.refresh();
     // The URL names the focused VM: it follows at the VM's next stop or save, or now where it stands.
     const id = vm.library.current?.id;
     if (!id) return;
@@ -209,6 +216,7 @@ export class HostState {
     await Promise.race([vm.library.save(), new Promise((done) => setTimeout(done, STOP_SAVE_MS))]);
     vm.stopped = true;
     vm.client.terminate();
+    vm.app.message = 'This VM is stopped: Start it from the host view (F9) to open it where it was saved.';
   }
 
   /** Takes a VM out of the host (its worker ended; its library entry stays). The last one is kept. */
