@@ -1,5 +1,5 @@
 // Shared helpers for the benchmarks: they use the built package (npm run build:cli).
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
@@ -40,3 +40,11 @@ export const suiteInput = (name, instructions) => {
   if (per === undefined) throw new Error(`${name} is not in the suite`);
   return `${Math.max(1, Math.round(instructions / per))}\n`;
 };
+
+/** CPU seconds of this thread (Linux): what the guest itself cost, without V8's compiler threads; null elsewhere. */
+const statFile = `/proc/self/task/${process.pid}/stat`;
+export function threadSeconds() {
+  if (!existsSync(statFile)) return null;
+  const fields = readFileSync(statFile, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}

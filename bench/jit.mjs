@@ -12,20 +12,12 @@
 // (JIT thresholds); BENCH_INTERP_FULL=1 runs the interpreter at every scale (by default it is
 // measured at the smallest scale only, and that MIPS figure stands for the larger ones).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { SUITE, fmt, guestBytes, guestPath, load, suiteInput } from './common.mjs';
+import { SUITE, fmt, guestBytes, guestPath, load, suiteInput, threadSeconds } from './common.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const self = fileURLToPath(import.meta.url);
-
-/** CPU seconds of this thread (Linux): what the guest itself cost, without V8's compiler threads; null elsewhere. */
-const statFile = `/proc/self/task/${process.pid}/stat`;
-function threadSeconds() {
-  if (!existsSync(statFile)) return null;
-  const fields = readFileSync(statFile, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 /** One run in this process: node bench/jit.mjs --child NAME EXECUTOR INPUT; prints a JSON line. */
 async function child(name, executor, input) {
