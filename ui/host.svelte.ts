@@ -41,6 +41,15 @@ export interface HostPorts {
   url: UrlPort;
 }
 
+/** Where the page keeps the host's VMs (library ids and CPU caps) for the next visit. */
+const HOST_KEY = 'rewind-host';
+
+/** A VM of the host as the next visit reopens it. */
+interface Remembered {
+  id: string;
+  paceMips: number | null;
+}
+
 /** How long a stop waits for the VM's last save before ending its worker anyway. */
 const STOP_SAVE_MS = 5000;
 
@@ -141,6 +150,39 @@ export class HostState {
     this.focus(vm);
     await openGuest(vm.app, guest);
     return vm;
+  }
+
+  /** Notes the host's saved VMs (their library entries and caps) for `reopenRemembered` after a reload. */
+  remember(storage: Pick<Storage, 'setItem'> | undefined = globalThis.localStorage): void {
+    const vms: Remembered[] = this.vms.flatMap((v) =>
+      v.library.current ? [{ id: v.library.current.id, paceMips: v.resources.paceMips }] : [],
+    );
+    storage?.setItem(HOST_KEY, JSON.stringify(vms));
+  }
+
+  /**
+   * Opens the VMs the host had when the page was left, each in its worker,
+   * paused where it was saved, with its cap; but `except` (the one the page
+   * opened itself), those it has, and those the library no longer has.
+   */
+  async reopenRemembered(
+    except: string | null,
+    storage: Pick<Storage, 'getItem'> | undefined = globalThis.localStorage,
+  ): Promise<void> {
+    let remembered: unknown;
+    try {
+      remembered = JSON.parse(storage?.getItem(HOST_KEY) ?? '[]');
+    } catch {
+      return;
+    }
+    if (!Array.isArray(remembered)) return;
+    for (const r of remembered as Partial<Remembered>[]) {
+      const id = r.id;
+      if (typeof id !== 'string' || id === except || this.vms.some((v) => v.library.current?.id === id)) continue;
+      if (!(await this.ports.library.meta(id).catch(() => null))) continue;
+      const paceMips = typeof r.paceMips === 'number' && r.paceMips > 0 ? r.paceMips : null;
+      await this.add({ ...DEFAULT_RESOURCES, paceMips }).library.open(id);
+    }
   }
 
   /** Shows a library entry: the VM that has it, or a new VM that opens it where it was saved. */

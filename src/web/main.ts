@@ -61,6 +61,9 @@ if (reopen) void library.open(reopen.id, reopen.at);
 if (shared) void share.open(location.hash);
 if (named) void openGuest(app, named);
 void library.refresh();
+// Back where the page was left: the host's other VMs come back too (paused).
+if (reopen) void host.reopenRemembered(reopen.id);
+addEventListener('pagehide', () => host.remember());
 
 /** Whether the fragment is a share link (a damaged one counts: opening it says what is wrong). */
 function decodeShareOrNot(fragment: string): boolean {

@@ -287,4 +287,26 @@ describe.skipIf(skip !== null)('the host in Chromium', () => {
     expect(app.errors).toEqual([]);
     await page.context().close();
   });
+
+  test('a reload brings the host’s VMs back, each from its library entry', async () => {
+    const page = await hostPage();
+    await create(page, 'Echo', null);
+    await create(page, 'Adventure (default)', 12);
+    await poll(async () => (await vms(page)).map((v) => v.state)).toEqual(['waiting', 'waiting']);
+    const saved = () =>
+      page.evaluate(() =>
+        (
+          globalThis as unknown as { rewind: { library: { library: { list(): Promise<unknown[]> } } } }
+        ).rewind.library.library
+          .list()
+          .then((l) => l.length),
+      );
+    await poll(saved).toBe(2);
+    const before = (await vms(page)).map((v) => v.library).sort();
+    await page.reload();
+    await poll(async () => (await vms(page)).map((v) => v.library).sort()).toEqual(before);
+    await poll(async () => (await vms(page)).every((v) => v.console.includes('> '))).toBe(true);
+    expect(app.errors).toEqual([]);
+    await page.context().close();
+  });
 });

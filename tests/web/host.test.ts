@@ -38,10 +38,9 @@ const status = (state: 'running' | 'paused', position: number): WorkerEvent => (
   status: { state, position, end: position, branch: 'b0', pc: 0, priv: 3 },
 });
 
-function setup() {
+function setup(library = new Library(new MemoryBackend())) {
   const workers: FakeWorker[] = [];
   let url = 'http://localhost/';
-  const library = new Library(new MemoryBackend());
   const host = new HostState({
     spawn: () => {
       const w = new FakeWorker();
@@ -155,5 +154,28 @@ describe('the host', () => {
     s.host.setResources(vm, { ramMiB: 128, paceMips: 50 });
     expect(w.sent).toContainEqual({ type: 'setRam', ramSize: 128 << 20 });
     expect(vm.resources).toEqual({ ramMiB: 128, paceMips: 50 });
+  });
+
+  test('the VMs of a page left come back on the next visit, paused, with their caps; but the one the page opened', async () => {
+    const first = setup();
+    await first.library.save({ id: 'vmA', name: 'a', created: 0, branch: 'b0', position: 1 }, new Uint8Array([1]));
+    await first.library.save({ id: 'vmB', name: 'b', created: 0, branch: 'b0', position: 2 }, new Uint8Array([2]));
+    await first.host.openEntry('vmA');
+    const b = await first.host.openEntry('vmB');
+    first.host.setResources(b, { ramMiB: 64, paceMips: 30 });
+    const kept = new Map<string, string>();
+    first.host.remember({ setItem: (k, v) => kept.set(k, v) });
+    await first.library.delete('vmA');
+
+    const next = setup(first.library);
+    const storage = { getItem: (k: string) => kept.get(k) ?? null };
+    await next.host.reopenRemembered('vmB', storage);
+    // vmB is the page's own, vmA is gone from the library: nothing to open.
+    expect(next.host.vms).toHaveLength(1);
+    await first.library.save({ id: 'vmA', name: 'a', created: 0, branch: 'b0', position: 1 }, new Uint8Array([1]));
+    await next.host.reopenRemembered(null, storage);
+    expect(next.host.vms.map((v) => v.library.current?.id ?? null)).toEqual([null, 'vmA', 'vmB']);
+    expect(next.workers[2]!.sent).toContainEqual({ type: 'setPace', mips: 30 });
+    expect(next.workers[2]!.sent.some((c) => c.type === 'run')).toBe(false);
   });
 });
