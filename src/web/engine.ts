@@ -18,6 +18,7 @@ import { PaceCap } from './pace.js';
 import { pixelAddress } from './pixels.js';
 import { markLabel } from './stops.js';
 import { SymbolTable } from './symbols.js';
+import { MAX_RAM_MIB } from './protocol.js';
 import type {
   BenchResult,
   Command,
@@ -60,8 +61,6 @@ const REPORT_MS = 200;
 /** How often console output goes out while running: soon enough for typing to feel immediate, in few messages. */
 const OUTPUT_MS = 50;
 const DEFAULT_RAM = 64 * 1024 * 1024;
-/** The most RAM a machine of the page gets: the worker holds it (and a recording's copies of its pages) in memory. */
-export const MAX_RAM = 2048 * 1024 * 1024;
 /** The largest disk image the page attaches: the worker holds it (and a copy per recording) in memory. */
 export const MAX_DISK = 512 * 1024 * 1024;
 /** The most lines one disassemble answers on each side (the page asks for more as it scrolls). */
@@ -434,10 +433,10 @@ export class Engine {
       case 'setRam': {
         const host = this.need();
         const mib = cmd.ramSize / 2 ** 20;
-        if (!Number.isInteger(mib) || cmd.ramSize <= 0 || cmd.ramSize > MAX_RAM)
+        if (!Number.isInteger(mib) || mib < 1 || mib > MAX_RAM_MIB)
           throw new CommandError(
             'bad-argument',
-            `RAM must be a whole number of MiB, from 1 to ${MAX_RAM / 2 ** 20}: ${mib} MiB is not`,
+            `RAM must be a whole number of MiB, from 1 to ${MAX_RAM_MIB}: ${mib} MiB is not`,
           );
         this.load({ ...host.session.spec, ramSize: cmd.ramSize }, this.name, host.timeTravel);
         return undefined;

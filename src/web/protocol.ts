@@ -20,6 +20,9 @@
 
 import type { InputEvent } from '../../storage/index.js';
 
+/** The most RAM (MiB) a machine of the page gets (setRam): the worker holds it, and a recording's copies of its pages, in memory. */
+export const MAX_RAM_MIB = 2048;
+
 /** A watched range of guest (virtual) addresses: the machine stops after a store into it. */
 export interface WatchRange {
   address: number;
