@@ -122,8 +122,12 @@ export class HostState {
   message = $state<string | null>(null);
   private nextKey = 1;
 
-  constructor(private readonly ports: HostPorts) {
-    this.focused = this.add(DEFAULT_RESOURCES);
+  /** `first`: the first VM's worker, when the page started it already (it boots while the library opens). */
+  constructor(
+    private readonly ports: HostPorts,
+    first?: HostClient,
+  ) {
+    this.focused = this.add(DEFAULT_RESOURCES, undefined, first);
   }
 
   /** Shows `vm` in the main UI. */
@@ -294,7 +298,7 @@ export class HostState {
    * A VM with a worker of its own and the focused VM's choices (recording,
    * executor), given `resources`; in place of `replacing`, or last.
    */
-  private add(resources: Resources, replacing?: HostedVm): HostedVm {
+  private add(resources: Resources, replacing?: HostedVm, client?: HostClient): HostedVm {
     const key = this.nextKey++;
     // Only the focused VM names itself in the page's URL.
     const url: UrlPort = {
@@ -303,7 +307,8 @@ export class HostState {
         if (this.focused === vm) this.ports.url.replace(u);
       },
     };
-    const vm: HostedVm = new HostedVm(key, this.ports.spawn(`rewind-vm-${key}`), this.ports.library, url);
+    const worker = client ?? this.ports.spawn(`rewind-vm-${key}`);
+    const vm: HostedVm = new HostedVm(key, worker, this.ports.library, url);
     vm.library.namesInUse = () => this.vms.filter((v) => v !== vm).map((v) => v.name);
     const model = this.focused as HostedVm | null;
     if (model) {

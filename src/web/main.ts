@@ -24,13 +24,18 @@ import { decodeShare } from './share.js';
  */
 const RECORD_BY_DEFAULT = true;
 
+// The first VM's worker boots while the library opens.
+const first = MachineClient.spawn('rewind-vm-1');
 // The library of saved VMs: a reload, or a deep link (?vm=ID&branch=B&at=N), reopens a saved VM instead of the default guest.
 const { library: store, warning } = await openBrowserLibrary();
-const host = new HostState({
-  spawn: (name) => MachineClient.spawn(name),
-  library: store,
-  url: { href: () => location.href, replace: (u) => history.replaceState(history.state, '', u) },
-});
+const host = new HostState(
+  {
+    spawn: (name) => MachineClient.spawn(name),
+    library: store,
+    url: { href: () => location.href, replace: (u) => history.replaceState(history.state, '', u) },
+  },
+  first,
+);
 const { app, library, share } = host.focused;
 const params = new URLSearchParams(location.search);
 const recordParam = params.get('record');
