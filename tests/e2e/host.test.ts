@@ -123,6 +123,15 @@ describe.skipIf(skip !== null)('the host in Chromium', () => {
     const stopped = (await vms(page))[2]!.position;
     await page.waitForTimeout(500);
     expect((await vms(page))[2]!.position).toBe(stopped);
+
+    // Paused, a VM takes another RAM size: its program starts again with it.
+    await table.getByRole('button', { name: `Pause ${first!.name}`, exact: true }).click();
+    await poll(async () => (await vms(page))[0]!.state).toBe('paused');
+    await table.getByRole('button', { name: `Resources of ${first!.name}`, exact: true }).click();
+    await table.getByRole('spinbutton', { name: `RAM of ${first!.name} (MiB)`, exact: true }).fill('16');
+    await table.getByRole('button', { name: `Apply the resources of ${first!.name}`, exact: true }).click();
+    await poll(async () => (await vms(page))[0]!.position).toBe(0);
+    await poll(() => table.getByRole('row').nth(1).innerText()).toMatch(/16 MiB/);
     expect(app.errors).toEqual([]);
     await page.context().close();
   });
