@@ -182,9 +182,11 @@ export class HostState {
     if (!Array.isArray(remembered)) return;
     for (const r of remembered as Partial<Remembered>[]) {
       const id = r.id;
+      const paceMips = typeof r.paceMips === 'number' && r.paceMips > 0 ? r.paceMips : null;
+      // The page's own VM keeps its cap too.
+      if (id === except) this.setResources(this.focused, { ...this.focused.resources, paceMips });
       if (typeof id !== 'string' || id === except || this.vms.some((v) => v.library.current?.id === id)) continue;
       if (!(await this.ports.library.meta(id).catch(() => null))) continue;
-      const paceMips = typeof r.paceMips === 'number' && r.paceMips > 0 ? r.paceMips : null;
       await this.add({ ...DEFAULT_RESOURCES, paceMips }).library.open(id);
     }
   }

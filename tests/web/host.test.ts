@@ -170,8 +170,9 @@ describe('the host', () => {
     const next = setup(first.library);
     const storage = { getItem: (k: string) => kept.get(k) ?? null };
     await next.host.reopenRemembered('vmB', storage);
-    // vmB is the page's own, vmA is gone from the library: nothing to open.
+    // vmB is the page's own (it keeps its cap), vmA is gone from the library: nothing to open.
     expect(next.host.vms).toHaveLength(1);
+    expect(next.workers[0]!.sent).toContainEqual({ type: 'setPace', mips: 30 });
     await first.library.save({ id: 'vmA', name: 'a', created: 0, branch: 'b0', position: 1 }, new Uint8Array([1]));
     await next.host.reopenRemembered(null, storage);
     expect(next.host.vms.map((v) => v.library.current?.id ?? null)).toEqual([null, 'vmA', 'vmB']);
