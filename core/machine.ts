@@ -71,6 +71,8 @@ export type StopReason =
   | 'power'
   /** The hart sleeps in wfi and nothing scheduled will wake it: it waits for input. */
   | 'idle'
+  /** The virtual clock reached the run's `until`, or the hart sleeps until then or later (see run). */
+  | 'time'
   /** The hart reached a breakpoint (see Cpu.setBreakpoints); it has not executed it. */
   | 'breakpoint'
   /** A store wrote into a watched range (see Cpu.setWatchpoints); the store has executed. */
@@ -289,8 +291,16 @@ export class Machine implements Snapshotable {
    * when the hart sleeps with nothing that could wake it but input.
    * Idle time up to the next timer deadline is skipped at once (virtual
    * time never waits for the wall clock).
+   *
+   * `until` bounds the run by the virtual clock as well (`cpu.cycles()`:
+   * steps plus idle ticks), as a group's quanta of virtual time do
+   * (docs/network.md): the run stops once the clock reaches it, and a hart
+   * asleep until then or later stops where it fell asleep, its clock not
+   * moved on. The next run makes the jump, so the state at a position
+   * never depends on where a run was cut (a replay, which is not cut,
+   * reaches the same states).
    */
-  run(maxSteps: number, resume = true): RunResult {
+  run(maxSteps: number, resume = true, until = Infinity): RunResult {
     const cpu = this.cpu;
     let steps = 0;
     // A run resumes past a breakpoint it starts on; a caller that splits one run into chunks resumes only in the first.
@@ -300,15 +310,17 @@ export class Machine implements Snapshotable {
       if (this.power) {
         if (this.power.kind !== 'reset') return { steps, reason: 'power' };
         this.build(cpu.position);
-        const rest = this.run(maxSteps - steps, false);
+        const rest = this.run(maxSteps - steps, false, until);
         return { steps: steps + rest.steps, reason: rest.reason };
       }
       cpu.setInterruptLine(IRQ.MTI, this.clint.timerPending());
       this.applyInput();
-      let limit = maxSteps - steps;
+      let limit = Math.min(maxSteps - steps, until - cpu.cycles());
+      if (limit <= 0) return { steps, reason: 'time' };
       if (cpu.waiting && ((cpu.mipSw | cpu.mipHw) & cpu.mie) === 0) {
         const wake = this.nextWake();
         if (wake === Infinity) return { steps, reason: 'idle' };
+        if (wake >= until) return { steps, reason: 'time' };
         cpu.idleTicks += wake - cpu.cycles();
         continue;
       }
@@ -368,6 +380,30 @@ export class Machine implements Snapshotable {
     const event = { position: this.cpu.position, time: this.cpu.cycles(), device, payload };
     this.apply(event, true);
     this.onEvent?.(event);
+  }
+
+  /**
+   * Delivers a frame that arrives at virtual time `at`: a group's switch
+   * delivers at the start of a quantum (docs/network.md), when a machine
+   * that sleeps may still stand where it fell asleep (see run's `until`).
+   * A hart asleep here with its clock short of `at` takes the frame when
+   * its clock gets there: the event is recorded at this position with that
+   * time and applied as a replay applies it (the sleep is skipped up to
+   * it). Nothing may wake the hart before `at`, which a run stopped by
+   * `until` = `at` ensures. A hart that is not asleep takes it now.
+   */
+  deliverFrame(payload: number[], at: number): void {
+    const cpu = this.cpu;
+    const asleep = cpu.waiting && ((cpu.mipSw | cpu.mipHw) & cpu.mie) === 0;
+    if (!asleep || at <= cpu.cycles()) return this.inject('net', payload);
+    const event = { position: cpu.position, time: at, device: 'net', payload };
+    this.onEvent?.(event);
+    let i = this.scheduledNext;
+    for (; i < this.scheduled.length; i++) {
+      const e = this.scheduled[i]!;
+      if (e.position > event.position || (e.position === event.position && e.time > at)) break;
+    }
+    this.scheduled.splice(i, 0, event);
   }
 
   private apply(event: InputEvent, check = false): void {

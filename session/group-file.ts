@@ -279,11 +279,16 @@ function groupAt(file: GroupFile, recordings: readonly Session[], quantum: numbe
   return moment;
 }
 
-/** Forks each session where it stands onto the fork's branch with its input, and the group that goes on from the moment there. */
+/**
+ * Forks each session where it stands onto the fork's branch with its input
+ * (and no more of the input it had: a session of the moment's own run
+ * still holds what its machine had not taken), and the group that goes on
+ * from the moment there.
+ */
 function goOn(moment: Group, sessions: readonly Session[], fork: GroupFork): Group {
   sessions.forEach((session, i) => {
     session.fork(session.position, fork.branch);
-    if (fork.inputs[i]!.length > 0) session.script(fork.inputs[i]!);
+    session.rescript(fork.inputs[i]!);
   });
   const wake = fork.inputs.flatMap((input, i) => (input.length > 0 ? [i] : []));
   return Group.resume(moment, sessions, wake);

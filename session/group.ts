@@ -6,13 +6,17 @@
  * and the group replays together from its members' specs, inputs and the
  * quantum.
  *
+ * Quanta are of virtual time: quantum k is the span [kQ, (k+1)Q) of every
+ * machine's clock (`cpu.cycles()`: steps plus the ticks skipped asleep in
+ * wfi), so machines that sleep on timers (Linux) keep time with busy ones.
  * A quantum: each machine in turn, in member order, is given the frames
  * the switch forwarded to it during the previous quantum (each a `net`
- * input event at its current position, in the order they were sent:
- * sender by sender, in member order), then runs up to `quantum` steps.
- * The frames it transmits meanwhile go through the switch and wait for the
- * next quantum. Nothing depends on the host's speed or clock, so the same
- * group always gives the same runs.
+ * input event at its current position, arriving at time kQ, in the order
+ * they were sent: sender by sender, in member order), then runs until its
+ * clock reaches (k+1)Q, or it falls asleep until then or later. The frames
+ * it transmits meanwhile go through the switch and wait for the next
+ * quantum. Nothing depends on the host's speed or clock, so the same group
+ * always gives the same runs.
  */
 import { RewindError } from '../core/errors.js';
 import type { PowerEvent } from '../core/devices/syscon.js';
@@ -20,9 +24,10 @@ import { Session, type SessionOptions, type Stop } from './session.js';
 import type { MachineSpec } from './spec.js';
 
 /**
- * Steps each machine runs per quantum unless told otherwise: 1 ms of guest
- * time at 10 MHz, a LAN's latency, and long enough that switching machines
- * costs a CPU-bound guest about a sixth of its speed (docs/network.md, Figures).
+ * Ticks of virtual time per quantum unless told otherwise: 1 ms of guest
+ * time at 10 MHz (10,000 steps of a busy machine), a LAN's latency, and
+ * long enough that switching machines costs a CPU-bound guest about a
+ * sixth of its speed (docs/network.md, Figures).
  */
 export const DEFAULT_QUANTUM = 10_000;
 /** Frames one quantum may carry to the machines in all; more are dropped, as a switch's buffers overflow. */
@@ -117,7 +122,7 @@ export class Group {
   static create(members: readonly Member[], quantum = DEFAULT_QUANTUM, options: SessionOptions = {}): Group {
     if (members.length < 1) throw new RewindError('bad-argument', 'a group needs at least one machine');
     if (!Number.isSafeInteger(quantum) || quantum < 1)
-      throw new RewindError('bad-argument', `a quantum is a whole number of steps ≥ 1, not ${quantum}`);
+      throw new RewindError('bad-argument', `a quantum is a whole number of ticks ≥ 1, not ${quantum}`);
     const sessions = members.map((m) => {
       if (!m.spec.net) throw new RewindError('bad-argument', `machine ${m.name} has no network device`);
       const session = Session.create(m.spec, options);
@@ -165,15 +170,17 @@ export class Group {
   runQuantum(maxSteps = Infinity): boolean {
     const delivering = this.inFlight;
     this.inFlight = this.sessions.map(() => []);
+    const start = this.quanta * this.quantum;
     let moved = false;
     this.sessions.forEach((session, i) => {
       const frames = delivering[i]!;
       const end = this.ends[i]!;
       if (end.state === 'power' || end.state === 'limit') return;
       if (end.state === 'waiting' && frames.length === 0) return;
-      for (const frame of frames) session.receiveFrame(frame);
-      const budget = Math.min(this.quantum, maxSteps - session.position);
-      const stop = budget > 0 ? session.run(budget) : ({ reason: 'limit', steps: 0 } as Stop);
+      for (const frame of frames) session.receiveFrame(frame, start);
+      const budget = maxSteps - session.position;
+      const stop =
+        budget > 0 ? session.run(budget, { until: start + this.quantum }) : ({ reason: 'limit', steps: 0 } as Stop);
       this.ends[i] = endOf(stop, session.position >= maxSteps);
       moved = true;
     });

@@ -152,6 +152,12 @@ export interface RunOptions {
    * to a given position, as `rewind state --at` makes).
    */
   whenPolling?: 'wait' | 'run';
+  /**
+   * Stops the run where the virtual clock (`cpu.cycles()`) reaches this, or
+   * where the hart falls asleep until then or later (Machine.run's
+   * `until`), as `limit`: a group's quantum of virtual time.
+   */
+  until?: number;
 }
 
 const toMachineEvent = (e: InputEvent): MachineEvent => ({
@@ -370,6 +376,17 @@ export class Session {
     for (const b of bytes) this.scripted.push(b & 0xff);
   }
 
+  /**
+   * Scripts `bytes` from here on, in place of whatever script there was:
+   * what the guest has not taken of the old one is dropped (a group fork
+   * gives each machine its input from the moment on, docs/network.md).
+   */
+  rescript(bytes: Iterable<number>): void {
+    this.scripted = null;
+    this.machine.clearInput();
+    this.script(bytes);
+  }
+
   /** Console bytes typed (or scripted) that the guest has not taken yet. */
   get pendingInput(): number {
     return this.machine.pendingInput;
@@ -486,7 +503,7 @@ export class Session {
       this.emitting = true;
       let r;
       try {
-        r = this.machine.run(chunk, steps === 0 && resume);
+        r = this.machine.run(chunk, steps === 0 && resume, options.until);
       } finally {
         this.emitting = false;
       }
@@ -501,6 +518,11 @@ export class Session {
           if (options.whenPolling !== 'run' && this.pollingAtEnd())
             return this.stopped({ reason: 'waiting', steps, asleep: false });
           continue;
+        case 'time':
+          this.feedScript();
+          if (options.whenPolling !== 'run' && this.pollingAtEnd())
+            return this.stopped({ reason: 'waiting', steps, asleep: false });
+          return this.stopped({ reason: 'limit', steps });
         case 'idle':
           return this.stopped({ reason: 'waiting', steps, asleep: true });
         case 'power':
@@ -873,14 +895,16 @@ export class Session {
    * Delivers an Ethernet frame to the network device as one recorded event
    * at this position (device `net`, the frame as payload); in the past this
    * forks first. The device hands it to the driver as it gives receive
-   * buffers (docs/network.md).
+   * buffers (docs/network.md). `at`, a virtual time (`cpu.cycles()`), is
+   * when it arrives for a machine asleep here (see Machine.deliverFrame);
+   * by default, now.
    */
-  receiveFrame(frame: Uint8Array): void {
+  receiveFrame(frame: Uint8Array, at = this.machine.cpu.cycles()): void {
     if (!this.machine.net) throw new RewindError('bad-argument', 'this machine has no network device (use --net)');
     if (frame.length < MIN_FRAME || frame.length > MAX_FRAME)
       throw new RewindError('bad-argument', `a frame is ${MIN_FRAME} to ${MAX_FRAME} bytes, not ${frame.length}`);
     this.beforeChange();
-    this.machine.inject('net', [...frame]);
+    this.machine.deliverFrame([...frame], at);
     this.flushEvents();
   }
 

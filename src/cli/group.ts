@@ -76,6 +76,16 @@ function memberNames(paths: readonly string[]): string[] {
   return base.map((n, i) => (base.indexOf(n) === base.lastIndexOf(n) ? n : `${n}-${i}`));
 }
 
+/** The names a Linux group's operands give its machines: each distinct, a letter or digit then up to 47 of [A-Za-z0-9._-]. */
+function machineNames(operands: readonly string[]): string[] {
+  operands.forEach((name, i) => {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,47}$/.test(name))
+      throw new RewindError('bad-argument', `with --linux the operands name the machines; "${name}" is not a name`);
+    if (operands.indexOf(name) !== i) throw new RewindError('bad-argument', `two machines are named "${name}"`);
+  });
+  return [...operands];
+}
+
 /** The MAC of machine `i`: QEMU's first NIC's, counted up. */
 function macOf(i: number): string {
   const mac = parseMac(DEFAULT_MAC)!;
@@ -113,20 +123,20 @@ async function run(argv: readonly string[]): Promise<number> {
     o: 'string',
     output: 'string',
   });
-  const paths = args.positional;
-  if (paths.length < 1) throw usage();
-  if (paths.length > GROUP_MAX_MACHINES)
+  const operands = args.positional;
+  if (operands.length < 1) throw usage();
+  if (operands.length > GROUP_MAX_MACHINES)
     throw new RewindError('bad-argument', `a group holds at most ${GROUP_MAX_MACHINES} machines`);
-  if (args.flags.has('kernel') || args.flags.has('linux'))
-    throw new RewindError('bad-argument', 'group runs programs (ELF or raw images); Linux groups are not there yet');
-  const inputs = inputFiles(args, paths.length);
+  // With --linux or --kernel every machine boots that kernel, and the operands name the machines.
+  const linux = args.flags.has('kernel') || args.flags.has('linux');
+  const inputs = inputFiles(args, operands.length);
   const out = stringFlag(args, 'o') ?? stringFlag(args, 'output');
   if (out) checkOutputPath(out);
   const quantum = numberFlag(args, 'quantum') ?? DEFAULT_QUANTUM;
   const maxSteps = numberFlag(args, 'max-instructions');
-  const names = memberNames(paths);
-  const members: Member[] = paths.map((path, i) => {
-    const boot = bootOptions({ positional: [path], flags: args.flags }, GROUP_USAGE);
+  const names = linux ? machineNames(operands) : memberNames(operands);
+  const members: Member[] = operands.map((operand, i) => {
+    const boot = bootOptions({ positional: linux ? [] : [operand], flags: args.flags }, GROUP_USAGE);
     return { name: names[i]!, spec: bootSpec({ ...boot, mac: macOf(i) }), input: inputs[i] ?? new Uint8Array(0) };
   });
   const group = Group.create(members, quantum, { record: out !== undefined });

@@ -15,6 +15,6 @@ export const GDB_USAGE =
   'rewind gdb <prog.elf|run.vmi> [--port N] [--host ADDR] [--input-file F] [--save out.vmi] [--disk F] [--ram MIB] [--screen]';
 export const SCREENSHOT_USAGE =
   'rewind screenshot <prog.elf|run.vmi> [--at N] [--branch B] [--input-file F] [--screen] -o out.png';
-export const GROUP_USAGE = `rewind group [run] <a.elf> <b.elf>... [--quantum N] [--input-file-N F] [--max-instructions N] [--ram MIB] [-o group.vmg]
+export const GROUP_USAGE = `rewind group [run] <a.elf> <b.elf>... | --linux <name> <name>... [--quantum N] [--input-file-N F] [--max-instructions N] [--ram MIB] [-o group.vmg]
            | group replay group.vmg [--verify] | group extract group.vmg --vm N|NAME -o vm.vmi
            | group fork group.vmg --at-quantum K [--input-file-N F] -o out.vmg`;

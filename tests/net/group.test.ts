@@ -160,6 +160,53 @@ describe('a group of two machines', () => {
     expect(() => forkGroup(file, 10_000)).toThrow(/ends after/);
   });
 
+  it('a group fork before a machine took its input gives it the input of the fork alone, run and verified', () => {
+    const members = [member('pong', '52:54:00:12:34:56'), member('echo', '52:54:00:12:34:57')];
+    members[1]!.input = new TextEncoder().encode('hello\n');
+    const group = Group.create(members, 1000);
+    group.run({ maxSteps: 2_000_000 });
+    const file = readGroupFile(writeGroupFile(groupToFile(group, 2_000_000)));
+    // At quantum 0 nothing has been taken: 'hello' is dropped, not typed before 'other'.
+    const fork = forkGroup(file, 0, [undefined, new TextEncoder().encode('other\n')]);
+    const echoed: number[] = [];
+    fork.sessions[1]!.onOutput = (b) => echoed.push(b);
+    fork.run({ maxSteps: 2_000_000 });
+    expect(Buffer.from(echoed).toString('latin1')).toContain('other');
+    expect(Buffer.from(echoed).toString('latin1')).not.toContain('hello');
+    const saved = readGroupFile(writeGroupFile(groupToFile(fork, 2_000_000)));
+    expect(verifyGroup(saved).map((v) => v.problem)).toEqual([null, null]);
+  });
+
+  it('keeps every clock in quanta of virtual time: a machine asleep in wfi does not run ahead, and takes frames while asleep', () => {
+    const quantum = 1000;
+    const group = Group.create([...pair(), member('timer', '52:54:00:12:34:58')], quantum);
+    /** The clock times at which timer stood asleep, short of the quantum's end. */
+    const timerAsleep = new Set<number>();
+    group.run({
+      afterQuantum: (g) => {
+        const end = g.quanta * quantum;
+        g.sessions.forEach((s, i) => {
+          if (g.ends[i]!.state !== 'running') return;
+          // A busy machine stops at the quantum's end; one asleep until later stops where it fell asleep.
+          const clock = s.machine.cpu.cycles();
+          expect(clock).toBeLessThanOrEqual(end);
+          if (clock < end) expect(s.machine.cpu.waiting).toBe(true);
+          if (clock < end && i === 2) timerAsleep.add(end);
+        });
+      },
+    });
+    expect(group.ends.map((e) => (e.state === 'power' ? e.power.kind : e.state))).toEqual(['pass', 'pass', 'pass']);
+    // Frames arrive at the start of a quantum, on the clock of every machine; timer got ping's broadcasts asleep.
+    const file = readGroupFile(writeGroupFile(groupToFile(group, null)));
+    const frames = openMachine(file.machines[2]!)
+      .timeline.root()
+      .events.filter((e) => e.device === 'net');
+    expect(frames.length).toBeGreaterThan(0);
+    expect(frames.every((e) => e.time % quantum === 0)).toBe(true);
+    expect(frames.some((e) => timerAsleep.has(e.time))).toBe(true);
+    expect(verifyGroup(file).map((v) => v.problem)).toEqual([null, null, null]);
+  });
+
   it('machines that crash, or never read their frames, change nothing of the other two', () => {
     const crash = member('default', '52:54:00:12:34:58');
     crash.input = new Uint8Array(readFileSync(expected('default-crash.in')));

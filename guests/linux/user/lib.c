@@ -48,6 +48,39 @@ int64_t now_ms(void) {
   return ts.sec * 1000 + (int32_t)ts.nsec / 1000000;
 }
 
+int64_t now_us(void) {
+  struct timespec64 ts;
+  sys2(SYS_clock_gettime64, 1, &ts);
+  return ts.sec * 1000000 + (int32_t)ts.nsec / 1000;
+}
+
+int socket(int domain, int type, int protocol) { return sys3(SYS_socket, domain, type, protocol); }
+
+int poll_ms(struct pollfd *fds, int n, long ms) {
+  struct timespec64 ts = { ms / 1000, (int64_t)(ms % 1000) * 1000000 };
+  return sys5(SYS_ppoll_time64, fds, n, ms < 0 ? 0 : &ts, 0, 8);
+}
+
+int parse_ipv4(const char *s, uint32_t *addr) {
+  uint8_t *out = (uint8_t *)addr;
+  for (int i = 0; i < 4; i++) {
+    int v = 0, digits = 0;
+    while (*s >= '0' && *s <= '9' && digits < 3) v = v * 10 + (*s++ - '0'), digits++;
+    if (digits == 0 || v > 255 || *s != (i < 3 ? '.' : 0)) return 0;
+    out[i] = (uint8_t)v;
+    s++;
+  }
+  return 1;
+}
+
+char *format_ipv4(char *buf, uint32_t addr) {
+  const uint8_t *b = (const uint8_t *)&addr;
+  format(buf, 16, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+  return buf;
+}
+
+uint16_t byteswap16(uint16_t v) { return (uint16_t)(v << 8 | v >> 8); }
+
 struct kernel_sigaction { long handler; unsigned long flags; long restorer; unsigned long mask[2]; };
 int set_signal(int sig, long handler) {
   struct kernel_sigaction sa;
@@ -184,6 +217,10 @@ const char *strerror_lite(long err) {
     case 22: return "Invalid argument";
     case 28: return "No space left on device";
     case 30: return "Read-only file system";
+    case 98: return "Address already in use";
+    case 99: return "Cannot assign requested address";
+    case 101: return "Network is unreachable";
+    case 113: return "No route to host";
     default: return "error";
   }
 }

@@ -33,12 +33,17 @@
 #define SYS_getppid 173
 #define SYS_brk 214
 #define SYS_munmap 215
+#define SYS_socket 198
+#define SYS_bind 200
+#define SYS_sendto 206
+#define SYS_recvfrom 207
 #define SYS_clone 220
 #define SYS_execve 221
 #define SYS_mmap2 222
 #define SYS_statx 291
 #define SYS_clock_gettime64 403
 #define SYS_clock_nanosleep_time64 407
+#define SYS_ppoll_time64 414
 
 #define AT_FDCWD (-100)
 #define O_RDONLY 0
@@ -68,6 +73,17 @@ long syscall6(long n, long a, long b, long c, long d, long e, long f);
 #define sys3(n, a, b, c) syscall6(n, (long)(a), (long)(b), (long)(c), 0, 0, 0)
 #define sys4(n, a, b, c, d) syscall6(n, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
 #define sys5(n, a, b, c, d, e) syscall6(n, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
+#define sys6(n, a, b, c, d, e, f) syscall6(n, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
+
+/* Sockets (include/uapi/linux/socket.h, in.h): IPv4 only. Addresses and ports are in network byte order. */
+#define AF_INET 2
+#define SOCK_DGRAM 2
+#define SOCK_RAW 3
+#define IPPROTO_ICMP 1
+#define IPPROTO_UDP 17
+#define POLLIN 1
+struct sockaddr_in { uint16_t family, port; uint32_t addr; uint8_t zero[8]; };
+struct pollfd { int fd; short events, revents; };
 
 struct siginfo_chld { int signo, err, code, pid, uid, status; int pad[26]; };
 struct timespec64 { int64_t sec; int64_t nsec; };
@@ -90,8 +106,20 @@ int wait_child(int pid, int *how, int *status);
 int mount(const char *src, const char *target, const char *type, unsigned long flags, const void *data);
 int sleep_ms(long ms);
 int64_t now_ms(void);
+int64_t now_us(void);
 int set_signal(int sig, long handler);
 int getpid(void);
+
+int socket(int domain, int type, int protocol);
+/* Waits until one of fds is readable or ms pass (ms < 0: no limit); returns how many are, 0 on timeout, or -errno. */
+int poll_ms(struct pollfd *fds, int n, long ms);
+/* Parses a dotted quad ("10.0.0.2") into network byte order; returns 0 when it is not one. */
+int parse_ipv4(const char *s, uint32_t *addr);
+/* Writes a network-byte-order address as a dotted quad into buf (16 bytes). */
+char *format_ipv4(char *buf, uint32_t addr);
+uint16_t byteswap16(uint16_t v);
+#define htons(v) byteswap16(v)
+#define ntohs(v) byteswap16(v)
 
 size_t strlen(const char *s);
 int strcmp(const char *a, const char *b);

@@ -213,6 +213,8 @@ static int cmd_help(int argc, char **argv) {
   puts_fd(1, "Builtins:\n");
   for (int i = 0; i < NBUILTINS; i++) printf("  %-9s %s\n", builtins[i].name, builtins[i].help);
   puts_fd(1, "Programs in /bin: crash (dies of a segfault), life [N], primes [N]\n");
+  puts_fd(1, "Network (--net): ifup [ADDR [NETMASK]], ping [-c N] HOST, chat HOST PORT,\n"
+             "  chat listen PORT [COUNT], chat send HOST PORT WORDS...\n");
   return 0;
 }
 
