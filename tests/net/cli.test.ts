@@ -64,6 +64,8 @@ describe('rewind group', () => {
       ['group', 'replay', damaged],
       ['group', 'extract', file, '--vm', 'nobody', '-o', join(dir, 'x.vmi')],
       ['group', guest('ping'), '--quantum', '0'],
+      ['group', '--linux', 'no/name'],
+      ['group', '--linux', 'twin', 'twin'],
       ['group', 'fork', file, '--at-quantum', '100000', '-o', join(dir, 'y.vmg')],
     ]) {
       const r = rewind(args);
