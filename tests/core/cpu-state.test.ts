@@ -33,7 +33,6 @@ const NOT_STATE = new Set([
   'pmpRules',
   'noCode',
   'exit',
-  'retried',
   'fetchCacheable',
   'firmware',
   'breakpoints',
@@ -45,6 +44,8 @@ const NOT_STATE = new Set([
   'watchPages',
   'readWatchpoints',
   'readWatchPages',
+  'physicalWatchpoints',
+  'physicalWatchPages',
   'watchKind',
   'armedTriggers',
 ]);
