@@ -36,7 +36,11 @@ export type EventPayload = Uint8Array | number[] | number | string;
 export interface InputEvent {
   /** Position (steps since reset) at which it is applied. */
   position: number;
-  /** Virtual time (mtime ticks) at which it arrived; informative for replay, which keys on `position`. */
+  /**
+   * Virtual time (`cpu.cycles()`: steps plus idle ticks) at which it arrived. Replay keys on
+   * `position`; the time matters only to a hart asleep there, which sleeps until then (a frame a
+   * group delivers at a quantum's start, docs/network.md).
+   */
   time: number;
   /** Device name ("uart0", ...). */
   device: string;
