@@ -12,7 +12,7 @@
  * ahead of its cap: further behind, the rest is let go. Over a window of a
  * few seconds that is a few per cent either way.
  */
-const MAX_LAG_MS = 250;
+const MAX_LAG_MS = 500;
 
 export class PaceCap {
   /** Million instructions per second at most; null for no cap. */
