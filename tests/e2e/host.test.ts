@@ -191,7 +191,7 @@ describe.skipIf(skip !== null)('the host in Chromium', () => {
     await poll(async () => (await vms(page)).at(-1)!.name).toBe(name);
   }
 
-  test('VMs in a tight loop or trapping forever, and a VM whose worker crashes, do not stop another VM’s output', async () => {
+  test('VMs in a tight loop, trapping forever or filling their RAM, and a VM whose worker crashes, do not stop another VM’s output', async () => {
     const page = await hostPage();
     await create(page, 'Echo', null);
     await poll(async () => (await vms(page))[0]!.console).toContain('> ');
@@ -199,11 +199,21 @@ describe.skipIf(skip !== null)('the host in Chromium', () => {
     await createRaw(page, 'loop.bin', [0x6f, 0x00, 0x00, 0x00]);
     await createRaw(page, 'trap.bin', [0x00, 0x00, 0x00, 0x00]);
     await poll(async () => (await vms(page)).slice(1).map((v) => v.state)).toEqual(['running', 'running']);
+    // One that writes a word into every KiB of its RAM from 0x80001000 up (lui t0; sw t0,0(t0); addi t0,t0,1024;
+    // j back): every page dirty, and past the end its store faults, and so does every trap after (mtvec 0).
+    await createRaw(
+      page,
+      'hog.bin',
+      [0xb7, 0x12, 0x00, 0x80, 0x23, 0xa0, 0x52, 0x00, 0x93, 0x82, 0x02, 0x40, 0x6f, 0xf0, 0x9f, 0xff],
+    );
+    await poll(async () => (await vms(page))[3]!.state).toBe('running');
+    // 64 MiB of RAM: the end is 3 × 64 k steps away; past it, the traps.
+    await poll(async () => (await vms(page))[3]!.position).toBeGreaterThan(1_000_000);
 
-    // A fourth VM, whose worker then fails with an uncaught error.
+    // A fifth VM, whose worker then fails with an uncaught error.
     await create(page, 'Adventure (default)', null);
-    await poll(async () => (await vms(page))[3]!.console).toContain('THE VAULT OF REWIND');
-    const key = (await vms(page))[3]!.key;
+    await poll(async () => (await vms(page))[4]!.console).toContain('THE VAULT OF REWIND');
+    const key = (await vms(page))[4]!.key;
     const workers = await Promise.all(
       page.workers().map(async (w) => ({ w, name: await w.evaluate(() => self.name) })),
     );
@@ -214,26 +224,31 @@ describe.skipIf(skip !== null)('the host in Chromium', () => {
         throw new Error('worker failure injected by the test');
       });
     });
-    await poll(async () => (await vms(page))[3]!.state).toBe('crashed');
+    await poll(async () => (await vms(page))[4]!.state).toBe('crashed');
     expect(
       await page
         .getByRole('row')
-        .filter({ hasText: (await vms(page))[3]!.name })
+        .filter({ hasText: (await vms(page))[4]!.name })
         .getByTestId('vm-state')
         .innerText(),
     ).toMatch(/crashed/i);
 
-    // The echo VM answers; the loop and the trap run on.
+    // The echo VM answers; the loop, the trap and the RAM hog run on.
     await page
       .getByRole('table', { name: 'Virtual machines' })
       .getByRole('button', { name: (await vms(page))[0]!.name, exact: true })
       .click();
     const { before, after } = await advance(page, 1000);
-    expect(after[1]!.position).toBeGreaterThan(before[1]!.position);
-    expect(after[2]!.position).toBeGreaterThan(before[2]!.position);
+    for (const i of [1, 2, 3]) expect(after[i]!.position).toBeGreaterThan(before[i]!.position);
     await typeLine(page, 'echo still here');
     await poll(async () => (await vms(page))[0]!.console).toContain('still here\r\n');
-    await poll(async () => (await vms(page)).map((v) => v.state)).toEqual(['waiting', 'running', 'running', 'crashed']);
+    await poll(async () => (await vms(page)).map((v) => v.state)).toEqual([
+      'waiting',
+      'running',
+      'running',
+      'running',
+      'crashed',
+    ]);
     // The page itself took no error: the worker's failure was the host's news.
     expect(app.errors).toEqual([]);
     await page.context().close();
