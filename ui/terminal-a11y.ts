@@ -28,10 +28,13 @@ function accessibilityManager(term: Terminal): RowAligner | null {
   return manager as RowAligner;
 }
 
-/** Makes `term`'s screen-reader rows stretch once a frame, all together. Returns false when xterm's internals were not found. */
-export function batchRowAlignment(term: Terminal): boolean {
+/**
+ * Makes `term`'s screen-reader rows stretch once a frame, all together. Returns what to call before the terminal
+ * is disposed (it drops a frame still to come), or null when xterm's internals were not found.
+ */
+export function batchRowAlignment(term: Terminal): (() => void) | null {
   const manager = accessibilityManager(term);
-  if (!manager) return false;
+  if (!manager) return null;
   const pending = new Set<HTMLElement>();
   let frame = 0;
   const align = () => {
@@ -51,5 +54,9 @@ export function batchRowAlignment(term: Terminal): boolean {
     pending.add(row);
     if (frame === 0) frame = requestAnimationFrame(align);
   };
-  return true;
+  return () => {
+    cancelAnimationFrame(frame);
+    frame = 0;
+    pending.clear();
+  };
 }
