@@ -5,50 +5,17 @@
  * the device returns it.
  */
 #include "rt.h"
+#include "virtio-mmio.h"
 #include "vnet.h"
 
-#define SLOT0 0x10001000u
-#define SLOTS 8
-#define MAGIC 0x74726976u
-#define NET_DEVICE_ID 1
-
-#define R_MAGIC        0x000
-#define R_VERSION      0x004
-#define R_DEVICE_ID    0x008
-#define R_DEV_FEAT     0x010
-#define R_DEV_FEAT_SEL 0x014
-#define R_DRV_FEAT     0x020
-#define R_DRV_FEAT_SEL 0x024
-#define R_QUEUE_SEL    0x030
-#define R_QUEUE_MAX    0x034
-#define R_QUEUE_NUM    0x038
-#define R_QUEUE_READY  0x044
-#define R_QUEUE_NOTIFY 0x050
-#define R_INT_STATUS   0x060
-#define R_INT_ACK      0x064
-#define R_STATUS       0x070
-#define R_DESC_LO      0x080
-#define R_DESC_HI      0x084
-#define R_AVAIL_LO     0x090
-#define R_AVAIL_HI     0x094
-#define R_USED_LO      0x0a0
-#define R_USED_HI      0x0a4
-#define R_CONFIG       0x100
-
-#define ST_ACK         1
-#define ST_DRIVER      2
-#define ST_DRIVER_OK   4
-#define ST_FEATURES_OK 8
-#define DESC_F_WRITE   2
+#define NET_DEVICE_ID  1
 #define F_MAC          (1u << 5)
 
 #define QSIZE 16
 #define HDR 12
 #define BUF (HDR + NET_FRAME_MAX)
 
-struct desc { uint32_t addr_lo, addr_hi, len; uint16_t flags, next; };
 struct avail { uint16_t flags, idx, ring[QSIZE], used_event; };
-struct used_elem { uint32_t id, len; };
 struct used { uint16_t flags, idx; struct used_elem ring[QSIZE]; uint16_t avail_event; };
 
 struct queue {
@@ -94,9 +61,9 @@ static void make_available(struct queue *q, uint32_t index, uint16_t head)
 /* The initialisation of 3.1.1, with MAC and VERSION_1 and the two queues. */
 int net_init(void)
 {
-    for (uint32_t i = 0; i < SLOTS && !base; i++) {
-        uint32_t b = SLOT0 + 0x1000u * i;
-        if (REG32(b + R_MAGIC) == MAGIC && REG32(b + R_VERSION) == 2 && REG32(b + R_DEVICE_ID) == NET_DEVICE_ID)
+    for (uint32_t i = 0; i < VIRTIO_SLOTS && !base; i++) {
+        uint32_t b = VIRTIO_SLOT0 + 0x1000u * i;
+        if (REG32(b + R_MAGIC) == VIRTIO_MAGIC && REG32(b + R_VERSION) == 2 && REG32(b + R_DEVICE_ID) == NET_DEVICE_ID)
             base = b;
     }
     if (!base)

@@ -6,46 +6,12 @@
  * the device once its event has been read.
  */
 #include "rt.h"
+#include "virtio-mmio.h"
 #include "vscreen.h"
-
-#define SLOT0 0x10001000u
-#define SLOTS 8
-#define MAGIC 0x74726976u
-
-#define R_MAGIC        0x000
-#define R_DEVICE_ID    0x008
-#define R_DEV_FEAT     0x010
-#define R_DEV_FEAT_SEL 0x014
-#define R_DRV_FEAT     0x020
-#define R_DRV_FEAT_SEL 0x024
-#define R_QUEUE_SEL    0x030
-#define R_QUEUE_MAX    0x034
-#define R_QUEUE_NUM    0x038
-#define R_QUEUE_READY  0x044
-#define R_QUEUE_NOTIFY 0x050
-#define R_INT_ACK      0x064
-#define R_INT_STATUS   0x060
-#define R_STATUS       0x070
-#define R_DESC_LO      0x080
-#define R_DESC_HI      0x084
-#define R_AVAIL_LO     0x090
-#define R_AVAIL_HI     0x094
-#define R_USED_LO      0x0a0
-#define R_USED_HI      0x0a4
-#define R_CONFIG       0x100
-
-#define ST_ACK         1
-#define ST_DRIVER      2
-#define ST_DRIVER_OK   4
-#define ST_FEATURES_OK 8
-#define DESC_F_NEXT    1
-#define DESC_F_WRITE   2
 
 #define QSIZE 16
 
-struct desc { uint32_t addr_lo, addr_hi, len; uint16_t flags, next; };
 struct avail { uint16_t flags, idx, ring[QSIZE], used_event; };
-struct used_elem { uint32_t id, len; };
 struct used { uint16_t flags, idx; struct used_elem ring[QSIZE]; uint16_t avail_event; };
 
 struct queue {
@@ -65,9 +31,9 @@ static struct input_event events[2][QSIZE];
 /* Finds a slot with device `id` (the n-th such slot); 0 when none. */
 static uint32_t find(uint32_t id, int n)
 {
-    for (uint32_t i = 0; i < SLOTS; i++) {
-        uint32_t b = SLOT0 + 0x1000u * i;
-        if (REG32(b + R_MAGIC) == MAGIC && REG32(b + R_DEVICE_ID) == id && n-- == 0)
+    for (uint32_t i = 0; i < VIRTIO_SLOTS; i++) {
+        uint32_t b = VIRTIO_SLOT0 + 0x1000u * i;
+        if (REG32(b + R_MAGIC) == VIRTIO_MAGIC && REG32(b + R_DEVICE_ID) == id && n-- == 0)
             return b;
     }
     return 0;
