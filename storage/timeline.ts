@@ -177,6 +177,16 @@ export class Timeline {
     this.entries.push(patches.map((p) => ('value' in p ? { ...p, value: plainCopy(p.value) } : p)));
   }
 
+  /**
+   * Replaces one branch, by hand as immer would (a new tree, branch record and branch) and with the
+   * patch it would log: for the changes made at every slice and checkpoint, where immer's proxies cost
+   * more than the change.
+   */
+  private changeBranch(next: Branch, patch: Patch): void {
+    this.tree = { ...this.tree, branches: { ...this.tree.branches, [next.id]: next } };
+    this.entries.push([patch]);
+  }
+
   /** The branch with this id; throws RewindError('not-found'). */
   branch(id: string): Branch {
     const b = this.tree.branches[id];
@@ -285,9 +295,7 @@ export class Timeline {
       p.path[2] === 'length'
     )
       this.entries.pop();
-    // By hand, as immer would: a new tree, branch record and branch (immer's proxies cost more than the run's slices).
-    this.tree = { ...this.tree, branches: { ...this.tree.branches, [id]: { ...b, length } } };
-    this.entries.push([{ op: 'replace', path: ['branches', id, 'length'], value: length }]);
+    this.changeBranch({ ...b, length }, { op: 'replace', path: ['branches', id, 'length'], value: length });
   }
 
   /**
@@ -333,11 +341,13 @@ export class Timeline {
     const cps = b.checkpoints;
     let i = cps.length;
     while (i > 0 && cps[i - 1]!.position > ref.position) i--;
-    // By hand, as extendTo: a new list with the checkpoint in position order, and its patch.
+    // A new list with the checkpoint in position order.
     const value = { id: ref.id, position: ref.position };
     const checkpoints = [...cps.slice(0, i), value, ...cps.slice(i)];
-    this.tree = { ...this.tree, branches: { ...this.tree.branches, [id]: { ...b, checkpoints } } };
-    this.entries.push([{ op: 'add', path: ['branches', id, 'checkpoints', i], value: { ...value } }]);
+    this.changeBranch(
+      { ...b, checkpoints },
+      { op: 'add', path: ['branches', id, 'checkpoints', i], value: { ...value } },
+    );
   }
 
   /** The branches from the root down to `id`, each with the positions it contributes. */

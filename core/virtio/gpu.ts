@@ -184,21 +184,18 @@ export class VirtioGpu implements VirtioDevice {
 
   /** The screen now, or null when nothing is on the scanout. Alpha is not shown, as on QEMU's display. */
   screen(): ScreenImage | null {
-    const shown = this.shown();
-    if (!shown) return null;
-    const { s, res } = shown;
-    const [r, g, b] = FORMATS.get(res.format)!;
-    const rgb = new Uint8Array(s.width * s.height * 3);
-    let o = 0;
-    for (let y = 0; y < s.height; y++) {
-      let i = ((s.y + y) * res.width + s.x) * 4;
-      for (let x = 0; x < s.width; x++, i += 4) {
-        rgb[o++] = res.pixels[i + r]!;
-        rgb[o++] = res.pixels[i + g]!;
-        rgb[o++] = res.pixels[i + b]!;
-      }
+    const size = this.screenSize();
+    if (!size) return null;
+    // The canvas's RGBA without its alpha: one conversion of the formats, drawRgba's.
+    const rgba = new Uint8ClampedArray(size.width * size.height * 4);
+    this.drawRgba(rgba, { x: 0, y: 0, ...size });
+    const rgb = new Uint8Array(size.width * size.height * 3);
+    for (let i = 0, o = 0; i < rgba.length; i += 4, o += 3) {
+      rgb[o] = rgba[i]!;
+      rgb[o + 1] = rgba[i + 1]!;
+      rgb[o + 2] = rgba[i + 2]!;
     }
-    return { width: s.width, height: s.height, rgb };
+    return { ...size, rgb };
   }
 
   /** The screen's size, or null when nothing is on the scanout. */
