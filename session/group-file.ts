@@ -291,7 +291,7 @@ function goOn(moment: Group, sessions: readonly Session[], fork: GroupFork): Gro
     session.rescript(fork.inputs[i]!);
   });
   const wake = fork.inputs.flatMap((input, i) => (input.length > 0 ? [i] : []));
-  return Group.resume(moment, sessions, wake);
+  return Group.resume(moment.members, moment.quantum, moment.moment(), sessions, wake);
 }
 
 /** How one machine of a group file replays: alone from its own recording, and within the group run again. */

@@ -34,12 +34,20 @@ export const DEFAULT_QUANTUM = 10_000;
 const IN_FLIGHT_MAX = 4096;
 const BROADCAST = 0x01;
 
+/** Console input typed into a machine of a group, given to it at the start of quantum `quantum` (the app's groups, docs/network.md). */
+export interface TypedInput {
+  quantum: number;
+  bytes: Uint8Array;
+}
+
 /** One machine of a group: its spec (with a network device) and the console input it is given. */
 export interface Member {
   name: string;
   spec: MachineSpec;
   /** Console input, fed as the guest becomes ready for it (as `rewind run --input-file`). */
   input?: Uint8Array;
+  /** Or console input typed at quanta, in the order typed (not both). */
+  typed?: readonly TypedInput[];
 }
 
 /**
@@ -51,13 +59,16 @@ export interface Member {
 export class VirtualSwitch {
   private readonly ports = new Map<string, number>();
 
-  constructor(readonly portCount: number) {}
+  constructor(
+    readonly portCount: number,
+    learnt: readonly (readonly [string, number])[] = [],
+  ) {
+    for (const [mac, port] of learnt) this.ports.set(mac, port);
+  }
 
-  /** A switch that has learnt what this one has. */
-  clone(): VirtualSwitch {
-    const copy = new VirtualSwitch(this.portCount);
-    for (const [mac, port] of this.ports) copy.ports.set(mac, port);
-    return copy;
+  /** What it has learnt, MAC (lower-case hex, `:` between bytes, no leading zeros) to port, oldest first. */
+  learnt(): [string, number][] {
+    return [...this.ports];
   }
 
   /** The ports a frame from `port` goes to. */
@@ -86,111 +97,263 @@ export interface GroupFork {
 export type MemberEnd =
   { state: 'running' } | { state: 'power'; power: PowerEvent } | { state: 'waiting' } | { state: 'limit' };
 
+/** Where a group stands between two quanta, apart from its machines: all it needs to go on from there. */
+export interface GroupMoment {
+  /** Quanta run so far. */
+  quanta: number;
+  /** Frames the switch has dropped so far. */
+  dropped: number;
+  /** Each member's end so far. */
+  ends: MemberEnd[];
+  /** The switch's table (VirtualSwitch.learnt). */
+  learnt: [string, number][];
+  /** Frames on their way, by destination, in the order they are delivered. */
+  inFlight: Uint8Array[][];
+}
+
+/** One quantum as the switchboard hands it out: its span of virtual time and each member's frames. */
+export interface QuantumPlan {
+  /** The quantum's number (quanta run before it). */
+  quantum: number;
+  /** Its first tick: the frames arrive then. */
+  start: number;
+  /** Its end: each member runs until its clock reaches it. */
+  until: number;
+  /** The frames each member is given, by member index. */
+  deliveries: Uint8Array[][];
+}
+
+/**
+ * The group without its machines: the switch, the frames on their way,
+ * each member's end and the quanta run. `Group` drives it with sessions in
+ * one thread; the web app drives it with a worker per machine
+ * (src/web/network.ts), every member's quantum at once. Both give the same
+ * runs as long as a quantum is begin(), then finish() for the members in
+ * member order (each with the frames it sent, in order), then close():
+ * routing a member's frames after its whole run is the same as routing
+ * them as it sends them, since a frame never goes back to its sender.
+ */
+export class Switchboard {
+  readonly ends: MemberEnd[];
+  quanta: number;
+  dropped: number;
+  readonly network: VirtualSwitch;
+  private inFlight: Uint8Array[][];
+  private moved = false;
+
+  constructor(
+    readonly size: number,
+    readonly quantum: number,
+    moment?: GroupMoment,
+  ) {
+    if (!Number.isSafeInteger(quantum) || quantum < 1)
+      throw new RewindError('bad-argument', `a quantum is a whole number of ticks ≥ 1, not ${quantum}`);
+    if (moment && (moment.ends.length !== size || moment.inFlight.length !== size))
+      throw new RewindError('bad-argument', `the moment is of a group of ${moment.ends.length} machines, not ${size}`);
+    this.ends = moment
+      ? moment.ends.map((e) => ({ ...e }))
+      : Array.from({ length: size }, () => ({ state: 'running' }));
+    this.inFlight = moment
+      ? moment.inFlight.map((q) => q.map((f) => f.slice()))
+      : Array.from({ length: size }, () => []);
+    this.quanta = moment?.quanta ?? 0;
+    this.dropped = moment?.dropped ?? 0;
+    this.network = new VirtualSwitch(size, moment?.learnt);
+  }
+
+  /** Where it stands (a copy). */
+  moment(): GroupMoment {
+    return {
+      quanta: this.quanta,
+      dropped: this.dropped,
+      ends: this.ends.map((e) => ({ ...e })),
+      learnt: this.network.learnt(),
+      inFlight: this.inFlight.map((q) => q.map((f) => f.slice())),
+    };
+  }
+
+  /** Frames on their way now. */
+  get framesInFlight(): number {
+    return this.inFlight.reduce((n, q) => n + q.length, 0);
+  }
+
+  /** Starts the next quantum: hands out the frames forwarded during the last one. */
+  begin(): QuantumPlan {
+    const deliveries = this.inFlight;
+    this.inFlight = deliveries.map(() => []);
+    this.moved = false;
+    const start = this.quanta * this.quantum;
+    return { quantum: this.quanta, start, until: start + this.quantum, deliveries };
+  }
+
+  /**
+   * Whether member `i` runs this quantum, given `news` things for it (frames
+   * and typed input): not once it has powered off or reached its limit, and
+   * while it waits for input only when something comes.
+   */
+  runs(i: number, news: number): boolean {
+    const end = this.ends[i]!;
+    if (end.state === 'power' || end.state === 'limit') return false;
+    return end.state !== 'waiting' || news > 0;
+  }
+
+  /** Member `i` ran this quantum: where it ended, and the frames it sent, in order, to go through the switch. */
+  finish(i: number, end: MemberEnd, sent: readonly Uint8Array[]): void {
+    this.ends[i] = end;
+    this.moved = true;
+    for (const frame of sent)
+      for (const to of this.network.forward(i, frame)) {
+        if (this.framesInFlight >= IN_FLIGHT_MAX || this.ends[to]!.state === 'power') this.dropped++;
+        else this.inFlight[to]!.push(frame.slice());
+      }
+  }
+
+  /** Ends the quantum; false when no member could move and no frame is on its way (the group can go no further alone). */
+  close(): boolean {
+    this.quanta++;
+    return this.moved || this.framesInFlight > 0;
+  }
+
+  /** Member `i` is to run again even though it waits for input (it is given new input). */
+  wake(i: number): void {
+    if (this.ends[i]!.state === 'waiting') this.ends[i] = { state: 'running' };
+  }
+}
+
 export interface GroupRunOptions {
   /** Each machine stops at this position (as `--max-instructions`). */
   maxSteps?: number;
   /** Called after every quantum; return false to stop the run there. */
   afterQuantum?: (group: Group) => boolean | void;
+  /** Stop after this many quanta from reset, whether or not a machine could still move. */
+  quanta?: number;
 }
 
 export class Group {
-  /** Each member's end so far, by member index. */
-  readonly ends: MemberEnd[];
-  /** Frames forwarded during the quantum that ran last, by destination, in the order they were sent. */
-  private inFlight: Uint8Array[][];
-  /** Quanta run so far. */
-  quanta = 0;
-  /** Frames the switch dropped: to a machine that has powered off, or past IN_FLIGHT_MAX in one quantum. */
-  dropped = 0;
   /** The group forks its machines' recordings hold, oldest first (saved in the group file). */
   forks: GroupFork[] = [];
+  /** The frames the member that is running has sent in this quantum. */
+  private sent: Uint8Array[] = [];
+  /** Per member, its next typed input not given yet. */
+  private readonly typedNext: number[];
 
   private constructor(
     readonly members: readonly Member[],
     readonly sessions: readonly Session[],
-    readonly quantum: number,
-    readonly network: VirtualSwitch,
+    readonly board: Switchboard,
   ) {
-    this.ends = sessions.map(() => ({ state: 'running' }));
-    this.inFlight = sessions.map(() => []);
-    sessions.forEach((s, i) => {
-      s.onTransmit = (frame) => this.send(i, frame);
+    sessions.forEach((s) => {
+      s.onTransmit = (frame) => this.sent.push(frame.slice());
     });
+    this.typedNext = members.map((m) => {
+      const typed = m.typed ?? [];
+      const next = typed.findIndex((t) => t.quantum >= board.quanta);
+      return next < 0 ? typed.length : next;
+    });
+  }
+
+  /** Each member's end so far, by member index. */
+  get ends(): readonly MemberEnd[] {
+    return this.board.ends;
+  }
+
+  /** Quanta run so far. */
+  get quanta(): number {
+    return this.board.quanta;
+  }
+
+  /** Frames the switch dropped: to a machine that has powered off, or past IN_FLIGHT_MAX in one quantum. */
+  get dropped(): number {
+    return this.board.dropped;
+  }
+
+  get quantum(): number {
+    return this.board.quantum;
   }
 
   /** Builds every member from reset; each must have a network device. */
   static create(members: readonly Member[], quantum = DEFAULT_QUANTUM, options: SessionOptions = {}): Group {
     if (members.length < 1) throw new RewindError('bad-argument', 'a group needs at least one machine');
-    if (!Number.isSafeInteger(quantum) || quantum < 1)
-      throw new RewindError('bad-argument', `a quantum is a whole number of ticks ≥ 1, not ${quantum}`);
+    const board = new Switchboard(members.length, quantum);
     const sessions = members.map((m) => {
       if (!m.spec.net) throw new RewindError('bad-argument', `machine ${m.name} has no network device`);
+      if (m.input && m.input.length > 0 && m.typed && m.typed.length > 0)
+        throw new RewindError('bad-argument', `machine ${m.name} is given both scripted and typed input`);
+      const typed = m.typed ?? [];
+      if (typed.some((t, k) => !Number.isSafeInteger(t.quantum) || t.quantum < (typed[k - 1]?.quantum ?? 0)))
+        throw new RewindError('bad-argument', `machine ${m.name}: typed input is not in the order of its quanta`);
       const session = Session.create(m.spec, options);
       if (m.input) session.script(m.input);
       return session;
     });
-    return new Group(members, sessions, quantum, new VirtualSwitch(members.length));
+    return new Group(members, sessions, board);
   }
 
   /**
-   * Goes on from where `moment` (the same group run again to some quantum)
-   * stands, with these sessions: each already at its machine's position
-   * of that moment (a fork of its recording, say). The frames on their way,
-   * the switch's table and each machine's end come from `moment`;
-   * `wake` lists machines to run again even if they were waiting for
-   * input (they are given new input).
+   * Goes on from `moment` (where this group, run again, stood between two
+   * quanta) with these sessions: each already at its machine's position of
+   * that moment (a fork of its recording, say). `wake` lists machines to
+   * run again even if they were waiting for input (they are given new input).
    */
-  static resume(moment: Group, sessions: readonly Session[], wake: readonly number[] = []): Group {
-    sessions.forEach((s, i) => {
-      if (s.position !== moment.sessions[i]!.position)
-        throw new RewindError('bad-state', `machine ${moment.members[i]!.name} is not at the moment's position`);
-    });
-    const group = new Group(moment.members, sessions, moment.quantum, moment.network.clone());
-    group.inFlight = moment.inFlight.map((q) => q.map((f) => f.slice()));
-    group.ends.splice(0, group.ends.length, ...moment.ends.map((e) => ({ ...e })));
-    for (const i of wake) if (group.ends[i]!.state === 'waiting') group.ends[i] = { state: 'running' };
-    group.quanta = moment.quanta;
-    group.dropped = moment.dropped;
-    return group;
+  static resume(
+    members: readonly Member[],
+    quantum: number,
+    moment: GroupMoment,
+    sessions: readonly Session[],
+    wake: readonly number[] = [],
+  ): Group {
+    const board = new Switchboard(members.length, quantum, moment);
+    for (const i of wake) board.wake(i);
+    return new Group(members, sessions, board);
   }
 
-  private send(from: number, frame: Uint8Array): void {
-    for (const to of this.network.forward(from, frame)) {
-      const queued = this.inFlight.reduce((n, q) => n + q.length, 0);
-      if (queued >= IN_FLIGHT_MAX || this.ends[to]!.state === 'power') this.dropped++;
-      else this.inFlight[to]!.push(frame.slice());
-    }
+  /** Where the group stands between quanta, apart from its machines. */
+  moment(): GroupMoment {
+    return this.board.moment();
   }
 
   /**
    * Runs one quantum. A member that waits for console input is not run
-   * again until frames come for it; a member that powered off or reached
-   * `maxSteps` no more. Returns false when no member can move any more.
+   * again until input or frames come for it; a member that powered off or
+   * reached `maxSteps` no more. Returns false when no member can move any more.
    */
   runQuantum(maxSteps = Infinity): boolean {
-    const delivering = this.inFlight;
-    this.inFlight = this.sessions.map(() => []);
-    const start = this.quanta * this.quantum;
-    let moved = false;
+    const plan = this.board.begin();
     this.sessions.forEach((session, i) => {
-      const frames = delivering[i]!;
-      const end = this.ends[i]!;
-      if (end.state === 'power' || end.state === 'limit') return;
-      if (end.state === 'waiting' && frames.length === 0) return;
-      for (const frame of frames) session.receiveFrame(frame, start);
+      const typed = this.typedAt(i, plan.quantum);
+      const frames = plan.deliveries[i]!;
+      if (!this.board.runs(i, frames.length + typed.length)) return;
+      for (const t of typed) session.type(t.bytes);
+      for (const frame of frames) session.receiveFrame(frame, plan.start);
       const budget = maxSteps - session.position;
-      const stop =
-        budget > 0 ? session.run(budget, { until: start + this.quantum }) : ({ reason: 'limit', steps: 0 } as Stop);
-      this.ends[i] = endOf(stop, session.position >= maxSteps);
-      moved = true;
+      this.sent = [];
+      const stop = budget > 0 ? session.run(budget, { until: plan.until }) : ({ reason: 'limit', steps: 0 } as Stop);
+      this.board.finish(i, endOf(stop, session.position >= maxSteps), this.sent);
     });
-    this.quanta++;
-    return moved || this.inFlight.some((q) => q.length > 0);
+    return this.board.close();
   }
 
-  /** Runs quanta until no member can move (each powered off, waiting with nothing coming, or at `maxSteps`). */
+  /** Member `i`'s typed input for quantum `quantum`. */
+  private typedAt(i: number, quantum: number): TypedInput[] {
+    const typed = this.members[i]!.typed ?? [];
+    const out: TypedInput[] = [];
+    while (this.typedNext[i]! < typed.length && typed[this.typedNext[i]!]!.quantum <= quantum)
+      out.push(typed[this.typedNext[i]!++]!);
+    return out;
+  }
+
+  /**
+   * Runs quanta until no member can move (each powered off, waiting with
+   * nothing coming, or at `maxSteps`), or, with `quanta`, until that many
+   * have run from reset (whatever the members do: input may be typed later).
+   */
   run(options: GroupRunOptions = {}): void {
-    while (this.runQuantum(options.maxSteps)) if (options.afterQuantum?.(this) === false) return;
+    const bounded = options.quanta !== undefined;
+    while (!bounded || this.quanta < options.quanta!) {
+      const moved = this.runQuantum(options.maxSteps);
+      if (!moved && !bounded) return;
+      if (options.afterQuantum?.(this) === false) return;
+    }
   }
 }
 
