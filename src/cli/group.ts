@@ -1,8 +1,10 @@
 /**
  * `rewind group`: several machines joined by a virtual switch (docs/network.md).
  * `run` runs them in lockstep quanta and can save them as one group file;
- * `replay` replays a group file (with --verify: each machine alone and the
- * group together, checking state hashes); `extract` writes one machine's
+ * `replay` replays a group file (each machine's recording, which ends where
+ * the group stopped: after its quanta when it has them; with --verify:
+ * each machine alone and the group together, checking state hashes and
+ * where the group stood when saved); `extract` writes one machine's
  * recording as a .vmi that every other command opens.
  */
 import { basename } from 'node:path';
@@ -234,9 +236,11 @@ async function fork(argv: readonly string[]): Promise<number> {
   );
   const console = new PrefixedConsole(names);
   group.sessions.forEach((s, i) => (s.onOutput = (byte) => console.write(i, byte)));
-  group.run({ maxSteps: file.maxSteps ?? undefined });
+  // A file that ran a number of quanta: its fork runs to them too (docs/network.md).
+  const quanta = file.quanta ?? undefined;
+  group.run({ maxSteps: file.maxSteps ?? undefined, quanta });
   console.end();
-  await saveGroup(groupToFile(group, file.maxSteps), out);
+  await saveGroup(groupToFile(group, file.maxSteps, quanta), out);
   return groupStatus(names, group.ends);
 }
 
