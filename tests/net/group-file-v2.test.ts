@@ -1,4 +1,5 @@
 /** The group file's version 2 (session/group-file.ts): the quanta run, input typed at quanta, where the group stood. */
+import fc from 'fast-check';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -232,6 +233,44 @@ function reassemble(bytes: Uint8Array, manifest: Uint8Array): Uint8Array {
   return out;
 }
 
+describe('a damaged version 2 file', () => {
+  it('is refused as bad-vmi, never another exception, wherever it is damaged (the typed bytes and frames on their way too)', () => {
+    const { group } = pingPongInFlight();
+    // ping and pong with a frame on its way, and pong's typed input (which it never reads).
+    const file = groupToFile(group, null, group.quanta);
+    file.machines[0]!.typed = [{ quantum: 1, bytes: text('abc') }];
+    const bytes = writeGroupFile(file);
+    expect(readGroupFile(bytes).moment!.inFlight.flat().length).toBeGreaterThan(0);
+    const tail = 3 + file.moment!.inFlight.flat().reduce((n, f) => n + f.length, 0);
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ back: fc.nat(tail - 1), xor: fc.integer({ min: 1, max: 255 }) }), {
+          minLength: 1,
+          maxLength: 3,
+        }),
+        (flips) => {
+          const b = bytes.slice();
+          for (const f of flips) b[b.length - 1 - f.back]! ^= f.xor;
+          expect(() => readGroupFile(b)).toThrow(/does not match its hash/);
+        },
+      ),
+      { numRuns: 50 },
+    );
+    fc.assert(
+      fc.property(fc.nat(bytes.length - 1), fc.integer({ min: 1, max: 255 }), fc.nat(bytes.length), (at, xor, cut) => {
+        const b = bytes.slice(0, Math.max(cut, 1));
+        if (at < b.length) b[at]! ^= xor;
+        try {
+          readGroupFile(b).machines.forEach((m) => openMachine(m));
+        } catch (e) {
+          expect(e).toBeInstanceOf(RewindError);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
 describe('a moment that differs', () => {
   it('fails verify when the saved moment dropped other frames, or holds another frame on its way', () => {
     const { group, quanta } = pingPongInFlight();
@@ -304,6 +343,27 @@ describe('a version 1 group file', () => {
     expect(cli.status).toBe(0);
     expect(cli.stdout).toContain('[ping] ping: 8 of 8 pongs good');
     expect(cli.stderr).toMatch(/^rewind: verified pong: \d+ checkpoints up to position \d+, alone and together\n/);
+  });
+
+  it('`rewind group -o` makes the same group as version 2: quanta null, its moment the end of the run', () => {
+    const out = join(tempDir(), 'pp.vmg');
+    const r = rewind(['group', guest('pong'), guest('ping'), '-o', out]);
+    expect(r.status).toBe(0);
+    const written = new Uint8Array(readFileSync(out));
+    expect(new DataView(written.buffer, written.byteOffset).getUint16(8, true)).toBe(2);
+    const file = readGroupFile(written);
+    const old = readGroupFile(bytes);
+    expect(file.quanta).toBeNull();
+    expect(file.moment!.dropped).toBe(0);
+    expect(file.moment!.ends).toEqual([
+      { state: 'power', power: { kind: 'pass' } },
+      { state: 'power', power: { kind: 'pass' } },
+    ]);
+    expect(file.moment!.inFlight).toEqual([[], []]);
+    // Each machine's recording is the one the version 1 file holds.
+    expect(
+      file.machines.map((m) => Buffer.from(m.vmi).equals(Buffer.from(old.machines[file.machines.indexOf(m)]!.vmi))),
+    ).toEqual([true, true]);
   });
 
   it('is written again as version 2, quanta null, its moment the end of the run', () => {
