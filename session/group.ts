@@ -283,7 +283,7 @@ export class Group {
       if (typed.some((t, k) => !Number.isSafeInteger(t.quantum) || t.quantum < (typed[k - 1]?.quantum ?? 0)))
         throw new RewindError('bad-argument', `machine ${m.name}: typed input is not in the order of its quanta`);
       const session = Session.create(m.spec, options);
-      if (m.input) session.script(m.input);
+      if (m.input && m.input.length > 0) session.script(m.input);
       return session;
     });
     return new Group(members, sessions, board);
@@ -328,7 +328,7 @@ export class Group {
       const budget = maxSteps - session.position;
       this.sent = [];
       const stop = budget > 0 ? session.run(budget, { until: plan.until }) : ({ reason: 'limit', steps: 0 } as Stop);
-      this.board.finish(i, endOf(stop, session.position >= maxSteps), this.sent);
+      this.board.finish(i, memberEnd(stop, session.position >= maxSteps), this.sent);
     });
     return this.board.close();
   }
@@ -357,7 +357,8 @@ export class Group {
   }
 }
 
-function endOf(stop: Stop, atLimit: boolean): MemberEnd {
+/** A member's end from how its run stopped (`atLimit`: at its `maxSteps`). */
+export function memberEnd(stop: Stop, atLimit: boolean): MemberEnd {
   switch (stop.reason) {
     case 'power':
       return { state: 'power', power: stop.power };

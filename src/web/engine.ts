@@ -7,6 +7,7 @@
 import { RewindError } from '../../core/errors.js';
 import { TIMEBASE_HZ } from '../../core/memmap.js';
 import { VirtioBlock } from '../../core/virtio/block.js';
+import { memberEnd, type MemberEnd } from '../../session/group.js';
 import { Session, type Stop } from '../../session/session.js';
 import { programSpec, type MachineSpec } from '../../session/spec.js';
 import { MachineHost, registersOf } from './host.js';
@@ -23,6 +24,7 @@ import type {
   BenchResult,
   Command,
   Executor,
+  QuantumResult,
   ReplyError,
   ShareInfo,
   Stats,
@@ -50,7 +52,33 @@ const BESIDE_JOBS = new Set<Command['type']>([
   'renameBranch',
   'bookmark',
   'setPace',
+  // A quantum that comes while a seek is on its way waits for it (the machine is paused meanwhile).
+  'quantum',
 ]);
+
+/** A quantum of a network group on its way: given, and not finished yet. */
+interface PendingQuantum {
+  cmd: Extract<Command, { type: 'quantum' }>;
+  /** Its typed input and frames are in: what is left is to run to its end. */
+  started: boolean;
+  sent: Uint8Array[];
+  typed: Uint8Array | null;
+  resolve: (result: QuantumResult) => void;
+}
+
+/** The machine's part in a network group (src/web/network.ts). */
+interface GroupRole {
+  /** The branch it runs on in the group: a look at the past (or another branch) while it is paused comes back to its end. */
+  branch: string;
+  /** Console input typed since the last quantum began, for the next one. */
+  held: number[];
+  /** Where the last quantum it ran left it, as the group's switchboard has it. */
+  end: MemberEnd;
+  pending: PendingQuantum | null;
+}
+
+/** Commands that build the machine anew, which a network group's machine refuses. */
+const REBUILDS = new Set<Command['type']>(['load', 'attachDisk', 'openShare', 'importVmi', 'setRam', 'bench']);
 
 /** Wall time one slice aims at: short enough for the page to feel instant. */
 const SLICE_MS = 12;
@@ -185,6 +213,8 @@ export class Engine {
   private readonly frames: ScreenFrames;
   /** The CPU share the page gave this VM (setPace). */
   private readonly pace = new PaceCap();
+  /** In a network group: the page gives the machine its quanta (joinGroup). */
+  private group: GroupRole | null = null;
 
   constructor(private readonly options: EngineOptions) {
     this.now = options.now ?? (() => performance.now());
@@ -222,6 +252,11 @@ export class Engine {
   }
 
   private dispatch(cmd: Command): unknown {
+    if (this.group && REBUILDS.has(cmd.type))
+      throw new CommandError(
+        'bad-state',
+        'this VM runs in a network group: its machine cannot be replaced (take it out of the group first)',
+      );
     switch (cmd.type) {
       case 'load':
         this.load(
@@ -231,6 +266,7 @@ export class Engine {
             linux: cmd.linux,
             executor: cmd.executor,
             screen: cmd.screen,
+            net: cmd.net,
           }),
           cmd.name ?? 'program',
           cmd.record ?? false,
@@ -271,6 +307,7 @@ export class Engine {
         return this.step(Math.max(1, Math.floor(cmd.count ?? 1)));
       case 'type': {
         const host = this.need();
+        if (this.group) return this.typeInGroup(host, cmd.bytes);
         const past = host.machine.position < host.end();
         host.type(cmd.bytes);
         // Typed in the past: the session forked a new branch (the console and counts as there), which runs on as at the live end.
@@ -286,6 +323,8 @@ export class Engine {
       }
       case 'input': {
         const host = this.need();
+        if (this.group)
+          throw new CommandError('bad-state', 'this VM runs in a network group: it takes console input only');
         const past = host.machine.position < host.end();
         host.session.sendInput(cmd.device, cmd.events);
         // As typing: in the past the session forked, and the new branch runs on.
@@ -445,7 +484,116 @@ export class Engine {
         return this.jobs.cancel(cmd.job);
       case 'stateHash':
         return this.needTimeTravel().stateHash();
+      case 'joinGroup':
+        return this.joinGroup();
+      case 'quantum':
+        return this.quantum(cmd);
     }
+  }
+
+  private joinGroup(): undefined {
+    const host = this.needTimeTravel();
+    if (!host.machine.net)
+      throw new CommandError('bad-argument', 'this machine has no network device: it cannot join a network group');
+    if (this.group) return undefined;
+    const power = host.machine.power;
+    this.group = {
+      branch: host.branch,
+      held: [],
+      end: power && power.kind !== 'reset' ? { state: 'power', power: { ...power } } : { state: 'running' },
+      pending: null,
+    };
+    host.session.onTransmit = (frame) => this.group?.pending?.sent.push(frame.slice());
+    this.report(true);
+    return undefined;
+  }
+
+  /** Typed into a group's machine: held for the next quantum, at the group's present only. */
+  private typeInGroup(host: MachineHost, bytes: Uint8Array): undefined {
+    const g = this.group!;
+    if (host.branch !== g.branch || host.machine.position < host.session.branchEnd(g.branch))
+      throw new CommandError(
+        'bad-state',
+        "this VM runs in a network group: its input goes in at the group's present; run it (or seek to its end) to type",
+      );
+    for (const b of bytes) g.held.push(b);
+    this.typed += bytes.length;
+    if (this.state === 'waiting') {
+      this.state = 'running';
+      this.report(true);
+    }
+    return undefined;
+  }
+
+  private quantum(cmd: Extract<Command, { type: 'quantum' }>): Promise<QuantumResult> {
+    const g = this.group;
+    if (!g) throw new CommandError('bad-state', 'this VM is not in a network group');
+    if (g.pending) throw new CommandError('bad-state', 'a quantum is already on its way');
+    return new Promise((resolve) => {
+      g.pending = { cmd, started: false, sent: [], typed: null, resolve };
+      this.advanceQuantum();
+    });
+  }
+
+  private finishQuantum(result: Omit<QuantumResult, 'position' | 'sent' | 'typed'>): void {
+    const g = this.group!;
+    const p = g.pending!;
+    g.pending = null;
+    g.end = result.end;
+    p.resolve({ ...result, sent: p.sent, typed: p.typed, position: this.host!.machine.position });
+  }
+
+  /**
+   * Runs the quantum on its way as far as it can: not while the machine is
+   * paused (a seek pauses it; the group waits until a run goes on), nor past
+   * a breakpoint or a watchpoint.
+   */
+  private advanceQuantum(): void {
+    const g = this.group;
+    const p = g?.pending;
+    const host = this.host;
+    if (!g || !p || !host) return;
+    if (g.end.state === 'power' || g.end.state === 'limit') return this.finishQuantum({ ran: false, end: g.end });
+    if (this.state !== 'running' && this.state !== 'waiting') return;
+    // Back to the group's present: the user may have looked at the past while it was paused.
+    const end = host.session.branchEnd(g.branch);
+    if (host.branch !== g.branch || host.machine.position !== end) {
+      this.travel(() => host.seek(g.branch, end));
+      this.resume = true;
+    }
+    if (!p.started) {
+      p.started = true;
+      const typed = g.held;
+      g.held = [];
+      if (g.end.state === 'waiting' && typed.length === 0 && p.cmd.frames.length === 0)
+        return this.finishQuantum({ ran: false, end: g.end });
+      if (typed.length > 0) {
+        p.typed = Uint8Array.from(typed);
+        host.session.type(typed);
+      }
+      for (const frame of p.cmd.frames) host.session.receiveFrame(frame, p.cmd.start);
+    }
+    let stop: Stop;
+    try {
+      this.snapshotWatches();
+      stop = host.run(Infinity, { until: p.cmd.until, resume: this.resume });
+      this.resume = false;
+    } catch (e) {
+      this.stop('paused', 'error');
+      this.options.post({ type: 'error', error: toReplyError(e) });
+      return;
+    }
+    this.afterQuantumRun(stop);
+  }
+
+  /** After (a part of) a quantum's run: a stop at a breakpoint or a watchpoint keeps the quantum for the user to go on with. */
+  private afterQuantumRun(stop: Stop): void {
+    this.afterRun(stop, 'user');
+    if (stop.reason === 'breakpoint' || stop.reason === 'watchpoint') return;
+    this.finishQuantum({ ran: true, end: memberEnd(stop, false) });
+    if (this.now() - this.lastOutputFlush >= OUTPUT_MS) this.flushOutput();
+    this.frames.look(this.host!.machine, false);
+    this.report(false);
   }
 
   /**
@@ -518,6 +666,7 @@ export class Engine {
   private install(make: () => MachineHost, name: string): void {
     const host = make();
     this.host = host;
+    this.group = null;
     this.name = name;
     this.output = [];
     this.outputAt = [];
@@ -708,12 +857,31 @@ export class Engine {
 
   private step(count: number): Status {
     const host = this.need();
+    if (this.group) return this.stepInGroup(host, count);
     this.halt();
     // A step of N runs N steps, polling guest or not.
     this.snapshotWatches();
     const r = host.run(count, { resume: true, whenPolling: 'run' });
     this.afterRun(r, 'step');
     if (this.state === 'running') this.stop('paused', 'step');
+    return this.status();
+  }
+
+  /** Steps within the quantum on its way, which ends when its end is reached. */
+  private stepInGroup(host: MachineHost, count: number): Status {
+    const p = this.group!.pending;
+    if (!p?.started)
+      throw new CommandError(
+        'bad-state',
+        'this VM runs in a network group: it steps within a quantum the group gives it (run the group, then pause it)',
+      );
+    this.halt();
+    this.snapshotWatches();
+    const stop = host.run(count, { resume: true, whenPolling: 'run', until: p.cmd.until });
+    const done = stop.reason === 'power' || stop.reason === 'waiting' || host.machine.cpu.cycles() >= p.cmd.until;
+    if (done) this.afterQuantumRun(stop);
+    else this.afterRun(stop, 'step');
+    if (this.state === 'running' || this.state === 'waiting') this.stop('paused', 'step');
     return this.status();
   }
 
@@ -766,6 +934,8 @@ export class Engine {
   /** One slice of the run loop. */
   tick(): void {
     if (this.state !== 'running' || !this.host) return;
+    // In a group the page gives the quanta; a run goes on with the one on its way.
+    if (this.group) return this.advanceQuantum();
     // Ahead of its CPU share: wait for the wall clock (commands are handled meanwhile).
     const paceWait = this.pace.wait(this.now(), this.host.machine.position);
     if (paceWait > 0) {
@@ -850,6 +1020,7 @@ export class Engine {
     else if (this.state !== 'running' && this.detail) s.stop = this.detail;
     if (m.power && m.power.kind !== 'reset')
       s.power = { kind: m.power.kind, code: m.power.kind === 'fail' ? m.power.code : 0 };
+    if (this.group) s.grouped = true;
     return s;
   }
 

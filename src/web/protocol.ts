@@ -18,6 +18,7 @@
  * Uint8Array (transferred where the sender no longer needs them).
  */
 
+import type { MemberEnd } from '../../session/group.js';
 import type { InputEvent } from '../../storage/index.js';
 
 /** The most RAM (MiB) a machine of the page gets (setRam): the worker holds it, and a recording's copies of its pages, in memory. */
@@ -102,6 +103,8 @@ export type Command =
       executor?: Executor;
       /** A screen: the virtio GPU, keyboard and tablet (a recording keeps it). */
       screen?: boolean;
+      /** A network device with this MAC (a recording keeps it): the machine can join a network group. */
+      net?: { mac: string };
     }
   /** Runs forward until paused, a breakpoint/watchpoint, or power-off. */
   | { type: 'run'; id?: number }
@@ -198,7 +201,36 @@ export type Command =
   /** Deletes a branch that is neither the root, the current one, nor the parent of another. */
   | { type: 'deleteBranch'; id?: number; branch: string }
   /** Adds (or moves) a bookmark on the current branch, here unless `position` is given. */
-  | { type: 'bookmark'; id?: number; name: string; position?: number };
+  | { type: 'bookmark'; id?: number; name: string; position?: number }
+  // ---- a network group (src/web/network.ts; docs/network.md, "Groups in the web app")
+  /**
+   * The machine (recording, with a network device) joins a network group
+   * where it stands: from now on it runs only in the quanta the page gives
+   * it, and console input typed into it goes in at the start of the next
+   * quantum (on its way, the machine shows as running).
+   */
+  | { type: 'joinGroup'; id?: number }
+  /**
+   * Runs quantum `quantum`: the typed input held, then `frames` delivered at
+   * time `start`, then the machine runs until its clock reaches `until`, falls
+   * asleep, or powers off; replies with a QuantumResult. A machine that waits
+   * for input, given none, does not run. The reply waits while the machine is
+   * paused (by the user, a breakpoint or a watchpoint): the group waits for it.
+   */
+  | { type: 'quantum'; id: number; quantum: number; start: number; until: number; frames: Uint8Array[] };
+
+/** How a member of a network group ran a quantum. */
+export interface QuantumResult {
+  /** It ran (it was not waiting for input with nothing given, nor powered off). */
+  ran: boolean;
+  /** Where it ended, as the group's switchboard takes it (session/group.ts MemberEnd). */
+  end: MemberEnd;
+  /** The frames it sent, in order. */
+  sent: Uint8Array[];
+  /** The console input typed since the last quantum, given at this one's start (null for none). */
+  typed: Uint8Array | null;
+  position: number;
+}
 
 // ---------------------------------------------------------------- events
 
@@ -256,6 +288,8 @@ export interface Status {
   power?: { kind: string; code: number };
   /** Why it stopped, in detail (breakpoint, watchpoint, power-off, waiting for input); absent while running. */
   stop?: StopDetail;
+  /** It runs in a network group: only in the quanta the page gives it. */
+  grouped?: boolean;
 }
 
 export interface Registers {
