@@ -227,7 +227,7 @@ export class AppState {
     image: Uint8Array,
     name: string,
     run = true,
-    boot: { disk?: Uint8Array; linux?: LinuxBoot; screen?: boolean } = {},
+    boot: { disk?: Uint8Array; linux?: LinuxBoot; screen?: boolean; net?: { mac: string } } = {},
   ): Promise<unknown> {
     this.message = null;
     const moved = [image, boot.disk, boot.linux?.initrd].flatMap((b) => (b ? [b.buffer as ArrayBuffer] : []));

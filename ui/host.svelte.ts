@@ -15,6 +15,8 @@ import type { Library } from '../src/web/library.js';
 import type { PointRef, RunState } from '../src/web/protocol.js';
 import { AppState, type ClientLike } from './app.svelte.js';
 import { LibraryState, uniqueName, type UrlPort } from './library.svelte.js';
+import { createLinuxGroup, openGroupFile, type HostedGroup } from './network.svelte.js';
+import { downloadBytes, fileStem } from './files.js';
 import { ShareState } from './share.svelte.js';
 
 /** A VM as the host view shows it: its machine's state, or what became of its worker. */
@@ -118,6 +120,8 @@ export class HostState {
   focused = $state.raw<HostedVm>(null as unknown as HostedVm);
   /** The host view is shown. */
   open = $state(false);
+  /** Network groups of the host's VMs. */
+  groups = $state.raw<HostedGroup[]>([]);
   /** Why the last host action failed, for the host view. */
   message = $state<string | null>(null);
   private nextKey = 1;
@@ -236,11 +240,76 @@ export class HostState {
   }
 
   pause(vm: HostedVm): void {
-    vm.app.pause();
+    const group = this.groupOf(vm);
+    if (group) void group.pause();
+    else vm.app.pause();
+  }
+
+  /** The network group `vm` is in, if any. */
+  groupOf(vm: HostedVm): HostedGroup | undefined {
+    return this.groups.find((g) => g.has(vm));
+  }
+
+  /** A network of new Linux VMs named `names` (see network.svelte.ts), running; null when it could not be made. */
+  async createGroup(names: readonly string[]): Promise<HostedGroup | null> {
+    try {
+      const group = await createLinuxGroup(this.groupHost(), names);
+      this.groups = [...this.groups, group];
+      this.focus(group.vms[0]!);
+      return group;
+    } catch (e) {
+      this.message = messageOf(e);
+      return null;
+    }
+  }
+
+  /** Opens a group file (.vmg): its machines as new VMs, joined again, paused (or each on its own when the file cannot go on). */
+  async openGroup(bytes: Uint8Array, fileName: string): Promise<HostedGroup | null> {
+    try {
+      const { group, vms, note } = await openGroupFile(this.groupHost(), bytes, fileName);
+      if (group) this.groups = [...this.groups, group];
+      if (note) this.message = note;
+      this.focus(vms[0]!);
+      return group;
+    } catch (e) {
+      this.message = `Could not open ${fileName}: ${messageOf(e)}`;
+      return null;
+    }
+  }
+
+  /** Downloads a group as a group file (it is paused for it, and stays so). */
+  async saveGroup(group: HostedGroup): Promise<void> {
+    try {
+      downloadBytes(await group.save(), `${fileStem(group.name.replace(/ \+ /g, '-'))}.vmg`);
+    } catch (e) {
+      this.message = `Could not save the group ${group.name}: ${messageOf(e)}`;
+    }
+  }
+
+  /** Takes a group apart: its VMs stay, paused, each on its own. */
+  async dissolveGroup(group: HostedGroup): Promise<void> {
+    await group.dissolve();
+    this.groups = this.groups.filter((g) => g !== group);
+  }
+
+  private groupHost() {
+    return {
+      addVm: () => {
+        const vm = this.add(this.focused.resources);
+        vm.app.record = true;
+        return vm;
+      },
+      removeVm: (vm: HostedVm) => this.remove(vm),
+    };
   }
 
   /** Runs a VM; one whose worker ended starts again in a new worker from its library entry, where it was saved. */
   async start(vm: HostedVm): Promise<HostedVm> {
+    const group = this.groupOf(vm);
+    if (group && !vm.ended) {
+      group.run();
+      return vm;
+    }
     if (!vm.ended) {
       vm.app.run();
       return vm;
@@ -259,6 +328,8 @@ export class HostState {
   /** Ends a VM's worker, saved first (its library entry then holds where it stood). */
   async stop(vm: HostedVm): Promise<void> {
     if (vm.ended) return;
+    const group = this.groupOf(vm);
+    if (group) await this.dissolveGroup(group);
     vm.app.pause();
     // A worker that does not answer (stuck in a loop of its own) is ended all the same.
     await Promise.race([vm.library.save(), new Promise((done) => setTimeout(done, STOP_SAVE_MS))]);
@@ -270,6 +341,8 @@ export class HostState {
   /** Takes a VM out of the host (its worker ended; its library entry stays). The last one is kept. */
   remove(vm: HostedVm): void {
     if (this.vms.length === 1) return;
+    const group = this.groupOf(vm);
+    if (group) void this.dissolveGroup(group);
     if (!vm.ended) vm.client.terminate();
     const index = this.vms.indexOf(vm);
     this.vms = this.vms.filter((v) => v !== vm);

@@ -485,13 +485,29 @@ export class Engine {
       case 'stateHash':
         return this.needTimeTravel().stateHash();
       case 'joinGroup':
-        return this.joinGroup();
+        return this.joinGroup(cmd.end);
+      case 'groupPresent': {
+        const g = this.group;
+        if (!g) throw new CommandError('bad-state', 'this VM is not in a network group');
+        const host = this.need();
+        this.halt();
+        this.toPresent(host, g);
+        this.stop('paused', 'seek');
+        return host.machine.position;
+      }
+      case 'leaveGroup':
+        if (this.group) {
+          this.group = null;
+          if (this.host) this.host.session.onTransmit = () => {};
+          this.stop('paused', 'user');
+        }
+        return undefined;
       case 'quantum':
         return this.quantum(cmd);
     }
   }
 
-  private joinGroup(): undefined {
+  private joinGroup(end?: MemberEnd): undefined {
     const host = this.needTimeTravel();
     if (!host.machine.net)
       throw new CommandError('bad-argument', 'this machine has no network device: it cannot join a network group');
@@ -500,7 +516,7 @@ export class Engine {
     this.group = {
       branch: host.branch,
       held: [],
-      end: power && power.kind !== 'reset' ? { state: 'power', power: { ...power } } : { state: 'running' },
+      end: end ?? (power && power.kind !== 'reset' ? { state: 'power', power: { ...power } } : { state: 'running' }),
       pending: null,
     };
     host.session.onTransmit = (frame) => this.group?.pending?.sent.push(frame.slice());
@@ -556,11 +572,7 @@ export class Engine {
     if (g.end.state === 'power' || g.end.state === 'limit') return this.finishQuantum({ ran: false, end: g.end });
     if (this.state !== 'running' && this.state !== 'waiting') return;
     // Back to the group's present: the user may have looked at the past while it was paused.
-    const end = host.session.branchEnd(g.branch);
-    if (host.branch !== g.branch || host.machine.position !== end) {
-      this.travel(() => host.seek(g.branch, end));
-      this.resume = true;
-    }
+    if (this.toPresent(host, g)) this.resume = true;
     if (!p.started) {
       p.started = true;
       const typed = g.held;
@@ -584,6 +596,14 @@ export class Engine {
       return;
     }
     this.afterQuantumRun(stop);
+  }
+
+  /** Brings the machine back to the group's present; true when it had to move. */
+  private toPresent(host: MachineHost, g: GroupRole): boolean {
+    const end = host.session.branchEnd(g.branch);
+    if (host.branch === g.branch && host.machine.position === end) return false;
+    this.travel(() => host.seek(g.branch, end));
+    return true;
   }
 
   /** After (a part of) a quantum's run: a stop at a breakpoint or a watchpoint keeps the quantum for the user to go on with. */

@@ -207,9 +207,15 @@ export type Command =
    * The machine (recording, with a network device) joins a network group
    * where it stands: from now on it runs only in the quanta the page gives
    * it, and console input typed into it goes in at the start of the next
-   * quantum (on its way, the machine shows as running).
+   * quantum (on its way, the machine shows as running). `end` is where
+   * the group's last quantum left it (a saved group's moment); by default
+   * running, or powered off when it stands so.
    */
-  | { type: 'joinGroup'; id?: number }
+  | { type: 'joinGroup'; id?: number; end?: MemberEnd }
+  /** Brings a group's machine back to the group's present (where its quanta left it), paused; replies with that position. */
+  | { type: 'groupPresent'; id?: number }
+  /** The machine leaves its network group (paused there): it runs on its own again. */
+  | { type: 'leaveGroup'; id?: number }
   /**
    * Runs quantum `quantum`: the typed input held, then `frames` delivered at
    * time `start`, then the machine runs until its clock reaches `until`, falls
