@@ -25,6 +25,7 @@ const macOf = (i: number) => `52:54:00:12:34:${(0x56 + i).toString(16)}`;
 class Vm {
   readonly engine: Engine;
   console = '';
+  readonly events: WorkerEvent[] = [];
   private nextId = 1;
   private readonly waiting = new Map<number, (e: Extract<WorkerEvent, { type: 'reply' }>) => void>();
   lastStatus: Extract<WorkerEvent, { type: 'status' }>['status'] | null = null;
@@ -33,6 +34,7 @@ class Vm {
     this.engine = new Engine({
       ...recordingHosts,
       post: (e) => {
+        this.events.push(e);
         if (e.type === 'output') this.console += Buffer.from(e.bytes).toString('latin1');
         if (e.type === 'console') this.console = Buffer.from(e.bytes).toString('latin1');
         if (e.type === 'status') this.lastStatus = e.status;
@@ -114,6 +116,45 @@ describe('a network group of workers', () => {
     );
     expect(file.quanta).toBe(group.board.quanta);
     expect(verifyGroup(file).map((v) => v.problem)).toEqual([null, null]);
+  });
+
+  it('a breakpoint in a member holds the group; run on, and a look at the past, change nothing of the runs', async () => {
+    const names = ['pong', 'ping'];
+    const load = (n: string, i: number) => ({ image: guest(n), name: n, ramSize: RAM, net: { mac: macOf(i) } });
+    const runGroup = async (debug: boolean) => {
+      const vms = await Promise.all(names.map((n, i) => joined(load(n, i))));
+      const group = new NetworkGroup(
+        vms.map((vm, i) => vm.member(names[i]!, macOf(i))),
+        { quantum: 1000, realTime: false },
+      );
+      const ping = vms[1]!;
+      if (debug) {
+        const symbols = new Map(
+          (ping.events.find((e) => e.type === 'loaded') as Extract<WorkerEvent, { type: 'loaded' }>).symbols,
+        );
+        await ping.request({ type: 'setBreakpoints', addresses: [symbols.get('net_send')!] });
+      }
+      group.start();
+      if (debug) {
+        // Held at net_send: the group waits for ping, whatever pong could do.
+        while (ping.lastStatus?.cause !== 'breakpoint') await new Promise((done) => setTimeout(done, 5));
+        const held = group.board.quanta;
+        await new Promise((done) => setTimeout(done, 100));
+        expect(group.board.quanta).toBe(held);
+        // Typing in the past is refused; a look at the past, then run on: back at the present first.
+        const here = ping.lastStatus.position;
+        await ping.request({ type: 'stepBack', count: 50 });
+        await expect(ping.request({ type: 'type', bytes: Uint8Array.of(0x61) })).rejects.toThrow(/network group/);
+        await ping.request({ type: 'setBreakpoints', addresses: [] });
+        ping.engine.handle({ type: 'run' });
+        while (group.board.quanta === held) await new Promise((done) => setTimeout(done, 5));
+        expect((await ping.request<{ position: number }>({ type: 'getRegisters' })).position).toBeGreaterThan(here);
+      }
+      while (!group.board.ends.every((e) => e.state === 'power')) await new Promise((done) => setTimeout(done, 20));
+      await group.pause();
+      return Promise.all(vms.map((vm) => vm.request<string>({ type: 'stateHash' })));
+    };
+    expect(await runGroup(true)).toEqual(await runGroup(false));
   });
 
   it.skipIf(linuxMissing() !== null)(
