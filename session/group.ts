@@ -19,6 +19,7 @@
  * always gives the same runs.
  */
 import { RewindError } from '../core/errors.js';
+import { DEFAULT_MAC, formatMac, parseMac } from '../core/virtio/net.js';
 import type { PowerEvent } from '../core/devices/syscon.js';
 import { Session, type SessionOptions, type Stop } from './session.js';
 import type { MachineSpec } from './spec.js';
@@ -33,6 +34,29 @@ export const DEFAULT_QUANTUM = 10_000;
 /** Frames one quantum may carry to the machines in all; more are dropped, as a switch's buffers overflow. */
 const IN_FLIGHT_MAX = 4096;
 const BROADCAST = 0x01;
+
+/** The MAC of machine `i` of a group: QEMU's first NIC's, counted up (so Linux's /init gives it 10.0.0.i+1). */
+export function memberMac(i: number): string {
+  const mac = parseMac(DEFAULT_MAC)!;
+  mac[5] = (mac[5]! + i) & 0xff;
+  return formatMac(mac);
+}
+
+/**
+ * Checks names given to a group's machines: each distinct, a letter or
+ * digit then up to 47 of [A-Za-z0-9._-]. `context` begins the message.
+ */
+export function checkMachineNames(names: readonly string[], context = ''): string[] {
+  names.forEach((name, i) => {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,47}$/.test(name))
+      throw new RewindError(
+        'bad-argument',
+        `${context}"${name}" is not a machine name (a letter or digit, then letters, digits, ".", "_" or "-")`,
+      );
+    if (names.indexOf(name) !== i) throw new RewindError('bad-argument', `two machines are named "${name}"`);
+  });
+  return [...names];
+}
 
 /** Console input typed into a machine of a group, given to it at the start of quantum `quantum` (the app's groups, docs/network.md). */
 export interface TypedInput {

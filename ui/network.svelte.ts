@@ -5,9 +5,8 @@
  * from a group file (.vmg), and saved as one; it runs, pauses and resumes
  * as a whole.
  */
-import { formatMac, parseMac, DEFAULT_MAC } from '../core/virtio/net.js';
 import { readGroupFile, type GroupFile } from '../session/group-file.js';
-import type { MemberEnd } from '../session/group.js';
+import { checkMachineNames, memberMac, type MemberEnd } from '../session/group.js';
 import { findLinux } from '../src/web/guests.js';
 import type { ExportedVmi } from '../src/web/jobs.js';
 import { NetworkGroup, type NetworkMember } from '../src/web/network.js';
@@ -21,24 +20,12 @@ export interface GroupHost {
   removeVm(vm: HostedVm): void;
 }
 
-/** The MAC of machine `i`: QEMU's first NIC's, counted up (as `rewind group`). */
-export function macOf(i: number): string {
-  const mac = parseMac(DEFAULT_MAC)!;
-  mac[5] = (mac[5]! + i) & 0xff;
-  return formatMac(mac);
-}
-
-/** The names a new group's machines are given: each distinct, a letter or digit then up to 47 of [A-Za-z0-9._-]. */
+/** The names a new group's machines are given (see checkMachineNames). */
 export function groupNames(text: string): string[] {
   const names = text.split(/[\s,]+/).filter((n) => n !== '');
   if (names.length < 2) throw new Error('a network needs at least two machines: give their names, e.g. "alice bob"');
   if (names.length > 8) throw new Error('the page runs at most 8 machines in one network');
-  names.forEach((name, i) => {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,47}$/.test(name))
-      throw new Error(`"${name}" is not a machine name (a letter or digit, then letters, digits, ".", "_" or "-")`);
-    if (names.indexOf(name) !== i) throw new Error(`two machines are named "${name}"`);
-  });
-  return names;
+  return checkMachineNames(names);
 }
 
 /** How often the host view is told how a running group stands. */
@@ -161,7 +148,7 @@ export async function createLinuxGroup(host: GroupHost, names: readonly string[]
     m.disk ? fetchBytes(m.disk) : undefined,
   ]);
   const vms = names.map(() => host.addVm());
-  const macs = names.map((_, i) => macOf(i));
+  const macs = names.map((_, i) => memberMac(i));
   try {
     await Promise.all(
       vms.map(async (vm, i) => {

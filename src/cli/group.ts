@@ -9,8 +9,14 @@
  */
 import { basename } from 'node:path';
 import { RewindError } from '../../core/errors.js';
-import { formatMac, parseMac, DEFAULT_MAC } from '../../core/virtio/net.js';
-import { DEFAULT_QUANTUM, Group, type Member, type MemberEnd } from '../../session/group.js';
+import {
+  DEFAULT_QUANTUM,
+  Group,
+  checkMachineNames,
+  memberMac,
+  type Member,
+  type MemberEnd,
+} from '../../session/group.js';
 import {
   GROUP_MAX_MACHINES,
   forkGroup,
@@ -78,23 +84,6 @@ function memberNames(paths: readonly string[]): string[] {
   return base.map((n, i) => (base.indexOf(n) === base.lastIndexOf(n) ? n : `${n}-${i}`));
 }
 
-/** The names a Linux group's operands give its machines: each distinct, a letter or digit then up to 47 of [A-Za-z0-9._-]. */
-function machineNames(operands: readonly string[]): string[] {
-  operands.forEach((name, i) => {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,47}$/.test(name))
-      throw new RewindError('bad-argument', `with --linux the operands name the machines; "${name}" is not a name`);
-    if (operands.indexOf(name) !== i) throw new RewindError('bad-argument', `two machines are named "${name}"`);
-  });
-  return [...operands];
-}
-
-/** The MAC of machine `i`: QEMU's first NIC's, counted up. */
-function macOf(i: number): string {
-  const mac = parseMac(DEFAULT_MAC)!;
-  mac[5] = (mac[5]! + i) & 0xff;
-  return formatMac(mac);
-}
-
 /** `--input-file-0` … `--input-file-63`. */
 function inputFlags(): Record<string, FlagKind> {
   const flags: Record<string, FlagKind> = {};
@@ -136,10 +125,12 @@ async function run(argv: readonly string[]): Promise<number> {
   if (out) checkOutputPath(out);
   const quantum = numberFlag(args, 'quantum') ?? DEFAULT_QUANTUM;
   const maxSteps = numberFlag(args, 'max-instructions');
-  const names = linux ? machineNames(operands) : memberNames(operands);
+  const names = linux
+    ? checkMachineNames(operands, 'with --linux the operands name the machines; ')
+    : memberNames(operands);
   const members: Member[] = operands.map((operand, i) => {
     const boot = bootOptions({ positional: linux ? [] : [operand], flags: args.flags }, GROUP_USAGE);
-    return { name: names[i]!, spec: bootSpec({ ...boot, mac: macOf(i) }), input: inputs[i] ?? new Uint8Array(0) };
+    return { name: names[i]!, spec: bootSpec({ ...boot, mac: memberMac(i) }), input: inputs[i] ?? new Uint8Array(0) };
   });
   const group = Group.create(members, quantum, { record: out !== undefined });
   const console = new PrefixedConsole(names);
