@@ -16,6 +16,7 @@ import { NetworkGroup, type NetworkMember } from '../../src/web/network.js';
 import type { Request } from '../../src/web/client.js';
 import type { Command, QuantumResult, WorkerEvent } from '../../src/web/protocol.js';
 import { linuxFile, linuxMissing, PROMPT } from '../linux/linux-run.js';
+import { groupNames } from '../../ui/network.svelte.js';
 import { guest, recordingHosts } from './support.js';
 
 const RAM = 16 << 20;
@@ -191,4 +192,12 @@ describe('a network group of workers', () => {
     },
     300_000,
   );
+
+  it('takes two to eight distinct machine names for a new network, and names what is wrong', () => {
+    expect(groupNames(' alice, bob carol ')).toEqual(['alice', 'bob', 'carol']);
+    expect(() => groupNames('alice')).toThrow(/at least two machines/);
+    expect(() => groupNames('a b c d e f g h i')).toThrow(/at most 8/);
+    expect(() => groupNames('alice alice')).toThrow('two machines are named "alice"');
+    expect(() => groupNames('alice -bob')).toThrow('"-bob" is not a machine name');
+  });
 });
