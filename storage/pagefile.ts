@@ -2,8 +2,12 @@
  * The spill store of a recording in Node: page records appended to a file
  * that lives beside the `.vmi` being written until it is finalised (named
  * like the atomic writer's temporaries, so a killed process's file is swept
- * the next time). The index of where each record sits is in memory: about
- * 100 bytes a page, for the pages the recording keeps.
+ * the next time). Records are written through a buffer of WRITE_BUFFER
+ * bytes. The index of where each record sits is in memory, in typed arrays
+ * (about 60 bytes a page with the map from digest to slot, for the pages the
+ * recording keeps), and a compaction copies the live records through two
+ * fixed buffers: what the store takes in memory depends on the pages the
+ * recording keeps, never on the bytes that went through it.
  */
 import { closeSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { RewindError } from '../core/errors.js';
@@ -11,10 +15,23 @@ import type { Hash128 } from './hash.js';
 import type { PageSpill } from './pagestore.js';
 import { releaseTemporary, temporaryName } from './node.js';
 
+/** Bytes gathered before a write to the file. */
+const WRITE_BUFFER = 1 << 20;
+/** Bytes of the file read at once when a compaction copies its live records. */
+const COPY_BUFFER = 4 << 20;
+
 export class PageFile implements PageSpill {
   private fd: number;
   private readonly path: string;
-  private readonly at = new Map<Hash128, { offset: number; length: number }>();
+  /** Digest → slot; a slot's record is `lengths[slot]` bytes at `offsets[slot]`. Slots are in file order. */
+  private readonly at = new Map<Hash128, number>();
+  private keys: Hash128[] = [];
+  private offsets = new Float64Array(1024);
+  private lengths = new Uint32Array(1024);
+  /** Records not yet written: they go at `bytes - buffered`. */
+  private readonly buffer = new Uint8Array(WRITE_BUFFER);
+  private buffered = 0;
+  /** Bytes of records held (in the file and in the buffer). */
   bytes = 0;
 
   /** A new, empty store beside `target` (the file the recording becomes). */
@@ -28,68 +45,108 @@ export class PageFile implements PageSpill {
   }
 
   sizeOf(hash: Hash128): number | undefined {
-    return this.at.get(hash)?.length;
+    const slot = this.at.get(hash);
+    return slot === undefined ? undefined : this.lengths[slot];
   }
 
   get(hash: Hash128): Uint8Array | undefined {
-    const where = this.at.get(hash);
-    if (!where) return undefined;
-    const out = new Uint8Array(where.length);
-    for (let done = 0; done < out.length;) {
-      const n = readSync(this.fd, out, done, out.length - done, where.offset + done);
-      if (n === 0) throw new RewindError('io', `the recording's page store ${this.path} ended early`);
-      done += n;
+    const slot = this.at.get(hash);
+    if (slot === undefined) return undefined;
+    const offset = this.offsets[slot]!;
+    const out = new Uint8Array(this.lengths[slot]!);
+    const flushed = this.bytes - this.buffered;
+    if (offset >= flushed) {
+      out.set(this.buffer.subarray(offset - flushed, offset - flushed + out.length));
+      return out;
     }
+    this.read(this.fd, out, offset);
     return out;
   }
 
-  write(records: ReadonlyArray<readonly [Hash128, Uint8Array]>): void {
-    const fresh = records.filter(([h]) => !this.at.has(h));
-    const total = fresh.reduce((n, [, r]) => n + r.length, 0);
-    const buf = new Uint8Array(total);
-    let p = 0;
-    for (const [hash, rec] of fresh) {
-      buf.set(rec, p);
-      this.at.set(hash, { offset: this.bytes + p, length: rec.length });
-      p += rec.length;
+  write(hash: Hash128, record: Uint8Array): void {
+    if (this.at.has(hash)) return;
+    if (this.buffered + record.length > WRITE_BUFFER) this.flush();
+    const slot = this.keys.length;
+    if (slot === this.offsets.length) this.grow(slot * 2);
+    this.keys.push(hash);
+    this.offsets[slot] = this.bytes;
+    this.lengths[slot] = record.length;
+    this.at.set(hash, slot);
+    if (record.length > WRITE_BUFFER) this.append(this.fd, record, this.bytes);
+    else {
+      this.buffer.set(record, this.buffered);
+      this.buffered += record.length;
     }
-    this.append(this.fd, buf, this.bytes);
-    this.bytes += total;
+    this.bytes += record.length;
   }
 
   /** Copies the live records to a new file that replaces this one: disk use falls to what is live. */
   compact(live: ReadonlySet<Hash128>): void {
-    const keep = [...this.at].filter(([h]) => live.has(h));
-    if (keep.length === this.at.size) return;
+    const count = this.keys.length;
+    let kept = 0;
+    for (let s = 0; s < count; s++) if (live.has(this.keys[s]!)) kept++;
+    if (kept === count) return;
+    this.flush();
     const next = temporaryName(this.path);
     const fd = this.create(next);
-    const moved = new Map<Hash128, { offset: number; length: number }>();
+    // Slots are in file order: the old file is read front to back in big pieces, and the live
+    // records gathered in a buffer that is written front to back. The index changes only once
+    // the new file has replaced the old one (a failure leaves the store as it was).
+    const keys: Hash128[] = new Array<Hash128>(kept);
+    const offsets = new Float64Array(Math.max(1024, kept * 2));
+    const lengths = new Uint32Array(offsets.length);
+    let input = new Uint8Array(COPY_BUFFER);
+    let inFrom = 0;
+    let inTo = 0;
+    const out = this.buffer;
+    let used = 0;
     let size = 0;
-    const BATCH = 8 << 20;
-    for (let i = 0; i < keep.length;) {
-      const batch: Array<[Hash128, Uint8Array]> = [];
-      let bytes = 0;
-      for (; i < keep.length && bytes < BATCH; i++) {
-        const rec = this.get(keep[i]![0])!;
-        batch.push([keep[i]![0], rec]);
-        bytes += rec.length;
+    let slot = 0;
+    try {
+      for (let s = 0; s < count; s++) {
+        const hash = this.keys[s]!;
+        if (!live.has(hash)) continue;
+        const offset = this.offsets[s]!;
+        const length = this.lengths[s]!;
+        if (offset < inFrom || offset + length > inTo) {
+          const want = Math.max(length, Math.min(COPY_BUFFER, this.bytes - offset));
+          if (want > input.length) input = new Uint8Array(want);
+          this.read(this.fd, input.subarray(0, want), offset);
+          inFrom = offset;
+          inTo = offset + want;
+        }
+        const rec = input.subarray(offset - inFrom, offset - inFrom + length);
+        if (used + length > out.length) {
+          this.append(fd, out.subarray(0, used), size - used);
+          used = 0;
+        }
+        if (length > out.length) this.append(fd, rec, size);
+        else {
+          out.set(rec, used);
+          used += length;
+        }
+        keys[slot] = hash;
+        offsets[slot] = size;
+        lengths[slot] = length;
+        slot++;
+        size += length;
       }
-      const buf = new Uint8Array(bytes);
-      let p = 0;
-      for (const [hash, rec] of batch) {
-        buf.set(rec, p);
-        moved.set(hash, { offset: size + p, length: rec.length });
-        p += rec.length;
-      }
-      this.append(fd, buf, size);
-      size += bytes;
+      this.append(fd, out.subarray(0, used), size - used);
+    } catch (e) {
+      closeSync(fd);
+      unlinkSync(next);
+      releaseTemporary(next);
+      throw e;
     }
     closeSync(this.fd);
     renameSync(next, this.path);
     releaseTemporary(next);
     this.fd = fd;
-    this.at.clear();
-    for (const [h, w] of moved) this.at.set(h, w);
+    for (let s = 0; s < count; s++) if (!live.has(this.keys[s]!)) this.at.delete(this.keys[s]!);
+    for (let s = 0; s < kept; s++) this.at.set(keys[s]!, s);
+    this.keys = keys;
+    this.offsets = offsets;
+    this.lengths = lengths;
     this.bytes = size;
   }
 
@@ -104,11 +161,36 @@ export class PageFile implements PageSpill {
     releaseTemporary(this.path);
   }
 
+  /** Writes the buffered records to the file. */
+  private flush(): void {
+    if (this.buffered === 0) return;
+    this.append(this.fd, this.buffer.subarray(0, this.buffered), this.bytes - this.buffered);
+    this.buffered = 0;
+  }
+
+  /** Resizes the index to `capacity` slots (at least those in use). */
+  private grow(capacity: number): void {
+    const offsets = new Float64Array(capacity);
+    const lengths = new Uint32Array(capacity);
+    offsets.set(this.offsets.subarray(0, this.keys.length));
+    lengths.set(this.lengths.subarray(0, this.keys.length));
+    this.offsets = offsets;
+    this.lengths = lengths;
+  }
+
   private create(path: string): number {
     try {
       return openSync(path, 'wx+');
     } catch (e) {
       throw new RewindError('io', `cannot create the recording's page store ${path} (${(e as Error).message})`);
+    }
+  }
+
+  private read(fd: number, into: Uint8Array, position: number): void {
+    for (let done = 0; done < into.length;) {
+      const n = readSync(fd, into, done, into.length - done, position + done);
+      if (n === 0) throw new RewindError('io', `the recording's page store ${this.path} ended early`);
+      done += n;
     }
   }
 

@@ -3,8 +3,8 @@
  * under the digest of its bytes, compressed with fflate (raw deflate, level 1)
  * or raw when compression does not help. A page stays until a sweep finds
  * that nothing names it. With a spill store behind it (a recording's file on
- * disk), records leave memory once there are more than a set amount, so a
- * recording's length costs disk, not memory.
+ * disk), each page is encoded as it is put and its record goes straight to
+ * the spill store, so a recording's length costs disk, not memory.
  *
  * Record encoding (also used inside `.vmi` files and backends):
  *   byte 0 = encoding (0 raw, 1 deflate), then the data.
@@ -36,21 +36,26 @@ export function compressChunk(data: Uint8Array): [number, Uint8Array] {
 
 /** Leaves out the zero words of `data` (a multiple of 32 bytes): see {@link ENCODING_SPARSE}. */
 export function sparseWords(data: Uint8Array): Uint8Array {
+  const out = new Uint8Array((data.length >>> 5) + data.length);
+  return out.slice(0, sparseWordsInto(data, out, 0));
+}
+
+/** {@link sparseWords} written into `out` from `at` (room for the bitmap and every word); returns its length. */
+function sparseWordsInto(data: Uint8Array, out: Uint8Array, at: number): number {
   const words = data.length >>> 2;
   const w = new Uint32Array(data.buffer, data.byteOffset, words);
-  let nonzero = 0;
-  for (let i = 0; i < words; i++) if (w[i] !== 0) nonzero++;
-  const out = new Uint8Array((words >>> 3) + nonzero * 4);
-  const dv = new DataView(out.buffer);
-  let p = words >>> 3;
+  const mapBytes = words >>> 3;
+  out.fill(0, at, at + mapBytes);
+  const dv = new DataView(out.buffer, out.byteOffset, out.length);
+  let p = at + mapBytes;
   for (let i = 0; i < words; i++) {
     const v = w[i]!;
     if (v === 0) continue;
-    out[i >>> 3]! |= 1 << (i & 7);
+    out[at + (i >>> 3)]! |= 1 << (i & 7);
     dv.setUint32(p, v, true);
     p += 4;
   }
-  return out;
+  return p - at;
 }
 
 /** The bytes a {@link sparseWords} encoding stands for; throws RewindError(code) when it does not fit `size`. */
@@ -184,17 +189,30 @@ export function decompressChunk(
  * Deflate (fflate, level 1) costs some 100 µs a page; the other two, a few.
  */
 export function encodePageRecord(page: Uint8Array): Uint8Array {
+  return encodePageRecordInto(page, new Uint8Array(1 + PAGE_SIZE)).slice();
+}
+
+/**
+ * {@link encodePageRecord} written into `out` (at least 1 + PAGE_SIZE bytes,
+ * which any record fits): returns the record, a view of `out`. Costs no
+ * allocation for a raw or sparse page.
+ */
+export function encodePageRecordInto(page: Uint8Array, out: Uint8Array): Uint8Array {
   if (page.byteOffset & 3) page = page.slice(); // word views need alignment
-  let enc: number;
-  let data: Uint8Array;
   const zeros = zeroWords(page);
-  if (zeros >= PAGE_SIZE / 16) [enc, data] = [ENCODING_SPARSE, sparseWords(page)];
-  else if (looksIncompressible(page)) [enc, data] = [ENCODING_RAW, page];
-  else [enc, data] = compressChunk(page);
-  const rec = new Uint8Array(1 + data.length);
-  rec[0] = enc;
-  rec.set(data, 1);
-  return rec;
+  if (zeros >= PAGE_SIZE / 16) {
+    out[0] = ENCODING_SPARSE;
+    return out.subarray(0, 1 + sparseWordsInto(page, out, 1));
+  }
+  if (looksIncompressible(page)) {
+    out[0] = ENCODING_RAW;
+    out.set(page, 1);
+    return out.subarray(0, 1 + PAGE_SIZE);
+  }
+  const [enc, data] = compressChunk(page);
+  out[0] = enc;
+  out.set(data, 1);
+  return out.subarray(0, 1 + data.length);
 }
 
 /** Decodes a store record into a fresh 4 KiB page. */
@@ -204,14 +222,17 @@ export function decodePageRecord(rec: Uint8Array, code: ErrorCode = 'io', what =
 }
 
 /**
- * Where a page store moves records it no longer keeps in memory: a
+ * Where a page store puts the records it does not keep in memory: a
  * recording's store on disk (storage/pagefile.ts in Node).
  */
 export interface PageSpill extends PageRecords {
   /** Bytes it takes. */
   readonly bytes: number;
-  /** Stores encoded records; {@link PageRecords.get} finds them from then on. */
-  write(records: ReadonlyArray<readonly [Hash128, Uint8Array]>): void;
+  /**
+   * Stores one encoded record (a copy: `record` may be a view of a buffer the
+   * caller reuses); {@link PageRecords.get} finds it from then on.
+   */
+  write(hash: Hash128, record: Uint8Array): void;
   /** Keeps only the records in `live` and gives back the space of the others. */
   compact(live: ReadonlySet<Hash128>): void;
   /** Bytes of a record held, or undefined. */
@@ -225,11 +246,16 @@ const SLAB_PAGES = 256;
 export interface PageStoreOptions {
   /** Where pages not held otherwise are read from (an opened `.vmi`). */
   cold?: PageRecords;
-  /** Where records go once more than `memory` bytes of them are held. */
+  /**
+   * Where records go: each page put is encoded at once and its record
+   * written here, so that no page waits in memory (a recorder in Node has
+   * no idle time to defer encoding to, and a long one must not hold pages).
+   */
   spill?: PageSpill;
-  /** Bytes of records held in memory before they go to the spill store (default 64 MiB). */
-  memory?: number;
 }
+
+/** Where a store with a spill store encodes a page before writing it there. */
+const scratch = new Uint8Array(1 + PAGE_SIZE);
 
 /**
  * Pages stored once by content digest: held in memory, or read when needed
@@ -242,7 +268,6 @@ export class PageStore {
   private readonly raw = new Map<Hash128, Uint8Array>();
   private readonly cold: PageRecords | null;
   private readonly spill: PageSpill | null;
-  private readonly memory: number;
   /** Bytes of pages and records held in memory. */
   storedBytes = 0;
   /** Where put copies pages (see SLAB_PAGES), and how many of its pages are used. */
@@ -252,7 +277,6 @@ export class PageStore {
   constructor(options: PageStoreOptions = {}) {
     this.cold = options.cold ?? null;
     this.spill = options.spill ?? null;
-    this.memory = options.memory ?? 64 << 20;
   }
 
   /** True when the page is held (the zero page always is). */
@@ -279,6 +303,10 @@ export class PageStore {
     if (page.length !== PAGE_SIZE)
       throw new RewindError('bad-argument', `a page is ${PAGE_SIZE} bytes, not ${page.length}`);
     if (this.has(hash)) return hash;
+    if (this.spill) {
+      this.spill.write(hash, encodePageRecordInto(page, scratch));
+      return hash;
+    }
     // Kept as it is now and encoded later (compress), so capturing a checkpoint stays off the hot path.
     // Copied into a slab of pages: one allocation per SLAB_PAGES pages, not one per page.
     if (this.slabUsed === SLAB_PAGES) {
@@ -295,8 +323,7 @@ export class PageStore {
   /**
    * Encodes up to `maxPages` of the pages put (all when omitted); returns
    * how many remain. Call between run slices when idle, and before
-   * exporting. With a spill store, then moves the records out of memory
-   * once they take more than the store's memory allowance.
+   * exporting. (With a spill store, pages are encoded as they are put.)
    */
   compress(maxPages = Infinity): number {
     let n = 0;
@@ -307,15 +334,7 @@ export class PageStore {
       this.records.set(hash, rec);
       this.storedBytes += rec.length - PAGE_SIZE;
     }
-    if (this.spill && this.storedBytes > this.memory) this.spillOut();
     return this.raw.size;
-  }
-
-  /** Moves every encoded record to the spill store. */
-  private spillOut(): void {
-    this.spill!.write([...this.records]);
-    for (const rec of this.records.values()) this.storedBytes -= rec.length;
-    this.records.clear();
   }
 
   /** Bytes the pages in `live` take where they are kept. */

@@ -1,0 +1,82 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PageFile } from '../../storage/pagefile.js';
+import { PageStore } from '../../storage/pagestore.js';
+import type { Hash128 } from '../../storage/hash.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'rewind-pagefile-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A record of `length` bytes that says which it is. */
+const record = (n: number, length: number) => {
+  const r = new Uint8Array(length);
+  for (let i = 0; i < length; i++) r[i] = (n * 131 + i * 7) & 255;
+  return r;
+};
+const hash = (n: number) => n.toString(16).padStart(32, '0') as Hash128;
+/** Byte-for-byte equality (toEqual on thousands of typed arrays is slow). */
+const same = (a: Uint8Array | undefined, b: Uint8Array) => a !== undefined && Buffer.from(a).equals(b);
+
+describe('PageFile', () => {
+  it('gives back what was written, from its buffer and from the file, and keeps only the live records on compaction', () => {
+    const f = new PageFile(join(dir, 'out.vmi'));
+    const n = 1500; // more than its write buffer holds
+    const length = (i: number) => 1 + ((i * 997) % 4097);
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      // The caller may reuse what it passes.
+      const scratch = record(i, length(i));
+      f.write(hash(i), scratch);
+      scratch.fill(0);
+      total += length(i);
+    }
+    f.write(hash(3), record(99, 10)); // already held: ignored
+    expect(f.bytes).toBe(total);
+    for (let i = 0; i < n; i++) {
+      expect(f.sizeOf(hash(i))).toBe(length(i));
+      expect(same(f.get(hash(i)), record(i, length(i)))).toBe(true);
+    }
+    expect(f.get(hash(n))).toBeUndefined();
+
+    const live = new Set(Array.from({ length: n }, (_, i) => i).filter((i) => i % 3 === 1));
+    f.compact(new Set([...live].map(hash)));
+    let kept = 0;
+    for (const i of live) kept += length(i);
+    expect(f.bytes).toBe(kept);
+    const store = readdirSync(dir).filter((name) => name.endsWith('.tmp'));
+    expect(store).toHaveLength(1);
+    expect(statSync(join(dir, store[0]!)).size).toBe(kept);
+    for (let i = 0; i < n; i++) {
+      expect(f.has(hash(i))).toBe(live.has(i));
+      if (live.has(i)) expect(same(f.get(hash(i)), record(i, length(i)))).toBe(true);
+    }
+    // Written on after a compaction, and compacted again.
+    f.write(hash(n), record(n, 4097));
+    expect(same(f.get(hash(n)), record(n, 4097))).toBe(true);
+    f.compact(new Set([hash(1), hash(n)]));
+    expect(f.bytes).toBe(length(1) + 4097);
+    expect(same(f.get(hash(1)), record(1, length(1)))).toBe(true);
+    expect(same(f.get(hash(n)), record(n, 4097))).toBe(true);
+    f.close();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('holds a page store’s records: each page put is there at once', () => {
+    const f = new PageFile(join(dir, 'out.vmi'));
+    const s = new PageStore({ spill: f });
+    const page = (i: number) => record(i, 4096);
+    const hashes = Array.from({ length: 300 }, (_, i) => s.put(page(i)));
+    expect(s.storedBytes).toBe(0);
+    expect(s.bytes).toBe(f.bytes);
+    for (const [i, h] of hashes.entries()) expect(same(s.get(h), page(i))).toBe(true);
+    s.sweep(new Set(hashes.slice(0, 5)));
+    expect(s.bytes).toBe(s.bytesOf(hashes.slice(0, 5)));
+    for (let i = 0; i < 5; i++) expect(same(s.get(hashes[i]!), page(i))).toBe(true);
+    f.close();
+  });
+});
