@@ -62,6 +62,18 @@ export class HostedGroup {
       moment: file?.moment ?? undefined,
       typed: file?.machines.map((m) => m.typed),
     });
+    // A member run from the main view (its Run button) runs its group: a member runs only in the group's quanta.
+    for (const vm of vms)
+      vm.client.on((e) => {
+        if (
+          e.type === 'status' &&
+          e.status.state === 'running' &&
+          !this.network.isRunning &&
+          !this.busy &&
+          !this.problem
+        )
+          this.run();
+      });
     this.sync();
     // The host view is told a few times a second, not at each of a thousand quanta.
     let last = 0;
@@ -81,13 +93,19 @@ export class HostedGroup {
     this.running = this.network.isRunning;
   }
 
+  /** Members that hold the running group: paused (by the user, a breakpoint or a look at the past) or crashed. */
+  get holding(): HostedVm[] {
+    return this.running ? this.vms.filter((vm) => vm.state === 'paused' || vm.ended) : [];
+  }
+
   has(vm: HostedVm): boolean {
     return this.vms.includes(vm);
   }
 
-  /** Runs the group: every member, then the quanta. */
+  /** Runs the group: every member, then the quanta (a no-op for the quanta when they run already). */
   run(): void {
-    if (this.running || this.vms.some((vm) => vm.ended)) return;
+    if (this.busy || this.vms.some((vm) => vm.ended)) return;
+    // Members that hold it (paused, at a breakpoint) go on too.
     for (const vm of this.vms) vm.app.run();
     this.network.start();
     this.sync();
