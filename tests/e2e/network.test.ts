@@ -90,7 +90,7 @@ describe.skipIf(skip !== null)('a network of Linux VMs in Chromium', () => {
     expect(r.stderr).toMatch(/verified bob: /);
     expect(r.status).toBe(0);
     await page.context().close();
-  });
+  }, 400_000);
 
   test('the .vmg opens in a fresh page as the same group, paused where it was saved, and runs on', async () => {
     const page = await hostPage();
@@ -104,5 +104,5 @@ describe.skipIf(skip !== null)('a network of Linux VMs in Chromium', () => {
     await poll(() => consoleOf(page, 'bob')).toMatch(/1 packets transmitted, 1 received/);
     expect(app.errors).toEqual([]);
     await page.context().close();
-  });
+  }, 300_000);
 });
