@@ -1,7 +1,11 @@
 // The host's page state against fake workers: each VM its own client, a
 // crash that stays its own, clones into their own library entries, stop
 // and start from the library, resources sent to the right worker.
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
+import { Group, memberMac } from '../../session/group.js';
+import { groupToFile, writeGroupFile } from '../../session/group-file.js';
+import { programSpec } from '../../session/spec.js';
 import { Library } from '../../src/web/library.js';
 import type { WorkerEvent } from '../../src/web/protocol.js';
 import { MemoryBackend } from '../../storage/index.js';
@@ -178,5 +182,50 @@ describe('the host', () => {
     expect(next.host.vms.map((v) => v.library.current?.id ?? null)).toEqual([null, 'vmA', 'vmB']);
     expect(next.workers[2]!.sent).toContainEqual({ type: 'setPace', mips: 30 });
     expect(next.workers[2]!.sent.some((c) => c.type === 'run')).toBe(false);
+  });
+
+  test('a version 1 group file opens its machines each on its own, and says why', async () => {
+    const s = setup();
+    const group = await s.host.openGroup(
+      new Uint8Array(readFileSync('tests/fixtures/vmg-v1/ping-pong.vmg')),
+      'ping-pong.vmg',
+    );
+    expect(group).toBeNull();
+    expect(s.host.groups).toEqual([]);
+    expect(s.host.vms.map((v) => v.library.current?.name)).toEqual([undefined, 'pong', 'ping']);
+    expect(s.host.message).toMatch(/version 1 group file.*each on its own/);
+    expect(s.workers.flatMap((w) => w.sent).some((c) => c.type === 'joinGroup')).toBe(false);
+  });
+
+  test("a version 2 group file opens as a group, paused; a member's pause and removal act on the group", async () => {
+    const members = ['pong', 'ping'].map((name, i) => ({
+      name,
+      spec: programSpec(new Uint8Array(readFileSync(`guests/build/${name}.elf`)), {
+        ramSize: 16 << 20,
+        net: { mac: memberMac(i) },
+      }),
+    }));
+    const g = Group.create(members, 1000);
+    g.run({ quanta: 40 });
+    const s = setup();
+    const group = (await s.host.openGroup(writeGroupFile(groupToFile(g, null, 40)), 'pair.vmg'))!;
+    expect(s.host.groups).toEqual([group]);
+    expect(group.quanta).toBe(40);
+    const [pong, ping] = [s.workers[1]!, s.workers[2]!];
+    // Each joins as the file's moment left it.
+    expect(pong.sent).toContainEqual({ type: 'joinGroup', end: g.ends[0] });
+    expect(ping.sent).toContainEqual({ type: 'joinGroup', end: g.ends[1] });
+    expect(group.running).toBe(false);
+
+    void s.host.start(s.host.vms[1]!);
+    expect(group.running).toBe(true);
+    expect(ping.sent).toContainEqual({ type: 'run' });
+    s.host.pause(s.host.vms[2]!);
+    await expect.poll(() => group.running).toBe(false);
+    expect(pong.sent.at(-1)).toEqual({ type: 'pause' });
+
+    s.host.remove(s.host.vms[2]!);
+    await expect.poll(() => s.host.groups).toEqual([]);
+    expect(pong.sent).toContainEqual({ type: 'leaveGroup' });
   });
 });
