@@ -181,10 +181,14 @@ const bad = (message: string): never => {
   throw new RewindError('bad-vmi', message);
 };
 
+/** Whether `bytes` start as a group file does (its magic). */
+export function isGroupFile(bytes: Uint8Array): boolean {
+  return bytes.length >= 8 && new TextDecoder('latin1').decode(bytes.subarray(0, 8)) === GROUP_MAGIC;
+}
+
 /** Reads and checks a group file; each machine's `.vmi` is checked when it is opened (openMachine). */
 export function readGroupFile(bytes: Uint8Array): GroupFile {
-  if (bytes.length < 8 || new TextDecoder('latin1').decode(bytes.subarray(0, 8)) !== GROUP_MAGIC)
-    bad('not a Rewind group file (bad magic)');
+  if (!isGroupFile(bytes)) bad('not a Rewind group file (bad magic)');
   if (bytes.length < HEADER_SIZE) bad('truncated group file header');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint16(8, true);

@@ -385,6 +385,7 @@ export class HostState {
     const worker = client ?? this.ports.spawn(`rewind-vm-${key}`);
     const vm: HostedVm = new HostedVm(key, worker, this.ports.library, url);
     vm.library.namesInUse = () => this.vms.filter((v) => v !== vm).map((v) => v.name);
+    vm.library.openGroup = (bytes, fileName) => this.openGroup(bytes, fileName);
     const model = this.focused as HostedVm | null;
     if (model) {
       vm.app.record = model.app.record;

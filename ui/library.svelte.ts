@@ -6,6 +6,7 @@
  * touched), and an ELF opens as a new VM.
  */
 import { isElf } from '../core/loader.js';
+import { isGroupFile } from '../session/group-file.js';
 import { IdbBackend, MemoryBackend } from '../storage/index.js';
 import { Library, newVmId, type VmMeta } from '../src/web/library.js';
 import type { ExportedVmi } from '../src/web/jobs.js';
@@ -103,6 +104,8 @@ export class LibraryState {
   private lastError = '';
   private readonly now: () => number;
 
+  /** Opens a group file (.vmg) as a network of the host's; set by the host. */
+  openGroup: ((bytes: Uint8Array, fileName: string) => Promise<unknown>) | null = null;
   /** Names the page's other VMs have (the host's), which a new VM's name avoids too: they may not be saved yet. */
   namesInUse: () => string[] = () => [];
 
@@ -363,6 +366,11 @@ export class LibraryState {
     }
     if (isElf(bytes)) {
       await this.app.load(bytes, file.name);
+      return;
+    }
+    if (isGroupFile(bytes)) {
+      if (this.openGroup) await this.openGroup(bytes, file.name);
+      else this.app.message = `${file.name} is a group file (.vmg): open it from the host view (F9)`;
       return;
     }
     await this.openAsNew(bytes, file.name, file.name.replace(/\.vmi$/i, '') || file.name);
