@@ -597,18 +597,18 @@ export class Session {
   thin(): void {
     const pages = this.checkpoints.pages;
     pages.compress();
-    let live = this.checkpoints.pagesNamed();
-    let bytes = pages.bytesOf(live);
+    // What the checkpoints name, counted once and kept up to date as they are dropped.
+    const live = this.checkpoints.pageRefs((h) => pages.sizeOf(h));
+    let bytes = live.bytes;
     while (bytes > this.budget * THIN_TO) {
       const victims = this.thinningVictims();
       if (victims.size === 0) break;
       for (const [branch, ids] of victims) {
         this.timeline.removeCheckpoints(branch, ids);
-        for (const id of ids) this.checkpoints.drop(id);
+        for (const id of ids) this.checkpoints.drop(id, live);
       }
-      live = this.checkpoints.pagesNamed();
       const before = bytes;
-      bytes = pages.bytesOf(live);
+      bytes = live.bytes;
       // What is left is mostly the machine's memory itself, which no thinning frees: stop before dropping all.
       if (bytes <= this.budget && before - bytes < this.budget / 100) break;
     }

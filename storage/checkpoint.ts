@@ -12,6 +12,7 @@ import type { MachineState, Snapshotable } from '../core/snapshot.js';
 import type { PagedMemory } from '../core/paged.js';
 import { PAGE_SIZE } from '../core/memmap.js';
 import { RewindError } from '../core/errors.js';
+import { DigestTable } from './digests.js';
 import { Hasher128, type Hash128 } from './hash.js';
 import { PageStore } from './pagestore.js';
 import { StateHasher, ZERO_PAGE_HASH, computeStateHash, type PageHashTable } from './statehash.js';
@@ -41,6 +42,73 @@ export interface Checkpoint {
   full: boolean;
   /** Deltas between this checkpoint and the full one it rests on (0 when full). */
   depth: number;
+}
+
+/**
+ * The pages that checkpoints name, counted: how many page maps name each
+ * (the zero page left out), and the bytes of those named, kept as maps are
+ * added and released. A thinning drops checkpoints round after round and
+ * needs what the rest name after each: counting as they go costs a fraction
+ * of a new set of every page named after each round, and the counts are
+ * kept off the JS heap (see digests.ts).
+ */
+export class PageRefs {
+  /** The pages ever counted, numbered. */
+  private readonly pages: DigestTable;
+  /** Page maps naming each page, by its number (0 once all that named it are released). */
+  private counts: Uint32Array;
+  /** Bytes of the pages named, each counted once. */
+  bytes = 0;
+  /** Number of distinct pages named. */
+  count = 0;
+
+  /** Counts with room for `capacity` pages before its tables grow. */
+  constructor(
+    private readonly size: (hash: Hash128) => number,
+    capacity = 1024,
+  ) {
+    this.pages = new DigestTable(capacity);
+    this.counts = new Uint32Array(Math.max(16, capacity));
+  }
+
+  /** True when a page map counted names `hash`. */
+  has(hash: Hash128): boolean {
+    const n = this.pages.indexOf(hash);
+    return n >= 0 && this.counts[n]! > 0;
+  }
+
+  /** Counts the pages `map` names. */
+  add(map: PageMap | null): void {
+    if (!map) return;
+    for (const h of map.values()) {
+      if (h === ZERO_PAGE_HASH) continue;
+      const n = this.pages.add(h);
+      if (n === this.counts.length) {
+        const counts = new Uint32Array(n * 2);
+        counts.set(this.counts);
+        this.counts = counts;
+      }
+      if (this.counts[n]!++ === 0) {
+        this.count++;
+        this.bytes += this.size(h);
+      }
+    }
+  }
+
+  /** Takes back what {@link add} counted for `map`. */
+  release(map: PageMap | null): void {
+    if (!map) return;
+    for (const h of map.values()) {
+      if (h === ZERO_PAGE_HASH) continue;
+      const n = this.pages.indexOf(h);
+      if (n < 0 || this.counts[n] === 0)
+        throw new RewindError('bad-state', `page ${h} released more often than it was named`);
+      if (--this.counts[n]! === 0) {
+        this.count--;
+        this.bytes -= this.size(h);
+      }
+    }
+  }
 }
 
 /** Full page tables of RAM and disk (one digest per page). */
@@ -130,19 +198,30 @@ export class Checkpointer {
    * Forgets checkpoint `id` (thinning a recording). The checkpoints that are
    * deltas over it take over its pages (and become full when it was full),
    * and those resting on it through a parent link point past it, so that
-   * every other checkpoint restores exactly as before.
+   * every other checkpoint restores exactly as before. `refs`, when given,
+   * is kept up to date with the page maps as they change.
    */
-  drop(id: string): void {
+  drop(id: string, refs?: PageRefs): void {
     const cp = this.get(id);
     const children = [...this.checkpoints.values()].filter((c) => c.parent === id);
     for (const child of children) {
       child.parent = cp.parent;
       if (child.full) continue;
-      child.ram = overlay(cp.ram, child.ram, cp.full);
-      if (child.disk && cp.disk) child.disk = overlay(cp.disk, child.disk, cp.full);
+      const ram = overlay(cp.ram, child.ram, cp.full);
+      refs?.add(ram);
+      refs?.release(child.ram);
+      child.ram = ram;
+      if (child.disk && cp.disk) {
+        const disk = overlay(cp.disk, child.disk, cp.full);
+        refs?.add(disk);
+        refs?.release(child.disk);
+        child.disk = disk;
+      }
       child.full = cp.full;
       this.lowerDepths(child, cp.depth);
     }
+    refs?.release(cp.ram);
+    refs?.release(cp.disk);
     this.checkpoints.delete(id);
     if (this.base?.id === id) this.base = null;
   }
@@ -156,6 +235,18 @@ export class Checkpointer {
   /** Every page digest the checkpoints name (what a sweep must keep). */
   pagesNamed(): Set<Hash128> {
     return pagesNamed(null, this.checkpoints.values());
+  }
+
+  /** How many page maps of the checkpoints name each page, and what those pages take (`size` of each). */
+  pageRefs(size: (hash: Hash128) => number): PageRefs {
+    let entries = 0;
+    for (const cp of this.checkpoints.values()) entries += cp.ram.size + (cp.disk?.size ?? 0);
+    const refs = new PageRefs(size, entries);
+    for (const cp of this.checkpoints.values()) {
+      refs.add(cp.ram);
+      refs.add(cp.disk);
+    }
+    return refs;
   }
 
   /** Current state hash of the machine. */

@@ -4,15 +4,17 @@
  * like the atomic writer's temporaries, so a killed process's file is swept
  * the next time). Records are written through a buffer of WRITE_BUFFER
  * bytes. The index of where each record sits is in memory, in typed arrays
- * (about 60 bytes a page with the map from digest to slot, for the pages the
- * recording keeps), and a compaction copies the live records through two
+ * off the JS heap (some 40 bytes a page, for the pages the recording keeps,
+ * and a reference to the digest's string, which the checkpoints hold
+ * anyway), and a compaction copies the live records through two
  * fixed buffers: what the store takes in memory depends on the pages the
  * recording keeps, never on the bytes that went through it.
  */
 import { closeSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { RewindError } from '../core/errors.js';
 import type { Hash128 } from './hash.js';
-import type { PageSpill } from './pagestore.js';
+import type { HashSet, PageSpill } from './pagestore.js';
+import { DigestTable } from './digests.js';
 import { releaseTemporary, temporaryName } from './node.js';
 
 /** Bytes gathered before a write to the file. */
@@ -23,9 +25,10 @@ const COPY_BUFFER = 4 << 20;
 export class PageFile implements PageSpill {
   private fd: number;
   private readonly path: string;
-  /** Digest → slot; a slot's record is `lengths[slot]` bytes at `offsets[slot]`. Slots are in file order. */
-  private readonly at = new Map<Hash128, number>();
-  private keys: Hash128[] = [];
+  /** Digest → its number n; its record is `lengths[n]` bytes at `offsets[n]`. Numbers are in file order. */
+  private readonly at = new DigestTable();
+  /** The digests by number. */
+  private readonly keys: Hash128[] = [];
   private offsets = new Float64Array(1024);
   private lengths = new Uint32Array(1024);
   /** Records not yet written: they go at `bytes - buffered`. */
@@ -41,19 +44,19 @@ export class PageFile implements PageSpill {
   }
 
   has(hash: Hash128): boolean {
-    return this.at.has(hash);
+    return this.at.indexOf(hash) >= 0;
   }
 
   sizeOf(hash: Hash128): number | undefined {
-    const slot = this.at.get(hash);
-    return slot === undefined ? undefined : this.lengths[slot];
+    const n = this.at.indexOf(hash);
+    return n < 0 ? undefined : this.lengths[n];
   }
 
   get(hash: Hash128): Uint8Array | undefined {
-    const slot = this.at.get(hash);
-    if (slot === undefined) return undefined;
-    const offset = this.offsets[slot]!;
-    const out = new Uint8Array(this.lengths[slot]!);
+    const n = this.at.indexOf(hash);
+    if (n < 0) return undefined;
+    const offset = this.offsets[n]!;
+    const out = new Uint8Array(this.lengths[n]!);
     const flushed = this.bytes - this.buffered;
     if (offset >= flushed) {
       out.set(this.buffer.subarray(offset - flushed, offset - flushed + out.length));
@@ -64,14 +67,20 @@ export class PageFile implements PageSpill {
   }
 
   write(hash: Hash128, record: Uint8Array): void {
-    if (this.at.has(hash)) return;
+    const n = this.at.size;
+    if (this.at.add(hash) !== n) return; // held already
     if (this.buffered + record.length > WRITE_BUFFER) this.flush();
-    const slot = this.keys.length;
-    if (slot === this.offsets.length) this.grow(slot * 2);
+    if (n === this.offsets.length) {
+      const offsets = new Float64Array(n * 2);
+      const lengths = new Uint32Array(n * 2);
+      offsets.set(this.offsets);
+      lengths.set(this.lengths);
+      this.offsets = offsets;
+      this.lengths = lengths;
+    }
     this.keys.push(hash);
-    this.offsets[slot] = this.bytes;
-    this.lengths[slot] = record.length;
-    this.at.set(hash, slot);
+    this.offsets[n] = this.bytes;
+    this.lengths[n] = record.length;
     if (record.length > WRITE_BUFFER) this.append(this.fd, record, this.bytes);
     else {
       this.buffer.set(record, this.buffered);
@@ -80,34 +89,32 @@ export class PageFile implements PageSpill {
     this.bytes += record.length;
   }
 
-  /** Copies the live records to a new file that replaces this one: disk use falls to what is live. */
-  compact(live: ReadonlySet<Hash128>): void {
-    const count = this.keys.length;
+  /**
+   * Copies the live records to a new file that replaces this one: disk use
+   * falls to what is live. The index changes only once the new file has
+   * replaced the old one (a failure leaves the store as it was), in place.
+   */
+  compact(live: HashSet): void {
+    const count = this.at.size;
     let kept = 0;
-    for (let s = 0; s < count; s++) if (live.has(this.keys[s]!)) kept++;
+    for (let n = 0; n < count; n++) if (live.has(this.keys[n]!)) kept++;
     if (kept === count) return;
     this.flush();
     const next = temporaryName(this.path);
     const fd = this.create(next);
-    // Slots are in file order: the old file is read front to back in big pieces, and the live
-    // records gathered in a buffer that is written front to back. The index changes only once
-    // the new file has replaced the old one (a failure leaves the store as it was).
-    const keys: Hash128[] = new Array<Hash128>(kept);
-    const offsets = new Float64Array(Math.max(1024, kept * 2));
-    const lengths = new Uint32Array(offsets.length);
+    // Records are in file order: the old file is read front to back in big pieces, and the live
+    // records gathered in a buffer that is written front to back.
     let input = new Uint8Array(COPY_BUFFER);
     let inFrom = 0;
     let inTo = 0;
     const out = this.buffer;
     let used = 0;
     let size = 0;
-    let slot = 0;
     try {
-      for (let s = 0; s < count; s++) {
-        const hash = this.keys[s]!;
-        if (!live.has(hash)) continue;
-        const offset = this.offsets[s]!;
-        const length = this.lengths[s]!;
+      for (let n = 0; n < count; n++) {
+        if (!live.has(this.keys[n]!)) continue;
+        const offset = this.offsets[n]!;
+        const length = this.lengths[n]!;
         if (offset < inFrom || offset + length > inTo) {
           const want = Math.max(length, Math.min(COPY_BUFFER, this.bytes - offset));
           if (want > input.length) input = new Uint8Array(want);
@@ -125,10 +132,6 @@ export class PageFile implements PageSpill {
           out.set(rec, used);
           used += length;
         }
-        keys[slot] = hash;
-        offsets[slot] = size;
-        lengths[slot] = length;
-        slot++;
         size += length;
       }
       this.append(fd, out.subarray(0, used), size - used);
@@ -142,11 +145,18 @@ export class PageFile implements PageSpill {
     renameSync(next, this.path);
     releaseTemporary(next);
     this.fd = fd;
-    for (let s = 0; s < count; s++) if (!live.has(this.keys[s]!)) this.at.delete(this.keys[s]!);
-    for (let s = 0; s < kept; s++) this.at.set(keys[s]!, s);
-    this.keys = keys;
-    this.offsets = offsets;
-    this.lengths = lengths;
+    // The same records in the same order: each one's new place is where the kept ones before it end.
+    let at = 0;
+    this.at.retain(
+      (n) => live.has(this.keys[n]!),
+      (from, to) => {
+        this.keys[to] = this.keys[from]!;
+        this.lengths[to] = this.lengths[from]!;
+        this.offsets[to] = at;
+        at += this.lengths[to]!;
+      },
+    );
+    this.keys.length = kept;
     this.bytes = size;
   }
 
@@ -166,16 +176,6 @@ export class PageFile implements PageSpill {
     if (this.buffered === 0) return;
     this.append(this.fd, this.buffer.subarray(0, this.buffered), this.bytes - this.buffered);
     this.buffered = 0;
-  }
-
-  /** Resizes the index to `capacity` slots (at least those in use). */
-  private grow(capacity: number): void {
-    const offsets = new Float64Array(capacity);
-    const lengths = new Uint32Array(capacity);
-    offsets.set(this.offsets.subarray(0, this.keys.length));
-    lengths.set(this.lengths.subarray(0, this.keys.length));
-    this.offsets = offsets;
-    this.lengths = lengths;
   }
 
   private create(path: string): number {

@@ -221,6 +221,9 @@ export function decodePageRecord(rec: Uint8Array, code: ErrorCode = 'io', what =
   return decompressChunk(rec[0]!, rec.subarray(1), PAGE_SIZE, code, what);
 }
 
+/** A set of digests, as far as a sweep needs one. */
+export type HashSet = Pick<ReadonlySet<Hash128>, 'has'>;
+
 /**
  * Where a page store puts the records it does not keep in memory: a
  * recording's store on disk (storage/pagefile.ts in Node).
@@ -234,7 +237,7 @@ export interface PageSpill extends PageRecords {
    */
   write(hash: Hash128, record: Uint8Array): void;
   /** Keeps only the records in `live` and gives back the space of the others. */
-  compact(live: ReadonlySet<Hash128>): void;
+  compact(live: HashSet): void;
   /** Bytes of a record held, or undefined. */
   sizeOf(hash: Hash128): number | undefined;
 }
@@ -340,13 +343,17 @@ export class PageStore {
   /** Bytes the pages in `live` take where they are kept. */
   bytesOf(live: Iterable<Hash128>): number {
     let n = 0;
-    for (const h of live)
-      n += this.records.get(h)?.length ?? (this.raw.has(h) ? PAGE_SIZE : (this.spill?.sizeOf(h) ?? 0));
+    for (const h of live) n += this.sizeOf(h);
     return n;
   }
 
+  /** Bytes the page with digest `hash` takes where it is kept (0 when it is only in the cold store, or missing). */
+  sizeOf(hash: Hash128): number {
+    return this.records.get(hash)?.length ?? (this.raw.has(hash) ? PAGE_SIZE : (this.spill?.sizeOf(hash) ?? 0));
+  }
+
   /** Forgets every page not in `live` (the pages that the checkpoints kept still name), in memory and spilled. */
-  sweep(live: ReadonlySet<Hash128>): void {
+  sweep(live: HashSet): void {
     for (const map of [this.records, this.raw])
       for (const [hash, rec] of map) {
         if (live.has(hash)) continue;

@@ -52,7 +52,7 @@ describe('Checkpointer', () => {
     );
   });
 
-  it('dropping any checkpoints leaves every other one restoring exactly, with consistent depths (property)', () => {
+  it('dropping any checkpoints leaves every other one restoring exactly, with consistent depths and page counts (property)', () => {
     fc.assert(
       fc.property(
         fc.array(fc.integer({ min: 1, max: 2 ** 31 - 1 }), { minLength: 2, maxLength: 30 }),
@@ -68,12 +68,19 @@ describe('Checkpointer', () => {
             last = cps.capture(last, 'b0').id;
             taken.set(last, m.snapshot());
           }
+          // The pages named, counted once and kept up to date by the drops, as a thinning does.
+          const size = (h: string) => h.charCodeAt(0) + 1;
+          const refs = cps.pageRefs(size);
           for (const d of drops) {
             const ids = [...taken.keys()];
             if (ids.length <= 1) break;
             const id = ids[d % ids.length]!;
-            cps.drop(id);
+            cps.drop(id, refs);
             taken.delete(id);
+            const named = cps.pagesNamed();
+            expect(refs.count).toBe(named.size);
+            for (const h of named) expect(refs.has(h)).toBe(true);
+            expect(refs.bytes).toBe([...named].reduce((n, h) => n + size(h), 0));
           }
           for (const cp of cps.all()) {
             if (cp.full) expect(cp.depth).toBe(0);
