@@ -8,6 +8,7 @@
 //    file size; `rewind info` on it (time); seeks to LONG_SEEKS random positions (default 20),
 //    and as many within the last 10^9, each in a fresh process (p50, p99), with `state --at`.
 // --quick: 10^8 per benchmark, a 10^9 recording, 8 seeks (a smoke run, not figures).
+// LONG_WORKLOADS=dirty,bytecode runs only those benchmarks in 1; LONG_INSTRUCTIONS=0 leaves out 2.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,7 +50,10 @@ console.log(
   `record ÷ run at ${SCALE.toExponential(0)} instructions, best of ${RUNS} (fresh processes, start-up included)`,
 );
 console.log('workload   run s  record s  ratio  peak RSS  file');
-const workloads = [['bench', ''], ...SUITE.map(([name]) => [name, suiteInput(name, SCALE)])];
+const only = process.env.LONG_WORKLOADS?.split(',');
+const workloads = [['bench', ''], ...SUITE.map(([name]) => [name, suiteInput(name, SCALE)])].filter(
+  ([name]) => !only || only.includes(name),
+);
 for (const [name, input] of workloads) {
   const max = ['--max-instructions', String(SCALE)];
   const out = join(dir, `${name}.vmi`);
@@ -64,6 +68,11 @@ for (const [name, input] of workloads) {
     `${name.padEnd(9)} ${fmt(run, 2).padStart(6)} ${fmt(rec.seconds, 2).padStart(9)} ${fmt(rec.seconds / run, 2).padStart(6)} ${MiB(rec.rss).padStart(9)} ${MiB(statSync(out).size).padStart(8)}`,
   );
   rmSync(out);
+}
+
+if (LONG === 0) {
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
 }
 
 console.log(`\nlong recording: dirty, ${LONG.toExponential(0)} instructions, budget ${BUDGET}`);
