@@ -44,6 +44,8 @@ export class HostedGroup {
   running = $state(false);
   /** A save or a pause is on its way. */
   busy = $state(false);
+  /** Stops listening to the members (once taken apart). */
+  private readonly unsubscribe: (() => unknown)[];
 
   constructor(
     readonly name: string,
@@ -63,7 +65,7 @@ export class HostedGroup {
       typed: file?.machines.map((m) => m.typed),
     });
     // A member run from the main view (its Run button) runs its group: a member runs only in the group's quanta.
-    for (const vm of vms)
+    this.unsubscribe = vms.map((vm) =>
       vm.client.on((e) => {
         if (
           e.type === 'status' &&
@@ -73,7 +75,8 @@ export class HostedGroup {
           !this.problem
         )
           this.run();
-      });
+      }),
+    );
     this.sync();
     // The host view is told a few times a second, not at each of a thousand quanta.
     let last = 0;
@@ -143,6 +146,7 @@ export class HostedGroup {
 
   /** Takes the members out of the group (paused), each a VM on its own from then on. */
   async dissolve(): Promise<void> {
+    for (const off of this.unsubscribe) off();
     await this.pause();
     for (const vm of this.vms) if (!vm.ended) vm.client.send({ type: 'leaveGroup' });
   }

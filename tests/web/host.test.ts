@@ -225,5 +225,11 @@ describe('the host', () => {
     s.host.remove(s.host.vms[2]!);
     await expect.poll(() => s.host.groups).toEqual([]);
     expect(pong.sent).toContainEqual({ type: 'leaveGroup' });
+    // Taken apart, a member that runs on its own no longer runs the group.
+    const sent = pong.sent.length;
+    pong.emit(status('running', 50));
+    await new Promise((done) => setTimeout(done, 50));
+    expect(pong.sent.slice(sent).map((c) => c.type)).toEqual([]);
+    expect(group.running).toBe(false);
   });
 });

@@ -67,7 +67,10 @@ export class FakeClient implements ClientLike {
   }
   on(listener: (e: WorkerEvent) => void): () => boolean {
     this.listeners.push(listener);
-    return () => true;
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+      return true;
+    };
   }
   /** Delivers a worker event and lets the UI update. */
   emit(e: WorkerEvent): void {
