@@ -72,13 +72,6 @@ export interface GroupFile {
 const FORKS_MAX = 256;
 
 /**
- * The typed input of the group's own run (its first branch) of the groups
- * forkGroup made: their members hold only what was typed before the fork,
- * the file keeps it all.
- */
-const firstTyped = new WeakMap<Group, TypedInput[][]>();
-
-/**
  * Each member's recording, ended with a checkpoint where it stands, as a
  * group file. `quanta`, when given, is the number of quanta every branch
  * was run to (`run({ quanta })`, the group's quanta now); without it the
@@ -87,8 +80,6 @@ const firstTyped = new WeakMap<Group, TypedInput[][]>();
 export function groupToFile(group: Group, maxSteps: number | null, quanta?: number): GroupFile {
   if (quanta !== undefined && quanta !== group.quanta)
     throw new RewindError('bad-argument', `the group has run ${group.quanta} quanta, not ${quanta}`);
-  const first = firstTyped.get(group);
-  const lastFork = group.forks[group.forks.length - 1];
   return {
     quantum: group.quantum,
     maxSteps,
@@ -98,14 +89,11 @@ export function groupToFile(group: Group, maxSteps: number | null, quanta?: numb
     machines: group.sessions.map((session, i) => {
       session.checkpointHere();
       const member = group.members[i]!;
-      const own = member.typed ?? [];
-      if (first && lastFork && own.some((t) => t.quantum >= lastFork.quantum))
-        throw new RewindError('bad-argument', `machine ${member.name}: input typed after a group fork is not saved`);
       return {
         name: member.name,
         mac: member.spec.net!.mac,
         input: member.input ?? new Uint8Array(0),
-        typed: (first?.[i] ?? own).map((t) => ({ quantum: t.quantum, bytes: t.bytes.slice() })),
+        typed: (member.typed ?? []).map((t) => ({ quantum: t.quantum, bytes: t.bytes.slice() })),
         vmi: writeVmi(session.toRecording()),
       };
     }),
@@ -402,12 +390,7 @@ export function membersOf(file: GroupFile, options: SessionOptions = {}): Member
 
 /** The members of the file with these sessions' specs. */
 function membersWith(file: GroupFile, sessions: readonly Session[]): Member[] {
-  // Typed input is given as typed, with no script (a script, even an empty one, holds back what is typed).
-  return file.machines.map((m, i) =>
-    m.typed.length > 0
-      ? { name: m.name, spec: sessions[i]!.spec, typed: m.typed }
-      : { name: m.name, spec: sessions[i]!.spec, input: m.input, typed: [] },
-  );
+  return file.machines.map((m, i) => ({ name: m.name, spec: sessions[i]!.spec, input: m.input, typed: m.typed }));
 }
 
 /** How every branch of the file's group runs: to its quanta when it has them, else until no machine can move. */
@@ -462,10 +445,6 @@ export function forkGroup(
   });
   const group = goOn(moment, recordings, fork);
   group.forks = [...file.forks, fork];
-  firstTyped.set(
-    group,
-    file.machines.map((m) => m.typed),
-  );
   return group;
 }
 
@@ -498,9 +477,7 @@ function goOn(moment: Group, sessions: readonly Session[], fork: GroupFork): Gro
     session.rescript(fork.inputs[i]!);
   });
   const wake = fork.inputs.flatMap((input, i) => (input.length > 0 ? [i] : []));
-  // What was typed at or after the moment is not the fork's.
-  const members = moment.members.map((m) => ({ ...m, typed: (m.typed ?? []).filter((t) => t.quantum < fork.quantum) }));
-  return Group.resume(members, moment.quantum, moment.moment(), sessions, wake);
+  return Group.resume(moment.members, moment.quantum, moment.moment(), sessions, wake);
 }
 
 /** How one machine of a group file replays: alone from its own recording, and within the group run again. */

@@ -265,15 +265,12 @@ export class Group {
     readonly members: readonly Member[],
     readonly sessions: readonly Session[],
     readonly board: Switchboard,
+    takesTyped: boolean,
   ) {
     sessions.forEach((s) => {
       s.onTransmit = (frame) => this.sent.push(frame.slice());
     });
-    this.typedNext = members.map((m) => {
-      const typed = m.typed ?? [];
-      const next = typed.findIndex((t) => t.quantum >= board.quanta);
-      return next < 0 ? typed.length : next;
-    });
+    this.typedNext = members.map((m) => (takesTyped ? 0 : (m.typed?.length ?? 0)));
   }
 
   /** Each member's end so far, by member index. */
@@ -310,7 +307,7 @@ export class Group {
       if (m.input && m.input.length > 0) session.script(m.input);
       return session;
     });
-    return new Group(members, sessions, board);
+    return new Group(members, sessions, board, true);
   }
 
   /**
@@ -318,6 +315,8 @@ export class Group {
    * quanta) with these sessions: each already at its machine's position of
    * that moment (a fork of its recording, say). `wake` lists machines to
    * run again even if they were waiting for input (they are given new input).
+   * The members' typed input is not given from there: it belongs to the
+   * run the moment was taken from (a fork scripts its own).
    */
   static resume(
     members: readonly Member[],
@@ -328,7 +327,7 @@ export class Group {
   ): Group {
     const board = new Switchboard(members.length, quantum, moment);
     for (const i of wake) board.wake(i);
-    return new Group(members, sessions, board);
+    return new Group(members, sessions, board, false);
   }
 
   /** Where the group stands between quanta, apart from its machines. */

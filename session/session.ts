@@ -512,17 +512,15 @@ export class Session {
       const cpu = this.machine.cpu;
       switch (r.reason) {
         case 'limit':
+        case 'time':
           // Polling is seen after a slice (not before one), so a run always moves: a step, or a breakpoint in the polling loop, is reached.
           // A slice that reached the branch's end gets the script's input first.
           this.feedScript();
           if (options.whenPolling !== 'run' && this.pollingAtEnd())
             return this.stopped({ reason: 'waiting', steps, asleep: false });
+          // The clock reached the run's `until`: its end, as a limit.
+          if (r.reason === 'time') return this.stopped({ reason: 'limit', steps });
           continue;
-        case 'time':
-          this.feedScript();
-          if (options.whenPolling !== 'run' && this.pollingAtEnd())
-            return this.stopped({ reason: 'waiting', steps, asleep: false });
-          return this.stopped({ reason: 'limit', steps });
         case 'idle':
           return this.stopped({ reason: 'waiting', steps, asleep: true });
         case 'power':
