@@ -487,8 +487,7 @@ export class Engine {
       case 'joinGroup':
         return this.joinGroup(cmd.end);
       case 'groupPresent': {
-        const g = this.group;
-        if (!g) throw new CommandError('bad-state', 'this VM is not in a network group');
+        const g = this.needGroup();
         const host = this.need();
         this.halt();
         this.toPresent(host, g);
@@ -542,8 +541,7 @@ export class Engine {
   }
 
   private quantum(cmd: Extract<Command, { type: 'quantum' }>): Promise<QuantumResult> {
-    const g = this.group;
-    if (!g) throw new CommandError('bad-state', 'this VM is not in a network group');
+    const g = this.needGroup();
     if (g.pending) throw new CommandError('bad-state', 'a quantum is already on its way');
     return new Promise((resolve) => {
       g.pending = { cmd, started: false, sent: [], typed: null, resolve };
@@ -651,6 +649,11 @@ export class Engine {
     };
     const host = this.jobs.run(work);
     return host instanceof Promise ? host.then(opened) : opened(host);
+  }
+
+  private needGroup(): GroupRole {
+    if (!this.group) throw new CommandError('bad-state', 'this VM is not in a network group');
+    return this.group;
   }
 
   private needTimeTravel(): MachineHost {
