@@ -10,6 +10,7 @@
 import { TIMEBASE_HZ } from '../../core/memmap.js';
 import { DEFAULT_QUANTUM, Switchboard, type GroupMoment, type TypedInput } from '../../session/group.js';
 import { writeGroupFile, type GroupFile } from '../../session/group-file.js';
+import { PaceCap } from './pace.js';
 import type { QuantumResult } from './protocol.js';
 
 /** One machine of the group, as the page reaches its worker. */
@@ -34,8 +35,6 @@ export interface NetworkOptions {
 
 /** Waits shorter than this are not worth a timer: the group runs on and waits longer later. */
 const MIN_WAIT_MS = 15;
-/** Time lost to a busy host is made up by running ahead for at most this long, then let go. */
-const MAX_LAG_MS = 500;
 /** The longest the group runs without letting the rest of its thread have a turn. */
 const YIELD_MS = 20;
 /** How long a group that cannot move waits before it looks again (input typed into a member wakes it). */
@@ -51,7 +50,8 @@ export class NetworkGroup {
   onQuantum: () => void = () => {};
   private running = false;
   private loop: Promise<void> = Promise.resolve();
-  private anchor = { wall: 0, quanta: 0 };
+  /** Keeps the group's virtual time (ticks) to the wall clock: a pace of the timebase's ticks a second. */
+  private readonly pace = new PaceCap();
   private readonly realTime: boolean;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -76,7 +76,7 @@ export class NetworkGroup {
     if (this.running) return;
     this.running = true;
     this.problem = null;
-    this.anchor = { wall: this.now(), quanta: this.board.quanta };
+    this.pace.set(this.realTime ? TIMEBASE_HZ / 1e6 : null, this.now(), this.ticks);
     this.loop = this.runLoop();
   }
 
@@ -86,18 +86,13 @@ export class NetworkGroup {
     await this.loop;
   }
 
-  /** Runs `count` quanta (the group paused first); resolves when they have run. */
-  async runQuanta(count: number): Promise<void> {
-    await this.pause();
-    for (let k = 0; k < count && this.problem === null; k++) await this.step();
-  }
-
   private async runLoop(): Promise<void> {
     let yielded = this.now();
     while (this.running) {
       const moved = await this.step();
       if (!this.running) return;
-      const wait = moved ? this.ahead() : IDLE_MS;
+      const ahead = this.pace.wait(this.now(), this.ticks);
+      const wait = moved ? (ahead >= MIN_WAIT_MS ? ahead : 0) : IDLE_MS;
       // Members that answer at once (in the same thread) would otherwise keep everything else waiting.
       if (wait > 0 || this.now() - yielded >= YIELD_MS) {
         await this.sleep(wait);
@@ -134,13 +129,9 @@ export class NetworkGroup {
     return moved;
   }
 
-  /** How far (ms) the group's virtual time is ahead of the wall clock since it started, when keeping real time. */
-  private ahead(): number {
-    if (!this.realTime) return 0;
-    const virtualMs = ((this.board.quanta - this.anchor.quanta) * this.board.quantum * 1000) / TIMEBASE_HZ;
-    const ahead = virtualMs - (this.now() - this.anchor.wall);
-    if (ahead < -MAX_LAG_MS) this.anchor = { wall: this.now(), quanta: this.board.quanta };
-    return ahead >= MIN_WAIT_MS ? ahead : 0;
+  /** The group's virtual time: ticks of every machine's clock at the end of the quanta run. */
+  private get ticks(): number {
+    return this.board.quanta * this.board.quantum;
   }
 
   /**
