@@ -76,3 +76,6 @@ export function bitsIn(bitmap: Uint8Array, from: number, to: number): number {
   for (let i = from; i < to; i++) if (bitmap[i >>> 3]! & (1 << (i & 7))) n++;
   return n;
 }
+
+/** What an error says, for a message to the user (anything thrown: an Error's message, else its text). */
+export const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));

@@ -18,6 +18,7 @@ import { LibraryState, uniqueName, type UrlPort } from './library.svelte.js';
 import { createLinuxGroup, openGroupFile, type HostedGroup } from './network.svelte.js';
 import { downloadBytes, fileStem } from './files.js';
 import { ShareState } from './share.svelte.js';
+import { messageOf } from './format.js';
 
 /** A VM as the host view shows it: its machine's state, or what became of its worker. */
 export type VmState = RunState | 'crashed' | 'stopped';
@@ -54,8 +55,6 @@ interface Remembered {
 
 /** How long a stop waits for the VM's last save before ending its worker anyway. */
 const STOP_SAVE_MS = 5000;
-
-const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** One VM of the host: its worker's client and the page's state of it. */
 export class HostedVm {

@@ -13,6 +13,7 @@ import type { ExportedVmi } from '../src/web/jobs.js';
 import type { PointRef, Status, WorkerEvent } from '../src/web/protocol.js';
 import type { AppState } from './app.svelte.js';
 import { downloadBytes, fileStem } from './files.js';
+import { messageOf } from './format.js';
 
 /** How often a running VM is saved, at least... */
 export const AUTOSAVE_MS = 5000;
@@ -67,7 +68,6 @@ export function uniqueName(name: string, taken: Iterable<string>): string {
 const pointText = (at: PointRef) =>
   at.branch === undefined ? `position ${at.position}` : `position ${at.position} of branch "${at.branch}"`;
 
-const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const codeOf = (e: unknown) => (e as { code?: unknown } | null)?.code;
 
 /** Opens the library in IndexedDB, or in memory (with a warning) where the browser has no storage. */

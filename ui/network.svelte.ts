@@ -7,11 +7,12 @@
  */
 import { readGroupFile, type GroupFile } from '../session/group-file.js';
 import { checkMachineNames, memberMac, type MemberEnd } from '../session/group.js';
-import { findLinux } from '../src/web/guests.js';
+import { fetchLinux } from '../src/web/guests.js';
 import type { ExportedVmi } from '../src/web/jobs.js';
 import { NetworkGroup, type NetworkMember } from '../src/web/network.js';
 import type { QuantumResult } from '../src/web/protocol.js';
 import type { HostedVm } from './host.svelte.js';
+import { messageOf } from './format.js';
 
 /** What a group needs of the host: new VMs, and taking them out again. */
 export interface GroupHost {
@@ -30,8 +31,6 @@ export function groupNames(text: string): string[] {
 
 /** How often the host view is told how a running group stands. */
 const SYNC_MS = 200;
-
-const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** A network group of the host. */
 export class HostedGroup {
@@ -157,18 +156,7 @@ export class HostedGroup {
  * 52:54:00:12:34:56 + i (so /init gives it 10.0.0.i+1), running.
  */
 export async function createLinuxGroup(host: GroupHost, names: readonly string[]): Promise<HostedGroup> {
-  const m = await findLinux();
-  if (!m) throw new Error('this site has no Linux guest (linux/manifest.json)');
-  const fetchBytes = async (name: string) => {
-    const res = await fetch(`linux/${name}`);
-    if (!res.ok) throw new Error(`linux/${name}: HTTP ${res.status}`);
-    return new Uint8Array(await res.arrayBuffer());
-  };
-  const [kernel, initrd, disk] = await Promise.all([
-    fetchBytes(m.kernel),
-    m.initrd ? fetchBytes(m.initrd) : undefined,
-    m.disk ? fetchBytes(m.disk) : undefined,
-  ]);
+  const { kernel, initrd, disk } = await fetchLinux();
   const vms = names.map(() => host.addVm());
   const macs = names.map((_, i) => memberMac(i));
   try {

@@ -10,8 +10,7 @@ import { decodeShare, encodeShare, partHash, type SharedPart, type SharedSession
 import type { AppState } from './app.svelte.js';
 import type { UrlPort } from './library.svelte.js';
 import type { PickedFile } from './files.js';
-
-const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
+import { messageOf } from './format.js';
 
 /** A file a link needs that the site does not have. */
 export interface NeededFile {

@@ -84,15 +84,21 @@ export async function openProgramUrl(app: AppState, url: string, name: string): 
   }
 }
 
+/** The Linux guest's parts, fetched (throws when this site has none). */
+export async function fetchLinux(): Promise<{ kernel: Uint8Array; initrd?: Uint8Array; disk?: Uint8Array }> {
+  const m = await findLinux();
+  if (!m) throw new Error('this site has no Linux guest (linux/manifest.json)');
+  const file = (name: string | undefined) =>
+    name === undefined ? Promise.resolve(undefined) : fetchBytes(`linux/${name}`);
+  const [kernel, initrd, disk] = await Promise.all([fetchBytes(`linux/${m.kernel}`), file(m.initrd), file(m.disk)]);
+  return { kernel, initrd, disk };
+}
+
 /** Fetches a guest by id and loads it, running; a failure shows as the app's message. */
 export async function openGuest(app: AppState, id: string): Promise<void> {
   try {
     if (id === LINUX_ID || id === LINUX_SCREEN_ID) {
-      const m = await findLinux();
-      if (!m) throw new Error('this site has no Linux guest (linux/manifest.json)');
-      const file = (name: string | undefined) =>
-        name === undefined ? Promise.resolve(undefined) : fetchBytes(`linux/${name}`);
-      const [kernel, initrd, disk] = await Promise.all([fetchBytes(`linux/${m.kernel}`), file(m.initrd), file(m.disk)]);
+      const { kernel, initrd, disk } = await fetchLinux();
       const screen = id === LINUX_SCREEN_ID;
       await app.load(kernel, screen ? LINUX_SCREEN_NAME : LINUX_NAME, true, { disk, linux: { initrd }, screen });
       return;
