@@ -39,6 +39,8 @@ export class ShareState {
 
   /** Makes a link of the point shown; null (with the app's message) when it cannot. */
   async make(): Promise<string | null> {
+    // The link shown so far is of another point: it goes while the new one is made, never to be copied for it.
+    this.link = null;
     let info: ShareInfo;
     try {
       info = await this.app.client.request<ShareInfo>({ type: 'shareInfo' });

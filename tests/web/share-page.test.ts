@@ -46,6 +46,20 @@ describe('share links in the page', () => {
       position: 200,
     });
     expect(share.link).toBe(link);
+
+    // A second link, of a later point: the first is not shown while it is made (it would be copied for the wrong point).
+    client.answers.shareInfo = () => ({
+      kind: 'elf',
+      ramSize: 1 << 20,
+      hashes: { program: 'cc'.repeat(16) },
+      events: [],
+      position: 300,
+    });
+    const making = share.make();
+    expect(share.link).toBeNull();
+    const second = (await making)!;
+    expect(decodeShare(new URL(second).hash)).toMatchObject({ hashes: { program: 'cc'.repeat(16) }, position: 300 });
+    expect(share.link).toBe(second);
   });
 
   test('a bundled guest is found by its hash and replayed at once; the address then drops the link', async () => {
