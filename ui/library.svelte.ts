@@ -92,6 +92,8 @@ export class LibraryState {
   /** Set while the page opens a VM, so that the `loaded` event is known to be it. */
   private opening: VmRef | null = null;
   private savedKey = '';
+  /** Branches the library's copy of the current VM has: a stop on another (a fork) is saved at once, not once steps settle. */
+  private savedBranches = new Set<string>();
   /** The point `hash` belongs to. */
   private hashKey = '';
   private lastSave = 0;
@@ -170,6 +172,7 @@ export class LibraryState {
       this.current = this.opening ?? { id: newVmId(), name: name(), created: this.now() };
       this.opening = null;
       this.savedKey = '';
+      this.savedBranches = new Set();
       this.lastSave = this.now();
     } else if (e.type === 'status') {
       this.statusChanged(e.status);
@@ -187,7 +190,12 @@ export class LibraryState {
     // Never show the hash of another point, even for the moment until the new one comes.
     if (this.keyOf(s) !== this.hashKey) this.hash = null;
     this.later('hashTimer', 100, () => void this.refreshHash());
-    if (this.keyOf(s) !== this.savedKey) {
+    if (this.keyOf(s) !== this.savedKey && !this.savedBranches.has(s.branch)) {
+      // A new branch (a fork) is new data: a reload a moment later must find it.
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      void this.save();
+    } else if (this.keyOf(s) !== this.savedKey) {
       this.later('timer', SETTLE_MS, () => {
         if (this.keyOf(this.app.status) !== this.savedKey) void this.save();
       });
@@ -258,6 +266,7 @@ export class LibraryState {
     if (!vm || !this.app.capabilities.timeTravel) return;
     this.saving = true;
     this.lastSave = this.now();
+    const branches = this.branchIds();
     try {
       const file = await this.app.client.request<ExportedVmi>({ type: 'exportVmi' });
       const still = this.current?.id === vm.id;
@@ -272,6 +281,7 @@ export class LibraryState {
       this.lastError = '';
       if (still) {
         this.savedKey = this.keyOf(file);
+        this.savedBranches = branches;
         // A reload reopens what the URL names: while it runs, that is the last save.
         if (this.app.running) this.showInUrl(file.branch, file.position);
       }
@@ -285,6 +295,11 @@ export class LibraryState {
     } finally {
       this.saving = false;
     }
+  }
+
+  /** The current VM's branches as the page knows them. */
+  private branchIds(): Set<string> {
+    return new Set(this.app.timeline?.branches.map((b) => b.id));
   }
 
   /** Saves the current VM before another replaces it, unless it has not moved since its last save. */
@@ -336,6 +351,7 @@ export class LibraryState {
         [bytes.buffer as ArrayBuffer],
       );
       if (!at) this.savedKey = this.keyOf(this.app.status);
+      this.savedBranches = this.branchIds();
       return true;
     } catch (e) {
       this.opening = null;

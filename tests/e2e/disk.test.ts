@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Download, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { guest, rewind, tempDir } from '../support/cli.js';
-import { appParts, openApp, skipReason, type OpenApp } from './support.js';
+import { appParts, openApp, savedHere, skipReason, type OpenApp } from './support.js';
 
 const skip = skipReason();
 if (skip) console.warn(skip);
@@ -95,6 +95,7 @@ describe.skipIf(skip !== null)('a disk in the web app', () => {
     expect((JSON.parse(r.stdout) as { hash: string }).hash).toBe(hash);
 
     await expect.poll(() => new URL(page.url()).searchParams.get('at'), { timeout: 10_000 }).toBe(String(end));
+    await expect.poll(() => savedHere(page), { timeout: 20_000 }).toBe(true);
     await page.reload();
     await expect.poll(parts.position, { timeout: 20_000 }).toBe(end);
     await expect.poll(parts.consoleText, { timeout: 20_000 }).toContain('|Hello from the R|');

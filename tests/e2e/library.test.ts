@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readVmi, writeVmi } from '../../storage/index.js';
 import { expected, guest, rewind, tempDir } from '../support/cli.js';
-import { openApp, skipReason, type OpenApp } from './support.js';
+import { openApp, savedHere, skipReason, type OpenApp } from './support.js';
 
 const skip = skipReason();
 if (skip) console.warn(skip);
@@ -114,6 +114,7 @@ describe.skipIf(skip !== null)('library, files and deep links in Chromium', () =
     await expect.poll(() => page.getByTestId('budget-used').innerText()).toMatch(/\d+ (KiB|B) used \(0%\)/);
     await budget.selectOption({ label: '128 MiB' });
 
+    await expect.poll(() => savedHere(page), { timeout: 20_000 }).toBe(true);
     await page.reload();
     await expect.poll(() => position(page), { timeout: 20_000 }).toBe(at);
     await expect.poll(() => consoleText(page), { timeout: 20_000 }).toContain('Commands:');

@@ -8,7 +8,7 @@ import { decode } from 'fast-png';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { rewind, tempDir } from '../support/cli.js';
-import { appParts, openApp, skipReason } from './support.js';
+import { appParts, openApp, savedHere, skipReason } from './support.js';
 
 const skip = skipReason();
 if (skip) console.warn(skip);
@@ -140,6 +140,8 @@ describe.skipIf(skip !== null)('the screen in Chromium', () => {
   });
 
   test('a reload reopens the VM with its screen', async () => {
+    // As a user would, once the library says it saved this point.
+    await expect.poll(() => savedHere(page), long).toBe(true);
     await page.reload();
     await expect.poll(pixels, long).toMatch(/^240x264:/);
     // Where the address says: the point the library saved.

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { openApp, skipReason } from './support.js';
+import { openApp, savedHere, skipReason } from './support.js';
 
 const skip = skipReason();
 if (skip) console.warn(skip);
@@ -64,7 +64,7 @@ describe.skipIf(skip !== null)('stop reasons in Chromium', () => {
   test('reopened from the library after a reload: OFF with the exit code, Run disabled', async () => {
     // Let the stop's save land, then reload (the library reopens the VM the URL names).
     await expect.poll(() => page.url(), { timeout: 10_000 }).toContain('vm=');
-    await page.waitForTimeout(1000);
+    await expect.poll(() => savedHere(page), { timeout: 20_000 }).toBe(true);
     await page.reload();
     await expect.poll(state, { timeout: 30_000 }).toMatch(/off/i);
     expect(await reason()).toContain('exit code 3');

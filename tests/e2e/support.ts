@@ -110,3 +110,23 @@ export function appParts(page: () => Page) {
     button: (name: string) => page().getByRole('button', { name, exact: true }),
   };
 }
+
+/**
+ * Whether the library's copy of the VM shown is of the point shown: what a
+ * reload reopens. A stop is saved once steps settle, so a test that reloads
+ * waits for this first, as a user would for "saved".
+ */
+export function savedHere(page: Page): Promise<boolean> {
+  return page.evaluate(() => {
+    const { library, app } = (
+      globalThis as unknown as {
+        rewind: {
+          library: { current: { id: string } | null; entries: { id: string; branch: string; position: number }[] };
+          app: { status: { branch: string; position: number } };
+        };
+      }
+    ).rewind;
+    const saved = library.entries.find((e) => e.id === library.current?.id);
+    return saved?.branch === app.status.branch && saved.position === app.status.position;
+  });
+}

@@ -4,7 +4,7 @@
 // machine after), and the page's library state and progress bar against a
 // fake worker client.
 import { flushSync } from 'svelte';
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { RewindError } from '../../core/errors.js';
 import { Session } from '../../session/session.js';
 import { programKind } from '../../session/spec.js';
@@ -233,6 +233,44 @@ describe('the page’s library', () => {
     expect(new URL(url()).searchParams.toString()).toBe(`record=1&vm=${id}&branch=b0&at=42`);
     await library.save();
     expect(library.entries).toMatchObject([{ id, name: 'game.elf', size: 2, branch: 'b0', position: 42 }]);
+  });
+
+  test('a stop on a new branch (a fork) is saved at once; steps on a saved branch wait to settle', async () => {
+    const { client, library } = pageSetup();
+    let exports = 0;
+    let at = { branch: 'b0', position: 42 };
+    client.answers.exportVmi = () => (exports++, { bytes: new Uint8Array([1]), name: 'rewind.vmi', ...at });
+    client.emit(loaded('game.elf'));
+    const timeline = (ids: string[]): WorkerEvent => ({
+      type: 'timeline',
+      timeline: {
+        branch: ids.at(-1)!,
+        branches: ids.map((id) => ({ id, name: id, parent: null, forkPosition: 0 })) as never,
+        checkpoints: [],
+        inputs: [],
+        commands: [],
+        output: [],
+        bookmarks: [],
+      },
+    });
+    const stop = (branch: string, position: number): WorkerEvent => ({
+      type: 'status',
+      status: { state: 'paused', position, end: position, branch, pc: 0, priv: 3, cause: 'seek' },
+    });
+    client.emit(timeline(['b0']));
+    await library.save();
+    expect(exports).toBe(1);
+    // A seek on the saved branch: a burst of these makes one save, later.
+    client.emit(stop('b0', 10));
+    expect(library.saving).toBe(false);
+    // A fork: saved now, so a reload a moment later finds the branch.
+    at = { branch: 'b1', position: 20 };
+    client.emit(timeline(['b0', 'b1']));
+    client.emit(stop('b1', 20));
+    expect(library.saving).toBe(true);
+    await vi.waitFor(() => expect(library.saving).toBe(false));
+    expect(exports).toBe(2);
+    expect(library.entries).toMatchObject([{ branch: 'b1', position: 20 }]);
   });
 
   test('a full quota is said once, clearly, and the saved copy stays', async () => {
