@@ -99,6 +99,12 @@ export interface SessionOptions {
   budget?: number;
   /** Where the recording keeps its pages (a spill store on disk bounds the memory they take). */
   pages?: PageStoreOptions;
+  /**
+   * Whether a long seek leaves a checkpoint near its target, so that
+   * stepping back from there is quick (default true). A command that seeks
+   * once and exits has no use for it and saves the capture.
+   */
+  seekCheckpoints?: boolean;
 }
 
 /** A periodic checkpoint that stores more pages than this (10 MiB) doubles the stride. */
@@ -190,6 +196,8 @@ export class Session {
   onTransmit: (frame: Uint8Array, position: number) => void = () => {};
   /** Whether this session records (see SessionOptions.record). */
   readonly recording: boolean;
+  /** Whether a long seek leaves a checkpoint near its target (SessionOptions.seekCheckpoints). */
+  private readonly seekCheckpoints: boolean;
   /** The console output by position, per branch (null when not recording). */
   readonly history: OutputHistory | null;
   private current: string;
@@ -226,6 +234,7 @@ export class Session {
     this.interval = options.interval ?? CHECKPOINT_INTERVAL;
     this.budget = options.budget ?? Infinity;
     this.recording = options.record ?? true;
+    this.seekCheckpoints = options.seekCheckpoints ?? true;
     this.history = this.recording ? new OutputHistory() : null;
     this.current = timeline.root().id;
     machine.onOutput = (byte) => {
@@ -738,7 +747,7 @@ export class Session {
       if (near > pos && target - start > NEAR_INTERVAL) chunk = Math.min(chunk, near - pos);
       const r = this.machine.run(chunk);
       this.flushEvents();
-      if (this.position === near && near > start) this.checkpointHere();
+      if (this.position === near && near > start && this.seekCheckpoints) this.checkpointHere();
       if (r.reason === 'power' || r.reason === 'idle' || (r.steps === 0 && r.reason === 'limit')) break;
       if (progress && progress(this.position - start, target - start) === false) return false;
     }

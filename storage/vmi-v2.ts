@@ -137,10 +137,18 @@ export function writeV2(rec: Recording, sink: ByteSink): void {
   sink.patch(start, header);
 }
 
-/** The chunk table: digests ascending (then kind), each chunk's place found by binary search. */
+/**
+ * The chunk table: digests ascending (then kind). A chunk is found by its
+ * digest's first 16 bits (a bucket of the sorted rows), then by binary
+ * search within the bucket, comparing digests as four 32-bit words: a
+ * restore looks up every page of a checkpoint, a million-row table included.
+ */
 class ChunkTable {
   readonly count: number;
   private readonly offsets: Float64Array;
+  private readonly words: DataView;
+  /** Row where each 16-bit digest prefix starts (65,537 entries: the last is `count`). */
+  private readonly buckets = new Uint32Array(65537);
 
   constructor(
     readonly ids: Uint8Array,
@@ -152,6 +160,13 @@ class ChunkTable {
   ) {
     this.count = kinds.length;
     this.offsets = offsets;
+    this.words = new DataView(ids.buffer, ids.byteOffset, ids.length);
+    let row = 0;
+    for (let prefix = 0; prefix < 65536; prefix++) {
+      this.buckets[prefix] = row;
+      while (row < this.count && ((ids[row * 16]! << 8) | ids[row * 16 + 1]!) === prefix) row++;
+    }
+    this.buckets[65536] = this.count;
   }
 
   /** Where the chunks end (the index must start there). */
@@ -161,26 +176,34 @@ class ChunkTable {
 
   /** The chunk number of (digest, kind), or -1. */
   find(hash: Hash128, kind: number): number {
-    const key = hashToBytes(hash);
-    let lo = 0;
-    let hi = this.count - 1;
+    const k = (i: number) => parseInt(hash.slice(i * 8, i * 8 + 8), 16);
+    return this.findWords(k(0), k(1), k(2), k(3), kind);
+  }
+
+  /** The chunk number of (the digest of 16 bytes at `at` in `digests`, kind), or -1. */
+  findAt(digests: DataView, at: number, kind: number): number {
+    const k = (i: number) => digests.getUint32(at + i * 4);
+    return this.findWords(k(0), k(1), k(2), k(3), kind);
+  }
+
+  private findWords(k0: number, k1: number, k2: number, k3: number, kind: number): number {
+    const prefix = k0 >>> 16;
+    let lo = this.buckets[prefix]!;
+    let hi = this.buckets[prefix + 1]! - 1;
+    const w = this.words;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      const c = this.compare(mid, key, kind);
+      const at = mid * 16;
+      let c = w.getUint32(at) - k0;
+      if (c === 0) c = w.getUint32(at + 4) - k1;
+      if (c === 0) c = w.getUint32(at + 8) - k2;
+      if (c === 0) c = w.getUint32(at + 12) - k3;
+      if (c === 0) c = this.kinds[mid]! - kind;
       if (c === 0) return mid;
       if (c < 0) lo = mid + 1;
       else hi = mid - 1;
     }
     return -1;
-  }
-
-  private compare(n: number, key: Uint8Array, kind: number): number {
-    const ids = this.ids;
-    for (let i = 0; i < 16; i++) {
-      const d = ids[n * 16 + i]! - key[i]!;
-      if (d !== 0) return d;
-    }
-    return this.kinds[n]! - kind;
   }
 
   /** The chunk's decoded bytes, checked against its digest; RewindError('bad-vmi') naming it otherwise. */
@@ -235,12 +258,16 @@ export function readV2(source: ByteSource, flags: number): Recording {
   if (table.end !== indexOffset)
     bad(`chunks cover ${table.end - V2_HEADER_SIZE} bytes but the file holds ${indexOffset - V2_HEADER_SIZE}`);
 
+  const zero = new DataView(hashToBytes(ZERO_PAGE_HASH).buffer);
   const pageMap = (p: PackedPageMap, what: string): PageMap => {
-    const map = unpackPageMap(p);
-    for (const h of map.values())
-      if (h !== ZERO_PAGE_HASH && table.find(h, CHUNK_PAGE) < 0)
-        bad(`${what} names page ${h}, which is not in the file`);
-    return map;
+    const digests = new DataView(p.h.buffer, p.h.byteOffset, p.h.length);
+    for (let at = 0; at < p.h.length; at += 16) {
+      let isZero = true;
+      for (let w = 0; w < 16 && isZero; w += 4) isZero = digests.getUint32(at + w) === zero.getUint32(w);
+      if (!isZero && table.findAt(digests, at, CHUNK_PAGE) < 0)
+        bad(`${what} names page ${bytesToHash(p.h.subarray(at, at + 16))}, which is not in the file`);
+    }
+    return unpackPageMap(p);
   };
 
   const cpRows = index['checkpoints'];

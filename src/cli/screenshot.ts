@@ -51,7 +51,7 @@ export async function screenshotCommand(argv: readonly string[]): Promise<number
 function seekRecording(path: string, args: ReturnType<typeof parseArgs>, at: number | undefined): Session {
   if (args.flags.has('input-file'))
     throw new RewindError('bad-argument', '--input-file goes with a program: a recording has its input');
-  const session = openVmi(path);
+  const session = openVmi(path, { seekCheckpoints: false });
   const branchArg = stringFlag(args, 'branch');
   const branch = branchArg === undefined ? session.branch : session.resolveBranch(branchArg);
   const end = session.branchEnd(branch);

@@ -73,7 +73,8 @@ export async function stateCommand(argv: readonly string[]): Promise<number> {
   const path = boot.program;
   let session: Session;
   if (path !== undefined && isVmiPath(path)) {
-    session = openVmi(path);
+    // One seek, then the process ends: no checkpoint for stepping back is worth its capture.
+    session = openVmi(path, { seekCheckpoints: false });
     const branchArg = stringFlag(args, 'branch');
     const branch = branchArg === undefined ? session.branch : session.resolveBranch(branchArg);
     const end = session.branchEnd(branch);

@@ -1,6 +1,6 @@
 /** Writing .vmi files on disk, and opening them as sessions. */
 import { RewindError } from '../../core/errors.js';
-import { Session } from '../../session/session.js';
+import { Session, type SessionOptions } from '../../session/session.js';
 import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
 import { VMI_MAGIC, writeVmiTo } from '../../storage/index.js';
 import { writeFileAtomic } from '../../storage/node.js';
@@ -12,10 +12,10 @@ export function isVmiPath(path: string): boolean {
 }
 
 /** Opens a .vmi as a session; every problem with the file is one RewindError naming it. */
-export function openVmi(path: string): Session {
+export function openVmi(path: string, options: SessionOptions = {}): Session {
   const rec = readVmiFile(path);
   try {
-    return Session.open(rec);
+    return Session.open(rec, options);
   } catch (e) {
     throw inFile(path, e);
   }
