@@ -6,14 +6,37 @@
 // 2. A long recording of the page-dirtying guest (suite `dirty`: random words over 48 MiB):
 //    LONG_INSTRUCTIONS (default 10^10) under LONG_BUDGET (default the CLI's 2G): time, peak RSS,
 //    file size; `rewind info` on it (time); seeks to LONG_SEEKS random positions (default 20),
-//    and as many within the last 10^9, each in a fresh process (p50, p99), with `state --at`.
+//    and as many within the last 10^9, each in a fresh process (p50, p99), with `state --at`; and
+//    the same seeks in one process that opened the file once (what scrubbing in the app or gdb
+//    waits for: the seek alone, each from wherever the one before left the machine).
 // --quick: 10^8 per benchmark, a 10^9 recording, 8 seeks (a smoke run, not figures).
 // LONG_WORKLOADS=dirty,bytecode runs only those benchmarks in 1; LONG_INSTRUCTIONS=0 leaves out 2.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SUITE, fmt, guestPath, root, stats, suiteInput } from './common.mjs';
+
+const self = fileURLToPath(import.meta.url);
+if (process.argv[2] === '--seeks') await seeksInOneProcess(process.argv[3], JSON.parse(process.argv[4]));
+
+/** Child: opens the recording once and times a seek to each target, in order; prints JSON. */
+async function seeksInOneProcess(path, lists) {
+  const { openVmi } = await import(`${root}dist/src/node/vmi-file.js`);
+  let t = performance.now();
+  const session = openVmi(path);
+  const open = (performance.now() - t) / 1000;
+  const times = lists.map((ats) =>
+    ats.map((position) => {
+      t = performance.now();
+      session.seek({ position });
+      return (performance.now() - t) / 1000;
+    }),
+  );
+  console.log(JSON.stringify({ open, times }));
+  process.exit(0);
+}
 
 const quick = process.argv.includes('--quick');
 const SCALE = Number(process.env.LONG_SCALE ?? (quick ? 1e8 : 3e8));
@@ -23,10 +46,12 @@ const BUDGET = process.env.LONG_BUDGET ?? '2G';
 const SEEKS = Number(process.env.LONG_SEEKS ?? (quick ? 8 : 20));
 const dir = mkdtempSync(join(tmpdir(), 'rewind-bench-long-'));
 
-// Runs the CLI in a fresh process and reports its wall time and peak RSS (the process's own, from Node).
-const WRAP = `const { main } = await import(${JSON.stringify(`${root}dist/src/cli/main.js`)});
+// Runs the CLI in a fresh process and reports its wall time, its time after Node started (from the
+// first line of this wrapper: the CLI's modules and work) and peak RSS (the process's own, from Node).
+const WRAP = `const t = performance.now();
+const { main } = await import(${JSON.stringify(`${root}dist/src/cli/main.js`)});
 const code = await main(process.argv.slice(1));
-process.stderr.write('\\n@rss ' + process.resourceUsage().maxRSS + '\\n');
+process.stderr.write('\\n@rss ' + process.resourceUsage().maxRSS + ' @ms ' + (performance.now() - t) + '\\n');
 process.exitCode = code;`;
 
 function rewind(args, input) {
@@ -40,8 +65,9 @@ function rewind(args, input) {
   });
   const seconds = (performance.now() - t) / 1000;
   const rss = Number(/@rss (\d+)/.exec(r.stderr)?.[1] ?? 0) * 1024;
+  const inside = Number(/@ms ([\d.]+)/.exec(r.stderr)?.[1] ?? NaN) / 1000;
   if (![0, 124, 125].includes(r.status)) throw new Error(`rewind ${args.join(' ')}: ${r.stderr}`);
-  return { seconds, rss, stdout: r.stdout };
+  return { seconds, inside, rss, stdout: r.stdout };
 }
 
 const MiB = (n) => `${fmt(n / 2 ** 20, 0)} MiB`;
@@ -85,25 +111,28 @@ const size = statSync(long).size;
 console.log(
   `record: ${fmt(rec.seconds, 1)} s (${fmt(LONG / rec.seconds / 1e6, 0)} MIPS), peak RSS ${MiB(rec.rss)}, file ${MiB(size)}`,
 );
-const info = [];
-for (let i = 0; i < 5; i++) info.push(rewind(['info', long]).seconds);
-console.log(`info: ${fmt(stats(info).median * 1000, 0)} ms median of 5 (process start-up included)`);
+const info = [0, 1, 2, 3, 4].map(() => rewind(['info', long]));
+console.log(
+  `info: ${fmt(stats(info.map((r) => r.seconds)).median * 1000, 0)} ms median of 5 (process start-up included), ` +
+    `${fmt(stats(info.map((r) => r.inside)).median * 1000, 0)} ms after Node started`,
+);
 console.log(rewind(['info', long]).stdout.trimEnd());
 
 let seed = 12345;
 const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-function seeks(from, to, n) {
-  const times = [];
-  for (let i = 0; i < n; i++) {
-    const at = Math.floor(from + random() * (to - from));
-    times.push(rewind(['state', long, '--at', String(at)]).seconds);
-  }
-  return stats(times);
-}
+const targets = (from, to, n) => Array.from({ length: n }, () => Math.floor(from + random() * (to - from)));
+const anywhere = targets(0, LONG, SEEKS);
+const recent = targets(Math.max(0, LONG - 1e9), LONG, SEEKS);
+const fresh = (ats) => stats(ats.map((at) => rewind(['state', long, '--at', String(at)]).seconds));
 const base = stats([0, 1, 2].map(() => rewind(['state', long, '--at', '0']).seconds)).median;
-const all = seeks(0, LONG, SEEKS);
-const recent = seeks(Math.max(0, LONG - 1e9), LONG, SEEKS);
-console.log(`seek (a fresh process each; opening the file and a seek to 0 take ${fmt(base * 1000, 0)} ms):`);
-console.log(`  anywhere:          p50 ${fmt(all.median * 1000, 0)} ms, p99 ${fmt(all.p99 * 1000, 0)} ms`);
-console.log(`  within last 10^9:  p50 ${fmt(recent.median * 1000, 0)} ms, p99 ${fmt(recent.p99 * 1000, 0)} ms`);
+const show = (what, s) => `  ${what.padEnd(18)} p50 ${fmt(s.median * 1000, 0)} ms, p99 ${fmt(s.p99 * 1000, 0)} ms`;
+console.log(`seek, a fresh process each (opening the file and a seek to 0 take ${fmt(base * 1000, 0)} ms):`);
+console.log(show('anywhere:', fresh(anywhere)));
+console.log(show('within last 10^9:', fresh(recent)));
+const inOne = JSON.parse(
+  spawnSync(process.execPath, [self, '--seeks', long, JSON.stringify([anywhere, recent])], { encoding: 'utf8' }).stdout,
+);
+console.log(`seek in one process (the file opened once, in ${fmt(inOne.open * 1000, 0)} ms):`);
+console.log(show('anywhere:', stats(inOne.times[0])));
+console.log(show('within last 10^9:', stats(inOne.times[1])));
 rmSync(dir, { recursive: true, force: true });
