@@ -16,7 +16,7 @@ import type { AccessSize } from './device.js';
 import { CSR, IRQ, MSTATUS, Priv, csrReadOnly, readCsr, writeCsr } from './csr.js';
 import { type DecodedPage, type DecodedRecord, X0_SINK, decodeInto, newDecodedPage } from './isa/decode.js';
 import { ENCODINGS, Op } from './isa/table.js';
-import type { PagedMemory } from './paged.js';
+import { DIRTY, HAS_CODE, type PagedMemory } from './paged.js';
 import { PAGE_SHIFT } from './memmap.js';
 import { StateReader } from './devices/state.js';
 import { RewindError } from './errors.js';
@@ -997,8 +997,8 @@ export class Cpu {
       page = newDecodedPage();
       this.decoded[ppn] = page;
       this.codePage[ppn] = 1;
-      // A dirty flag other than 1 sends the next store to `touch`, which drops overwritten code.
-      if (this.dirty[ppn] === 1) this.dirty[ppn] = 3;
+      // A flag other than 1 sends the next store to `touch`, which drops overwritten code.
+      this.dirty[ppn]! |= HAS_CODE;
     }
     return page;
   }
@@ -1501,17 +1501,17 @@ export class Cpu {
   /**
    * After a store of `size` bytes at RAM offset `off`: marks the page dirty
    * and forgets decoded instructions that overlap the bytes written. The
-   * dirty flag is 1 for a dirty page without code and 3 for a dirty page
-   * with code, so the store fast path calls here only when it must.
+   * flag is 1 (DIRTY) for a dirty page without code and 3 (DIRTY | HAS_CODE)
+   * for one with code, so the store fast path calls here only when it must.
    * @internal
    */
   touch(off: number, size: number): void {
     const ppn = off >>> PAGE_SHIFT;
     if (this.codePage[ppn] === 0) {
-      this.dirty[ppn] = 1;
+      this.dirty[ppn] = DIRTY;
       return;
     }
-    this.dirty[ppn] = 3;
+    this.dirty[ppn] = DIRTY | HAS_CODE;
     const page = this.decoded[ppn];
     if (page === undefined) return;
     const inPage = off & 0xfff;

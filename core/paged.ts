@@ -1,5 +1,9 @@
 import { PAGE_SHIFT, PAGE_SIZE } from './memmap.js';
 
+/** Bits of a page's flag in {@link PagedMemory.dirty}. */
+export const DIRTY = 1;
+export const HAS_CODE = 2;
+
 /**
  * A byte array tracked in 4 KiB pages with a dirty flag per page, set on
  * every write. RAM and the disk are both PagedMemory, so a checkpoint copies
@@ -15,9 +19,15 @@ export class PagedMemory {
   /** Little-endian word view of `bytes` (the hosts we run on are little-endian). */
   readonly words: Int32Array;
   readonly halves: Uint16Array;
-  /** One byte per page: non-zero when the page was written since the last `clearDirty`. */
+  /**
+   * One byte per page. Bit 0 (DIRTY): the page was written since the last
+   * `clearDirty`. Bit 1 (HAS_CODE): the CPU holds decoded instructions of it,
+   * so a store must go through `Cpu.touch`; clearing the dirty bit keeps it.
+   */
   readonly dirty: Uint8Array;
   readonly pageCount: number;
+  /** Whether something clears the dirty bits as it goes (a recording's state hasher), not just once. */
+  watched = false;
 
   constructor(readonly size: number) {
     if (size % PAGE_SIZE !== 0) throw new RangeError(`memory size ${size} is not a multiple of ${PAGE_SIZE}`);
@@ -43,18 +53,19 @@ export class PagedMemory {
   markDirty(offset: number, length: number): void {
     if (length <= 0) return;
     const last = (offset + length - 1) >>> PAGE_SHIFT;
-    for (let p = offset >>> PAGE_SHIFT; p <= last; p++) this.dirty[p] = 1;
+    for (let p = offset >>> PAGE_SHIFT; p <= last; p++) this.dirty[p] |= DIRTY;
   }
 
   /** Indices of dirty pages, in order. */
   dirtyPages(): number[] {
     const out: number[] = [];
     const d = this.dirty;
-    for (let i = 0; i < d.length; i++) if (d[i] !== 0) out.push(i);
+    for (let i = 0; i < d.length; i++) if ((d[i]! & DIRTY) !== 0) out.push(i);
     return out;
   }
 
   clearDirty(): void {
-    this.dirty.fill(0);
+    const d = this.dirty;
+    for (let i = 0; i < d.length; i++) d[i]! &= HAS_CODE;
   }
 }

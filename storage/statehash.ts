@@ -10,7 +10,7 @@
  * checkpointer and the state hash share the flags without stealing them from
  * each other.
  */
-import type { PagedMemory } from '../core/paged.js';
+import { DIRTY, HAS_CODE, type PagedMemory } from '../core/paged.js';
 import type { MachineState, Snapshotable } from '../core/snapshot.js';
 import { PAGE_SIZE } from '../core/memmap.js';
 import { canonicalBytes } from './canonical.js';
@@ -56,7 +56,7 @@ export class PageHashTable {
     this.hashes = new Array<Hash128>(memory.pageCount).fill(ZERO_PAGE_HASH);
     this.changed = new Uint8Array(memory.pageCount).fill(1);
     this.groups = new Array<Hash128 | null>(Math.ceil(memory.pageCount / GROUP)).fill(null);
-    this.sync();
+    this.rehash();
   }
 
   /**
@@ -64,11 +64,17 @@ export class PageHashTable {
    * digests changed. Returns the number of pages re-hashed.
    */
   sync(): number {
+    // From now on the bits are cleared as the machine runs (checkpoints): see PagedMemory.watched.
+    this.memory.watched = true;
+    return this.rehash();
+  }
+
+  private rehash(): number {
     const d = this.memory.dirty;
     let n = 0;
     for (let i = 0; i < d.length; i++) {
-      if (d[i] === 0) continue;
-      d[i] = 0;
+      if ((d[i]! & DIRTY) === 0) continue;
+      d[i]! &= HAS_CODE;
       n++;
       const h = hashPage(this.memory.page(i));
       if (h !== this.hashes[i]) {

@@ -175,9 +175,10 @@ export interface BasicBlock {
  * the current basic block not run, negated; `t`: page offset to go on at),
  * and the epilogue, which runs at every exit, does the arithmetic: V8 then
  * finds no operation without type feedback on a path taken for the first
- * time, which would throw the optimized code away.
+ * time, which would throw the optimized code away. `watched`: the memory's
+ * dirty bits are cleared as the machine runs (PagedMemory.watched).
  */
-export function regionSource(region: readonly BasicBlock[]): string {
+export function regionSource(region: readonly BasicBlock[], watched = false): string {
   const bbs = [...region].sort((p, q) => p.start - q.start);
   const index = new Map<number, number>();
   bbs.forEach((bb, i) => index.set(bb.start, i));
@@ -279,9 +280,15 @@ export function regionSource(region: readonly BasicBlock[]): string {
         lines.push(
           `  if (wTag[e] === a >>> 12${align}) { const o = wOff[e] | (a & 4095); ${st.view}[o${st.shift ? ` >>> ${st.shift}` : ''}] = ${b};`,
         );
-        // A store into this region's own code ends it after the store (the interpreter re-decodes).
+        // A store into a page with code (or a clean one) goes through touch; one into this region's
+        // own code ends it after the store (the interpreter re-decodes). When checkpoints clear the
+        // dirty bits (watched memory), the store sets the bit itself, with no branch: a clean page
+        // then costs nothing, where a call made for the first time would throw the optimized region
+        // away, in every region at every checkpoint.
         lines.push(
-          `    if (dirty[o >>> 12] !== 1 && touch(o, ${st.size}, B)) { d = ${dd}; t = ${next}; break out; } }`,
+          watched
+            ? `    const p = o >>> 12, f = dirty[p]; dirty[p] = f | 1; if (f > 1 && touch(o, ${st.size}, B)) { d = ${dd}; t = ${next}; break out; } }`
+            : `    if (dirty[o >>> 12] !== 1 && touch(o, ${st.size}, B)) { d = ${dd}; t = ${next}; break out; } }`,
         );
         lines.push(
           `  else { d = ${dd}; k = 2; sa = a; sv = ${b}; sop = ${st.size}; spc = ${delta}; t = ${next}; break out; } }`,

@@ -495,7 +495,7 @@ export class Jit implements CpuExecutor {
     }
     if (bbs.length === 0 || bbs[0]!.insns.length !== b.len)
       throw new Error('jit: a region entry changed under a live block');
-    const body = regionSource(bbs);
+    const body = regionSource(bbs, this.cpu.ram.watched);
     let factory = factories.get(body);
     if (factory === undefined) {
       factory = new Function(

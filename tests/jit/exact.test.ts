@@ -9,7 +9,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { Cpu } from '../../core/cpu.js';
 import { attachJit, detachJit, probeCodegen } from '../../core/jit/index.js';
 import { Jit } from '../../core/jit/jit.js';
-import { PagedMemory } from '../../core/paged.js';
+import { HAS_CODE, PagedMemory } from '../../core/paged.js';
 import { Session } from '../../session/session.js';
 import { buildMachine, type MachineSpec } from '../../session/spec.js';
 import { Checkpointer } from '../../storage/index.js';
@@ -93,6 +93,28 @@ describe('self-modifying code', () => {
     expect(results[1]!.position).toBe(results[0]!.position);
     expect(results[1]!.jit!.stats.compiled).toBeGreaterThan(0);
     expect(results[1]!.jit!.stats.invalidated).toBeGreaterThan(0);
+  });
+
+  it('runs the patched instruction when checkpoints clear the dirty bits as it runs (watched memory)', () => {
+    const results = (['interp', 'jit'] as const).map((e) => {
+      const cpu = bare(selfModifying(), e);
+      cpu.ram.watched = true;
+      let clears = 0;
+      while (cpu.mcause !== 3) {
+        cpu.run(7);
+        // What a state hasher's sync does: the dirty bit goes, the page's code bit stays.
+        cpu.ram.clearDirty();
+        clears++;
+      }
+      return { x5: cpu.x[5], position: cpu.position, clears, dirty: cpu.ram.dirty[0] };
+    });
+    expect(results[1]!.clears).toBeGreaterThan(50);
+    expect(results.map((r) => [r.x5, r.position])).toEqual([
+      [5050, results[0]!.position],
+      [5050, results[0]!.position],
+    ]);
+    // The code page keeps its code bit through every clear, so a store into it still drops what it overwrote.
+    expect(results[1]!.dirty).toBe(HAS_CODE);
   });
 
   it('stops at every exact position inside a compiled loop', () => {
