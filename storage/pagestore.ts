@@ -12,6 +12,7 @@
 import { Inflate, deflateSync, inflateSync } from 'fflate';
 import { PAGE_SIZE } from '../core/memmap.js';
 import { RewindError, type ErrorCode } from '../core/errors.js';
+import { deflateSmall } from './deflate.js';
 import type { Hash128 } from './hash.js';
 import { ZERO_PAGE_HASH, hashPage } from './statehash.js';
 import type { PageRecords } from './vmi-common.js';
@@ -92,13 +93,22 @@ function zeroWords(page: Uint8Array): number {
 const N_LOG_N = Float64Array.from({ length: PAGE_SIZE + 1 }, (_, n) => (n === 0 ? 0 : n * Math.log2(n)));
 const counts = new Uint16Array(256);
 
+/** Order-0 entropy (bits a byte) above which deflate cannot win more than a few percent: random words, compressed or encrypted data. */
+const INCOMPRESSIBLE_BITS = 7.6;
+/** Below this, dynamic Huffman codes save a quarter or more where fixed ones (8–9 bits a byte) save nothing. */
+const DYNAMIC_CODES_BITS = 6;
+
 /**
  * True when a page's bytes are so evenly spread (order-0 entropy above 7.6
- * bits a byte: random words, compressed or encrypted data) that deflate
- * cannot win more than a few percent: then a page is stored raw without
- * trying, which is 30 times cheaper than trying.
+ * bits a byte) that deflate cannot win more than a few percent: then a page
+ * is stored raw without trying, which is 30 times cheaper than trying.
  */
 export function looksIncompressible(page: Uint8Array): boolean {
+  return sampledEntropy(page) > INCOMPRESSIBLE_BITS;
+}
+
+/** A page's order-0 entropy in bits a byte, estimated from a quarter of its bytes. */
+function sampledEntropy(page: Uint8Array): number {
   // A quarter of the bytes, one from each word, going round the four lanes so that a field at a
   // fixed place in every word (the high byte of pointers) is sampled as often as the others.
   const n = page.length >>> 2;
@@ -106,7 +116,7 @@ export function looksIncompressible(page: Uint8Array): boolean {
   for (let k = 0; k < n; k++) counts[page[(k << 2) | (k & 3)]!]++;
   let sum = 0;
   for (let b = 0; b < 256; b++) sum += N_LOG_N[counts[b]!]!;
-  return Math.log2(n) - sum / n > 7.6;
+  return Math.log2(n) - sum / n;
 }
 
 /**
@@ -185,8 +195,9 @@ export function decompressChunk(
 /**
  * Encodes a page as a store record: encoding byte + data. A page with a
  * quarter or more of zero words leaves them out (sparse); one whose bytes
- * look random is kept raw; others are deflated when that makes them smaller.
- * Deflate (fflate, level 1) costs some 100 µs a page; the other two, a few.
+ * look random is kept raw; others are deflated when that makes them smaller:
+ * with fixed codes (storage/deflate.ts, a few µs a page), or, for bytes of
+ * low entropy, by fflate (dynamic codes, ~80 µs a page).
  */
 export function encodePageRecord(page: Uint8Array): Uint8Array {
   return encodePageRecordInto(page, new Uint8Array(1 + PAGE_SIZE)).slice();
@@ -204,15 +215,25 @@ export function encodePageRecordInto(page: Uint8Array, out: Uint8Array): Uint8Ar
     out[0] = ENCODING_SPARSE;
     return out.subarray(0, 1 + sparseWordsInto(page, out, 1));
   }
-  if (looksIncompressible(page)) {
-    out[0] = ENCODING_RAW;
-    out.set(page, 1);
-    return out.subarray(0, 1 + PAGE_SIZE);
+  const entropy = sampledEntropy(page);
+  if (entropy <= INCOMPRESSIBLE_BITS) {
+    const end = deflateSmall(page, out, 1);
+    if (end > 0) {
+      out[0] = ENCODING_DEFLATE;
+      return out.subarray(0, end);
+    }
+    // Fixed codes do not shrink it; dynamic ones (fflate, ten times the cost) are tried only where
+    // they save a quarter or more: elsewhere they save a few hundred bytes at best.
+    if (entropy < DYNAMIC_CODES_BITS) {
+      const [enc, data] = compressChunk(page);
+      out[0] = enc;
+      out.set(data, 1);
+      return out.subarray(0, 1 + data.length);
+    }
   }
-  const [enc, data] = compressChunk(page);
-  out[0] = enc;
-  out.set(data, 1);
-  return out.subarray(0, 1 + data.length);
+  out[0] = ENCODING_RAW;
+  out.set(page, 1);
+  return out.subarray(0, 1 + PAGE_SIZE);
 }
 
 /** Decodes a store record into a fresh 4 KiB page. */

@@ -1,0 +1,141 @@
+/**
+ * A small, fast DEFLATE encoder (RFC 1951) for memory pages: one block with
+ * the fixed Huffman codes, greedy LZ77 matches found through a hash of three
+ * bytes (one candidate each). Pages that compress at all are mostly runs and
+ * repeated words, which this codes about as well as a full encoder; it costs
+ * a few microseconds a page where a general-purpose one spends ~50 µs just
+ * setting up. The output is a plain raw deflate stream: any inflater reads it.
+ * Deterministic (no host dependence), so a recording gives the same bytes
+ * everywhere.
+ */
+
+/** Longest input (the window: every distance fits). */
+const MAX_INPUT = 32768;
+const HASH_BITS = 13;
+const MIN_MATCH = 3;
+const MAX_MATCH = 258;
+
+/** Bits of `code` (`bits` long) in reverse order: Huffman codes go into the stream most significant bit first. */
+function reverse(code: number, bits: number): number {
+  let r = 0;
+  for (let i = 0; i < bits; i++) r |= ((code >>> i) & 1) << (bits - 1 - i);
+  return r;
+}
+
+// The fixed literal/length code (RFC 1951 3.2.6), reversed for an LSB-first bit stream.
+const LIT_CODE = new Uint16Array(288);
+const LIT_BITS = new Uint8Array(288);
+for (let s = 0; s < 288; s++) {
+  const [code, bits] =
+    s < 144 ? [0x30 + s, 8] : s < 256 ? [0x190 + s - 144, 9] : s < 280 ? [s - 256, 7] : [0xc0 + s - 280, 8];
+  LIT_CODE[s] = reverse(code, bits);
+  LIT_BITS[s] = bits;
+}
+
+// Length symbols 257–285: base lengths and extra bits (RFC 1951 3.2.5), tabulated by length.
+const LEN_BASE = [
+  3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258,
+];
+const LEN_EXTRA = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
+const LEN_SYM = new Uint16Array(MAX_MATCH + 1);
+const LEN_XBITS = new Uint8Array(MAX_MATCH + 1);
+const LEN_XVAL = new Uint8Array(MAX_MATCH + 1);
+for (let k = 0; k < LEN_BASE.length; k++) {
+  const top = k + 1 < LEN_BASE.length ? LEN_BASE[k + 1]! : MAX_MATCH + 1;
+  for (let len = LEN_BASE[k]!; len < top; len++) {
+    LEN_SYM[len] = 257 + k;
+    LEN_XBITS[len] = LEN_EXTRA[k]!;
+    LEN_XVAL[len] = len - LEN_BASE[k]!;
+  }
+}
+
+// Distance codes 0–29 (5 bits each, fixed): tabulated by distance.
+const DIST_BASE = [
+  1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145,
+  8193, 12289, 16385, 24577,
+];
+const DIST_CODE = new Uint8Array(MAX_INPUT + 1);
+const DIST_XBITS = new Uint8Array(MAX_INPUT + 1);
+const DIST_XVAL = new Uint16Array(MAX_INPUT + 1);
+for (let k = 0; k < DIST_BASE.length; k++) {
+  const top = k + 1 < DIST_BASE.length ? DIST_BASE[k + 1]! : MAX_INPUT + 1;
+  for (let d = DIST_BASE[k]!; d < top; d++) {
+    DIST_CODE[d] = reverse(k, 5);
+    DIST_XBITS[d] = k < 4 ? 0 : (k >>> 1) - 1;
+    DIST_XVAL[d] = d - DIST_BASE[k]!;
+  }
+}
+
+/** Last position of each 3-byte hash, for the call under way (reset at each). */
+const head = new Int32Array(1 << HASH_BITS);
+
+/**
+ * Deflates `data` (at most 32 KiB) into `out` from `at`; returns the end of
+ * what it wrote, or -1 when the stream would not be smaller than `data`
+ * (then `out` holds nothing of use). `out` needs `data.length` bytes after `at`.
+ */
+export function deflateSmall(data: Uint8Array, out: Uint8Array, at: number): number {
+  const n = data.length;
+  if (n > MAX_INPUT) throw new RangeError(`deflateSmall takes at most ${MAX_INPUT} bytes, not ${n}`);
+  // Past this, the stream is no smaller than the data (each step writes at most 4 bytes).
+  const limit = at + n - 4;
+  head.fill(-1);
+  let o = at;
+  let bits = 0;
+  let count = 0;
+  // BFINAL = 1, BTYPE = 01 (fixed Huffman codes).
+  bits = 0b011;
+  count = 3;
+  let i = 0;
+  while (i < n) {
+    if (o > limit) return -1;
+    let len = 0;
+    let dist = 0;
+    if (i + MIN_MATCH <= n) {
+      const h = Math.imul(data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16), 0x9e3779b1) >>> (32 - HASH_BITS);
+      const c = head[h]!;
+      head[h] = i;
+      if (c >= 0 && data[c] === data[i] && data[c + 1] === data[i + 1] && data[c + 2] === data[i + 2]) {
+        const max = Math.min(MAX_MATCH, n - i);
+        len = MIN_MATCH;
+        while (len < max && data[c + len] === data[i + len]) len++;
+        dist = i - c;
+      }
+    }
+    if (len === 0) {
+      const s = data[i]!;
+      bits |= LIT_CODE[s]! << count;
+      count += LIT_BITS[s]!;
+      i++;
+    } else {
+      const s = LEN_SYM[len]!;
+      bits |= LIT_CODE[s]! << count;
+      count += LIT_BITS[s]!;
+      bits |= LEN_XVAL[len]! << count;
+      count += LEN_XBITS[len]!;
+      while (count >= 8) {
+        out[o++] = bits & 255;
+        bits >>>= 8;
+        count -= 8;
+      }
+      bits |= DIST_CODE[dist]! << count;
+      count += 5;
+      bits |= DIST_XVAL[dist]! << count;
+      count += DIST_XBITS[dist]!;
+      i += len;
+    }
+    while (count >= 8) {
+      out[o++] = bits & 255;
+      bits >>>= 8;
+      count -= 8;
+    }
+  }
+  // End of block (symbol 256: seven zero bits), then the last partial byte.
+  count += LIT_BITS[256]!;
+  while (count > 0) {
+    out[o++] = bits & 255;
+    bits >>>= 8;
+    count -= 8;
+  }
+  return o - at < n ? o : -1;
+}

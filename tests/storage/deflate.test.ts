@@ -1,0 +1,61 @@
+// The page deflater (storage/deflate.ts): any inflater reads its streams back
+// exactly, it refuses what it cannot shrink, and it is deterministic.
+import { inflateSync } from 'fflate';
+import { describe, expect, test } from 'vitest';
+import { deflateSmall } from '../../storage/deflate.js';
+
+function page(fill: (i: number) => number, size = 4096): Uint8Array {
+  return Uint8Array.from({ length: size }, (_, i) => fill(i) & 255);
+}
+
+let seed = 7;
+const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 24;
+
+const cases: [string, Uint8Array][] = [
+  ['zeros', page(() => 0)],
+  ['one byte set', page((i) => (i === 2049 ? 7 : 0))],
+  ['a run of each byte value', page((i) => i >> 4)],
+  ['repeated words', page((i) => [0xde, 0xad, 0xbe, 0xef][i & 3]!)],
+  ['text', new TextEncoder().encode('the quick brown fox jumps over the lazy dog. '.repeat(92)).subarray(0, 4096)],
+  ['a pattern 4000 bytes back', page((i) => (i < 96 ? random() : 0)).map((b, i, a) => (i >= 4000 ? a[i - 4000]! : b))],
+  ['sparse random bytes', page((i) => (i % 9 === 0 ? random() : 0))],
+  ['small values', page(() => random() & 3)],
+  ['short', page((i) => i % 5, 10)],
+  ['empty', new Uint8Array(0)],
+];
+
+describe('deflateSmall', () => {
+  test.each(cases)('%s: inflates back exactly', (_, data) => {
+    const out = new Uint8Array(1 + data.length);
+    const end = deflateSmall(data, out, 1);
+    if (end < 0) return expect(data.length).toBeLessThan(16);
+    expect(end - 1).toBeLessThan(data.length);
+    expect(inflateSync(out.subarray(1, end))).toEqual(data);
+    // The same bytes each time.
+    const again = new Uint8Array(1 + data.length);
+    expect(deflateSmall(data, again, 1)).toBe(end);
+    expect(again.subarray(0, end)).toEqual(out.subarray(0, end));
+  });
+
+  test('shrinks runs to a few bytes and refuses random bytes', () => {
+    const out = new Uint8Array(4097);
+    expect(
+      deflateSmall(
+        page(() => 0),
+        out,
+        1,
+      ),
+    ).toBeLessThan(1 + 64);
+    expect(
+      deflateSmall(
+        page(() => random()),
+        out,
+        1,
+      ),
+    ).toBe(-1);
+  });
+
+  test('refuses more than 32 KiB', () => {
+    expect(() => deflateSmall(new Uint8Array(32769), new Uint8Array(40000), 0)).toThrow(/at most 32768/);
+  });
+});
