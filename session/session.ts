@@ -34,8 +34,13 @@ import {
 import { OutputHistory, type ConsoleText } from './output.js';
 import { buildMachine, specFromOptions, specOptions, type MachineSpec } from './spec.js';
 
-/** Steps between the checkpoints a recording keeps (they bound how far any seek replays). */
-export const CHECKPOINT_INTERVAL = 10_000_000;
+/**
+ * Steps between the checkpoints a recording keeps (they bound how far any
+ * seek replays: some 20 ms on the JIT). Each costs about a millisecond
+ * however little changed, so much denser would cost a CPU-bound run a tenth
+ * of its speed.
+ */
+export const CHECKPOINT_INTERVAL = 20_000_000;
 /** Steps between the extra checkpoints a long seek leaves behind, so that stepping back near it is quick. */
 const NEAR_INTERVAL = 500_000;
 /** Largest slice run at once, so long operations can report progress. */
@@ -109,8 +114,8 @@ export interface SessionOptions {
 
 /** A periodic checkpoint that stores more pages than this (10 MiB) doubles the stride. */
 const BUSY_PAGES = 2560;
-/** The most intervals between periodic checkpoints. */
-const MAX_STRIDE = 8;
+/** The most intervals between periodic checkpoints (80 M steps: what a seek replays at worst). */
+const MAX_STRIDE = 4;
 
 /** Thinning brings the pages down to this share of the budget, so that it does not run at every checkpoint. */
 const THIN_TO = 0.6;
