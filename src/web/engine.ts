@@ -7,6 +7,7 @@
 import { RewindError } from '../../core/errors.js';
 import { TIMEBASE_HZ } from '../../core/memmap.js';
 import { VirtioBlock } from '../../core/virtio/block.js';
+import { EV_KEY } from '../../core/virtio/input.js';
 import { memberEnd, type MemberEnd } from '../../session/group.js';
 import { Session, type Stop } from '../../session/session.js';
 import { programSpec, type MachineSpec } from '../../session/spec.js';
@@ -24,6 +25,7 @@ import type {
   BenchResult,
   Command,
   Executor,
+  LinuxInputEvent,
   QuantumResult,
   ReplyError,
   ShareInfo,
@@ -213,6 +215,14 @@ export class Engine {
   private readonly frames: ScreenFrames;
   /** The CPU share the page gave this VM (setPace). */
   private readonly pace = new PaceCap();
+  /**
+   * Keys held down on the guest's keyboard, and the pace (real time: a step
+   * is one tick of the timebase) it runs at meanwhile. A busy guest runs many
+   * times faster than real time, so a key held for a few milliseconds would
+   * last seconds of its time, and the guest would repeat it.
+   */
+  private readonly held = new Set<number>();
+  private readonly heldPace = new PaceCap();
   /** In a network group: the page gives the machine its quanta (joinGroup). */
   private group: GroupRole | null = null;
 
@@ -327,6 +337,7 @@ export class Engine {
           throw new CommandError('bad-state', 'this VM runs in a network group: it takes console input only');
         const past = host.machine.position < host.end();
         host.session.sendInput(cmd.device, cmd.events);
+        if (cmd.device === 'keyboard') this.keysHeld(cmd.events, host.machine.position);
         // As typing: in the past the session forked, and the new branch runs on.
         if (past) {
           this.postConsole();
@@ -662,6 +673,17 @@ export class Engine {
     return host;
   }
 
+  /** Follows the keys pressed and released; the first one pressed starts the real-time pace. */
+  private keysHeld(events: readonly LinuxInputEvent[], position: number): void {
+    const before = this.held.size;
+    for (const e of events) {
+      if (e.type !== EV_KEY) continue;
+      if (e.value === 0) this.held.delete(e.code);
+      else this.held.add(e.code);
+    }
+    if (before === 0 && this.held.size > 0) this.heldPace.set(TIMEBASE_HZ / 1e6, this.now(), position);
+  }
+
   /** Runs a time-travel operation; then the page gets the console as it was at the new position. */
   private travel<T>(op: () => T): T {
     this.flushOutput();
@@ -690,6 +712,7 @@ export class Engine {
     const host = make();
     this.host = host;
     this.group = null;
+    this.held.clear();
     this.name = name;
     this.output = [];
     this.outputAt = [];
@@ -959,13 +982,22 @@ export class Engine {
     if (this.state !== 'running' || !this.host) return;
     // In a group the page gives the quanta; a run goes on with the one on its way.
     if (this.group) return this.advanceQuantum();
-    // Ahead of its CPU share: wait for the wall clock (commands are handled meanwhile).
-    const paceWait = this.pace.wait(this.now(), this.host.machine.position);
+    // Ahead of its CPU share, or of the wall clock while a key is held: wait (commands are handled meanwhile).
+    const position = this.host.machine.position;
+    const keyHeld = this.held.size > 0;
+    const paceWait = Math.max(
+      this.pace.wait(this.now(), position),
+      keyHeld ? this.heldPace.wait(this.now(), position) : 0,
+    );
     if (paceWait > 0) {
       this.schedule(paceWait);
       return;
     }
-    const slice = Math.min(this.slice, this.pace.sliceLimit(SLICE_MS));
+    const slice = Math.min(
+      this.slice,
+      this.pace.sliceLimit(SLICE_MS),
+      keyHeld ? this.heldPace.sliceLimit(SLICE_MS) : Infinity,
+    );
     const t0 = this.now();
     const idleBefore = this.host.machine.cpu.idleTicks;
     let r;

@@ -1,7 +1,7 @@
 // The screen through the worker's engine: frames go out when the screen
 // changes (and at every stop), keys and the pointer reach the guest, and a
 // seek back shows that moment's frame; the page's key and pointer mapping.
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import type { ScreenFrame, WorkerEvent } from '../../src/web/protocol.js';
 import { filmstripPositions } from '../../ui/filmstrip.js';
 import { keyEvents, pointerEvents } from '../../ui/screen-input.js';
@@ -64,12 +64,48 @@ describe('the screen in the engine', () => {
     expect(h.lastStatus().position).toBe(writer);
   });
 
+  test('while a key is held the guest runs at real time, so a busy guest sees it held as long as it was', () => {
+    vi.useFakeTimers();
+    try {
+      const queue: (() => void)[] = [];
+      let clock = 0;
+      const h = engineHarness({ defer: (fn) => queue.push(fn), now: () => clock, ...recordingHosts });
+      const pump = (max = 1000) => {
+        for (let i = 0; i < max && queue.length > 0; i++) queue.shift()!();
+      };
+      // A busy guest with a keyboard: it would run hundreds of ms of its time in a few ms of ours.
+      h.engine.handle({ type: 'load', image: guest('bench'), name: 'bench.elf', record: true, screen: true });
+      const from = h.lastStatus().position;
+      h.engine.handle({ type: 'input', device: 'keyboard', events: keyEvents('KeyB', true)! });
+      h.engine.handle({ type: 'run' });
+      pump();
+      // The wall clock stands still: one real-time slice (12 ms of the 10 MHz timebase), then it waits.
+      const held = () => h.engine.status().position - from;
+      expect(held()).toBeGreaterThan(0);
+      expect(held()).toBeLessThanOrEqual(120_000);
+      clock += 100;
+      vi.advanceTimersByTime(100);
+      pump();
+      expect(held()).toBeGreaterThan(900_000);
+      expect(held()).toBeLessThanOrEqual(1_120_000);
+      // Released, it runs as fast as it can again.
+      h.engine.handle({ type: 'input', device: 'keyboard', events: keyEvents('KeyB', false)! });
+      vi.advanceTimersByTime(20);
+      pump(50);
+      expect(held()).toBeGreaterThan(5_000_000);
+      h.engine.handle({ type: 'pause' });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   test('thumbnails: the screen at positions of the branch, shrunk; the machine stays where it was', () => {
     const h = harness();
     h.engine.handle({ type: 'load', image: guest('minefield'), run: true, record: true, screen: true });
     h.pump();
     const at = h.lastStatus().position;
     h.engine.handle({ type: 'input', device: 'keyboard', events: keyEvents('ArrowDown', true)! });
+    h.engine.handle({ type: 'input', device: 'keyboard', events: keyEvents('ArrowDown', false)! });
     h.pump();
     h.engine.handle({ type: 'pause' });
     const end = h.lastStatus().position;
