@@ -245,7 +245,7 @@ describe('the page’s library', () => {
       type: 'timeline',
       timeline: {
         branch: ids.at(-1)!,
-        branches: ids.map((id) => ({ id, name: id, parent: null, forkPosition: 0 })) as never,
+        branches: ids.map((id) => ({ id, name: id, parent: null, forkPosition: 0, end: 0 })),
         checkpoints: [],
         inputs: [],
         commands: [],
