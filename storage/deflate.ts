@@ -22,6 +22,22 @@ function reverse(code: number, bits: number): number {
   return r;
 }
 
+/**
+ * Calls `set(value, k, offset)` for every value from `bases[0]` to `last`:
+ * k is the code whose range holds it (bases ascending, each a range's first
+ * value) and offset its distance from that base (the extra bits).
+ */
+function byValue(
+  bases: readonly number[],
+  last: number,
+  set: (value: number, k: number, offset: number) => void,
+): void {
+  for (let k = 0; k < bases.length; k++) {
+    const top = k + 1 < bases.length ? bases[k + 1]! : last + 1;
+    for (let v = bases[k]!; v < top; v++) set(v, k, v - bases[k]!);
+  }
+}
+
 // The fixed literal/length code (RFC 1951 3.2.6), reversed for an LSB-first bit stream.
 const LIT_CODE = new Uint16Array(288);
 const LIT_BITS = new Uint8Array(288);
@@ -40,14 +56,11 @@ const LEN_EXTRA = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4
 const LEN_SYM = new Uint16Array(MAX_MATCH + 1);
 const LEN_XBITS = new Uint8Array(MAX_MATCH + 1);
 const LEN_XVAL = new Uint8Array(MAX_MATCH + 1);
-for (let k = 0; k < LEN_BASE.length; k++) {
-  const top = k + 1 < LEN_BASE.length ? LEN_BASE[k + 1]! : MAX_MATCH + 1;
-  for (let len = LEN_BASE[k]!; len < top; len++) {
-    LEN_SYM[len] = 257 + k;
-    LEN_XBITS[len] = LEN_EXTRA[k]!;
-    LEN_XVAL[len] = len - LEN_BASE[k]!;
-  }
-}
+byValue(LEN_BASE, MAX_MATCH, (len, k, offset) => {
+  LEN_SYM[len] = 257 + k;
+  LEN_XBITS[len] = LEN_EXTRA[k]!;
+  LEN_XVAL[len] = offset;
+});
 
 // Distance codes 0–29 (5 bits each, fixed): tabulated by distance.
 const DIST_BASE = [
@@ -57,14 +70,11 @@ const DIST_BASE = [
 const DIST_CODE = new Uint8Array(MAX_INPUT + 1);
 const DIST_XBITS = new Uint8Array(MAX_INPUT + 1);
 const DIST_XVAL = new Uint16Array(MAX_INPUT + 1);
-for (let k = 0; k < DIST_BASE.length; k++) {
-  const top = k + 1 < DIST_BASE.length ? DIST_BASE[k + 1]! : MAX_INPUT + 1;
-  for (let d = DIST_BASE[k]!; d < top; d++) {
-    DIST_CODE[d] = reverse(k, 5);
-    DIST_XBITS[d] = k < 4 ? 0 : (k >>> 1) - 1;
-    DIST_XVAL[d] = d - DIST_BASE[k]!;
-  }
-}
+byValue(DIST_BASE, MAX_INPUT, (d, k, offset) => {
+  DIST_CODE[d] = reverse(k, 5);
+  DIST_XBITS[d] = k < 4 ? 0 : (k >>> 1) - 1;
+  DIST_XVAL[d] = offset;
+});
 
 /** Last position of each 3-byte hash, for the call under way (reset at each). */
 const head = new Int32Array(1 << HASH_BITS);

@@ -190,16 +190,17 @@ export class LibraryState {
     // Never show the hash of another point, even for the moment until the new one comes.
     if (this.keyOf(s) !== this.hashKey) this.hash = null;
     this.later('hashTimer', 100, () => void this.refreshHash());
-    if (this.keyOf(s) !== this.savedKey && !this.savedBranches.has(s.branch)) {
-      // A new branch (a fork) is new data: a reload a moment later must find it.
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = null;
-      void this.save();
-    } else if (this.keyOf(s) !== this.savedKey) {
+    if (this.keyOf(s) === this.savedKey) return;
+    if (this.savedBranches.has(s.branch)) {
       this.later('timer', SETTLE_MS, () => {
         if (this.keyOf(this.app.status) !== this.savedKey) void this.save();
       });
+      return;
     }
+    // A new branch (a fork) is new data: a reload a moment later must find it.
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    void this.save();
   }
 
   private keyOf(s: { branch: string; position: number }): string {
