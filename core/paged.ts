@@ -64,8 +64,14 @@ export class PagedMemory {
     return out;
   }
 
+  /** Indices of dirty pages, in order, whose dirty bits it clears (the code bits stay). */
+  takeDirtyPages(): number[] {
+    const pages = this.dirtyPages();
+    for (const i of pages) this.dirty[i]! &= HAS_CODE;
+    return pages;
+  }
+
   clearDirty(): void {
-    const d = this.dirty;
-    for (let i = 0; i < d.length; i++) d[i]! &= HAS_CODE;
+    this.takeDirtyPages();
   }
 }

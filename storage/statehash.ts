@@ -10,7 +10,7 @@
  * checkpointer and the state hash share the flags without stealing them from
  * each other.
  */
-import { DIRTY, HAS_CODE, type PagedMemory } from '../core/paged.js';
+import type { PagedMemory } from '../core/paged.js';
 import type { MachineState, Snapshotable } from '../core/snapshot.js';
 import { PAGE_SIZE } from '../core/memmap.js';
 import { canonicalBytes } from './canonical.js';
@@ -70,12 +70,8 @@ export class PageHashTable {
   }
 
   private rehash(): number {
-    const d = this.memory.dirty;
-    let n = 0;
-    for (let i = 0; i < d.length; i++) {
-      if ((d[i]! & DIRTY) === 0) continue;
-      d[i]! &= HAS_CODE;
-      n++;
+    const pages = this.memory.takeDirtyPages();
+    for (const i of pages) {
       const h = hashPage(this.memory.page(i));
       if (h !== this.hashes[i]) {
         this.hashes[i] = h;
@@ -83,7 +79,7 @@ export class PageHashTable {
         this.groups[Math.floor(i / GROUP)] = null;
       }
     }
-    return n;
+    return pages.length;
   }
 
   /** Indices of pages whose digest changed since the previous call (call {@link sync} first), in order; resets the set. */
