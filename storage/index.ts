@@ -27,7 +27,6 @@ export { StateHasher, PageHashTable, computeStateHash, hashPage, isZeroPage, ZER
 export type { PageSpill, PageStoreOptions } from './pagestore.js';
 export {
   PageStore,
-  looksIncompressible,
   compressChunk,
   decompressChunk,
   inflateExact,

@@ -35,26 +35,51 @@ export function compressChunk(data: Uint8Array): [number, Uint8Array] {
   return z.length < data.length ? [ENCODING_DEFLATE, z] : [ENCODING_RAW, data.slice()];
 }
 
+/** n·log2(n) for every byte count a page can hold. */
+const N_LOG_N = Float64Array.from({ length: PAGE_SIZE + 1 }, (_, n) => (n === 0 ? 0 : n * Math.log2(n)));
+const counts = new Uint16Array(256);
+
+/**
+ * Bytes an encoder needs to write a page's record in: the encoding byte and
+ * the page's sparse form, which it writes before it knows what is smallest.
+ */
+export const RECORD_ROOM = 1 + PAGE_SIZE + PAGE_SIZE / 32;
+
 /** Leaves out the zero words of `data` (a multiple of 32 bytes): see {@link ENCODING_SPARSE}. */
 export function sparseWords(data: Uint8Array): Uint8Array {
   const out = new Uint8Array((data.length >>> 5) + data.length);
   return out.slice(0, sparseWordsInto(data, out, 0));
 }
 
-/** {@link sparseWords} written into `out` from `at` (room for the bitmap and every word); returns its length. */
+/**
+ * {@link sparseWords} written into `out` from `at` (room for the bitmap and
+ * every word); returns its length. On the way, counts in `counts` one byte of
+ * each non-zero word, for {@link sampledEntropy}: one pass over the page
+ * serves both.
+ */
 function sparseWordsInto(data: Uint8Array, out: Uint8Array, at: number): number {
-  const words = data.length >>> 2;
-  const w = new Uint32Array(data.buffer, data.byteOffset, words);
-  const mapBytes = words >>> 3;
-  out.fill(0, at, at + mapBytes);
-  const dv = new DataView(out.buffer, out.byteOffset, out.length);
-  let p = at + mapBytes;
-  for (let i = 0; i < words; i++) {
-    const v = w[i]!;
-    if (v === 0) continue;
-    out[at + (i >>> 3)]! |= 1 << (i & 7);
-    dv.setUint32(p, v, true);
-    p += 4;
+  // Signed words: an unsigned one past 2^31 is a double in V8, and every step slows down.
+  const w = new Int32Array(data.buffer, data.byteOffset, data.length >>> 2);
+  let p = at + (w.length >>> 3);
+  counts.fill(0);
+  // A bitmap byte for each eight words, and the words byte by byte (`out` need not be aligned).
+  for (let g = 0; g < w.length; g += 8) {
+    let mask = 0;
+    for (let j = 0; j < 8; j++) {
+      const k = g + j;
+      const v = w[k]!;
+      if (v === 0) continue;
+      mask |= 1 << j;
+      out[p] = v;
+      out[p + 1] = v >>> 8;
+      out[p + 2] = v >>> 16;
+      out[p + 3] = v >>> 24;
+      p += 4;
+      // A byte of each word, going round the four lanes so that a field at a fixed place in every
+      // word (the high byte of pointers) is sampled as often as the others.
+      counts[data[(k << 2) | (k & 3)]!]++;
+    }
+    out[at + (g >>> 3)] = mask;
   }
   return p - at;
 }
@@ -82,38 +107,21 @@ function denseWords(data: Uint8Array, size: number, code: ErrorCode, what: strin
   return out;
 }
 
-function zeroWords(page: Uint8Array): number {
-  const w = new Uint32Array(page.buffer, page.byteOffset, page.length >>> 2);
-  let n = 0;
-  for (let i = 0; i < w.length; i++) if (w[i] === 0) n++;
-  return n;
-}
-
-/** n·log2(n) for every byte count a page can hold. */
-const N_LOG_N = Float64Array.from({ length: PAGE_SIZE + 1 }, (_, n) => (n === 0 ? 0 : n * Math.log2(n)));
-const counts = new Uint16Array(256);
-
 /** Order-0 entropy (bits a byte) above which deflate cannot win more than a few percent: random words, compressed or encrypted data. */
 const INCOMPRESSIBLE_BITS = 7.6;
+/** Zero words past which the sparse encoding is smaller than the page (its bitmap is 128 bytes). */
+const SPARSE_EVEN_WORDS = PAGE_SIZE / 32 / 4;
 /** Below this, dynamic Huffman codes save a quarter or more where fixed ones (8–9 bits a byte) save nothing. */
 const DYNAMIC_CODES_BITS = 6;
 
 /**
- * True when a page's bytes are so evenly spread (order-0 entropy above 7.6
- * bits a byte) that deflate cannot win more than a few percent: then a page
- * is stored raw without trying, which is 30 times cheaper than trying.
+ * Order-0 entropy in bits a byte of the `n` bytes counted in `counts` (a
+ * byte of each non-zero word of a page): a page partly written with random
+ * words is random where it is written, and its zero words are what the
+ * sparse encoding leaves out.
  */
-export function looksIncompressible(page: Uint8Array): boolean {
-  return sampledEntropy(page) > INCOMPRESSIBLE_BITS;
-}
-
-/** A page's order-0 entropy in bits a byte, estimated from a quarter of its bytes. */
-function sampledEntropy(page: Uint8Array): number {
-  // A quarter of the bytes, one from each word, going round the four lanes so that a field at a
-  // fixed place in every word (the high byte of pointers) is sampled as often as the others.
-  const n = page.length >>> 2;
-  counts.fill(0);
-  for (let k = 0; k < n; k++) counts[page[(k << 2) | (k & 3)]!]++;
+function sampledEntropy(n: number): number {
+  if (n === 0) return 0;
   let sum = 0;
   for (let b = 0; b < 256; b++) sum += N_LOG_N[counts[b]!]!;
   return Math.log2(n) - sum / n;
@@ -200,22 +208,27 @@ export function decompressChunk(
  * low entropy, by fflate (dynamic codes, ~80 µs a page).
  */
 export function encodePageRecord(page: Uint8Array): Uint8Array {
-  return encodePageRecordInto(page, new Uint8Array(1 + PAGE_SIZE)).slice();
+  return encodePageRecordInto(page, new Uint8Array(RECORD_ROOM)).slice();
 }
 
 /**
- * {@link encodePageRecord} written into `out` (at least 1 + PAGE_SIZE bytes,
- * which any record fits): returns the record, a view of `out`. Costs no
+ * {@link encodePageRecord} written into `out` (at least {@link RECORD_ROOM}
+ * bytes): returns the record, a view of `out`. Costs no
  * allocation for a raw or sparse page.
  */
 export function encodePageRecordInto(page: Uint8Array, out: Uint8Array): Uint8Array {
   if (page.byteOffset & 3) page = page.slice(); // word views need alignment
-  const zeros = zeroWords(page);
-  if (zeros >= PAGE_SIZE / 16) {
+  // The sparse form first: the same pass counts the zero words and samples the others' bytes.
+  const sparse = sparseWordsInto(page, out, 1);
+  const nonzero = (sparse - PAGE_SIZE / 32) >>> 2;
+  const zeros = PAGE_SIZE / 4 - nonzero;
+  const entropy = sampledEntropy(nonzero);
+  // Sparse wins outright with a quarter of the words zero, and wherever the rest look random (then
+  // deflate, a few µs a page, ends up no smaller).
+  if (zeros >= PAGE_SIZE / 16 || (entropy > INCOMPRESSIBLE_BITS && zeros > SPARSE_EVEN_WORDS)) {
     out[0] = ENCODING_SPARSE;
-    return out.subarray(0, 1 + sparseWordsInto(page, out, 1));
+    return out.subarray(0, 1 + sparse);
   }
-  const entropy = sampledEntropy(page);
   if (entropy <= INCOMPRESSIBLE_BITS) {
     const end = deflateSmall(page, out, 1);
     if (end > 0) {
@@ -279,7 +292,7 @@ export interface PageStoreOptions {
 }
 
 /** Where a store with a spill store encodes a page before writing it there. */
-const scratch = new Uint8Array(1 + PAGE_SIZE);
+const scratch = new Uint8Array(RECORD_ROOM);
 
 /**
  * Pages stored once by content digest: held in memory, or read when needed
