@@ -69,7 +69,7 @@ export {
   pagesNamed,
   VMI_MAGIC,
   VMI_VERSION,
-  V2_HEADER_SIZE,
+  VMI_HEADER_SIZE,
   VMI_FLAG_MANIFEST_DEFLATED,
   VMI_LIMITS,
 } from './vmi.js';

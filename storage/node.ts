@@ -2,8 +2,8 @@
  * The Node-only part of storage/: atomic file writes. Browser code imports
  * storage/index.ts, which never pulls in node:fs.
  */
-import { unlinkSync, writeSync } from 'node:fs';
-import { open, readdir, rename, unlink } from 'node:fs/promises';
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { RewindError } from '../core/errors.js';
@@ -67,17 +67,21 @@ export function releaseTemporary(tmp: string): void {
 }
 
 /** Removes temporaries that a process killed mid-write (SIGKILL, a crash) left in `dir`. */
-async function sweepStale(dir: string): Promise<void> {
+function sweepStale(dir: string): void {
   let names: string[];
   try {
-    names = await readdir(dir);
+    names = readdirSync(dir);
   } catch {
     return; // The write reports the directory's problem.
   }
   for (const name of names) {
     const pid = TEMP_RE.exec(name)?.[1];
     if (pid === undefined || Number(pid) === process.pid || isAlive(Number(pid))) continue;
-    await unlink(join(dir, name)).catch(() => undefined);
+    try {
+      unlinkSync(join(dir, name));
+    } catch {
+      // Gone already, or not ours to remove.
+    }
   }
 }
 
@@ -99,7 +103,7 @@ function isAlive(pid: number): boolean {
  */
 export async function writeFileAtomic(path: string, bytes: Uint8Array | ((sink: ByteSink) => void)): Promise<void> {
   const dir = dirname(path);
-  await sweepStale(dir);
+  sweepStale(dir);
   const tmp = tempName(path);
   track(tmp);
   try {
@@ -120,30 +124,68 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array | ((sink: 
   } catch (e) {
     await unlink(tmp).catch(() => undefined);
     untrack(tmp);
-    const code = (e as { code?: string }).code;
-    if (code === 'ENOSPC' || code === 'EDQUOT')
-      throw new RewindError('quota', `disk full writing ${path}; the file was not changed`);
-    throw new RewindError('io', `cannot write ${path} (${e instanceof Error ? e.message : String(e)})`);
+    throw writeError(path, e);
   }
+  syncDirectory(dir);
+}
+
+/**
+ * Finishes a temporary begun elsewhere (a recording's page store, named by
+ * {@link temporaryName}): `write` appends the rest through a sink that holds
+ * its first `length` bytes; then it is synced and renamed over `path`. A
+ * failure leaves `path` as it was (the caller removes the temporary).
+ */
+export function finishTemporary(
+  fd: number,
+  tmp: string,
+  path: string,
+  length: number,
+  write: (sink: ByteSink) => void,
+): void {
+  sweepStale(dirname(path));
   try {
-    const dh = await open(dir, 'r');
+    const sink = new FileSink(fd, length);
+    write(sink);
+    sink.flush();
+    fsyncSync(fd);
+    renameSync(tmp, path);
+  } catch (e) {
+    throw writeError(path, e);
+  }
+  untrack(tmp);
+  syncDirectory(dirname(path));
+}
+
+function writeError(path: string, e: unknown): RewindError {
+  const code = (e as { code?: string }).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT')
+    return new RewindError('quota', `disk full writing ${path}; the file was not changed`);
+  return new RewindError('io', `cannot write ${path} (${e instanceof Error ? e.message : String(e)})`);
+}
+
+/** Makes a rename in `dir` durable. */
+function syncDirectory(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
     try {
-      await dh.sync();
+      fsyncSync(fd);
     } finally {
-      await dh.close();
+      closeSync(fd);
     }
   } catch {
     // Directories cannot be fsync'ed on some platforms; the rename is still atomic.
   }
 }
 
-/** A {@link ByteSink} writing to an open file descriptor, through a buffer. */
+/** A {@link ByteSink} writing to an open file descriptor from `length` on, through a buffer. */
 class FileSink implements ByteSink {
   private readonly buf = new Uint8Array(1 << 20);
   private used = 0;
-  length = 0;
 
-  constructor(private readonly fd: number) {}
+  constructor(
+    private readonly fd: number,
+    public length = 0,
+  ) {}
 
   append(bytes: Uint8Array): void {
     if (this.used + bytes.length > this.buf.length) this.flush();

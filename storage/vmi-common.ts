@@ -17,8 +17,8 @@ import { bytes, fail as failWith, isObject, natural, str } from './wire.js';
 /** The 8 magic bytes at the start of every `.vmi` file. */
 export const VMI_MAGIC = 'REWINDVM';
 /** The format version this code writes (and the newest it reads). */
-export const VMI_VERSION = 2;
-/** Header flag: the manifest (v1) or index (v2) is raw-deflate compressed. */
+export const VMI_VERSION = 3;
+/** Header flag: the manifest (v1) or index (v2, v3) is raw-deflate compressed. */
 export const VMI_FLAG_MANIFEST_DEFLATED = 1;
 
 /** Limits a reader enforces before allocating or trusting anything. */
@@ -68,7 +68,7 @@ export interface Recording {
   pages: PageRecords;
   /** The console output known per branch (derived data: a replay writes the same), or null. */
   console?: ConsoleLog | null;
-  /** When read from a version 2 file: what its chunks hold, from its index alone. */
+  /** When read from a version 2 or 3 file: what its chunks hold, from its index alone. */
   stored?: StoredChunks;
 }
 
@@ -423,7 +423,7 @@ export function pagesNamed(disk: PageMap | null, checkpoints: Iterable<Checkpoin
 }
 
 /**
- * The manifest (v1) or index (v2) from its stored bytes: inflated when the
+ * The manifest (v1) or index (v2, v3) from its stored bytes: inflated when the
  * header's flag says so (to exactly `raw` bytes), decoded, and a map.
  */
 export function readManifest(stored: Uint8Array, flags: number, raw: number, what: string): Record<string, unknown> {

@@ -1,5 +1,5 @@
 /**
- * Reading format version 1 (read only: Rewind writes version 2). Layout:
+ * Reading format version 1 (read only: Rewind writes version 3). Layout:
  *
  *   header (28 bytes) | manifest (msgpack, maybe deflated) | chunks | hash (16 bytes)
  *
@@ -34,7 +34,7 @@ export function readV1(source: ByteSource, flags: number): Recording {
   if (source.size < HEADER_SIZE + TRAILER_SIZE)
     bad(`file is truncated: ${source.size} bytes, shorter than header and hash`);
   if (source.size > L.maxManifestBytes + 2 * L.maxRamBytes)
-    bad(`a version 1 file of ${source.size} bytes is too large to read whole; version 2 files have no such limit`);
+    bad(`a version 1 file of ${source.size} bytes is too large to read whole; later versions have no such limit`);
   const data = source.read(0, source.size);
   const dv = new DataView(data.buffer, data.byteOffset, data.length);
   const declared = dv.getUint32(12, true) + dv.getUint32(16, true) * 2 ** 32;

@@ -1,8 +1,8 @@
 /**
  * The `.vmi` file: one machine (config, base images, branches, events,
  * checkpoints, pages) in one self-checking file. Byte-level specification:
- * docs/vmi.md. Rewind writes version 2 (storage/vmi-v2.ts: chunks, then an
- * index) and reads versions 1 and 2.
+ * docs/vmi.md. Rewind writes version 3 (storage/vmi-indexed.ts: chunks, then
+ * an index that says where each lies) and reads versions 1, 2 and 3.
  *
  * {@link readVmi} checks the header and index before returning and turns
  * every problem into RewindError('bad-vmi', one line); chunks are checked
@@ -13,7 +13,7 @@ import { RewindError } from '../core/errors.js';
 import { MemorySink, memorySource, type ByteSink, type ByteSource } from './bytes.js';
 import { VMI_MAGIC, VMI_VERSION, bad, pagesNamed, type Recording } from './vmi-common.js';
 import { readV1 } from './vmi-v1.js';
-import { readV2, writeV2 } from './vmi-v2.js';
+import { readIndexed, writeIndexed, type PlacedChunks } from './vmi-indexed.js';
 
 export {
   VMI_MAGIC,
@@ -29,24 +29,28 @@ export {
   type StoredChunks,
   type VmiConfig,
 } from './vmi-common.js';
-export { V2_HEADER_SIZE } from './vmi-v2.js';
+export { VMI_HEADER_SIZE, type ChunkPlace, type PlacedChunks } from './vmi-indexed.js';
 
 /** Serialises a recording into `.vmi` bytes (deterministic). Throws RewindError('bad-argument') when a named page is missing. */
 export function writeVmi(rec: Recording): Uint8Array {
   const sink = new MemorySink();
-  writeV2(rec, sink);
+  writeIndexed(rec, sink);
   return sink.bytes();
 }
 
-/** Streams a recording as `.vmi` bytes into `sink` (a file on disk), as {@link writeVmi} would give them. */
-export function writeVmiTo(rec: Recording, sink: ByteSink): void {
-  writeV2(rec, sink);
+/**
+ * Streams a recording as `.vmi` bytes into `sink` (a file on disk), as
+ * {@link writeVmi} would give them; or, with `placed`, finishes a file whose
+ * start the sink holds already (see {@link PlacedChunks}).
+ */
+export function writeVmiTo(rec: Recording, sink: ByteSink, placed: PlacedChunks | null = null): void {
+  writeIndexed(rec, sink, placed);
 }
 
-type VersionReader = (source: ByteSource, flags: number) => Recording;
+type VersionReader = (source: ByteSource, flags: number, version: number) => Recording;
 
 /** Readers by format version: a new version adds a row, old rows stay. */
-const READERS: Record<number, VersionReader> = { 1: readV1, 2: readV2 };
+const READERS: Record<number, VersionReader> = { 1: readV1, 2: readIndexed, 3: readIndexed };
 
 /**
  * Opens `.vmi` bytes or a file: checks the header and the index (all of a
@@ -73,7 +77,7 @@ export function readVmi(data: Uint8Array | ByteSource, options: { whole?: boolea
         bad(`format version ${version} is newer than this Rewind reads (up to ${VMI_VERSION}); update Rewind`);
       bad(`unknown format version ${version}`);
     }
-    const rec = reader(data, flags);
+    const rec = reader(data, flags, version);
     if (options.whole) readChunks(rec);
     return rec;
   } catch (e) {

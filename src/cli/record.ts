@@ -5,7 +5,7 @@ import { BOOT_FLAGS, bootSpec } from '../node/boot.js';
 import { bootOptions } from './boot-args.js';
 import { NodeConsole } from '../node/console.js';
 import { checkOutputPath, readUserFile } from '../node/files.js';
-import { saveVmi } from '../node/vmi-file.js';
+import { finishRecording } from '../node/vmi-file.js';
 import { StatusLine, formatBytes } from '../node/progress.js';
 import { PageFile } from '../../storage/pagefile.js';
 import { numberFlag, parseArgs, stringFlag } from './args.js';
@@ -50,7 +50,7 @@ export async function recordCommand(argv: readonly string[]): Promise<number> {
     }
     // A checkpoint at the end lets `replay --verify` prove the whole run.
     session.checkpointHere();
-    await saveVmi(session, out);
+    finishRecording(session, spill);
   } finally {
     spill.close();
   }

@@ -4,6 +4,7 @@ import { Session, type SessionOptions } from '../../session/session.js';
 import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
 import { VMI_MAGIC, writeVmiTo } from '../../storage/index.js';
 import { writeFileAtomic } from '../../storage/node.js';
+import type { PageFile } from '../../storage/pagefile.js';
 import { checkOutputPath } from './files.js';
 import { inFile, readVmiFile } from './vmi-read.js';
 
@@ -27,6 +28,21 @@ export async function saveVmi(session: Session, path: string): Promise<number> {
   let size = 0;
   await writeFileAtomic(path, (sink) => {
     writeVmiTo(rec, sink);
+    size = sink.length;
+  });
+  return size;
+}
+
+/**
+ * Makes a recording's page store (`spill`, the session's) the `.vmi` it was
+ * begun for: its pages are already where the file holds them, so only the
+ * boot image, the index and the header are written. Returns the file's size.
+ */
+export function finishRecording(session: Session, spill: PageFile): number {
+  const rec = session.toRecording();
+  let size = 0;
+  spill.finish((sink) => {
+    writeVmiTo(rec, sink, spill);
     size = sink.length;
   });
   return size;

@@ -232,13 +232,13 @@ describe('version 1 files, written before the index', () => {
     expect(JSON.parse(r.stdout).hash).toBe(hash);
   });
 
-  it('info, replay --verify, and a fork saved as version 2', () => {
+  it('info, replay --verify, and a fork saved in the current version', () => {
     expect(JSON.parse(rewind(['info', v1('echo-fork.vmi'), '--json']).stdout).branches).toHaveLength(2);
     expect(rewind(['replay', v1('bench-25m.vmi'), '--verify']).stderr).toMatch(/verified 4 checkpoints/);
     const out = join(dir, 'from-v1.vmi');
     const f = rewind(['fork', v1('echo-fork.vmi'), '--at', '60000', '--name', 'third', '-o', out], 'sum 2 3\n');
     expect(f.status).toBe(125);
-    expect(readFileSync(out).readUInt16LE(8)).toBe(2);
+    expect(readFileSync(out).readUInt16LE(8)).toBe(3);
     const again = rewind(['state', out, '--branch', 'other', '--at', '250000']);
     expect(JSON.parse(again.stdout).hash).toBe('d293bb6a1c8be54129e068b01f318b7e');
   });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PageFile } from '../../storage/pagefile.js';
@@ -50,7 +50,8 @@ describe('PageFile', () => {
     expect(f.bytes).toBe(kept);
     const store = readdirSync(dir).filter((name) => name.endsWith('.tmp'));
     expect(store).toHaveLength(1);
-    expect(statSync(join(dir, store[0]!)).size).toBe(kept);
+    // Room for the header of the .vmi it becomes, then each record's data (its encoding byte is held in memory).
+    expect(statSync(join(dir, store[0]!)).size).toBe(80 + kept - live.size);
     for (let i = 0; i < n; i++) {
       expect(f.has(hash(i))).toBe(live.has(i));
       if (live.has(i)) expect(same(f.get(hash(i)), record(i, length(i)))).toBe(true);
@@ -64,6 +65,29 @@ describe('PageFile', () => {
     expect(same(f.get(hash(n)), record(n, 4097))).toBe(true);
     f.close();
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('becomes the file it was begun for: the records stay where they are, and the rest is appended', () => {
+    const target = join(dir, 'out.vmi');
+    const f = new PageFile(target);
+    for (let i = 0; i < 50; i++) f.write(hash(i), record(i, 100 + i));
+    const places = Array.from({ length: 50 }, (_, i) => f.place(hash(i))!);
+    expect(places[7]).toEqual({ offset: places[6]!.offset + 105, stored: 106, encoding: record(7, 1)[0] });
+    expect(f.place(hash(50))).toBeUndefined();
+    let end = 0;
+    f.finish((sink) => {
+      end = sink.length;
+      sink.append(Uint8Array.of(1, 2, 3));
+      sink.patch(0, new Uint8Array(80).fill(9));
+    });
+    const file = readFileSync(target);
+    expect(file.length).toBe(end + 3);
+    expect([...file.subarray(0, 80)]).toEqual(new Array(80).fill(9));
+    for (let i = 0; i < 50; i++) {
+      const { offset, stored } = places[i]!;
+      expect(same(file.subarray(offset, offset + stored), record(i, 100 + i).subarray(1))).toBe(true);
+    }
+    expect(readdirSync(dir)).toEqual(['out.vmi']);
   });
 
   it('holds a page store’s records: each page put is there at once', () => {

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { MemorySink, type ByteSource } from '../../storage/bytes.js';
 import type { Checkpoint } from '../../storage/checkpoint.js';
 import { ZERO_PAGE_HASH } from '../../storage/statehash.js';
-import { V2_HEADER_SIZE, readVmi, recordingFrom, writeVmi, writeVmiTo, type Recording } from '../../storage/vmi.js';
+import { VMI_HEADER_SIZE, readVmi, recordingFrom, writeVmi, writeVmiTo, type Recording } from '../../storage/vmi.js';
 import { FakeMachine } from './fake.js';
 
 /** A small but complete recording: two branches, events, checkpoints (full and delta), a disk, a kernel. */
@@ -83,13 +83,13 @@ interface Parts {
   data: Uint8Array;
 }
 
-/** Splits a version 2 file into its index (decoded) and chunk data. */
+/** Splits a file (version 2 or 3) into its index (decoded) and chunk data. */
 function split(file: Uint8Array): Parts {
   const dv = new DataView(file.buffer, file.byteOffset, file.length);
   const at = dv.getUint32(24, true);
   const body = file.subarray(at);
   const index = unpackPlain(dv.getUint16(10, true) & 1 ? inflateSync(body) : body) as Record<string, any>;
-  return { index, data: file.subarray(V2_HEADER_SIZE, at) };
+  return { index, data: file.subarray(VMI_HEADER_SIZE, at) };
 }
 
 /** Rebuilds a file around a changed index (valid header and hashes), keeping the chunk data. */
@@ -104,14 +104,14 @@ function reframe(
 }
 
 function header(indexOffset: number, index: Uint8Array, opts: { version?: number; rawLength?: number }): Uint8Array {
-  const h = new Uint8Array(V2_HEADER_SIZE);
+  const h = new Uint8Array(VMI_HEADER_SIZE);
   const dv = new DataView(h.buffer);
   const u64 = (at: number, v: number) => {
     dv.setUint32(at, v % 2 ** 32, true);
     dv.setUint32(at + 4, Math.floor(v / 2 ** 32), true);
   };
   h.set(new TextEncoder().encode('REWINDVM'));
-  dv.setUint16(8, opts.version ?? 2, true);
+  dv.setUint16(8, opts.version ?? 3, true);
   u64(16, indexOffset + index.length);
   u64(24, indexOffset);
   u64(32, index.length);
@@ -122,18 +122,22 @@ function header(indexOffset: number, index: Uint8Array, opts: { version?: number
 }
 
 function frame(index: Uint8Array, data: Uint8Array, opts: { version?: number; rawLength?: number } = {}): Uint8Array {
-  const out = new Uint8Array(V2_HEADER_SIZE + data.length + index.length);
-  out.set(header(V2_HEADER_SIZE + data.length, index, opts));
-  out.set(data, V2_HEADER_SIZE);
-  out.set(index, V2_HEADER_SIZE + data.length);
+  const out = new Uint8Array(VMI_HEADER_SIZE + data.length + index.length);
+  out.set(header(VMI_HEADER_SIZE + data.length, index, opts));
+  out.set(data, VMI_HEADER_SIZE);
+  out.set(index, VMI_HEADER_SIZE + data.length);
   return out;
 }
 
-/** Chunk table columns as plain arrays, edited, and back. */
-function editChunks(
-  index: Record<string, any>,
-  change: (rows: Array<[Uint8Array, number, number, number, number]>) => void,
-) {
+/** A chunk table row: id, kind, encoding, stored and raw length. */
+type ChunkRow = [Uint8Array, number, number, number, number];
+
+/**
+ * Chunk table columns as plain arrays, edited, and back; the offsets (version
+ * 3) put the chunks back to back in table order, as `frame` lays them out,
+ * unless `offsets` gives them.
+ */
+function editChunks(index: Record<string, any>, change: (rows: ChunkRow[]) => void, offsets?: number[]) {
   const c = index.chunks;
   const n = c.id.length / 16;
   const u32 = (b: Uint8Array, i: number) => new DataView(b.buffer, b.byteOffset).getUint32(i * 4, true);
@@ -143,22 +147,35 @@ function editChunks(
     c.encoding[i],
     u32(c.stored, i),
     u32(c.raw, i),
-  ]) as Array<[Uint8Array, number, number, number, number]>;
+  ]) as ChunkRow[];
   change(rows);
-  index.chunks = chunkColumns(rows);
+  index.chunks = chunkColumns(rows, offsets);
 }
 
-function chunkColumns(rows: Array<[Uint8Array, number, number, number, number]>) {
+function chunkColumns(rows: ChunkRow[], offsets?: number[]) {
   const n = rows.length;
   const id = new Uint8Array(n * 16);
   const stored = new Uint8Array(n * 4);
   const raw = new Uint8Array(n * 4);
+  const offset = new Uint8Array(n * 8);
+  let at = VMI_HEADER_SIZE;
   rows.forEach((r, i) => {
     id.set(r[0], i * 16);
     new DataView(stored.buffer).setUint32(i * 4, r[3], true);
     new DataView(raw.buffer).setUint32(i * 4, r[4], true);
+    const o = offsets?.[i] ?? at;
+    new DataView(offset.buffer).setUint32(i * 8, o % 2 ** 32, true);
+    new DataView(offset.buffer).setUint32(i * 8 + 4, Math.floor(o / 2 ** 32), true);
+    at += r[3];
   });
-  return { id, kind: Uint8Array.from(rows, (r) => r[1]), encoding: Uint8Array.from(rows, (r) => r[2]), stored, raw };
+  return {
+    id,
+    kind: Uint8Array.from(rows, (r) => r[1]),
+    encoding: Uint8Array.from(rows, (r) => r[2]),
+    stored,
+    raw,
+    offset,
+  };
 }
 
 /** A raw-deflate stream of `n` zero bytes built by hand (fixed Huffman: one literal 0, then length-258 distance-1 copies). */
@@ -201,7 +218,7 @@ describe('.vmi round trip', () => {
     const rec = makeRecording();
     const bytes = writeVmi(rec);
     const back = readAll(bytes);
-    expect(new DataView(bytes.buffer).getUint16(8, true)).toBe(2);
+    expect(new DataView(bytes.buffer).getUint16(8, true)).toBe(3);
     expect(back.config).toEqual(rec.config);
     expect(back.kernel).toEqual(rec.kernel);
     expect(back.disk).toEqual(rec.disk);
@@ -247,7 +264,7 @@ describe('.vmi round trip', () => {
     const fillers = 17; // 4.25 GiB of image chunks nothing names, sorted before the real ones
     editChunks(index, (rows) =>
       rows.unshift(
-        ...Array.from({ length: fillers }, (_, k): [Uint8Array, number, number, number, number] => [
+        ...Array.from({ length: fillers }, (_, k): ChunkRow => [
           Uint8Array.from({ length: 16 }, (_, i) => (i === 15 ? k : 0)),
           1,
           0,
@@ -257,7 +274,7 @@ describe('.vmi round trip', () => {
       ),
     );
     const packed = packPlain(index);
-    const dataAt = V2_HEADER_SIZE + fillers * FILL;
+    const dataAt = VMI_HEADER_SIZE + fillers * FILL;
     const head = header(dataAt + data.length, packed, {});
     const size = dataAt + data.length + packed.length;
     const reads: Array<[number, number]> = [];
@@ -281,8 +298,76 @@ describe('.vmi round trip', () => {
     expect(size).toBeGreaterThan(2 ** 32);
     const back = readAll(source);
     expect(back.kernel).toEqual(makeRecording().kernel);
-    expect(reads.every(([o, n]) => o + n <= V2_HEADER_SIZE || o >= dataAt)).toBe(true);
+    expect(reads.every(([o, n]) => o + n <= VMI_HEADER_SIZE || o >= dataAt)).toBe(true);
     expect(reads.reduce((n, [, len]) => n + len, 0)).toBeLessThan(1 << 20);
+  });
+});
+
+describe('.vmi chunk places (version 3), and version 2 files', () => {
+  const good = writeVmi(makeRecording(6));
+  const rows = (index: Record<string, any>) => {
+    const n = index.chunks.kind.length;
+    const dv = new DataView(index.chunks.stored.buffer, index.chunks.stored.byteOffset);
+    return Array.from({ length: n }, (_, i) => dv.getUint32(i * 4, true));
+  };
+
+  it('reads chunks that lie in any order, with bytes no chunk names between them (a streamed recording)', () => {
+    const { index, data } = split(good);
+    const sizes = rows(index);
+    const starts = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
+    // Last chunk first, each after 7 bytes of junk: a page store written as it ran leaves such gaps.
+    const parts: Uint8Array[] = [];
+    const offsets: number[] = [];
+    let at = VMI_HEADER_SIZE;
+    for (let i = sizes.length - 1; i >= 0; i--) {
+      parts.push(Uint8Array.of(0xde, 0xad, 0xbe, 0xef, 1, 2, 3));
+      at += 7;
+      offsets[i] = at;
+      parts.push(data.subarray(starts[i]!, starts[i]! + sizes[i]!));
+      at += sizes[i]!;
+    }
+    editChunks(index, () => {}, offsets);
+    const moved = new Uint8Array(at - VMI_HEADER_SIZE);
+    let p = 0;
+    for (const part of parts) {
+      moved.set(part, p);
+      p += part.length;
+    }
+    const file = frame(packPlain(index), moved);
+    const back = readAll(file);
+    const want = readAll(good);
+    expect(back.kernel).toEqual(want.kernel);
+    for (const h of pagesOf(want)) expect(back.pages.page!(h)).toEqual(want.pages.page!(h));
+    expect(writeVmi(back)).toEqual(good);
+  });
+
+  it('rejects a chunk placed over the header or past the index', () => {
+    const { index } = split(good);
+    const n = rows(index).length;
+    expectBad(
+      reframe(good, (m) => editChunks(m, () => {}, [40])),
+      /chunk 0 \(\d+ bytes at 40\) lies outside/,
+    );
+    expectBad(
+      reframe(good, (m) => editChunks(m, () => {}, [...Array<number>(n - 1).fill(VMI_HEADER_SIZE), 2 ** 40])),
+      new RegExp(`chunk ${n - 1} \\(\\d+ bytes at ${2 ** 40}\\) lies outside`),
+    );
+  });
+
+  it('still opens version 2 files, whose chunks lie back to back in table order', () => {
+    const v2 = reframe(
+      good,
+      (m) => {
+        delete m.chunks.offset;
+      },
+      { version: 2 },
+    );
+    expect(new DataView(v2.buffer).getUint16(8, true)).toBe(2);
+    expect(writeVmi(readAll(v2))).toEqual(good);
+    const { index, data } = split(v2);
+    const gap = new Uint8Array(data.length + 5);
+    gap.set(data);
+    expectBad(frame(packPlain(index), gap, { version: 2 }), /chunks cover \d+ bytes but the file holds \d+/);
   });
 });
 
@@ -315,7 +400,7 @@ describe('.vmi hostile files', () => {
   it('rejects a flipped byte anywhere: in the header or index when it opens, in a chunk when it is read', () => {
     const indexAt = new DataView(good.buffer).getUint32(24, true);
     // Every byte of the header, a spread of the index's and the chunks' (each flip costs a whole open and read).
-    for (let pos = 0; pos < good.length; pos += pos < V2_HEADER_SIZE ? 1 : pos >= indexAt ? 3 : 11) {
+    for (let pos = 0; pos < good.length; pos += pos < VMI_HEADER_SIZE ? 1 : pos >= indexAt ? 3 : 11) {
       const bad = good.slice();
       bad[pos] ^= 1 << (pos % 8);
       expectBad(bad, undefined, readAll);
@@ -325,7 +410,7 @@ describe('.vmi hostile files', () => {
   it('names the chunk that is bad, and opens the file regardless when nothing reads it', () => {
     const { index } = split(good);
     const bad = good.slice();
-    bad[V2_HEADER_SIZE + 10] ^= 0x40; // inside the first chunk
+    bad[VMI_HEADER_SIZE + 10] ^= 0x40; // inside the first chunk
     const rec = readVmi(bad);
     const first = bytesToHash(index.chunks.id.subarray(0, 16));
     const err = expectBad(bad, undefined, readAll);
@@ -380,7 +465,7 @@ describe('.vmi hostile files', () => {
     );
     expectBad(
       reframe(good, (m) => editChunks(m, (rows) => (rows[1]![3] = 2 ** 32 - 1))),
-      /chunks cover/,
+      /chunk 1 \(4294967295 bytes at \d+\) lies outside/,
     );
     expectBad(
       reframe(good, (m) => (m.checkpoints[0].ram.i = new Uint8Array(5000 * 4))),
@@ -422,7 +507,8 @@ describe('.vmi hostile files', () => {
   it('rejects dangling references and cycles', () => {
     expectBad(
       reframe(good, (m) => editChunks(m, (rows) => rows.pop())),
-      /cover|not in the file/,
+      /not in the file/,
+      readAll,
     );
     expectBad(
       reframe(good, (m) => {

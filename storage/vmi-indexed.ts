@@ -1,13 +1,17 @@
 /**
- * Format version 2: chunks first, then an index, so that a writer can stream
- * and a reader opens a file of any size by reading its header and index only.
- * Byte-level specification: docs/vmi.md. Layout:
+ * Format versions 2 and 3: chunks first, then an index, so that a writer can
+ * stream and a reader opens a file of any size by reading its header and
+ * index only. Byte-level specification: docs/vmi.md. Layout:
  *
- *   header (80 bytes) | chunks, back to back, in index order | index (msgpack, maybe deflated)
+ *   header (80 bytes) | chunks | index (msgpack, maybe deflated)
  *
- * The header holds the index's place, length and digest, and its own digest.
- * The index is checked as a whole when the file opens; each chunk is checked
- * against its digest when it is read, which is when it is first needed.
+ * In version 2 the chunks lie back to back in the chunk table's order; in
+ * version 3 the table gives each chunk's offset, so that a recording's page
+ * store, written as it ran, becomes the file where it lies (see
+ * {@link PlacedChunks}). The header holds the index's place, length and
+ * digest, and its own digest. The index is checked as a whole when the file
+ * opens; each chunk is checked against its digest when it is read, which is
+ * when it is first needed.
  */
 import { deflateSync } from 'fflate';
 import { PAGE_SIZE } from '../core/memmap.js';
@@ -47,8 +51,24 @@ import {
   type PackedPageMap,
 } from './wire.js';
 
-/** Header size of format version 2. */
-export const V2_HEADER_SIZE = 80;
+/** Header size of format versions 2 and 3. */
+export const VMI_HEADER_SIZE = 80;
+
+/** Where a chunk's stored bytes lie in a file being finished. */
+export interface ChunkPlace {
+  offset: number;
+  stored: number;
+  encoding: number;
+}
+
+/**
+ * Pages already in the file that a writer finishes (a recording's page
+ * store on disk, begun past the header's room): the writer names them where
+ * they are and appends only the rest.
+ */
+export interface PlacedChunks {
+  place(hash: Hash128): ChunkPlace | undefined;
+}
 /** Indexes up to this size are deflated; larger ones are mostly digests, which do not compress, and open faster raw. */
 const SMALL_INDEX = 4 << 20;
 
@@ -58,8 +78,13 @@ const setU64 = (dv: DataView, at: number, v: number) => {
 };
 const getU64 = (dv: DataView, at: number) => dv.getUint32(at, true) + dv.getUint32(at + 4, true) * 2 ** 32;
 
-/** Writes `rec` as a version 2 file to `sink` (deterministic: same recording, same bytes). */
-export function writeV2(rec: Recording, sink: ByteSink): void {
+/**
+ * Writes `rec` as a version 3 file to `sink` (deterministic: same recording,
+ * same bytes). With `placed`, the sink holds the start of the file already
+ * (the header's room, then chunks) and the pages it places are not written
+ * again; without, the file starts at the sink's present length.
+ */
+export function writeIndexed(rec: Recording, sink: ByteSink, placed: PlacedChunks | null = null): void {
   const chunks: Array<{ id: Hash128; kind: number }> = [...pagesNamed(rec.disk, rec.checkpoints)].map((id) => ({
     id,
     kind: CHUNK_PAGE,
@@ -73,11 +98,24 @@ export function writeV2(rec: Recording, sink: ByteSink): void {
   const encodings = new Uint8Array(n);
   const stored = new Uint8Array(n * 4);
   const raw = new Uint8Array(n * 4);
+  const offset = new Uint8Array(n * 8);
   const sdv = new DataView(stored.buffer);
   const rdv = new DataView(raw.buffer);
-  const start = sink.length;
-  sink.append(new Uint8Array(V2_HEADER_SIZE));
+  const odv = new DataView(offset.buffer);
+  const start = placed ? 0 : sink.length;
+  if (placed && sink.length < VMI_HEADER_SIZE) throw new RangeError('a placed file starts with room for its header');
+  if (!placed) sink.append(new Uint8Array(VMI_HEADER_SIZE));
   chunks.forEach(({ id, kind }, i) => {
+    ids.set(hashToBytes(id), i * 16);
+    kinds[i] = kind;
+    const at = kind === CHUNK_PAGE ? placed?.place(id) : undefined;
+    if (at) {
+      encodings[i] = at.encoding;
+      sdv.setUint32(i * 4, at.stored, true);
+      rdv.setUint32(i * 4, PAGE_SIZE, true);
+      setU64(odv, i * 8, at.offset);
+      return;
+    }
     let enc: number;
     let data: Uint8Array;
     let size = PAGE_SIZE;
@@ -91,11 +129,10 @@ export function writeV2(rec: Recording, sink: ByteSink): void {
       enc = r[0]!;
       data = r.subarray(1);
     }
-    ids.set(hashToBytes(id), i * 16);
-    kinds[i] = kind;
     encodings[i] = enc;
     sdv.setUint32(i * 4, data.length, true);
     rdv.setUint32(i * 4, size, true);
+    setU64(odv, i * 8, sink.length - start);
     sink.append(data);
   });
   const branches = Object.values(rec.timeline.branches).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -109,7 +146,7 @@ export function writeV2(rec: Recording, sink: ByteSink): void {
       .sort((a, b) => a.position - b.position || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       .map(checkpointToWire),
     log: rec.timelineLog,
-    chunks: { id: ids, kind: kinds, encoding: encodings, stored, raw },
+    chunks: { id: ids, kind: kinds, encoding: encodings, stored, raw, offset },
     // Derived data, kept when it fits the limit a reader enforces.
     ...(rec.console && consoleBytes(rec.console) <= VMI_LIMITS.maxConsoleBytes
       ? { console: consoleToWire(rec.console) }
@@ -123,10 +160,10 @@ export function writeV2(rec: Recording, sink: ByteSink): void {
   const body = deflated ? z : plain;
   const indexOffset = sink.length - start;
   sink.append(body);
-  const header = new Uint8Array(V2_HEADER_SIZE);
+  const header = new Uint8Array(VMI_HEADER_SIZE);
   const dv = new DataView(header.buffer);
   header.set(new TextEncoder().encode(VMI_MAGIC), 0);
-  dv.setUint16(8, 2, true);
+  dv.setUint16(8, 3, true);
   dv.setUint16(10, deflated ? VMI_FLAG_MANIFEST_DEFLATED : 0, true);
   setU64(dv, 16, indexOffset + body.length);
   setU64(dv, 24, indexOffset);
@@ -157,6 +194,8 @@ class ChunkTable {
     readonly stored: Uint32Array,
     readonly raw: Uint32Array,
     offsets: Float64Array,
+    /** Bytes of all chunks as stored. */
+    readonly bytes: number,
   ) {
     this.count = kinds.length;
     this.offsets = offsets;
@@ -167,11 +206,6 @@ class ChunkTable {
       while (row < this.count && ((ids[row * 16]! << 8) | ids[row * 16 + 1]!) === prefix) row++;
     }
     this.buckets[65536] = this.count;
-  }
-
-  /** Where the chunks end (the index must start there). */
-  get end(): number {
-    return this.count === 0 ? V2_HEADER_SIZE : this.offsets[this.count - 1]! + this.stored[this.count - 1]!;
   }
 
   /** The chunk number of (digest, kind), or -1. */
@@ -229,13 +263,13 @@ class ChunkTable {
   }
 }
 
-/** Reads a version 2 file: the header and the index now, the chunks when they are asked for. */
-export function readV2(source: ByteSource, flags: number): Recording {
+/** Reads a version 2 or 3 file: the header and the index now, the chunks when they are asked for. */
+export function readIndexed(source: ByteSource, flags: number, version: number): Recording {
   const L = VMI_LIMITS;
   const code = 'bad-vmi';
   if (flags & ~VMI_FLAG_MANIFEST_DEFLATED) bad(`unknown header flags 0x${flags.toString(16)}`);
-  if (source.size < V2_HEADER_SIZE) bad(`file is truncated: ${source.size} bytes, shorter than its header`);
-  const header = source.read(0, V2_HEADER_SIZE).slice();
+  if (source.size < VMI_HEADER_SIZE) bad(`file is truncated: ${source.size} bytes, shorter than its header`);
+  const header = source.read(0, VMI_HEADER_SIZE).slice();
   if (bytesToHash(header.subarray(64, 80)) !== hash128(header.subarray(0, 64)))
     bad('header hash mismatch: the file is corrupt');
   const dv = new DataView(header.buffer);
@@ -246,7 +280,7 @@ export function readV2(source: ByteSource, flags: number): Recording {
   const indexRaw = getU64(dv, 40);
   if (source.size < declared) bad(`file is truncated: ${source.size} of ${declared} bytes`);
   if (source.size > declared) bad(`file has ${source.size - declared} unexpected bytes after its end`);
-  if (indexOffset < V2_HEADER_SIZE || indexOffset + indexStored !== declared)
+  if (indexOffset < VMI_HEADER_SIZE || indexOffset + indexStored !== declared)
     bad(`the index (${indexStored} bytes at ${indexOffset}) does not end the file`);
   if (indexRaw > L.maxManifestBytes || indexStored > L.maxManifestBytes)
     bad(`index claims ${Math.max(indexRaw, indexStored)} bytes, over the ${L.maxManifestBytes} limit`);
@@ -254,9 +288,7 @@ export function readV2(source: ByteSource, flags: number): Recording {
   if (bytesToHash(header.subarray(48, 64)) !== hash128(stored)) bad('index hash mismatch: the file is corrupt');
   const index = readManifest(stored, flags, indexRaw, 'index');
   const { config, ramPages, diskPages } = readConfig(index);
-  const table = readChunkTable(index['chunks'], config.ramSize);
-  if (table.end !== indexOffset)
-    bad(`chunks cover ${table.end - V2_HEADER_SIZE} bytes but the file holds ${indexOffset - V2_HEADER_SIZE}`);
+  const table = readChunkTable(index['chunks'], config.ramSize, version, indexOffset);
 
   const zero = new DataView(hashToBytes(ZERO_PAGE_HASH).buffer);
   const pageMap = (p: PackedPageMap, what: string): PageMap => {
@@ -327,7 +359,7 @@ export function readV2(source: ByteSource, flags: number): Recording {
     pages,
     stored: {
       pages: table.count - (kernelChunk < 0 ? 0 : 1),
-      bytes: indexOffset - V2_HEADER_SIZE,
+      bytes: table.bytes,
       kernelBytes: kernelChunk < 0 ? null : table.raw[kernelChunk]!,
     },
     ...readHistory(index, checkpoints, byId),
@@ -340,10 +372,12 @@ export function readV2(source: ByteSource, flags: number): Recording {
 
 /**
  * Checks the index's chunk table in one pass (a large file's table has about
- * a million rows: this is most of what opening it costs). Its byte columns
- * are views into the decoded index, which is the reader's own copy.
+ * a million rows: this is most of what opening it costs): every chunk lies
+ * between the header and the index (`end`), back to back in table order in
+ * version 2, where its offset says in version 3. Its byte columns are views
+ * into the decoded index, which is the reader's own copy.
  */
-function readChunkTable(v: unknown, ramSize: number): ChunkTable {
+function readChunkTable(v: unknown, ramSize: number, version: number, end: number): ChunkTable {
   const L = VMI_LIMITS;
   const code = 'bad-vmi';
   if (!isObject(v)) bad('index has no chunk table');
@@ -354,8 +388,16 @@ function readChunkTable(v: unknown, ramSize: number): ChunkTable {
   const encodings = bytes(v['encoding'], code, 'chunk encodings', n);
   const storedB = bytes(v['stored'], code, 'chunk lengths', n * 4);
   const rawB = bytes(v['raw'], code, 'chunk sizes', n * 4);
-  if (kinds.length !== n || encodings.length !== n || storedB.length !== n * 4 || rawB.length !== n * 4)
+  const placed = version >= 3 ? bytes(v['offset'], code, 'chunk offsets', n * 8) : null;
+  if (
+    kinds.length !== n ||
+    encodings.length !== n ||
+    storedB.length !== n * 4 ||
+    rawB.length !== n * 4 ||
+    (placed && placed.length !== n * 8)
+  )
     bad(`the chunk table's columns do not all describe ${n} chunks`);
+  const places = placed ? new DataView(placed.buffer, placed.byteOffset, placed.length) : null;
   const stored = u32s(storedB);
   const raw = u32s(rawB);
   const offsets = new Float64Array(n);
@@ -366,7 +408,8 @@ function readChunkTable(v: unknown, ramSize: number): ChunkTable {
   let w1 = 0;
   let w2 = 0;
   let w3 = 0;
-  let at = V2_HEADER_SIZE;
+  let at = VMI_HEADER_SIZE;
+  let total = 0;
   for (let i = 0; i < n; i++) {
     const kind = kinds[i]!;
     const encoding = encodings[i]!;
@@ -386,10 +429,16 @@ function readChunkTable(v: unknown, ramSize: number): ChunkTable {
     w1 = x1;
     w2 = x2;
     w3 = x3;
+    if (places) at = getU64(places, i * 8);
+    if (at < VMI_HEADER_SIZE || at + stored[i]! > end)
+      bad(`chunk ${i} (${stored[i]} bytes at ${at}) lies outside the chunks' part of the file`);
     offsets[i] = at;
     at += stored[i]!;
+    total += stored[i]!;
   }
-  return new ChunkTable(ids, kinds, encodings, stored, raw, offsets);
+  if (!places && at !== end)
+    bad(`chunks cover ${at - VMI_HEADER_SIZE} bytes but the file holds ${end - VMI_HEADER_SIZE}`);
+  return new ChunkTable(ids, kinds, encodings, stored, raw, offsets, total);
 }
 
 /** True where typed arrays are little-endian, as the file's numbers are (everywhere Rewind runs, but checked). */
