@@ -45,46 +45,43 @@ const counts = new Uint16Array(256);
  */
 export const RECORD_ROOM = 1 + PAGE_SIZE + PAGE_SIZE / 32;
 
-/** Leaves out the zero words of `data` (a multiple of 32 bytes): see {@link ENCODING_SPARSE}. */
-export function sparseWords(data: Uint8Array): Uint8Array {
-  const out = new Uint8Array((data.length >>> 5) + data.length);
-  return out.slice(0, sparseWordsInto(data, out, 0));
-}
-
 /**
- * {@link sparseWords} written into `out` from `at` (room for the bitmap and
- * every word); returns its length. On the way, counts in `counts` one byte of
+ * A page's {@link ENCODING_SPARSE} form written into `out` from `at` (room
+ * for the bitmap and every word); returns its length. On the way, counts in `counts` one byte of
  * each non-zero word, for {@link sampledEntropy}: one pass over the page
  * serves both.
  */
 function sparseWordsInto(data: Uint8Array, out: Uint8Array, at: number): number {
   // Signed words: an unsigned one past 2^31 is a double in V8, and every step slows down.
   const w = new Int32Array(data.buffer, data.byteOffset, data.length >>> 2);
-  let p = at + (w.length >>> 3);
+  const mapBytes = w.length >>> 3;
   counts.fill(0);
-  // A bitmap byte for each eight words, and the words byte by byte (`out` need not be aligned).
+  // The words go to an aligned scratch, one store each, and into `out` (not aligned) in one copy.
+  let k = 0;
   for (let g = 0; g < w.length; g += 8) {
     let mask = 0;
     for (let j = 0; j < 8; j++) {
-      const k = g + j;
-      const v = w[k]!;
+      const i = g + j;
+      const v = w[i]!;
       if (v === 0) continue;
       mask |= 1 << j;
-      out[p] = v;
-      out[p + 1] = v >>> 8;
-      out[p + 2] = v >>> 16;
-      out[p + 3] = v >>> 24;
-      p += 4;
+      sparseScratch[k++] = v;
       // A byte of each word, going round the four lanes so that a field at a fixed place in every
-      // word (the high byte of pointers) is sampled as often as the others.
-      counts[data[(k << 2) | (k & 3)]!]++;
+      // word (the high byte of pointers) is sampled as often as the others. The word is the page's
+      // bytes little-endian (as on every host we run on: see core/paged.ts).
+      counts[(v >>> ((i & 3) << 3)) & 255]++;
     }
     out[at + (g >>> 3)] = mask;
   }
-  return p - at;
+  out.set(sparseBytes.subarray(0, k * 4), at + mapBytes);
+  return mapBytes + k * 4;
 }
 
-/** The bytes a {@link sparseWords} encoding stands for; throws RewindError(code) when it does not fit `size`. */
+/** Where {@link sparseWordsInto} gathers a page's non-zero words (as words, and as their bytes). */
+const sparseScratch = new Int32Array(PAGE_SIZE / 4);
+const sparseBytes = new Uint8Array(sparseScratch.buffer);
+
+/** The bytes an {@link ENCODING_SPARSE} encoding stands for; throws RewindError(code) when it does not fit `size`. */
 function denseWords(data: Uint8Array, size: number, code: ErrorCode, what: string): Uint8Array {
   const words = size >>> 2;
   const mapBytes = words >>> 3;

@@ -19,7 +19,7 @@ import { RewindError } from '../core/errors.js';
 import type { ByteSink, ByteSource } from './bytes.js';
 import type { Checkpoint, PageMap } from './checkpoint.js';
 import { packPlain } from './codec.js';
-import { bytesToHash, hash128, hashToBytes, type Hash128 } from './hash.js';
+import { bytesToHash, hash128, hashToBytes, writeHashBytes, type Hash128 } from './hash.js';
 import { ENCODING_SPARSE, compressChunk, decompressChunk } from './pagestore.js';
 import { ZERO_PAGE_HASH, hashPage } from './statehash.js';
 import {
@@ -108,7 +108,7 @@ export function writeIndexed(rec: Recording, sink: ByteSink, placed: PlacedChunk
   if (placed && sink.length < VMI_HEADER_SIZE) throw new RangeError('a placed file starts with room for its header');
   if (!placed) sink.append(new Uint8Array(VMI_HEADER_SIZE));
   chunks.forEach(({ id, kind }, i) => {
-    ids.set(hashToBytes(id), i * 16);
+    writeHashBytes(id, ids, i * 16);
     kinds[i] = kind;
     const at = kind === CHUNK_PAGE ? placed?.place(id) : undefined;
     if (at) {
