@@ -585,10 +585,13 @@ export class Session {
     if (pos > this.branchEnd()) this.timeline.extendTo(this.current, pos);
     this.history?.keep(this.timeline.lineage(this.current), from, pos);
     if (this.recording && live && pos === this.nextAt) {
+      const pages = this.checkpoints.pages;
+      pages.mark();
       this.adaptStride(this.checkpointHere());
       // Pages are stored raw at capture and deflated later; bound what waits (32 MiB).
-      if (this.checkpoints.pages.compress(0) > 8192) this.checkpoints.pages.compress();
-      if (this.checkpoints.pages.bytes > this.budget) this.thin();
+      if (pages.compress(0) > 8192) pages.compress();
+      // A bound that waits for no page another thread still encodes, and is the same on every host.
+      if (pages.boundBytes > this.budget) this.thin();
     }
   }
 

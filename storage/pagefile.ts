@@ -7,6 +7,11 @@
  * in memory), so that finishing the recording appends the index and writes
  * the header ({@link finish}), and no page is copied again.
  *
+ * With an encoder thread (storage/pagefile-worker.ts), pages are handed
+ * over as they are (a copy into shared memory) and the thread encodes and
+ * writes them, so that neither costs the recording's thread; what needs a
+ * page's record or its size waits for the thread to get that far.
+ *
  * Records are written through a buffer of WRITE_BUFFER bytes. The index of
  * where each record sits is in memory, in typed arrays off the JS heap (some
  * 40 bytes a page, for the pages the recording keeps, and a reference to the
@@ -16,14 +21,20 @@
  * went through it.
  */
 import { closeSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { PAGE_SIZE } from '../core/memmap.js';
 import { RewindError } from '../core/errors.js';
 import type { ByteSink } from './bytes.js';
 import type { Hash128 } from './hash.js';
-import type { HashSet, PageSpill } from './pagestore.js';
+import { encodePageRecordInto, RECORD_ROOM, type HashSet, type PageSpill } from './pagestore.js';
+import { PageRing, RING_CONTROL as C } from './pagering.js';
 import type { ChunkPlace, PlacedChunks } from './vmi-indexed.js';
 import { DigestTable } from './digests.js';
 import { VMI_HEADER_SIZE } from './vmi-indexed.js';
 import { finishTemporary, releaseTemporary, temporaryName } from './node.js';
+
+/** Where a page file without a thread encodes a page. */
+const scratch = new Uint8Array(RECORD_ROOM);
 
 /** Bytes gathered before a write to the file. */
 const WRITE_BUFFER = 1 << 20;
@@ -32,6 +43,22 @@ const COPY_BUFFER = 4 << 20;
 
 /** Where the first record goes: the file's header is written there when the recording is finished. */
 const START = VMI_HEADER_SIZE;
+/** Pages an encoder thread may have in hand (64 MiB of shared memory, a checkpoint of all 64 MiB of RAM): more, and the caller waits for it. */
+const RING_SLOTS = 16384;
+/** Milliseconds an encoder thread may take to start before the page file gives up on it. */
+const START_TIMEOUT = 20_000;
+/** The encoder thread's script, beside this module's. */
+const ENCODER = new URL('./pagefile-worker.js', import.meta.url);
+
+/** Options of a {@link PageFile}. */
+export interface PageFileOptions {
+  /**
+   * Encode and write pages on a worker thread running this script (the
+   * default, `pagefile-worker.js` beside this module), or on the caller's
+   * thread (null).
+   */
+  encoder?: URL | null;
+}
 
 export class PageFile implements PageSpill, PlacedChunks {
   private fd: number;
@@ -49,15 +76,55 @@ export class PageFile implements PageSpill, PlacedChunks {
   /** Data not yet written: it goes at `end - buffered`. */
   private readonly buffer = new Uint8Array(WRITE_BUFFER);
   private buffered = 0;
-  /** Where the file's data ends (the buffer's included). */
+  /** Where the file's data ends (the buffer's included; with a thread, what it was given up to `collected`). */
   private end = START;
   /** Bytes of records held (in the file and in the buffer). */
-  bytes = 0;
+  private held = 0;
+  /** The encoder thread's script, if any. */
+  private readonly encoder: URL | null;
+  /** The encoder thread, and the shared memory it works from. */
+  private readonly thread: { worker: Worker; ring: PageRing } | null = null;
+  /** Pages handed to the thread, and those whose results are taken; page number n was handed over as `n + handedBase`. */
+  private handed = 0;
+  private collected = 0;
+  private handedBase = 0;
+  /** Pages numbered before the last mark, and the bytes of their records (known once collected that far). */
+  private marked = 0;
+  private heldAtMark = 0;
 
   /** A new, empty store beside `target` (the file the recording becomes). */
-  constructor(private readonly target: string) {
+  constructor(
+    private readonly target: string,
+    options: PageFileOptions = {},
+  ) {
     this.path = temporaryName(target);
     this.fd = this.create(this.path);
+    const encoder = options.encoder === undefined ? ENCODER : options.encoder;
+    this.encoder = encoder;
+    if (encoder) {
+      const ring = PageRing.create(RING_SLOTS);
+      this.thread = { ring, worker: new Worker(encoder, { workerData: ring.data }) };
+      // A recording that ends early (an error, Ctrl-C) must not be held open by its thread.
+      this.thread.worker.unref();
+      this.retarget();
+    }
+  }
+
+  /** Bytes of records held: exact, so it waits for the thread to encode what it has. */
+  get bytes(): number {
+    this.collect(this.handed);
+    return this.held;
+  }
+
+  mark(): void {
+    this.marked = this.at.size;
+    if (this.collected === this.handed) this.heldAtMark = this.held;
+  }
+
+  /** The same with an encoder thread or without: what records the pages before the mark have, a raw one for each since. */
+  get boundBytes(): number {
+    this.collect(this.marked + this.handedBase);
+    return this.heldAtMark + (this.at.size - this.marked) * (1 + PAGE_SIZE);
   }
 
   has(hash: Hash128): boolean {
@@ -66,12 +133,18 @@ export class PageFile implements PageSpill, PlacedChunks {
 
   sizeOf(hash: Hash128): number | undefined {
     const n = this.at.indexOf(hash);
-    return n < 0 ? undefined : this.lengths[n]! + 1;
+    if (n < 0) return undefined;
+    this.collect(n + this.handedBase + 1);
+    return this.lengths[n]! + 1;
   }
 
   get(hash: Hash128): Uint8Array | undefined {
     const n = this.at.indexOf(hash);
     if (n < 0) return undefined;
+    if (this.thread) {
+      this.collect(n + this.handedBase + 1);
+      this.waitFor(C.FLUSHED, n + this.handedBase + 1);
+    }
     const offset = this.offsets[n]!;
     const out = new Uint8Array(1 + this.lengths[n]!);
     out[0] = this.encodings[n]!;
@@ -88,11 +161,52 @@ export class PageFile implements PageSpill, PlacedChunks {
     return n < 0 ? undefined : { offset: this.offsets[n]!, stored: this.lengths[n]!, encoding: this.encodings[n]! };
   }
 
+  /** Stores a page (4 KiB): encoded on the thread when there is one, else here. */
+  putPage(hash: Hash128, page: Uint8Array): void {
+    if (!this.thread) {
+      this.write(hash, encodePageRecordInto(page, scratch));
+      return;
+    }
+    const n = this.number(hash);
+    if (n < 0) return;
+    const { ring } = this.thread;
+    // The slot is free once the page handed over a ring ago has its result taken.
+    if (this.handed - this.collected >= ring.slots) this.collect(this.handed - ring.slots + 1);
+    const slot = this.handed % ring.slots;
+    ring.pages.set(page, slot * PAGE_SIZE);
+    this.handed++;
+    Atomics.store(ring.control, C.SUBMITTED, this.handed);
+    if (Atomics.load(ring.control, C.SLEEPING)) Atomics.notify(ring.control, C.SUBMITTED);
+  }
+
   write(hash: Hash128, record: Uint8Array): void {
-    const n = this.at.size;
-    if (this.at.add(hash) !== n) return; // held already
+    // Written here, so the thread must have written all it has (and then start after this).
+    this.settle();
+    const n = this.number(hash);
+    if (n < 0) return;
     const data = record.subarray(1);
     if (this.buffered + data.length > WRITE_BUFFER) this.flush();
+    this.offsets[n] = this.end;
+    this.lengths[n] = data.length;
+    this.encodings[n] = record[0]!;
+    if (data.length > WRITE_BUFFER) this.append(this.fd, data, this.end);
+    else {
+      this.buffer.set(data, this.buffered);
+      this.buffered += data.length;
+    }
+    this.end += data.length;
+    this.held += record.length;
+    if (this.thread) {
+      this.flush();
+      this.handedBase--;
+      this.retarget();
+    }
+  }
+
+  /** Numbers a new digest (growing the tables); -1 when it is held already. */
+  private number(hash: Hash128): number {
+    const n = this.at.size;
+    if (this.at.add(hash) !== n) return -1;
     if (n === this.offsets.length) {
       const offsets = new Float64Array(n * 2);
       const lengths = new Uint32Array(n * 2);
@@ -105,16 +219,62 @@ export class PageFile implements PageSpill, PlacedChunks {
       this.encodings = encodings;
     }
     this.keys.push(hash);
-    this.offsets[n] = this.end;
-    this.lengths[n] = data.length;
-    this.encodings[n] = record[0]!;
-    if (data.length > WRITE_BUFFER) this.append(this.fd, data, this.end);
-    else {
-      this.buffer.set(data, this.buffered);
-      this.buffered += data.length;
+    return n;
+  }
+
+  /** Takes the thread's results for the pages handed over before the `upTo`-th: their places follow in order. */
+  private collect(upTo: number): void {
+    if (!this.thread || this.collected >= upTo) return;
+    const { ring } = this.thread;
+    this.waitFor(C.ENCODED, upTo);
+    for (let s = this.collected; s < upTo; s++) {
+      const slot = s % ring.slots;
+      const n = s - this.handedBase;
+      const length = ring.lengths[slot]!;
+      this.offsets[n] = this.end;
+      this.lengths[n] = length;
+      this.encodings[n] = ring.encodings[slot]!;
+      this.end += length;
+      this.held += length + 1;
+      if (n + 1 === this.marked) this.heldAtMark = this.held;
     }
-    this.end += data.length;
-    this.bytes += record.length;
+    this.collected = upTo;
+  }
+
+  /** Waits until the thread's count `field` reaches `count`; throws what stopped it, if it stopped. */
+  private waitFor(field: number, count: number): void {
+    const ctl = this.thread!.ring.control;
+    const since = performance.now();
+    for (;;) {
+      const now = Atomics.load(ctl, field);
+      if (now >= count) return;
+      const error = Atomics.load(ctl, C.ERROR);
+      if (error !== 0) {
+        const why = this.thread!.ring.failure;
+        if (error === 1) throw new RewindError('quota', `disk full while recording (page store ${this.path})`);
+        throw new RewindError('io', `cannot write the recording's page store ${this.path} (${why})`);
+      }
+      if (Atomics.load(ctl, C.STOPPED)) throw new RewindError('io', `the recording's page store ${this.path} stopped`);
+      // Its script failing to load is an event this thread, waiting here, would never see.
+      if (!Atomics.load(ctl, C.STARTED) && performance.now() - since > START_TIMEOUT)
+        throw new RewindError('io', `the recording's page store could not start its thread (${this.encoder})`);
+      Atomics.wait(ctl, field, now, 100);
+    }
+  }
+
+  /** Waits until the thread has encoded and written every page handed over. */
+  private settle(): void {
+    if (!this.thread) return;
+    this.collect(this.handed);
+    this.waitFor(C.FLUSHED, this.handed);
+  }
+
+  /** Tells the idle thread where to write from now on. */
+  private retarget(): void {
+    const { ring } = this.thread!;
+    Atomics.store(ring.control, C.FD, this.fd);
+    ring.end[0] = this.end;
+    Atomics.add(ring.control, C.GENERATION, 1);
   }
 
   /**
@@ -125,8 +285,9 @@ export class PageFile implements PageSpill, PlacedChunks {
    * happened.
    */
   finish(write: (sink: ByteSink) => void): void {
-    this.flush();
     try {
+      this.settle();
+      this.flush();
       finishTemporary(this.fd, this.path, this.target, this.end, write);
     } finally {
       this.close();
@@ -143,6 +304,7 @@ export class PageFile implements PageSpill, PlacedChunks {
     let kept = 0;
     for (let n = 0; n < count; n++) if (live.has(this.keys[n]!)) kept++;
     if (kept === count) return;
+    this.settle();
     this.flush();
     const next = temporaryName(this.path);
     const fd = this.create(next);
@@ -203,11 +365,21 @@ export class PageFile implements PageSpill, PlacedChunks {
     );
     this.keys.length = kept;
     this.end = size;
-    this.bytes = size - START + kept;
+    this.held = size - START + kept;
+    if (this.thread) {
+      this.handedBase = this.handed - kept;
+      this.retarget();
+    }
+    this.mark();
   }
 
   /** Removes the file (unless {@link finish} made it the recording's). */
   close(): void {
+    if (this.thread) {
+      Atomics.store(this.thread.ring.control, C.STOP, 1);
+      Atomics.notify(this.thread.ring.control, C.SUBMITTED);
+      void this.thread.worker.terminate();
+    }
     if (this.fd < 0) return;
     closeSync(this.fd);
     this.fd = -1;

@@ -267,6 +267,20 @@ export interface PageSpill extends PageRecords {
    * caller reuses); {@link PageRecords.get} finds it from then on.
    */
   write(hash: Hash128, record: Uint8Array): void;
+  /**
+   * Stores a page as it is (4 KiB, a copy), to be encoded where the spill
+   * store chooses (another thread); {@link write} of its record otherwise.
+   */
+  putPage?(hash: Hash128, page: Uint8Array): void;
+  /** Marks where the pages stored so far end, for {@link boundBytes}. */
+  mark?(): void;
+  /**
+   * At most {@link bytes}, found without waiting for pages still being
+   * encoded elsewhere: the records of the pages stored before the last
+   * {@link mark}, and a raw page's record for each one since. The same on
+   * every host.
+   */
+  readonly boundBytes?: number;
   /** Keeps only the records in `live` and gives back the space of the others. */
   compact(live: HashSet): void;
   /** Bytes of a record held, or undefined. */
@@ -329,6 +343,20 @@ export class PageStore {
     return this.storedBytes + (this.spill?.bytes ?? 0);
   }
 
+  /** Marks where the pages put so far end, for {@link boundBytes}. */
+  mark(): void {
+    this.spill?.mark?.();
+  }
+
+  /**
+   * At most {@link bytes}, and the same on every host, without waiting for a
+   * spill store that encodes on another thread: what the pages put before the
+   * last {@link mark} take, and a raw page's record for each one since.
+   */
+  get boundBytes(): number {
+    return this.storedBytes + (this.spill ? (this.spill.boundBytes ?? this.spill.bytes) : 0);
+  }
+
   /**
    * Stores `page` (4 KiB) unless a page with the same digest is held; returns
    * its digest. Pass `hash` when already known to skip re-hashing.
@@ -338,7 +366,8 @@ export class PageStore {
       throw new RewindError('bad-argument', `a page is ${PAGE_SIZE} bytes, not ${page.length}`);
     if (this.has(hash)) return hash;
     if (this.spill) {
-      this.spill.write(hash, encodePageRecordInto(page, scratch));
+      if (this.spill.putPage) this.spill.putPage(hash, page);
+      else this.spill.write(hash, encodePageRecordInto(page, scratch));
       return hash;
     }
     // Kept as it is now and encoded later (compress), so capturing a checkpoint stays off the hot path.

@@ -12,6 +12,18 @@ import { guestCases, isaCases } from '../support/manifest.js';
 const haveQemu = qemuAvailable();
 if (!haveQemu && process.env.CI) throw new Error(`${QEMU} is required in CI for the differential tests`);
 
+/**
+ * QEMU's run, taken again (twice at most) when its output differs from ours:
+ * on a loaded host QEMU can lose the last bytes its serial port was given
+ * when the guest powers off right after them (seen once: "timer: pass"
+ * without its newline, where the committed output has it).
+ */
+function qemuRun(elf: string, options: Parameters<typeof runOnQemu>[1], ours: { output: string }) {
+  let theirs = runOnQemu(elf, options);
+  for (let i = 0; i < 2 && theirs.output !== ours.output; i++) theirs = runOnQemu(elf, options);
+  return theirs;
+}
+
 describe('bundled guests match QEMU', () => {
   for (const c of guestCases().filter((g) => g.name !== 'bench')) {
     it(`${c.name} gives QEMU's output and exit status`, () => {
@@ -19,7 +31,7 @@ describe('bundled guests match QEMU', () => {
       expect(ours.status).toBe(c.exit);
       if (c.expectedOutput !== undefined) expect(ours.output).toBe(c.expectedOutput);
       if (haveQemu) {
-        const theirs = runOnQemu(c.elf, { input: c.input, disk: c.disk });
+        const theirs = qemuRun(c.elf, { input: c.input, disk: c.disk }, ours);
         expect(ours.output).toBe(theirs.output);
         expect(ours.status).toBe(theirs.status);
       }
@@ -36,7 +48,7 @@ describe('ISA tests pass on Rewind and match QEMU', () => {
       expect(ours.output).toContain('PASS');
       expect(ours.status).toBe(0);
       if (haveQemu && !c.qemuDeviation) {
-        const theirs = runOnQemu(c.elf);
+        const theirs = qemuRun(c.elf, {}, ours);
         expect(ours.output).toBe(theirs.output);
         expect(ours.status).toBe(theirs.status);
       }

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PageFile } from '../../storage/pagefile.js';
+import { PageFile, type PageFileOptions } from '../../storage/pagefile.js';
 import { PageStore } from '../../storage/pagestore.js';
 import type { Hash128 } from '../../storage/hash.js';
 
@@ -22,9 +22,15 @@ const hash = (n: number) => n.toString(16).padStart(32, '0') as Hash128;
 /** Byte-for-byte equality (toEqual on thousands of typed arrays is slow). */
 const same = (a: Uint8Array | undefined, b: Uint8Array) => a !== undefined && Buffer.from(a).equals(b);
 
-describe('PageFile', () => {
+/** The encoder thread's script as `npm run build:cli` builds it (Node runs no TypeScript in a worker). */
+const WORKER = new URL('../../dist/storage/pagefile-worker.js', import.meta.url);
+
+describe.each<[string, PageFileOptions]>([
+  ['encoding on the caller’s thread', { encoder: null }],
+  ['encoding on its thread', { encoder: WORKER }],
+])('PageFile %s', (_name, options) => {
   it('gives back what was written, from its buffer and from the file, and keeps only the live records on compaction', () => {
-    const f = new PageFile(join(dir, 'out.vmi'));
+    const f = new PageFile(join(dir, 'out.vmi'), options);
     const n = 1500; // more than its write buffer holds
     const length = (i: number) => 1 + ((i * 997) % 4097);
     let total = 0;
@@ -69,7 +75,7 @@ describe('PageFile', () => {
 
   it('becomes the file it was begun for: the records stay where they are, and the rest is appended', () => {
     const target = join(dir, 'out.vmi');
-    const f = new PageFile(target);
+    const f = new PageFile(target, options);
     for (let i = 0; i < 50; i++) f.write(hash(i), record(i, 100 + i));
     const places = Array.from({ length: 50 }, (_, i) => f.place(hash(i))!);
     expect(places[7]).toEqual({ offset: places[6]!.offset + 105, stored: 106, encoding: record(7, 1)[0] });
@@ -91,7 +97,7 @@ describe('PageFile', () => {
   });
 
   it('holds a page store’s records: each page put is there at once', () => {
-    const f = new PageFile(join(dir, 'out.vmi'));
+    const f = new PageFile(join(dir, 'out.vmi'), options);
     const s = new PageStore({ spill: f });
     const page = (i: number) => record(i, 4096);
     const hashes = Array.from({ length: 300 }, (_, i) => s.put(page(i)));
@@ -101,6 +107,37 @@ describe('PageFile', () => {
     s.sweep(new Set(hashes.slice(0, 5)));
     expect(s.bytes).toBe(s.bytesOf(hashes.slice(0, 5)));
     for (let i = 0; i < 5; i++) expect(same(s.get(hashes[i]!), page(i))).toBe(true);
+    f.close();
+  });
+
+  it('takes pages past a ring’s worth, compacts between them, and bounds its bytes the same way every time', () => {
+    const f = new PageFile(join(dir, 'out.vmi'), options);
+    const s = new PageStore({ spill: f });
+    const page = (i: number) => {
+      const p = record(i, 4096);
+      // Some pages sparse, some raw, some that deflate: every encoding goes through.
+      if (i % 3 === 0) p.fill(0, 0, 2048);
+      if (i % 3 === 1) p.fill(i & 255, 1024);
+      new DataView(p.buffer).setUint32(2048, i + 1); // each page its own
+      return p;
+    };
+    const first = Array.from({ length: 9000 }, (_, i) => s.put(page(i)));
+    s.mark();
+    const second = Array.from({ length: 9000 }, (_, i) => s.put(page(9000 + i)));
+    const bound = s.boundBytes;
+    const exact = s.bytesOf(new Set(first));
+    expect(bound).toBe(exact + 9000 * 4097);
+    expect(s.bytes).toBe(exact + s.bytesOf(new Set(second)));
+    expect(s.bytes).toBeLessThanOrEqual(bound);
+    for (const i of [0, 1, 2, 8999, 9000, 17999])
+      expect(same(s.get((i < 9000 ? first : second)[i % 9000]!), page(i))).toBe(true);
+    const live = new Set([...first.filter((_, i) => i % 7 === 0), ...second.slice(-100)]);
+    s.sweep(live);
+    expect(s.bytes).toBe(s.bytesOf(live));
+    const third = Array.from({ length: 20000 }, (_, i) => s.put(page(20000 + i)));
+    for (const i of [0, 7, 19999]) expect(same(s.get(third[i]!), page(20000 + i))).toBe(true);
+    expect(same(s.get(first[7]!), page(7))).toBe(true);
+    expect(s.bytes).toBe(s.bytesOf([...live, ...third]));
     f.close();
   });
 });

@@ -1,0 +1,92 @@
+/**
+ * The worker thread of a {@link PageFile}: encodes the pages the recording
+ * hands over and appends their data to the page store's file, so that
+ * neither costs the guest's thread. It shares with the page file, through
+ * SharedArrayBuffers (layout in {@link PageRing}):
+ *
+ * - a ring of page slots: the page file copies page `s` (the s-th handed
+ *   over) into slot `s mod RING` and counts it in SUBMITTED;
+ * - a ring of results: the encoding and the data's length of page `s`,
+ *   counted in ENCODED once written;
+ * - FLUSHED, the pages whose data is in the file (the worker writes through
+ *   a buffer, and empties it whenever it runs out of pages);
+ * - where to append (FD, END), which the page file changes only while the
+ *   worker is idle, counting each change in GENERATION;
+ * - ERROR, set when a write fails (1: disk full, 2: other), after which the
+ *   worker stops; the failure's text is in the ring too.
+ *
+ * The data of page s goes where the data of page s−1 ended, so the page file
+ * knows each page's place from the lengths alone.
+ */
+import { writeSync } from 'node:fs';
+import { workerData } from 'node:worker_threads';
+import { PAGE_SIZE } from '../core/memmap.js';
+import { RECORD_ROOM, encodePageRecordInto } from './pagestore.js';
+import { PageRing, RING_CONTROL as C, type PageRingData } from './pagering.js';
+
+/** Bytes gathered before a write to the file. */
+const WRITE_BUFFER = 1 << 20;
+
+function serve(ring: PageRing): void {
+  const ctl = ring.control;
+  const out = new Uint8Array(RECORD_ROOM);
+  const buffer = new Uint8Array(WRITE_BUFFER);
+  let buffered = 0;
+  let generation = -1;
+  let fd = -1;
+  /** Where the buffer's first byte goes. */
+  let at = 0;
+  let next = Atomics.load(ctl, C.ENCODED);
+  const flush = () => {
+    for (let done = 0; done < buffered;) done += writeSync(fd, buffer, done, buffered - done, at + done);
+    at += buffered;
+    buffered = 0;
+  };
+  for (;;) {
+    if (Atomics.load(ctl, C.STOP)) return;
+    const submitted = Atomics.load(ctl, C.SUBMITTED);
+    if (next === submitted) {
+      if (buffered > 0) flush();
+      Atomics.store(ctl, C.FLUSHED, next);
+      Atomics.notify(ctl, C.FLUSHED);
+      // Said before a last look: a page handed over after the look finds SLEEPING set and wakes us.
+      Atomics.store(ctl, C.SLEEPING, 1);
+      if (Atomics.load(ctl, C.SUBMITTED) === submitted && !Atomics.load(ctl, C.STOP))
+        Atomics.wait(ctl, C.SUBMITTED, submitted);
+      Atomics.store(ctl, C.SLEEPING, 0);
+      continue;
+    }
+    if (Atomics.load(ctl, C.GENERATION) !== generation) {
+      generation = Atomics.load(ctl, C.GENERATION);
+      fd = Atomics.load(ctl, C.FD);
+      at = ring.end[0]!;
+    }
+    const slot = next % ring.slots;
+    const rec = encodePageRecordInto(ring.pages.subarray(slot * PAGE_SIZE, (slot + 1) * PAGE_SIZE), out);
+    const length = rec.length - 1;
+    if (buffered + length > WRITE_BUFFER) {
+      flush();
+      Atomics.store(ctl, C.FLUSHED, next);
+    }
+    buffer.set(rec.subarray(1), buffered);
+    buffered += length;
+    ring.lengths[slot] = length;
+    ring.encodings[slot] = rec[0]!;
+    Atomics.store(ctl, C.ENCODED, ++next);
+    Atomics.notify(ctl, C.ENCODED);
+  }
+}
+
+const ring = PageRing.from(workerData as PageRingData);
+Atomics.store(ring.control, C.STARTED, 1);
+try {
+  serve(ring);
+} catch (e) {
+  const code = (e as { code?: string }).code;
+  ring.failure = e instanceof Error ? e.message : String(e);
+  Atomics.store(ring.control, C.ERROR, code === 'ENOSPC' || code === 'EDQUOT' ? 1 : 2);
+} finally {
+  // Whoever waits on any count wakes and finds the worker gone.
+  Atomics.store(ring.control, C.STOPPED, 1);
+  for (const i of [C.ENCODED, C.FLUSHED, C.STOPPED]) Atomics.notify(ring.control, i);
+}

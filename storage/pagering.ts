@@ -1,0 +1,98 @@
+/**
+ * The memory a {@link PageFile} shares with its worker thread
+ * (storage/pagefile-worker.ts): counts and where to write, a ring of page
+ * slots, and a ring of what each page became. Both sides make their views
+ * from the same SharedArrayBuffers.
+ */
+import { PAGE_SIZE } from '../core/memmap.js';
+
+/** Fields of {@link PageRing.control} (Int32). */
+export const RING_CONTROL = {
+  /** Pages handed over so far (the page file counts them). */
+  SUBMITTED: 0,
+  /** Pages encoded so far: their results are in the ring (the worker counts them). */
+  ENCODED: 1,
+  /** Pages whose data is in the file. */
+  FLUSHED: 2,
+  /** The file descriptor to write to. */
+  FD: 3,
+  /** Bumped when FD or `end` change (only while the worker is idle). */
+  GENERATION: 4,
+  /** 0, or why the worker stopped writing: 1 disk full, 2 another failure. */
+  ERROR: 5,
+  /** Set by the page file: the worker ends. */
+  STOP: 6,
+  /** Set by the worker as it ends. */
+  STOPPED: 7,
+  /** Set by the worker once it runs. */
+  STARTED: 8,
+  /** Set by the worker while it sleeps for pages: only then does handing one over wake it. */
+  SLEEPING: 9,
+} as const;
+
+/** What crosses to the worker: the buffers. */
+export interface PageRingData {
+  slots: number;
+  control: SharedArrayBuffer;
+  end: SharedArrayBuffer;
+  pages: SharedArrayBuffer;
+  lengths: SharedArrayBuffer;
+  encodings: SharedArrayBuffer;
+  failure: SharedArrayBuffer;
+}
+
+export class PageRing {
+  readonly control: Int32Array;
+  /** Where the data of the next page goes (set with FD). */
+  readonly end: Float64Array;
+  /** Page s waits in slot s mod `slots`. */
+  readonly pages: Uint8Array;
+  /** Length of page s's data (without its encoding byte), in slot s mod `slots`. */
+  readonly lengths: Int32Array;
+  /** Encoding of page s, in slot s mod `slots`. */
+  readonly encodings: Uint8Array;
+  /** The worker's failure, as UTF-8 ended by a zero byte (with ERROR). */
+  private readonly failureBytes: Uint8Array;
+
+  private constructor(readonly data: PageRingData) {
+    this.control = new Int32Array(data.control);
+    this.end = new Float64Array(data.end);
+    this.pages = new Uint8Array(data.pages);
+    this.lengths = new Int32Array(data.lengths);
+    this.encodings = new Uint8Array(data.encodings);
+    this.failureBytes = new Uint8Array(data.failure);
+  }
+
+  /** Says why the worker failed (what fits of it). */
+  set failure(text: string) {
+    const { written } = new TextEncoder().encodeInto(text, this.failureBytes.subarray(0, -1));
+    this.failureBytes[written] = 0;
+  }
+
+  get failure(): string {
+    const end = this.failureBytes.indexOf(0);
+    return new TextDecoder().decode(this.failureBytes.slice(0, end < 0 ? undefined : end));
+  }
+
+  get slots(): number {
+    return this.data.slots;
+  }
+
+  /** New shared memory for `slots` pages in flight. */
+  static create(slots: number): PageRing {
+    return new PageRing({
+      slots,
+      control: new SharedArrayBuffer(10 * 4),
+      end: new SharedArrayBuffer(8),
+      pages: new SharedArrayBuffer(slots * PAGE_SIZE),
+      lengths: new SharedArrayBuffer(slots * 4),
+      encodings: new SharedArrayBuffer(slots),
+      failure: new SharedArrayBuffer(512),
+    });
+  }
+
+  /** The worker's views of the memory the page file made. */
+  static from(data: PageRingData): PageRing {
+    return new PageRing(data);
+  }
+}
