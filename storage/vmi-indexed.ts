@@ -69,10 +69,11 @@ export interface ChunkPlace {
 export interface PlacedChunks {
   place(hash: Hash128): ChunkPlace | undefined;
 }
-/** Indexes up to this size are deflated; larger ones are mostly digests, which do not compress, and open faster raw. */
-const SMALL_INDEX = 4 << 20;
-/** Indexes up to this size are deflated hard (level 6); larger ones, mostly digests, at level 1, ten times faster for a few percent. */
-const TINY_INDEX = 256 << 10;
+/**
+ * Indexes up to this size are deflated; larger ones are mostly digests, which
+ * do not compress (a third off at best), and write and open faster raw.
+ */
+const SMALL_INDEX = 256 << 10;
 
 const setU64 = (dv: DataView, at: number, v: number) => {
   dv.setUint32(at, v % 2 ** 32, true);
@@ -157,7 +158,7 @@ export function writeIndexed(rec: Recording, sink: ByteSink, placed: PlacedChunk
   const plain = packPlain(index);
   if (plain.length > VMI_LIMITS.maxManifestBytes)
     throw new RewindError('bad-argument', `cannot export: an index of ${plain.length} bytes is over the limit`);
-  const z = plain.length <= SMALL_INDEX ? deflateSync(plain, { level: plain.length <= TINY_INDEX ? 6 : 1 }) : plain;
+  const z = plain.length <= SMALL_INDEX ? deflateSync(plain, { level: 6 }) : plain;
   const deflated = z.length < plain.length;
   const body = deflated ? z : plain;
   const indexOffset = sink.length - start;
