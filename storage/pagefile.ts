@@ -103,9 +103,17 @@ export class PageFile implements PageSpill, PlacedChunks {
     this.encoder = encoder;
     if (encoder) {
       const ring = PageRing.create(RING_SLOTS);
-      this.thread = { ring, worker: new Worker(encoder, { workerData: ring.data }) };
+      // Without the process's Node flags: some apply to its entry alone (`--input-type`, with `-e`).
+      const worker = new Worker(encoder, { workerData: ring.data, execArgv: [] });
+      // A thread that fails outside its loop (its script does not load) says so where waits look.
+      worker.on('error', (e) => {
+        ring.failure = e.message;
+        Atomics.store(ring.control, C.ERROR, 2);
+        Atomics.store(ring.control, C.STOPPED, 1);
+      });
       // A recording that ends early (an error, Ctrl-C) must not be held open by its thread.
-      this.thread.worker.unref();
+      worker.unref();
+      this.thread = { ring, worker };
       this.retarget();
     }
   }

@@ -1,5 +1,5 @@
 /** The time-travel commands as a user runs them, and hostile .vmi files. */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -264,6 +264,27 @@ describe('record under a budget', () => {
     expect(costs.at(-1)!.replay).toBeGreaterThanOrEqual(costs[0]!.replay);
     expect(rewind(['info', out]).stdout).toMatch(/a seek replays at most: [0-9.]+[kMG]? instructions/);
     expect(rewind(['replay', out, '--verify']).status).toBe(0);
+  });
+
+  it('records from a process started with flags its page store’s thread must not take (`node --input-type=module -e`)', () => {
+    const out = join(dir, 'from-eval.vmi');
+    const main = JSON.stringify(join(ROOT, 'dist/src/cli/main.js'));
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { main } = await import(${main}); process.exitCode = await main(process.argv.slice(1));`,
+        'record',
+        guest('hello'),
+        '-o',
+        out,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(rewind(['replay', out, '--verify']).stderr).toMatch(/verified 2 checkpoints/);
   });
 
   it('refuses a budget that is not a size', () => {

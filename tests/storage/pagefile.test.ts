@@ -140,4 +140,14 @@ describe.each<[string, PageFileOptions]>([
     expect(s.bytes).toBe(s.bytesOf([...live, ...third]));
     f.close();
   });
+
+  if (options.encoder)
+    it('says so, naming the problem, when its thread cannot start', async () => {
+      const f = new PageFile(join(dir, 'out.vmi'), { encoder: new URL('./no-such-worker.js', WORKER) });
+      new PageStore({ spill: f }).put(record(1, 4096));
+      // The thread's failure is an event: it arrives while the recording's thread yields, as the CLI does between slices.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(() => f.bytes).toThrow(/cannot write the recording's page store .*no-such-worker/);
+      f.close();
+    });
 });
