@@ -12,6 +12,8 @@ export interface ByteSource {
   readonly name?: string;
   /** Exactly `length` bytes from `offset`; throws RewindError('io') when they are not there. */
   read(offset: number, length: number): Uint8Array;
+  /** As {@link read}, but a view that may change at the next read or peek: for bytes used at once. */
+  peek?(offset: number, length: number): Uint8Array;
 }
 
 /** Where a writer puts bytes: appended in order, with fixed-size patches of what was written. */
@@ -25,14 +27,12 @@ export interface ByteSink {
 
 /** A {@link ByteSource} over bytes in memory (views, no copies). */
 export function memorySource(bytes: Uint8Array): ByteSource {
-  return {
-    size: bytes.length,
-    read(offset, length) {
-      if (offset < 0 || length < 0 || offset + length > bytes.length)
-        throw new RewindError('io', `read of ${length} bytes at ${offset} is beyond the ${bytes.length} held`);
-      return bytes.subarray(offset, offset + length);
-    },
+  const read = (offset: number, length: number) => {
+    if (offset < 0 || length < 0 || offset + length > bytes.length)
+      throw new RewindError('io', `read of ${length} bytes at ${offset} is beyond the ${bytes.length} held`);
+    return bytes.subarray(offset, offset + length);
   };
+  return { size: bytes.length, read, peek: read };
 }
 
 /** A {@link ByteSink} that grows a buffer in memory. */

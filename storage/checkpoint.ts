@@ -490,8 +490,7 @@ function rewritePages(store: PageStore, mem: PagedMemory, table: PageHashTable, 
   for (let i = 0; i < target.length; i++) {
     const h = target[i]!;
     if (current[i] === h) continue;
-    if (h === ZERO_PAGE_HASH) mem.bytes.fill(0, i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
-    else mem.bytes.set(store.get(h), i * PAGE_SIZE);
+    store.getInto(h, mem.bytes.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
     table.setPage(i, h);
   }
 }

@@ -81,27 +81,35 @@ function sparseWordsInto(data: Uint8Array, out: Uint8Array, at: number): number 
 const sparseScratch = new Int32Array(PAGE_SIZE / 4);
 const sparseBytes = new Uint8Array(sparseScratch.buffer);
 
-/** The bytes an {@link ENCODING_SPARSE} encoding stands for; throws RewindError(code) when it does not fit `size`. */
-function denseWords(data: Uint8Array, size: number, code: ErrorCode, what: string): Uint8Array {
+/**
+ * Writes the bytes an {@link ENCODING_SPARSE} encoding stands for into all of
+ * `out`; throws RewindError(code) when the encoding does not fit its size.
+ */
+function denseWordsInto(data: Uint8Array, out: Uint8Array, code: ErrorCode, what: string): void {
+  const size = out.length;
   const words = size >>> 2;
   const mapBytes = words >>> 3;
-  if (size % 32 !== 0 || data.length < mapBytes)
+  if (size % 32 !== 0 || size > PAGE_SIZE || data.length < mapBytes)
     throw new RewindError(code, `${what}: a sparse encoding of a bad size`);
   let nonzero = 0;
   for (let i = 0; i < mapBytes; i++) for (let b = data[i]!; b !== 0; b &= b - 1) nonzero++;
   if (data.length !== mapBytes + nonzero * 4)
     throw new RewindError(code, `${what}: sparse data is ${data.length} bytes instead of ${mapBytes + nonzero * 4}`);
-  const out = new Uint8Array(size);
+  // Words of `out` when it is aligned (RAM's pages and fresh arrays are), else gathered and copied.
+  const aligned = (out.byteOffset & 3) === 0;
+  const w = aligned ? new Int32Array(out.buffer, out.byteOffset, words) : sparseScratch;
   const dv = new DataView(data.buffer, data.byteOffset, data.length);
-  const ov = new DataView(out.buffer);
   let p = mapBytes;
-  for (let i = 0; i < words; i++) {
-    if ((data[i >>> 3]! >>> (i & 7)) & 1) {
-      ov.setUint32(i * 4, dv.getUint32(p, true), true);
-      p += 4;
+  for (let g = 0; g < words; g += 8) {
+    const mask = data[g >>> 3]!;
+    for (let j = 0; j < 8; j++) {
+      if ((mask >>> j) & 1) {
+        w[g + j] = dv.getInt32(p, true);
+        p += 4;
+      } else w[g + j] = 0;
     }
   }
-  return out;
+  if (!aligned) out.set(sparseBytes.subarray(0, size));
 }
 
 /** Order-0 entropy (bits a byte) above which deflate cannot win more than a few percent: random words, compressed or encrypted data. */
@@ -193,8 +201,29 @@ export function decompressChunk(
     return data.slice();
   }
   if (encoding === ENCODING_DEFLATE) return inflateExact(data, size, code, what);
-  if (encoding === ENCODING_SPARSE) return denseWords(data, size, code, what);
-  throw new RewindError(code, `${what}: unknown encoding ${encoding}`);
+  const out = new Uint8Array(size);
+  decodeChunkInto(encoding, data, out, code, what);
+  return out;
+}
+
+/**
+ * {@link decompressChunk} written into all of `out` (a page of RAM, say):
+ * no copy of its own for raw and sparse data.
+ */
+export function decodeChunkInto(
+  encoding: number,
+  data: Uint8Array,
+  out: Uint8Array,
+  code: ErrorCode,
+  what: string,
+): void {
+  if (encoding === ENCODING_RAW) {
+    if (data.length !== out.length)
+      throw new RewindError(code, `${what}: raw data is ${data.length} bytes instead of ${out.length}`);
+    out.set(data);
+  } else if (encoding === ENCODING_SPARSE) denseWordsInto(data, out, code, what);
+  else if (encoding === ENCODING_DEFLATE) out.set(inflateExact(data, out.length, code, what));
+  else throw new RewindError(code, `${what}: unknown encoding ${encoding}`);
 }
 
 /**
@@ -447,6 +476,26 @@ export class PageStore {
       }
     }
     return decodePageRecord(rec, 'io', `page ${hash}`);
+  }
+
+  /**
+   * {@link get} written into `out` (4 KiB: a page of RAM), with no copy of
+   * its own where the record allows; throws RewindError('not-found') when
+   * missing (and `out` is then as it was).
+   */
+  getInto(hash: Hash128, out: Uint8Array): void {
+    if (hash === ZERO_PAGE_HASH) {
+      out.fill(0);
+      return;
+    }
+    const page = this.raw.get(hash);
+    if (page) {
+      out.set(page);
+      return;
+    }
+    const rec = this.records.get(hash) ?? this.spill?.get(hash);
+    if (rec) decodeChunkInto(rec[0]!, rec.subarray(1), out, 'io', `page ${hash}`);
+    else if (!this.cold?.pageInto?.(hash, out)) out.set(this.get(hash));
   }
 
   /** The encoded record of a page (undefined for the zero page or a missing one). */

@@ -93,6 +93,11 @@ export interface PageRecords {
   get(hash: Hash128): Uint8Array | undefined;
   /** The page's bytes, checked against its digest (saves decoding twice when the source has to decode to check). */
   page?(hash: Hash128): Uint8Array | undefined;
+  /**
+   * {@link page} written into `out` (4 KiB); false when missing. A page that
+   * fails its check throws, and leaves `out` holding what it decoded to.
+   */
+  pageInto?(hash: Hash128, out: Uint8Array): boolean;
 }
 
 /**

@@ -20,7 +20,7 @@ import type { ByteSink, ByteSource } from './bytes.js';
 import type { Checkpoint, PageMap } from './checkpoint.js';
 import { packPlain } from './codec.js';
 import { bytesToHash, hash128, hashToBytes, writeHashBytes, type Hash128 } from './hash.js';
-import { ENCODING_SPARSE, compressChunk, decompressChunk } from './pagestore.js';
+import { ENCODING_SPARSE, compressChunk, decodeChunkInto, decompressChunk } from './pagestore.js';
 import { ZERO_PAGE_HASH, hashPage } from './statehash.js';
 import {
   CHUNK_BLOB,
@@ -213,8 +213,14 @@ class ChunkTable {
 
   /** The chunk number of (digest, kind), or -1. */
   find(hash: Hash128, kind: number): number {
-    const k = (i: number) => parseInt(hash.slice(i * 8, i * 8 + 8), 16);
-    return this.findWords(k(0), k(1), k(2), k(3), kind);
+    if (hash.length !== 32) return -1;
+    const k0 = hexWord(hash, 0);
+    const k1 = hexWord(hash, 8);
+    const k2 = hexWord(hash, 16);
+    const k3 = hexWord(hash, 24);
+    // A digest that is not lower-case hex names no chunk.
+    if (k0 < 0 || k1 < 0 || k2 < 0 || k3 < 0) return -1;
+    return this.findWords(k0, k1, k2, k3, kind);
   }
 
   /** The chunk number of (the digest of 16 bytes at `at` in `digests`, kind), or -1. */
@@ -245,25 +251,70 @@ class ChunkTable {
 
   /** The chunk's decoded bytes, checked against its digest; RewindError('bad-vmi') naming it otherwise. */
   read(source: ByteSource, n: number): { encoded: Uint8Array; content: Uint8Array } {
-    const id = bytesToHash(this.ids.subarray(n * 16, n * 16 + 16));
-    const page = this.kinds[n] === CHUNK_PAGE;
-    const what = `${source.name ? `${source.name}: ` : ''}${page ? 'page' : 'image'} ${id}`;
-    let encoded: Uint8Array;
-    try {
-      encoded = source.read(this.offsets[n]!, this.stored[n]!);
-    } catch (e) {
-      bad(`${what}: cannot be read (${e instanceof Error ? e.message : String(e)})`);
-    }
-    let content: Uint8Array;
-    try {
-      content = decompressChunk(this.encodings[n]!, encoded, this.raw[n]!, 'bad-vmi', what);
-    } catch (e) {
-      bad(`${e instanceof Error ? e.message.replace(`${what}: `, `${what} is damaged: `) : String(e)}`);
-    }
-    if ((page ? hashPage(content) : hash128(content)) !== id)
-      bad(`${what} is damaged: its content does not match its hash`);
+    const encoded = this.bytesOf(source, n, false);
+    const content = this.decode(source, n, (what) =>
+      decompressChunk(this.encodings[n]!, encoded, this.raw[n]!, 'bad-vmi', what),
+    );
+    this.check(source, n, content);
     return { encoded, content };
   }
+
+  /** {@link read}'s content written into `out` (its raw length: a page of RAM), with no copies of its own. */
+  readInto(source: ByteSource, n: number, out: Uint8Array): void {
+    const encoded = this.bytesOf(source, n, true);
+    this.decode(source, n, (what) => decodeChunkInto(this.encodings[n]!, encoded, out, 'bad-vmi', what));
+    this.check(source, n, out);
+  }
+
+  private id(n: number): Hash128 {
+    return bytesToHash(this.ids.subarray(n * 16, n * 16 + 16));
+  }
+
+  /** How messages name chunk n (made only for a message: a restore reads many thousand). */
+  private what(source: ByteSource, n: number): string {
+    return `${source.name ? `${source.name}: ` : ''}${this.kinds[n] === CHUNK_PAGE ? 'page' : 'image'} ${this.id(n)}`;
+  }
+
+  /** Chunk n's stored bytes (with `peek`, a view for use at once). */
+  private bytesOf(source: ByteSource, n: number, peek: boolean): Uint8Array {
+    try {
+      const at = this.offsets[n]!;
+      const length = this.stored[n]!;
+      return peek && source.peek ? source.peek(at, length) : source.read(at, length);
+    } catch (e) {
+      bad(`${this.what(source, n)}: cannot be read (${e instanceof Error ? e.message : String(e)})`);
+    }
+  }
+
+  /** Runs chunk n's decoding; a failure says the chunk is damaged. */
+  private decode<T>(source: ByteSource, n: number, run: (what: string) => T): T {
+    try {
+      return run(CHUNK);
+    } catch (e) {
+      const what = this.what(source, n);
+      bad(`${e instanceof Error ? e.message.replace(`${CHUNK}: `, `${what} is damaged: `) : String(e)}`);
+    }
+  }
+
+  private check(source: ByteSource, n: number, content: Uint8Array): void {
+    if ((this.kinds[n] === CHUNK_PAGE ? hashPage(content) : hash128(content)) !== this.id(n))
+      bad(`${this.what(source, n)} is damaged: its content does not match its hash`);
+  }
+}
+
+/** What the decoders call a chunk, replaced by its name when they fail. */
+const CHUNK = 'the chunk';
+
+/** The 32-bit word of 8 lower-case hex digits at `at`, or -1 when they are not that. */
+function hexWord(hex: string, at: number): number {
+  let v = 0;
+  for (let i = at; i < at + 8; i++) {
+    const c = hex.charCodeAt(i);
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (d < 0) return -1;
+    v = (v << 4) | d;
+  }
+  return v >>> 0;
 }
 
 /** Reads a version 2 or 3 file: the header and the index now, the chunks when they are asked for. */
@@ -353,6 +404,11 @@ export function readIndexed(source: ByteSource, flags: number, version: number):
     page(h) {
       const n = table.find(h, CHUNK_PAGE);
       return n < 0 ? undefined : table.read(source, n).content;
+    },
+    pageInto(h, out) {
+      const n = table.find(h, CHUNK_PAGE);
+      if (n >= 0) table.readInto(source, n, out);
+      return n >= 0;
     },
   };
 

@@ -3,7 +3,7 @@ import { deflateSync, inflateSync } from 'fflate';
 import { RewindError } from '../../core/errors.js';
 import { Checkpointer } from '../../storage/checkpoint.js';
 import { packPlain, unpackPlain } from '../../storage/codec.js';
-import { bytesToHash, hash128, hashToBytes } from '../../storage/hash.js';
+import { bytesToHash, hash128, hashToBytes, type Hash128 } from '../../storage/hash.js';
 import { PageStore } from '../../storage/pagestore.js';
 import { Timeline } from '../../storage/timeline.js';
 import { readFileSync } from 'node:fs';
@@ -416,6 +416,27 @@ describe('.vmi hostile files', () => {
     const err = expectBad(bad, undefined, readAll);
     expect(err.message).toContain(first);
     expect(rec.timeline).toEqual(readVmi(good).timeline);
+  });
+
+  it('writes a page straight into memory (a restore) with the same checks as reading it', () => {
+    const { index } = split(good);
+    const pages = [...pagesOf(readVmi(good))];
+    const into = new Uint8Array(4096 + 4).subarray(4); // aligned, as RAM's pages are
+    const odd = new Uint8Array(4096 + 1).subarray(1); // and not
+    const rec = readVmi(good);
+    for (const h of pages) {
+      for (const out of [into, odd]) {
+        out.fill(0xee);
+        expect(rec.pages.pageInto!(h, out)).toBe(true);
+        expect(Buffer.from(out).equals(rec.pages.page!(h)!)).toBe(true);
+      }
+    }
+    expect(rec.pages.pageInto!('f'.repeat(32) as Hash128, into)).toBe(false);
+    expect(rec.pages.pageInto!('not a digest' as Hash128, into)).toBe(false);
+    const bad = good.slice();
+    bad[VMI_HEADER_SIZE + 10] ^= 0x40; // inside the first chunk
+    const first = bytesToHash(index.chunks.id.subarray(0, 16));
+    expect(() => readVmi(bad).pages.pageInto!(first, into)).toThrow(new RegExp(`page ${first} is damaged`));
   });
 
   it('rejects every truncation', () => {
