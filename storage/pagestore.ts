@@ -47,9 +47,9 @@ export const RECORD_ROOM = 1 + PAGE_SIZE + PAGE_SIZE / 32;
 
 /**
  * A page's {@link ENCODING_SPARSE} form written into `out` from `at` (room
- * for the bitmap and every word); returns its length. On the way, counts in `counts` one byte of
- * each non-zero word, for {@link sampledEntropy}: one pass over the page
- * serves both.
+ * for the bitmap and every word); returns its length. On the way it counts
+ * in `counts` one byte of each non-zero word, for {@link sampledEntropy}:
+ * one pass over the page serves both.
  */
 function sparseWordsInto(data: Uint8Array, out: Uint8Array, at: number): number {
   // Signed words: an unsigned one past 2^31 is a double in V8, and every step slows down.
