@@ -84,10 +84,13 @@ export class PageFile implements PageSpill, PlacedChunks {
   private readonly encoder: URL | null;
   /** The encoder thread, and the shared memory it works from. */
   private readonly thread: { worker: Worker; ring: PageRing } | null = null;
-  /** Pages handed to the thread, and those whose results are taken; page number n was handed over as `n + handedBase`. */
+  /**
+   * Pages handed to the thread, and those whose results are taken. The pages
+   * not yet taken are always the last numbered (a page stored here takes all
+   * first), so numbers map to the count handed over: see {@link handedThrough}.
+   */
   private handed = 0;
   private collected = 0;
-  private handedBase = 0;
   /** Pages numbered before the last mark, and the bytes of their records (known once collected that far). */
   private marked = 0;
   private heldAtMark = 0;
@@ -131,7 +134,7 @@ export class PageFile implements PageSpill, PlacedChunks {
 
   /** The same with an encoder thread or without: what records the pages before the mark have, a raw one for each since. */
   get boundBytes(): number {
-    this.collect(this.marked + this.handedBase);
+    this.collect(this.handedThrough(this.marked - 1));
     return this.heldAtMark + (this.at.size - this.marked) * (1 + PAGE_SIZE);
   }
 
@@ -142,7 +145,7 @@ export class PageFile implements PageSpill, PlacedChunks {
   sizeOf(hash: Hash128): number | undefined {
     const n = this.at.indexOf(hash);
     if (n < 0) return undefined;
-    this.collect(n + this.handedBase + 1);
+    this.collect(this.handedThrough(n));
     return this.lengths[n]! + 1;
   }
 
@@ -150,8 +153,8 @@ export class PageFile implements PageSpill, PlacedChunks {
     const n = this.at.indexOf(hash);
     if (n < 0) return undefined;
     if (this.thread) {
-      this.collect(n + this.handedBase + 1);
-      this.waitFor(C.FLUSHED, n + this.handedBase + 1);
+      this.collect(this.handedThrough(n));
+      this.waitFor(C.FLUSHED, this.handedThrough(n));
     }
     const offset = this.offsets[n]!;
     const out = new Uint8Array(1 + this.lengths[n]!);
@@ -175,11 +178,12 @@ export class PageFile implements PageSpill, PlacedChunks {
       this.write(hash, encodePageRecordInto(page, scratch));
       return;
     }
-    const n = this.number(hash);
-    if (n < 0) return;
+    if (this.has(hash)) return;
     const { ring } = this.thread;
-    // The slot is free once the page handed over a ring ago has its result taken.
+    // The slot is free once the page handed over a ring ago has its result taken (taken before this
+    // page is numbered: see handedThrough).
     if (this.handed - this.collected >= ring.slots) this.collect(this.handed - ring.slots + 1);
+    this.number(hash);
     const slot = this.handed % ring.slots;
     ring.pages.set(page, slot * PAGE_SIZE);
     this.handed++;
@@ -206,7 +210,6 @@ export class PageFile implements PageSpill, PlacedChunks {
     this.held += record.length;
     if (this.thread) {
       this.flush();
-      this.handedBase--;
       this.retarget();
     }
   }
@@ -230,6 +233,11 @@ export class PageFile implements PageSpill, PlacedChunks {
     return n;
   }
 
+  /** How many pages had been handed over once page number n was (0 for pages the thread never had). */
+  private handedThrough(n: number): number {
+    return Math.max(0, n + 1 + this.handed - this.at.size);
+  }
+
   /** Takes the thread's results for the pages handed over before the `upTo`-th: their places follow in order. */
   private collect(upTo: number): void {
     if (!this.thread || this.collected >= upTo) return;
@@ -237,7 +245,7 @@ export class PageFile implements PageSpill, PlacedChunks {
     this.waitFor(C.ENCODED, upTo);
     for (let s = this.collected; s < upTo; s++) {
       const slot = s % ring.slots;
-      const n = s - this.handedBase;
+      const n = s - this.handed + this.at.size;
       const length = ring.lengths[slot]!;
       this.offsets[n] = this.end;
       this.lengths[n] = length;
@@ -374,10 +382,7 @@ export class PageFile implements PageSpill, PlacedChunks {
     this.keys.length = kept;
     this.end = size;
     this.held = size - START + kept;
-    if (this.thread) {
-      this.handedBase = this.handed - kept;
-      this.retarget();
-    }
+    if (this.thread) this.retarget();
     this.mark();
   }
 

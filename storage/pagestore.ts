@@ -1,13 +1,13 @@
 /**
  * Content-addressed page storage: each distinct 4 KiB page is stored once,
- * under the digest of its bytes, compressed with fflate (raw deflate, level 1)
- * or raw when compression does not help. A page stays until a sweep finds
- * that nothing names it. With a spill store behind it (a recording's file on
- * disk), each page is encoded as it is put and its record goes straight to
- * the spill store, so a recording's length costs disk, not memory.
+ * under the digest of its bytes, encoded (sparse words, deflate or raw: see
+ * {@link encodePageRecordInto}). A page stays until a sweep finds that
+ * nothing names it. With a spill store behind it (a recording's file on
+ * disk), each page goes to the spill store as it is put, which encodes and
+ * keeps it, so a recording's length costs disk, not memory.
  *
  * Record encoding (also used inside `.vmi` files and backends):
- *   byte 0 = encoding (0 raw, 1 deflate), then the data.
+ *   byte 0 = encoding (0 raw, 1 deflate, 2 sparse), then the data.
  */
 import { Inflate, deflateSync, inflateSync } from 'fflate';
 import { PAGE_SIZE } from '../core/memmap.js';
@@ -292,15 +292,12 @@ export interface PageSpill extends PageRecords {
   /** Bytes it takes. */
   readonly bytes: number;
   /**
-   * Stores one encoded record (a copy: `record` may be a view of a buffer the
-   * caller reuses); {@link PageRecords.get} finds it from then on.
+   * Stores a page (4 KiB; a copy: `page` is a view of memory that goes on
+   * changing), encoded with {@link encodePageRecord} where the spill store
+   * chooses (on another thread, say); {@link PageRecords.get} finds it from
+   * then on.
    */
-  write(hash: Hash128, record: Uint8Array): void;
-  /**
-   * Stores a page as it is (4 KiB, a copy), to be encoded where the spill
-   * store chooses (another thread); {@link write} of its record otherwise.
-   */
-  putPage?(hash: Hash128, page: Uint8Array): void;
+  putPage(hash: Hash128, page: Uint8Array): void;
   /** Marks where the pages stored so far end, for {@link boundBytes}. */
   mark?(): void;
   /**
@@ -324,15 +321,12 @@ export interface PageStoreOptions {
   /** Where pages not held otherwise are read from (an opened `.vmi`). */
   cold?: PageRecords;
   /**
-   * Where records go: each page put is encoded at once and its record
-   * written here, so that no page waits in memory (a recorder in Node has
-   * no idle time to defer encoding to, and a long one must not hold pages).
+   * Where pages go: each page put is handed over at once, so that no page
+   * waits in memory (a recorder in Node has no idle time to defer encoding
+   * to, and a long one must not hold pages).
    */
   spill?: PageSpill;
 }
-
-/** Where a store with a spill store encodes a page before writing it there. */
-const scratch = new Uint8Array(RECORD_ROOM);
 
 /**
  * Pages stored once by content digest: held in memory, or read when needed
@@ -395,8 +389,7 @@ export class PageStore {
       throw new RewindError('bad-argument', `a page is ${PAGE_SIZE} bytes, not ${page.length}`);
     if (this.has(hash)) return hash;
     if (this.spill) {
-      if (this.spill.putPage) this.spill.putPage(hash, page);
-      else this.spill.write(hash, encodePageRecordInto(page, scratch));
+      this.spill.putPage(hash, page);
       return hash;
     }
     // Kept as it is now and encoded later (compress), so capturing a checkpoint stays off the hot path.

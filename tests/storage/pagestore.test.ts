@@ -4,6 +4,7 @@ import { RewindError } from '../../core/errors.js';
 import {
   PageStore,
   inflateExact,
+  encodePageRecord,
   ENCODING_RAW,
   ENCODING_DEFLATE,
   ENCODING_SPARSE,
@@ -83,8 +84,8 @@ class MemorySpill implements PageSpill {
   has = (h: Hash128) => this.map.has(h);
   get = (h: Hash128) => this.map.get(h)?.slice();
   sizeOf = (h: Hash128) => this.map.get(h)?.length;
-  write(h: Hash128, record: Uint8Array) {
-    if (!this.map.has(h)) this.map.set(h, record.slice());
+  putPage(h: Hash128, page: Uint8Array) {
+    if (!this.map.has(h)) this.map.set(h, encodePageRecord(page));
   }
   compact(live: ReadonlySet<Hash128>) {
     for (const h of [...this.map.keys()]) if (!live.has(h)) this.map.delete(h);
