@@ -54,45 +54,35 @@ export function userFileSource(path: string, what: string): UserFileSource {
       throw new RewindError('io', `cannot read ${what} ${path}: ${describe(e)}`);
     }
   };
-  // Small reads that go on from where the last one ended (a restore reads a checkpoint's pages
-  // in the order the recording stored them) are served from a window read ahead in one call:
-  // a system call a page was half of what restoring a large checkpoint cost.
-  const window = new Uint8Array(READ_AHEAD);
-  let windowAt = 0;
-  let windowLength = 0;
-  let lastEnd = -1;
-  /** The bytes as a view of the window, or null when they are not read through it. */
-  const windowed = (offset: number, length: number): Uint8Array | null => {
+  const check = (offset: number, length: number) => {
     if (offset < 0 || length < 0 || offset + length > size)
       throw new RewindError('io', `read of ${length} bytes at ${offset} is beyond the ${size} of ${what} ${path}`);
-    const onward = lastEnd >= 0 && offset >= lastEnd && offset - lastEnd <= SEQUENTIAL_GAP;
-    lastEnd = offset + length;
-    if (offset < windowAt || offset + length > windowAt + windowLength) {
-      if (!onward || length > READ_AHEAD / 4) return null;
-      windowAt = offset;
-      windowLength = Math.min(READ_AHEAD, size - offset);
-      readAt(window.subarray(0, windowLength), offset);
-    }
-    return window.subarray(offset - windowAt, offset - windowAt + length);
   };
-  const direct = (offset: number, length: number) => {
-    const out = new Uint8Array(length);
-    readAt(out, offset);
-    return out;
-  };
+  // What peek reads into: a restore reads thousands of pages, and a new array for each was a
+  // third of its time.
+  let scratch = new Uint8Array(PEEK_ROOM);
   return {
     size,
     name: path,
-    read: (offset, length) => windowed(offset, length)?.slice() ?? direct(offset, length),
-    peek: (offset, length) => windowed(offset, length) ?? direct(offset, length),
+    read(offset, length) {
+      check(offset, length);
+      const out = new Uint8Array(length);
+      readAt(out, offset);
+      return out;
+    },
+    peek(offset, length) {
+      check(offset, length);
+      if (length > scratch.length) scratch = new Uint8Array(length);
+      const out = scratch.subarray(0, length);
+      readAt(out, offset);
+      return out;
+    },
     close: () => closeSync(fd),
   };
 }
 
-/** Bytes a file source reads ahead when reads go on in order. */
-const READ_AHEAD = 1 << 20;
-/** How far past the end of the last read a read may start and still go on in order. */
-const SEQUENTIAL_GAP = 64 << 10;
+/** Bytes a file source's peek reads into without a new array (a page's chunk at most, and then some). */
+const PEEK_ROOM = 8 << 10;
 
 /** Opens a regular file for reading; every problem is a RewindError naming it. */
 function openRegular(path: string, what: string): { fd: number; size: number } {
