@@ -209,6 +209,7 @@ class FileSink implements ByteSink {
   }
 }
 
-function writeAll(fd: number, bytes: Uint8Array, position: number): void {
+/** Writes all of `bytes` at `position` of the open file `fd`. */
+export function writeAll(fd: number, bytes: Uint8Array, position: number): void {
   for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done, position + done);
 }

@@ -18,11 +18,11 @@
  * The data of page s goes where the data of page s−1 ended, so the page file
  * knows each page's place from the lengths alone.
  */
-import { writeSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import { PAGE_SIZE } from '../core/memmap.js';
 import { RECORD_ROOM, encodePageRecordInto } from './pagestore.js';
 import { PageRing, RING_CONTROL as C, type PageRingData } from './pagering.js';
+import { writeAll } from './node.js';
 
 /** Bytes gathered before a write to the file. */
 const WRITE_BUFFER = 1 << 20;
@@ -38,7 +38,7 @@ function serve(ring: PageRing): void {
   let at = 0;
   let next = Atomics.load(ctl, C.ENCODED);
   const flush = () => {
-    for (let done = 0; done < buffered;) done += writeSync(fd, buffer, done, buffered - done, at + done);
+    writeAll(fd, buffer.subarray(0, buffered), at);
     at += buffered;
     buffered = 0;
   };

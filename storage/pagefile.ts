@@ -20,7 +20,7 @@
  * memory depends on the pages the recording keeps, never on the bytes that
  * went through it.
  */
-import { closeSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, renameSync, unlinkSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { PAGE_SIZE } from '../core/memmap.js';
 import { RewindError } from '../core/errors.js';
@@ -31,7 +31,7 @@ import { PageRing, RING_CONTROL as C } from './pagering.js';
 import type { ChunkPlace, PlacedChunks } from './vmi-indexed.js';
 import { DigestTable } from './digests.js';
 import { VMI_HEADER_SIZE } from './vmi-indexed.js';
-import { finishTemporary, releaseTemporary, temporaryName } from './node.js';
+import { finishTemporary, releaseTemporary, temporaryName, writeAll } from './node.js';
 
 /** Where a page file without a thread encodes a page. */
 const scratch = new Uint8Array(RECORD_ROOM);
@@ -265,11 +265,7 @@ export class PageFile implements PageSpill, PlacedChunks {
       const now = Atomics.load(ctl, field);
       if (now >= count) return;
       const error = Atomics.load(ctl, C.ERROR);
-      if (error !== 0) {
-        const why = this.thread!.ring.failure;
-        if (error === 1) throw new RewindError('quota', `disk full while recording (page store ${this.path})`);
-        throw new RewindError('io', `cannot write the recording's page store ${this.path} (${why})`);
-      }
+      if (error !== 0) throw this.writeFailed(error === 1, this.thread!.ring.failure);
       if (Atomics.load(ctl, C.STOPPED)) throw new RewindError('io', `the recording's page store ${this.path} stopped`);
       // Its script failing to load is an event this thread, waiting here, would never see.
       if (!Atomics.load(ctl, C.STARTED) && performance.now() - since > START_TIMEOUT)
@@ -429,12 +425,16 @@ export class PageFile implements PageSpill, PlacedChunks {
 
   private append(fd: number, bytes: Uint8Array, position: number): void {
     try {
-      for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done, position + done);
+      writeAll(fd, bytes, position);
     } catch (e) {
       const code = (e as { code?: string }).code;
-      if (code === 'ENOSPC' || code === 'EDQUOT')
-        throw new RewindError('quota', `disk full while recording (page store ${this.path})`);
-      throw new RewindError('io', `cannot write the recording's page store ${this.path} (${(e as Error).message})`);
+      throw this.writeFailed(code === 'ENOSPC' || code === 'EDQUOT', (e as Error).message);
     }
+  }
+
+  /** A failed write to the file, here or on the thread. */
+  private writeFailed(diskFull: boolean, why: string): RewindError {
+    if (diskFull) return new RewindError('quota', `disk full while recording (page store ${this.path})`);
+    return new RewindError('io', `cannot write the recording's page store ${this.path} (${why})`);
   }
 }

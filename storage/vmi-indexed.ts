@@ -28,6 +28,7 @@ import {
   VMI_FLAG_MANIFEST_DEFLATED,
   VMI_LIMITS,
   VMI_MAGIC,
+  VMI_VERSION,
   bad,
   checkCheckpoints,
   consoleBytes,
@@ -166,7 +167,7 @@ export function writeIndexed(rec: Recording, sink: ByteSink, placed: PlacedChunk
   const header = new Uint8Array(VMI_HEADER_SIZE);
   const dv = new DataView(header.buffer);
   header.set(new TextEncoder().encode(VMI_MAGIC), 0);
-  dv.setUint16(8, 3, true);
+  dv.setUint16(8, VMI_VERSION, true);
   dv.setUint16(10, deflated ? VMI_FLAG_MANIFEST_DEFLATED : 0, true);
   setU64(dv, 16, indexOffset + body.length);
   setU64(dv, 24, indexOffset);
