@@ -601,6 +601,11 @@ export class Session {
     this.budget = bytes;
   }
 
+  /** Thins when the pages are over the budget, counted exactly (the end of a recording: see afterRun's bound). */
+  keepWithinBudget(): void {
+    if (this.checkpoints.pages.bytes > this.budget) this.thin();
+  }
+
   /**
    * Brings the recording's pages within its budget: drops checkpoints, a
    * few at a time, those whose loss widens the replay least for their age

@@ -50,7 +50,7 @@ export async function recordCommand(argv: readonly string[]): Promise<number> {
     }
     // A checkpoint at the end lets `replay --verify` prove the whole run.
     session.checkpointHere();
-    if (session.checkpoints.pages.bytes > budget) session.thin();
+    session.keepWithinBudget();
     finishRecording(session, spill);
   } finally {
     spill.close();
