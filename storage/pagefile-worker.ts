@@ -18,6 +18,7 @@
  * The data of page s goes where the data of page s−1 ended, so the page file
  * knows each page's place from the lengths alone.
  */
+import { fdatasyncSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import { PAGE_SIZE } from '../core/memmap.js';
 import { RECORD_ROOM, encodePageRecordInto } from './pagestore.js';
@@ -26,6 +27,11 @@ import { writeAll } from './node.js';
 
 /** Bytes gathered before a write to the file. */
 const WRITE_BUFFER = 1 << 20;
+/**
+ * Bytes written between two syncs: the file goes to disk as it grows, on this
+ * thread, so the sync that finishes a recording (on the guest's) has little left.
+ */
+const SYNC_EVERY = 64 << 20;
 
 function serve(ring: PageRing): void {
   const ctl = ring.control;
@@ -37,10 +43,16 @@ function serve(ring: PageRing): void {
   /** Where the buffer's first byte goes. */
   let at = 0;
   let next = Atomics.load(ctl, C.ENCODED);
+  let unsynced = 0;
   const flush = () => {
     writeAll(fd, buffer.subarray(0, buffered), at);
     at += buffered;
+    unsynced += buffered;
     buffered = 0;
+    if (unsynced >= SYNC_EVERY) {
+      fdatasyncSync(fd);
+      unsynced = 0;
+    }
   };
   for (;;) {
     if (Atomics.load(ctl, C.STOP)) return;

@@ -12,9 +12,9 @@
  */
 import type { PagedMemory } from '../core/paged.js';
 import type { MachineState, Snapshotable } from '../core/snapshot.js';
-import { PAGE_SIZE } from '../core/memmap.js';
+import { PAGE_SHIFT, PAGE_SIZE } from '../core/memmap.js';
 import { canonicalBytes } from './canonical.js';
-import { Hasher128, hash128, hashToBytes, writeHashBytes, type Hash128 } from './hash.js';
+import { Hasher128, hash128, hashPagePair, hashPageWords, hashToBytes, writeHashBytes, type Hash128 } from './hash.js';
 
 /** The digest of a 4 KiB page of zeros; zero pages are never stored. */
 export const ZERO_PAGE_HASH: Hash128 = hash128(new Uint8Array(PAGE_SIZE));
@@ -32,7 +32,17 @@ export function isZeroPage(page: Uint8Array): boolean {
 
 /** The content digest of one page ({@link ZERO_PAGE_HASH} for a zero page, found without hashing). */
 export function hashPage(page: Uint8Array): Hash128 {
-  return isZeroPage(page) ? ZERO_PAGE_HASH : hash128(page);
+  if (isZeroPage(page)) return ZERO_PAGE_HASH;
+  if (page.length !== PAGE_SIZE || (page.byteOffset & 3) !== 0) return hash128(page);
+  return hashPageWords(new Int32Array(page.buffer, page.byteOffset, PAGE_SIZE >>> 2), 0);
+}
+
+const pair: Hash128[] = ['', ''];
+
+/** True when the page at word `at` of `w` is all zeros. */
+function zeroWords(w: Int32Array, at: number): boolean {
+  for (let k = at; k < at + (PAGE_SIZE >>> 2); k++) if (w[k] !== 0) return false;
+  return true;
 }
 
 /**
@@ -46,6 +56,8 @@ export class PageHashTable {
   private readonly changed: Uint8Array;
   /** Digest of each group of GROUP pages, or null when a page in it changed since. */
   private readonly groups: (Hash128 | null)[];
+  /** The 16 bytes of each page's digest, in the order {@link digest} hashes them. */
+  private readonly bytes: Uint8Array;
 
   /**
    * Starts from the memory's dirty flags: clean pages are zero (see the
@@ -56,6 +68,11 @@ export class PageHashTable {
     this.hashes = new Array<Hash128>(memory.pageCount).fill(ZERO_PAGE_HASH);
     this.changed = new Uint8Array(memory.pageCount).fill(1);
     this.groups = new Array<Hash128 | null>(Math.ceil(memory.pageCount / GROUP)).fill(null);
+    this.bytes = new Uint8Array(memory.pageCount * 16);
+    if (memory.pageCount > 0) {
+      writeHashBytes(ZERO_PAGE_HASH, this.bytes, 0);
+      for (let n = 16; n < this.bytes.length; n *= 2) this.bytes.copyWithin(n, 0, n);
+    }
     this.rehash();
   }
 
@@ -70,16 +87,30 @@ export class PageHashTable {
   }
 
   private rehash(): number {
-    const pages = this.memory.takeDirtyPages();
+    const m = this.memory;
+    const pages = m.takeDirtyPages();
+    const words = m.words;
+    const shift = PAGE_SHIFT - 2;
+    // Non-zero pages are hashed in pairs (see hashPagePair); `held` waits for its pair.
+    let held = -1;
     for (const i of pages) {
-      const h = hashPage(this.memory.page(i));
-      if (h !== this.hashes[i]) {
-        this.hashes[i] = h;
-        this.changed[i] = 1;
-        this.groups[Math.floor(i / GROUP)] = null;
+      if (zeroWords(words, i << shift)) this.update(i, ZERO_PAGE_HASH);
+      else if (held < 0) held = i;
+      else {
+        hashPagePair(words, held << shift, i << shift, pair);
+        this.update(held, pair[0]!);
+        this.update(i, pair[1]!);
+        held = -1;
       }
     }
+    if (held >= 0) this.update(held, hashPageWords(words, held << shift));
     return pages.length;
+  }
+
+  private update(i: number, h: Hash128): void {
+    if (h === this.hashes[i]) return;
+    this.setPage(i, h);
+    this.changed[i] = 1;
   }
 
   /** Indices of pages whose digest changed since the previous call (call {@link sync} first), in order; resets the set. */
@@ -98,14 +129,18 @@ export class PageHashTable {
 
   /** Records that page `index` now holds content with digest `hash` (used by restore, which writes behind the dirty flags). */
   setPage(index: number, hash: Hash128): void {
-    if (this.hashes[index] !== hash) this.groups[Math.floor(index / GROUP)] = null;
+    if (this.hashes[index] === hash) return;
+    this.groups[Math.floor(index / GROUP)] = null;
     this.hashes[index] = hash;
+    writeHashBytes(hash, this.bytes, index * 16);
   }
 
   /** One digest of the whole table; only groups with a changed page are hashed again. */
   digest(): Hash128 {
+    const count = this.hashes.length;
     for (let g = 0; g < this.groups.length; g++) {
-      if (this.groups[g] === null) this.groups[g] = groupDigest(this.hashes, g * GROUP);
+      if (this.groups[g] === null)
+        this.groups[g] = hash128(this.bytes.subarray(g * GROUP * 16, Math.min(count, (g + 1) * GROUP) * 16));
     }
     return combineGroups(this.hashes.length, this.groups as Hash128[]);
   }

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Hasher128, bytesToHash, hash128, hashToBytes, isHash128 } from '../../storage/hash.js';
+import {
+  Hasher128,
+  bytesToHash,
+  hash128,
+  hashPagePair,
+  hashPageWords,
+  hashToBytes,
+  isHash128,
+} from '../../storage/hash.js';
 import { ZERO_PAGE_HASH } from '../../storage/statehash.js';
 
 // Vectors computed once with the C reference MurmurHash3_x86_128 (SMHasher),
@@ -95,6 +103,31 @@ describe('hash128 (MurmurHash3 x86_128)', () => {
         expect(h.digest()).toBe(hash128(data, 7));
       }),
     );
+  });
+
+  it('hashes whole pages, one or two at a time, as hash128 does', () => {
+    const words = new Int32Array(5 * 1024);
+    let x = 0x12345678;
+    for (let i = 0; i < words.length; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      words[i] = i < 1024 ? 0 : x;
+    }
+    const bytes = new Uint8Array(words.buffer);
+    const want = (at: number) => hash128(bytes.subarray(at * 4, at * 4 + 4096));
+    const out = ['', ''];
+    for (const [a, b] of [
+      [0, 1024],
+      [2048, 1024],
+      [1028, 3076],
+      [4096, 4096],
+    ] as const) {
+      expect(hashPageWords(words, a)).toBe(want(a));
+      hashPagePair(words, a, b, out);
+      expect(out).toEqual([want(a), want(b)]);
+    }
+    expect(hashPageWords(words, 0)).toBe(ZERO_4096);
   });
 
   it('converts digests to bytes and back', () => {
