@@ -471,7 +471,7 @@ function deltaMap(now: readonly Hash128[], parent: readonly Hash128[], candidate
 }
 
 function storePages(store: PageStore, mem: PagedMemory, map: PageMap): void {
-  for (const [i, h] of map) if (!store.has(h)) store.put(mem.page(i), h);
+  for (const [i, h] of map) store.put(mem.page(i), h);
 }
 
 function applyMap(table: Hash128[], map: PageMap, what: string, id: string): void {

@@ -28,10 +28,11 @@ import { writeAll } from './node.js';
 /** Bytes gathered before a write to the file. */
 const WRITE_BUFFER = 1 << 20;
 /**
- * Bytes written between two syncs: the file goes to disk as it grows, on this
- * thread, so the sync that finishes a recording (on the guest's) has little left.
+ * Bytes written before this thread, out of pages, syncs the file: it goes to
+ * disk as it grows, in the thread's idle time, so that the sync that
+ * finishes a recording (on the guest's thread) has little left to wait for.
  */
-const SYNC_EVERY = 64 << 20;
+const SYNC_EVERY = 16 << 20;
 
 function serve(ring: PageRing): void {
   const ctl = ring.control;
@@ -49,16 +50,18 @@ function serve(ring: PageRing): void {
     at += buffered;
     unsynced += buffered;
     buffered = 0;
-    if (unsynced >= SYNC_EVERY) {
-      fdatasyncSync(fd);
-      unsynced = 0;
-    }
   };
   for (;;) {
     if (Atomics.load(ctl, C.STOP)) return;
     const submitted = Atomics.load(ctl, C.SUBMITTED);
     if (next === submitted) {
       if (buffered > 0) flush();
+      // Before FLUSHED: the page file changes the file only once all is flushed.
+      if (unsynced >= SYNC_EVERY) {
+        fdatasyncSync(fd);
+        unsynced = 0;
+        continue;
+      }
       Atomics.store(ctl, C.FLUSHED, next);
       Atomics.notify(ctl, C.FLUSHED);
       // Said before a last look: a page handed over after the look finds SLEEPING set and wakes us.
@@ -72,6 +75,7 @@ function serve(ring: PageRing): void {
       generation = Atomics.load(ctl, C.GENERATION);
       fd = Atomics.load(ctl, C.FD);
       at = ring.end[0]!;
+      unsynced = 0;
     }
     const slot = next % ring.slots;
     const rec = encodePageRecordInto(ring.pages.subarray(slot * PAGE_SIZE, (slot + 1) * PAGE_SIZE), out);

@@ -178,12 +178,11 @@ export class PageFile implements PageSpill, PlacedChunks {
       this.write(hash, encodePageRecordInto(page, scratch));
       return;
     }
-    if (this.has(hash)) return;
     const { ring } = this.thread;
     // The slot is free once the page handed over a ring ago has its result taken (taken before this
     // page is numbered: see handedThrough).
     if (this.handed - this.collected >= ring.slots) this.collect(this.handed - ring.slots + 1);
-    this.number(hash);
+    if (this.number(hash) < 0) return;
     const slot = this.handed % ring.slots;
     ring.pages.set(page, slot * PAGE_SIZE);
     this.handed++;
