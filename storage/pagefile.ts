@@ -50,6 +50,14 @@ const START_TIMEOUT = 20_000;
 /** The encoder thread's script, beside this module's. */
 const ENCODER = new URL('./pagefile-worker.js', import.meta.url);
 
+/**
+ * Pages a page file encodes on the caller's thread before it starts its
+ * encoder thread: a guest that stores fewer (most do, over a whole
+ * recording) never pays for the thread's start, nor shares the host's cores
+ * with it, for what costs a few milliseconds here.
+ */
+const THREAD_AFTER = 2048;
+
 /** Options of a {@link PageFile}. */
 export interface PageFileOptions {
   /**
@@ -58,6 +66,8 @@ export interface PageFileOptions {
    * thread (null).
    */
   encoder?: URL | null;
+  /** Pages put before the encoder thread starts (default THREAD_AFTER): until then they are encoded on the caller's thread. */
+  threadAfter?: number;
 }
 
 export class PageFile implements PageSpill, PlacedChunks {
@@ -82,8 +92,10 @@ export class PageFile implements PageSpill, PlacedChunks {
   private held = 0;
   /** The encoder thread's script, if any. */
   private readonly encoder: URL | null;
-  /** The encoder thread, and the shared memory it works from. */
-  private readonly thread: { worker: Worker; ring: PageRing } | null = null;
+  /** Pages to put before the thread starts. */
+  private threadAfter: number;
+  /** The encoder thread once started, and the shared memory it works from. */
+  private thread: { worker: Worker; ring: PageRing } | null = null;
   /**
    * Pages handed to the thread, and those whose results are taken. The pages
    * not yet taken are always the last numbered (a page stored here takes all
@@ -102,23 +114,26 @@ export class PageFile implements PageSpill, PlacedChunks {
   ) {
     this.path = temporaryName(target);
     this.fd = this.create(this.path);
-    const encoder = options.encoder === undefined ? ENCODER : options.encoder;
-    this.encoder = encoder;
-    if (encoder) {
-      const ring = PageRing.create(RING_SLOTS);
-      // Without the process's Node flags: some apply to its entry alone (`--input-type`, with `-e`).
-      const worker = new Worker(encoder, { workerData: ring.data, execArgv: [] });
-      // A thread that fails outside its loop (its script does not load) says so where waits look.
-      worker.on('error', (e) => {
-        ring.failure = e.message;
-        Atomics.store(ring.control, C.ERROR, 2);
-        Atomics.store(ring.control, C.STOPPED, 1);
-      });
-      // A recording that ends early (an error, Ctrl-C) must not be held open by its thread.
-      worker.unref();
-      this.thread = { ring, worker };
-      this.retarget();
-    }
+    this.encoder = options.encoder === undefined ? ENCODER : options.encoder;
+    this.threadAfter = options.threadAfter ?? THREAD_AFTER;
+  }
+
+  /** Starts the encoder thread: it writes from where the file ends. */
+  private startThread(encoder: URL): void {
+    this.flush();
+    const ring = PageRing.create(RING_SLOTS);
+    // Without the process's Node flags: some apply to its entry alone (`--input-type`, with `-e`).
+    const worker = new Worker(encoder, { workerData: ring.data, execArgv: [] });
+    // A thread that fails outside its loop (its script does not load) says so where waits look.
+    worker.on('error', (e) => {
+      ring.failure = e.message;
+      Atomics.store(ring.control, C.ERROR, 2);
+      Atomics.store(ring.control, C.STOPPED, 1);
+    });
+    // A recording that ends early (an error, Ctrl-C) must not be held open by its thread.
+    worker.unref();
+    this.thread = { ring, worker };
+    this.retarget();
   }
 
   /** Bytes of records held: exact, so it waits for the thread to encode what it has. */
@@ -175,10 +190,15 @@ export class PageFile implements PageSpill, PlacedChunks {
   /** Stores a page (4 KiB): encoded on the thread when there is one, else here. */
   putPage(hash: Hash128, page: Uint8Array): void {
     if (!this.thread) {
-      this.write(hash, encodePageRecordInto(page, scratch));
-      return;
+      if (this.encoder === null || this.threadAfter > 0) {
+        this.threadAfter--;
+        this.write(hash, encodePageRecordInto(page, scratch));
+        return;
+      }
+      this.startThread(this.encoder);
     }
-    const { ring } = this.thread;
+    const thread = this.thread!;
+    const { ring } = thread;
     // The slot is free once the page handed over a ring ago has its result taken (taken before this
     // page is numbered: see handedThrough).
     if (this.handed - this.collected >= ring.slots) this.collect(this.handed - ring.slots + 1);

@@ -27,7 +27,7 @@ const WORKER = new URL('../../dist/storage/pagefile-worker.js', import.meta.url)
 
 describe.each<[string, PageFileOptions]>([
   ['encoding on the caller’s thread', { encoder: null }],
-  ['encoding on its thread', { encoder: WORKER }],
+  ['encoding on its thread', { encoder: WORKER, threadAfter: 0 }],
 ])('PageFile %s', (_name, options) => {
   it('gives back what was written, from its buffer and from the file, and keeps only the live records on compaction', () => {
     const f = new PageFile(join(dir, 'out.vmi'), options);
@@ -142,8 +142,27 @@ describe.each<[string, PageFileOptions]>([
   });
 
   if (options.encoder)
+    it('starts its thread only after so many pages, and writes the same file as without one', () => {
+      const page = (i: number) => {
+        const p = record(i, 4096);
+        if (i % 2 === 0) p.fill(0, 0, 2048);
+        return p;
+      };
+      const files = [null, 100].map((after) => {
+        const target = join(dir, `out-${after}.vmi`);
+        const f = new PageFile(target, after === null ? { encoder: null } : { encoder: WORKER, threadAfter: after });
+        const s = new PageStore({ spill: f });
+        const hashes = Array.from({ length: 300 }, (_, i) => s.put(page(i)));
+        for (const i of [0, 99, 100, 299]) expect(same(s.get(hashes[i]!), page(i))).toBe(true);
+        f.finish((sink) => sink.patch(0, new Uint8Array(80)));
+        return readFileSync(target);
+      });
+      expect(files[1]!.equals(files[0]!)).toBe(true);
+    });
+
+  if (options.encoder)
     it('says so, naming the problem, when its thread cannot start', async () => {
-      const f = new PageFile(join(dir, 'out.vmi'), { encoder: new URL('./no-such-worker.js', WORKER) });
+      const f = new PageFile(join(dir, 'out.vmi'), { encoder: new URL('./no-such-worker.js', WORKER), threadAfter: 0 });
       new PageStore({ spill: f }).put(record(1, 4096));
       // The thread's failure is an event: it arrives while the recording's thread yields, as the CLI does between
       // slices. Should it come later than this wait (a loaded host), the page file gives up on the thread's start.
