@@ -79,8 +79,11 @@ interface Block {
   readonly system: boolean;
   hits: number;
   fn: BlockFn | null;
-  /** Once compiled: instructions of each of its basic blocks, by page offset (where fn may be entered). */
-  lens: Map<number, number> | null;
+  /**
+   * Once compiled: instructions of each of its basic blocks, by halfword of the page (where fn
+   * may be entered); 0 where none starts. A typed array: the dispatcher looks here after every call.
+   */
+  lens: Uint8Array | null;
   dead: boolean;
   /** Index in PageBlocks.list. */
   index: number;
@@ -307,8 +310,8 @@ export class Jit implements CpuExecutor {
             break;
           }
           if (b.dead || ((at ^ pc) & -4096) !== 0) break;
-          const len = b.lens!.get(at & 4095);
-          if (len === undefined || len > limit - n) break;
+          const len = b.lens![(at & 4095) >> 1]!;
+          if (len === 0 || len > limit - n) break;
         }
         continue;
       }
@@ -519,10 +522,10 @@ export class Jit implements CpuExecutor {
       factories.set(body, factory);
     }
     const ranges: number[] = [];
-    const lens = new Map<number, number>();
+    const lens = new Uint8Array(2048);
     for (const bb of bbs) {
       ranges.push(bb.start, bb.end);
-      lens.set(bb.start, bb.insns.length);
+      lens[bb.start >> 1] = bb.insns.length;
     }
     b.lens = lens;
     this.cover(pb, b.ranges, -1);
