@@ -40,57 +40,64 @@ function hex32(x: number): string {
 }
 
 /**
+ * The reference's block loop: mixes the 16-byte blocks of little-endian words
+ * `w[from]` to `w[to - 1]` into the state `h` (h1 to h4).
+ */
+function mixWords(w: Int32Array, from: number, to: number, h: Int32Array): void {
+  let h1 = h[0]!,
+    h2 = h[1]!,
+    h3 = h[2]!,
+    h4 = h[3]!;
+  for (let b = from; b < to; b += 4) {
+    let k1 = w[b]!,
+      k2 = w[b + 1]!,
+      k3 = w[b + 2]!,
+      k4 = w[b + 3]!;
+    k1 = Math.imul(k1, C1);
+    k1 = (k1 << 15) | (k1 >>> 17);
+    h1 ^= Math.imul(k1, C2);
+    h1 = (h1 << 19) | (h1 >>> 13);
+    h1 = (Math.imul((h1 + h2) | 0, 5) + 0x561ccd1b) | 0;
+    k2 = Math.imul(k2, C2);
+    k2 = (k2 << 16) | (k2 >>> 16);
+    h2 ^= Math.imul(k2, C3);
+    h2 = (h2 << 17) | (h2 >>> 15);
+    h2 = (Math.imul((h2 + h3) | 0, 5) + 0x0bcaa747) | 0;
+    k3 = Math.imul(k3, C3);
+    k3 = (k3 << 17) | (k3 >>> 15);
+    h3 ^= Math.imul(k3, C4);
+    h3 = (h3 << 15) | (h3 >>> 17);
+    h3 = (Math.imul((h3 + h4) | 0, 5) + 0x96cd1c35) | 0;
+    k4 = Math.imul(k4, C4);
+    k4 = (k4 << 18) | (k4 >>> 14);
+    h4 ^= Math.imul(k4, C1);
+    h4 = (h4 << 13) | (h4 >>> 19);
+    h4 = (Math.imul((h4 + h1) | 0, 5) + 0x32ac3b17) | 0;
+  }
+  h[0] = h1;
+  h[1] = h2;
+  h[2] = h3;
+  h[3] = h4;
+}
+
+/** Where unaligned input is copied to be mixed as words. */
+const aligned = new Int32Array(1024);
+const alignedBytes = new Uint8Array(aligned.buffer);
+
+/**
  * Incremental MurmurHash3 x86_128. Feeding bytes in any split gives the same
  * digest as one call to {@link hash128} over their concatenation.
  */
 export class Hasher128 {
-  private h1: number;
-  private h2: number;
-  private h3: number;
-  private h4: number;
-  private readonly tail = new Uint8Array(16);
+  /** h1 to h4, then the tail's bytes as words (one allocation: hashers are made per digest). */
+  private readonly state = new Int32Array(8);
+  private readonly h = this.state.subarray(0, 4);
+  private readonly tail = new Uint8Array(this.state.buffer, 16, 16);
   private tailLen = 0;
   private total = 0;
 
   constructor(seed = 0) {
-    this.h1 = this.h2 = this.h3 = this.h4 = seed | 0;
-  }
-
-  /** Mixes one 16-byte block given as four little-endian words. */
-  private block(k1: number, k2: number, k3: number, k4: number): void {
-    let { h1, h2, h3, h4 } = this;
-    k1 = Math.imul(k1, C1);
-    k1 = rotl(k1, 15);
-    k1 = Math.imul(k1, C2);
-    h1 ^= k1;
-    h1 = rotl(h1, 19);
-    h1 = (h1 + h2) | 0;
-    h1 = (Math.imul(h1, 5) + 0x561ccd1b) | 0;
-    k2 = Math.imul(k2, C2);
-    k2 = rotl(k2, 16);
-    k2 = Math.imul(k2, C3);
-    h2 ^= k2;
-    h2 = rotl(h2, 17);
-    h2 = (h2 + h3) | 0;
-    h2 = (Math.imul(h2, 5) + 0x0bcaa747) | 0;
-    k3 = Math.imul(k3, C3);
-    k3 = rotl(k3, 17);
-    k3 = Math.imul(k3, C4);
-    h3 ^= k3;
-    h3 = rotl(h3, 15);
-    h3 = (h3 + h4) | 0;
-    h3 = (Math.imul(h3, 5) + 0x96cd1c35) | 0;
-    k4 = Math.imul(k4, C4);
-    k4 = rotl(k4, 18);
-    k4 = Math.imul(k4, C1);
-    h4 ^= k4;
-    h4 = rotl(h4, 13);
-    h4 = (h4 + h1) | 0;
-    h4 = (Math.imul(h4, 5) + 0x32ac3b17) | 0;
-    this.h1 = h1;
-    this.h2 = h2;
-    this.h3 = h3;
-    this.h4 = h4;
+    this.h.fill(seed | 0);
   }
 
   /** Feeds bytes; returns `this` for chaining. */
@@ -104,75 +111,21 @@ export class Hasher128 {
       this.tailLen += take;
       i = take;
       if (this.tailLen < 16) return this;
-      const t = this.tail;
-      this.block(
-        t[0]! | (t[1]! << 8) | (t[2]! << 16) | (t[3]! << 24),
-        t[4]! | (t[5]! << 8) | (t[6]! << 16) | (t[7]! << 24),
-        t[8]! | (t[9]! << 8) | (t[10]! << 16) | (t[11]! << 24),
-        t[12]! | (t[13]! << 8) | (t[14]! << 16) | (t[15]! << 24),
-      );
+      mixWords(this.state, 4, 8, this.h);
       this.tailLen = 0;
     }
     const blocks = (n - i) >>> 4;
     if (blocks > 0) {
       const off = data.byteOffset + i;
-      if ((off & 3) === 0) {
-        // Aligned fast path (the hosts we run on are little-endian, see core/paged.ts).
-        // Same mixing as block(), inlined with locals: this loop is the hot path of page hashing.
-        const w = new Int32Array(data.buffer, off, blocks * 4);
-        let h1 = this.h1,
-          h2 = this.h2,
-          h3 = this.h3,
-          h4 = this.h4;
-        for (let b = 0; b < w.length; b += 4) {
-          let k1 = w[b]!,
-            k2 = w[b + 1]!,
-            k3 = w[b + 2]!,
-            k4 = w[b + 3]!;
-          k1 = Math.imul(k1, C1);
-          k1 = (k1 << 15) | (k1 >>> 17);
-          k1 = Math.imul(k1, C2);
-          h1 ^= k1;
-          h1 = (h1 << 19) | (h1 >>> 13);
-          h1 = (h1 + h2) | 0;
-          h1 = (Math.imul(h1, 5) + 0x561ccd1b) | 0;
-          k2 = Math.imul(k2, C2);
-          k2 = (k2 << 16) | (k2 >>> 16);
-          k2 = Math.imul(k2, C3);
-          h2 ^= k2;
-          h2 = (h2 << 17) | (h2 >>> 15);
-          h2 = (h2 + h3) | 0;
-          h2 = (Math.imul(h2, 5) + 0x0bcaa747) | 0;
-          k3 = Math.imul(k3, C3);
-          k3 = (k3 << 17) | (k3 >>> 15);
-          k3 = Math.imul(k3, C4);
-          h3 ^= k3;
-          h3 = (h3 << 15) | (h3 >>> 17);
-          h3 = (h3 + h4) | 0;
-          h3 = (Math.imul(h3, 5) + 0x96cd1c35) | 0;
-          k4 = Math.imul(k4, C4);
-          k4 = (k4 << 18) | (k4 >>> 14);
-          k4 = Math.imul(k4, C1);
-          h4 ^= k4;
-          h4 = (h4 << 13) | (h4 >>> 19);
-          h4 = (h4 + h1) | 0;
-          h4 = (Math.imul(h4, 5) + 0x32ac3b17) | 0;
+      // Words of the input where it is aligned (the hosts we run on are little-endian, see
+      // core/paged.ts), else of copies in an aligned scratch.
+      if ((off & 3) === 0) mixWords(new Int32Array(data.buffer, off, blocks * 4), 0, blocks * 4, this.h);
+      else
+        for (let b = 0; b < blocks * 16; b += alignedBytes.length) {
+          const part = Math.min(alignedBytes.length, blocks * 16 - b);
+          alignedBytes.set(data.subarray(i + b, i + b + part));
+          mixWords(aligned, 0, part >>> 2, this.h);
         }
-        this.h1 = h1;
-        this.h2 = h2;
-        this.h3 = h3;
-        this.h4 = h4;
-      } else {
-        const dv = new DataView(data.buffer, off, blocks * 16);
-        for (let b = 0; b < blocks * 16; b += 16) {
-          this.block(
-            dv.getInt32(b, true),
-            dv.getInt32(b + 4, true),
-            dv.getInt32(b + 8, true),
-            dv.getInt32(b + 12, true),
-          );
-        }
-      }
       i += blocks * 16;
     }
     if (i < n) {
@@ -198,7 +151,10 @@ export class Hasher128 {
 
   /** Finishes and returns the digest. The hasher must not be used afterwards. */
   digest(): Hash128 {
-    let { h1, h2, h3, h4 } = this;
+    let h1 = this.h[0]!,
+      h2 = this.h[1]!,
+      h3 = this.h[2]!,
+      h4 = this.h[3]!;
     const t = this.tail;
     const r = this.tailLen;
     let k1 = 0,
@@ -275,38 +231,12 @@ const PAGE_BYTES = 4096;
  * `w[at + 1023]`: the same digest, without the streaming hasher's state and tail.
  */
 export function hashPageWords(w: Int32Array, at: number): Hash128 {
-  let h1 = 0,
-    h2 = 0,
-    h3 = 0,
-    h4 = 0;
-  for (let b = at; b < at + PAGE_BYTES / 4; b += 4) {
-    let k1 = w[b]!,
-      k2 = w[b + 1]!,
-      k3 = w[b + 2]!,
-      k4 = w[b + 3]!;
-    k1 = Math.imul(k1, C1);
-    k1 = (k1 << 15) | (k1 >>> 17);
-    h1 ^= Math.imul(k1, C2);
-    h1 = (h1 << 19) | (h1 >>> 13);
-    h1 = (Math.imul((h1 + h2) | 0, 5) + 0x561ccd1b) | 0;
-    k2 = Math.imul(k2, C2);
-    k2 = (k2 << 16) | (k2 >>> 16);
-    h2 ^= Math.imul(k2, C3);
-    h2 = (h2 << 17) | (h2 >>> 15);
-    h2 = (Math.imul((h2 + h3) | 0, 5) + 0x0bcaa747) | 0;
-    k3 = Math.imul(k3, C3);
-    k3 = (k3 << 17) | (k3 >>> 15);
-    h3 ^= Math.imul(k3, C4);
-    h3 = (h3 << 15) | (h3 >>> 17);
-    h3 = (Math.imul((h3 + h4) | 0, 5) + 0x96cd1c35) | 0;
-    k4 = Math.imul(k4, C4);
-    k4 = (k4 << 18) | (k4 >>> 14);
-    h4 ^= Math.imul(k4, C1);
-    h4 = (h4 << 13) | (h4 >>> 19);
-    h4 = (Math.imul((h4 + h1) | 0, 5) + 0x32ac3b17) | 0;
-  }
-  return finish(h1, h2, h3, h4, PAGE_BYTES);
+  const h = pageState.fill(0);
+  mixWords(w, at, at + PAGE_BYTES / 4, h);
+  return finish(h[0]!, h[1]!, h[2]!, h[3]!, PAGE_BYTES);
 }
+
+const pageState = new Int32Array(4);
 
 /**
  * {@link hashPageWords} of the pages at words `a` and `b` of `w` at once, into
