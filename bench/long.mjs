@@ -49,7 +49,7 @@ const dir = mkdtempSync(join(tmpdir(), 'rewind-bench-long-'));
 // Runs the CLI in a fresh process and reports its wall time, its time after Node started (from the
 // first line of this wrapper: the CLI's modules and work) and peak RSS (the process's own, from Node).
 const WRAP = `const t = performance.now();
-const { main } = await import(${JSON.stringify(`${root}dist/src/cli/main.js`)});
+const { main } = await import(${JSON.stringify(`${root}dist/cli/rewind.js`)});
 const code = await main(process.argv.slice(1));
 process.stderr.write('\\n@rss ' + process.resourceUsage().maxRSS + ' @ms ' + (performance.now() - t) + '\\n');
 process.exitCode = code;`;

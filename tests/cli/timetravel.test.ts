@@ -268,7 +268,10 @@ describe('record under a budget', () => {
 
   it('records from a process started with flags its page store’s thread must not take (`node --input-type=module -e`)', () => {
     const out = join(dir, 'from-eval.vmi');
-    const main = JSON.stringify(join(ROOT, 'dist/src/cli/main.js'));
+    const input = join(dir, 'two');
+    // Two rounds of the page-dirtying guest store some 12,000 pages: the page store starts its thread.
+    writeFileSync(input, '2\n');
+    const main = JSON.stringify(join(ROOT, 'dist/cli/rewind.js'));
     const r = spawnSync(
       process.execPath,
       [
@@ -276,7 +279,9 @@ describe('record under a budget', () => {
         '-e',
         `const { main } = await import(${main}); process.exitCode = await main(process.argv.slice(1));`,
         'record',
-        guest('hello'),
+        guest('dirty'),
+        '--input-file',
+        input,
         '-o',
         out,
       ],
