@@ -56,7 +56,7 @@ const ENCODER = new URL('./pagefile-worker.js', import.meta.url);
  * recording) never pays for the thread's start, nor shares the host's cores
  * with it, for what costs a few milliseconds here.
  */
-const THREAD_AFTER = 2048;
+const THREAD_AFTER = 4096;
 
 /** Options of a {@link PageFile}. */
 export interface PageFileOptions {
