@@ -66,6 +66,20 @@ const MAX_BLOCK = 128;
 /** Most basic blocks and instructions in one compiled region. */
 const MAX_REGION_BLOCKS = 8;
 const MAX_REGION_INSNS = 384;
+/**
+ * A region that leaves GROW_AFTER times by one of its branches or jumps (not a call or a
+ * return) for one basic block of its page is compiled again from its entry and that block, up
+ * to MAX_GROWN_BLOCKS basic blocks and MAX_GROWN_INSNS instructions, MAX_GROWTHS times at most.
+ * Regions of one function that hand the hart to each other at every turn (a quicksort's
+ * partition loops and recursion, more than the eight blocks of a first region) then keep it,
+ * without a return to the dispatcher and a reload of the registers each time. Calls and
+ * returns alone do not grow a region, and a region grows once: each growth is a new function
+ * that V8 warms up again, and a bigger one, whose loops it compiles less well.
+ */
+const GROW_AFTER = 4096;
+const MAX_GROWTHS = 1;
+const MAX_GROWN_BLOCKS = 24;
+const MAX_GROWN_INSNS = 1024;
 
 /** A region: basic blocks of one page from an entry; compiled once hot. */
 interface Block {
@@ -87,6 +101,10 @@ interface Block {
   dead: boolean;
   /** Index in PageBlocks.list. */
   index: number;
+  /** Once compiled: 1 at each halfword outside it that its branches and jumps go to (where it may grow). */
+  branchesOut: Uint8Array | null;
+  /** Page offsets of the blocks it grew by (see GROW_AFTER). */
+  grown: number[];
 }
 
 interface PageBlocks {
@@ -97,6 +115,8 @@ interface PageBlocks {
   readonly list: Block[];
   /** How many live blocks cover each halfword (a cheap test for stores into data). */
   readonly cover: Uint16Array;
+  /** Returns to the dispatcher from a region's branches to each halfword of the page, since the last growth there. */
+  readonly exits: Uint16Array;
 }
 
 /** Shared with compiled code: set when the slice must end. */
@@ -144,8 +164,8 @@ export interface JitOptions {
 }
 
 export class Jit implements CpuExecutor {
-  /** Regions compiled and invalidated, and calls of region functions, so far (for benches and tests). */
-  readonly stats = { compiled: 0, invalidated: 0, calls: 0 };
+  /** Regions compiled, invalidated and grown, and calls of region functions, so far (for benches and tests). */
+  readonly stats = { compiled: 0, invalidated: 0, calls: 0, grown: 0 };
   private readonly pages: (PageBlocks | undefined)[] = [];
   private readonly signals: Signals = { stop: 0 };
   private readonly scratch: DecodedRecord = { fields: 0, imm: 0 };
@@ -311,7 +331,11 @@ export class Jit implements CpuExecutor {
           }
           if (b.dead || ((at ^ pc) & -4096) !== 0) break;
           const len = b.lens![(at & 4095) >> 1]!;
-          if (len === 0 || len > limit - n) break;
+          if (len === 0) {
+            if (b.branchesOut![(at & 4095) >> 1] !== 0) this.left(pb!, b, at);
+            break;
+          }
+          if (len > limit - n) break;
         }
         continue;
       }
@@ -371,7 +395,14 @@ export class Jit implements CpuExecutor {
   private newPage(ppn: number, code: DecodedPage): PageBlocks {
     const old = this.pages[ppn];
     if (old !== undefined) for (let i = old.list.length - 1; i >= 0; i--) this.kill(old, old.list[i]!);
-    const pb: PageBlocks = { ppn, code, blocks: new Array(2048), list: [], cover: new Uint16Array(2048) };
+    const pb: PageBlocks = {
+      ppn,
+      code,
+      blocks: new Array(2048),
+      list: [],
+      cover: new Uint16Array(2048),
+      exits: new Uint16Array(2048),
+    };
     this.pages[ppn] = pb;
     return pb;
   }
@@ -464,6 +495,8 @@ export class Jit implements CpuExecutor {
       lens: null,
       dead: false,
       index: pb.list.length,
+      branchesOut: null,
+      grown: [],
     };
     pb.blocks[k >> 1] = b;
     pb.list.push(b);
@@ -471,22 +504,45 @@ export class Jit implements CpuExecutor {
     return b;
   }
 
-  /** Compiles the region from b's entry: basic blocks of the page reachable through direct branches and jumps. */
+  /** Region b, run from virtual address pc's page, left by a branch or jump for `at`, in that page: see GROW_AFTER. */
+  private left(pb: PageBlocks, b: Block, at: number): void {
+    const h = (at & 4095) >> 1;
+    if (++pb.exits[h]! < GROW_AFTER || b.grown.length >= MAX_GROWTHS) return;
+    pb.exits[h] = 0;
+    b.grown.push(h << 1);
+    this.stats.grown++;
+    this.compile(pb, b, (at & -4096) | b.start);
+  }
+
+  /**
+   * Compiles the region from b's entry: basic blocks of the page reachable through direct
+   * branches and jumps, and the blocks it grew by.
+   */
   private compile(pb: PageBlocks, b: Block, pc: number): void {
-    const bbs: BasicBlock[] = [];
+    const bbs: (BasicBlock & { stop: number })[] = [];
     const seen = new Set<number>();
-    const queue = [b.start];
-    let insns = 0;
-    while (queue.length > 0 && bbs.length < MAX_REGION_BLOCKS && insns < MAX_REGION_INSNS) {
-      const k = queue.shift()!;
-      if (seen.has(k) || k < 0 || k >= 4096) continue;
+    /** Adds the basic block at k when it has run (an entry was seen); returns it. */
+    const add = (k: number): (BasicBlock & { stop: number }) | null => {
+      if (seen.has(k) || k < 0 || k >= 4096) return null;
       seen.add(k);
-      // Only basic blocks that have run (an entry was seen) join: paths never taken would
-      // leave type feedback holes in the compiled code.
-      if (k !== b.start && (pb.blocks[k >> 1]?.len ?? 0) === 0) continue;
+      // Only basic blocks that have run join: paths never taken would leave type feedback
+      // holes in the compiled code.
+      if (k !== b.start && (pb.blocks[k >> 1]?.len ?? 0) === 0) return null;
       const bb = this.basicBlock(pb, k);
-      if (bb.insns.length === 0) continue;
+      if (bb.insns.length === 0) return null;
       bbs.push(bb);
+      return bb;
+    };
+    const queue = [b.start, ...b.grown];
+    const grown = b.grown.length > 0;
+    let insns = 0;
+    while (
+      queue.length > 0 &&
+      bbs.length < (grown ? MAX_GROWN_BLOCKS : MAX_REGION_BLOCKS) &&
+      insns < (grown ? MAX_GROWN_INSNS : MAX_REGION_INSNS)
+    ) {
+      const bb = add(queue.shift()!);
+      if (bb === null) continue;
       insns += bb.insns.length;
       const last = bb.insns[bb.insns.length - 1]!;
       const op = last.fields & 127;
@@ -496,6 +552,10 @@ export class Jit implements CpuExecutor {
         if ((op !== Op.JAL && op !== Op.JALR) || ((last.fields >>> 7) & 63) !== 32) queue.push(bb.end);
       } else if (bb.stop === Op.UNDECODED) queue.push(bb.end);
     }
+    const inside = new Set(bbs.map((bb) => bb.start));
+    const branchesOut = new Uint8Array(2048);
+    for (const bb of bbs) for (const k of branchTargets(bb)) if (k < 4096 && !inside.has(k)) branchesOut[k >> 1] = 1;
+    b.branchesOut = branchesOut;
     if (bbs.length === 0 || bbs[0]!.insns.length !== b.len)
       throw new Error('jit: a region entry changed under a live block');
     const body = regionSource(bbs, this.cpu.ram.watched);
@@ -535,9 +595,21 @@ export class Jit implements CpuExecutor {
     // A call that runs nothing (budget 0) and leaves through the epilogue, writing back the
     // values it read: the epilogue then has type feedback before V8 optimizes a long first
     // run of the region (on-stack replacement), which would otherwise deoptimize at its exit.
+    // It leaves the pc at the entry: a region grown while the hart is elsewhere gives it back.
+    const at = this.cpu.pc;
     b.fn(pc, 0);
+    this.cpu.pc = at;
     this.stats.compiled++;
   }
+}
+
+/** Where a basic block's branch (taken or not) or plain jump goes, as page offsets; none for calls, returns and the rest. */
+function branchTargets(bb: BasicBlock): number[] {
+  const last = bb.insns[bb.insns.length - 1]!;
+  const op = last.fields & 127;
+  const target = last.delta + last.imm;
+  if (op === Op.JAL) return ((last.fields >>> 7) & 63) === 32 ? [target] : [];
+  return endsBlock(op) && op !== Op.JALR ? [target, bb.end] : [];
 }
 
 /** Attaches a JIT to a hart (`run` then goes through it); returns why not when the host forbids code generation. */

@@ -176,6 +176,41 @@ describe('calls and returns inside a region', () => {
   });
 });
 
+/**
+ * A loop of 12 basic blocks (each an add and a branch never taken), 6,000 times: more than a
+ * first region holds, so it hands the hart to a second region at every turn until it grows.
+ * x5 = 12 × 6,000.
+ */
+function longLoop(): number[] {
+  const words = [ADDI(5, 0, 0), ADDI(6, 0, 2000), ADDI(6, 6, 2000), ADDI(6, 6, 2000)];
+  const top = words.length * 4;
+  for (let i = 0; i < 12; i++) words.push(ADDI(5, 5, 1), BNE(0, 0, 8));
+  words.push(ADDI(6, 6, -1), BNE(6, 0, top - words.length * 4 - 4));
+  while (words.length < 0x30 / 4 + 60) words.push(ADDI(0, 0, 0));
+  words.push(JAL(0, 0));
+  return words;
+}
+
+describe('a loop longer than a region', () => {
+  it("grows the region it starts in, and gives the interpreter's result at every exact position", () => {
+    const ref = bare(longLoop(), 'interp');
+    const jit = bare(longLoop(), 'jit');
+    const end = (RAM + (0x30 / 4 + 60) * 4) >>> 0;
+    for (let k = 0; ref.pc >>> 0 !== end; k++) {
+      const n = ref.run(1 + ((k * 37) % 500));
+      let m = 0;
+      while (m < n) m += jit.run(n - m);
+      expect([jit.pc, jit.position, ...jit.x.subarray(0, 32)]).toEqual([
+        ref.pc,
+        ref.position,
+        ...ref.x.subarray(0, 32),
+      ]);
+    }
+    expect(jit.x[5]).toBe(72000);
+    expect((jit.jit as Jit).stats.grown).toBeGreaterThan(0);
+  });
+});
+
 interface Case {
   name: string;
   spec: MachineSpec;
