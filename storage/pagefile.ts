@@ -52,10 +52,13 @@ const ENCODER = new URL('./pagefile-worker.js', import.meta.url);
 
 /**
  * Pages a page file encodes on the caller's thread before it starts its
- * encoder thread: a guest that stores fewer (most do, over a whole
- * recording) never pays for the thread's start, nor shares the host's cores
- * with it, for what costs a few milliseconds here.
+ * encoder thread (THREAD_START), and at most before it hands pages to it
+ * (THREAD_AFTER; it does so as soon as the thread runs): a guest that stores
+ * fewer (most do, over a whole recording) never pays for the thread's start,
+ * nor shares the host's cores with it, for what costs a few milliseconds
+ * here; one that stores more does not wait for the thread to start.
  */
+const THREAD_START = 1024;
 const THREAD_AFTER = 4096;
 
 /** Options of a {@link PageFile}. */
@@ -66,7 +69,11 @@ export interface PageFileOptions {
    * thread (null).
    */
   encoder?: URL | null;
-  /** Pages put before the encoder thread starts (default THREAD_AFTER): until then they are encoded on the caller's thread. */
+  /**
+   * Pages put, at most, before the encoder thread takes them (default THREAD_AFTER; it starts
+   * at a quarter of that, and takes them once it runs): until then they are encoded on the
+   * caller's thread.
+   */
   threadAfter?: number;
 }
 
@@ -92,9 +99,14 @@ export class PageFile implements PageSpill, PlacedChunks {
   private held = 0;
   /** The encoder thread's script, if any. */
   private readonly encoder: URL | null;
-  /** Pages to put before the thread starts. */
-  private threadAfter: number;
+  /** Pages put before the thread starts, and before it takes them at the latest. */
+  private readonly threadStart: number;
+  private readonly threadAfter: number;
+  /** Pages encoded on the caller's thread. */
+  private encodedHere = 0;
   /** The encoder thread once started, and the shared memory it works from. */
+  private started: { worker: Worker; ring: PageRing } | null = null;
+  /** The same, once it takes the pages. */
   private thread: { worker: Worker; ring: PageRing } | null = null;
   /**
    * Pages handed to the thread, and those whose results are taken. The pages
@@ -116,11 +128,11 @@ export class PageFile implements PageSpill, PlacedChunks {
     this.fd = this.create(this.path);
     this.encoder = options.encoder === undefined ? ENCODER : options.encoder;
     this.threadAfter = options.threadAfter ?? THREAD_AFTER;
+    this.threadStart = Math.min(THREAD_START, this.threadAfter >> 2);
   }
 
-  /** Starts the encoder thread: it writes from where the file ends. */
-  private startThread(encoder: URL): void {
-    this.flush();
+  /** Starts the encoder thread (it takes pages once {@link useThread} says where to write). */
+  private startThread(encoder: URL): { worker: Worker; ring: PageRing } {
     const ring = PageRing.create(RING_SLOTS);
     // Without the process's Node flags: some apply to its entry alone (`--input-type`, with `-e`).
     const worker = new Worker(encoder, { workerData: ring.data, execArgv: [] });
@@ -132,7 +144,13 @@ export class PageFile implements PageSpill, PlacedChunks {
     });
     // A recording that ends early (an error, Ctrl-C) must not be held open by its thread.
     worker.unref();
-    this.thread = { ring, worker };
+    return { ring, worker };
+  }
+
+  /** From now on the thread takes the pages: it writes from where the file ends. */
+  private useThread(thread: { worker: Worker; ring: PageRing }): void {
+    this.flush();
+    this.thread = thread;
     this.retarget();
   }
 
@@ -190,12 +208,16 @@ export class PageFile implements PageSpill, PlacedChunks {
   /** Stores a page (4 KiB): encoded on the thread when there is one, else here. */
   putPage(hash: Hash128, page: Uint8Array): void {
     if (!this.thread) {
-      if (this.encoder === null || this.threadAfter > 0) {
-        this.threadAfter--;
+      if (this.encoder !== null && this.encodedHere >= this.threadStart) {
+        this.started ??= this.startThread(this.encoder);
+        if (this.encodedHere >= this.threadAfter || Atomics.load(this.started.ring.control, C.STARTED))
+          this.useThread(this.started);
+      }
+      if (!this.thread) {
+        this.encodedHere++;
         this.write(hash, encodePageRecordInto(page, scratch));
         return;
       }
-      this.startThread(this.encoder);
     }
     const thread = this.thread!;
     const { ring } = thread;
@@ -403,10 +425,11 @@ export class PageFile implements PageSpill, PlacedChunks {
 
   /** Removes the file (unless {@link finish} made it the recording's). */
   close(): void {
-    if (this.thread) {
-      Atomics.store(this.thread.ring.control, C.STOP, 1);
-      Atomics.notify(this.thread.ring.control, C.SUBMITTED);
-      void this.thread.worker.terminate();
+    const thread = this.thread ?? this.started;
+    if (thread) {
+      Atomics.store(thread.ring.control, C.STOP, 1);
+      Atomics.notify(thread.ring.control, C.SUBMITTED);
+      void thread.worker.terminate();
     }
     if (this.fd < 0) return;
     closeSync(this.fd);

@@ -32,9 +32,10 @@ export function isZeroPage(page: Uint8Array): boolean {
 
 /** The content digest of one page ({@link ZERO_PAGE_HASH} for a zero page, found without hashing). */
 export function hashPage(page: Uint8Array): Hash128 {
-  if (isZeroPage(page)) return ZERO_PAGE_HASH;
-  if (page.length !== PAGE_SIZE || (page.byteOffset & 3) !== 0) return hash128(page);
-  return hashPageWords(new Int32Array(page.buffer, page.byteOffset, PAGE_SIZE >>> 2), 0);
+  if (page.length !== PAGE_SIZE || (page.byteOffset & 3) !== 0)
+    return isZeroPage(page) ? ZERO_PAGE_HASH : hash128(page);
+  const w = new Int32Array(page.buffer, page.byteOffset, PAGE_SIZE >>> 2);
+  return zeroWords(w, 0) ? ZERO_PAGE_HASH : hashPageWords(w, 0);
 }
 
 const pair: Hash128[] = ['', ''];
