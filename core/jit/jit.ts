@@ -504,7 +504,7 @@ export class Jit implements CpuExecutor {
     return b;
   }
 
-  /** Region b, run from virtual address pc's page, left by a branch or jump for `at`, in that page: see GROW_AFTER. */
+  /** Region b left by one of its branches or jumps for virtual address `at`, in its page but outside it: see GROW_AFTER. */
   private left(pb: PageBlocks, b: Block, at: number): void {
     const h = (at & 4095) >> 1;
     if (++pb.exits[h]! < GROW_AFTER || b.grown.length >= MAX_GROWTHS) return;
