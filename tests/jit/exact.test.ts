@@ -136,6 +136,19 @@ describe('self-modifying code', () => {
 });
 
 /**
+ * Runs `ref` slice after slice (`slice(k)` steps) until `done()`, and `jit` as many steps
+ * each time, checking after each that both harts are in the same state.
+ */
+function inLockstep(ref: Cpu, jit: Cpu, done: () => boolean, slice: (k: number) => number): void {
+  for (let k = 0; !done(); k++) {
+    const n = ref.run(slice(k));
+    let m = 0;
+    while (m < n) m += jit.run(n - m);
+    expect([jit.pc, jit.position, ...jit.x.subarray(0, 32)]).toEqual([ref.pc, ref.position, ...ref.x.subarray(0, 32)]);
+  }
+}
+
+/**
  * A loop that calls a function in the same page 50 times: the return (a
  * jalr) lands back inside the compiled region. x5 = 50 + 49 + ... + 1.
  */
@@ -161,16 +174,12 @@ describe('calls and returns inside a region', () => {
   it("give the interpreter's result and stop at every exact position", () => {
     const ref = bare(callReturn(), 'interp');
     const jit = bare(callReturn(), 'jit');
-    for (let k = 0; ref.mcause !== 3; k++) {
-      const n = ref.run(1 + ((k * 5) % 11));
-      let m = 0;
-      while (m < n) m += jit.run(n - m);
-      expect([jit.pc, jit.position, ...jit.x.subarray(0, 32)]).toEqual([
-        ref.pc,
-        ref.position,
-        ...ref.x.subarray(0, 32),
-      ]);
-    }
+    inLockstep(
+      ref,
+      jit,
+      () => ref.mcause === 3,
+      (k) => 1 + ((k * 5) % 11),
+    );
     expect(jit.x[5]).toBe(1275);
     expect((jit.jit as Jit).stats.compiled).toBeGreaterThan(0);
   });
@@ -196,16 +205,12 @@ describe('a loop longer than a region', () => {
     const ref = bare(longLoop(), 'interp');
     const jit = bare(longLoop(), 'jit');
     const end = (RAM + (0x30 / 4 + 60) * 4) >>> 0;
-    for (let k = 0; ref.pc >>> 0 !== end; k++) {
-      const n = ref.run(1 + ((k * 37) % 500));
-      let m = 0;
-      while (m < n) m += jit.run(n - m);
-      expect([jit.pc, jit.position, ...jit.x.subarray(0, 32)]).toEqual([
-        ref.pc,
-        ref.position,
-        ...ref.x.subarray(0, 32),
-      ]);
-    }
+    inLockstep(
+      ref,
+      jit,
+      () => ref.pc >>> 0 === end,
+      (k) => 1 + ((k * 37) % 500),
+    );
     expect(jit.x[5]).toBe(72000);
     expect((jit.jit as Jit).stats.grown).toBeGreaterThan(0);
   });
