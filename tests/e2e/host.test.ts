@@ -327,6 +327,23 @@ describe.skipIf(skip !== null)('the host in Chromium', () => {
           .then((l) => l.length),
       );
     await poll(saved).toBe(2);
+    // Each entry saved where its VM stands (a save at creation comes first): what the reload reopens.
+    const savedWhereTheyStand = () =>
+      page.evaluate(async () => {
+        const { host, library } = (
+          globalThis as unknown as {
+            rewind: {
+              host: { vms: { app: { status: { position: number } }; library: { current: { id: string } | null } }[] };
+              library: { library: { list(): Promise<{ id: string; position: number }[]> } };
+            };
+          }
+        ).rewind;
+        const entries = await library.library.list();
+        return host.vms.every((v) =>
+          entries.some((e) => e.id === v.library.current?.id && e.position === v.app.status.position),
+        );
+      });
+    await poll(savedWhereTheyStand).toBe(true);
     const before = (await vms(page)).map((v) => v.library).sort();
     await page.reload();
     await poll(async () => (await vms(page)).map((v) => v.library).sort()).toEqual(before);
