@@ -205,21 +205,16 @@ export class PageFile implements PageSpill, PlacedChunks {
     return n < 0 ? undefined : { offset: this.offsets[n]!, stored: this.lengths[n]!, encoding: this.encodings[n]! };
   }
 
-  /** Stores a page (4 KiB): encoded on the thread when there is one, else here. */
+  /** Stores a page (4 KiB) unless it is held: encoded on the thread when it takes pages, else here. */
   putPage(hash: Hash128, page: Uint8Array): void {
-    if (!this.thread) {
-      if (this.encoder !== null && this.encodedHere >= this.threadStart) {
-        this.started ??= this.startThread(this.encoder);
-        if (this.encodedHere >= this.threadAfter || Atomics.load(this.started.ring.control, C.STARTED))
-          this.useThread(this.started);
-      }
-      if (!this.thread) {
-        this.encodedHere++;
-        this.write(hash, encodePageRecordInto(page, scratch));
-        return;
-      }
+    const thread = this.takingThread();
+    if (thread === null) {
+      const n = this.number(hash);
+      if (n < 0) return;
+      this.encodedHere++;
+      this.store(n, encodePageRecordInto(page, scratch));
+      return;
     }
-    const thread = this.thread!;
     const { ring } = thread;
     // The slot is free once the page handed over a ring ago has its result taken (taken before this
     // page is numbered: see handedThrough).
@@ -232,11 +227,24 @@ export class PageFile implements PageSpill, PlacedChunks {
     if (Atomics.load(ring.control, C.SLEEPING)) Atomics.notify(ring.control, C.SUBMITTED);
   }
 
+  /** The encoder thread once it takes pages: started after `threadStart` pages, taking them once it runs (or after `threadAfter`). */
+  private takingThread(): { worker: Worker; ring: PageRing } | null {
+    if (this.thread || this.encoder === null || this.encodedHere < this.threadStart) return this.thread;
+    this.started ??= this.startThread(this.encoder);
+    if (this.encodedHere >= this.threadAfter || Atomics.load(this.started.ring.control, C.STARTED))
+      this.useThread(this.started);
+    return this.thread;
+  }
+
   write(hash: Hash128, record: Uint8Array): void {
     // Written here, so the thread must have written all it has (and then start after this).
     this.settle();
     const n = this.number(hash);
-    if (n < 0) return;
+    if (n >= 0) this.store(n, record);
+  }
+
+  /** Appends the record of page number n here (the thread has written all it was given). */
+  private store(n: number, record: Uint8Array): void {
     const data = record.subarray(1);
     if (this.buffered + data.length > WRITE_BUFFER) this.flush();
     this.offsets[n] = this.end;

@@ -293,9 +293,9 @@ export interface PageSpill extends PageRecords {
   readonly bytes: number;
   /**
    * Stores a page (4 KiB; a copy: `page` is a view of memory that goes on
-   * changing), encoded with {@link encodePageRecord} where the spill store
-   * chooses (on another thread, say); {@link PageRecords.get} finds it from
-   * then on.
+   * changing) unless it holds one with that digest, encoded with
+   * {@link encodePageRecord} where the spill store chooses (on another
+   * thread, say); {@link PageRecords.get} finds it from then on.
    */
   putPage(hash: Hash128, page: Uint8Array): void;
   /** Marks where the pages stored so far end, for {@link boundBytes}. */
@@ -352,13 +352,12 @@ export class PageStore {
 
   /** True when the page is held (the zero page always is). */
   has(hash: Hash128): boolean {
-    return (
-      hash === ZERO_PAGE_HASH ||
-      this.records.has(hash) ||
-      this.raw.has(hash) ||
-      (this.spill?.has(hash) ?? false) ||
-      (this.cold?.has(hash) ?? false)
-    );
+    return this.heldHere(hash) || (this.spill?.has(hash) ?? false);
+  }
+
+  /** {@link has}, but for the spill store. */
+  private heldHere(hash: Hash128): boolean {
+    return hash === ZERO_PAGE_HASH || this.records.has(hash) || this.raw.has(hash) || (this.cold?.has(hash) ?? false);
   }
 
   /** Bytes the pages take where they are kept: in memory and in the spill store. */
@@ -387,8 +386,9 @@ export class PageStore {
   put(page: Uint8Array, hash: Hash128 = hashPage(page)): Hash128 {
     if (page.length !== PAGE_SIZE)
       throw new RewindError('bad-argument', `a page is ${PAGE_SIZE} bytes, not ${page.length}`);
-    if (this.has(hash)) return hash;
+    if (this.heldHere(hash)) return hash;
     if (this.spill) {
+      // It looks for the page itself as it numbers it: one lookup, not two.
       this.spill.putPage(hash, page);
       return hash;
     }
