@@ -109,9 +109,7 @@ export class PageHashTable {
   }
 
   private update(i: number, h: Hash128): void {
-    if (h === this.hashes[i]) return;
-    this.setPage(i, h);
-    this.changed[i] = 1;
+    if (this.setPage(i, h)) this.changed[i] = 1;
   }
 
   /** Indices of pages whose digest changed since the previous call (call {@link sync} first), in order; resets the set. */
@@ -128,12 +126,16 @@ export class PageHashTable {
     this.changed.fill(0);
   }
 
-  /** Records that page `index` now holds content with digest `hash` (used by restore, which writes behind the dirty flags). */
-  setPage(index: number, hash: Hash128): void {
-    if (this.hashes[index] === hash) return;
+  /**
+   * Records that page `index` now holds content with digest `hash` (used by restore, which
+   * writes behind the dirty flags); returns whether its digest changed.
+   */
+  setPage(index: number, hash: Hash128): boolean {
+    if (this.hashes[index] === hash) return false;
     this.groups[Math.floor(index / GROUP)] = null;
     this.hashes[index] = hash;
     writeHashBytes(hash, this.bytes, index * 16);
+    return true;
   }
 
   /** One digest of the whole table; only groups with a changed page are hashed again. */
