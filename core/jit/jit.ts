@@ -552,10 +552,6 @@ export class Jit implements CpuExecutor {
         if ((op !== Op.JAL && op !== Op.JALR) || ((last.fields >>> 7) & 63) !== 32) queue.push(bb.end);
       } else if (bb.stop === Op.UNDECODED) queue.push(bb.end);
     }
-    const inside = new Set(bbs.map((bb) => bb.start));
-    const branchesOut = new Uint8Array(2048);
-    for (const bb of bbs) for (const k of branchTargets(bb)) if (k < 4096 && !inside.has(k)) branchesOut[k >> 1] = 1;
-    b.branchesOut = branchesOut;
     if (bbs.length === 0 || bbs[0]!.insns.length !== b.len)
       throw new Error('jit: a region entry changed under a live block');
     const body = regionSource(bbs, this.cpu.ram.watched);
@@ -588,6 +584,10 @@ export class Jit implements CpuExecutor {
       lens[bb.start >> 1] = bb.insns.length;
     }
     b.lens = lens;
+    const branchesOut = new Uint8Array(2048);
+    for (const bb of bbs)
+      for (const k of branchTargets(bb)) if (k < 4096 && lens[k >> 1] === 0) branchesOut[k >> 1] = 1;
+    b.branchesOut = branchesOut;
     this.cover(pb, b.ranges, -1);
     b.ranges = ranges;
     this.cover(pb, b.ranges, 1);
