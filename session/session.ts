@@ -45,7 +45,11 @@ export const CHECKPOINT_INTERVAL = 20_000_000;
 const NEAR_INTERVAL = 500_000;
 /** Largest slice run at once, so long operations can report progress. */
 const SLICE = 2_000_000;
-/** Slice at the live end with no input queued: a guest polling the UART for input is noticed within it. */
+/**
+ * Slice at the live end with no input queued: a guest polling the UART for input is noticed
+ * within it. It doubles (up to SLICE) with each slice the guest spends busy rather than
+ * polling, since every slice costs the executors a restart (a JIT's region left midway).
+ */
 const LIVE_SLICE = 100_000;
 
 /** A point in time: a position on a branch (the current branch when omitted). */
@@ -222,6 +226,8 @@ export class Session {
   private stopsOn: Cpu | null = null;
   /** Where a run executes a breakpoint instead of stopping at it (RunOptions.resume). */
   private resumeAt = 0;
+  /** The slice at the live end with no input queued (see LIVE_SLICE). */
+  private liveSlice = LIVE_SLICE;
   /** Console input scripted for every branch (see `script`), or null when input is typed. */
   private scripted: number[] | null = null;
   /** How many events each branch had when the script began (the script feeds only later ones; newer branches from their start). */
@@ -513,7 +519,8 @@ export class Session {
       let chunk = Math.min(maxSteps - steps, SLICE);
       if (this.recording && pos >= end) chunk = Math.min(chunk, this.nextCheckpoint(pos) - pos);
       if (pos < end) chunk = Math.min(chunk, end - pos);
-      else if (this.machine.pendingInput === 0 && options.whenPolling !== 'run') chunk = Math.min(chunk, LIVE_SLICE);
+      else if (this.machine.pendingInput > 0) this.liveSlice = LIVE_SLICE;
+      else if (options.whenPolling !== 'run') chunk = Math.min(chunk, this.liveSlice);
       this.emitting = true;
       let r;
       try {
@@ -530,8 +537,11 @@ export class Session {
           // Polling is seen after a slice (not before one), so a run always moves: a step, or a breakpoint in the polling loop, is reached.
           // A slice that reached the branch's end gets the script's input first.
           this.feedScript();
-          if (options.whenPolling !== 'run' && this.pollingAtEnd())
+          if (options.whenPolling !== 'run' && this.pollingAtEnd()) {
+            this.liveSlice = LIVE_SLICE;
             return this.stopped({ reason: 'waiting', steps, asleep: false });
+          }
+          if (pos >= end) this.liveSlice = Math.min(this.liveSlice * 2, SLICE);
           // The clock reached the run's `until`: its end, as a limit.
           if (r.reason === 'time') return this.stopped({ reason: 'limit', steps });
           continue;

@@ -215,11 +215,13 @@ export function regionSource(region: readonly BasicBlock[], watched = false): st
   };
   const lines: string[] = [];
   lines.push('const pcb = pc0 & -4096;');
-  // The TLB of the privilege level the region runs at (it leaves before any change of level).
-  if (bbs.some((bb) => bb.insns.some((i) => LOADS[i.fields & 127] !== undefined)))
-    lines.push('const rTag = cpu.rTag, rOff = cpu.rOff;');
-  if (bbs.some((bb) => bb.insns.some((i) => STORES[i.fields & 127] !== undefined)))
-    lines.push('const wTag = cpu.wTag, wOff = cpu.wOff;');
+  // The data TLB of the privilege level the region runs at (it leaves before any change of
+  // level): every level's arrays, from tb on.
+  const loads = bbs.some((bb) => bb.insns.some((i) => LOADS[i.fields & 127] !== undefined));
+  const stores = bbs.some((bb) => bb.insns.some((i) => STORES[i.fields & 127] !== undefined));
+  if (loads || stores) lines.push('const tb = cpu.tlbBase;');
+  if (loads) lines.push('const rTag = cpu.dataTlbs.rTag, rOff = cpu.dataTlbs.rOff;');
+  if (stores) lines.push('const wTag = cpu.dataTlbs.wTag, wOff = cpu.dataTlbs.wOff;');
   if (bbs.some((bb) => bb.insns.some((i) => i.upper !== undefined)))
     lines.push('const xTag = cpu.xTag, xOff = cpu.xOff, nvpn = ((pcb + 4096) >>> 12) | 0;');
   if (used.size > 0) lines.push(`let ${[...used].map((r) => `r${r} = x[${r}]`).join(', ')};`);
@@ -267,7 +269,7 @@ export function regionSource(region: readonly BasicBlock[], watched = false): st
       if (ld !== undefined) {
         const align = ld.size > 1 ? ` && (a & ${ld.size - 1}) === 0` : '';
         const read = `${ld.view}[(rOff[e] | (a & 4095))${ld.shift ? ` >>> ${ld.shift}` : ''}]`;
-        lines.push(`{ const a = (${a} + ${imm}) | 0; const e = (a >>> 12) & ${DTLB_MASK};`);
+        lines.push(`{ const a = (${a} + ${imm}) | 0; const e = tb | ((a >>> 12) & ${DTLB_MASK});`);
         lines.push(`  if (rTag[e] === a >>> 12${align}) { ${rd === 32 ? '' : `r${rd} = ${read};`} }`);
         lines.push(
           `  else { d = ${dd}; k = 1; sa = a; sop = ${op}; srd = ${rd}; spc = ${delta}; t = ${next}; break out; } }`,
@@ -276,7 +278,7 @@ export function regionSource(region: readonly BasicBlock[], watched = false): st
       }
       if (st !== undefined) {
         const align = st.size > 1 ? ` && (a & ${st.size - 1}) === 0` : '';
-        lines.push(`{ const a = (${a} + ${imm}) | 0; const e = (a >>> 12) & ${DTLB_MASK};`);
+        lines.push(`{ const a = (${a} + ${imm}) | 0; const e = tb | ((a >>> 12) & ${DTLB_MASK});`);
         lines.push(
           `  if (wTag[e] === a >>> 12${align}) { const o = wOff[e] | (a & 4095); ${st.view}[o${st.shift ? ` >>> ${st.shift}` : ''}] = ${b};`,
         );

@@ -61,6 +61,8 @@ const COLD_RUN = 1 << 16;
  */
 const WARM = 1_000_000;
 const DECAY = 2_000_000;
+/** Most single steps from inside a basic block at a slice's start before its pc is taken as an entry. */
+const MIDWAY = 32;
 /** Longest basic block, in instructions. */
 const MAX_BLOCK = 128;
 /** Most basic blocks and instructions in one compiled region. */
@@ -117,6 +119,12 @@ interface PageBlocks {
   readonly cover: Uint16Array;
   /** Returns to the dispatcher from a region's branches to each halfword of the page, since the last growth there. */
   readonly exits: Uint16Array;
+  /**
+   * A compiled region with a basic block starting at each halfword (its own entry first): the
+   * hart comes back into the middle of a region after a call into another page returns, a
+   * trap handler's xRET, a slow path or a slice's end, and goes on in it there.
+   */
+  readonly inside: (Block | undefined)[];
 }
 
 /** Shared with compiled code: set when the slice must end. */
@@ -249,6 +257,8 @@ export class Jit implements CpuExecutor {
     const decoded = cpu.decoded;
     const signals = this.signals;
     let n = 0;
+    /** Steps left to take one by one, in the interpreter, from inside a basic block (see below). */
+    let midway = MIDWAY;
     let vpnNow = -1;
     let pb: PageBlocks | undefined;
     while (n < limit) {
@@ -294,17 +304,38 @@ export class Jit implements CpuExecutor {
       }
       const k = pc & 0xfff;
       const room = limit - n;
-      let b = pb!.blocks[k >> 1];
-      if (b === undefined) b = this.scan(pb!, k);
-      if (b.len === 0) {
-        // A system instruction runs in the interpreter, and the slice ends after it.
-        const r = cpu.run(n + 1, true, n);
-        n += r;
-        if (r === 0 || b.system || cpu.exit !== 0 || cpu.stopReason !== null) return n;
-        continue;
+      let b = pb!.inside[k >> 1];
+      let len: number;
+      if (b !== undefined) {
+        len = b.lens![k >> 1]!;
+        midway = 0;
+      } else {
+        b = pb!.blocks[k >> 1];
+        if (b === undefined) {
+          if (midway > 0 && pb!.cover[k >> 1] !== 0) {
+            // The slice starts where the last one ended, inside a basic block: stepped to the
+            // next start, rather than a region entry made at every such place.
+            midway--;
+            const r = cpu.run(n + 1, true, n);
+            n += r;
+            if (cpu.exit === EXIT_WARM) cpu.exit = 0;
+            else if (r === 0 || cpu.exit !== 0 || cpu.stopReason !== null) return n;
+            continue;
+          }
+          b = this.scan(pb!, k);
+        }
+        if (b.len === 0) {
+          // A system instruction runs in the interpreter, and the slice ends after it.
+          const r = cpu.run(n + 1, true, n);
+          n += r;
+          if (r === 0 || b.system || cpu.exit !== 0 || cpu.stopReason !== null) return n;
+          continue;
+        }
+        if (b.fn === null && ++b.hits >= this.hot) this.compile(pb!, b, pc);
+        len = b.len;
+        midway = 0;
       }
-      if (b.fn === null && ++b.hits >= this.hot) this.compile(pb!, b, pc);
-      if (b.fn !== null && b.len <= room) {
+      if (b.fn !== null && len <= room) {
         // A call runs at most CALL_BUDGET steps, then the region is entered again where it
         // stopped: V8 then optimizes it as a whole function soon, rather than living on the
         // slower on-stack-replacement code of a first call that loops for long.
@@ -340,7 +371,7 @@ export class Jit implements CpuExecutor {
         continue;
       }
       // Cold code, or a block longer than what is left: the interpreter, resuming the slice.
-      const want = b.len < room ? b.len : room;
+      const want = len < room ? len : room;
       const r = cpu.run(n + want, true, n);
       n += r;
       if (cpu.exit === EXIT_WARM) cpu.exit = 0;
@@ -402,6 +433,7 @@ export class Jit implements CpuExecutor {
       list: [],
       cover: new Uint16Array(2048),
       exits: new Uint16Array(2048),
+      inside: new Array(2048),
     };
     this.pages[ppn] = pb;
     return pb;
@@ -411,11 +443,32 @@ export class Jit implements CpuExecutor {
     b.dead = true;
     this.stats.invalidated++;
     if (pb.blocks[b.start >> 1] === b) pb.blocks[b.start >> 1] = undefined;
+    this.leave(pb, b);
     this.cover(pb, b.ranges, -1);
     const last = pb.list.pop()!;
     if (last !== b) {
       pb.list[b.index] = last;
       last.index = b.index;
+    }
+  }
+
+  /** Makes region b's basic blocks places to enter it (see PageBlocks.inside); its own entry is always its. */
+  private enter(pb: PageBlocks, b: Block): void {
+    const lens = b.lens!;
+    const inside = pb.inside;
+    for (let h = 0; h < 2048; h++) if (lens[h] !== 0 && (inside[h] === undefined || h << 1 === b.start)) inside[h] = b;
+  }
+
+  /** Takes region b out of PageBlocks.inside, handing its places to other live regions with a basic block there. */
+  private leave(pb: PageBlocks, b: Block): void {
+    const inside = pb.inside;
+    for (let h = 0; h < 2048; h++) {
+      if (inside[h] !== b) continue;
+      inside[h] = pb.blocks[h]?.fn != null && pb.blocks[h] !== b ? pb.blocks[h] : undefined;
+      for (let i = 0; inside[h] === undefined && i < pb.list.length; i++) {
+        const o = pb.list[i]!;
+        if (o !== b && !o.dead && o.lens !== null && o.lens[h] !== 0) inside[h] = o;
+      }
     }
   }
 
@@ -583,7 +636,9 @@ export class Jit implements CpuExecutor {
       ranges.push(bb.start, bb.end);
       lens[bb.start >> 1] = bb.insns.length;
     }
+    if (b.lens !== null) this.leave(pb, b);
     b.lens = lens;
+    this.enter(pb, b);
     const branchesOut = new Uint8Array(2048);
     for (const bb of bbs)
       for (const k of branchTargets(bb)) if (k < 4096 && lens[k >> 1] === 0) branchesOut[k >> 1] = 1;

@@ -29,6 +29,8 @@ const NOT_STATE = new Set([
   'xOff',
   'level', // saved as priv
   'tlbs',
+  'dataTlbs',
+  'tlbBase',
   'dataTlb',
   'pmpRules',
   'noCode',

@@ -216,6 +216,25 @@ describe('a loop longer than a region', () => {
   });
 });
 
+describe('a slice that ends inside a region', () => {
+  it('resumes in that region: slices of any length compile the regions one run compiles', () => {
+    const whole = bare(longLoop(), 'jit');
+    const end = (RAM + (0x30 / 4 + 60) * 4) >>> 0;
+    while (whole.pc >>> 0 !== end) whole.run(1_000_000);
+    const ref = bare(longLoop(), 'interp');
+    const sliced = bare(longLoop(), 'jit');
+    inLockstep(
+      ref,
+      sliced,
+      () => ref.pc >>> 0 === end,
+      (k) => 1 + ((k * 37) % 500),
+    );
+    expect(sliced.x[5]).toBe(72000);
+    // Not a region made at every place a slice ended.
+    expect((sliced.jit as Jit).stats.compiled).toBe((whole.jit as Jit).stats.compiled);
+  });
+});
+
 interface Case {
   name: string;
   spec: MachineSpec;
