@@ -145,6 +145,8 @@ export interface CpuExecutor {
   run(limit: number): number;
   /** Bytes [from, to) of physical page `ppn`, which holds decoded code, were written. */
   codeWritten(ppn: number, from: number, to: number): void;
+  /** Forgets everything compiled (when memory becomes watched, stores must mark pages: see PagedMemory.watch). */
+  reset(): void;
   /**
    * Steps the interpreter ran in each RAM page while resuming a slice for the executor
    * (`run(limit, true, from)`); such a run stops (exit EXIT_WARM) on entering a page whose
@@ -397,6 +399,20 @@ export class Cpu {
     if (noHeat.length < Math.ceil(ram.size / 4096)) noHeat = new Float64Array(Math.ceil(ram.size / 4096));
     this.decoded = new Array(ram.pageCount);
     this.codePage = new Uint8Array(ram.pageCount);
+    ram.onWatch = () => {
+      this.dropWriteTranslations();
+      this.jit?.reset();
+    };
+  }
+
+  /**
+   * Forgets every level's cached write translations. Until memory is watched, one is cached
+   * only for a page whose flag is DIRTY alone (dirty, no decoded code): compiled code then
+   * stores through it with no look at the flag. Once watched, any page's is, and every store
+   * marks its page (the interpreter, and compiled code made from then on).
+   */
+  private dropWriteTranslations(): void {
+    this.dataTlbs.wTag.fill(-1);
   }
 
   get priv(): number {
@@ -1026,6 +1042,7 @@ export class Cpu {
       this.codePage[ppn] = 1;
       // A flag other than 1 sends the next store to `touch`, which drops overwritten code.
       this.dirty[ppn]! |= HAS_CODE;
+      if (!this.ram.watched) this.dropWriteTranslations();
     }
     return page;
   }
@@ -1499,7 +1516,12 @@ export class Cpu {
     const off = pa - RAM_BASE;
     if (off >= 0 && off < this.ramSize) {
       this.writeRam(off, value, size);
-      if (!this.watchStore(va, pa, size) && this.pageCacheable(pa, WRITE) && (this.armedTriggers & STORE) === 0) {
+      if (
+        !this.watchStore(va, pa, size) &&
+        (this.ram.watched || this.dirty[off >>> PAGE_SHIFT] === DIRTY) &&
+        this.pageCacheable(pa, WRITE) &&
+        (this.armedTriggers & STORE) === 0
+      ) {
         const e = (va >>> PAGE_SHIFT) & DTLB_MASK;
         this.dataTlb.noteFill(e);
         this.wTag[e] = va >>> PAGE_SHIFT;

@@ -26,8 +26,10 @@ export class PagedMemory {
    */
   readonly dirty: Uint8Array;
   readonly pageCount: number;
-  /** Whether something clears the dirty bits as it goes (a recording's state hasher), not just once. */
+  /** Whether something clears the dirty bits as it goes (a recording's state hasher), not just once: see watch(). */
   watched = false;
+  /** Called when the memory becomes watched (the CPU then changes how it marks pages dirty). */
+  onWatch: (() => void) | null = null;
 
   constructor(readonly size: number) {
     if (size % PAGE_SIZE !== 0) throw new RangeError(`memory size ${size} is not a multiple of ${PAGE_SIZE}`);
@@ -66,9 +68,17 @@ export class PagedMemory {
 
   /** Indices of dirty pages, in order, whose dirty bits it clears (the code bits stay). */
   takeDirtyPages(): number[] {
+    this.watch();
     const pages = this.dirtyPages();
     for (const i of pages) this.dirty[i]! &= HAS_CODE;
     return pages;
+  }
+
+  /** From now on the dirty bits are cleared as the machine runs (checkpoints). */
+  watch(): void {
+    if (this.watched) return;
+    this.watched = true;
+    this.onWatch?.();
   }
 
   clearDirty(): void {

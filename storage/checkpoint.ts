@@ -154,7 +154,7 @@ export function decodeState(bytes: Uint8Array): MachineState {
  * machine's dirty flags.
  */
 export class Checkpointer {
-  readonly hasher: StateHasher;
+  private stateHasher: StateHasher | null = null;
   readonly pages: PageStore;
   readonly fullEvery: number;
   private readonly checkpoints = new Map<string, Checkpoint>();
@@ -165,9 +165,17 @@ export class Checkpointer {
     readonly machine: Snapshotable,
     options: CheckpointerOptions = {},
   ) {
-    this.hasher = new StateHasher(machine);
     this.pages = options.pages ?? new PageStore();
     this.fullEvery = Math.max(1, options.fullEvery ?? 16);
+  }
+
+  /**
+   * The machine's state hasher, made on first use: until then nothing clears the dirty flags,
+   * and the machine runs as it does with no checkpoints at all (PagedMemory.watch).
+   */
+  get hasher(): StateHasher {
+    this.stateHasher ??= new StateHasher(this.machine);
+    return this.stateHasher;
   }
 
   /** The checkpoint with this id; throws RewindError('not-found'). */

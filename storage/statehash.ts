@@ -82,8 +82,6 @@ export class PageHashTable {
    * digests changed. Returns the number of pages re-hashed.
    */
   sync(): number {
-    // From now on the bits are cleared as the machine runs (checkpoints): see PagedMemory.watched.
-    this.memory.watched = true;
     return this.rehash();
   }
 

@@ -176,7 +176,8 @@ export interface BasicBlock {
  * and the epilogue, which runs at every exit, does the arithmetic: V8 then
  * finds no operation without type feedback on a path taken for the first
  * time, which would throw the optimized code away. `watched`: the memory's
- * dirty bits are cleared as the machine runs (PagedMemory.watched).
+ * dirty bits are cleared as the machine runs (PagedMemory.watched), which
+ * changes how stores mark pages (see the store below).
  */
 export function regionSource(region: readonly BasicBlock[], watched = false): string {
   const bbs = [...region].sort((p, q) => p.start - q.start);
@@ -226,7 +227,8 @@ export function regionSource(region: readonly BasicBlock[], watched = false): st
     lines.push('const xTag = cpu.xTag, xOff = cpu.xOff, nvpn = ((pcb + 4096) >>> 12) | 0;');
   if (used.size > 0) lines.push(`let ${[...used].map((r) => `r${r} = x[${r}]`).join(', ')};`);
   // Every exit leaves through the epilogue: k = 0 goes on at t; 1 and 2 are a load or store
-  // that missed the TLB (or is misaligned, or MMIO), done by the interpreter's slow path.
+  // that missed the TLB (or is misaligned, or MMIO), done by the interpreter's slow path; 3, a
+  // store done in place.
   lines.push('let c = 0, d = 0, L = 0, t = 0, k = 0, sa = 0, sv = 0, sop = 0, srd = 0, spc = 0;');
   // Entered at any of its basic blocks: the entry, or where a call that ran out of budget stopped.
   lines.push(`switch (pc0 & 4095) { ${bbs.map((bb, i) => `case ${bb.start}: L = ${i}; break;`).join(' ')} }`);
@@ -279,18 +281,28 @@ export function regionSource(region: readonly BasicBlock[], watched = false): st
       if (st !== undefined) {
         const align = st.size > 1 ? ` && (a & ${st.size - 1}) === 0` : '';
         lines.push(`{ const a = (${a} + ${imm}) | 0; const e = tb | ((a >>> 12) & ${DTLB_MASK});`);
+        const view = (o: string): string => `${st.view}[${o}${st.shift ? ` >>> ${st.shift}` : ''}]`;
+        if (!watched) {
+          // Until memory is watched, the TLB holds write translations of dirty pages without code
+          // only (Cpu.dropWriteTranslations): the store marks nothing. Any other store is the
+          // interpreter's slow path, called in place (a page with code often holds the program's
+          // variables too, after its last function): `put` marks the page, drops overwritten code,
+          // and says when the region must end after it (k = 3: the slice ends, or the region's
+          // own code changed). Nothing clears dirty bits here, so V8 sees such calls early or never.
+          lines.push(`  if (wTag[e] === a >>> 12${align}) { ${view('(wOff[e] | (a & 4095))')} = ${b}; }`);
+          lines.push(
+            `  else if (put(a, ${b}, ${st.size}, pcb, ${delta}, ${next}, c, ${dd}, B)) { d = ${dd}; k = 3; break out; } }`,
+          );
+          return;
+        }
+        // Once checkpoints clear the dirty bits as the machine runs (watched memory), the TLB holds
+        // any page, and the store sets the bit itself, with no branch: a clean page then costs
+        // nothing, where a call made for the first time would throw the optimized region away, in
+        // every region at every checkpoint. A store into a page with code goes through touch; one
+        // into this region's own code ends it after the store (the interpreter re-decodes).
+        lines.push(`  if (wTag[e] === a >>> 12${align}) { const o = wOff[e] | (a & 4095); ${view('o')} = ${b};`);
         lines.push(
-          `  if (wTag[e] === a >>> 12${align}) { const o = wOff[e] | (a & 4095); ${st.view}[o${st.shift ? ` >>> ${st.shift}` : ''}] = ${b};`,
-        );
-        // A store into a page with code (or a clean one) goes through touch; one into this region's
-        // own code ends it after the store (the interpreter re-decodes). When checkpoints clear the
-        // dirty bits (watched memory), the store sets the bit itself, with no branch: a clean page
-        // then costs nothing, where a call made for the first time would throw the optimized region
-        // away, in every region at every checkpoint.
-        lines.push(
-          watched
-            ? `    const p = o >>> 12, f = dirty[p]; dirty[p] = f | 1; if (f > 1 && touch(o, ${st.size}, B)) { d = ${dd}; t = ${next}; break out; } }`
-            : `    if (dirty[o >>> 12] !== 1 && touch(o, ${st.size}, B)) { d = ${dd}; t = ${next}; break out; } }`,
+          `    const p = o >>> 12, f = dirty[p]; dirty[p] = f | 1; if (f > 1 && touch(o, ${st.size}, B)) { d = ${dd}; t = ${next}; break out; } }`,
         );
         lines.push(
           `  else { d = ${dd}; k = 2; sa = a; sv = ${b}; sop = ${st.size}; spc = ${delta}; t = ${next}; break out; } }`,
@@ -335,6 +347,8 @@ export function regionSource(region: readonly BasicBlock[], watched = false): st
   lines.push(wb);
   lines.push('c += d; const q = (pcb + t) | 0;');
   lines.push('if (k === 0) { cpu.pc = q; return c; }');
+  if (!watched && bbs.some((bb) => bb.insns.some((i) => STORES[i.fields & 127] !== undefined)))
+    lines.push('if (k === 3) return c;');
   lines.push('return slow(k, sop, srd, sa, sv, pcb, spc, q, c);');
   return lines.join('\n');
 }

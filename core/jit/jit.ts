@@ -241,6 +241,26 @@ export class Jit implements CpuExecutor {
         this.signals.stop = 1;
         return c;
       },
+      // A store the fast path could not do, by the interpreter's slow path, in place (see
+      // compile.ts): `c + dd` steps so far with it. True when the region must end after it: the
+      // slice ends (trap, MMIO, watchpoint), or the store overwrote the region's own code.
+      (
+        a: number,
+        v: number,
+        size: AccessSize,
+        pcb: number,
+        off: number,
+        next: number,
+        c: number,
+        dd: number,
+        b: Block,
+      ): boolean => {
+        if (cpu.store(size, a, v, (pcb + off) | 0, (pcb + next) | 0, c + dd - 1)) {
+          this.signals.stop = 1;
+          return true;
+        }
+        return b.dead;
+      },
     ];
   }
 
@@ -624,6 +644,7 @@ export class Jit implements CpuExecutor {
         'mulhu',
         'touch',
         'slow',
+        'put',
         'B',
         `"use strict";\nreturn function region(pc0, budget) {\n${body}\n};`,
       ) as Factory;

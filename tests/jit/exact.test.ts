@@ -98,7 +98,7 @@ describe('self-modifying code', () => {
   it('runs the patched instruction when checkpoints clear the dirty bits as it runs (watched memory)', () => {
     const results = (['interp', 'jit'] as const).map((e) => {
       const cpu = bare(selfModifying(), e);
-      cpu.ram.watched = true;
+      cpu.ram.watch();
       let clears = 0;
       while (cpu.mcause !== 3) {
         cpu.run(7);
