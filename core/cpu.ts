@@ -165,6 +165,8 @@ class DataTlbs {
   readonly rOff = new Int32Array(4 * DTLB_SIZE);
   readonly wTag = new Int32Array(4 * DTLB_SIZE).fill(-1);
   readonly wOff = new Int32Array(4 * DTLB_SIZE);
+  readonly cTag = new Int32Array(4 * DTLB_SIZE).fill(-1);
+  readonly cOff = new Int32Array(4 * DTLB_SIZE);
 }
 
 /** One privilege level's cached translations: data (load, store) and fetch. */
@@ -175,6 +177,12 @@ class Tlb {
   readonly wOff: Int32Array;
   readonly xTag = new Int32Array(TLB_SIZE).fill(-1);
   readonly xOff = new Int32Array(TLB_SIZE);
+  /**
+   * Write translations of pages the store fast path does not take (pages with decoded code,
+   * until memory is watched): `Cpu.store` writes through them and calls `touch`.
+   */
+  readonly cTag: Int32Array;
+  readonly cOff: Int32Array;
   /** Data entries filled since the last flush, as far as FILLS_KEPT (fillCount goes on counting). */
   private readonly fills = new Int32Array(FILLS_KEPT);
   private fillCount = 0;
@@ -186,6 +194,8 @@ class Tlb {
     this.rOff = all.rOff.subarray(from, to);
     this.wTag = all.wTag.subarray(from, to);
     this.wOff = all.wOff.subarray(from, to);
+    this.cTag = all.cTag.subarray(from, to);
+    this.cOff = all.cOff.subarray(from, to);
   }
 
   noteFill(e: number): void {
@@ -200,11 +210,13 @@ class Tlb {
     if (this.fillCount > FILLS_KEPT) {
       this.rTag.fill(-1);
       this.wTag.fill(-1);
+      this.cTag.fill(-1);
     } else {
       for (let i = 0; i < this.fillCount; i++) {
         const e = this.fills[i]!;
         this.rTag[e] = -1;
         this.wTag[e] = -1;
+        this.cTag[e] = -1;
       }
     }
     this.fillCount = 0;
@@ -1455,6 +1467,14 @@ export class Cpu {
   /** @internal A store that missed the TLB: returns true when the slice must end (`pending` as for load). */
   store(size: AccessSize, va: number, value: number, pc: number, npc: number, pending: number): boolean {
     if (this.armedTriggers & STORE && this.triggerFires(STORE, va, pc)) return true;
+    const tlb = this.dataTlb;
+    const e = (va >>> PAGE_SHIFT) & DTLB_MASK;
+    if (tlb.cTag[e] === va >>> PAGE_SHIFT && (va & (size - 1)) === 0) {
+      // A page with code whose translation is known: no walk, and `touch` drops what it overwrites.
+      this.writeRam(tlb.cOff[e]! | (va & 0xfff), value, size);
+      this.pc = npc;
+      return false;
+    }
     this.storeSlow(va, value, size, pc, pending);
     if (this.exit === EXIT_TRAP) return true;
     this.pc = npc;
@@ -1516,16 +1536,14 @@ export class Cpu {
     const off = pa - RAM_BASE;
     if (off >= 0 && off < this.ramSize) {
       this.writeRam(off, value, size);
-      if (
-        !this.watchStore(va, pa, size) &&
-        (this.ram.watched || this.dirty[off >>> PAGE_SHIFT] === DIRTY) &&
-        this.pageCacheable(pa, WRITE) &&
-        (this.armedTriggers & STORE) === 0
-      ) {
+      if (!this.watchStore(va, pa, size) && this.pageCacheable(pa, WRITE) && (this.armedTriggers & STORE) === 0) {
         const e = (va >>> PAGE_SHIFT) & DTLB_MASK;
-        this.dataTlb.noteFill(e);
-        this.wTag[e] = va >>> PAGE_SHIFT;
-        this.wOff[e] = off - (off & 0xfff);
+        const tlb = this.dataTlb;
+        tlb.noteFill(e);
+        // The fast path's, or (a page with code, until memory is watched) store()'s own.
+        const fast = this.ram.watched || this.dirty[off >>> PAGE_SHIFT] === DIRTY;
+        (fast ? tlb.wTag : tlb.cTag)[e] = va >>> PAGE_SHIFT;
+        (fast ? tlb.wOff : tlb.cOff)[e] = off - (off & 0xfff);
       }
       return;
     }

@@ -223,6 +223,7 @@ export function regionSource(region: readonly BasicBlock[], watched = false): st
   if (loads || stores) lines.push('const tb = cpu.tlbBase;');
   if (loads) lines.push('const rTag = cpu.dataTlbs.rTag, rOff = cpu.dataTlbs.rOff;');
   if (stores) lines.push('const wTag = cpu.dataTlbs.wTag, wOff = cpu.dataTlbs.wOff;');
+  if (stores && !watched) lines.push('const cTag = cpu.dataTlbs.cTag, cOff = cpu.dataTlbs.cOff;');
   if (bbs.some((bb) => bb.insns.some((i) => i.upper !== undefined)))
     lines.push('const xTag = cpu.xTag, xOff = cpu.xOff, nvpn = ((pcb + 4096) >>> 12) | 0;');
   if (used.size > 0) lines.push(`let ${[...used].map((r) => `r${r} = x[${r}]`).join(', ')};`);
@@ -290,6 +291,10 @@ export function regionSource(region: readonly BasicBlock[], watched = false): st
           // and says when the region must end after it (k = 3: the slice ends, or the region's
           // own code changed). Nothing clears dirty bits here, so V8 sees such calls early or never.
           lines.push(`  if (wTag[e] === a >>> 12${align}) { ${view('(wOff[e] | (a & 4095))')} = ${b}; }`);
+          // A page with code whose translation the TLB keeps apart (Tlb.cTag): the store, then touch.
+          lines.push(
+            `  else if (cTag[e] === a >>> 12${align}) { const o = cOff[e] | (a & 4095); ${view('o')} = ${b}; if (touch(o, ${st.size}, B)) { d = ${dd}; t = ${next}; break out; } }`,
+          );
           lines.push(
             `  else if (put(a, ${b}, ${st.size}, pcb, ${delta}, ${next}, c, ${dd}, B)) { d = ${dd}; k = 3; break out; } }`,
           );

@@ -200,38 +200,35 @@ function longLoop(): number[] {
   return words;
 }
 
+/** Where longLoop ends (its jump to itself). */
+const LONG_LOOP_END = (RAM + (0x30 / 4 + 60) * 4) >>> 0;
+
+/** longLoop on the JIT in slices of 1 to 500 steps, against the interpreter in lockstep; returns the JIT's hart. */
+function longLoopInSlices(): Cpu {
+  const ref = bare(longLoop(), 'interp');
+  const jit = bare(longLoop(), 'jit');
+  inLockstep(
+    ref,
+    jit,
+    () => ref.pc >>> 0 === LONG_LOOP_END,
+    (k) => 1 + ((k * 37) % 500),
+  );
+  expect(jit.x[5]).toBe(72000);
+  return jit;
+}
+
 describe('a loop longer than a region', () => {
   it("grows the region it starts in, and gives the interpreter's result at every exact position", () => {
-    const ref = bare(longLoop(), 'interp');
-    const jit = bare(longLoop(), 'jit');
-    const end = (RAM + (0x30 / 4 + 60) * 4) >>> 0;
-    inLockstep(
-      ref,
-      jit,
-      () => ref.pc >>> 0 === end,
-      (k) => 1 + ((k * 37) % 500),
-    );
-    expect(jit.x[5]).toBe(72000);
-    expect((jit.jit as Jit).stats.grown).toBeGreaterThan(0);
+    expect((longLoopInSlices().jit as Jit).stats.grown).toBeGreaterThan(0);
   });
 });
 
 describe('a slice that ends inside a region', () => {
   it('resumes in that region: slices of any length compile the regions one run compiles', () => {
     const whole = bare(longLoop(), 'jit');
-    const end = (RAM + (0x30 / 4 + 60) * 4) >>> 0;
-    while (whole.pc >>> 0 !== end) whole.run(1_000_000);
-    const ref = bare(longLoop(), 'interp');
-    const sliced = bare(longLoop(), 'jit');
-    inLockstep(
-      ref,
-      sliced,
-      () => ref.pc >>> 0 === end,
-      (k) => 1 + ((k * 37) % 500),
-    );
-    expect(sliced.x[5]).toBe(72000);
+    while (whole.pc >>> 0 !== LONG_LOOP_END) whole.run(1_000_000);
     // Not a region made at every place a slice ended.
-    expect((sliced.jit as Jit).stats.compiled).toBe((whole.jit as Jit).stats.compiled);
+    expect((longLoopInSlices().jit as Jit).stats.compiled).toBe((whole.jit as Jit).stats.compiled);
   });
 });
 
