@@ -367,17 +367,17 @@ export class Cpu {
   private readonly scratch: DecodedRecord = { fields: 0, imm: 0 };
 
   /**
-   * Cached translations, one set per privilege level (index 2 unused), so that traps and xRETs
-   * switch sets instead of flushing: a trap handler and the code it returns to each find their
-   * pages still cached. Anything else that changes translations (satp, PMP, SUM, MXR, MPRV,
-   * triggers, watchpoints, restores) flushes every set.
-   */
-  /**
    * @internal Every level's data TLB arrays, which compiled code indexes from `tlbBase`. Never
    * assigned again: V8 then takes the arrays in compiled code as constants, where a field that
    * is assigned when the level changes (rTag and the others) costs a fifth of a region's time.
    */
   readonly dataTlbs = new DataTlbs();
+  /**
+   * Cached translations, one set per privilege level (index 2 unused), so that traps and xRETs
+   * switch sets instead of flushing: a trap handler and the code it returns to each find their
+   * pages still cached. Anything else that changes translations (satp, PMP, SUM, MXR, MPRV,
+   * triggers, watchpoints, restores) flushes every set.
+   */
   private readonly tlbs = [0, 1, 2, 3].map((level) => new Tlb(this.dataTlbs, level));
   /** @internal Index in dataTlbs' arrays of the data set in use (dataPriv() × the set's size). */
   tlbBase = Priv.M * DTLB_SIZE;
