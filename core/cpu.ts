@@ -178,8 +178,8 @@ class Tlb {
   readonly xTag = new Int32Array(TLB_SIZE).fill(-1);
   readonly xOff = new Int32Array(TLB_SIZE);
   /**
-   * Write translations of pages the store fast path does not take (pages with decoded code,
-   * until memory is watched): `Cpu.store` writes through them and calls `touch`.
+   * Write translations of pages the store fast path does not take (pages with decoded code):
+   * compiled code and `Cpu.store` write through them and call `touch`.
    */
   readonly cTag: Int32Array;
   readonly cOff: Int32Array;
@@ -418,10 +418,10 @@ export class Cpu {
   }
 
   /**
-   * Forgets every level's cached write translations. Until memory is watched, one is cached
-   * only for a page whose flag is DIRTY alone (dirty, no decoded code): compiled code then
-   * stores through it with no look at the flag. Once watched, any page's is, and every store
-   * marks its page (the interpreter, and compiled code made from then on).
+   * Forgets every level's cached write translations for the store fast path. One is cached only
+   * for a page with no decoded code (those go to Tlb.cTag, whose stores call touch), so compiled
+   * code stores through it with no look at the page's flag: until memory is watched, it marks
+   * nothing (the page is dirty, and nothing clears the bit); once watched, it sets the bit.
    */
   private dropWriteTranslations(): void {
     this.dataTlbs.wTag.fill(-1);
@@ -1054,7 +1054,7 @@ export class Cpu {
       this.codePage[ppn] = 1;
       // A flag other than 1 sends the next store to `touch`, which drops overwritten code.
       this.dirty[ppn]! |= HAS_CODE;
-      if (!this.ram.watched) this.dropWriteTranslations();
+      this.dropWriteTranslations();
     }
     return page;
   }
@@ -1540,8 +1540,8 @@ export class Cpu {
         const e = (va >>> PAGE_SHIFT) & DTLB_MASK;
         const tlb = this.dataTlb;
         tlb.noteFill(e);
-        // The fast path's, or (a page with code, until memory is watched) store()'s own.
-        const fast = this.ram.watched || this.dirty[off >>> PAGE_SHIFT] === DIRTY;
+        // The fast path's, or (a page with code) store()'s own, which calls touch.
+        const fast = (this.dirty[off >>> PAGE_SHIFT]! & HAS_CODE) === 0;
         (fast ? tlb.wTag : tlb.cTag)[e] = va >>> PAGE_SHIFT;
         (fast ? tlb.wOff : tlb.cOff)[e] = off - (off & 0xfff);
       }

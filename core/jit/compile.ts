@@ -223,7 +223,7 @@ export function regionSource(region: readonly BasicBlock[], watched = false): st
   if (loads || stores) lines.push('const tb = cpu.tlbBase;');
   if (loads) lines.push('const rTag = cpu.dataTlbs.rTag, rOff = cpu.dataTlbs.rOff;');
   if (stores) lines.push('const wTag = cpu.dataTlbs.wTag, wOff = cpu.dataTlbs.wOff;');
-  if (stores && !watched) lines.push('const cTag = cpu.dataTlbs.cTag, cOff = cpu.dataTlbs.cOff;');
+  if (stores) lines.push('const cTag = cpu.dataTlbs.cTag, cOff = cpu.dataTlbs.cOff;');
   if (bbs.some((bb) => bb.insns.some((i) => i.upper !== undefined)))
     lines.push('const xTag = cpu.xTag, xOff = cpu.xOff, nvpn = ((pcb + 4096) >>> 12) | 0;');
   if (used.size > 0) lines.push(`let ${[...used].map((r) => `r${r} = x[${r}]`).join(', ')};`);
@@ -283,34 +283,29 @@ export function regionSource(region: readonly BasicBlock[], watched = false): st
         const align = st.size > 1 ? ` && (a & ${st.size - 1}) === 0` : '';
         lines.push(`{ const a = (${a} + ${imm}) | 0; const e = tb | ((a >>> 12) & ${DTLB_MASK});`);
         const view = (o: string): string => `${st.view}[${o}${st.shift ? ` >>> ${st.shift}` : ''}]`;
-        if (!watched) {
-          // Until memory is watched, the TLB holds write translations of dirty pages without code
-          // only (Cpu.dropWriteTranslations): the store marks nothing. Any other store is the
-          // interpreter's slow path, called in place (a page with code often holds the program's
-          // variables too, after its last function): `put` marks the page, drops overwritten code,
-          // and says when the region must end after it (k = 3: the slice ends, or the region's
-          // own code changed). Nothing clears dirty bits here, so V8 sees such calls early or never.
-          lines.push(`  if (wTag[e] === a >>> 12${align}) { ${view('(wOff[e] | (a & 4095))')} = ${b}; }`);
-          // A page with code whose translation the TLB keeps apart (Tlb.cTag): the store, then touch.
-          lines.push(
-            `  else if (cTag[e] === a >>> 12${align}) { const o = cOff[e] | (a & 4095); ${view('o')} = ${b}; if (touch(o, ${st.size}, B)) { d = ${dd}; t = ${next}; break out; } }`,
-          );
-          lines.push(
-            `  else if (put(a, ${b}, ${st.size}, pcb, ${delta}, ${next}, c, ${dd}, B)) { d = ${dd}; k = 3; break out; } }`,
-          );
-          return;
-        }
-        // Once checkpoints clear the dirty bits as the machine runs (watched memory), the TLB holds
-        // any page, and the store sets the bit itself, with no branch: a clean page then costs
-        // nothing, where a call made for the first time would throw the optimized region away, in
-        // every region at every checkpoint. A store into a page with code goes through touch; one
-        // into this region's own code ends it after the store (the interpreter re-decodes).
-        lines.push(`  if (wTag[e] === a >>> 12${align}) { const o = wOff[e] | (a & 4095); ${view('o')} = ${b};`);
+        // The TLB caches write translations of pages without code only (Cpu.dropWriteTranslations).
+        // Until memory is watched, of dirty ones only: the store marks nothing. Once checkpoints
+        // clear the dirty bits as the machine runs (watched memory), the store sets its page's bit,
+        // with no look at it (the page has no code bit to keep) and no branch: a clean page then
+        // costs nothing, where a call made for the first time would throw the optimized region
+        // away, in every region at every checkpoint.
         lines.push(
-          `    const p = o >>> 12, f = dirty[p]; dirty[p] = f | 1; if (f > 1 && touch(o, ${st.size}, B)) { d = ${dd}; t = ${next}; break out; } }`,
+          `  if (wTag[e] === a >>> 12${align}) { const o = wOff[e] | (a & 4095); ${view('o')} = ${b};${watched ? ' dirty[o >>> 12] = 1;' : ''} }`,
         );
+        // A page with code (a small program's variables after its last function share it) has its
+        // translation kept apart (Tlb.cTag): the store, then touch, which drops overwritten code; a
+        // store into this region's own code ends it after the store (the interpreter re-decodes).
         lines.push(
-          `  else { d = ${dd}; k = 2; sa = a; sv = ${b}; sop = ${st.size}; spc = ${delta}; t = ${next}; break out; } }`,
+          `  else if (cTag[e] === a >>> 12${align}) { const o = cOff[e] | (a & 4095); ${view('o')} = ${b}; if (touch(o, ${st.size}, B)) { d = ${dd}; t = ${next}; break out; } }`,
+        );
+        // Any other store is the interpreter's slow path. Until memory is watched, called in place:
+        // `put` marks the page, drops overwritten code, and says when the region must end after it
+        // (k = 3: the slice ends, or the region's own code changed). Nothing clears dirty bits
+        // then, so V8 sees such calls early or never. Once watched, after the region (k = 2).
+        lines.push(
+          watched
+            ? `  else { d = ${dd}; k = 2; sa = a; sv = ${b}; sop = ${st.size}; spc = ${delta}; t = ${next}; break out; } }`
+            : `  else if (put(a, ${b}, ${st.size}, pcb, ${delta}, ${next}, c, ${dd}, B)) { d = ${dd}; k = 3; break out; } }`,
         );
         return;
       }
