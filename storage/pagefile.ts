@@ -106,8 +106,8 @@ export class PageFile implements PageSpill, PlacedChunks {
   private encodedHere = 0;
   /** The encoder thread once started, and the shared memory it works from. */
   private started: { worker: Worker; ring: PageRing } | null = null;
-  /** The same, once it takes the pages. */
-  private thread: { worker: Worker; ring: PageRing } | null = null;
+  /** Whether it takes the pages (see takingThread). */
+  private taking = false;
   /**
    * Pages handed to the thread, and those whose results are taken. The pages
    * not yet taken are always the last numbered (a page stored here takes all
@@ -147,10 +147,15 @@ export class PageFile implements PageSpill, PlacedChunks {
     return { ring, worker };
   }
 
+  /** The encoder thread once it takes the pages. */
+  private get thread(): { worker: Worker; ring: PageRing } | null {
+    return this.taking ? this.started : null;
+  }
+
   /** From now on the thread takes the pages: it writes from where the file ends. */
-  private useThread(thread: { worker: Worker; ring: PageRing }): void {
+  private useThread(): void {
     this.flush();
-    this.thread = thread;
+    this.taking = true;
     this.retarget();
   }
 
@@ -231,8 +236,7 @@ export class PageFile implements PageSpill, PlacedChunks {
   private takingThread(): { worker: Worker; ring: PageRing } | null {
     if (this.thread || this.encoder === null || this.encodedHere < this.threadStart) return this.thread;
     this.started ??= this.startThread(this.encoder);
-    if (this.encodedHere >= this.threadAfter || Atomics.load(this.started.ring.control, C.STARTED))
-      this.useThread(this.started);
+    if (this.encodedHere >= this.threadAfter || Atomics.load(this.started.ring.control, C.STARTED)) this.useThread();
     return this.thread;
   }
 
@@ -433,7 +437,7 @@ export class PageFile implements PageSpill, PlacedChunks {
 
   /** Removes the file (unless {@link finish} made it the recording's). */
   close(): void {
-    const thread = this.thread ?? this.started;
+    const thread = this.started;
     if (thread) {
       Atomics.store(thread.ring.control, C.STOP, 1);
       Atomics.notify(thread.ring.control, C.SUBMITTED);
