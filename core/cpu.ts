@@ -150,13 +150,20 @@ export interface CpuExecutor {
   /**
    * Steps the interpreter ran in each RAM page while resuming a slice for the executor
    * (`run(limit, true, from)`); such a run stops (exit EXIT_WARM) on entering a page whose
-   * count has reached `warmAt`, so that the executor takes over there.
+   * count has reached `warmAt` and that has no `starts` yet, so that the executor takes over there.
    */
   readonly heat: Float64Array;
   readonly warmAt: number;
+  /**
+   * By RAM page, for warm pages: a count by halfword of the page, taken down by one each time a
+   * basic block starts there (after a branch, taken or not, a jump, or on entering the page).
+   * Such a run stops (exit EXIT_WARM) at a start whose count has reached 0: the executor's code
+   * begins there, or it has run often enough to be compiled.
+   */
+  readonly starts: (Int32Array | undefined)[];
 }
 
-/** @internal `Cpu.exit` after an executor's interpreter run stopped at a warm page (see CpuExecutor.heat). */
+/** @internal `Cpu.exit` after an executor's interpreter run stopped for it (see CpuExecutor.heat, starts). */
 export const EXIT_WARM = 4;
 
 /** The data TLBs of every privilege level, one after another in each array (see Cpu.tlbBase). */
@@ -257,6 +264,9 @@ function keepsTranslations(csr: number): boolean {
 
 /** Steps by page when no JIT asks for them (see Cpu.run): written, never read; shared by every hart, as large as the largest RAM. */
 let noHeat = new Float64Array(0);
+/** Block start counts when no page is counted (see Cpu.run): never read. */
+const noStarts = new Int32Array(2048);
+const noPageStarts: (Int32Array | undefined)[] = [];
 
 export class Cpu {
   /** x0..x31, plus x[32] which absorbs writes to x0. */
@@ -340,9 +350,11 @@ export class Cpu {
   watchKind: WatchKind = 'write';
   /**
    * @internal The JIT (core/jit) while attached: `run` hands it each slice
-   * (`run(limit, true)` is the interpreter alone). Non-enumerable, not state.
+   * (`run(limit, true)` is the interpreter alone). Non-enumerable, not state; defined by the
+   * constructor on every hart, so that attaching one leaves the hart's shape as it was (V8's
+   * optimized code for a hart with a JIT then serves one without, and the other way round).
    */
-  declare jit?: CpuExecutor;
+  declare jit: CpuExecutor | undefined;
   private bpPages: Set<number> | null = null;
   private watchPages: Set<number> | null = null;
   private readWatchPages: Set<number> | null = null;
@@ -411,6 +423,7 @@ export class Cpu {
     if (noHeat.length < Math.ceil(ram.size / 4096)) noHeat = new Float64Array(Math.ceil(ram.size / 4096));
     this.decoded = new Array(ram.pageCount);
     this.codePage = new Uint8Array(ram.pageCount);
+    Object.defineProperty(this, 'jit', { value: undefined, writable: true, enumerable: false });
     ram.onWatch = () => {
       this.dropWriteTranslations();
       this.jit?.reset();
@@ -669,8 +682,12 @@ export class Cpu {
     const forJit = interp && this.jit !== undefined;
     const heat = forJit ? this.jit!.heat : noHeat;
     const warmAt = forJit ? this.jit!.warmAt : Infinity;
+    const pageStarts = forJit ? this.jit!.starts : noPageStarts;
     let hpage = -1;
     let hn = n;
+    // Block starts of the current page are counted (a warm page with counts: see CpuExecutor.starts).
+    let counting = false;
+    let starts: Int32Array = noStarts;
 
     run: while (n < limit) {
       if (pc >>> PAGE_SHIFT !== fvpn) {
@@ -698,9 +715,18 @@ export class Cpu {
           if (hpage >= 0) heat[hpage]! += n - hn;
           hpage = base >>> PAGE_SHIFT;
           hn = n;
-          if (n > from && heat[hpage]! >= warmAt) {
-            this.exit = EXIT_WARM;
-            break;
+          counting = false;
+          if (heat[hpage]! >= warmAt) {
+            const s = pageStarts[hpage];
+            if (s !== undefined) {
+              starts = s;
+              counting = true;
+            }
+            // A page entered is a basic block start (the page's end ends a block).
+            if (n > from && (s === undefined || --s[(pc & 0xfff) >> 1]! <= 0)) {
+              this.exit = EXIT_WARM;
+              break;
+            }
           }
         }
         code = this.decodedPage(base >>> PAGE_SHIFT);
@@ -735,282 +761,291 @@ export class Cpu {
 
       // Literal labels, so that V8 makes a jump table of this switch; the type checker holds each to its op
       // (see Op in core/isa/table.ts).
-      switch (op) {
-        case 1 satisfies typeof Op.ILLEGAL:
-          this.trap(Cause.ILLEGAL, imm >>> 0, false, pc);
-          pc = this.pc;
-          break run;
-        case 2 satisfies typeof Op.LUI:
-          x[rd] = imm;
-          pc = npc;
-          break;
-        case 3 satisfies typeof Op.AUIPC:
-          x[rd] = (pc + imm) | 0;
-          pc = npc;
-          break;
-        case 4 satisfies typeof Op.JAL:
-          x[rd] = npc;
-          pc = (pc + imm) | 0;
-          break;
-        case 5 satisfies typeof Op.JALR: {
-          // Read rs1 before writing rd (they may be the same register)
-          const t = ((x[rs1]! + imm) | 0) & ~1;
-          x[rd] = npc;
-          pc = t;
-          break;
-        }
-        case 6 satisfies typeof Op.BEQ:
-          pc = x[rs1] === x[rs2] ? (pc + imm) | 0 : npc;
-          break;
-        case 7 satisfies typeof Op.BNE:
-          pc = x[rs1] !== x[rs2] ? (pc + imm) | 0 : npc;
-          break;
-        case 8 satisfies typeof Op.BLT:
-          pc = x[rs1]! < x[rs2]! ? (pc + imm) | 0 : npc;
-          break;
-        case 9 satisfies typeof Op.BGE:
-          pc = x[rs1]! >= x[rs2]! ? (pc + imm) | 0 : npc;
-          break;
-        case 10 satisfies typeof Op.BLTU:
-          pc = x[rs1]! >>> 0 < x[rs2]! >>> 0 ? (pc + imm) | 0 : npc;
-          break;
-        case 11 satisfies typeof Op.BGEU:
-          pc = x[rs1]! >>> 0 >= x[rs2]! >>> 0 ? (pc + imm) | 0 : npc;
-          break;
-        case 12 satisfies typeof Op.LB: {
-          const a = (x[rs1]! + imm) | 0;
-          const e = (a >>> 12) & DTLB_MASK;
-          if (rTag[e] === a >>> 12) x[rd] = mem8s[rOff[e]! | (a & 0xfff)]!;
-          else if (this.load(op, rd, a, pc, npc, n - 1 - counted)) {
+      // Control transfers leave the switch by `transfer`: in a page whose block starts are counted
+      // (for the JIT), the basic block they go to is counted; the rest go straight round.
+      transfer: {
+        switch (op) {
+          case 1 satisfies typeof Op.ILLEGAL:
+            this.trap(Cause.ILLEGAL, imm >>> 0, false, pc);
             pc = this.pc;
             break run;
+          case 2 satisfies typeof Op.LUI:
+            x[rd] = imm;
+            pc = npc;
+            break;
+          case 3 satisfies typeof Op.AUIPC:
+            x[rd] = (pc + imm) | 0;
+            pc = npc;
+            break;
+          case 4 satisfies typeof Op.JAL:
+            x[rd] = npc;
+            pc = (pc + imm) | 0;
+            break transfer;
+          case 5 satisfies typeof Op.JALR: {
+            // Read rs1 before writing rd (they may be the same register)
+            const t = ((x[rs1]! + imm) | 0) & ~1;
+            x[rd] = npc;
+            pc = t;
+            break transfer;
           }
-          pc = npc;
-          break;
-        }
-        case 13 satisfies typeof Op.LH: {
-          const a = (x[rs1]! + imm) | 0;
-          const e = (a >>> 12) & DTLB_MASK;
-          if (rTag[e] === a >>> 12 && (a & 1) === 0) x[rd] = mem16s[(rOff[e]! | (a & 0xfff)) >>> 1]!;
-          else if (this.load(op, rd, a, pc, npc, n - 1 - counted)) {
+          case 6 satisfies typeof Op.BEQ:
+            pc = x[rs1] === x[rs2] ? (pc + imm) | 0 : npc;
+            break transfer;
+          case 7 satisfies typeof Op.BNE:
+            pc = x[rs1] !== x[rs2] ? (pc + imm) | 0 : npc;
+            break transfer;
+          case 8 satisfies typeof Op.BLT:
+            pc = x[rs1]! < x[rs2]! ? (pc + imm) | 0 : npc;
+            break transfer;
+          case 9 satisfies typeof Op.BGE:
+            pc = x[rs1]! >= x[rs2]! ? (pc + imm) | 0 : npc;
+            break transfer;
+          case 10 satisfies typeof Op.BLTU:
+            pc = x[rs1]! >>> 0 < x[rs2]! >>> 0 ? (pc + imm) | 0 : npc;
+            break transfer;
+          case 11 satisfies typeof Op.BGEU:
+            pc = x[rs1]! >>> 0 >= x[rs2]! >>> 0 ? (pc + imm) | 0 : npc;
+            break transfer;
+          case 12 satisfies typeof Op.LB: {
+            const a = (x[rs1]! + imm) | 0;
+            const e = (a >>> 12) & DTLB_MASK;
+            if (rTag[e] === a >>> 12) x[rd] = mem8s[rOff[e]! | (a & 0xfff)]!;
+            else if (this.load(op, rd, a, pc, npc, n - 1 - counted)) {
+              pc = this.pc;
+              break run;
+            }
+            pc = npc;
+            break;
+          }
+          case 13 satisfies typeof Op.LH: {
+            const a = (x[rs1]! + imm) | 0;
+            const e = (a >>> 12) & DTLB_MASK;
+            if (rTag[e] === a >>> 12 && (a & 1) === 0) x[rd] = mem16s[(rOff[e]! | (a & 0xfff)) >>> 1]!;
+            else if (this.load(op, rd, a, pc, npc, n - 1 - counted)) {
+              pc = this.pc;
+              break run;
+            }
+            pc = npc;
+            break;
+          }
+          case 14 satisfies typeof Op.LW: {
+            const a = (x[rs1]! + imm) | 0;
+            const e = (a >>> 12) & DTLB_MASK;
+            if (rTag[e] === a >>> 12 && (a & 3) === 0) x[rd] = mem32[(rOff[e]! | (a & 0xfff)) >>> 2]!;
+            else if (this.load(op, rd, a, pc, npc, n - 1 - counted)) {
+              pc = this.pc;
+              break run;
+            }
+            pc = npc;
+            break;
+          }
+          case 15 satisfies typeof Op.LBU: {
+            const a = (x[rs1]! + imm) | 0;
+            const e = (a >>> 12) & DTLB_MASK;
+            if (rTag[e] === a >>> 12) x[rd] = mem8[rOff[e]! | (a & 0xfff)]!;
+            else if (this.load(op, rd, a, pc, npc, n - 1 - counted)) {
+              pc = this.pc;
+              break run;
+            }
+            pc = npc;
+            break;
+          }
+          case 16 satisfies typeof Op.LHU: {
+            const a = (x[rs1]! + imm) | 0;
+            const e = (a >>> 12) & DTLB_MASK;
+            if (rTag[e] === a >>> 12 && (a & 1) === 0) x[rd] = mem16[(rOff[e]! | (a & 0xfff)) >>> 1]!;
+            else if (this.load(op, rd, a, pc, npc, n - 1 - counted)) {
+              pc = this.pc;
+              break run;
+            }
+            pc = npc;
+            break;
+          }
+          case 17 satisfies typeof Op.SB: {
+            const a = (x[rs1]! + imm) | 0;
+            const e = (a >>> 12) & DTLB_MASK;
+            if (wTag[e] === a >>> 12) {
+              const o = wOff[e]! | (a & 0xfff);
+              mem8[o] = x[rs2]!;
+              if (dirty[o >>> 12] !== 1) this.touch(o, 1);
+            } else if (this.store(1, a, x[rs2]!, pc, npc, n - 1 - counted)) {
+              pc = this.pc;
+              break run;
+            }
+            pc = npc;
+            break;
+          }
+          case 18 satisfies typeof Op.SH: {
+            const a = (x[rs1]! + imm) | 0;
+            const e = (a >>> 12) & DTLB_MASK;
+            if (wTag[e] === a >>> 12 && (a & 1) === 0) {
+              const o = wOff[e]! | (a & 0xfff);
+              mem16[o >>> 1] = x[rs2]!;
+              if (dirty[o >>> 12] !== 1) this.touch(o, 2);
+            } else if (this.store(2, a, x[rs2]!, pc, npc, n - 1 - counted)) {
+              pc = this.pc;
+              break run;
+            }
+            pc = npc;
+            break;
+          }
+          case 19 satisfies typeof Op.SW: {
+            const a = (x[rs1]! + imm) | 0;
+            const e = (a >>> 12) & DTLB_MASK;
+            if (wTag[e] === a >>> 12 && (a & 3) === 0) {
+              const o = wOff[e]! | (a & 0xfff);
+              mem32[o >>> 2] = x[rs2]!;
+              if (dirty[o >>> 12] !== 1) this.touch(o, 4);
+            } else if (this.store(4, a, x[rs2]!, pc, npc, n - 1 - counted)) {
+              pc = this.pc;
+              break run;
+            }
+            pc = npc;
+            break;
+          }
+          case 20 satisfies typeof Op.ADDI:
+            x[rd] = (x[rs1]! + imm) | 0;
+            pc = npc;
+            break;
+          case 21 satisfies typeof Op.SLTI:
+            x[rd] = x[rs1]! < imm ? 1 : 0;
+            pc = npc;
+            break;
+          case 22 satisfies typeof Op.SLTIU:
+            x[rd] = x[rs1]! >>> 0 < imm >>> 0 ? 1 : 0;
+            pc = npc;
+            break;
+          case 23 satisfies typeof Op.XORI:
+            x[rd] = x[rs1]! ^ imm;
+            pc = npc;
+            break;
+          case 24 satisfies typeof Op.ORI:
+            x[rd] = x[rs1]! | imm;
+            pc = npc;
+            break;
+          case 25 satisfies typeof Op.ANDI:
+            x[rd] = x[rs1]! & imm;
+            pc = npc;
+            break;
+          case 26 satisfies typeof Op.SLLI:
+            x[rd] = x[rs1]! << imm;
+            pc = npc;
+            break;
+          case 27 satisfies typeof Op.SRLI:
+            x[rd] = x[rs1]! >>> imm;
+            pc = npc;
+            break;
+          case 28 satisfies typeof Op.SRAI:
+            x[rd] = x[rs1]! >> imm;
+            pc = npc;
+            break;
+          case 29 satisfies typeof Op.ADD:
+            x[rd] = (x[rs1]! + x[rs2]!) | 0;
+            pc = npc;
+            break;
+          case 30 satisfies typeof Op.SUB:
+            x[rd] = (x[rs1]! - x[rs2]!) | 0;
+            pc = npc;
+            break;
+          case 31 satisfies typeof Op.SLL:
+            x[rd] = x[rs1]! << x[rs2]!;
+            pc = npc;
+            break;
+          case 32 satisfies typeof Op.SLT:
+            x[rd] = x[rs1]! < x[rs2]! ? 1 : 0;
+            pc = npc;
+            break;
+          case 33 satisfies typeof Op.SLTU:
+            x[rd] = x[rs1]! >>> 0 < x[rs2]! >>> 0 ? 1 : 0;
+            pc = npc;
+            break;
+          case 34 satisfies typeof Op.XOR:
+            x[rd] = x[rs1]! ^ x[rs2]!;
+            pc = npc;
+            break;
+          case 35 satisfies typeof Op.SRL:
+            x[rd] = x[rs1]! >>> x[rs2]!;
+            pc = npc;
+            break;
+          case 36 satisfies typeof Op.SRA:
+            x[rd] = x[rs1]! >> x[rs2]!;
+            pc = npc;
+            break;
+          case 37 satisfies typeof Op.OR:
+            x[rd] = x[rs1]! | x[rs2]!;
+            pc = npc;
+            break;
+          case 38 satisfies typeof Op.AND:
+            x[rd] = x[rs1]! & x[rs2]!;
+            pc = npc;
+            break;
+          case 39 satisfies typeof Op.FENCE: // One hart, no caches to order
+            pc = npc;
+            break;
+          case 42 satisfies typeof Op.MUL:
+            x[rd] = Math.imul(x[rs1]!, x[rs2]!);
+            pc = npc;
+            break;
+          case 43 satisfies typeof Op.MULH:
+            x[rd] = mulh(x[rs1]!, x[rs2]!);
+            pc = npc;
+            break;
+          case 44 satisfies typeof Op.MULHSU:
+            x[rd] = mulhsu(x[rs1]!, x[rs2]!);
+            pc = npc;
+            break;
+          case 45 satisfies typeof Op.MULHU:
+            x[rd] = mulhu(x[rs1]!, x[rs2]!);
+            pc = npc;
+            break;
+          case 46 satisfies typeof Op.DIV: {
+            // Division by zero gives -1, overflow gives the dividend (unprivileged spec, "Division Operations")
+            const a = x[rs1]!;
+            const b = x[rs2]!;
+            x[rd] = b === 0 ? -1 : a === -0x80000000 && b === -1 ? a : (a / b) | 0;
+            pc = npc;
+            break;
+          }
+          case 47 satisfies typeof Op.DIVU: {
+            const b = x[rs2]! >>> 0;
+            x[rd] = b === 0 ? -1 : (x[rs1]! >>> 0) / b;
+            pc = npc;
+            break;
+          }
+          case 48 satisfies typeof Op.REM: {
+            const a = x[rs1]!;
+            const b = x[rs2]!;
+            x[rd] = b === 0 ? a : a === -0x80000000 && b === -1 ? 0 : a % b;
+            pc = npc;
+            break;
+          }
+          case 49 satisfies typeof Op.REMU: {
+            const b = x[rs2]! >>> 0;
+            x[rd] = b === 0 ? x[rs1]! : (x[rs1]! >>> 0) % b;
+            pc = npc;
+            break;
+          }
+          case 67 satisfies typeof Op.FENCE_I: // Stores already drop the decoded instructions they overwrite
+            pc = npc;
+            break;
+          default: {
+            // Atomics and system instructions: rare. Counters, traps and the firmware read the
+            // position, so it is made exact first; the slice ends after them (privilege,
+            // translations and interrupt enables may have changed).
+            this.position += n - 1 - counted;
+            counted = n - 1;
+            this.pc = pc;
+            this.system(op, rd, rs1, rs2, imm, npc);
             pc = this.pc;
+            if (this.exit === EXIT_NONE) this.exit = EXIT_SYSTEM;
             break run;
           }
-          pc = npc;
-          break;
         }
-        case 14 satisfies typeof Op.LW: {
-          const a = (x[rs1]! + imm) | 0;
-          const e = (a >>> 12) & DTLB_MASK;
-          if (rTag[e] === a >>> 12 && (a & 3) === 0) x[rd] = mem32[(rOff[e]! | (a & 0xfff)) >>> 2]!;
-          else if (this.load(op, rd, a, pc, npc, n - 1 - counted)) {
-            pc = this.pc;
-            break run;
-          }
-          pc = npc;
-          break;
-        }
-        case 15 satisfies typeof Op.LBU: {
-          const a = (x[rs1]! + imm) | 0;
-          const e = (a >>> 12) & DTLB_MASK;
-          if (rTag[e] === a >>> 12) x[rd] = mem8[rOff[e]! | (a & 0xfff)]!;
-          else if (this.load(op, rd, a, pc, npc, n - 1 - counted)) {
-            pc = this.pc;
-            break run;
-          }
-          pc = npc;
-          break;
-        }
-        case 16 satisfies typeof Op.LHU: {
-          const a = (x[rs1]! + imm) | 0;
-          const e = (a >>> 12) & DTLB_MASK;
-          if (rTag[e] === a >>> 12 && (a & 1) === 0) x[rd] = mem16[(rOff[e]! | (a & 0xfff)) >>> 1]!;
-          else if (this.load(op, rd, a, pc, npc, n - 1 - counted)) {
-            pc = this.pc;
-            break run;
-          }
-          pc = npc;
-          break;
-        }
-        case 17 satisfies typeof Op.SB: {
-          const a = (x[rs1]! + imm) | 0;
-          const e = (a >>> 12) & DTLB_MASK;
-          if (wTag[e] === a >>> 12) {
-            const o = wOff[e]! | (a & 0xfff);
-            mem8[o] = x[rs2]!;
-            if (dirty[o >>> 12] !== 1) this.touch(o, 1);
-          } else if (this.store(1, a, x[rs2]!, pc, npc, n - 1 - counted)) {
-            pc = this.pc;
-            break run;
-          }
-          pc = npc;
-          break;
-        }
-        case 18 satisfies typeof Op.SH: {
-          const a = (x[rs1]! + imm) | 0;
-          const e = (a >>> 12) & DTLB_MASK;
-          if (wTag[e] === a >>> 12 && (a & 1) === 0) {
-            const o = wOff[e]! | (a & 0xfff);
-            mem16[o >>> 1] = x[rs2]!;
-            if (dirty[o >>> 12] !== 1) this.touch(o, 2);
-          } else if (this.store(2, a, x[rs2]!, pc, npc, n - 1 - counted)) {
-            pc = this.pc;
-            break run;
-          }
-          pc = npc;
-          break;
-        }
-        case 19 satisfies typeof Op.SW: {
-          const a = (x[rs1]! + imm) | 0;
-          const e = (a >>> 12) & DTLB_MASK;
-          if (wTag[e] === a >>> 12 && (a & 3) === 0) {
-            const o = wOff[e]! | (a & 0xfff);
-            mem32[o >>> 2] = x[rs2]!;
-            if (dirty[o >>> 12] !== 1) this.touch(o, 4);
-          } else if (this.store(4, a, x[rs2]!, pc, npc, n - 1 - counted)) {
-            pc = this.pc;
-            break run;
-          }
-          pc = npc;
-          break;
-        }
-        case 20 satisfies typeof Op.ADDI:
-          x[rd] = (x[rs1]! + imm) | 0;
-          pc = npc;
-          break;
-        case 21 satisfies typeof Op.SLTI:
-          x[rd] = x[rs1]! < imm ? 1 : 0;
-          pc = npc;
-          break;
-        case 22 satisfies typeof Op.SLTIU:
-          x[rd] = x[rs1]! >>> 0 < imm >>> 0 ? 1 : 0;
-          pc = npc;
-          break;
-        case 23 satisfies typeof Op.XORI:
-          x[rd] = x[rs1]! ^ imm;
-          pc = npc;
-          break;
-        case 24 satisfies typeof Op.ORI:
-          x[rd] = x[rs1]! | imm;
-          pc = npc;
-          break;
-        case 25 satisfies typeof Op.ANDI:
-          x[rd] = x[rs1]! & imm;
-          pc = npc;
-          break;
-        case 26 satisfies typeof Op.SLLI:
-          x[rd] = x[rs1]! << imm;
-          pc = npc;
-          break;
-        case 27 satisfies typeof Op.SRLI:
-          x[rd] = x[rs1]! >>> imm;
-          pc = npc;
-          break;
-        case 28 satisfies typeof Op.SRAI:
-          x[rd] = x[rs1]! >> imm;
-          pc = npc;
-          break;
-        case 29 satisfies typeof Op.ADD:
-          x[rd] = (x[rs1]! + x[rs2]!) | 0;
-          pc = npc;
-          break;
-        case 30 satisfies typeof Op.SUB:
-          x[rd] = (x[rs1]! - x[rs2]!) | 0;
-          pc = npc;
-          break;
-        case 31 satisfies typeof Op.SLL:
-          x[rd] = x[rs1]! << x[rs2]!;
-          pc = npc;
-          break;
-        case 32 satisfies typeof Op.SLT:
-          x[rd] = x[rs1]! < x[rs2]! ? 1 : 0;
-          pc = npc;
-          break;
-        case 33 satisfies typeof Op.SLTU:
-          x[rd] = x[rs1]! >>> 0 < x[rs2]! >>> 0 ? 1 : 0;
-          pc = npc;
-          break;
-        case 34 satisfies typeof Op.XOR:
-          x[rd] = x[rs1]! ^ x[rs2]!;
-          pc = npc;
-          break;
-        case 35 satisfies typeof Op.SRL:
-          x[rd] = x[rs1]! >>> x[rs2]!;
-          pc = npc;
-          break;
-        case 36 satisfies typeof Op.SRA:
-          x[rd] = x[rs1]! >> x[rs2]!;
-          pc = npc;
-          break;
-        case 37 satisfies typeof Op.OR:
-          x[rd] = x[rs1]! | x[rs2]!;
-          pc = npc;
-          break;
-        case 38 satisfies typeof Op.AND:
-          x[rd] = x[rs1]! & x[rs2]!;
-          pc = npc;
-          break;
-        case 39 satisfies typeof Op.FENCE: // One hart, no caches to order
-          pc = npc;
-          break;
-        case 42 satisfies typeof Op.MUL:
-          x[rd] = Math.imul(x[rs1]!, x[rs2]!);
-          pc = npc;
-          break;
-        case 43 satisfies typeof Op.MULH:
-          x[rd] = mulh(x[rs1]!, x[rs2]!);
-          pc = npc;
-          break;
-        case 44 satisfies typeof Op.MULHSU:
-          x[rd] = mulhsu(x[rs1]!, x[rs2]!);
-          pc = npc;
-          break;
-        case 45 satisfies typeof Op.MULHU:
-          x[rd] = mulhu(x[rs1]!, x[rs2]!);
-          pc = npc;
-          break;
-        case 46 satisfies typeof Op.DIV: {
-          // Division by zero gives -1, overflow gives the dividend (unprivileged spec, "Division Operations")
-          const a = x[rs1]!;
-          const b = x[rs2]!;
-          x[rd] = b === 0 ? -1 : a === -0x80000000 && b === -1 ? a : (a / b) | 0;
-          pc = npc;
-          break;
-        }
-        case 47 satisfies typeof Op.DIVU: {
-          const b = x[rs2]! >>> 0;
-          x[rd] = b === 0 ? -1 : (x[rs1]! >>> 0) / b;
-          pc = npc;
-          break;
-        }
-        case 48 satisfies typeof Op.REM: {
-          const a = x[rs1]!;
-          const b = x[rs2]!;
-          x[rd] = b === 0 ? a : a === -0x80000000 && b === -1 ? 0 : a % b;
-          pc = npc;
-          break;
-        }
-        case 49 satisfies typeof Op.REMU: {
-          const b = x[rs2]! >>> 0;
-          x[rd] = b === 0 ? x[rs1]! : (x[rs1]! >>> 0) % b;
-          pc = npc;
-          break;
-        }
-        case 67 satisfies typeof Op.FENCE_I: // Stores already drop the decoded instructions they overwrite
-          pc = npc;
-          break;
-        default: {
-          // Atomics and system instructions: rare. Counters, traps and the firmware read the
-          // position, so it is made exact first; the slice ends after them (privilege,
-          // translations and interrupt enables may have changed).
-          this.position += n - 1 - counted;
-          counted = n - 1;
-          this.pc = pc;
-          this.system(op, rd, rs1, rs2, imm, npc);
-          pc = this.pc;
-          if (this.exit === EXIT_NONE) this.exit = EXIT_SYSTEM;
-          break run;
-        }
+        continue;
+      }
+      if (counting && pc >>> PAGE_SHIFT === fvpn && --starts[(pc & 0xfff) >> 1]! <= 0) {
+        this.exit = EXIT_WARM;
+        break;
       }
     }
     if (hpage >= 0) heat[hpage]! += n - hn;

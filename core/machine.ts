@@ -5,6 +5,7 @@
  */
 import { Cpu, type PhysicalBus } from './cpu.js';
 import { attachJit } from './jit/index.js';
+import { warmUp } from './warmup.js';
 import { IRQ, csrReadOnly, peekCsr, writeCsr } from './csr.js';
 import { DEVICES } from './board.js';
 import type { AccessSize, Device, DeviceEntry, DeviceHost, DeviceState, Dma } from './device.js';
@@ -245,6 +246,7 @@ export class Machine implements Snapshotable {
     const ranges = DEVICES.map((entry) => ({ base: entry.base, size: entry.size, device: built.get(entry)! }));
     this.devices = ranges.map((r) => r.device);
     const previous = this.cpu as Cpu | undefined;
+    warmUp((program) => new Machine({ program, ramSize: 4 * MiB, executor: 'interp' }));
     this.cpu = new Cpu(ram, new DeviceBus(ranges));
     if (this.config.executor !== 'interp') {
       const r = attachJit(this.cpu);

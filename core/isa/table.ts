@@ -173,11 +173,12 @@ export const Op = Object.freeze(Object.fromEntries(ENCODINGS.map((e, index) => [
 
 /** Finds the row matching a 32-bit word; Op.ILLEGAL when none does. */
 export function lookup(word: number): number {
-  const w = word >>> 0;
-  // Rows 0 and 1 match nothing (mask 0, match 1).
+  const w = word | 0;
+  // Rows 0 and 1 match nothing (mask 0, match 1). Compared as signed 32-bit numbers, which V8
+  // keeps small integers whatever the top bit.
   for (let k = 0; k < ENCODINGS.length; k++) {
     const e = ENCODINGS[k]!;
-    if ((w & e.mask) >>> 0 === e.match) return k;
+    if ((w & e.mask) === (e.match | 0)) return k;
   }
   return Op.ILLEGAL;
 }

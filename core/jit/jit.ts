@@ -61,8 +61,6 @@ const COLD_RUN = 1 << 16;
  */
 const WARM = 1_000_000;
 const DECAY = 2_000_000;
-/** Most single steps from inside a basic block at a slice's start before its pc is taken as an entry. */
-const MIDWAY = 32;
 /** Longest basic block, in instructions. */
 const MAX_BLOCK = 128;
 /** Most basic blocks and instructions in one compiled region. */
@@ -89,11 +87,8 @@ interface Block {
   readonly start: number;
   /** Byte ranges [start, end) in the page of its basic blocks, as pairs. */
   ranges: number[];
-  /** Instructions of the entry basic block; 0 when the instruction at start is left to the interpreter. */
+  /** Instructions of the entry basic block. */
   readonly len: number;
-  /** With len 0: the instruction at start is a system instruction (the slice ends after it). */
-  readonly system: boolean;
-  hits: number;
   fn: BlockFn | null;
   /**
    * Once compiled: instructions of each of its basic blocks, by halfword of the page (where fn
@@ -112,7 +107,7 @@ interface Block {
 interface PageBlocks {
   readonly ppn: number;
   readonly code: DecodedPage;
-  /** Block starting at each halfword. */
+  /** Region entered at each halfword. */
   readonly blocks: (Block | undefined)[];
   readonly list: Block[];
   /** How many live blocks cover each halfword (a cheap test for stores into data). */
@@ -125,7 +120,16 @@ interface PageBlocks {
    * trap handler's xRET, a slow path or a slice's end, and goes on in it there.
    */
   readonly inside: (Block | undefined)[];
+  /**
+   * Runs left before a basic block starting at each halfword gets compiled (see
+   * CpuExecutor.starts): `hot` at first, 0 where a compiled region has a basic block (so the
+   * interpreter stops there), NEVER where the instruction is left to the interpreter.
+   */
+  readonly starts: Int32Array;
 }
+
+/** A start count the interpreter never takes down to 0. */
+const NEVER = 2 ** 30;
 
 /** Shared with compiled code: set when the slice must end. */
 interface Signals {
@@ -167,6 +171,10 @@ export interface JitOptions {
   hot?: number;
   /** Interpreter steps in a page before it is warm (default 1,000,000; with a smaller `hot`, `hot - 1`). */
   warm?: number;
+  /** Steps of one call of a region at most (default 16,384; the warm-up uses less: core/warmup.ts). */
+  callBudget?: number;
+  /** Exits by one branch before a region grows (default 4,096; the warm-up uses less). */
+  growAfter?: number;
   /** How to check that code generation works (tests); default jitSupported(). */
   probe?: () => JitSupport;
 }
@@ -174,7 +182,8 @@ export interface JitOptions {
 export class Jit implements CpuExecutor {
   /** Regions compiled, invalidated and grown, and calls of region functions, so far (for benches and tests). */
   readonly stats = { compiled: 0, invalidated: 0, calls: 0, grown: 0 };
-  private readonly pages: (PageBlocks | undefined)[] = [];
+  /** By RAM page (filled with undefined from the start: a sparse array would be slow to index). */
+  private readonly pages: (PageBlocks | undefined)[];
   private readonly signals: Signals = { stop: 0 };
   private readonly scratch: DecodedRecord = { fields: 0, imm: 0 };
   private readonly mem16: Uint16Array;
@@ -186,6 +195,14 @@ export class Jit implements CpuExecutor {
   readonly warmAt: number;
   /** Interpreter steps by RAM page (counted by Cpu.run, see CpuExecutor). */
   readonly heat: Float64Array;
+  /** PageBlocks.starts by RAM page (counted by Cpu.run, see CpuExecutor). */
+  readonly starts: (Int32Array | undefined)[];
+  /** Steps of one call of a region function at most (see CALL_BUDGET). */
+  private readonly callBudget: number;
+  /** Exits by one branch before a region grows (see GROW_AFTER). */
+  private readonly growAfter: number;
+  /** Whether the last run ended for its limit (not a trap or a system instruction): see run. */
+  private sliceEnded = false;
   /** Position of the last decay of the heat. */
   private decayedAt = 0;
   /**
@@ -199,6 +216,10 @@ export class Jit implements CpuExecutor {
     options: JitOptions = {},
   ) {
     this.hot = options.hot ?? HOT;
+    this.callBudget = options.callBudget ?? CALL_BUDGET;
+    this.growAfter = options.growAfter ?? GROW_AFTER;
+    this.pages = new Array<PageBlocks | undefined>(cpu.ram.pageCount).fill(undefined);
+    this.starts = new Array<Int32Array | undefined>(cpu.ram.pageCount).fill(undefined);
     this.warmAt = options.warm ?? (this.hot >= HOT ? WARM : Math.max(0, this.hot - 1));
     this.heat = new Float64Array(Math.ceil(cpu.ram.size / 4096));
     const ram = cpu.ram;
@@ -277,126 +298,109 @@ export class Jit implements CpuExecutor {
     const decoded = cpu.decoded;
     const signals = this.signals;
     let n = 0;
-    /** Steps left to take one by one, in the interpreter, from inside a basic block (see below). */
-    let midway = MIDWAY;
+    /**
+     * Whether the pc is not to be counted as a basic block start (see below): the interpreter
+     * stopped there for its count, or the last slice ended there, anywhere in a basic block
+     * (counting such places would compile regions entered at each).
+     */
+    let counted = this.sliceEnded;
+    this.sliceEnded = false;
     let vpnNow = -1;
     let pb: PageBlocks | undefined;
     while (n < limit) {
       const pc = cpu.pc;
       const vpn = pc >>> 12;
+      const room = limit - n;
+      /** Steps for the interpreter; 0 while the dispatcher may enter a region. */
+      let want = 0;
       if (vpn !== vpnNow) {
         const e = vpn & 255;
         const code = xTag[e] === vpn ? decoded[xOff[e]! >>> 12] : undefined;
         if (code === undefined) {
           // Fetch TLB miss (or a page the interpreter has not decoded yet): the interpreter fills
           // it and runs on until it enters a warm page; so in a page that is warm already, it
-          // would run on up to the page's end (or COLD_RUN steps). Every trap, xRET and CSR write
-          // flushes the TLB, so in a page seen warm before (and with every page warm, warmAt 0,
-          // tests) one step, as the dispatcher then looks at the page at once: a guest taking
-          // an interrupt every few thousand steps, or a kernel's user space making system calls,
-          // would otherwise run mostly in the interpreter.
-          const want = this.warmAt === 0 || this.warmTag[e] === vpn ? 1 : limit - n < COLD_RUN ? limit - n : COLD_RUN;
-          const r = cpu.run(n + want, true, n);
-          n += r;
-          // Stopped at a warm page: the slice goes on (and no stale exit code stays behind).
-          if (cpu.exit === EXIT_WARM) cpu.exit = 0;
-          else if (r < want || cpu.exit !== 0 || cpu.stopReason !== null) return n;
-          continue;
+          // would run on up to its next counted block start (or COLD_RUN steps). Every trap, xRET
+          // and CSR write flushes the TLB, so in a page seen warm before (and with every page
+          // warm, warmAt 0, tests) one step, as the dispatcher then looks at the page at once: a
+          // guest taking an interrupt every few thousand steps, or a kernel's user space making
+          // system calls, would otherwise run mostly in the interpreter.
+          want = this.warmAt === 0 || this.warmTag[e] === vpn ? 1 : room < COLD_RUN ? room : COLD_RUN;
+        } else {
+          const ppn = xOff[e]! >>> 12;
+          if (this.heat[ppn]! < this.warmAt) {
+            // A cold page runs in the interpreter, in long runs that stop on entering a warm page;
+            // the interpreter counts its steps by page (the heat). Only pages where it spends much
+            // of its time have their block starts counted and compiled (see WARM).
+            want = room < COLD_RUN ? room : COLD_RUN;
+          } else {
+            // Warm for good (the decay leaves it so), until its code is rewritten.
+            this.heat[ppn] = Infinity;
+            this.warmTag[e] = vpn;
+            pb = this.pages[ppn];
+            if (pb === undefined || pb.code !== code) pb = this.newPage(ppn, code);
+            vpnNow = vpn;
+          }
         }
-        const ppn = xOff[e]! >>> 12;
-        if (this.heat[ppn]! < this.warmAt) {
-          // A cold page runs in the interpreter, in long runs that stop on entering a warm page;
-          // the interpreter counts its steps by page (the heat). Only pages where it spends much
-          // of its time are stepped basic block by basic block (see WARM).
-          const want = limit - n < COLD_RUN ? limit - n : COLD_RUN;
-          const r = cpu.run(n + want, true, n);
-          n += r;
-          if (cpu.exit === EXIT_WARM) cpu.exit = 0;
-          else if (r < want || cpu.exit !== 0 || cpu.stopReason !== null) return n;
-          continue;
-        }
-        // Warm for good (the decay leaves it so), until its code is rewritten.
-        this.heat[ppn] = Infinity;
-        this.warmTag[e] = vpn;
-        pb = this.pages[ppn];
-        if (pb === undefined || pb.code !== code) pb = this.newPage(ppn, code);
-        vpnNow = vpn;
       }
-      const k = pc & 0xfff;
-      const room = limit - n;
-      let b = pb!.inside[k >> 1];
-      let len: number;
-      if (b !== undefined) {
-        len = b.lens![k >> 1]!;
-        midway = 0;
-      } else {
-        b = pb!.blocks[k >> 1];
+      if (want === 0) {
+        const h = (pc & 0xfff) >> 1;
+        let b = pb!.inside[h];
+        // The interpreter counts the basic block starts of a warm page (Cpu.run) and stops at one
+        // whose count is spent: a compiled region's, or one that has run `hot` times. Any other pc
+        // the dispatcher finds the hart at is counted here: where a region left (a branch, a call,
+        // a return), or where a run begins (after a system instruction or a trap, a block starts).
         if (b === undefined) {
-          if (midway > 0 && pb!.cover[k >> 1] !== 0) {
-            // The slice starts where the last one ended, inside a basic block: stepped to the
-            // next start, rather than a region entry made at every such place.
-            midway--;
-            const r = cpu.run(n + 1, true, n);
+          if (!counted) pb!.starts[h]!--;
+          if (pb!.starts[h]! <= 0) b = this.hotStart(pb!, h << 1, pc);
+        }
+        counted = false;
+        if (b !== undefined && b.lens![h]! <= room) {
+          // A call runs at most CALL_BUDGET steps, then the region is entered again where it
+          // stopped: V8 then optimizes it as a whole function soon, rather than living on the
+          // slower on-stack-replacement code of a first call that loops for long.
+          let at = pc;
+          for (;;) {
+            const left = limit - n;
+            const r = b.fn!(at, left < this.callBudget ? left : this.callBudget);
+            this.stats.calls++;
             n += r;
-            if (cpu.exit === EXIT_WARM) cpu.exit = 0;
-            else if (r === 0 || cpu.exit !== 0 || cpu.stopReason !== null) return n;
-            continue;
+            cpu.position += r;
+            if (signals.stop !== 0) {
+              signals.stop = 0;
+              return n;
+            }
+            at = cpu.pc;
+            if (r === 0) {
+              // It left before its first instruction: one straddling the page end whose upper
+              // half or next page is not what it was compiled for (see compile.ts). The
+              // interpreter runs it.
+              want = 1;
+              break;
+            }
+            if (b.dead || ((at ^ pc) & -4096) !== 0) break;
+            const len = b.lens![(at & 4095) >> 1]!;
+            if (len === 0) {
+              if (b.branchesOut![(at & 4095) >> 1] !== 0) this.left(pb!, b, at);
+              break;
+            }
+            if (len > limit - n) break;
           }
-          b = this.scan(pb!, k);
+          if (want === 0) continue;
+        } else {
+          // The interpreter, counting block starts, up to the next one it must stop at (or the
+          // exact remainder of the slice, when a region does not fit it).
+          want = room < COLD_RUN ? room : COLD_RUN;
         }
-        if (b.len === 0) {
-          // A system instruction runs in the interpreter, and the slice ends after it.
-          const r = cpu.run(n + 1, true, n);
-          n += r;
-          if (r === 0 || b.system || cpu.exit !== 0 || cpu.stopReason !== null) return n;
-          continue;
-        }
-        if (b.fn === null && ++b.hits >= this.hot) this.compile(pb!, b, pc);
-        len = b.len;
-        midway = 0;
       }
-      if (b.fn !== null && len <= room) {
-        // A call runs at most CALL_BUDGET steps, then the region is entered again where it
-        // stopped: V8 then optimizes it as a whole function soon, rather than living on the
-        // slower on-stack-replacement code of a first call that loops for long.
-        let at = pc;
-        for (;;) {
-          const left = limit - n;
-          const r = b.fn(at, left < CALL_BUDGET ? left : CALL_BUDGET);
-          this.stats.calls++;
-          n += r;
-          cpu.position += r;
-          if (signals.stop !== 0) {
-            signals.stop = 0;
-            return n;
-          }
-          at = cpu.pc;
-          if (r === 0) {
-            // It left before its first instruction: one straddling the page end whose upper half
-            // or next page is not what it was compiled for (see compile.ts). The interpreter runs it.
-            const s = cpu.run(n + 1, true, n);
-            n += s;
-            if (cpu.exit === EXIT_WARM) cpu.exit = 0;
-            else if (s === 0 || cpu.exit !== 0 || cpu.stopReason !== null) return n;
-            break;
-          }
-          if (b.dead || ((at ^ pc) & -4096) !== 0) break;
-          const len = b.lens![(at & 4095) >> 1]!;
-          if (len === 0) {
-            if (b.branchesOut![(at & 4095) >> 1] !== 0) this.left(pb!, b, at);
-            break;
-          }
-          if (len > limit - n) break;
-        }
-        continue;
-      }
-      // Cold code, or a block longer than what is left: the interpreter, resuming the slice.
-      const want = len < room ? len : room;
       const r = cpu.run(n + want, true, n);
       n += r;
-      if (cpu.exit === EXIT_WARM) cpu.exit = 0;
-      else if (r < want || cpu.exit !== 0 || cpu.stopReason !== null) return n;
+      if (cpu.exit === EXIT_WARM) {
+        // Stopped at a warm page or a block start: the slice goes on (and no stale exit code stays behind).
+        cpu.exit = 0;
+        counted = true;
+      } else if (r < want || cpu.exit !== 0 || cpu.stopReason !== null) return n;
     }
+    this.sliceEnded = true;
     return n;
   }
 
@@ -438,7 +442,8 @@ export class Jit implements CpuExecutor {
   reset(): void {
     for (const pb of this.pages)
       if (pb !== undefined) for (let i = pb.list.length - 1; i >= 0; i--) this.kill(pb, pb.list[i]!);
-    this.pages.length = 0;
+    this.pages.fill(undefined);
+    this.starts.fill(undefined);
     this.heat.fill(0);
     this.warmTag.fill(-1);
   }
@@ -454,8 +459,10 @@ export class Jit implements CpuExecutor {
       cover: new Uint16Array(2048),
       exits: new Uint16Array(2048),
       inside: new Array(2048),
+      starts: new Int32Array(2048).fill(this.hot),
     };
     this.pages[ppn] = pb;
+    this.starts[ppn] = pb.starts;
     return pb;
   }
 
@@ -476,7 +483,11 @@ export class Jit implements CpuExecutor {
   private enter(pb: PageBlocks, b: Block): void {
     const lens = b.lens!;
     const inside = pb.inside;
-    for (let h = 0; h < 2048; h++) if (lens[h] !== 0 && (inside[h] === undefined || h << 1 === b.start)) inside[h] = b;
+    for (let h = 0; h < 2048; h++) {
+      if (lens[h] === 0) continue;
+      if (h << 1 === b.start || inside[h] === undefined) inside[h] = b;
+      pb.starts[h] = 0;
+    }
   }
 
   /** Takes region b out of PageBlocks.inside, handing its places to other live regions with a basic block there. */
@@ -489,6 +500,8 @@ export class Jit implements CpuExecutor {
         const o = pb.list[i]!;
         if (o !== b && !o.dead && o.lens !== null && o.lens[h] !== 0) inside[h] = o;
       }
+      // No region there any more: the start must earn its runs again.
+      if (inside[h] === undefined) pb.starts[h] = this.hot;
     }
   }
 
@@ -554,16 +567,20 @@ export class Jit implements CpuExecutor {
     return { start: k, end: off, insns, stop };
   }
 
-  /** Finds the entry basic block at byte k of the page and registers it as a (not yet compiled) region. */
-  private scan(pb: PageBlocks, k: number): Block {
-    const bb = this.basicBlock(pb, k);
-    const len = bb.insns.length;
+  /**
+   * A basic block start at byte k of the page whose count is spent: compiles a region entered
+   * there, or marks the start NEVER when its first instruction is left to the interpreter.
+   */
+  private hotStart(pb: PageBlocks, k: number, pc: number): Block | undefined {
+    const len = this.basicBlock(pb, k).insns.length;
+    if (len === 0) {
+      pb.starts[k >> 1] = NEVER;
+      return undefined;
+    }
     const b: Block = {
       start: k,
-      ranges: [k, len === 0 ? k + 2 : bb.end],
+      ranges: [k, k],
       len,
-      system: len === 0 && bb.stop !== Op.ILLEGAL,
-      hits: 0,
       fn: null,
       lens: null,
       dead: false,
@@ -573,14 +590,16 @@ export class Jit implements CpuExecutor {
     };
     pb.blocks[k >> 1] = b;
     pb.list.push(b);
-    this.cover(pb, b.ranges, 1);
+    this.compile(pb, b, pc);
     return b;
   }
 
   /** Region b left by one of its branches or jumps for virtual address `at`, in its page but outside it: see GROW_AFTER. */
   private left(pb: PageBlocks, b: Block, at: number): void {
     const h = (at & 4095) >> 1;
-    if (++pb.exits[h]! < GROW_AFTER || b.grown.length >= MAX_GROWTHS) return;
+    const exits = ++pb.exits[h]!;
+    // Both tested each time: V8 then has feedback for both before the first growth.
+    if (b.grown.length >= MAX_GROWTHS || exits < this.growAfter) return;
     pb.exits[h] = 0;
     b.grown.push(h << 1);
     this.stats.grown++;
@@ -598,9 +617,9 @@ export class Jit implements CpuExecutor {
     const add = (k: number): (BasicBlock & { stop: number }) | null => {
       if (seen.has(k) || k < 0 || k >= 4096) return null;
       seen.add(k);
-      // Only basic blocks that have run join: paths never taken would leave type feedback
-      // holes in the compiled code.
-      if (k !== b.start && (pb.blocks[k >> 1]?.len ?? 0) === 0) return null;
+      // Only basic blocks that have run (counted at least once) join: paths never taken would
+      // leave type feedback holes in the compiled code.
+      if (k !== b.start && pb.starts[k >> 1]! >= this.hot) return null;
       const bb = this.basicBlock(pb, k);
       if (bb.insns.length === 0) return null;
       bbs.push(bb);
@@ -692,18 +711,11 @@ function branchTargets(bb: BasicBlock): number[] {
 export function attachJit(cpu: Cpu, options: JitOptions = {}): JitSupport {
   const support = (options.probe ?? jitSupported)();
   if (!support.ok) return support;
-  if (cpu.jit === undefined)
-    Object.defineProperty(cpu, 'jit', {
-      value: new Jit(cpu, options),
-      writable: true,
-      configurable: true,
-      enumerable: false,
-    });
+  cpu.jit ??= new Jit(cpu, options);
   return support;
 }
 
 /** Back to the interpreter alone. */
 export function detachJit(cpu: Cpu): void {
-  if (cpu.jit !== undefined)
-    Object.defineProperty(cpu, 'jit', { value: undefined, writable: true, configurable: true, enumerable: false });
+  cpu.jit = undefined;
 }

@@ -224,11 +224,12 @@ describe('a loop longer than a region', () => {
 });
 
 describe('a slice that ends inside a region', () => {
-  it('resumes in that region: slices of any length compile the regions one run compiles', () => {
+  it('resumes in that region: slices of any length compile no more regions than one run', () => {
     const whole = bare(longLoop(), 'jit');
     while (whole.pc >>> 0 !== LONG_LOOP_END) whole.run(1_000_000);
-    // Not a region made at every place a slice ended.
-    expect((longLoopInSlices().jit as Jit).stats.compiled).toBe((whole.jit as Jit).stats.compiled);
+    // Not a region made at every place a slice ended (one run makes one at its second step, where
+    // the dispatcher first looks; slices may not).
+    expect((longLoopInSlices().jit as Jit).stats.compiled).toBeLessThanOrEqual((whole.jit as Jit).stats.compiled);
   });
 });
 
