@@ -30,6 +30,8 @@ const DATA = 0x2000;
 const UART = 0x1000_0000;
 /** V8 allocates a function's feedback after some calls (8 in Node 20): runs before then teach it nothing. */
 const ROUNDS = 12;
+/** Steps of each round on the JIT. */
+const JIT_ROUND = 4000;
 
 /**
  * For the interpreter: every compiled instruction kind, then a round again while x12 counts
@@ -82,7 +84,7 @@ function dispatch(): number[] {
     encode(Op.ANDI, 15, 12, 0, 3),
     encode(Op.BEQ, 0, 15, 0, 8),
     encode(Op.ADDI, 5, 5, 0, 1),
-    encode(Op.ADDI, 14, 0, 0, 100),
+    encode(Op.ADDI, 14, 0, 0, 40),
     encode(Op.ADDI, 14, 14, 0, -1),
     encode(Op.BNE, 0, 14, 0, -4),
   ];
@@ -175,7 +177,7 @@ export function warmUp(make: (program: Program) => Machine): void {
   if (attachJit(cpu, { hot: 2, warm: 64, callBudget: 64, growAfter: 24 }).ok) {
     for (let i = 0; i < ROUNDS; i++) {
       start(JIT_LOOP, 0);
-      machine.run(4000);
+      machine.run(JIT_ROUND);
     }
   }
   detachJit(cpu);
