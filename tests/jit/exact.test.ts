@@ -387,3 +387,65 @@ describe('hosts that forbid code generation', () => {
     }
   });
 });
+
+/**
+ * Divisions and remainders of the same operands, in both orders, signed and unsigned, which the
+ * compiler computes from one quotient; divisors 0 and -1 with a dividend of -2³¹ among them, and
+ * pairs broken by a write to an operand in between. x20 accumulates every result, 200 rounds.
+ */
+function quotients(): number[] {
+  const DIV = (rd: number, a: number, b: number) => encR(1, 4, rd, a, b);
+  const DIVU = (rd: number, a: number, b: number) => encR(1, 5, rd, a, b);
+  const REM = (rd: number, a: number, b: number) => encR(1, 6, rd, a, b);
+  const REMU = (rd: number, a: number, b: number) => encR(1, 7, rd, a, b);
+  const acc = (r: number) => ADD(20, 20, r);
+  const words = [ADDI(20, 0, 0), ADDI(21, 0, 200), LUI(6, 0x80000), ADDI(7, 0, -1)];
+  const top = words.length * 4;
+  words.push(
+    ADDI(5, 21, -100), // dividend: -99 .. 100 over the rounds
+    ADDI(8, 21, -3), // divisor: -2 .. 197, 0 once
+    REMU(10, 5, 8),
+    ADDI(9, 0, 1),
+    DIVU(11, 5, 8),
+    DIV(12, 5, 8),
+    REM(13, 5, 8),
+    REM(14, 6, 7), // -2³¹ rem -1 = 0
+    DIV(15, 6, 7), // -2³¹ / -1 = -2³¹
+    DIVU(16, 5, 0), // by zero: all ones
+    REMU(17, 5, 0), // by zero: the dividend
+    REM(5, 5, 8), // writes its own dividend: the division after it reads the new value
+    DIV(18, 5, 8),
+    acc(10),
+    acc(11),
+    acc(12),
+    acc(13),
+    acc(14),
+    acc(15),
+    acc(16),
+    acc(17),
+    acc(18),
+    ADDI(21, 21, -1),
+  );
+  words.push(BNE(21, 0, top - words.length * 4));
+  while (words.length < 0x30 / 4 + 40) words.push(ADDI(0, 0, 0));
+  words.push(JAL(0, 0));
+  return words;
+}
+
+describe('a division and a remainder of the same operands', () => {
+  it("share a quotient and give the interpreter's results, by zero and overflowing too", () => {
+    const ref = bare(quotients(), 'interp');
+    const jit = bare(quotients(), 'jit');
+    const end = (RAM + (0x30 / 4 + 40) * 4) >>> 0;
+    // In lockstep, up to the first position where the harts differ (none).
+    let differs: number | null = null;
+    for (let k = 0; ref.pc >>> 0 !== end && differs === null; k++) {
+      const n = ref.run(1 + ((k * 29) % 300));
+      for (let m = 0; m < n;) m += jit.run(n - m);
+      if (jit.pc !== ref.pc || jit.x.some((v, r) => v !== ref.x[r])) differs = ref.position;
+    }
+    expect(differs).toBe(null);
+    expect((jit.jit as Jit).stats.compiled).toBeGreaterThan(0);
+    expect(jit.x[20]).toBe(ref.x[20]);
+  });
+});
