@@ -174,7 +174,7 @@ export function warmUp(make: (program: Program) => Machine): void {
   cpu.setInterruptLine(IRQ.MEI, false);
   // The JIT first: attaching one changes a field of the hart that the interpreter reads, which
   // would throw away an optimization of its loop begun in the rounds on the interpreter alone.
-  if (attachJit(cpu, { hot: 2, warm: 64, callBudget: 64, growAfter: 24 }).ok) {
+  if (attachJit(cpu, { hot: 2, warm: 64, callBudget: 64, growAfter: 24, decay: 4096 }).ok) {
     for (let i = 0; i < ROUNDS; i++) {
       start(JIT_LOOP, 0);
       machine.run(JIT_ROUND);

@@ -51,13 +51,15 @@ const CALL_BUDGET = 1 << 14;
  */
 const COLD_RUN = 1 << 16;
 /**
- * A page is warm (the dispatcher steps it basic block by basic block, so that its hot blocks
- * get compiled) once the interpreter has run WARM steps in it, a count halved every DECAY
- * steps: only code that keeps the interpreter busy (a quarter of its time or more, for a
- * while) pays for the dispatcher, the compiler and V8's own tiers. Stepping each basic
- * block through the dispatcher costs as much as interpreting it, and V8 runs fresh code in
- * its own interpreter for a while: a Linux boot, whose time is spread over hundreds of pages,
- * took 1.6 to 3.5 times the interpreter's time when warm meant "a start seen 128 times".
+ * A page is warm (its basic block starts are counted, so that its hot blocks get compiled) once
+ * the interpreter has run WARM steps in it, a count halved every DECAY steps the interpreter
+ * runs: only code that keeps the interpreter busy (a quarter of its time or more, for a while)
+ * pays for the compiler and V8's own tiers. V8 runs fresh code in its own interpreter for a
+ * while: a Linux boot, whose time is spread over hundreds of pages, took 1.6 to 3.5 times the
+ * interpreter's time when warm meant "a start seen 128 times". Counted in the interpreter's
+ * steps, not the hart's: once the rest is compiled, the page the interpreter still runs is
+ * the one to compile (libgcc's 64-bit division in divmul: a fifth of the hart's steps, and
+ * never warm when the heat was halved every 2 M steps of the hart, as in slices of 2 M steps).
  */
 const WARM = 1_000_000;
 const DECAY = 2_000_000;
@@ -175,6 +177,8 @@ export interface JitOptions {
   callBudget?: number;
   /** Exits by one branch before a region grows (default 4,096; the warm-up uses less). */
   growAfter?: number;
+  /** Interpreter steps between halvings of the heat (default 2,000,000; the warm-up uses less). */
+  decay?: number;
   /** How to check that code generation works (tests); default jitSupported(). */
   probe?: () => JitSupport;
 }
@@ -203,8 +207,10 @@ export class Jit implements CpuExecutor {
   private readonly growAfter: number;
   /** Whether the last run ended for its limit (not a trap or a system instruction): see run. */
   private sliceEnded = false;
-  /** Position of the last decay of the heat. */
-  private decayedAt = 0;
+  /** Steps the interpreter ran for this JIT since the last decay of the heat. */
+  private interpreted = 0;
+  /** Interpreter steps between decays of the heat (see DECAY). */
+  private readonly decayEvery: number;
   /**
    * Virtual pages seen warm through the fetch TLB, by its index (a hint that outlives TLB
    * flushes: after a trap, an xRET or a CSR write, the hart usually goes on in the same pages).
@@ -218,6 +224,7 @@ export class Jit implements CpuExecutor {
     this.hot = options.hot ?? HOT;
     this.callBudget = options.callBudget ?? CALL_BUDGET;
     this.growAfter = options.growAfter ?? GROW_AFTER;
+    this.decayEvery = options.decay ?? DECAY;
     this.pages = new Array<PageBlocks | undefined>(cpu.ram.pageCount).fill(undefined);
     this.starts = new Array<Int32Array | undefined>(cpu.ram.pageCount).fill(undefined);
     this.warmAt = options.warm ?? (this.hot >= HOT ? WARM : Math.max(0, this.hot - 1));
@@ -289,10 +296,6 @@ export class Jit implements CpuExecutor {
     const cpu = this.cpu;
     // Breakpoints are checked at every instruction: the interpreter does that exactly.
     if (cpu.breakpoints !== null) return cpu.run(limit, true);
-    // The heat is a rate: halved every DECAY steps, so that only code that keeps the
-    // interpreter busy gets warm, not code that merely runs now and then over a long boot.
-    const since = cpu.position - this.decayedAt;
-    if (since >= DECAY || since < 0) this.decay();
     const xTag = cpu.xTag;
     const xOff = cpu.xOff;
     const decoded = cpu.decoded;
@@ -394,6 +397,10 @@ export class Jit implements CpuExecutor {
       }
       const r = cpu.run(n + want, true, n);
       n += r;
+      // The heat is a rate: halved every DECAY steps of the interpreter, so that only code that
+      // keeps it busy gets warm, not code that merely runs now and then over a long boot.
+      this.interpreted += r;
+      if (this.interpreted >= this.decayEvery) this.decay();
       if (cpu.exit === EXIT_WARM) {
         // Stopped at a warm page or a block start: the slice goes on (and no stale exit code stays behind).
         cpu.exit = 0;
@@ -406,7 +413,7 @@ export class Jit implements CpuExecutor {
 
   /** Halves the heat of every page (see run). */
   private decay(): void {
-    this.decayedAt = this.cpu.position;
+    this.interpreted = 0;
     // Branch-free over every page (warm ones stay Infinity): 16 k pages every DECAY steps.
     const heat = this.heat;
     for (let i = 0; i < heat.length; i++) heat[i]! *= 0.5;
@@ -445,6 +452,7 @@ export class Jit implements CpuExecutor {
     this.pages.fill(undefined);
     this.starts.fill(undefined);
     this.heat.fill(0);
+    this.interpreted = 0;
     this.warmTag.fill(-1);
   }
 

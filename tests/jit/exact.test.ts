@@ -449,3 +449,36 @@ describe('a division and a remainder of the same operands', () => {
     expect(jit.x[20]).toBe(ref.x[20]);
   });
 });
+
+/**
+ * A loop in page 0 that calls a function in page 1 at every turn: the function is about a fifth
+ * of the steps. x5 = 8 × 20,000, x7 = 2 × 20,000.
+ */
+function callAcrossPages(): number[] {
+  const words = [ADDI(5, 0, 0), ADDI(7, 0, 0), LUI(6, 5), ADDI(6, 6, -480)]; // x6 = 20,000
+  const loop = words.length * 4;
+  for (let i = 0; i < 8; i++) words.push(ADDI(5, 5, 1));
+  words.push(JAL(1, 0x1000 - words.length * 4));
+  words.push(ADDI(6, 6, -1));
+  words.push(BNE(6, 0, loop - words.length * 4));
+  words.push(JAL(0, 0));
+  while (words.length < 0x1000 / 4) words.push(ADDI(0, 0, 0));
+  words.push(ADDI(7, 7, 1), ADDI(7, 7, 1), JALR(0, 1, 0));
+  return words;
+}
+
+describe('the heat of a page', () => {
+  it('decays with the steps the interpreter runs, so a callee that is a fifth of the steps gets compiled in short slices', () => {
+    const cpu = bare(callAcrossPages(), 'interp');
+    // Thresholds scaled down a hundredfold; slices as long as a decay period, as a session's.
+    attachJit(cpu, { hot: 16, warm: 10_000, decay: 20_000 });
+    const end = (RAM + 15 * 4) >>> 0;
+    while (cpu.pc >>> 0 !== end) cpu.run(20_000);
+    expect([cpu.x[5], cpu.x[7]]).toEqual([160_000, 40_000]);
+    // Page 1 got warm (its block starts are counted).
+    const starts = (cpu.jit as Jit).starts[1];
+    expect(starts).toBeDefined();
+    // A compiled region begins at its first instruction (the interpreter counts it down from 0 on).
+    expect(starts![0]).toBeLessThanOrEqual(0);
+  });
+});
