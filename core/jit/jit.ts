@@ -46,8 +46,9 @@ const HOT = 2048;
 /** Most steps of one call of a region function (see run). */
 const CALL_BUDGET = 1 << 14;
 /**
- * Most steps of one interpreter run from a cold page (it also stops on entering a warm page,
- * see Cpu.run): a bound on how long code that just got warm keeps running in the interpreter.
+ * Most steps of one interpreter run for the dispatcher (it also stops on entering a warm page,
+ * and in a warm page at a counted basic block start: see Cpu.run): a bound on how long code
+ * that just got warm keeps running in the interpreter.
  */
 const COLD_RUN = 1 << 16;
 /**
@@ -195,7 +196,7 @@ export class Jit implements CpuExecutor {
 
   /** Runs in the interpreter before a region is compiled (see HOT). */
   readonly hot: number;
-  /** Interpreter steps in a page before it is stepped basic block by basic block (see WARM). */
+  /** Interpreter steps in a page before its basic block starts are counted (see WARM). */
   readonly warmAt: number;
   /** Interpreter steps by RAM page (counted by Cpu.run, see CpuExecutor). */
   readonly heat: Float64Array;
