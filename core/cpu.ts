@@ -155,12 +155,12 @@ export interface CpuExecutor {
   readonly heat: Float64Array;
   readonly warmAt: number;
   /**
-   * By RAM page, for warm pages: a count by halfword of the page, taken down by one each time a
-   * basic block starts there (after a branch, taken or not, a jump, or on entering the page).
-   * Such a run stops (exit EXIT_WARM) at a start whose count has reached 0: the executor's code
-   * begins there, or it has run often enough to be compiled.
+   * By RAM page, for warm pages: `starts`, a count by halfword of the page, taken down by one each
+   * time a basic block starts there (after a branch, taken or not, a jump, or on entering the
+   * page). Such a run stops (exit EXIT_WARM) at a start whose count has reached 0: the executor's
+   * code begins there, or it has run often enough to be compiled.
    */
-  readonly starts: (Int32Array | undefined)[];
+  readonly pages: readonly ({ readonly starts: Int32Array } | undefined)[];
 }
 
 /** @internal `Cpu.exit` after an executor's interpreter run stopped for it (see CpuExecutor.heat, starts). */
@@ -266,7 +266,7 @@ function keepsTranslations(csr: number): boolean {
 let noHeat = new Float64Array(0);
 /** Block start counts when no page is counted (see Cpu.run): never read. */
 const noStarts = new Int32Array(2048);
-const noPageStarts: (Int32Array | undefined)[] = [];
+const noPages: CpuExecutor['pages'] = [];
 
 export class Cpu {
   /** x0..x31, plus x[32] which absorbs writes to x0. */
@@ -682,11 +682,10 @@ export class Cpu {
     const forJit = interp && this.jit !== undefined;
     const heat = forJit ? this.jit!.heat : noHeat;
     const warmAt = forJit ? this.jit!.warmAt : Infinity;
-    const pageStarts = forJit ? this.jit!.starts : noPageStarts;
+    const pages = forJit ? this.jit!.pages : noPages;
     let hpage = -1;
     let hn = n;
-    // Block starts of the current page are counted (a warm page with counts: see CpuExecutor.starts).
-    let counting = false;
+    // Block start counts of the current page: a warm page's for the JIT (see CpuExecutor.pages), else none.
     let starts: Int32Array = noStarts;
 
     run: while (n < limit) {
@@ -715,13 +714,10 @@ export class Cpu {
           if (hpage >= 0) heat[hpage]! += n - hn;
           hpage = base >>> PAGE_SHIFT;
           hn = n;
-          counting = false;
+          starts = noStarts;
           if (heat[hpage]! >= warmAt) {
-            const s = pageStarts[hpage];
-            if (s !== undefined) {
-              starts = s;
-              counting = true;
-            }
+            const s = pages[hpage]?.starts;
+            if (s !== undefined) starts = s;
             // A page entered is a basic block start (the page's end ends a block).
             if (n > from && (s === undefined || --s[(pc & 0xfff) >> 1]! <= 0)) {
               this.exit = EXIT_WARM;
@@ -1043,7 +1039,7 @@ export class Cpu {
         }
         continue;
       }
-      if (counting && pc >>> PAGE_SHIFT === fvpn && --starts[(pc & 0xfff) >> 1]! <= 0) {
+      if (starts !== noStarts && pc >>> PAGE_SHIFT === fvpn && --starts[(pc & 0xfff) >> 1]! <= 0) {
         this.exit = EXIT_WARM;
         break;
       }

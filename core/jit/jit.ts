@@ -125,7 +125,7 @@ interface PageBlocks {
   readonly inside: (Block | undefined)[];
   /**
    * Runs left before a basic block starting at each halfword gets compiled (see
-   * CpuExecutor.starts): `hot` at first, 0 where a compiled region has a basic block (so the
+   * CpuExecutor.pages): `hot` at first, 0 where a compiled region has a basic block (so the
    * interpreter stops there), NEVER where the instruction is left to the interpreter.
    */
   readonly starts: Int32Array;
@@ -187,8 +187,8 @@ export interface JitOptions {
 export class Jit implements CpuExecutor {
   /** Regions compiled, invalidated and grown, and calls of region functions, so far (for benches and tests). */
   readonly stats = { compiled: 0, invalidated: 0, calls: 0, grown: 0 };
-  /** By RAM page (filled with undefined from the start: a sparse array would be slow to index). */
-  private readonly pages: (PageBlocks | undefined)[];
+  /** By RAM page (filled with undefined from the start: a sparse array would be slow to index); the interpreter counts in their `starts`. */
+  readonly pages: (PageBlocks | undefined)[];
   private readonly signals: Signals = { stop: 0 };
   private readonly scratch: DecodedRecord = { fields: 0, imm: 0 };
   private readonly mem16: Uint16Array;
@@ -200,8 +200,6 @@ export class Jit implements CpuExecutor {
   readonly warmAt: number;
   /** Interpreter steps by RAM page (counted by Cpu.run, see CpuExecutor). */
   readonly heat: Float64Array;
-  /** PageBlocks.starts by RAM page (counted by Cpu.run, see CpuExecutor). */
-  readonly starts: (Int32Array | undefined)[];
   /** Steps of one call of a region function at most (see CALL_BUDGET). */
   private readonly callBudget: number;
   /** Exits by one branch before a region grows (see GROW_AFTER). */
@@ -227,7 +225,6 @@ export class Jit implements CpuExecutor {
     this.growAfter = options.growAfter ?? GROW_AFTER;
     this.decayEvery = options.decay ?? DECAY;
     this.pages = new Array<PageBlocks | undefined>(cpu.ram.pageCount).fill(undefined);
-    this.starts = new Array<Int32Array | undefined>(cpu.ram.pageCount).fill(undefined);
     this.warmAt = options.warm ?? (this.hot >= HOT ? WARM : Math.max(0, this.hot - 1));
     this.heat = new Float64Array(Math.ceil(cpu.ram.size / 4096));
     const ram = cpu.ram;
@@ -451,7 +448,6 @@ export class Jit implements CpuExecutor {
     for (const pb of this.pages)
       if (pb !== undefined) for (let i = pb.list.length - 1; i >= 0; i--) this.kill(pb, pb.list[i]!);
     this.pages.fill(undefined);
-    this.starts.fill(undefined);
     this.heat.fill(0);
     this.interpreted = 0;
     this.warmTag.fill(-1);
@@ -471,7 +467,6 @@ export class Jit implements CpuExecutor {
       starts: new Int32Array(2048).fill(this.hot),
     };
     this.pages[ppn] = pb;
-    this.starts[ppn] = pb.starts;
     return pb;
   }
 

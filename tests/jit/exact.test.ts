@@ -476,7 +476,7 @@ describe('the heat of a page', () => {
     while (cpu.pc >>> 0 !== end) cpu.run(20_000);
     expect([cpu.x[5], cpu.x[7]]).toEqual([160_000, 40_000]);
     // Page 1 got warm (its block starts are counted).
-    const starts = (cpu.jit as Jit).starts[1];
+    const starts = (cpu.jit as Jit).pages[1]?.starts;
     expect(starts).toBeDefined();
     // A compiled region begins at its first instruction (the interpreter counts it down from 0 on).
     expect(starts![0]).toBeLessThanOrEqual(0);
