@@ -90,8 +90,6 @@ interface Block {
   readonly start: number;
   /** Byte ranges [start, end) in the page of its basic blocks, as pairs. */
   ranges: number[];
-  /** Instructions of the entry basic block. */
-  readonly len: number;
   fn: BlockFn | null;
   /**
    * Once compiled: instructions of each of its basic blocks, by halfword of the page (where fn
@@ -110,8 +108,6 @@ interface Block {
 interface PageBlocks {
   readonly ppn: number;
   readonly code: DecodedPage;
-  /** Region entered at each halfword. */
-  readonly blocks: (Block | undefined)[];
   readonly list: Block[];
   /** How many live blocks cover each halfword (a cheap test for stores into data). */
   readonly cover: Uint16Array;
@@ -459,7 +455,6 @@ export class Jit implements CpuExecutor {
     const pb: PageBlocks = {
       ppn,
       code,
-      blocks: new Array(2048),
       list: [],
       cover: new Uint16Array(2048),
       exits: new Uint16Array(2048),
@@ -473,7 +468,6 @@ export class Jit implements CpuExecutor {
   private kill(pb: PageBlocks, b: Block): void {
     b.dead = true;
     this.stats.invalidated++;
-    if (pb.blocks[b.start >> 1] === b) pb.blocks[b.start >> 1] = undefined;
     this.leave(pb, b);
     this.cover(pb, b.ranges, -1);
     const last = pb.list.pop()!;
@@ -499,11 +493,12 @@ export class Jit implements CpuExecutor {
     const inside = pb.inside;
     for (let h = 0; h < 2048; h++) {
       if (inside[h] !== b) continue;
-      inside[h] = pb.blocks[h]?.fn != null && pb.blocks[h] !== b ? pb.blocks[h] : undefined;
-      for (let i = 0; inside[h] === undefined && i < pb.list.length; i++) {
-        const o = pb.list[i]!;
-        if (o !== b && !o.dead && o.lens !== null && o.lens[h] !== 0) inside[h] = o;
-      }
+      // Another live region with a basic block there, the one entered there first.
+      let by: Block | undefined;
+      for (const o of pb.list)
+        if (o !== b && !o.dead && o.lens !== null && o.lens[h] !== 0 && (by === undefined || o.start === h << 1))
+          by = o;
+      inside[h] = by;
       // No region there any more: the start must earn its runs again.
       if (inside[h] === undefined) pb.starts[h] = this.hot;
     }
@@ -576,15 +571,13 @@ export class Jit implements CpuExecutor {
    * there, or marks the start NEVER when its first instruction is left to the interpreter.
    */
   private hotStart(pb: PageBlocks, k: number, pc: number): Block | undefined {
-    const len = this.basicBlock(pb, k).insns.length;
-    if (len === 0) {
+    if (this.basicBlock(pb, k).insns.length === 0) {
       pb.starts[k >> 1] = NEVER;
       return undefined;
     }
     const b: Block = {
       start: k,
       ranges: [k, k],
-      len,
       fn: null,
       lens: null,
       dead: false,
@@ -592,7 +585,6 @@ export class Jit implements CpuExecutor {
       branchesOut: null,
       grown: [],
     };
-    pb.blocks[k >> 1] = b;
     pb.list.push(b);
     this.compile(pb, b, pc);
     return b;
@@ -648,8 +640,7 @@ export class Jit implements CpuExecutor {
         if ((op !== Op.JAL && op !== Op.JALR) || ((last.fields >>> 7) & 63) !== 32) queue.push(bb.end);
       } else if (bb.stop === Op.UNDECODED) queue.push(bb.end);
     }
-    if (bbs.length === 0 || bbs[0]!.insns.length !== b.len)
-      throw new Error('jit: a region entry changed under a live block');
+    if (bbs[0]?.start !== b.start) throw new Error('jit: a region entry with no instruction to compile');
     const body = regionSource(bbs, this.cpu.ram.watched);
     let factory = factories.get(body);
     if (factory === undefined) {
