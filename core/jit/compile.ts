@@ -152,13 +152,13 @@ const PARTNER: Record<number, number> = { [Op.DIV]: Op.REM, [Op.REM]: Op.DIV, [O
 /**
  * Pairs of a division and a remainder of the same two registers in a basic block, neither
  * register written from the first to the second (`x % 10` then `x / 10`, as compilers emit for
- * digits and hash buckets): the first computes the quotient once (`first`: its index, naming it),
- * and both take their result from it; the remainder as `a - q × b`, which is what the
+ * digits and hash buckets): the first computes the quotient once, and both take their result
+ * from it (the map gives each of the pair the index of the first, which names the quotient); the remainder as `a - q × b`, which is what the
  * unprivileged spec's division table gives in every case, division by zero and overflow included
  * (q = -1 and q = a there). One host division instead of two: a loop of both ran 1.7 times faster.
  */
-function quotientPairs(insns: readonly BlockInsn[]): Map<number, { first?: number; of?: number }> {
-  const pairs = new Map<number, { first?: number; of?: number }>();
+function quotientPairs(insns: readonly BlockInsn[]): Map<number, number> {
+  const pairs = new Map<number, number>();
   insns.forEach(({ fields }, i) => {
     const partner = PARTNER[fields & 127];
     if (partner === undefined || pairs.has(i)) return;
@@ -167,8 +167,8 @@ function quotientPairs(insns: readonly BlockInsn[]): Map<number, { first?: numbe
     for (let j = i; j < insns.length; j++) {
       const g = insns[j]!.fields;
       if (j > i && (g & 127) === partner && ((g >>> 13) & 31) === rs1 && ((g >>> 18) & 31) === rs2) {
-        pairs.set(i, { first: i });
-        pairs.set(j, { of: i });
+        pairs.set(i, i);
+        pairs.set(j, i);
         return;
       }
       const rd = (g >>> 7) & 63;
@@ -366,11 +366,11 @@ export function regionSource(region: readonly BasicBlock[], watched = false): st
       if (op === Op.AUIPC) return void lines.push(set(`(${vpc(delta)} + ${imm}) | 0`));
       if (op === Op.FENCE || op === Op.FENCE_I) return; // one hart; stores already drop overwritten code
       // A division and a remainder of the same operands share one quotient (see quotientPairs).
-      const q = pairs.get(i);
-      if (q !== undefined) {
+      const first = pairs.get(i);
+      if (first !== undefined) {
         // Named by basic block and instruction: unique in the function.
-        const quotient = `q${bi}_${q.first ?? q.of}`;
-        if (q.first !== undefined)
+        const quotient = `q${bi}_${first}`;
+        if (first === i)
           lines.push(`const ${quotient} = ${alu(op === Op.DIV || op === Op.REM ? Op.DIV : Op.DIVU, a, b, 0)};`);
         if (rd !== 32)
           lines.push(set(op === Op.DIV || op === Op.DIVU ? quotient : `(${a} - Math.imul(${quotient}, ${b})) | 0`));
