@@ -1,18 +1,19 @@
 /**
  * The other way round from the decoder: an instruction word from its row of the table (its op)
  * and operands, the immediate placed as the row's format says (unprivileged spec, "Base
- * Instruction Formats" and "Immediate Encoding Variants"). For programs the emulator makes itself.
+ * Instruction Formats" and "Immediate Encoding Variants"). For programs the emulator makes itself,
+ * and for the compressed instructions' expansions (rv32c.ts).
  */
 import { ENCODINGS, type Format } from './table.js';
 
 /**
  * The instruction `op` with these operands, its immediate placed as its row's format says.
  * Operands its format has no field for are left out (a U-type's rs1 and rs2 bits are immediate),
- * and so are bits the row fixes (lr.w's rs2).
+ * and so are bits the row fixes (lr.w's rs2). A signed 32-bit number, as the fetch gives it.
  */
 export function encode(op: number, rd: number, rs1: number, rs2: number, imm = 0): number {
   const { match, mask, format } = ENCODINGS[op]!;
-  return (match | (operands(format, rd, rs1, rs2, imm) & ~mask)) >>> 0;
+  return match | (operands(format, rd, rs1, rs2, imm) & ~mask);
 }
 
 function operands(format: Format, rd: number, rs1: number, rs2: number, imm: number): number {

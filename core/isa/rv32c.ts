@@ -4,6 +4,8 @@
  * compressed instruction is expanding it and decoding the expansion.
  * Returns 0 (an illegal word) for reserved and unsupported encodings.
  */
+import { encode } from './encode.js';
+import { Op } from './table.js';
 
 const bit = (h: number, n: number): number => (h >>> n) & 1;
 const bits = (h: number, hi: number, lo: number): number => (h >>> lo) & ((1 << (hi - lo + 1)) - 1);
@@ -11,33 +13,10 @@ const bits = (h: number, hi: number, lo: number): number => (h >>> lo) & ((1 << 
 const rp = (h: number, lo: number): number => 8 + bits(h, lo + 2, lo);
 const sext = (v: number, width: number): number => (v << (32 - width)) >> (32 - width);
 
-const encI = (op: number, f3: number, rd: number, rs1: number, imm: number): number =>
-  ((imm & 0xfff) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op;
-const encS = (op: number, f3: number, rs1: number, rs2: number, imm: number): number =>
-  (((imm >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((imm & 31) << 7) | op;
-const encR = (f7: number, f3: number, rd: number, rs1: number, rs2: number): number =>
-  (f7 << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | 0x33;
-const encB = (f3: number, rs1: number, rs2: number, imm: number): number =>
-  (((imm >> 12) & 1) << 31) |
-  (((imm >> 5) & 0x3f) << 25) |
-  (rs2 << 20) |
-  (rs1 << 15) |
-  (f3 << 12) |
-  (((imm >> 1) & 0xf) << 8) |
-  (((imm >> 11) & 1) << 7) |
-  0x63;
-const encJ = (rd: number, imm: number): number =>
-  (((imm >> 20) & 1) << 31) |
-  (((imm >> 1) & 0x3ff) << 21) |
-  (((imm >> 11) & 1) << 20) |
-  (((imm >> 12) & 0xff) << 12) |
-  (rd << 7) |
-  0x6f;
-
-const ADDI = (rd: number, rs1: number, imm: number) => encI(0x13, 0, rd, rs1, imm);
-const JALR = (rd: number, rs1: number) => encI(0x67, 0, rd, rs1, 0);
-const LW = (rd: number, rs1: number, imm: number) => encI(0x03, 2, rd, rs1, imm);
-const SW = (rs1: number, rs2: number, imm: number) => encS(0x23, 2, rs1, rs2, imm);
+const ADDI = (rd: number, rs1: number, imm: number) => encode(Op.ADDI, rd, rs1, 0, imm);
+const JALR = (rd: number, rs1: number) => encode(Op.JALR, rd, rs1, 0, 0);
+const LW = (rd: number, rs1: number, imm: number) => encode(Op.LW, rd, rs1, 0, imm);
+const SW = (rs1: number, rs2: number, imm: number) => encode(Op.SW, 0, rs1, rs2, imm);
 
 /** c.j / c.jal offset: imm[11|4|9:8|10|6|7|3:1|5] in bits 12..2. */
 function cjImm(h: number): number {
@@ -85,7 +64,7 @@ function quadrant1(h: number): number {
     case 0:
       return ADDI(rd, rd, ciImm(h)); // c.addi (c.nop when rd = 0)
     case 1:
-      return encJ(1, cjImm(h)); // c.jal (RV32 only)
+      return encode(Op.JAL, 1, 0, 0, cjImm(h)); // c.jal (RV32 only)
     case 2:
       return ADDI(rd, 0, ciImm(h)); // c.li
     case 3: {
@@ -94,32 +73,31 @@ function quadrant1(h: number): number {
         return v === 0 ? 0 : ADDI(2, 2, sext(v, 10)); // c.addi16sp
       }
       const imm = sext((bit(h, 12) << 17) | (bits(h, 6, 2) << 12), 18);
-      return imm === 0 ? 0 : (imm & 0xfffff000) | (rd << 7) | 0x37; // c.lui
+      return imm === 0 ? 0 : encode(Op.LUI, rd, 0, 0, imm); // c.lui
     }
     case 4: {
       const r = rp(h, 7);
       switch (bits(h, 11, 10)) {
         case 0:
-          return bit(h, 12) ? 0 : encI(0x13, 5, r, r, bits(h, 6, 2)); // c.srli; shamt[5]=1 is reserved on RV32
+          return bit(h, 12) ? 0 : encode(Op.SRLI, r, r, 0, bits(h, 6, 2)); // c.srli; shamt[5]=1 is reserved on RV32
         case 1:
-          return bit(h, 12) ? 0 : encI(0x13, 5, r, r, 0x400 | bits(h, 6, 2)); // c.srai
+          return bit(h, 12) ? 0 : encode(Op.SRAI, r, r, 0, bits(h, 6, 2)); // c.srai
         case 2:
-          return encI(0x13, 7, r, r, ciImm(h)); // c.andi
+          return encode(Op.ANDI, r, r, 0, ciImm(h)); // c.andi
         default: {
           if (bit(h, 12)) return 0; // c.subw/c.addw are RV64
           const rs2 = rp(h, 2);
           const f = bits(h, 6, 5);
-          if (f === 0) return encR(0x20, 0, r, r, rs2);
-          return encR(0, f === 1 ? 4 : f === 2 ? 6 : 7, r, r, rs2);
+          return encode(f === 0 ? Op.SUB : f === 1 ? Op.XOR : f === 2 ? Op.OR : Op.AND, r, r, rs2);
         }
       }
     }
     case 5:
-      return encJ(0, cjImm(h)); // c.j
+      return encode(Op.JAL, 0, 0, 0, cjImm(h)); // c.j
     case 6:
-      return encB(0, rp(h, 7), 0, cbImm(h)); // c.beqz
+      return encode(Op.BEQ, 0, rp(h, 7), 0, cbImm(h)); // c.beqz
     default:
-      return encB(1, rp(h, 7), 0, cbImm(h)); // c.bnez
+      return encode(Op.BNE, 0, rp(h, 7), 0, cbImm(h)); // c.bnez
   }
 }
 
@@ -128,7 +106,7 @@ function quadrant2(h: number): number {
   const rs2 = bits(h, 6, 2);
   switch (bits(h, 15, 13)) {
     case 0:
-      return bit(h, 12) ? 0 : encI(0x13, 1, rd, rd, rs2); // c.slli
+      return bit(h, 12) ? 0 : encode(Op.SLLI, rd, rd, 0, rs2); // c.slli
     case 2: {
       if (rd === 0) return 0; // c.lwsp with rd = 0 is reserved
       return LW(rd, 2, (bit(h, 12) << 5) | (bits(h, 6, 4) << 2) | (bits(h, 3, 2) << 6));
@@ -136,10 +114,10 @@ function quadrant2(h: number): number {
     case 4:
       if (bit(h, 12) === 0) {
         if (rs2 === 0) return rd === 0 ? 0 : JALR(0, rd); // c.jr; rs1 = 0 is reserved
-        return encR(0, 0, rd, 0, rs2); // c.mv
+        return encode(Op.ADD, rd, 0, rs2); // c.mv
       }
-      if (rs2 === 0) return rd === 0 ? 0x00100073 : JALR(1, rd); // c.ebreak, c.jalr
-      return encR(0, 0, rd, rd, rs2); // c.add
+      if (rs2 === 0) return rd === 0 ? encode(Op.EBREAK, 0, 0, 0) : JALR(1, rd); // c.ebreak, c.jalr
+      return encode(Op.ADD, rd, rd, rs2); // c.add
     case 6:
       return SW(2, rs2, (bits(h, 12, 9) << 2) | (bits(h, 8, 7) << 6));
     default:
