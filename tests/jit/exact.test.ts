@@ -13,6 +13,7 @@ import { HAS_CODE, PagedMemory } from '../../core/paged.js';
 import { Session } from '../../session/session.js';
 import { buildMachine, type MachineSpec } from '../../session/spec.js';
 import { Checkpointer } from '../../storage/index.js';
+import { stepUntil } from '../support/bounded.js';
 import { expected, guest } from '../support/cli.js';
 import type { Executor } from './support.js';
 
@@ -85,7 +86,11 @@ describe('self-modifying code', () => {
   it('runs the patched instruction, as the interpreter does', () => {
     const results = (['interp', 'jit'] as const).map((e) => {
       const cpu = bare(selfModifying(), e);
-      while (cpu.mcause !== 3) cpu.run(1000);
+      stepUntil(
+        () => cpu.mcause === 3,
+        () => cpu.run(1000),
+        `${e}: the ebreak at the end`,
+      );
       return { x5: cpu.x[5], position: cpu.position, jit: cpu.jit as Jit | undefined };
     });
     expect(results[0]!.x5).toBe(5050);
@@ -100,12 +105,16 @@ describe('self-modifying code', () => {
       const cpu = bare(selfModifying(), e);
       cpu.ram.watch();
       let clears = 0;
-      while (cpu.mcause !== 3) {
-        cpu.run(7);
-        // What a state hasher's sync does: the dirty bit goes, the page's code bit stays.
-        cpu.ram.clearDirty();
-        clears++;
-      }
+      stepUntil(
+        () => cpu.mcause === 3,
+        () => {
+          cpu.run(7);
+          // What a state hasher's sync does: the dirty bit goes, the page's code bit stays.
+          cpu.ram.clearDirty();
+          clears++;
+        },
+        `${e}: the ebreak at the end`,
+      );
       return { x5: cpu.x[5], position: cpu.position, clears, dirty: cpu.ram.dirty[0] };
     });
     expect(results[1]!.clears).toBeGreaterThan(50);
@@ -226,7 +235,11 @@ describe('a loop longer than a region', () => {
 describe('a slice that ends inside a region', () => {
   it('resumes in that region: slices of any length compile no more regions than one run', () => {
     const whole = bare(longLoop(), 'jit');
-    while (whole.pc >>> 0 !== LONG_LOOP_END) whole.run(1_000_000);
+    stepUntil(
+      () => whole.pc >>> 0 === LONG_LOOP_END,
+      () => whole.run(1_000_000),
+      "the long loop's end",
+    );
     // Not a region made at every place a slice ended (one run makes one at its second step, where
     // the dispatcher first looks; slices may not).
     expect((longLoopInSlices().jit as Jit).stats.compiled).toBeLessThanOrEqual((whole.jit as Jit).stats.compiled);
@@ -344,7 +357,11 @@ describe('hosts that forbid code generation', () => {
     const cpu = bare(selfModifying(), 'interp');
     expect(attachJit(cpu, { probe: () => probeCodegen(csp) })).toEqual(support);
     expect(cpu.jit).toBeUndefined();
-    while (cpu.mcause !== 3) cpu.run(1000);
+    stepUntil(
+      () => cpu.mcause === 3,
+      () => cpu.run(1000),
+      'the ebreak at the end',
+    );
     expect(cpu.x[5]).toBe(5050);
     expect(attachJit(cpu).ok).toBe(true);
     expect(cpu.jit).toBeInstanceOf(Jit);
@@ -377,7 +394,11 @@ describe('hosts that forbid code generation', () => {
         expect(m.executorNote).toMatch(/not allowed.*unsafe-eval.*using the interpreter/);
         let out = '';
         m.onOutput = (b) => (out += String.fromCharCode(b));
-        while (!m.power) m.run(1_000_000);
+        stepUntil(
+          () => m.power !== null,
+          () => m.run(1_000_000),
+          "hello's power-off",
+        );
         expect(out).toBe(readFileSync(expected('hello.out'), 'latin1'));
       }
       expect(attempts).toBe(1);
@@ -473,7 +494,11 @@ describe('the heat of a page', () => {
     // Thresholds scaled down a hundredfold; slices as long as a decay period, as a session's.
     attachJit(cpu, { hot: 16, warm: 10_000, decay: 20_000 });
     const end = (RAM + 15 * 4) >>> 0;
-    while (cpu.pc >>> 0 !== end) cpu.run(20_000);
+    stepUntil(
+      () => cpu.pc >>> 0 === end,
+      () => cpu.run(20_000),
+      "the loop's end",
+    );
     expect([cpu.x[5], cpu.x[7]]).toEqual([160_000, 40_000]);
     // Page 1 got warm (its block starts are counted).
     const starts = (cpu.jit as Jit).pages[1]?.starts;

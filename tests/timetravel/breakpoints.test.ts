@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { WatchRange } from '../../core/cpu.js';
 import { Session, type Stop } from '../../session/session.js';
 import { buildMachine, type MachineSpec } from '../../session/spec.js';
+import { stepUntil } from '../support/bounded.js';
 import { guest } from '../support/cli.js';
 
 const spec: MachineSpec = { kind: 'elf', image: new Uint8Array(readFileSync(guest('hello'))), ramSize: 8 << 20 };
@@ -49,7 +50,12 @@ function backwardWatchHits(
   each: (stop: Extract<Stop, { reason: 'watchpoint' }>) => void = () => {},
 ): Hit[] {
   const session = Session.create(spec, { interval });
-  while (session.run(1_000_000).reason === 'limit');
+  let reason = 'limit';
+  stepUntil(
+    () => reason !== 'limit',
+    () => (reason = session.run(1_000_000).reason),
+    'the end of the guest',
+  );
   const backward: Hit[] = [];
   for (
     let stop = session.reverseContinue({ watchpoints: [range] });
