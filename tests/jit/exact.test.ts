@@ -232,6 +232,44 @@ describe('a loop longer than a region', () => {
   });
 });
 
+describe('checkpoints clear the dirty bits as the machine runs', () => {
+  it('every slice that stores to a page marks it, compiled as interpreted', () => {
+    // x6 counts down from 3000, stored each turn into page 1 (data, no code).
+    const program = [
+      ADDI(6, 0, 2000),
+      ADDI(6, 6, 1000),
+      LUI(18, 0x80001),
+      SW(18, 6, 0),
+      ADDI(6, 6, -1),
+      BNE(6, 0, -8),
+      EBREAK,
+    ];
+    for (const executor of ['interp', 'jit'] as const) {
+      const cpu = bare(program, executor);
+      let slices = 0;
+      let unmarked = 0;
+      stepUntil(
+        () => cpu.mcause === 3,
+        () => {
+          const from = cpu.position;
+          cpu.run(50);
+          // What a state hasher's sync at a checkpoint does.
+          const dirty = cpu.ram.takeDirtyPages();
+          if (cpu.mcause !== 3 && cpu.position - from >= 3 * 4) {
+            slices++;
+            if (!dirty.includes(1)) unmarked++;
+          }
+        },
+        `${executor}: the ebreak at the end`,
+      );
+      expect(cpu.ram.words[0x1000 / 4]).toBe(1);
+      expect(slices).toBeGreaterThan(100);
+      expect(unmarked, executor).toBe(0);
+      if (executor === 'jit') expect((cpu.jit as Jit).stats.calls).toBeGreaterThan(100);
+    }
+  });
+});
+
 describe('a slice that ends inside a region', () => {
   it('resumes in that region: slices of any length compile no more regions than one run', () => {
     const whole = bare(longLoop(), 'jit');
