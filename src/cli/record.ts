@@ -55,6 +55,12 @@ export async function recordCommand(argv: readonly string[]): Promise<number> {
   } finally {
     spill.close();
   }
+  const stored = session.checkpoints.pages.bytes;
+  if (stored > budget)
+    process.stderr.write(
+      `rewind: the recording's pages take ${formatBytes(stored)}, over the --budget of ${formatBytes(budget)}: ` +
+        "each branch's first and newest checkpoints are kept whatever the budget\n",
+    );
   if (result.ended === 'limit')
     process.stderr.write(`rewind: stopped after ${session.position} instructions (--max-instructions)\n`);
   if (result.ended === 'stuck')

@@ -292,6 +292,16 @@ describe('record under a budget', () => {
     expect(rewind(['replay', out, '--verify']).stderr).toMatch(/verified 2 checkpoints/);
   });
 
+  it('says when a budget is below what the recording must keep', () => {
+    const out = join(dir, 'tiny-budget.vmi');
+    const r = rewind(['record', guest('hello'), '-o', out, '--budget', '1K']);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/the recording's pages take [0-9.]+ KiB, over the --budget of 1.0 KiB/);
+    expect(rewind(['replay', out, '--verify']).status).toBe(0);
+    const roomy = rewind(['record', guest('hello'), '-o', out, '--budget', '64M']);
+    expect(roomy.stderr).not.toMatch(/budget/);
+  });
+
   it('refuses a budget that is not a size', () => {
     const r = rewind(['record', guest('hello'), '-o', join(dir, 'x.vmi'), '--budget', 'lots']);
     expect(r.status).toBe(2);
