@@ -145,13 +145,13 @@ export function warmUp(make: (program: Program) => Machine): void {
     writeCsr(cpu, csr, 0x8000_0004);
     writeCsr(cpu, csr, 0);
   }
-  const start = (at: number, loops: number): void => {
+  const start = (at: number, loops: number, flush = true): void => {
     cpu.pc = (RAM + at) | 0;
     cpu.x.fill(0);
     cpu.x.set([0, 0, 0, 0, 0, 0, 0x1234_5678, 77, RAM + DATA, 1, -(2 ** 31), -1, loops], 0);
     cpu.x[16] = RAM + FAR;
     cpu.x[17] = UART;
-    cpu.flushTlb();
+    if (flush) cpu.flushTlb();
     // Clean again, so that the first store marks it.
     ram.dirty[DATA >>> 12] = 0;
   };
@@ -168,6 +168,17 @@ export function warmUp(make: (program: Program) => Machine): void {
       decodeInto(match | 0x8000_0000, record);
     }
   }
+  // Fields that hosts set after a machine is built (a session's stops, the console's output) and
+  // that the interpreter's loop reads: once V8 has seen them set, it compiles the loop for fields
+  // that change, rather than for values it would take as fixed and then throw the code away when
+  // the first session sets them.
+  cpu.setBreakpoints([RAM + DATA]);
+  cpu.setBreakpoints(null);
+  cpu.setWatchpoints([{ address: RAM + DATA, length: 4 }]);
+  cpu.setWatchpoints(null);
+  const output = machine.onOutput;
+  machine.onOutput = () => {};
+  machine.onOutput = output;
   // Input, and an interrupt line raised and lowered (interrupts are off), as a guest's devices do.
   machine.type(new Uint8Array([10]));
   cpu.setInterruptLine(IRQ.MEI, true);
@@ -184,6 +195,10 @@ export function warmUp(make: (program: Program) => Machine): void {
   for (let i = 0; i < ROUNDS; i++) {
     start(0, 1);
     // The far return is a step more.
+    machine.run(code.length + 1);
+    // Again with the translations kept and the page clean, as a recording's checkpoint leaves
+    // them: each store's fast path then marks the page (Cpu.touch).
+    start(0, 1, false);
     machine.run(code.length + 1);
     for (let i = 0; i <= faulting.length; i++) {
       cpu.pc = (RAM + (i < faulting.length ? FAULTS + 4 * i : STRADDLE)) | 0;
