@@ -45,6 +45,8 @@ const MAX_FACTORIES = 20_000;
 const HOT = 2048;
 /** Most steps of one call of a region function (see run). */
 const CALL_BUDGET = 1 << 14;
+/** Calls of a new region with budget 0 (see compile): enough for V8 to record the epilogue's feedback. */
+const EPILOGUE_CALLS = 40;
 /**
  * Most steps of one interpreter run for the dispatcher (it also stops on entering a warm page,
  * and in a warm page at a counted basic block start: see Cpu.run): a bound on how long code
@@ -682,12 +684,16 @@ export class Jit implements CpuExecutor {
     b.ranges = ranges;
     this.cover(pb, b.ranges, 1);
     b.fn = factory(...this.factoryArgs, b);
-    // A call that runs nothing (budget 0) and leaves through the epilogue, writing back the
-    // values it read: the epilogue then has type feedback before V8 optimizes a long first
-    // run of the region (on-stack replacement), which would otherwise deoptimize at its exit.
-    // It leaves the pc at the entry: a region grown while the hart is elsewhere gives it back.
+    // Calls that run nothing (budget 0) and leave through the epilogue, writing back the values
+    // they read: the epilogue then has type feedback before V8 optimizes a long first run of the
+    // region (on-stack replacement), which would otherwise deoptimize at its exit. And again at
+    // every later run through the same compiled loop, V8 keeping that code: a region of `stream`
+    // that leaves by its slow path made 2,300 such deoptimizations in 3·10⁸ steps, every other run.
+    // Several calls, because V8 gives a function a place for feedback only once it has run a while
+    // (a few hundred bytes of its bytecode); a region's first calls record nothing.
+    // They leave the pc at the entry: a region grown while the hart is elsewhere gives it back.
     const at = this.cpu.pc;
-    b.fn(pc, 0);
+    for (let i = 0; i < EPILOGUE_CALLS; i++) b.fn(pc, 0);
     this.cpu.pc = at;
     this.stats.compiled++;
   }
