@@ -91,6 +91,9 @@ function dispatch(): number[] {
     encode(Op.BNE, 0, 14, 0, -4),
   ];
   out.push(encode(Op.JAL, 13, 0, 0, FAR - JIT_LOOP - 4 * out.length));
+  // The return lands in the region (a call's return site is compiled with it): the interpreter,
+  // which ran the far page, stops there on entering this page.
+  out.push(encode(Op.ADDI, 5, 5, 0, 1));
   out.push(encode(Op.CSRRS, 5, 0, 0, CSR.mscratch));
   out.push(encode(Op.JAL, 0, 0, 0, -4 * out.length));
   return out;
@@ -106,6 +109,7 @@ export function warmUp(make: (program: Program) => Machine): void {
   if (warm) return;
   warm = true;
   const code = kinds();
+  const firstStores = [Op.SB, Op.SH, Op.SW].map((op) => code.indexOf(encode(op, 0, 8, 7, 12)));
   const image = new Uint8Array(3 * 4096);
   const words = new Int32Array(image.buffer);
   const put = (at: number, program: number[]): void => program.forEach((w, i) => (words[(at >>> 2) + i] = w | 0));
@@ -189,7 +193,7 @@ export function warmUp(make: (program: Program) => Machine): void {
   cpu.setInterruptLine(IRQ.MEI, false);
   // The JIT first: attaching one changes a field of the hart that the interpreter reads, which
   // would throw away an optimization of its loop begun in the rounds on the interpreter alone.
-  if (attachJit(cpu, { hot: 2, warm: 64, callBudget: 64, growAfter: 24, decay: 4096 }).ok) {
+  if (attachJit(cpu, { hot: 2, warm: 64, callBudget: 64, growAfter: 24, decay: 256 }).ok) {
     for (let i = 0; i < ROUNDS; i++) {
       start(JIT_LOOP, 0);
       machine.run(JIT_ROUND);
@@ -201,9 +205,12 @@ export function warmUp(make: (program: Program) => Machine): void {
     // The far return is a step more.
     machine.run(code.length + 1);
     // Again with the translations kept and the page clean, as a recording's checkpoint leaves
-    // them: each store's fast path then marks the page (Cpu.touch).
-    start(0, 1, false);
-    machine.run(code.length + 1);
+    // them, from each store size's first store on (the first store marks the page): each store's
+    // fast path then marks the page (Cpu.touch).
+    for (const at of firstStores) {
+      start(4 * at, 1, false);
+      machine.run(code.length - at + 1);
+    }
     for (let i = 0; i <= faulting.length; i++) {
       cpu.pc = (RAM + (i < faulting.length ? FAULTS + 4 * i : STRADDLE)) | 0;
       machine.run(1);
