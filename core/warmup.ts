@@ -11,7 +11,8 @@
  * zero and overflowing), the atomics, loads and stores that miss the TLB and hit it; first on the
  * interpreter alone, then on the JIT, whose dispatcher and region calls get the same start.
  */
-import { CSR, IRQ, writeCsr } from './csr.js';
+import { CSR, IRQ, MSTATUS, writeCsr } from './csr.js';
+import { CLINT_DEVICE } from './devices/clint.js';
 import { decodeInto } from './isa/decode.js';
 import { encode } from './isa/encode.js';
 import { ENCODINGS, Op } from './isa/table.js';
@@ -28,6 +29,8 @@ const FAR = 0x1100;
 /** A page without code, for loads and stores (a page with code takes another store path). */
 const DATA = 0x2000;
 const UART = 0x1000_0000;
+/** The timer's compare register (its low half; the high half follows). */
+const MTIMECMP = CLINT_DEVICE.base + 0x4000;
 /** V8 allocates a function's feedback after some calls (8 in Node 20): runs before then teach it nothing. */
 const ROUNDS = 12;
 /** Steps of each round on the JIT. */
@@ -61,8 +64,11 @@ function kinds(): number[] {
   out.push(encode(Op.SW, 0, 16, 7, 0x100));
   // Two compressed instructions, c.addi x5, 1 and c.nop, in one word.
   out.push(0x0001_0285);
-  // A CSR write and read (the interpreter's path for system instructions; each ends a run).
-  out.push(encode(Op.CSRRW, 0, 6, 0, CSR.mscratch), encode(Op.CSRRS, 5, 0, 0, CSR.mscratch));
+  // Every CSR instruction on a scratch register, then a read (the interpreter's path for system
+  // instructions; each ends a run).
+  for (const op of [Op.CSRRW, Op.CSRRS, Op.CSRRC, Op.CSRRWI, Op.CSRRSI, Op.CSRRCI])
+    out.push(encode(op, 0, 6, 0, CSR.mscratch));
+  out.push(encode(Op.CSRRS, 5, 0, 0, CSR.mscratch));
   // A call and a return: x1 = this jal's address + 4, then jalr to 4 past it.
   out.push(encode(Op.JAL, 1, 0, 0, 4), encode(Op.JALR, 0, 1, 0, 4));
   // A call into the next page, which returns at once (the page changes twice).
@@ -116,12 +122,14 @@ export function warmUp(make: (program: Program) => Machine): void {
   put(0, code);
   put(JIT_LOOP, dispatch());
   // Each load and store once more, faulting (nothing at address 0), run one step each: the trap
-  // ends the run; then a device's (the UART's line status and scratch registers, x17), which ends
-  // it too.
+  // ends the run; then a device's (the UART's line status, scratch and transmit registers, x17),
+  // which ends it too.
   const faulting = ENCODINGS.flatMap(({ kind }, op) =>
     kind === 'load' ? [encode(op, 5, 0, 0)] : kind === 'store' ? [encode(op, 0, 0, 5)] : [],
   );
-  faulting.push(encode(Op.LBU, 5, 17, 0, 5), encode(Op.SB, 0, 17, 0, 7));
+  faulting.push(encode(Op.LBU, 5, 17, 0, 5), encode(Op.SB, 0, 17, 0, 7), encode(Op.SB, 0, 17, 0, 0));
+  // And the timer's compare register (x19), with a time past 2³¹, as a guest's timer soon writes.
+  faulting.push(encode(Op.SW, 0, 19, 11, 0), encode(Op.SW, 0, 19, 11, 4));
   put(FAULTS, faulting);
   put(FAR, [encode(Op.JALR, 0, 13, 0)]);
   // And an instruction straddling the page end (its upper half is fetched apart).
@@ -157,6 +165,7 @@ export function warmUp(make: (program: Program) => Machine): void {
     cpu.x.set([0, 0, 0, 0, 0, 0, 0x1234_5678, 77, RAM + DATA, 1, -(2 ** 31), -1, loops], 0);
     cpu.x[16] = RAM + FAR;
     cpu.x[17] = UART;
+    cpu.x[19] = MTIMECMP;
     if (flush) cpu.flushTlb();
     // Clean again, so that the first store marks it.
     ram.dirty[DATA >>> 12] = 0;
@@ -215,5 +224,13 @@ export function warmUp(make: (program: Program) => Machine): void {
       cpu.pc = (RAM + (i < faulting.length ? FAULTS + 4 * i : STRADDLE)) | 0;
       machine.run(1);
     }
+    // An interrupt taken (a guest's timer or device): the run is the trap.
+    cpu.mie = IRQ.MEI;
+    cpu.mstatus |= MSTATUS.MIE;
+    cpu.setInterruptLine(IRQ.MEI, true);
+    machine.run(1);
+    cpu.setInterruptLine(IRQ.MEI, false);
+    cpu.mie = 0;
+    cpu.mstatus &= ~MSTATUS.MIE;
   }
 }
