@@ -109,7 +109,7 @@ let warm = false;
 
 /**
  * Runs the program once per host (see above), on a machine `make` builds (with a few MiB of RAM and
- * the interpreter; so that V8 sees the very steps a guest's machine takes); a few milliseconds.
+ * the interpreter; so that V8 sees the very steps a guest's machine takes); about 15 ms.
  */
 export function warmUp(make: (program: Program) => Machine): void {
   if (warm) return;
