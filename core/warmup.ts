@@ -12,15 +12,17 @@
  * interpreter alone, then on the JIT, whose dispatcher and region calls get the same start.
  */
 import { CSR, IRQ, MSTATUS, writeCsr } from './csr.js';
-import { CLINT_DEVICE } from './devices/clint.js';
+import { CLINT_DEVICE, MTIMECMP_LO } from './devices/clint.js';
+import { UART0_DEVICE } from './devices/uart16550.js';
 import { decodeInto } from './isa/decode.js';
 import { encode } from './isa/encode.js';
 import { ENCODINGS, Op } from './isa/table.js';
 import { attachJit, detachJit } from './jit/jit.js';
 import type { Program } from './loader.js';
 import type { Machine } from './machine.js';
+import { MemoryMap } from './memmap.js';
 
-const RAM = 0x8000_0000;
+const RAM = MemoryMap.ram.base;
 /** Where the pieces of the program sit (page 0 code, page 1 a return and a straddling instruction's upper half, page 2 data). */
 const JIT_LOOP = 0x800;
 const FAULTS = 0xf00;
@@ -28,18 +30,21 @@ const STRADDLE = 0xffe;
 const FAR = 0x1100;
 /** A page without code, for loads and stores (a page with code takes another store path). */
 const DATA = 0x2000;
-const UART = 0x1000_0000;
+const UART = UART0_DEVICE.base;
 /** The timer's compare register (its low half; the high half follows). */
-const MTIMECMP = CLINT_DEVICE.base + 0x4000;
+const MTIMECMP = CLINT_DEVICE.base + MTIMECMP_LO;
 /** V8 allocates a function's feedback after some calls (8 in Node 20): runs before then teach it nothing. */
 const ROUNDS = 12;
 /** Steps of each round on the JIT. */
 const JIT_ROUND = 4000;
 
+/** A store of x7 into the data page (x8). */
+const dataStore = (op: number): number => encode(op, 0, 8, 7, 12);
+
 /**
  * For the interpreter: every compiled instruction kind, then a round again while x12 counts
  * down. Registers: x6 and x7 operands, x8 the data page, x9 = 1, x10 = -2³¹, x11 = -1, x16
- * the page of the far return, x17 the UART; results go to x5.
+ * the page of the far return, x17 the UART, x19 the timer's compare register; results go to x5.
  */
 function kinds(): number[] {
   const out: number[] = [];
@@ -50,7 +55,7 @@ function kinds(): number[] {
     } else if (kind === 'alu') out.push(encode(op, 5, 6, 0, format === 'SHIFT' ? 3 : -3));
     else if (kind === 'load') out.push(encode(op, 5, 8, 0, 8));
     // Twice: the first after a TLB flush misses, the second hits.
-    else if (kind === 'store') out.push(encode(op, 0, 8, 7, 12), encode(op, 0, 8, 7, 12));
+    else if (kind === 'store') out.push(dataStore(op), dataStore(op));
     else if (kind === 'upper') out.push(encode(op, 5, 0, 0, 0x12345000));
     // lr.w first: the reservation then holds an address past 2³¹, as in any guest.
     else if (kind === 'atomic') out.push(encode(op, 5, 8, 7));
@@ -86,7 +91,7 @@ function kinds(): number[] {
 function dispatch(): number[] {
   const out = [
     encode(Op.LW, 5, 8, 0, 8),
-    encode(Op.SW, 0, 8, 7, 12),
+    dataStore(Op.SW),
     encode(Op.SW, 0, 16, 7, 0x100),
     encode(Op.ADDI, 12, 12, 0, 1),
     encode(Op.ANDI, 15, 12, 0, 3),
@@ -115,7 +120,7 @@ export function warmUp(make: (program: Program) => Machine): void {
   if (warm) return;
   warm = true;
   const code = kinds();
-  const firstStores = [Op.SB, Op.SH, Op.SW].map((op) => code.indexOf(encode(op, 0, 8, 7, 12)));
+  const firstStores = [Op.SB, Op.SH, Op.SW].map((op) => code.indexOf(dataStore(op)));
   const image = new Uint8Array(3 * 4096);
   const words = new Int32Array(image.buffer);
   const put = (at: number, program: number[]): void => program.forEach((w, i) => (words[(at >>> 2) + i] = w | 0));

@@ -13,9 +13,10 @@ export interface VirtualClock {
   set(value: number): void;
 }
 
-const MSIP = 0x0;
-const MTIMECMP_LO = 0x4000;
-const MTIMECMP_HI = 0x4004;
+/** Register offsets (the firmware and the warm-up write them too). */
+export const MSIP = 0x0;
+export const MTIMECMP_LO = 0x4000;
+export const MTIMECMP_HI = 0x4004;
 const MTIME_LO = 0xbff8;
 const MTIME_HI = 0xbffc;
 const TWO_32 = 0x1_0000_0000;

@@ -17,6 +17,11 @@
  *   the S-mode trap handler as if it had been delegated.
  */
 import { IRQ, MSTATUS, Priv } from '../csr.js';
+import {
+  MSIP as CLINT_MSIP,
+  MTIMECMP_HI as CLINT_MTIMECMP_HI,
+  MTIMECMP_LO as CLINT_MTIMECMP_LO,
+} from '../devices/clint.js';
 import type { Machine } from '../machine.js';
 
 /** SBI error codes (SBI spec, "Standard SBI Errors"). */
@@ -79,9 +84,6 @@ const ECALL_S = 9;
 const INT_MSI = 3;
 const INT_MTI = 7;
 const INT_MEI = 11;
-const CLINT_MSIP = 0x0;
-const CLINT_MTIMECMP_LO = 0x4000;
-const CLINT_MTIMECMP_HI = 0x4004;
 const UART_RBR = 0;
 const UART_LSR = 5;
 const LSR_DR = 1;
