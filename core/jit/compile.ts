@@ -152,10 +152,11 @@ const PARTNER: Record<number, number> = { [Op.DIV]: Op.REM, [Op.REM]: Op.DIV, [O
 /**
  * Pairs of a division and a remainder of the same two registers in a basic block, neither
  * register written from the first to the second (`x % 10` then `x / 10`, as compilers emit for
- * digits and hash buckets): the first computes the quotient once, and both take their result
- * from it (the map gives each of the pair the index of the first, which names the quotient); the remainder as `a - q × b`, which is what the
- * unprivileged spec's division table gives in every case, division by zero and overflow included
- * (q = -1 and q = a there). One host division instead of two: a loop of both ran 1.7 times faster.
+ * digits and hash buckets). The map gives each of a pair the index of the first, which computes
+ * the quotient once; both take their result from it, the remainder as `a - q × b`, which is what
+ * the unprivileged spec's division table gives in every case, division by zero and overflow
+ * included (q = -1 and q = a there). One host division instead of two: a loop of both ran 1.7
+ * times faster.
  */
 function quotientPairs(insns: readonly BlockInsn[]): Map<number, number> {
   const pairs = new Map<number, number>();

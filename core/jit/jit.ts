@@ -303,12 +303,13 @@ export class Jit implements CpuExecutor {
      * (counting such places would compile regions entered at each).
      */
     let counted = this.sliceEnded;
-    this.sliceEnded = false;
+    /** Whether the run ends for its limit (see sliceEnded), not a stop. */
+    let ended = true;
     let vpnNow = -1;
     /** Region calls, added to stats.calls on the way out (a field's increment per call cost ~5 % of a call-heavy guest's dispatch). */
     let calls = 0;
     let pb: PageBlocks | undefined;
-    while (n < limit) {
+    slice: while (n < limit) {
       const pc = cpu.pc;
       const vpn = pc >>> 12;
       const room = limit - n;
@@ -368,8 +369,8 @@ export class Jit implements CpuExecutor {
             cpu.position += r;
             if (signals.stop !== 0) {
               signals.stop = 0;
-              this.stats.calls += calls;
-              return n;
+              ended = false;
+              break slice;
             }
             at = cpu.pc;
             if (r === 0) {
@@ -405,11 +406,11 @@ export class Jit implements CpuExecutor {
         cpu.exit = 0;
         counted = true;
       } else if (r < want || cpu.exit !== 0 || cpu.stopReason !== null) {
-        this.stats.calls += calls;
-        return n;
+        ended = false;
+        break;
       }
     }
-    this.sliceEnded = true;
+    this.sliceEnded = ended;
     this.stats.calls += calls;
     return n;
   }
