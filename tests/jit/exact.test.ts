@@ -496,14 +496,12 @@ describe('a division and a remainder of the same operands', () => {
     const ref = bare(quotients(), 'interp');
     const jit = bare(quotients(), 'jit');
     const end = (RAM + (0x30 / 4 + 40) * 4) >>> 0;
-    // In lockstep, up to the first position where the harts differ (none).
-    let differs: number | null = null;
-    for (let k = 0; ref.pc >>> 0 !== end && differs === null; k++) {
-      const n = ref.run(1 + ((k * 29) % 300));
-      for (let m = 0; m < n;) m += jit.run(n - m);
-      if (jit.pc !== ref.pc || jit.x.some((v, r) => v !== ref.x[r])) differs = ref.position;
-    }
-    expect(differs).toBe(null);
+    inLockstep(
+      ref,
+      jit,
+      () => ref.pc >>> 0 === end,
+      (k) => 1 + ((k * 29) % 300),
+    );
     expect((jit.jit as Jit).stats.compiled).toBeGreaterThan(0);
     expect(jit.x[20]).toBe(ref.x[20]);
   });
