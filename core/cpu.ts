@@ -145,7 +145,7 @@ export interface CpuExecutor {
   run(limit: number): number;
   /** Bytes [from, to) of physical page `ppn`, which holds decoded code, were written. */
   codeWritten(ppn: number, from: number, to: number): void;
-  /** Forgets everything compiled (when memory becomes watched, stores must mark pages: see PagedMemory.watch). */
+  /** Forgets everything compiled. */
   reset(): void;
   /**
    * Steps the interpreter ran in each RAM page while resuming a slice for the executor
@@ -374,6 +374,8 @@ export class Cpu {
   /** @internal */
   readonly decoded: (DecodedPage | undefined)[];
   private readonly codePage: Uint8Array;
+  /** Scratch marks by RAM page (see forgetWritable). */
+  private readonly forgetting: Uint8Array;
   /** Whether the last fetchPage may be reused for the rest of the page. */
   private fetchCacheable = true;
   private readonly scratch: DecodedRecord = { fields: 0, imm: 0 };
@@ -424,20 +426,37 @@ export class Cpu {
     this.decoded = new Array(ram.pageCount);
     this.codePage = new Uint8Array(ram.pageCount);
     Object.defineProperty(this, 'jit', { value: undefined, writable: true, enumerable: false });
-    ram.onWatch = () => {
-      this.dropWriteTranslations();
-      this.jit?.reset();
-    };
+    this.forgetting = new Uint8Array(ram.pageCount);
+    ram.writer = { mark: (mark) => this.markWritable(mark), forget: (pages) => this.forgetWritable(pages) };
   }
 
   /**
    * Forgets every level's cached write translations for the store fast path. One is cached only
-   * for a page with no decoded code (those go to Tlb.cTag, whose stores call touch), so compiled
-   * code stores through it with no look at the page's flag: until memory is watched, it marks
-   * nothing (the page is dirty, and nothing clears the bit); once watched, it sets the bit.
+   * for a dirty page with no decoded code (those go to Tlb.cTag, whose stores call touch), so the
+   * interpreter and compiled code store through it with no look at the page's flag, and mark
+   * nothing.
    */
   private dropWriteTranslations(): void {
     this.dataTlbs.wTag.fill(-1);
+  }
+
+  /** Marks in `mark` (one byte per RAM page) the pages it caches a write translation for (PageWriter). */
+  private markWritable(mark: Uint8Array): void {
+    const { wTag, wOff } = this.dataTlbs;
+    for (let e = 0; e < wTag.length; e++) if (wTag[e] !== -1) mark[wOff[e]! >>> PAGE_SHIFT] = 1;
+  }
+
+  /**
+   * Forgets every level's cached write translations of the RAM pages `pages`, whose dirty bits
+   * are being cleared (PageWriter): the next store to each takes the slow path, which marks
+   * the page and caches the translation again.
+   */
+  private forgetWritable(pages: readonly number[]): void {
+    const mark = this.forgetting;
+    for (const p of pages) mark[p] = 1;
+    const { wTag, wOff } = this.dataTlbs;
+    for (let e = 0; e < wTag.length; e++) if (wTag[e] !== -1 && mark[wOff[e]! >>> PAGE_SHIFT] === 1) wTag[e] = -1;
+    for (const p of pages) mark[p] = 0;
   }
 
   get priv(): number {
@@ -666,7 +685,6 @@ export class Cpu {
     const rOff = this.rOff;
     const wTag = this.wTag;
     const wOff = this.wOff;
-    const dirty = this.dirty;
     let pc = this.pc | 0;
     // `from`: steps the JIT already ran in this slice.
     let n = from;
@@ -863,7 +881,6 @@ export class Cpu {
             if (wTag[e] === a >>> 12) {
               const o = wOff[e]! | (a & 0xfff);
               mem8[o] = x[rs2]!;
-              if (dirty[o >>> 12] !== 1) this.touch(o, 1);
             } else if (this.store(1, a, x[rs2]!, pc, npc, n - 1 - counted)) {
               pc = this.pc;
               break run;
@@ -877,7 +894,6 @@ export class Cpu {
             if (wTag[e] === a >>> 12 && (a & 1) === 0) {
               const o = wOff[e]! | (a & 0xfff);
               mem16[o >>> 1] = x[rs2]!;
-              if (dirty[o >>> 12] !== 1) this.touch(o, 2);
             } else if (this.store(2, a, x[rs2]!, pc, npc, n - 1 - counted)) {
               pc = this.pc;
               break run;
@@ -891,7 +907,6 @@ export class Cpu {
             if (wTag[e] === a >>> 12 && (a & 3) === 0) {
               const o = wOff[e]! | (a & 0xfff);
               mem32[o >>> 2] = x[rs2]!;
-              if (dirty[o >>> 12] !== 1) this.touch(o, 4);
             } else if (this.store(4, a, x[rs2]!, pc, npc, n - 1 - counted)) {
               pc = this.pc;
               break run;

@@ -5,6 +5,19 @@ export const DIRTY = 1;
 export const HAS_CODE = 2;
 
 /**
+ * Something that stores into a {@link PagedMemory} through cached
+ * translations of its dirty pages, without marking them (the CPU's store
+ * fast path, interpreted and compiled): a page it caches one for must stay
+ * dirty, or it must forget the translation before the page is cleaned.
+ */
+export interface PageWriter {
+  /** Sets `mark[p]` to 1 for each page p it caches a write translation for. */
+  mark(mark: Uint8Array): void;
+  /** Forgets its translations of `pages`: its next store to each marks it again. */
+  forget(pages: readonly number[]): void;
+}
+
+/**
  * A byte array tracked in 4 KiB pages with a dirty flag per page, set on
  * every write. RAM and the disk are both PagedMemory, so a checkpoint copies
  * only the pages that changed.
@@ -26,10 +39,8 @@ export class PagedMemory {
    */
   readonly dirty: Uint8Array;
   readonly pageCount: number;
-  /** Whether something clears the dirty bits as it goes (a recording's state hasher), not just once: see watch(). */
-  watched = false;
-  /** Called when the memory becomes watched (the CPU then changes how it marks pages dirty). */
-  onWatch: (() => void) | null = null;
+  /** The CPU, for RAM (see {@link PageWriter}); null for memory nothing caches (the disk). */
+  writer: PageWriter | null = null;
 
   constructor(readonly size: number) {
     if (size % PAGE_SIZE !== 0) throw new RangeError(`memory size ${size} is not a multiple of ${PAGE_SIZE}`);
@@ -68,17 +79,16 @@ export class PagedMemory {
 
   /** Indices of dirty pages, in order, whose dirty bits it clears (the code bits stay). */
   takeDirtyPages(): number[] {
-    this.watch();
     const pages = this.dirtyPages();
-    for (const i of pages) this.dirty[i]! &= HAS_CODE;
+    this.clean(pages);
     return pages;
   }
 
-  /** From now on the dirty bits are cleared as the machine runs (checkpoints). */
-  watch(): void {
-    if (this.watched) return;
-    this.watched = true;
-    this.onWatch?.();
+  /** Clears the dirty bits of `pages` (the code bits stay), once the writer has forgotten its translations of them. */
+  clean(pages: readonly number[]): void {
+    if (pages.length === 0) return;
+    this.writer?.forget(pages);
+    for (const i of pages) this.dirty[i]! &= HAS_CODE;
   }
 
   clearDirty(): void {

@@ -120,7 +120,6 @@ export function warmUp(make: (program: Program) => Machine): void {
   if (warm) return;
   warm = true;
   const code = kinds();
-  const firstStores = [Op.SB, Op.SH, Op.SW].map((op) => code.indexOf(dataStore(op)));
   const image = new Uint8Array(3 * 4096);
   const words = new Int32Array(image.buffer);
   const put = (at: number, program: number[]): void => program.forEach((w, i) => (words[(at >>> 2) + i] = w | 0));
@@ -164,14 +163,14 @@ export function warmUp(make: (program: Program) => Machine): void {
     writeCsr(cpu, csr, 0x8000_0004);
     writeCsr(cpu, csr, 0);
   }
-  const start = (at: number, loops: number, flush = true): void => {
+  const start = (at: number, loops: number): void => {
     cpu.pc = (RAM + at) | 0;
     cpu.x.fill(0);
     cpu.x.set([0, 0, 0, 0, 0, 0, 0x1234_5678, 77, RAM + DATA, 1, -(2 ** 31), -1, loops], 0);
     cpu.x[16] = RAM + FAR;
     cpu.x[17] = UART;
     cpu.x[19] = MTIMECMP;
-    if (flush) cpu.flushTlb();
+    cpu.flushTlb();
     // Clean again, so that the first store marks it.
     ram.dirty[DATA >>> 12] = 0;
   };
@@ -218,13 +217,6 @@ export function warmUp(make: (program: Program) => Machine): void {
     start(0, 1);
     // The far return is a step more.
     machine.run(code.length + 1);
-    // Again with the translations kept and the page clean, as a recording's checkpoint leaves
-    // them, from each store size's first store on (the first store marks the page): each store's
-    // fast path then marks the page (Cpu.touch).
-    for (const at of firstStores) {
-      start(4 * at, 1, false);
-      machine.run(code.length - at + 1);
-    }
     for (let i = 0; i <= faulting.length; i++) {
       cpu.pc = (RAM + (i < faulting.length ? FAULTS + 4 * i : STRADDLE)) | 0;
       machine.run(1);

@@ -169,10 +169,7 @@ export class Checkpointer {
     this.fullEvery = Math.max(1, options.fullEvery ?? 16);
   }
 
-  /**
-   * The machine's state hasher, made on first use: until then nothing clears the dirty flags,
-   * and the machine runs as it does with no checkpoints at all (PagedMemory.watch).
-   */
+  /** The machine's state hasher, made on first use: a run that takes no checkpoint never hashes its memory. */
   get hasher(): StateHasher {
     this.stateHasher ??= new StateHasher(this.machine);
     return this.stateHasher;

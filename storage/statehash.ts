@@ -10,7 +10,7 @@
  * checkpointer and the state hash share the flags without stealing them from
  * each other.
  */
-import type { PagedMemory } from '../core/paged.js';
+import type { PageWriter, PagedMemory } from '../core/paged.js';
 import type { MachineState, Snapshotable } from '../core/snapshot.js';
 import { PAGE_SHIFT, PAGE_SIZE } from '../core/memmap.js';
 import { canonicalBytes } from './canonical.js';
@@ -59,6 +59,14 @@ export class PageHashTable {
   private readonly groups: (Hash128 | null)[];
   /** The 16 bytes of each page's digest, in the order {@link digest} hashes them. */
   private readonly bytes: Uint8Array;
+  /** Pages the last {@link rehash} found dirty with the digest they had. */
+  private readonly quiet: number[] = [];
+  /** By page: at how many syncs in a row it was quiet (up to QUIET_SYNCS), and the last such sync (see cleanable). */
+  private readonly quietStreak: Uint8Array;
+  private readonly quietAt: Int32Array;
+  private syncs = 0;
+  /** Scratch: the pages the memory's writer caches write translations for. */
+  private readonly held: Uint8Array;
 
   /**
    * Starts from the memory's dirty flags: clean pages are zero (see the
@@ -70,6 +78,9 @@ export class PageHashTable {
     this.changed = new Uint8Array(memory.pageCount).fill(1);
     this.groups = new Array<Hash128 | null>(Math.ceil(memory.pageCount / GROUP)).fill(null);
     this.bytes = new Uint8Array(memory.pageCount * 16);
+    this.quietStreak = new Uint8Array(memory.pageCount);
+    this.quietAt = new Int32Array(memory.pageCount).fill(-1);
+    this.held = new Uint8Array(memory.pageCount);
     if (memory.pageCount > 0) {
       writeHashBytes(ZERO_PAGE_HASH, this.bytes, 0);
       for (let n = 16; n < this.bytes.length; n *= 2) this.bytes.copyWithin(n, 0, n);
@@ -87,9 +98,11 @@ export class PageHashTable {
 
   private rehash(): number {
     const m = this.memory;
-    const pages = m.takeDirtyPages();
+    const pages = m.dirtyPages();
     const words = m.words;
     const shift = PAGE_SHIFT - 2;
+    const quiet = this.quiet;
+    quiet.length = 0;
     // Non-zero pages are hashed in pairs (see hashPagePair); `held` waits for its pair.
     let held = -1;
     for (const i of pages) {
@@ -103,11 +116,45 @@ export class PageHashTable {
       }
     }
     if (held >= 0) this.update(held, hashPageWords(words, held << shift));
+    m.clean(m.writer === null ? pages : this.cleanable(pages, m.writer));
     return pages.length;
+  }
+
+  /**
+   * Of the `pages` the last {@link rehash} took, those to clean. A page the CPU caches a write
+   * translation for stays dirty, as do the pages that changed: the CPU stores there without
+   * marking it (PageWriter), so it is hashed at each sync, and no store of the hart's takes a
+   * slow path. Cleaning it means the CPU forgets its translations, and its next store there, in
+   * a compiled region, takes a path V8 may never have seen taken, which throws the region away:
+   * a page written now and then (a buffer, a deeper stack) would cost that at each sync. So a
+   * quiet page is cleaned once quiet at QUIET_SYNCS syncs in a row, and all are once more than
+   * HELD_QUIET stay dirty. A guest that changes more than BUSY_SYNC pages between syncs (one
+   * that sweeps through a large buffer or stores all over its memory) has every page cleaned:
+   * hashing each changed page twice would cost it more, and its stores have taken the slow
+   * path from the start.
+   */
+  private cleanable(pages: number[], writer: PageWriter): number[] {
+    if (pages.length - this.quiet.length > BUSY_SYNC) return pages;
+    const held = this.held;
+    writer.mark(held);
+    const sync = ++this.syncs;
+    let heldQuiet = 0;
+    for (const i of this.quiet) heldQuiet += held[i]!;
+    const all = heldQuiet > HELD_QUIET;
+    const out: number[] = [];
+    for (const i of this.quiet) {
+      const streak = this.quietAt[i] === sync - 1 ? this.quietStreak[i]! + 1 : 1;
+      this.quietAt[i] = sync;
+      this.quietStreak[i] = Math.min(streak, QUIET_SYNCS);
+      if (all || held[i] === 0 || streak >= QUIET_SYNCS) out.push(i);
+    }
+    held.fill(0);
+    return out;
   }
 
   private update(i: number, h: Hash128): void {
     if (this.setPage(i, h)) this.changed[i] = 1;
+    else this.quiet.push(i);
   }
 
   /** Indices of pages whose digest changed since the previous call (call {@link sync} first), in order; resets the set. */
@@ -146,6 +193,13 @@ export class PageHashTable {
     return combineGroups(this.hashes.length, this.groups as Hash128[]);
   }
 }
+
+/** Syncs that find a page unchanged before it is cleaned though the CPU caches a write translation for it (see PageHashTable.cleanable). */
+const QUIET_SYNCS = 8;
+/** Quiet pages with cached write translations, past which all are cleaned (4 MiB: see PageHashTable.cleanable). */
+const HELD_QUIET = 1024;
+/** Pages changed between two syncs, past which every dirty page is cleaned (8 MiB: see PageHashTable.cleanable). */
+const BUSY_SYNC = 2048;
 
 /** Pages per group of the table digest: a state hash re-reads only groups that changed. */
 const GROUP = 256;

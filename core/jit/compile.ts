@@ -207,11 +207,9 @@ export interface BasicBlock {
  * the current basic block not run, negated; `t`: page offset to go on at),
  * and the epilogue, which runs at every exit, does the arithmetic: V8 then
  * finds no operation without type feedback on a path taken for the first
- * time, which would throw the optimized code away. `watched`: the memory's
- * dirty bits are cleared as the machine runs (PagedMemory.watched), which
- * changes how stores mark pages (see the store below).
+ * time, which would throw the optimized code away.
  */
-export function regionSource(region: readonly BasicBlock[], watched = false): string {
+export function regionSource(region: readonly BasicBlock[]): string {
   const bbs = [...region].sort((p, q) => p.start - q.start);
   const index = new Map<number, number>();
   bbs.forEach((bb, i) => index.set(bb.start, i));
@@ -259,10 +257,9 @@ export function regionSource(region: readonly BasicBlock[], watched = false): st
   if (bbs.some((bb) => bb.insns.some((i) => i.upper !== undefined)))
     lines.push('const xTag = cpu.xTag, xOff = cpu.xOff, nvpn = ((pcb + 4096) >>> 12) | 0;');
   if (used.size > 0) lines.push(`let ${[...used].map((r) => `r${r} = x[${r}]`).join(', ')};`);
-  // Every exit leaves through the epilogue: k = 0 goes on at t; 1 and 2 are a load or store
-  // that missed the TLB (or is misaligned, or MMIO), done by the interpreter's slow path; 3, a
-  // store done in place.
-  lines.push('let c = 0, d = 0, L = 0, t = 0, k = 0, sa = 0, sv = 0, sop = 0, srd = 0, spc = 0;');
+  // Every exit leaves through the epilogue: k = 0 goes on at t; 1 is a load that missed the TLB
+  // (or is misaligned, or MMIO), done by the interpreter's slow path; 2, a store done in place.
+  lines.push('let c = 0, d = 0, L = 0, t = 0, k = 0, sa = 0, sop = 0, srd = 0, spc = 0;');
   // Entered at any of its basic blocks: the entry, or where a call that ran out of budget stopped.
   lines.push(`switch (pc0 & 4095) { ${bbs.map((bb, i) => `case ${bb.start}: L = ${i}; break;`).join(' ')} }`);
   lines.push('out: for (;;) {');
@@ -316,29 +313,20 @@ export function regionSource(region: readonly BasicBlock[], watched = false): st
         const align = st.size > 1 ? ` && (a & ${st.size - 1}) === 0` : '';
         lines.push(`{ const a = (${a} + ${imm}) | 0; const e = tb | ((a >>> 12) & ${DTLB_MASK});`);
         const view = (o: string): string => `${st.view}[${o}${st.shift ? ` >>> ${st.shift}` : ''}]`;
-        // The TLB caches write translations of pages without code only (Cpu.dropWriteTranslations).
-        // Until memory is watched, of dirty ones only: the store marks nothing. Once checkpoints
-        // clear the dirty bits as the machine runs (watched memory), the store sets its page's bit,
-        // with no look at it (the page has no code bit to keep) and no branch: a clean page then
-        // costs nothing, where a call made for the first time would throw the optimized region
-        // away, in every region at every checkpoint.
-        lines.push(
-          `  if (wTag[e] === a >>> 12${align}) { const o = wOff[e] | (a & 4095); ${view('o')} = ${b};${watched ? ' dirty[o >>> 12] = 1;' : ''} }`,
-        );
+        // The TLB caches write translations of dirty pages without code only (Cpu.dropWriteTranslations,
+        // dropWriteTranslationsOf): the store marks nothing.
+        lines.push(`  if (wTag[e] === a >>> 12${align}) { const o = wOff[e] | (a & 4095); ${view('o')} = ${b}; }`);
         // A page with code (a small program's variables after its last function share it) has its
         // translation kept apart (Tlb.cTag): the store, then touch, which drops overwritten code; a
         // store into this region's own code ends it after the store (the interpreter re-decodes).
         lines.push(
           `  else if (cTag[e] === a >>> 12${align}) { const o = cOff[e] | (a & 4095); ${view('o')} = ${b}; if (touch(o, ${st.size}, B)) { d = ${dd}; t = ${next}; break out; } }`,
         );
-        // Any other store is the interpreter's slow path. Until memory is watched, called in place:
-        // `put` marks the page, drops overwritten code, and says when the region must end after it
-        // (k = 3: the slice ends, or the region's own code changed). Nothing clears dirty bits
-        // then, so V8 sees such calls early or never. Once watched, after the region (k = 2).
+        // Any other store is the interpreter's slow path, called in place: `put` marks the page,
+        // drops overwritten code, and says when the region must end after it (k = 2: the slice
+        // ends, or the region's own code changed).
         lines.push(
-          watched
-            ? `  else { d = ${dd}; k = 2; sa = a; sv = ${b}; sop = ${st.size}; spc = ${delta}; t = ${next}; break out; } }`
-            : `  else if (put(a, ${b}, ${st.size}, pcb, ${delta}, ${next}, c, ${dd}, B)) { d = ${dd}; k = 3; break out; } }`,
+          `  else if (put(a, ${b}, ${st.size}, pcb, ${delta}, ${next}, c, ${dd}, B)) { d = ${dd}; k = 2; break out; } }`,
         );
         return;
       }
@@ -391,8 +379,7 @@ export function regionSource(region: readonly BasicBlock[], watched = false): st
   lines.push(wb);
   lines.push('c += d; const q = (pcb + t) | 0;');
   lines.push('if (k === 0) { cpu.pc = q; return c; }');
-  if (!watched && bbs.some((bb) => bb.insns.some((i) => STORES[i.fields & 127] !== undefined)))
-    lines.push('if (k === 3) return c;');
-  lines.push('return slow(k, sop, srd, sa, sv, pcb, spc, q, c);');
+  if (stores) lines.push('if (k === 2) return c;');
+  lines.push('return slow(sop, srd, sa, pcb, spc, q, c);');
   return lines.join('\n');
 }

@@ -236,7 +236,6 @@ export class Jit implements CpuExecutor {
       ram.halves,
       new Int16Array(buf),
       ram.words,
-      ram.dirty,
       mulh,
       mulhsu,
       mulhu,
@@ -245,24 +244,11 @@ export class Jit implements CpuExecutor {
         cpu.touch(o, size);
         return b.dead;
       },
-      // A load or store the fast path could not do, by the interpreter's slow path; returns the
-      // region's steps. Out of line, so that compiled code reads no property it has no feedback for.
-      (
-        k: number,
-        op: number,
-        rd: number,
-        a: number,
-        v: number,
-        pcb: number,
-        off: number,
-        npc: number,
-        c: number,
-      ): number => {
-        const pc = (pcb + off) | 0;
-        if (!(k === 1 ? cpu.load(op, rd, a, pc, npc, c - 1) : cpu.store(op as AccessSize, a, v, pc, npc, c - 1)))
-          return c;
-        // The slow path ended the slice (trap, MMIO, watchpoint).
-        this.signals.stop = 1;
+      // A load the fast path could not do, by the interpreter's slow path; returns the region's
+      // steps. Out of line, so that compiled code reads no property it has no feedback for.
+      (op: number, rd: number, a: number, pcb: number, off: number, npc: number, c: number): number => {
+        // True when the slow path ended the slice (trap, MMIO, watchpoint).
+        if (cpu.load(op, rd, a, (pcb + off) | 0, npc, c - 1)) this.signals.stop = 1;
         return c;
       },
       // A store the fast path could not do, by the interpreter's slow path, in place (see
@@ -651,7 +637,7 @@ export class Jit implements CpuExecutor {
       } else if (bb.stop === Op.UNDECODED) queue.push(bb.end);
     }
     if (bbs[0]?.start !== b.start) throw new Error('jit: a region entry with no instruction to compile');
-    const body = regionSource(bbs, this.cpu.ram.watched);
+    const body = regionSource(bbs);
     let factory = factories.get(body);
     if (factory === undefined) {
       factory = new Function(
@@ -662,7 +648,6 @@ export class Jit implements CpuExecutor {
         'mem16',
         'mem16s',
         'mem32',
-        'dirty',
         'mulh',
         'mulhsu',
         'mulhu',

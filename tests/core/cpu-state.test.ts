@@ -20,6 +20,7 @@ const NOT_STATE = new Set([
   'ramSize',
   'decoded',
   'codePage',
+  'forgetting',
   'scratch',
   'rTag',
   'rOff',

@@ -9,10 +9,11 @@ import { describe, expect, it, vi } from 'vitest';
 import { Cpu } from '../../core/cpu.js';
 import { attachJit, detachJit, probeCodegen } from '../../core/jit/index.js';
 import { Jit } from '../../core/jit/jit.js';
-import { HAS_CODE, PagedMemory } from '../../core/paged.js';
+import { DIRTY, HAS_CODE, PagedMemory } from '../../core/paged.js';
 import { Session } from '../../session/session.js';
 import { buildMachine, type MachineSpec } from '../../session/spec.js';
 import { Checkpointer } from '../../storage/index.js';
+import { PageHashTable, hashPage } from '../../storage/statehash.js';
 import { stepUntil } from '../support/bounded.js';
 import { expected, guest } from '../support/cli.js';
 import type { Executor } from './support.js';
@@ -49,6 +50,7 @@ const JAL = (rd: number, imm: number): number =>
   (rd << 7) |
   0x6f;
 const JALR = (rd: number, rs1: number, imm: number) => encI(0x67, 0, rd, rs1, imm);
+const ANDI = (rd: number, rs1: number, imm: number) => encI(0x13, 7, rd, rs1, imm);
 
 /**
  * A loop that patches the immediate of an `addi` it is about to run, in
@@ -100,10 +102,9 @@ describe('self-modifying code', () => {
     expect(results[1]!.jit!.stats.invalidated).toBeGreaterThan(0);
   });
 
-  it('runs the patched instruction when checkpoints clear the dirty bits as it runs (watched memory)', () => {
+  it('runs the patched instruction when checkpoints clear the dirty bits as it runs', () => {
     const results = (['interp', 'jit'] as const).map((e) => {
       const cpu = bare(selfModifying(), e);
-      cpu.ram.watch();
       let clears = 0;
       stepUntil(
         () => cpu.mcause === 3,
@@ -265,6 +266,50 @@ describe('checkpoints clear the dirty bits as the machine runs', () => {
       expect(cpu.ram.words[0x1000 / 4]).toBe(1);
       expect(slices).toBeGreaterThan(100);
       expect(unmarked, executor).toBe(0);
+      if (executor === 'jit') expect((cpu.jit as Jit).stats.calls).toBeGreaterThan(100);
+    }
+  });
+});
+
+describe("a checkpoint's state hasher and the CPU's cached write translations", () => {
+  it('sees every store: a page written all the time stays dirty, a quiet one is cleaned and marked again', () => {
+    // x6 counts down from 3000; each turn stores it into page 1, and one turn in 512 into page 2.
+    const program = [
+      ADDI(6, 0, 2000),
+      ADDI(6, 6, 1000),
+      LUI(18, 0x80001),
+      LUI(19, 0x80002),
+      SW(18, 6, 0), // 0x10: loop
+      ANDI(7, 6, 511),
+      BNE(7, 0, 8),
+      SW(19, 6, 0),
+      ADDI(6, 6, -1),
+      BNE(6, 0, 0x10 - 0x24),
+      EBREAK,
+    ];
+    for (const executor of ['interp', 'jit'] as const) {
+      const cpu = bare(program, executor);
+      const table = new PageHashTable(cpu.ram);
+      let page1Cleaned = 0;
+      let page2Cleaned = 0;
+      stepUntil(
+        () => cpu.mcause === 3,
+        () => {
+          cpu.run(50);
+          table.sync();
+          // What the table holds is what RAM holds, whichever pages the sync left dirty.
+          for (const i of [1, 2]) expect(table.hashes[i], `${executor}: page ${i}`).toBe(hashPage(cpu.ram.page(i)));
+          if (cpu.ram.words[0x1000 / 4] !== 0 && (cpu.ram.dirty[1]! & DIRTY) === 0) page1Cleaned++;
+          if (cpu.ram.words[0x2000 / 4] !== 0 && (cpu.ram.dirty[2]! & DIRTY) === 0) page2Cleaned++;
+        },
+        `${executor}: the ebreak at the end`,
+      );
+      expect(cpu.ram.words[0x1000 / 4]).toBe(1);
+      expect(cpu.ram.words[0x2000 / 4]).toBe(512);
+      // Page 1 changes at every sync: it keeps its bit, and the hart its translation.
+      expect(page1Cleaned, executor).toBe(0);
+      // Page 2 is quiet between its stores: cleaned, and each store after marked it again (above).
+      expect(page2Cleaned, executor).toBeGreaterThan(10);
       if (executor === 'jit') expect((cpu.jit as Jit).stats.calls).toBeGreaterThan(100);
     }
   });
