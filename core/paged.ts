@@ -18,8 +18,9 @@ export interface PageWriter {
 }
 
 /**
- * A byte array tracked in 4 KiB pages with a dirty flag per page, set on
- * every write. RAM and the disk are both PagedMemory, so a checkpoint copies
+ * A byte array tracked in 4 KiB pages with a dirty flag per page, set by
+ * every write to a clean page (a {@link PageWriter} writes into dirty pages
+ * unmarked). RAM and the disk are both PagedMemory, so a checkpoint copies
  * only the pages that changed.
  *
  * Invariant: a page whose flag is clear holds what the last observer that
@@ -33,8 +34,8 @@ export class PagedMemory {
   readonly words: Int32Array;
   readonly halves: Uint16Array;
   /**
-   * One byte per page. Bit 0 (DIRTY): the page was written since the last
-   * `clearDirty`. Bit 1 (HAS_CODE): the CPU holds decoded instructions of it,
+   * One byte per page. Bit 0 (DIRTY): the page was written since it was last
+   * cleaned (`clean`), or may be. Bit 1 (HAS_CODE): the CPU holds decoded instructions of it,
    * so a store must go through `Cpu.touch`; clearing the dirty bit keeps it.
    */
   readonly dirty: Uint8Array;
