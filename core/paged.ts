@@ -85,10 +85,13 @@ export class PagedMemory {
     return pages;
   }
 
-  /** Clears the dirty bits of `pages` (the code bits stay), once the writer has forgotten its translations of them. */
-  clean(pages: readonly number[]): void {
-    if (pages.length === 0) return;
-    this.writer?.forget(pages);
+  /**
+   * Clears the dirty bits of `pages` (the code bits stay), once the writer has forgotten its
+   * translations of those it may cache one for (`cached`: all of them unless the caller asked
+   * it, PageWriter.mark).
+   */
+  clean(pages: readonly number[], cached: readonly number[] = pages): void {
+    if (cached.length > 0) this.writer?.forget(cached);
     for (const i of pages) this.dirty[i]! &= HAS_CODE;
   }
 

@@ -89,8 +89,9 @@ export class PageHashTable {
   }
 
   /**
-   * Re-hashes the dirty pages, clears the dirty flags, and remembers which
-   * digests changed. Returns the number of pages re-hashed.
+   * Re-hashes the dirty pages, clears the dirty flags it may (see clean),
+   * and remembers which digests changed. Returns the number of pages
+   * re-hashed.
    */
   sync(): number {
     return this.rehash();
@@ -116,40 +117,46 @@ export class PageHashTable {
       }
     }
     if (held >= 0) this.update(held, hashPageWords(words, held << shift));
-    m.clean(m.writer === null ? pages : this.cleanable(pages, m.writer));
+    if (m.writer === null) m.clean(pages);
+    else this.clean(pages, m.writer);
     return pages.length;
   }
 
   /**
-   * Of the `pages` the last {@link rehash} took, those to clean. A page the CPU caches a write
-   * translation for stays dirty, as do the pages that changed: the CPU stores there without
-   * marking it (PageWriter), so it is hashed at each sync, and no store of the hart's takes a
-   * slow path. Cleaning it means the CPU forgets its translations, and its next store there, in
-   * a compiled region, takes a path V8 may never have seen taken, which throws the region away:
-   * a page written now and then (a buffer, a deeper stack) would cost that at each sync. So a
-   * quiet page is cleaned once quiet at QUIET_SYNCS syncs in a row, and all are once more than
-   * HELD_QUIET stay dirty. A guest that changes more than BUSY_SYNC pages between syncs (one
-   * that sweeps through a large buffer or stores all over its memory) has every page cleaned:
-   * hashing each changed page twice would cost it more, and its stores have taken the slow
-   * path from the start.
+   * Cleans those of the dirty `pages` the last {@link rehash} took that it may. A page the CPU
+   * caches a write translation for, it stores into without marking it (PageWriter): cleaning
+   * it means the CPU forgets the translation, and its next store there, in a compiled region,
+   * takes a path V8 may never have seen taken, which throws the region away (a page written now
+   * and then, a buffer or a deeper stack, would cost that at each sync). So such a page stays
+   * dirty, and is hashed again at each sync, until quiet (unchanged) at QUIET_SYNCS syncs in a
+   * row, or while more than HELD_QUIET quiet ones wait. A guest that changes more than
+   * BUSY_SYNC pages between syncs (sweeping through a large buffer, or storing all over its
+   * memory) has every page cleaned: hashing each changed page twice would cost it more, and
+   * its stores have taken the slow path from the start.
    */
-  private cleanable(pages: number[], writer: PageWriter): number[] {
-    if (pages.length - this.quiet.length > BUSY_SYNC) return pages;
+  private clean(pages: number[], writer: PageWriter): void {
+    const sync = ++this.syncs;
+    if (pages.length - this.quiet.length > BUSY_SYNC) return this.memory.clean(pages);
     const held = this.held;
     writer.mark(held);
-    const sync = ++this.syncs;
     let heldQuiet = 0;
-    for (const i of this.quiet) heldQuiet += held[i]!;
+    for (const i of this.quiet) {
+      heldQuiet += held[i]!;
+      this.quietStreak[i] = this.quietAt[i] === sync - 1 ? Math.min(this.quietStreak[i]! + 1, QUIET_SYNCS) : 1;
+      this.quietAt[i] = sync;
+    }
     const all = heldQuiet > HELD_QUIET;
     const out: number[] = [];
-    for (const i of this.quiet) {
-      const streak = this.quietAt[i] === sync - 1 ? this.quietStreak[i]! + 1 : 1;
-      this.quietAt[i] = sync;
-      this.quietStreak[i] = Math.min(streak, QUIET_SYNCS);
-      if (all || held[i] === 0 || streak >= QUIET_SYNCS) out.push(i);
+    const forget: number[] = [];
+    for (const i of pages) {
+      if (held[i] === 0) out.push(i);
+      else if (this.quietAt[i] === sync && (all || this.quietStreak[i]! >= QUIET_SYNCS)) {
+        out.push(i);
+        forget.push(i);
+      }
     }
     held.fill(0);
-    return out;
+    this.memory.clean(out, forget);
   }
 
   private update(i: number, h: Hash128): void {
