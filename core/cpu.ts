@@ -210,6 +210,30 @@ class Tlb {
     this.fillCount++;
   }
 
+  /** Sets `mark[p]` for each RAM page p it caches a write translation for (the store fast path's). */
+  markWritable(mark: Uint8Array): void {
+    const { wTag, wOff } = this;
+    if (this.fillCount > FILLS_KEPT) {
+      for (let e = 0; e < wTag.length; e++) if (wTag[e] !== -1) mark[wOff[e]! >>> PAGE_SHIFT] = 1;
+    } else
+      for (let i = 0; i < this.fillCount; i++) {
+        const e = this.fills[i]!;
+        if (wTag[e] !== -1) mark[wOff[e]! >>> PAGE_SHIFT] = 1;
+      }
+  }
+
+  /** Forgets its write translations of the RAM pages p with `mark[p]` set. */
+  forgetWritable(mark: Uint8Array): void {
+    const { wTag, wOff } = this;
+    if (this.fillCount > FILLS_KEPT) {
+      for (let e = 0; e < wTag.length; e++) if (wTag[e] !== -1 && mark[wOff[e]! >>> PAGE_SHIFT] !== 0) wTag[e] = -1;
+    } else
+      for (let i = 0; i < this.fillCount; i++) {
+        const e = this.fills[i]!;
+        if (wTag[e] !== -1 && mark[wOff[e]! >>> PAGE_SHIFT] !== 0) wTag[e] = -1;
+      }
+  }
+
   /** Clears the data entries filled since the last flush when they are few, else all of them. */
   flush(): void {
     this.xTag.fill(-1);
@@ -442,8 +466,7 @@ export class Cpu {
 
   /** Marks in `mark` (one byte per RAM page) the pages it caches a write translation for (PageWriter). */
   private markWritable(mark: Uint8Array): void {
-    const { wTag, wOff } = this.dataTlbs;
-    for (let e = 0; e < wTag.length; e++) if (wTag[e] !== -1) mark[wOff[e]! >>> PAGE_SHIFT] = 1;
+    for (const tlb of this.tlbs) tlb.markWritable(mark);
   }
 
   /**
@@ -454,8 +477,7 @@ export class Cpu {
   private forgetWritable(pages: readonly number[]): void {
     const mark = this.forgetting;
     for (const p of pages) mark[p] = 1;
-    const { wTag, wOff } = this.dataTlbs;
-    for (let e = 0; e < wTag.length; e++) if (wTag[e] !== -1 && mark[wOff[e]! >>> PAGE_SHIFT] === 1) wTag[e] = -1;
+    for (const tlb of this.tlbs) tlb.forgetWritable(mark);
     for (const p of pages) mark[p] = 0;
   }
 

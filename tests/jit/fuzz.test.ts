@@ -8,13 +8,15 @@
  * the random code. The interpreter runs slices of random length, with interrupt lines
  * toggled between slices; the JIT runs to the same position (it may end a
  * slice earlier, never later) and both must then agree: steps, pc,
- * registers, CSRs, RAM, dirty flags and device accesses.
+ * registers, CSRs, RAM, dirty flags and device accesses. Each memory's page
+ * digests are kept as a recording keeps them, and must stay those of RAM.
  */
 import { describe, expect, it } from 'vitest';
 import { Cpu, type PhysicalBus } from '../../core/cpu.js';
 import { IRQ } from '../../core/csr.js';
 import { attachJit } from '../../core/jit/index.js';
 import { PagedMemory } from '../../core/paged.js';
+import { PageHashTable, hashPage } from '../../storage/statehash.js';
 
 const RAM = 0x8000_0000;
 const RAM_SIZE = 1 << 20;
@@ -190,6 +192,13 @@ function snapshot(cpu: Cpu, mem: PagedMemory, bus: FakeBus): unknown {
   };
 }
 
+/** Pages whose digest in `table` is not that of what `mem` holds. */
+function staleDigests(table: PageHashTable, mem: PagedMemory): number[] {
+  const stale: number[] = [];
+  for (let i = 0; i < mem.pageCount; i++) if (table.hashes[i] !== hashPage(mem.page(i))) stale.push(i);
+  return stale;
+}
+
 function fuzzOne(seed: number, hot: number, steps: number, warm?: number): void {
   const r = rng(seed);
   const memA = new PagedMemory(RAM_SIZE);
@@ -212,6 +221,13 @@ function fuzzOne(seed: number, hot: number, steps: number, warm?: number): void 
   const a = hart(memA, busA, regs);
   const b = hart(memB, busB, regs);
   expect(attachJit(b, warm === undefined ? { hot } : { hot, warm }).ok).toBe(true);
+  // Each memory is hashed as a recording's checkpoints hash it, after every slice (from all pages
+  // dirty, as the program was written behind the flags): whichever pages a sync leaves dirty, the
+  // table must hold what RAM holds.
+  memA.markDirty(0, RAM_SIZE);
+  memB.markDirty(0, RAM_SIZE);
+  const tableA = new PageHashTable(memA);
+  const tableB = new PageHashTable(memB);
   let done = 0;
   let slice = 0;
   while (done < steps) {
@@ -239,7 +255,14 @@ function fuzzOne(seed: number, hot: number, steps: number, warm?: number): void 
     const where = `seed ${seed}, slice ${slice}, position ${a.position}, limit ${limit}, pc ${pcBefore.toString(16)} [${at(pcBefore)}] -> a ${(a.pc >>> 0).toString(16)} [${at(a.pc >>> 0)}] b ${(b.pc >>> 0).toString(16)}`;
     expect(nb, where).toBe(na);
     expect([b.pc, b.position, ...b.x.subarray(0, 32)], where).toEqual([a.pc, a.position, ...a.x.subarray(0, 32)]);
-    if (slice % 16 === 0 || done + na >= steps) expect(snapshot(b, memB, busB), where).toEqual(snapshot(a, memA, busA));
+    tableA.sync();
+    tableB.sync();
+    const last = done + na >= steps;
+    if (slice % 16 === 0 || last) expect(snapshot(b, memB, busB), where).toEqual(snapshot(a, memA, busA));
+    if (slice % 256 === 0 || last) {
+      expect(staleDigests(tableB, memB), where).toEqual([]);
+      expect(staleDigests(tableA, memA), where).toEqual([]);
+    }
     if (na === 0) {
       // Asleep in wfi with nothing pending: wake both with a software interrupt line.
       a.setInterruptLine(IRQ.MSI, true);
