@@ -104,19 +104,19 @@ export class PageHashTable {
     const shift = PAGE_SHIFT - 2;
     const quiet = this.quiet;
     quiet.length = 0;
-    // Non-zero pages are hashed in pairs (see hashPagePair); `held` waits for its pair.
-    let held = -1;
+    // Non-zero pages are hashed in pairs (see hashPagePair); `unpaired` waits for its pair.
+    let unpaired = -1;
     for (const i of pages) {
       if (zeroWords(words, i << shift)) this.update(i, ZERO_PAGE_HASH);
-      else if (held < 0) held = i;
+      else if (unpaired < 0) unpaired = i;
       else {
-        hashPagePair(words, held << shift, i << shift, pair);
-        this.update(held, pair[0]!);
+        hashPagePair(words, unpaired << shift, i << shift, pair);
+        this.update(unpaired, pair[0]!);
         this.update(i, pair[1]!);
-        held = -1;
+        unpaired = -1;
       }
     }
-    if (held >= 0) this.update(held, hashPageWords(words, held << shift));
+    if (unpaired >= 0) this.update(unpaired, hashPageWords(words, unpaired << shift));
     if (m.writer === null) m.clean(pages);
     else this.clean(pages, m.writer);
     return pages.length;
