@@ -172,7 +172,7 @@ export function warmUp(make: (program: Program) => Machine): void {
     cpu.x[19] = MTIMECMP;
     cpu.flushTlb();
     // Clean again, so that the first store marks it.
-    ram.dirty[DATA >>> 12] = 0;
+    ram.clean([DATA >>> 12]);
   };
   // The decoder (V8 inlines it into the interpreter's loop) on a spread of compressed parcels, every
   // quadrant and funct3 with several middle bits, and each row's encoding with its top bit set too.

@@ -313,8 +313,8 @@ export function regionSource(region: readonly BasicBlock[]): string {
         const align = st.size > 1 ? ` && (a & ${st.size - 1}) === 0` : '';
         lines.push(`{ const a = (${a} + ${imm}) | 0; const e = tb | ((a >>> 12) & ${DTLB_MASK});`);
         const view = (o: string): string => `${st.view}[${o}${st.shift ? ` >>> ${st.shift}` : ''}]`;
-        // The TLB caches write translations of dirty pages without code only (Cpu.dropWriteTranslations,
-        // dropWriteTranslationsOf): the store marks nothing.
+        // The TLB caches write translations of dirty pages without code only, and forgets a page's
+        // before anything cleans it (PageWriter in core/paged.ts): the store marks nothing.
         lines.push(`  if (wTag[e] === a >>> 12${align}) { const o = wOff[e] | (a & 4095); ${view('o')} = ${b}; }`);
         // A page with code (a small program's variables after its last function share it) has its
         // translation kept apart (Tlb.cTag): the store, then touch, which drops overwritten code; a
