@@ -212,25 +212,25 @@ class Tlb {
 
   /** Sets `mark[p]` for each RAM page p it caches a write translation for (the store fast path's). */
   markWritable(mark: Uint8Array): void {
-    const { wTag, wOff } = this;
-    if (this.fillCount > FILLS_KEPT) {
-      for (let e = 0; e < wTag.length; e++) if (wTag[e] !== -1) mark[wOff[e]! >>> PAGE_SHIFT] = 1;
-    } else
-      for (let i = 0; i < this.fillCount; i++) {
-        const e = this.fills[i]!;
-        if (wTag[e] !== -1) mark[wOff[e]! >>> PAGE_SHIFT] = 1;
-      }
+    this.eachWritable((e) => (mark[this.wOff[e]! >>> PAGE_SHIFT] = 1));
   }
 
   /** Forgets its write translations of the RAM pages p with `mark[p]` set. */
   forgetWritable(mark: Uint8Array): void {
-    const { wTag, wOff } = this;
+    this.eachWritable((e) => {
+      if (mark[this.wOff[e]! >>> PAGE_SHIFT] !== 0) this.wTag[e] = -1;
+    });
+  }
+
+  /** Each entry holding a write translation: among those filled since the last flush when they are few, else among all. */
+  private eachWritable(visit: (e: number) => void): void {
+    const wTag = this.wTag;
     if (this.fillCount > FILLS_KEPT) {
-      for (let e = 0; e < wTag.length; e++) if (wTag[e] !== -1 && mark[wOff[e]! >>> PAGE_SHIFT] !== 0) wTag[e] = -1;
+      for (let e = 0; e < wTag.length; e++) if (wTag[e] !== -1) visit(e);
     } else
       for (let i = 0; i < this.fillCount; i++) {
         const e = this.fills[i]!;
-        if (wTag[e] !== -1 && mark[wOff[e]! >>> PAGE_SHIFT] !== 0) wTag[e] = -1;
+        if (wTag[e] !== -1) visit(e);
       }
   }
 
