@@ -61,9 +61,11 @@ export class PageHashTable {
   private readonly bytes: Uint8Array;
   /** Pages the last {@link rehash} found dirty with the digest they had. */
   private readonly quiet: number[] = [];
-  /** By page: at how many syncs in a row it was quiet (up to QUIET_SYNCS), and the last such sync (see cleanable). */
-  private readonly quietStreak: Uint8Array;
-  private readonly quietAt: Int32Array;
+  /**
+   * By page: the sync from which it has been quiet at every sync, or -1 (it changed at the last,
+   * or was cleaned since). A page the CPU holds stays dirty, so it is seen at every sync.
+   */
+  private readonly quietSince: Int32Array;
   private syncs = 0;
   /** Scratch: the pages the memory's writer caches write translations for. */
   private readonly held: Uint8Array;
@@ -78,8 +80,7 @@ export class PageHashTable {
     this.changed = new Uint8Array(memory.pageCount).fill(1);
     this.groups = new Array<Hash128 | null>(Math.ceil(memory.pageCount / GROUP)).fill(null);
     this.bytes = new Uint8Array(memory.pageCount * 16);
-    this.quietStreak = new Uint8Array(memory.pageCount);
-    this.quietAt = new Int32Array(memory.pageCount).fill(-1);
+    this.quietSince = new Int32Array(memory.pageCount).fill(-1);
     this.held = new Uint8Array(memory.pageCount);
     if (memory.pageCount > 0) {
       writeHashBytes(ZERO_PAGE_HASH, this.bytes, 0);
@@ -102,8 +103,8 @@ export class PageHashTable {
     const pages = m.dirtyPages();
     const words = m.words;
     const shift = PAGE_SHIFT - 2;
-    const quiet = this.quiet;
-    quiet.length = 0;
+    this.quiet.length = 0;
+    this.syncs++;
     // Non-zero pages are hashed in pairs (see hashPagePair); `unpaired` waits for its pair.
     let unpaired = -1;
     for (const i of pages) {
@@ -135,33 +136,38 @@ export class PageHashTable {
    * its stores have taken the slow path from the start.
    */
   private clean(pages: number[], writer: PageWriter): void {
-    const sync = ++this.syncs;
-    if (pages.length - this.quiet.length > BUSY_SYNC) return this.memory.clean(pages);
-    const held = this.held;
-    writer.mark(held);
-    let heldQuiet = 0;
-    for (const i of this.quiet) {
-      heldQuiet += held[i]!;
-      this.quietStreak[i] = this.quietAt[i] === sync - 1 ? Math.min(this.quietStreak[i]! + 1, QUIET_SYNCS) : 1;
-      this.quietAt[i] = sync;
-    }
-    const all = heldQuiet > HELD_QUIET;
-    const out: number[] = [];
-    const forget: number[] = [];
-    for (const i of pages) {
-      if (held[i] === 0) out.push(i);
-      else if (this.quietAt[i] === sync && (all || this.quietStreak[i]! >= QUIET_SYNCS)) {
-        out.push(i);
-        forget.push(i);
+    const since = this.quietSince;
+    let out = pages;
+    let cached = pages;
+    if (pages.length - this.quiet.length <= BUSY_SYNC) {
+      const held = this.held;
+      writer.mark(held);
+      let heldQuiet = 0;
+      for (const i of this.quiet) heldQuiet += held[i]!;
+      const all = heldQuiet > HELD_QUIET;
+      out = [];
+      cached = [];
+      for (const i of pages) {
+        if (held[i] === 0) out.push(i);
+        else if (since[i]! >= 0 && (all || this.syncs - since[i]! + 1 >= QUIET_SYNCS)) {
+          out.push(i);
+          cached.push(i);
+        }
       }
+      held.fill(0);
     }
-    held.fill(0);
-    this.memory.clean(out, forget);
+    for (const i of out) since[i] = -1;
+    this.memory.clean(out, cached);
   }
 
   private update(i: number, h: Hash128): void {
-    if (this.setPage(i, h)) this.changed[i] = 1;
-    else this.quiet.push(i);
+    if (this.setPage(i, h)) {
+      this.changed[i] = 1;
+      this.quietSince[i] = -1;
+    } else {
+      this.quiet.push(i);
+      if (this.quietSince[i]! < 0) this.quietSince[i] = this.syncs;
+    }
   }
 
   /** Indices of pages whose digest changed since the previous call (call {@link sync} first), in order; resets the set. */
