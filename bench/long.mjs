@@ -3,12 +3,14 @@
 // 1. record ÷ run on every bundled benchmark: guests/bench and the suite (guests/suite/), each
 //    for LONG_SCALE instructions (default 3·10^8), best of LONG_RUNS (default 2) of each; the
 //    record run's peak RSS and file size.
-// 2. A long recording of the page-dirtying guest (suite `dirty`: random words over 48 MiB):
-//    LONG_INSTRUCTIONS (default 10^10) under LONG_BUDGET (default the CLI's 2G): time, peak RSS,
-//    file size; `rewind info` on it (time); seeks to LONG_SEEKS random positions (default 20),
-//    and as many within the last 10^9, each in a fresh process (p50, p99), with `state --at`; and
-//    the same seeks in one process that opened the file once (what scrubbing in the app or gdb
-//    waits for: the seek alone, each from wherever the one before left the machine).
+// 2. Long recordings of the page-dirtying guest (suite `dirty`: random words over 48 MiB, every
+//    checkpoint all of it) and of `mix` (a bit of everything, as most programs are), or of the
+//    suite's guests in LONG_GUESTS: LONG_INSTRUCTIONS each (default 10^10) under LONG_BUDGET
+//    (default the CLI's 2G): time, peak RSS, file size; `rewind info` on it (time); seeks to
+//    LONG_SEEKS random positions (default 20), and as many within the last 10^9, each in a fresh
+//    process (p50, p99), with `state --at`; and the same seeks in one process that opened the file
+//    once (what scrubbing in the app or gdb waits for: the seek alone, each from wherever the one
+//    before left the machine).
 // --quick: 10^8 per benchmark, a 10^9 recording, 8 seeks (a smoke run, not figures).
 // LONG_WORKLOADS=dirty,bytecode runs only those benchmarks in 1; LONG_INSTRUCTIONS=0 leaves out 2.
 import { spawnSync } from 'node:child_process';
@@ -101,38 +103,45 @@ if (LONG === 0) {
   process.exit(0);
 }
 
-console.log(`\nlong recording: dirty, ${LONG.toExponential(0)} instructions, budget ${BUDGET}`);
-const long = join(dir, 'long.vmi');
-const rec = rewind(
-  ['record', guestPath('dirty'), '--max-instructions', String(LONG), '--budget', BUDGET, '-o', long],
-  suiteInput('dirty', LONG * 2),
-);
-const size = statSync(long).size;
-console.log(
-  `record: ${fmt(rec.seconds, 1)} s (${fmt(LONG / rec.seconds / 1e6, 0)} MIPS), peak RSS ${MiB(rec.rss)}, file ${MiB(size)}`,
-);
-const info = [0, 1, 2, 3, 4].map(() => rewind(['info', long]));
-console.log(
-  `info: ${fmt(stats(info.map((r) => r.seconds)).median * 1000, 0)} ms median of 5 (process start-up included), ` +
-    `${fmt(stats(info.map((r) => r.inside)).median * 1000, 0)} ms after Node started`,
-);
-console.log(rewind(['info', long]).stdout.trimEnd());
-
 let seed = 12345;
 const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 const targets = (from, to, n) => Array.from({ length: n }, () => Math.floor(from + random() * (to - from)));
-const anywhere = targets(0, LONG, SEEKS);
-const recent = targets(Math.max(0, LONG - 1e9), LONG, SEEKS);
-const fresh = (ats) => stats(ats.map((at) => rewind(['state', long, '--at', String(at)]).seconds));
-const base = stats([0, 1, 2].map(() => rewind(['state', long, '--at', '0']).seconds)).median;
 const show = (what, s) => `  ${what.padEnd(18)} p50 ${fmt(s.median * 1000, 0)} ms, p99 ${fmt(s.p99 * 1000, 0)} ms`;
-console.log(`seek, a fresh process each (opening the file and a seek to 0 take ${fmt(base * 1000, 0)} ms):`);
-console.log(show('anywhere:', fresh(anywhere)));
-console.log(show('within last 10^9:', fresh(recent)));
-const inOne = JSON.parse(
-  spawnSync(process.execPath, [self, '--seeks', long, JSON.stringify([anywhere, recent])], { encoding: 'utf8' }).stdout,
-);
-console.log(`seek in one process (the file opened once, in ${fmt(inOne.open * 1000, 0)} ms):`);
-console.log(show('anywhere:', stats(inOne.times[0])));
-console.log(show('within last 10^9:', stats(inOne.times[1])));
+
+/** Records `name` for LONG instructions under the budget, then times info and seeks on the file. */
+function longRecording(name) {
+  console.log(`\nlong recording: ${name}, ${LONG.toExponential(0)} instructions, budget ${BUDGET}`);
+  const long = join(dir, `long-${name}.vmi`);
+  const rec = rewind(
+    ['record', guestPath(name), '--max-instructions', String(LONG), '--budget', BUDGET, '-o', long],
+    suiteInput(name, LONG * 2),
+  );
+  const size = statSync(long).size;
+  console.log(
+    `record: ${fmt(rec.seconds, 1)} s (${fmt(LONG / rec.seconds / 1e6, 0)} MIPS), peak RSS ${MiB(rec.rss)}, file ${MiB(size)}`,
+  );
+  const info = [0, 1, 2, 3, 4].map(() => rewind(['info', long]));
+  console.log(
+    `info: ${fmt(stats(info.map((r) => r.seconds)).median * 1000, 0)} ms median of 5 (process start-up included), ` +
+      `${fmt(stats(info.map((r) => r.inside)).median * 1000, 0)} ms after Node started`,
+  );
+  console.log(rewind(['info', long]).stdout.trimEnd());
+  const anywhere = targets(0, LONG, SEEKS);
+  const recent = targets(Math.max(0, LONG - 1e9), LONG, SEEKS);
+  const fresh = (ats) => stats(ats.map((at) => rewind(['state', long, '--at', String(at)]).seconds));
+  const base = stats([0, 1, 2].map(() => rewind(['state', long, '--at', '0']).seconds)).median;
+  console.log(`seek, a fresh process each (opening the file and a seek to 0 take ${fmt(base * 1000, 0)} ms):`);
+  console.log(show('anywhere:', fresh(anywhere)));
+  console.log(show('within last 10^9:', fresh(recent)));
+  const inOne = JSON.parse(
+    spawnSync(process.execPath, [self, '--seeks', long, JSON.stringify([anywhere, recent])], { encoding: 'utf8' })
+      .stdout,
+  );
+  console.log(`seek in one process (the file opened once, in ${fmt(inOne.open * 1000, 0)} ms):`);
+  console.log(show('anywhere:', stats(inOne.times[0])));
+  console.log(show('within last 10^9:', stats(inOne.times[1])));
+  rmSync(long);
+}
+
+for (const name of (process.env.LONG_GUESTS ?? 'dirty,mix').split(',')) longRecording(name);
 rmSync(dir, { recursive: true, force: true });

@@ -17,7 +17,7 @@ import { CSR, IRQ, MSTATUS, Priv, csrReadOnly, readCsr, writeCsr } from './csr.j
 import { type DecodedPage, type DecodedRecord, X0_SINK, decodeInto, newDecodedPage } from './isa/decode.js';
 import { ENCODINGS, Op } from './isa/table.js';
 import { DIRTY, HAS_CODE, type PagedMemory } from './paged.js';
-import { PAGE_SHIFT } from './memmap.js';
+import { PAGE_SHIFT, PAGE_SIZE } from './memmap.js';
 import { StateReader } from './devices/state.js';
 import { RewindError } from './errors.js';
 import { EXECUTE, LOAD, STORE, TRIGGER_COUNT, Triggers } from './triggers.js';
@@ -636,13 +636,17 @@ export class Cpu {
   }
 
   /**
-   * Forgets decoded instructions and cached translations: call after RAM was
-   * rewritten behind the CPU's back (restoring a checkpoint) or after the
-   * dirty flags were cleared (write translations mark pages dirty when filled).
+   * Forgets cached translations, and decoded instructions of the RAM pages
+   * `rewritten` (all when omitted): call after RAM was rewritten behind the
+   * CPU's back (restoring a checkpoint). Code in the pages left as they were
+   * stays decoded, and compiled: a seek then replays at full speed at once.
    */
-  invalidateCaches(): void {
-    this.decoded.fill(undefined);
-    this.codePage.fill(0);
+  invalidateCaches(rewritten?: readonly number[]): void {
+    if (rewritten) for (const p of rewritten) this.invalidateRange(p << PAGE_SHIFT, PAGE_SIZE);
+    else {
+      this.decoded.fill(undefined);
+      this.codePage.fill(0);
+    }
     this.flushTlb();
   }
 
@@ -1694,7 +1698,8 @@ export class Cpu {
     this.pmpaddr.set(r.numbers('pmpaddr', 16));
     this.pmpChanged();
     this.loadTriggers(state.triggers);
-    this.invalidateCaches();
+    // Translations depend on what was loaded (satp, the privilege, PMP); decoded code only on RAM.
+    this.flushTlb();
   }
 
   /** Trigger state as saveState wrote it; absent (older states, or at reset) means as at reset. */

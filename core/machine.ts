@@ -496,8 +496,8 @@ export class Machine implements Snapshotable {
     this.schedule(this.scheduled);
   }
 
-  invalidateCaches(): void {
+  invalidateCaches(rewritten?: readonly number[]): void {
     for (const d of this.devices) d.afterRestore?.();
-    this.cpu.invalidateCaches();
+    this.cpu.invalidateCaches(rewritten);
   }
 }

@@ -31,8 +31,9 @@ export interface Snapshotable {
   loadState(state: MachineState): void;
   /**
    * Must be called after the caller rewrote RAM behind the machine's back,
-   * and after loadState: drops decoded code and TLBs, and lets devices read
-   * what they keep in RAM (the GPU's pixels, see core/virtio/gpu.ts).
+   * and after loadState: drops TLBs and the decoded code of the RAM pages
+   * `rewritten` (of all when omitted), and lets devices read what they keep
+   * in RAM (the GPU's pixels, see core/virtio/gpu.ts).
    */
-  invalidateCaches(): void;
+  invalidateCaches(rewritten?: readonly number[]): void;
 }

@@ -41,7 +41,7 @@ import { buildMachine, specFromOptions, specOptions, type MachineSpec } from './
  * of its speed.
  */
 export const CHECKPOINT_INTERVAL = 20_000_000;
-/** Steps between the extra checkpoints a long seek leaves behind, so that stepping back near it is quick. */
+/** Steps between the extra checkpoints long seeks leave where they come back to, so that stepping back there is quick. */
 const NEAR_INTERVAL = 500_000;
 /** Largest slice run at once, so long operations can report progress. */
 const SLICE = 2_000_000;
@@ -109,9 +109,10 @@ export interface SessionOptions {
   /** Where the recording keeps its pages (a spill store on disk bounds the memory they take). */
   pages?: PageStoreOptions;
   /**
-   * Whether a long seek leaves a checkpoint near its target, so that
-   * stepping back from there is quick (default true). A command that seeks
-   * once and exits has no use for it and saves the capture.
+   * Whether a long seek that comes back near where the one before it went
+   * (a step back, say) leaves a checkpoint there, so that stepping back on
+   * from there is quick (default true). A command that seeks once and exits
+   * has no use for it.
    */
   seekCheckpoints?: boolean;
 }
@@ -122,7 +123,14 @@ const BUSY_PAGES = 2560;
 const MAX_STRIDE = 4;
 
 /** Thinning brings the pages down to this share of the budget, so that it does not run at every checkpoint. */
-const THIN_TO = 0.6;
+const THIN_TO = 0.7;
+/**
+ * Steps before the present where seeks matter most (stepping back, scrubbing
+ * what just happened): thinning drops a checkpoint there only where one
+ * further back would widen the replay twice as much (RECENT_WEIGHT).
+ */
+const RECENT = 1_000_000_000;
+const RECENT_WEIGHT = 2;
 
 /** Progress of a long operation: done out of total steps; return false to cancel. */
 export type Progress = (done: number, total: number) => boolean | void;
@@ -207,6 +215,14 @@ export class Session {
   readonly recording: boolean;
   /** Whether a long seek leaves a checkpoint near its target (SessionOptions.seekCheckpoints). */
   private readonly seekCheckpoints: boolean;
+  /**
+   * The last NEAR_INTERVAL boundary before where the last seek went. A long
+   * seek into the same stretch leaves a checkpoint there: a capture costs as much
+   * as the pages changed since the checkpoint restored (all of RAM, for a
+   * guest that writes all over it), wasted on a seek that nothing follows
+   * nearby, as when scrubbing.
+   */
+  private lastNear: { branch: string; position: number } | null = null;
   /** The console output by position, per branch (null when not recording). */
   readonly history: OutputHistory | null;
   private current: string;
@@ -579,8 +595,9 @@ export class Session {
    * same positions on every host.
    */
   private adaptStride(cp: Checkpoint): void {
-    if (!cp.full) {
-      const pages = cp.ram.size + (cp.disk?.size ?? 0);
+    const last = this.checkpoints.lastCapture;
+    if (cp.parent !== null && last?.id === cp.id) {
+      const pages = last.changedPages;
       if (pages > BUSY_PAGES) this.stride = Math.min(this.stride * 2, MAX_STRIDE);
       else if (pages < BUSY_PAGES / 4) this.stride = Math.max(this.stride / 2, 1);
     }
@@ -619,7 +636,8 @@ export class Session {
   /**
    * Brings the recording's pages within its budget: drops checkpoints, a
    * few at a time, those whose loss widens the replay least for their age
-   * (so that what is kept thins out geometrically into the past), until the
+   * (so that what is kept thins out geometrically into the past: see
+   * thinningVictims), until the
    * pages the rest name take at most THIN_TO of the budget; then forgets the
    * other pages. The first checkpoint of each branch, each branch's newest,
    * and the one the machine rests on are kept.
@@ -645,7 +663,14 @@ export class Session {
     pages.sweep(live);
   }
 
-  /** An eighth (at least one) of the checkpoints that may go, cheapest first: replay widened ÷ age. */
+  /**
+   * An eighth (at least one) of the checkpoints that may go, cheapest first:
+   * the replay widened, divided by the square root of the age, and by
+   * RECENT_WEIGHT in the last RECENT steps. Replays then grow as the square
+   * root of the age: the spacing doubles every time the age quadruples, so
+   * that the oldest seeks of a recording of 10^10 steps replay some 8 times
+   * what its newest do (with the age itself, 16 to 32 times).
+   */
   private thinningVictims(): Map<string, Set<string>> {
     const scored: { branch: string; id: string; score: number }[] = [];
     for (const b of this.branches()) {
@@ -655,7 +680,9 @@ export class Session {
         const c = cps[i]!;
         if (c.id === this.base) continue;
         const widened = cps[i + 1]!.position - cps[i - 1]!.position;
-        scored.push({ branch: b.id, id: c.id, score: widened / Math.max(1, end - c.position) });
+        const age = end - c.position;
+        const weight = Math.sqrt(Math.max(1, age)) / (age < RECENT ? RECENT_WEIGHT : 1);
+        scored.push({ branch: b.id, id: c.id, score: widened / weight });
       }
     }
     scored.sort((a, b) => a.score - b.score);
@@ -762,15 +789,18 @@ export class Session {
   private replayTo(target: number, progress?: Progress): boolean {
     const start = this.position;
     const near = Math.floor((target - 1) / NEAR_INTERVAL) * NEAR_INTERVAL;
+    const long = near > start && target - start > NEAR_INTERVAL;
+    const again = this.lastNear?.branch === this.current && this.lastNear.position === near;
+    this.lastNear = { branch: this.current, position: near };
     // Searches and seeks replay without the debugger's stops.
     this.applyStops({});
     while (this.position < target) {
       const pos = this.position;
       let chunk = Math.min(target - pos, SLICE);
-      if (near > pos && target - start > NEAR_INTERVAL) chunk = Math.min(chunk, near - pos);
+      if (near > pos && long) chunk = Math.min(chunk, near - pos);
       const r = this.machine.run(chunk);
       this.flushEvents();
-      if (this.position === near && near > start && this.seekCheckpoints) this.checkpointHere();
+      if (this.position === near && long && again && this.seekCheckpoints) this.checkpointHere();
       if (r.reason === 'power' || r.reason === 'idle' || (r.steps === 0 && r.reason === 'limit')) break;
       if (progress && progress(this.position - start, target - start) === false) return false;
     }

@@ -3,7 +3,9 @@
  * stored once in a {@link PageStore}. A checkpoint is a delta over its parent
  * (the pages whose content differs from the parent's) or a full map (every
  * non-zero page); a full map is written whenever the chain of deltas would
- * reach `fullEvery`, so a restore walks at most `fullEvery - 1` deltas.
+ * reach `fullEvery`, so a restore walks at most `fullEvery - 1` deltas, and
+ * wherever a delta would name half the pages a full map does (a restore
+ * then reads one map, not a chain of maps as large).
  *
  * A checkpoint at position p holds the machine as it is when its position is
  * p and before any input event at p is applied (see timeline.ts).
@@ -157,6 +159,8 @@ export class Checkpointer {
   private stateHasher: StateHasher | null = null;
   readonly pages: PageStore;
   readonly fullEvery: number;
+  /** The last checkpoint captured, and how many pages (RAM and disk) differ from its parent's (all non-zero ones without a parent). */
+  lastCapture: { id: string; changedPages: number } | null = null;
   private readonly checkpoints = new Map<string, Checkpoint>();
   /** The checkpoint whose memory the machine held after the last capture/restore, and its page tables. */
   private base: { id: string; tables: PageTables } | null = null;
@@ -261,8 +265,9 @@ export class Checkpointer {
 
   /**
    * Captures the machine as a checkpoint on `branch`, as a delta over
-   * `parent` (or full: when parent is null or the chain would reach
-   * `fullEvery`). Stores the pages it needs in the page store.
+   * `parent` (or full: when parent is null, the chain would reach
+   * `fullEvery`, or most pages changed). Stores the pages it needs in the
+   * page store.
    */
   capture(parent: string | null, branch: string): Checkpoint {
     const m = this.machine;
@@ -270,29 +275,30 @@ export class Checkpointer {
     const changedRam = this.hasher.ram.takeChanged();
     const changedDisk = this.hasher.disk ? this.hasher.disk.takeChanged() : [];
     const parentCp = parent === null ? null : this.get(parent);
-    const full = parentCp === null || parentCp.depth + 1 >= this.fullEvery;
+    let full = parentCp === null || parentCp.depth + 1 >= this.fullEvery;
     const state = m.saveState();
     const stateBytes = packSorted(state);
     const ramNow = this.hasher.ram.hashes;
     const diskNow = this.hasher.disk ? this.hasher.disk.hashes : null;
     const stateHash = computeStateHash(state, this.hasher.ram, this.hasher.disk);
 
-    let ram: PageMap;
-    let disk: PageMap | null;
+    let maps: { ram: PageMap; disk: PageMap | null } | null = null;
+    const nonZeroNow = nonZero(ramNow) + (diskNow ? nonZero(diskNow) : 0);
+    let changedPages = nonZeroNow;
     // The machine's memory was the parent's at its capture, but for the pages that changed since.
     const useBase = this.base !== null && this.base.id === parent;
-    if (full) {
-      ram = fullMap(ramNow);
-      disk = diskNow ? fullMap(diskNow) : null;
-    } else {
+    if (!full) {
       const parentTables = useBase ? this.base!.tables : this.resolve(parent!);
-      ram = deltaMap(ramNow, parentTables.ram, useBase ? changedRam : null);
-      if (diskNow) {
-        if (!parentTables.disk)
-          throw new RewindError('bad-state', 'parent checkpoint has no disk but the machine has one');
-        disk = deltaMap(diskNow, parentTables.disk, useBase ? changedDisk : null);
-      } else disk = null;
+      if (diskNow && !parentTables.disk)
+        throw new RewindError('bad-state', 'parent checkpoint has no disk but the machine has one');
+      maps = {
+        ram: deltaMap(ramNow, parentTables.ram, useBase ? changedRam : null),
+        disk: diskNow ? deltaMap(diskNow, parentTables.disk!, useBase ? changedDisk : null) : null,
+      };
+      changedPages = maps.ram.size + (maps.disk?.size ?? 0);
+      full = 2 * changedPages >= nonZeroNow;
     }
+    const { ram, disk } = full || !maps ? { ram: fullMap(ramNow), disk: diskNow ? fullMap(diskNow) : null } : maps;
     storePages(this.pages, m.ram, ram);
     if (disk && m.disk) storePages(this.pages, m.disk, disk);
 
@@ -308,6 +314,7 @@ export class Checkpointer {
       full,
       depth: full ? 0 : parentCp!.depth + 1,
     };
+    this.lastCapture = { id: cp.id, changedPages };
     const existing = this.checkpoints.get(cp.id);
     // The tables become the new base's: the parent's, brought up to date where pages changed (a
     // copy of 16 k digests at every capture was a third of its cost), or a copy.
@@ -370,19 +377,24 @@ export class Checkpointer {
     // Until the restore is complete and checked, memory matches no checkpoint.
     this.base = null;
     this.hasher.sync();
-    rewritePages(this.pages, m.ram, this.hasher.ram, tables.ram);
-    if (m.disk && tables.disk) rewritePages(this.pages, m.disk, this.hasher.disk!, tables.disk);
-    this.hasher.ram.resetChanged();
-    this.hasher.disk?.resetChanged();
+    // Which RAM pages were rewritten; unknown (all, for the CPU's caches) when a page fails.
+    let rewritten: number[] | undefined;
     try {
-      m.loadState(decodeState(cp.state));
-    } catch (e) {
-      throw new RewindError(
-        'bad-vmi',
-        `checkpoint ${id} at position ${cp.position}: ${e instanceof Error ? e.message : String(e)}`,
-      );
+      rewritten = rewritePages(this.pages, m.ram, this.hasher.ram, tables.ram);
+      if (m.disk && tables.disk) rewritePages(this.pages, m.disk, this.hasher.disk!, tables.disk);
+      this.hasher.ram.resetChanged();
+      this.hasher.disk?.resetChanged();
+      try {
+        m.loadState(decodeState(cp.state));
+      } catch (e) {
+        throw new RewindError(
+          'bad-vmi',
+          `checkpoint ${id} at position ${cp.position}: ${e instanceof Error ? e.message : String(e)}`,
+        );
+      }
+    } finally {
+      m.invalidateCaches(rewritten);
     }
-    m.invalidateCaches();
     if (this.hasher.stateHash() !== cp.stateHash) throw mismatch(cp);
     this.base = { id, tables: { ram: tables.ram.slice(), disk: tables.disk ? tables.disk.slice() : null } };
     return cp;
@@ -451,6 +463,12 @@ export function diffTables(a: PageTables, b: PageTables): PageDiff {
   return { ram, disk };
 }
 
+function nonZero(hashes: readonly Hash128[]): number {
+  let n = 0;
+  for (const h of hashes) if (h !== ZERO_PAGE_HASH) n++;
+  return n;
+}
+
 function fullMap(hashes: readonly Hash128[]): PageMap {
   const map: PageMap = new Map();
   for (let i = 0; i < hashes.length; i++) if (hashes[i] !== ZERO_PAGE_HASH) map.set(i, hashes[i]!);
@@ -490,12 +508,21 @@ function applyMap(table: Hash128[], map: PageMap, what: string, id: string): voi
   }
 }
 
-function rewritePages(store: PageStore, mem: PagedMemory, table: PageHashTable, target: readonly Hash128[]): void {
+/** Writes into `mem` the pages whose digest differs from `target`'s; returns their indices. */
+function rewritePages(store: PageStore, mem: PagedMemory, table: PageHashTable, target: readonly Hash128[]): number[] {
   const current = table.hashes;
-  for (let i = 0; i < target.length; i++) {
-    const h = target[i]!;
-    if (current[i] === h) continue;
-    store.getInto(h, mem.bytes.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
-    table.setPage(i, h);
+  const pages: number[] = [];
+  for (let i = 0; i < target.length; i++) if (current[i] !== target[i]) pages.push(i);
+  try {
+    store.getInto(
+      pages.map((i) => target[i]!),
+      pages.map((i) => mem.bytes.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE)),
+    );
+  } catch (e) {
+    // Some were written before the bad one: the next sync hashes them all again.
+    for (const i of pages) mem.markDirty(i * PAGE_SIZE, PAGE_SIZE);
+    throw e;
   }
+  for (const i of pages) table.setPage(i, target[i]!);
+  return pages;
 }

@@ -472,23 +472,29 @@ export class PageStore {
   }
 
   /**
-   * {@link get} written into `out` (4 KiB: a page of RAM), with no copy of
-   * its own where the record allows; throws RewindError('not-found') when
-   * missing (and `out` is then as it was).
+   * {@link get} of each of `hashes` written into the `outs` at the same index
+   * (4 KiB each: pages of RAM), with no copy of its own where a record
+   * allows, and the pages of a colder store read together; throws
+   * RewindError('not-found') when one is missing.
    */
-  getInto(hash: Hash128, out: Uint8Array): void {
-    if (hash === ZERO_PAGE_HASH) {
-      out.fill(0);
-      return;
-    }
-    const page = this.raw.get(hash);
-    if (page) {
-      out.set(page);
-      return;
-    }
-    const rec = this.records.get(hash) ?? this.spill?.get(hash);
-    if (rec) decodeChunkInto(rec[0]!, rec.subarray(1), out, 'io', `page ${hash}`);
-    else if (!this.cold?.pageInto?.(hash, out)) out.set(this.get(hash));
+  getInto(hashes: readonly Hash128[], outs: readonly Uint8Array[]): void {
+    const coldHashes: Hash128[] = [];
+    const coldOuts: Uint8Array[] = [];
+    hashes.forEach((hash, k) => {
+      const out = outs[k]!;
+      const page = this.raw.get(hash);
+      const rec = page ? undefined : (this.records.get(hash) ?? this.spill?.get(hash));
+      if (hash === ZERO_PAGE_HASH) out.fill(0);
+      else if (page) out.set(page);
+      else if (rec) decodeChunkInto(rec[0]!, rec.subarray(1), out, 'io', `page ${hash}`);
+      else {
+        coldHashes.push(hash);
+        coldOuts.push(out);
+      }
+    });
+    if (coldHashes.length === 0) return;
+    const missing = this.cold?.pagesInto ? this.cold.pagesInto(coldHashes, coldOuts) : coldHashes.map((_, k) => k);
+    for (const k of missing) coldOuts[k]!.set(this.get(coldHashes[k]!));
   }
 
   /** The encoded record of a page (undefined for the zero page or a missing one). */

@@ -94,10 +94,13 @@ export interface PageRecords {
   /** The page's bytes, checked against its digest (saves decoding twice when the source has to decode to check). */
   page?(hash: Hash128): Uint8Array | undefined;
   /**
-   * {@link page} written into `out` (4 KiB); false when missing. A page that
-   * fails its check throws, and leaves `out` holding what it decoded to.
+   * {@link page} of each of `hashes` written into the `outs` at the same
+   * index (4 KiB each: pages of RAM), with chunks that lie near each other
+   * in a file read together. Returns the indices of the pages it does not
+   * hold. A page that fails its check throws, and the outs then hold what
+   * was decoded so far.
    */
-  pageInto?(hash: Hash128, out: Uint8Array): boolean;
+  pagesInto?(hashes: readonly Hash128[], outs: readonly Uint8Array[]): number[];
 }
 
 /**

@@ -7,7 +7,7 @@
  * Blocks are keyed by (physical page, offset), found after the fetch
  * translation the interpreter already keeps (xTag/xOff), so TLB flushes
  * never invalidate them. They die when their decoded page is dropped
- * (checkpoint restore, DMA: the page object changes) or when a store
+ * (a checkpoint restore that rewrites the page, DMA: the page object changes) or when a store
  * overlaps them (`Cpu.touch` calls `codeWritten`).
  *
  * Exactness: a block runs only when its whole length fits the slice's

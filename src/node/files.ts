@@ -81,7 +81,7 @@ export function userFileSource(path: string, what: string): UserFileSource {
   };
 }
 
-/** Bytes a file source's peek reads into without a new array (a page's chunk at most, and then some). */
+/** Bytes a file source's peek first reads into without a new array (a page's chunk, and then some); it grows to the largest peek. */
 const PEEK_ROOM = 8 << 10;
 
 /** Opens a regular file for reading; every problem is a RewindError naming it. */

@@ -1,7 +1,7 @@
 /**
  * The JIT's exactness where it matters beyond plain runs: self-modifying
  * code, stopping at exact positions, watchpoints and breakpoints, seek and
- * step back (checkpoint restores drop compiled code), and the fallback when
+ * step back (a checkpoint restore drops the compiled code of the pages it rewrites), and the fallback when
  * code generation is forbidden.
  */
 import { readFileSync } from 'node:fs';
@@ -125,6 +125,41 @@ describe('self-modifying code', () => {
     ]);
     // The code page keeps its code bit through every clear, so a store into it still drops what it overwrote.
     expect(results[1]!.dirty).toBe(HAS_CODE);
+  });
+
+  it("seeks give the interpreter's states: restored code pages run as restored, the others stay compiled", () => {
+    // Page 0 patches its own addi forever and calls a function on page 1, which nothing writes.
+    const words = new Array<number>(0x1000 / 4 + 2).fill(0);
+    const loop = selfModifying().slice(0, 9); // up to the addi patched at 0x20
+    loop.push(JAL(1, 0x1000 - 0x24), ADD(5, 5, 7), JAL(0, 0x14 - 0x2c));
+    loop.forEach((w, i) => (words[i] = w));
+    words[0x1000 / 4] = ADD(10, 10, 5);
+    words[0x1000 / 4 + 1] = JALR(0, 1, 0);
+    const image = new Uint8Array(Int32Array.from(words).buffer);
+    const spec: MachineSpec = { kind: 'raw', image, ramSize: 8 << 20 };
+    const session = Session.create({ ...spec, executor: 'jit' }, { interval: 1000 });
+    detachJit(session.machine.cpu);
+    attachJit(session.machine.cpu, { hot: 2 });
+    const jit = session.machine.cpu.jit as Jit;
+    session.run(30_000);
+    const linear = (n: number) => {
+      const m = buildMachine({ ...spec, executor: 'interp' });
+      const hasher = new Checkpointer(m);
+      while (m.position < n) m.run(n - m.position);
+      return hasher.stateHash();
+    };
+    const [patched, called] = [jit.pages[0], jit.pages[1]];
+    expect(called?.list.length).toBeGreaterThan(0);
+    for (const n of [29_000, 4_321, 17_777, 17_100, 29_999, 1_003, 12_000]) {
+      session.seek({ position: n });
+      expect(session.stateHash()).toBe(linear(n));
+      session.run(777);
+      expect(session.stateHash()).toBe(linear(n + 777));
+    }
+    // Page 0 was rewritten by restores, and compiled again; page 1's blocks were kept all along.
+    expect(jit.pages[0]).not.toBe(patched);
+    expect(jit.pages[1]).toBe(called);
+    expect(called!.list.every((b) => !b.dead)).toBe(true);
   });
 
   it('stops at every exact position inside a compiled loop', () => {

@@ -98,8 +98,15 @@ describe('Checkpointer', () => {
     );
   });
 
+  /** Gives every page of `m` a non-zero byte, so that a few pages written later are a small part of memory. */
+  const fill = (m: FakeMachine) => {
+    for (const mem of [m.ram, m.disk])
+      for (let p = 0; mem && p < mem.pageCount; p++) mem.write(p * 4096 + 4000, Uint8Array.of(p + 1));
+  };
+
   it('writes a full map every K checkpoints, bounding the chain', () => {
     const m = new FakeMachine();
+    fill(m);
     const cps = new Checkpointer(m, { fullEvery: 4 });
     let last: string | null = null;
     const kinds: boolean[] = [];
@@ -111,6 +118,27 @@ describe('Checkpointer', () => {
     }
     expect(kinds).toEqual([true, false, false, false, true, false, false, false, true, false, false, false]);
     for (const cp of cps.all()) expect(cp.depth).toBeLessThan(4);
+  });
+
+  it('writes a full map where a delta would name half the pages or more', () => {
+    const m = new FakeMachine(32, null);
+    fill(m);
+    const cps = new Checkpointer(m, { fullEvery: 100 });
+    let last = cps.capture(null, 'b0').id;
+    const kinds = [15, 16, 3, 20].map((pages, i) => {
+      for (let p = 0; p < pages; p++) m.ram.write(p * 4096, Uint8Array.of(i + 1));
+      m.position = i + 1;
+      const cp = cps.capture(last, 'b0');
+      last = cp.id;
+      return [cp.full, cp.ram.size];
+    });
+    // Of 32 non-zero pages: 15 changed make a delta, 16 a full map (all 32 named).
+    expect(kinds).toEqual([
+      [false, 15],
+      [true, 32],
+      [false, 3],
+      [true, 32],
+    ]);
   });
 
   it('stores only changed pages in a delta, and no zero pages', () => {

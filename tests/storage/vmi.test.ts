@@ -418,25 +418,28 @@ describe('.vmi hostile files', () => {
     expect(rec.timeline).toEqual(readVmi(good).timeline);
   });
 
-  it('writes a page straight into memory (a restore) with the same checks as reading it', () => {
+  it('writes pages straight into memory (a restore), read together, with the same checks as reading each', () => {
     const { index } = split(good);
     const pages = [...pagesOf(readVmi(good))];
-    const into = new Uint8Array(4096 + 4).subarray(4); // aligned, as RAM's pages are
-    const odd = new Uint8Array(4096 + 1).subarray(1); // and not
     const rec = readVmi(good);
-    for (const h of pages) {
-      for (const out of [into, odd]) {
-        out.fill(0xee);
-        expect(rec.pages.pageInto!(h, out)).toBe(true);
-        expect(Buffer.from(out).equals(rec.pages.page!(h)!)).toBe(true);
-      }
+    // In an order that is not the file's, with a page twice, a digest it lacks and one that is no digest.
+    const hashes = [...pages].reverse();
+    hashes.splice(1, 0, pages[0]!, 'f'.repeat(32) as Hash128, 'not a digest' as Hash128);
+    for (const misalign of [0, 1]) {
+      // Pages of one buffer, aligned as RAM's are, and not.
+      const buf = new Uint8Array(hashes.length * 4096 + 4 + misalign).fill(0xee);
+      const outs = hashes.map((_, k) => buf.subarray(4 + misalign + k * 4096, 4 + misalign + (k + 1) * 4096));
+      expect(rec.pages.pagesInto!(hashes, outs)).toEqual([2, 3]);
+      hashes.forEach((h, k) => {
+        if (k === 2 || k === 3) expect(outs[k]!.every((b) => b === 0xee)).toBe(true);
+        else expect(Buffer.from(outs[k]!).equals(rec.pages.page!(h)!)).toBe(true);
+      });
     }
-    expect(rec.pages.pageInto!('f'.repeat(32) as Hash128, into)).toBe(false);
-    expect(rec.pages.pageInto!('not a digest' as Hash128, into)).toBe(false);
     const bad = good.slice();
     bad[VMI_HEADER_SIZE + 10] ^= 0x40; // inside the first chunk
     const first = bytesToHash(index.chunks.id.subarray(0, 16));
-    expect(() => readVmi(bad).pages.pageInto!(first, into)).toThrow(new RegExp(`page ${first} is damaged`));
+    const out = new Uint8Array(4096);
+    expect(() => readVmi(bad).pages.pagesInto!([first], [out])).toThrow(new RegExp(`page ${first} is damaged`));
   });
 
   it('rejects every truncation', () => {

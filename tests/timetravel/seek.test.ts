@@ -197,3 +197,27 @@ describe('debugger writes', () => {
     expect(session.replay(session.branch, { verify: true }).mismatch).toBeNull();
   });
 });
+
+describe('checkpoints that seeks leave', () => {
+  it('are left where a long seek comes back to (stepping back), not by every seek', () => {
+    const spec: MachineSpec = { kind: 'elf', image: new Uint8Array(readFileSync(guest('recurse'))), ramSize: 8 << 20 };
+    const session = Session.create(spec, { interval: 1e9 });
+    session.type(new TextEncoder().encode('12\n'));
+    session.run(3_000_000);
+    expect(session.position).toBe(3_000_000);
+    const positions = () => session.timeline.branch(session.branch).checkpoints.map((c) => c.position);
+    expect(positions()).toEqual([0]);
+    // Scrubbing: seeks to places far apart leave nothing.
+    for (const at of [2_700_000, 1_300_000, 2_200_000]) session.seek({ position: at });
+    expect(positions()).toEqual([0]);
+    // Stepping back from a long seek: the second seek into the same stretch leaves a checkpoint at its start.
+    session.seek({ position: 2_700_000 });
+    session.stepBack();
+    expect(positions()).toEqual([0, 2_500_000]);
+    const want = session.stateHash();
+    session.stepBack();
+    session.seek({ position: 2_699_999 });
+    expect(session.stateHash()).toBe(want);
+    expect(positions()).toEqual([0, 2_500_000]);
+  });
+});
