@@ -43,6 +43,8 @@ import { buildMachine, specFromOptions, specOptions, type MachineSpec } from './
 export const CHECKPOINT_INTERVAL = 20_000_000;
 /** Steps between the extra checkpoints long seeks leave where they come back to, so that stepping back there is quick. */
 const NEAR_INTERVAL = 500_000;
+/** SessionOptions.seekMemory's default. */
+const SEEK_MEMORY = 256 << 20;
 /** Largest slice run at once, so long operations can report progress. */
 const SLICE = 2_000_000;
 /**
@@ -115,6 +117,13 @@ export interface SessionOptions {
    * has no use for it.
    */
   seekCheckpoints?: boolean;
+  /**
+   * Bytes of pages in memory past which the oldest checkpoints that seeks
+   * left are dropped (default 256 MiB): each can hold all of RAM, for a guest
+   * that writes all over it. A recording's pages on disk are kept within its
+   * budget instead.
+   */
+  seekMemory?: number;
 }
 
 /** A periodic checkpoint that stores more pages than this (10 MiB) doubles the stride. */
@@ -223,6 +232,10 @@ export class Session {
    * nearby, as when scrubbing.
    */
   private lastNear: { branch: string; position: number } | null = null;
+  /** The checkpoints seeks left (see lastNear), oldest first: dropped past seekMemory. */
+  private seekLeft: Checkpoint[] = [];
+  /** SessionOptions.seekMemory. */
+  private readonly seekMemory: number;
   /** The console output by position, per branch (null when not recording). */
   readonly history: OutputHistory | null;
   private current: string;
@@ -262,6 +275,7 @@ export class Session {
     this.budget = options.budget ?? Infinity;
     this.recording = options.record ?? true;
     this.seekCheckpoints = options.seekCheckpoints ?? true;
+    this.seekMemory = options.seekMemory ?? SEEK_MEMORY;
     this.history = this.recording ? new OutputHistory() : null;
     this.current = timeline.root().id;
     machine.onOutput = (byte) => {
@@ -800,7 +814,7 @@ export class Session {
       if (near > pos && long) chunk = Math.min(chunk, near - pos);
       const r = this.machine.run(chunk);
       this.flushEvents();
-      if (this.position === near && long && again && this.seekCheckpoints) this.checkpointHere();
+      if (this.position === near && long && again && this.seekCheckpoints) this.leaveCheckpoint();
       if (r.reason === 'power' || r.reason === 'idle' || (r.steps === 0 && r.reason === 'limit')) break;
       if (progress && progress(this.position - start, target - start) === false) return false;
     }
@@ -811,6 +825,24 @@ export class Session {
       );
     }
     return true;
+  }
+
+  /** A checkpoint here, left by a seek: the oldest such go when the pages in memory pass seekMemory. */
+  private leaveCheckpoint(): void {
+    const cps = this.checkpoints;
+    const count = cps.size;
+    const cp = this.checkpointHere();
+    if (cps.size === count) return;
+    this.seekLeft.push(cp);
+    this.seekLeft = this.seekLeft.filter((c) => cps.has(c.id));
+    if (cps.pages.storedBytes <= this.seekMemory || this.seekLeft.length < 2) return;
+    const live = cps.pageRefs((h) => cps.pages.sizeOf(h));
+    while (cps.pages.storedBytes > this.seekMemory && this.seekLeft.length > 1) {
+      const old = this.seekLeft.shift()!;
+      this.timeline.removeCheckpoints(old.branch, new Set([old.id]));
+      cps.drop(old.id, live);
+      cps.pages.sweepMemory(live);
+    }
   }
 
   /** Steps back `count` steps (a seek to position - count). */

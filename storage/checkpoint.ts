@@ -190,6 +190,11 @@ export class Checkpointer {
     return this.checkpoints.has(id);
   }
 
+  /** How many checkpoints are held. */
+  get size(): number {
+    return this.checkpoints.size;
+  }
+
   /** All checkpoints held, in insertion order. */
   all(): IterableIterator<Checkpoint> {
     return this.checkpoints.values();

@@ -436,13 +436,18 @@ export class PageStore {
 
   /** Forgets every page not in `live` (the pages that the checkpoints kept still name), in memory and spilled. */
   sweep(live: HashSet): void {
+    this.sweepMemory(live);
+    this.spill?.compact(live);
+  }
+
+  /** {@link sweep}, but of the pages held in memory only: a spill store keeps its own until the next sweep. */
+  sweepMemory(live: HashSet): void {
     for (const map of [this.records, this.raw])
       for (const [hash, rec] of map) {
         if (live.has(hash)) continue;
         map.delete(hash);
         this.storedBytes -= rec.length;
       }
-    this.spill?.compact(live);
   }
 
   /** A fresh copy of the page with digest `hash`; throws RewindError('not-found') when missing. */

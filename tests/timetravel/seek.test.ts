@@ -220,4 +220,31 @@ describe('checkpoints that seeks leave', () => {
     expect(session.stateHash()).toBe(want);
     expect(positions()).toEqual([0, 2_500_000]);
   });
+
+  it('are dropped, oldest first, when the pages in memory pass seekMemory', () => {
+    const spec: MachineSpec = { kind: 'elf', image: new Uint8Array(readFileSync(guest('memops'))), ramSize: 8 << 20 };
+    const session = Session.create(spec, { interval: 1e9, seekMemory: 1 });
+    session.type(new TextEncoder().encode('100\n'));
+    session.run(4_000_000);
+    const positions = () => session.timeline.branch(session.branch).checkpoints.map((c) => c.position);
+    const stored = () => session.checkpoints.pages.storedBytes;
+    const states = new Map<number, string>();
+    const before = stored();
+    const grown: number[] = [];
+    for (const at of [1_700_000, 3_200_000, 2_600_000]) {
+      session.seek({ position: at });
+      session.stepBack();
+      states.set(at - 1, session.stateHash());
+      grown.push(stored() - before);
+      // Only the newest is kept, and the others' pages are gone from memory.
+      expect(positions()).toEqual([0, Math.floor((at - 1) / 500_000) * 500_000]);
+    }
+    expect(grown[0]).toBeGreaterThan(0);
+    // About one checkpoint's pages (each of these holds some 110 KB; all three, 200 KB).
+    expect(grown[2]).toBeLessThan(1.25 * grown[0]!);
+    for (const [at, hash] of states) {
+      session.seek({ position: at });
+      expect(session.stateHash()).toBe(hash);
+    }
+  });
 });
