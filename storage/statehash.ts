@@ -66,6 +66,9 @@ export class PageHashTable {
    * or was cleaned since). A page the CPU holds stays dirty, so it is seen at every sync.
    */
   private readonly quietSince: Int32Array;
+  /** By page: the sync at which its digest last changed, and whether it changed at the sync before that one too. */
+  private readonly changedAt: Int32Array;
+  private readonly changedTwice: Uint8Array;
   private syncs = 0;
   /** Scratch: the pages the memory's writer caches write translations for. */
   private readonly held: Uint8Array;
@@ -81,6 +84,8 @@ export class PageHashTable {
     this.groups = new Array<Hash128 | null>(Math.ceil(memory.pageCount / GROUP)).fill(null);
     this.bytes = new Uint8Array(memory.pageCount * 16);
     this.quietSince = new Int32Array(memory.pageCount).fill(-1);
+    this.changedAt = new Int32Array(memory.pageCount).fill(-1);
+    this.changedTwice = new Uint8Array(memory.pageCount);
     this.held = new Uint8Array(memory.pageCount);
     if (memory.pageCount > 0) {
       writeHashBytes(ZERO_PAGE_HASH, this.bytes, 0);
@@ -132,14 +137,21 @@ export class PageHashTable {
    * dirty, and is hashed again at each sync, until quiet (unchanged) at QUIET_SYNCS syncs in a
    * row, or while more than HELD_QUIET quiet ones wait. A guest that changes more than
    * BUSY_SYNC pages between syncs (sweeping through a large buffer, or storing all over its
-   * memory) has every page cleaned: hashing each changed page twice would cost it more, and
-   * its stores have taken the slow path from the start.
+   * memory) has every page cleaned (hashing each changed page twice would cost it more, and
+   * its stores have taken the slow path from the start), but those that changed at this sync
+   * and the one before: a guest that rewrites all of its memory all the time would otherwise
+   * take the slow path at its first store into every page after every sync, for nothing.
    */
   private clean(pages: number[], writer: PageWriter): void {
     const since = this.quietSince;
-    let out = pages;
-    let cached = pages;
-    if (pages.length - this.quiet.length <= BUSY_SYNC) {
+    let out: number[];
+    let cached: number[];
+    if (pages.length - this.quiet.length > BUSY_SYNC) {
+      const at = this.changedAt;
+      const twice = this.changedTwice;
+      out = pages.filter((i) => at[i] !== this.syncs || twice[i] === 0);
+      cached = out;
+    } else {
       const held = this.held;
       writer.mark(held);
       let heldQuiet = 0;
@@ -164,6 +176,8 @@ export class PageHashTable {
     if (this.setPage(i, h)) {
       this.changed[i] = 1;
       this.quietSince[i] = -1;
+      this.changedTwice[i] = this.changedAt[i] === this.syncs - 1 ? 1 : 0;
+      this.changedAt[i] = this.syncs;
     } else {
       this.quiet.push(i);
       if (this.quietSince[i]! < 0) this.quietSince[i] = this.syncs;

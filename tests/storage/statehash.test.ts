@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { StateHasher, ZERO_PAGE_HASH, computeStateHash, hashPage } from '../../storage/statehash.js';
+import { PagedMemory } from '../../core/paged.js';
+import { PageHashTable, StateHasher, ZERO_PAGE_HASH, computeStateHash, hashPage } from '../../storage/statehash.js';
 import { canonicalBytes } from '../../storage/canonical.js';
 import { FakeMachine } from './fake.js';
 
@@ -71,5 +72,37 @@ describe('StateHasher', () => {
 
   it('hashes zero pages without hashing', () => {
     expect(hashPage(new Uint8Array(4096))).toBe(ZERO_PAGE_HASH);
+  });
+});
+
+describe('PageHashTable cleaning the dirty flags of a busy guest', () => {
+  it('keeps dirty the pages changed at two syncs in a row, cleans the others, and never holds a stale digest', () => {
+    const mem = new PagedMemory(4096 * 4096);
+    // A writer that holds no translation: only the busy rule decides.
+    const forgotten: number[] = [];
+    mem.writer = { mark: () => {}, forget: (pages) => forgotten.push(...pages) };
+    const table = new PageHashTable(mem);
+    const write = (pages: number[], value: number) => {
+      for (const p of pages) mem.write(p * 4096 + 8, Uint8Array.of(value, p & 255));
+    };
+    const all = Array.from({ length: 3000 }, (_, i) => i);
+    const once = Array.from({ length: 500 }, (_, i) => 3000 + i);
+    write(all, 1);
+    table.sync();
+    // First busy sync: nothing changed before, so every page is cleaned.
+    expect(mem.dirtyPages()).toEqual([]);
+    write(all, 2);
+    write(once, 2);
+    table.sync();
+    // Changed again: `all` stays dirty (no slow path at its next stores), `once` is cleaned.
+    expect(mem.dirtyPages()).toEqual(all);
+    write(all, 3);
+    table.sync();
+    expect(mem.dirtyPages()).toEqual(all);
+    // A quiet sync is not busy: pages no writer holds are cleaned.
+    table.sync();
+    expect(mem.dirtyPages()).toEqual([]);
+    for (const p of [0, 2999, 3000, 3499]) expect(table.hashes[p]).toBe(hashPage(mem.page(p)));
+    expect(forgotten.length).toBeGreaterThan(0);
   });
 });
