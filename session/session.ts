@@ -601,8 +601,8 @@ export class Session {
   }
 
   /**
-   * Sets the stride from what the last periodic checkpoint stored: a guest
-   * that dirties memory fast (over 10 MiB an interval) is checkpointed less
+   * Sets the stride from the pages that changed since the last periodic
+   * checkpoint: a guest that dirties memory fast (over 10 MiB an interval) is checkpointed less
    * often, up to MAX_STRIDE intervals apart, so that the checkpoints' cost
    * stays small against the run; a quiet one goes back to every interval.
    * It depends on the run alone, so a recording's checkpoints fall at the

@@ -159,8 +159,7 @@ export class Checkpointer {
   private stateHasher: StateHasher | null = null;
   readonly pages: PageStore;
   readonly fullEvery: number;
-  /** The last checkpoint captured, and how many pages (RAM and disk) differ from its parent's (all non-zero ones without a parent). */
-  lastCapture: { id: string; changedPages: number } | null = null;
+  private captured: { id: string; changedPages: number } | null = null;
   private readonly checkpoints = new Map<string, Checkpoint>();
   /** The checkpoint whose memory the machine held after the last capture/restore, and its page tables. */
   private base: { id: string; tables: PageTables } | null = null;
@@ -188,6 +187,11 @@ export class Checkpointer {
 
   has(id: string): boolean {
     return this.checkpoints.has(id);
+  }
+
+  /** The last checkpoint captured, and how many pages (RAM and disk) differ from its parent's (all non-zero ones without a parent). */
+  get lastCapture(): { readonly id: string; readonly changedPages: number } | null {
+    return this.captured;
   }
 
   /** How many checkpoints are held. */
@@ -319,7 +323,7 @@ export class Checkpointer {
       full,
       depth: full ? 0 : parentCp!.depth + 1,
     };
-    this.lastCapture = { id: cp.id, changedPages };
+    this.captured = { id: cp.id, changedPages };
     const existing = this.checkpoints.get(cp.id);
     // The tables become the new base's: the parent's, brought up to date where pages changed (a
     // copy of 16 k digests at every capture was a third of its cost), or a copy.
