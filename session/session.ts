@@ -234,6 +234,8 @@ export class Session {
   private lastNear: { branch: string; position: number } | null = null;
   /** The checkpoints seeks left (see lastNear), oldest first: dropped past seekMemory. */
   private seekLeft: Checkpoint[] = [];
+  /** True when a restore and its recovery both failed: the machine holds no position's state (see recover). */
+  private lost = false;
   /** SessionOptions.seekMemory. */
   private readonly seekMemory: number;
   /** The console output by position, per branch (null when not recording). */
@@ -773,9 +775,15 @@ export class Session {
     this.current = branch;
     this.machine.clearInput();
     this.history?.drop();
-    if (!(sameLineage && this.position <= target && this.position >= cp.position)) {
-      this.checkpoints.restore(cp.id);
+    if (this.lost || !(sameLineage && this.position <= target && this.position >= cp.position)) {
+      try {
+        this.checkpoints.restore(cp.id);
+      } catch (e) {
+        this.recover(branch);
+        throw e;
+      }
       this.base = cp.id;
+      this.lost = false;
     }
     const from = this.position;
     this.machine.schedule(this.timeline.eventsBetween(branch, from, Infinity).map(toMachineEvent));
@@ -786,6 +794,25 @@ export class Session {
       this.history?.keep(this.timeline.lineage(branch), from, this.position);
       this.resumeAt = this.position;
     }
+  }
+
+  /**
+   * After a restore that failed midway (a damaged page), memory is part one
+   * checkpoint's and part the machine's: no position's state. Puts the
+   * machine at the start of the branch's lineage, where it stands somewhere
+   * real; if that fails too, the next seek restores whatever its target is.
+   */
+  private recover(branch: string): void {
+    const start = this.timeline.checkpointAtOrBefore(branch, 0)!;
+    try {
+      this.checkpoints.restore(start.id);
+      this.base = start.id;
+    } catch {
+      this.lost = true;
+      return;
+    }
+    this.machine.schedule(this.timeline.eventsBetween(branch, this.position, Infinity).map(toMachineEvent));
+    this.resumeAt = this.position;
   }
 
   /** Whether position p of branch `of` is shared by branch `branch` (p lies on branch's lineage). */

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Session } from '../../session/session.js';
 import { buildMachine, type MachineSpec } from '../../session/spec.js';
-import { Checkpointer, readVmi, writeVmi } from '../../storage/index.js';
+import { Checkpointer, bytesToHash, readVmi, writeVmi } from '../../storage/index.js';
+import { readManifest } from '../../storage/vmi-common.js';
 import { expected, guest } from '../support/cli.js';
 
 interface Case {
@@ -245,6 +246,44 @@ describe('checkpoints that seeks leave', () => {
     for (const [at, hash] of states) {
       session.seek({ position: at });
       expect(session.stateHash()).toBe(hash);
+    }
+  });
+});
+
+describe('a seek that meets a damaged page', () => {
+  it('names it, and leaves the machine at the start, from where every intact position is reached', () => {
+    const spec: MachineSpec = { kind: 'elf', image: new Uint8Array(readFileSync(guest('memops'))), ramSize: 8 << 20 };
+    const recorder = Session.create(spec, { interval: 1_000_000 });
+    recorder.type(new TextEncoder().encode('100\n'));
+    recorder.run(6_000_000);
+    recorder.checkpointHere();
+    const bytes = writeVmi(recorder.toRecording());
+    // Damage a page that only the newest checkpoint names.
+    const rec = readVmi(bytes);
+    const older = new Set(rec.checkpoints.filter((c) => c.position < 6_000_000).flatMap((c) => [...c.ram.values()]));
+    const newest = rec.checkpoints.find((c) => c.position === 6_000_000)!;
+    const damaged = [...newest.ram.values()].find((h) => !older.has(h))!;
+    const dv = new DataView(bytes.buffer, bytes.byteOffset);
+    const u64 = (at: number) => dv.getUint32(at, true) + dv.getUint32(at + 4, true) * 2 ** 32;
+    const index = readManifest(bytes.subarray(u64(24), u64(24) + u64(32)), dv.getUint16(10, true), u64(40), 'index');
+    const chunks = index['chunks'] as { id: Uint8Array; offset: Uint8Array };
+    const n = [...Array(chunks.id.length / 16).keys()].find(
+      (i) => bytesToHash(chunks.id.subarray(i * 16, i * 16 + 16)) === damaged,
+    )!;
+    const bad = bytes.slice();
+    bad[new DataView(chunks.offset.buffer, chunks.offset.byteOffset).getUint32(n * 8, true) + 2]! ^= 0x55;
+
+    const session = Session.open(readVmi(bad));
+    session.seek({ position: 2_500_000 });
+    expect(() => session.seek({ position: 6_000_000 })).toThrow(new RegExp(`page ${damaged} is damaged`));
+    // Not a mix of two checkpoints' memory at the old position: the start, whole.
+    recorder.seek({ position: 0 });
+    expect(session.position).toBe(0);
+    expect(session.stateHash()).toBe(recorder.stateHash());
+    for (const at of [2_500_000, 4_000_000, 1_000_000]) {
+      session.seek({ position: at });
+      recorder.seek({ position: at });
+      expect(session.stateHash(), `at ${at}`).toBe(recorder.stateHash());
     }
   });
 });
