@@ -20,6 +20,7 @@ import {
   Checkpointer,
   PageStore,
   Timeline,
+  VMI_LIMITS,
   ZERO_PAGE_HASH,
   hashPage,
   timelineFromTree,
@@ -130,6 +131,19 @@ export interface SessionOptions {
 const BUSY_PAGES = 2560;
 /** The most intervals between periodic checkpoints (80 M steps: what a seek replays at worst). */
 const MAX_STRIDE = 4;
+
+/**
+ * What a recording's file takes besides its pages, from above (see
+ * fileOverhead): an index row for each page, each entry of the checkpoints'
+ * page maps, and each checkpoint besides its state; the header and the rest
+ * of the index.
+ */
+const INDEX_PAGE = 34;
+const INDEX_ENTRY = 20;
+const INDEX_CHECKPOINT = 256;
+const FILE_FIXED = 64 << 10;
+/** Bytes the index takes for each byte of console output it keeps (the byte and its position). */
+const INDEX_CONSOLE = 10;
 
 /** Thinning brings the pages down to this share of the budget, so that it does not run at every checkpoint. */
 const THIN_TO = 0.7;
@@ -634,8 +648,24 @@ export class Session {
       // Pages are stored raw at capture and deflated later; bound what waits (32 MiB).
       if (pages.compress(0) > 8192) pages.compress();
       // A bound that waits for no page another thread still encodes, and is the same on every host.
-      if (pages.boundBytes > this.budget) this.thin();
+      if (pages.boundBytes + this.fileOverhead() > this.budget) this.thin();
     }
+  }
+
+  /**
+   * Bytes the recording's file takes besides its pages, from above: the
+   * index (a row for each page, the checkpoints' page maps and states, the
+   * console output it keeps) and the boot image. Counted against the budget
+   * with the pages, so that the file as a whole stays within it.
+   */
+  private fileOverhead(): number {
+    const cps = this.checkpoints;
+    let n = FILE_FIXED + INDEX_PAGE * cps.pages.count + this.spec.image.length + (this.spec.initrd?.length ?? 0);
+    for (const cp of cps.all())
+      n += INDEX_CHECKPOINT + cp.state.length + INDEX_ENTRY * (cp.ram.size + (cp.disk?.size ?? 0));
+    const console = this.history?.size ?? 0;
+    if (console <= VMI_LIMITS.maxConsoleBytes) n += INDEX_CONSOLE * console;
+    return n;
   }
 
   /** Bytes the recording's pages may take from now on (see SessionOptions.budget); over it, thins at the next checkpoint. */
@@ -644,9 +674,9 @@ export class Session {
     this.budget = bytes;
   }
 
-  /** Thins when the pages are over the budget, counted exactly (the end of a recording: see afterRun's bound). */
+  /** Thins when the file would be over the budget, its pages counted exactly (the end of a recording: see afterRun's bound). */
   keepWithinBudget(): void {
-    if (this.checkpoints.pages.bytes > this.budget) this.thin();
+    if (this.checkpoints.pages.bytes + this.fileOverhead() > this.budget) this.thin();
   }
 
   /**
@@ -663,8 +693,10 @@ export class Session {
     pages.compress();
     // What the checkpoints name, counted once and kept up to date as they are dropped.
     const live = this.checkpoints.pageRefs((h) => pages.sizeOf(h));
+    // What the pages may take: the budget, less the rest of the file (as it is now; less as checkpoints go).
+    const room = this.budget - this.fileOverhead();
     let bytes = live.bytes;
-    while (bytes > this.budget * THIN_TO) {
+    while (bytes > room * THIN_TO) {
       const victims = this.thinningVictims();
       if (victims.size === 0) break;
       for (const [branch, ids] of victims) {
@@ -674,7 +706,7 @@ export class Session {
       const before = bytes;
       bytes = live.bytes;
       // What is left is mostly the machine's memory itself, which no thinning frees: stop before dropping all.
-      if (bytes <= this.budget && before - bytes < this.budget / 100) break;
+      if (bytes <= room && before - bytes < this.budget / 100) break;
     }
     pages.sweep(live);
   }

@@ -165,6 +165,10 @@ export class PageFile implements PageSpill, PlacedChunks {
     return this.held;
   }
 
+  get count(): number {
+    return this.at.size;
+  }
+
   mark(): void {
     this.marked = this.at.size;
     if (this.collected === this.handed) this.heldAtMark = this.held;

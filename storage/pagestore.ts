@@ -291,6 +291,8 @@ export type HashSet = Pick<ReadonlySet<Hash128>, 'has'>;
 export interface PageSpill extends PageRecords {
   /** Bytes it takes. */
   readonly bytes: number;
+  /** Records it holds. */
+  readonly count: number;
   /**
    * Stores a page (4 KiB; a copy: `page` is a view of memory that goes on
    * changing) unless it holds one with that digest, encoded with
@@ -512,6 +514,11 @@ export class PageStore {
       return rec;
     }
     return this.records.get(hash) ?? this.spill?.get(hash) ?? this.cold?.get(hash);
+  }
+
+  /** Distinct non-zero pages held, in memory and spilled. */
+  get count(): number {
+    return this.records.size + this.raw.size + (this.spill?.count ?? 0);
   }
 
   /** Number of distinct non-zero pages held in memory. */

@@ -33,6 +33,7 @@ export async function recordCommand(argv: readonly string[]): Promise<number> {
   const spill = new PageFile(out);
   let session: Session | undefined;
   let result;
+  let size = 0;
   try {
     session = Session.create(spec, { budget, pages: { spill } });
     const s = session;
@@ -51,14 +52,13 @@ export async function recordCommand(argv: readonly string[]): Promise<number> {
     // A checkpoint at the end lets `replay --verify` prove the whole run.
     session.checkpointHere();
     session.keepWithinBudget();
-    finishRecording(session, spill);
+    size = finishRecording(session, spill);
   } finally {
     spill.close();
   }
-  const stored = session.checkpoints.pages.bytes;
-  if (stored > budget)
+  if (size > budget)
     process.stderr.write(
-      `rewind: the recording's pages take ${formatBytes(stored)}, over the --budget of ${formatBytes(budget)}: ` +
+      `rewind: the recording takes ${formatBytes(size)}, over the --budget of ${formatBytes(budget)}: ` +
         "each branch's first and newest checkpoints are kept whatever the budget\n",
     );
   if (result.ended === 'limit')

@@ -296,7 +296,7 @@ describe('record under a budget', () => {
     const out = join(dir, 'tiny-budget.vmi');
     const r = rewind(['record', guest('hello'), '-o', out, '--budget', '1K']);
     expect(r.status).toBe(0);
-    expect(r.stderr).toMatch(/the recording's pages take [0-9.]+ KiB, over the --budget of 1.0 KiB/);
+    expect(r.stderr).toMatch(/the recording takes [0-9.]+ KiB, over the --budget of 1.0 KiB/);
     expect(rewind(['replay', out, '--verify']).status).toBe(0);
     const roomy = rewind(['record', guest('hello'), '-o', out, '--budget', '64M']);
     expect(roomy.stderr).not.toMatch(/budget/);

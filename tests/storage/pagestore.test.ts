@@ -81,6 +81,9 @@ class MemorySpill implements PageSpill {
     for (const r of this.map.values()) n += r.length;
     return n;
   }
+  get count() {
+    return this.map.size;
+  }
   has = (h: Hash128) => this.map.has(h);
   get = (h: Hash128) => this.map.get(h)?.slice();
   sizeOf = (h: Hash128) => this.map.get(h)?.length;

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Session } from '../../session/session.js';
+import { writeVmi } from '../../storage/index.js';
 import { guest } from '../support/cli.js';
 
 const polling = { whenPolling: 'run' } as const;
@@ -72,5 +73,18 @@ describe('a recording kept within its budget', () => {
 
   it('replay --verify holds: every kept checkpoint matches its stored pages', () => {
     expect(s.checkpoints.verifyStored()).toBeNull();
+  });
+
+  it('counts the whole file in the budget: its index and boot image, not the pages alone', () => {
+    const t = memops(Infinity);
+    t.run(30_000_000, polling);
+    const pages = t.checkpoints.pages.bytes;
+    const before = t.timeline.branch(t.branch).checkpoints.length;
+    // Room for the pages, not for the file around them.
+    const tight = pages + 1;
+    t.setBudget(tight);
+    t.keepWithinBudget();
+    expect(t.timeline.branch(t.branch).checkpoints.length).toBeLessThan(before);
+    expect(writeVmi(t.toRecording()).length).toBeLessThanOrEqual(tight);
   });
 });
