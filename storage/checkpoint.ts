@@ -385,7 +385,6 @@ export class Checkpointer {
     }
     // Until the restore is complete and checked, memory matches no checkpoint.
     this.base = null;
-    this.hasher.sync();
     // Which RAM pages were rewritten; unknown (all, for the CPU's caches) when a page fails.
     let rewritten: number[] | undefined;
     try {
@@ -517,21 +516,12 @@ function applyMap(table: Hash128[], map: PageMap, what: string, id: string): voi
   }
 }
 
-/** Writes into `mem` the pages whose digest differs from `target`'s; returns their indices. */
+/** Writes into `mem` the pages whose digest differs from `target`'s, and its dirty ones; returns their indices. */
 function rewritePages(store: PageStore, mem: PagedMemory, table: PageHashTable, target: readonly Hash128[]): number[] {
-  const current = table.hashes;
-  const pages: number[] = [];
-  for (let i = 0; i < target.length; i++) if (current[i] !== target[i]) pages.push(i);
-  try {
+  return table.rewriteTo(target, (pages) =>
     store.getInto(
       pages.map((i) => target[i]!),
       pages.map((i) => mem.bytes.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE)),
-    );
-  } catch (e) {
-    // Some were written before the bad one: the next sync hashes them all again.
-    for (const i of pages) mem.markDirty(i * PAGE_SIZE, PAGE_SIZE);
-    throw e;
-  }
-  for (const i of pages) table.setPage(i, target[i]!);
-  return pages;
+    ),
+  );
 }

@@ -10,7 +10,7 @@
  * checkpointer and the state hash share the flags without stealing them from
  * each other.
  */
-import type { PageWriter, PagedMemory } from '../core/paged.js';
+import { DIRTY, type PageWriter, type PagedMemory } from '../core/paged.js';
 import type { MachineState, Snapshotable } from '../core/snapshot.js';
 import { PAGE_SHIFT, PAGE_SIZE } from '../core/memmap.js';
 import { canonicalBytes } from './canonical.js';
@@ -199,10 +199,35 @@ export class PageHashTable {
   }
 
   /**
-   * Records that page `index` now holds content with digest `hash` (used by restore, which
-   * writes behind the dirty flags); returns whether its digest changed.
+   * Brings the memory to the page digests `target` (a checkpoint's) through
+   * `write(pages)`, which writes those pages' contents behind the dirty
+   * flags: the pages whose digest differs, and every dirty one, unhashed (it
+   * changed since the last sync as likely as not, and hashing it costs a
+   * third of writing it). The pages written are clean after. Returns them;
+   * when `write` throws, they are left dirty, to be hashed at the next sync.
    */
-  setPage(index: number, hash: Hash128): boolean {
+  rewriteTo(target: readonly Hash128[], write: (pages: number[]) => void): number[] {
+    const m = this.memory;
+    const dirty = m.dirty;
+    const pages: number[] = [];
+    for (let i = 0; i < target.length; i++)
+      if ((dirty[i]! & DIRTY) !== 0 || this.hashes[i] !== target[i]) pages.push(i);
+    try {
+      write(pages);
+    } catch (e) {
+      for (const i of pages) m.markDirty(i * PAGE_SIZE, PAGE_SIZE);
+      throw e;
+    }
+    for (const i of pages) {
+      this.setPage(i, target[i]!);
+      this.quietSince[i] = -1;
+    }
+    m.clean(pages);
+    return pages;
+  }
+
+  /** Records that page `index` now holds content with digest `hash`; returns whether its digest changed. */
+  private setPage(index: number, hash: Hash128): boolean {
     if (this.hashes[index] === hash) return false;
     this.groups[Math.floor(index / GROUP)] = null;
     this.hashes[index] = hash;

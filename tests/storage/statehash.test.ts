@@ -106,3 +106,33 @@ describe('PageHashTable cleaning the dirty flags of a busy guest', () => {
     expect(forgotten.length).toBeGreaterThan(0);
   });
 });
+
+describe('PageHashTable.rewriteTo (a restore)', () => {
+  it('writes the pages whose digest differs and every dirty one unhashed, and leaves them clean with their new digests', () => {
+    const mem = new PagedMemory(8 * 4096);
+    mem.write(1 * 4096, Uint8Array.of(1));
+    mem.write(2 * 4096, Uint8Array.of(2));
+    const table = new PageHashTable(mem);
+    const target = table.hashes.slice();
+    const zero = new Uint8Array(4096);
+    const page3 = new Uint8Array(4096).fill(3);
+    target[3] = hashPage(page3);
+    // Page 2 is written back as it was (dirty, same digest); page 1 is left alone.
+    mem.write(2 * 4096, Uint8Array.of(2));
+    const written = table.rewriteTo(target, (pages) => {
+      for (const p of pages) mem.bytes.set(p === 3 ? page3 : p === 2 ? mem.page(2).slice() : zero, p * 4096);
+    });
+    expect(written).toEqual([2, 3]);
+    expect(mem.dirtyPages()).toEqual([]);
+    expect(table.hashes).toEqual(target);
+    for (let p = 0; p < 8; p++) expect(table.hashes[p]).toBe(hashPage(mem.page(p)));
+    // A write that fails leaves its pages dirty, to be hashed again.
+    mem.write(5 * 4096, Uint8Array.of(5));
+    expect(() =>
+      table.rewriteTo(table.hashes, () => {
+        throw new Error('damaged');
+      }),
+    ).toThrow('damaged');
+    expect(mem.dirtyPages()).toEqual([5]);
+  });
+});
