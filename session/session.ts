@@ -676,7 +676,12 @@ export class Session {
 
   /** Thins when the file would be over the budget, its pages counted exactly (the end of a recording: see afterRun's bound). */
   keepWithinBudget(): void {
-    if (this.checkpoints.pages.bytes + this.fileOverhead() > this.budget) this.thin();
+    if (this.fileBytes > this.budget) this.thin();
+  }
+
+  /** Bytes the recording's file would take now, from above: its pages, counted exactly, and the rest (see fileOverhead). */
+  get fileBytes(): number {
+    return this.checkpoints.pages.bytes + this.fileOverhead();
   }
 
   /**
