@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Session } from '../../session/session.js';
+import { Session, type SessionOptions } from '../../session/session.js';
 import { buildMachine, type MachineSpec } from '../../session/spec.js';
 import { Checkpointer, bytesToHash, readVmi, writeVmi } from '../../storage/index.js';
 import { readManifest } from '../../storage/vmi-common.js';
@@ -199,12 +199,18 @@ describe('debugger writes', () => {
   });
 });
 
+/** A session of a guest of the suite (guests/suite/) given `input` and run `steps` steps. */
+function suiteSession(name: string, input: string, steps: number, options: SessionOptions): Session {
+  const spec: MachineSpec = { kind: 'elf', image: new Uint8Array(readFileSync(guest(name))), ramSize: 8 << 20 };
+  const session = Session.create(spec, options);
+  session.type(new TextEncoder().encode(input));
+  session.run(steps);
+  return session;
+}
+
 describe('checkpoints that seeks leave', () => {
   it('are left where a long seek comes back to (stepping back), not by every seek', () => {
-    const spec: MachineSpec = { kind: 'elf', image: new Uint8Array(readFileSync(guest('recurse'))), ramSize: 8 << 20 };
-    const session = Session.create(spec, { interval: 1e9 });
-    session.type(new TextEncoder().encode('12\n'));
-    session.run(3_000_000);
+    const session = suiteSession('recurse', '12\n', 3_000_000, { interval: 1e9 });
     expect(session.position).toBe(3_000_000);
     const positions = () => session.timeline.branch(session.branch).checkpoints.map((c) => c.position);
     expect(positions()).toEqual([0]);
@@ -223,10 +229,7 @@ describe('checkpoints that seeks leave', () => {
   });
 
   it('are dropped, oldest first, when the pages in memory pass seekMemory', () => {
-    const spec: MachineSpec = { kind: 'elf', image: new Uint8Array(readFileSync(guest('memops'))), ramSize: 8 << 20 };
-    const session = Session.create(spec, { interval: 1e9, seekMemory: 1 });
-    session.type(new TextEncoder().encode('100\n'));
-    session.run(4_000_000);
+    const session = suiteSession('memops', '100\n', 4_000_000, { interval: 1e9, seekMemory: 1 });
     const positions = () => session.timeline.branch(session.branch).checkpoints.map((c) => c.position);
     const stored = () => session.checkpoints.pages.storedBytes;
     const states = new Map<number, string>();
@@ -252,10 +255,7 @@ describe('checkpoints that seeks leave', () => {
 
 describe('a seek that meets a damaged page', () => {
   it('names it, and leaves the machine at the start, from where every intact position is reached', () => {
-    const spec: MachineSpec = { kind: 'elf', image: new Uint8Array(readFileSync(guest('memops'))), ramSize: 8 << 20 };
-    const recorder = Session.create(spec, { interval: 1_000_000 });
-    recorder.type(new TextEncoder().encode('100\n'));
-    recorder.run(6_000_000);
+    const recorder = suiteSession('memops', '100\n', 6_000_000, { interval: 1_000_000 });
     recorder.checkpointHere();
     const bytes = writeVmi(recorder.toRecording());
     // Damage a page that only the newest checkpoint names.
