@@ -3,7 +3,7 @@
  * so a hostile or corrupt record fails with one clear message.
  */
 import { RewindError, type ErrorCode } from '../core/errors.js';
-import { bytesToHash, hashToBytes, isHash128, type Hash128 } from './hash.js';
+import { bytesToHash, isHash128, writeHashBytes, type Hash128 } from './hash.js';
 import type { Checkpoint, PageMap } from './checkpoint.js';
 
 /** A checkpoint on the wire. */
@@ -171,7 +171,7 @@ export function packPageMap(map: PageMap): PackedPageMap {
   const h = new Uint8Array(idx.length * 16);
   idx.forEach((page, n) => {
     dv.setUint32(n * 4, page, true);
-    h.set(hashToBytes(map.get(page)!), n * 16);
+    writeHashBytes(map.get(page)!, h, n * 16);
   });
   return { i, h };
 }
