@@ -145,8 +145,6 @@ export interface CpuExecutor {
   run(limit: number): number;
   /** Bytes [from, to) of physical page `ppn`, which holds decoded code, were written. */
   codeWritten(ppn: number, from: number, to: number): void;
-  /** Forgets everything compiled. */
-  reset(): void;
   /**
    * Steps the interpreter ran in each RAM page while resuming a slice for the executor
    * (`run(limit, true, from)`); such a run stops (exit EXIT_WARM) on entering a page whose

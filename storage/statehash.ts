@@ -246,11 +246,11 @@ export class PageHashTable {
   }
 }
 
-/** Syncs that find a page unchanged before it is cleaned though the CPU caches a write translation for it (see PageHashTable.cleanable). */
+/** Syncs that find a page unchanged before it is cleaned though the CPU caches a write translation for it (see PageHashTable.clean). */
 const QUIET_SYNCS = 8;
-/** Quiet pages with cached write translations, past which all are cleaned (4 MiB: see PageHashTable.cleanable). */
+/** Quiet pages with cached write translations, past which all are cleaned (4 MiB: see PageHashTable.clean). */
 const HELD_QUIET = 1024;
-/** Pages changed between two syncs, past which every dirty page is cleaned (8 MiB: see PageHashTable.cleanable). */
+/** Pages changed between two syncs, past which every dirty page is cleaned (8 MiB: see PageHashTable.clean). */
 const BUSY_SYNC = 2048;
 
 /** Pages per group of the table digest: a state hash re-reads only groups that changed. */

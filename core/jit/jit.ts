@@ -435,16 +435,6 @@ export class Jit implements CpuExecutor {
     }
   }
 
-  /** Forgets every block (tests; a host that wants the memory back). */
-  reset(): void {
-    for (const pb of this.pages)
-      if (pb !== undefined) for (let i = pb.list.length - 1; i >= 0; i--) this.kill(pb, pb.list[i]!);
-    this.pages.fill(undefined);
-    this.heat.fill(0);
-    this.interpreted = 0;
-    this.warmTag.fill(-1);
-  }
-
   private newPage(ppn: number, code: DecodedPage): PageBlocks {
     const old = this.pages[ppn];
     if (old !== undefined) for (let i = old.list.length - 1; i >= 0; i--) this.kill(old, old.list[i]!);
