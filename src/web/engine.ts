@@ -1084,9 +1084,10 @@ export class Engine {
     const t = this.now();
     if (!force && t - this.lastReport < REPORT_MS) return;
     this.lastReport = t;
+    // The branch tree first: a status naming a new branch finds its name there (the page shows ids only when it cannot).
+    this.postTimeline();
     this.options.post({ type: 'status', status: this.status() });
     if (!this.host) return;
-    this.postTimeline();
     const stats = this.stats(t);
     const transfer = [stats.ramTouched.buffer, stats.ramFresh.buffer];
     if (stats.diskTouched && stats.diskFresh) transfer.push(stats.diskTouched.buffer, stats.diskFresh.buffer);

@@ -100,6 +100,7 @@ describe.skipIf(skip !== null)('the screen in Chromium', () => {
     await page.keyboard.press('ArrowLeft');
     await expect.poll(branch, long).not.toBe(mainBranch);
     const fork = await branch();
+    expect(fork).toMatch(/^fork@\d+$/);
     const forked = await changedFrom(first);
     expect(forked).not.toBe(end);
 

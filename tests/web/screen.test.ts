@@ -64,6 +64,28 @@ describe('the screen in the engine', () => {
     expect(h.lastStatus().position).toBe(writer);
   });
 
+  test('a key in the past forks, and every status the page gets names a branch of the tree it was sent before', () => {
+    const h = harness();
+    h.engine.handle({ type: 'load', image: guest('minefield'), run: true, record: true, screen: true });
+    h.pump();
+    const at = h.lastStatus().position;
+    h.engine.handle({ type: 'input', device: 'keyboard', events: keyEvents('ArrowDown', true)! });
+    h.engine.handle({ type: 'input', device: 'keyboard', events: keyEvents('ArrowDown', false)! });
+    h.pump();
+    h.engine.handle({ type: 'seek', position: at });
+    const from = h.events.length;
+    h.engine.handle({ type: 'input', device: 'keyboard', events: keyEvents('ArrowLeft', true)! });
+    h.engine.handle({ type: 'input', device: 'keyboard', events: keyEvents('ArrowLeft', false)! });
+    h.pump();
+    expect(h.lastStatus().branch).not.toBe('b0');
+    // The page names the current branch from the tree it has: a status before its tree would show a bare id.
+    let known = new Set<string>(['b0']);
+    for (const e of h.events.slice(from)) {
+      if (e.type === 'timeline') known = new Set(e.timeline.branches.map((b) => b.id));
+      if (e.type === 'status') expect(known).toContain(e.status.branch);
+    }
+  });
+
   test('while a key is held the guest runs at real time, so a busy guest sees it held as long as it was', () => {
     vi.useFakeTimers();
     try {
