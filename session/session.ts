@@ -37,11 +37,11 @@ import { buildMachine, specFromOptions, specOptions, type MachineSpec } from './
 
 /**
  * Steps between the checkpoints a recording keeps (they bound how far any
- * seek replays: some 20 ms on the JIT). Each costs about a millisecond
- * however little changed, so much denser would cost a CPU-bound run a tenth
- * of its speed.
+ * seek replays: some 30–80 ms on the JIT). Each costs about a millisecond
+ * however little changed, and the JIT runs 20 M steps in 15–40 ms: at that
+ * spacing they cost a CPU-bound run a tenth of its speed.
  */
-export const CHECKPOINT_INTERVAL = 20_000_000;
+export const CHECKPOINT_INTERVAL = 50_000_000;
 /** Steps between the extra checkpoints long seeks leave where they come back to, so that stepping back there is quick. */
 const NEAR_INTERVAL = 500_000;
 /** SessionOptions.seekMemory's default. */
@@ -127,10 +127,10 @@ export interface SessionOptions {
   seekMemory?: number;
 }
 
-/** A periodic checkpoint that stores more pages than this (10 MiB) doubles the stride. */
-const BUSY_PAGES = 2560;
-/** The most intervals between periodic checkpoints (80 M steps: what a seek replays at worst). */
-const MAX_STRIDE = 4;
+/** A periodic checkpoint that stores more pages than this (25 MiB) doubles the stride. */
+const BUSY_PAGES = 6400;
+/** The most intervals between periodic checkpoints (100 M steps: what a seek replays at worst). */
+const MAX_STRIDE = 2;
 
 /**
  * What a recording's file takes besides its pages, from above (see
@@ -618,7 +618,7 @@ export class Session {
 
   /**
    * Sets the stride from the pages that changed since the last periodic
-   * checkpoint: a guest that dirties memory fast (over 10 MiB an interval) is checkpointed less
+   * checkpoint: a guest that dirties memory fast (over 25 MiB an interval) is checkpointed less
    * often, up to MAX_STRIDE intervals apart, so that the checkpoints' cost
    * stays small against the run; a quiet one goes back to every interval.
    * It depends on the run alone, so a recording's checkpoints fall at the

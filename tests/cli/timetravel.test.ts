@@ -251,9 +251,9 @@ describe('record under a budget', () => {
     const record = (path: string, ...budget: string[]) =>
       rewind(['record', guest('memops'), '-o', path, '--max-instructions', '200000000', ...budget], '2000\n', 120_000);
     expect(record(free).status).toBe(124);
-    expect(record(out, '--budget', '256K').status).toBe(124);
-    expect(readFileSync(free).length).toBeGreaterThan(256 << 10);
-    expect(readFileSync(out).length).toBeLessThanOrEqual(256 << 10);
+    expect(record(out, '--budget', '128K').status).toBe(124);
+    expect(readFileSync(free).length).toBeGreaterThan(128 << 10);
+    expect(readFileSync(out).length).toBeLessThanOrEqual(128 << 10);
     expect(readdirSync(dir).filter((n) => n.includes('.rewind-'))).toEqual([]);
     const info = JSON.parse(rewind(['info', out, '--json']).stdout);
     const main = info.branches[0];
