@@ -1,16 +1,18 @@
 /**
- * A small, fast DEFLATE encoder (RFC 1951) for memory pages: one block with
- * the fixed Huffman codes, greedy LZ77 matches found through a hash of three
- * bytes (one candidate each). Pages that compress at all are mostly runs and
- * repeated words, which this codes about as well as a full encoder; it costs
- * a few microseconds a page where a general-purpose one spends ~50 µs just
- * setting up. The output is a plain raw deflate stream: any inflater reads it.
+ * A small, fast DEFLATE encoder (RFC 1951) for memory pages and a
+ * recording's index: one block with the fixed Huffman codes, greedy LZ77
+ * matches within the 32 KiB window found through a hash of three bytes (one
+ * candidate each). Pages that compress at all are mostly runs and repeated
+ * words, which this codes about as well as a full encoder; it costs a few
+ * microseconds a page where a general-purpose one spends ~50 µs just setting
+ * up (and a cold one, at the end of a short recording, milliseconds). The
+ * output is a plain raw deflate stream: any inflater reads it.
  * Deterministic (no host dependence), so a recording gives the same bytes
  * everywhere.
  */
 
-/** Longest input (the window: every distance fits). */
-const MAX_INPUT = 32768;
+/** The farthest a match may reach back (RFC 1951's window). */
+const WINDOW = 32768;
 const HASH_BITS = 13;
 const MIN_MATCH = 3;
 const MAX_MATCH = 258;
@@ -67,10 +69,10 @@ const DIST_BASE = [
   1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145,
   8193, 12289, 16385, 24577,
 ];
-const DIST_CODE = new Uint8Array(MAX_INPUT + 1);
-const DIST_XBITS = new Uint8Array(MAX_INPUT + 1);
-const DIST_XVAL = new Uint16Array(MAX_INPUT + 1);
-byValue(DIST_BASE, MAX_INPUT, (d, k, offset) => {
+const DIST_CODE = new Uint8Array(WINDOW + 1);
+const DIST_XBITS = new Uint8Array(WINDOW + 1);
+const DIST_XVAL = new Uint16Array(WINDOW + 1);
+byValue(DIST_BASE, WINDOW, (d, k, offset) => {
   DIST_CODE[d] = reverse(k, 5);
   DIST_XBITS[d] = k < 4 ? 0 : (k >>> 1) - 1;
   DIST_XVAL[d] = offset;
@@ -80,13 +82,12 @@ byValue(DIST_BASE, MAX_INPUT, (d, k, offset) => {
 const head = new Int32Array(1 << HASH_BITS);
 
 /**
- * Deflates `data` (at most 32 KiB) into `out` from `at`; returns the end of
- * what it wrote, or -1 when the stream would not be smaller than `data`
- * (then `out` holds nothing of use). `out` needs `data.length` bytes after `at`.
+ * Deflates `data` into `out` from `at`; returns the end of what it wrote, or
+ * -1 when the stream would not be smaller than `data` (then `out` holds
+ * nothing of use). `out` needs `data.length` bytes after `at`.
  */
-export function deflateSmall(data: Uint8Array, out: Uint8Array, at: number): number {
+export function deflateFixed(data: Uint8Array, out: Uint8Array, at: number): number {
   const n = data.length;
-  if (n > MAX_INPUT) throw new RangeError(`deflateSmall takes at most ${MAX_INPUT} bytes, not ${n}`);
   // Past this, the stream is no smaller than the data (each step writes at most 4 bytes).
   const limit = at + n - 4;
   head.fill(-1);
@@ -105,7 +106,13 @@ export function deflateSmall(data: Uint8Array, out: Uint8Array, at: number): num
       const h = Math.imul(data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16), 0x9e3779b1) >>> (32 - HASH_BITS);
       const c = head[h]!;
       head[h] = i;
-      if (c >= 0 && data[c] === data[i] && data[c + 1] === data[i + 1] && data[c + 2] === data[i + 2]) {
+      if (
+        c >= 0 &&
+        i - c <= WINDOW &&
+        data[c] === data[i] &&
+        data[c + 1] === data[i + 1] &&
+        data[c + 2] === data[i + 2]
+      ) {
         const max = Math.min(MAX_MATCH, n - i);
         len = MIN_MATCH;
         while (len < max && data[c + len] === data[i + len]) len++;

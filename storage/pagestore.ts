@@ -12,7 +12,7 @@
 import { Inflate, deflateSync, inflateSync } from 'fflate';
 import { PAGE_SIZE } from '../core/memmap.js';
 import { RewindError, type ErrorCode } from '../core/errors.js';
-import { deflateSmall } from './deflate.js';
+import { deflateFixed } from './deflate.js';
 import type { Hash128 } from './hash.js';
 import { ZERO_PAGE_HASH, hashPage } from './statehash.js';
 import type { PageRecords } from './vmi-common.js';
@@ -256,7 +256,7 @@ export function encodePageRecordInto(page: Uint8Array, out: Uint8Array): Uint8Ar
     return out.subarray(0, 1 + sparse);
   }
   if (entropy <= INCOMPRESSIBLE_BITS) {
-    const end = deflateSmall(page, out, 1);
+    const end = deflateFixed(page, out, 1);
     if (end > 0) {
       out[0] = ENCODING_DEFLATE;
       return out.subarray(0, end);

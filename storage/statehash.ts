@@ -239,10 +239,21 @@ export class PageHashTable {
   digest(): Hash128 {
     const count = this.hashes.length;
     for (let g = 0; g < this.groups.length; g++) {
-      if (this.groups[g] === null)
-        this.groups[g] = hash128(this.bytes.subarray(g * GROUP * 16, Math.min(count, (g + 1) * GROUP) * 16));
+      if (this.groups[g] !== null) continue;
+      const to = Math.min(count, (g + 1) * GROUP);
+      // Most of a machine's memory is zero pages: their groups share one digest, hashed once.
+      this.groups[g] =
+        to - g * GROUP === GROUP && this.zeroGroup(g)
+          ? zeroGroupDigest()
+          : hash128(this.bytes.subarray(g * GROUP * 16, to * 16));
     }
     return combineGroups(this.hashes.length, this.groups as Hash128[]);
+  }
+
+  /** Whether every page of group g is a zero page. */
+  private zeroGroup(g: number): boolean {
+    for (let i = g * GROUP; i < (g + 1) * GROUP; i++) if (this.hashes[i] !== ZERO_PAGE_HASH) return false;
+    return true;
   }
 }
 
@@ -256,6 +267,18 @@ const BUSY_SYNC = 2048;
 /** Pages per group of the table digest: a state hash re-reads only groups that changed. */
 const GROUP = 256;
 const groupBuf = new Uint8Array(16 * GROUP);
+
+let zeroGroupHash: Hash128 | null = null;
+
+/** The digest of a group of GROUP zero pages. */
+function zeroGroupDigest(): Hash128 {
+  if (zeroGroupHash === null) {
+    const bytes = new Uint8Array(16 * GROUP);
+    for (let j = 0; j < GROUP; j++) writeHashBytes(ZERO_PAGE_HASH, bytes, j * 16);
+    zeroGroupHash = hash128(bytes);
+  }
+  return zeroGroupHash;
+}
 
 function groupDigest(hashes: readonly Hash128[], from: number): Hash128 {
   const n = Math.min(GROUP, hashes.length - from);

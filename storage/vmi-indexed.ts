@@ -13,8 +13,8 @@
  * opens; each chunk is checked against its digest when it is read, which is
  * when it is first needed.
  */
-import { deflateSync } from 'fflate';
 import { PAGE_SIZE } from '../core/memmap.js';
+import { deflateFixed } from './deflate.js';
 import { RewindError } from '../core/errors.js';
 import type { ByteSink, ByteSource } from './bytes.js';
 import type { Checkpoint, PageMap } from './checkpoint.js';
@@ -169,9 +169,10 @@ export function writeIndexed(rec: Recording, sink: ByteSink, placed: PlacedChunk
   const plain = packPlain(index);
   if (plain.length > VMI_LIMITS.maxManifestBytes)
     throw new RewindError('bad-argument', `cannot export: an index of ${plain.length} bytes is over the limit`);
-  const z = plain.length <= SMALL_INDEX ? deflateSync(plain, { level: 6 }) : plain;
-  const deflated = z.length < plain.length;
-  const body = deflated ? z : plain;
+  const z = new Uint8Array(plain.length);
+  const zEnd = plain.length <= SMALL_INDEX ? deflateFixed(plain, z, 0) : -1;
+  const deflated = zEnd > 0;
+  const body = deflated ? z.subarray(0, zEnd) : plain;
   const indexOffset = sink.length - start;
   sink.append(body);
   const header = new Uint8Array(VMI_HEADER_SIZE);

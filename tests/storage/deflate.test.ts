@@ -2,7 +2,7 @@
 // exactly, it refuses what it cannot shrink, and it is deterministic.
 import { inflateSync } from 'fflate';
 import { describe, expect, test } from 'vitest';
-import { deflateSmall } from '../../storage/deflate.js';
+import { deflateFixed } from '../../storage/deflate.js';
 
 function page(fill: (i: number) => number, size = 4096): Uint8Array {
   return Uint8Array.from({ length: size }, (_, i) => fill(i) & 255);
@@ -24,30 +24,30 @@ const cases: [string, Uint8Array][] = [
   ['empty', new Uint8Array(0)],
 ];
 
-describe('deflateSmall', () => {
+describe('deflateFixed', () => {
   test.each(cases)('%s: inflates back exactly', (_, data) => {
     const out = new Uint8Array(1 + data.length);
-    const end = deflateSmall(data, out, 1);
+    const end = deflateFixed(data, out, 1);
     if (end < 0) return expect(data.length).toBeLessThan(16);
     expect(end - 1).toBeLessThan(data.length);
     expect(inflateSync(out.subarray(1, end))).toEqual(data);
     // The same bytes each time.
     const again = new Uint8Array(1 + data.length);
-    expect(deflateSmall(data, again, 1)).toBe(end);
+    expect(deflateFixed(data, again, 1)).toBe(end);
     expect(again.subarray(0, end)).toEqual(out.subarray(0, end));
   });
 
   test('shrinks runs to a few bytes and refuses random bytes', () => {
     const out = new Uint8Array(4097);
     expect(
-      deflateSmall(
+      deflateFixed(
         page(() => 0),
         out,
         1,
       ),
     ).toBeLessThan(1 + 64);
     expect(
-      deflateSmall(
+      deflateFixed(
         page(() => random()),
         out,
         1,
@@ -55,7 +55,13 @@ describe('deflateSmall', () => {
     ).toBe(-1);
   });
 
-  test('refuses more than 32 KiB', () => {
-    expect(() => deflateSmall(new Uint8Array(32769), new Uint8Array(40000), 0)).toThrow(/at most 32768/);
+  test('past 32 KiB, matches reach back within the window only, and the stream inflates back exactly', () => {
+    // A 40,000-byte pattern repeated: the repeat is out of reach, but runs within it are not.
+    const unit = page((i) => (i % 1000 < 10 ? random() : i & 7), 40_000);
+    const data = new Uint8Array(100_000).map((_, i) => unit[i % unit.length]!);
+    const out = new Uint8Array(data.length);
+    const end = deflateFixed(data, out, 0);
+    expect(end).toBeGreaterThan(0);
+    expect(inflateSync(out.subarray(0, end))).toEqual(data);
   });
 });
