@@ -70,6 +70,14 @@ export class PagedMemory {
     for (let p = offset >>> PAGE_SHIFT; p <= last; p++) this.dirty[p] |= DIRTY;
   }
 
+  /** How many pages are dirty. */
+  dirtyCount(): number {
+    let n = 0;
+    const d = this.dirty;
+    for (let i = 0; i < d.length; i++) if ((d[i]! & DIRTY) !== 0) n++;
+    return n;
+  }
+
   /** Indices of dirty pages, in order. */
   dirtyPages(): number[] {
     const out: number[] = [];

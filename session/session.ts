@@ -127,6 +127,8 @@ export interface SessionOptions {
   seekMemory?: number;
 }
 
+/** Pages changed since a seek's restore up to which it leaves a checkpoint the first time it goes near there (see cheapCapture). */
+const CHEAP_CAPTURE_PAGES = 512;
 /** A periodic checkpoint that stores more pages than this (25 MiB) doubles the stride. */
 const BUSY_PAGES = 6400;
 /** The most intervals between periodic checkpoints (100 M steps: what a seek replays at worst). */
@@ -243,7 +245,7 @@ export class Session {
    * seek into the same stretch leaves a checkpoint there: a capture costs as much
    * as the pages changed since the checkpoint restored (all of RAM, for a
    * guest that writes all over it), wasted on a seek that nothing follows
-   * nearby, as when scrubbing.
+   * nearby, as when scrubbing. Where few changed, the first seek leaves one.
    */
   private lastNear: { branch: string; position: number } | null = null;
   /** The checkpoints seeks left (see lastNear), oldest first: dropped past seekMemory. */
@@ -878,7 +880,8 @@ export class Session {
       if (near > pos && long) chunk = Math.min(chunk, near - pos);
       const r = this.machine.run(chunk);
       this.flushEvents();
-      if (this.position === near && long && again && this.seekCheckpoints) this.leaveCheckpoint();
+      if (this.position === near && long && (again || this.cheapCapture()) && this.seekCheckpoints)
+        this.leaveCheckpoint();
       if (r.reason === 'power' || r.reason === 'idle' || (r.steps === 0 && r.reason === 'limit')) break;
       if (progress && progress(this.position - start, target - start) === false) return false;
     }
@@ -889,6 +892,14 @@ export class Session {
       );
     }
     return true;
+  }
+
+  /**
+   * Whether a checkpoint here would cost a seek little: few pages changed since the restore
+   * (a millisecond or two), so the first step back after a jump need not replay the whole way again.
+   */
+  private cheapCapture(): boolean {
+    return this.machine.ram.dirtyCount() + (this.machine.disk?.dirtyCount() ?? 0) <= CHEAP_CAPTURE_PAGES;
   }
 
   /** A checkpoint here, left by a seek: the oldest such go when the pages in memory pass seekMemory. */

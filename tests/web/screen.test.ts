@@ -22,6 +22,23 @@ function harness() {
 
 const hex = (f: ScreenFrame | null | undefined) => (f ? Buffer.from(f.rgba).toString('hex') : null);
 
+/** A key pressed and released on the canvas, and the guest run until it waits again. */
+function press(h: ReturnType<typeof harness>, code: string) {
+  h.engine.handle({ type: 'input', device: 'keyboard', events: keyEvents(code, true)! });
+  h.engine.handle({ type: 'input', device: 'keyboard', events: keyEvents(code, false)! });
+  h.pump();
+}
+
+/** Minefield recorded until it waits for input (at `at`), then a key pressed there. */
+function minefieldAfter(code: string) {
+  const h = harness();
+  h.engine.handle({ type: 'load', image: guest('minefield'), run: true, record: true, screen: true });
+  h.pump();
+  const at = h.lastStatus().position;
+  press(h, code);
+  return { h, at };
+}
+
 describe('the screen in the engine', () => {
   test('sends minefield frames when they change; keys move the cursor; a seek shows the frame of then', () => {
     const h = harness();
@@ -65,18 +82,10 @@ describe('the screen in the engine', () => {
   });
 
   test('a key in the past forks, and every status the page gets names a branch of the tree it was sent before', () => {
-    const h = harness();
-    h.engine.handle({ type: 'load', image: guest('minefield'), run: true, record: true, screen: true });
-    h.pump();
-    const at = h.lastStatus().position;
-    h.engine.handle({ type: 'input', device: 'keyboard', events: keyEvents('ArrowDown', true)! });
-    h.engine.handle({ type: 'input', device: 'keyboard', events: keyEvents('ArrowDown', false)! });
-    h.pump();
+    const { h, at } = minefieldAfter('ArrowDown');
     h.engine.handle({ type: 'seek', position: at });
     const from = h.events.length;
-    h.engine.handle({ type: 'input', device: 'keyboard', events: keyEvents('ArrowLeft', true)! });
-    h.engine.handle({ type: 'input', device: 'keyboard', events: keyEvents('ArrowLeft', false)! });
-    h.pump();
+    press(h, 'ArrowLeft');
     expect(h.lastStatus().branch).not.toBe('b0');
     // The page names the current branch from the tree it has: a status before its tree would show a bare id.
     let known = new Set<string>(['b0']);
@@ -122,13 +131,7 @@ describe('the screen in the engine', () => {
   });
 
   test('thumbnails: the screen at positions of the branch, shrunk; the machine stays where it was', () => {
-    const h = harness();
-    h.engine.handle({ type: 'load', image: guest('minefield'), run: true, record: true, screen: true });
-    h.pump();
-    const at = h.lastStatus().position;
-    h.engine.handle({ type: 'input', device: 'keyboard', events: keyEvents('ArrowDown', true)! });
-    h.engine.handle({ type: 'input', device: 'keyboard', events: keyEvents('ArrowDown', false)! });
-    h.pump();
+    const { h, at } = minefieldAfter('ArrowDown');
     h.engine.handle({ type: 'pause' });
     const end = h.lastStatus().position;
     const thumbs = h.reply({ type: 'thumbnails', positions: [1, at, end], width: 60 }) as ScreenFrame[];
