@@ -38,8 +38,8 @@ import { buildMachine, specFromOptions, specOptions, type MachineSpec } from './
 /**
  * Steps between the checkpoints a recording keeps (they bound how far any
  * seek replays: some 30–80 ms on the JIT). Each costs about a millisecond
- * however little changed, and the JIT runs 20 M steps in 15–40 ms: at that
- * spacing they cost a CPU-bound run a tenth of its speed.
+ * however little changed, and the JIT runs 20 M steps in 15–40 ms: 20 M
+ * apart, they cost a CPU-bound run a tenth of its speed.
  */
 export const CHECKPOINT_INTERVAL = 50_000_000;
 /** Steps between the extra checkpoints long seeks leave where they come back to, so that stepping back there is quick. */
