@@ -129,6 +129,8 @@ export interface SessionOptions {
 
 /** Pages changed since a seek's restore up to which it leaves a checkpoint the first time it goes near there (see cheapCapture). */
 const CHEAP_CAPTURE_PAGES = 512;
+/** Bytes of pages that forgotten nearby checkpoints leave in memory before a sweep frees them (see forgetNearby). */
+const ORPHAN_BYTES = 32 << 20;
 /** A periodic checkpoint that stores more pages than this (25 MiB) doubles the stride. */
 const BUSY_PAGES = 6400;
 /** The most intervals between periodic checkpoints (100 M steps: what a seek replays at worst). */
@@ -250,6 +252,16 @@ export class Session {
   private lastNear: { branch: string; position: number } | null = null;
   /** The checkpoints seeks left (see lastNear), oldest first: dropped past seekMemory. */
   private seekLeft: Checkpoint[] = [];
+  /**
+   * A checkpoint the last long seek left near its target where its replay
+   * changed few pages (see cheapCapture), held out of the timeline: seeks
+   * restore it, so the first step back after a jump replays little, and the
+   * next such seek replaces it, so scrubbing adds nothing to the recording.
+   * A seek that comes back near it puts it in the timeline.
+   */
+  private nearby: { cp: Checkpoint; bytes: number } | null = null;
+  /** Bytes of pages in memory that forgotten nearby checkpoints stored (see forgetNearby). */
+  private orphanBytes = 0;
   /** True when a restore and its recovery both failed: the machine holds no position's state (see recover). */
   private lost = false;
   /** SessionOptions.seekMemory. */
@@ -350,6 +362,8 @@ export class Session {
   toRecording(): Recording {
     this.needRecording('writing a recording');
     this.flushEvents();
+    // Out of the timeline, so out of the file: those captured over it take over its pages.
+    this.forgetNearby();
     const store = this.checkpoints.pages;
     store.compress();
     let disk: PageMap | null = null;
@@ -809,8 +823,21 @@ export class Session {
     if (target > end)
       throw new RewindError('bad-argument', `branch ${this.timeline.branch(branch).name} only runs to position ${end}`);
     const sameLineage = this.onLineage(branch, this.current, this.position);
-    const cp = this.timeline.checkpointAtOrBefore(branch, target);
-    if (!cp) throw new RewindError('bad-state', `no checkpoint on branch ${branch} at or before ${target}`);
+    const inTimeline = this.timeline.checkpointAtOrBefore(branch, target);
+    if (!inTimeline) throw new RewindError('bad-state', `no checkpoint on branch ${branch} at or before ${target}`);
+    const near = this.nearby?.cp;
+    let cp: { id: string; position: number } = inTimeline;
+    if (
+      near &&
+      near.position <= target &&
+      near.position > inTimeline.position &&
+      this.onLineage(branch, near.branch, near.position)
+    ) {
+      cp = near;
+      // A seek that comes back to where it was left (a step back) puts it in the timeline.
+      if (Math.floor((target - 1) / NEAR_INTERVAL) * NEAR_INTERVAL === near.position)
+        this.keepSeekLeft(this.promoteNearby());
+    }
     this.current = branch;
     this.machine.clearInput();
     this.history?.drop();
@@ -880,8 +907,10 @@ export class Session {
       if (near > pos && long) chunk = Math.min(chunk, near - pos);
       const r = this.machine.run(chunk);
       this.flushEvents();
-      if (this.position === near && long && (again || this.cheapCapture()) && this.seekCheckpoints)
-        this.leaveCheckpoint();
+      if (this.position === near && long && this.seekCheckpoints) {
+        if (again) this.leaveCheckpoint();
+        else if (this.cheapCapture()) this.keepNearby();
+      }
       if (r.reason === 'power' || r.reason === 'idle' || (r.steps === 0 && r.reason === 'limit')) break;
       if (progress && progress(this.position - start, target - start) === false) return false;
     }
@@ -902,12 +931,54 @@ export class Session {
     return this.machine.ram.dirtyCount() + (this.machine.disk?.dirtyCount() ?? 0) <= CHEAP_CAPTURE_PAGES;
   }
 
+  /** A checkpoint here out of the timeline, in place of the last such (see nearby). */
+  private keepNearby(): void {
+    this.forgetNearby();
+    const pos = this.position;
+    if (this.timeline.checkpointAtOrBefore(this.current, pos)?.position === pos) return;
+    const pages = this.checkpoints.pages;
+    const before = pages.storedBytes;
+    const cp = this.checkpoints.capture(this.base, this.ownerOf(pos));
+    this.base = cp.id;
+    this.nearby = { cp, bytes: pages.storedBytes - before };
+  }
+
+  /**
+   * Drops the {@link nearby} checkpoint: those captured over it take over its pages (see
+   * Checkpointer.drop). Its own pages stay in memory until ORPHAN_BYTES of such wait, then go.
+   */
+  private forgetNearby(): void {
+    if (this.nearby === null) return;
+    const { cp, bytes } = this.nearby;
+    this.nearby = null;
+    if (this.base === cp.id) this.base = cp.parent;
+    const cps = this.checkpoints;
+    cps.drop(cp.id);
+    this.orphanBytes += bytes;
+    if (this.orphanBytes <= ORPHAN_BYTES) return;
+    cps.pages.sweepMemory(cps.pageRefs((h) => cps.pages.sizeOf(h)));
+    this.orphanBytes = 0;
+  }
+
+  /** Puts the {@link nearby} checkpoint in the timeline; returns it. */
+  private promoteNearby(): Checkpoint {
+    const cp = this.nearby!.cp;
+    this.nearby = null;
+    this.timeline.addCheckpoint(cp.branch, { id: cp.id, position: cp.position });
+    return cp;
+  }
+
   /** A checkpoint here, left by a seek: the oldest such go when the pages in memory pass seekMemory. */
   private leaveCheckpoint(): void {
     const cps = this.checkpoints;
     const count = cps.size;
     const cp = this.checkpointHere();
-    if (cps.size === count) return;
+    if (cps.size !== count) this.keepSeekLeft(cp);
+  }
+
+  /** Counts `cp` among the checkpoints seeks left, and drops the oldest while those in memory pass seekMemory. */
+  private keepSeekLeft(cp: Checkpoint): void {
+    const cps = this.checkpoints;
     this.seekLeft.push(cp);
     this.seekLeft = this.seekLeft.filter((c) => cps.has(c.id));
     if (cps.pages.storedBytes <= this.seekMemory || this.seekLeft.length < 2) return;
@@ -1097,6 +1168,7 @@ export class Session {
     const id = this.resolveBranch(idOrName);
     if (id === this.current)
       throw new RewindError('bad-argument', 'cannot delete the branch the machine is on: switch to another first');
+    if (this.nearby?.cp.branch === id) this.forgetNearby();
     this.timeline.deleteBranch(id);
     this.history?.forget(id);
   }

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Session, type SessionOptions } from '../../session/session.js';
 import { buildMachine, type MachineSpec } from '../../session/spec.js';
 import { Checkpointer, bytesToHash, readVmi, writeVmi } from '../../storage/index.js';
@@ -229,18 +229,33 @@ describe('checkpoints that seeks leave', () => {
     expect(positions()).toEqual([0, 2_500_000]);
   });
 
-  it('where the replay changed few pages, are left by the first seek, so the first step back after it is short', () => {
+  it('where the replay changed few pages, one is left by the first seek, out of the timeline: the first step back after it restores it, and puts it there', () => {
     const session = suiteSession('recurse', '12\n', 3_000_000, { interval: 1e9 });
     const positions = () => session.timeline.branch(session.branch).checkpoints.map((c) => c.position);
+    const restored: number[] = [];
+    const restore = session.checkpoints.restore.bind(session.checkpoints);
+    vi.spyOn(session.checkpoints, 'restore').mockImplementation((id) => {
+      const cp = restore(id);
+      restored.push(cp.position);
+      return cp;
+    });
+    // Scrubbing adds nothing to the recording.
+    for (const at of [2_700_000, 1_300_000, 2_200_000, 100_000]) session.seek({ position: at });
+    expect(positions()).toEqual([0]);
+    // A jump restores the one the last seek left (at 2 000 000, the nearest); the step back after
+    // it, the one the jump left.
+    restored.length = 0;
     session.seek({ position: 2_700_000 });
-    expect(positions()).toEqual([0, 2_500_000]);
     session.stepBack();
-    const want = session.stateHash();
+    expect(restored).toEqual([2_000_000, 2_500_000]);
     expect(positions()).toEqual([0, 2_500_000]);
+    const want = session.stateHash();
     session.seek({ position: 1_300_000 });
-    expect(positions()).toEqual([0, 1_000_000, 2_500_000]);
     session.seek({ position: 2_699_999 });
     expect(session.stateHash()).toBe(want);
+    // A recording written now has only the timeline's checkpoints, and every one restores.
+    const rec = session.toRecording();
+    expect(rec.checkpoints.map((c) => c.position).sort((a, b) => a - b)).toEqual([0, 2_500_000]);
   });
 
   it('are dropped, oldest first, when the pages in memory pass seekMemory', () => {
