@@ -362,8 +362,10 @@ export class Session {
   toRecording(): Recording {
     this.needRecording('writing a recording');
     this.flushEvents();
-    // Out of the timeline, so out of the file: those captured over it take over its pages.
-    this.forgetNearby();
+    // Out of the timeline, so out of the file, unless a checkpoint rests on it: then it joins the timeline.
+    const near = this.nearby?.cp;
+    if (near && [...this.checkpoints.all()].some((c) => c.parent === near.id)) this.keepSeekLeft(this.promoteNearby());
+    const left = this.nearby?.cp;
     const store = this.checkpoints.pages;
     store.compress();
     let disk: PageMap | null = null;
@@ -388,7 +390,7 @@ export class Session {
       disk,
       timeline: this.timeline.snapshot(),
       timelineLog: [...this.timeline.log],
-      checkpoints: [...this.checkpoints.all()],
+      checkpoints: [...this.checkpoints.all()].filter((c) => c !== left),
       pages: { has: (h) => store.has(h), get: (h) => store.getRecord(h) },
       console: this.history?.toLog() ?? null,
     };

@@ -253,9 +253,25 @@ describe('checkpoints that seeks leave', () => {
     session.seek({ position: 1_300_000 });
     session.seek({ position: 2_699_999 });
     expect(session.stateHash()).toBe(want);
-    // A recording written now has only the timeline's checkpoints, and every one restores.
-    const rec = session.toRecording();
-    expect(rec.checkpoints.map((c) => c.position).sort((a, b) => a - b)).toEqual([0, 2_500_000]);
+    // A recording written now leaves out the one kept out of the timeline (at 1 000 000)...
+    const positionsIn = () =>
+      session
+        .toRecording()
+        .checkpoints.map((c) => c.position)
+        .sort((a, b) => a - b);
+    expect(positionsIn()).toEqual([0, 2_500_000]);
+    // ...unless a checkpoint rests on it: then it joins the timeline. (This seek restores that one
+    // and keeps another, at 1 500 000, the next checkpoint's parent.)
+    session.seek({ position: 1_800_000 });
+    session.checkpointHere();
+    expect(positions()).toEqual([0, 1_800_000, 2_500_000]);
+    expect(positionsIn()).toEqual([0, 1_500_000, 1_800_000, 2_500_000]);
+    expect(positions()).toEqual([0, 1_500_000, 1_800_000, 2_500_000]);
+    // The file opens, and every checkpoint in it restores to its state hash.
+    const reopened = Session.open(readVmi(writeVmi(session.toRecording())));
+    expect(reopened.checkpoints.verifyStored()).toBeNull();
+    reopened.seek({ position: 2_699_999 });
+    expect(reopened.stateHash()).toBe(want);
   });
 
   it('are dropped, oldest first, when the pages in memory pass seekMemory', () => {
