@@ -44,6 +44,8 @@ import { buildMachine, specFromOptions, specOptions, type MachineSpec } from './
 export const CHECKPOINT_INTERVAL = 50_000_000;
 /** Steps between the extra checkpoints long seeks leave where they come back to, so that stepping back there is quick. */
 const NEAR_INTERVAL = 500_000;
+/** The last NEAR_INTERVAL boundary before `target`: where a seek there leaves a checkpoint. */
+const nearStart = (target: number) => Math.floor((target - 1) / NEAR_INTERVAL) * NEAR_INTERVAL;
 /** SessionOptions.seekMemory's default. */
 const SEEK_MEMORY = 256 << 20;
 /** Largest slice run at once, so long operations can report progress. */
@@ -825,21 +827,7 @@ export class Session {
     if (target > end)
       throw new RewindError('bad-argument', `branch ${this.timeline.branch(branch).name} only runs to position ${end}`);
     const sameLineage = this.onLineage(branch, this.current, this.position);
-    const inTimeline = this.timeline.checkpointAtOrBefore(branch, target);
-    if (!inTimeline) throw new RewindError('bad-state', `no checkpoint on branch ${branch} at or before ${target}`);
-    const near = this.nearby?.cp;
-    let cp: { id: string; position: number } = inTimeline;
-    if (
-      near &&
-      near.position <= target &&
-      near.position > inTimeline.position &&
-      this.onLineage(branch, near.branch, near.position)
-    ) {
-      cp = near;
-      // A seek that comes back to where it was left (a step back) puts it in the timeline.
-      if (Math.floor((target - 1) / NEAR_INTERVAL) * NEAR_INTERVAL === near.position)
-        this.keepSeekLeft(this.promoteNearby());
-    }
+    const cp = this.restorePoint(branch, target);
     this.current = branch;
     this.machine.clearInput();
     this.history?.drop();
@@ -862,6 +850,26 @@ export class Session {
       this.history?.keep(this.timeline.lineage(branch), from, this.position);
       this.resumeAt = this.position;
     }
+  }
+
+  /**
+   * The checkpoint a seek to `target` on `branch` restores: the timeline's
+   * nearest at or before it, or the {@link nearby} one where that is nearer
+   * (a seek back into its stretch, a step back, puts it in the timeline).
+   */
+  private restorePoint(branch: string, target: number): { id: string; position: number } {
+    const inTimeline = this.timeline.checkpointAtOrBefore(branch, target);
+    if (!inTimeline) throw new RewindError('bad-state', `no checkpoint on branch ${branch} at or before ${target}`);
+    const near = this.nearby?.cp;
+    if (
+      !near ||
+      near.position > target ||
+      near.position <= inTimeline.position ||
+      !this.onLineage(branch, near.branch, near.position)
+    )
+      return inTimeline;
+    if (nearStart(target) === near.position) this.keepSeekLeft(this.promoteNearby());
+    return near;
   }
 
   /**
@@ -897,7 +905,7 @@ export class Session {
 
   private replayTo(target: number, progress?: Progress): boolean {
     const start = this.position;
-    const near = Math.floor((target - 1) / NEAR_INTERVAL) * NEAR_INTERVAL;
+    const near = nearStart(target);
     const long = near > start && target - start > NEAR_INTERVAL;
     const again = this.lastNear?.branch === this.current && this.lastNear.position === near;
     this.lastNear = { branch: this.current, position: near };

@@ -272,11 +272,7 @@ let zeroGroupHash: Hash128 | null = null;
 
 /** The digest of a group of GROUP zero pages. */
 function zeroGroupDigest(): Hash128 {
-  if (zeroGroupHash === null) {
-    const bytes = new Uint8Array(16 * GROUP);
-    for (let j = 0; j < GROUP; j++) writeHashBytes(ZERO_PAGE_HASH, bytes, j * 16);
-    zeroGroupHash = hash128(bytes);
-  }
+  zeroGroupHash ??= groupDigest(new Array<Hash128>(GROUP).fill(ZERO_PAGE_HASH), 0);
   return zeroGroupHash;
 }
 
