@@ -16,6 +16,7 @@
  */
 import { ENCODINGS, type Kind, Op } from '../isa/table.js';
 import { FIELD_COMPRESSED } from '../isa/decode.js';
+import { MULTIPLY_HIGH_SOURCE } from '../isa/multiply.js';
 import { DTLB_MASK, FETCH_TLB_MASK } from '../cpu.js';
 
 /** One instruction of a block: decoded fields and immediate, and its byte offset from the block's start. */
@@ -128,11 +129,11 @@ function alu(op: number, a: string, b: string, imm: number): string | null {
     case Op.MUL:
       return `Math.imul(${a}, ${b})`;
     case Op.MULH:
-      return `mulh(${a}, ${b})`;
+      return MULTIPLY_HIGH_SOURCE.mulh(a, b);
     case Op.MULHSU:
-      return `mulhsu(${a}, ${b})`;
+      return MULTIPLY_HIGH_SOURCE.mulhsu(a, b);
     case Op.MULHU:
-      return `mulhu(${a}, ${b})`;
+      return MULTIPLY_HIGH_SOURCE.mulhu(a, b);
     // Division by zero and overflow as the unprivileged spec's "Division Operations" table.
     case Op.DIV:
       return `${b} === 0 ? -1 : ${a} === -2147483648 && ${b} === -1 ? ${a} : (${a} / ${b}) | 0`;

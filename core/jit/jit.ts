@@ -16,7 +16,6 @@
  * counts, as in the interpreter) and ends the slice wherever the
  * interpreter would (traps, MMIO, retries, watchpoints). See docs/jit.md.
  */
-import { mulh, mulhsu, mulhu } from '../isa/multiply.js';
 import { type Cpu, type CpuExecutor, EXIT_WARM } from '../cpu.js';
 import type { AccessSize } from '../device.js';
 import { type DecodedPage, type DecodedRecord, decodeInto } from '../isa/decode.js';
@@ -236,9 +235,6 @@ export class Jit implements CpuExecutor {
       ram.halves,
       new Int16Array(buf),
       ram.words,
-      mulh,
-      mulhsu,
-      mulhu,
       // After a store into a page with decoded code: whether it overwrote the running region.
       (o: number, size: number, b: Block): boolean => {
         cpu.touch(o, size);
@@ -607,16 +603,14 @@ export class Jit implements CpuExecutor {
       bbs.push(bb);
       return bb;
     };
-    const queue = [b.start, ...b.grown];
     const grown = b.grown.length > 0;
+    const maxBlocks = grown ? MAX_GROWN_BLOCKS : MAX_REGION_BLOCKS;
+    const maxInsns = grown ? MAX_GROWN_INSNS : MAX_REGION_INSNS;
     let insns = 0;
-    while (
-      queue.length > 0 &&
-      bbs.length < (grown ? MAX_GROWN_BLOCKS : MAX_REGION_BLOCKS) &&
-      insns < (grown ? MAX_GROWN_INSNS : MAX_REGION_INSNS)
-    ) {
-      const bb = add(queue.shift()!);
-      if (bb === null) continue;
+    /** Adds the basic block at k (see add), and queues where it goes on. */
+    const take = (k: number, queue: number[]): void => {
+      const bb = add(k);
+      if (bb === null) return;
       insns += bb.insns.length;
       const last = bb.insns[bb.insns.length - 1]!;
       const op = last.fields & 127;
@@ -625,7 +619,18 @@ export class Jit implements CpuExecutor {
         // A call's return site too: the callee's return then stays in the region.
         if ((op !== Op.JAL && op !== Op.JALR) || ((last.fields >>> 7) & 63) !== 32) queue.push(bb.end);
       } else if (bb.stop === Op.UNDECODED) queue.push(bb.end);
-    }
+    };
+    // Breadth first from the entry. A growth keeps the blocks the region had, then explores from
+    // the blocks it grew by before going on from the others: the path the hart kept leaving by (a
+    // callee's, the far half of a loop) joins whole, rather than the entry's other neighbours
+    // filling the room first.
+    const ahead = [...b.grown];
+    const behind: number[] = [];
+    take(b.start, behind);
+    for (let j = 0; j < b.ranges.length; j += 2) if (b.ranges[j] !== b.start) take(b.ranges[j]!, behind);
+    while ((ahead.length > 0 || behind.length > 0) && bbs.length < maxBlocks && insns < maxInsns)
+      if (ahead.length > 0) take(ahead.shift()!, ahead);
+      else take(behind.shift()!, behind);
     if (bbs[0]?.start !== b.start) throw new Error('jit: a region entry with no instruction to compile');
     const body = regionSource(bbs);
     let factory = factories.get(body);
@@ -638,9 +643,6 @@ export class Jit implements CpuExecutor {
         'mem16',
         'mem16s',
         'mem32',
-        'mulh',
-        'mulhsu',
-        'mulhu',
         'touch',
         'slow',
         'put',

@@ -268,6 +268,54 @@ describe('a loop longer than a region', () => {
   });
 });
 
+/**
+ * A loop that calls a function of its page 3,000 times: the function's path is 16 basic blocks
+ * (more than a first region holds), and the loop's head has a side path of 10 basic blocks that
+ * ran in the first turn only. x5 = 10 + 16 × 3,000.
+ */
+function callLongPath(): number[] {
+  const words = [ADDI(5, 0, 0), ADDI(6, 0, 1500), ADDI(6, 6, 1500), ADDI(7, 0, 1)];
+  const top = words.length * 4;
+  // Past the side path when x7 is 0 (BEQ x7, x0).
+  const beq = words.length;
+  words.push(0);
+  for (let i = 0; i < 10; i++) words.push(ADDI(5, 5, 1), BNE(0, 0, 8));
+  words.push(ADDI(7, 0, 0));
+  words[beq] = encB(0, 7, 0, (words.length - beq) * 4);
+  const call = words.length;
+  words.push(0, ADDI(6, 6, -1), BNE(6, 0, top - (words.length + 2) * 4));
+  const end = words.length;
+  words.push(JAL(0, 0));
+  words[call] = JAL(1, (words.length - call) * 4);
+  for (let i = 0; i < 16; i++) words.push(ADDI(5, 5, 1), BNE(0, 0, 8));
+  words.push(JALR(0, 1, 0));
+  return Object.assign(words, { end: (RAM + end * 4) >>> 0 });
+}
+
+describe('a call whose path is longer than a region', () => {
+  it("joins the region when it grows, ahead of cold paths, and gives the interpreter's result", () => {
+    const program = callLongPath() as number[] & { end: number };
+    const [ref, jit] = (['interp', 'jit'] as const).map((executor) => {
+      const cpu = bare(program, 'interp');
+      // The default heat, so that the side path counts as run once and the loop as run often.
+      if (executor === 'jit') attachJit(cpu, { warm: 0, growAfter: 64 });
+      stepUntil(
+        () => cpu.pc >>> 0 === program.end,
+        () => cpu.run(10_000),
+        `${executor}: the loop's end`,
+      );
+      return cpu;
+    });
+    expect(jit!.x[5]).toBe(10 + 16 * 3000);
+    expect([jit!.x[5], jit!.position]).toEqual([ref!.x[5], ref!.position]);
+    const stats = (jit!.jit as Jit).stats;
+    expect(stats.grown).toBeGreaterThan(0);
+    // Once grown, a turn (call, function, return) stays in the region: before, the function's
+    // far half was left out for the side path's blocks, and each turn left the region twice.
+    expect(stats.calls).toBeLessThan(500);
+  });
+});
+
 describe('checkpoints clear the dirty bits as the machine runs', () => {
   it('every slice that stores to a page marks it, compiled as interpreted', () => {
     // x6 counts down from 3000, stored each turn into page 1 (data, no code).
