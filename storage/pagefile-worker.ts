@@ -33,6 +33,14 @@ const WRITE_BUFFER = 1 << 20;
  * finishes a recording (on the guest's thread) has little left to wait for.
  */
 const SYNC_EVERY = 16 << 20;
+/**
+ * Slots this thread touches at a time while it has nothing to encode, so that the memory of the
+ * whole ring is in place before the page file copies pages into it: the first write to a fresh
+ * page of memory costs ~12 µs on a virtual machine (the fault, and the zeroing), against 0.4 µs
+ * for the copy, and the guest's thread paid it for the first 16 k pages it handed over, a tenth of
+ * a memory-busy guest's recording time.
+ */
+const TOUCH_SLOTS = 256;
 
 function serve(ring: PageRing): void {
   const ctl = ring.control;
@@ -45,6 +53,9 @@ function serve(ring: PageRing): void {
   let at = 0;
   let next = Atomics.load(ctl, C.ENCODED);
   let unsynced = 0;
+  // An atomic add of 0 writes each 4 KiB of the ring without changing a byte the page file wrote.
+  const words = new Int32Array(ring.pages.buffer);
+  let touched = 0;
   const flush = () => {
     writeAll(fd, buffer.subarray(0, buffered), at);
     at += buffered;
@@ -64,6 +75,11 @@ function serve(ring: PageRing): void {
       }
       Atomics.store(ctl, C.FLUSHED, next);
       Atomics.notify(ctl, C.FLUSHED);
+      if (touched < words.length) {
+        const end = Math.min(words.length, touched + (TOUCH_SLOTS * PAGE_SIZE) / 4);
+        for (; touched < end; touched += PAGE_SIZE / 4) Atomics.add(words, touched, 0);
+        continue;
+      }
       // Said before a last look: a page handed over after the look finds SLEEPING set and wakes us.
       Atomics.store(ctl, C.SLEEPING, 1);
       if (Atomics.load(ctl, C.SUBMITTED) === submitted && !Atomics.load(ctl, C.STOP))
