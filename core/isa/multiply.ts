@@ -1,34 +1,46 @@
 /**
  * High halves of 32×32-bit products (unprivileged spec, "Multiplication
- * Operations"). One operand is split into 16-bit halves, so that both
- * partial products are exact in a double (below 2⁴⁸); the high word is then
- * floor((a·hi + floor(a·lo / 2¹⁶)) / 2¹⁶), every step exact. Shared by the
- * interpreter (the functions) and the JIT (the same expressions as source,
- * inlined into compiled code: a call there costs more than the product).
+ * Operations"), in 16-bit pieces so every partial product is exact (below
+ * 2³², integer arithmetic to V8). Shared by the interpreter (the functions)
+ * and the JIT (the same arithmetic as source, inlined into compiled code: a
+ * call there costs more than the product, and V8 stops inlining calls in a
+ * big region).
  */
-
-/** 2⁻¹⁶: multiplying by it is exact, and cheaper than dividing by 2¹⁶. */
-const SCALE = 1 / 65536;
+export function mulhu(a: number, b: number): number {
+  const a0 = a & 0xffff;
+  const a1 = a >>> 16;
+  const b0 = b & 0xffff;
+  const b1 = b >>> 16;
+  const lo = a0 * b0;
+  const m1 = a0 * b1;
+  const m2 = a1 * b0;
+  const carry = ((lo >>> 16) + (m1 & 0xffff) + (m2 & 0xffff)) >>> 16;
+  return (a1 * b1 + (m1 >>> 16) + (m2 >>> 16) + carry) | 0;
+}
 
 export function mulh(a: number, b: number): number {
-  return Math.floor((a * (b >> 16) + Math.floor(a * (b & 0xffff) * SCALE)) * SCALE) | 0;
+  return (mulhu(a, b) - (a < 0 ? b : 0) - (b < 0 ? a : 0)) | 0;
 }
 
 export function mulhsu(a: number, b: number): number {
-  return Math.floor((a * (b >>> 16) + Math.floor(a * (b & 0xffff) * SCALE)) * SCALE) | 0;
+  return (mulhu(a, b) - (a < 0 ? b : 0)) | 0;
 }
 
-export function mulhu(a: number, b: number): number {
-  const u = a >>> 0;
-  return Math.floor((u * (b >>> 16) + Math.floor(u * (b & 0xffff) * SCALE)) * SCALE) | 0;
+/** mulhu as one expression on operand expressions `a` and `b` (plain locals: each appears several times). */
+function mulhuSource(a: string, b: string): string {
+  const a0 = `(${a} & 0xffff)`;
+  const a1 = `(${a} >>> 16)`;
+  const b0 = `(${b} & 0xffff)`;
+  const b1 = `(${b} >>> 16)`;
+  const m1 = `(${a0} * ${b1})`;
+  const m2 = `(${a1} * ${b0})`;
+  const carry = `((((${a0} * ${b0}) >>> 16) + (${m1} & 0xffff) + (${m2} & 0xffff)) >>> 16)`;
+  return `(${a1} * ${b1} + (${m1} >>> 16) + (${m2} >>> 16) + ${carry})`;
 }
 
 /** The JIT's source for each function above, on int32 operand expressions `a` and `b` (plain locals). */
 export const MULTIPLY_HIGH_SOURCE = {
-  mulh: (a: string, b: string): string =>
-    `Math.floor((${a} * (${b} >> 16) + Math.floor(${a} * (${b} & 0xffff) * ${SCALE})) * ${SCALE}) | 0`,
-  mulhsu: (a: string, b: string): string =>
-    `Math.floor((${a} * (${b} >>> 16) + Math.floor(${a} * (${b} & 0xffff) * ${SCALE})) * ${SCALE}) | 0`,
-  mulhu: (a: string, b: string): string =>
-    `Math.floor(((${a} >>> 0) * (${b} >>> 16) + Math.floor((${a} >>> 0) * (${b} & 0xffff) * ${SCALE})) * ${SCALE}) | 0`,
+  mulh: (a: string, b: string): string => `(${mulhuSource(a, b)} - (${a} < 0 ? ${b} : 0) - (${b} < 0 ? ${a} : 0)) | 0`,
+  mulhsu: (a: string, b: string): string => `(${mulhuSource(a, b)} - (${a} < 0 ? ${b} : 0)) | 0`,
+  mulhu: (a: string, b: string): string => `${mulhuSource(a, b)} | 0`,
 };
