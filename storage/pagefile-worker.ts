@@ -34,13 +34,19 @@ const WRITE_BUFFER = 1 << 20;
  */
 const SYNC_EVERY = 16 << 20;
 /**
- * Slots this thread touches at a time while it has nothing to encode, so that the memory of the
- * whole ring is in place before the page file copies pages into it: the first write to a fresh
+ * Slots this thread touches at a time while it has nothing to encode, so that the ring's memory
+ * is in place before the page file copies pages into it: the first write to a fresh
  * page of memory costs ~12 µs on a virtual machine (the fault, and the zeroing), against 0.4 µs
  * for the copy, and the guest's thread paid it for the first 16 k pages it handed over, a tenth of
  * a memory-busy guest's recording time.
  */
 const TOUCH_SLOTS = 256;
+/**
+ * Slots past the last page handed over that this thread readies, at most: the ring's memory
+ * grows with what a recording uses of it (a checkpoint's new pages), not to all of its 64 MiB
+ * for a guest that stores a few thousand pages.
+ */
+const TOUCH_AHEAD = 4096;
 
 function serve(ring: PageRing): void {
   const ctl = ring.control;
@@ -55,6 +61,7 @@ function serve(ring: PageRing): void {
   let unsynced = 0;
   // An atomic add of 0 writes each 4 KiB of the ring without changing a byte the page file wrote.
   const words = new Int32Array(ring.pages.buffer);
+  /** Slots from the first readied (slots below the pages handed over are in place: the page file wrote them). */
   let touched = 0;
   const flush = () => {
     writeAll(fd, buffer.subarray(0, buffered), at);
@@ -75,9 +82,12 @@ function serve(ring: PageRing): void {
       }
       Atomics.store(ctl, C.FLUSHED, next);
       Atomics.notify(ctl, C.FLUSHED);
-      if (touched < words.length) {
-        const end = Math.min(words.length, touched + (TOUCH_SLOTS * PAGE_SIZE) / 4);
-        for (; touched < end; touched += PAGE_SIZE / 4) Atomics.add(words, touched, 0);
+      touched = Math.max(touched, Math.min(submitted, ring.slots));
+      const ready = Math.min(ring.slots, submitted + TOUCH_AHEAD, touched + TOUCH_SLOTS);
+      if (touched < ready) {
+        for (let w = (touched * PAGE_SIZE) / 4; w < (ready * PAGE_SIZE) / 4; w += PAGE_SIZE / 4)
+          Atomics.add(words, w, 0);
+        touched = ready;
         continue;
       }
       // Said before a last look: a page handed over after the look finds SLEEPING set and wakes us.
