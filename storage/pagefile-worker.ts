@@ -61,7 +61,7 @@ function serve(ring: PageRing): void {
   let unsynced = 0;
   // An atomic add of 0 writes each 4 KiB of the ring without changing a byte the page file wrote.
   const words = new Int32Array(ring.pages.buffer);
-  /** Slots from the first readied (slots below the pages handed over are in place: the page file wrote them). */
+  /** Slots in place from the ring's first: those below the pages handed over the page file wrote, the rest this thread readied. */
   let touched = 0;
   const flush = () => {
     writeAll(fd, buffer.subarray(0, buffered), at);
