@@ -76,6 +76,14 @@ export interface PlacedChunks {
  */
 const SMALL_INDEX = 256 << 10;
 
+/** `plain` deflated, when it is small (see SMALL_INDEX) and that makes it smaller; else null. */
+function deflatedIndex(plain: Uint8Array): Uint8Array | null {
+  if (plain.length > SMALL_INDEX) return null;
+  const z = new Uint8Array(plain.length);
+  const end = deflateFixed(plain, z, 0);
+  return end > 0 ? z.subarray(0, end) : null;
+}
+
 const setU64 = (dv: DataView, at: number, v: number) => {
   dv.setUint32(at, v % 2 ** 32, true);
   dv.setUint32(at + 4, Math.floor(v / 2 ** 32), true);
@@ -169,10 +177,9 @@ export function writeIndexed(rec: Recording, sink: ByteSink, placed: PlacedChunk
   const plain = packPlain(index);
   if (plain.length > VMI_LIMITS.maxManifestBytes)
     throw new RewindError('bad-argument', `cannot export: an index of ${plain.length} bytes is over the limit`);
-  const z = new Uint8Array(plain.length);
-  const zEnd = plain.length <= SMALL_INDEX ? deflateFixed(plain, z, 0) : -1;
-  const deflated = zEnd > 0;
-  const body = deflated ? z.subarray(0, zEnd) : plain;
+  const z = deflatedIndex(plain);
+  const deflated = z !== null;
+  const body = z ?? plain;
   const indexOffset = sink.length - start;
   sink.append(body);
   const header = new Uint8Array(VMI_HEADER_SIZE);
