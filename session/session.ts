@@ -37,11 +37,14 @@ import { buildMachine, specFromOptions, specOptions, type MachineSpec } from './
 
 /**
  * Steps between the checkpoints a recording keeps (they bound how far any
- * seek replays: some 30–80 ms on the JIT). Each costs about a millisecond
- * however little changed, and the JIT runs 20 M steps in 15–40 ms: 20 M
- * apart, they cost a CPU-bound run a tenth of its speed.
+ * seek replays: some 60–160 ms on the JIT). Each costs 2–5 ms on a guest
+ * that changes a few hundred pages between them (hashing, the state's
+ * bytes, the page maps; the first ones in code V8 has not compiled yet), and
+ * the JIT runs 50 M steps in 40–100 ms: 50 M apart, they cost a CPU-bound
+ * run about a tenth of its speed (record ÷ run 1.14–1.24 on `mix`,
+ * `sv32user` and `alloc`), 100 M apart about half that.
  */
-export const CHECKPOINT_INTERVAL = 50_000_000;
+export const CHECKPOINT_INTERVAL = 100_000_000;
 /** Steps between the extra checkpoints long seeks leave where they come back to, so that stepping back there is quick. */
 const NEAR_INTERVAL = 500_000;
 /** The last NEAR_INTERVAL boundary before `target`: where a seek there leaves a checkpoint. */
@@ -133,9 +136,9 @@ export interface SessionOptions {
 const CHEAP_CAPTURE_PAGES = 512;
 /** Bytes of pages that forgotten nearby checkpoints leave in memory before a sweep frees them (see forgetNearby). */
 const ORPHAN_BYTES = 32 << 20;
-/** A periodic checkpoint that stores more pages than this (25 MiB) doubles the stride. */
-const BUSY_PAGES = 6400;
-/** The most intervals between periodic checkpoints (100 M steps: what a seek replays at worst). */
+/** A periodic checkpoint that stores more pages than this (50 MiB) doubles the stride. */
+const BUSY_PAGES = 12800;
+/** The most intervals between periodic checkpoints (200 M steps: what a seek replays at worst). */
 const MAX_STRIDE = 2;
 
 /**
@@ -638,7 +641,7 @@ export class Session {
 
   /**
    * Sets the stride from the pages that changed since the last periodic
-   * checkpoint: a guest that dirties memory fast (over 25 MiB an interval) is checkpointed less
+   * checkpoint: a guest that dirties memory fast (over 50 MiB an interval) is checkpointed less
    * often, up to MAX_STRIDE intervals apart, so that the checkpoints' cost
    * stays small against the run; a quiet one goes back to every interval.
    * It depends on the run alone, so a recording's checkpoints fall at the
