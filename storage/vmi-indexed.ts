@@ -20,7 +20,14 @@ import type { ByteSink, ByteSource } from './bytes.js';
 import type { Checkpoint, PageMap } from './checkpoint.js';
 import { packPlain } from './codec.js';
 import { bytesToHash, hash128, hashToBytes, writeHashBytes, type Hash128 } from './hash.js';
-import { ENCODING_SPARSE, compressChunk, decodeChunkInto, decompressChunk } from './pagestore.js';
+import {
+  ENCODING_DEFLATE,
+  ENCODING_RAW,
+  ENCODING_SPARSE,
+  compressChunk,
+  decodeChunkInto,
+  decompressChunk,
+} from './pagestore.js';
 import { ZERO_PAGE_HASH, hashPage } from './statehash.js';
 import {
   CHUNK_BLOB,
@@ -79,9 +86,28 @@ const SMALL_INDEX = 256 << 10;
 /** `plain` deflated, when it is small (see SMALL_INDEX) and that makes it smaller; else null. */
 function deflatedIndex(plain: Uint8Array): Uint8Array | null {
   if (plain.length > SMALL_INDEX) return null;
-  const z = new Uint8Array(plain.length);
-  const end = deflateFixed(plain, z, 0);
+  return deflatedSmall(plain);
+}
+
+/** `data` deflated by our fixed-code encoder, when that makes it smaller; else null. */
+function deflatedSmall(data: Uint8Array): Uint8Array | null {
+  const z = new Uint8Array(data.length);
+  const end = deflateFixed(data, z, 0);
   return end > 0 ? z.subarray(0, end) : null;
+}
+
+/**
+ * Boot images up to this size are deflated by our fixed-code encoder, larger ones (a Linux
+ * kernel) by fflate: for a program of some tens of KiB, fflate's first call in a process costs
+ * ~10 ms (a whole `record` of 10⁹ instructions takes ~0.9 s), and saves a few KiB.
+ */
+const SMALL_BLOB = 1 << 20;
+
+/** A boot image's encoding and stored bytes (see SMALL_BLOB). */
+function blobChunk(image: Uint8Array): [number, Uint8Array] {
+  if (image.length > SMALL_BLOB) return compressChunk(image);
+  const z = deflatedSmall(image);
+  return z === null ? [ENCODING_RAW, image] : [ENCODING_DEFLATE, z];
 }
 
 const setU64 = (dv: DataView, at: number, v: number) => {
@@ -142,7 +168,7 @@ export function writeIndexed(rec: Recording, sink: ByteSink, placed: PlacedChunk
     let data: Uint8Array;
     let size = PAGE_SIZE;
     if (kind === CHUNK_BLOB) {
-      [enc, data] = compressChunk(rec.kernel!);
+      [enc, data] = blobChunk(rec.kernel!);
       size = rec.kernel!.length;
     } else {
       const r = rec.pages.get(id);
