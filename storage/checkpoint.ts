@@ -292,7 +292,7 @@ export class Checkpointer {
     const stateHash = computeStateHash(state, this.hasher.ram, this.hasher.disk);
 
     let maps: { ram: PageMap; disk: PageMap | null } | null = null;
-    const nonZeroNow = nonZero(ramNow) + (diskNow ? nonZero(diskNow) : 0);
+    const nonZeroNow = this.hasher.ram.nonZero + (this.hasher.disk?.nonZero ?? 0);
     let changedPages = nonZeroNow;
     // The machine's memory was the parent's at its capture, but for the pages that changed since.
     const useBase = this.base !== null && this.base.id === parent;
@@ -469,12 +469,6 @@ export function diffTables(a: PageTables, b: PageTables): PageDiff {
   if (a.disk && b.disk)
     for (let i = 0; i < Math.max(a.disk.length, b.disk.length); i++) if (a.disk[i] !== b.disk[i]) disk.push(i);
   return { ram, disk };
-}
-
-function nonZero(hashes: readonly Hash128[]): number {
-  let n = 0;
-  for (const h of hashes) if (h !== ZERO_PAGE_HASH) n++;
-  return n;
 }
 
 function fullMap(hashes: readonly Hash128[]): PageMap {

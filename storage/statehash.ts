@@ -16,8 +16,11 @@ import { PAGE_SHIFT, PAGE_SIZE } from '../core/memmap.js';
 import { canonicalBytes } from './canonical.js';
 import { Hasher128, hash128, hashPagePair, hashPageWords, hashToBytes, writeHashBytes, type Hash128 } from './hash.js';
 
-/** The digest of a 4 KiB page of zeros; zero pages are never stored. */
-export const ZERO_PAGE_HASH: Hash128 = hash128(new Uint8Array(PAGE_SIZE));
+/**
+ * The digest of a 4 KiB page of zeros; zero pages are never stored. A constant (tests check it
+ * against hash128): computing it cold costs a recording's start a millisecond or two.
+ */
+export const ZERO_PAGE_HASH: Hash128 = '9b8bbd84faccc440acd9b67b5e0ac426';
 
 /** True when every byte of `page` is zero (word-wise when aligned). */
 export function isZeroPage(page: Uint8Array): boolean {
@@ -55,6 +58,12 @@ export class PageHashTable {
   readonly hashes: Hash128[];
   /** One byte per page: non-zero when its digest changed since the last {@link takeChanged}. */
   private readonly changed: Uint8Array;
+  /** The pages marked in `changed`, in the order they changed; all pages while `allChanged`. */
+  private readonly changedList: number[] = [];
+  /** Whether every page counts as changed (a new table: see takeChanged). */
+  private allChanged = true;
+  /** Pages whose digest is not the zero page's. */
+  private nonZeroPages = 0;
   /** Digest of each group of GROUP pages, or null when a page in it changed since. */
   private readonly groups: (Hash128 | null)[];
   /** The 16 bytes of each page's digest, in the order {@link digest} hashes them. */
@@ -80,7 +89,7 @@ export class PageHashTable {
    */
   constructor(readonly memory: PagedMemory) {
     this.hashes = new Array<Hash128>(memory.pageCount).fill(ZERO_PAGE_HASH);
-    this.changed = new Uint8Array(memory.pageCount).fill(1);
+    this.changed = new Uint8Array(memory.pageCount);
     this.groups = new Array<Hash128 | null>(Math.ceil(memory.pageCount / GROUP)).fill(null);
     this.bytes = new Uint8Array(memory.pageCount * 16);
     this.quietSince = new Int32Array(memory.pageCount).fill(-1);
@@ -174,7 +183,10 @@ export class PageHashTable {
 
   private update(i: number, h: Hash128): void {
     if (this.setPage(i, h)) {
-      this.changed[i] = 1;
+      if (this.changed[i] === 0) {
+        this.changed[i] = 1;
+        this.changedList.push(i);
+      }
       this.quietSince[i] = -1;
       this.changedTwice[i] = this.changedAt[i] === this.syncs - 1 ? 1 : 0;
       this.changedAt[i] = this.syncs;
@@ -184,18 +196,30 @@ export class PageHashTable {
     }
   }
 
-  /** Indices of pages whose digest changed since the previous call (call {@link sync} first), in order; resets the set. */
+  /**
+   * Indices of pages whose digest changed since the previous call (call {@link sync} first), in
+   * order (every page at the first call); resets the set. Found from a list kept as digests
+   * change, not a pass over every page: a checkpoint of a quiet guest costs what changed.
+   */
   takeChanged(): number[] {
-    const out: number[] = [];
-    const c = this.changed;
-    for (let i = 0; i < c.length; i++) if (c[i] !== 0) out.push(i);
-    c.fill(0);
+    const list = this.changedList;
+    const out = this.allChanged
+      ? Array.from({ length: this.hashes.length }, (_, i) => i)
+      : Array.from(Int32Array.from(list).sort());
+    this.resetChanged();
     return out;
   }
 
   /** Forgets the changed set (after a restore made memory equal to a checkpoint). */
   resetChanged(): void {
-    this.changed.fill(0);
+    for (const i of this.changedList) this.changed[i] = 0;
+    this.changedList.length = 0;
+    this.allChanged = false;
+  }
+
+  /** How many pages are not zero pages. */
+  get nonZero(): number {
+    return this.nonZeroPages;
   }
 
   /**
@@ -228,7 +252,10 @@ export class PageHashTable {
 
   /** Records that page `index` now holds content with digest `hash`; returns whether its digest changed. */
   private setPage(index: number, hash: Hash128): boolean {
-    if (this.hashes[index] === hash) return false;
+    const was = this.hashes[index];
+    if (was === hash) return false;
+    if (was === ZERO_PAGE_HASH) this.nonZeroPages++;
+    else if (hash === ZERO_PAGE_HASH) this.nonZeroPages--;
     this.groups[Math.floor(index / GROUP)] = null;
     this.hashes[index] = hash;
     writeHashBytes(hash, this.bytes, index * 16);
@@ -244,7 +271,7 @@ export class PageHashTable {
       // Most of a machine's memory is zero pages: their groups share one digest, hashed once.
       this.groups[g] =
         to - g * GROUP === GROUP && this.zeroGroup(g)
-          ? zeroGroupDigest()
+          ? ZERO_GROUP_DIGEST
           : hash128(this.bytes.subarray(g * GROUP * 16, to * 16));
     }
     return combineGroups(this.hashes.length, this.groups as Hash128[]);
@@ -268,13 +295,11 @@ const BUSY_SYNC = 2048;
 const GROUP = 256;
 const groupBuf = new Uint8Array(16 * GROUP);
 
-let zeroGroupHash: Hash128 | null = null;
-
-/** The digest of a group of GROUP zero pages. */
-function zeroGroupDigest(): Hash128 {
-  zeroGroupHash ??= groupDigest(new Array<Hash128>(GROUP).fill(ZERO_PAGE_HASH), 0);
-  return zeroGroupHash;
-}
+/**
+ * The digest of a group of GROUP zero pages (see groupDigest): a constant, checked by the tests,
+ * as computing it cold costs a recording's start some milliseconds.
+ */
+export const ZERO_GROUP_DIGEST: Hash128 = 'd5ca26663ccc7f21f5908048707d5bdb';
 
 function groupDigest(hashes: readonly Hash128[], from: number): Hash128 {
   const n = Math.min(GROUP, hashes.length - from);

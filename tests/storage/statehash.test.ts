@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { PagedMemory } from '../../core/paged.js';
-import { PageHashTable, StateHasher, ZERO_PAGE_HASH, computeStateHash, hashPage } from '../../storage/statehash.js';
+import {
+  PageHashTable,
+  StateHasher,
+  ZERO_GROUP_DIGEST,
+  ZERO_PAGE_HASH,
+  computeStateHash,
+  hashPage,
+} from '../../storage/statehash.js';
+import { hash128, writeHashBytes } from '../../storage/hash.js';
 import { canonicalBytes } from '../../storage/canonical.js';
 import { FakeMachine } from './fake.js';
 
@@ -72,6 +80,43 @@ describe('StateHasher', () => {
 
   it('hashes zero pages without hashing', () => {
     expect(hashPage(new Uint8Array(4096))).toBe(ZERO_PAGE_HASH);
+  });
+
+  it('holds as constants the digests of a zero page and of a group of 256 zero pages’ digests', () => {
+    expect(ZERO_PAGE_HASH).toBe(hash128(new Uint8Array(4096)));
+    const group = new Uint8Array(256 * 16);
+    for (let j = 0; j < 256; j++) writeHashBytes(ZERO_PAGE_HASH, group, j * 16);
+    expect(ZERO_GROUP_DIGEST).toBe(hash128(group));
+    // A machine of zeros has the state hash of a table of zero-page digests hashed from scratch.
+    const mem = new PagedMemory(512 * 4096);
+    const zeros = new Array<string>(512).fill(ZERO_PAGE_HASH);
+    expect(computeStateHash({}, new PageHashTable(mem), null)).toBe(computeStateHash({}, zeros, null));
+  });
+});
+
+describe('PageHashTable bookkeeping', () => {
+  it('lists the pages whose digest changed, in order, and counts the pages that are not zero', () => {
+    const mem = new PagedMemory(64 * 4096);
+    mem.write(9 * 4096, Uint8Array.of(1));
+    const table = new PageHashTable(mem);
+    // A new table: every page counts as changed.
+    expect(table.takeChanged()).toEqual(Array.from({ length: 64 }, (_, i) => i));
+    expect(table.nonZero).toBe(1);
+    expect(table.takeChanged()).toEqual([]);
+    mem.write(40 * 4096, Uint8Array.of(2));
+    mem.write(3 * 4096, Uint8Array.of(3));
+    // Written back as it was: dirty, but its digest did not change.
+    mem.write(9 * 4096, Uint8Array.of(1));
+    table.sync();
+    expect(table.nonZero).toBe(3);
+    mem.write(40 * 4096, Uint8Array.of(0));
+    mem.write(50 * 4096, Uint8Array.of(5));
+    table.sync();
+    expect(table.takeChanged()).toEqual([3, 40, 50]);
+    expect(table.nonZero).toBe(3);
+    expect(table.takeChanged()).toEqual([]);
+    for (let p = 0; p < 64; p++) expect(table.hashes[p]).toBe(hashPage(mem.page(p)));
+    expect(table.hashes.filter((h) => h !== ZERO_PAGE_HASH).length).toBe(table.nonZero);
   });
 });
 
