@@ -84,6 +84,13 @@ const GROW_AFTER = 4096;
 const MAX_GROWTHS = 1;
 const MAX_GROWN_BLOCKS = 24;
 const MAX_GROWN_INSNS = 1024;
+/** Times a region takes in hot basic blocks that go on into it (see Jit.absorber), and blocks each time at most. */
+const MAX_ABSORPTIONS = 2;
+const MAX_ABSORBED = 16;
+/** Basic blocks followed from a hot one to find the region it goes on into (see Jit.absorber). */
+const ABSORB_REACH = 8;
+/** Most basic blocks of a region that took blocks in (a function's switch and its cases). */
+const MAX_ABSORBING_BLOCKS = 40;
 
 /** A region: basic blocks of one page from an entry; compiled once hot. */
 interface Block {
@@ -102,8 +109,12 @@ interface Block {
   index: number;
   /** Once compiled: 1 at each halfword outside it that its branches and jumps go to (where it may grow). */
   branchesOut: Uint8Array | null;
-  /** Page offsets of the blocks it grew by (see GROW_AFTER). */
+  /** Once compiled: 1 at each halfword of the page its basic blocks cover (an exit to one it does not start a block at is a slow path's or a trap's). */
+  covers: Uint8Array | null;
+  /** Page offsets of the blocks it grew by (see GROW_AFTER and Jit.absorber). */
   grown: number[];
+  /** Times it took in basic blocks that go on into it (see Jit.absorber). */
+  absorbed: number;
 }
 
 interface PageBlocks {
@@ -114,6 +125,8 @@ interface PageBlocks {
   readonly cover: Uint16Array;
   /** Returns to the dispatcher from a region's branches to each halfword of the page, since the last growth there. */
   readonly exits: Uint16Array;
+  /** The region that last left for each halfword of the page, not one of its own basic blocks (see Jit.absorber). */
+  readonly leftFrom: (Block | undefined)[];
   /**
    * A compiled region with a basic block starting at each halfword (its own entry first): the
    * hart comes back into the middle of a region after a call into another page returns, a
@@ -277,6 +290,7 @@ export class Jit implements CpuExecutor {
     const xTag = cpu.xTag;
     const xOff = cpu.xOff;
     const decoded = cpu.decoded;
+    const x = cpu.x;
     const signals = this.signals;
     let n = 0;
     /**
@@ -366,6 +380,8 @@ export class Jit implements CpuExecutor {
             const len = b.lens![(at & 4095) >> 1]!;
             if (len === 0) {
               if (b.branchesOut![(at & 4095) >> 1] !== 0) this.left(pb!, b, at);
+              // An indirect jump or a call, not a return (one goes where ra points): see absorber.
+              else if (at !== x[1]) this.jumpedOut(pb!, b, at);
               break;
             }
             if (len > limit - n) break;
@@ -440,6 +456,7 @@ export class Jit implements CpuExecutor {
       list: [],
       cover: new Uint16Array(2048),
       exits: new Uint16Array(2048),
+      leftFrom: new Array(2048).fill(undefined),
       inside: new Array(2048),
       starts: new Int32Array(2048).fill(this.hot),
     };
@@ -553,9 +570,15 @@ export class Jit implements CpuExecutor {
    * there, or marks the start NEVER when its first instruction is left to the interpreter.
    */
   private hotStart(pb: PageBlocks, k: number, pc: number): Block | undefined {
-    if (this.basicBlock(pb, k).insns.length === 0) {
+    const bb = this.basicBlock(pb, k);
+    if (bb.insns.length === 0) {
       pb.starts[k >> 1] = NEVER;
       return undefined;
+    }
+    const into = this.absorber(pb, bb, pb.leftFrom[k >> 1]);
+    if (into !== undefined) {
+      this.absorb(pb, into, k);
+      if (into.lens![k >> 1] !== 0) return into;
     }
     const b: Block = {
       start: k,
@@ -565,11 +588,50 @@ export class Jit implements CpuExecutor {
       dead: false,
       index: pb.list.length,
       branchesOut: null,
+      covers: null,
       grown: [],
+      absorbed: 0,
     };
     pb.list.push(b);
     this.compile(pb, b, pc);
     return b;
+  }
+
+  /**
+   * Region `from` (the one that last left for bb's start by a jump or a call), when bb goes on
+   * into it within a few basic blocks of the page (its branches, jumps, calls or falling
+   * through reach a basic block of `from`) and it may still take blocks in: it then grows by
+   * bb, rather than a new region starting at bb that would hold most of its code again. The
+   * cases of a switch reached through a jump table are such blocks: in one region with the
+   * dispatch, a bytecode interpreter's loop, or a recursive evaluator's calls and returns, stay
+   * inside it.
+   */
+  private absorber(pb: PageBlocks, bb: BasicBlock, from: Block | undefined): Block | undefined {
+    if (from === undefined || from.dead || from.absorbed >= MAX_ABSORPTIONS) return undefined;
+    const lens = from.lens!;
+    const seen = new Set<number>();
+    const queue = [bb];
+    for (let n = 0; n < queue.length && n < ABSORB_REACH; n++) {
+      const b = queue[n]!;
+      const last = b.insns[b.insns.length - 1]!;
+      const op = last.fields & 127;
+      const next =
+        op === Op.JAL
+          ? [last.delta + last.imm]
+          : op === Op.JALR
+            ? []
+            : endsBlock(op)
+              ? [last.delta + last.imm, b.end]
+              : [b.end];
+      for (const at of next) {
+        if (at < 0 || at >= 4096 || seen.has(at)) continue;
+        if (lens[at >> 1] !== 0) return from;
+        seen.add(at);
+        const after = this.basicBlock(pb, at);
+        if (after.insns.length > 0) queue.push(after);
+      }
+    }
+    return undefined;
   }
 
   /** Region b left by one of its branches or jumps for virtual address `at`, in its page but outside it: see GROW_AFTER. */
@@ -582,6 +644,39 @@ export class Jit implements CpuExecutor {
     b.grown.push(h << 1);
     this.stats.grown++;
     this.compile(pb, b, (at & -4096) | b.start);
+  }
+
+  /**
+   * Region b left by an indirect jump or a call for `at`, in its page but outside it: remembered
+   * (see absorber), and after GROW_AFTER such exits there, b takes the block in when it goes on
+   * into b (a case of a switch whose code a region of its own compiled first).
+   */
+  private jumpedOut(pb: PageBlocks, b: Block, at: number): void {
+    const h = (at & 4095) >> 1;
+    // Inside one of its basic blocks: a slow path or a trap ended the call there, not a jump.
+    if (b.covers![h] !== 0) return;
+    pb.leftFrom[h] = b;
+    if (++pb.exits[h]! < this.growAfter || b.absorbed >= MAX_ABSORPTIONS) return;
+    pb.exits[h] = 0;
+    const bb = this.basicBlock(pb, h << 1);
+    if (bb.insns.length > 0 && this.absorber(pb, bb, b) === b) this.absorb(pb, b, h << 1);
+  }
+
+  /**
+   * Grows region b by the block at k and the other places it last left for that ran and go on
+   * into it (see absorber): one compile for a switch's cases that got hot at about the same time.
+   */
+  private absorb(pb: PageBlocks, b: Block, k: number): void {
+    const starts = [k];
+    for (let h = 0; h < 2048 && starts.length < MAX_ABSORBED; h++) {
+      if (pb.leftFrom[h] !== b || b.lens![h] !== 0 || h === k >> 1) continue;
+      const other = this.basicBlock(pb, h << 1);
+      if (other.insns.length > 0 && this.absorber(pb, other, b) === b) starts.push(h << 1);
+    }
+    b.grown.push(...starts);
+    b.absorbed++;
+    this.stats.grown++;
+    this.compile(pb, b, (this.cpu.pc & -4096) | b.start);
   }
 
   /**
@@ -604,7 +699,7 @@ export class Jit implements CpuExecutor {
       return bb;
     };
     const grown = b.grown.length > 0;
-    const maxBlocks = grown ? MAX_GROWN_BLOCKS : MAX_REGION_BLOCKS;
+    const maxBlocks = b.absorbed > 0 ? MAX_ABSORBING_BLOCKS : grown ? MAX_GROWN_BLOCKS : MAX_REGION_BLOCKS;
     const maxInsns = grown ? MAX_GROWN_INSNS : MAX_REGION_INSNS;
     let insns = 0;
     /** Adds the basic block at k (see add), and queues where it goes on. */
@@ -665,6 +760,9 @@ export class Jit implements CpuExecutor {
     for (const bb of bbs)
       for (const k of branchTargets(bb)) if (k < 4096 && lens[k >> 1] === 0) branchesOut[k >> 1] = 1;
     b.branchesOut = branchesOut;
+    const covers = new Uint8Array(2048);
+    for (const bb of bbs) covers.fill(1, bb.start >> 1, Math.min(bb.end, 4096) >> 1);
+    b.covers = covers;
     this.cover(pb, b.ranges, -1);
     b.ranges = ranges;
     this.cover(pb, b.ranges, 1);

@@ -316,6 +316,60 @@ describe('a call whose path is longer than a region', () => {
   });
 });
 
+/**
+ * A bytecode interpreter's loop: 3,000 turns, each dispatching on x6 & 3 through a jump table of
+ * four cases (`jalr x0`), each case adding 1 to 4 to x5 and jumping back to the loop's tail.
+ * x5 = 750 × (1 + 2 + 3 + 4).
+ */
+function jumpTableLoop(): number[] & { end: number } {
+  const words = [ADDI(5, 0, 0), ADDI(6, 0, 1500), ADDI(6, 6, 1500), LUI(7, RAM >>> 12), 0, JAL(0, 0)];
+  const tableAt = words.length - 2;
+  const jumpToDispatch = words.length - 1;
+  // The loop's tail: one turn less, to the end when none is left.
+  const tail = words.length;
+  words.push(ADDI(6, 6, -1), 0);
+  const toEnd = words.length - 1;
+  const dispatch = words.length;
+  words[jumpToDispatch] = JAL(0, (dispatch - jumpToDispatch) * 4);
+  words.push(ANDI(8, 6, 3), ADD(8, 8, 8), ADD(8, 8, 8), ADD(8, 8, 7), LW(9, 8, 0), JALR(0, 9, 0));
+  const cases: number[] = [];
+  for (let k = 1; k <= 4; k++) {
+    cases.push(words.length);
+    words.push(ADDI(5, 5, k));
+    words.push(JAL(0, (tail - words.length) * 4));
+  }
+  const end = words.length;
+  words.push(JAL(0, 0));
+  words[toEnd] = encB(0, 6, 0, (end - toEnd) * 4);
+  const table = words.length;
+  words[tableAt] = ADDI(7, 7, table * 4);
+  for (const c of cases) words.push((RAM + c * 4) | 0);
+  return Object.assign(words, { end: (RAM + end * 4) >>> 0 });
+}
+
+describe('a switch through a jump table', () => {
+  it("takes its cases into the dispatch's region, and gives the interpreter's result", () => {
+    const program = jumpTableLoop();
+    const [ref, jit] = (['interp', 'jit'] as const).map((executor) => {
+      const cpu = bare(program, 'interp');
+      if (executor === 'jit') attachJit(cpu, { warm: 0, hot: 16, growAfter: 64 });
+      stepUntil(
+        () => cpu.pc >>> 0 === program.end,
+        () => cpu.run(10_000),
+        `${executor}: the loop's end`,
+      );
+      return cpu;
+    });
+    expect(jit!.x[5]).toBe(750 * 10);
+    expect([jit!.x[5], jit!.position]).toEqual([ref!.x[5], ref!.position]);
+    // Each turn would leave a region twice, for its case and back: once the cases are in the
+    // dispatch's region, the turns stay in it.
+    const stats = (jit!.jit as Jit).stats;
+    expect(stats.grown).toBeGreaterThan(0);
+    expect(stats.calls).toBeLessThan(300);
+  });
+});
+
 describe('checkpoints clear the dirty bits as the machine runs', () => {
   it('every slice that stores to a page marks it, compiled as interpreted', () => {
     // x6 counts down from 3000, stored each turn into page 1 (data, no code).
