@@ -522,7 +522,7 @@ export function readIndexed(source: ByteSource, flags: number, version: number):
  * a million rows: this is most of what opening it costs): every chunk lies
  * between the header and the index (`end`), back to back in table order in
  * version 2, where its offset says in version 3. Its byte columns are views
- * into the decoded index, which is the reader's own copy.
+ * into the index's bytes (read for the reader, or the file it holds in memory).
  */
 function readChunkTable(v: unknown, ramSize: number, version: number, end: number): ChunkTable {
   const L = VMI_LIMITS;
@@ -591,7 +591,7 @@ function readChunkTable(v: unknown, ramSize: number, version: number, end: numbe
 /** True where typed arrays are little-endian, as the file's numbers are (everywhere Rewind runs, but checked). */
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
-/** The index's little-endian u32s as numbers: a view where they are aligned (the decoded index is the reader's own). */
+/** The index's little-endian u32s as numbers: a view where they are aligned (the index's bytes are the reader's to keep). */
 function u32s(b: Uint8Array): Uint32Array {
   if (LITTLE_ENDIAN && b.byteOffset % 4 === 0) return new Uint32Array(b.buffer, b.byteOffset, b.length / 4);
   if (LITTLE_ENDIAN) return new Uint32Array(b.slice().buffer);
