@@ -23,19 +23,22 @@ await withApp(async ({ open }) => {
   );
 
   const slider = page.getByRole('slider', { name: 'Timeline' });
-  const box = await slider.boundingBox();
-  if (!box) throw new Error('the Timeline slider is not on the page');
   const latencies = [];
   let seed = 1;
   const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (let i = 0; i < DRAGS; i++) {
+    // Looked up at each drag: what a seek shows (a stop's banner, say) may move the slider.
+    const box = await slider.boundingBox();
+    if (!box) throw new Error('the Timeline slider is not on the page');
     const from = box.x + box.width * random();
     const to = box.x + box.width * random();
     const y = box.y + box.height / 2;
+    // Where the machine stood before the drag: the app may seek while the drag goes on, and be
+    // where it ends before the release.
+    const before = await page.evaluate(() => globalThis.rewind.app.status.position);
     await page.mouse.move(from, y);
     await page.mouse.down();
     await page.mouse.move(to, y, { steps: 5 });
-    const before = await page.evaluate(() => globalThis.rewind.app.status.position);
     const started = performance.now();
     await page.mouse.up();
     // Done when the worker reports a paused machine at a new position and no seek is pending.
