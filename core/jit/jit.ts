@@ -42,6 +42,18 @@ const MAX_FACTORIES = 20_000;
  * times slower than on the interpreter alone.
  */
 const HOT = 2048;
+/**
+ * Loops that run their body once, around a region function's body: V8 then never compiles the
+ * function for on-stack replacement (OSR). V8 requests that code when a function it marked for
+ * optimizing still loops in its unoptimized code, at a loop nested less deep than an urgency that
+ * grows while it waits (six at most, in Node 20's V8). A region's optimized code that meets an
+ * operation it has no type feedback for (a path first taken later) is thrown away, and a function
+ * with OSR code then goes on entering that code from its first loop at every call, never marked
+ * for optimizing again as most of its time is spent there: the suite's bytecode interpreter ran
+ * at 560 MIPS that way for the rest of its 10⁹ steps, 800 without OSR. V8 versions that cap the
+ * depth they compare (Chromium's) make such code only later.
+ */
+const OSR_GUARD = Array.from({ length: 6 }, (_, i) => `for (let o${i} = 0; o${i} < 1; o${i}++) `).join('');
 /** Most steps of one call of a region function (see run). */
 const CALL_BUDGET = 1 << 14;
 /** Calls of a new region with budget 0 (see compile): enough for V8 to record the epilogue's feedback. */
@@ -89,6 +101,15 @@ const MAX_ABSORPTIONS = 2;
 const MAX_ABSORBED = 16;
 /** Basic blocks followed from a hot one to find the region it goes on into (see Jit.absorber). */
 const ABSORB_REACH = 8;
+/**
+ * A small leaf function that a region calls and leaves for (through a pointer, a comparator or a
+ * callback; or directly, when the region's room ran out before it), taken in whole by the region
+ * (see Jit.leaf): its basic blocks and instructions at most, and such functions a region takes in
+ * at most.
+ */
+const LEAF_BLOCKS = 8;
+const LEAF_INSNS = 64;
+const MAX_LEAVES = 6;
 /** Most basic blocks of a region that took blocks in (a function's switch and its cases). */
 const MAX_ABSORBING_BLOCKS = 40;
 
@@ -115,6 +136,8 @@ interface Block {
   grown: number[];
   /** Times it took in basic blocks that go on into it (see Jit.absorber). */
   absorbed: number;
+  /** Page offsets of the small leaf functions it took in (see Jit.leaf). */
+  leaves: number[];
 }
 
 interface PageBlocks {
@@ -377,12 +400,16 @@ export class Jit implements CpuExecutor {
               break;
             }
             if (b.dead || ((at ^ pc) & -4096) !== 0) break;
-            const len = b.lens![(at & 4095) >> 1]!;
+            let len = b.lens![(at & 4095) >> 1]!;
             if (len === 0) {
               if (b.branchesOut![(at & 4095) >> 1] !== 0) this.left(pb!, b, at);
               // An indirect jump or a call, not a return (one goes where ra points): see absorber.
               else if (at !== x[1]) this.jumpedOut(pb!, b, at);
-              break;
+              // Into another region of the page: entered here, as the slice's head would.
+              const o = pb!.inside[(at & 4095) >> 1];
+              if (o === undefined) break;
+              b = o;
+              len = o.lens![(at & 4095) >> 1]!;
             }
             if (len > limit - n) break;
           }
@@ -591,6 +618,7 @@ export class Jit implements CpuExecutor {
       covers: null,
       grown: [],
       absorbed: 0,
+      leaves: [],
     };
     pb.list.push(b);
     this.compile(pb, b, pc);
@@ -604,10 +632,12 @@ export class Jit implements CpuExecutor {
    * bb, rather than a new region starting at bb that would hold most of its code again. The
    * cases of a switch reached through a jump table are such blocks: in one region with the
    * dispatch, a bytecode interpreter's loop, or a recursive evaluator's calls and returns, stay
-   * inside it.
+   * inside it. So is a small leaf function that returns to it (see leaf).
    */
-  private absorber(pb: PageBlocks, bb: BasicBlock, from: Block | undefined): Block | undefined {
-    if (from === undefined || from.dead || from.absorbed >= MAX_ABSORPTIONS) return undefined;
+  private absorber(pb: PageBlocks, bb: BasicBlock & { stop: number }, from: Block | undefined): Block | undefined {
+    if (from === undefined || from.dead) return undefined;
+    if (from.leaves.length < MAX_LEAVES && this.leaf(pb, bb) !== null) return from;
+    if (from.absorbed >= MAX_ABSORPTIONS) return undefined;
     const lens = from.lens!;
     const seen = new Set<number>();
     const queue = [bb];
@@ -634,6 +664,45 @@ export class Jit implements CpuExecutor {
     return undefined;
   }
 
+  /**
+   * The room of a small leaf function starting at bb, or null: every path from it through its
+   * branches and jumps ends in a return (`jalr x0, 0(ra)`) within LEAF_BLOCKS basic blocks and
+   * LEAF_INSNS instructions, with no call, other indirect jump, or instruction left to the
+   * interpreter on the way. Taken into the region that calls it, the call and the return stay
+   * inside that region (its return site is one of the region's basic blocks), where each would
+   * otherwise leave it: a merge sort's comparator is called every few dozen instructions, a
+   * hash table's string compare at every probe.
+   */
+  private leaf(pb: PageBlocks, bb: BasicBlock & { stop: number }): { blocks: number; insns: number } | null {
+    const seen = new Set<number>([bb.start]);
+    const queue = [bb];
+    let insns = 0;
+    for (let n = 0; n < queue.length; n++) {
+      const b = queue[n]!;
+      insns += b.insns.length;
+      if (queue.length > LEAF_BLOCKS || insns > LEAF_INSNS) return null;
+      const last = b.insns[b.insns.length - 1]!;
+      const op = last.fields & 127;
+      const rd = (last.fields >>> 7) & 63;
+      if (op === Op.JALR) {
+        if (rd !== 32 || ((last.fields >>> 13) & 31) !== 1 || last.imm !== 0) return null;
+        continue;
+      }
+      if (op === Op.JAL && rd !== 32) return null;
+      if (!endsBlock(op) && b.stop !== Op.UNDECODED) return null;
+      const next = op === Op.JAL ? [last.delta + last.imm] : endsBlock(op) ? [last.delta + last.imm, b.end] : [b.end];
+      for (const at of next) {
+        if (at < 0 || at >= 4096) return null;
+        if (seen.has(at)) continue;
+        seen.add(at);
+        const after = this.basicBlock(pb, at);
+        if (after.insns.length === 0) return null;
+        queue.push(after);
+      }
+    }
+    return { blocks: queue.length, insns };
+  }
+
   /** Region b left by one of its branches or jumps for virtual address `at`, in its page but outside it: see GROW_AFTER. */
   private left(pb: PageBlocks, b: Block, at: number): void {
     const h = (at & 4095) >> 1;
@@ -656,7 +725,7 @@ export class Jit implements CpuExecutor {
     // Inside one of its basic blocks: a slow path or a trap ended the call there, not a jump.
     if (b.covers![h] !== 0) return;
     pb.leftFrom[h] = b;
-    if (++pb.exits[h]! < this.growAfter || b.absorbed >= MAX_ABSORPTIONS) return;
+    if (++pb.exits[h]! < this.growAfter || (b.absorbed >= MAX_ABSORPTIONS && b.leaves.length >= MAX_LEAVES)) return;
     pb.exits[h] = 0;
     const bb = this.basicBlock(pb, h << 1);
     if (bb.insns.length > 0 && this.absorber(pb, bb, b) === b) this.absorb(pb, b, h << 1);
@@ -665,6 +734,8 @@ export class Jit implements CpuExecutor {
   /**
    * Grows region b by the block at k and the other places it last left for that ran and go on
    * into it (see absorber): one compile for a switch's cases that got hot at about the same time.
+   * Small leaf functions (see leaf) join with the room they take; anything else makes b a
+   * region that takes blocks in, with the room of one (MAX_ABSORBING_BLOCKS).
    */
   private absorb(pb: PageBlocks, b: Block, k: number): void {
     const starts = [k];
@@ -673,8 +744,12 @@ export class Jit implements CpuExecutor {
       const other = this.basicBlock(pb, h << 1);
       if (other.insns.length > 0 && this.absorber(pb, other, b) === b) starts.push(h << 1);
     }
-    b.grown.push(...starts);
-    b.absorbed++;
+    const leaves = starts.filter((at) => this.leaf(pb, this.basicBlock(pb, at)) !== null);
+    if (leaves.length === starts.length) b.leaves.push(...leaves);
+    else {
+      b.grown.push(...starts);
+      b.absorbed++;
+    }
     this.stats.grown++;
     this.compile(pb, b, (this.cpu.pc & -4096) | b.start);
   }
@@ -699,8 +774,14 @@ export class Jit implements CpuExecutor {
       return bb;
     };
     const grown = b.grown.length > 0;
-    const maxBlocks = b.absorbed > 0 ? MAX_ABSORBING_BLOCKS : grown ? MAX_GROWN_BLOCKS : MAX_REGION_BLOCKS;
-    const maxInsns = grown ? MAX_GROWN_INSNS : MAX_REGION_INSNS;
+    let maxBlocks = b.absorbed > 0 ? MAX_ABSORBING_BLOCKS : grown ? MAX_GROWN_BLOCKS : MAX_REGION_BLOCKS;
+    let maxInsns = grown ? MAX_GROWN_INSNS : MAX_REGION_INSNS;
+    // Leaf functions taken in come with their own room: the region does not fill up with more of its neighbours.
+    for (const at of b.leaves) {
+      const room = this.leaf(pb, this.basicBlock(pb, at));
+      maxBlocks += room?.blocks ?? 0;
+      maxInsns += room?.insns ?? 0;
+    }
     let insns = 0;
     /** Adds the basic block at k (see add), and queues where it goes on. */
     const take = (k: number, queue: number[]): void => {
@@ -719,7 +800,7 @@ export class Jit implements CpuExecutor {
     // the blocks it grew by before going on from the others: the path the hart kept leaving by (a
     // callee's, the far half of a loop) joins whole, rather than the entry's other neighbours
     // filling the room first.
-    const ahead = [...b.grown];
+    const ahead = [...b.grown, ...b.leaves];
     const behind: number[] = [];
     take(b.start, behind);
     for (let j = 0; j < b.ranges.length; j += 2) if (b.ranges[j] !== b.start) take(b.ranges[j]!, behind);
@@ -742,7 +823,7 @@ export class Jit implements CpuExecutor {
         'slow',
         'put',
         'B',
-        `"use strict";\nreturn function region(pc0, budget) {\n${body}\n};`,
+        `"use strict";\nreturn function region(pc0, budget) {\n${OSR_GUARD}{\n${body}\n}\n};`,
       ) as Factory;
       if (factories.size >= MAX_FACTORIES) factories.delete(factories.keys().next().value!);
       factories.set(body, factory);

@@ -370,6 +370,67 @@ describe('a switch through a jump table', () => {
   });
 });
 
+/**
+ * Calls through a pointer, 3,000 turns: x11 is one of two small leaf functions by the parity of
+ * the count x6, called with `jalr ra`; the first adds x6 to x5, the second 7 or 1 by x6 & 2.
+ */
+function pointerCalls(): number[] & { end: number } {
+  const loop = 6;
+  const end = 13;
+  const first = 14;
+  const second = 16;
+  const words = [
+    ADDI(5, 0, 0),
+    ADDI(6, 0, 1500),
+    ADDI(6, 6, 1500),
+    LUI(7, RAM >>> 12),
+    ADDI(12, 7, first * 4),
+    ADDI(13, 7, second * 4),
+    ANDI(8, 6, 1),
+    ADD(11, 12, 0),
+    encB(0, 8, 0, 8),
+    ADD(11, 13, 0),
+    JALR(1, 11, 0),
+    ADDI(6, 6, -1),
+    BNE(6, 0, (loop - 12) * 4),
+    JAL(0, 0),
+    ADD(5, 5, 6),
+    JALR(0, 1, 0),
+    ANDI(9, 6, 2),
+    BNE(9, 0, 12),
+    ADDI(5, 5, 1),
+    JALR(0, 1, 0),
+    ADDI(5, 5, 7),
+    JALR(0, 1, 0),
+  ];
+  return Object.assign(words, { end: (RAM + end * 4) >>> 0 });
+}
+
+describe('small functions called through a pointer', () => {
+  it("are taken into the caller's region, and give the interpreter's result", () => {
+    const program = pointerCalls();
+    const [ref, jit] = (['interp', 'jit'] as const).map((executor) => {
+      const cpu = bare(program, 'interp');
+      if (executor === 'jit') attachJit(cpu, { warm: 0, hot: 16, growAfter: 64 });
+      stepUntil(
+        () => cpu.pc >>> 0 === program.end,
+        () => cpu.run(10_000),
+        `${executor}: the loop's end`,
+      );
+      return cpu;
+    });
+    let sum = 0;
+    for (let n = 3000; n > 0; n--) sum += n % 2 === 0 ? n : (n & 2) !== 0 ? 7 : 1;
+    expect(jit!.x[5]).toBe(sum);
+    expect([jit!.x[5], jit!.position]).toEqual([ref!.x[5], ref!.position]);
+    // Each turn would leave a region twice, for the call and for the return: with the functions
+    // in the loop's region, the turns stay in it.
+    const stats = (jit!.jit as Jit).stats;
+    expect(stats.grown).toBeGreaterThan(0);
+    expect(stats.calls).toBeLessThan(300);
+  });
+});
+
 describe('checkpoints clear the dirty bits as the machine runs', () => {
   it('every slice that stores to a page marks it, compiled as interpreted', () => {
     // x6 counts down from 3000, stored each turn into page 1 (data, no code).
