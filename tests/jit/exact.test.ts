@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import { Cpu } from '../../core/cpu.js';
 import { attachJit, detachJit, probeCodegen } from '../../core/jit/index.js';
-import { Jit } from '../../core/jit/jit.js';
+import { Jit, type JitOptions } from '../../core/jit/jit.js';
 import { DIRTY, HAS_CODE, PagedMemory } from '../../core/paged.js';
 import { Session } from '../../session/session.js';
 import { buildMachine, type MachineSpec } from '../../session/spec.js';
@@ -292,23 +292,34 @@ function callLongPath(): number[] {
   return Object.assign(words, { end: (RAM + end * 4) >>> 0 });
 }
 
+/**
+ * Runs a program to its end (an address it spins at) on the interpreter, and on a JIT (by
+ * default one that compiles after 16 runs and grows after 64 exits).
+ */
+function toEnd(
+  program: number[] & { end: number },
+  options: JitOptions = { warm: 0, hot: 16, growAfter: 64 },
+): { ref: Cpu; jit: Cpu } {
+  const [ref, jit] = (['interp', 'jit'] as const).map((executor) => {
+    const cpu = bare(program, 'interp');
+    if (executor === 'jit') attachJit(cpu, options);
+    stepUntil(
+      () => cpu.pc >>> 0 === program.end,
+      () => cpu.run(10_000),
+      `${executor}: the loop's end`,
+    );
+    return cpu;
+  });
+  return { ref: ref!, jit: jit! };
+}
+
 describe('a call whose path is longer than a region', () => {
   it("joins the region when it grows, ahead of cold paths, and gives the interpreter's result", () => {
-    const program = callLongPath() as number[] & { end: number };
-    const [ref, jit] = (['interp', 'jit'] as const).map((executor) => {
-      const cpu = bare(program, 'interp');
-      // The default heat, so that the side path counts as run once and the loop as run often.
-      if (executor === 'jit') attachJit(cpu, { warm: 0, growAfter: 64 });
-      stepUntil(
-        () => cpu.pc >>> 0 === program.end,
-        () => cpu.run(10_000),
-        `${executor}: the loop's end`,
-      );
-      return cpu;
-    });
-    expect(jit!.x[5]).toBe(10 + 16 * 3000);
-    expect([jit!.x[5], jit!.position]).toEqual([ref!.x[5], ref!.position]);
-    const stats = (jit!.jit as Jit).stats;
+    // The default heat, so that the side path counts as run once and the loop as run often.
+    const { ref, jit } = toEnd(callLongPath() as number[] & { end: number }, { warm: 0, growAfter: 64 });
+    expect(jit.x[5]).toBe(10 + 16 * 3000);
+    expect([jit.x[5], jit.position]).toEqual([ref.x[5], ref.position]);
+    const stats = (jit.jit as Jit).stats;
     expect(stats.grown).toBeGreaterThan(0);
     // Once grown, a turn (call, function, return) stays in the region: before, the function's
     // far half was left out for the side path's blocks, and each turn left the region twice.
@@ -349,22 +360,12 @@ function jumpTableLoop(): number[] & { end: number } {
 
 describe('a switch through a jump table', () => {
   it("takes its cases into the dispatch's region, and gives the interpreter's result", () => {
-    const program = jumpTableLoop();
-    const [ref, jit] = (['interp', 'jit'] as const).map((executor) => {
-      const cpu = bare(program, 'interp');
-      if (executor === 'jit') attachJit(cpu, { warm: 0, hot: 16, growAfter: 64 });
-      stepUntil(
-        () => cpu.pc >>> 0 === program.end,
-        () => cpu.run(10_000),
-        `${executor}: the loop's end`,
-      );
-      return cpu;
-    });
-    expect(jit!.x[5]).toBe(750 * 10);
-    expect([jit!.x[5], jit!.position]).toEqual([ref!.x[5], ref!.position]);
+    const { ref, jit } = toEnd(jumpTableLoop());
+    expect(jit.x[5]).toBe(750 * 10);
+    expect([jit.x[5], jit.position]).toEqual([ref.x[5], ref.position]);
     // Each turn would leave a region twice, for its case and back: once the cases are in the
     // dispatch's region, the turns stay in it.
-    const stats = (jit!.jit as Jit).stats;
+    const stats = (jit.jit as Jit).stats;
     expect(stats.grown).toBeGreaterThan(0);
     expect(stats.calls).toBeLessThan(300);
   });
@@ -408,24 +409,14 @@ function pointerCalls(): number[] & { end: number } {
 
 describe('small functions called through a pointer', () => {
   it("are taken into the caller's region, and give the interpreter's result", () => {
-    const program = pointerCalls();
-    const [ref, jit] = (['interp', 'jit'] as const).map((executor) => {
-      const cpu = bare(program, 'interp');
-      if (executor === 'jit') attachJit(cpu, { warm: 0, hot: 16, growAfter: 64 });
-      stepUntil(
-        () => cpu.pc >>> 0 === program.end,
-        () => cpu.run(10_000),
-        `${executor}: the loop's end`,
-      );
-      return cpu;
-    });
+    const { ref, jit } = toEnd(pointerCalls());
     let sum = 0;
     for (let n = 3000; n > 0; n--) sum += n % 2 === 0 ? n : (n & 2) !== 0 ? 7 : 1;
-    expect(jit!.x[5]).toBe(sum);
-    expect([jit!.x[5], jit!.position]).toEqual([ref!.x[5], ref!.position]);
+    expect(jit.x[5]).toBe(sum);
+    expect([jit.x[5], jit.position]).toEqual([ref.x[5], ref.position]);
     // Each turn would leave a region twice, for the call and for the return: with the functions
     // in the loop's region, the turns stay in it.
-    const stats = (jit!.jit as Jit).stats;
+    const stats = (jit.jit as Jit).stats;
     expect(stats.grown).toBeGreaterThan(0);
     expect(stats.calls).toBeLessThan(300);
   });
