@@ -400,16 +400,17 @@ export class Jit implements CpuExecutor {
               break;
             }
             if (b.dead || ((at ^ pc) & -4096) !== 0) break;
-            let len = b.lens![(at & 4095) >> 1]!;
+            const ah = (at & 4095) >> 1;
+            let len = b.lens![ah]!;
             if (len === 0) {
-              if (b.branchesOut![(at & 4095) >> 1] !== 0) this.left(pb!, b, at);
+              if (b.branchesOut![ah] !== 0) this.left(pb!, b, at);
               // An indirect jump or a call, not a return (one goes where ra points): see absorber.
               else if (at !== x[1]) this.jumpedOut(pb!, b, at);
               // Into another region of the page: entered here, as the slice's head would.
-              const o = pb!.inside[(at & 4095) >> 1];
+              const o = pb!.inside[ah];
               if (o === undefined) break;
               b = o;
-              len = o.lens![(at & 4095) >> 1]!;
+              len = o.lens![ah]!;
             }
             if (len > limit - n) break;
           }
@@ -642,18 +643,7 @@ export class Jit implements CpuExecutor {
     const seen = new Set<number>();
     const queue = [bb];
     for (let n = 0; n < queue.length && n < ABSORB_REACH; n++) {
-      const b = queue[n]!;
-      const last = b.insns[b.insns.length - 1]!;
-      const op = last.fields & 127;
-      const next =
-        op === Op.JAL
-          ? [last.delta + last.imm]
-          : op === Op.JALR
-            ? []
-            : endsBlock(op)
-              ? [last.delta + last.imm, b.end]
-              : [b.end];
-      for (const at of next) {
+      for (const at of successors(queue[n]!)) {
         if (at < 0 || at >= 4096 || seen.has(at)) continue;
         if (lens[at >> 1] !== 0) return from;
         seen.add(at);
@@ -684,14 +674,11 @@ export class Jit implements CpuExecutor {
       const last = b.insns[b.insns.length - 1]!;
       const op = last.fields & 127;
       const rd = (last.fields >>> 7) & 63;
-      if (op === Op.JALR) {
-        if (rd !== 32 || ((last.fields >>> 13) & 31) !== 1 || last.imm !== 0) return null;
-        continue;
-      }
+      // A return ends the path; any other indirect jump, or a call, is not a leaf's.
+      if (op === Op.JALR && (rd !== 32 || ((last.fields >>> 13) & 31) !== 1 || last.imm !== 0)) return null;
       if (op === Op.JAL && rd !== 32) return null;
       if (!endsBlock(op) && b.stop !== Op.UNDECODED) return null;
-      const next = op === Op.JAL ? [last.delta + last.imm] : endsBlock(op) ? [last.delta + last.imm, b.end] : [b.end];
-      for (const at of next) {
+      for (const at of successors(b)) {
         if (at < 0 || at >= 4096) return null;
         if (seen.has(at)) continue;
         seen.add(at);
@@ -725,7 +712,7 @@ export class Jit implements CpuExecutor {
     // Inside one of its basic blocks: a slow path or a trap ended the call there, not a jump.
     if (b.covers![h] !== 0) return;
     pb.leftFrom[h] = b;
-    if (++pb.exits[h]! < this.growAfter || (b.absorbed >= MAX_ABSORPTIONS && b.leaves.length >= MAX_LEAVES)) return;
+    if (++pb.exits[h]! < this.growAfter) return;
     pb.exits[h] = 0;
     const bb = this.basicBlock(pb, h << 1);
     if (bb.insns.length > 0 && this.absorber(pb, bb, b) === b) this.absorb(pb, b, h << 1);
@@ -861,6 +848,19 @@ export class Jit implements CpuExecutor {
     this.cpu.pc = at;
     this.stats.compiled++;
   }
+}
+
+/**
+ * Where the hart may go on after a basic block, as page offsets: a jump's target (a call's too),
+ * a branch's target and its fall-through, nothing after an indirect jump, the next instruction
+ * after any other end.
+ */
+function successors(bb: BasicBlock): number[] {
+  const last = bb.insns[bb.insns.length - 1]!;
+  const op = last.fields & 127;
+  if (op === Op.JAL) return [last.delta + last.imm];
+  if (op === Op.JALR) return [];
+  return endsBlock(op) ? [last.delta + last.imm, bb.end] : [bb.end];
 }
 
 /** Where a basic block's branch (taken or not) or plain jump goes, as page offsets; none for calls, returns and the rest. */
