@@ -140,6 +140,8 @@ const ORPHAN_BYTES = 32 << 20;
 const BUSY_PAGES = 12800;
 /** The most intervals between periodic checkpoints (200 M steps: what a seek replays at worst). */
 const MAX_STRIDE = 2;
+/** Times an interval that a recording tells its page store how many pages the next checkpoint may bring (see PageStore.expect). */
+const EXPECT_LOOKS = 8;
 
 /**
  * What a recording's file takes besides its pages, from above (see
@@ -283,6 +285,8 @@ export class Session {
   private stride = 1;
   /** Position of the next periodic checkpoint at the live end. */
   private nextAt = 0;
+  /** Where afterRun next tells the page store how many pages are dirty (see PageStore.expect). */
+  private expectAt = 0;
   /** True while `run` executes, when output goes to `onOutput`. */
   private emitting = false;
   private stops: { breakpoints: number[]; watchpoints: WatchRange[] } = { breakpoints: [], watchpoints: [] };
@@ -664,6 +668,11 @@ export class Session {
     const live = from >= this.branchEnd();
     if (pos > this.branchEnd()) this.timeline.extendTo(this.current, pos);
     this.history?.keep(this.timeline.lineage(this.current), from, pos);
+    if (this.recording && live && pos >= this.expectAt) {
+      // The page store gets ready for what the next checkpoint may hand it (see PageStore.expect).
+      this.expectAt = pos + this.interval / EXPECT_LOOKS;
+      this.checkpoints.pages.expect(this.machine.ram.dirtyCount() + (this.machine.disk?.dirtyCount() ?? 0));
+    }
     if (this.recording && live && pos === this.nextAt) {
       const pages = this.checkpoints.pages;
       pages.mark();

@@ -42,9 +42,10 @@ const SYNC_EVERY = 16 << 20;
  */
 const TOUCH_SLOTS = 256;
 /**
- * Slots past the last page handed over that this thread readies, at most: the ring's memory
- * grows with what a recording uses of it (a checkpoint's new pages), not to all of its 64 MiB
- * for a guest that stores a few thousand pages.
+ * Slots past the last page handed over that this thread readies, at most, unless the page file
+ * asks for more (READY: a guest that dirties pages by the thousand): the ring's memory grows
+ * with what a recording uses of it (a checkpoint's new pages), not to all of its 64 MiB for a
+ * guest that stores a few thousand pages.
  */
 const TOUCH_AHEAD = 4096;
 
@@ -83,7 +84,8 @@ function serve(ring: PageRing): void {
       Atomics.store(ctl, C.FLUSHED, next);
       Atomics.notify(ctl, C.FLUSHED);
       touched = Math.max(touched, Math.min(submitted, ring.slots));
-      const ready = Math.min(ring.slots, submitted + TOUCH_AHEAD, touched + TOUCH_SLOTS);
+      const wanted = Math.max(submitted + TOUCH_AHEAD, Atomics.load(ctl, C.READY));
+      const ready = Math.min(ring.slots, wanted, touched + TOUCH_SLOTS);
       if (touched < ready) {
         for (let w = (touched * PAGE_SIZE) / 4; w < (ready * PAGE_SIZE) / 4; w += PAGE_SIZE / 4)
           Atomics.add(words, w, 0);
@@ -92,7 +94,11 @@ function serve(ring: PageRing): void {
       }
       // Said before a last look: a page handed over after the look finds SLEEPING set and wakes us.
       Atomics.store(ctl, C.SLEEPING, 1);
-      if (Atomics.load(ctl, C.SUBMITTED) === submitted && !Atomics.load(ctl, C.STOP))
+      if (
+        Atomics.load(ctl, C.SUBMITTED) === submitted &&
+        !Atomics.load(ctl, C.STOP) &&
+        Math.min(ring.slots, Atomics.load(ctl, C.READY)) <= touched
+      )
         Atomics.wait(ctl, C.SUBMITTED, submitted);
       Atomics.store(ctl, C.SLEEPING, 0);
       continue;

@@ -236,6 +236,23 @@ export class PageFile implements PageSpill, PlacedChunks {
     if (Atomics.load(ring.control, C.SLEEPING)) Atomics.notify(ring.control, C.SUBMITTED);
   }
 
+  /**
+   * About `pages` pages may be put soon (a guest has dirtied that many since the last
+   * checkpoint): from `threadStart` on, the encoder thread starts now rather than in the middle of
+   * that checkpoint, and readies that many slots of its ring. Memory is faulted in at ~12 µs a page
+   * on a virtual machine, against 0.4 µs for a copy: the thread does that while the guest runs,
+   * rather than the guest's thread as it copies pages in.
+   */
+  expect(pages: number): void {
+    if (this.encoder === null || pages < this.threadStart) return;
+    this.started ??= this.startThread(this.encoder);
+    const ctl = this.started.ring.control;
+    const want = Math.min(this.started.ring.slots, this.handed + pages);
+    if (want <= Atomics.load(ctl, C.READY)) return;
+    Atomics.store(ctl, C.READY, want);
+    Atomics.notify(ctl, C.SUBMITTED);
+  }
+
   /** The encoder thread once it takes pages: started after `threadStart` pages, taking them once it runs (or after `threadAfter`). */
   private takingThread(): { worker: Worker; ring: PageRing } | null {
     if (this.thread || this.encoder === null || this.encodedHere < this.threadStart) return this.thread;

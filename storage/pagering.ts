@@ -28,6 +28,8 @@ export const RING_CONTROL = {
   STARTED: 8,
   /** Set by the worker while it sleeps for pages: only then does handing one over wake it. */
   SLEEPING: 9,
+  /** Slots from the ring's first that the page file wants in place before it copies pages there (see PageFile.expect). */
+  READY: 10,
 } as const;
 
 /** What crosses to the worker: the buffers. */
@@ -82,7 +84,7 @@ export class PageRing {
   static create(slots: number): PageRing {
     return new PageRing({
       slots,
-      control: new SharedArrayBuffer(10 * 4),
+      control: new SharedArrayBuffer(11 * 4),
       end: new SharedArrayBuffer(8),
       pages: new SharedArrayBuffer(slots * PAGE_SIZE),
       lengths: new SharedArrayBuffer(slots * 4),

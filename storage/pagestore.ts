@@ -302,6 +302,8 @@ export interface PageSpill extends PageRecords {
   putPage(hash: Hash128, page: Uint8Array): void;
   /** Marks where the pages stored so far end, for {@link boundBytes}. */
   mark?(): void;
+  /** About `pages` pages may be put soon: a spill store that works on another thread gets ready for them. */
+  expect?(pages: number): void;
   /**
    * At most {@link bytes}, found without waiting for pages still being
    * encoded elsewhere: the records of the pages stored before the last
@@ -365,6 +367,11 @@ export class PageStore {
   /** Bytes the pages take where they are kept: in memory and in the spill store. */
   get bytes(): number {
     return this.storedBytes + (this.spill?.bytes ?? 0);
+  }
+
+  /** About `pages` pages may be put soon (see PageSpill.expect). */
+  expect(pages: number): void {
+    this.spill?.expect?.(pages);
   }
 
   /** Marks where the pages put so far end, for {@link boundBytes}. */

@@ -182,6 +182,28 @@ describe.each<[string, PageFileOptions]>([
     });
 
   if (options.encoder)
+    it('starts its thread when told that many pages are coming, before they are put, and writes the same file', () => {
+      const page = (i: number) => record(i, 4096);
+      const started = (f: PageFile) => (f as unknown as { started: object | null }).started !== null;
+      const files: Buffer[] = [];
+      for (const expected of [0, 100, 5000]) {
+        const target = join(dir, `out-${expected}.vmi`);
+        // Past the first 20 pages, it would start its thread only at the 20th page put.
+        const f = new PageFile(target, { encoder: WORKER, threadAfter: 80 });
+        f.expect(expected);
+        // Fewer pages than it starts its thread for change nothing.
+        expect(started(f)).toBe(expected >= 20);
+        const s = new PageStore({ spill: f });
+        const hashes = Array.from({ length: 300 }, (_, i) => s.put(page(i)));
+        for (const i of [0, 150, 299]) expect(same(s.get(hashes[i]!), page(i))).toBe(true);
+        f.finish((sink) => sink.patch(0, new Uint8Array(80)));
+        files.push(readFileSync(target));
+      }
+      expect(files[1]!.equals(files[0]!)).toBe(true);
+      expect(files[2]!.equals(files[0]!)).toBe(true);
+    });
+
+  if (options.encoder)
     it('says so, naming the problem, when its thread cannot start', async () => {
       const f = new PageFile(join(dir, 'out.vmi'), { encoder: new URL('./no-such-worker.js', WORKER), threadAfter: 0 });
       new PageStore({ spill: f }).put(record(1, 4096));
