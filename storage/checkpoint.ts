@@ -300,12 +300,13 @@ export class Checkpointer {
       const parentTables = useBase ? this.base!.tables : this.resolve(parent!);
       if (diskNow && !parentTables.disk)
         throw new RewindError('bad-state', 'parent checkpoint has no disk but the machine has one');
-      maps = {
-        ram: deltaMap(ramNow, parentTables.ram, useBase ? changedRam : null),
-        disk: diskNow ? deltaMap(diskNow, parentTables.disk!, useBase ? changedDisk : null) : null,
-      };
-      changedPages = maps.ram.size + (maps.disk?.size ?? 0);
+      // The pages that differ are found first, and a delta's maps built only when it is one: a
+      // guest that rewrites most of its memory makes full checkpoints only.
+      const ramDelta = changedFrom(ramNow, parentTables.ram, useBase ? changedRam : null);
+      const diskDelta = diskNow ? changedFrom(diskNow, parentTables.disk!, useBase ? changedDisk : null) : [];
+      changedPages = ramDelta.length + diskDelta.length;
       full = 2 * changedPages >= nonZeroNow;
+      if (!full) maps = { ram: mapOf(ramNow, ramDelta), disk: diskNow ? mapOf(diskNow, diskDelta) : null };
     }
     const { ram, disk } = full || !maps ? { ram: fullMap(ramNow), disk: diskNow ? fullMap(diskNow) : null } : maps;
     storePages(this.pages, m.ram, ram);
@@ -485,13 +486,25 @@ function overlay(under: PageMap, top: PageMap, full: boolean): PageMap {
   return map;
 }
 
-function deltaMap(now: readonly Hash128[], parent: readonly Hash128[], candidates: readonly number[] | null): PageMap {
-  const map: PageMap = new Map();
+/** Indices whose digest in `now` differs from `parent`'s, in order, among `candidates` (all when null). */
+function changedFrom(
+  now: readonly Hash128[],
+  parent: readonly Hash128[],
+  candidates: readonly number[] | null,
+): number[] {
+  const out: number[] = [];
   if (candidates) {
-    for (const i of candidates) if (now[i] !== parent[i]) map.set(i, now[i]!);
+    for (const i of candidates) if (now[i] !== parent[i]) out.push(i);
   } else {
-    for (let i = 0; i < now.length; i++) if (now[i] !== parent[i]) map.set(i, now[i]!);
+    for (let i = 0; i < now.length; i++) if (now[i] !== parent[i]) out.push(i);
   }
+  return out;
+}
+
+/** The page map of `pages` with their digests in `now`. */
+function mapOf(now: readonly Hash128[], pages: readonly number[]): PageMap {
+  const map: PageMap = new Map();
+  for (const i of pages) map.set(i, now[i]!);
   return map;
 }
 
