@@ -706,8 +706,13 @@ export class Session {
     this.budget = bytes;
   }
 
-  /** Thins when the file would be over the budget, its pages counted exactly (the end of a recording: see afterRun's bound). */
+  /**
+   * Thins when the file would be over the budget, its pages counted exactly (the end of a
+   * recording: see afterRun's bound). The bound, which waits for no page still being encoded on
+   * another thread, answers first when it is within the budget: the exact count could only be less.
+   */
   keepWithinBudget(): void {
+    if (this.checkpoints.pages.boundBytes + this.fileOverhead() <= this.budget) return;
     if (this.fileBytes > this.budget) this.thin();
   }
 

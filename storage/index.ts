@@ -65,6 +65,7 @@ export { IdbBackend } from './backends/idb.js';
 export {
   writeVmi,
   writeVmiTo,
+  planIndexed,
   readVmi,
   pagesNamed,
   VMI_MAGIC,
@@ -74,7 +75,7 @@ export {
   VMI_LIMITS,
 } from './vmi.js';
 /** What a `.vmi` holds. */
-export type { ConsoleLog, PageRecords, Recording, StoredChunks, VmiConfig } from './vmi.js';
+export type { ConsoleLog, IndexPlan, PageRecords, Recording, StoredChunks, VmiConfig } from './vmi.js';
 /** Random-access reads and sequential writes of a file's bytes. */
 export { MemorySink, memorySource } from './bytes.js';
 export type { ByteSink, ByteSource } from './bytes.js';

@@ -117,12 +117,21 @@ const setU64 = (dv: DataView, at: number, v: number) => {
 const getU64 = (dv: DataView, at: number) => dv.getUint32(at, true) + dv.getUint32(at + 4, true) * 2 ** 32;
 
 /**
- * Writes `rec` as a version 3 file to `sink` (deterministic: same recording,
- * same bytes). With `placed`, the sink holds the start of the file already
- * (the header's room, then chunks) and the pages it places are not written
- * again; without, the file starts at the sink's present length.
+ * What a version 3 file of `rec` holds besides where its chunks lie: the
+ * chunks named (digests ascending), their digests as bytes, and the index
+ * without the chunk table's places. The work that waits for no page: a
+ * recording's end makes it while its page store's thread finishes writing.
  */
-export function writeIndexed(rec: Recording, sink: ByteSink, placed: PlacedChunks | null = null): void {
+export interface IndexPlan {
+  readonly rec: Recording;
+  readonly chunks: ReadonlyArray<{ id: Hash128; kind: number }>;
+  readonly ids: Uint8Array;
+  /** The index's fields before the chunk table. */
+  readonly index: Record<string, unknown>;
+}
+
+/** The plan of `rec`'s file (see IndexPlan). */
+export function planIndexed(rec: Recording): IndexPlan {
   // Digests are lower-case hex of one length: the default (code unit) order is theirs, and some
   // times faster than a comparator over a recording's hundreds of thousands of pages.
   const chunks: Array<{ id: Hash128; kind: number }> = [...pagesNamed(rec.disk, rec.checkpoints)]
@@ -140,8 +149,39 @@ export function writeIndexed(rec: Recording, sink: ByteSink, placed: PlacedChunk
     }
     chunks.splice(lo, 0, { id: kernelId, kind: CHUNK_BLOB });
   }
+  const ids = new Uint8Array(chunks.length * 16);
+  chunks.forEach(({ id }, i) => writeHashBytes(id, ids, i * 16));
+  const branches = Object.values(rec.timeline.branches).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const index = {
+    config: { ramSize: rec.config.ramSize, diskSize: rec.config.diskSize, machine: rec.config.machine },
+    kernel: kernelId,
+    disk: rec.disk ? packPageMap(rec.disk) : null,
+    timeline: { nextId: rec.timeline.nextId, branches },
+    // Position order (then id), so that the same recording always gives the same bytes.
+    checkpoints: [...rec.checkpoints]
+      .sort((a, b) => a.position - b.position || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map(checkpointToWire),
+    log: rec.timelineLog,
+  };
+  return { rec, chunks, ids, index };
+}
+
+/**
+ * Writes `rec` as a version 3 file to `sink` (deterministic: same recording,
+ * same bytes), from its plan when made already. With `placed`, the sink
+ * holds the start of the file already (the header's room, then chunks) and
+ * the pages it places are not written again; without, the file starts at
+ * the sink's present length.
+ */
+export function writeIndexed(
+  rec: Recording,
+  sink: ByteSink,
+  placed: PlacedChunks | null = null,
+  plan: IndexPlan = planIndexed(rec),
+): void {
+  if (plan.rec !== rec) throw new RangeError('an index plan of another recording');
+  const { chunks, ids } = plan;
   const n = chunks.length;
-  const ids = new Uint8Array(n * 16);
   const kinds = new Uint8Array(n);
   const encodings = new Uint8Array(n);
   const stored = new Uint8Array(n * 4);
@@ -154,7 +194,6 @@ export function writeIndexed(rec: Recording, sink: ByteSink, placed: PlacedChunk
   if (placed && sink.length < VMI_HEADER_SIZE) throw new RangeError('a placed file starts with room for its header');
   if (!placed) sink.append(new Uint8Array(VMI_HEADER_SIZE));
   chunks.forEach(({ id, kind }, i) => {
-    writeHashBytes(id, ids, i * 16);
     kinds[i] = kind;
     const at = kind === CHUNK_PAGE ? placed?.place(id) : undefined;
     if (at) {
@@ -183,17 +222,8 @@ export function writeIndexed(rec: Recording, sink: ByteSink, placed: PlacedChunk
     setU64(odv, i * 8, sink.length - start);
     sink.append(data);
   });
-  const branches = Object.values(rec.timeline.branches).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const index = {
-    config: { ramSize: rec.config.ramSize, diskSize: rec.config.diskSize, machine: rec.config.machine },
-    kernel: kernelId,
-    disk: rec.disk ? packPageMap(rec.disk) : null,
-    timeline: { nextId: rec.timeline.nextId, branches },
-    // Position order (then id), so that the same recording always gives the same bytes.
-    checkpoints: [...rec.checkpoints]
-      .sort((a, b) => a.position - b.position || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-      .map(checkpointToWire),
-    log: rec.timelineLog,
+    ...plan.index,
     chunks: { id: ids, kind: kinds, encoding: encodings, stored, raw, offset },
     // Derived data, kept when it fits the limit a reader enforces.
     ...(rec.console && consoleBytes(rec.console) <= VMI_LIMITS.maxConsoleBytes

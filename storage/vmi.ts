@@ -13,7 +13,7 @@ import { RewindError } from '../core/errors.js';
 import { MemorySink, memorySource, type ByteSink, type ByteSource } from './bytes.js';
 import { VMI_MAGIC, VMI_VERSION, bad, pagesNamed, type Recording } from './vmi-common.js';
 import { readV1 } from './vmi-v1.js';
-import { readIndexed, writeIndexed, type PlacedChunks } from './vmi-indexed.js';
+import { readIndexed, writeIndexed, type IndexPlan, type PlacedChunks } from './vmi-indexed.js';
 
 export {
   VMI_MAGIC,
@@ -29,7 +29,7 @@ export {
   type StoredChunks,
   type VmiConfig,
 } from './vmi-common.js';
-export { VMI_HEADER_SIZE, type ChunkPlace, type PlacedChunks } from './vmi-indexed.js';
+export { VMI_HEADER_SIZE, planIndexed, type ChunkPlace, type IndexPlan, type PlacedChunks } from './vmi-indexed.js';
 
 /** Serialises a recording into `.vmi` bytes (deterministic). Throws RewindError('bad-argument') when a named page is missing. */
 export function writeVmi(rec: Recording): Uint8Array {
@@ -41,10 +41,11 @@ export function writeVmi(rec: Recording): Uint8Array {
 /**
  * Streams a recording as `.vmi` bytes into `sink` (a file on disk), as
  * {@link writeVmi} would give them; or, with `placed`, finishes a file whose
- * start the sink holds already (see {@link PlacedChunks}).
+ * start the sink holds already (see {@link PlacedChunks}). `plan`: its index
+ * planned already (see planIndexed).
  */
-export function writeVmiTo(rec: Recording, sink: ByteSink, placed: PlacedChunks | null = null): void {
-  writeIndexed(rec, sink, placed);
+export function writeVmiTo(rec: Recording, sink: ByteSink, placed: PlacedChunks | null = null, plan?: IndexPlan): void {
+  writeIndexed(rec, sink, placed, plan);
 }
 
 type VersionReader = (source: ByteSource, flags: number, version: number) => Recording;

@@ -2,7 +2,7 @@
 import { RewindError } from '../../core/errors.js';
 import { Session, type SessionOptions } from '../../session/session.js';
 import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
-import { VMI_MAGIC, writeVmiTo } from '../../storage/index.js';
+import { VMI_MAGIC, planIndexed, writeVmiTo } from '../../storage/index.js';
 import { writeFileAtomic } from '../../storage/node.js';
 import type { PageFile } from '../../storage/pagefile.js';
 import { checkOutputPath } from './files.js';
@@ -40,9 +40,11 @@ export async function saveVmi(session: Session, path: string): Promise<number> {
  */
 export function finishRecording(session: Session, spill: PageFile): number {
   const rec = session.toRecording();
+  // Planned before the page store waits for its thread to write the last pages: meanwhile.
+  const plan = planIndexed(rec);
   let size = 0;
   spill.finish((sink) => {
-    writeVmiTo(rec, sink, spill);
+    writeVmiTo(rec, sink, spill, plan);
     size = sink.length;
   });
   return size;

@@ -11,7 +11,15 @@ import { fileURLToPath } from 'node:url';
 import { MemorySink, type ByteSource } from '../../storage/bytes.js';
 import type { Checkpoint } from '../../storage/checkpoint.js';
 import { ZERO_PAGE_HASH } from '../../storage/statehash.js';
-import { VMI_HEADER_SIZE, readVmi, recordingFrom, writeVmi, writeVmiTo, type Recording } from '../../storage/vmi.js';
+import {
+  VMI_HEADER_SIZE,
+  planIndexed,
+  readVmi,
+  recordingFrom,
+  writeVmi,
+  writeVmiTo,
+  type Recording,
+} from '../../storage/vmi.js';
 import { FakeMachine } from './fake.js';
 
 /** A small but complete recording: two branches, events, checkpoints (full and delta), a disk, a kernel. */
@@ -238,6 +246,15 @@ describe('.vmi round trip', () => {
     sink.append(Uint8Array.of(1, 2, 3)); // what came before in the sink stays untouched
     writeVmiTo(rec, sink);
     expect(sink.bytes().subarray(3)).toEqual(writeVmi(rec));
+  });
+
+  it('writes the same bytes from an index planned before (as a recording ends, while its pages are written)', () => {
+    const rec = makeRecording();
+    const plan = planIndexed(rec);
+    const sink = new MemorySink();
+    writeVmiTo(rec, sink, null, plan);
+    expect(sink.bytes()).toEqual(writeVmi(rec));
+    expect(() => writeVmiTo(makeRecording(), new MemorySink(), null, plan)).toThrow(/plan of another recording/);
   });
 
   it('restores every checkpoint of an imported file to its recorded state hash', () => {
