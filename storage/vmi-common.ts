@@ -419,15 +419,24 @@ export function readHistory(
 /** Every non-zero page digest the disk image and the checkpoints name, once each. */
 export function pagesNamed(disk: PageMap | null, checkpoints: Iterable<Checkpoint>): Set<Hash128> {
   const needed = new Set<Hash128>();
+  eachPageNamed(disk, checkpoints, (h) => needed.add(h));
+  return needed;
+}
+
+/** Calls `visit` with every non-zero page digest the disk image and the checkpoints name, repeats included. */
+export function eachPageNamed(
+  disk: PageMap | null,
+  checkpoints: Iterable<Checkpoint>,
+  visit: (hash: Hash128) => void,
+): void {
   const need = (m: PageMap | null) => {
-    if (m) for (const h of m.values()) if (h !== ZERO_PAGE_HASH) needed.add(h);
+    if (m) for (const h of m.values()) if (h !== ZERO_PAGE_HASH) visit(h);
   };
   need(disk);
   for (const cp of checkpoints) {
     need(cp.ram);
     need(cp.disk);
   }
-  return needed;
 }
 
 /**

@@ -19,6 +19,7 @@ import { RewindError } from '../core/errors.js';
 import type { ByteSink, ByteSource } from './bytes.js';
 import type { Checkpoint, PageMap } from './checkpoint.js';
 import { packPlain } from './codec.js';
+import { sortedDigests } from './digests.js';
 import { bytesToHash, hash128, hashToBytes, writeHashBytes, type Hash128 } from './hash.js';
 import {
   ENCODING_DEFLATE,
@@ -40,7 +41,7 @@ import {
   checkCheckpoints,
   consoleBytes,
   consoleToWire,
-  pagesNamed,
+  eachPageNamed,
   readConfig,
   readHistory,
   readManifest,
@@ -132,11 +133,10 @@ export interface IndexPlan {
 
 /** The plan of `rec`'s file (see IndexPlan). */
 export function planIndexed(rec: Recording): IndexPlan {
-  // Digests are lower-case hex of one length: the default (code unit) order is theirs, and some
-  // times faster than a comparator over a recording's hundreds of thousands of pages.
-  const chunks: Array<{ id: Hash128; kind: number }> = [...pagesNamed(rec.disk, rec.checkpoints)]
-    .sort()
-    .map((id) => ({ id, kind: CHUNK_PAGE }));
+  // Every page the disk image and the checkpoints name, with repeats, sorted once each.
+  const named: Hash128[] = [];
+  eachPageNamed(rec.disk, rec.checkpoints, (h) => named.push(h));
+  const chunks: Array<{ id: Hash128; kind: number }> = sortedDigests(named).map((id) => ({ id, kind: CHUNK_PAGE }));
   const kernelId = rec.kernel ? hash128(rec.kernel) : null;
   if (kernelId) {
     // After a page of the same digest: CHUNK_PAGE < CHUNK_BLOB.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DigestTable } from '../../storage/digests.js';
+import { DigestTable, sortedDigests } from '../../storage/digests.js';
 import { hash128 } from '../../storage/hash.js';
 
 const digest = (i: number) => hash128(new Uint8Array(Uint32Array.of(i).buffer));
@@ -32,5 +32,16 @@ describe('DigestTable', () => {
     expect(moves).toEqual(Array.from({ length: 1000 }, (_, k) => [3 * k, k]));
     for (let i = 0; i < 3000; i++) expect(t.indexOf(digest(i))).toBe(i % 3 === 0 ? i / 3 : -1);
     expect(t.add(digest(1))).toBe(1000);
+  });
+});
+
+describe('sortedDigests', () => {
+  it('gives the built-in sort of the digests without repeats, also where many share their first digits', () => {
+    const many = Array.from({ length: 20_000 }, (_, i) => digest(i % 7000));
+    // 100 digests in one bucket (sorted there by the built-in sort), 20 in another, with repeats.
+    const crowded = Array.from({ length: 300 }, (_, i) => `abcd${digest(i % 100).slice(4)}`);
+    const few = Array.from({ length: 40 }, (_, i) => `0000${digest(i % 20).slice(4)}`);
+    for (const list of [many, crowded, few, [...many, ...crowded, ...few].reverse(), [], [digest(1)]])
+      expect(sortedDigests(list)).toEqual([...new Set(list)].sort());
   });
 });
