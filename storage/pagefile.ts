@@ -101,7 +101,7 @@ export class PageFile implements PageSpill, PlacedChunks {
   private held = 0;
   /** The encoder thread's script, if any. */
   private readonly encoder: URL | null;
-  /** Pages put before the thread starts, and before it takes them at the latest. */
+  /** Pages encoded here between marks before the thread starts, and after its start before it takes them at the latest (see THREAD_START). */
   private readonly threadStart: number;
   private readonly threadAfter: number;
   /** Pages encoded on the caller's thread, since the last mark, and when the thread started. */
@@ -135,8 +135,9 @@ export class PageFile implements PageSpill, PlacedChunks {
     this.threadStart = Math.min(THREAD_START, this.threadAfter >> 2);
   }
 
-  /** Starts the encoder thread (it takes pages once {@link useThread} says where to write). */
+  /** The encoder thread, started now unless it was (it takes pages once {@link useThread} says where to write). */
   private startThread(encoder: URL): { worker: Worker; ring: PageRing } {
+    if (this.started !== null) return this.started;
     const ring = PageRing.create(RING_SLOTS);
     // Without the process's Node flags: some apply to its entry alone (`--input-type`, with `-e`).
     const worker = new Worker(encoder, { workerData: ring.data, execArgv: [] });
@@ -148,7 +149,9 @@ export class PageFile implements PageSpill, PlacedChunks {
     });
     // A recording that ends early (an error, Ctrl-C) must not be held open by its thread.
     worker.unref();
-    return { ring, worker };
+    this.started = { ring, worker };
+    this.encodedAtStart = this.encodedHere;
+    return this.started;
   }
 
   /** The encoder thread once it takes the pages. */
@@ -251,7 +254,7 @@ export class PageFile implements PageSpill, PlacedChunks {
    */
   expect(pages: number): void {
     if (this.encoder === null || pages < this.threadStart) return;
-    const { ring } = this.start(this.encoder);
+    const { ring } = this.startThread(this.encoder);
     const ctl = ring.control;
     const want = Math.min(ring.slots, this.handed + pages);
     if (want <= Atomics.load(ctl, C.READY)) return;
@@ -263,22 +266,13 @@ export class PageFile implements PageSpill, PlacedChunks {
   private takingThread(): { worker: Worker; ring: PageRing } | null {
     if (this.thread || this.encoder === null) return this.thread;
     if (this.started === null && this.encodedSinceMark < this.threadStart) return null;
-    const { ring } = this.start(this.encoder);
+    const { ring } = this.startThread(this.encoder);
     if (
       this.encodedHere - this.encodedAtStart >= this.threadAfter - this.threadStart ||
       Atomics.load(ring.control, C.STARTED)
     )
       this.useThread();
     return this.thread;
-  }
-
-  /** The encoder thread, started now unless it was. */
-  private start(encoder: URL): { worker: Worker; ring: PageRing } {
-    if (this.started === null) {
-      this.started = this.startThread(encoder);
-      this.encodedAtStart = this.encodedHere;
-    }
-    return this.started;
   }
 
   write(hash: Hash128, record: Uint8Array): void {
