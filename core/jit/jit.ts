@@ -673,10 +673,8 @@ export class Jit implements CpuExecutor {
       if (queue.length > LEAF_BLOCKS || insns > LEAF_INSNS) return null;
       const last = b.insns[b.insns.length - 1]!;
       const op = last.fields & 127;
-      const rd = (last.fields >>> 7) & 63;
       // A return ends the path; any other indirect jump, or a call, is not a leaf's.
-      if (op === Op.JALR && (rd !== 32 || ((last.fields >>> 13) & 31) !== 1 || last.imm !== 0)) return null;
-      if (op === Op.JAL && rd !== 32) return null;
+      if (endsInCall(b) || (op === Op.JALR && (((last.fields >>> 13) & 31) !== 1 || last.imm !== 0))) return null;
       if (!endsBlock(op) && b.stop !== Op.UNDECODED) return null;
       for (const at of successors(b)) {
         if (at < 0 || at >= 4096) return null;
@@ -775,13 +773,10 @@ export class Jit implements CpuExecutor {
       const bb = add(k);
       if (bb === null) return;
       insns += bb.insns.length;
-      const last = bb.insns[bb.insns.length - 1]!;
-      const op = last.fields & 127;
-      if (endsBlock(op)) {
-        if (op !== Op.JALR) queue.push(last.delta + last.imm);
-        // A call's return site too: the callee's return then stays in the region.
-        if ((op !== Op.JAL && op !== Op.JALR) || ((last.fields >>> 7) & 63) !== 32) queue.push(bb.end);
-      } else if (bb.stop === Op.UNDECODED) queue.push(bb.end);
+      if (endsBlock(bb.insns[bb.insns.length - 1]!.fields & 127) || bb.stop === Op.UNDECODED)
+        queue.push(...successors(bb));
+      // A call's return site too: the callee's return then stays in the region.
+      if (endsInCall(bb)) queue.push(bb.end);
     };
     // Breadth first from the entry. A growth keeps the blocks the region had, then explores from
     // the blocks it grew by before going on from the others: the path the hart kept leaving by (a
@@ -865,11 +860,14 @@ function successors(bb: BasicBlock): number[] {
 
 /** Where a basic block's branch (taken or not) or plain jump goes, as page offsets; none for calls, returns and the rest. */
 function branchTargets(bb: BasicBlock): number[] {
+  return endsBlock(bb.insns[bb.insns.length - 1]!.fields & 127) && !endsInCall(bb) ? successors(bb) : [];
+}
+
+/** Whether a basic block ends in a call: a jump that links (`jal`/`jalr` with rd ≠ x0), whose callee returns to its end. */
+function endsInCall(bb: BasicBlock): boolean {
   const last = bb.insns[bb.insns.length - 1]!;
   const op = last.fields & 127;
-  const target = last.delta + last.imm;
-  if (op === Op.JAL) return ((last.fields >>> 7) & 63) === 32 ? [target] : [];
-  return endsBlock(op) && op !== Op.JALR ? [target, bb.end] : [];
+  return (op === Op.JAL || op === Op.JALR) && ((last.fields >>> 7) & 63) !== 32;
 }
 
 /** Attaches a JIT to a hart (`run` then goes through it); returns why not when the host forbids code generation. */
