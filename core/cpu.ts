@@ -164,14 +164,54 @@ export interface CpuExecutor {
 /** @internal `Cpu.exit` after an executor's interpreter run stopped for it (see CpuExecutor.heat, starts). */
 export const EXIT_WARM = 4;
 
+/** RAM pages at most (2 GiB, Machine's limit): room for their flags in LEAD. */
+const MAX_RAM_PAGES = (2048 * 1024 * 1024) >>> PAGE_SHIFT;
+
+/**
+ * Where a hart whose RAM lives in a WebAssembly memory keeps its registers and data TLBs: in
+ * the bytes before RAM (PagedMemory's lead), so that code compiled to WebAssembly
+ * (core/jit/wasm.ts) reads them there. Byte offsets: x[] at X; EXIT, a record compiled code
+ * leaves its exit in; the data TLB arrays from TLB, in DataTlbs' order, TLB_ARRAY bytes each;
+ * RAM's dirty flags (PagedMemory.dirty) at DIRTY; the extent of each page's decoded code
+ * (Cpu.codeExtent) at EXTENT; `bytes` in all.
+ */
+export const LEAD = (() => {
+  const TLB_ARRAY = 4 * 4 * DTLB_SIZE;
+  const DIRTY = 4096 + 6 * TLB_ARRAY;
+  const EXTENT = DIRTY + MAX_RAM_PAGES;
+  return { X: 0, EXIT: 256, TLB: 4096, TLB_ARRAY, DIRTY, EXTENT, bytes: EXTENT + 4 * MAX_RAM_PAGES } as const;
+})();
+
+/**
+ * Cpu.codeExtent of a page with no decoded instruction, and of one whose extent is not known
+ * (no decoded page: every store through a translation for code calls touch, which decides).
+ */
+export const EXTENT_EMPTY = 0xffff;
+const EXTENT_ALL = 0xffff0000;
+
 /** The data TLBs of every privilege level, one after another in each array (see Cpu.tlbBase). */
 class DataTlbs {
-  readonly rTag = new Int32Array(4 * DTLB_SIZE).fill(-1);
-  readonly rOff = new Int32Array(4 * DTLB_SIZE);
-  readonly wTag = new Int32Array(4 * DTLB_SIZE).fill(-1);
-  readonly wOff = new Int32Array(4 * DTLB_SIZE);
-  readonly cTag = new Int32Array(4 * DTLB_SIZE).fill(-1);
-  readonly cOff = new Int32Array(4 * DTLB_SIZE);
+  readonly rTag: Int32Array;
+  readonly rOff: Int32Array;
+  readonly wTag: Int32Array;
+  readonly wOff: Int32Array;
+  readonly cTag: Int32Array;
+  readonly cOff: Int32Array;
+
+  /** In `lead` (see LEAD) when RAM has one, else in arrays of their own. */
+  constructor(lead: ArrayBufferLike | null) {
+    let k = 0;
+    const array = (): Int32Array =>
+      lead === null
+        ? new Int32Array(4 * DTLB_SIZE)
+        : new Int32Array(lead, LEAD.TLB + LEAD.TLB_ARRAY * k++, 4 * DTLB_SIZE);
+    this.rTag = array().fill(-1);
+    this.rOff = array();
+    this.wTag = array().fill(-1);
+    this.wOff = array();
+    this.cTag = array().fill(-1);
+    this.cOff = array();
+  }
 }
 
 /** One privilege level's cached translations: data (load, store) and fetch. */
@@ -292,7 +332,15 @@ const noPages: CpuExecutor['pages'] = [];
 
 export class Cpu {
   /** x0..x31, plus x[32] which absorbs writes to x0. */
-  readonly x = new Int32Array(33);
+  readonly x: Int32Array;
+  /**
+   * @internal By RAM page: the byte offsets in it where decoded instructions start, from low
+   * (bits 0–15) to high (exclusive, bits 16–31), widened as instructions are decoded; all
+   * (EXTENT_ALL) where no decoded page says. A store through a translation for code (Tlb.cTag)
+   * outside it changes no decoded instruction: compiled code then marks the page itself rather
+   * than call touch (core/jit/wasm.ts).
+   */
+  readonly codeExtent: Uint32Array;
   /** pc as a signed 32-bit integer; see `pcValue`. */
   pc = RAM_BASE | 0;
   /** The privilege level; saved as `priv`. Setting it selects that level's TLB set. */
@@ -407,40 +455,54 @@ export class Cpu {
    * assigned again: V8 then takes the arrays in compiled code as constants, where a field that
    * is assigned when the level changes (rTag and the others) costs a fifth of a region's time.
    */
-  readonly dataTlbs = new DataTlbs();
+  readonly dataTlbs: DataTlbs;
   /**
    * Cached translations, one set per privilege level (index 2 unused), so that traps and xRETs
    * switch sets instead of flushing: a trap handler and the code it returns to each find their
    * pages still cached. Anything else that changes translations (satp, PMP, SUM, MXR, MPRV,
    * triggers, watchpoints, restores) flushes every set.
    */
-  private readonly tlbs = [0, 1, 2, 3].map((level) => new Tlb(this.dataTlbs, level));
+  private readonly tlbs: Tlb[];
   /** @internal Index in dataTlbs' arrays of the data set in use (dataPriv() × the set's size). */
   tlbBase = Priv.M * DTLB_SIZE;
   /** The set that loads and stores use: the one of dataPriv(). */
-  private dataTlb = this.tlbs[Priv.M]!;
+  private dataTlb: Tlb;
   /** @internal The data set's arrays (the interpreter and compiled code read them at the start of a run). */
-  rTag = this.dataTlb.rTag;
+  rTag: Int32Array;
   /** @internal */
-  rOff = this.dataTlb.rOff;
+  rOff: Int32Array;
   /** @internal */
-  wTag = this.dataTlb.wTag;
+  wTag: Int32Array;
   /** @internal */
-  wOff = this.dataTlb.wOff;
+  wOff: Int32Array;
   /** @internal The fetch TLB of the current privilege level. */
-  xTag = this.tlbs[Priv.M]!.xTag;
+  xTag: Int32Array;
   /** @internal */
-  xOff = this.tlbs[Priv.M]!.xOff;
+  xOff: Int32Array;
 
   constructor(
     readonly ram: PagedMemory,
     private readonly bus: PhysicalBus,
   ) {
+    const lead = ram.wasm === null ? null : ram.bytes.buffer;
+    this.x = lead === null ? new Int32Array(33) : new Int32Array(lead, LEAD.X, 33).fill(0);
+    this.codeExtent = (
+      lead === null ? new Uint32Array(ram.pageCount) : new Uint32Array(lead, LEAD.EXTENT, ram.pageCount)
+    ).fill(EXTENT_ALL);
+    this.dataTlbs = new DataTlbs(lead);
+    this.tlbs = [0, 1, 2, 3].map((level) => new Tlb(this.dataTlbs, level));
+    this.dataTlb = this.tlbs[Priv.M]!;
+    this.rTag = this.dataTlb.rTag;
+    this.rOff = this.dataTlb.rOff;
+    this.wTag = this.dataTlb.wTag;
+    this.wOff = this.dataTlb.wOff;
+    this.xTag = this.dataTlb.xTag;
+    this.xOff = this.dataTlb.xOff;
     const buf = ram.bytes.buffer;
     this.mem8 = ram.bytes;
-    this.mem8s = new Int8Array(buf);
+    this.mem8s = new Int8Array(buf, ram.bytes.byteOffset, ram.size);
     this.mem16 = ram.halves;
-    this.mem16s = new Int16Array(buf);
+    this.mem16s = new Int16Array(buf, ram.bytes.byteOffset, ram.size >>> 1);
     this.mem32 = ram.words;
     this.dirty = ram.dirty;
     this.ramSize = ram.size;
@@ -644,6 +706,7 @@ export class Cpu {
     else {
       this.decoded.fill(undefined);
       this.codePage.fill(0);
+      this.codeExtent.fill(EXTENT_ALL);
     }
     this.flushTlb();
   }
@@ -656,6 +719,7 @@ export class Cpu {
       if (this.codePage[p]) {
         this.decoded[p] = undefined;
         this.codePage[p] = 0;
+        this.codeExtent[p] = EXTENT_ALL;
       }
     }
   }
@@ -1113,7 +1177,16 @@ export class Cpu {
     }
     code[k] = rec.fields;
     code[k + 1] = rec.imm;
+    this.decodedAt(fbase >>> PAGE_SHIFT, k);
     return rec.fields;
+  }
+
+  /** @internal An instruction of RAM page ppn, at byte k, is now in its decoded page (see codeExtent). */
+  decodedAt(ppn: number, k: number): void {
+    const extent = this.codeExtent[ppn]!;
+    const lo = extent & 0xffff;
+    const hi = extent >>> 16;
+    if (k < lo || k >= hi) this.codeExtent[ppn] = (Math.min(lo, k) | (Math.max(hi, k + 1) << 16)) >>> 0;
   }
 
   private decodedPage(ppn: number): DecodedPage {
@@ -1122,6 +1195,7 @@ export class Cpu {
       page = newDecodedPage();
       this.decoded[ppn] = page;
       this.codePage[ppn] = 1;
+      this.codeExtent[ppn] = EXTENT_EMPTY;
       // A flag other than 1 sends the next store to `touch`, which drops overwritten code.
       this.dirty[ppn]! |= HAS_CODE;
       this.dropWriteTranslations();

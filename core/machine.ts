@@ -3,7 +3,7 @@
  * program and device tree loaded at reset, and the run loop that drives the
  * hart in slices while keeping time and input deterministic.
  */
-import { Cpu, type PhysicalBus } from './cpu.js';
+import { Cpu, LEAD, type PhysicalBus } from './cpu.js';
 import { attachJit } from './jit/index.js';
 import { warmUp } from './warmup.js';
 import { IRQ, csrReadOnly, peekCsr, writeCsr } from './csr.js';
@@ -153,7 +153,7 @@ export class Machine implements Snapshotable {
         `RAM size must be a whole number of MiB between 1 and 2048 (got ${ramSize / MiB} MiB)`,
       );
     }
-    this.ram = new PagedMemory(ramSize);
+    this.ram = new PagedMemory(ramSize, LEAD);
     if (config.disk) {
       const { memory, sectors } = diskFromImage(config.disk);
       this.disk = memory;

@@ -42,15 +42,38 @@ export class PagedMemory {
   readonly pageCount: number;
   /** The CPU, for RAM (see {@link PageWriter}); null for memory nothing caches (the disk). */
   writer: PageWriter | null = null;
+  /**
+   * The WebAssembly memory these bytes live in, after `lead` bytes that the CPU keeps its
+   * registers and TLBs in (see Cpu): code compiled to WebAssembly (core/jit/wasm.ts) reads all
+   * of them there. Null when not asked for, or when the host has no WebAssembly.
+   */
+  readonly wasm: WebAssembly.Memory | null = null;
 
-  constructor(readonly size: number) {
+  /**
+   * `lead`: where the memory lives in a WebAssembly memory, when it should: `bytes` before it,
+   * and the dirty flags among them from DIRTY on (compiled code sets them too). RAM takes the
+   * CPU's layout (core/cpu.ts's LEAD).
+   */
+  constructor(
+    readonly size: number,
+    lead?: { readonly bytes: number; readonly DIRTY: number },
+  ) {
     if (size % PAGE_SIZE !== 0) throw new RangeError(`memory size ${size} is not a multiple of ${PAGE_SIZE}`);
-    const buffer = new ArrayBuffer(size);
-    this.bytes = new Uint8Array(buffer);
-    this.words = new Int32Array(buffer);
-    this.halves = new Uint16Array(buffer);
     this.pageCount = size >>> PAGE_SHIFT;
-    this.dirty = new Uint8Array(this.pageCount);
+    this.wasm = lead === undefined ? null : wasmMemory(lead.bytes + size);
+    if (this.wasm !== null) {
+      const buffer = this.wasm.buffer;
+      this.bytes = new Uint8Array(buffer, lead!.bytes, size);
+      this.words = new Int32Array(buffer, lead!.bytes, size >>> 2);
+      this.halves = new Uint16Array(buffer, lead!.bytes, size >>> 1);
+      this.dirty = new Uint8Array(buffer, lead!.DIRTY, this.pageCount);
+    } else {
+      const buffer = new ArrayBuffer(size);
+      this.bytes = new Uint8Array(buffer);
+      this.words = new Int32Array(buffer);
+      this.halves = new Uint16Array(buffer);
+      this.dirty = new Uint8Array(this.pageCount);
+    }
   }
 
   /** A view (not a copy) of page `index`. */
@@ -105,5 +128,15 @@ export class PagedMemory {
 
   clearDirty(): void {
     this.takeDirtyPages();
+  }
+}
+
+/** A WebAssembly memory of at least `bytes` (zeroed, as a new buffer is), or null where the host has none or refuses one that large. */
+function wasmMemory(bytes: number): WebAssembly.Memory | null {
+  if (typeof WebAssembly !== 'object') return null;
+  try {
+    return new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
+  } catch {
+    return null;
   }
 }

@@ -159,7 +159,7 @@ const PARTNER: Record<number, number> = { [Op.DIV]: Op.REM, [Op.REM]: Op.DIV, [O
  * included (q = -1 and q = a there). One host division instead of two: a loop of both ran 1.7
  * times faster.
  */
-function quotientPairs(insns: readonly BlockInsn[]): Map<number, number> {
+export function quotientPairs(insns: readonly BlockInsn[]): Map<number, number> {
   const pairs = new Map<number, number>();
   insns.forEach(({ fields }, i) => {
     const partner = PARTNER[fields & 127];
@@ -189,6 +189,47 @@ export interface BasicBlock {
   insns: BlockInsn[];
 }
 
+/** What a region's compilers (this one and wasm.ts) start from. */
+export interface RegionPlan {
+  /** The basic blocks in address order. */
+  bbs: BasicBlock[];
+  /** By page offset of a basic block's start: its place in bbs. */
+  index: Map<number, number>;
+  /** Registers the region reads or writes (loaded at entry), and those it writes (stored at exit). */
+  used: Set<number>;
+  written: Set<number>;
+  /** Whether basic block bbs[bi] branches or jumps to itself (a loop of its own). */
+  loops: (bb: BasicBlock, bi: number) => boolean;
+}
+
+export function regionPlan(region: readonly BasicBlock[]): RegionPlan {
+  const bbs = [...region].sort((p, q) => p.start - q.start);
+  const index = new Map<number, number>();
+  bbs.forEach((bb, i) => index.set(bb.start, i));
+  const used = new Set<number>();
+  const written = new Set<number>();
+  for (const bb of bbs) {
+    for (const { fields } of bb.insns) {
+      const rd = (fields >>> 7) & 63;
+      const rs1 = (fields >>> 13) & 31;
+      const rs2 = (fields >>> 18) & 31;
+      const op = fields & 127;
+      if (rd !== 32) {
+        used.add(rd);
+        written.add(rd);
+      }
+      if (rs1 !== 0 && readsRs1(op)) used.add(rs1);
+      if (rs2 !== 0 && readsRs2(op)) used.add(rs2);
+    }
+  }
+  const loops = (bb: BasicBlock, bi: number): boolean => {
+    const last = bb.insns[bb.insns.length - 1]!;
+    const op = last.fields & 127;
+    return (op === Op.JAL || BRANCH[op] !== undefined) && index.get(last.delta + last.imm) === bi;
+  };
+  return { bbs, index, used, written, loops };
+}
+
 /**
  * The body of a region function: basic blocks of one page reachable from
  * the first one (the entry) through direct branches and jumps; it may be
@@ -211,25 +252,7 @@ export interface BasicBlock {
  * time, which would throw the optimized code away.
  */
 export function regionSource(region: readonly BasicBlock[]): string {
-  const bbs = [...region].sort((p, q) => p.start - q.start);
-  const index = new Map<number, number>();
-  bbs.forEach((bb, i) => index.set(bb.start, i));
-  const used = new Set<number>();
-  const written = new Set<number>();
-  for (const bb of bbs) {
-    for (const { fields } of bb.insns) {
-      const rd = (fields >>> 7) & 63;
-      const rs1 = (fields >>> 13) & 31;
-      const rs2 = (fields >>> 18) & 31;
-      const op = fields & 127;
-      if (rd !== 32) {
-        used.add(rd);
-        written.add(rd);
-      }
-      if (rs1 !== 0 && readsRs1(op)) used.add(rs1);
-      if (rs2 !== 0 && readsRs2(op)) used.add(rs2);
-    }
-  }
+  const { bbs, index, used, written, loops } = regionPlan(region);
   const wb = [...written].map((r) => `x[${r}] = r${r};`).join(' ');
   // pcb: the virtual address of the page offset 0 of this mapping of the page.
   const vpc = (off: number): string => `((pcb + ${off}) | 0)`;
@@ -239,11 +262,6 @@ export function regionSource(region: readonly BasicBlock[]): string {
     if (i === undefined) return `{ t = ${off}; break out; }`;
     if (i === from) return `continue s${i};`;
     return i > from ? `break b${i};` : `{ L = ${i}; continue out; }`;
-  };
-  const loops = (bb: BasicBlock, bi: number): boolean => {
-    const last = bb.insns[bb.insns.length - 1]!;
-    const op = last.fields & 127;
-    return (op === Op.JAL || BRANCH[op] !== undefined) && index.get(last.delta + last.imm) === bi;
   };
   const lines: string[] = [];
   lines.push('const pcb = pc0 & -4096;');

@@ -16,15 +16,23 @@
  * counts, as in the interpreter) and ends the slice wherever the
  * interpreter would (traps, MMIO, retries, watchpoints). See docs/jit.md.
  */
-import { type Cpu, type CpuExecutor, EXIT_WARM } from '../cpu.js';
+import { type Cpu, type CpuExecutor, EXIT_WARM, LEAD } from '../cpu.js';
 import type { AccessSize } from '../device.js';
 import { type DecodedPage, type DecodedRecord, decodeInto } from '../isa/decode.js';
 import { Op } from '../isa/table.js';
 import { type BasicBlock, compilable, endsBlock, regionSource } from './compile.js';
+import { EXIT, IMPORTS, regionModule } from './wasm.js';
 
 /** A compiled block: see compile.ts. */
 type BlockFn = (pc0: number, budget: number) => number;
 type Factory = (...args: unknown[]) => BlockFn;
+
+/**
+ * Compiled WebAssembly modules by their bytes, shared by every hart of this host (each
+ * instantiates one with its own memory): a region compiled again after a restore or in a
+ * seek's machine costs an instantiation.
+ */
+const modules = new Map<string, WebAssembly.Module>();
 
 /**
  * Generated code by source, shared by every hart of this host: closures made
@@ -215,17 +223,38 @@ export interface JitOptions {
   decay?: number;
   /** How to check that code generation works (tests); default jitSupported(). */
   probe?: () => JitSupport;
+  /**
+   * What regions compile to: 'wasm' (the default, where RAM lives in a WebAssembly memory and
+   * the host compiles modules: see wasm.ts) or 'js' (compile.ts; also wasm's fallback).
+   */
+  target?: 'wasm' | 'js';
 }
 
 export class Jit implements CpuExecutor {
-  /** Regions compiled, invalidated and grown, and calls of region functions, so far (for benches and tests). */
-  readonly stats = { compiled: 0, invalidated: 0, calls: 0, grown: 0 };
+  /** Regions compiled (in WebAssembly of them), invalidated and grown, and calls of region functions, so far (for benches and tests). */
+  readonly stats = { compiled: 0, wasm: 0, invalidated: 0, calls: 0, grown: 0 };
   /** By RAM page (filled with undefined from the start: a sparse array would be slow to index); the interpreter counts in their `starts`. */
   readonly pages: (PageBlocks | undefined)[];
   private readonly signals: Signals = { stop: 0 };
   private readonly scratch: DecodedRecord = { fields: 0, imm: 0 };
   private readonly mem16: Uint16Array;
   private readonly factoryArgs: unknown[];
+  /** The slow paths compiled code calls (see the constructor). */
+  private readonly touch: (o: number, size: number, b: Block) => boolean;
+  private readonly slow: (
+    op: number,
+    rd: number,
+    a: number,
+    pcb: number,
+    off: number,
+    npc: number,
+    c: number,
+  ) => number;
+  private readonly put: (
+    ...args: [number, number, AccessSize, number, number, number, number, number, Block]
+  ) => boolean;
+  /** The exit record of WebAssembly regions (see wasm.ts), or null when regions compile to JS. */
+  private wasmExit: Int32Array | null;
 
   /** Runs in the interpreter before a region is compiled (see HOT). */
   readonly hot: number;
@@ -263,47 +292,51 @@ export class Jit implements CpuExecutor {
     const ram = cpu.ram;
     const buf = ram.bytes.buffer;
     this.mem16 = ram.halves;
+    // After a store into a page with decoded code: whether it overwrote the running region.
+    this.touch = (o: number, size: number, b: Block): boolean => {
+      cpu.touch(o, size);
+      return b.dead;
+    };
+    // A load the fast path could not do, by the interpreter's slow path; returns the region's
+    // steps. Out of line, so that compiled code reads no property it has no feedback for.
+    this.slow = (op: number, rd: number, a: number, pcb: number, off: number, npc: number, c: number): number => {
+      // True when the slow path ended the slice (trap, MMIO, watchpoint).
+      if (cpu.load(op, rd, a, (pcb + off) | 0, npc, c - 1)) this.signals.stop = 1;
+      return c;
+    };
+    // A store the fast path could not do, by the interpreter's slow path, in place (see
+    // compile.ts): `c + dd` steps so far with it. True when the region must end after it: the
+    // slice ends (trap, MMIO, watchpoint), or the store overwrote the region's own code.
+    this.put = (
+      a: number,
+      v: number,
+      size: AccessSize,
+      pcb: number,
+      off: number,
+      next: number,
+      c: number,
+      dd: number,
+      b: Block,
+    ): boolean => {
+      if (cpu.store(size, a, v, (pcb + off) | 0, (pcb + next) | 0, c + dd - 1)) {
+        this.signals.stop = 1;
+        return true;
+      }
+      return b.dead;
+    };
     this.factoryArgs = [
       cpu,
       cpu.x,
       ram.bytes,
-      new Int8Array(buf),
+      new Int8Array(buf, ram.bytes.byteOffset, ram.size),
       ram.halves,
-      new Int16Array(buf),
+      new Int16Array(buf, ram.bytes.byteOffset, ram.size >>> 1),
       ram.words,
-      // After a store into a page with decoded code: whether it overwrote the running region.
-      (o: number, size: number, b: Block): boolean => {
-        cpu.touch(o, size);
-        return b.dead;
-      },
-      // A load the fast path could not do, by the interpreter's slow path; returns the region's
-      // steps. Out of line, so that compiled code reads no property it has no feedback for.
-      (op: number, rd: number, a: number, pcb: number, off: number, npc: number, c: number): number => {
-        // True when the slow path ended the slice (trap, MMIO, watchpoint).
-        if (cpu.load(op, rd, a, (pcb + off) | 0, npc, c - 1)) this.signals.stop = 1;
-        return c;
-      },
-      // A store the fast path could not do, by the interpreter's slow path, in place (see
-      // compile.ts): `c + dd` steps so far with it. True when the region must end after it: the
-      // slice ends (trap, MMIO, watchpoint), or the store overwrote the region's own code.
-      (
-        a: number,
-        v: number,
-        size: AccessSize,
-        pcb: number,
-        off: number,
-        next: number,
-        c: number,
-        dd: number,
-        b: Block,
-      ): boolean => {
-        if (cpu.store(size, a, v, (pcb + off) | 0, (pcb + next) | 0, c + dd - 1)) {
-          this.signals.stop = 1;
-          return true;
-        }
-        return b.dead;
-      },
+      this.touch,
+      this.slow,
+      this.put,
     ];
+    this.wasmExit = options.target !== 'js' && ram.wasm !== null ? new Int32Array(ram.wasm.buffer, LEAD.EXIT, 8) : null;
   }
 
   run(limit: number): number {
@@ -579,6 +612,7 @@ export class Jit implements CpuExecutor {
         decodeInto((half & 3) !== 3 ? half : half | (this.mem16[((base + off) >>> 1) + 1]! << 16), rec);
         code[off] = rec.fields;
         code[off + 1] = rec.imm;
+        this.cpu.decodedAt(pb.ppn, off);
         f = rec.fields;
       }
       const op = f & 127;
@@ -790,26 +824,9 @@ export class Jit implements CpuExecutor {
       if (ahead.length > 0) take(ahead.shift()!, ahead);
       else take(behind.shift()!, behind);
     if (bbs[0]?.start !== b.start) throw new Error('jit: a region entry with no instruction to compile');
-    const body = regionSource(bbs);
-    let factory = factories.get(body);
-    if (factory === undefined) {
-      factory = new Function(
-        'cpu',
-        'x',
-        'mem8',
-        'mem8s',
-        'mem16',
-        'mem16s',
-        'mem32',
-        'touch',
-        'slow',
-        'put',
-        'B',
-        `"use strict";\nreturn function region(pc0, budget) {\n${OSR_GUARD}{\n${body}\n}\n};`,
-      ) as Factory;
-      if (factories.size >= MAX_FACTORIES) factories.delete(factories.keys().next().value!);
-      factories.set(body, factory);
-    }
+    // WebAssembly where it can be (see wasm.ts), else JS, whose V8 feedback the epilogue calls below give.
+    const wasm = this.wasmRegion(bbs, b);
+    const fn = wasm ?? jsFactory(bbs)(...this.factoryArgs, b);
     const ranges: number[] = [];
     const lens = new Uint8Array(2048);
     for (const bb of bbs) {
@@ -829,7 +846,12 @@ export class Jit implements CpuExecutor {
     this.cover(pb, b.ranges, -1);
     b.ranges = ranges;
     this.cover(pb, b.ranges, 1);
-    b.fn = factory(...this.factoryArgs, b);
+    b.fn = fn;
+    this.stats.compiled++;
+    if (wasm !== null) {
+      this.stats.wasm++;
+      return;
+    }
     // Calls that run nothing (budget 0) and leave through the epilogue, writing back the values
     // they read: the epilogue then has type feedback before V8 optimizes a long first run of the
     // region (on-stack replacement), which would otherwise deoptimize at its exit. And again at
@@ -839,10 +861,88 @@ export class Jit implements CpuExecutor {
     // (a few hundred bytes of its bytecode); a region's first calls record nothing.
     // They leave the pc at the entry: a region grown while the hart is elsewhere gives it back.
     const at = this.cpu.pc;
-    for (let i = 0; i < EPILOGUE_CALLS; i++) b.fn(pc, 0);
+    for (let i = 0; i < EPILOGUE_CALLS; i++) fn(pc, 0);
     this.cpu.pc = at;
-    this.stats.compiled++;
   }
+
+  /**
+   * Region b compiled to WebAssembly, as a function like a JS region's: null when regions
+   * compile to JS here, the region has what wasm.ts leaves to compile.ts, or the host refuses
+   * the module (a content security policy without 'wasm-unsafe-eval': then JS from now on).
+   */
+  private wasmRegion(bbs: readonly BasicBlock[], b: Block): BlockFn | null {
+    const exit = this.wasmExit;
+    if (exit === null) return null;
+    const bytes = regionModule(bbs);
+    if (bytes === null) return null;
+    let key = '';
+    for (let i = 0; i < bytes.length; i += 4096) key += String.fromCharCode(...bytes.subarray(i, i + 4096));
+    let instance: WebAssembly.Instance;
+    const { put, touch, slow, cpu } = this;
+    try {
+      let module = modules.get(key);
+      if (module === undefined) {
+        module = new WebAssembly.Module(bytes);
+        if (modules.size >= MAX_FACTORIES) modules.delete(modules.keys().next().value!);
+        modules.set(key, module);
+      }
+      instance = new WebAssembly.Instance(module, {
+        r: {
+          [IMPORTS.memory]: cpu.ram.wasm!,
+          [IMPORTS.put]: (
+            a: number,
+            v: number,
+            size: AccessSize,
+            pcb: number,
+            off: number,
+            next: number,
+            c: number,
+            dd: number,
+          ) => put(a, v, size, pcb, off, next, c, dd, b),
+          [IMPORTS.touch]: (o: number, size: number) => touch(o, size, b),
+        },
+      });
+    } catch {
+      this.wasmExit = null;
+      return null;
+    }
+    const region = instance.exports.f as (pc0: number, budget: number, tb: number) => number;
+    return (pc0: number, budget: number): number => {
+      const c = region(pc0, budget, cpu.tlbBase);
+      const kind = exit[EXIT.KIND]!;
+      if (kind === 0) {
+        cpu.pc = exit[EXIT.PC]!;
+        return c;
+      }
+      if (kind === 2) return c;
+      return slow(exit[EXIT.OP]!, exit[EXIT.RD]!, exit[EXIT.ADDRESS]!, exit[EXIT.LOAD_PC]!, 0, exit[EXIT.PC]!, c);
+    };
+  }
+}
+
+/** The factory of a JS region function from its basic blocks (compile.ts), made once per source. */
+function jsFactory(bbs: readonly BasicBlock[]): Factory {
+  const body = regionSource(bbs);
+  let factory = factories.get(body);
+  if (factory === undefined) {
+    factory = new Function(
+      'cpu',
+      'x',
+      'mem8',
+      'mem8s',
+      'mem16',
+      'mem16s',
+      'mem32',
+      'touch',
+      'slow',
+      'put',
+      'B',
+      `"use strict";\nreturn function region(pc0, budget) {\n${OSR_GUARD}{\n${body}\n}\n};`,
+    ) as Factory;
+    if (factories.size >= MAX_FACTORIES) factories.delete(factories.keys().next().value!);
+    factories.set(body, factory);
+  }
+  return factory;
 }
 
 /**

@@ -20,6 +20,7 @@ const NOT_STATE = new Set([
   'ramSize',
   'decoded',
   'codePage',
+  'codeExtent',
   'forgetting',
   'scratch',
   'rTag',

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
-import { Cpu } from '../../core/cpu.js';
+import { Cpu, LEAD } from '../../core/cpu.js';
 import { attachJit, detachJit, probeCodegen } from '../../core/jit/index.js';
 import { Jit, type JitOptions } from '../../core/jit/jit.js';
 import { DIRTY, HAS_CODE, PagedMemory } from '../../core/paged.js';
@@ -75,8 +75,9 @@ function selfModifying(): number[] {
   ];
 }
 
-function bare(words: number[], executor: Executor): Cpu {
-  const mem = new PagedMemory(1 << 16);
+function bare(words: number[], executor: Executor, lead = true): Cpu {
+  // As a Machine's RAM (see core/cpu.ts's LEAD), so that regions compile to WebAssembly.
+  const mem = lead ? new PagedMemory(1 << 16, LEAD) : new PagedMemory(1 << 16);
   words.forEach((w, i) => (mem.words[i] = w | 0));
   const cpu = new Cpu(mem, { read: () => undefined, write: () => false });
   cpu.mtvec = (RAM + 0x30) >>> 0; // the ebreak: a trap loop that still advances the position
@@ -312,6 +313,56 @@ function toEnd(
   });
   return { ref: ref!, jit: jit! };
 }
+
+describe('what regions compile to', () => {
+  /** Runs callLongPath's loop to its end on a JIT (growing after 64 exits); returns its result, position and stats. */
+  const runTo = (options: JitOptions, lead: boolean): { x5: number; position: number; stats: Jit['stats'] } => {
+    const program = callLongPath() as number[] & { end: number };
+    const cpu = bare(program, 'interp', lead);
+    attachJit(cpu, { warm: 0, hot: 16, growAfter: 64, ...options });
+    stepUntil(
+      () => cpu.pc >>> 0 === program.end,
+      () => cpu.run(10_000),
+      "the loop's end",
+    );
+    return { x5: cpu.x[5]!, position: cpu.position, stats: (cpu.jit as Jit).stats };
+  };
+
+  it('is WebAssembly where RAM lives in a WebAssembly memory, else JS, with the same results', () => {
+    const wasm = runTo({}, true);
+    const js = runTo({ target: 'js' }, true);
+    const plain = runTo({}, false);
+    expect(wasm.x5).toBe(10 + 16 * 3000);
+    expect([js.x5, js.position]).toEqual([wasm.x5, wasm.position]);
+    expect([plain.x5, plain.position]).toEqual([wasm.x5, wasm.position]);
+    expect(wasm.stats.compiled).toBeGreaterThan(0);
+    expect(wasm.stats.wasm).toBe(wasm.stats.compiled);
+    expect(js.stats.wasm).toBe(0);
+    expect(plain.stats.wasm).toBe(0);
+  });
+
+  it('is JS from then on when the host refuses a module (a policy without wasm-unsafe-eval)', () => {
+    let attempts = 0;
+    const Refused = function (): never {
+      attempts++;
+      throw new WebAssembly.CompileError('WebAssembly.Module(): Refused to compile or instantiate WebAssembly module');
+    };
+    // Compiling (and instantiating: an earlier test may have compiled these modules) is refused.
+    vi.stubGlobal(
+      'WebAssembly',
+      Object.assign(Object.create(WebAssembly) as object, { Module: Refused, Instance: Refused }),
+    );
+    try {
+      const refused = runTo({}, true);
+      expect(refused.x5).toBe(10 + 16 * 3000);
+      expect(refused.stats.compiled).toBeGreaterThan(1);
+      expect(refused.stats.wasm).toBe(0);
+      expect(attempts).toBe(1);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+});
 
 describe('a call whose path is longer than a region', () => {
   it("joins the region when it grows, ahead of cold paths, and gives the interpreter's result", () => {

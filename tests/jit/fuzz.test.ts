@@ -12,7 +12,7 @@
  * digests are kept as a recording keeps them, and must stay those of RAM.
  */
 import { describe, expect, it } from 'vitest';
-import { Cpu, type PhysicalBus } from '../../core/cpu.js';
+import { Cpu, LEAD, type PhysicalBus } from '../../core/cpu.js';
 import { IRQ } from '../../core/csr.js';
 import { attachJit } from '../../core/jit/index.js';
 import { PagedMemory } from '../../core/paged.js';
@@ -20,6 +20,10 @@ import { PageHashTable, hashPage } from '../../storage/statehash.js';
 
 const RAM = 0x8000_0000;
 const RAM_SIZE = 1 << 20;
+
+/** What the JIT compiles regions to: both are checked against the interpreter. */
+type Target = 'wasm' | 'js';
+const TARGETS: Target[] = ['wasm', 'js'];
 const CODE = RAM;
 const CODE_BYTES = 0x2000;
 const DATA = RAM + 0x1_0000;
@@ -199,12 +203,13 @@ function staleDigests(table: PageHashTable, mem: PagedMemory): number[] {
   return stale;
 }
 
-function fuzzOne(seed: number, hot: number, steps: number, warm?: number): void {
+function fuzzOne(target: Target, seed: number, hot: number, steps: number, warm?: number): void {
   const r = rng(seed);
   const memA = new PagedMemory(RAM_SIZE);
   program(memA, r);
   for (let i = 0; i < 0x800; i++) memA.words[((DATA - RAM) >>> 2) + i] = Math.floor(r() * 2 ** 32) | 0;
-  const memB = new PagedMemory(RAM_SIZE);
+  // The JIT's RAM in a WebAssembly memory with the CPU's lead, as a Machine's, for regions in WebAssembly.
+  const memB = target === 'wasm' ? new PagedMemory(RAM_SIZE, LEAD) : new PagedMemory(RAM_SIZE);
   memB.bytes.set(memA.bytes);
   const regs = new Int32Array(32);
   for (let i = 1; i < 32; i++) regs[i] = Math.floor(r() * 2 ** 32) | 0;
@@ -220,7 +225,7 @@ function fuzzOne(seed: number, hot: number, steps: number, warm?: number): void 
   const busB = new FakeBus();
   const a = hart(memA, busA, regs);
   const b = hart(memB, busB, regs);
-  expect(attachJit(b, warm === undefined ? { hot } : { hot, warm }).ok).toBe(true);
+  expect(attachJit(b, warm === undefined ? { hot, target } : { hot, warm, target }).ok).toBe(true);
   // Each memory is hashed as a recording's checkpoints hash it, after every slice (from all pages
   // dirty, as the program was written behind the flags): whichever pages a sync leaves dirty, the
   // table must hold what RAM holds.
@@ -285,21 +290,21 @@ function fuzzOne(seed: number, hot: number, steps: number, warm?: number): void 
     );
 }
 
-describe('JIT vs interpreter on random code', () => {
+describe.each(TARGETS)('JIT (regions in %s) vs interpreter on random code', (target) => {
   const seeds = Number(process.env.JIT_FUZZ_SEEDS ?? 60);
   // Two minutes for every 60 programs, so that more seeds do not time out.
   const timeout = 120_000 * Math.max(1, Math.ceil(seeds / 60));
   it(
     `agrees slice by slice on ${seeds} random programs (compiled at once)`,
     () => {
-      for (let s = 1; s <= seeds; s++) fuzzOne(s, 1, 20_000);
+      for (let s = 1; s <= seeds; s++) fuzzOne(target, s, 1, 20_000);
     },
     timeout,
   );
   it(
     `agrees slice by slice on ${seeds} random programs (compiled when hot)`,
     () => {
-      for (let s = 1; s <= seeds; s++) fuzzOne(1000 + s, 4, 20_000);
+      for (let s = 1; s <= seeds; s++) fuzzOne(target, 1000 + s, 4, 20_000);
     },
     timeout,
   );
@@ -307,7 +312,7 @@ describe('JIT vs interpreter on random code', () => {
   it(
     `agrees slice by slice on ${seeds} random programs (pages warm after some steps)`,
     () => {
-      for (let s = 1; s <= seeds; s++) fuzzOne(2000 + s, 2, 20_000, 50 + (s % 4) * 500);
+      for (let s = 1; s <= seeds; s++) fuzzOne(target, 2000 + s, 2, 20_000, 50 + (s % 4) * 500);
     },
     timeout,
   );

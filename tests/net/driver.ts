@@ -26,7 +26,7 @@ export class NetDriver {
     readonly mmio: VirtioMmio,
     readonly ram: PagedMemory,
   ) {
-    this.view = new DataView(ram.bytes.buffer);
+    this.view = new DataView(ram.bytes.buffer, ram.bytes.byteOffset, ram.size);
   }
 
   static over(make: (dma: ReturnType<typeof fakeRam>['dma']) => VirtioMmio): NetDriver {

@@ -8,7 +8,7 @@ import { guest } from './support.js';
 const machine = () => buildMachine(programSpec(guest('hello'), { ramSize: 64 << 20 }));
 
 function poke32(m: ReturnType<typeof machine>, pa: number, v: number) {
-  new DataView(m.ram.bytes.buffer).setUint32(pa - 0x80000000, v >>> 0, true);
+  new DataView(m.ram.bytes.buffer, m.ram.bytes.byteOffset).setUint32(pa - 0x80000000, v >>> 0, true);
 }
 
 test('M-mode and bare satp see physical addresses', () => {

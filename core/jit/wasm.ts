@@ -1,0 +1,639 @@
+/**
+ * Region compiler to WebAssembly: the same regions as compile.ts (basic blocks of one page,
+ * entered at any of them, exact to the step), as a module of one function. V8 compiles a module
+ * in one pass (Liftoff) in a fraction of a millisecond and runs that code at once at about the
+ * speed its optimizing JS compiler reaches only after the function has run a while and waited
+ * its turn on the compiler thread; JS regions run in V8's own interpreter until then, several
+ * times slower than Rewind's. So a guest whose time is spread over many functions (a parser,
+ * an evaluator, a sort) is fast from its first 10⁸ steps, not only once V8 caught up.
+ *
+ * The guest's RAM, registers and data TLBs live in one WebAssembly memory (PagedMemory's lead,
+ * laid out as Cpu's LEAD says), which the module imports. The function is
+ * `(pc0, budget, tlbBase) => steps`; it writes the registers it changed back, and its exit into
+ * the record at LEAD.EXIT: what to do next (go on at a pc, a load for the interpreter's slow
+ * path, or nothing), which jit.ts's wrapper carries out as it does for a JS region. Stores that
+ * miss the TLB call the interpreter's slow path in place (`put`), as in compile.ts.
+ */
+import { Op } from '../isa/table.js';
+import { FIELD_COMPRESSED } from '../isa/decode.js';
+import { DTLB_MASK, LEAD } from '../cpu.js';
+import { DIRTY, HAS_CODE } from '../paged.js';
+import { type BasicBlock, quotientPairs, regionPlan } from './compile.js';
+
+/** Fields of the exit record (Int32, from LEAD.EXIT). */
+export const EXIT = {
+  /** 0: go on at PC; 1: the load at LOAD_PC for the slow path (OP, RD, ADDRESS), then PC; 2: done (a store's slow path ended it). */
+  KIND: 0,
+  PC: 1,
+  OP: 2,
+  RD: 3,
+  ADDRESS: 4,
+  LOAD_PC: 5,
+} as const;
+
+/** Names of the module's imports (module "r"). */
+export const IMPORTS = { memory: 'm', put: 'p', touch: 't' } as const;
+
+const I32 = 0x7f;
+const I64 = 0x7e;
+const VOID = 0x40;
+
+// Opcodes (WebAssembly core spec, 5.4).
+const enum W {
+  unreachable = 0x00,
+  block = 0x02,
+  loop = 0x03,
+  if = 0x04,
+  else = 0x05,
+  end = 0x0b,
+  br = 0x0c,
+  call = 0x10,
+  localGet = 0x20,
+  localSet = 0x21,
+  i32Load = 0x28,
+  i32Load8S = 0x2c,
+  i32Load8U = 0x2d,
+  i32Load16S = 0x2e,
+  i32Load16U = 0x2f,
+  i32Store = 0x36,
+  i32Store8 = 0x3a,
+  i32Store16 = 0x3b,
+  i32Const = 0x41,
+  i32Eqz = 0x45,
+  i32Eq = 0x46,
+  i32Ne = 0x47,
+  i32LtS = 0x48,
+  i32LtU = 0x49,
+  i32GtS = 0x4a,
+  i32GeS = 0x4e,
+  i32GeU = 0x4f,
+  i32Add = 0x6a,
+  i32Sub = 0x6b,
+  i32Mul = 0x6c,
+  i32DivS = 0x6d,
+  i32DivU = 0x6e,
+  i32RemS = 0x6f,
+  i32RemU = 0x70,
+  i32And = 0x71,
+  i32Or = 0x72,
+  i32Xor = 0x73,
+  i32Shl = 0x74,
+  i32ShrS = 0x75,
+  i32ShrU = 0x76,
+  i64Mul = 0x7e,
+  i64ShrS = 0x87,
+  i64ShrU = 0x88,
+  i32WrapI64 = 0xa7,
+  i64ExtendI32S = 0xac,
+  i64ExtendI32U = 0xad,
+}
+
+const LOADS: Record<number, { size: number; op: W; align: number }> = {
+  [Op.LB]: { size: 1, op: W.i32Load8S, align: 0 },
+  [Op.LH]: { size: 2, op: W.i32Load16S, align: 1 },
+  [Op.LW]: { size: 4, op: W.i32Load, align: 2 },
+  [Op.LBU]: { size: 1, op: W.i32Load8U, align: 0 },
+  [Op.LHU]: { size: 2, op: W.i32Load16U, align: 1 },
+};
+const STORES: Record<number, { size: number; op: W; align: number }> = {
+  [Op.SB]: { size: 1, op: W.i32Store8, align: 0 },
+  [Op.SH]: { size: 2, op: W.i32Store16, align: 1 },
+  [Op.SW]: { size: 4, op: W.i32Store, align: 2 },
+};
+const BRANCH: Record<number, W> = {
+  [Op.BEQ]: W.i32Eq,
+  [Op.BNE]: W.i32Ne,
+  [Op.BLT]: W.i32LtS,
+  [Op.BGE]: W.i32GeS,
+  [Op.BLTU]: W.i32LtU,
+  [Op.BGEU]: W.i32GeU,
+};
+/** ALU ops that are one WebAssembly instruction on (rs1, rs2) or (rs1, imm). */
+const SIMPLE: Record<number, W> = {
+  [Op.ADDI]: W.i32Add,
+  [Op.XORI]: W.i32Xor,
+  [Op.ORI]: W.i32Or,
+  [Op.ANDI]: W.i32And,
+  [Op.SLLI]: W.i32Shl,
+  [Op.SRLI]: W.i32ShrU,
+  [Op.SRAI]: W.i32ShrS,
+  [Op.SLTI]: W.i32LtS,
+  [Op.SLTIU]: W.i32LtU,
+  [Op.ADD]: W.i32Add,
+  [Op.SUB]: W.i32Sub,
+  [Op.SLL]: W.i32Shl,
+  [Op.SLT]: W.i32LtS,
+  [Op.SLTU]: W.i32LtU,
+  [Op.XOR]: W.i32Xor,
+  [Op.SRL]: W.i32ShrU,
+  [Op.SRA]: W.i32ShrS,
+  [Op.OR]: W.i32Or,
+  [Op.AND]: W.i32And,
+  [Op.MUL]: W.i32Mul,
+};
+const IMMEDIATE = new Set<number>([Op.ADDI, Op.XORI, Op.ORI, Op.ANDI, Op.SLLI, Op.SRLI, Op.SRAI, Op.SLTI, Op.SLTIU]);
+
+/** Bytes of a module under construction, with the encodings of the binary format (5.2). */
+class Bytes {
+  readonly out: number[] = [];
+
+  byte(...b: number[]): this {
+    for (const x of b) this.out.push(x);
+    return this;
+  }
+
+  /** Unsigned LEB128. */
+  u32(n: number): this {
+    n >>>= 0;
+    do {
+      const b = n & 0x7f;
+      n >>>= 7;
+      this.out.push(n !== 0 ? b | 0x80 : b);
+    } while (n !== 0);
+    return this;
+  }
+
+  /** Signed LEB128 of a 32-bit value. */
+  s32(n: number): this {
+    n |= 0;
+    for (;;) {
+      const b = n & 0x7f;
+      n >>= 7;
+      if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
+        this.out.push(b);
+        return this;
+      }
+      this.out.push(b | 0x80);
+    }
+  }
+
+  name(s: string): this {
+    this.u32(s.length);
+    for (let i = 0; i < s.length; i++) this.out.push(s.charCodeAt(i));
+    return this;
+  }
+
+  /** A section: its id, then its contents' length and the contents. */
+  section(id: number, contents: Bytes): this {
+    return this.byte(id)
+      .u32(contents.out.length)
+      .byte(...contents.out);
+  }
+}
+
+/**
+ * A function body: instructions, with its locals named and its labels kept on a stack, so that
+ * a branch names the block it leaves (or the loop it goes round) and the depth is worked out.
+ */
+class Body {
+  readonly code = new Bytes();
+  private readonly labels: string[] = [];
+  private readonly locals = new Map<string, { index: number; type: number }>();
+  private next: number;
+
+  constructor(params: string[]) {
+    params.forEach((p, i) => this.locals.set(p, { index: i, type: I32 }));
+    this.next = params.length;
+  }
+
+  local(name: string, type = I32): number {
+    let l = this.locals.get(name);
+    if (l === undefined) {
+      l = { index: this.next++, type };
+      this.locals.set(name, l);
+    }
+    return l.index;
+  }
+
+  get(name: string): this {
+    this.code.byte(W.localGet).u32(this.local(name));
+    return this;
+  }
+
+  set(name: string): this {
+    this.code.byte(W.localSet).u32(this.local(name));
+    return this;
+  }
+
+  const(n: number): this {
+    this.code.byte(W.i32Const).s32(n);
+    return this;
+  }
+
+  op(...ops: W[]): this {
+    this.code.byte(...ops);
+    return this;
+  }
+
+  /** A memory access at the address on the stack plus `offset`. */
+  mem(op: W, align: number, offset: number): this {
+    this.code.byte(op).u32(align).u32(offset);
+    return this;
+  }
+
+  open(kind: W.block | W.loop | W.if, label: string, type = VOID): this {
+    this.code.byte(kind, type);
+    this.labels.push(label);
+    return this;
+  }
+
+  else(): this {
+    this.code.byte(W.else);
+    return this;
+  }
+
+  end(): this {
+    this.code.byte(W.end);
+    this.labels.pop();
+    return this;
+  }
+
+  br(label: string): this {
+    const at = this.labels.lastIndexOf(label);
+    if (at < 0) throw new Error(`jit: no label ${label} open`);
+    this.code.byte(W.br).u32(this.labels.length - 1 - at);
+    return this;
+  }
+
+  /** The body's encoding: its locals (after the parameters), its code and the final end. */
+  encode(params: number): Bytes {
+    const declared = [...this.locals.values()].filter((l) => l.index >= params).sort((a, b) => a.index - b.index);
+    const out = new Bytes().u32(declared.length);
+    for (const l of declared) out.u32(1).byte(l.type);
+    return out.byte(...this.code.out, W.end);
+  }
+}
+
+/** Address in the module's memory of entry `e` (local) of data TLB array k (DataTlbs' order). */
+const TLB_ARRAY = (k: number): number => LEAD.TLB + LEAD.TLB_ARRAY * k;
+const [R_TAG, R_OFF, W_TAG, W_OFF, C_TAG, C_OFF] = [0, 1, 2, 3, 4, 5].map(TLB_ARRAY) as [
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+];
+
+/**
+ * The module of a region, or null when it has an instruction this compiler leaves to
+ * compile.ts (one straddling the page end). Same layout as compile.ts's regionSource: the
+ * basic blocks in address order, each after the end of a block holding those before it, so a
+ * jump forward is a branch out of blocks, one backward sets L and goes round the loop whose
+ * head dispatches on it, and a basic block that branches to itself is a loop of its own.
+ */
+export function regionModule(region: readonly BasicBlock[]): Uint8Array<ArrayBuffer> | null {
+  const { bbs, index, used, written, loops } = regionPlan(region);
+  if (bbs.some((bb) => bb.insns.some((i) => i.upper !== undefined))) return null;
+  const f = new Body(['pc0', 'budget', 'tb']);
+  const reg = (r: number): string => `r${r}`;
+  /** Pushes register r (x0 reads 0). */
+  const read = (r: number): Body => (r === 0 ? f.const(0) : f.get(reg(r)));
+  const exitTo = (fields: [string, number][]): void => {
+    for (const [name, v] of fields) f.const(v).set(name);
+    f.br('exit');
+  };
+  /** Goes on at page offset `off` once basic block `from` has run whole (see compile.ts's go). */
+  const go = (off: number, from: number): void => {
+    const i = index.get(off);
+    if (i === undefined) return exitTo([['t', off]]);
+    if (i === from) return void f.br(`s${i}`);
+    if (i > from) return void f.br(`b${i}`);
+    f.const(i).set('L').br('out');
+  };
+
+  /**
+   * Sets L to the basic block that starts at the page offset in local `at` and runs `then` (a
+   * binary search over the starts, which are in order); runs nothing when none starts there.
+   */
+  const find = (at: string, then: () => void, lo = 0, hi = bbs.length): void => {
+    if (hi - lo <= 4) {
+      for (let k = lo; k < hi; k++) {
+        f.get(at).const(bbs[k]!.start).op(W.i32Eq).open(W.if, '');
+        f.const(k).set('L');
+        then();
+        f.end();
+      }
+      return;
+    }
+    const mid = (lo + hi) >> 1;
+    f.get(at).const(bbs[mid]!.start).op(W.i32LtU).open(W.if, '');
+    find(at, then, lo, mid);
+    f.else();
+    find(at, then, mid, hi);
+    f.end();
+  };
+
+  f.get('pc0').const(-4096).op(W.i32And).set('pcb');
+  for (const r of used)
+    f.const(0)
+      .mem(W.i32Load, 2, LEAD.X + 4 * r)
+      .set(reg(r));
+  f.get('pc0').const(4095).op(W.i32And).set('j');
+  find('j', () => undefined);
+  f.open(W.block, 'exit');
+  f.open(W.loop, 'out');
+  for (let i = bbs.length - 1; i >= 0; i--) f.open(W.block, `b${i}`);
+  // The head: L picks the basic block (b0 ends right before the first).
+  f.get('L');
+  f.code.byte(0x0e).u32(bbs.length);
+  for (let i = 0; i < bbs.length; i++) f.code.u32(i);
+  f.code.u32(0);
+  bbs.forEach((bb, bi) => {
+    f.end(); // b<bi>: what follows is basic block bi
+    const len = bb.insns.length;
+    const loop = loops(bb, bi);
+    if (loop) f.open(W.loop, `s${bi}`);
+    f.get('c').const(len).op(W.i32Add).set('c');
+    f.get('c').get('budget').op(W.i32GtS).open(W.if, '');
+    exitTo([
+      ['d', -len],
+      ['t', bb.start],
+    ]);
+    f.end();
+    let ended = false;
+    const pairs = quotientPairs(bb.insns);
+    bb.insns.forEach((ins, i) => {
+      const { fields: g, imm, delta } = ins;
+      const op = g & 127;
+      const rd = (g >>> 7) & 63;
+      const rs1 = (g >>> 13) & 31;
+      const rs2 = (g >>> 18) & 31;
+      const next = delta + ((g & FIELD_COMPRESSED) !== 0 ? 2 : 4);
+      const dd = i + 1 - len;
+      const address = (): void => {
+        read(rs1).const(imm).op(W.i32Add).set('a');
+        // e × 4: the byte offset of the TLB entry.
+        f.get('tb').get('a').const(12).op(W.i32ShrU).const(DTLB_MASK).op(W.i32And).op(W.i32Or).const(2).op(W.i32Shl);
+        f.set('e');
+      };
+      /** Pushes whether TLB array `tag`'s entry holds a's page and a is aligned for `size`. */
+      const hits = (tag: number, size: number): void => {
+        f.get('e').mem(W.i32Load, 2, tag).get('a').const(12).op(W.i32ShrU).op(W.i32Eq);
+        if (size > 1)
+          f.get('a')
+            .const(size - 1)
+            .op(W.i32And)
+            .op(W.i32Eqz)
+            .op(W.i32And);
+      };
+      /** Pushes the RAM offset of a through TLB array `off`'s entry. */
+      const ramOffset = (off: number): void => {
+        f.get('e').mem(W.i32Load, 2, off).get('a').const(4095).op(W.i32And).op(W.i32Or);
+      };
+      const ld = LOADS[op];
+      if (ld !== undefined) {
+        address();
+        hits(R_TAG, ld.size);
+        f.open(W.if, '');
+        if (rd !== 32) {
+          ramOffset(R_OFF);
+          f.mem(ld.op, ld.align, LEAD.bytes).set(reg(rd));
+        }
+        f.else();
+        f.get('a').set('sa');
+        exitTo([
+          ['d', dd],
+          ['k', 1],
+          ['sop', op],
+          ['srd', rd],
+          ['spc', delta],
+          ['t', next],
+        ]);
+        f.end();
+        return;
+      }
+      const st = STORES[op];
+      if (st !== undefined) {
+        address();
+        hits(W_TAG, st.size);
+        f.open(W.if, '');
+        ramOffset(W_OFF);
+        read(rs2).mem(st.op, st.align, LEAD.bytes);
+        f.else();
+        hits(C_TAG, st.size);
+        f.open(W.if, '');
+        // A page with code: the store, then touch, which drops overwritten code (see compile.ts),
+        // unless it lands outside the page's decoded instructions (Cpu.codeExtent), where all
+        // touch would do is mark the page, done here: a small program's variables share the
+        // page after its last function, and a bytecode interpreter stores there every 20 steps.
+        ramOffset(C_OFF);
+        f.set('o');
+        f.get('o');
+        read(rs2).mem(st.op, st.align, LEAD.bytes);
+        f.get('o').const(12).op(W.i32ShrU).set('e');
+        f.get('e').const(2).op(W.i32Shl).mem(W.i32Load, 2, LEAD.EXTENT).set('j');
+        // Decoded starts lie in [lo, hi); one from 2 bytes before the store to its end may overlap it.
+        f.get('j').const(0xffff).op(W.i32And).get('o').const(4095).op(W.i32And).const(st.size).op(W.i32Add);
+        f.op(W.i32LtS);
+        f.get('j').const(16).op(W.i32ShrU).get('o').const(4095).op(W.i32And).const(2).op(W.i32Sub).const(-2);
+        f.op(W.i32And, W.i32GtS, W.i32And);
+        f.open(W.if, '');
+        f.get('o').const(st.size).code.byte(W.call).u32(1);
+        f.open(W.if, '');
+        exitTo([
+          ['d', dd],
+          ['t', next],
+        ]);
+        f.end();
+        f.else();
+        f.get('e')
+          .const(DIRTY | HAS_CODE)
+          .mem(W.i32Store8, 0, LEAD.DIRTY);
+        f.end();
+        f.else();
+        f.get('a');
+        read(rs2).const(st.size).get('pcb').const(delta).const(next).get('c').const(dd);
+        f.code.byte(W.call).u32(0);
+        f.open(W.if, '');
+        exitTo([
+          ['d', dd],
+          ['k', 2],
+        ]);
+        f.end();
+        f.end();
+        f.end();
+        return;
+      }
+      const cond = BRANCH[op];
+      if (cond !== undefined) {
+        read(rs1);
+        read(rs2).op(cond).open(W.if, '');
+        go(delta + imm, bi);
+        f.end();
+        return;
+      }
+      if (op === Op.JAL) {
+        if (rd !== 32) f.get('pcb').const(next).op(W.i32Add).set(reg(rd));
+        go(delta + imm, bi);
+        ended = true;
+        return;
+      }
+      if (op === Op.JALR) {
+        // The target before the link: rs1 may be rd.
+        read(rs1).const(imm).op(W.i32Add).const(-2).op(W.i32And).set('j');
+        if (rd !== 32) f.get('pcb').const(next).op(W.i32Add).set(reg(rd));
+        f.get('j').get('pcb').op(W.i32Xor).const(12).op(W.i32ShrU).op(W.i32Eqz).open(W.if, '');
+        f.get('j').const(4095).op(W.i32And).set('o');
+        find('o', () => void f.br('out'));
+        f.end();
+        f.get('j').get('pcb').op(W.i32Sub).set('t').br('exit');
+        ended = true;
+        return;
+      }
+      if (op === Op.LUI) return void (rd !== 32 && f.const(imm).set(reg(rd)));
+      if (op === Op.AUIPC)
+        return void (
+          rd !== 32 &&
+          f
+            .get('pcb')
+            .const(delta + imm)
+            .op(W.i32Add)
+            .set(reg(rd))
+        );
+      if (op === Op.FENCE || op === Op.FENCE_I) return;
+      // A division and a remainder of the same operands share one quotient (see compile.ts's quotientPairs).
+      const first = pairs.get(i);
+      if (first !== undefined) {
+        const quotient = `q${bi}_${first}`;
+        if (first === i) {
+          const signed = op === Op.DIV || op === Op.REM;
+          alu(
+            f,
+            signed ? Op.DIV : Op.DIVU,
+            () => read(rs1),
+            () => read(rs2),
+          );
+          f.set(quotient);
+        }
+        if (rd === 32) return;
+        if (op === Op.DIV || op === Op.DIVU) f.get(quotient);
+        else {
+          read(rs1).get(quotient);
+          read(rs2).op(W.i32Mul, W.i32Sub);
+        }
+        f.set(reg(rd));
+        return;
+      }
+      if (rd === 32) return; // an ALU op writing x0 does nothing
+      alu(
+        f,
+        op,
+        () => read(rs1),
+        () => (IMMEDIATE.has(op) ? f.const(imm) : read(rs2)),
+      );
+      f.set(reg(rd));
+    });
+    if (loop) f.end();
+    const following = bbs[bi + 1];
+    if (!ended && (following === undefined || following.start !== bb.end)) go(bb.end, bi);
+  });
+  f.op(W.unreachable);
+  f.end(); // out
+  f.end(); // exit
+  // The epilogue: registers written back, the exit left in its record, the steps returned.
+  for (const r of written)
+    f.const(0)
+      .get(reg(r))
+      .mem(W.i32Store, 2, LEAD.X + 4 * r);
+  const record = (field: number, value: () => void): void => {
+    f.const(0);
+    value();
+    f.mem(W.i32Store, 2, LEAD.EXIT + 4 * field);
+  };
+  record(EXIT.KIND, () => f.get('k'));
+  record(EXIT.PC, () => f.get('pcb').get('t').op(W.i32Add));
+  record(EXIT.OP, () => f.get('sop'));
+  record(EXIT.RD, () => f.get('srd'));
+  record(EXIT.ADDRESS, () => f.get('sa'));
+  record(EXIT.LOAD_PC, () => f.get('pcb').get('spc').op(W.i32Add));
+  f.get('c').get('d').op(W.i32Add);
+  for (const name of ['c', 'd', 'L', 't', 'k', 'sa', 'sop', 'srd', 'spc', 'pcb', 'a', 'e', 'j', 'o']) f.local(name);
+  f.local('w', I64);
+  return moduleBytes(f.encode(3));
+}
+
+/** Pushes rd's value for ALU op `op` on operands a and b (pushed by the callbacks). */
+function alu(f: Body, op: number, a: () => void, b: () => void): void {
+  const simple = SIMPLE[op];
+  if (simple !== undefined) {
+    a();
+    b();
+    f.op(simple);
+    return;
+  }
+  // High words of the 64-bit product (i64 arithmetic).
+  const high = (extendA: W, extendB: W, shift: W): void => {
+    a();
+    f.op(extendA);
+    b();
+    f.op(extendB, W.i64Mul);
+    f.code.byte(0x42).s32(32);
+    f.op(shift, W.i32WrapI64);
+  };
+  switch (op) {
+    case Op.MULH:
+      return high(W.i64ExtendI32S, W.i64ExtendI32S, W.i64ShrS);
+    case Op.MULHSU:
+      return high(W.i64ExtendI32S, W.i64ExtendI32U, W.i64ShrS);
+    case Op.MULHU:
+      return high(W.i64ExtendI32U, W.i64ExtendI32U, W.i64ShrU);
+  }
+  // Division by zero and overflow as the unprivileged spec's table: WebAssembly traps on both
+  // where the division would, so they are decided first.
+  b();
+  f.set('o');
+  a();
+  f.set('j');
+  const divisorZero = (): void => void f.get('o').op(W.i32Eqz);
+  const overflow = (): void =>
+    void f.get('j').const(-2147483648).op(W.i32Eq).get('o').const(-1).op(W.i32Eq).op(W.i32And);
+  const quotient = (div: W): void => void f.get('j').get('o').op(div);
+  divisorZero();
+  f.open(W.if, '', I32);
+  if (op === Op.DIV || op === Op.DIVU) f.const(-1);
+  else f.get('j');
+  f.else();
+  switch (op) {
+    case Op.DIV:
+      overflow();
+      f.open(W.if, '', I32).get('j').else();
+      quotient(W.i32DivS);
+      f.end();
+      break;
+    case Op.DIVU:
+      quotient(W.i32DivU);
+      break;
+    case Op.REM:
+      // rem_s does not trap on overflow: it gives 0, the table's value.
+      quotient(W.i32RemS);
+      break;
+    case Op.REMU:
+      quotient(W.i32RemU);
+      break;
+    default:
+      throw new Error(`jit: op ${op} is not compilable`);
+  }
+  f.end();
+}
+
+/** The module around a region's function: types, imports (memory, put, touch), the function and its export. */
+function moduleBytes(body: Bytes): Uint8Array<ArrayBuffer> {
+  const types = new Bytes().u32(3);
+  types.byte(0x60).u32(3).byte(I32, I32, I32).u32(1).byte(I32); // the region
+  types.byte(0x60).u32(8).byte(I32, I32, I32, I32, I32, I32, I32, I32).u32(1).byte(I32); // put
+  types.byte(0x60).u32(2).byte(I32, I32).u32(1).byte(I32); // touch
+  const imports = new Bytes().u32(3);
+  imports.name('r').name(IMPORTS.put).byte(0x00).u32(1);
+  imports.name('r').name(IMPORTS.touch).byte(0x00).u32(2);
+  imports.name('r').name(IMPORTS.memory).byte(0x02, 0x00).u32(0);
+  const functions = new Bytes().u32(1).u32(0);
+  const exports = new Bytes().u32(1).name('f').byte(0x00).u32(2);
+  const code = new Bytes()
+    .u32(1)
+    .u32(body.out.length)
+    .byte(...body.out);
+  const out = new Bytes().byte(0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00);
+  out.section(1, types).section(2, imports).section(3, functions).section(7, exports).section(10, code);
+  return new Uint8Array(out.out);
+}
