@@ -21,18 +21,32 @@ import type { AccessSize } from '../device.js';
 import { type DecodedPage, type DecodedRecord, decodeInto } from '../isa/decode.js';
 import { Op } from '../isa/table.js';
 import { type BasicBlock, compilable, endsBlock, regionSource } from './compile.js';
-import { EXIT, IMPORTS, regionModule } from './wasm.js';
+import { EXIT, IMPORTS, RECORD, regionModule } from './wasm.js';
 
 /** A compiled block: see compile.ts. */
 type BlockFn = (pc0: number, budget: number) => number;
 type Factory = (...args: unknown[]) => BlockFn;
 
 /**
- * Compiled WebAssembly modules by their bytes, shared by every hart of this host (each
- * instantiates one with its own memory): a region compiled again after a restore or in a
- * seek's machine costs an instantiation.
+ * Compiled WebAssembly modules by a digest of their bytes (FNV-1a; the bytes are compared on a
+ * hit), shared by every hart of this host (each instantiates one with its own memory): a region
+ * compiled again after a restore or in a seek's machine costs an instantiation.
  */
-const modules = new Map<string, WebAssembly.Module>();
+const modules = new Map<number, { bytes: Uint8Array; module: WebAssembly.Module }[]>();
+
+/** The module of `bytes` from the cache, or compiled (and cached). */
+function moduleOf(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Module {
+  let h = 0x811c9dc5 ^ bytes.length;
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  const same = modules.get(h);
+  const found = same?.find((m) => m.bytes.length === bytes.length && m.bytes.every((b, i) => b === bytes[i]));
+  if (found !== undefined) return found.module;
+  const module = new WebAssembly.Module(bytes);
+  if (modules.size >= MAX_FACTORIES) modules.delete(modules.keys().next().value!);
+  if (same === undefined) modules.set(h, [{ bytes, module }]);
+  else same.push({ bytes, module });
+  return module;
+}
 
 /**
  * Generated code by source, shared by every hart of this host: closures made
@@ -871,22 +885,14 @@ export class Jit implements CpuExecutor {
    * the module (a content security policy without 'wasm-unsafe-eval': then JS from now on).
    */
   private wasmRegion(bbs: readonly BasicBlock[], b: Block): BlockFn | null {
-    const exit = this.wasmExit;
-    if (exit === null) return null;
-    const bytes = regionModule(bbs);
-    if (bytes === null) return null;
-    let key = '';
-    for (let i = 0; i < bytes.length; i += 4096) key += String.fromCharCode(...bytes.subarray(i, i + 4096));
-    let instance: WebAssembly.Instance;
+    const record = this.wasmExit;
+    if (record === null) return null;
+    const compiled = regionModule(bbs);
+    if (compiled === null) return null;
     const { put, touch, slow, cpu } = this;
+    let instance: WebAssembly.Instance;
     try {
-      let module = modules.get(key);
-      if (module === undefined) {
-        module = new WebAssembly.Module(bytes);
-        if (modules.size >= MAX_FACTORIES) modules.delete(modules.keys().next().value!);
-        modules.set(key, module);
-      }
-      instance = new WebAssembly.Instance(module, {
+      instance = new WebAssembly.Instance(moduleOf(compiled.bytes), {
         r: {
           [IMPORTS.memory]: cpu.ram.wasm!,
           [IMPORTS.put]: (
@@ -907,15 +913,25 @@ export class Jit implements CpuExecutor {
       return null;
     }
     const region = instance.exports.f as (pc0: number, budget: number, tb: number) => number;
+    const exits = compiled.exits;
     return (pc0: number, budget: number): number => {
       const c = region(pc0, budget, cpu.tlbBase);
-      const kind = exit[EXIT.KIND]!;
+      const row = record[RECORD.ROW]! * EXIT.width;
+      const steps = c + exits[row + EXIT.D]!;
+      const kind = exits[row + EXIT.KIND]!;
+      const to = exits[row + EXIT.TO]!;
+      const pcb = pc0 & -4096;
       if (kind === 0) {
-        cpu.pc = exit[EXIT.PC]!;
-        return c;
+        cpu.pc = (pcb + to) | 0;
+        return steps;
       }
-      if (kind === 2) return c;
-      return slow(exit[EXIT.OP]!, exit[EXIT.RD]!, exit[EXIT.ADDRESS]!, exit[EXIT.LOAD_PC]!, 0, exit[EXIT.PC]!, c);
+      if (kind === 3) {
+        cpu.pc = record[RECORD.VALUE]!;
+        return steps;
+      }
+      if (kind === 2) return steps;
+      const op = exits[row + EXIT.OP]!;
+      return slow(op, exits[row + EXIT.RD]!, record[RECORD.VALUE]!, pcb, exits[row + EXIT.AT]!, (pcb + to) | 0, steps);
     };
   }
 }

@@ -7,12 +7,13 @@
  * times slower than Rewind's. So a guest whose time is spread over many functions (a parser,
  * an evaluator, a sort) is fast from its first 10⁸ steps, not only once V8 caught up.
  *
- * The guest's RAM, registers and data TLBs live in one WebAssembly memory (PagedMemory's lead,
- * laid out as Cpu's LEAD says), which the module imports. The function is
- * `(pc0, budget, tlbBase) => steps`; it writes the registers it changed back, and its exit into
- * the record at LEAD.EXIT: what to do next (go on at a pc, a load for the interpreter's slow
- * path, or nothing), which jit.ts's wrapper carries out as it does for a JS region. Stores that
- * miss the TLB call the interpreter's slow path in place (`put`), as in compile.ts.
+ * The guest's RAM, registers, data TLBs and dirty flags live in one WebAssembly memory
+ * (PagedMemory's lead, laid out as Cpu's LEAD says), which the module imports. The function is
+ * `(pc0, budget, tlbBase) => steps`; it writes the registers it changed back, and leaves which
+ * exit it took in the record at LEAD.EXIT: a row of the region's exit table (EXIT), which
+ * jit.ts's wrapper carries out as it does a JS region's exit (go on at a pc, or a load for the
+ * interpreter's slow path). Stores that miss the TLB call the interpreter's slow path in place
+ * (`put`), as in compile.ts.
  */
 import { Op } from '../isa/table.js';
 import { FIELD_COMPRESSED } from '../isa/decode.js';
@@ -20,22 +21,23 @@ import { DTLB_MASK, LEAD } from '../cpu.js';
 import { DIRTY, HAS_CODE } from '../paged.js';
 import { type BasicBlock, quotientPairs, regionPlan } from './compile.js';
 
-/** Fields of the exit record (Int32, from LEAD.EXIT). */
-export const EXIT = {
-  /** 0: go on at PC; 1: the load at LOAD_PC for the slow path (OP, RD, ADDRESS), then PC; 2: done (a store's slow path ended it). */
-  KIND: 0,
-  PC: 1,
-  OP: 2,
-  RD: 3,
-  ADDRESS: 4,
-  LOAD_PC: 5,
-} as const;
+/**
+ * Columns of a region's exit table (RegionModule.exits), a row for each way out of its function:
+ * D, the steps of the basic block left not run, negated (the function returns the steps up to
+ * its end); KIND, 0 to go on at page offset TO (of any page: it may be negative), 1 for the load
+ * at page offset AT (OP, RD) to be done by the interpreter's slow path, then TO, 2 when a
+ * store's slow path ended it (the pc is set), 3 to go on at the value the function left (an
+ * indirect jump's target). The
+ * function leaves in the record at LEAD.EXIT the row it took (RECORD.ROW) and that value
+ * (RECORD.VALUE: a load's address, a jump's target).
+ */
+export const EXIT = { D: 0, KIND: 1, OP: 2, RD: 3, AT: 4, TO: 5, width: 6 } as const;
+export const RECORD = { ROW: 0, VALUE: 1 } as const;
 
 /** Names of the module's imports (module "r"). */
 export const IMPORTS = { memory: 'm', put: 'p', touch: 't' } as const;
 
 const I32 = 0x7f;
-const I64 = 0x7e;
 const VOID = 0x40;
 
 // Opcodes (WebAssembly core spec, 5.4).
@@ -135,10 +137,21 @@ const IMMEDIATE = new Set<number>([Op.ADDI, Op.XORI, Op.ORI, Op.ANDI, Op.SLLI, O
 
 /** Bytes of a module under construction, with the encodings of the binary format (5.2). */
 class Bytes {
-  readonly out: number[] = [];
+  buf = new Uint8Array(4096);
+  length = 0;
 
-  byte(...b: number[]): this {
-    for (const x of b) this.out.push(x);
+  byte(b: number): this {
+    if (this.length === this.buf.length) {
+      const grown = new Uint8Array(this.buf.length * 2);
+      grown.set(this.buf);
+      this.buf = grown;
+    }
+    this.buf[this.length++] = b;
+    return this;
+  }
+
+  bytes(b: Uint8Array): this {
+    for (let i = 0; i < b.length; i++) this.byte(b[i]!);
     return this;
   }
 
@@ -148,7 +161,7 @@ class Bytes {
     do {
       const b = n & 0x7f;
       n >>>= 7;
-      this.out.push(n !== 0 ? b | 0x80 : b);
+      this.byte(n !== 0 ? b | 0x80 : b);
     } while (n !== 0);
     return this;
   }
@@ -159,59 +172,64 @@ class Bytes {
     for (;;) {
       const b = n & 0x7f;
       n >>= 7;
-      if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-        this.out.push(b);
-        return this;
-      }
-      this.out.push(b | 0x80);
+      if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) return this.byte(b);
+      this.byte(b | 0x80);
     }
   }
 
   name(s: string): this {
     this.u32(s.length);
-    for (let i = 0; i < s.length; i++) this.out.push(s.charCodeAt(i));
+    for (let i = 0; i < s.length; i++) this.byte(s.charCodeAt(i));
     return this;
   }
 
   /** A section: its id, then its contents' length and the contents. */
   section(id: number, contents: Bytes): this {
-    return this.byte(id)
-      .u32(contents.out.length)
-      .byte(...contents.out);
+    return this.byte(id).u32(contents.length).bytes(contents.view());
+  }
+
+  view(): Uint8Array<ArrayBuffer> {
+    return this.buf.subarray(0, this.length);
   }
 }
 
+/** Locals of a region function: the parameters, scratch values, then the registers it uses. */
+const enum Local {
+  pc0,
+  budget,
+  tb,
+  /** Steps up to the end of the basic block being run. */
+  c,
+  /** Basic block to go to at the loop's head. */
+  L,
+  /** The exit taken (a row of the region's exit table). */
+  x,
+  /** A value the exit leaves: a load's address, an indirect jump's target. */
+  v,
+  pcb,
+  a,
+  e,
+  j,
+  o,
+  /** i32 locals in all before the registers. */
+  count,
+}
+
 /**
- * A function body: instructions, with its locals named and its labels kept on a stack, so that
- * a branch names the block it leaves (or the loop it goes round) and the depth is worked out.
+ * A function body: instructions, with its labels kept on a stack, so that a branch names the
+ * block it leaves (or the loop it goes round) and the depth is worked out.
  */
 class Body {
   readonly code = new Bytes();
   private readonly labels: string[] = [];
-  private readonly locals = new Map<string, { index: number; type: number }>();
-  private next: number;
 
-  constructor(params: string[]) {
-    params.forEach((p, i) => this.locals.set(p, { index: i, type: I32 }));
-    this.next = params.length;
-  }
-
-  local(name: string, type = I32): number {
-    let l = this.locals.get(name);
-    if (l === undefined) {
-      l = { index: this.next++, type };
-      this.locals.set(name, l);
-    }
-    return l.index;
-  }
-
-  get(name: string): this {
-    this.code.byte(W.localGet).u32(this.local(name));
+  get(l: number): this {
+    this.code.byte(W.localGet).u32(l);
     return this;
   }
 
-  set(name: string): this {
-    this.code.byte(W.localSet).u32(this.local(name));
+  set(l: number): this {
+    this.code.byte(W.localSet).u32(l);
     return this;
   }
 
@@ -220,8 +238,8 @@ class Body {
     return this;
   }
 
-  op(...ops: W[]): this {
-    this.code.byte(...ops);
+  op(op: W): this {
+    this.code.byte(op);
     return this;
   }
 
@@ -232,7 +250,7 @@ class Body {
   }
 
   open(kind: W.block | W.loop | W.if, label: string, type = VOID): this {
-    this.code.byte(kind, type);
+    this.code.byte(kind).byte(type);
     this.labels.push(label);
     return this;
   }
@@ -255,12 +273,9 @@ class Body {
     return this;
   }
 
-  /** The body's encoding: its locals (after the parameters), its code and the final end. */
-  encode(params: number): Bytes {
-    const declared = [...this.locals.values()].filter((l) => l.index >= params).sort((a, b) => a.index - b.index);
-    const out = new Bytes().u32(declared.length);
-    for (const l of declared) out.u32(1).byte(l.type);
-    return out.byte(...this.code.out, W.end);
+  call(index: number): this {
+    this.code.byte(W.call).u32(index);
+    return this;
   }
 }
 
@@ -275,42 +290,56 @@ const [R_TAG, R_OFF, W_TAG, W_OFF, C_TAG, C_OFF] = [0, 1, 2, 3, 4, 5].map(TLB_AR
   number,
 ];
 
+/** A region compiled: the module's bytes, and its exit table (rows of EXIT's columns). */
+export interface RegionModule {
+  bytes: Uint8Array<ArrayBuffer>;
+  exits: Int32Array;
+}
+
 /**
  * The module of a region, or null when it has an instruction this compiler leaves to
  * compile.ts (one straddling the page end). Same layout as compile.ts's regionSource: the
  * basic blocks in address order, each after the end of a block holding those before it, so a
  * jump forward is a branch out of blocks, one backward sets L and goes round the loop whose
  * head dispatches on it, and a basic block that branches to itself is a loop of its own.
+ * Each exit is a row of the exit table, which the function leaves in the record with the
+ * steps up to the end of the basic block it was in: the code stays small, and V8 compiles it
+ * the faster.
  */
-export function regionModule(region: readonly BasicBlock[]): Uint8Array<ArrayBuffer> | null {
+export function regionModule(region: readonly BasicBlock[]): RegionModule | null {
   const { bbs, index, used, written, loops } = regionPlan(region);
   if (bbs.some((bb) => bb.insns.some((i) => i.upper !== undefined))) return null;
-  const f = new Body(['pc0', 'budget', 'tb']);
-  const reg = (r: number): string => `r${r}`;
+  const f = new Body();
+  const regs = new Int32Array(33);
+  let locals = Local.count;
+  for (const r of used) regs[r] = locals++;
   /** Pushes register r (x0 reads 0). */
-  const read = (r: number): Body => (r === 0 ? f.const(0) : f.get(reg(r)));
-  const exitTo = (fields: [string, number][]): void => {
-    for (const [name, v] of fields) f.const(v).set(name);
-    f.br('exit');
+  const read = (r: number): Body => (r === 0 ? f.const(0) : f.get(regs[r]!));
+  const exits: number[] = [];
+  /** Leaves by a new row of the exit table. */
+  const exitTo = (d: number, kind: number, to: number, op = 0, rd = 0, at = 0): void => {
+    f.const(exits.length / EXIT.width)
+      .set(Local.x)
+      .br('exit');
+    exits.push(d, kind, op, rd, at, to);
   };
   /** Goes on at page offset `off` once basic block `from` has run whole (see compile.ts's go). */
   const go = (off: number, from: number): void => {
     const i = index.get(off);
-    if (i === undefined) return exitTo([['t', off]]);
+    if (i === undefined) return exitTo(0, 0, off);
     if (i === from) return void f.br(`s${i}`);
     if (i > from) return void f.br(`b${i}`);
-    f.const(i).set('L').br('out');
+    f.const(i).set(Local.L).br('out');
   };
-
   /**
    * Sets L to the basic block that starts at the page offset in local `at` and runs `then` (a
    * binary search over the starts, which are in order); runs nothing when none starts there.
    */
-  const find = (at: string, then: () => void, lo = 0, hi = bbs.length): void => {
+  const find = (at: Local, then: () => void, lo = 0, hi = bbs.length): void => {
     if (hi - lo <= 4) {
       for (let k = lo; k < hi; k++) {
         f.get(at).const(bbs[k]!.start).op(W.i32Eq).open(W.if, '');
-        f.const(k).set('L');
+        f.const(k).set(Local.L);
         then();
         f.end();
       }
@@ -324,18 +353,18 @@ export function regionModule(region: readonly BasicBlock[]): Uint8Array<ArrayBuf
     f.end();
   };
 
-  f.get('pc0').const(-4096).op(W.i32And).set('pcb');
+  f.get(Local.pc0).const(-4096).op(W.i32And).set(Local.pcb);
   for (const r of used)
     f.const(0)
       .mem(W.i32Load, 2, LEAD.X + 4 * r)
-      .set(reg(r));
-  f.get('pc0').const(4095).op(W.i32And).set('j');
-  find('j', () => undefined);
+      .set(regs[r]!);
+  f.get(Local.pc0).const(4095).op(W.i32And).set(Local.j);
+  find(Local.j, () => undefined);
   f.open(W.block, 'exit');
   f.open(W.loop, 'out');
   for (let i = bbs.length - 1; i >= 0; i--) f.open(W.block, `b${i}`);
   // The head: L picks the basic block (b0 ends right before the first).
-  f.get('L');
+  f.get(Local.L);
   f.code.byte(0x0e).u32(bbs.length);
   for (let i = 0; i < bbs.length; i++) f.code.u32(i);
   f.code.u32(0);
@@ -344,12 +373,9 @@ export function regionModule(region: readonly BasicBlock[]): Uint8Array<ArrayBuf
     const len = bb.insns.length;
     const loop = loops(bb, bi);
     if (loop) f.open(W.loop, `s${bi}`);
-    f.get('c').const(len).op(W.i32Add).set('c');
-    f.get('c').get('budget').op(W.i32GtS).open(W.if, '');
-    exitTo([
-      ['d', -len],
-      ['t', bb.start],
-    ]);
+    f.get(Local.c).const(len).op(W.i32Add).set(Local.c);
+    f.get(Local.c).get(Local.budget).op(W.i32GtS).open(W.if, '');
+    exitTo(-len, 0, bb.start);
     f.end();
     let ended = false;
     const pairs = quotientPairs(bb.insns);
@@ -362,16 +388,16 @@ export function regionModule(region: readonly BasicBlock[]): Uint8Array<ArrayBuf
       const next = delta + ((g & FIELD_COMPRESSED) !== 0 ? 2 : 4);
       const dd = i + 1 - len;
       const address = (): void => {
-        read(rs1).const(imm).op(W.i32Add).set('a');
+        read(rs1).const(imm).op(W.i32Add).set(Local.a);
         // e × 4: the byte offset of the TLB entry.
-        f.get('tb').get('a').const(12).op(W.i32ShrU).const(DTLB_MASK).op(W.i32And).op(W.i32Or).const(2).op(W.i32Shl);
-        f.set('e');
+        f.get(Local.tb).get(Local.a).const(12).op(W.i32ShrU).const(DTLB_MASK).op(W.i32And).op(W.i32Or);
+        f.const(2).op(W.i32Shl).set(Local.e);
       };
       /** Pushes whether TLB array `tag`'s entry holds a's page and a is aligned for `size`. */
       const hits = (tag: number, size: number): void => {
-        f.get('e').mem(W.i32Load, 2, tag).get('a').const(12).op(W.i32ShrU).op(W.i32Eq);
+        f.get(Local.e).mem(W.i32Load, 2, tag).get(Local.a).const(12).op(W.i32ShrU).op(W.i32Eq);
         if (size > 1)
-          f.get('a')
+          f.get(Local.a)
             .const(size - 1)
             .op(W.i32And)
             .op(W.i32Eqz)
@@ -379,7 +405,7 @@ export function regionModule(region: readonly BasicBlock[]): Uint8Array<ArrayBuf
       };
       /** Pushes the RAM offset of a through TLB array `off`'s entry. */
       const ramOffset = (off: number): void => {
-        f.get('e').mem(W.i32Load, 2, off).get('a').const(4095).op(W.i32And).op(W.i32Or);
+        f.get(Local.e).mem(W.i32Load, 2, off).get(Local.a).const(4095).op(W.i32And).op(W.i32Or);
       };
       const ld = LOADS[op];
       if (ld !== undefined) {
@@ -388,18 +414,11 @@ export function regionModule(region: readonly BasicBlock[]): Uint8Array<ArrayBuf
         f.open(W.if, '');
         if (rd !== 32) {
           ramOffset(R_OFF);
-          f.mem(ld.op, ld.align, LEAD.bytes).set(reg(rd));
+          f.mem(ld.op, ld.align, LEAD.bytes).set(regs[rd]!);
         }
         f.else();
-        f.get('a').set('sa');
-        exitTo([
-          ['d', dd],
-          ['k', 1],
-          ['sop', op],
-          ['srd', rd],
-          ['spc', delta],
-          ['t', next],
-        ]);
+        f.get(Local.a).set(Local.v);
+        exitTo(dd, 1, next, op, rd, delta);
         f.end();
         return;
       }
@@ -418,38 +437,29 @@ export function regionModule(region: readonly BasicBlock[]): Uint8Array<ArrayBuf
         // touch would do is mark the page, done here: a small program's variables share the
         // page after its last function, and a bytecode interpreter stores there every 20 steps.
         ramOffset(C_OFF);
-        f.set('o');
-        f.get('o');
+        f.set(Local.o).get(Local.o);
         read(rs2).mem(st.op, st.align, LEAD.bytes);
-        f.get('o').const(12).op(W.i32ShrU).set('e');
-        f.get('e').const(2).op(W.i32Shl).mem(W.i32Load, 2, LEAD.EXTENT).set('j');
+        f.get(Local.o).const(12).op(W.i32ShrU).set(Local.e);
+        f.get(Local.e).const(2).op(W.i32Shl).mem(W.i32Load, 2, LEAD.EXTENT).set(Local.j);
         // Decoded starts lie in [lo, hi); one from 2 bytes before the store to its end may overlap it.
-        f.get('j').const(0xffff).op(W.i32And).get('o').const(4095).op(W.i32And).const(st.size).op(W.i32Add);
-        f.op(W.i32LtS);
-        f.get('j').const(16).op(W.i32ShrU).get('o').const(4095).op(W.i32And).const(2).op(W.i32Sub).const(-2);
-        f.op(W.i32And, W.i32GtS, W.i32And);
-        f.open(W.if, '');
-        f.get('o').const(st.size).code.byte(W.call).u32(1);
-        f.open(W.if, '');
-        exitTo([
-          ['d', dd],
-          ['t', next],
-        ]);
+        f.get(Local.j).const(0xffff).op(W.i32And);
+        f.get(Local.o).const(4095).op(W.i32And).const(st.size).op(W.i32Add).op(W.i32LtS);
+        f.get(Local.j).const(16).op(W.i32ShrU);
+        f.get(Local.o).const(4095).op(W.i32And).const(2).op(W.i32Sub).const(-2).op(W.i32And).op(W.i32GtS);
+        f.op(W.i32And).open(W.if, '');
+        f.get(Local.o).const(st.size).call(1).open(W.if, '');
+        exitTo(dd, 0, next);
         f.end();
         f.else();
-        f.get('e')
+        f.get(Local.e)
           .const(DIRTY | HAS_CODE)
           .mem(W.i32Store8, 0, LEAD.DIRTY);
         f.end();
         f.else();
-        f.get('a');
-        read(rs2).const(st.size).get('pcb').const(delta).const(next).get('c').const(dd);
-        f.code.byte(W.call).u32(0);
+        f.get(Local.a);
+        read(rs2).const(st.size).get(Local.pcb).const(delta).const(next).get(Local.c).const(dd).call(0);
         f.open(W.if, '');
-        exitTo([
-          ['d', dd],
-          ['k', 2],
-        ]);
+        exitTo(dd, 2, 0);
         f.end();
         f.end();
         f.end();
@@ -464,38 +474,38 @@ export function regionModule(region: readonly BasicBlock[]): Uint8Array<ArrayBuf
         return;
       }
       if (op === Op.JAL) {
-        if (rd !== 32) f.get('pcb').const(next).op(W.i32Add).set(reg(rd));
+        if (rd !== 32) f.get(Local.pcb).const(next).op(W.i32Add).set(regs[rd]!);
         go(delta + imm, bi);
         ended = true;
         return;
       }
       if (op === Op.JALR) {
         // The target before the link: rs1 may be rd.
-        read(rs1).const(imm).op(W.i32Add).const(-2).op(W.i32And).set('j');
-        if (rd !== 32) f.get('pcb').const(next).op(W.i32Add).set(reg(rd));
-        f.get('j').get('pcb').op(W.i32Xor).const(12).op(W.i32ShrU).op(W.i32Eqz).open(W.if, '');
-        f.get('j').const(4095).op(W.i32And).set('o');
-        find('o', () => void f.br('out'));
+        read(rs1).const(imm).op(W.i32Add).const(-2).op(W.i32And).set(Local.v);
+        if (rd !== 32) f.get(Local.pcb).const(next).op(W.i32Add).set(regs[rd]!);
+        f.get(Local.v).get(Local.pcb).op(W.i32Xor).const(12).op(W.i32ShrU).op(W.i32Eqz).open(W.if, '');
+        f.get(Local.v).const(4095).op(W.i32And).set(Local.o);
+        find(Local.o, () => void f.br('out'));
         f.end();
-        f.get('j').get('pcb').op(W.i32Sub).set('t').br('exit');
+        exitTo(0, 3, 0);
         ended = true;
         return;
       }
-      if (op === Op.LUI) return void (rd !== 32 && f.const(imm).set(reg(rd)));
+      if (op === Op.LUI) return void (rd !== 32 && f.const(imm).set(regs[rd]!));
       if (op === Op.AUIPC)
         return void (
           rd !== 32 &&
           f
-            .get('pcb')
+            .get(Local.pcb)
             .const(delta + imm)
             .op(W.i32Add)
-            .set(reg(rd))
+            .set(regs[rd]!)
         );
       if (op === Op.FENCE || op === Op.FENCE_I) return;
       // A division and a remainder of the same operands share one quotient (see compile.ts's quotientPairs).
       const first = pairs.get(i);
       if (first !== undefined) {
-        const quotient = `q${bi}_${first}`;
+        const quotient = locals + first; // a local of its own, after the registers
         if (first === i) {
           const signed = op === Op.DIV || op === Op.REM;
           alu(
@@ -510,9 +520,9 @@ export function regionModule(region: readonly BasicBlock[]): Uint8Array<ArrayBuf
         if (op === Op.DIV || op === Op.DIVU) f.get(quotient);
         else {
           read(rs1).get(quotient);
-          read(rs2).op(W.i32Mul, W.i32Sub);
+          read(rs2).op(W.i32Mul).op(W.i32Sub);
         }
-        f.set(reg(rd));
+        f.set(regs[rd]!);
         return;
       }
       if (rd === 32) return; // an ALU op writing x0 does nothing
@@ -522,7 +532,7 @@ export function regionModule(region: readonly BasicBlock[]): Uint8Array<ArrayBuf
         () => read(rs1),
         () => (IMMEDIATE.has(op) ? f.const(imm) : read(rs2)),
       );
-      f.set(reg(rd));
+      f.set(regs[rd]!);
     });
     if (loop) f.end();
     const following = bbs[bi + 1];
@@ -534,23 +544,21 @@ export function regionModule(region: readonly BasicBlock[]): Uint8Array<ArrayBuf
   // The epilogue: registers written back, the exit left in its record, the steps returned.
   for (const r of written)
     f.const(0)
-      .get(reg(r))
+      .get(regs[r]!)
       .mem(W.i32Store, 2, LEAD.X + 4 * r);
-  const record = (field: number, value: () => void): void => {
-    f.const(0);
-    value();
-    f.mem(W.i32Store, 2, LEAD.EXIT + 4 * field);
-  };
-  record(EXIT.KIND, () => f.get('k'));
-  record(EXIT.PC, () => f.get('pcb').get('t').op(W.i32Add));
-  record(EXIT.OP, () => f.get('sop'));
-  record(EXIT.RD, () => f.get('srd'));
-  record(EXIT.ADDRESS, () => f.get('sa'));
-  record(EXIT.LOAD_PC, () => f.get('pcb').get('spc').op(W.i32Add));
-  f.get('c').get('d').op(W.i32Add);
-  for (const name of ['c', 'd', 'L', 't', 'k', 'sa', 'sop', 'srd', 'spc', 'pcb', 'a', 'e', 'j', 'o']) f.local(name);
-  f.local('w', I64);
-  return moduleBytes(f.encode(3));
+  f.const(0).get(Local.x).mem(W.i32Store, 2, LEAD.EXIT);
+  f.const(0)
+    .get(Local.v)
+    .mem(W.i32Store, 2, LEAD.EXIT + 4);
+  f.get(Local.c);
+  // Quotients get locals after the registers, one per instruction index at most.
+  const maxInsns = Math.max(...bbs.map((bb) => bb.insns.length));
+  const body = new Bytes()
+    .u32(1)
+    .u32(locals - 3 + maxInsns)
+    .byte(I32);
+  body.bytes(f.code.view()).byte(W.end);
+  return { bytes: moduleBytes(body), exits: Int32Array.from(exits) };
 }
 
 /** Pushes rd's value for ALU op `op` on operands a and b (pushed by the callbacks). */
@@ -567,9 +575,9 @@ function alu(f: Body, op: number, a: () => void, b: () => void): void {
     a();
     f.op(extendA);
     b();
-    f.op(extendB, W.i64Mul);
+    f.op(extendB).op(W.i64Mul);
     f.code.byte(0x42).s32(32);
-    f.op(shift, W.i32WrapI64);
+    f.op(shift).op(W.i32WrapI64);
   };
   switch (op) {
     case Op.MULH:
@@ -582,22 +590,22 @@ function alu(f: Body, op: number, a: () => void, b: () => void): void {
   // Division by zero and overflow as the unprivileged spec's table: WebAssembly traps on both
   // where the division would, so they are decided first.
   b();
-  f.set('o');
+  f.set(Local.o);
   a();
-  f.set('j');
-  const divisorZero = (): void => void f.get('o').op(W.i32Eqz);
+  f.set(Local.j);
+  const divisorZero = (): void => void f.get(Local.o).op(W.i32Eqz);
   const overflow = (): void =>
-    void f.get('j').const(-2147483648).op(W.i32Eq).get('o').const(-1).op(W.i32Eq).op(W.i32And);
-  const quotient = (div: W): void => void f.get('j').get('o').op(div);
+    void f.get(Local.j).const(-2147483648).op(W.i32Eq).get(Local.o).const(-1).op(W.i32Eq).op(W.i32And);
+  const quotient = (div: W): void => void f.get(Local.j).get(Local.o).op(div);
   divisorZero();
   f.open(W.if, '', I32);
   if (op === Op.DIV || op === Op.DIVU) f.const(-1);
-  else f.get('j');
+  else f.get(Local.j);
   f.else();
   switch (op) {
     case Op.DIV:
       overflow();
-      f.open(W.if, '', I32).get('j').else();
+      f.open(W.if, '', I32).get(Local.j).else();
       quotient(W.i32DivS);
       f.end();
       break;
@@ -620,20 +628,23 @@ function alu(f: Body, op: number, a: () => void, b: () => void): void {
 /** The module around a region's function: types, imports (memory, put, touch), the function and its export. */
 function moduleBytes(body: Bytes): Uint8Array<ArrayBuffer> {
   const types = new Bytes().u32(3);
-  types.byte(0x60).u32(3).byte(I32, I32, I32).u32(1).byte(I32); // the region
-  types.byte(0x60).u32(8).byte(I32, I32, I32, I32, I32, I32, I32, I32).u32(1).byte(I32); // put
-  types.byte(0x60).u32(2).byte(I32, I32).u32(1).byte(I32); // touch
+  const signature = (params: number): void => {
+    types.byte(0x60).u32(params);
+    for (let i = 0; i < params; i++) types.byte(I32);
+    types.u32(1).byte(I32);
+  };
+  signature(3); // the region
+  signature(8); // put
+  signature(2); // touch
   const imports = new Bytes().u32(3);
   imports.name('r').name(IMPORTS.put).byte(0x00).u32(1);
   imports.name('r').name(IMPORTS.touch).byte(0x00).u32(2);
-  imports.name('r').name(IMPORTS.memory).byte(0x02, 0x00).u32(0);
+  imports.name('r').name(IMPORTS.memory).byte(0x02).byte(0x00).u32(0);
   const functions = new Bytes().u32(1).u32(0);
   const exports = new Bytes().u32(1).name('f').byte(0x00).u32(2);
-  const code = new Bytes()
-    .u32(1)
-    .u32(body.out.length)
-    .byte(...body.out);
-  const out = new Bytes().byte(0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00);
+  const code = new Bytes().u32(1).u32(body.length).bytes(body.view());
+  const out = new Bytes();
+  for (const b of [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]) out.byte(b);
   out.section(1, types).section(2, imports).section(3, functions).section(7, exports).section(10, code);
-  return new Uint8Array(out.out);
+  return out.view().slice();
 }

@@ -27,8 +27,9 @@ const TYPES = {
 
 /**
  * Sent with every answer (the worker's script too, which runs under its own
- * response's policy). Scripts only from this server, plus 'unsafe-eval' for
- * the JIT, which compiles guest code with new Function; inline styles for
+ * response's policy). Scripts only from this server, plus 'unsafe-eval' and
+ * 'wasm-unsafe-eval' for the JIT, which compiles guest code to WebAssembly
+ * modules (and with new Function where it cannot); inline styles for
  * the terminal and the components; connect-src open because ?guest=URL
  * loads a guest from anywhere.
  */
@@ -36,7 +37,7 @@ export const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
   'content-security-policy': [
     "default-src 'self'",
-    "script-src 'self' 'unsafe-eval'",
+    "script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval'",
     "worker-src 'self'",
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",
