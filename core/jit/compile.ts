@@ -339,13 +339,13 @@ export function regionSource(region: readonly BasicBlock[]): string {
         // translation kept apart (Tlb.cTag): the store, then touch, which drops overwritten code; a
         // store into this region's own code ends it after the store (the interpreter re-decodes).
         lines.push(
-          `  else if (cTag[e] === a >>> 12${align}) { const o = cOff[e] | (a & 4095); ${view('o')} = ${b}; if (touch(o, ${st.size}, B)) { d = ${dd}; t = ${next}; break out; } }`,
+          `  else if (cTag[e] === a >>> 12${align}) { const o = cOff[e] | (a & 4095); ${view('o')} = ${b}; if (touch(B, o, ${st.size})) { d = ${dd}; t = ${next}; break out; } }`,
         );
         // Any other store is the interpreter's slow path, called in place: `put` marks the page,
         // drops overwritten code, and says when the region must end after it (k = 2: the slice
         // ends, or the region's own code changed).
         lines.push(
-          `  else if (put(a, ${b}, ${st.size}, pcb, ${delta}, ${next}, c, ${dd}, B)) { d = ${dd}; k = 2; break out; } }`,
+          `  else if (put(B, a, ${b}, ${st.size}, pcb, ${delta}, ${next}, c, ${dd})) { d = ${dd}; k = 2; break out; } }`,
         );
         return;
       }

@@ -253,9 +253,16 @@ export class Jit implements CpuExecutor {
   private readonly scratch: DecodedRecord = { fields: 0, imm: 0 };
   private readonly mem16: Uint16Array;
   private readonly factoryArgs: unknown[];
-  /** The slow paths compiled code calls (see the constructor). */
-  private readonly touch: (o: number, size: number, b: Block) => boolean;
-  private readonly slow: (
+  /** After a store into a page with decoded code: whether it overwrote the running region. */
+  private readonly touch = (b: Block, o: number, size: number): boolean => {
+    this.cpu.touch(o, size);
+    return b.dead;
+  };
+  /**
+   * A load the fast path could not do, by the interpreter's slow path; returns the region's
+   * steps. Out of line, so that compiled code reads no property it has no feedback for.
+   */
+  private readonly slow = (
     op: number,
     rd: number,
     a: number,
@@ -263,10 +270,33 @@ export class Jit implements CpuExecutor {
     off: number,
     npc: number,
     c: number,
-  ) => number;
-  private readonly put: (
-    ...args: [number, number, AccessSize, number, number, number, number, number, Block]
-  ) => boolean;
+  ): number => {
+    // True when the slow path ended the slice (trap, MMIO, watchpoint).
+    if (this.cpu.load(op, rd, a, (pcb + off) | 0, npc, c - 1)) this.signals.stop = 1;
+    return c;
+  };
+  /**
+   * A store the fast path could not do, by the interpreter's slow path, in place (see
+   * compile.ts): `c + dd` steps so far with it. True when the region must end after it: the
+   * slice ends (trap, MMIO, watchpoint), or the store overwrote the region's own code.
+   */
+  private readonly put = (
+    b: Block,
+    a: number,
+    v: number,
+    size: AccessSize,
+    pcb: number,
+    off: number,
+    next: number,
+    c: number,
+    dd: number,
+  ): boolean => {
+    if (this.cpu.store(size, a, v, (pcb + off) | 0, (pcb + next) | 0, c + dd - 1)) {
+      this.signals.stop = 1;
+      return true;
+    }
+    return b.dead;
+  };
   /** The exit record of WebAssembly regions (see wasm.ts), or null when regions compile to JS. */
   private wasmExit: Int32Array | null;
 
@@ -306,38 +336,6 @@ export class Jit implements CpuExecutor {
     const ram = cpu.ram;
     const buf = ram.bytes.buffer;
     this.mem16 = ram.halves;
-    // After a store into a page with decoded code: whether it overwrote the running region.
-    this.touch = (o: number, size: number, b: Block): boolean => {
-      cpu.touch(o, size);
-      return b.dead;
-    };
-    // A load the fast path could not do, by the interpreter's slow path; returns the region's
-    // steps. Out of line, so that compiled code reads no property it has no feedback for.
-    this.slow = (op: number, rd: number, a: number, pcb: number, off: number, npc: number, c: number): number => {
-      // True when the slow path ended the slice (trap, MMIO, watchpoint).
-      if (cpu.load(op, rd, a, (pcb + off) | 0, npc, c - 1)) this.signals.stop = 1;
-      return c;
-    };
-    // A store the fast path could not do, by the interpreter's slow path, in place (see
-    // compile.ts): `c + dd` steps so far with it. True when the region must end after it: the
-    // slice ends (trap, MMIO, watchpoint), or the store overwrote the region's own code.
-    this.put = (
-      a: number,
-      v: number,
-      size: AccessSize,
-      pcb: number,
-      off: number,
-      next: number,
-      c: number,
-      dd: number,
-      b: Block,
-    ): boolean => {
-      if (cpu.store(size, a, v, (pcb + off) | 0, (pcb + next) | 0, c + dd - 1)) {
-        this.signals.stop = 1;
-        return true;
-      }
-      return b.dead;
-    };
     this.factoryArgs = [
       cpu,
       cpu.x,
@@ -895,17 +893,9 @@ export class Jit implements CpuExecutor {
       instance = new WebAssembly.Instance(moduleOf(compiled.bytes), {
         r: {
           [IMPORTS.memory]: cpu.ram.wasm!,
-          [IMPORTS.put]: (
-            a: number,
-            v: number,
-            size: AccessSize,
-            pcb: number,
-            off: number,
-            next: number,
-            c: number,
-            dd: number,
-          ) => put(a, v, size, pcb, off, next, c, dd, b),
-          [IMPORTS.touch]: (o: number, size: number) => touch(o, size, b),
+          // The region's block first, bound: the slow paths' other arguments come from the module.
+          [IMPORTS.put]: put.bind(null, b),
+          [IMPORTS.touch]: touch.bind(null, b),
         },
       });
     } catch {
