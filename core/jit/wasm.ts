@@ -49,6 +49,7 @@ const enum W {
   else = 0x05,
   end = 0x0b,
   br = 0x0c,
+  brTable = 0x0e,
   call = 0x10,
   localGet = 0x20,
   localSet = 0x21,
@@ -198,8 +199,9 @@ const enum Local {
   pc0,
   budget,
   tb,
-  /** Steps up to the end of the basic block being run. */
+  /** Steps up to the end of the basic block being run (the first local after the parameters). */
   c,
+  scratch = c,
   /** Basic block to go to at the loop's head. */
   L,
   /** The exit taken (a row of the region's exit table). */
@@ -279,16 +281,14 @@ class Body {
   }
 }
 
-/** Address in the module's memory of entry `e` (local) of data TLB array k (DataTlbs' order). */
+/** Where data TLB array k (in DataTlbs' order) starts in the module's memory; entry e is 4 × e further. */
 const TLB_ARRAY = (k: number): number => LEAD.TLB + LEAD.TLB_ARRAY * k;
-const [R_TAG, R_OFF, W_TAG, W_OFF, C_TAG, C_OFF] = [0, 1, 2, 3, 4, 5].map(TLB_ARRAY) as [
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-];
+const R_TAG = TLB_ARRAY(0);
+const R_OFF = TLB_ARRAY(1);
+const W_TAG = TLB_ARRAY(2);
+const W_OFF = TLB_ARRAY(3);
+const C_TAG = TLB_ARRAY(4);
+const C_OFF = TLB_ARRAY(5);
 
 /** A region compiled: the module's bytes, and its exit table (rows of EXIT's columns). */
 export interface RegionModule {
@@ -363,9 +363,8 @@ export function regionModule(region: readonly BasicBlock[]): RegionModule | null
   f.open(W.block, 'exit');
   f.open(W.loop, 'out');
   for (let i = bbs.length - 1; i >= 0; i--) f.open(W.block, `b${i}`);
-  // The head: L picks the basic block (b0 ends right before the first).
-  f.get(Local.L);
-  f.code.byte(0x0e).u32(bbs.length);
+  // The head: L picks the basic block (b0 ends right before the first, so depth i is bi's).
+  f.get(Local.L).code.byte(W.brTable).u32(bbs.length);
   for (let i = 0; i < bbs.length; i++) f.code.u32(i);
   f.code.u32(0);
   bbs.forEach((bb, bi) => {
@@ -546,16 +545,19 @@ export function regionModule(region: readonly BasicBlock[]): RegionModule | null
     f.const(0)
       .get(regs[r]!)
       .mem(W.i32Store, 2, LEAD.X + 4 * r);
-  f.const(0).get(Local.x).mem(W.i32Store, 2, LEAD.EXIT);
+  f.const(0)
+    .get(Local.x)
+    .mem(W.i32Store, 2, LEAD.EXIT + 4 * RECORD.ROW);
   f.const(0)
     .get(Local.v)
-    .mem(W.i32Store, 2, LEAD.EXIT + 4);
+    .mem(W.i32Store, 2, LEAD.EXIT + 4 * RECORD.VALUE);
   f.get(Local.c);
-  // Quotients get locals after the registers, one per instruction index at most.
+  // Declared: every local after the parameters, and a quotient's after the registers (one per
+  // instruction index of a basic block at most).
   const maxInsns = Math.max(...bbs.map((bb) => bb.insns.length));
   const body = new Bytes()
     .u32(1)
-    .u32(locals - 3 + maxInsns)
+    .u32(locals - Local.scratch + maxInsns)
     .byte(I32);
   body.bytes(f.code.view()).byte(W.end);
   return { bytes: moduleBytes(body), exits: Int32Array.from(exits) };
