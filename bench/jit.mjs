@@ -102,7 +102,9 @@ function classic(name) {
   for (const executor of ['interp', 'jit']) {
     const b = rewind(name, executor, '');
     r[executor] = b;
-    const extra = b.stats ? `; ${b.stats.compiled} regions compiled, ${b.stats.invalidated} invalidated` : '';
+    const extra = b.stats
+      ? `; ${b.stats.compiled} regions compiled (${b.stats.wasm} to WebAssembly), ${b.stats.invalidated} invalidated`
+      : '';
     console.log(
       `  ${executor}: ${fmt(b.mips)} MIPS best of ${RUNS} (${b.all.map((m) => fmt(m)).join(', ')}), ${fmt(b.seconds, 2)} s; ` +
         `this thread's CPU time ${fmt(b.bestCpu)} MIPS${extra}`,
