@@ -435,9 +435,11 @@ export class Cpu {
   exit = EXIT_NONE;
 
   private readonly mem8: Uint8Array;
-  private readonly mem8s: Int8Array;
+  /** @internal Signed views of RAM (compiled JS regions share them). */
+  readonly mem8s: Int8Array;
   private readonly mem16: Uint16Array;
-  private readonly mem16s: Int16Array;
+  /** @internal */
+  readonly mem16s: Int16Array;
   private readonly mem32: Int32Array;
   private readonly dirty: Uint8Array;
   private readonly ramSize: number;

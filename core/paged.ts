@@ -61,12 +61,12 @@ export class PagedMemory {
     if (size % PAGE_SIZE !== 0) throw new RangeError(`memory size ${size} is not a multiple of ${PAGE_SIZE}`);
     this.pageCount = size >>> PAGE_SHIFT;
     this.wasm = lead === undefined ? null : wasmMemory(lead.bytes + size);
-    if (this.wasm !== null) {
+    if (this.wasm !== null && lead !== undefined) {
       const buffer = this.wasm.buffer;
-      this.bytes = new Uint8Array(buffer, lead!.bytes, size);
-      this.words = new Int32Array(buffer, lead!.bytes, size >>> 2);
-      this.halves = new Uint16Array(buffer, lead!.bytes, size >>> 1);
-      this.dirty = new Uint8Array(buffer, lead!.DIRTY, this.pageCount);
+      this.bytes = new Uint8Array(buffer, lead.bytes, size);
+      this.words = new Int32Array(buffer, lead.bytes, size >>> 2);
+      this.halves = new Uint16Array(buffer, lead.bytes, size >>> 1);
+      this.dirty = new Uint8Array(buffer, lead.DIRTY, this.pageCount);
     } else {
       const buffer = new ArrayBuffer(size);
       this.bytes = new Uint8Array(buffer);

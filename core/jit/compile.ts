@@ -81,7 +81,7 @@ function readsRs1(op: number): boolean {
 }
 
 /** Of the compilable ops: branches, stores and register-register ALU ops read rs2. */
-function readsRs2(op: number): boolean {
+export function readsRs2(op: number): boolean {
   return kind(op) === 'branch' || kind(op) === 'store' || (kind(op) === 'alu' && ENCODINGS[op]!.format === 'R');
 }
 

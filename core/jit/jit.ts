@@ -334,21 +334,23 @@ export class Jit implements CpuExecutor {
     this.warmAt = options.warm ?? (this.hot >= HOT ? WARM : Math.max(0, this.hot - 1));
     this.heat = new Float64Array(Math.ceil(cpu.ram.size / 4096));
     const ram = cpu.ram;
-    const buf = ram.bytes.buffer;
     this.mem16 = ram.halves;
     this.factoryArgs = [
       cpu,
       cpu.x,
       ram.bytes,
-      new Int8Array(buf, ram.bytes.byteOffset, ram.size),
+      cpu.mem8s,
       ram.halves,
-      new Int16Array(buf, ram.bytes.byteOffset, ram.size >>> 1),
+      cpu.mem16s,
       ram.words,
       this.touch,
       this.slow,
       this.put,
     ];
-    this.wasmExit = options.target !== 'js' && ram.wasm !== null ? new Int32Array(ram.wasm.buffer, LEAD.EXIT, 8) : null;
+    this.wasmExit =
+      options.target !== 'js' && ram.wasm !== null
+        ? new Int32Array(ram.wasm.buffer, LEAD.EXIT, Object.keys(RECORD).length)
+        : null;
   }
 
   run(limit: number): number {

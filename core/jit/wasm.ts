@@ -19,7 +19,7 @@ import { Op } from '../isa/table.js';
 import { FIELD_COMPRESSED } from '../isa/decode.js';
 import { DTLB_MASK, LEAD } from '../cpu.js';
 import { DIRTY, HAS_CODE } from '../paged.js';
-import { type BasicBlock, quotientPairs, regionPlan } from './compile.js';
+import { type BasicBlock, quotientPairs, readsRs2, regionPlan } from './compile.js';
 
 /**
  * Columns of a region's exit table (RegionModule.exits), a row for each way out of its function:
@@ -134,7 +134,6 @@ const SIMPLE: Record<number, W> = {
   [Op.AND]: W.i32And,
   [Op.MUL]: W.i32Mul,
 };
-const IMMEDIATE = new Set<number>([Op.ADDI, Op.XORI, Op.ORI, Op.ANDI, Op.SLLI, Op.SRLI, Op.SRAI, Op.SLTI, Op.SLTIU]);
 
 /** Bytes of a module under construction, with the encodings of the binary format (5.2). */
 class Bytes {
@@ -529,7 +528,7 @@ export function regionModule(region: readonly BasicBlock[]): RegionModule | null
         f,
         op,
         () => read(rs1),
-        () => (IMMEDIATE.has(op) ? f.const(imm) : read(rs2)),
+        () => (readsRs2(op) ? read(rs2) : f.const(imm)),
       );
       f.set(regs[rd]!);
     });
