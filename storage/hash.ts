@@ -220,6 +220,11 @@ function finish(h1: number, h2: number, h3: number, h4: number, total: number): 
   h2 = (h2 + h1) | 0;
   h3 = (h3 + h1) | 0;
   h4 = (h4 + h1) | 0;
+  return digestOf(h1, h2, h3, h4);
+}
+
+/** The digest whose four 32-bit words are h1 to h4. */
+export function digestOf(h1: number, h2: number, h3: number, h4: number): Hash128 {
   return hex32(h1) + hex32(h2) + hex32(h3) + hex32(h4);
 }
 

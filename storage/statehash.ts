@@ -14,7 +14,17 @@ import { DIRTY, type PageWriter, type PagedMemory } from '../core/paged.js';
 import type { MachineState, Snapshotable } from '../core/snapshot.js';
 import { PAGE_SHIFT, PAGE_SIZE } from '../core/memmap.js';
 import { canonicalBytes } from './canonical.js';
-import { Hasher128, hash128, hashPagePair, hashPageWords, hashToBytes, writeHashBytes, type Hash128 } from './hash.js';
+import {
+  Hasher128,
+  digestOf,
+  hash128,
+  hashPagePair,
+  hashPageWords,
+  hashToBytes,
+  writeHashBytes,
+  type Hash128,
+} from './hash.js';
+import { pagePairHasher, type PagePairHasher } from './pagehash.js';
 
 /**
  * The digest of a 4 KiB page of zeros; zero pages are never stored. A constant (tests check it
@@ -81,6 +91,10 @@ export class PageHashTable {
   private syncs = 0;
   /** Scratch: the pages the memory's writer caches write translations for. */
   private readonly held: Uint8Array;
+  /** Hashes pages where they are in the memory's WebAssembly memory (null: in JS, by hashPagePair). */
+  private readonly pairHasher: PagePairHasher | null;
+  /** {@link bytes} as big-endian words: a digest computed as words is compared there before it is made a string. */
+  private readonly digestWords: DataView;
 
   /**
    * Starts from the memory's dirty flags: clean pages are zero (see the
@@ -96,6 +110,8 @@ export class PageHashTable {
     this.changedAt = new Int32Array(memory.pageCount).fill(-1);
     this.changedTwice = new Uint8Array(memory.pageCount);
     this.held = new Uint8Array(memory.pageCount);
+    this.pairHasher = memory.wasm ? pagePairHasher(memory.wasm) : null;
+    this.digestWords = new DataView(this.bytes.buffer);
     if (memory.pageCount > 0) {
       writeHashBytes(ZERO_PAGE_HASH, this.bytes, 0);
       for (let n = 16; n < this.bytes.length; n *= 2) this.bytes.copyWithin(n, 0, n);
@@ -121,17 +137,29 @@ export class PageHashTable {
     this.syncs++;
     // Non-zero pages are hashed in pairs (see hashPagePair); `unpaired` waits for its pair.
     let unpaired = -1;
+    const hasher = this.pairHasher;
+    const at = m.bytes.byteOffset;
     for (const i of pages) {
       if (zeroWords(words, i << shift)) this.update(i, ZERO_PAGE_HASH);
       else if (unpaired < 0) unpaired = i;
-      else {
+      else if (hasher !== null) {
+        const h = hasher(at + (unpaired << PAGE_SHIFT), at + (i << PAGE_SHIFT));
+        this.updateWords(unpaired, h, 0);
+        this.updateWords(i, h, 4);
+        unpaired = -1;
+      } else {
         hashPagePair(words, unpaired << shift, i << shift, pair);
         this.update(unpaired, pair[0]!);
         this.update(i, pair[1]!);
         unpaired = -1;
       }
     }
-    if (unpaired >= 0) this.update(unpaired, hashPageWords(words, unpaired << shift));
+    if (unpaired >= 0) {
+      if (hasher !== null) {
+        const a = at + (unpaired << PAGE_SHIFT);
+        this.updateWords(unpaired, hasher(a, a), 0);
+      } else this.update(unpaired, hashPageWords(words, unpaired << shift));
+    }
     if (m.writer === null) m.clean(pages);
     else this.clean(pages, m.writer);
     return pages.length;
@@ -179,6 +207,20 @@ export class PageHashTable {
     }
     for (const i of out) since[i] = -1;
     this.memory.clean(out, cached);
+  }
+
+  /** {@link update} with the digest whose words are h[at] to h[at + 3], made a string only when it changed. */
+  private updateWords(i: number, h: number[], at: number): void {
+    const d = this.digestWords;
+    const o = i * 16;
+    if (
+      d.getInt32(o) === h[at] &&
+      d.getInt32(o + 4) === h[at + 1] &&
+      d.getInt32(o + 8) === h[at + 2] &&
+      d.getInt32(o + 12) === h[at + 3]
+    )
+      this.update(i, this.hashes[i]!);
+    else this.update(i, digestOf(h[at]!, h[at + 1]!, h[at + 2]!, h[at + 3]!));
   }
 
   private update(i: number, h: Hash128): void {
