@@ -287,6 +287,8 @@ export class Session {
   private nextAt = 0;
   /** Where afterRun next tells the page store how many pages are dirty (see PageStore.expect). */
   private expectAt = 0;
+  /** The page store's bound after the last periodic checkpoint (see afterRun). */
+  private boundBefore = 0;
   /** True while `run` executes, when output goes to `onOutput`. */
   private emitting = false;
   private stops: { breakpoints: number[]; watchpoints: WatchRange[] } = { breakpoints: [], watchpoints: [] };
@@ -680,7 +682,12 @@ export class Session {
       // Pages are stored raw at capture and deflated later; bound what waits (32 MiB).
       if (pages.compress(0) > 8192) pages.compress();
       // A bound that waits for no page another thread still encodes, and is the same on every host.
-      if (pages.boundBytes + this.fileOverhead() > this.budget) this.thin();
+      // It thins ahead, by what the last checkpoint brought, so that the pages stay within the
+      // budget as they come: the file's holes then take the next ones (see PageFile.compact).
+      const bound = pages.boundBytes;
+      const ahead = Math.max(0, bound - this.boundBefore);
+      if (bound + ahead + this.fileOverhead() > this.budget) this.thin();
+      this.boundBefore = pages.boundBytes;
     }
   }
 
@@ -708,17 +715,28 @@ export class Session {
 
   /**
    * Thins when the file would be over the budget, its pages counted exactly (the end of a
-   * recording: see afterRun's bound). The bound, which waits for no page still being encoded on
-   * another thread, answers first when it is within the budget: the exact count could only be less.
+   * recording: see afterRun's bound); gives back the space kept for pages to come when that is
+   * what puts it over. The bound, which waits for no page still being encoded on another thread,
+   * answers first when it is within the budget: the exact count could only be less.
    */
   keepWithinBudget(): void {
-    if (this.checkpoints.pages.boundBytes + this.fileOverhead() <= this.budget) return;
-    if (this.fileBytes > this.budget) this.thin();
+    const pages = this.checkpoints.pages;
+    if (pages.boundBytes + this.fileOverhead() <= this.budget && this.fileBytes <= this.budget) return;
+    if (pages.bytes + this.fileOverhead() > this.budget) this.thin();
+    // Within the budget but for space kept for pages that will not come now: given back.
+    else
+      pages.sweep(
+        this.checkpoints.pageRefs((h) => pages.sizeOf(h)),
+        this.budget - this.fileOverhead(),
+      );
   }
 
-  /** Bytes the recording's file would take now, from above: its pages, counted exactly, and the rest (see fileOverhead). */
+  /**
+   * Bytes the recording's file would take now, from above: the space its pages take, counted
+   * exactly with the space kept for the pages to come, and the rest (see fileOverhead).
+   */
   get fileBytes(): number {
-    return this.checkpoints.pages.bytes + this.fileOverhead();
+    return this.checkpoints.pages.extentBytes + this.fileOverhead();
   }
 
   /**
@@ -750,7 +768,7 @@ export class Session {
       // What is left is mostly the machine's memory itself, which no thinning frees: stop before dropping all.
       if (bytes <= room && before - bytes < this.budget / 100) break;
     }
-    pages.sweep(live);
+    pages.sweep(live, this.budget - this.fileOverhead());
   }
 
   /**

@@ -1,26 +1,30 @@
 /**
  * The worker thread of a {@link PageFile}: encodes the pages the recording
- * hands over and appends their data to the page store's file, so that
+ * hands over and writes their data to the page store's file, so that
  * neither costs the guest's thread. It shares with the page file, through
  * SharedArrayBuffers (layout in {@link PageRing}):
  *
  * - a ring of page slots: the page file copies page `s` (the s-th handed
  *   over) into slot `s mod RING` and counts it in SUBMITTED;
- * - a ring of results: the encoding and the data's length of page `s`,
- *   counted in ENCODED once written;
+ * - a ring of results: the encoding, the data's length and its place in the
+ *   file of page `s`, counted in ENCODED once written;
  * - FLUSHED, the pages whose data is in the file (the worker writes through
  *   a buffer, and empties it whenever it runs out of pages);
- * - where to append (FD, END), which the page file changes only while the
- *   worker is idle, counting each change in GENERATION;
+ * - where to write (FD, END, and the file's holes), which the page file
+ *   changes only while the worker is idle, counting each change in
+ *   GENERATION;
  * - ERROR, set when a write fails (1: disk full, 2: other), after which the
  *   worker stops; the failure's text is in the ring too.
  *
- * The data of page s goes where the data of page s−1 ended, so the page file
- * knows each page's place from the lengths alone.
+ * The data of page s goes into the first of the file's holes that holds it
+ * (see FreeSpace), else where the file ends; its place goes into the ring
+ * with its length. Records that follow one another in the file are written
+ * in one go.
  */
 import { fdatasyncSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import { PAGE_SIZE } from '../core/memmap.js';
+import { FreeSpace } from './freespace.js';
 import { RECORD_ROOM, encodePageRecordInto } from './pagestore.js';
 import { PageRing, RING_CONTROL as C, type PageRingData } from './pagering.js';
 import { writeAll } from './node.js';
@@ -56,8 +60,10 @@ function serve(ring: PageRing): void {
   let buffered = 0;
   let generation = -1;
   let fd = -1;
-  /** Where the buffer's first byte goes. */
+  /** Where the buffer's first byte goes, and where the file ends. */
   let at = 0;
+  let end = 0;
+  const free = new FreeSpace(ring.free);
   let next = Atomics.load(ctl, C.ENCODED);
   let unsynced = 0;
   // An atomic add of 0 writes each 4 KiB of the ring without changing a byte the page file wrote.
@@ -66,7 +72,6 @@ function serve(ring: PageRing): void {
   let touched = 0;
   const flush = () => {
     writeAll(fd, buffer.subarray(0, buffered), at);
-    at += buffered;
     unsynced += buffered;
     buffered = 0;
   };
@@ -106,18 +111,25 @@ function serve(ring: PageRing): void {
     if (Atomics.load(ctl, C.GENERATION) !== generation) {
       generation = Atomics.load(ctl, C.GENERATION);
       fd = Atomics.load(ctl, C.FD);
-      at = ring.end[0]!;
+      end = ring.end[0]!;
       unsynced = 0;
     }
     const slot = next % ring.slots;
     const rec = encodePageRecordInto(ring.pages.subarray(slot * PAGE_SIZE, (slot + 1) * PAGE_SIZE), out);
     const length = rec.length - 1;
-    if (buffered + length > WRITE_BUFFER) {
+    let place = free.take(length);
+    if (place < 0) {
+      place = end;
+      end += length;
+    }
+    if (buffered > 0 && (place !== at + buffered || buffered + length > WRITE_BUFFER)) {
       flush();
       Atomics.store(ctl, C.FLUSHED, next);
     }
+    if (buffered === 0) at = place;
     buffer.set(rec.subarray(1), buffered);
     buffered += length;
+    ring.offsets[slot] = place;
     ring.lengths[slot] = length;
     ring.encodings[slot] = rec[0]!;
     Atomics.store(ctl, C.ENCODED, ++next);

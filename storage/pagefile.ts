@@ -30,6 +30,7 @@ import { encodePageRecordInto, RECORD_ROOM, type HashSet, type PageSpill } from 
 import { PageRing, RING_CONTROL as C } from './pagering.js';
 import type { ChunkPlace, PlacedChunks } from './vmi-indexed.js';
 import { DigestTable } from './digests.js';
+import { FreeSpace } from './freespace.js';
 import { VMI_HEADER_SIZE } from './vmi-indexed.js';
 import { finishTemporary, releaseTemporary, temporaryName, writeAll } from './node.js';
 
@@ -97,6 +98,8 @@ export class PageFile implements PageSpill, PlacedChunks {
   private buffered = 0;
   /** Where the file's data ends (the buffer's included; with a thread, what it was given up to `collected`). */
   private end = START;
+  /** The file's holes, which records fill before it grows (shared with the thread once it takes pages). */
+  private free = new FreeSpace();
   /** Bytes of records held (in the file and in the buffer). */
   private held = 0;
   /** The encoder thread's script, if any. */
@@ -163,6 +166,9 @@ export class PageFile implements PageSpill, PlacedChunks {
   private useThread(): void {
     this.flush();
     this.taking = true;
+    const { ring } = this.started!;
+    ring.free.set(this.free.array);
+    this.free = new FreeSpace(ring.free);
     this.retarget();
   }
 
@@ -170,6 +176,12 @@ export class PageFile implements PageSpill, PlacedChunks {
   get bytes(): number {
     this.collect(this.handed);
     return this.held;
+  }
+
+  /** Bytes from the first record to the end of the last, holes included: what the file takes besides its header and index. */
+  get extent(): number {
+    this.collect(this.handed);
+    return this.end - START;
   }
 
   get count(): number {
@@ -282,19 +294,26 @@ export class PageFile implements PageSpill, PlacedChunks {
     if (n >= 0) this.store(n, record);
   }
 
-  /** Appends the record of page number n here (the thread has written all it was given). */
+  /** Writes the record of page number n here, in a hole or at the end (the thread has written all it was given). */
   private store(n: number, record: Uint8Array): void {
     const data = record.subarray(1);
-    if (this.buffered + data.length > WRITE_BUFFER) this.flush();
-    this.offsets[n] = this.end;
+    const hole = this.free.take(data.length);
+    if (hole >= 0) {
+      // Holes lie before what the buffer holds: they are found once all is written (compact).
+      this.append(this.fd, data, hole);
+      this.offsets[n] = hole;
+    } else {
+      if (this.buffered + data.length > WRITE_BUFFER) this.flush();
+      this.offsets[n] = this.end;
+      if (data.length > WRITE_BUFFER) this.append(this.fd, data, this.end);
+      else {
+        this.buffer.set(data, this.buffered);
+        this.buffered += data.length;
+      }
+      this.end += data.length;
+    }
     this.lengths[n] = data.length;
     this.encodings[n] = record[0]!;
-    if (data.length > WRITE_BUFFER) this.append(this.fd, data, this.end);
-    else {
-      this.buffer.set(data, this.buffered);
-      this.buffered += data.length;
-    }
-    this.end += data.length;
     this.held += record.length;
     if (this.thread) {
       this.flush();
@@ -335,10 +354,11 @@ export class PageFile implements PageSpill, PlacedChunks {
       const slot = s % ring.slots;
       const n = s - this.handed + this.at.size;
       const length = ring.lengths[slot]!;
-      this.offsets[n] = this.end;
+      const offset = ring.offsets[slot]!;
+      this.offsets[n] = offset;
       this.lengths[n] = length;
       this.encodings[n] = ring.encodings[slot]!;
-      this.end += length;
+      this.end = Math.max(this.end, offset + length);
       this.held += length + 1;
       if (n + 1 === this.marked) this.heldAtMark = this.held;
     }
@@ -395,21 +415,61 @@ export class PageFile implements PageSpill, PlacedChunks {
   }
 
   /**
-   * Copies the live records to a new file that replaces this one: disk use
-   * falls to what is live. The index changes only once the new file has
-   * replaced the old one (a failure leaves the store as it was), in place.
+   * Forgets the records that are not live. Where the file's records span at
+   * most `room` bytes, the others stay where they are and the holes they
+   * leave take the records that come next (see FreeSpace). Else (and without
+   * `room`) the live records are copied to a new file that replaces this
+   * one: disk use falls to what is live. The index changes only once the new
+   * file has replaced the old one (a failure leaves the store as it was).
    */
-  compact(live: HashSet): void {
+  compact(live: HashSet, room = -1): void {
     const count = this.at.size;
-    let kept = 0;
-    for (let n = 0; n < count; n++) if (live.has(this.keys[n]!)) kept++;
-    if (kept === count) return;
+    const order: number[] = [];
+    for (let n = 0; n < count; n++) if (live.has(this.keys[n]!)) order.push(n);
+    const stays = room >= 0 && this.extent <= room;
+    if (order.length === count && (stays || room < 0)) return;
     this.settle();
     this.flush();
+    // File order: number order but for the records that went into holes (runs a merge sort takes in stride).
+    order.sort((a, b) => this.offsets[a]! - this.offsets[b]!);
+    let offsets: Float64Array;
+    if (stays) {
+      this.free.fill(order, this.offsets, this.lengths, START, this.end);
+      offsets = this.offsets;
+    } else {
+      offsets = new Float64Array(count);
+      this.end = this.rewrite(order, offsets);
+      this.free.fill([], offsets, this.lengths, START, START);
+    }
+    const kept = new Uint8Array(count);
+    for (const n of order) kept[n] = 1;
+    let held = 0;
+    this.at.retain(
+      (n) => kept[n] === 1,
+      (from, to) => {
+        this.keys[to] = this.keys[from]!;
+        this.lengths[to] = this.lengths[from]!;
+        this.encodings[to] = this.encodings[from]!;
+        this.offsets[to] = offsets[from]!;
+        held += this.lengths[to]! + 1;
+      },
+    );
+    this.keys.length = order.length;
+    this.held = held;
+    if (this.thread) this.retarget();
+    this.mark();
+  }
+
+  /**
+   * Copies the records `order` names (in file order) to a new file that
+   * replaces this one, one after another; sets where each went in `offsets`
+   * (by number) and returns where the new file's data ends.
+   */
+  private rewrite(order: readonly number[], offsets: Float64Array): number {
     const next = temporaryName(this.path);
     const fd = this.create(next);
-    // Records are in file order: the old file is read front to back in big pieces, and the live
-    // records gathered in a buffer that is written front to back.
+    // The old file is read front to back in big pieces, and the live records gathered in a buffer
+    // that is written front to back.
     let input = new Uint8Array(COPY_BUFFER);
     let inFrom = 0;
     let inTo = 0;
@@ -417,8 +477,7 @@ export class PageFile implements PageSpill, PlacedChunks {
     let used = 0;
     let size = START;
     try {
-      for (let n = 0; n < count; n++) {
-        if (!live.has(this.keys[n]!)) continue;
+      for (const n of order) {
         const offset = this.offsets[n]!;
         const length = this.lengths[n]!;
         if (offset < inFrom || offset + length > inTo) {
@@ -438,6 +497,7 @@ export class PageFile implements PageSpill, PlacedChunks {
           out.set(rec, used);
           used += length;
         }
+        offsets[n] = size;
         size += length;
       }
       this.append(fd, out.subarray(0, used), size - used);
@@ -451,23 +511,7 @@ export class PageFile implements PageSpill, PlacedChunks {
     renameSync(next, this.path);
     releaseTemporary(next);
     this.fd = fd;
-    // The same records in the same order: each one's new place is where the kept ones before it end.
-    let at = START;
-    this.at.retain(
-      (n) => live.has(this.keys[n]!),
-      (from, to) => {
-        this.keys[to] = this.keys[from]!;
-        this.lengths[to] = this.lengths[from]!;
-        this.encodings[to] = this.encodings[from]!;
-        this.offsets[to] = at;
-        at += this.lengths[to]!;
-      },
-    );
-    this.keys.length = kept;
-    this.end = size;
-    this.held = size - START + kept;
-    if (this.thread) this.retarget();
-    this.mark();
+    return size;
   }
 
   /** Removes the file (unless {@link finish} made it the recording's). */

@@ -1,10 +1,12 @@
 /**
  * The memory a {@link PageFile} shares with its worker thread
  * (storage/pagefile-worker.ts): counts and where to write, a ring of page
- * slots, and a ring of what each page became. Both sides make their views
- * from the same SharedArrayBuffers.
+ * slots, a ring of what each page became and where it went, and the file's
+ * holes (see FreeSpace). Both sides make their views from the same
+ * SharedArrayBuffers.
  */
 import { PAGE_SIZE } from '../core/memmap.js';
+import { FreeSpace } from './freespace.js';
 
 /** Fields of {@link PageRing.control} (Int32). */
 export const RING_CONTROL = {
@@ -16,7 +18,7 @@ export const RING_CONTROL = {
   FLUSHED: 2,
   /** The file descriptor to write to. */
   FD: 3,
-  /** Bumped when FD or `end` change (only while the worker is idle). */
+  /** Bumped when FD, `end` or the holes change (only while the worker is idle). */
   GENERATION: 4,
   /** 0, or why the worker stopped writing: 1 disk full, 2 another failure. */
   ERROR: 5,
@@ -40,6 +42,8 @@ export interface PageRingData {
   pages: SharedArrayBuffer;
   lengths: SharedArrayBuffer;
   encodings: SharedArrayBuffer;
+  offsets: SharedArrayBuffer;
+  free: SharedArrayBuffer;
   failure: SharedArrayBuffer;
 }
 
@@ -53,6 +57,10 @@ export class PageRing {
   readonly lengths: Int32Array;
   /** Encoding of page s, in slot s mod `slots`. */
   readonly encodings: Uint8Array;
+  /** Where the worker wrote page s's data, in slot s mod `slots`. */
+  readonly offsets: Float64Array;
+  /** The file's holes, which the worker fills before it appends (see FreeSpace). */
+  readonly free: Float64Array;
   /** The worker's failure, as UTF-8 ended by a zero byte (with ERROR). */
   private readonly failureBytes: Uint8Array;
 
@@ -62,6 +70,8 @@ export class PageRing {
     this.pages = new Uint8Array(data.pages);
     this.lengths = new Int32Array(data.lengths);
     this.encodings = new Uint8Array(data.encodings);
+    this.offsets = new Float64Array(data.offsets);
+    this.free = new Float64Array(data.free);
     this.failureBytes = new Uint8Array(data.failure);
   }
 
@@ -89,6 +99,8 @@ export class PageRing {
       pages: new SharedArrayBuffer(slots * PAGE_SIZE),
       lengths: new SharedArrayBuffer(slots * 4),
       encodings: new SharedArrayBuffer(slots),
+      offsets: new SharedArrayBuffer(slots * 8),
+      free: new SharedArrayBuffer(FreeSpace.length * 8),
       failure: new SharedArrayBuffer(512),
     });
   }

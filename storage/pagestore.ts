@@ -311,8 +311,14 @@ export interface PageSpill extends PageRecords {
    * every host.
    */
   readonly boundBytes?: number;
-  /** Keeps only the records in `live` and gives back the space of the others. */
-  compact(live: HashSet): void;
+  /**
+   * Keeps only the records in `live` and gives back the space of the others:
+   * to the records that come next where its records span at most `room`
+   * bytes, else (and without `room`) to the disk.
+   */
+  compact(live: HashSet, room?: number): void;
+  /** Bytes its records span, the space given back to the records that come next included. */
+  readonly extent?: number;
   /** Bytes of a record held, or undefined. */
   sizeOf(hash: Hash128): number | undefined;
 }
@@ -443,10 +449,18 @@ export class PageStore {
     return this.records.get(hash)?.length ?? (this.raw.has(hash) ? PAGE_SIZE : (this.spill?.sizeOf(hash) ?? 0));
   }
 
-  /** Forgets every page not in `live` (the pages that the checkpoints kept still name), in memory and spilled. */
-  sweep(live: HashSet): void {
+  /**
+   * Forgets every page not in `live` (the pages that the checkpoints kept still name), in memory
+   * and spilled; `room` as for PageSpill.compact.
+   */
+  sweep(live: HashSet, room?: number): void {
     this.sweepMemory(live);
-    this.spill?.compact(live);
+    this.spill?.compact(live, room);
+  }
+
+  /** {@link bytes}, but with the space that a spill store keeps for the pages to come: what its file takes. */
+  get extentBytes(): number {
+    return this.storedBytes + (this.spill ? (this.spill.extent ?? this.spill.bytes) : 0);
   }
 
   /** {@link sweep}, but of the pages held in memory only: a spill store keeps its own until the next sweep. */

@@ -73,6 +73,62 @@ describe.each<[string, PageFileOptions]>([
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('fills the holes that a compaction within its room leaves before it grows, and is rewritten when over it', () => {
+    const target = join(dir, 'out.vmi');
+    const f = new PageFile(target, options);
+    const s = new PageStore({ spill: f });
+    // Pages that do not compress: every record is a page long, so each hole takes one exactly.
+    const page = (i: number) => {
+      const p = new Uint8Array(4096);
+      let x = i + 1;
+      for (let k = 0; k < 4096; k++) {
+        x = (Math.imul(x, 1103515245) + 12345) | 0;
+        p[k] = x >>> 24;
+      }
+      return p;
+    };
+    const first = Array.from({ length: 600 }, (_, i) => s.put(page(i)));
+    s.mark();
+    const tmp = () =>
+      join(
+        dir,
+        readdirSync(dir).find((name) => name.endsWith('.tmp'))!,
+      );
+    expect(s.extentBytes).toBe(600 * 4096);
+    // Two pages of three go: the space stays, kept for the pages to come.
+    const live = new Set(first.filter((_, i) => i % 3 === 0));
+    s.sweep(live, 600 * 4096);
+    const size = statSync(tmp()).size;
+    expect(size).toBe(80 + 600 * 4096);
+    expect(s.bytes).toBe(200 * 4097);
+    expect(s.extentBytes).toBe(600 * 4096);
+    expect(statSync(tmp()).size).toBe(size);
+    const second = Array.from({ length: 400 }, (_, i) => s.put(page(1000 + i)));
+    s.mark();
+    expect(s.bytes).toBe(600 * 4097);
+    expect(s.extentBytes).toBe(600 * 4096);
+    expect(statSync(tmp()).size).toBe(size);
+    for (const [i, h] of first.entries()) if (live.has(h)) expect(same(s.get(h), page(i))).toBe(true);
+    for (const [i, h] of second.entries()) expect(same(s.get(h), page(1000 + i))).toBe(true);
+    // Past the holes, the file grows.
+    const third = Array.from({ length: 10 }, (_, i) => s.put(page(2000 + i)));
+    expect(s.extentBytes).toBe(610 * 4096);
+    // A room below what the records span: rewritten to what is live.
+    const kept = new Set([...second.slice(0, 50), ...third]);
+    s.sweep(kept, 100 * 4096);
+    expect(s.extentBytes).toBe(60 * 4096);
+    expect(statSync(tmp()).size).toBe(80 + 60 * 4096);
+    for (const [i, h] of second.slice(0, 50).entries()) expect(same(s.get(h), page(1000 + i))).toBe(true);
+    for (const [i, h] of third.entries()) expect(same(s.get(h), page(2000 + i))).toBe(true);
+    // The file it becomes holds each record where its place says.
+    s.sweep(new Set(third), 1 << 30);
+    const places = third.map((h) => f.place(h)!);
+    f.finish((sink) => sink.patch(0, new Uint8Array(80)));
+    const file = readFileSync(target);
+    for (const [i, { offset, stored }] of places.entries())
+      expect(same(file.subarray(offset, offset + stored), page(2000 + i))).toBe(true);
+  });
+
   it('becomes the file it was begun for: the records stay where they are, and the rest is appended', () => {
     const target = join(dir, 'out.vmi');
     const f = new PageFile(target, options);
