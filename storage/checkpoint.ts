@@ -52,15 +52,21 @@ export interface Checkpoint {
  * added and released. A thinning drops checkpoints round after round and
  * needs what the rest name after each: counting as they go costs a fraction
  * of a new set of every page named after each round, and the counts are
- * kept off the JS heap (see digests.ts).
+ * kept off the JS heap (see digests.ts). A page's size is looked up when
+ * {@link bytes} is next read, not as it is named: a checkpoint's new pages
+ * may still be on their way to the store then.
  */
 export class PageRefs {
   /** The pages ever counted, numbered. */
   private readonly pages: DigestTable;
   /** Page maps naming each page, by its number (0 once all that named it are released). */
   private counts: Uint32Array;
-  /** Bytes of the pages named, each counted once. */
-  bytes = 0;
+  /** Bytes of each page named, by its number, once counted in `sized` (0 before). */
+  private sizes: Uint32Array;
+  /** Pages named since {@link bytes} was last read, to size then. */
+  private unsized: Hash128[] = [];
+  /** Bytes of the pages named whose size is known, each counted once. */
+  private sized = 0;
   /** Number of distinct pages named. */
   count = 0;
 
@@ -71,6 +77,20 @@ export class PageRefs {
   ) {
     this.pages = new DigestTable(capacity);
     this.counts = new Uint32Array(Math.max(16, capacity));
+    this.sizes = new Uint32Array(this.counts.length);
+  }
+
+  /** Bytes of the pages named, each counted once. */
+  get bytes(): number {
+    for (const h of this.unsized) {
+      const n = this.pages.indexOf(h);
+      if (this.counts[n]! > 0 && this.sizes[n] === 0) {
+        this.sizes[n] = this.size(h);
+        this.sized += this.sizes[n]!;
+      }
+    }
+    this.unsized = [];
+    return this.sized;
   }
 
   /** True when a page map counted names `hash`. */
@@ -89,10 +109,13 @@ export class PageRefs {
         const counts = new Uint32Array(n * 2);
         counts.set(this.counts);
         this.counts = counts;
+        const sizes = new Uint32Array(n * 2);
+        sizes.set(this.sizes);
+        this.sizes = sizes;
       }
       if (this.counts[n]!++ === 0) {
         this.count++;
-        this.bytes += this.size(h);
+        this.unsized.push(h);
       }
     }
   }
@@ -107,7 +130,8 @@ export class PageRefs {
         throw new RewindError('bad-state', `page ${h} released more often than it was named`);
       if (--this.counts[n]! === 0) {
         this.count--;
-        this.bytes -= this.size(h);
+        this.sized -= this.sizes[n]!;
+        this.sizes[n] = 0;
       }
     }
   }
@@ -163,6 +187,8 @@ export class Checkpointer {
   private readonly checkpoints = new Map<string, Checkpoint>();
   /** The checkpoint whose memory the machine held after the last capture/restore, and its page tables. */
   private base: { id: string; tables: PageTables } | null = null;
+  /** What the checkpoints name, counted from the first {@link pageRefs} on, as they come and go. */
+  private refs: PageRefs | null = null;
 
   constructor(
     readonly machine: Snapshotable,
@@ -209,17 +235,23 @@ export class Checkpointer {
    * the page store; a missing parent shows up when it is restored).
    */
   add(cp: Checkpoint): void {
+    const old = this.checkpoints.get(cp.id);
+    this.refs?.release(old?.ram ?? null);
+    this.refs?.release(old?.disk ?? null);
     this.checkpoints.set(cp.id, cp);
+    this.refs?.add(cp.ram);
+    this.refs?.add(cp.disk);
   }
 
   /**
    * Forgets checkpoint `id` (thinning a recording). The checkpoints that are
    * deltas over it take over its pages (and become full when it was full),
    * and those resting on it through a parent link point past it, so that
-   * every other checkpoint restores exactly as before. `refs`, when given,
-   * is kept up to date with the page maps as they change.
+   * every other checkpoint restores exactly as before. The counts of
+   * {@link pageRefs} follow the page maps as they change.
    */
-  drop(id: string, refs?: PageRefs): void {
+  drop(id: string): void {
+    const refs = this.refs;
     const cp = this.get(id);
     const children = [...this.checkpoints.values()].filter((c) => c.parent === id);
     for (const child of children) {
@@ -255,8 +287,12 @@ export class Checkpointer {
     return pagesNamed(null, this.checkpoints.values());
   }
 
-  /** How many page maps of the checkpoints name each page, and what those pages take (`size` of each). */
+  /**
+   * How many page maps of the checkpoints name each page, and what those pages take (`size` of
+   * each): counted once, then kept up to date as checkpoints are captured, added and dropped.
+   */
   pageRefs(size: (hash: Hash128) => number): PageRefs {
+    if (this.refs) return this.refs;
     let entries = 0;
     for (const cp of this.checkpoints.values()) entries += cp.ram.size + (cp.disk?.size ?? 0);
     const refs = new PageRefs(size, entries);
@@ -264,6 +300,7 @@ export class Checkpointer {
       refs.add(cp.ram);
       refs.add(cp.disk);
     }
+    this.refs = refs;
     return refs;
   }
 
@@ -336,6 +373,8 @@ export class Checkpointer {
     } else this.base = { id: cp.id, tables: { ram: ramNow.slice(), disk: diskNow ? diskNow.slice() : null } };
     if (existing) return existing;
     this.checkpoints.set(cp.id, cp);
+    this.refs?.add(cp.ram);
+    this.refs?.add(cp.disk);
     return cp;
   }
 

@@ -68,16 +68,23 @@ describe('Checkpointer', () => {
             last = cps.capture(last, 'b0').id;
             taken.set(last, m.snapshot());
           }
-          // The pages named, counted once and kept up to date by the drops, as a thinning does.
+          // The pages named, counted once and kept up to date by the drops and the captures between them.
           const size = (h: string) => h.charCodeAt(0) + 1;
           const refs = cps.pageRefs(size);
           for (const d of drops) {
             const ids = [...taken.keys()];
             if (ids.length <= 1) break;
             const id = ids[d % ids.length]!;
-            cps.drop(id, refs);
+            cps.drop(id);
             taken.delete(id);
+            if (last === id) last = null;
+            if (d % 3 === 0) {
+              m.mutate(d + 7);
+              last = cps.capture(last, 'b0').id;
+              taken.set(last, m.snapshot());
+            }
             const named = cps.pagesNamed();
+            expect(cps.pageRefs(size)).toBe(refs);
             expect(refs.count).toBe(named.size);
             for (const h of named) expect(refs.has(h)).toBe(true);
             expect(refs.bytes).toBe([...named].reduce((n, h) => n + size(h), 0));
