@@ -15,23 +15,15 @@
  */
 
 /** Holes the table holds at most: beyond them (each holding less than the rest), the space waits for a compaction. */
-export const FREE_HOLES = 65536;
+const FREE_HOLES = 65536;
 /** Holes too small for a record that says anything: left out. */
 const SMALLEST = 64;
 
 export class FreeSpace {
-  constructor(readonly array: Float64Array = new Float64Array(FreeSpace.length)) {}
+  constructor(readonly array: Float64Array = new Float64Array(FreeSpace.arrayLength)) {}
 
   /** Length of the array of a table of FREE_HOLES holes. */
-  static readonly length = 2 + 2 * FREE_HOLES;
-
-  /** Bytes in the holes left. */
-  get bytes(): number {
-    const a = this.array;
-    let n = 0;
-    for (let k = a[1]!; k < a[0]!; k++) n += a[3 + 2 * k]!;
-    return n;
-  }
+  static readonly arrayLength = 2 + 2 * FREE_HOLES;
 
   /**
    * Makes the holes those between the records `order` names, in file order,

@@ -1,5 +1,5 @@
 /**
- * The spill store of a recording in Node: page records appended to a file
+ * The spill store of a recording in Node: page records written to a file
  * that lives beside the `.vmi` being written until it is finalised (named
  * like the atomic writer's temporaries, so a killed process's file is swept
  * the next time). The file is the start of that `.vmi`: room for its header,
@@ -18,7 +18,10 @@
  * digest's string, which the checkpoints hold anyway), and a compaction
  * copies the live records through two fixed buffers: what the store takes in
  * memory depends on the pages the recording keeps, never on the bytes that
- * went through it.
+ * went through it. A compaction within the room it is given copies nothing:
+ * the records of the pages it forgets leave holes, which the records that
+ * come next fill before the file grows (see FreeSpace), in the same places
+ * whichever thread writes them.
  */
 import { closeSync, openSync, readSync, renameSync, unlinkSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';

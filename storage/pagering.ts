@@ -100,7 +100,7 @@ export class PageRing {
       lengths: new SharedArrayBuffer(slots * 4),
       encodings: new SharedArrayBuffer(slots),
       offsets: new SharedArrayBuffer(slots * 8),
-      free: new SharedArrayBuffer(FreeSpace.length * 8),
+      free: new SharedArrayBuffer(FreeSpace.arrayLength * 8),
       failure: new SharedArrayBuffer(512),
     });
   }
