@@ -145,17 +145,32 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
 
 let compiled: WebAssembly.Module | null | undefined;
 
+/** The hashers made, by the buffer of the memory they hash in. */
+const byBuffer = new WeakMap<ArrayBufferLike, PagePairHasher>();
+
 /**
  * The hasher of pages in `memory`, or null where the host cannot compile
  * WebAssembly (a content security policy, say): hash in JS then.
  */
 export function pagePairHasher(memory: WebAssembly.Memory): PagePairHasher | null {
-  if (compiled === null) return null;
+  const made = byBuffer.get(memory.buffer);
+  if (made !== undefined || compiled === null) return made ?? null;
   try {
     compiled ??= new WebAssembly.Module(moduleBytes());
-    return new WebAssembly.Instance(compiled, { h: { m: memory } }).exports.pair as PagePairHasher;
+    const pair = new WebAssembly.Instance(compiled, { h: { m: memory } }).exports.pair as PagePairHasher;
+    byBuffer.set(memory.buffer, pair);
+    return pair;
   } catch {
     compiled = null;
     return null;
   }
+}
+
+/**
+ * The hasher made for the memory `page` lies in (RAM's, once its page table
+ * is made), or null: a restore checks the pages it writes into RAM there,
+ * two at a time.
+ */
+export function pagePairHasherOf(page: Uint8Array): PagePairHasher | null {
+  return byBuffer.get(page.buffer) ?? null;
 }

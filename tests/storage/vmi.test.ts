@@ -5,6 +5,7 @@ import { Checkpointer } from '../../storage/checkpoint.js';
 import { packPlain, unpackPlain } from '../../storage/codec.js';
 import { bytesToHash, hash128, hashToBytes, type Hash128 } from '../../storage/hash.js';
 import { PageStore } from '../../storage/pagestore.js';
+import { pagePairHasher } from '../../storage/pagehash.js';
 import { Timeline } from '../../storage/timeline.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -457,6 +458,29 @@ describe('.vmi hostile files', () => {
     const first = bytesToHash(index.chunks.id.subarray(0, 16));
     const out = new Uint8Array(4096);
     expect(() => readVmi(bad).pages.pagesInto!([first], [out])).toThrow(new RegExp(`page ${first} is damaged`));
+  });
+
+  it('checks pages written into a memory it hashes pages in (RAM) there, two at a time, as strictly', () => {
+    const { index } = split(good);
+    const rec = readVmi(good);
+    const hashes = [...pagesOf(rec)];
+    const memory = new WebAssembly.Memory({ initial: Math.ceil(((hashes.length + 1) * 4096) / 65536) });
+    expect(pagePairHasher(memory)).not.toBeNull();
+    const outs = hashes.map((_, k) => new Uint8Array(memory.buffer, 4096 + k * 4096, 4096));
+    expect(rec.pages.pagesInto!(hashes, outs)).toEqual([]);
+    hashes.forEach((h, k) => expect(Buffer.from(outs[k]!).equals(rec.pages.page!(h)!)).toBe(true));
+    // A damaged page is named whether it is the first or the second of a pair (file order).
+    const offsets = new DataView(index.chunks.offset.buffer, index.chunks.offset.byteOffset);
+    const rows = [0, 1, 2].filter((r) => index.chunks.kind[r] === index.chunks.kind[0]);
+    for (const row of rows.slice(0, 2)) {
+      const bad = good.slice();
+      bad[offsets.getUint32(row * 8, true) + 5] ^= 0x10;
+      const named = rows.slice(0, 2).map((r) => bytesToHash(index.chunks.id.subarray(r * 16, r * 16 + 16)));
+      const damaged = bytesToHash(index.chunks.id.subarray(row * 16, row * 16 + 16));
+      expect(() => readVmi(bad).pages.pagesInto!(named, outs.slice(0, 2))).toThrow(
+        new RegExp(`page ${damaged} is damaged`),
+      );
+    }
   });
 
   it('rejects every truncation', () => {
