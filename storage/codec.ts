@@ -46,6 +46,17 @@ export function packPlain(value: unknown): Uint8Array {
 }
 
 /**
+ * {@link packPlain}, but a view of msgpackr's buffer rather than a copy: for
+ * one large value (a long recording's index, tens of MB), which a copy would
+ * hold twice when a recording's memory peaks, at its end. The bytes stay as
+ * they are: msgpackr packs the next value after them, or into a new buffer.
+ */
+export function packPlainLarge(value: unknown): Uint8Array {
+  const b = plainPackr.pack(sortKeysDeep(value));
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+}
+
+/**
  * Decodes plain msgpack where it lies; throws on bad input (callers wrap it). For bytes the
  * caller hands over and leaves unchanged (a file's index, read or inflated): the byte arrays
  * of the result are views of them, and msgpackr caches a `dataView` property on the array.

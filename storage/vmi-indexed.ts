@@ -18,7 +18,7 @@ import { deflateFixed } from './deflate.js';
 import { RewindError } from '../core/errors.js';
 import type { ByteSink, ByteSource } from './bytes.js';
 import type { Checkpoint, PageMap } from './checkpoint.js';
-import { packPlain } from './codec.js';
+import { packPlainLarge } from './codec.js';
 import { sortedDigests } from './digests.js';
 import { bytesToHash, hash128, hashToBytes, writeHashBytes, type Hash128 } from './hash.js';
 import {
@@ -126,7 +126,8 @@ const getU64 = (dv: DataView, at: number) => dv.getUint32(at, true) + dv.getUint
  */
 export interface IndexPlan {
   readonly rec: Recording;
-  readonly chunks: ReadonlyArray<{ id: Hash128; kind: number }>;
+  /** The chunks' digests and kinds, by row: side by side rather than an object each (a long recording names half a million). */
+  readonly chunks: { readonly id: readonly Hash128[]; readonly kind: Uint8Array };
   readonly ids: Uint8Array;
   /** The index's fields before the chunk table. */
   readonly index: Record<string, unknown>;
@@ -137,21 +138,26 @@ export function planIndexed(rec: Recording): IndexPlan {
   // Every page the disk image and the checkpoints name, with repeats, sorted once each.
   const named: Hash128[] = [];
   eachPageNamed(rec.disk, rec.checkpoints, (h) => named.push(h));
-  const chunks: Array<{ id: Hash128; kind: number }> = sortedDigests(named).map((id) => ({ id, kind: CHUNK_PAGE }));
+  const id = sortedDigests(named);
   const kernelId = rec.kernel ? hash128(rec.kernel) : null;
+  // After a page of the same digest: CHUNK_PAGE < CHUNK_BLOB.
+  let blob = -1;
   if (kernelId) {
-    // After a page of the same digest: CHUNK_PAGE < CHUNK_BLOB.
     let lo = 0;
-    let hi = chunks.length;
+    let hi = id.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (chunks[mid]!.id <= kernelId) lo = mid + 1;
+      if (id[mid]! <= kernelId) lo = mid + 1;
       else hi = mid;
     }
-    chunks.splice(lo, 0, { id: kernelId, kind: CHUNK_BLOB });
+    id.splice(lo, 0, kernelId);
+    blob = lo;
   }
-  const ids = new Uint8Array(chunks.length * 16);
-  chunks.forEach(({ id }, i) => writeHashBytes(id, ids, i * 16));
+  const kind = new Uint8Array(id.length).fill(CHUNK_PAGE);
+  if (blob >= 0) kind[blob] = CHUNK_BLOB;
+  const ids = new Uint8Array(id.length * 16);
+  id.forEach((h, i) => writeHashBytes(h, ids, i * 16));
+  const chunks = { id, kind };
   const branches = Object.values(rec.timeline.branches).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const index = {
     config: { ramSize: rec.config.ramSize, diskSize: rec.config.diskSize, machine: rec.config.machine },
@@ -182,8 +188,7 @@ export function writeIndexed(
 ): void {
   if (plan.rec !== rec) throw new RangeError('an index plan of another recording');
   const { chunks, ids } = plan;
-  const n = chunks.length;
-  const kinds = new Uint8Array(n);
+  const n = chunks.id.length;
   const encodings = new Uint8Array(n);
   const stored = new Uint8Array(n * 4);
   const raw = new Uint8Array(n * 4);
@@ -194,8 +199,8 @@ export function writeIndexed(
   const start = placed ? 0 : sink.length;
   if (placed && sink.length < VMI_HEADER_SIZE) throw new RangeError('a placed file starts with room for its header');
   if (!placed) sink.append(new Uint8Array(VMI_HEADER_SIZE));
-  chunks.forEach(({ id, kind }, i) => {
-    kinds[i] = kind;
+  chunks.id.forEach((id, i) => {
+    const kind = chunks.kind[i]!;
     const at = kind === CHUNK_PAGE ? placed?.place(id) : undefined;
     if (at) {
       encodings[i] = at.encoding;
@@ -225,13 +230,13 @@ export function writeIndexed(
   });
   const index = {
     ...plan.index,
-    chunks: { id: ids, kind: kinds, encoding: encodings, stored, raw, offset },
+    chunks: { id: ids, kind: chunks.kind, encoding: encodings, stored, raw, offset },
     // Derived data, kept when it fits the limit a reader enforces.
     ...(rec.console && consoleBytes(rec.console) <= VMI_LIMITS.maxConsoleBytes
       ? { console: consoleToWire(rec.console) }
       : {}),
   };
-  const plain = packPlain(index);
+  const plain = packPlainLarge(index);
   if (plain.length > VMI_LIMITS.maxManifestBytes)
     throw new RewindError('bad-argument', `cannot export: an index of ${plain.length} bytes is over the limit`);
   const z = deflatedIndex(plain);
