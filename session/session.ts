@@ -293,8 +293,8 @@ export class Session {
   private nextAt = 0;
   /** Where afterRun next tells the page store how many pages are dirty (see PageStore.expect). */
   private expectAt = 0;
-  /** The page store's bound after the last periodic checkpoint (see afterRun). */
-  private boundBefore = 0;
+  /** The page store's bound after the last periodic checkpoint this session took, or -1 before one (see afterRun). */
+  private boundBefore = -1;
   /** True while `run` executes, when output goes to `onOutput`. */
   private emitting = false;
   private stops: { breakpoints: number[]; watchpoints: WatchRange[] } = { breakpoints: [], watchpoints: [] };
@@ -691,7 +691,8 @@ export class Session {
       // It thins ahead, by what the last checkpoint brought, so that the pages stay within the
       // budget as they come: the file's holes then take the next ones (see PageFile.compact).
       const bound = pages.boundBytes;
-      const ahead = Math.max(0, bound - this.boundBefore);
+      // A recording opened again has no last checkpoint of its own: it thins at the budget first.
+      const ahead = this.boundBefore < 0 ? 0 : Math.max(0, bound - this.boundBefore);
       if (bound + ahead + this.fileOverhead() > this.budget) this.thin();
       this.boundBefore = pages.boundBytes;
     }
