@@ -8,6 +8,8 @@
  * and at its best hashes 48 MiB in 16 ms against this one's 10 ms.
  */
 
+import { Body, Bytes, I32, W, moduleOf } from '../core/wasm-binary.js';
+
 /** Hashes the pages at byte offsets `a` and `b` of the memory: h1 to h4 of `a`'s digest, then of `b`'s. */
 export type PagePairHasher = (a: number, b: number) => number[];
 
@@ -18,129 +20,70 @@ const ROTATE_H = [19, 17, 15, 13];
 const STEP = [0x561ccd1b, 0x0bcaa747, 0x96cd1c35 | 0, 0x32ac3b17];
 const PAGE_BYTES = 4096;
 
-// Opcodes (WebAssembly core spec, 5.4).
-const enum W {
-  loop = 0x03,
-  end = 0x0b,
-  brIf = 0x0d,
-  localGet = 0x20,
-  localSet = 0x21,
-  localTee = 0x22,
-  i32Load = 0x28,
-  i32Const = 0x41,
-  i32Ne = 0x47,
-  i32Add = 0x6a,
-  i32Mul = 0x6c,
-  i32Xor = 0x73,
-  i32ShrU = 0x76,
-  i32Rotl = 0x77,
-}
-const I32 = 0x7f;
-
-/** Bytes of the module, written with LEB128 integers (5.2.2). */
-class Code {
-  readonly out: number[] = [];
-  u(n: number): this {
-    do {
-      const b = n & 0x7f;
-      n >>>= 7;
-      this.out.push(n !== 0 ? b | 0x80 : b);
-    } while (n !== 0);
-    return this;
-  }
-  s(n: number): this {
-    n |= 0;
-    for (;;) {
-      const b = n & 0x7f;
-      n >>= 7;
-      if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-        this.out.push(b);
-        return this;
-      }
-      this.out.push(b | 0x80);
-    }
-  }
-  op(...ops: number[]): this {
-    this.out.push(...ops);
-    return this;
-  }
-  get(l: number): this {
-    return this.op(W.localGet).u(l);
-  }
-  set(l: number): this {
-    return this.op(W.localSet).u(l);
-  }
-  c(v: number): this {
-    return this.op(W.i32Const).s(v);
-  }
-  /** A section or a function body: its length, then it. */
-  sized(id: number | null, body: number[]): this {
-    if (id !== null) this.out.push(id);
-    return this.u(body.length).op(...body);
-  }
-}
-
-/** Params 0 and 1 are the pages' offsets (they advance through them); 2 is where `a` ends; 3–6 and 7–10 the states. */
+/** Params 0 and 1 are the pages' offsets (they advance through them); local 2 is where `a` ends; 3–6 and 7–10 the states. */
 const h = (page: number, lane: number): number => 3 + 4 * page + lane;
 
 /** The function: the reference's block loop over both pages, lane by lane, then its finalization of each. */
-function body(): number[] {
-  const f = new Code();
-  f.get(0).c(PAGE_BYTES).op(W.i32Add).set(2);
-  f.op(W.loop, 0x40);
+function body(): Body {
+  const f = new Body();
+  // Locals past the params: the end and both states (zero to start: the seed).
+  f.code.u32(1).u32(9).byte(I32);
+  f.get(0).const(PAGE_BYTES).op(W.i32Add).set(2);
+  f.open(W.loop, 'blocks');
   for (let lane = 0; lane < 4; lane++)
     for (let page = 0; page < 2; page++) {
       // h ^= rotl(k · C[lane], r) · C[lane + 1]; h = (rotl(h, r') + next) · 5 + step
       f.get(h(page, lane))
         .get(page)
-        .op(W.i32Load, 2)
-        .u(4 * lane);
-      f.c(C[lane]!)
+        .mem(W.i32Load, 2, 4 * lane);
+      f.const(C[lane]!).op(W.i32Mul).const(ROTATE_K[lane]!).op(W.i32Rotl);
+      f.const(C[(lane + 1) & 3]!)
         .op(W.i32Mul)
-        .c(ROTATE_K[lane]!)
-        .op(W.i32Rotl)
-        .c(C[(lane + 1) & 3]!)
-        .op(W.i32Mul, W.i32Xor);
-      f.c(ROTATE_H[lane]!)
+        .op(W.i32Xor);
+      f.const(ROTATE_H[lane]!)
         .op(W.i32Rotl)
         .get(h(page, (lane + 1) & 3))
         .op(W.i32Add);
-      f.c(5).op(W.i32Mul).c(STEP[lane]!).op(W.i32Add).set(h(page, lane));
+      f.const(5).op(W.i32Mul).const(STEP[lane]!).op(W.i32Add).set(h(page, lane));
     }
-  for (let page = 0; page < 2; page++) f.get(page).c(16).op(W.i32Add).set(page);
-  f.get(0).get(2).op(W.i32Ne, W.brIf, 0, W.end);
+  for (let page = 0; page < 2; page++) f.get(page).const(16).op(W.i32Add).set(page);
+  f.get(0).get(2).op(W.i32Ne).brIf('blocks').end();
   const spread = (page: number): void => {
     f.get(h(page, 0)).get(h(page, 1)).op(W.i32Add).get(h(page, 2)).op(W.i32Add).get(h(page, 3)).op(W.i32Add);
     f.set(h(page, 0));
     for (let lane = 1; lane < 4; lane++) f.get(h(page, lane)).get(h(page, 0)).op(W.i32Add).set(h(page, lane));
   };
   for (let page = 0; page < 2; page++) {
-    for (let lane = 0; lane < 4; lane++) f.get(h(page, lane)).c(PAGE_BYTES).op(W.i32Xor).set(h(page, lane));
+    for (let lane = 0; lane < 4; lane++) f.get(h(page, lane)).const(PAGE_BYTES).op(W.i32Xor).set(h(page, lane));
     spread(page);
     for (let lane = 0; lane < 4; lane++) {
       const l = h(page, lane);
-      f.get(l).get(l).c(16).op(W.i32ShrU, W.i32Xor).c(0x85ebca6b).op(W.i32Mul, W.localTee).u(l);
-      f.get(l).c(13).op(W.i32ShrU, W.i32Xor).c(0xc2b2ae35).op(W.i32Mul, W.localTee).u(l);
-      f.get(l).c(16).op(W.i32ShrU, W.i32Xor).set(l);
+      f.get(l).get(l).const(16).op(W.i32ShrU).op(W.i32Xor).const(0x85ebca6b).op(W.i32Mul).tee(l);
+      f.get(l).const(13).op(W.i32ShrU).op(W.i32Xor).const(0xc2b2ae35).op(W.i32Mul).tee(l);
+      f.get(l).const(16).op(W.i32ShrU).op(W.i32Xor).set(l);
     }
     spread(page);
   }
   for (let page = 0; page < 2; page++) for (let lane = 0; lane < 4; lane++) f.get(h(page, lane));
-  f.op(W.end);
-  // Locals past the params: the end and both states (zero to start: the seed).
-  return [...new Code().u(1).u(9).op(I32).out, ...f.out];
+  return f.end();
 }
 
+/** The module: `pair(a, b)` over the memory it imports as "h"."m". */
 function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const name = (s: string): number[] => [s.length, ...Array.from(s, (ch) => ch.charCodeAt(0))];
-  const m = new Code().op(0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0);
-  m.sized(1, [1, 0x60, 2, I32, I32, 8, ...new Array<number>(8).fill(I32)]);
-  // Imports memory "h"."m" of at least 0 pages.
-  m.sized(2, [1, ...name('h'), ...name('m'), 0x02, 0x00, 0x00]);
-  m.sized(3, [1, 0]);
-  m.sized(7, [1, ...name('pair'), 0x00, 0]);
-  m.sized(10, new Code().u(1).sized(null, body()).out);
-  return new Uint8Array(m.out);
+  const types = new Bytes().u32(1).byte(0x60).u32(2).byte(I32).byte(I32).u32(8);
+  for (let k = 0; k < 8; k++) types.byte(I32);
+  const imports = new Bytes().u32(1).name('h').name('m').byte(0x02).byte(0x00).u32(0);
+  const functions = new Bytes().u32(1).u32(0);
+  const exports = new Bytes().u32(1).name('pair').byte(0x00).u32(0);
+  const code = body().code;
+  const codes = new Bytes().u32(1).u32(code.length).bytes(code.view());
+  return moduleOf([
+    [1, types],
+    [2, imports],
+    [3, functions],
+    [7, exports],
+    [10, codes],
+  ]);
 }
 
 let compiled: WebAssembly.Module | null | undefined;
