@@ -6,6 +6,7 @@
  */
 /** Value types and the empty block type. */
 export const I32 = 0x7f;
+export const F64 = 0x7c;
 export const VOID = 0x40;
 
 // Opcodes (WebAssembly core spec, 5.4).
@@ -19,6 +20,7 @@ export const enum W {
   br = 0x0c,
   brIf = 0x0d,
   brTable = 0x0e,
+  return = 0x0f,
   call = 0x10,
   localGet = 0x20,
   localSet = 0x21,
@@ -28,16 +30,21 @@ export const enum W {
   i32Load8U = 0x2d,
   i32Load16S = 0x2e,
   i32Load16U = 0x2f,
+  f64Load = 0x2b,
   i32Store = 0x36,
   i32Store8 = 0x3a,
   i32Store16 = 0x3b,
+  f64Store = 0x39,
   i32Const = 0x41,
+  f64Const = 0x44,
   i32Eqz = 0x45,
   i32Eq = 0x46,
   i32Ne = 0x47,
   i32LtS = 0x48,
   i32LtU = 0x49,
   i32GtS = 0x4a,
+  i32GtU = 0x4b,
+  i32LeS = 0x4c,
   i32GeS = 0x4e,
   i32GeU = 0x4f,
   i32Add = 0x6a,
@@ -60,6 +67,11 @@ export const enum W {
   i32WrapI64 = 0xa7,
   i64ExtendI32S = 0xac,
   i64ExtendI32U = 0xad,
+  f64Lt = 0x63,
+  f64Gt = 0x64,
+  f64Add = 0xa0,
+  f64Mul = 0xa2,
+  f64ConvertI32U = 0xb8,
 }
 
 /** Bytes of a module under construction, with the encodings of the binary format (5.2). */
@@ -140,6 +152,13 @@ export class Body {
 
   const(n: number): this {
     this.code.byte(W.i32Const).s32(n);
+    return this;
+  }
+
+  constF64(x: number): this {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setFloat64(0, x, true);
+    this.code.byte(W.f64Const).bytes(b);
     return this;
   }
 

@@ -780,11 +780,15 @@ export class Session {
 
   /**
    * An eighth (at least one) of the checkpoints that may go, cheapest first:
-   * the replay widened, divided by the square root of the age, and by
-   * RECENT_WEIGHT in the last RECENT steps. Replays then grow as the square
-   * root of the age: the spacing doubles every time the age quadruples, so
-   * that the oldest seeks of a recording of 10^10 steps replay some 8 times
-   * what its newest do (with the age itself, 16 to 32 times).
+   * the replay widened, divided by the fourth root of the age of the gap it
+   * would leave (from its end, so that no gap reaching into the last RECENT
+   * steps counts as old), and by RECENT_WEIGHT in the last RECENT steps.
+   * Replays then grow as the fourth root of the age: the oldest seeks of a
+   * recording of 10^10 steps replay some 3 times what its newest do. With
+   * the square root, a recording of 10^10 steps of 48 MiB checkpoints under
+   * 2 GiB was left at times with gaps of 8·10^8 steps in its far past (a
+   * seek there replays for over a second); with the fourth root, at most
+   * 4·10^8, for as many checkpoints.
    */
   private thinningVictims(): Map<string, Set<string>> {
     const scored: { branch: string; id: string; score: number }[] = [];
@@ -795,8 +799,8 @@ export class Session {
         const c = cps[i]!;
         if (c.id === this.base) continue;
         const widened = cps[i + 1]!.position - cps[i - 1]!.position;
-        const age = end - c.position;
-        const weight = Math.sqrt(Math.max(1, age)) / (age < RECENT ? RECENT_WEIGHT : 1);
+        const age = end - cps[i + 1]!.position;
+        const weight = Math.sqrt(Math.sqrt(Math.max(1, age))) / (age < RECENT ? RECENT_WEIGHT : 1);
         scored.push({ branch: b.id, id: c.id, score: widened / weight });
       }
     }

@@ -14,6 +14,8 @@ export interface ByteSource {
   read(offset: number, length: number): Uint8Array;
   /** As {@link read}, but a view that may change at the next read or peek: for bytes used at once. */
   peek?(offset: number, length: number): Uint8Array;
+  /** As {@link read}, into `into` (all of it): for bytes streamed through one buffer. */
+  readInto?(offset: number, into: Uint8Array): void;
 }
 
 /** Where a writer puts bytes: appended in order, with fixed-size patches of what was written. */

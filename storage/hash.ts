@@ -135,6 +135,22 @@ export class Hasher128 {
     return this;
   }
 
+  /** Bytes fed since the last whole block: {@link mixBlocks} takes whole blocks after none. */
+  get pending(): number {
+    return this.tailLen;
+  }
+
+  /**
+   * Feeds `length` bytes (a multiple of 16, with no partial block pending) whose blocks `mix`
+   * mixes elsewhere (in WebAssembly: see pagehash.ts): it gets h1 to h4 and returns them after.
+   */
+  mixBlocks(length: number, mix: (h: Int32Array) => ArrayLike<number>): this {
+    if (this.tailLen !== 0 || length % 16 !== 0) throw new RangeError('mixBlocks: whole blocks only');
+    this.h.set(mix(this.h));
+    this.total += length;
+    return this;
+  }
+
   /** Feeds the UTF-8 bytes of a string, preceded by its byte length (u32 LE), so that concatenations stay unambiguous. */
   updateString(s: string): this {
     const bytes = TEXT_ENCODER.encode(s);

@@ -67,6 +67,7 @@ export {
   writeVmiTo,
   planIndexed,
   readVmi,
+  readVmiSummary,
   pagesNamed,
   VMI_MAGIC,
   VMI_VERSION,
@@ -75,7 +76,7 @@ export {
   VMI_LIMITS,
 } from './vmi.js';
 /** What a `.vmi` holds. */
-export type { ConsoleLog, IndexPlan, PageRecords, Recording, StoredChunks, VmiConfig } from './vmi.js';
+export type { ConsoleLog, IndexPlan, PageRecords, Recording, StoredChunks, VmiConfig, VmiSummary } from './vmi.js';
 /** Random-access reads and sequential writes of a file's bytes. */
 export { MemorySink, memorySource } from './bytes.js';
 export type { ByteSink, ByteSource } from './bytes.js';

@@ -9,6 +9,7 @@
  */
 
 import { Body, Bytes, I32, W, moduleOf } from '../core/wasm-binary.js';
+import type { Hasher128 } from './hash.js';
 
 /** Hashes the pages at byte offsets `a` and `b` of the memory: h1 to h4 of `a`'s digest, then of `b`'s. */
 export type PagePairHasher = (a: number, b: number) => number[];
@@ -23,29 +24,33 @@ const PAGE_BYTES = 4096;
 /** Params 0 and 1 are the pages' offsets (they advance through them); local 2 is where `a` ends; 3–6 and 7–10 the states. */
 const h = (page: number, lane: number): number => 3 + 4 * page + lane;
 
-/** The function: the reference's block loop over both pages, lane by lane, then its finalization of each. */
-function body(): Body {
+/**
+ * One lane of the reference's block step on the state in locals `state(0..3)`, with the block at
+ * the address in local `at`: h ^= rotl(k · C[lane], r) · C[lane + 1]; h = (rotl(h, r') + next) · 5 + step.
+ */
+function mixLane(f: Body, state: (lane: number) => number, at: number, lane: number): void {
+  f.get(state(lane))
+    .get(at)
+    .mem(W.i32Load, 2, 4 * lane);
+  f.const(C[lane]!).op(W.i32Mul).const(ROTATE_K[lane]!).op(W.i32Rotl);
+  f.const(C[(lane + 1) & 3]!)
+    .op(W.i32Mul)
+    .op(W.i32Xor);
+  f.const(ROTATE_H[lane]!)
+    .op(W.i32Rotl)
+    .get(state((lane + 1) & 3))
+    .op(W.i32Add);
+  f.const(5).op(W.i32Mul).const(STEP[lane]!).op(W.i32Add).set(state(lane));
+}
+
+/** `pair(a, b)`: the reference's block loop over both pages, lane by lane, then its finalization of each. */
+function pairBody(): Body {
   const f = new Body();
   // Locals past the params: the end and both states (zero to start: the seed).
   f.code.u32(1).u32(9).byte(I32);
   f.get(0).const(PAGE_BYTES).op(W.i32Add).set(2);
   f.open(W.loop, 'blocks');
-  for (let lane = 0; lane < 4; lane++)
-    for (let page = 0; page < 2; page++) {
-      // h ^= rotl(k · C[lane], r) · C[lane + 1]; h = (rotl(h, r') + next) · 5 + step
-      f.get(h(page, lane))
-        .get(page)
-        .mem(W.i32Load, 2, 4 * lane);
-      f.const(C[lane]!).op(W.i32Mul).const(ROTATE_K[lane]!).op(W.i32Rotl);
-      f.const(C[(lane + 1) & 3]!)
-        .op(W.i32Mul)
-        .op(W.i32Xor);
-      f.const(ROTATE_H[lane]!)
-        .op(W.i32Rotl)
-        .get(h(page, (lane + 1) & 3))
-        .op(W.i32Add);
-      f.const(5).op(W.i32Mul).const(STEP[lane]!).op(W.i32Add).set(h(page, lane));
-    }
+  for (let lane = 0; lane < 4; lane++) for (let page = 0; page < 2; page++) mixLane(f, (l) => h(page, l), page, lane);
   for (let page = 0; page < 2; page++) f.get(page).const(16).op(W.i32Add).set(page);
   f.get(0).get(2).op(W.i32Ne).brIf('blocks').end();
   const spread = (page: number): void => {
@@ -68,15 +73,40 @@ function body(): Body {
   return f.end();
 }
 
-/** The module: `pair(a, b)` over the memory it imports as "h"."m". */
+/**
+ * `blocks(at, end, h1, h2, h3, h4)`: the reference's block loop over the 16-byte blocks from `at`
+ * to `end`, from the state h1 to h4; returns the state after them (the caller finishes the digest).
+ */
+function blocksBody(): Body {
+  const f = new Body();
+  f.code.u32(0);
+  const state = (lane: number): number => 2 + lane;
+  f.open(W.block, 'done');
+  f.get(0).get(1).op(W.i32GeU).brIf('done');
+  f.open(W.loop, 'blocks');
+  for (let lane = 0; lane < 4; lane++) mixLane(f, state, 0, lane);
+  f.get(0).const(16).op(W.i32Add).tee(0).get(1).op(W.i32LtU).brIf('blocks');
+  f.end().end();
+  for (let lane = 0; lane < 4; lane++) f.get(state(lane));
+  return f.end();
+}
+
+/** The module: `pair(a, b)` and `blocks(at, end, h1, h2, h3, h4)` over the memory it imports as "h"."m". */
 function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const types = new Bytes().u32(1).byte(0x60).u32(2).byte(I32).byte(I32).u32(8);
-  for (let k = 0; k < 8; k++) types.byte(I32);
+  const types = new Bytes().u32(2);
+  const signature = (params: number, results: number): void => {
+    types.byte(0x60).u32(params);
+    for (let k = 0; k < params; k++) types.byte(I32);
+    types.u32(results);
+    for (let k = 0; k < results; k++) types.byte(I32);
+  };
+  signature(2, 8);
+  signature(6, 4);
   const imports = new Bytes().u32(1).name('h').name('m').byte(0x02).byte(0x00).u32(0);
-  const functions = new Bytes().u32(1).u32(0);
-  const exports = new Bytes().u32(1).name('pair').byte(0x00).u32(0);
-  const code = body().code;
-  const codes = new Bytes().u32(1).u32(code.length).bytes(code.view());
+  const functions = new Bytes().u32(2).u32(0).u32(1);
+  const exports = new Bytes().u32(2).name('pair').byte(0x00).u32(0).name('blocks').byte(0x00).u32(1);
+  const codes = new Bytes().u32(2);
+  for (const body of [pairBody(), blocksBody()]) codes.u32(body.code.length).bytes(body.code.view());
   return moduleOf([
     [1, types],
     [2, imports],
@@ -88,25 +118,76 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
 
 let compiled: WebAssembly.Module | null | undefined;
 
-/** The hashers made, by the buffer of the memory they hash in. */
-const byBuffer = new WeakMap<ArrayBufferLike, PagePairHasher>();
-
-/**
- * The hasher of pages in `memory`, or null where the host cannot compile
- * WebAssembly (a content security policy, say): hash in JS then.
- */
-export function pagePairHasher(memory: WebAssembly.Memory): PagePairHasher | null {
-  const made = byBuffer.get(memory.buffer);
-  if (made !== undefined || compiled === null) return made ?? null;
+/** The module's exports over `memory`, or null where the host cannot compile WebAssembly (a content security policy, say). */
+function instance(memory: WebAssembly.Memory): WebAssembly.Exports | null {
+  if (compiled === null) return null;
   try {
     compiled ??= new WebAssembly.Module(moduleBytes());
-    const pair = new WebAssembly.Instance(compiled, { h: { m: memory } }).exports.pair as PagePairHasher;
-    byBuffer.set(memory.buffer, pair);
-    return pair;
+    return new WebAssembly.Instance(compiled, { h: { m: memory } }).exports;
   } catch {
     compiled = null;
     return null;
   }
+}
+
+/** The hashers made, by the buffer of the memory they hash in. */
+const byBuffer = new WeakMap<ArrayBufferLike, PagePairHasher>();
+
+/** The hasher of pages in `memory`, or null where the host cannot compile WebAssembly: hash in JS then. */
+export function pagePairHasher(memory: WebAssembly.Memory): PagePairHasher | null {
+  const made = byBuffer.get(memory.buffer);
+  if (made !== undefined) return made;
+  const pair = (instance(memory)?.['pair'] as PagePairHasher | undefined) ?? null;
+  if (pair) byBuffer.set(memory.buffer, pair);
+  return pair;
+}
+
+/**
+ * A window of memory whose bytes hash at WebAssembly's speed: a file's bytes are read into
+ * `bytes` a window at a time, and `feed(hasher, at, end)` feeds bytes `at` to `end` of it into a
+ * {@link Hasher128} (whole blocks in WebAssembly, a block's start or end in JS). A long
+ * recording's index (tens of MB) is hashed this way by `rewind info`: through a window rather
+ * than in a copy of the whole, as the first writes to that much fresh memory cost several times
+ * what the hashing does (~3 ms a MB on a virtual machine).
+ */
+export interface HashWindow {
+  readonly memory: WebAssembly.Memory;
+  readonly bytes: Uint8Array;
+  feed(hasher: Hasher128, at: number, end: number): void;
+}
+
+/** Bytes of a {@link HashWindow}. */
+export const HASH_WINDOW = 1 << 20;
+
+let madeWindow: HashWindow | undefined;
+
+/** The hash window (one, made on first use): in JS where the host cannot compile WebAssembly. */
+export function hashWindow(): HashWindow {
+  if (madeWindow !== undefined) return madeWindow;
+  const memory = new WebAssembly.Memory({ initial: HASH_WINDOW >>> 16 });
+  const bytes = new Uint8Array(memory.buffer, 0, HASH_WINDOW);
+  const blocks = instance(memory)?.['blocks'] as
+    ((at: number, end: number, h1: number, h2: number, h3: number, h4: number) => number[]) | undefined;
+  madeWindow = {
+    memory,
+    bytes,
+    feed(hasher, at, end) {
+      if (!blocks) {
+        hasher.update(bytes.subarray(at, end));
+        return;
+      }
+      const head = Math.min(end - at, (16 - hasher.pending) & 15);
+      if (head > 0) hasher.update(bytes.subarray(at, (at += head)));
+      const whole = (end - at) & ~15;
+      if (whole > 0) {
+        const from = at;
+        hasher.mixBlocks(whole, (h) => blocks(from, from + whole, h[0]!, h[1]!, h[2]!, h[3]!));
+        at += whole;
+      }
+      if (at < end) hasher.update(bytes.subarray(at, end));
+    },
+  };
+  return madeWindow;
 }
 
 /**

@@ -72,6 +72,17 @@ export interface Recording {
   stored?: StoredChunks;
 }
 
+/** What a recording holds, from its header and index alone: what `rewind info` says of it. */
+export interface VmiSummary {
+  config: VmiConfig;
+  timeline: TimelineTree;
+  checkpoints: number;
+  /** Distinct pages. */
+  pages: number;
+  /** Size of the boot image (0 without one). */
+  kernelBytes: number;
+}
+
 /** What a file's chunks hold, as its index says. */
 export interface StoredChunks {
   /** Distinct pages. */

@@ -30,7 +30,8 @@ import {
   decompressChunk,
 } from './pagestore.js';
 import { ZERO_PAGE_HASH, hashPage } from './statehash.js';
-import { pagePairHasherOf } from './pagehash.js';
+import { hashWindow, pagePairHasherOf } from './pagehash.js';
+import { chunkScan } from './chunkscan.js';
 import {
   CHUNK_BLOB,
   CHUNK_PAGE,
@@ -46,16 +47,21 @@ import {
   readConfig,
   readHistory,
   readManifest,
+  sameBytes,
   type PageRecords,
   type Recording,
+  type VmiSummary,
 } from './vmi-common.js';
+import { FileBytes, FileBytesReader, skim, type ValuePath } from './skim.js';
 import {
+  ascendingPages,
   bytes,
   checkPackedPageMap,
   checkpointFieldsFromWire,
   checkpointToWire,
   isObject,
   packPageMap,
+  pageMapShape,
   str,
   unpackPageMap,
   type PackedPageMap,
@@ -259,6 +265,169 @@ export function writeIndexed(
 }
 
 /**
+ * A summary of a version 2 or 3 file whose index is stored raw, read as a summary needs it: the
+ * index streamed through one window (see skim.ts) and checked as readIndexed checks it, but for
+ * what only a use of the checkpoints' page maps checks (that the pages they name are in the
+ * file), without holding the chunk table or the page maps in memory. Null for an index stored
+ * deflated (a small one: read it whole).
+ */
+export function summarizeIndexed(source: ByteSource, flags: number, version: number): VmiSummary | null {
+  const { indexOffset, indexStored, indexHash } = indexHeader(source, flags);
+  if (flags & VMI_FLAG_MANIFEST_DEFLATED) return null;
+  const inFile = (p: ValuePath): boolean =>
+    p[0] === 'chunks' || (p[0] === 'checkpoints' && (p[2] === 'ram' || p[2] === 'disk'));
+  const skimmed = skim(source, indexOffset, indexStored, inFile, 'the index', indexHash);
+  if (skimmed.digest !== indexHash) bad('index hash mismatch: the file is corrupt');
+  if (!isObject(skimmed.value)) bad('index is not a map');
+  const index = skimmed.value;
+  const { config, ramPages, diskPages } = readConfig(index);
+  let kernel: Uint8Array | null = null;
+  if (index['kernel'] !== null && index['kernel'] !== undefined)
+    kernel = hashToBytes(str(index['kernel'], 'bad-vmi', 'kernel id', 32) as Hash128);
+  const chunks = checkChunksInFile(source, index['chunks'], config.ramSize, version, indexOffset, kernel);
+  const unread = (): never => {
+    throw new RewindError('bad-state', 'a summary of a recording holds no page maps');
+  };
+  const checkpoints = checkpointRows(index, diskPages, (v, memory, owner) => {
+    checkPageMapInFile(source, v, memory === 'RAM' ? ramPages : diskPages!, `${owner} ${memory}`);
+    return unread;
+  });
+  const byId = checkCheckpoints(checkpoints);
+  if (diskPages === null) {
+    if (index['disk'] !== null && index['disk'] !== undefined) bad('disk image given but the machine has no disk');
+  } else if (index['disk'] !== null && index['disk'] !== undefined)
+    checkPackedPageMap(index['disk'], diskPages, 'bad-vmi', 'disk image');
+  return {
+    config,
+    timeline: readHistory(index, checkpoints, byId).timeline,
+    checkpoints: checkpoints.length,
+    pages: chunks.count - (kernel ? 1 : 0),
+    kernelBytes: chunks.kernelBytes ?? 0,
+  };
+}
+
+/** Rows of the chunk table checked at a time when it is read from the file: some 0.5 MB of its columns. */
+const ROWS = 16384;
+
+/** A byte string of the index, in memory or left in the file by skim, checked to be one and no longer than `max`. */
+function inFileBytes(v: unknown, what: string, max: number): Uint8Array | FileBytes {
+  if (!(v instanceof FileBytes)) return bytes(v, 'bad-vmi', what, max);
+  if (v.length > max) bad(`${what} is ${v.length} bytes, more than the limit ${max}`);
+  return v;
+}
+
+/** Reads `column` (in memory or in the file) a part at a time, in order, into `room` bytes of the hash window from `at`. */
+function columnReader(
+  source: ByteSource,
+  column: Uint8Array | FileBytes,
+  at: number,
+  room: number,
+  what: string,
+): (n: number) => Uint8Array {
+  if (column instanceof FileBytes) {
+    const reader = new FileBytesReader(source, column, what, at, room);
+    return (n) => reader.next(n);
+  }
+  const window = hashWindow().bytes;
+  let from = 0;
+  return (n) => {
+    const into = window.subarray(at, at + n);
+    into.set(column.subarray(from, (from += n)));
+    return into;
+  };
+}
+
+/** Where in the hash window each column of ROWS rows is read (see checkChunksInFile), by bytes a row. */
+const REGIONS = { id: 0, kind: 16 * ROWS, encoding: 17 * ROWS, stored: 18 * ROWS, raw: 22 * ROWS, offset: 26 * ROWS };
+
+/** Calls `visit` with each run of ROWS rows of the chunk table, read into the hash window, until it returns false; returns whether all were visited. */
+function eachChunkRun(
+  source: ByteSource,
+  c: ReturnType<typeof chunkColumns<Uint8Array | FileBytes>>,
+  visit: (rows: ChunkRows) => boolean,
+): boolean {
+  const column = (bytes: Uint8Array | FileBytes, width: number, at: number, what: string) =>
+    columnReader(source, bytes, at, ROWS * width, what);
+  const ids = column(c.id, 16, REGIONS.id, 'the chunk ids');
+  const kinds = column(c.kind, 1, REGIONS.kind, 'the chunk kinds');
+  const encodings = column(c.encoding, 1, REGIONS.encoding, 'the chunk encodings');
+  const stored = column(c.stored, 4, REGIONS.stored, 'the chunk lengths');
+  const raw = column(c.raw, 4, REGIONS.raw, 'the chunk sizes');
+  const offsets = c.offset ? column(c.offset, 8, REGIONS.offset, 'the chunk offsets') : null;
+  const n = c.kind.length;
+  for (let from = 0; from < n; from += ROWS) {
+    const m = Math.min(ROWS, n - from);
+    const rows: ChunkRows = {
+      ids: ids(m * 16),
+      kinds: kinds(m),
+      encodings: encodings(m),
+      stored: u32s(stored(m * 4)),
+      raw: u32s(raw(m * 4)),
+      places: offsets ? view(offsets(m * 8)) : null,
+    };
+    if (!visit(rows)) return false;
+  }
+  return true;
+}
+
+/**
+ * The chunk table's checks (RowCheck) on its columns where they lie in the file, ROWS rows at a
+ * time, in WebAssembly where it can (chunkscan.ts; the JS checks then run only to say what is
+ * wrong); finds the boot image's chunk (its digest `kernel`) on the way. Returns the rows, and
+ * the boot image's size (null without one).
+ */
+function checkChunksInFile(
+  source: ByteSource,
+  v: unknown,
+  ramSize: number,
+  version: number,
+  end: number,
+  kernel: Uint8Array | null,
+): { count: number; kernelBytes: number | null } {
+  const c = chunkColumns(v, version, inFileBytes);
+  let kernelBytes: number | null = null;
+  const findKernel = (rows: ChunkRows): void => {
+    if (kernel)
+      for (let k = 0; k < rows.kinds.length; k++)
+        if (rows.kinds[k] === CHUNK_BLOB && sameBytes(rows.ids.subarray(k * 16, k * 16 + 16), kernel))
+          kernelBytes = rows.raw[k]!;
+  };
+  const scan = chunkScan(Math.min(VMI_LIMITS.maxKernelBytes, ramSize), VMI_HEADER_SIZE, end);
+  const R = REGIONS;
+  const passed =
+    scan !== null &&
+    eachChunkRun(source, c, (rows) => {
+      const places = c.offset ? R.offset : -1;
+      if (!scan.scan(R.id, R.kind, R.encoding, R.stored, R.raw, places, rows.kinds.length)) return false;
+      findKernel(rows);
+      return true;
+    }) &&
+    (c.offset !== null || VMI_HEADER_SIZE + scan.total === end);
+  if (!passed) {
+    kernelBytes = null;
+    const check = new RowCheck(ramSize, end, c.offset !== null);
+    eachChunkRun(source, c, (rows) => {
+      check.rows(0, rows, null);
+      findKernel(rows);
+      return true;
+    });
+    check.finish();
+  }
+  if (kernel && kernelBytes === null) bad(`kernel image ${bytesToHash(kernel)} is not among the chunks`);
+  return { count: c.kind.length, kernelBytes };
+}
+
+/** The checks checkPackedPageMap makes, on a page map whose byte strings may lie in the file. */
+function checkPageMapInFile(source: ByteSource, v: unknown, pageCount: number, what: string): void {
+  const { i } = pageMapShape(v, pageCount, 'bad-vmi', what, inFileBytes);
+  const part = ROWS * 4;
+  const indices = columnReader(source, i, 0, part, `${what}: page indices`);
+  let prev = -1;
+  for (let at = 0; at < i.length; at += part)
+    prev = ascendingPages(indices(Math.min(part, i.length - at)), prev, pageCount, 'bad-vmi', what);
+}
+
+/**
  * The chunk table: digests ascending (then kind). A chunk is found by its
  * digest's first 16 bits (a bucket of the sorted rows), then by binary
  * search within the bucket, comparing digests as four 32-bit words: a
@@ -454,10 +623,12 @@ function hexWord(hex: string, at: number): number {
   return v >>> 0;
 }
 
-/** Reads a version 2 or 3 file: the header and the index now, the chunks when they are asked for. */
-export function readIndexed(source: ByteSource, flags: number, version: number): Recording {
+/** Where a version 2 or 3 file's index lies, its sizes and digest: the header, checked. */
+function indexHeader(
+  source: ByteSource,
+  flags: number,
+): { indexOffset: number; indexStored: number; indexRaw: number; indexHash: Hash128 } {
   const L = VMI_LIMITS;
-  const code = 'bad-vmi';
   if (flags & ~VMI_FLAG_MANIFEST_DEFLATED) bad(`unknown header flags 0x${flags.toString(16)}`);
   if (source.size < VMI_HEADER_SIZE) bad(`file is truncated: ${source.size} bytes, shorter than its header`);
   const header = source.read(0, VMI_HEADER_SIZE).slice();
@@ -475,8 +646,39 @@ export function readIndexed(source: ByteSource, flags: number, version: number):
     bad(`the index (${indexStored} bytes at ${indexOffset}) does not end the file`);
   if (indexRaw > L.maxManifestBytes || indexStored > L.maxManifestBytes)
     bad(`index claims ${Math.max(indexRaw, indexStored)} bytes, over the ${L.maxManifestBytes} limit`);
+  return { indexOffset, indexStored, indexRaw, indexHash: bytesToHash(header.subarray(48, 64)) };
+}
+
+/**
+ * The index's checkpoints, checked but for their page maps, which `maps` checks as far as it
+ * will (given the map, its memory and the checkpoint's name) and returns a reader of: a
+ * checkpoint's maps are read when first used.
+ */
+function checkpointRows(
+  index: Record<string, unknown>,
+  diskPages: number | null,
+  maps: (v: unknown, memory: 'RAM' | 'disk', owner: string) => () => PageMap,
+): Checkpoint[] {
+  const L = VMI_LIMITS;
+  const rows = index['checkpoints'];
+  if (!Array.isArray(rows)) bad('index has no checkpoint list');
+  if (rows.length > L.maxCheckpoints) bad(`${rows.length} checkpoints, over the ${L.maxCheckpoints} limit`);
+  return rows.map((row, n) => {
+    const check = { code: 'bad-vmi' as const, maxStateBytes: L.maxStateBytes };
+    const f = checkpointFieldsFromWire(row, diskPages, check, `checkpoint #${n}`);
+    const w = `checkpoint ${f.id}`;
+    const ram = maps(f.ram, 'RAM', w);
+    const disk = diskPages === null ? null : maps(f.disk, 'disk', w);
+    return lazyMaps({ ...f, state: f.state.slice() }, ram, () => (disk ? disk() : null));
+  });
+}
+
+/** Reads a version 2 or 3 file: the header and the index now, the chunks when they are asked for. */
+export function readIndexed(source: ByteSource, flags: number, version: number): Recording {
+  const code = 'bad-vmi';
+  const { indexOffset, indexStored, indexRaw, indexHash } = indexHeader(source, flags);
   const stored = source.read(indexOffset, indexStored);
-  if (bytesToHash(header.subarray(48, 64)) !== hash128(stored)) bad('index hash mismatch: the file is corrupt');
+  if (indexHash !== hash128(stored)) bad('index hash mismatch: the file is corrupt');
   const index = readManifest(stored, flags, indexRaw, 'index');
   const { config, ramPages, diskPages } = readConfig(index);
   const table = readChunkTable(index['chunks'], config.ramSize, version, indexOffset);
@@ -492,20 +694,9 @@ export function readIndexed(source: ByteSource, flags: number, version: number):
     }
     return unpackPageMap(p);
   };
-
-  const cpRows = index['checkpoints'];
-  if (!Array.isArray(cpRows)) bad('index has no checkpoint list');
-  if (cpRows.length > L.maxCheckpoints) bad(`${cpRows.length} checkpoints, over the ${L.maxCheckpoints} limit`);
-  const checkpoints = cpRows.map((row, n) => {
-    const f = checkpointFieldsFromWire(row, diskPages, { code, maxStateBytes: L.maxStateBytes }, `checkpoint #${n}`);
-    const w = `checkpoint ${f.id}`;
-    const ram = checkPackedPageMap(f.ram, ramPages, code, `${w} RAM`);
-    const disk = diskPages === null ? null : checkPackedPageMap(f.disk, diskPages, code, `${w} disk`);
-    return lazyMaps(
-      { ...f, state: f.state.slice() },
-      () => pageMap(ram, w),
-      () => (disk ? pageMap(disk, w) : null),
-    );
+  const checkpoints = checkpointRows(index, diskPages, (v, memory, owner) => {
+    const map = checkPackedPageMap(v, memory === 'RAM' ? ramPages : diskPages!, code, `${owner} ${memory}`);
+    return () => pageMap(map, owner);
   });
   const byId = checkCheckpoints(checkpoints);
 
@@ -584,67 +775,184 @@ export function readIndexed(source: ByteSource, flags: number, version: number):
  * into the index's bytes (read for the reader, or the file it holds in memory).
  */
 function readChunkTable(v: unknown, ramSize: number, version: number, end: number): ChunkTable {
-  const L = VMI_LIMITS;
-  const code = 'bad-vmi';
+  const columns = chunkColumns(v, version, (b, what, max) => bytes(b, 'bad-vmi', what, max));
+  const { id: ids, kind: kinds, encoding: encodings } = columns;
+  const stored = u32s(columns.stored);
+  const raw = u32s(columns.raw);
+  const offsets = new Float64Array(kinds.length);
+  const check = new RowCheck(ramSize, end, columns.offset !== null);
+  check.rows(0, { ids, kinds, encodings, stored, raw, places: view(columns.offset) }, offsets);
+  check.finish();
+  return new ChunkTable(ids, kinds, encodings, stored, raw, offsets, check.total);
+}
+
+/** The chunk table's columns (version 3 places chunks by `offset`; before, back to back), their sizes checked against one another. */
+function chunkColumns<B extends { length: number }>(
+  v: unknown,
+  version: number,
+  column: (v: unknown, what: string, max: number) => B,
+): { id: B; kind: B; encoding: B; stored: B; raw: B; offset: B | null } {
   if (!isObject(v)) bad('index has no chunk table');
-  const ids = bytes(v['id'], code, 'chunk ids', L.maxChunks * 16);
-  if (ids.length % 16 !== 0) bad('chunk ids are not whole 16-byte digests');
-  const n = ids.length / 16;
-  const kinds = bytes(v['kind'], code, 'chunk kinds', n);
-  const encodings = bytes(v['encoding'], code, 'chunk encodings', n);
-  const storedB = bytes(v['stored'], code, 'chunk lengths', n * 4);
-  const rawB = bytes(v['raw'], code, 'chunk sizes', n * 4);
-  const placed = version >= 3 ? bytes(v['offset'], code, 'chunk offsets', n * 8) : null;
+  const id = column(v['id'], 'chunk ids', VMI_LIMITS.maxChunks * 16);
+  if (id.length % 16 !== 0) bad('chunk ids are not whole 16-byte digests');
+  const n = id.length / 16;
+  const c = {
+    id,
+    kind: column(v['kind'], 'chunk kinds', n),
+    encoding: column(v['encoding'], 'chunk encodings', n),
+    stored: column(v['stored'], 'chunk lengths', n * 4),
+    raw: column(v['raw'], 'chunk sizes', n * 4),
+    offset: version >= 3 ? column(v['offset'], 'chunk offsets', n * 8) : null,
+  };
   if (
-    kinds.length !== n ||
-    encodings.length !== n ||
-    storedB.length !== n * 4 ||
-    rawB.length !== n * 4 ||
-    (placed && placed.length !== n * 8)
+    c.kind.length !== n ||
+    c.encoding.length !== n ||
+    c.stored.length !== n * 4 ||
+    c.raw.length !== n * 4 ||
+    (c.offset && c.offset.length !== n * 8)
   )
     bad(`the chunk table's columns do not all describe ${n} chunks`);
-  const places = placed ? new DataView(placed.buffer, placed.byteOffset, placed.length) : null;
-  const stored = u32s(storedB);
-  const raw = u32s(rawB);
-  const offsets = new Float64Array(n);
-  const maxBlob = Math.min(L.maxKernelBytes, ramSize);
-  // Digests compared as four big-endian words: the same order as byte by byte.
-  const words = new DataView(ids.buffer, ids.byteOffset, ids.length);
-  let w0 = -1;
-  let w1 = 0;
-  let w2 = 0;
-  let w3 = 0;
-  let at = VMI_HEADER_SIZE;
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    const kind = kinds[i]!;
-    const encoding = encodings[i]!;
-    if (kind !== CHUNK_PAGE && kind !== CHUNK_BLOB) bad(`chunk ${i} has unknown kind ${kind}`);
-    if (encoding > ENCODING_SPARSE || (encoding === ENCODING_SPARSE && kind !== CHUNK_PAGE))
-      bad(`chunk ${i} has unknown encoding ${encoding}`);
-    if (kind === CHUNK_PAGE ? raw[i] !== PAGE_SIZE : raw[i]! > maxBlob)
-      bad(`chunk ${i} claims ${raw[i]} bytes, ${kind === CHUNK_PAGE ? `not ${PAGE_SIZE}` : 'over the limit'}`);
-    const x0 = words.getUint32(i * 16);
-    const x1 = words.getUint32(i * 16 + 4);
-    const x2 = words.getUint32(i * 16 + 8);
-    const x3 = words.getUint32(i * 16 + 12);
-    const order =
-      x0 !== w0 ? x0 - w0 : x1 !== w1 ? x1 - w1 : x2 !== w2 ? x2 - w2 : x3 !== w3 ? x3 - w3 : kind - kinds[i - 1]!;
-    if (order <= 0) bad(`chunk ${i} is out of order or appears twice`);
-    w0 = x0;
-    w1 = x1;
-    w2 = x2;
-    w3 = x3;
-    if (places) at = getU64(places, i * 8);
-    if (at < VMI_HEADER_SIZE || at + stored[i]! > end)
-      bad(`chunk ${i} (${stored[i]} bytes at ${at}) lies outside the chunks' part of the file`);
-    offsets[i] = at;
-    at += stored[i]!;
-    total += stored[i]!;
+  return c;
+}
+
+const view = (b: Uint8Array | null): DataView | null => (b ? new DataView(b.buffer, b.byteOffset, b.length) : null);
+
+/** Rows of the chunk table, as columns from one row on (row 0 here is the first of them). */
+interface ChunkRows {
+  ids: Uint8Array;
+  kinds: Uint8Array;
+  encodings: Uint8Array;
+  stored: Uint32Array;
+  raw: Uint32Array;
+  places: DataView | null;
+}
+
+/**
+ * Checks the chunk table's rows in order, a run at a time (all at once when the index is in
+ * memory, a window's worth at a time when `rewind info` streams it from the file): kinds and
+ * encodings known, sizes within limits, digests ascending (then kinds), every chunk between the
+ * header and the index (`end`), back to back in table order in version 2, where its offset says
+ * in version 3. A large file's table has about a million rows: this is most of what opening it
+ * costs.
+ */
+class RowCheck {
+  /** Stored bytes of the rows checked. */
+  total = 0;
+  /** The rows checked. */
+  count = 0;
+  private readonly maxBlob: number;
+  private w0 = -1;
+  private w1 = 0;
+  private w2 = 0;
+  private w3 = 0;
+  private kind = 0;
+  private at = VMI_HEADER_SIZE;
+
+  constructor(
+    ramSize: number,
+    private readonly end: number,
+    private readonly placed: boolean,
+  ) {
+    this.maxBlob = Math.min(VMI_LIMITS.maxKernelBytes, ramSize);
   }
-  if (!places && at !== end)
-    bad(`chunks cover ${at - VMI_HEADER_SIZE} bytes but the file holds ${end - VMI_HEADER_SIZE}`);
-  return new ChunkTable(ids, kinds, encodings, stored, raw, offsets, total);
+
+  /** Checks the rows that `r` holds, the next ones; writes where each lies into `offsets` (by row, from `offsetsFrom`). */
+  rows(offsetsFrom: number, r: ChunkRows, offsets: Float64Array | null): void {
+    if (!this.scan(r, offsetsFrom, offsets)) this.exact(r, offsetsFrom, offsets);
+    this.count += r.kinds.length;
+  }
+
+  /**
+   * The checks as three simple passes (V8 runs such loops fast even before it optimizes them, as
+   * it has not yet when a summary is read in a fresh process: half the time of one loop doing
+   * all). Returns false, having changed nothing, at the first row that may fail: `exact` then
+   * says what.
+   */
+  private scan(r: ChunkRows, offsetsFrom: number, offsets: Float64Array | null): boolean {
+    const { ids, kinds, encodings, stored, raw, places } = r;
+    const n = kinds.length;
+    for (let k = 0; k < n; k++) {
+      const kind = kinds[k]!;
+      const encoding = encodings[k]!;
+      if (
+        kind === CHUNK_PAGE
+          ? encoding > ENCODING_SPARSE || raw[k] !== PAGE_SIZE
+          : kind !== CHUNK_BLOB || encoding >= ENCODING_SPARSE || raw[k]! > this.maxBlob
+      )
+        return false;
+    }
+    // Digests compared as four big-endian words: the same order as byte by byte.
+    const words = new DataView(ids.buffer, ids.byteOffset, ids.length);
+    let { w0, w1, w2, w3, kind: last } = this;
+    for (let k = 0; k < n; k++) {
+      const x0 = words.getUint32(k * 16);
+      const x1 = words.getUint32(k * 16 + 4);
+      const x2 = words.getUint32(k * 16 + 8);
+      const x3 = words.getUint32(k * 16 + 12);
+      if (x0 === w0) {
+        const order = x1 !== w1 ? x1 - w1 : x2 !== w2 ? x2 - w2 : x3 !== w3 ? x3 - w3 : kinds[k]! - last;
+        if (order <= 0) return false;
+      } else if (x0 < w0) return false;
+      w0 = x0;
+      w1 = x1;
+      w2 = x2;
+      w3 = x3;
+      last = kinds[k]!;
+    }
+    let { at, total } = this;
+    for (let k = 0; k < n; k++) {
+      if (places) at = getU64(places, k * 8);
+      const length = stored[k]!;
+      if (at < VMI_HEADER_SIZE || at + length > this.end) return false;
+      if (offsets) offsets[offsetsFrom + k] = at;
+      at += length;
+      total += length;
+    }
+    Object.assign(this, { w0, w1, w2, w3, kind: last, at, total });
+    return true;
+  }
+
+  /** The checks row by row, each with its message: for rows {@link scan} stopped at. */
+  private exact(r: ChunkRows, offsetsFrom: number, offsets: Float64Array | null): void {
+    const { ids, kinds, encodings, stored, raw, places } = r;
+    const words = new DataView(ids.buffer, ids.byteOffset, ids.length);
+    let { w0, w1, w2, w3, at, total } = this;
+    let last = this.kind;
+    for (let k = 0; k < kinds.length; k++) {
+      const i = this.count + k;
+      const kind = kinds[k]!;
+      const encoding = encodings[k]!;
+      if (kind !== CHUNK_PAGE && kind !== CHUNK_BLOB) bad(`chunk ${i} has unknown kind ${kind}`);
+      if (encoding > ENCODING_SPARSE || (encoding === ENCODING_SPARSE && kind !== CHUNK_PAGE))
+        bad(`chunk ${i} has unknown encoding ${encoding}`);
+      if (kind === CHUNK_PAGE ? raw[k] !== PAGE_SIZE : raw[k]! > this.maxBlob)
+        bad(`chunk ${i} claims ${raw[k]} bytes, ${kind === CHUNK_PAGE ? `not ${PAGE_SIZE}` : 'over the limit'}`);
+      const x0 = words.getUint32(k * 16);
+      const x1 = words.getUint32(k * 16 + 4);
+      const x2 = words.getUint32(k * 16 + 8);
+      const x3 = words.getUint32(k * 16 + 12);
+      const order = x0 !== w0 ? x0 - w0 : x1 !== w1 ? x1 - w1 : x2 !== w2 ? x2 - w2 : x3 !== w3 ? x3 - w3 : kind - last;
+      if (order <= 0) bad(`chunk ${i} is out of order or appears twice`);
+      w0 = x0;
+      w1 = x1;
+      w2 = x2;
+      w3 = x3;
+      last = kind;
+      if (places) at = getU64(places, k * 8);
+      if (at < VMI_HEADER_SIZE || at + stored[k]! > this.end)
+        bad(`chunk ${i} (${stored[k]} bytes at ${at}) lies outside the chunks' part of the file`);
+      if (offsets) offsets[offsetsFrom + k] = at;
+      at += stored[k]!;
+      total += stored[k]!;
+    }
+    Object.assign(this, { w0, w1, w2, w3, kind: last, at, total });
+  }
+
+  /** Checks what only the whole table shows: in version 2, that the chunks fill the file up to the index. */
+  finish(): void {
+    if (!this.placed && this.at !== this.end)
+      bad(`chunks cover ${this.at - VMI_HEADER_SIZE} bytes but the file holds ${this.end - VMI_HEADER_SIZE}`);
+  }
 }
 
 /** True where typed arrays are little-endian, as the file's numbers are (everywhere Rewind runs, but checked). */

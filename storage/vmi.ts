@@ -11,9 +11,9 @@
  */
 import { RewindError } from '../core/errors.js';
 import { MemorySink, memorySource, type ByteSink, type ByteSource } from './bytes.js';
-import { VMI_MAGIC, VMI_VERSION, bad, pagesNamed, type Recording } from './vmi-common.js';
+import { VMI_MAGIC, VMI_VERSION, bad, pagesNamed, type Recording, type VmiSummary } from './vmi-common.js';
 import { readV1 } from './vmi-v1.js';
-import { readIndexed, writeIndexed, type IndexPlan, type PlacedChunks } from './vmi-indexed.js';
+import { readIndexed, summarizeIndexed, writeIndexed, type IndexPlan, type PlacedChunks } from './vmi-indexed.js';
 
 export {
   VMI_MAGIC,
@@ -28,6 +28,7 @@ export {
   type RecordingSources,
   type StoredChunks,
   type VmiConfig,
+  type VmiSummary,
 } from './vmi-common.js';
 export { VMI_HEADER_SIZE, planIndexed, type ChunkPlace, type IndexPlan, type PlacedChunks } from './vmi-indexed.js';
 
@@ -63,27 +64,55 @@ const READERS: Record<number, VersionReader> = { 1: readV1, 2: readIndexed, 3: r
  */
 export function readVmi(data: Uint8Array | ByteSource, options: { whole?: boolean } = {}): Recording {
   try {
-    if (data instanceof Uint8Array) data = memorySource(data);
-    else if (!data || typeof data.read !== 'function') bad('not a byte array');
-    if (data.size < 12) bad(`file is ${data.size} bytes, too short to be a VM image`);
-    const head = data.read(0, 12);
-    for (let i = 0; i < 8; i++) {
-      if (head[i] !== VMI_MAGIC.charCodeAt(i)) bad('not a Rewind VM image (bad magic bytes)');
-    }
-    const version = head[8]! | (head[9]! << 8);
-    const flags = head[10]! | (head[11]! << 8);
-    const reader = Object.hasOwn(READERS, version) ? READERS[version] : undefined;
-    if (!reader) {
-      if (version > VMI_VERSION)
-        bad(`format version ${version} is newer than this Rewind reads (up to ${VMI_VERSION}); update Rewind`);
-      bad(`unknown format version ${version}`);
-    }
-    const rec = reader(data, flags, version);
+    const { source, version, flags } = opened(data);
+    const rec = READERS[version]!(source, flags, version);
     if (options.whole) readChunks(rec);
     return rec;
   } catch (e) {
     throw asBadVmi(e);
   }
+}
+
+/**
+ * What a `.vmi` holds, checked as {@link readVmi} checks it, but for what only a use of its
+ * checkpoints' page maps checks (that the pages they name are in the file): from the header
+ * and the index alone, a large file's index streamed rather than held (see summarizeIndexed).
+ */
+export function readVmiSummary(data: Uint8Array | ByteSource): VmiSummary {
+  try {
+    const { source, version, flags } = opened(data);
+    const summary = version >= 2 ? summarizeIndexed(source, flags, version) : null;
+    if (summary) return summary;
+    const rec = READERS[version]!(source, flags, version);
+    return {
+      config: rec.config,
+      timeline: rec.timeline,
+      checkpoints: rec.checkpoints.length,
+      pages: rec.stored ? rec.stored.pages : pagesNamed(rec.disk, rec.checkpoints).size,
+      kernelBytes: rec.stored ? (rec.stored.kernelBytes ?? 0) : (rec.kernel?.length ?? 0),
+    };
+  } catch (e) {
+    throw asBadVmi(e);
+  }
+}
+
+/** The file's source, format version (one this reads) and header flags, from its first 12 bytes. */
+function opened(data: Uint8Array | ByteSource): { source: ByteSource; version: number; flags: number } {
+  const source = data instanceof Uint8Array ? memorySource(data) : data;
+  if (!source || typeof source.read !== 'function') bad('not a byte array');
+  if (source.size < 12) bad(`file is ${source.size} bytes, too short to be a VM image`);
+  const head = source.read(0, 12);
+  for (let i = 0; i < 8; i++) {
+    if (head[i] !== VMI_MAGIC.charCodeAt(i)) bad('not a Rewind VM image (bad magic bytes)');
+  }
+  const version = head[8]! | (head[9]! << 8);
+  const flags = head[10]! | (head[11]! << 8);
+  if (!Object.hasOwn(READERS, version)) {
+    if (version > VMI_VERSION)
+      bad(`format version ${version} is newer than this Rewind reads (up to ${VMI_VERSION}); update Rewind`);
+    bad(`unknown format version ${version}`);
+  }
+  return { source, version, flags };
 }
 
 /** Reads (and so checks) every chunk a recording names: for bytes already in memory, where this costs no I/O. */

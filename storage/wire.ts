@@ -178,20 +178,41 @@ export function packPageMap(map: PageMap): PackedPageMap {
 
 /** Checks a packed page map's shape: indices ascending and below `pageCount`, one digest each. */
 export function checkPackedPageMap(v: unknown, pageCount: number, code: ErrorCode, what: string): PackedPageMap {
+  const map = pageMapShape(v, pageCount, code, what, (b, part, max) => bytes(b, code, part, max));
+  ascendingPages(map.i, -1, pageCount, code, what);
+  return map;
+}
+
+/** A packed page map's two byte strings, as `column` takes them (in memory, or left in a file), their sizes checked. */
+export function pageMapShape<B extends { readonly length: number }>(
+  v: unknown,
+  pageCount: number,
+  code: ErrorCode,
+  what: string,
+  column: (v: unknown, what: string, max: number) => B,
+): { i: B; h: B } {
   if (!isObject(v)) fail(code, `${what} is not a page map`);
-  const i = bytes(v['i'], code, `${what}: page indices`, pageCount * 4);
-  const h = bytes(v['h'], code, `${what}: page hashes`, pageCount * 16);
+  const i = column(v['i'], `${what}: page indices`, pageCount * 4);
+  const h = column(v['h'], `${what}: page hashes`, pageCount * 16);
   if (i.length % 4 !== 0) fail(code, `${what}: page indices are not whole 32-bit numbers`);
   if (h.length !== i.length * 4) fail(code, `${what}: ${i.length / 4} page indices but ${h.length / 16} hashes`);
+  return { i, h };
+}
+
+/**
+ * Checks page indices (u32 little-endian) that follow `prev`: each above the one before and
+ * below `pageCount`. Returns the last (`prev` when there are none): a map's indices can be
+ * checked a part at a time.
+ */
+export function ascendingPages(i: Uint8Array, prev: number, pageCount: number, code: ErrorCode, what: string): number {
   const dv = new DataView(i.buffer, i.byteOffset, i.length);
-  let prev = -1;
   for (let n = 0; n < i.length; n += 4) {
     const page = dv.getUint32(n, true);
     if (page <= prev || page >= pageCount)
       fail(code, `${what}: page index ${page} is out of order or beyond the ${pageCount} pages of its memory`);
     prev = page;
   }
-  return { i, h };
+  return prev;
 }
 
 /** The page map a checked packed map holds. */

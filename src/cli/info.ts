@@ -1,8 +1,8 @@
 /** `rewind info`: what a .vmi holds, from its header and index alone (fast on files of any size). */
 import { statSync } from 'node:fs';
 import { RewindError } from '../../core/errors.js';
-import { pagesNamed, timelineFromTree } from '../../storage/index.js';
-import { readVmiFile } from '../node/vmi-read.js';
+import { timelineFromTree } from '../../storage/index.js';
+import { readVmiFileSummary } from '../node/vmi-read.js';
 import { parseArgs } from './args.js';
 import { Exit } from './exit.js';
 import { printable, safeJson } from './text.js';
@@ -26,8 +26,8 @@ export async function infoCommand(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, { json: 'boolean' });
   if (args.positional.length !== 1) throw new RewindError('bad-argument', `usage: ${INFO_USAGE}`);
   const path = args.positional[0]!;
-  // The index alone: nothing is replayed and no page is read.
-  const rec = readVmiFile(path);
+  // The index alone, streamed: nothing is replayed and no page is read.
+  const rec = readVmiFileSummary(path);
   const timeline = timelineFromTree(rec.timeline);
   const branches = Object.values(rec.timeline.branches);
   const byId = new Map(branches.map((b) => [b.id, b]));
@@ -39,10 +39,7 @@ export async function infoCommand(argv: readonly string[]): Promise<number> {
     diskSize: rec.config.diskSize === null ? null : typeof diskBytes === 'number' ? diskBytes : rec.config.diskSize,
     // The optional devices (docs/vmi.md, config.machine.devices): a screen's, or none.
     devices: Array.isArray(rec.config.machine['devices']) ? rec.config.machine['devices'].map(String) : [],
-    program: {
-      kind: String(rec.config.machine['kind']),
-      bytes: rec.stored ? (rec.stored.kernelBytes ?? 0) : (rec.kernel?.length ?? 0),
-    },
+    program: { kind: String(rec.config.machine['kind']), bytes: rec.kernelBytes },
     branches: branches.map((b) => ({
       id: b.id,
       name: b.name,
@@ -55,9 +52,9 @@ export async function infoCommand(argv: readonly string[]): Promise<number> {
       bookmarks: b.bookmarks,
       seekCost: timeline.seekCosts(b.id, WINDOWS).filter((c, i, all) => i === 0 || c.within > all[i - 1]!.within),
     })),
-    checkpoints: rec.checkpoints.length,
+    checkpoints: rec.checkpoints,
     events: branches.reduce((n, b) => n + b.events.length, 0),
-    pages: rec.stored ? rec.stored.pages : pagesNamed(rec.disk, rec.checkpoints).size,
+    pages: rec.pages,
   };
   if (args.flags.has('json')) {
     process.stdout.write(safeJson(info) + '\n');

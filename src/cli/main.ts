@@ -68,6 +68,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     return Exit.ok;
   }
   const command = COMMANDS.get(name);
+  // msgpackr decodes in JS, as in the browser: looking for its native helper cost every command
+  // some 20 ms of start-up (probing the C library), for strings that Rewind's files hardly hold.
+  process.env['MSGPACKR_NATIVE_ACCELERATION_DISABLED'] ??= 'true';
   if (!command) {
     process.stderr.write(`rewind: unknown command "${printable(name)}" (try rewind --help)\n`);
     return Exit.usage;

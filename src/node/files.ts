@@ -77,6 +77,10 @@ export function userFileSource(path: string, what: string): UserFileSource {
       readAt(out, offset);
       return out;
     },
+    readInto(offset, into) {
+      check(offset, into.length);
+      readAt(into, offset);
+    },
     close: () => closeSync(fd),
   };
 }

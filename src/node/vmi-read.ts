@@ -1,6 +1,6 @@
 /** Reading a .vmi file on disk (without loading the machine: `rewind info` uses it alone). */
 import { RewindError } from '../../core/errors.js';
-import { readVmi, type Recording } from '../../storage/index.js';
+import { readVmi, readVmiSummary, type Recording, type VmiSummary } from '../../storage/index.js';
 import { userFileSource } from './files.js';
 
 /**
@@ -16,6 +16,18 @@ export function readVmiFile(path: string): Recording {
   } catch (e) {
     source.close();
     throw inFile(path, e);
+  }
+}
+
+/** {@link readVmiSummary} of the file at `path` (which it closes after). */
+export function readVmiFileSummary(path: string): VmiSummary {
+  const source = userFileSource(path, 'recording');
+  try {
+    return readVmiSummary(source);
+  } catch (e) {
+    throw inFile(path, e);
+  } finally {
+    source.close();
   }
 }
 

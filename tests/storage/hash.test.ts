@@ -10,6 +10,7 @@ import {
   isHash128,
 } from '../../storage/hash.js';
 import { ZERO_PAGE_HASH } from '../../storage/statehash.js';
+import { hashWindow } from '../../storage/pagehash.js';
 
 // Vectors computed once with the C reference MurmurHash3_x86_128 (SMHasher),
 // printed as h1 h2 h3 h4 in hex, and pinned here.
@@ -103,6 +104,34 @@ describe('hash128 (MurmurHash3 x86_128)', () => {
         expect(h.digest()).toBe(hash128(data, 7));
       }),
     );
+  });
+
+  it('streams through the hash window (whole blocks in WebAssembly) as it does in JS, from any place in it', () => {
+    const w = hashWindow();
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 600 }),
+        fc.array(fc.nat(600), { maxLength: 6 }),
+        fc.nat(4096),
+        (data, cuts, at) => {
+          const points = [...new Set(cuts.map((c) => c % (data.length + 1)))].sort((a, b) => a - b);
+          const h = new Hasher128();
+          let prev = 0;
+          for (const p of [...points, data.length]) {
+            // Each part lies in the window where the last ended, at any alignment.
+            w.bytes.set(data.subarray(prev, p), at + prev);
+            w.feed(h, at + prev, at + p);
+            prev = p;
+          }
+          expect(h.digest()).toBe(hash128(data));
+        },
+      ),
+    );
+    const big = Uint8Array.from({ length: 1 << 20 }, (_, i) => Math.imul(i, 2654435761) >>> 24);
+    const h = new Hasher128();
+    w.bytes.set(big);
+    w.feed(h, 0, big.length);
+    expect(h.digest()).toBe(hash128(big));
   });
 
   it('hashes whole pages, one or two at a time, as hash128 does', () => {

@@ -16,6 +16,7 @@ import {
   VMI_HEADER_SIZE,
   planIndexed,
   readVmi,
+  readVmiSummary,
   recordingFrom,
   writeVmi,
   writeVmiTo,
@@ -658,6 +659,134 @@ describe('.vmi hostile files', () => {
     expect(deflateSync).toBeTypeOf('function');
   });
 });
+
+describe('.vmi summaries (rewind info): the index streamed, not held', () => {
+  /** editChunks, each row keeping its place in the file (version 3). */
+  function editPlaced(index: Record<string, any>, change: (rows: { row: ChunkRow; at: number }[]) => void): void {
+    const o = index.chunks.offset as Uint8Array;
+    const dv = new DataView(o.buffer, o.byteOffset, o.length);
+    const places: number[] = [];
+    editChunks(
+      index,
+      (rows) => {
+        const placed = rows.map((row, i) => ({
+          row,
+          at: dv.getUint32(i * 8, true) + dv.getUint32(i * 8 + 4, true) * 2 ** 32,
+        }));
+        change(placed);
+        rows.length = 0;
+        placed.forEach((p, i) => {
+          rows.push(p.row);
+          places[i] = p.at;
+        });
+      },
+      places,
+    );
+  }
+
+  /**
+   * makeRecording's file with an index as a long recording's is: raw, with 20,000 page chunks
+   * that nothing names (two runs of the chunk table's rows; they lie over the chunks' first
+   * byte: places may overlap) and a checkpoint whose RAM map names 1,200 pages, so that the large
+   * byte strings stay in the file as they are checked.
+   */
+  function bigIndex(): Uint8Array {
+    let x = 99;
+    const random = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 24;
+    return reframe(writeVmi(makeRecording()), (index) => {
+      index.config.ramSize = 2048 * 4096;
+      editPlaced(index, (rows) => {
+        for (let k = 0; k < 20000; k++)
+          rows.push({ row: [Uint8Array.from({ length: 16 }, random), 0, 0, 1, 4096], at: VMI_HEADER_SIZE });
+        rows.sort((a, b) => {
+          for (let i = 0; i < 16; i++) if (a.row[0][i] !== b.row[0][i]) return a.row[0][i]! - b.row[0][i]!;
+          return a.row[1] - b.row[1];
+        });
+      });
+      const i = new Uint8Array(1200 * 4);
+      for (let n = 0; n < 1200; n++) new DataView(i.buffer).setUint32(n * 4, n, true);
+      index.checkpoints[0].ram = { i, h: new Uint8Array(1200 * 16).fill(7) };
+    });
+  }
+
+  const summaryOf = (rec: Recording) => ({
+    config: rec.config,
+    timeline: rec.timeline,
+    checkpoints: rec.checkpoints.length,
+    pages: rec.stored!.pages,
+    kernelBytes: rec.stored!.kernelBytes,
+  });
+
+  it('says what a full read says, for small and large indexes, version 2 and 3 files', () => {
+    const small = writeVmi(makeRecording());
+    expect(readVmiSummary(small)).toEqual(summaryOf(readVmi(small)));
+    const big = bigIndex();
+    expect(new DataView(big.buffer).getUint32(32, true)).toBeGreaterThan(256 << 10);
+    const full = readVmi(big);
+    expect(full.stored!.pages).toBe(pagesOf(makeRecording()).size + 20000);
+    expect(readVmiSummary(big)).toEqual(summaryOf(full));
+    const v2 = reframe(small, (m) => delete m.chunks.offset, { version: 2 });
+    expect(readVmiSummary(v2)).toEqual(summaryOf(readVmi(v2)));
+  });
+
+  it('finds what a full read finds wrong, in the same words', () => {
+    const big = bigIndex();
+    const sameAsFull = (bad: Uint8Array, message: RegExp) =>
+      expect(expectBad(bad, undefined, readVmiSummary).message).toBe(expectBad(bad, message).message);
+    const flipped = big.slice();
+    flipped[flipped.length - 5000] ^= 1;
+    sameAsFull(flipped, /index hash mismatch/);
+    sameAsFull(
+      reframe(big, (m) => editPlaced(m, (rows) => ([rows[17000], rows[17001]] = [rows[17001]!, rows[17000]!]))),
+      /chunk 17001 is out of order or appears twice/,
+    );
+    sameAsFull(
+      reframe(big, (m) => editPlaced(m, (rows) => (rows[18000]!.at = 2 ** 40))),
+      /chunk 18000 \(\d+ bytes at 1099511627776\) lies outside/,
+    );
+    sameAsFull(
+      // The index's byte strings are views of the file's bytes: edited in a copy.
+      reframe(big.slice(), (m) => (m.chunks.kind[m.chunks.kind.length - 1] = 7)),
+      /chunk 20\d+ has unknown kind 7/,
+    );
+    sameAsFull(
+      reframe(big.slice(), (m) => {
+        const i = m.checkpoints[0].ram.i as Uint8Array;
+        new DataView(i.buffer, i.byteOffset).setUint32(700 * 4, 699, true);
+      }),
+      /RAM: page index 699 is out of order/,
+    );
+  });
+
+  it('notices bytes of the file that change between the index hash and their checks', () => {
+    const bytes = bigIndex();
+    const ids = split(bytes).index.chunks.id as Uint8Array;
+    const lastId = findBytes(bytes, ids.subarray(ids.length - 16), new DataView(bytes.buffer).getUint32(24, true));
+    let hashed = false;
+    const source: ByteSource = {
+      size: bytes.length,
+      read: (offset, length) => bytes.slice(offset, offset + length),
+      readInto(offset, into) {
+        into.set(bytes.subarray(offset, offset + into.length));
+        // Once the whole index has been read (and hashed), the last chunk id's last byte changes: its order stays.
+        if (!hashed && offset + into.length === bytes.length) {
+          hashed = true;
+          bytes[lastId + 15] ^= 1;
+        }
+      },
+    };
+    expect(() => readVmiSummary(source)).toThrow(/the chunk ids changed while the file was being read/);
+  });
+});
+
+/** Where `needle` first occurs in `hay` at or after `from`. */
+function findBytes(hay: Uint8Array, needle: Uint8Array, from: number): number {
+  outer: for (let i = from; i + needle.length <= hay.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
 
 function pagesOf(rec: Recording): Set<string> {
   const all = new Set<string>();
