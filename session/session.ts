@@ -723,18 +723,22 @@ export class Session {
   /**
    * Thins when the file would be over the budget, its pages counted exactly (the end of a
    * recording: see afterRun's bound); gives back the space kept for pages to come when that is
-   * what puts it over. The bound, which waits for no page still being encoded on another thread,
-   * answers first when it is within the budget: the exact count could only be less.
+   * what puts it over. The bounds, which wait for no page still being encoded on another thread,
+   * answer first when they are within the budget: the exact counts could only be less.
    */
   keepWithinBudget(): void {
     const pages = this.checkpoints.pages;
-    if (pages.boundBytes + this.fileOverhead() <= this.budget && this.fileBytes <= this.budget) return;
-    if (pages.bytes + this.fileOverhead() > this.budget) this.thin();
+    const overhead = this.fileOverhead();
+    // The file's extent from above first too: the exact one waits for the thread's last pages,
+    // which the end of a recording would rather let it write while it plans the index.
+    const within = (bytes: number): boolean => bytes + overhead <= this.budget;
+    if (within(pages.boundBytes) && (within(pages.extentBound) || within(pages.extentBytes))) return;
+    if (!within(pages.bytes)) this.thin();
     // Within the budget but for space kept for pages that will not come now: given back.
     else
       pages.sweep(
         this.checkpoints.pageRefs((h) => pages.sizeOf(h)),
-        this.budget - this.fileOverhead(),
+        this.budget - overhead,
       );
   }
 

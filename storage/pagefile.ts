@@ -187,6 +187,11 @@ export class PageFile implements PageSpill, PlacedChunks {
     return this.end - START;
   }
 
+  /** At least {@link extent}: each record the thread has not reported yet counted as ending the file, at its largest. */
+  get extentBound(): number {
+    return this.end - START + (this.handed - this.collected) * (RECORD_ROOM - 1);
+  }
+
   get count(): number {
     return this.at.size;
   }

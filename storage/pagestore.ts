@@ -319,6 +319,8 @@ export interface PageSpill extends PageRecords {
   compact(live: HashSet, room?: number): void;
   /** Bytes its records span, the space given back to the records that come next included. */
   readonly extent?: number;
+  /** At least {@link extent}, and known without waiting for records still being encoded on another thread. */
+  readonly extentBound?: number;
   /** Bytes of a record held, or undefined. */
   sizeOf(hash: Hash128): number | undefined;
 }
@@ -461,6 +463,11 @@ export class PageStore {
   /** {@link bytes}, but with the space that a spill store keeps for the pages to come: what its file takes. */
   get extentBytes(): number {
     return this.storedBytes + (this.spill ? (this.spill.extent ?? this.spill.bytes) : 0);
+  }
+
+  /** At least {@link extentBytes}, without waiting for a spill store that encodes on another thread. */
+  get extentBound(): number {
+    return this.storedBytes + (this.spill ? (this.spill.extentBound ?? this.spill.extent ?? this.spill.bytes) : 0);
   }
 
   /** {@link sweep}, but of the pages held in memory only: a spill store keeps its own until the next sweep. */
