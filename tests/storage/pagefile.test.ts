@@ -181,8 +181,11 @@ describe.each<[string, PageFileOptions]>([
     s.mark();
     const second = Array.from({ length: 9000 }, (_, i) => s.put(page(9000 + i)));
     const bound = s.boundBytes;
+    // From above, without waiting for the pages still on their way: the exact extent is no more.
+    const extentBound = s.extentBound;
     const exact = s.bytesOf(new Set(first));
     expect(bound).toBe(exact + 9000 * 4097);
+    expect(s.extentBytes).toBeLessThanOrEqual(extentBound);
     expect(s.bytes).toBe(exact + s.bytesOf(new Set(second)));
     expect(s.bytes).toBeLessThanOrEqual(bound);
     for (const i of [0, 1, 2, 8999, 9000, 17999])
@@ -191,6 +194,9 @@ describe.each<[string, PageFileOptions]>([
     s.sweep(live);
     expect(s.bytes).toBe(s.bytesOf(live));
     const third = Array.from({ length: 20000 }, (_, i) => s.put(page(20000 + i)));
+    const boundAfter = s.extentBound;
+    expect(s.extentBytes).toBeLessThanOrEqual(boundAfter);
+    expect(s.extentBound).toBe(s.extentBytes);
     for (const i of [0, 7, 19999]) expect(same(s.get(third[i]!), page(20000 + i))).toBe(true);
     expect(same(s.get(first[7]!), page(7))).toBe(true);
     expect(s.bytes).toBe(s.bytesOf([...live, ...third]));
