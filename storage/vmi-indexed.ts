@@ -517,7 +517,7 @@ class ChunkTable {
    * its time.
    */
   readInto(source: ByteSource, ns: readonly number[], outs: readonly Uint8Array[]): void {
-    const order = ns.map((_, k) => k).sort((a, b) => this.offsets[ns[a]!]! - this.offsets[ns[b]!]!);
+    const order = fileOrder(ns, this.offsets);
     for (let s = 0; s < order.length;) {
       const first = ns[order[s]!]!;
       const start = this.offsets[first]!;
@@ -953,6 +953,23 @@ class RowCheck {
     if (!this.placed && this.at !== this.end)
       bad(`chunks cover ${this.at - VMI_HEADER_SIZE} bytes but the file holds ${this.end - VMI_HEADER_SIZE}`);
   }
+}
+
+/**
+ * The indices of `ns` (chunk numbers) in the order their chunks lie in the file: by a numeric
+ * sort of offset and index packed in one double where they fit (a restore's 12 k pages: ~1 ms,
+ * against ~5 for a sort through a comparator).
+ */
+function fileOrder(ns: readonly number[], offsets: Float64Array): ArrayLike<number> {
+  let span = 1;
+  while (span <= ns.length) span *= 2;
+  let last = 0;
+  for (const n of ns) last = Math.max(last, offsets[n]!);
+  if (last * span >= 2 ** 53) return ns.map((_, k) => k).sort((a, b) => offsets[ns[a]!]! - offsets[ns[b]!]!);
+  const keys = new Float64Array(ns.length);
+  for (let k = 0; k < ns.length; k++) keys[k] = offsets[ns[k]!]! * span + k;
+  keys.sort();
+  return Int32Array.from(keys, (key) => key % span);
 }
 
 /** True where typed arrays are little-endian, as the file's numbers are (everywhere Rewind runs, but checked). */
