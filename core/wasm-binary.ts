@@ -225,3 +225,36 @@ export function moduleOf(sections: readonly (readonly [number, Bytes])[]): Uint8
   for (const [id, contents] of sections) out.section(id, contents);
   return out.view().slice();
 }
+
+/** A function of a module made by {@link moduleOver}: its export name, how many i32 params and results, its body. */
+export interface ExportedFunction {
+  readonly name: string;
+  readonly params: number;
+  readonly results: number;
+  readonly body: Body;
+}
+
+/** A module of functions (i32 params and results only) over one memory it imports as `module`.`name`, each exported. */
+export function moduleOver(module: string, name: string, fns: readonly ExportedFunction[]): Uint8Array<ArrayBuffer> {
+  const types = new Bytes().u32(fns.length);
+  const functions = new Bytes().u32(fns.length);
+  const exports = new Bytes().u32(fns.length);
+  const codes = new Bytes().u32(fns.length);
+  fns.forEach((f, i) => {
+    types.byte(0x60).u32(f.params);
+    for (let k = 0; k < f.params; k++) types.byte(I32);
+    types.u32(f.results);
+    for (let k = 0; k < f.results; k++) types.byte(I32);
+    functions.u32(i);
+    exports.name(f.name).byte(0x00).u32(i);
+    codes.u32(f.body.code.length).bytes(f.body.code.view());
+  });
+  const imports = new Bytes().u32(1).name(module).name(name).byte(0x02).byte(0x00).u32(0);
+  return moduleOf([
+    [1, types],
+    [2, imports],
+    [3, functions],
+    [7, exports],
+    [10, codes],
+  ]);
+}

@@ -5,7 +5,7 @@
  * WebAssembly is compiled before its first call. It only says whether rows pass: where one does
  * not, the JS checks run over the table again to say what is wrong.
  */
-import { Body, Bytes, F64, I32, W, moduleOf } from '../core/wasm-binary.js';
+import { Body, F64, I32, W, moduleOver } from '../core/wasm-binary.js';
 import { PAGE_SIZE } from '../core/memmap.js';
 import { hashWindow, HASH_WINDOW } from './pagehash.js';
 
@@ -150,24 +150,6 @@ function scanBody(): Body {
   return f.end();
 }
 
-function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const types = new Bytes().u32(1).byte(0x60).u32(7);
-  for (let k = 0; k < 7; k++) types.byte(I32);
-  types.u32(1).byte(I32);
-  const imports = new Bytes().u32(1).name('h').name('m').byte(0x02).byte(0x00).u32(0);
-  const functions = new Bytes().u32(1).u32(0);
-  const exports = new Bytes().u32(1).name('scan').byte(0x00).u32(0);
-  const code = scanBody().code;
-  const codes = new Bytes().u32(1).u32(code.length).bytes(code.view());
-  return moduleOf([
-    [1, types],
-    [2, imports],
-    [3, functions],
-    [7, exports],
-    [10, codes],
-  ]);
-}
-
 /** Scans runs of the chunk table's rows whose columns lie in the hash window (offsets into it; `places` -1 in version 2). */
 export interface ChunkScan {
   scan(ids: number, kinds: number, encodings: number, stored: number, raw: number, places: number, n: number): boolean;
@@ -183,9 +165,10 @@ export function chunkScan(maxBlob: number, start: number, end: number): ChunkSca
   const window = hashWindow();
   let scan: (...args: number[]) => number;
   try {
-    scan = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes()), { h: { m: window.memory } }).exports[
-      'scan'
-    ] as typeof scan;
+    scan = new WebAssembly.Instance(
+      new WebAssembly.Module(moduleOver('h', 'm', [{ name: 'scan', params: 7, results: 1, body: scanBody() }])),
+      { h: { m: window.memory } },
+    ).exports['scan'] as typeof scan;
   } catch {
     return null;
   }

@@ -176,6 +176,11 @@ class Skimmer {
     return this.word(4).getUint32(0);
   }
 
+  /** A length in 2^k bytes (k = 0, 1, 2). */
+  private size(k: number): number {
+    return k === 0 ? this.u8() : k === 1 ? this.u16() : this.u32();
+  }
+
   /** A count of maps' entries or arrays' items: each takes a byte at least, so no more than what is left. */
   private count(n: number, per: number): number {
     if (n * per > this.length - this.pos) this.bad(`${this.what} claims ${n} items in ${this.length - this.pos} bytes`);
@@ -189,6 +194,11 @@ class Skimmer {
     if ((t & 0xf0) === 0x80) return this.map(t & 15, depth);
     if ((t & 0xf0) === 0x90) return this.array(t & 15, depth);
     if ((t & 0xe0) === 0xa0) return this.str(t & 31);
+    // Byte strings, strings, arrays and maps whose length follows in 1, 2 or 4 bytes.
+    if (t >= 0xc4 && t <= 0xc6) return this.bin(this.size(t - 0xc4));
+    if (t >= 0xd9 && t <= 0xdb) return this.str(this.size(t - 0xd9));
+    if (t === 0xdc || t === 0xdd) return this.array(this.size(t - 0xdb), depth);
+    if (t === 0xde || t === 0xdf) return this.map(this.size(t - 0xdd), depth);
     switch (t) {
       case 0xc0:
         return null;
@@ -196,12 +206,6 @@ class Skimmer {
         return false;
       case 0xc3:
         return true;
-      case 0xc4:
-        return this.bin(this.u8());
-      case 0xc5:
-        return this.bin(this.u16());
-      case 0xc6:
-        return this.bin(this.u32());
       case 0xca:
         return this.word(4).getFloat32(0);
       case 0xcb:
@@ -228,20 +232,6 @@ class Skimmer {
         const w = this.word(8);
         return w.getInt32(0) * 2 ** 32 + w.getUint32(4);
       }
-      case 0xd9:
-        return this.str(this.u8());
-      case 0xda:
-        return this.str(this.u16());
-      case 0xdb:
-        return this.str(this.u32());
-      case 0xdc:
-        return this.array(this.u16(), depth);
-      case 0xdd:
-        return this.array(this.u32(), depth);
-      case 0xde:
-        return this.map(this.u16(), depth);
-      case 0xdf:
-        return this.map(this.u32(), depth);
     }
     return this.bad(`${this.what} is not plain msgpack (byte 0x${t.toString(16)} at ${this.pos - 1})`);
   }
