@@ -157,21 +157,26 @@ export interface ChunkScan {
   readonly total: number;
 }
 
+/** The scan's function over the hash window, once made (null: the host cannot compile WebAssembly). */
+let made: ((...args: number[]) => number) | null | undefined;
+
 /**
  * A scan from the table's first row, for chunks between `start` and `end` and blobs of up to
  * `maxBlob` bytes; null where the host cannot compile WebAssembly (the JS checks then).
  */
 export function chunkScan(maxBlob: number, start: number, end: number): ChunkScan | null {
   const window = hashWindow();
-  let scan: (...args: number[]) => number;
-  try {
-    scan = new WebAssembly.Instance(
-      new WebAssembly.Module(moduleOver('h', 'm', [{ name: 'scan', params: 7, results: 1, body: scanBody() }])),
-      { h: { m: window.memory } },
-    ).exports['scan'] as typeof scan;
-  } catch {
-    return null;
-  }
+  if (made === undefined)
+    try {
+      made = new WebAssembly.Instance(
+        new WebAssembly.Module(moduleOver('h', 'm', [{ name: 'scan', params: 7, results: 1, body: scanBody() }])),
+        { h: { m: window.memory } },
+      ).exports['scan'] as (...args: number[]) => number;
+    } catch {
+      made = null;
+    }
+  const scan = made;
+  if (!scan) return null;
   const state = new DataView(window.memory.buffer, STATE, 64);
   for (let i = 0; i < 16; i++) state.setUint8(i, 0);
   state.setInt32(S_HAS, 0, true);
