@@ -3,7 +3,8 @@
  * `rewind info` reads a long recording's index with. The index of a 3 GB
  * recording is some 35 MB, nearly all of it byte strings (the chunk table's
  * columns, the checkpoints' page maps) that a summary of the file only checks;
- * read whole, into that much fresh memory, it cost most of a second's third.
+ * read whole, into that much fresh memory, it took some 200 ms of the 300
+ * that `rewind info` may take.
  * Here the bytes pass through one window (the hash window of pagehash.ts),
  * every byte is hashed once in order, values are decoded as msgpackr decodes
  * plain msgpack (maps as objects, 64-bit integers as numbers), and byte
@@ -41,8 +42,8 @@ const utf8 = new TextDecoder();
  * Decodes the one plain msgpack value in `length` bytes at `offset` of `source`, with the
  * digest of those bytes (hash128's). Byte strings of LARGE bytes or more for whose path
  * `inFile` is true are {@link FileBytes}. Throws RewindError('bad-vmi') naming `what` when the
- * bytes are not one plain msgpack value, or, when their digest is not `expected`, that they are
- * corrupt.
+ * bytes are not one plain msgpack value, or `expected.corrupt` when, besides, their digest is not
+ * `expected.digest` (bytes that do not decode are most likely damaged ones).
  */
 export function skim(
   source: ByteSource,
@@ -50,7 +51,7 @@ export function skim(
   length: number,
   inFile: (path: ValuePath) => boolean,
   what: string,
-  expected?: Hash128,
+  expected?: { digest: Hash128; corrupt: string },
 ): { value: unknown; digest: Hash128 } {
   const r = new Skimmer(source, offset, length, inFile, what);
   try {
@@ -58,9 +59,8 @@ export function skim(
     if (r.pos !== length) r.bad(`${what} has ${length - r.pos} bytes after its value`);
     return { value, digest: r.digest() };
   } catch (e) {
-    // Bytes that do not decode are most likely damaged ones: said so when the digest shows it.
-    if (e instanceof RewindError && expected !== undefined && r.restDigest() !== expected)
-      throw new RewindError('bad-vmi', `${what.replace(/^the /, '')} hash mismatch: the file is corrupt`);
+    if (e instanceof RewindError && expected && r.restDigest() !== expected.digest)
+      throw new RewindError('bad-vmi', expected.corrupt);
     throw e;
   }
 }

@@ -276,8 +276,9 @@ export function summarizeIndexed(source: ByteSource, flags: number, version: num
   if (flags & VMI_FLAG_MANIFEST_DEFLATED) return null;
   const inFile = (p: ValuePath): boolean =>
     p[0] === 'chunks' || (p[0] === 'checkpoints' && (p[2] === 'ram' || p[2] === 'disk'));
-  const skimmed = skim(source, indexOffset, indexStored, inFile, 'the index', indexHash);
-  if (skimmed.digest !== indexHash) bad('index hash mismatch: the file is corrupt');
+  const corrupt = 'index hash mismatch: the file is corrupt';
+  const skimmed = skim(source, indexOffset, indexStored, inFile, 'the index', { digest: indexHash, corrupt });
+  if (skimmed.digest !== indexHash) bad(corrupt);
   if (!isObject(skimmed.value)) bad('index is not a map');
   const index = skimmed.value;
   const { config, ramPages, diskPages } = readConfig(index);
