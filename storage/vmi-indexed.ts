@@ -372,11 +372,41 @@ function eachChunkRun(
 }
 
 /**
- * The chunk table's checks (RowCheck) on its columns where they lie in the file, ROWS rows at a
- * time, in WebAssembly where it can (chunkscan.ts; the JS checks then run only to say what is
- * wrong); finds the boot image's chunk (its digest `kernel`) on the way. Returns the rows, and
- * the boot image's size (null without one).
+ * The chunk table's checks (RowCheck) on its columns, in memory or where they lie in the file,
+ * ROWS rows at a time: in WebAssembly where it can (chunkscan.ts), the JS checks then running
+ * only to say what is wrong. `visit` sees each run of rows checked (a run may come twice when
+ * the JS checks run after all). Returns the stored bytes of all the chunks.
  */
+function checkChunks(
+  source: ByteSource,
+  c: ReturnType<typeof chunkColumns<Uint8Array | FileBytes>>,
+  ramSize: number,
+  end: number,
+  visit: (rows: ChunkRows) => void,
+): number {
+  const scan = chunkScan(Math.min(VMI_LIMITS.maxKernelBytes, ramSize), VMI_HEADER_SIZE, end);
+  const R = REGIONS;
+  const passed =
+    scan !== null &&
+    eachChunkRun(source, c, (rows) => {
+      const places = c.offset ? R.offset : -1;
+      if (!scan.scan(R.id, R.kind, R.encoding, R.stored, R.raw, places, rows.kinds.length)) return false;
+      visit(rows);
+      return true;
+    }) &&
+    (c.offset !== null || VMI_HEADER_SIZE + scan.total === end);
+  if (passed) return scan.total;
+  const check = new RowCheck(ramSize, end, c.offset !== null);
+  eachChunkRun(source, c, (rows) => {
+    check.rows(rows);
+    visit(rows);
+    return true;
+  });
+  check.finish();
+  return check.total;
+}
+
+/** The chunk table's checks on its columns where they lie in the file, finding the boot image's chunk (digest `kernel`) on the way: the rows, and its size (null without one). */
 function checkChunksInFile(
   source: ByteSource,
   v: unknown,
@@ -387,33 +417,12 @@ function checkChunksInFile(
 ): { count: number; kernelBytes: number | null } {
   const c = chunkColumns(v, version, inFileBytes);
   let kernelBytes: number | null = null;
-  const findKernel = (rows: ChunkRows): void => {
+  checkChunks(source, c, ramSize, end, (rows) => {
     if (kernel)
       for (let k = 0; k < rows.kinds.length; k++)
         if (rows.kinds[k] === CHUNK_BLOB && sameBytes(rows.ids.subarray(k * 16, k * 16 + 16), kernel))
           kernelBytes = rows.raw[k]!;
-  };
-  const scan = chunkScan(Math.min(VMI_LIMITS.maxKernelBytes, ramSize), VMI_HEADER_SIZE, end);
-  const R = REGIONS;
-  const passed =
-    scan !== null &&
-    eachChunkRun(source, c, (rows) => {
-      const places = c.offset ? R.offset : -1;
-      if (!scan.scan(R.id, R.kind, R.encoding, R.stored, R.raw, places, rows.kinds.length)) return false;
-      findKernel(rows);
-      return true;
-    }) &&
-    (c.offset !== null || VMI_HEADER_SIZE + scan.total === end);
-  if (!passed) {
-    kernelBytes = null;
-    const check = new RowCheck(ramSize, end, c.offset !== null);
-    eachChunkRun(source, c, (rows) => {
-      check.rows(0, rows, null);
-      findKernel(rows);
-      return true;
-    });
-    check.finish();
-  }
+  });
   if (kernel && kernelBytes === null) bad(`kernel image ${bytesToHash(kernel)} is not among the chunks`);
   return { count: c.kind.length, kernelBytes };
 }
@@ -682,7 +691,7 @@ export function readIndexed(source: ByteSource, flags: number, version: number):
   if (indexHash !== hash128(stored)) bad('index hash mismatch: the file is corrupt');
   const index = readManifest(stored, flags, indexRaw, 'index');
   const { config, ramPages, diskPages } = readConfig(index);
-  const table = readChunkTable(index['chunks'], config.ramSize, version, indexOffset);
+  const table = readChunkTable(source, index['chunks'], config.ramSize, version, indexOffset);
 
   const zero = new DataView(hashToBytes(ZERO_PAGE_HASH).buffer);
   const pageMap = (p: PackedPageMap, what: string): PageMap => {
@@ -769,22 +778,23 @@ export function readIndexed(source: ByteSource, flags: number, version: number):
 }
 
 /**
- * Checks the index's chunk table in one pass (a large file's table has about
- * a million rows: this is most of what opening it costs): every chunk lies
- * between the header and the index (`end`), back to back in table order in
- * version 2, where its offset says in version 3. Its byte columns are views
- * into the index's bytes (read for the reader, or the file it holds in memory).
+ * The index's chunk table, checked (see checkChunks), with where each chunk
+ * lies: back to back in table order in version 2, where its offset says in
+ * version 3. Its byte columns are views into the index's bytes (read for the
+ * reader, or the file it holds in memory).
  */
-function readChunkTable(v: unknown, ramSize: number, version: number, end: number): ChunkTable {
-  const columns = chunkColumns(v, version, (b, what, max) => bytes(b, 'bad-vmi', what, max));
-  const { id: ids, kind: kinds, encoding: encodings } = columns;
-  const stored = u32s(columns.stored);
-  const raw = u32s(columns.raw);
-  const offsets = new Float64Array(kinds.length);
-  const check = new RowCheck(ramSize, end, columns.offset !== null);
-  check.rows(0, { ids, kinds, encodings, stored, raw, places: view(columns.offset) }, offsets);
-  check.finish();
-  return new ChunkTable(ids, kinds, encodings, stored, raw, offsets, check.total);
+function readChunkTable(source: ByteSource, v: unknown, ramSize: number, version: number, end: number): ChunkTable {
+  const c = chunkColumns(v, version, (b, what, max) => bytes(b, 'bad-vmi', what, max));
+  const total = checkChunks(source, c, ramSize, end, () => {});
+  const stored = u32s(c.stored);
+  const places = view(c.offset);
+  const offsets = new Float64Array(c.kind.length);
+  let at = VMI_HEADER_SIZE;
+  for (let i = 0; i < offsets.length; i++) {
+    offsets[i] = places ? getU64(places, i * 8) : at;
+    at += stored[i]!;
+  }
+  return new ChunkTable(c.id, c.kind, c.encoding, stored, u32s(c.raw), offsets, total);
 }
 
 /** The chunk table's columns (version 3 places chunks by `offset`; before, back to back), their sizes checked against one another. */
@@ -829,12 +839,10 @@ interface ChunkRows {
 }
 
 /**
- * Checks the chunk table's rows in order, a run at a time (all at once when the index is in
- * memory, a window's worth at a time when `rewind info` streams it from the file): kinds and
+ * Checks the chunk table's rows in order, a run at a time, each row with its message: kinds and
  * encodings known, sizes within limits, digests ascending (then kinds), every chunk between the
  * header and the index (`end`), back to back in table order in version 2, where its offset says
- * in version 3. A large file's table has about a million rows: this is most of what opening it
- * costs.
+ * in version 3. The same checks as chunkscan.ts's, which run first where WebAssembly does.
  */
 class RowCheck {
   /** Stored bytes of the rows checked. */
@@ -857,64 +865,8 @@ class RowCheck {
     this.maxBlob = Math.min(VMI_LIMITS.maxKernelBytes, ramSize);
   }
 
-  /** Checks the rows that `r` holds, the next ones; writes where each lies into `offsets` (by row, from `offsetsFrom`). */
-  rows(offsetsFrom: number, r: ChunkRows, offsets: Float64Array | null): void {
-    if (!this.scan(r, offsetsFrom, offsets)) this.exact(r, offsetsFrom, offsets);
-    this.count += r.kinds.length;
-  }
-
-  /**
-   * The checks as three simple passes (V8 runs such loops fast even before it optimizes them, as
-   * it has not yet when a summary is read in a fresh process: half the time of one loop doing
-   * all). Returns false, having changed nothing, at the first row that may fail: `exact` then
-   * says what.
-   */
-  private scan(r: ChunkRows, offsetsFrom: number, offsets: Float64Array | null): boolean {
-    const { ids, kinds, encodings, stored, raw, places } = r;
-    const n = kinds.length;
-    for (let k = 0; k < n; k++) {
-      const kind = kinds[k]!;
-      const encoding = encodings[k]!;
-      if (
-        kind === CHUNK_PAGE
-          ? encoding > ENCODING_SPARSE || raw[k] !== PAGE_SIZE
-          : kind !== CHUNK_BLOB || encoding >= ENCODING_SPARSE || raw[k]! > this.maxBlob
-      )
-        return false;
-    }
-    // Digests compared as four big-endian words: the same order as byte by byte.
-    const words = new DataView(ids.buffer, ids.byteOffset, ids.length);
-    let { w0, w1, w2, w3, kind: last } = this;
-    for (let k = 0; k < n; k++) {
-      const x0 = words.getUint32(k * 16);
-      const x1 = words.getUint32(k * 16 + 4);
-      const x2 = words.getUint32(k * 16 + 8);
-      const x3 = words.getUint32(k * 16 + 12);
-      if (x0 === w0) {
-        const order = x1 !== w1 ? x1 - w1 : x2 !== w2 ? x2 - w2 : x3 !== w3 ? x3 - w3 : kinds[k]! - last;
-        if (order <= 0) return false;
-      } else if (x0 < w0) return false;
-      w0 = x0;
-      w1 = x1;
-      w2 = x2;
-      w3 = x3;
-      last = kinds[k]!;
-    }
-    let { at, total } = this;
-    for (let k = 0; k < n; k++) {
-      if (places) at = getU64(places, k * 8);
-      const length = stored[k]!;
-      if (at < VMI_HEADER_SIZE || at + length > this.end) return false;
-      if (offsets) offsets[offsetsFrom + k] = at;
-      at += length;
-      total += length;
-    }
-    Object.assign(this, { w0, w1, w2, w3, kind: last, at, total });
-    return true;
-  }
-
-  /** The checks row by row, each with its message: for rows {@link scan} stopped at. */
-  private exact(r: ChunkRows, offsetsFrom: number, offsets: Float64Array | null): void {
+  /** Checks the rows that `r` holds, the next ones. */
+  rows(r: ChunkRows): void {
     const { ids, kinds, encodings, stored, raw, places } = r;
     const words = new DataView(ids.buffer, ids.byteOffset, ids.length);
     let { w0, w1, w2, w3, at, total } = this;
@@ -942,11 +894,10 @@ class RowCheck {
       if (places) at = getU64(places, k * 8);
       if (at < VMI_HEADER_SIZE || at + stored[k]! > this.end)
         bad(`chunk ${i} (${stored[k]} bytes at ${at}) lies outside the chunks' part of the file`);
-      if (offsets) offsets[offsetsFrom + k] = at;
       at += stored[k]!;
       total += stored[k]!;
     }
-    Object.assign(this, { w0, w1, w2, w3, kind: last, at, total });
+    Object.assign(this, { w0, w1, w2, w3, kind: last, at, total, count: this.count + kinds.length });
   }
 
   /** Checks what only the whole table shows: in version 2, that the chunks fill the file up to the index. */
