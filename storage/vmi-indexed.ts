@@ -294,10 +294,7 @@ export function summarizeIndexed(source: ByteSource, flags: number, version: num
     return unread;
   });
   const byId = checkCheckpoints(checkpoints);
-  if (diskPages === null) {
-    if (index['disk'] !== null && index['disk'] !== undefined) bad('disk image given but the machine has no disk');
-  } else if (index['disk'] !== null && index['disk'] !== undefined)
-    checkPackedPageMap(index['disk'], diskPages, 'bad-vmi', 'disk image');
+  diskImage(index, diskPages);
   return {
     config,
     timeline: readHistory(index, checkpoints, byId).timeline,
@@ -683,6 +680,16 @@ function checkpointRows(
   });
 }
 
+/** The index's disk image, checked: undefined for a machine without a disk, null for none (a zero disk). */
+function diskImage(index: Record<string, unknown>, diskPages: number | null): PackedPageMap | null | undefined {
+  const given = index['disk'] !== null && index['disk'] !== undefined;
+  if (diskPages === null) {
+    if (given) bad('disk image given but the machine has no disk');
+    return undefined;
+  }
+  return given ? checkPackedPageMap(index['disk'], diskPages, 'bad-vmi', 'disk image') : null;
+}
+
 /** Reads a version 2 or 3 file: the header and the index now, the chunks when they are asked for. */
 export function readIndexed(source: ByteSource, flags: number, version: number): Recording {
   const code = 'bad-vmi';
@@ -710,16 +717,7 @@ export function readIndexed(source: ByteSource, flags: number, version: number):
   });
   const byId = checkCheckpoints(checkpoints);
 
-  let diskBase: (() => PageMap) | null = null;
-  if (diskPages === null) {
-    if (index['disk'] !== null && index['disk'] !== undefined) bad('disk image given but the machine has no disk');
-  } else if (index['disk'] === null || index['disk'] === undefined) {
-    // A machine with a disk but no disk image starts from a zero disk.
-    diskBase = () => new Map();
-  } else {
-    const packed = checkPackedPageMap(index['disk'], diskPages, code, 'disk image');
-    diskBase = () => pageMap(packed, 'the disk image');
-  }
+  const disk = diskImage(index, diskPages);
 
   let kernelChunk = -1;
   if (index['kernel'] !== null && index['kernel'] !== undefined) {
@@ -773,7 +771,8 @@ export function readIndexed(source: ByteSource, flags: number, version: number):
   };
   return Object.defineProperties(rec, {
     kernel: once(() => (kernelChunk < 0 ? null : table.read(source, kernelChunk).content)),
-    disk: once(() => (diskBase ? diskBase() : null)),
+    // A machine with a disk but no disk image starts from a zero disk.
+    disk: once(() => (disk === undefined ? null : disk ? pageMap(disk, 'the disk image') : new Map())),
   }) as typeof rec & Pick<Recording, 'kernel' | 'disk'>;
 }
 
