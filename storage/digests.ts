@@ -7,7 +7,7 @@
  * collects; typed arrays cost their size and no more (some 28 bytes a
  * digest here).
  */
-import type { Hash128 } from './hash.js';
+import { HEX_VALUE, type Hash128 } from './hash.js';
 
 /** The four 32-bit words of a digest's 32 hex digits (lower case, as digests are printed). */
 const key = new Uint32Array(4);
@@ -15,10 +15,7 @@ const key = new Uint32Array(4);
 function parse(h: Hash128): void {
   for (let w = 0; w < 4; w++) {
     let v = 0;
-    for (let i = w * 8; i < w * 8 + 8; i++) {
-      const c = h.charCodeAt(i);
-      v = (v << 4) | (c <= 57 ? c - 48 : c - 87);
-    }
+    for (let i = w * 8; i < w * 8 + 8; i++) v = (v << 4) | HEX_VALUE[h.charCodeAt(i)]!;
     key[w] = v;
   }
 }

@@ -32,12 +32,11 @@ function fmix32(h: number): number {
   return h;
 }
 
-const HEX: string[] = [];
-for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, '0'));
+/** Character codes of the hex digits 0-f. */
+const NIBBLE = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 
-function hex32(x: number): string {
-  return HEX[(x >>> 24) & 255]! + HEX[(x >>> 16) & 255]! + HEX[(x >>> 8) & 255]! + HEX[x & 255]!;
-}
+/** The character code of the hex digit of bits `shift` to `shift + 3` of `x`. */
+const nibble = (x: number, shift: number): number => NIBBLE[(x >>> shift) & 15]!;
 
 /**
  * The reference's block loop: mixes the 16-byte blocks of little-endian words
@@ -241,7 +240,15 @@ function finish(h1: number, h2: number, h3: number, h4: number, total: number): 
 
 /** The digest whose four 32-bit words are h1 to h4. */
 export function digestOf(h1: number, h2: number, h3: number, h4: number): Hash128 {
-  return hex32(h1) + hex32(h2) + hex32(h3) + hex32(h4);
+  // One flat string in one call: joining eight-digit pieces made a tree of strings that every
+  // later read flattened again (a checkpoint makes a digest for each page that changed).
+  // prettier-ignore
+  return String.fromCharCode(
+    nibble(h1, 28), nibble(h1, 24), nibble(h1, 20), nibble(h1, 16), nibble(h1, 12), nibble(h1, 8), nibble(h1, 4), nibble(h1, 0),
+    nibble(h2, 28), nibble(h2, 24), nibble(h2, 20), nibble(h2, 16), nibble(h2, 12), nibble(h2, 8), nibble(h2, 4), nibble(h2, 0),
+    nibble(h3, 28), nibble(h3, 24), nibble(h3, 20), nibble(h3, 16), nibble(h3, 12), nibble(h3, 8), nibble(h3, 4), nibble(h3, 0),
+    nibble(h4, 28), nibble(h4, 24), nibble(h4, 20), nibble(h4, 16), nibble(h4, 12), nibble(h4, 8), nibble(h4, 4), nibble(h4, 0),
+  );
 }
 
 /** Bytes of a page that {@link hashPageWords} and {@link hashPagePair} take. */
@@ -347,21 +354,18 @@ export function hashToBytes(h: Hash128): Uint8Array {
   return out;
 }
 
-function hexDigit(c: number): number {
-  // '0'-'9' = 48-57, 'a'-'f' = 97-102 (digests are lower-case).
-  return c <= 57 ? c - 48 : c - 87;
-}
+/** Value of each lower-case hex digit by its character code (digests are lower-case). */
+export const HEX_VALUE = new Uint8Array(128);
+for (let d = 0; d < 16; d++) HEX_VALUE[NIBBLE[d]!] = d;
 
 /** Writes the 16 bytes of digest `h` into `out` at `offset` (no allocation). */
 export function writeHashBytes(h: Hash128, out: Uint8Array, offset: number): void {
-  for (let i = 0; i < 16; i++) {
-    out[offset + i] = (hexDigit(h.charCodeAt(2 * i)) << 4) | hexDigit(h.charCodeAt(2 * i + 1));
-  }
+  for (let i = 0; i < 16; i++)
+    out[offset + i] = (HEX_VALUE[h.charCodeAt(2 * i)]! << 4) | HEX_VALUE[h.charCodeAt(2 * i + 1)]!;
 }
 
 /** The inverse of {@link hashToBytes}. */
 export function bytesToHash(b: Uint8Array): Hash128 {
-  let s = '';
-  for (let i = 0; i < 16; i++) s += HEX[b[i]!]!;
-  return s;
+  const word = (i: number) => ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
+  return digestOf(word(0), word(4), word(8), word(12));
 }

@@ -220,11 +220,15 @@ export class PageHashTable {
       d.getInt32(o + 12) === h[at + 3]
     )
       this.update(i, this.hashes[i]!);
-    else this.update(i, digestOf(h[at]!, h[at + 1]!, h[at + 2]!, h[at + 3]!));
+    else {
+      this.update(i, digestOf(h[at]!, h[at + 1]!, h[at + 2]!, h[at + 3]!), false);
+      // The words are at hand: the digest's bytes need not be read back from its string.
+      for (let k = 0; k < 4; k++) d.setInt32(o + 4 * k, h[at + k]!);
+    }
   }
 
-  private update(i: number, h: Hash128): void {
-    if (this.setPage(i, h)) {
+  private update(i: number, h: Hash128, bytes = true): void {
+    if (this.setPage(i, h, bytes)) {
       if (this.changed[i] === 0) {
         this.changed[i] = 1;
         this.changedList.push(i);
@@ -292,15 +296,18 @@ export class PageHashTable {
     return pages;
   }
 
-  /** Records that page `index` now holds content with digest `hash`; returns whether its digest changed. */
-  private setPage(index: number, hash: Hash128): boolean {
+  /**
+   * Records that page `index` now holds content with digest `hash`; returns whether its digest
+   * changed. `bytes`: whether to write the digest's bytes (false: the caller does).
+   */
+  private setPage(index: number, hash: Hash128, bytes = true): boolean {
     const was = this.hashes[index];
     if (was === hash) return false;
     if (was === ZERO_PAGE_HASH) this.nonZeroPages++;
     else if (hash === ZERO_PAGE_HASH) this.nonZeroPages--;
     this.groups[Math.floor(index / GROUP)] = null;
     this.hashes[index] = hash;
-    writeHashBytes(hash, this.bytes, index * 16);
+    if (bytes) writeHashBytes(hash, this.bytes, index * 16);
     return true;
   }
 

@@ -162,7 +162,7 @@ export function planIndexed(rec: Recording): IndexPlan {
   const kind = new Uint8Array(id.length).fill(CHUNK_PAGE);
   if (blob >= 0) kind[blob] = CHUNK_BLOB;
   const ids = new Uint8Array(id.length * 16);
-  id.forEach((h, i) => writeHashBytes(h, ids, i * 16));
+  for (let i = 0; i < id.length; i++) writeHashBytes(id[i]!, ids, i * 16);
   const chunks = { id, kind };
   const branches = Object.values(rec.timeline.branches).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const index = {
@@ -205,7 +205,8 @@ export function writeIndexed(
   const start = placed ? 0 : sink.length;
   if (placed && sink.length < VMI_HEADER_SIZE) throw new RangeError('a placed file starts with room for its header');
   if (!placed) sink.append(new Uint8Array(VMI_HEADER_SIZE));
-  chunks.id.forEach((id, i) => {
+  for (let i = 0; i < n; i++) {
+    const id = chunks.id[i]!;
     const kind = chunks.kind[i]!;
     const at = kind === CHUNK_PAGE ? placed?.place(id) : undefined;
     if (at) {
@@ -213,7 +214,7 @@ export function writeIndexed(
       sdv.setUint32(i * 4, at.stored, true);
       rdv.setUint32(i * 4, PAGE_SIZE, true);
       setU64(odv, i * 8, at.offset);
-      return;
+      continue;
     }
     let enc: number;
     let data: Uint8Array;
@@ -233,7 +234,7 @@ export function writeIndexed(
     rdv.setUint32(i * 4, size, true);
     setU64(odv, i * 8, sink.length - start);
     sink.append(data);
-  });
+  }
   const index = {
     ...plan.index,
     chunks: { id: ids, kind: chunks.kind, encoding: encodings, stored, raw, offset },

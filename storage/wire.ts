@@ -165,14 +165,24 @@ export interface PackedPageMap {
 
 /** Packs a page map (indices ascending). */
 export function packPageMap(map: PageMap): PackedPageMap {
-  const idx = [...map.keys()].sort((a, b) => a - b);
-  const i = new Uint8Array(idx.length * 4);
+  const i = new Uint8Array(map.size * 4);
   const dv = new DataView(i.buffer);
-  const h = new Uint8Array(idx.length * 16);
-  idx.forEach((page, n) => {
+  const h = new Uint8Array(map.size * 16);
+  // Maps are mostly made in index order already (a thinning's overlays are not): sorted only when not.
+  let n = 0;
+  let last = -1;
+  for (const page of map.keys()) {
+    if (page < last) break;
+    last = page;
+    n++;
+  }
+  const pages = n === map.size ? map.keys() : Uint32Array.from(map.keys()).sort();
+  n = 0;
+  for (const page of pages) {
     dv.setUint32(n * 4, page, true);
     writeHashBytes(map.get(page)!, h, n * 16);
-  });
+    n++;
+  }
   return { i, h };
 }
 
