@@ -130,16 +130,23 @@ export interface SessionOptions {
    * budget instead.
    */
   seekMemory?: number;
+  /**
+   * Milliseconds, from any origin (default `performance.now`): the pace at which the machine
+   * runs, which spaces a busy guest's periodic checkpoints (see adaptStride).
+   */
+  clock?: () => number;
 }
 
 /** Pages changed since a seek's restore up to which it leaves a checkpoint the first time it goes near there (see cheapCapture). */
 const CHEAP_CAPTURE_PAGES = 512;
 /** Bytes of pages that forgotten nearby checkpoints leave in memory before a sweep frees them (see forgetNearby). */
 const ORPHAN_BYTES = 32 << 20;
-/** A periodic checkpoint that stores more pages than this (50 MiB) doubles the stride. */
-const BUSY_PAGES = 12800;
-/** The most intervals between periodic checkpoints (200 M steps: what a seek replays at worst). */
-const MAX_STRIDE = 2;
+/** A periodic checkpoint that finds this many pages changed (4 MiB) is a busy guest's (see adaptStride). */
+const BUSY_PAGES = 1024;
+/** The run between a busy guest's periodic checkpoints, at most (ms on this host): what a seek there replays at worst. */
+const REPLAY_MS = 150;
+/** The most intervals between periodic checkpoints. */
+const MAX_STRIDE = 8;
 /** Times an interval that a recording tells its page store how many pages the next checkpoint may bring (see PageStore.expect). */
 const EXPECT_LOOKS = 8;
 
@@ -286,9 +293,12 @@ export class Session {
   private base: string | null = null;
   private pending: InputEvent[] = [];
   private readonly interval: number;
+  private readonly clock: () => number;
   private budget: number;
   /** Intervals between periodic checkpoints now (see adaptStride). */
   private stride = 1;
+  /** Time the machine ran at the live end since the last periodic checkpoint (ms). */
+  private liveRunMs = 0;
   /** Position of the next periodic checkpoint at the live end. */
   private nextAt = 0;
   /** Where afterRun next tells the page store how many pages are dirty (see PageStore.expect). */
@@ -319,6 +329,7 @@ export class Session {
     options: SessionOptions,
   ) {
     this.interval = options.interval ?? CHECKPOINT_INTERVAL;
+    this.clock = options.clock ?? (() => performance.now());
     this.budget = options.budget ?? Infinity;
     this.recording = options.record ?? true;
     this.seekCheckpoints = options.seekCheckpoints ?? true;
@@ -604,11 +615,13 @@ export class Session {
       else if (options.whenPolling !== 'run') chunk = Math.min(chunk, this.liveSlice);
       this.emitting = true;
       let r;
+      const started = this.clock();
       try {
         r = this.machine.run(chunk, steps === 0 && resume, options.until);
       } finally {
         this.emitting = false;
       }
+      if (pos >= end) this.liveRunMs += this.clock() - started;
       steps += r.steps;
       this.afterRun(pos);
       const cpu = this.machine.cpu;
@@ -652,20 +665,21 @@ export class Session {
   }
 
   /**
-   * Sets the stride from the pages that changed since the last periodic
-   * checkpoint: a guest that dirties memory fast (over 50 MiB an interval) is checkpointed less
-   * often, up to MAX_STRIDE intervals apart, so that the checkpoints' cost
-   * stays small against the run; a quiet one goes back to every interval.
-   * It depends on the run alone, so a recording's checkpoints fall at the
-   * same positions on every host.
+   * Sets the stride from the last periodic checkpoint. A busy guest (one that changed BUSY_PAGES
+   * or more since the one before) is checkpointed every REPLAY_MS of its run on this host, in
+   * whole intervals: a fast guest that rewrites memory all the time would spend more time in
+   * checkpoints than in its own work if it were checkpointed every interval, while a seek
+   * replays no longer than it would between the checkpoints of a slower one. A quiet guest is
+   * checkpointed every interval, at the same positions on every host.
    */
   private adaptStride(cp: Checkpoint): void {
     const last = this.checkpoints.lastCapture;
     if (cp.parent !== null && last?.id === cp.id) {
-      const pages = last.changedPages;
-      if (pages > BUSY_PAGES) this.stride = Math.min(this.stride * 2, MAX_STRIDE);
-      else if (pages < BUSY_PAGES / 4) this.stride = Math.max(this.stride / 2, 1);
+      const perInterval = this.liveRunMs / this.stride;
+      const busy = last.changedPages >= BUSY_PAGES;
+      this.stride = busy ? Math.max(1, Math.min(MAX_STRIDE, Math.floor(REPLAY_MS / perInterval))) : 1;
     }
+    this.liveRunMs = 0;
     this.nextAt = this.position + this.stride * this.interval;
   }
 

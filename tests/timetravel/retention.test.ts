@@ -88,3 +88,48 @@ describe('a recording kept within its budget', () => {
     expect(writeVmi(t.toRecording()).length).toBeLessThanOrEqual(tight);
   });
 });
+
+describe('periodic checkpoints of a guest that rewrites its memory', () => {
+  /**
+   * The suite's `dirty` guest (random words over 48 MiB: every page changes in an interval of a
+   * million steps), on a clock that runs the machine at `mips` million steps a second.
+   */
+  const checkpointsAt = (guestName: string, mips: number, steps: number) => {
+    let s: Session | null = null;
+    const clock = () => (s === null ? 0 : s.position / (mips * 1e3));
+    s = Session.create(
+      { kind: 'elf', image: new Uint8Array(readFileSync(guest(guestName))), ramSize: 64 << 20 },
+      { interval: 1_000_000, clock },
+    );
+    s.type(new TextEncoder().encode('100000\n'));
+    s.run(steps, polling);
+    return { s, cps: s.timeline.branch(s.branch).checkpoints.map((c) => c.position) };
+  };
+
+  it('go as far apart as 150 ms of its run allows, in whole intervals, up to 8', () => {
+    // 10 ms an interval: 15 would fit, 8 is the most.
+    const fast = checkpointsAt('dirty', 100, 20_000_000).cps;
+    expect(fast).toEqual([0, 1_000_000, 9_000_000, 17_000_000]);
+    // 50 ms an interval: 3.
+    expect(checkpointsAt('dirty', 20, 8_000_000).cps).toEqual([0, 1_000_000, 4_000_000, 7_000_000]);
+  });
+
+  it('stay every interval where the run between two is over 150 ms already', () => {
+    expect(checkpointsAt('dirty', 5, 4_000_000).cps).toEqual([0, 1_000_000, 2_000_000, 3_000_000, 4_000_000]);
+  });
+
+  it('stay every interval for a guest that changes a few pages, however fast it runs', () => {
+    const { cps } = checkpointsAt('memops', 100, 5_000_000);
+    expect(cps).toEqual([0, 1_000_000, 2_000_000, 3_000_000, 4_000_000, 5_000_000]);
+  });
+
+  it('seek(N) there equals a linear run', () => {
+    const { s, cps } = checkpointsAt('dirty', 100, 12_000_000);
+    expect(cps).toEqual([0, 1_000_000, 9_000_000]);
+    const at = 6_543_210;
+    s.seek({ position: at });
+    const again = checkpointsAt('dirty', 5, at).s;
+    expect(again.position).toBe(at);
+    expect(s.stateHash()).toBe(again.stateHash());
+  });
+});
