@@ -369,7 +369,14 @@ export class PageStore {
 
   /** {@link has}, but for the spill store. */
   private heldHere(hash: Hash128): boolean {
-    return hash === ZERO_PAGE_HASH || this.records.has(hash) || this.raw.has(hash) || (this.cold?.has(hash) ?? false);
+    // Sizes first: a recording that spills keeps nothing here, and a look into an empty Map
+    // still hashes the digest's string.
+    return (
+      hash === ZERO_PAGE_HASH ||
+      (this.records.size > 0 && this.records.has(hash)) ||
+      (this.raw.size > 0 && this.raw.has(hash)) ||
+      (this.cold?.has(hash) ?? false)
+    );
   }
 
   /** Bytes the pages take where they are kept: in memory and in the spill store. */
