@@ -2,9 +2,11 @@
 // Usage: node bench/long.mjs [--quick]
 // 1. record ÷ run on every bundled benchmark: guests/bench and the suite (guests/suite/), each
 //    for LONG_SCALE instructions (default 3·10^8), best of LONG_RUNS (default 2) of each; the
-//    record run's peak RSS and file size.
+//    record run's peak RSS and file size. Then the memory-heavy ones (dirty, stream, alloc) for
+//    LONG_HEAVY_SCALE instructions (default 3·10^9; 0 leaves them out).
 // 2. Long recordings of the page-dirtying guest (suite `dirty`: random words over 48 MiB, every
-//    checkpoint all of it) and of `mix` (a bit of everything, as most programs are), or of the
+//    checkpoint all of it), of `stream` (32 MiB rewritten front to back, fast) and of `mix` (a bit
+//    of everything, as most programs are), or of the
 //    suite's guests in LONG_GUESTS: LONG_INSTRUCTIONS each (default 10^10) under LONG_BUDGET
 //    (default the CLI's 2G): time, peak RSS, file size; `rewind info` on it (time); seeks to
 //    LONG_SEEKS random positions (default 20), and as many within the last 10^9, each in a fresh
@@ -43,6 +45,7 @@ async function seeksInOneProcess(path, lists) {
 const quick = process.argv.includes('--quick');
 const SCALE = Number(process.env.LONG_SCALE ?? (quick ? 1e8 : 3e8));
 const RUNS = Number(process.env.LONG_RUNS ?? (quick ? 1 : 2));
+const HEAVY_SCALE = Number(process.env.LONG_HEAVY_SCALE ?? (quick ? 0 : 3e9));
 const LONG = Number(process.env.LONG_INSTRUCTIONS ?? (quick ? 1e9 : 1e10));
 const BUDGET = process.env.LONG_BUDGET ?? '2G';
 const SEEKS = Number(process.env.LONG_SEEKS ?? (quick ? 8 : 20));
@@ -74,31 +77,49 @@ function rewind(args, input) {
 
 const MiB = (n) => `${fmt(n / 2 ** 20, 0)} MiB`;
 
-console.log(
-  `record ÷ run at ${SCALE.toExponential(0)} instructions, best of ${RUNS} (fresh processes, start-up included)`,
-);
-console.log('workload   run s  record s  ratio  peak RSS  file');
-const only = process.env.LONG_WORKLOADS?.split(',');
-const workloads = [['bench', ''], ...SUITE.map(([name]) => [name, suiteInput(name, SCALE)])].filter(
-  ([name]) => !only || only.includes(name),
-);
-for (const [name, input] of workloads) {
-  const max = ['--max-instructions', String(SCALE)];
-  const out = join(dir, `${name}.vmi`);
-  let run = Infinity;
-  let rec = { seconds: Infinity, rss: 0 };
-  for (let i = 0; i < RUNS; i++) {
-    run = Math.min(run, rewind(['run', guestPath(name), ...max], input).seconds);
-    const r = rewind(['record', guestPath(name), ...max, '-o', out], input);
-    if (r.seconds < rec.seconds) rec = r;
-    // Each run writes a new file: the next would otherwise replace this one, and the file system's
-    // freeing of a replaced file's blocks (0.1 s for a few hundred MiB) is not the recording's cost.
-    if (i < RUNS - 1) rmSync(out);
-  }
+/** Prints record ÷ run of each of `workloads` ([name, input line]) at `scale` instructions. */
+function ratios(scale, workloads) {
   console.log(
-    `${name.padEnd(9)} ${fmt(run, 2).padStart(6)} ${fmt(rec.seconds, 2).padStart(9)} ${fmt(rec.seconds / run, 2).padStart(6)} ${MiB(rec.rss).padStart(9)} ${MiB(statSync(out).size).padStart(8)}`,
+    `record ÷ run at ${scale.toExponential(0)} instructions, best of ${RUNS} (fresh processes, start-up included)`,
   );
-  rmSync(out);
+  console.log('workload   run s  record s  ratio  peak RSS  file');
+  for (const [name, input] of workloads) {
+    const max = ['--max-instructions', String(scale)];
+    const out = join(dir, `${name}.vmi`);
+    let run = Infinity;
+    let rec = { seconds: Infinity, rss: 0 };
+    for (let i = 0; i < RUNS; i++) {
+      run = Math.min(run, rewind(['run', guestPath(name), ...max], input).seconds);
+      const r = rewind(['record', guestPath(name), ...max, '-o', out], input);
+      if (r.seconds < rec.seconds) rec = r;
+      // Each run writes a new file: the next would otherwise replace this one, and the file system's
+      // freeing of a replaced file's blocks (0.1 s for a few hundred MiB) is not the recording's cost.
+      if (i < RUNS - 1) rmSync(out);
+    }
+    console.log(
+      `${name.padEnd(9)} ${fmt(run, 2).padStart(6)} ${fmt(rec.seconds, 2).padStart(9)} ${fmt(rec.seconds / run, 2).padStart(6)} ${MiB(rec.rss).padStart(9)} ${MiB(statSync(out).size).padStart(8)}`,
+    );
+    rmSync(out);
+  }
+}
+
+const only = process.env.LONG_WORKLOADS?.split(',');
+const chosen = (names) => names.filter((name) => !only || only.includes(name));
+ratios(
+  SCALE,
+  chosen(['bench', ...SUITE.map(([name]) => name)]).map((name) => [
+    name,
+    name === 'bench' ? '' : suiteInput(name, SCALE),
+  ]),
+);
+// The memory-heavy ones again over a longer run, where their checkpoints rather than the start and the end dominate.
+const heavy = chosen(['dirty', 'stream', 'alloc']);
+if (HEAVY_SCALE > 0 && heavy.length > 0) {
+  console.log();
+  ratios(
+    HEAVY_SCALE,
+    heavy.map((name) => [name, suiteInput(name, HEAVY_SCALE)]),
+  );
 }
 
 if (LONG === 0) {
@@ -146,5 +167,5 @@ function longRecording(name) {
   rmSync(long);
 }
 
-for (const name of (process.env.LONG_GUESTS ?? 'dirty,mix').split(',')) longRecording(name);
+for (const name of (process.env.LONG_GUESTS ?? 'dirty,stream,mix').split(',')) longRecording(name);
 rmSync(dir, { recursive: true, force: true });
