@@ -27,6 +27,17 @@ export interface ByteSink {
   patch(offset: number, bytes: Uint8Array): void;
 }
 
+/** The `length` bytes of `parts`, one after another, in one array. */
+export function concatBytes(parts: readonly Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 /** A {@link ByteSource} over bytes in memory (views, no copies). */
 export function memorySource(bytes: Uint8Array): ByteSource {
   const read = (offset: number, length: number) => {

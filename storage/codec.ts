@@ -45,15 +45,68 @@ export function packPlain(value: unknown): Uint8Array {
   return toPlainBytes(plainPackr.pack(sortKeysDeep(value)));
 }
 
+/** Byte arrays of this size or more go out of {@link packPlainPieces} as they are: msgpack's `bin 32` from 64 KiB on. */
+const LARGE_BYTES = 1 << 16;
+
 /**
- * {@link packPlain}, but a view of msgpackr's buffer rather than a copy: for
- * one large value (a long recording's index, tens of MB), which a copy would
- * hold twice when a recording's memory peaks, at its end. The bytes stay as
- * they are: msgpackr packs the next value after them, or into a new buffer.
+ * {@link packPlain} as pieces whose concatenation is the same bytes: the byte arrays of
+ * LARGE_BYTES or more in `value` are pieces of their own (their `bin` header before them), not
+ * copied. A long recording's index is mostly such arrays (tens of MB): packed whole, msgpackr's
+ * buffer grew through copies into fresh memory, which cost its end a quarter of a second.
  */
-export function packPlainLarge(value: unknown): Uint8Array {
-  const b = plainPackr.pack(sortKeysDeep(value));
-  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+export function packPlainPieces(value: unknown): Uint8Array[] {
+  const pieces: Uint8Array[] = [];
+  piecesOf(sortKeysDeep(value), pieces, 0);
+  return pieces;
+}
+
+function piecesOf(v: unknown, out: Uint8Array[], depth: number): void {
+  if (!holdsLarge(v, depth)) {
+    out.push(toPlainBytes(plainPackr.pack(v)));
+    return;
+  }
+  if (v instanceof Uint8Array) {
+    const head = new Uint8Array(5);
+    head[0] = 0xc6;
+    new DataView(head.buffer).setUint32(1, v.length);
+    out.push(head, v);
+    return;
+  }
+  const items = Array.isArray(v) ? v : Object.entries(v as Record<string, unknown>);
+  out.push(collectionHead(items.length, Array.isArray(v)));
+  for (const item of items) {
+    if (Array.isArray(v)) piecesOf(item, out, depth + 1);
+    else {
+      const [key, value] = item as [string, unknown];
+      out.push(toPlainBytes(plainPackr.pack(key)));
+      piecesOf(value, out, depth + 1);
+    }
+  }
+}
+
+/** Whether a plain array or object `v` holds a large byte array (or is one). */
+function holdsLarge(v: unknown, depth: number): boolean {
+  if (v instanceof Uint8Array) return v.length >= LARGE_BYTES;
+  if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v) || depth > 64) return false;
+  if (Array.isArray(v)) return v.some((x) => holdsLarge(x, depth + 1));
+  if (Object.getPrototypeOf(v) !== Object.prototype) return false;
+  for (const k in v) if (holdsLarge((v as Record<string, unknown>)[k], depth + 1)) return true;
+  return false;
+}
+
+/**
+ * msgpack's header of an array of `count` items in its shortest form, or of a map of `count`
+ * entries as msgpackr writes an object's: `map 16` whatever the count.
+ */
+function collectionHead(count: number, array: boolean): Uint8Array {
+  if (array && count < 16) return Uint8Array.of(0x90 | count);
+  const long = count >= 1 << 16;
+  const head = new Uint8Array(long ? 5 : 3);
+  head[0] = array ? (long ? 0xdd : 0xdc) : long ? 0xdf : 0xde;
+  const dv = new DataView(head.buffer);
+  if (long) dv.setUint32(1, count);
+  else dv.setUint16(1, count);
+  return head;
 }
 
 /**

@@ -16,11 +16,11 @@
 import { PAGE_SIZE } from '../core/memmap.js';
 import { deflateFixed } from './deflate.js';
 import { RewindError } from '../core/errors.js';
-import type { ByteSink, ByteSource } from './bytes.js';
+import { concatBytes, type ByteSink, type ByteSource } from './bytes.js';
 import type { Checkpoint, PageMap } from './checkpoint.js';
-import { packPlainLarge } from './codec.js';
+import { packPlainPieces } from './codec.js';
 import { sortedDigests } from './digests.js';
-import { bytesToHash, hash128, hashToBytes, writeHashBytes, type Hash128 } from './hash.js';
+import { Hasher128, bytesToHash, hash128, hashToBytes, writeHashBytes, type Hash128 } from './hash.js';
 import {
   ENCODING_DEFLATE,
   ENCODING_RAW,
@@ -90,12 +90,6 @@ export interface PlacedChunks {
  * do not compress (a third off at best), and write and open faster raw.
  */
 const SMALL_INDEX = 256 << 10;
-
-/** `plain` deflated, when it is small (see SMALL_INDEX) and that makes it smaller; else null. */
-function deflatedIndex(plain: Uint8Array): Uint8Array | null {
-  if (plain.length > SMALL_INDEX) return null;
-  return deflatedSmall(plain);
-}
 
 /** `data` deflated by our fixed-code encoder, when that makes it smaller; else null. */
 function deflatedSmall(data: Uint8Array): Uint8Array | null {
@@ -243,24 +237,32 @@ export function writeIndexed(
       ? { console: consoleToWire(rec.console) }
       : {}),
   };
-  const plain = packPlainLarge(index);
-  if (plain.length > VMI_LIMITS.maxManifestBytes)
-    throw new RewindError('bad-argument', `cannot export: an index of ${plain.length} bytes is over the limit`);
-  const z = deflatedIndex(plain);
+  const pieces = packPlainPieces(index);
+  let plainLength = 0;
+  for (const p of pieces) plainLength += p.length;
+  if (plainLength > VMI_LIMITS.maxManifestBytes)
+    throw new RewindError('bad-argument', `cannot export: an index of ${plainLength} bytes is over the limit`);
+  const z = plainLength <= SMALL_INDEX ? deflatedSmall(concatBytes(pieces, plainLength)) : null;
   const deflated = z !== null;
-  const body = z ?? plain;
+  const body = z === null ? pieces : [z];
   const indexOffset = sink.length - start;
-  sink.append(body);
+  const bodyHash = new Hasher128();
+  let bodyLength = 0;
+  for (const p of body) {
+    sink.append(p);
+    bodyHash.update(p);
+    bodyLength += p.length;
+  }
   const header = new Uint8Array(VMI_HEADER_SIZE);
   const dv = new DataView(header.buffer);
   header.set(new TextEncoder().encode(VMI_MAGIC), 0);
   dv.setUint16(8, VMI_VERSION, true);
   dv.setUint16(10, deflated ? VMI_FLAG_MANIFEST_DEFLATED : 0, true);
-  setU64(dv, 16, indexOffset + body.length);
+  setU64(dv, 16, indexOffset + bodyLength);
   setU64(dv, 24, indexOffset);
-  setU64(dv, 32, body.length);
-  setU64(dv, 40, plain.length);
-  header.set(hashToBytes(hash128(body)), 48);
+  setU64(dv, 32, bodyLength);
+  setU64(dv, 40, plainLength);
+  header.set(hashToBytes(bodyHash.digest()), 48);
   header.set(hashToBytes(hash128(header.subarray(0, 64))), 64);
   sink.patch(start, header);
 }
