@@ -20,6 +20,7 @@ import { PageStore } from './pagestore.js';
 import { StateHasher, ZERO_PAGE_HASH, computeStateHash, type PageHashTable } from './statehash.js';
 import { packSorted, unpack } from './codec.js';
 import { pagesNamed } from './vmi-common.js';
+import { rememberPacked } from './wire.js';
 
 /** Page index → page digest. In a full map, a page that is absent is a zero page. */
 export type PageMap = Map<number, Hash128>;
@@ -346,6 +347,9 @@ export class Checkpointer {
       if (!full) maps = { ram: mapOf(ramNow, ramDelta), disk: diskNow ? mapOf(diskNow, diskDelta) : null };
     }
     const { ram, disk } = full || !maps ? { ram: fullMap(ramNow), disk: diskNow ? fullMap(diskNow) : null } : maps;
+    // Packed now, from the digests' bytes: a recording's end packs every map it keeps.
+    rememberPacked(ram, this.hasher.ram.packed(Uint32Array.from(ram.keys())));
+    if (disk) rememberPacked(disk, this.hasher.disk!.packed(Uint32Array.from(disk.keys())));
     storePages(this.pages, m.ram, ram);
     if (disk && m.disk) storePages(this.pages, m.disk, disk);
 

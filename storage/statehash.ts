@@ -311,6 +311,23 @@ export class PageHashTable {
     return true;
   }
 
+  /**
+   * The packed page map (storage/wire.ts) of `pages` (ascending) with their digests as of the
+   * last sync: their bytes copied from the table, not read from the digests' strings.
+   */
+  packed(pages: Uint32Array): { i: Uint8Array; h: Uint8Array } {
+    const i = new Uint8Array(pages.length * 4);
+    const dv = new DataView(i.buffer);
+    const h = new Uint32Array(pages.length * 4);
+    const from = new Uint32Array(this.bytes.buffer);
+    for (let k = 0; k < pages.length; k++) {
+      const p = pages[k]!;
+      dv.setUint32(4 * k, p, true);
+      for (let w = 0; w < 4; w++) h[4 * k + w] = from[4 * p + w]!;
+    }
+    return { i, h: new Uint8Array(h.buffer) };
+  }
+
   /** One digest of the whole table; only groups with a changed page are hashed again. */
   digest(): Hash128 {
     const count = this.hashes.length;

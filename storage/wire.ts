@@ -163,8 +163,25 @@ export interface PackedPageMap {
   h: Uint8Array;
 }
 
+/** Page maps packed as they were made (see rememberPacked). */
+const packedMaps = new WeakMap<PageMap, PackedPageMap>();
+
+/**
+ * Says that `packed` is `map` packed, made where the digests' bytes were at hand (a capture):
+ * {@link packPageMap} then takes it rather than reading each digest's string. A page map is
+ * never changed once made (a thinning makes new ones).
+ */
+export function rememberPacked(map: PageMap, packed: PackedPageMap): void {
+  packedMaps.set(map, packed);
+}
+
 /** Packs a page map (indices ascending). */
 export function packPageMap(map: PageMap): PackedPageMap {
+  return packedMaps.get(map) ?? encodePageMap(map);
+}
+
+/** {@link packPageMap}, from the map's digests alone. */
+export function encodePageMap(map: PageMap): PackedPageMap {
   const i = new Uint8Array(map.size * 4);
   const dv = new DataView(i.buffer);
   const h = new Uint8Array(map.size * 16);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Checkpointer } from '../../storage/checkpoint.js';
+import { encodePageMap, packPageMap } from '../../storage/wire.js';
 import { FakeMachine, diffSnapshots, sameBytes } from './fake.js';
 
 describe('Checkpointer', () => {
@@ -29,6 +30,9 @@ describe('Checkpointer', () => {
               taken.push({ id: cp.id, snap: m.snapshot() });
               last = cp.id;
               expect(cp.depth).toBeLessThan(fullEvery);
+              // Packed as it was made, from the table's bytes: what its digests give.
+              expect(packPageMap(cp.ram)).toEqual(encodePageMap(cp.ram));
+              if (cp.disk) expect(packPageMap(cp.disk)).toEqual(encodePageMap(cp.disk));
             }
             if (s.restoreTo !== undefined && taken.length > 0) {
               const t = taken[s.restoreTo % taken.length]!;
