@@ -14,7 +14,14 @@
  *   changes only while the worker is idle, counting each change in
  *   GENERATION;
  * - ERROR, set when a write fails (1: disk full, 2: other), after which the
- *   worker stops; the failure's text is in the ring too.
+ *   worker stops; the failure's text is in the ring too;
+ * - HURRY, set by the page file when the ring is full and it must wait for
+ *   a slot: pages are then encoded without deflate (sparse or raw: a few µs
+ *   a page, where deflating one costs up to tens) until no more than a
+ *   quarter of the ring waits. A guest that rewrites compressible memory fast would
+ *   otherwise wait for its pages' compression; a file written in a hurry
+ *   is larger, and reads back the same. Unhurried, the file's bytes are
+ *   the same as a page file without a thread writes.
  *
  * The data of page s goes into the first of the file's holes that holds it
  * (see FreeSpace), else where the file ends; its place goes into the ring
@@ -115,7 +122,14 @@ function serve(ring: PageRing): void {
       unsynced = 0;
     }
     const slot = next % ring.slots;
-    const rec = encodePageRecordInto(ring.pages.subarray(slot * PAGE_SIZE, (slot + 1) * PAGE_SIZE), out);
+    // In a hurry until no more than a quarter of the ring waits.
+    let deflate = true;
+    if (Atomics.load(ctl, C.HURRY) !== 0) {
+      if (submitted - next <= ring.slots >> 2) Atomics.store(ctl, C.HURRY, 0);
+      else deflate = false;
+    }
+    const page = ring.pages.subarray(slot * PAGE_SIZE, (slot + 1) * PAGE_SIZE);
+    const rec = encodePageRecordInto(page, out, deflate);
     const length = rec.length - 1;
     let place = free.take(length);
     if (place < 0) {

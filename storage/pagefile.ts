@@ -256,7 +256,12 @@ export class PageFile implements PageSpill, PlacedChunks {
     const { ring } = thread;
     // The slot is free once the page handed over a ring ago has its result taken (taken before this
     // page is numbered: see handedThrough).
-    if (this.handed - this.collected >= ring.slots) this.collect(this.handed - ring.slots + 1);
+    if (this.handed - this.collected >= ring.slots) {
+      // The guest would wait for its pages' compression: the thread encodes the cheap way until
+      // it has caught up (see RING_CONTROL.HURRY).
+      Atomics.store(ring.control, C.HURRY, 1);
+      this.collect(this.handed - ring.slots + 1);
+    }
     if (this.number(hash) < 0) return;
     const slot = this.handed % ring.slots;
     ring.pages.set(page, slot * PAGE_SIZE);

@@ -32,6 +32,12 @@ export const RING_CONTROL = {
   SLEEPING: 9,
   /** Slots from the ring's first that the page file wants in place before it copies pages there (see PageFile.expect). */
   READY: 10,
+  /**
+   * Set by the page file when it waits for a slot of the ring: the worker encodes pages the cheap
+   * way (sparse or raw, no deflate) until no more than a quarter of the ring waits, so that
+   * compression never holds up the guest's thread for long (see pagefile-worker.ts).
+   */
+  HURRY: 11,
 } as const;
 
 /** What crosses to the worker: the buffers. */
@@ -94,7 +100,7 @@ export class PageRing {
   static create(slots: number): PageRing {
     return new PageRing({
       slots,
-      control: new SharedArrayBuffer(11 * 4),
+      control: new SharedArrayBuffer(12 * 4),
       end: new SharedArrayBuffer(8),
       pages: new SharedArrayBuffer(slots * PAGE_SIZE),
       lengths: new SharedArrayBuffer(slots * 4),

@@ -240,9 +240,10 @@ export function encodePageRecord(page: Uint8Array): Uint8Array {
 /**
  * {@link encodePageRecord} written into `out` (at least {@link RECORD_ROOM}
  * bytes): returns the record, a view of `out`. Costs no
- * allocation for a raw or sparse page.
+ * allocation for a raw or sparse page. Without `deflate`, the page is
+ * sparse or raw, whichever is smaller (a few µs).
  */
-export function encodePageRecordInto(page: Uint8Array, out: Uint8Array): Uint8Array {
+export function encodePageRecordInto(page: Uint8Array, out: Uint8Array, deflate = true): Uint8Array {
   if (page.byteOffset & 3) page = page.slice(); // word views need alignment
   // The sparse form first: the same pass counts the zero words and samples the others' bytes.
   const sparse = sparseWordsInto(page, out, 1);
@@ -251,12 +252,12 @@ export function encodePageRecordInto(page: Uint8Array, out: Uint8Array): Uint8Ar
   const entropy = sampledEntropy(nonzero);
   // Sparse wins outright with a quarter of the words zero, and wherever the rest look random (then
   // deflate, a few µs a page, ends up no smaller).
-  if (zeros >= PAGE_SIZE / 16 || (entropy > INCOMPRESSIBLE_BITS && zeros > SPARSE_EVEN_WORDS)) {
+  if (zeros >= PAGE_SIZE / 16 || ((!deflate || entropy > INCOMPRESSIBLE_BITS) && zeros > SPARSE_EVEN_WORDS)) {
     out[0] = ENCODING_SPARSE;
     return out.subarray(0, 1 + sparse);
   }
-  if (entropy <= INCOMPRESSIBLE_BITS) {
-    const end = deflateFixed(page, out, 1);
+  if (deflate && entropy <= INCOMPRESSIBLE_BITS) {
+    const end = deflateFixed(page, out, 1, true);
     if (end > 0) {
       out[0] = ENCODING_DEFLATE;
       return out.subarray(0, end);

@@ -5,6 +5,8 @@ import {
   PageStore,
   inflateExact,
   encodePageRecord,
+  encodePageRecordInto,
+  RECORD_ROOM,
   ENCODING_RAW,
   ENCODING_DEFLATE,
   ENCODING_SPARSE,
@@ -111,6 +113,20 @@ describe('page encodings and the spill store', () => {
     expect(() => decompressChunk(ENCODING_SPARSE, rec.subarray(1, rec.length - 4), 4096, 'bad-vmi', 'p')).toThrow(
       /sparse data is/,
     );
+  });
+
+  it('without deflate, encodes a page sparse or raw, whichever is smaller, and gives it back exactly', () => {
+    const text = new TextEncoder().encode('the quick brown fox jumps over the lazy dog. '.repeat(92)).subarray(0, 4096);
+    const out = new Uint8Array(RECORD_ROOM);
+    expect(encodePageRecordInto(text, out)[0]).toBe(ENCODING_DEFLATE);
+    const raw = encodePageRecordInto(text, out, false);
+    expect(raw[0]).toBe(ENCODING_RAW);
+    expect(decompressChunk(raw[0]!, raw.subarray(1), 4096, 'bad-vmi', 'p')).toEqual(text);
+    // A third of the words zero: sparse is smaller than raw.
+    const holes = text.map((b, i) => ((i >> 2) % 3 === 0 ? 0 : b));
+    const sparse = encodePageRecordInto(holes, out, false);
+    expect(sparse[0]).toBe(ENCODING_SPARSE);
+    expect(decompressChunk(sparse[0]!, sparse.subarray(1), 4096, 'bad-vmi', 'p')).toEqual(holes);
   });
 
   it('writes each page through to the spill store as it is put, holds none in memory, and sweeps what nothing names', () => {
