@@ -81,6 +81,8 @@ export interface PageFileOptions {
    * caller's thread.
    */
   threadAfter?: number;
+  /** Pages its thread may have in hand (default RING_SLOTS). */
+  ringSlots?: number;
 }
 
 export class PageFile implements PageSpill, PlacedChunks {
@@ -110,6 +112,7 @@ export class PageFile implements PageSpill, PlacedChunks {
   /** Pages encoded here between marks before the thread starts, and after its start before it takes them at the latest (see THREAD_START). */
   private readonly threadStart: number;
   private readonly threadAfter: number;
+  private readonly ringSlots: number;
   /** Pages encoded on the caller's thread, since the last mark, and when the thread started. */
   private encodedHere = 0;
   private encodedSinceMark = 0;
@@ -139,12 +142,13 @@ export class PageFile implements PageSpill, PlacedChunks {
     this.encoder = options.encoder === undefined ? ENCODER : options.encoder;
     this.threadAfter = options.threadAfter ?? THREAD_AFTER;
     this.threadStart = Math.min(THREAD_START, this.threadAfter >> 2);
+    this.ringSlots = options.ringSlots ?? RING_SLOTS;
   }
 
   /** The encoder thread, started now unless it was (it takes pages once {@link useThread} says where to write). */
   private startThread(encoder: URL): { worker: Worker; ring: PageRing } {
     if (this.started !== null) return this.started;
-    const ring = PageRing.create(RING_SLOTS);
+    const ring = PageRing.create(this.ringSlots);
     // Without the process's Node flags: some apply to its entry alone (`--input-type`, with `-e`).
     const worker = new Worker(encoder, { workerData: ring.data, execArgv: [] });
     // A thread that fails outside its loop (its script does not load) says so where waits look.
