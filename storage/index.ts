@@ -78,7 +78,7 @@ export {
 /** What a `.vmi` holds. */
 export type { ConsoleLog, IndexPlan, PageRecords, Recording, StoredChunks, VmiConfig, VmiSummary } from './vmi.js';
 /** Random-access reads and sequential writes of a file's bytes. */
-export { MemorySink, memorySource } from './bytes.js';
+export { MemorySink, concatBytes, memorySource } from './bytes.js';
 export type { ByteSink, ByteSource } from './bytes.js';
 
 /** Wire forms of checkpoints and page maps. */

@@ -15,7 +15,7 @@
 import { Inflate, deflateSync } from 'fflate';
 import { Packr } from 'msgpackr';
 import { RewindError } from '../../core/errors.js';
-import type { InputEvent } from '../../storage/index.js';
+import { concatBytes, type InputEvent } from '../../storage/index.js';
 
 /** The fragment key of a share link. */
 export const SHARE_KEY = 'share';
@@ -210,13 +210,7 @@ function inflateCapped(data: Uint8Array): Uint8Array {
     chunks.push(chunk);
   });
   inflate.push(data, true);
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concatBytes(chunks, total);
 }
 
 function base64url(bytes: Uint8Array): string {
