@@ -129,10 +129,7 @@ export function sortedDigests(digests: readonly Hash128[]): Hash128[] {
   for (let i = 0; i < n; i++) {
     const h = digests[i]!;
     let v = 0;
-    for (let k = 0; k < 4; k++) {
-      const c = h.charCodeAt(k);
-      v = (v << 4) | (c <= 57 ? c - 48 : c - 87);
-    }
+    for (let k = 0; k < 4; k++) v = (v << 4) | HEX_VALUE[h.charCodeAt(k)]!;
     prefix[i] = v;
     starts[v + 1]!++;
   }

@@ -354,8 +354,8 @@ export function hashToBytes(h: Hash128): Uint8Array {
   return out;
 }
 
-/** Value of each lower-case hex digit by its character code (digests are lower-case). */
-export const HEX_VALUE = new Uint8Array(128);
+/** Value of each lower-case hex digit by its character code (digests are lower-case); 255 for any other code below 128. */
+export const HEX_VALUE = new Uint8Array(128).fill(255);
 for (let d = 0; d < 16; d++) HEX_VALUE[NIBBLE[d]!] = d;
 
 /** Writes the 16 bytes of digest `h` into `out` at `offset` (no allocation). */

@@ -20,7 +20,7 @@ import { concatBytes, type ByteSink, type ByteSource } from './bytes.js';
 import type { Checkpoint, PageMap } from './checkpoint.js';
 import { packPlainPieces } from './codec.js';
 import { sortedDigests } from './digests.js';
-import { Hasher128, bytesToHash, hash128, hashToBytes, writeHashBytes, type Hash128 } from './hash.js';
+import { HEX_VALUE, Hasher128, bytesToHash, hash128, hashToBytes, writeHashBytes, type Hash128 } from './hash.js';
 import {
   ENCODING_DEFLATE,
   ENCODING_RAW,
@@ -626,8 +626,8 @@ function hexWord(hex: string, at: number): number {
   let v = 0;
   for (let i = at; i < at + 8; i++) {
     const c = hex.charCodeAt(i);
-    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
-    if (d < 0) return -1;
+    const d = c < 128 ? HEX_VALUE[c]! : 255;
+    if (d === 255) return -1;
     v = (v << 4) | d;
   }
   return v >>> 0;
