@@ -72,15 +72,16 @@ function piecesOf(v: unknown, out: Uint8Array[], depth: number): void {
     out.push(head, v);
     return;
   }
-  const items = Array.isArray(v) ? v : Object.entries(v as Record<string, unknown>);
-  out.push(collectionHead(items.length, Array.isArray(v)));
-  for (const item of items) {
-    if (Array.isArray(v)) piecesOf(item, out, depth + 1);
-    else {
-      const [key, value] = item as [string, unknown];
-      out.push(toPlainBytes(plainPackr.pack(key)));
-      piecesOf(value, out, depth + 1);
-    }
+  if (Array.isArray(v)) {
+    out.push(collectionHead(v.length, true));
+    for (const item of v) piecesOf(item, out, depth + 1);
+    return;
+  }
+  const entries = Object.entries(v as Record<string, unknown>);
+  out.push(collectionHead(entries.length, false));
+  for (const [key, value] of entries) {
+    out.push(toPlainBytes(plainPackr.pack(key)));
+    piecesOf(value, out, depth + 1);
   }
 }
 
