@@ -241,9 +241,13 @@ export class PageFile implements PageSpill, PlacedChunks {
   }
 
   /** Where a page's data lies in the file (for {@link finish}). */
-  place(hash: Hash128): ChunkPlace | undefined {
-    const n = this.at.indexOf(hash);
-    return n < 0 ? undefined : { offset: this.offsets[n]!, stored: this.lengths[n]!, encoding: this.encodings[n]! };
+  placeAt(digests: Uint8Array, at: number, out: ChunkPlace): boolean {
+    const n = this.at.indexOfBytes(digests, at);
+    if (n < 0) return false;
+    out.offset = this.offsets[n]!;
+    out.stored = this.lengths[n]!;
+    out.encoding = this.encodings[n]!;
+    return true;
   }
 
   /** Stores a page (4 KiB) unless it is held: encoded on the thread when it takes pages, else here. */

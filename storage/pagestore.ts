@@ -245,6 +245,7 @@ export function encodePageRecord(page: Uint8Array): Uint8Array {
  */
 export function encodePageRecordInto(page: Uint8Array, out: Uint8Array, deflate = true): Uint8Array {
   if (page.byteOffset & 3) page = page.slice(); // word views need alignment
+  if (looksRandom(page)) return rawRecordInto(page, out);
   // The sparse form first: the same pass counts the zero words and samples the others' bytes.
   const sparse = sparseWordsInto(page, out, 1);
   const nonzero = (sparse - PAGE_SIZE / 32) >>> 2;
@@ -271,9 +272,50 @@ export function encodePageRecordInto(page: Uint8Array, out: Uint8Array, deflate 
       return out.subarray(0, 1 + data.length);
     }
   }
+  return rawRecordInto(page, out);
+}
+
+function rawRecordInto(page: Uint8Array, out: Uint8Array): Uint8Array {
   out[0] = ENCODING_RAW;
   out.set(page, 1);
   return out.subarray(0, 1 + PAGE_SIZE);
+}
+
+/**
+ * Words {@link looksRandom} samples, and the step between them (word k·37 mod 1024): an odd
+ * step puts one sample at each offset within every 128 words, so a zero field at a fixed place
+ * in every record of a table is seen whatever the records' size.
+ */
+const RANDOM_SAMPLES = 128;
+const RANDOM_STEP = 37;
+/**
+ * Distinct bytes among the samples past which they look drawn at random: 128 draws from 256
+ * values give ~101 distinct ones; text, code and tables of numbers give far fewer.
+ */
+const RANDOM_DISTINCT = 88;
+const seenBytes = new Int32Array(8);
+
+/**
+ * Whether a page's bytes look random from a sample of its words (none zero, and a byte of each,
+ * round the four lanes, nearly all distinct): then it is kept raw without the sparse pass, which
+ * costs a few µs a page (the encoder thread of a guest that writes random words over its memory
+ * spent most of its time there, for pages that end up raw).
+ */
+function looksRandom(page: Uint8Array): boolean {
+  const w = new Int32Array(page.buffer, page.byteOffset, PAGE_SIZE >>> 2);
+  seenBytes.fill(0);
+  let distinct = 0;
+  for (let k = 0; k < RANDOM_SAMPLES; k++) {
+    const v = w[(k * RANDOM_STEP) & (w.length - 1)]!;
+    if (v === 0) return false;
+    const b = (v >>> ((k & 3) << 3)) & 255;
+    const bit = 1 << (b & 31);
+    if ((seenBytes[b >>> 5]! & bit) === 0) {
+      seenBytes[b >>> 5]! |= bit;
+      distinct++;
+    }
+  }
+  return distinct >= RANDOM_DISTINCT;
 }
 
 /** Decodes a store record into a fresh 4 KiB page. */

@@ -19,8 +19,8 @@ import { RewindError } from '../core/errors.js';
 import { concatBytes, type ByteSink, type ByteSource } from './bytes.js';
 import type { Checkpoint, PageMap } from './checkpoint.js';
 import { packPlainPieces } from './codec.js';
-import { sortedDigests } from './digests.js';
-import { HEX_VALUE, Hasher128, bytesToHash, hash128, hashToBytes, writeHashBytes, type Hash128 } from './hash.js';
+import { sortedDigestBytes } from './digests.js';
+import { HEX_VALUE, Hasher128, bytesToHash, hash128, hashToBytes, type Hash128 } from './hash.js';
 import {
   ENCODING_DEFLATE,
   ENCODING_RAW,
@@ -43,7 +43,6 @@ import {
   checkCheckpoints,
   consoleBytes,
   consoleToWire,
-  eachPageNamed,
   readConfig,
   readHistory,
   readManifest,
@@ -83,7 +82,8 @@ export interface ChunkPlace {
  * they are and appends only the rest.
  */
 export interface PlacedChunks {
-  place(hash: Hash128): ChunkPlace | undefined;
+  /** Sets `out` to where the chunk whose digest is the 16 bytes of `digests` from `at` lies; false when it is not there. */
+  placeAt(digests: Uint8Array, at: number, out: ChunkPlace): boolean;
 }
 /**
  * Indexes up to this size are deflated; larger ones are mostly digests, which
@@ -126,8 +126,9 @@ const getU64 = (dv: DataView, at: number) => dv.getUint32(at, true) + dv.getUint
  */
 export interface IndexPlan {
   readonly rec: Recording;
-  /** The chunks' digests and kinds, by row: side by side rather than an object each (a long recording names half a million). */
-  readonly chunks: { readonly id: readonly Hash128[]; readonly kind: Uint8Array };
+  /** The chunks' kinds, by row: side by side with their digests rather than an object each (a long recording names half a million). */
+  readonly kind: Uint8Array;
+  /** The chunks' digests, 16 bytes a row, ascending. */
   readonly ids: Uint8Array;
   /** The index's fields before the chunk table. */
   readonly index: Record<string, unknown>;
@@ -135,29 +136,40 @@ export interface IndexPlan {
 
 /** The plan of `rec`'s file (see IndexPlan). */
 export function planIndexed(rec: Recording): IndexPlan {
-  // Every page the disk image and the checkpoints name, with repeats, sorted once each.
-  const named: Hash128[] = [];
-  eachPageNamed(rec.disk, rec.checkpoints, (h) => named.push(h));
-  const id = sortedDigests(named);
+  // Every page the disk image and the checkpoints name, from their packed maps' digests, sorted once each.
+  const named: Uint8Array[] = [];
+  const need = (m: PageMap | null) => {
+    if (m && m.size > 0) named.push(packPageMap(m).h);
+  };
+  need(rec.disk);
+  for (const cp of rec.checkpoints) {
+    need(cp.ram);
+    need(cp.disk);
+  }
+  let ids = sortedDigestBytes(named, hashToBytes(ZERO_PAGE_HASH));
+  let rows = ids.length >>> 4;
   const kernelId = rec.kernel ? hash128(rec.kernel) : null;
   // After a page of the same digest: CHUNK_PAGE < CHUNK_BLOB.
   let blob = -1;
   if (kernelId) {
+    const kernel = hashToBytes(kernelId);
     let lo = 0;
-    let hi = id.length;
+    let hi = rows;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (id[mid]! <= kernelId) lo = mid + 1;
+      if (compareBytes(ids, mid * 16, kernel) <= 0) lo = mid + 1;
       else hi = mid;
     }
-    id.splice(lo, 0, kernelId);
+    const withKernel = new Uint8Array(ids.length + 16);
+    withKernel.set(ids.subarray(0, lo * 16));
+    withKernel.set(kernel, lo * 16);
+    withKernel.set(ids.subarray(lo * 16), lo * 16 + 16);
+    ids = withKernel;
     blob = lo;
+    rows++;
   }
-  const kind = new Uint8Array(id.length).fill(CHUNK_PAGE);
+  const kind = new Uint8Array(rows).fill(CHUNK_PAGE);
   if (blob >= 0) kind[blob] = CHUNK_BLOB;
-  const ids = new Uint8Array(id.length * 16);
-  for (let i = 0; i < id.length; i++) writeHashBytes(id[i]!, ids, i * 16);
-  const chunks = { id, kind };
   const branches = Object.values(rec.timeline.branches).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const index = {
     config: { ramSize: rec.config.ramSize, diskSize: rec.config.diskSize, machine: rec.config.machine },
@@ -170,7 +182,13 @@ export function planIndexed(rec: Recording): IndexPlan {
       .map(checkpointToWire),
     log: rec.timelineLog,
   };
-  return { rec, chunks, ids, index };
+  return { rec, kind, ids, index };
+}
+
+/** Orders the 16 bytes of `bytes` from `at` against `digest`'s (as their hex strings order). */
+function compareBytes(bytes: Uint8Array, at: number, digest: Uint8Array): number {
+  for (let i = 0; i < 16; i++) if (bytes[at + i] !== digest[i]) return bytes[at + i]! - digest[i]!;
+  return 0;
 }
 
 /**
@@ -187,8 +205,9 @@ export function writeIndexed(
   plan: IndexPlan = planIndexed(rec),
 ): void {
   if (plan.rec !== rec) throw new RangeError('an index plan of another recording');
-  const { chunks, ids } = plan;
-  const n = chunks.id.length;
+  const { kind: kinds, ids } = plan;
+  const n = kinds.length;
+  const at: ChunkPlace = { offset: 0, stored: 0, encoding: 0 };
   const encodings = new Uint8Array(n);
   const stored = new Uint8Array(n * 4);
   const raw = new Uint8Array(n * 4);
@@ -200,10 +219,8 @@ export function writeIndexed(
   if (placed && sink.length < VMI_HEADER_SIZE) throw new RangeError('a placed file starts with room for its header');
   if (!placed) sink.append(new Uint8Array(VMI_HEADER_SIZE));
   for (let i = 0; i < n; i++) {
-    const id = chunks.id[i]!;
-    const kind = chunks.kind[i]!;
-    const at = kind === CHUNK_PAGE ? placed?.place(id) : undefined;
-    if (at) {
+    const kind = kinds[i]!;
+    if (kind === CHUNK_PAGE && placed?.placeAt(ids, i * 16, at)) {
       encodings[i] = at.encoding;
       sdv.setUint32(i * 4, at.stored, true);
       rdv.setUint32(i * 4, PAGE_SIZE, true);
@@ -217,6 +234,7 @@ export function writeIndexed(
       [enc, data] = blobChunk(rec.kernel!);
       size = rec.kernel!.length;
     } else {
+      const id = bytesToHash(ids.subarray(i * 16, i * 16 + 16));
       const r = rec.pages.get(id);
       if (!r || r.length < 1)
         throw new RewindError('bad-argument', `cannot export: page ${id} is not in the page store`);
@@ -231,7 +249,7 @@ export function writeIndexed(
   }
   const index = {
     ...plan.index,
-    chunks: { id: ids, kind: chunks.kind, encoding: encodings, stored, raw, offset },
+    chunks: { id: ids, kind: kinds, encoding: encodings, stored, raw, offset },
     // Derived data, kept when it fits the limit a reader enforces.
     ...(rec.console && consoleBytes(rec.console) <= VMI_LIMITS.maxConsoleBytes
       ? { console: consoleToWire(rec.console) }

@@ -175,9 +175,14 @@ export function rememberPacked(map: PageMap, packed: PackedPageMap): void {
   packedMaps.set(map, packed);
 }
 
-/** Packs a page map (indices ascending). */
+/** Packs a page map (indices ascending), once: a recording's end packs each map for its index and for the digests it names. */
 export function packPageMap(map: PageMap): PackedPageMap {
-  return packedMaps.get(map) ?? encodePageMap(map);
+  let packed = packedMaps.get(map);
+  if (packed === undefined) {
+    packed = encodePageMap(map);
+    packedMaps.set(map, packed);
+  }
+  return packed;
 }
 
 /** {@link packPageMap}, from the map's digests alone. */

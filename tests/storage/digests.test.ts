@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DigestTable, sortedDigests } from '../../storage/digests.js';
-import { hash128 } from '../../storage/hash.js';
+import { DigestTable, sortedDigestBytes } from '../../storage/digests.js';
+import { bytesToHash, hash128, hashToBytes, type Hash128 } from '../../storage/hash.js';
 
 const digest = (i: number) => hash128(new Uint8Array(Uint32Array.of(i).buffer));
 
@@ -11,6 +11,11 @@ describe('DigestTable', () => {
     expect(t.size).toBe(5000);
     for (let i = 0; i < 5000; i++) expect(t.indexOf(digest(i))).toBe(i);
     expect(t.indexOf(digest(5000))).toBe(-1);
+    const bytes = new Uint8Array(48);
+    bytes.set(hashToBytes(digest(4321)), 5);
+    bytes.set(hashToBytes(digest(5001)), 21);
+    expect(t.indexOfBytes(bytes, 5)).toBe(4321);
+    expect(t.indexOfBytes(bytes, 21)).toBe(-1);
     // Digests alike but for their last digit are still told apart.
     const a = '0123456789abcdef0123456789abcdef';
     const b = '0123456789abcdef0123456789abcdee';
@@ -35,13 +40,32 @@ describe('DigestTable', () => {
   });
 });
 
-describe('sortedDigests', () => {
-  it('gives the built-in sort of the digests without repeats, also where many share their first digits', () => {
+describe('sortedDigestBytes', () => {
+  const bytesOf = (list: readonly string[]) => {
+    const out = new Uint8Array(list.length * 16);
+    list.forEach((h, i) => out.set(hashToBytes(h as Hash128), i * 16));
+    return out;
+  };
+  const hexOf = (bytes: Uint8Array) =>
+    Array.from({ length: bytes.length / 16 }, (_, i) => bytesToHash(bytes.subarray(i * 16, i * 16 + 16)));
+
+  it('gives the digests in the order of their strings without repeats, also where many share their first digits', () => {
     const many = Array.from({ length: 20_000 }, (_, i) => digest(i % 7000));
-    // 100 digests in one bucket (sorted there by the built-in sort), 20 in another, with repeats.
     const crowded = Array.from({ length: 300 }, (_, i) => `abcd${digest(i % 100).slice(4)}`);
     const few = Array.from({ length: 40 }, (_, i) => `0000${digest(i % 20).slice(4)}`);
-    for (const list of [many, crowded, few, [...many, ...crowded, ...few].reverse(), [], [digest(1)]])
-      expect(sortedDigests(list)).toEqual([...new Set(list)].sort());
+    const high = Array.from({ length: 40 }, (_, i) => `ffff${digest(i % 30).slice(4)}`);
+    for (const list of [many, crowded, few, high, [...many, ...crowded, ...few, ...high].reverse(), [], [digest(1)]]) {
+      const half = Math.floor(list.length / 2);
+      const sorted = sortedDigestBytes(
+        [bytesOf(list.slice(0, half)), bytesOf(list.slice(half))],
+        bytesOf([digest(7001)]),
+      );
+      expect(hexOf(sorted)).toEqual([...new Set(list)].sort());
+    }
+  });
+
+  it('leaves out the digest it is told to', () => {
+    const list = [digest(3), digest(1), digest(2), digest(1)];
+    expect(hexOf(sortedDigestBytes([bytesOf(list)], bytesOf([digest(1)])))).toEqual([digest(2), digest(3)].sort());
   });
 });

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PageFile, type PageFileOptions } from '../../storage/pagefile.js';
 import { PageStore } from '../../storage/pagestore.js';
-import type { Hash128 } from '../../storage/hash.js';
+import { hashToBytes, type Hash128 } from '../../storage/hash.js';
+import type { ChunkPlace } from '../../storage/vmi-indexed.js';
 
 let dir: string;
 beforeEach(() => {
@@ -21,6 +22,10 @@ const record = (n: number, length: number) => {
 const hash = (n: number) => n.toString(16).padStart(32, '0') as Hash128;
 /** Byte-for-byte equality (toEqual on thousands of typed arrays is slow). */
 const same = (a: Uint8Array | undefined, b: Uint8Array) => a !== undefined && Buffer.from(a).equals(b);
+const placeOf = (f: PageFile, h: Hash128): ChunkPlace | undefined => {
+  const out = { offset: 0, stored: 0, encoding: 0 };
+  return f.placeAt(hashToBytes(h), 0, out) ? out : undefined;
+};
 
 /** The encoder thread's script as `npm run build:cli` builds it (Node runs no TypeScript in a worker). */
 const WORKER = new URL('../../dist/storage/pagefile-worker.js', import.meta.url);
@@ -122,7 +127,7 @@ describe.each<[string, PageFileOptions]>([
     for (const [i, h] of third.entries()) expect(same(s.get(h), page(2000 + i))).toBe(true);
     // The file it becomes holds each record where its place says.
     s.sweep(new Set(third), 1 << 30);
-    const places = third.map((h) => f.place(h)!);
+    const places = third.map((h) => placeOf(f, h)!);
     f.finish((sink) => sink.patch(0, new Uint8Array(80)));
     const file = readFileSync(target);
     for (const [i, { offset, stored }] of places.entries())
@@ -133,9 +138,9 @@ describe.each<[string, PageFileOptions]>([
     const target = join(dir, 'out.vmi');
     const f = new PageFile(target, options);
     for (let i = 0; i < 50; i++) f.write(hash(i), record(i, 100 + i));
-    const places = Array.from({ length: 50 }, (_, i) => f.place(hash(i))!);
+    const places = Array.from({ length: 50 }, (_, i) => placeOf(f, hash(i))!);
     expect(places[7]).toEqual({ offset: places[6]!.offset + 105, stored: 106, encoding: record(7, 1)[0] });
-    expect(f.place(hash(50))).toBeUndefined();
+    expect(placeOf(f, hash(50))).toBeUndefined();
     let end = 0;
     f.finish((sink) => {
       end = sink.length;

@@ -54,6 +54,17 @@ describe('PageStore', () => {
     expect(s.get(hr)).toEqual(r);
   });
 
+  it('keeps random pages raw, and sparse those with a zero field in every record of whatever size', () => {
+    const out = new Uint8Array(RECORD_ROOM);
+    const random = randomPage(11);
+    expect(encodePageRecordInto(random, out)[0]).toBe(ENCODING_RAW);
+    for (const record of [32, 48, 64, 128, 256]) {
+      const table = random.slice();
+      for (let i = 0; i + record <= 4096; i += record) table.fill(0, i + record - 16, i + record);
+      expect(encodePageRecordInto(table, out)[0], `records of ${record} bytes`).toBe(ENCODING_SPARSE);
+    }
+  });
+
   it('never stores the zero page', () => {
     const s = new PageStore();
     expect(s.put(new Uint8Array(4096))).toBe(ZERO_PAGE_HASH);
