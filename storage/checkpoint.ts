@@ -347,11 +347,10 @@ export class Checkpointer {
       if (!full) maps = { ram: mapOf(ramNow, ramDelta), disk: diskNow ? mapOf(diskNow, diskDelta) : null };
     }
     const { ram, disk } = full || !maps ? { ram: fullMap(ramNow), disk: diskNow ? fullMap(diskNow) : null } : maps;
-    // Packed now, from the digests' bytes: a recording's end packs every map it keeps.
-    rememberPacked(ram, this.hasher.ram.packed(Uint32Array.from(ram.keys())));
-    if (disk) rememberPacked(disk, this.hasher.disk!.packed(Uint32Array.from(disk.keys())));
-    storePages(this.pages, m.ram, ram);
-    if (disk && m.disk) storePages(this.pages, m.disk, disk);
+    // Packed now, from the digests' bytes: a recording's end packs every map it keeps, and the
+    // page store numbers the pages by those bytes.
+    storeMapped(this.pages, m.ram, ram, this.hasher.ram);
+    if (disk && m.disk) storeMapped(this.pages, m.disk, disk, this.hasher.disk!);
 
     const cp: Checkpoint = {
       id: checkpointId(branch, m.position, stateHash, parent),
@@ -551,8 +550,12 @@ function mapOf(now: readonly Hash128[], pages: readonly number[]): PageMap {
   return map;
 }
 
-function storePages(store: PageStore, mem: PagedMemory, map: PageMap): void {
-  for (const [i, h] of map) store.put(mem.page(i), h);
+/** Packs `map` (see rememberPacked) and stores the pages of `mem` it names. */
+function storeMapped(store: PageStore, mem: PagedMemory, map: PageMap, table: PageHashTable): void {
+  const pages = Uint32Array.from(map.keys());
+  const packed = table.packed(pages);
+  rememberPacked(map, packed);
+  store.putPages(mem.bytes, pages, table.hashes, packed.h);
 }
 
 function applyMap(table: Hash128[], map: PageMap, what: string, id: string): void {

@@ -50,6 +50,17 @@ export class DigestTable {
   /** The number of `h`, added (as `size`) when it is not held. */
   add(h: Hash128): number {
     parse(h);
+    return this.addKey();
+  }
+
+  /** {@link add} of the digest whose 16 bytes are `bytes` from `at`. */
+  addBytes(bytes: Uint8Array, at: number): number {
+    for (let w = 0; w < 4; w++) key[w] = wordAt(bytes, at + 4 * w);
+    return this.addKey();
+  }
+
+  /** The number of the digest in `key`, added when it is not held. */
+  private addKey(): number {
     const s = this.find();
     if (this.slots[s] !== 0) return this.slots[s]! - 1;
     const n = this.size;

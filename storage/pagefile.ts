@@ -252,9 +252,14 @@ export class PageFile implements PageSpill, PlacedChunks {
 
   /** Stores a page (4 KiB) unless it is held: encoded on the thread when it takes pages, else here. */
   putPage(hash: Hash128, page: Uint8Array): void {
+    this.putPageWith(hash, page, null, 0);
+  }
+
+  /** {@link putPage}, numbering the page by its digest's bytes at `at` in `digests` when given. */
+  putPageWith(hash: Hash128, page: Uint8Array, digests: Uint8Array | null, at: number): void {
     const thread = this.takingThread();
     if (thread === null) {
-      const n = this.number(hash);
+      const n = this.number(hash, digests, at);
       if (n < 0) return;
       this.encodedHere++;
       this.encodedSinceMark++;
@@ -270,7 +275,7 @@ export class PageFile implements PageSpill, PlacedChunks {
       Atomics.store(ring.control, C.HURRY, 1);
       this.collect(this.handed - ring.slots + 1);
     }
-    if (this.number(hash) < 0) return;
+    if (this.number(hash, digests, at) < 0) return;
     const slot = this.handed % ring.slots;
     ring.pages.set(page, slot * PAGE_SIZE);
     this.handed++;
@@ -343,9 +348,9 @@ export class PageFile implements PageSpill, PlacedChunks {
   }
 
   /** Numbers a new digest (growing the tables); -1 when it is held already. */
-  private number(hash: Hash128): number {
+  private number(hash: Hash128, digests: Uint8Array | null = null, at = 0): number {
     const n = this.at.size;
-    if (this.at.add(hash) !== n) return -1;
+    if ((digests === null ? this.at.add(hash) : this.at.addBytes(digests, at)) !== n) return -1;
     if (n === this.offsets.length) {
       const offsets = new Float64Array(n * 2);
       const lengths = new Uint32Array(n * 2);

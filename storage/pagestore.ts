@@ -343,6 +343,8 @@ export interface PageSpill extends PageRecords {
    * thread, say); {@link PageRecords.get} finds it from then on.
    */
   putPage(hash: Hash128, page: Uint8Array): void;
+  /** {@link putPage}, with the digest's 16 bytes at `at` in `digests` as well (they spare reading the string). */
+  putPageWith?(hash: Hash128, page: Uint8Array, digests: Uint8Array, at: number): void;
   /** Marks where the pages stored so far end, for {@link boundBytes}. */
   mark?(): void;
   /** About `pages` pages may be put soon: a spill store that works on another thread gets ready for them. */
@@ -470,6 +472,21 @@ export class PageStore {
     this.raw.set(hash, copy);
     this.storedBytes += PAGE_SIZE;
     return hash;
+  }
+
+  /**
+   * Stores the pages `pages` of `memory` (4 KiB each, by index), whose digests are `hashes` (by
+   * index) and, 16 bytes each in the order of `pages`, `digests`: {@link put} for each, in one loop.
+   */
+  putPages(memory: Uint8Array, pages: Uint32Array, hashes: readonly Hash128[], digests: Uint8Array): void {
+    const spill = this.spill?.putPageWith ? this.spill : null;
+    for (let k = 0; k < pages.length; k++) {
+      const i = pages[k]!;
+      const hash = hashes[i]!;
+      const page = memory.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
+      if (spill === null) this.put(page, hash);
+      else if (!this.heldHere(hash)) spill.putPageWith!(hash, page, digests, k * 16);
+    }
   }
 
   /**

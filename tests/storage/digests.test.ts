@@ -16,6 +16,10 @@ describe('DigestTable', () => {
     bytes.set(hashToBytes(digest(5001)), 21);
     expect(t.indexOfBytes(bytes, 5)).toBe(4321);
     expect(t.indexOfBytes(bytes, 21)).toBe(-1);
+    // Added by their bytes, digests take the numbers their strings would.
+    expect(t.addBytes(bytes, 5)).toBe(4321);
+    expect(t.addBytes(bytes, 21)).toBe(5000);
+    expect(t.indexOf(digest(5001))).toBe(5000);
     // Digests alike but for their last digit are still told apart.
     const a = '0123456789abcdef0123456789abcdef';
     const b = '0123456789abcdef0123456789abcdee';
