@@ -144,19 +144,24 @@ function slotsFor(n: number): number {
 export function sortedDigestBytes(parts: readonly Uint8Array[], leaveOut: Uint8Array): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length >>> 4;
-  // Counting sort on the first 16 bits (digests are uniform: a few in each bucket), each digest's
-  // words moved to its bucket's place (read in order, sorted where they lie, written in order).
-  const starts = new Uint32Array(65537);
-  for (const p of parts) for (let at = 0; at < (p.length & ~15); at += 16) starts[((p[at]! << 8) | p[at + 1]!) + 1]!++;
-  for (let b = 0; b < 65536; b++) starts[b + 1]! += starts[b]!;
-  const next = starts.slice(0, 65536);
+  // Counting sort on the first bits, as many as there are digests up to 16 (digests are uniform: a
+  // few in each bucket), each digest's words moved to its bucket's place, then sorted there.
+  let bits = 4;
+  while (bits < 16 && 1 << bits < n) bits++;
+  const buckets = 1 << bits;
+  const shift = 16 - bits;
+  const starts = new Uint32Array(buckets + 1);
+  for (const p of parts)
+    for (let at = 0; at < (p.length & ~15); at += 16) starts[(((p[at]! << 8) | p[at + 1]!) >>> shift) + 1]!++;
+  for (let b = 0; b < buckets; b++) starts[b + 1]! += starts[b]!;
+  const next = starts.slice(0, buckets);
   const w = new Uint32Array(n * 4);
   for (const p of parts)
     for (let at = 0; at < (p.length & ~15); at += 16) {
-      const to = next[(p[at]! << 8) | p[at + 1]!]!++ * 4;
+      const to = next[((p[at]! << 8) | p[at + 1]!) >>> shift]!++ * 4;
       for (let k = 0; k < 4; k++) w[to + k] = wordAt(p, at + 4 * k);
     }
-  for (let b = 0; b < 65536; b++) {
+  for (let b = 0; b < buckets; b++) {
     const from = starts[b]! * 4;
     const to = starts[b + 1]! * 4;
     for (let i = from + 4; i < to; i += 4) {
