@@ -15,13 +15,16 @@
  *   GENERATION;
  * - ERROR, set when a write fails (1: disk full, 2: other), after which the
  *   worker stops; the failure's text is in the ring too;
- * - HURRY, set by the page file when the ring is full and it must wait for
- *   a slot: pages are then encoded without deflate (sparse or raw: a few µs
- *   a page, where deflating one costs up to tens) until no more than a
- *   quarter of the ring waits. A guest that rewrites compressible memory fast would
- *   otherwise wait for its pages' compression; a file written in a hurry
- *   is larger, and reads back the same. Unhurried, the file's bytes are
- *   the same as a page file without a thread writes.
+ * - HURRY, raised by the page file when the guest's thread would wait for
+ *   pages' encoding (the ring is full, it needs their sizes, the recording
+ *   ends with many still waiting): the pages below it are encoded without
+ *   deflate (sparse or raw: a few µs a page, where deflating one costs up to
+ *   tens, and fflate's dynamic codes ~80). The thread also tries less hard
+ *   on its own as pages wait (an eighth of the ring: no dynamic codes; a
+ *   quarter: no deflate). A guest that rewrites compressible memory fast
+ *   would otherwise wait for its pages' compression; a file written in a
+ *   hurry is larger, and reads back the same. Unhurried, the file's bytes
+ *   are the same as a page file without a thread writes.
  *
  * The data of page s goes into the first of the file's holes that holds it
  * (see FreeSpace), else where the file ends; its place goes into the ring
@@ -32,7 +35,7 @@ import { fdatasyncSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import { PAGE_SIZE } from '../core/memmap.js';
 import { FreeSpace } from './freespace.js';
-import { RECORD_ROOM, encodePageRecordInto } from './pagestore.js';
+import { EFFORT, RECORD_ROOM, encodePageRecordInto } from './pagestore.js';
 import { PageRing, RING_CONTROL as C, type PageRingData } from './pagering.js';
 import { writeAll } from './node.js';
 
@@ -44,6 +47,12 @@ const WRITE_BUFFER = 1 << 20;
  * finishes a recording (on the guest's thread) has little left to wait for.
  */
 const SYNC_EVERY = 16 << 20;
+/**
+ * Bytes written past which this thread syncs even with pages waiting: a thread that never caught
+ * up (a guest rewriting compressible memory fast) left hundreds of MB to the sync that finishes
+ * the recording (430 ms at the end of a 3·10⁹ recording of a matrix transpose).
+ */
+const SYNC_BEHIND = 64 << 20;
 /**
  * Slots this thread touches at a time while it has nothing to encode, so that the ring's memory
  * is in place before the page file copies pages into it: the first write to a fresh
@@ -81,6 +90,10 @@ function serve(ring: PageRing): void {
     writeAll(fd, buffer.subarray(0, buffered), at);
     unsynced += buffered;
     buffered = 0;
+    if (unsynced >= SYNC_BEHIND) {
+      fdatasyncSync(fd);
+      unsynced = 0;
+    }
   };
   for (;;) {
     if (Atomics.load(ctl, C.STOP)) return;
@@ -122,14 +135,17 @@ function serve(ring: PageRing): void {
       unsynced = 0;
     }
     const slot = next % ring.slots;
-    // In a hurry until no more than a quarter of the ring waits.
-    let deflate = true;
-    if (Atomics.load(ctl, C.HURRY) !== 0) {
-      if (submitted - next <= ring.slots >> 2) Atomics.store(ctl, C.HURRY, 0);
-      else deflate = false;
-    }
+    // As hard as it can afford: less as pages wait, so that it keeps up with a guest that
+    // rewrites memory fast (fflate's dynamic codes cost ~80 µs a page, fixed ones up to tens).
+    const waiting = submitted - next;
+    const effort =
+      next < Atomics.load(ctl, C.HURRY) || waiting > ring.slots >> 2
+        ? EFFORT.cheap
+        : waiting > ring.slots >> 3
+          ? EFFORT.fixed
+          : EFFORT.full;
     const page = ring.pages.subarray(slot * PAGE_SIZE, (slot + 1) * PAGE_SIZE);
-    const rec = encodePageRecordInto(page, out, deflate);
+    const rec = encodePageRecordInto(page, out, effort);
     const length = rec.length - 1;
     let place = free.take(length);
     if (place < 0) {

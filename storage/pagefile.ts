@@ -208,7 +208,8 @@ export class PageFile implements PageSpill, PlacedChunks {
 
   /** The same with an encoder thread or without: what records the pages before the mark have, a raw one for each since. */
   get boundBytes(): number {
-    this.collect(this.handedThrough(this.marked - 1));
+    // Asked at every periodic checkpoint of a recording: the guest's thread must not wait for deflate.
+    this.collect(this.handedThrough(this.marked - 1), true);
     return this.heldAtMark + (this.at.size - this.marked) * (1 + PAGE_SIZE);
   }
 
@@ -271,8 +272,8 @@ export class PageFile implements PageSpill, PlacedChunks {
     // page is numbered: see handedThrough).
     if (this.handed - this.collected >= ring.slots) {
       // The guest would wait for its pages' compression: the thread encodes the cheap way until
-      // it has caught up (see RING_CONTROL.HURRY).
-      Atomics.store(ring.control, C.HURRY, 1);
+      // no more than a quarter of the ring waits (see RING_CONTROL.HURRY).
+      this.hurry(this.handed - (ring.slots >> 2));
       this.collect(this.handed - ring.slots + 1);
     }
     if (this.number(hash, digests, at) < 0) return;
@@ -372,9 +373,11 @@ export class PageFile implements PageSpill, PlacedChunks {
   }
 
   /** Takes the thread's results for the pages handed over before the `upTo`-th: their places follow in order. */
-  private collect(upTo: number): void {
+  private collect(upTo: number, hurry = false): void {
     if (!this.thread || this.collected >= upTo) return;
     const { ring } = this.thread;
+    // This thread would wait for those pages' encoding: the encoder thread encodes them the cheap way.
+    if (hurry && Atomics.load(ring.control, C.ENCODED) < upTo) this.hurry(upTo);
     this.waitFor(C.ENCODED, upTo);
     for (let s = this.collected; s < upTo; s++) {
       const slot = s % ring.slots;
@@ -411,8 +414,16 @@ export class PageFile implements PageSpill, PlacedChunks {
   /** Waits until the thread has encoded and written every page handed over. */
   private settle(): void {
     if (!this.thread) return;
-    this.collect(this.handed);
+    // In a hurry only with many pages waiting: a few are encoded as a page file without a thread would.
+    const waiting = this.handed - Atomics.load(this.thread.ring.control, C.ENCODED);
+    this.collect(this.handed, waiting > this.thread.ring.slots >> 2);
     this.waitFor(C.FLUSHED, this.handed);
+  }
+
+  /** Has the encoder thread encode the cheap way every page handed over before the `until`-th (see RING_CONTROL.HURRY). */
+  private hurry(until: number): void {
+    const ctl = this.thread!.ring.control;
+    if (Atomics.load(ctl, C.HURRY) < until) Atomics.store(ctl, C.HURRY, until);
   }
 
   /** Tells the idle thread where to write from now on. */

@@ -33,9 +33,10 @@ export const RING_CONTROL = {
   /** Slots from the ring's first that the page file wants in place before it copies pages there (see PageFile.expect). */
   READY: 10,
   /**
-   * Set by the page file when it waits for a slot of the ring: the worker encodes pages the cheap
-   * way (sparse or raw, no deflate) until no more than a quarter of the ring waits, so that
-   * compression never holds up the guest's thread for long (see pagefile-worker.ts).
+   * Pages below this count (of those handed over) the worker encodes the cheap way (sparse or raw,
+   * no deflate): the page file raises it when its thread would wait for their encoding (a full
+   * ring, a size it needs, the recording's end), so that compression never holds up the guest's
+   * thread for long (see pagefile-worker.ts).
    */
   HURRY: 11,
 } as const;

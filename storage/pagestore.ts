@@ -238,12 +238,20 @@ export function encodePageRecord(page: Uint8Array): Uint8Array {
 }
 
 /**
- * {@link encodePageRecord} written into `out` (at least {@link RECORD_ROOM}
- * bytes): returns the record, a view of `out`. Costs no
- * allocation for a raw or sparse page. Without `deflate`, the page is
- * sparse or raw, whichever is smaller (a few µs).
+ * How hard {@link encodePageRecordInto} tries: `cheap` encodes a page sparse or raw, whichever
+ * is smaller (a few µs); `fixed` deflates with fixed codes as well where that may pay (up to
+ * tens of µs); `full` also tries fflate's dynamic codes on bytes of low entropy (~80 µs).
  */
-export function encodePageRecordInto(page: Uint8Array, out: Uint8Array, deflate = true): Uint8Array {
+export const EFFORT = { cheap: 0, fixed: 1, full: 2 } as const;
+export type Effort = (typeof EFFORT)[keyof typeof EFFORT];
+
+/**
+ * {@link encodePageRecord} written into `out` (at least {@link RECORD_ROOM}
+ * bytes), as hard as `effort` says: returns the record, a view of `out`.
+ * Costs no allocation for a raw or sparse page.
+ */
+export function encodePageRecordInto(page: Uint8Array, out: Uint8Array, effort: Effort = EFFORT.full): Uint8Array {
+  const deflate = effort !== EFFORT.cheap;
   if (page.byteOffset & 3) page = page.slice(); // word views need alignment
   if (looksRandom(page)) return rawRecordInto(page, out);
   // The sparse form first: the same pass counts the zero words and samples the others' bytes.
@@ -265,7 +273,7 @@ export function encodePageRecordInto(page: Uint8Array, out: Uint8Array, deflate 
     }
     // Fixed codes do not shrink it; dynamic ones (fflate, ten times the cost) are tried only where
     // they save a quarter or more: elsewhere they save a few hundred bytes at best.
-    if (entropy < DYNAMIC_CODES_BITS) {
+    if (effort === EFFORT.full && entropy < DYNAMIC_CODES_BITS) {
       const [enc, data] = compressChunk(page);
       out[0] = enc;
       out.set(data, 1);

@@ -6,6 +6,7 @@ import {
   inflateExact,
   encodePageRecord,
   encodePageRecordInto,
+  EFFORT,
   RECORD_ROOM,
   ENCODING_RAW,
   ENCODING_DEFLATE,
@@ -130,12 +131,12 @@ describe('page encodings and the spill store', () => {
     const text = new TextEncoder().encode('the quick brown fox jumps over the lazy dog. '.repeat(92)).subarray(0, 4096);
     const out = new Uint8Array(RECORD_ROOM);
     expect(encodePageRecordInto(text, out)[0]).toBe(ENCODING_DEFLATE);
-    const raw = encodePageRecordInto(text, out, false);
+    const raw = encodePageRecordInto(text, out, EFFORT.cheap);
     expect(raw[0]).toBe(ENCODING_RAW);
     expect(decompressChunk(raw[0]!, raw.subarray(1), 4096, 'bad-vmi', 'p')).toEqual(text);
     // A third of the words zero: sparse is smaller than raw.
     const holes = text.map((b, i) => ((i >> 2) % 3 === 0 ? 0 : b));
-    const sparse = encodePageRecordInto(holes, out, false);
+    const sparse = encodePageRecordInto(holes, out, EFFORT.cheap);
     expect(sparse[0]).toBe(ENCODING_SPARSE);
     expect(decompressChunk(sparse[0]!, sparse.subarray(1), 4096, 'bad-vmi', 'p')).toEqual(holes);
   });
