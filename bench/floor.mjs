@@ -147,10 +147,7 @@ for (const workload of names) {
     const cli = [`${root}bin/rewind.js`];
     const max = ['--max-instructions', String(SCALE), '--input-file', input];
     best.runCli = Math.min(best.runCli, timed([...cli, 'run', program, ...max]).seconds);
-    best.record = Math.min(
-      best.record,
-      timed([...cli, 'record', program, ...max, '-o', join(dir, 'r.vmi')]).seconds,
-    );
+    best.record = Math.min(best.record, timed([...cli, 'record', program, ...max, '-o', join(dir, 'r.vmi')]).seconds);
     rmSync(join(dir, 'r.vmi'));
   }
   console.log(
