@@ -21,6 +21,13 @@ const record = (n: number, length: number) => {
 };
 const hash = (n: number) => n.toString(16).padStart(32, '0') as Hash128;
 /** Byte-for-byte equality (toEqual on thousands of typed arrays is slow). */
+/** Page i of ascending words a few hundred apart: deflated, ~35 µs a page (few long repeats), to save a fifth. */
+const slowToDeflate = (i: number) => {
+  let v = 0x5a000000;
+  const p = new Uint32Array(1024).map((_, k) => (v += (k * 2654435761) >>> 24));
+  new DataView(p.buffer).setUint32(0, i);
+  return new Uint8Array(p.buffer);
+};
 const same = (a: Uint8Array | undefined, b: Uint8Array) => a !== undefined && Buffer.from(a).equals(b);
 const placeOf = (f: PageFile, h: Hash128): ChunkPlace | undefined => {
   const out = { offset: 0, stored: 0, encoding: 0 };
@@ -272,15 +279,8 @@ describe.each<[string, PageFileOptions]>([
 
   if (options.encoder)
     it('encodes the cheap way (sparse or raw) once its ring is full, rather than make the guest wait, and reads each page back', () => {
-      // Ascending words a few hundred apart: deflated, ~35 µs a page on its thread (few long repeats) to save a
-      // fifth; handed over at a copy's pace, 2,000 fill a ring of 512.
-      let v = 0x5a000000;
-      const words = new Uint32Array(1024).map((_, i) => (v += (i * 2654435761) >>> 24));
-      const page = (i: number) => {
-        const p = new Uint8Array(words.buffer.slice(0));
-        new DataView(p.buffer).setUint32(0, i);
-        return p;
-      };
+      // Handed over at a copy's pace, 2,000 slowly deflated pages fill a ring of 512.
+      const page = slowToDeflate;
       const f = new PageFile(join(dir, 'out.vmi'), { ...options, ringSlots: 512 });
       const s = new PageStore({ spill: f });
       const hashes = Array.from({ length: 2000 }, (_, i) => s.put(page(i)));
@@ -298,14 +298,7 @@ describe.each<[string, PageFileOptions]>([
 
   if (options.encoder)
     it('does not wait for deflate when a recording asks what its pages take: those it would wait for are encoded the cheap way', () => {
-      // As in the test above: ~35 µs a page deflated, handed over at a copy's pace.
-      let v = 0x5a000000;
-      const words = new Uint32Array(1024).map((_, i) => (v += (i * 2654435761) >>> 24));
-      const page = (i: number) => {
-        const p = new Uint8Array(words.buffer.slice(0));
-        new DataView(p.buffer).setUint32(0, i);
-        return p;
-      };
+      const page = slowToDeflate;
       const f = new PageFile(join(dir, 'out.vmi'), options);
       const s = new PageStore({ spill: f });
       const hashes = Array.from({ length: 2000 }, (_, i) => s.put(page(i)));
