@@ -701,7 +701,7 @@ export class Session {
       this.adaptStride(this.checkpointHere());
       // Pages are stored raw at capture and deflated later; bound what waits (32 MiB).
       if (pages.compress(0) > 8192) pages.compress();
-      // A bound that waits for no page another thread still encodes, and is the same on every host.
+      // A bound that waits for no deflate on another thread (see PageSpill.boundBytes).
       // It thins ahead, by what the last checkpoint brought, so that the pages stay within the
       // budget as they come: the file's holes then take the next ones (see PageFile.compact).
       const bound = pages.boundBytes;

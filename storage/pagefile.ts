@@ -206,7 +206,7 @@ export class PageFile implements PageSpill, PlacedChunks {
     if (this.collected === this.handed) this.heldAtMark = this.held;
   }
 
-  /** The same with an encoder thread or without: what records the pages before the mark have, a raw one for each since. */
+  /** What records the pages before the mark have, a raw one for each since: the same with an encoder thread or without, unless it hurried. */
   get boundBytes(): number {
     // Asked at every periodic checkpoint of a recording: the guest's thread must not wait for deflate.
     this.collect(this.handedThrough(this.marked - 1), true);

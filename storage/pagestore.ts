@@ -359,9 +359,10 @@ export interface PageSpill extends PageRecords {
   expect?(pages: number): void;
   /**
    * At most {@link bytes}, found without waiting for pages still being
-   * encoded elsewhere: the records of the pages stored before the last
+   * deflated elsewhere: the records of the pages stored before the last
    * {@link mark}, and a raw page's record for each one since. The same on
-   * every host.
+   * every host, unless a store that encodes on another thread had to hurry
+   * those pages (see RING_CONTROL.HURRY).
    */
   readonly boundBytes?: number;
   /**
@@ -448,9 +449,9 @@ export class PageStore {
   }
 
   /**
-   * At most {@link bytes}, and the same on every host, without waiting for a
-   * spill store that encodes on another thread: what the pages put before the
-   * last {@link mark} take, and a raw page's record for each one since.
+   * At most {@link bytes}, without waiting for a spill store that deflates on
+   * another thread: what the pages put before the last {@link mark} take, and
+   * a raw page's record for each one since (see PageSpill.boundBytes).
    */
   get boundBytes(): number {
     return this.storedBytes + (this.spill ? (this.spill.boundBytes ?? this.spill.bytes) : 0);
