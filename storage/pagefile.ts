@@ -251,13 +251,11 @@ export class PageFile implements PageSpill, PlacedChunks {
     return true;
   }
 
-  /** Stores a page (4 KiB) unless it is held: encoded on the thread when it takes pages, else here. */
-  putPage(hash: Hash128, page: Uint8Array): void {
-    this.putPageWith(hash, page, null, 0);
-  }
-
-  /** {@link putPage}, numbering the page by its digest's bytes at `at` in `digests` when given. */
-  putPageWith(hash: Hash128, page: Uint8Array, digests: Uint8Array | null, at: number): void {
+  /**
+   * Stores a page (4 KiB) unless it is held: encoded on the thread when it takes pages, else here;
+   * numbered by its digest's bytes at `at` in `digests` when given.
+   */
+  putPage(hash: Hash128, page: Uint8Array, digests?: Uint8Array, at = 0): void {
     const thread = this.takingThread();
     if (thread === null) {
       const n = this.number(hash, digests, at);
@@ -349,9 +347,9 @@ export class PageFile implements PageSpill, PlacedChunks {
   }
 
   /** Numbers a new digest (growing the tables); -1 when it is held already. */
-  private number(hash: Hash128, digests: Uint8Array | null = null, at = 0): number {
+  private number(hash: Hash128, digests?: Uint8Array, at = 0): number {
     const n = this.at.size;
-    if ((digests === null ? this.at.add(hash) : this.at.addBytes(digests, at)) !== n) return -1;
+    if ((digests === undefined ? this.at.add(hash) : this.at.addBytes(digests, at)) !== n) return -1;
     if (n === this.offsets.length) {
       const offsets = new Float64Array(n * 2);
       const lengths = new Uint32Array(n * 2);

@@ -348,11 +348,11 @@ export interface PageSpill extends PageRecords {
    * Stores a page (4 KiB; a copy: `page` is a view of memory that goes on
    * changing) unless it holds one with that digest, encoded with
    * {@link encodePageRecord} where the spill store chooses (on another
-   * thread, say); {@link PageRecords.get} finds it from then on.
+   * thread, say); {@link PageRecords.get} finds it from then on. A caller
+   * that has the digest's 16 bytes passes them too, at `at` in `digests`
+   * (they spare reading the string).
    */
-  putPage(hash: Hash128, page: Uint8Array): void;
-  /** {@link putPage}, with the digest's 16 bytes at `at` in `digests` as well (they spare reading the string). */
-  putPageWith?(hash: Hash128, page: Uint8Array, digests: Uint8Array, at: number): void;
+  putPage(hash: Hash128, page: Uint8Array, digests?: Uint8Array, at?: number): void;
   /** Marks where the pages stored so far end, for {@link boundBytes}. */
   mark?(): void;
   /** About `pages` pages may be put soon: a spill store that works on another thread gets ready for them. */
@@ -464,11 +464,28 @@ export class PageStore {
   put(page: Uint8Array, hash: Hash128 = hashPage(page)): Hash128 {
     if (page.length !== PAGE_SIZE)
       throw new RewindError('bad-argument', `a page is ${PAGE_SIZE} bytes, not ${page.length}`);
-    if (this.heldHere(hash)) return hash;
+    if (!this.heldHere(hash)) this.keep(page, hash);
+    return hash;
+  }
+
+  /**
+   * Stores the pages `pages` of `memory` (4 KiB each, by index), whose digests are `hashes` (by
+   * index) and, 16 bytes each in the order of `pages`, `digests`: {@link put} for each, in one loop.
+   */
+  putPages(memory: Uint8Array, pages: Uint32Array, hashes: readonly Hash128[], digests: Uint8Array): void {
+    for (let k = 0; k < pages.length; k++) {
+      const i = pages[k]!;
+      const hash = hashes[i]!;
+      if (!this.heldHere(hash)) this.keep(memory.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE), hash, digests, k * 16);
+    }
+  }
+
+  /** Stores a page not held here: handed to the spill store, or kept raw until {@link compress}. */
+  private keep(page: Uint8Array, hash: Hash128, digests?: Uint8Array, at?: number): void {
     if (this.spill) {
       // It looks for the page itself as it numbers it: one lookup, not two.
-      this.spill.putPage(hash, page);
-      return hash;
+      this.spill.putPage(hash, page, digests, at);
+      return;
     }
     // Kept as it is now and encoded later (compress), so capturing a checkpoint stays off the hot path.
     // Copied into a slab of pages: one allocation per SLAB_PAGES pages, not one per page.
@@ -480,22 +497,6 @@ export class PageStore {
     copy.set(page);
     this.raw.set(hash, copy);
     this.storedBytes += PAGE_SIZE;
-    return hash;
-  }
-
-  /**
-   * Stores the pages `pages` of `memory` (4 KiB each, by index), whose digests are `hashes` (by
-   * index) and, 16 bytes each in the order of `pages`, `digests`: {@link put} for each, in one loop.
-   */
-  putPages(memory: Uint8Array, pages: Uint32Array, hashes: readonly Hash128[], digests: Uint8Array): void {
-    const spill = this.spill?.putPageWith ? this.spill : null;
-    for (let k = 0; k < pages.length; k++) {
-      const i = pages[k]!;
-      const hash = hashes[i]!;
-      const page = memory.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
-      if (spill === null) this.put(page, hash);
-      else if (!this.heldHere(hash)) spill.putPageWith!(hash, page, digests, k * 16);
-    }
   }
 
   /**
