@@ -16,8 +16,8 @@
  * - ERROR, set when a write fails (1: disk full, 2: other), after which the
  *   worker stops; the failure's text is in the ring too;
  * - HURRY, raised by the page file when the guest's thread would wait for
- *   pages' encoding (the ring is full, it needs their sizes, the recording
- *   ends with many still waiting): the pages below it are encoded without
+ *   pages' encoding (it needs their sizes, the recording ends with many
+ *   still waiting): the pages below it are encoded without
  *   deflate (sparse or raw: a few µs a page, where deflating one costs up to
  *   tens, and fflate's dynamic codes ~80). The thread also tries less hard
  *   on its own as pages wait (an eighth of the ring: no dynamic codes; a

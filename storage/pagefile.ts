@@ -268,12 +268,8 @@ export class PageFile implements PageSpill, PlacedChunks {
     const { ring } = thread;
     // The slot is free once the page handed over a ring ago has its result taken (taken before this
     // page is numbered: see handedThrough).
-    if (this.handed - this.collected >= ring.slots) {
-      // The guest would wait for its pages' compression: the thread encodes the cheap way until
-      // no more than a quarter of the ring waits (see RING_CONTROL.HURRY).
-      this.hurry(this.handed - (ring.slots >> 2));
-      this.collect(this.handed - ring.slots + 1);
-    }
+    // A full ring: the thread is encoding the cheap way already (more than a quarter of it waits).
+    if (this.handed - this.collected >= ring.slots) this.collect(this.handed - ring.slots + 1);
     if (this.number(hash, digests, at) < 0) return;
     const slot = this.handed % ring.slots;
     ring.pages.set(page, slot * PAGE_SIZE);

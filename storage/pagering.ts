@@ -34,8 +34,9 @@ export const RING_CONTROL = {
   READY: 10,
   /**
    * Pages below this count (of those handed over) the worker encodes the cheap way (sparse or raw,
-   * no deflate): the page file raises it when its thread would wait for their encoding (a full
-   * ring, a size it needs, the recording's end), so that compression never holds up the guest's
+   * no deflate): the page file raises it when its thread would wait for their encoding (a size
+   * it needs, the recording's end; past a quarter of the ring waiting, as at a full ring, the
+   * worker encodes the cheap way of its own accord), so that compression never holds up the guest's
    * thread for long (see pagefile-worker.ts).
    */
   HURRY: 11,
