@@ -27,6 +27,13 @@ export interface ByteSink {
   patch(offset: number, bytes: Uint8Array): void;
 }
 
+/** Orders byte strings as a byte-wise comparison does (a shorter one first where it is the other's start). */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
 /** The `length` bytes of `parts`, one after another, in one array. */
 export function concatBytes(parts: readonly Uint8Array[], length: number): Uint8Array {
   const out = new Uint8Array(length);

@@ -15,6 +15,7 @@
  * Anything else (functions, symbols, class instances) throws a RewindError('bad-state').
  */
 import { RewindError } from '../core/errors.js';
+import { compareBytes } from './bytes.js';
 
 const TYPED_KINDS: ReadonlyArray<[string, number]> = [
   ['Uint8Array', 1],
@@ -147,12 +148,6 @@ function write(w: Writer, v: unknown, depth: number): void {
     return;
   }
   throw new RewindError('bad-state', `cannot hash a ${typeof v} in machine state`);
-}
-
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return a.length - b.length;
 }
 
 /** The canonical bytes of `value` (see the module comment for the encoding). */

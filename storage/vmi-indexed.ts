@@ -16,7 +16,7 @@
 import { PAGE_SIZE } from '../core/memmap.js';
 import { deflateFixed } from './deflate.js';
 import { RewindError } from '../core/errors.js';
-import { concatBytes, type ByteSink, type ByteSource } from './bytes.js';
+import { compareBytes, concatBytes, type ByteSink, type ByteSource } from './bytes.js';
 import type { Checkpoint, PageMap } from './checkpoint.js';
 import { packPlainPieces } from './codec.js';
 import { sortedDigestBytes } from './digests.js';
@@ -157,7 +157,7 @@ export function planIndexed(rec: Recording): IndexPlan {
     let hi = rows;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (compareBytes(ids, mid * 16, kernel) <= 0) lo = mid + 1;
+      if (compareBytes(ids.subarray(mid * 16, mid * 16 + 16), kernel) <= 0) lo = mid + 1;
       else hi = mid;
     }
     const withKernel = new Uint8Array(ids.length + 16);
@@ -183,12 +183,6 @@ export function planIndexed(rec: Recording): IndexPlan {
     log: rec.timelineLog,
   };
   return { rec, kind, ids, index };
-}
-
-/** Orders the 16 bytes of `bytes` from `at` against `digest`'s (as their hex strings order). */
-function compareBytes(bytes: Uint8Array, at: number, digest: Uint8Array): number {
-  for (let i = 0; i < 16; i++) if (bytes[at + i] !== digest[i]) return bytes[at + i]! - digest[i]!;
-  return 0;
 }
 
 /**
