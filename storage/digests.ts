@@ -43,7 +43,7 @@ export class DigestTable {
 
   /** The number of the digest whose 16 bytes are `bytes` from `at`, or -1. */
   indexOfBytes(bytes: Uint8Array, at: number): number {
-    for (let w = 0; w < 4; w++) key[w] = wordAt(bytes, at + 4 * w);
+    keyOf(bytes, at);
     return this.slots[this.find()]! - 1;
   }
 
@@ -55,7 +55,7 @@ export class DigestTable {
 
   /** {@link add} of the digest whose 16 bytes are `bytes` from `at`. */
   addBytes(bytes: Uint8Array, at: number): number {
-    for (let w = 0; w < 4; w++) key[w] = wordAt(bytes, at + 4 * w);
+    keyOf(bytes, at);
     return this.addKey();
   }
 
@@ -126,6 +126,11 @@ export class DigestTable {
 /** The big-endian word at `at`: a digest's bytes are in the order its hex prints them. */
 function wordAt(b: Uint8Array, at: number): number {
   return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+}
+
+/** Sets `key` to the words of the digest whose 16 bytes are `bytes` from `at`. */
+function keyOf(bytes: Uint8Array, at: number): void {
+  for (let w = 0; w < 4; w++) key[w] = wordAt(bytes, at + 4 * w);
 }
 
 /** Slots for `n` digests: a power of two at least twice `n`. */
