@@ -269,7 +269,9 @@ export class PageFile implements PageSpill, PlacedChunks {
     // The slot is free once the page handed over a ring ago has its result taken (taken before this
     // page is numbered: see handedThrough).
     // A full ring: the thread is encoding the cheap way already (more than a quarter of it waits).
-    if (this.handed - this.collected >= ring.slots) this.collect(this.handed - ring.slots + 1);
+    // Every result it has is taken at once: taking one a page cost a wait's checks for each.
+    if (this.handed - this.collected >= ring.slots)
+      this.collect(Math.max(this.handed - ring.slots + 1, Atomics.load(ring.control, C.ENCODED)));
     if (this.number(hash, digests, at) < 0) return;
     const slot = this.handed % ring.slots;
     ring.pages.set(page, slot * PAGE_SIZE);
