@@ -16,8 +16,8 @@
  * - ERROR, set when a write fails (1: disk full, 2: other), after which the
  *   worker stops; the failure's text is in the ring too;
  * - HURRY, raised by the page file when the guest's thread would wait for
- *   pages' encoding (it needs their sizes, the recording ends with many
- *   still waiting): the pages below it are encoded without
+ *   pages' encoding (it needs their sizes, the recording ends with more
+ *   waiting than PACE says take END_WAIT): the pages below it are encoded without
  *   deflate (sparse or raw: a few µs a page, where deflating one costs up to
  *   tens, and fflate's dynamic codes ~80). The thread also tries less hard
  *   on its own as pages wait (an eighth of the ring: no dynamic codes; a
@@ -82,6 +82,8 @@ function serve(ring: PageRing): void {
   const free = new FreeSpace(ring.free);
   let next = Atomics.load(ctl, C.ENCODED);
   let unsynced = 0;
+  /** Nanoseconds a page, on average over the last few (see RING_CONTROL.PACE). */
+  let pace = 0;
   // An atomic add of 0 writes each 4 KiB of the ring without changing a byte the page file wrote.
   const words = new Int32Array(ring.pages.buffer);
   /** Slots in place from the ring's first: those below the pages handed over the page file wrote, the rest this thread readied. */
@@ -145,7 +147,10 @@ function serve(ring: PageRing): void {
           ? EFFORT.fixed
           : EFFORT.full;
     const page = ring.pages.subarray(slot * PAGE_SIZE, (slot + 1) * PAGE_SIZE);
+    const began = performance.now();
     const rec = encodePageRecordInto(page, out, effort);
+    pace += ((performance.now() - began) * 1e6 - pace) / 16;
+    Atomics.store(ctl, C.PACE, Math.min(2 ** 31 - 1, Math.round(pace)));
     const length = rec.length - 1;
     let place = free.take(length);
     if (place < 0) {

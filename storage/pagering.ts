@@ -40,6 +40,8 @@ export const RING_CONTROL = {
    * thread for long (see pagefile-worker.ts).
    */
   HURRY: 11,
+  /** What the worker's last pages cost it, on average, in nanoseconds a page (set by the worker). */
+  PACE: 12,
 } as const;
 
 /** What crosses to the worker: the buffers. */
@@ -102,7 +104,7 @@ export class PageRing {
   static create(slots: number): PageRing {
     return new PageRing({
       slots,
-      control: new SharedArrayBuffer(12 * 4),
+      control: new SharedArrayBuffer(13 * 4),
       end: new SharedArrayBuffer(8),
       pages: new SharedArrayBuffer(slots * PAGE_SIZE),
       lengths: new SharedArrayBuffer(slots * 4),
