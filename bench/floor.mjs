@@ -79,9 +79,10 @@ async function child(program, steps, mode, inputPath, out) {
   }
   const t = performance.now();
   let handed = 0;
-  let stride = 1;
+  let spacing = INTERVAL;
   let next = INTERVAL;
   let ranSince = 0;
+  let last = 0;
   while (m.position < steps && !m.power) {
     const before = performance.now();
     session.run(Math.min(2_000_000, steps - m.position));
@@ -96,10 +97,13 @@ async function child(program, steps, mode, inputPath, out) {
     }
     Atomics.store(control, 0, handed);
     Atomics.notify(control, 0);
-    // The recorder's spacing: a busy guest (4 MiB or more changed) every 150 ms of its run, at most 8 intervals.
-    const perInterval = ranSince / stride;
-    stride = pages.length >= 1024 ? Math.min(8, Math.max(1, Math.floor(REPLAY_MS / perInterval))) : 1;
-    next += stride * INTERVAL;
+    // The recorder's spacing: a busy guest (4 MiB or more changed) every 150 ms of its run, in tenths of an
+    // interval, from one interval to 8.
+    const grain = INTERVAL / 10;
+    const fits = Math.floor((REPLAY_MS * (m.position - last)) / (ranSince * grain) + 1e-9) * grain;
+    spacing = pages.length >= 1024 ? Math.min(8 * INTERVAL, Math.max(INTERVAL, fits)) : INTERVAL;
+    last = m.position;
+    next = m.position + spacing;
     ranSince = 0;
   }
   if (worker) {

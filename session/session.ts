@@ -132,7 +132,7 @@ export interface SessionOptions {
   seekMemory?: number;
   /**
    * Milliseconds, from any origin (default `performance.now`): the pace at which the machine
-   * runs, which spaces a busy guest's periodic checkpoints (see adaptStride).
+   * runs, which spaces a busy guest's periodic checkpoints (see adaptSpacing).
    */
   clock?: () => number;
 }
@@ -141,12 +141,14 @@ export interface SessionOptions {
 const CHEAP_CAPTURE_PAGES = 512;
 /** Bytes of pages that forgotten nearby checkpoints leave in memory before a sweep frees them (see forgetNearby). */
 const ORPHAN_BYTES = 32 << 20;
-/** A periodic checkpoint that finds this many pages changed (4 MiB) is a busy guest's (see adaptStride). */
+/** A periodic checkpoint that finds this many pages changed (4 MiB) is a busy guest's (see adaptSpacing). */
 const BUSY_PAGES = 1024;
 /** The run between a busy guest's periodic checkpoints, at most (ms on this host): what a seek there replays at worst. */
 const REPLAY_MS = 150;
 /** The most intervals between periodic checkpoints. */
 const MAX_STRIDE = 8;
+/** A busy guest's periodic checkpoints are spaced in this share of an interval (see adaptSpacing). */
+const SPACING_GRAIN = 10;
 /** Times an interval that a recording tells its page store how many pages the next checkpoint may bring (see PageStore.expect). */
 const EXPECT_LOOKS = 8;
 
@@ -295,10 +297,11 @@ export class Session {
   private readonly interval: number;
   private readonly clock: () => number;
   private budget: number;
-  /** Intervals between periodic checkpoints now (see adaptStride). */
-  private stride = 1;
-  /** Time the machine ran at the live end since the last periodic checkpoint (ms). */
+  /** Steps between periodic checkpoints now (see adaptSpacing). */
+  private spacing: number;
+  /** Time the machine ran at the live end since the last periodic checkpoint (ms), and the steps it ran. */
   private liveRunMs = 0;
+  private liveRunSteps = 0;
   /** Position of the next periodic checkpoint at the live end. */
   private nextAt = 0;
   /** Where afterRun next tells the page store how many pages are dirty (see PageStore.expect). */
@@ -329,6 +332,7 @@ export class Session {
     options: SessionOptions,
   ) {
     this.interval = options.interval ?? CHECKPOINT_INTERVAL;
+    this.spacing = this.interval;
     this.clock = options.clock ?? (() => performance.now());
     this.budget = options.budget ?? Infinity;
     this.recording = options.record ?? true;
@@ -621,7 +625,10 @@ export class Session {
       } finally {
         this.emitting = false;
       }
-      if (pos >= end) this.liveRunMs += this.clock() - started;
+      if (pos >= end) {
+        this.liveRunMs += this.clock() - started;
+        this.liveRunSteps += r.steps;
+      }
       steps += r.steps;
       this.afterRun(pos);
       const cpu = this.machine.cpu;
@@ -656,31 +663,36 @@ export class Session {
     return this.position >= this.branchEnd() && this.machine.pendingInput === 0 && this.machine.uart.pollingForInput();
   }
 
-  /** Where the next periodic checkpoint goes at the live end: `stride` after the last one, on a multiple of the interval. */
+  /** Where the next periodic checkpoint goes at the live end: `spacing` after the last one, else on a multiple of the interval. */
   private nextCheckpoint(pos: number): number {
-    // Recomputed when passed, or left from another branch further on than one stride.
-    if (this.nextAt <= pos || this.nextAt - pos > this.stride * this.interval)
+    // Recomputed when passed, or left from another branch further on than one spacing.
+    if (this.nextAt <= pos || this.nextAt - pos > this.spacing)
       this.nextAt = (Math.floor(pos / this.interval) + 1) * this.interval;
     return this.nextAt;
   }
 
   /**
-   * Sets the stride from the last periodic checkpoint. A busy guest (one that changed BUSY_PAGES
+   * Sets the spacing from the last periodic checkpoint. A busy guest (one that changed BUSY_PAGES
    * or more since the one before) is checkpointed every REPLAY_MS of its run on this host, in
-   * whole intervals: a fast guest that rewrites memory all the time would spend more time in
-   * checkpoints than in its own work if it were checkpointed every interval, while a seek
-   * replays no longer than it would between the checkpoints of a slower one. A quiet guest is
-   * checkpointed every interval, at the same positions on every host.
+   * tenths of an interval (SPACING_GRAIN), one interval at least and MAX_STRIDE at most: a fast
+   * guest that rewrites memory all the time would spend more time in checkpoints than in its own
+   * work if it were checkpointed every interval, while a seek replays no longer than it would
+   * between the checkpoints of a slower one. (In whole intervals, a guest that ran one in 86 ms
+   * was checkpointed every 86 ms, not every 146.) A quiet guest is checkpointed every interval,
+   * at the same positions on every host.
    */
-  private adaptStride(cp: Checkpoint): void {
+  private adaptSpacing(cp: Checkpoint): void {
     const last = this.checkpoints.lastCapture;
-    if (cp.parent !== null && last?.id === cp.id) {
-      const perInterval = this.liveRunMs / this.stride;
+    if (cp.parent !== null && last?.id === cp.id && this.liveRunSteps > 0) {
       const busy = last.changedPages >= BUSY_PAGES;
-      this.stride = busy ? Math.max(1, Math.min(MAX_STRIDE, Math.floor(REPLAY_MS / perInterval))) : 1;
+      const grain = Math.max(1, Math.floor(this.interval / SPACING_GRAIN));
+      // What REPLAY_MS runs at the pace since the last one (a hair over, so that an exact fit stays one).
+      const fits = Math.floor((REPLAY_MS * this.liveRunSteps) / (this.liveRunMs * grain) + 1e-9) * grain;
+      this.spacing = busy ? Math.max(this.interval, Math.min(MAX_STRIDE * this.interval, fits)) : this.interval;
     }
     this.liveRunMs = 0;
-    this.nextAt = this.position + this.stride * this.interval;
+    this.liveRunSteps = 0;
+    this.nextAt = this.position + this.spacing;
   }
 
   /** Bookkeeping after the machine ran from `from`: events, length of the branch, console history, the periodic checkpoint. */
@@ -698,7 +710,7 @@ export class Session {
     if (this.recording && live && pos === this.nextAt) {
       const pages = this.checkpoints.pages;
       pages.mark();
-      this.adaptStride(this.checkpointHere());
+      this.adaptSpacing(this.checkpointHere());
       // Pages are stored raw at capture and deflated later; bound what waits (32 MiB).
       if (pages.compress(0) > 8192) pages.compress();
       // A bound that waits for no deflate on another thread (see PageSpill.boundBytes).

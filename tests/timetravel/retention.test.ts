@@ -106,12 +106,16 @@ describe('periodic checkpoints of a guest that rewrites its memory', () => {
     return { s, cps: s.timeline.branch(s.branch).checkpoints.map((c) => c.position) };
   };
 
-  it('go as far apart as 150 ms of its run allows, in whole intervals, up to 8', () => {
+  it('go as far apart as 150 ms of its run allows, in tenths of an interval, up to 8 intervals', () => {
     // 10 ms an interval: 15 would fit, 8 is the most.
     const fast = checkpointsAt('dirty', 100, 20_000_000).cps;
     expect(fast).toEqual([0, 1_000_000, 9_000_000, 17_000_000]);
     // 50 ms an interval: 3.
     expect(checkpointsAt('dirty', 20, 8_000_000).cps).toEqual([0, 1_000_000, 4_000_000, 7_000_000]);
+    // 33⅓ ms an interval: 4.5 (whole intervals would leave 133 ms between them, not 150).
+    expect(checkpointsAt('dirty', 30, 10_000_000).cps).toEqual([0, 1_000_000, 5_500_000, 10_000_000]);
+    // 100 ms an interval: 1.5.
+    expect(checkpointsAt('dirty', 10, 5_000_000).cps).toEqual([0, 1_000_000, 2_500_000, 4_000_000]);
   });
 
   it('stay every interval where the run between two is over 150 ms already', () => {
