@@ -12,7 +12,7 @@
 //    LONG_SEEKS random positions (default 20), and as many within the last 10^9, each in a fresh
 //    process (p50, p99), with `state --at`; and the same seeks in one process that opened the file
 //    once (what scrubbing in the app or gdb waits for: the seek alone, each from wherever the one
-//    before left the machine).
+//    before left the machine); then `replay --verify` of it.
 // --quick: 10^8 per benchmark, a 10^9 recording, 8 seeks (a smoke run, not figures).
 // LONG_WORKLOADS=dirty,bytecode runs only those benchmarks in 1; LONG_INSTRUCTIONS=0 leaves out 2.
 import { spawnSync } from 'node:child_process';
@@ -72,7 +72,7 @@ function rewind(args, input) {
   const rss = Number(/@rss (\d+)/.exec(r.stderr)?.[1] ?? 0) * 1024;
   const inside = Number(/@ms ([\d.]+)/.exec(r.stderr)?.[1] ?? NaN) / 1000;
   if (![0, 124, 125].includes(r.status)) throw new Error(`rewind ${args.join(' ')}: ${r.stderr}`);
-  return { seconds, inside, rss, stdout: r.stdout };
+  return { seconds, inside, rss, stdout: r.stdout, stderr: r.stderr.replace(/\n@rss .*\n$/, '') };
 }
 
 const MiB = (n) => `${fmt(n / 2 ** 20, 0)} MiB`;
@@ -164,6 +164,9 @@ function longRecording(name) {
   console.log(`seek in one process (the file opened once, in ${fmt(inOne.open * 1000, 0)} ms):`);
   console.log(show('anywhere:', stats(inOne.times[0])));
   console.log(show('within last 10^9:', stats(inOne.times[1])));
+  // Every checkpoint the thinning kept, checked against a replay from the start (a failure stops the bench, naming it).
+  const verified = rewind(['replay', '--verify', long]);
+  console.log(`replay --verify: ${fmt(verified.seconds, 1)} s, ${verified.stderr.trim().replace(/^rewind: /, '')}`);
   rmSync(long);
 }
 
