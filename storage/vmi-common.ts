@@ -430,23 +430,22 @@ export function readHistory(
 /** Every non-zero page digest the disk image and the checkpoints name, once each. */
 export function pagesNamed(disk: PageMap | null, checkpoints: Iterable<Checkpoint>): Set<Hash128> {
   const needed = new Set<Hash128>();
-  eachPageNamed(disk, checkpoints, (h) => needed.add(h));
+  eachPageMap(disk, checkpoints, (m) => {
+    for (const h of m.values()) if (h !== ZERO_PAGE_HASH) needed.add(h);
+  });
   return needed;
 }
 
-/** Calls `visit` with every non-zero page digest the disk image and the checkpoints name, repeats included. */
-export function eachPageNamed(
+/** Calls `visit` with the disk image's page map and each checkpoint's (RAM, then disk), where there is one. */
+export function eachPageMap(
   disk: PageMap | null,
   checkpoints: Iterable<Checkpoint>,
-  visit: (hash: Hash128) => void,
+  visit: (map: PageMap) => void,
 ): void {
-  const need = (m: PageMap | null) => {
-    if (m) for (const h of m.values()) if (h !== ZERO_PAGE_HASH) visit(h);
-  };
-  need(disk);
+  if (disk) visit(disk);
   for (const cp of checkpoints) {
-    need(cp.ram);
-    need(cp.disk);
+    visit(cp.ram);
+    if (cp.disk) visit(cp.disk);
   }
 }
 

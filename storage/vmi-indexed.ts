@@ -43,6 +43,7 @@ import {
   checkCheckpoints,
   consoleBytes,
   consoleToWire,
+  eachPageMap,
   readConfig,
   readHistory,
   readManifest,
@@ -138,14 +139,9 @@ export interface IndexPlan {
 export function planIndexed(rec: Recording): IndexPlan {
   // Every page the disk image and the checkpoints name, from their packed maps' digests, sorted once each.
   const named: Uint8Array[] = [];
-  const need = (m: PageMap | null) => {
-    if (m && m.size > 0) named.push(packPageMap(m).h);
-  };
-  need(rec.disk);
-  for (const cp of rec.checkpoints) {
-    need(cp.ram);
-    need(cp.disk);
-  }
+  eachPageMap(rec.disk, rec.checkpoints, (m) => {
+    if (m.size > 0) named.push(packPageMap(m).h);
+  });
   let ids = sortedDigestBytes(named, hashToBytes(ZERO_PAGE_HASH));
   let rows = ids.length >>> 4;
   const kernelId = rec.kernel ? hash128(rec.kernel) : null;
@@ -604,11 +600,7 @@ class ChunkTable {
     }
     const into = new Uint8Array(first.buffer, first.byteOffset, (e - s) * PAGE_SIZE);
     const n = ns[order[s]!]!;
-    try {
-      source.readInto(this.offsets[n]!, into);
-    } catch (err) {
-      bad(`${this.what(source, n)}: cannot be read (${err instanceof Error ? err.message : String(err)})`);
-    }
+    this.reading(source, n, () => source.readInto!(this.offsets[n]!, into));
     return true;
   }
 
@@ -637,8 +629,13 @@ class ChunkTable {
 
   /** `length` bytes at `at`, which hold chunk n (with `peek`, a view for use at once); a failure names chunk n. */
   private bytesAt(source: ByteSource, n: number, at: number, length: number, peek: boolean): Uint8Array {
+    return this.reading(source, n, () => (peek && source.peek ? source.peek(at, length) : source.read(at, length)));
+  }
+
+  /** Runs a read of chunk n's bytes; a failure names the chunk. */
+  private reading<T>(source: ByteSource, n: number, read: () => T): T {
     try {
-      return peek && source.peek ? source.peek(at, length) : source.read(at, length);
+      return read();
     } catch (e) {
       bad(`${this.what(source, n)}: cannot be read (${e instanceof Error ? e.message : String(e)})`);
     }

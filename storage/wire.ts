@@ -178,10 +178,7 @@ export function rememberPacked(map: PageMap, packed: PackedPageMap): void {
 /** Packs a page map (indices ascending), once: a recording's end packs each map for its index and for the digests it names. */
 export function packPageMap(map: PageMap): PackedPageMap {
   let packed = packedMaps.get(map);
-  if (packed === undefined) {
-    packed = encodePageMap(map);
-    packedMaps.set(map, packed);
-  }
+  if (packed === undefined) rememberPacked(map, (packed = encodePageMap(map)));
   return packed;
 }
 
