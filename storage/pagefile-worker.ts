@@ -149,9 +149,9 @@ function serve(ring: PageRing): void {
     // rewrites memory fast (fflate's dynamic codes cost ~80 µs a page, fixed ones up to tens).
     const waiting = submitted - next;
     const effort =
-      next < Atomics.load(ctl, C.HURRY) || waiting > ring.slots >> 2
+      next < Atomics.load(ctl, C.HURRY) || waiting > ring.cheapPast
         ? EFFORT.cheap
-        : waiting > ring.slots >> 3
+        : waiting > ring.fixedPast
           ? EFFORT.fixed
           : EFFORT.full;
     const page = ring.pages.subarray(slot * PAGE_SIZE, (slot + 1) * PAGE_SIZE);

@@ -423,7 +423,7 @@ export class PageFile implements PageSpill, PlacedChunks {
     const ctl = this.thread.ring.control;
     const waiting = this.handed - Atomics.load(ctl, C.ENCODED);
     const long = waiting > END_HURRY && waiting * Atomics.load(ctl, C.PACE) > END_WAIT * 1e6;
-    this.collect(this.handed, long || waiting > this.thread.ring.slots >> 2);
+    this.collect(this.handed, long || waiting > this.thread.ring.cheapPast);
     this.waitFor(C.FLUSHED, this.handed);
   }
 

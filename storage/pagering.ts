@@ -100,6 +100,16 @@ export class PageRing {
     return this.data.slots;
   }
 
+  /** Pages waiting past which the worker encodes the cheap way of its own accord: a quarter of the ring. */
+  get cheapPast(): number {
+    return this.data.slots >> 2;
+  }
+
+  /** Pages waiting past which the worker leaves out fflate's dynamic codes: an eighth of the ring. */
+  get fixedPast(): number {
+    return this.data.slots >> 3;
+  }
+
   /** New shared memory for `slots` pages in flight. */
   static create(slots: number): PageRing {
     return new PageRing({
