@@ -28,7 +28,6 @@ import {
   type Checkpoint,
   type Hash128,
   type InputEvent,
-  type PageMap,
   type PageStoreOptions,
   type Recording,
 } from '../storage/index.js';
@@ -400,7 +399,7 @@ export class Session {
     const left = this.nearby?.cp;
     const store = this.checkpoints.pages;
     store.compress();
-    let disk: PageMap | null = null;
+    let disk: Map<number, Hash128> | null = null;
     if (this.spec.disk) {
       disk = new Map();
       const image = padToPages(this.spec.disk);

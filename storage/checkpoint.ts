@@ -22,8 +22,74 @@ import { packSorted, unpack } from './codec.js';
 import { pagesNamed } from './vmi-common.js';
 import { rememberPacked } from './wire.js';
 
-/** Page index → page digest. In a full map, a page that is absent is a zero page. */
-export type PageMap = Map<number, Hash128>;
+/**
+ * Page index → page digest. In a full map, a page that is absent is a zero page. A `Map` is one;
+ * a capture makes a {@link CapturedPageMap}. Never changed once made (a thinning makes new ones).
+ */
+export interface PageMap extends Iterable<[number, Hash128]> {
+  readonly size: number;
+  get(page: number): Hash128 | undefined;
+  has(page: number): boolean;
+  keys(): Iterable<number>;
+  values(): Iterable<Hash128>;
+  entries(): Iterable<[number, Hash128]>;
+}
+
+/**
+ * The page map of a capture: its pages in ascending order and their digests, side by side. A
+ * busy guest's checkpoint names thousands of pages, and a `Map` of them cost a capture ~0.3 µs
+ * a page; what a recording asks of most maps is their size and their packed form (wire.ts).
+ */
+export class CapturedPageMap implements PageMap {
+  /** `digests[k]` is the digest of page `pages[k]`; `pages` ascends. */
+  constructor(
+    private readonly pages: Uint32Array,
+    private readonly digests: readonly Hash128[],
+  ) {}
+
+  get size(): number {
+    return this.pages.length;
+  }
+
+  get(page: number): Hash128 | undefined {
+    const k = this.find(page);
+    return k < 0 ? undefined : this.digests[k];
+  }
+
+  has(page: number): boolean {
+    return this.find(page) >= 0;
+  }
+
+  keys(): Iterable<number> {
+    return this.pages;
+  }
+
+  values(): Iterable<Hash128> {
+    return this.digests;
+  }
+
+  *entries(): IterableIterator<[number, Hash128]> {
+    for (let k = 0; k < this.pages.length; k++) yield [this.pages[k]!, this.digests[k]!];
+  }
+
+  [Symbol.iterator](): IterableIterator<[number, Hash128]> {
+    return this.entries();
+  }
+
+  /** Where `page` is in `pages`, or -1. */
+  private find(page: number): number {
+    let lo = 0;
+    let hi = this.pages.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const p = this.pages[mid]!;
+      if (p === page) return mid;
+      if (p < page) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+}
 
 /** One checkpoint. */
 export interface Checkpoint {
@@ -320,7 +386,7 @@ export class Checkpointer {
     const m = this.machine;
     this.hasher.sync();
     const changedRam = this.hasher.ram.takeChanged();
-    const changedDisk = this.hasher.disk ? this.hasher.disk.takeChanged() : [];
+    const changedDisk = this.hasher.disk ? this.hasher.disk.takeChanged() : new Uint32Array(0);
     const parentCp = parent === null ? null : this.get(parent);
     let full = parentCp === null || parentCp.depth + 1 >= this.fullEvery;
     const state = m.saveState();
@@ -329,11 +395,12 @@ export class Checkpointer {
     const diskNow = this.hasher.disk ? this.hasher.disk.hashes : null;
     const stateHash = computeStateHash(state, this.hasher.ram, this.hasher.disk);
 
-    let maps: { ram: PageMap; disk: PageMap | null } | null = null;
     const nonZeroNow = this.hasher.ram.nonZero + (this.hasher.disk?.nonZero ?? 0);
     let changedPages = nonZeroNow;
     // The machine's memory was the parent's at its capture, but for the pages that changed since.
     const useBase = this.base !== null && this.base.id === parent;
+    let ramPages: Uint32Array | null = null;
+    let diskPages: Uint32Array | null = null;
     if (!full) {
       const parentTables = useBase ? this.base!.tables : this.resolve(parent!);
       if (diskNow && !parentTables.disk)
@@ -341,16 +408,26 @@ export class Checkpointer {
       // The pages that differ are found first, and a delta's maps built only when it is one: a
       // guest that rewrites most of its memory makes full checkpoints only.
       const ramDelta = changedFrom(ramNow, parentTables.ram, useBase ? changedRam : null);
-      const diskDelta = diskNow ? changedFrom(diskNow, parentTables.disk!, useBase ? changedDisk : null) : [];
-      changedPages = ramDelta.length + diskDelta.length;
+      const diskDelta = diskNow ? changedFrom(diskNow, parentTables.disk!, useBase ? changedDisk : null) : null;
+      changedPages = ramDelta.length + (diskDelta?.length ?? 0);
       full = 2 * changedPages >= nonZeroNow;
-      if (!full) maps = { ram: mapOf(ramNow, ramDelta), disk: diskNow ? mapOf(diskNow, diskDelta) : null };
+      if (!full) {
+        ramPages = ramDelta;
+        diskPages = diskDelta;
+      }
     }
-    const { ram, disk } = full || !maps ? { ram: fullMap(ramNow), disk: diskNow ? fullMap(diskNow) : null } : maps;
+    if (full) {
+      ramPages = nonZeroPages(ramNow);
+      diskPages = diskNow ? nonZeroPages(diskNow) : null;
+    }
+    const ram = new CapturedPageMap(ramPages!, digestsOf(ramNow, ramPages!));
+    const disk = diskNow ? new CapturedPageMap(diskPages!, digestsOf(diskNow, diskPages!)) : null;
     // Packed now, from the digests' bytes: a recording's end packs every map it keeps, and the
-    // page store numbers the pages by those bytes.
-    storeMapped(this.pages, m.ram, ram, this.hasher.ram);
-    if (disk && m.disk) storeMapped(this.pages, m.disk, disk, this.hasher.disk!);
+    // page store numbers the pages by those bytes. Of a full map over the memory's last
+    // checkpoint, only the pages that changed since can be new to the store.
+    storeMapped(this.pages, m.ram, ram, ramPages!, this.hasher.ram, full && useBase ? changedRam : null);
+    if (disk && m.disk)
+      storeMapped(this.pages, m.disk, disk, diskPages!, this.hasher.disk!, full && useBase ? changedDisk : null);
 
     const cp: Checkpoint = {
       id: checkpointId(branch, m.position, stateHash, parent),
@@ -514,48 +591,63 @@ export function diffTables(a: PageTables, b: PageTables): PageDiff {
   return { ram, disk };
 }
 
-function fullMap(hashes: readonly Hash128[]): PageMap {
-  const map: PageMap = new Map();
-  for (let i = 0; i < hashes.length; i++) if (hashes[i] !== ZERO_PAGE_HASH) map.set(i, hashes[i]!);
-  return map;
+/** The pages whose digest in `hashes` is not the zero page's, in order. */
+function nonZeroPages(hashes: readonly Hash128[]): Uint32Array {
+  const out = new Uint32Array(hashes.length);
+  let n = 0;
+  for (let i = 0; i < hashes.length; i++) if (hashes[i] !== ZERO_PAGE_HASH) out[n++] = i;
+  return out.slice(0, n);
 }
 
 /** `top` laid over `under`; a full result leaves out zero pages, as full maps do. */
 function overlay(under: PageMap, top: PageMap, full: boolean): PageMap {
-  const map: PageMap = new Map(under);
+  const map = new Map(under);
   for (const [i, h] of top) map.set(i, h);
   if (full) for (const [i, h] of map) if (h === ZERO_PAGE_HASH) map.delete(i);
   return map;
 }
 
 /** Indices whose digest in `now` differs from `parent`'s, in order, among `candidates` (all when null). */
-function changedFrom(
-  now: readonly Hash128[],
-  parent: readonly Hash128[],
-  candidates: readonly number[] | null,
-): number[] {
-  const out: number[] = [];
+function changedFrom(now: readonly Hash128[], parent: readonly Hash128[], candidates: Uint32Array | null): Uint32Array {
+  const out = new Uint32Array(candidates ? candidates.length : now.length);
+  let n = 0;
   if (candidates) {
-    for (const i of candidates) if (now[i] !== parent[i]) out.push(i);
+    for (const i of candidates) if (now[i] !== parent[i]) out[n++] = i;
   } else {
-    for (let i = 0; i < now.length; i++) if (now[i] !== parent[i]) out.push(i);
+    for (let i = 0; i < now.length; i++) if (now[i] !== parent[i]) out[n++] = i;
   }
+  return out.subarray(0, n);
+}
+
+/** The digests in `now` of `pages`, in their order. */
+function digestsOf(now: readonly Hash128[], pages: Uint32Array): Hash128[] {
+  const out = new Array<Hash128>(pages.length);
+  for (let k = 0; k < pages.length; k++) out[k] = now[pages[k]!]!;
   return out;
 }
 
-/** The page map of `pages` with their digests in `now`. */
-function mapOf(now: readonly Hash128[], pages: readonly number[]): PageMap {
-  const map: PageMap = new Map();
-  for (const i of pages) map.set(i, now[i]!);
-  return map;
-}
-
-/** Packs `map` (see rememberPacked) and stores the pages of `mem` it names. */
-function storeMapped(store: PageStore, mem: PagedMemory, map: PageMap, table: PageHashTable): void {
-  const pages = Uint32Array.from(map.keys());
+/**
+ * Packs `map`, of `pages` (see rememberPacked), and stores the pages of `mem` it names: those in
+ * `fresh` only, when given (the others are held already).
+ */
+function storeMapped(
+  store: PageStore,
+  mem: PagedMemory,
+  map: PageMap,
+  pages: Uint32Array,
+  table: PageHashTable,
+  fresh: Uint32Array | null,
+): void {
   const packed = table.packed(pages);
   rememberPacked(map, packed);
-  store.putPages(mem.bytes, pages, table.hashes, packed.h);
+  // Most of a full map new (a busy guest's): looked up in the store as they are, not packed twice.
+  if (fresh === null || 2 * fresh.length >= pages.length) store.putPages(mem.bytes, pages, table.hashes, packed.h);
+  else {
+    const stored = new Uint32Array(fresh.length);
+    let n = 0;
+    for (const i of fresh) if (table.hashes[i] !== ZERO_PAGE_HASH) stored[n++] = i;
+    store.putPages(mem.bytes, stored.subarray(0, n), table.hashes, table.packed(stored.subarray(0, n)).h);
+  }
 }
 
 function applyMap(table: Hash128[], map: PageMap, what: string, id: string): void {

@@ -7,7 +7,7 @@
  * collects; typed arrays cost their size and no more (some 28 bytes a
  * digest here).
  */
-import { HEX_VALUE, type Hash128 } from './hash.js';
+import { HEX_VALUE, digestOf, type Hash128 } from './hash.js';
 
 /** The four 32-bit words of a digest's 32 hex digits (lower case, as digests are printed). */
 const key = new Uint32Array(4);
@@ -47,6 +47,12 @@ export class DigestTable {
     return this.slots[this.find()]! - 1;
   }
 
+  /** The digest numbered `n` (below {@link size}). */
+  digestAt(n: number): Hash128 {
+    const w = this.words;
+    return digestOf(w[n * 4]!, w[n * 4 + 1]!, w[n * 4 + 2]!, w[n * 4 + 3]!);
+  }
+
   /** The number of `h`, added (as `size`) when it is not held. */
   add(h: Hash128): number {
     parse(h);
@@ -71,7 +77,8 @@ export class DigestTable {
     }
     this.words.set(key, n * 4);
     this.size++;
-    if (this.slots.length < slotsFor(this.size)) this.rebuild(slotsFor(this.size));
+    // Grown fourfold: a rebuild puts every digest again (a recording numbers hundreds of thousands).
+    if (this.slots.length < slotsFor(this.size)) this.rebuild(slotsFor(4 * this.size));
     else this.slots[s] = n + 1;
     return n;
   }

@@ -100,8 +100,6 @@ export class PageFile implements PageSpill, PlacedChunks {
    * `lengths[n]` bytes of data at `offsets[n]`. Numbers are in file order.
    */
   private readonly at = new DigestTable();
-  /** The digests by number. */
-  private readonly keys: Hash128[] = [];
   private offsets = new Float64Array(1024);
   private lengths = new Uint32Array(1024);
   private encodings = new Uint8Array(1024);
@@ -366,7 +364,6 @@ export class PageFile implements PageSpill, PlacedChunks {
       this.lengths = lengths;
       this.encodings = encodings;
     }
-    this.keys.push(hash);
     return n;
   }
 
@@ -469,7 +466,7 @@ export class PageFile implements PageSpill, PlacedChunks {
   compact(live: HashSet, room = -1): void {
     const count = this.at.size;
     const order: number[] = [];
-    for (let n = 0; n < count; n++) if (live.has(this.keys[n]!)) order.push(n);
+    for (let n = 0; n < count; n++) if (live.has(this.at.digestAt(n))) order.push(n);
     const stays = room >= 0 && this.extent <= room;
     if (order.length === count && (stays || room < 0)) return;
     this.settle();
@@ -491,14 +488,12 @@ export class PageFile implements PageSpill, PlacedChunks {
     this.at.retain(
       (n) => kept[n] === 1,
       (from, to) => {
-        this.keys[to] = this.keys[from]!;
         this.lengths[to] = this.lengths[from]!;
         this.encodings[to] = this.encodings[from]!;
         this.offsets[to] = offsets[from]!;
         held += this.lengths[to]! + 1;
       },
     );
-    this.keys.length = order.length;
     this.held = held;
     if (this.thread) this.retarget();
     this.mark();

@@ -247,11 +247,12 @@ export class PageHashTable {
    * order (every page at the first call); resets the set. Found from a list kept as digests
    * change, not a pass over every page: a checkpoint of a quiet guest costs what changed.
    */
-  takeChanged(): number[] {
-    const list = this.changedList;
-    const out = this.allChanged
-      ? Array.from({ length: this.hashes.length }, (_, i) => i)
-      : Array.from(Int32Array.from(list).sort());
+  takeChanged(): Uint32Array {
+    let out: Uint32Array;
+    if (this.allChanged) {
+      out = new Uint32Array(this.hashes.length);
+      for (let i = 0; i < out.length; i++) out[i] = i;
+    } else out = Uint32Array.from(this.changedList).sort();
     this.resetChanged();
     return out;
   }

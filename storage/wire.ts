@@ -66,7 +66,7 @@ export function pageMapFromWire(v: unknown, pageCount: number, code: ErrorCode, 
   if (idx.length > pageCount) fail(code, `${what} lists ${idx.length} pages, more than the ${pageCount} of its memory`);
   const h = bytes(v['h'], code, `${what}: page hashes`, pageCount * 16);
   if (h.length !== idx.length * 16) fail(code, `${what}: ${idx.length} page indices but ${h.length / 16} hashes`);
-  const map: PageMap = new Map();
+  const map = new Map<number, Hash128>();
   let prev = -1;
   for (let n = 0; n < idx.length; n++) {
     const i = idx[n];
@@ -247,7 +247,7 @@ export function ascendingPages(i: Uint8Array, prev: number, pageCount: number, c
 /** The page map a checked packed map holds. */
 export function unpackPageMap(p: PackedPageMap): PageMap {
   const dv = new DataView(p.i.buffer, p.i.byteOffset, p.i.length);
-  const map: PageMap = new Map();
+  const map = new Map<number, Hash128>();
   for (let n = 0; n < p.i.length / 4; n++)
     map.set(dv.getUint32(n * 4, true), bytesToHash(p.h.subarray(n * 16, n * 16 + 16)));
   return map;

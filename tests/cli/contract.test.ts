@@ -167,8 +167,8 @@ describe('4. a checkpoint that does not match its state hash is refused', () => 
       'a RAM page dropped from the first checkpoint',
       (p) =>
         craftVmi(hello, p, (rec) => {
-          const ram = checkpointAt(rec).ram;
-          ram.delete(ram.keys().next().value!);
+          const cp = checkpointAt(rec);
+          cp.ram = new Map([...cp.ram].slice(1));
         }),
       ['diff', 'END', '0'],
     ],

@@ -165,6 +165,47 @@ describe('Checkpointer', () => {
     expect(cps.pages.size).toBe(1);
   });
 
+  it('hands the store only the pages that changed since the last checkpoint, even for a full map', () => {
+    const m = new FakeMachine(32, null);
+    fill(m);
+    const cps = new Checkpointer(m, { fullEvery: 1 });
+    const first = cps.capture(null, 'b0');
+    const handed: number[][] = [];
+    const putPages = cps.pages.putPages.bind(cps.pages);
+    cps.pages.putPages = (memory, pages, hashes, digests) => {
+      handed.push([...pages]);
+      putPages(memory, pages, hashes, digests);
+    };
+    for (const p of [3, 9, 20]) m.ram.write(p * 4096, Uint8Array.of(0xee));
+    m.position = 1;
+    const second = cps.capture(first.id, 'b0');
+    expect(second.full).toBe(true);
+    expect(second.ram.size).toBe(32);
+    expect(handed).toEqual([[3, 9, 20]]);
+    const want = m.saveState();
+    m.mutate(7);
+    cps.restore(first.id);
+    cps.restore(second.id);
+    expect(m.saveState()).toEqual(want);
+  });
+
+  it('makes page maps that read like a Map of the same pages', () => {
+    const m = new FakeMachine(16, null);
+    for (const p of [1, 4, 5, 11]) m.ram.write(p * 4096, Uint8Array.of(p));
+    const cp = new Checkpointer(m).capture(null, 'b0');
+    const map = new Map(cp.ram);
+    expect([...map.keys()]).toEqual([1, 4, 5, 11]);
+    expect(cp.ram.size).toBe(4);
+    expect([...cp.ram.keys()]).toEqual([...map.keys()]);
+    expect([...cp.ram.values()]).toEqual([...map.values()]);
+    expect([...cp.ram.entries()]).toEqual([...map.entries()]);
+    for (let p = 0; p < 16; p++) {
+      expect(cp.ram.get(p)).toBe(map.get(p));
+      expect(cp.ram.has(p)).toBe(map.has(p));
+    }
+    expect(new Set(map.values()).size).toBe(4);
+  });
+
   it('rewrites only pages that differ on restore and drops caches', () => {
     const m = new FakeMachine(64, null);
     const cps = new Checkpointer(m);

@@ -234,7 +234,9 @@ describe('.vmi round trip', () => {
     expect(back.disk).toEqual(rec.disk);
     expect(back.timeline).toEqual(rec.timeline);
     const plain = (cps: Checkpoint[]) =>
-      cps.map((c) => ({ ...c, ram: c.ram, disk: c.disk })).sort((a, b) => (a.id < b.id ? -1 : 1));
+      cps
+        .map((c) => ({ ...c, ram: new Map(c.ram), disk: c.disk && new Map(c.disk) }))
+        .sort((a, b) => (a.id < b.id ? -1 : 1));
     expect(plain(back.checkpoints)).toEqual(plain(rec.checkpoints));
     for (const h of pagesOf(rec)) expect(back.pages.get(h)).toEqual(rec.pages.get(h));
     expect(back.stored).toMatchObject({ pages: pagesOf(rec).size, kernelBytes: rec.kernel!.length });
