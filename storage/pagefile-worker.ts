@@ -176,7 +176,7 @@ function serve(ring: PageRing): void {
     ring.lengths[slot] = length;
     ring.encodings[slot] = rec[0]!;
     Atomics.store(ctl, C.ENCODED, ++next);
-    Atomics.notify(ctl, C.ENCODED);
+    if (next >= Atomics.load(ctl, C.WANTED)) Atomics.notify(ctl, C.ENCODED);
     // A thread never idle (deflating slowly) readies the ring's first lap as it goes, rather than
     // leave the guest's thread to fault in every slot it copies a page into.
     if (touched < ring.slots) readyAhead(submitted, TOUCH_BUSY);

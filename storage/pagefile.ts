@@ -30,7 +30,7 @@ import { RewindError } from '../core/errors.js';
 import type { ByteSink } from './bytes.js';
 import type { Hash128 } from './hash.js';
 import { encodePageRecordInto, RECORD_ROOM, type HashSet, type PageSpill } from './pagestore.js';
-import { PageRing, RING_CONTROL as C } from './pagering.js';
+import { NOBODY_WAITS, PageRing, RING_CONTROL as C } from './pagering.js';
 import type { ChunkPlace, PlacedChunks } from './vmi-indexed.js';
 import { DigestTable } from './digests.js';
 import { FreeSpace } from './freespace.js';
@@ -397,17 +397,25 @@ export class PageFile implements PageSpill, PlacedChunks {
   /** Waits until the thread's count `field` reaches `count`; throws what stopped it, if it stopped. */
   private waitFor(field: number, count: number): void {
     const ctl = this.thread!.ring.control;
+    if (Atomics.load(ctl, field) >= count) return;
     const since = performance.now();
-    for (;;) {
-      const now = Atomics.load(ctl, field);
-      if (now >= count) return;
-      const error = Atomics.load(ctl, C.ERROR);
-      if (error !== 0) throw this.writeFailed(error === 1, this.thread!.ring.failure);
-      if (Atomics.load(ctl, C.STOPPED)) throw new RewindError('io', `the recording's page store ${this.path} stopped`);
-      // Its script failing to load is an event this thread, waiting here, would never see.
-      if (!Atomics.load(ctl, C.STARTED) && performance.now() - since > START_TIMEOUT)
-        throw new RewindError('io', `the recording's page store could not start its thread (${this.encoder})`);
-      Atomics.wait(ctl, field, now, 100);
+    // Said before the look below: the worker then wakes this thread once, at `count` (see WANTED).
+    if (field === C.ENCODED) Atomics.store(ctl, C.WANTED, count);
+    try {
+      for (;;) {
+        const now = Atomics.load(ctl, field);
+        if (now >= count) return;
+        const error = Atomics.load(ctl, C.ERROR);
+        if (error !== 0) throw this.writeFailed(error === 1, this.thread!.ring.failure);
+        if (Atomics.load(ctl, C.STOPPED))
+          throw new RewindError('io', `the recording's page store ${this.path} stopped`);
+        // Its script failing to load is an event this thread, waiting here, would never see.
+        if (!Atomics.load(ctl, C.STARTED) && performance.now() - since > START_TIMEOUT)
+          throw new RewindError('io', `the recording's page store could not start its thread (${this.encoder})`);
+        Atomics.wait(ctl, field, now, 100);
+      }
+    } finally {
+      if (field === C.ENCODED) Atomics.store(ctl, C.WANTED, NOBODY_WAITS);
     }
   }
 
