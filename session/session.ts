@@ -1289,8 +1289,8 @@ export class Session {
     const snapA = this.snapshot();
     const ramA = this.machine.ram.bytes.slice();
     const diskA = this.machine.disk ? this.machine.disk.bytes.slice() : null;
-    const tablesA = this.checkpoints.hasher.ram.hashes.slice();
-    const diskTablesA = this.checkpoints.hasher.disk ? this.checkpoints.hasher.disk.hashes.slice() : null;
+    const tablesA = this.checkpoints.hasher.ram.allHashes();
+    const diskTablesA = this.checkpoints.hasher.disk ? this.checkpoints.hasher.disk.allHashes() : null;
     this.seek(b);
     const snapB = this.snapshot();
     this.checkpoints.hasher.sync();
@@ -1306,10 +1306,16 @@ export class Session {
       pc: snapA.pc === snapB.pc ? null : [snapA.pc, snapB.pc],
       registers,
       csrs,
-      ram: pageChanges(tablesA, this.checkpoints.hasher.ram.hashes, ramA, this.machine.ram.bytes, this.machine.ramBase),
+      ram: pageChanges(
+        tablesA,
+        this.checkpoints.hasher.ram.allHashes(),
+        ramA,
+        this.machine.ram.bytes,
+        this.machine.ramBase,
+      ),
       disk:
         diskA && diskTablesA && this.machine.disk && this.checkpoints.hasher.disk
-          ? pageChanges(diskTablesA, this.checkpoints.hasher.disk.hashes, diskA, this.machine.disk.bytes, 0)
+          ? pageChanges(diskTablesA, this.checkpoints.hasher.disk.allHashes(), diskA, this.machine.disk.bytes, 0)
           : [],
     };
   }

@@ -15,12 +15,20 @@ import type { PagedMemory } from '../core/paged.js';
 import { PAGE_SIZE } from '../core/memmap.js';
 import { RewindError } from '../core/errors.js';
 import { DigestTable } from './digests.js';
-import { Hasher128, type Hash128 } from './hash.js';
+import { Hasher128, bytesToHash, type Hash128 } from './hash.js';
 import { PageStore } from './pagestore.js';
-import { StateHasher, ZERO_PAGE_HASH, computeStateHash, type PageHashTable } from './statehash.js';
+import {
+  StateHasher,
+  ZERO_PAGE_BYTES,
+  ZERO_PAGE_HASH,
+  computeStateHash,
+  sameBytes16,
+  words32,
+  type PageHashTable,
+} from './statehash.js';
 import { packSorted, unpack } from './codec.js';
 import { pagesNamed } from './vmi-common.js';
-import { rememberPacked } from './wire.js';
+import { packPageMap, rememberPacked } from './wire.js';
 
 /**
  * Page index → page digest. In a full map, a page that is absent is a zero page. A `Map` is one;
@@ -36,15 +44,18 @@ export interface PageMap extends Iterable<[number, Hash128]> {
 }
 
 /**
- * The page map of a capture: its pages in ascending order and their digests, side by side. A
- * busy guest's checkpoint names thousands of pages, and a `Map` of them cost a capture ~0.3 µs
- * a page; what a recording asks of most maps is their size and their packed form (wire.ts).
+ * The page map of a capture: its pages in ascending order and their digests' bytes, side by side,
+ * as the packed form (wire.ts) holds them. A busy guest's checkpoint names thousands of pages,
+ * and a `Map` of them cost a capture ~0.3 µs a page; what a recording asks of most maps is their
+ * size and their packed form. A digest is made a string when asked for.
  */
 export class CapturedPageMap implements PageMap {
-  /** `digests[k]` is the digest of page `pages[k]`; `pages` ascends. */
+  private readonly strings: (Hash128 | undefined)[] = [];
+
+  /** `digests` holds the 16 bytes of the digest of page `pages[k]` at 16k; `pages` ascends. */
   constructor(
     private readonly pages: Uint32Array,
-    private readonly digests: readonly Hash128[],
+    private readonly digests: Uint8Array,
   ) {}
 
   get size(): number {
@@ -53,7 +64,7 @@ export class CapturedPageMap implements PageMap {
 
   get(page: number): Hash128 | undefined {
     const k = this.find(page);
-    return k < 0 ? undefined : this.digests[k];
+    return k < 0 ? undefined : this.digestAt(k);
   }
 
   has(page: number): boolean {
@@ -65,15 +76,19 @@ export class CapturedPageMap implements PageMap {
   }
 
   values(): Iterable<Hash128> {
-    return this.digests;
+    return Array.from({ length: this.pages.length }, (_, k) => this.digestAt(k));
   }
 
   *entries(): IterableIterator<[number, Hash128]> {
-    for (let k = 0; k < this.pages.length; k++) yield [this.pages[k]!, this.digests[k]!];
+    for (let k = 0; k < this.pages.length; k++) yield [this.pages[k]!, this.digestAt(k)];
   }
 
   [Symbol.iterator](): IterableIterator<[number, Hash128]> {
     return this.entries();
+  }
+
+  private digestAt(k: number): Hash128 {
+    return (this.strings[k] ??= bytesToHash(this.digests.subarray(16 * k, 16 * k + 16)));
   }
 
   /** Where `page` is in `pages`, or -1. */
@@ -204,10 +219,10 @@ export class PageRefs {
   }
 }
 
-/** Full page tables of RAM and disk (one digest per page). */
+/** Full page tables of RAM and disk: each page's digest, its 16 bytes at 16 × the page's index. */
 export interface PageTables {
-  ram: Hash128[];
-  disk: Hash128[] | null;
+  ram: Uint8Array;
+  disk: Uint8Array | null;
 }
 
 /** Options of a {@link Checkpointer}. */
@@ -391,11 +406,11 @@ export class Checkpointer {
     let full = parentCp === null || parentCp.depth + 1 >= this.fullEvery;
     const state = m.saveState();
     const stateBytes = packSorted(state);
-    const ramNow = this.hasher.ram.hashes;
-    const diskNow = this.hasher.disk ? this.hasher.disk.hashes : null;
-    const stateHash = computeStateHash(state, this.hasher.ram, this.hasher.disk);
+    const ramTable = this.hasher.ram;
+    const diskTable = this.hasher.disk;
+    const stateHash = computeStateHash(state, ramTable, diskTable);
 
-    const nonZeroNow = this.hasher.ram.nonZero + (this.hasher.disk?.nonZero ?? 0);
+    const nonZeroNow = ramTable.nonZero + (diskTable?.nonZero ?? 0);
     let changedPages = nonZeroNow;
     // The machine's memory was the parent's at its capture, but for the pages that changed since.
     const useBase = this.base !== null && this.base.id === parent;
@@ -403,12 +418,14 @@ export class Checkpointer {
     let diskPages: Uint32Array | null = null;
     if (!full) {
       const parentTables = useBase ? this.base!.tables : this.resolve(parent!);
-      if (diskNow && !parentTables.disk)
+      if (diskTable && !parentTables.disk)
         throw new RewindError('bad-state', 'parent checkpoint has no disk but the machine has one');
       // The pages that differ are found first, and a delta's maps built only when it is one: a
       // guest that rewrites most of its memory makes full checkpoints only.
-      const ramDelta = changedFrom(ramNow, parentTables.ram, useBase ? changedRam : null);
-      const diskDelta = diskNow ? changedFrom(diskNow, parentTables.disk!, useBase ? changedDisk : null) : null;
+      const ramDelta = changedFrom(ramTable.bytes, parentTables.ram, useBase ? changedRam : null);
+      const diskDelta = diskTable
+        ? changedFrom(diskTable.bytes, parentTables.disk!, useBase ? changedDisk : null)
+        : null;
       changedPages = ramDelta.length + (diskDelta?.length ?? 0);
       full = 2 * changedPages >= nonZeroNow;
       if (!full) {
@@ -417,17 +434,16 @@ export class Checkpointer {
       }
     }
     if (full) {
-      ramPages = nonZeroPages(ramNow);
-      diskPages = diskNow ? nonZeroPages(diskNow) : null;
+      ramPages = ramTable.nonZeroList();
+      diskPages = diskTable ? diskTable.nonZeroList() : null;
     }
-    const ram = new CapturedPageMap(ramPages!, digestsOf(ramNow, ramPages!));
-    const disk = diskNow ? new CapturedPageMap(diskPages!, digestsOf(diskNow, diskPages!)) : null;
-    // Packed now, from the digests' bytes: a recording's end packs every map it keeps, and the
-    // page store numbers the pages by those bytes. Of a full map over the memory's last
-    // checkpoint, only the pages that changed since can be new to the store.
-    storeMapped(this.pages, m.ram, ram, ramPages!, this.hasher.ram, full && useBase ? changedRam : null);
-    if (disk && m.disk)
-      storeMapped(this.pages, m.disk, disk, diskPages!, this.hasher.disk!, full && useBase ? changedDisk : null);
+    // Of a full map over the memory's last checkpoint, only the pages that changed since can be
+    // new to the store.
+    const ram = storeMapped(this.pages, m.ram, ramPages!, ramTable, full && useBase ? changedRam : null);
+    const disk =
+      diskTable && m.disk
+        ? storeMapped(this.pages, m.disk, diskPages!, diskTable, full && useBase ? changedDisk : null)
+        : null;
 
     const cp: Checkpoint = {
       id: checkpointId(branch, m.position, stateHash, parent),
@@ -447,10 +463,10 @@ export class Checkpointer {
     // copy of 16 k digests at every capture was a third of its cost), or a copy.
     if (useBase) {
       const tables = this.base!.tables;
-      for (const i of changedRam) tables.ram[i] = ramNow[i]!;
-      if (tables.disk && diskNow) for (const i of changedDisk) tables.disk[i] = diskNow[i]!;
+      copyDigests(ramTable.bytes, tables.ram, changedRam);
+      if (tables.disk && diskTable) copyDigests(diskTable.bytes, tables.disk, changedDisk);
       this.base = { id: cp.id, tables };
-    } else this.base = { id: cp.id, tables: { ram: ramNow.slice(), disk: diskNow ? diskNow.slice() : null } };
+    } else this.base = { id: cp.id, tables: { ram: ramTable.bytes.slice(), disk: diskTable?.bytes.slice() ?? null } };
     if (existing) return existing;
     this.checkpoints.set(cp.id, cp);
     this.refs?.add(cp.ram);
@@ -476,10 +492,8 @@ export class Checkpointer {
         throw new RewindError('bad-state', `checkpoint chain from ${id} does not end in a full checkpoint`);
       cp = this.get(cp.parent);
     }
-    const ramPages = this.machine.ram.pageCount;
-    const diskPages = this.machine.disk ? this.machine.disk.pageCount : 0;
-    const ram = new Array<Hash128>(ramPages).fill(ZERO_PAGE_HASH);
-    const disk = chain[0]!.disk ? new Array<Hash128>(diskPages).fill(ZERO_PAGE_HASH) : null;
+    const ram = zeroTable(this.machine.ram.pageCount);
+    const disk = chain[0]!.disk ? zeroTable(this.machine.disk ? this.machine.disk.pageCount : 0) : null;
     for (let i = chain.length - 1; i >= 0; i--) {
       const c = chain[i]!;
       applyMap(ram, c.ram, 'RAM', c.id);
@@ -524,7 +538,7 @@ export class Checkpointer {
       m.invalidateCaches(rewritten);
     }
     if (this.hasher.stateHash() !== cp.stateHash) throw mismatch(cp);
-    this.base = { id, tables: { ram: tables.ram.slice(), disk: tables.disk ? tables.disk.slice() : null } };
+    this.base = { id, tables: { ram: tables.ram.slice(), disk: tables.disk?.slice() ?? null } };
     return cp;
   }
 
@@ -583,20 +597,41 @@ export interface PageDiff {
 
 /** Indices of pages whose digests differ between two page tables. */
 export function diffTables(a: PageTables, b: PageTables): PageDiff {
-  const ram: number[] = [];
-  const disk: number[] = [];
-  for (let i = 0; i < Math.max(a.ram.length, b.ram.length); i++) if (a.ram[i] !== b.ram[i]) ram.push(i);
-  if (a.disk && b.disk)
-    for (let i = 0; i < Math.max(a.disk.length, b.disk.length); i++) if (a.disk[i] !== b.disk[i]) disk.push(i);
-  return { ram, disk };
+  return { ram: differing(a.ram, b.ram), disk: a.disk && b.disk ? differing(a.disk, b.disk) : [] };
 }
 
-/** The pages whose digest in `hashes` is not the zero page's, in order. */
-function nonZeroPages(hashes: readonly Hash128[]): Uint32Array {
-  const out = new Uint32Array(hashes.length);
-  let n = 0;
-  for (let i = 0; i < hashes.length; i++) if (hashes[i] !== ZERO_PAGE_HASH) out[n++] = i;
-  return out.slice(0, n);
+/** The pages whose digests differ between two tables of digests' bytes (a page one lacks counts as zero's). */
+function differing(a: Uint8Array, b: Uint8Array): number[] {
+  const out: number[] = [];
+  const pages = Math.max(a.length, b.length) >>> 4;
+  for (let i = 0; i < pages; i++) {
+    const ta = i * 16 < a.length ? a : ZERO_PAGE_BYTES;
+    const tb = i * 16 < b.length ? b : ZERO_PAGE_BYTES;
+    if (!sameBytes16(ta, ta === a ? i * 16 : 0, tb, tb === b ? i * 16 : 0)) out.push(i);
+  }
+  return out;
+}
+
+/** A table of `pages` zero pages' digests. */
+function zeroTable(pages: number): Uint8Array {
+  const t = new Uint8Array(pages * 16);
+  if (pages === 0) return t;
+  t.set(ZERO_PAGE_BYTES);
+  for (let n = 16; n < t.length; n *= 2) t.copyWithin(n, 0, n);
+  return t;
+}
+
+/** Copies the digests of `pages` from table `from` to table `to`. */
+function copyDigests(from: Uint8Array, to: Uint8Array, pages: Uint32Array): void {
+  const f = words32(from);
+  const t = new Int32Array(to.buffer, to.byteOffset, to.length >>> 2);
+  for (let k = 0; k < pages.length; k++) {
+    const w = 4 * pages[k]!;
+    t[w] = f[w]!;
+    t[w + 1] = f[w + 1]!;
+    t[w + 2] = f[w + 2]!;
+    t[w + 3] = f[w + 3]!;
+  }
 }
 
 /** `top` laid over `under`; a full result leaves out zero pages, as full maps do. */
@@ -607,65 +642,69 @@ function overlay(under: PageMap, top: PageMap, full: boolean): PageMap {
   return map;
 }
 
-/** Indices whose digest in `now` differs from `parent`'s, in order, among `candidates` (all when null). */
-function changedFrom(now: readonly Hash128[], parent: readonly Hash128[], candidates: Uint32Array | null): Uint32Array {
-  const out = new Uint32Array(candidates ? candidates.length : now.length);
+/** Indices whose digest in table `now` differs from table `parent`'s, in order, among `candidates` (all when null). */
+function changedFrom(now: Uint8Array, parent: Uint8Array, candidates: Uint32Array | null): Uint32Array {
+  const a = words32(now);
+  const b = words32(parent);
+  const pages = now.length >>> 4;
+  const out = new Uint32Array(candidates ? candidates.length : pages);
   let n = 0;
+  const differs = (i: number) =>
+    a[4 * i] !== b[4 * i] ||
+    a[4 * i + 1] !== b[4 * i + 1] ||
+    a[4 * i + 2] !== b[4 * i + 2] ||
+    a[4 * i + 3] !== b[4 * i + 3];
   if (candidates) {
-    for (const i of candidates) if (now[i] !== parent[i]) out[n++] = i;
+    for (const i of candidates) if (differs(i)) out[n++] = i;
   } else {
-    for (let i = 0; i < now.length; i++) if (now[i] !== parent[i]) out[n++] = i;
+    for (let i = 0; i < pages; i++) if (differs(i)) out[n++] = i;
   }
   return out.subarray(0, n);
 }
 
-/** The digests in `now` of `pages`, in their order. */
-function digestsOf(now: readonly Hash128[], pages: Uint32Array): Hash128[] {
-  const out = new Array<Hash128>(pages.length);
-  for (let k = 0; k < pages.length; k++) out[k] = now[pages[k]!]!;
-  return out;
-}
-
 /**
- * Packs `map`, of `pages` (see rememberPacked), and stores the pages of `mem` it names: those in
- * `fresh` only, when given (the others are held already).
+ * The page map of `pages` with their digests in `table`, packed (see rememberPacked), after
+ * storing the pages of `mem` it names: those in `fresh` only, when given (the others are held
+ * already).
  */
 function storeMapped(
   store: PageStore,
   mem: PagedMemory,
-  map: PageMap,
   pages: Uint32Array,
   table: PageHashTable,
   fresh: Uint32Array | null,
-): void {
+): CapturedPageMap {
   const packed = table.packed(pages);
+  const map = new CapturedPageMap(pages, packed.h);
   rememberPacked(map, packed);
   // Most of a full map new (a busy guest's): looked up in the store as they are, not packed twice.
-  if (fresh === null || 2 * fresh.length >= pages.length) store.putPages(mem.bytes, pages, table.hashes, packed.h);
+  if (fresh === null || 2 * fresh.length >= pages.length) store.putPages(mem.bytes, pages, packed.h);
   else {
     const stored = new Uint32Array(fresh.length);
     let n = 0;
-    for (const i of fresh) if (table.hashes[i] !== ZERO_PAGE_HASH) stored[n++] = i;
-    store.putPages(mem.bytes, stored.subarray(0, n), table.hashes, table.packed(stored.subarray(0, n)).h);
+    for (const i of fresh) if (!table.isZero(i)) stored[n++] = i;
+    store.putPages(mem.bytes, stored.subarray(0, n), table.packed(stored.subarray(0, n)).h);
   }
+  return map;
 }
 
-function applyMap(table: Hash128[], map: PageMap, what: string, id: string): void {
-  for (const [i, h] of map) {
-    if (i < 0 || i >= table.length)
-      throw new RewindError(
-        'bad-state',
-        `checkpoint ${id} names ${what} page ${i}, beyond the machine's ${table.length}`,
-      );
-    table[i] = h;
+function applyMap(table: Uint8Array, map: PageMap, what: string, id: string): void {
+  const pages = table.length >>> 4;
+  const { i, h } = packPageMap(map);
+  const dv = new DataView(i.buffer, i.byteOffset, i.length);
+  for (let k = 0; k < i.length >>> 2; k++) {
+    const page = dv.getUint32(4 * k, true);
+    if (page >= pages)
+      throw new RewindError('bad-state', `checkpoint ${id} names ${what} page ${page}, beyond the machine's ${pages}`);
+    table.set(h.subarray(16 * k, 16 * k + 16), 16 * page);
   }
 }
 
 /** Writes into `mem` the pages whose digest differs from `target`'s, and its dirty ones; returns their indices. */
-function rewritePages(store: PageStore, mem: PagedMemory, table: PageHashTable, target: readonly Hash128[]): number[] {
+function rewritePages(store: PageStore, mem: PagedMemory, table: PageHashTable, target: Uint8Array): number[] {
   return table.rewriteTo(target, (pages) =>
     store.getInto(
-      pages.map((i) => target[i]!),
+      pages.map((i) => bytesToHash(target.subarray(i * 16, i * 16 + 16))),
       pages.map((i) => mem.bytes.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE)),
     ),
   );

@@ -77,8 +77,7 @@ export class DigestTable {
     }
     this.words.set(key, n * 4);
     this.size++;
-    // Grown fourfold: a rebuild puts every digest again (a recording numbers hundreds of thousands).
-    if (this.slots.length < slotsFor(this.size)) this.rebuild(slotsFor(4 * this.size));
+    if (this.slots.length < slotsFor(this.size)) this.rebuild(slotsFor(this.size));
     else this.slots[s] = n + 1;
     return n;
   }

@@ -28,7 +28,7 @@ import { Worker } from 'node:worker_threads';
 import { PAGE_SIZE } from '../core/memmap.js';
 import { RewindError } from '../core/errors.js';
 import type { ByteSink } from './bytes.js';
-import type { Hash128 } from './hash.js';
+import { hashToBytes, type Hash128 } from './hash.js';
 import { encodePageRecordInto, RECORD_ROOM, type HashSet, type PageSpill } from './pagestore.js';
 import { NOBODY_WAITS, PageRing, RING_CONTROL as C } from './pagering.js';
 import type { ChunkPlace, PlacedChunks } from './vmi-indexed.js';
@@ -260,10 +260,10 @@ export class PageFile implements PageSpill, PlacedChunks {
    * Stores a page (4 KiB) unless it is held: encoded on the thread when it takes pages, else here;
    * numbered by its digest's bytes at `at` in `digests` when given.
    */
-  putPage(hash: Hash128, page: Uint8Array, digests?: Uint8Array, at = 0): void {
+  putPage(page: Uint8Array, digests: Uint8Array, at: number): void {
     const thread = this.takingThread();
     if (thread === null) {
-      const n = this.number(hash, digests, at);
+      const n = this.number(digests, at);
       if (n < 0) return;
       this.encodedHere++;
       this.encodedSinceMark++;
@@ -277,7 +277,7 @@ export class PageFile implements PageSpill, PlacedChunks {
     // Every result it has is taken at once: taking one a page cost a wait's checks for each.
     if (this.handed - this.collected >= ring.slots)
       this.collect(Math.max(this.handed - ring.slots + 1, Atomics.load(ring.control, C.ENCODED)));
-    if (this.number(hash, digests, at) < 0) return;
+    if (this.number(digests, at) < 0) return;
     const slot = this.handed % ring.slots;
     ring.pages.set(page, slot * PAGE_SIZE);
     this.handed++;
@@ -318,7 +318,7 @@ export class PageFile implements PageSpill, PlacedChunks {
   write(hash: Hash128, record: Uint8Array): void {
     // Written here, so the thread must have written all it has (and then start after this).
     this.settle();
-    const n = this.number(hash);
+    const n = this.number(hashToBytes(hash), 0);
     if (n >= 0) this.store(n, record);
   }
 
@@ -349,10 +349,10 @@ export class PageFile implements PageSpill, PlacedChunks {
     }
   }
 
-  /** Numbers a new digest (growing the tables); -1 when it is held already. */
-  private number(hash: Hash128, digests?: Uint8Array, at = 0): number {
+  /** Numbers a new digest, the 16 bytes at `at` in `digests` (growing the tables); -1 when it is held already. */
+  private number(digests: Uint8Array, at: number): number {
     const n = this.at.size;
-    if ((digests === undefined ? this.at.add(hash) : this.at.addBytes(digests, at)) !== n) return -1;
+    if (this.at.addBytes(digests, at) !== n) return -1;
     if (n === this.offsets.length) {
       const offsets = new Float64Array(n * 2);
       const lengths = new Uint32Array(n * 2);

@@ -13,7 +13,7 @@ import { Inflate, deflateSync, inflateSync } from 'fflate';
 import { PAGE_SIZE } from '../core/memmap.js';
 import { RewindError, type ErrorCode } from '../core/errors.js';
 import { deflateFixed } from './deflate.js';
-import type { Hash128 } from './hash.js';
+import { bytesToHash, hashToBytes, type Hash128 } from './hash.js';
 import { ZERO_PAGE_HASH, hashPage } from './statehash.js';
 import type { PageRecords } from './vmi-common.js';
 
@@ -348,11 +348,10 @@ export interface PageSpill extends PageRecords {
    * Stores a page (4 KiB; a copy: `page` is a view of memory that goes on
    * changing) unless it holds one with that digest, encoded with
    * {@link encodePageRecord} where the spill store chooses (on another
-   * thread, say); {@link PageRecords.get} finds it from then on. A caller
-   * that has the digest's 16 bytes passes them too, at `at` in `digests`
-   * (they spare reading the string).
+   * thread, say); {@link PageRecords.get} finds it from then on. Its
+   * digest is the 16 bytes at `at` in `digests`.
    */
-  putPage(hash: Hash128, page: Uint8Array, digests?: Uint8Array, at?: number): void;
+  putPage(page: Uint8Array, digests: Uint8Array, at: number): void;
   /** Marks where the pages stored so far end, for {@link boundBytes}. */
   mark?(): void;
   /** About `pages` pages may be put soon: a spill store that works on another thread gets ready for them. */
@@ -469,14 +468,20 @@ export class PageStore {
   }
 
   /**
-   * Stores the pages `pages` of `memory` (4 KiB each, by index), whose digests are `hashes` (by
-   * index) and, 16 bytes each in the order of `pages`, `digests`: {@link put} for each, in one loop.
+   * Stores the pages `pages` of `memory` (4 KiB each, by index), none a zero page, whose digests
+   * are, 16 bytes each in the order of `pages`, `digests`: {@link put} for each, in one loop. A
+   * store that keeps nothing here hands them to its spill store by those bytes alone.
    */
-  putPages(memory: Uint8Array, pages: Uint32Array, hashes: readonly Hash128[], digests: Uint8Array): void {
+  putPages(memory: Uint8Array, pages: Uint32Array, digests: Uint8Array): void {
+    const here = this.records.size > 0 || this.raw.size > 0 || this.cold !== null || this.spill === null;
     for (let k = 0; k < pages.length; k++) {
       const i = pages[k]!;
-      const hash = hashes[i]!;
-      if (!this.heldHere(hash)) this.keep(memory.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE), hash, digests, k * 16);
+      const page = memory.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
+      if (!here) this.spill!.putPage(page, digests, k * 16);
+      else {
+        const hash = bytesToHash(digests.subarray(k * 16, k * 16 + 16));
+        if (!this.heldHere(hash)) this.keep(page, hash, digests, k * 16);
+      }
     }
   }
 
@@ -484,7 +489,8 @@ export class PageStore {
   private keep(page: Uint8Array, hash: Hash128, digests?: Uint8Array, at?: number): void {
     if (this.spill) {
       // It looks for the page itself as it numbers it: one lookup, not two.
-      this.spill.putPage(hash, page, digests, at);
+      if (digests === undefined) this.spill.putPage(page, hashToBytes(hash), 0);
+      else this.spill.putPage(page, digests, at ?? 0);
       return;
     }
     // Kept as it is now and encoded later (compress), so capturing a checkpoint stays off the hot path.

@@ -16,7 +16,7 @@ import { PAGE_SHIFT, PAGE_SIZE } from '../core/memmap.js';
 import { canonicalBytes } from './canonical.js';
 import {
   Hasher128,
-  digestOf,
+  bytesToHash,
   hash128,
   hashPagePair,
   hashPageWords,
@@ -53,6 +53,22 @@ export function hashPage(page: Uint8Array): Hash128 {
 
 const pair: Hash128[] = ['', ''];
 
+/** The 16 bytes of {@link ZERO_PAGE_HASH}. */
+export const ZERO_PAGE_BYTES = hashToBytes(ZERO_PAGE_HASH);
+const scratch = new Uint8Array(16);
+
+/** Whether the 16 bytes of `a` at `ao` are those of `b` at `bo`. */
+export function sameBytes16(a: Uint8Array, ao: number, b: Uint8Array, bo: number): boolean {
+  for (let k = 0; k < 16; k++) if (a[ao + k] !== b[bo + k]) return false;
+  return true;
+}
+
+/** `bytes` as 32-bit words (copied when not aligned to them). */
+export function words32(bytes: Uint8Array): Int32Array {
+  const b = (bytes.byteOffset & 3) === 0 ? bytes : bytes.slice();
+  return new Int32Array(b.buffer, b.byteOffset, b.length >>> 2);
+}
+
 /** True when the page at word `at` of `w` is all zeros. */
 function zeroWords(w: Int32Array, at: number): boolean {
   for (let k = at; k < at + (PAGE_SIZE >>> 2); k++) if (w[k] !== 0) return false;
@@ -64,8 +80,17 @@ function zeroWords(w: Int32Array, at: number): boolean {
  * flags. Creating one hashes every page and clears the dirty flags.
  */
 export class PageHashTable {
-  /** Digest of each page as of the last {@link sync}. */
-  readonly hashes: Hash128[];
+  /**
+   * The 16 bytes of each page's digest as of the last {@link sync}, in the order {@link digest}
+   * hashes them. What the table holds: a page's digest as a string is made when asked for
+   * ({@link hash}), as a busy guest changes thousands of pages between checkpoints and a string
+   * for each cost its capture the making and the garbage collector the keeping.
+   */
+  readonly bytes: Uint8Array;
+  /** Each page's digest as a string, once asked for since it last changed (else null). */
+  private readonly strings: (Hash128 | null)[];
+  /** One byte per page: 1 while its digest is the zero page's. */
+  private readonly zero: Uint8Array;
   /** One byte per page: non-zero when its digest changed since the last {@link takeChanged}. */
   private readonly changed: Uint8Array;
   /** The pages marked in `changed`, in the order they changed; all pages while `allChanged`. */
@@ -76,8 +101,6 @@ export class PageHashTable {
   private nonZeroPages = 0;
   /** Digest of each group of GROUP pages, or null when a page in it changed since. */
   private readonly groups: (Hash128 | null)[];
-  /** The 16 bytes of each page's digest, in the order {@link digest} hashes them. */
-  private readonly bytes: Uint8Array;
   /** Pages the last {@link rehash} found dirty with the digest they had. */
   private readonly quiet: number[] = [];
   /**
@@ -93,7 +116,7 @@ export class PageHashTable {
   private readonly held: Uint8Array;
   /** Hashes pages where they are in the memory's WebAssembly memory (null: in JS, by hashPagePair). */
   private readonly pairHasher: PagePairHasher | null;
-  /** {@link bytes} as big-endian words: a digest computed as words is compared there before it is made a string. */
+  /** {@link bytes} as big-endian words: a digest computed as words is compared and kept there. */
   private readonly digestWords: DataView;
 
   /**
@@ -102,7 +125,8 @@ export class PageHashTable {
    * machine is not touched page by page.
    */
   constructor(readonly memory: PagedMemory) {
-    this.hashes = new Array<Hash128>(memory.pageCount).fill(ZERO_PAGE_HASH);
+    this.strings = new Array<Hash128 | null>(memory.pageCount).fill(ZERO_PAGE_HASH);
+    this.zero = new Uint8Array(memory.pageCount).fill(1);
     this.changed = new Uint8Array(memory.pageCount);
     this.groups = new Array<Hash128 | null>(Math.ceil(memory.pageCount / GROUP)).fill(null);
     this.bytes = new Uint8Array(memory.pageCount * 16);
@@ -140,7 +164,7 @@ export class PageHashTable {
     const hasher = this.pairHasher;
     const at = m.bytes.byteOffset;
     for (const i of pages) {
-      if (zeroWords(words, i << shift)) this.update(i, ZERO_PAGE_HASH);
+      if (zeroWords(words, i << shift)) this.updateZero(i);
       else if (unpaired < 0) unpaired = i;
       else if (hasher !== null) {
         const h = hasher(at + (unpaired << PAGE_SHIFT), at + (i << PAGE_SHIFT));
@@ -209,37 +233,55 @@ export class PageHashTable {
     this.memory.clean(out, cached);
   }
 
-  /** {@link update} with the digest whose words are h[at] to h[at + 3], made a string only when it changed. */
+  /** Records the digest whose words are h[at] to h[at + 3] (a page that is not zero's) for page i. */
   private updateWords(i: number, h: number[], at: number): void {
     const d = this.digestWords;
     const o = i * 16;
     if (
+      this.zero[i] === 0 &&
       d.getInt32(o) === h[at] &&
       d.getInt32(o + 4) === h[at + 1] &&
       d.getInt32(o + 8) === h[at + 2] &&
       d.getInt32(o + 12) === h[at + 3]
     )
-      this.update(i, this.hashes[i]!);
-    else {
-      this.update(i, digestOf(h[at]!, h[at + 1]!, h[at + 2]!, h[at + 3]!), false);
-      // The words are at hand: the digest's bytes need not be read back from its string.
-      for (let k = 0; k < 4; k++) d.setInt32(o + 4 * k, h[at + k]!);
-    }
+      return this.unchanged(i);
+    for (let k = 0; k < 4; k++) d.setInt32(o + 4 * k, h[at + k]!);
+    this.strings[i] = null;
+    this.changedTo(i, 0);
   }
 
-  private update(i: number, h: Hash128, bytes = true): void {
-    if (this.setPage(i, h, bytes)) {
-      if (this.changed[i] === 0) {
-        this.changed[i] = 1;
-        this.changedList.push(i);
-      }
-      this.quietSince[i] = -1;
-      this.changedTwice[i] = this.changedAt[i] === this.syncs - 1 ? 1 : 0;
-      this.changedAt[i] = this.syncs;
-    } else {
-      this.quiet.push(i);
-      if (this.quietSince[i]! < 0) this.quietSince[i] = this.syncs;
+  /** Records that page i is a zero page. */
+  private updateZero(i: number): void {
+    if (this.zero[i] === 1) return this.unchanged(i);
+    this.bytes.set(ZERO_PAGE_BYTES, i * 16);
+    this.strings[i] = ZERO_PAGE_HASH;
+    this.changedTo(i, 1);
+  }
+
+  /** Records digest `h` (found in JS) for page i. */
+  private update(i: number, h: Hash128): void {
+    if (this.setPage(i, h)) this.changedTo(i, h === ZERO_PAGE_HASH ? 1 : 0);
+    else this.unchanged(i);
+  }
+
+  /** Page i's digest changed at this sync, to a zero page's or not (`zero`). */
+  private changedTo(i: number, zero: number): void {
+    this.nonZeroPages += this.zero[i]! - zero;
+    this.zero[i] = zero;
+    this.groups[Math.floor(i / GROUP)] = null;
+    if (this.changed[i] === 0) {
+      this.changed[i] = 1;
+      this.changedList.push(i);
     }
+    this.quietSince[i] = -1;
+    this.changedTwice[i] = this.changedAt[i] === this.syncs - 1 ? 1 : 0;
+    this.changedAt[i] = this.syncs;
+  }
+
+  /** Page i was dirty, and its digest is what it was. */
+  private unchanged(i: number): void {
+    this.quiet.push(i);
+    if (this.quietSince[i]! < 0) this.quietSince[i] = this.syncs;
   }
 
   /**
@@ -250,7 +292,7 @@ export class PageHashTable {
   takeChanged(): Uint32Array {
     let out: Uint32Array;
     if (this.allChanged) {
-      out = new Uint32Array(this.hashes.length);
+      out = new Uint32Array(this.zero.length);
       for (let i = 0; i < out.length; i++) out[i] = i;
     } else out = Uint32Array.from(this.changedList).sort();
     this.resetChanged();
@@ -269,20 +311,59 @@ export class PageHashTable {
     return this.nonZeroPages;
   }
 
+  /** The pages that are not zero pages, in order. */
+  nonZeroList(): Uint32Array {
+    const out = new Uint32Array(this.nonZeroPages);
+    let n = 0;
+    for (let i = 0; i < this.zero.length; i++) if (this.zero[i] === 0) out[n++] = i;
+    return out;
+  }
+
+  /** Whether page i is a zero page. */
+  isZero(i: number): boolean {
+    return this.zero[i] === 1;
+  }
+
+  /** The digest of page i as of the last sync. */
+  hash(i: number): Hash128 {
+    return (this.strings[i] ??= bytesToHash(this.bytes.subarray(i * 16, i * 16 + 16)));
+  }
+
+  /** The digest of every page as of the last sync, by page. */
+  allHashes(): Hash128[] {
+    return Array.from({ length: this.zero.length }, (_, i) => this.hash(i));
+  }
+
+  /** How many pages the table holds. */
+  get pageCount(): number {
+    return this.zero.length;
+  }
+
   /**
-   * Brings the memory to the page digests `target` (a checkpoint's) through
+   * Brings the memory to the page digests `target` (a checkpoint's, 16 bytes a page) through
    * `write(pages)`, which writes those pages' contents behind the dirty
    * flags: the pages whose digest differs, and every dirty one, unhashed (it
    * changed since the last sync as likely as not, and hashing it costs a
    * third of writing it). The pages written are clean after. Returns them;
    * when `write` throws, they are left dirty, to be hashed at the next sync.
    */
-  rewriteTo(target: readonly Hash128[], write: (pages: number[]) => void): number[] {
+  rewriteTo(target: Uint8Array, write: (pages: number[]) => void): number[] {
     const m = this.memory;
     const dirty = m.dirty;
     const pages: number[] = [];
-    for (let i = 0; i < target.length; i++)
-      if ((dirty[i]! & DIRTY) !== 0 || this.hashes[i] !== target[i]) pages.push(i);
+    const now = new Int32Array(this.bytes.buffer);
+    const to = words32(target);
+    for (let i = 0; i < this.zero.length; i++) {
+      const w = 4 * i;
+      if (
+        (dirty[i]! & DIRTY) !== 0 ||
+        now[w] !== to[w] ||
+        now[w + 1] !== to[w + 1] ||
+        now[w + 2] !== to[w + 2] ||
+        now[w + 3] !== to[w + 3]
+      )
+        pages.push(i);
+    }
     try {
       write(pages);
     } catch (e) {
@@ -290,7 +371,12 @@ export class PageHashTable {
       throw e;
     }
     for (const i of pages) {
-      this.setPage(i, target[i]!);
+      this.bytes.set(target.subarray(i * 16, i * 16 + 16), i * 16);
+      const z = sameBytes16(this.bytes, i * 16, ZERO_PAGE_BYTES, 0) ? 1 : 0;
+      this.nonZeroPages += this.zero[i]! - z;
+      this.zero[i] = z;
+      this.strings[i] = null;
+      this.groups[Math.floor(i / GROUP)] = null;
       this.quietSince[i] = -1;
     }
     m.clean(pages);
@@ -299,16 +385,14 @@ export class PageHashTable {
 
   /**
    * Records that page `index` now holds content with digest `hash`; returns whether its digest
-   * changed. `bytes`: whether to write the digest's bytes (false: the caller does).
+   * changed.
    */
-  private setPage(index: number, hash: Hash128, bytes = true): boolean {
-    const was = this.hashes[index];
-    if (was === hash) return false;
-    if (was === ZERO_PAGE_HASH) this.nonZeroPages++;
-    else if (hash === ZERO_PAGE_HASH) this.nonZeroPages--;
-    this.groups[Math.floor(index / GROUP)] = null;
-    this.hashes[index] = hash;
-    if (bytes) writeHashBytes(hash, this.bytes, index * 16);
+  private setPage(index: number, hash: Hash128): boolean {
+    const o = index * 16;
+    writeHashBytes(hash, scratch, 0);
+    if (sameBytes16(this.bytes, o, scratch, 0)) return false;
+    this.bytes.set(scratch, o);
+    this.strings[index] = hash;
     return true;
   }
 
@@ -331,7 +415,7 @@ export class PageHashTable {
 
   /** One digest of the whole table; only groups with a changed page are hashed again. */
   digest(): Hash128 {
-    const count = this.hashes.length;
+    const count = this.zero.length;
     for (let g = 0; g < this.groups.length; g++) {
       if (this.groups[g] !== null) continue;
       const to = Math.min(count, (g + 1) * GROUP);
@@ -341,12 +425,12 @@ export class PageHashTable {
           ? ZERO_GROUP_DIGEST
           : hash128(this.bytes.subarray(g * GROUP * 16, to * 16));
     }
-    return combineGroups(this.hashes.length, this.groups as Hash128[]);
+    return combineGroups(count, this.groups as Hash128[]);
   }
 
   /** Whether every page of group g is a zero page. */
   private zeroGroup(g: number): boolean {
-    for (let i = g * GROUP; i < (g + 1) * GROUP; i++) if (this.hashes[i] !== ZERO_PAGE_HASH) return false;
+    for (let i = g * GROUP; i < (g + 1) * GROUP; i++) if (this.zero[i] === 0) return false;
     return true;
   }
 }
@@ -386,11 +470,17 @@ function combineGroups(count: number, groups: readonly Hash128[]): Hash128 {
 
 /**
  * Digest of a page table: the page digests in groups of GROUP, each group
- * hashed, then the count and the group digests hashed together.
+ * hashed, then the count and the group digests hashed together. A table is
+ * a {@link PageHashTable}, the digests' bytes by page (16 each), or the
+ * digests by page.
  */
-function hashTable(hashes: readonly Hash128[] | PageHashTable): Hash128 {
+function hashTable(hashes: readonly Hash128[] | Uint8Array | PageHashTable): Hash128 {
   if (hashes instanceof PageHashTable) return hashes.digest();
   const groups: Hash128[] = [];
+  if (hashes instanceof Uint8Array) {
+    for (let i = 0; i < hashes.length; i += GROUP * 16) groups.push(hash128(hashes.subarray(i, i + GROUP * 16)));
+    return combineGroups(hashes.length >>> 4, groups);
+  }
   for (let i = 0; i < hashes.length; i += GROUP) groups.push(groupDigest(hashes, i));
   return combineGroups(hashes.length, groups);
 }
@@ -402,8 +492,8 @@ function hashTable(hashes: readonly Hash128[] | PageHashTable): Hash128 {
  */
 export function computeStateHash(
   state: MachineState,
-  ramHashes: readonly Hash128[] | PageHashTable,
-  diskHashes: readonly Hash128[] | PageHashTable | null,
+  ramHashes: readonly Hash128[] | Uint8Array | PageHashTable,
+  diskHashes: readonly Hash128[] | Uint8Array | PageHashTable | null,
 ): Hash128 {
   const h = new Hasher128();
   h.updateString('rewind-state-1');

@@ -538,7 +538,7 @@ describe("a checkpoint's state hasher and the CPU's cached write translations", 
           cpu.run(50);
           table.sync();
           // What the table holds is what RAM holds, whichever pages the sync left dirty.
-          for (const i of [1, 2]) expect(table.hashes[i], `${executor}: page ${i}`).toBe(hashPage(cpu.ram.page(i)));
+          for (const i of [1, 2]) expect(table.hash(i), `${executor}: page ${i}`).toBe(hashPage(cpu.ram.page(i)));
           if (cpu.ram.words[0x1000 / 4] !== 0 && (cpu.ram.dirty[1]! & DIRTY) === 0) page1Cleaned++;
           if (cpu.ram.words[0x2000 / 4] !== 0 && (cpu.ram.dirty[2]! & DIRTY) === 0) page2Cleaned++;
         },

@@ -199,7 +199,7 @@ function snapshot(cpu: Cpu, mem: PagedMemory, bus: FakeBus): unknown {
 /** Pages whose digest in `table` is not that of what `mem` holds. */
 function staleDigests(table: PageHashTable, mem: PagedMemory): number[] {
   const stale: number[] = [];
-  for (let i = 0; i < mem.pageCount; i++) if (table.hashes[i] !== hashPage(mem.page(i))) stale.push(i);
+  for (let i = 0; i < mem.pageCount; i++) if (table.hash(i) !== hashPage(mem.page(i))) stale.push(i);
   return stale;
 }
 

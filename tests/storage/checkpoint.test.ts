@@ -172,9 +172,9 @@ describe('Checkpointer', () => {
     const first = cps.capture(null, 'b0');
     const handed: number[][] = [];
     const putPages = cps.pages.putPages.bind(cps.pages);
-    cps.pages.putPages = (memory, pages, hashes, digests) => {
+    cps.pages.putPages = (memory, pages, digests) => {
       handed.push([...pages]);
-      putPages(memory, pages, hashes, digests);
+      putPages(memory, pages, digests);
     };
     for (const p of [3, 9, 20]) m.ram.write(p * 4096, Uint8Array.of(0xee));
     m.position = 1;

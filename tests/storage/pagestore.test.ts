@@ -14,7 +14,7 @@ import {
   decompressChunk,
   type PageSpill,
 } from '../../storage/pagestore.js';
-import type { Hash128 } from '../../storage/hash.js';
+import { bytesToHash, type Hash128 } from '../../storage/hash.js';
 import { ZERO_PAGE_HASH } from '../../storage/statehash.js';
 
 function randomPage(seed: number): Uint8Array {
@@ -101,7 +101,8 @@ class MemorySpill implements PageSpill {
   has = (h: Hash128) => this.map.has(h);
   get = (h: Hash128) => this.map.get(h)?.slice();
   sizeOf = (h: Hash128) => this.map.get(h)?.length;
-  putPage(h: Hash128, page: Uint8Array) {
+  putPage(page: Uint8Array, digests: Uint8Array, at: number) {
+    const h = bytesToHash(digests.subarray(at, at + 16));
     if (!this.map.has(h)) this.map.set(h, encodePageRecord(page));
   }
   compact(live: ReadonlySet<Hash128>) {

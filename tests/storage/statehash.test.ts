@@ -8,7 +8,7 @@ import {
   computeStateHash,
   hashPage,
 } from '../../storage/statehash.js';
-import { hash128, writeHashBytes } from '../../storage/hash.js';
+import { hash128, hashToBytes, writeHashBytes } from '../../storage/hash.js';
 import { canonicalBytes } from '../../storage/canonical.js';
 import { FakeMachine } from './fake.js';
 
@@ -120,8 +120,8 @@ describe.each([
     expect(Array.from(table.takeChanged())).toEqual([3, 40, 50]);
     expect(table.nonZero).toBe(3);
     expect(Array.from(table.takeChanged())).toEqual([]);
-    for (let p = 0; p < 64; p++) expect(table.hashes[p]).toBe(hashPage(mem.page(p)));
-    expect(table.hashes.filter((h) => h !== ZERO_PAGE_HASH).length).toBe(table.nonZero);
+    for (let p = 0; p < 64; p++) expect(table.hash(p)).toBe(hashPage(mem.page(p)));
+    expect(table.allHashes().filter((h) => h !== ZERO_PAGE_HASH).length).toBe(table.nonZero);
   });
 
   it('hashes every page the JS hasher does, an odd one out included', () => {
@@ -136,10 +136,10 @@ describe.each([
     }
     mem.markDirty(0, mem.size);
     const table = new PageHashTable(mem);
-    for (let p = 0; p < 37; p++) expect(table.hashes[p]).toBe(hashPage(mem.page(p)));
+    for (let p = 0; p < 37; p++) expect(table.hash(p)).toBe(hashPage(mem.page(p)));
     for (let p = 0; p < 37; p += 3) mem.write(p * 4096 + 100, Uint8Array.of(p));
     table.sync();
-    for (let p = 0; p < 37; p++) expect(table.hashes[p]).toBe(hashPage(mem.page(p)));
+    for (let p = 0; p < 37; p++) expect(table.hash(p)).toBe(hashPage(mem.page(p)));
   });
 });
 
@@ -170,7 +170,7 @@ describe('PageHashTable cleaning the dirty flags of a busy guest', () => {
     // A quiet sync is not busy: pages no writer holds are cleaned.
     table.sync();
     expect(mem.dirtyPages()).toEqual([]);
-    for (const p of [0, 2999, 3000, 3499]) expect(table.hashes[p]).toBe(hashPage(mem.page(p)));
+    for (const p of [0, 2999, 3000, 3499]) expect(table.hash(p)).toBe(hashPage(mem.page(p)));
     expect(forgotten.length).toBeGreaterThan(0);
   });
 });
@@ -181,10 +181,10 @@ describe('PageHashTable.rewriteTo (a restore)', () => {
     mem.write(1 * 4096, Uint8Array.of(1));
     mem.write(2 * 4096, Uint8Array.of(2));
     const table = new PageHashTable(mem);
-    const target = table.hashes.slice();
+    const target = table.bytes.slice();
     const zero = new Uint8Array(4096);
     const page3 = new Uint8Array(4096).fill(3);
-    target[3] = hashPage(page3);
+    target.set(hashToBytes(hashPage(page3)), 3 * 16);
     // Page 2 is written back as it was (dirty, same digest); page 1 is left alone.
     mem.write(2 * 4096, Uint8Array.of(2));
     const written = table.rewriteTo(target, (pages) => {
@@ -192,12 +192,12 @@ describe('PageHashTable.rewriteTo (a restore)', () => {
     });
     expect(written).toEqual([2, 3]);
     expect(mem.dirtyPages()).toEqual([]);
-    expect(table.hashes).toEqual(target);
-    for (let p = 0; p < 8; p++) expect(table.hashes[p]).toBe(hashPage(mem.page(p)));
+    expect(table.bytes).toEqual(target);
+    for (let p = 0; p < 8; p++) expect(table.hash(p)).toBe(hashPage(mem.page(p)));
     // A write that fails leaves its pages dirty, to be hashed again.
     mem.write(5 * 4096, Uint8Array.of(5));
     expect(() =>
-      table.rewriteTo(table.hashes, () => {
+      table.rewriteTo(table.bytes.slice(), () => {
         throw new Error('damaged');
       }),
     ).toThrow('damaged');

@@ -31,7 +31,7 @@ function makeRecording(steps = 12, keepLog = true): Recording {
   m.ram.write(0, kernel);
   m.disk!.write(4096, new Uint8Array(100).fill(0x5a));
   const cps = new Checkpointer(m, { fullEvery: 3 });
-  const diskBase = new Map([[1, cps.hasher.disk!.hashes[1]!]]);
+  const diskBase = new Map([[1, cps.hasher.disk!.hash(1)]]);
   cps.pages.put(m.disk!.page(1).slice());
   const t = Timeline.create('main');
   const root = t.root().id;
