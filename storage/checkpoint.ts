@@ -28,11 +28,12 @@ import {
 } from './statehash.js';
 import { packSorted, unpack } from './codec.js';
 import { pagesNamed } from './vmi-common.js';
-import { packPageMap, rememberPacked } from './wire.js';
+import { PackedMap, packPageMap, rememberPacked } from './wire.js';
 
 /**
  * Page index → page digest. In a full map, a page that is absent is a zero page. A `Map` is one;
- * a capture makes a {@link CapturedPageMap}. Never changed once made (a thinning makes new ones).
+ * a capture, or a file's index, makes a {@link PackedMap}. Never changed once made (a thinning
+ * makes new ones).
  */
 export interface PageMap extends Iterable<[number, Hash128]> {
   readonly size: number;
@@ -41,69 +42,6 @@ export interface PageMap extends Iterable<[number, Hash128]> {
   keys(): Iterable<number>;
   values(): Iterable<Hash128>;
   entries(): Iterable<[number, Hash128]>;
-}
-
-/**
- * The page map of a capture: its pages in ascending order and their digests' bytes, side by side,
- * as the packed form (wire.ts) holds them. A busy guest's checkpoint names thousands of pages,
- * and a `Map` of them cost a capture ~0.3 µs a page; what a recording asks of most maps is their
- * size and their packed form. A digest is made a string when asked for.
- */
-export class CapturedPageMap implements PageMap {
-  private readonly strings: (Hash128 | undefined)[] = [];
-
-  /** `digests` holds the 16 bytes of the digest of page `pages[k]` at 16k; `pages` ascends. */
-  constructor(
-    private readonly pages: Uint32Array,
-    private readonly digests: Uint8Array,
-  ) {}
-
-  get size(): number {
-    return this.pages.length;
-  }
-
-  get(page: number): Hash128 | undefined {
-    const k = this.find(page);
-    return k < 0 ? undefined : this.digestAt(k);
-  }
-
-  has(page: number): boolean {
-    return this.find(page) >= 0;
-  }
-
-  keys(): Iterable<number> {
-    return this.pages;
-  }
-
-  values(): Iterable<Hash128> {
-    return Array.from({ length: this.pages.length }, (_, k) => this.digestAt(k));
-  }
-
-  *entries(): IterableIterator<[number, Hash128]> {
-    for (let k = 0; k < this.pages.length; k++) yield [this.pages[k]!, this.digestAt(k)];
-  }
-
-  [Symbol.iterator](): IterableIterator<[number, Hash128]> {
-    return this.entries();
-  }
-
-  private digestAt(k: number): Hash128 {
-    return (this.strings[k] ??= bytesToHash(this.digests.subarray(16 * k, 16 * k + 16)));
-  }
-
-  /** Where `page` is in `pages`, or -1. */
-  private find(page: number): number {
-    let lo = 0;
-    let hi = this.pages.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const p = this.pages[mid]!;
-      if (p === page) return mid;
-      if (p < page) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -1;
-  }
 }
 
 /** One checkpoint. */
@@ -673,9 +611,9 @@ function storeMapped(
   pages: Uint32Array,
   table: PageHashTable,
   fresh: Uint32Array | null,
-): CapturedPageMap {
+): PackedMap {
   const packed = table.packed(pages);
-  const map = new CapturedPageMap(pages, packed.h);
+  const map = new PackedMap(pages, packed.h);
   rememberPacked(map, packed);
   // Most of a full map new (a busy guest's): looked up in the store as they are, not packed twice.
   if (fresh === null || 2 * fresh.length >= pages.length) store.putPages(mem.bytes, pages, packed.h);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Checkpointer } from '../../storage/checkpoint.js';
-import { encodePageMap, packPageMap } from '../../storage/wire.js';
+import { encodePageMap, packPageMap, unpackPageMap } from '../../storage/wire.js';
 import { FakeMachine, diffSnapshots, sameBytes } from './fake.js';
 
 describe('Checkpointer', () => {
@@ -204,6 +204,11 @@ describe('Checkpointer', () => {
       expect(cp.ram.has(p)).toBe(map.has(p));
     }
     expect(new Set(map.values()).size).toBe(4);
+    // What a file's index holds reads back as the same map, and packs to the very bytes it came from.
+    const packed = encodePageMap(cp.ram);
+    const back = unpackPageMap(packed);
+    expect(new Map(back)).toEqual(map);
+    expect(packPageMap(back)).toBe(packed);
   });
 
   it('rewrites only pages that differ on restore and drops caches', () => {
