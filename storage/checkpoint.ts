@@ -24,6 +24,7 @@ import {
   computeStateHash,
   sameBytes16,
   words32,
+  zeroTable,
   type PageHashTable,
 } from './statehash.js';
 import { packSorted, unpack } from './codec.js';
@@ -83,8 +84,8 @@ export class PageRefs {
   private counts: Uint32Array;
   /** Bytes of each page named, by its number, once counted in `sized` (0 before). */
   private sizes: Uint32Array;
-  /** Pages named since {@link bytes} was last read, to size then. */
-  private unsized: Hash128[] = [];
+  /** Pages named since {@link bytes} was last read, to size then, by number. */
+  private unsized: number[] = [];
   /** Bytes of the pages named whose size is known, each counted once. */
   private sized = 0;
   /** Number of distinct pages named. */
@@ -102,10 +103,9 @@ export class PageRefs {
 
   /** Bytes of the pages named, each counted once. */
   get bytes(): number {
-    for (const h of this.unsized) {
-      const n = this.pages.indexOf(h);
+    for (const n of this.unsized) {
       if (this.counts[n]! > 0 && this.sizes[n] === 0) {
-        this.sizes[n] = this.size(h);
+        this.sizes[n] = this.size(this.pages.digestAt(n));
         this.sized += this.sizes[n]!;
       }
     }
@@ -119,12 +119,13 @@ export class PageRefs {
     return n >= 0 && this.counts[n]! > 0;
   }
 
-  /** Counts the pages `map` names. */
+  /** Counts the pages `map` names (read from its packed form: no string a page). */
   add(map: PageMap | null): void {
     if (!map) return;
-    for (const h of map.values()) {
-      if (h === ZERO_PAGE_HASH) continue;
-      const n = this.pages.add(h);
+    const { h } = packPageMap(map);
+    for (let at = 0; at < h.length; at += 16) {
+      if (sameBytes16(h, at, ZERO_PAGE_BYTES, 0)) continue;
+      const n = this.pages.addBytes(h, at);
       if (n === this.counts.length) {
         const counts = new Uint32Array(n * 2);
         counts.set(this.counts);
@@ -135,7 +136,7 @@ export class PageRefs {
       }
       if (this.counts[n]!++ === 0) {
         this.count++;
-        this.unsized.push(h);
+        this.unsized.push(n);
       }
     }
   }
@@ -143,11 +144,15 @@ export class PageRefs {
   /** Takes back what {@link add} counted for `map`. */
   release(map: PageMap | null): void {
     if (!map) return;
-    for (const h of map.values()) {
-      if (h === ZERO_PAGE_HASH) continue;
-      const n = this.pages.indexOf(h);
+    const { h } = packPageMap(map);
+    for (let at = 0; at < h.length; at += 16) {
+      if (sameBytes16(h, at, ZERO_PAGE_BYTES, 0)) continue;
+      const n = this.pages.indexOfBytes(h, at);
       if (n < 0 || this.counts[n] === 0)
-        throw new RewindError('bad-state', `page ${h} released more often than it was named`);
+        throw new RewindError(
+          'bad-state',
+          `page ${bytesToHash(h.subarray(at, at + 16))} released more often than it was named`,
+        );
       if (--this.counts[n]! === 0) {
         this.count--;
         this.sized -= this.sizes[n]!;
@@ -548,15 +553,6 @@ function differing(a: Uint8Array, b: Uint8Array): number[] {
     if (!sameBytes16(ta, ta === a ? i * 16 : 0, tb, tb === b ? i * 16 : 0)) out.push(i);
   }
   return out;
-}
-
-/** A table of `pages` zero pages' digests. */
-function zeroTable(pages: number): Uint8Array {
-  const t = new Uint8Array(pages * 16);
-  if (pages === 0) return t;
-  t.set(ZERO_PAGE_BYTES);
-  for (let n = 16; n < t.length; n *= 2) t.copyWithin(n, 0, n);
-  return t;
 }
 
 /** Copies the digests of `pages` from table `from` to table `to`. */

@@ -63,6 +63,15 @@ export function sameBytes16(a: Uint8Array, ao: number, b: Uint8Array, bo: number
   return true;
 }
 
+/** A table of `pages` zero pages' digests (16 bytes each). */
+export function zeroTable(pages: number): Uint8Array {
+  const t = new Uint8Array(pages * 16);
+  if (pages === 0) return t;
+  t.set(ZERO_PAGE_BYTES);
+  for (let n = 16; n < t.length; n *= 2) t.copyWithin(n, 0, n);
+  return t;
+}
+
 /** `bytes` as 32-bit words (copied when not aligned to them). */
 export function words32(bytes: Uint8Array): Int32Array {
   const b = (bytes.byteOffset & 3) === 0 ? bytes : bytes.slice();
@@ -129,17 +138,13 @@ export class PageHashTable {
     this.zero = new Uint8Array(memory.pageCount).fill(1);
     this.changed = new Uint8Array(memory.pageCount);
     this.groups = new Array<Hash128 | null>(Math.ceil(memory.pageCount / GROUP)).fill(null);
-    this.bytes = new Uint8Array(memory.pageCount * 16);
+    this.bytes = zeroTable(memory.pageCount);
     this.quietSince = new Int32Array(memory.pageCount).fill(-1);
     this.changedAt = new Int32Array(memory.pageCount).fill(-1);
     this.changedTwice = new Uint8Array(memory.pageCount);
     this.held = new Uint8Array(memory.pageCount);
     this.pairHasher = memory.wasm ? pagePairHasher(memory.wasm) : null;
     this.digestWords = new DataView(this.bytes.buffer);
-    if (memory.pageCount > 0) {
-      writeHashBytes(ZERO_PAGE_HASH, this.bytes, 0);
-      for (let n = 16; n < this.bytes.length; n *= 2) this.bytes.copyWithin(n, 0, n);
-    }
     this.rehash();
   }
 
