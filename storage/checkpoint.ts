@@ -538,21 +538,12 @@ export interface PageDiff {
   disk: number[];
 }
 
-/** Indices of pages whose digests differ between two page tables. */
+/** Indices of pages whose digests differ between two page tables (of the same machine). */
 export function diffTables(a: PageTables, b: PageTables): PageDiff {
-  return { ram: differing(a.ram, b.ram), disk: a.disk && b.disk ? differing(a.disk, b.disk) : [] };
-}
-
-/** The pages whose digests differ between two tables of digests' bytes (a page one lacks counts as zero's). */
-function differing(a: Uint8Array, b: Uint8Array): number[] {
-  const out: number[] = [];
-  const pages = Math.max(a.length, b.length) >>> 4;
-  for (let i = 0; i < pages; i++) {
-    const ta = i * 16 < a.length ? a : ZERO_PAGE_BYTES;
-    const tb = i * 16 < b.length ? b : ZERO_PAGE_BYTES;
-    if (!sameBytes16(ta, ta === a ? i * 16 : 0, tb, tb === b ? i * 16 : 0)) out.push(i);
-  }
-  return out;
+  return {
+    ram: Array.from(changedFrom(a.ram, b.ram, null)),
+    disk: a.disk && b.disk ? Array.from(changedFrom(a.disk, b.disk, null)) : [],
+  };
 }
 
 /** Copies the digests of `pages` from table `from` to table `to`. */

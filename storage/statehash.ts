@@ -339,11 +339,6 @@ export class PageHashTable {
     return Array.from({ length: this.zero.length }, (_, i) => this.hash(i));
   }
 
-  /** How many pages the table holds. */
-  get pageCount(): number {
-    return this.zero.length;
-  }
-
   /**
    * Brings the memory to the page digests `target` (a checkpoint's, 16 bytes a page) through
    * `write(pages)`, which writes those pages' contents behind the dirty
