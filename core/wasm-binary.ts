@@ -234,8 +234,16 @@ export interface ExportedFunction {
   readonly body: Body;
 }
 
-/** A module of functions (i32 params and results only) over one memory it imports as `module`.`name`, each exported. */
-export function moduleOver(module: string, name: string, fns: readonly ExportedFunction[]): Uint8Array<ArrayBuffer> {
+/**
+ * A module of functions (i32 params and results only) over one memory it imports as `module`.`name`, each exported;
+ * a shared memory (of at most 4 GiB) when `shared`.
+ */
+export function moduleOver(
+  module: string,
+  name: string,
+  fns: readonly ExportedFunction[],
+  shared = false,
+): Uint8Array<ArrayBuffer> {
   const types = new Bytes().u32(fns.length);
   const functions = new Bytes().u32(fns.length);
   const exports = new Bytes().u32(fns.length);
@@ -249,7 +257,10 @@ export function moduleOver(module: string, name: string, fns: readonly ExportedF
     exports.name(f.name).byte(0x00).u32(i);
     codes.u32(f.body.code.length).bytes(f.body.code.view());
   });
-  const imports = new Bytes().u32(1).name(module).name(name).byte(0x02).byte(0x00).u32(0);
+  const imports = new Bytes().u32(1).name(module).name(name).byte(0x02);
+  // Limits: a minimum of 0 pages; a shared memory must declare its maximum.
+  if (shared) imports.byte(0x03).u32(0).u32(65536);
+  else imports.byte(0x00).u32(0);
   return moduleOf([
     [1, types],
     [2, imports],

@@ -26,6 +26,7 @@ import {
   words32,
   zeroTable,
   type PageHashTable,
+  type PagesHasher,
 } from './statehash.js';
 import { packSorted, unpack } from './codec.js';
 import { pagesNamed } from './vmi-common.js';
@@ -214,6 +215,7 @@ export class Checkpointer {
   private base: { id: string; tables: PageTables } | null = null;
   /** What the checkpoints name, counted from the first {@link pageRefs} on, as they come and go. */
   private refs: PageRefs | null = null;
+  private readonly offload: PagesHasher = (memory, pages, digests) => this.pages.hashPages(memory, pages, digests);
 
   constructor(
     readonly machine: Snapshotable,
@@ -341,8 +343,17 @@ export class Checkpointer {
    * page store.
    */
   capture(parent: string | null, branch: string): Checkpoint {
+    try {
+      return this.captureHashed(parent, branch);
+    } finally {
+      this.pages.forgetCopies();
+    }
+  }
+
+  private captureHashed(parent: string | null, branch: string): Checkpoint {
     const m = this.machine;
-    this.hasher.sync();
+    // Hashed with the page store's thread, where it has one: the pages it lacks are then stored from the copies it hashed.
+    this.hasher.sync(this.offload);
     const changedRam = this.hasher.ram.takeChanged();
     const changedDisk = this.hasher.disk ? this.hasher.disk.takeChanged() : new Uint32Array(0);
     const parentCp = parent === null ? null : this.get(parent);

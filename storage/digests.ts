@@ -7,6 +7,7 @@
  * collects; typed arrays cost their size and no more (some 28 bytes a
  * digest here).
  */
+import { RewindError } from '../core/errors.js';
 import { HEX_VALUE, digestOf, type Hash128 } from './hash.js';
 
 /** The four 32-bit words of a digest's 32 hex digits (lower case, as digests are printed). */
@@ -20,19 +21,76 @@ function parse(h: Hash128): void {
   }
 }
 
+/** The shared memory of a {@link DigestTable} that two threads use in turn (see DigestTable.toShared). */
+export interface SharedDigestsData {
+  words: SharedArrayBuffer;
+  slots: SharedArrayBuffer;
+  size: SharedArrayBuffer;
+}
+
+/** Digests a shared table holds at most (32 M pages, 128 GiB of distinct pages): what its memory reserves room for. */
+const SHARED_MOST = 1 << 25;
+
+/** A SharedArrayBuffer that can grow (ES2024; typed here as the project targets ES2022). */
+type GrowableShared = SharedArrayBuffer & { grow(bytes: number): void; readonly maxByteLength: number };
+
+/** A SharedArrayBuffer of `bytes` that can grow to `most` (looked up when made: a page without cross-origin isolation has none). */
+function growableShared(bytes: number, most: number): GrowableShared {
+  const made = SharedArrayBuffer as unknown as new (
+    bytes: number,
+    options: { maxByteLength: number },
+  ) => GrowableShared;
+  return new made(bytes, { maxByteLength: most });
+}
+
 /** Digest → its number: open addressing with linear probing (digests are uniform already), at most half full. */
 export class DigestTable {
   /** The digests' words, by number. */
   private words: Uint32Array;
   /** Slot → number + 1 (0: empty). */
   private slots: Int32Array;
-  /** Digests held: they are numbered 0 to size - 1. */
-  size = 0;
+  /** How many it holds (in shared memory when shared). */
+  private readonly held: Int32Array;
+  /** The shared memory, when two threads use the table in turn. */
+  readonly shared: SharedDigestsData | null = null;
 
-  /** A table with room for `capacity` digests before it grows. */
-  constructor(capacity = 1024) {
+  /** A table with room for `capacity` digests before it grows; over `shared` memory when given (see {@link toShared}). */
+  constructor(capacity = 1024, shared: SharedDigestsData | null = null) {
+    if (shared) {
+      this.shared = shared;
+      // Views that follow the memory as it grows, on either thread.
+      this.words = new Uint32Array(shared.words);
+      this.slots = new Int32Array(shared.slots);
+      this.held = new Int32Array(shared.size);
+      return;
+    }
     this.words = new Uint32Array(Math.max(16, capacity) * 4);
     this.slots = new Int32Array(slotsFor(this.words.length / 4));
+    this.held = new Int32Array(1);
+  }
+
+  /** Digests held: they are numbered 0 to size - 1. */
+  get size(): number {
+    return this.held[0]!;
+  }
+
+  private set size(n: number) {
+    this.held[0] = n;
+  }
+
+  /**
+   * The same digests, numbered alike, in memory that another thread can use in turn (never both
+   * at once): it adds digests there, and this thread sees them. The memory reserves room for
+   * SHARED_MOST digests and is taken as the table grows.
+   */
+  toShared(): DigestTable {
+    const words = growableShared(this.words.byteLength, SHARED_MOST * 16);
+    const slots = growableShared(this.slots.byteLength, SHARED_MOST * 8);
+    const size = new SharedArrayBuffer(4);
+    new Uint32Array(words).set(this.words);
+    new Int32Array(slots).set(this.slots);
+    new Int32Array(size)[0] = this.size;
+    return new DigestTable(0, { words, slots, size });
   }
 
   /** The number of `h`, or -1. */
@@ -71,12 +129,15 @@ export class DigestTable {
     if (this.slots[s] !== 0) return this.slots[s]! - 1;
     const n = this.size;
     if (n * 4 === this.words.length) {
-      const words = new Uint32Array(this.words.length * 2);
-      words.set(this.words);
-      this.words = words;
+      if (this.shared) grow(this.shared.words, this.words.byteLength * 2);
+      else {
+        const words = new Uint32Array(this.words.length * 2);
+        words.set(this.words);
+        this.words = words;
+      }
     }
     this.words.set(key, n * 4);
-    this.size++;
+    this.size = n + 1;
     if (this.slots.length < slotsFor(this.size)) this.rebuild(slotsFor(this.size));
     else this.slots[s] = n + 1;
     return n;
@@ -102,6 +163,7 @@ export class DigestTable {
 
   /** Puts every digest in a table of `count` slots. */
   private rebuild(count: number): void {
+    if (this.shared && this.slots.length < count) grow(this.shared.slots, count * 4);
     if (this.slots.length !== count) this.slots = new Int32Array(count);
     else this.slots.fill(0);
     const w = this.words;
@@ -127,6 +189,14 @@ export class DigestTable {
       if (w[at] === k0 && w[at + 1] === k1 && w[at + 2] === k2 && w[at + 3] === k3) return s;
     }
   }
+}
+
+/** Grows a table's shared memory to `bytes`; throws when that is past what it reserved. */
+function grow(memory: SharedArrayBuffer, bytes: number): void {
+  const growable = memory as GrowableShared;
+  if (bytes > growable.maxByteLength)
+    throw new RewindError('quota', `a recording's page store holds at most ${SHARED_MOST} distinct pages`);
+  growable.grow(bytes);
 }
 
 /** The big-endian word at `at`: a digest's bytes are in the order its hex prints them. */

@@ -1,11 +1,15 @@
 /**
- * The worker thread of a {@link PageFile}: encodes the pages the recording
- * hands over and writes their data to the page store's file, so that
- * neither costs the guest's thread. It shares with the page file, through
- * SharedArrayBuffers (layout in {@link PageRing}):
+ * The worker thread of a {@link PageFile}: hashes the pages of a checkpoint
+ * with the recording's thread, encodes the pages the recording hands over
+ * and writes their data to the page store's file, so that neither costs the
+ * guest's thread. It shares with the page file, through shared memory
+ * (layout in {@link PageRing}):
  *
- * - a ring of page slots: the page file copies page `s` (the s-th handed
- *   over) into slot `s mod RING` and counts it in SUBMITTED;
+ * - a ring of page slots: the page file copies pages in (fills), and
+ *   has both threads hash a checkpoint's (see PageRing.hashClaimed) before
+ *   anything else;
+ * - a ring of the pages to encode: page `s` (the s-th handed over) is the
+ *   fill named in slot `s mod RING`, counted in SUBMITTED;
  * - a ring of results: the encoding, the data's length and its place in the
  *   file of page `s`, counted in ENCODED once written;
  * - FLUSHED, the pages whose data is in the file (the worker writes through
@@ -34,7 +38,9 @@
 import { fdatasyncSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import { PAGE_SIZE } from '../core/memmap.js';
+import { DigestTable } from './digests.js';
 import { FreeSpace } from './freespace.js';
+import { ZERO_PAGE_BYTES, sameBytes16 } from './statehash.js';
 import { EFFORT, RECORD_ROOM, encodePageRecordInto } from './pagestore.js';
 import { PageRing, RING_CONTROL as C, type PageRingData } from './pagering.js';
 import { writeAll } from './node.js';
@@ -92,12 +98,13 @@ function serve(ring: PageRing): void {
   let pace = 0;
   // An atomic add of 0 writes each 4 KiB of the ring without changing a byte the page file wrote.
   const words = new Int32Array(ring.pages.buffer);
-  /** Slots in place from the ring's first: those below the pages handed over the page file wrote, the rest this thread readied. */
+  /** Slots in place from the ring's first: those below the pages copied in the page file wrote, the rest this thread readied. */
   let touched = 0;
   /** Readies up to `most` slots past those in place, as far as the page file wants them; false when none was. */
-  const readyAhead = (submitted: number, most: number): boolean => {
-    touched = Math.max(touched, Math.min(submitted, ring.slots));
-    const wanted = Math.max(submitted + TOUCH_AHEAD, Atomics.load(ctl, C.READY));
+  const readyAhead = (most: number): boolean => {
+    const filled = Atomics.load(ctl, C.FILLED);
+    touched = Math.max(touched, Math.min(filled, ring.slots));
+    const wanted = Math.max(filled + TOUCH_AHEAD, Atomics.load(ctl, C.READY));
     const ready = Math.min(ring.slots, wanted, touched + most);
     if (touched >= ready) return false;
     for (let w = (touched * PAGE_SIZE) / 4; w < (ready * PAGE_SIZE) / 4; w += PAGE_SIZE / 4) Atomics.add(words, w, 0);
@@ -113,8 +120,32 @@ function serve(ring: PageRing): void {
       unsynced = 0;
     }
   };
+  const table = new DigestTable(0, ring.table);
+  /** Numbers the hashed pages of the batch in order, as far as they are hashed (see PageRing.numbers). */
+  const numberHashed = (): void => {
+    const end = Atomics.load(ctl, C.HASH_END);
+    const from = Atomics.load(ctl, C.NUMBERED);
+    let f = from;
+    for (; f < end; f++) {
+      const slot = f % ring.slots;
+      if (Atomics.load(ring.hashed, slot) !== f) break;
+      const size = table.size;
+      const zero = sameBytes16(ring.digests, slot * 16, ZERO_PAGE_BYTES, 0);
+      ring.numbers[slot] = !zero && table.addBytes(ring.digests, slot * 16) === size ? size : -1;
+    }
+    if (f === from) return;
+    Atomics.store(ctl, C.NUMBERED, f);
+    if (Atomics.load(ctl, C.HASH_WAITING)) Atomics.notify(ctl, C.NUMBERED);
+  };
   for (;;) {
     if (Atomics.load(ctl, C.STOP)) return;
+    // Pages to hash come first: the guest's thread waits for them. A pair at a time, numbering
+    // between: the page file's thread hashes too, and the pages are numbered in order.
+    if (ring.pair !== null && ring.hashWaits) {
+      ring.hashClaimed(2);
+      numberHashed();
+      continue;
+    }
     const submitted = Atomics.load(ctl, C.SUBMITTED);
     if (next === submitted) {
       if (buffered > 0) flush();
@@ -126,15 +157,17 @@ function serve(ring: PageRing): void {
       }
       Atomics.store(ctl, C.FLUSHED, next);
       Atomics.notify(ctl, C.FLUSHED);
-      if (readyAhead(submitted, TOUCH_SLOTS)) continue;
-      // Said before a last look: a page handed over after the look finds SLEEPING set and wakes us.
+      if (readyAhead(TOUCH_SLOTS)) continue;
+      // Read before a last look: work given after the look rings the bell, and the wait sees it.
+      const bell = Atomics.load(ctl, C.DOORBELL);
       Atomics.store(ctl, C.SLEEPING, 1);
       if (
         Atomics.load(ctl, C.SUBMITTED) === submitted &&
+        !ring.hashWaits &&
         !Atomics.load(ctl, C.STOP) &&
         Math.min(ring.slots, Atomics.load(ctl, C.READY)) <= touched
       )
-        Atomics.wait(ctl, C.SUBMITTED, submitted);
+        Atomics.wait(ctl, C.DOORBELL, bell);
       Atomics.store(ctl, C.SLEEPING, 0);
       continue;
     }
@@ -145,6 +178,7 @@ function serve(ring: PageRing): void {
       unsynced = 0;
     }
     const slot = next % ring.slots;
+    const from = ring.jobs[slot]! % ring.slots;
     // As hard as it can afford: less as pages wait, so that it keeps up with a guest that
     // rewrites memory fast (fflate's dynamic codes cost ~80 µs a page, fixed ones up to tens).
     const waiting = submitted - next;
@@ -154,7 +188,7 @@ function serve(ring: PageRing): void {
         : waiting > ring.fixedPast
           ? EFFORT.fixed
           : EFFORT.full;
-    const page = ring.pages.subarray(slot * PAGE_SIZE, (slot + 1) * PAGE_SIZE);
+    const page = ring.pages.subarray(from * PAGE_SIZE, (from + 1) * PAGE_SIZE);
     const began = performance.now();
     const rec = encodePageRecordInto(page, out, effort);
     pace += ((performance.now() - began) * 1e6 - pace) / 16;
@@ -179,7 +213,7 @@ function serve(ring: PageRing): void {
     if (next >= Atomics.load(ctl, C.WANTED)) Atomics.notify(ctl, C.ENCODED);
     // A thread never idle (deflating slowly) readies the ring's first lap as it goes, rather than
     // leave the guest's thread to fault in every slot it copies a page into.
-    if (touched < ring.slots) readyAhead(submitted, TOUCH_BUSY);
+    if (touched < ring.slots) readyAhead(TOUCH_BUSY);
   }
 }
 

@@ -56,6 +56,8 @@ const RING_SLOTS = 16384;
  */
 const END_HURRY = 1024;
 const END_WAIT = 40;
+/** Pages copied into the ring between two hand-outs of pages to hash to the thread. */
+const HASH_HANDOUT = 64;
 /** Milliseconds an encoder thread may take to start before the page file gives up on it. */
 const START_TIMEOUT = 20_000;
 /** The encoder thread's script, beside this module's. */
@@ -99,7 +101,7 @@ export class PageFile implements PageSpill, PlacedChunks {
    * Digest → its number n; its record is the encoding `encodings[n]` and
    * `lengths[n]` bytes of data at `offsets[n]`. Numbers are in file order.
    */
-  private readonly at = new DigestTable();
+  private at = new DigestTable();
   private offsets = new Float64Array(1024);
   private lengths = new Uint32Array(1024);
   private encodings = new Uint8Array(1024);
@@ -133,6 +135,16 @@ export class PageFile implements PageSpill, PlacedChunks {
    */
   private handed = 0;
   private collected = 0;
+  /**
+   * Pages numbered here, or by the thread and handed over: the thread numbers the pages it hashes
+   * (see hashPages) before this thread takes them, and those are handed over in number order.
+   */
+  private numbered = 0;
+  /** Pages copied into the ring, and the last page handed over that each slot's copy is (-1: none). */
+  private fills = 0;
+  private slotJobs = new Float64Array(0);
+  /** The fills holding copies of memory's pages, by page, since the last {@link forgetCopies} (-1: none). */
+  private readonly copies: { memory: Uint8Array; fills: Float64Array }[] = [];
   /** Pages numbered before the last mark, and the bytes of their records (known once collected that far). */
   private marked = 0;
   private heldAtMark = 0;
@@ -153,7 +165,10 @@ export class PageFile implements PageSpill, PlacedChunks {
   /** The encoder thread, started now unless it was (it takes pages once {@link useThread} says where to write). */
   private startThread(encoder: URL): { worker: Worker; ring: PageRing } {
     if (this.started !== null) return this.started;
-    const ring = PageRing.create(this.ringSlots);
+    // The thread adds the pages it hashes to the digest table: from now on it is in shared memory.
+    this.at = this.at.toShared();
+    const ring = PageRing.create(this.ringSlots, this.at.shared!);
+    this.slotJobs = new Float64Array(ring.slots).fill(-1);
     // Without the process's Node flags: some apply to its entry alone (`--input-type`, with `-e`).
     const worker = new Worker(encoder, { workerData: ring.data, execArgv: [] });
     // A thread that fails outside its loop (its script does not load) says so where waits look.
@@ -202,12 +217,12 @@ export class PageFile implements PageSpill, PlacedChunks {
   }
 
   get count(): number {
-    return this.at.size;
+    return this.numbered;
   }
 
   mark(): void {
     this.encodedSinceMark = 0;
-    this.marked = this.at.size;
+    this.marked = this.numbered;
     if (this.collected === this.handed) this.heldAtMark = this.held;
   }
 
@@ -215,7 +230,7 @@ export class PageFile implements PageSpill, PlacedChunks {
   get boundBytes(): number {
     // Asked at every periodic checkpoint of a recording: the guest's thread must not wait for deflate.
     this.collect(this.handedThrough(this.marked - 1), true);
-    return this.heldAtMark + (this.at.size - this.marked) * (1 + PAGE_SIZE);
+    return this.heldAtMark + (this.numbered - this.marked) * (1 + PAGE_SIZE);
   }
 
   has(hash: Hash128): boolean {
@@ -275,14 +290,115 @@ export class PageFile implements PageSpill, PlacedChunks {
     // page is numbered: see handedThrough).
     // A full ring: the thread is encoding the cheap way already (more than a quarter of it waits).
     // Every result it has is taken at once: taking one a page cost a wait's checks for each.
+    // A page hashed on the thread was numbered there, and handed over if new.
+    if (this.copied(page, ring) >= 0) return;
+    // Room first: taking the thread's results maps them to numbers, and this page is not handed yet.
+    this.makeRoom(ring);
+    if (this.number(digests, at) < 0) return;
+    this.handOver(ring, this.fill(ring, page));
+    Atomics.store(ring.control, C.FILLED, this.fills);
+    Atomics.store(ring.control, C.SUBMITTED, this.handed);
+    if (Atomics.load(ring.control, C.SLEEPING)) ring.ring();
+  }
+
+  /**
+   * Takes the thread's results as far as the next page handed over, and the next fill, need: the
+   * slot of the page handed over a ring ago, and the slot the next fill copies into, free.
+   */
+  private makeRoom(ring: PageRing): void {
+    const job = Math.max(this.handed - ring.slots, this.slotJobs[this.fills % ring.slots]!);
+    // Every result the thread has is taken at once: taking one a page cost a wait's checks for each.
+    if (job >= this.collected) this.collect(Math.max(job + 1, Atomics.load(ring.control, C.ENCODED)));
+  }
+
+  /** Hands over the page in `fill`'s slot to be encoded, as the next numbered (SUBMITTED is the caller's to set). */
+  private handOver(ring: PageRing, fill: number): void {
     if (this.handed - this.collected >= ring.slots)
       this.collect(Math.max(this.handed - ring.slots + 1, Atomics.load(ring.control, C.ENCODED)));
-    if (this.number(digests, at) < 0) return;
-    const slot = this.handed % ring.slots;
-    ring.pages.set(page, slot * PAGE_SIZE);
+    ring.jobs[this.handed % ring.slots] = fill;
+    this.slotJobs[fill % ring.slots] = this.handed;
     this.handed++;
-    Atomics.store(ring.control, C.SUBMITTED, this.handed);
-    if (Atomics.load(ring.control, C.SLEEPING)) Atomics.notify(ring.control, C.SUBMITTED);
+  }
+
+  /** Copies `page` into the ring's next slot, once the page there is encoded (if it is to be); returns its fill. */
+  private fill(ring: PageRing, page: Uint8Array): number {
+    const f = this.fills;
+    this.makeRoom(ring);
+    ring.pages.set(page, (f % ring.slots) * PAGE_SIZE);
+    this.fills++;
+    return f;
+  }
+
+  /** The fill that holds a copy of `page` (a view of memory that {@link hashPages} copied in, as it still is), or -1. */
+  private copied(page: Uint8Array, ring: PageRing): number {
+    for (const c of this.copies) {
+      const at = page.byteOffset - c.memory.byteOffset;
+      if (c.memory.buffer !== page.buffer || at < 0 || at >= c.memory.length || at % PAGE_SIZE !== 0) continue;
+      const f = c.fills[at / PAGE_SIZE]!;
+      // Its slot holds a later page once a ring's worth of fills came after it.
+      return f >= 0 && f + ring.slots > this.fills ? f : -1;
+    }
+    return -1;
+  }
+
+  /**
+   * Hashes `pages` of `memory` (indices of 4 KiB pages) on both threads: copies them into the
+   * ring, where the thread starts on them at once and this thread joins in once all are in; their
+   * digests go to `digests` (16 bytes each, as PageHashTable holds them). The thread numbers
+   * those the store lacks as it goes, and they are handed over to be encoded from their copies: a
+   * page put before {@link forgetCopies} that was hashed here is stored already. False, hashing
+   * nothing, while no thread takes the pages, or where the ring cannot be hashed in.
+   */
+  hashPages(memory: Uint8Array, pages: readonly number[], digests: Uint8Array): boolean {
+    const thread = this.takingThread();
+    if (thread === null || thread.ring.pair === null) return false;
+    const { ring } = thread;
+    const ctl = ring.control;
+    let copies = this.copies.find(
+      (c) => c.memory.buffer === memory.buffer && c.memory.byteOffset === memory.byteOffset,
+    );
+    if (copies === undefined) {
+      copies = { memory, fills: new Float64Array(memory.length / PAGE_SIZE).fill(-1) };
+      this.copies.push(copies);
+    }
+    // In batches of half a ring: a batch's digests are read before its slots take the next's pages.
+    const batch = ring.slots >> 1;
+    for (let from = 0; from < pages.length; from += batch) {
+      const to = Math.min(pages.length, from + batch);
+      const first = this.fills;
+      // The batch starts empty (its end last): a thread that looks finds nothing to do until it grows.
+      Atomics.store(ctl, C.NUMBERED, first);
+      Atomics.store(ctl, C.HASH_NEXT, first);
+      Atomics.store(ctl, C.HASH_END, first);
+      for (let k = from; k < to; k++) {
+        const i = pages[k]!;
+        copies.fills[i] = this.fill(ring, memory.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
+        // Handed to the thread as they come, so that it hashes while this thread copies.
+        if ((k - from) % HASH_HANDOUT === HASH_HANDOUT - 1 || k === to - 1) {
+          Atomics.store(ctl, C.FILLED, this.fills);
+          Atomics.store(ctl, C.HASH_END, this.fills);
+          ring.ring();
+        }
+      }
+      ring.hashClaimed();
+      this.waitFor(C.NUMBERED, this.fills);
+      this.fitNumbers(this.at.size);
+      for (let k = from; k < to; k++) {
+        const slot = (first + k - from) % ring.slots;
+        digests.set(ring.digests.subarray(slot * 16, slot * 16 + 16), k * 16);
+        if (ring.numbers[slot]! < 0) continue;
+        this.handOver(ring, first + k - from);
+        this.numbered++;
+      }
+      Atomics.store(ctl, C.SUBMITTED, this.handed);
+      ring.ring();
+    }
+    return true;
+  }
+
+  /** Forgets the copies {@link hashPages} made: memory may change from now on. */
+  forgetCopies(): void {
+    for (const c of this.copies) c.fills.fill(-1);
   }
 
   /**
@@ -299,7 +415,7 @@ export class PageFile implements PageSpill, PlacedChunks {
     const want = Math.min(ring.slots, this.handed + pages);
     if (want <= Atomics.load(ctl, C.READY)) return;
     Atomics.store(ctl, C.READY, want);
-    Atomics.notify(ctl, C.SUBMITTED);
+    ring.ring();
   }
 
   /** The encoder thread once it takes pages: started after `threadStart` pages between marks, taking them once it runs (or `threadAfter` pages after it started). */
@@ -353,23 +469,30 @@ export class PageFile implements PageSpill, PlacedChunks {
   private number(digests: Uint8Array, at: number): number {
     const n = this.at.size;
     if (this.at.addBytes(digests, at) !== n) return -1;
-    if (n === this.offsets.length) {
-      const offsets = new Float64Array(n * 2);
-      const lengths = new Uint32Array(n * 2);
-      const encodings = new Uint8Array(n * 2);
-      offsets.set(this.offsets);
-      lengths.set(this.lengths);
-      encodings.set(this.encodings);
-      this.offsets = offsets;
-      this.lengths = lengths;
-      this.encodings = encodings;
-    }
+    this.fitNumbers(n + 1);
+    this.numbered = n + 1;
     return n;
+  }
+
+  /** Grows the tables by number to hold `count` pages. */
+  private fitNumbers(count: number): void {
+    if (count <= this.offsets.length) return;
+    let size = this.offsets.length * 2;
+    while (size < count) size *= 2;
+    const offsets = new Float64Array(size);
+    const lengths = new Uint32Array(size);
+    const encodings = new Uint8Array(size);
+    offsets.set(this.offsets);
+    lengths.set(this.lengths);
+    encodings.set(this.encodings);
+    this.offsets = offsets;
+    this.lengths = lengths;
+    this.encodings = encodings;
   }
 
   /** How many pages had been handed over once page number n was (0 for pages the thread never had). */
   private handedThrough(n: number): number {
-    return Math.max(0, n + 1 + this.handed - this.at.size);
+    return Math.max(0, n + 1 + this.handed - this.numbered);
   }
 
   /** Takes the thread's results for the pages handed over before the `upTo`-th: their places follow in order. */
@@ -381,7 +504,7 @@ export class PageFile implements PageSpill, PlacedChunks {
     this.waitFor(C.ENCODED, upTo);
     for (let s = this.collected; s < upTo; s++) {
       const slot = s % ring.slots;
-      const n = s - this.handed + this.at.size;
+      const n = s - this.handed + this.numbered;
       const length = ring.lengths[slot]!;
       const offset = ring.offsets[slot]!;
       this.offsets[n] = offset;
@@ -401,6 +524,7 @@ export class PageFile implements PageSpill, PlacedChunks {
     const since = performance.now();
     // Said before the look below: the worker then wakes this thread once, at `count` (see WANTED).
     if (field === C.ENCODED) Atomics.store(ctl, C.WANTED, count);
+    if (field === C.NUMBERED) Atomics.store(ctl, C.HASH_WAITING, 1);
     try {
       for (;;) {
         const now = Atomics.load(ctl, field);
@@ -416,6 +540,7 @@ export class PageFile implements PageSpill, PlacedChunks {
       }
     } finally {
       if (field === C.ENCODED) Atomics.store(ctl, C.WANTED, NOBODY_WAITS);
+      if (field === C.NUMBERED) Atomics.store(ctl, C.HASH_WAITING, 0);
     }
   }
 
@@ -503,6 +628,7 @@ export class PageFile implements PageSpill, PlacedChunks {
       },
     );
     this.held = held;
+    this.numbered = this.at.size;
     if (this.thread) this.retarget();
     this.mark();
   }
@@ -566,7 +692,7 @@ export class PageFile implements PageSpill, PlacedChunks {
     const thread = this.started;
     if (thread) {
       Atomics.store(thread.ring.control, C.STOP, 1);
-      Atomics.notify(thread.ring.control, C.SUBMITTED);
+      thread.ring.ring();
       void thread.worker.terminate();
     }
     if (this.fd < 0) return;

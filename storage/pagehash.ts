@@ -91,23 +91,30 @@ function blocksBody(): Body {
   return f.end();
 }
 
-/** The module: `pair(a, b)` and `blocks(at, end, h1, h2, h3, h4)` over the memory it imports as "h"."m". */
-const moduleBytes = (): Uint8Array<ArrayBuffer> =>
-  moduleOver('h', 'm', [
-    { name: 'pair', params: 2, results: 8, body: pairBody() },
-    { name: 'blocks', params: 6, results: 4, body: blocksBody() },
-  ]);
+/** The module: `pair(a, b)` and `blocks(at, end, h1, h2, h3, h4)` over the memory it imports as "h"."m" (shared or not). */
+const moduleBytes = (shared: boolean): Uint8Array<ArrayBuffer> =>
+  moduleOver(
+    'h',
+    'm',
+    [
+      { name: 'pair', params: 2, results: 8, body: pairBody() },
+      { name: 'blocks', params: 6, results: 4, body: blocksBody() },
+    ],
+    shared,
+  );
 
-let compiled: WebAssembly.Module | null | undefined;
+/** The module over a memory that is not shared, and over one that is (a page file's ring: see pagering.ts). */
+const compiled: [WebAssembly.Module | null | undefined, WebAssembly.Module | null | undefined] = [undefined, undefined];
 
 /** The module's exports over `memory`, or null where the host cannot compile WebAssembly (a content security policy, say). */
 function instance(memory: WebAssembly.Memory): WebAssembly.Exports | null {
-  if (compiled === null) return null;
+  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer ? 1 : 0;
+  if (compiled[shared] === null) return null;
   try {
-    compiled ??= new WebAssembly.Module(moduleBytes());
-    return new WebAssembly.Instance(compiled, { h: { m: memory } }).exports;
+    compiled[shared] ??= new WebAssembly.Module(moduleBytes(shared === 1));
+    return new WebAssembly.Instance(compiled[shared], { h: { m: memory } }).exports;
   } catch {
-    compiled = null;
+    compiled[shared] = null;
     return null;
   }
 }

@@ -1,12 +1,22 @@
 /**
  * The memory a {@link PageFile} shares with its worker thread
  * (storage/pagefile-worker.ts): counts and where to write, a ring of page
- * slots, a ring of what each page became and where it went, and the file's
- * holes (see FreeSpace). Both sides make their views from the same
- * SharedArrayBuffers.
+ * slots, the digests of the pages copied in to be hashed, a ring of the
+ * pages to encode (each a slot's page) and of what each became and where it
+ * went, and the file's holes (see FreeSpace). Both sides make their views
+ * from the same shared memory.
+ *
+ * Every page copied into the ring is a fill, the f-th in slot f mod `slots`.
+ * A checkpoint's dirty pages are copied in as fills to be hashed: both
+ * threads claim them two at a time (HASH_NEXT, up to HASH_END) and hash
+ * them where they lie, in WebAssembly over the ring's memory; then those of
+ * them that the store lacks are encoded from their slots, not copied again.
  */
 import { PAGE_SIZE } from '../core/memmap.js';
 import { FreeSpace } from './freespace.js';
+import { pagePairHasher, type PagePairHasher } from './pagehash.js';
+import { ZERO_PAGE_BYTES } from './statehash.js';
+import type { SharedDigestsData } from './digests.js';
 
 /** Fields of {@link PageRing.control} (Int32). */
 export const RING_CONTROL = {
@@ -48,17 +58,36 @@ export const RING_CONTROL = {
    * page, and the worker's pages took twice as long (a recording's end waited ~19 µs a page).
    */
   WANTED: 13,
+  /** The next fill of the batch being hashed that no thread has claimed (either thread claims with a compare-exchange). */
+  HASH_NEXT: 14,
+  /** Where the batch being hashed ends, so far: the page file raises it as it copies pages in. */
+  HASH_END: 15,
+  /** Set by the page file while it waits for NUMBERED: only then does the worker wake it. */
+  HASH_WAITING: 16,
+  /** Bumped by the page file whenever it has work for the worker (pages to hash or encode, READY, STOP). */
+  DOORBELL: 17,
+  /** Pages copied into the ring so far (fills). */
+  FILLED: 18,
+  /** The fill up to which the worker has numbered the batch being hashed (see PageRing.numbers). */
+  NUMBERED: 19,
 } as const;
 
 /** {@link RING_CONTROL}.WANTED while the page file waits for no count of ENCODED. */
 export const NOBODY_WAITS = 2 ** 31 - 1;
 
-/** What crosses to the worker: the buffers. */
+/** What crosses to the worker: the shared memory. */
 export interface PageRingData {
   slots: number;
   control: SharedArrayBuffer;
   end: SharedArrayBuffer;
-  pages: SharedArrayBuffer;
+  /** The page slots: a WebAssembly memory, which both threads hash pages in. */
+  pages: WebAssembly.Memory;
+  digests: SharedArrayBuffer;
+  hashed: SharedArrayBuffer;
+  numbers: SharedArrayBuffer;
+  jobs: SharedArrayBuffer;
+  /** The page file's digest table, which the worker adds the pages it hashes to. */
+  table: SharedDigestsData;
   lengths: SharedArrayBuffer;
   encodings: SharedArrayBuffer;
   offsets: SharedArrayBuffer;
@@ -70,8 +99,21 @@ export class PageRing {
   readonly control: Int32Array;
   /** Where the data of the next page goes (set with FD). */
   readonly end: Float64Array;
-  /** Page s waits in slot s mod `slots`. */
+  /** Fill f lies in slot f mod `slots`. */
   readonly pages: Uint8Array;
+  /** The digest of the page in each slot, once hashed (16 bytes a slot, as PageHashTable holds them). */
+  readonly digests: Uint8Array;
+  /** The fill whose digest is in each slot, once it is (-1 before). */
+  readonly hashed: Int32Array;
+  /**
+   * The number the worker gave the page in each slot, a page it hashed that the page file's table
+   * lacked (it added it), or -1: the table had it, or it is a zero page.
+   */
+  readonly numbers: Int32Array;
+  /** The fill whose page is the s-th to encode, in slot s mod `slots`. */
+  readonly jobs: Float64Array;
+  /** Hashes pages in the ring two at a time; null where WebAssembly does not compile (then nothing is hashed here). */
+  readonly pair: PagePairHasher | null;
   /** Length of page s's data (without its encoding byte), in slot s mod `slots`. */
   readonly lengths: Int32Array;
   /** Encoding of page s, in slot s mod `slots`. */
@@ -86,7 +128,12 @@ export class PageRing {
   private constructor(readonly data: PageRingData) {
     this.control = new Int32Array(data.control);
     this.end = new Float64Array(data.end);
-    this.pages = new Uint8Array(data.pages);
+    this.pages = new Uint8Array(data.pages.buffer, 0, data.slots * PAGE_SIZE);
+    this.digests = new Uint8Array(data.digests);
+    this.hashed = new Int32Array(data.hashed);
+    this.numbers = new Int32Array(data.numbers);
+    this.jobs = new Float64Array(data.jobs);
+    this.pair = pagePairHasher(data.pages);
     this.lengths = new Int32Array(data.lengths);
     this.encodings = new Uint8Array(data.encodings);
     this.offsets = new Float64Array(data.offsets);
@@ -109,6 +156,11 @@ export class PageRing {
     return this.data.slots;
   }
 
+  /** The page file's digest table's shared memory. */
+  get table(): SharedDigestsData {
+    return this.data.table;
+  }
+
   /** Pages waiting past which the worker encodes the cheap way of its own accord: a quarter of the ring. */
   get cheapPast(): number {
     return this.data.slots >> 2;
@@ -119,13 +171,19 @@ export class PageRing {
     return this.data.slots >> 3;
   }
 
-  /** New shared memory for `slots` pages in flight. */
-  static create(slots: number): PageRing {
+  /** New shared memory for `slots` pages in flight, beside the page file's digest `table`. */
+  static create(slots: number, table: SharedDigestsData): PageRing {
+    const pages = Math.ceil((slots * PAGE_SIZE) / 65536);
     const ring = new PageRing({
       slots,
-      control: new SharedArrayBuffer(14 * 4),
+      control: new SharedArrayBuffer(20 * 4),
       end: new SharedArrayBuffer(8),
-      pages: new SharedArrayBuffer(slots * PAGE_SIZE),
+      pages: new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }),
+      digests: new SharedArrayBuffer(slots * 16),
+      hashed: new SharedArrayBuffer(slots * 4),
+      numbers: new SharedArrayBuffer(slots * 4),
+      jobs: new SharedArrayBuffer(slots * 8),
+      table,
       lengths: new SharedArrayBuffer(slots * 4),
       encodings: new SharedArrayBuffer(slots),
       offsets: new SharedArrayBuffer(slots * 8),
@@ -133,6 +191,7 @@ export class PageRing {
       failure: new SharedArrayBuffer(512),
     });
     ring.control[RING_CONTROL.WANTED] = NOBODY_WAITS;
+    ring.hashed.fill(-1);
     return ring;
   }
 
@@ -140,4 +199,59 @@ export class PageRing {
   static from(data: PageRingData): PageRing {
     return new PageRing(data);
   }
+
+  /** Wakes the worker if it sleeps: there is work for it (see DOORBELL). */
+  ring(): void {
+    Atomics.add(this.control, RING_CONTROL.DOORBELL, 1);
+    if (Atomics.load(this.control, RING_CONTROL.SLEEPING)) Atomics.notify(this.control, RING_CONTROL.DOORBELL);
+  }
+
+  /** Whether fills of the batch being hashed wait for the worker to hash or number them. */
+  get hashWaits(): boolean {
+    return Atomics.load(this.control, RING_CONTROL.NUMBERED) < Atomics.load(this.control, RING_CONTROL.HASH_END);
+  }
+
+  /**
+   * Hashes fills of the batch being hashed, claimed two at a time, until none is left to claim or
+   * `most` are hashed; writes their digests (a zero page's found without hashing) and marks them
+   * in {@link hashed}. Returns how many it hashed. Needs {@link pair}.
+   */
+  hashClaimed(most = Infinity): number {
+    const ctl = this.control;
+    const pair = this.pair!;
+    const dv = new DataView(this.digests.buffer);
+    const words = new Int32Array(this.pages.buffer, 0, this.pages.length >>> 2);
+    let done = 0;
+    while (done < most) {
+      // The end first: the page file moves the next fill to a new batch before its end.
+      const end = Atomics.load(ctl, RING_CONTROL.HASH_END);
+      const next = Atomics.load(ctl, RING_CONTROL.HASH_NEXT);
+      if (next >= end) return done;
+      const take = Math.min(2, end - next);
+      if (Atomics.compareExchange(ctl, RING_CONTROL.HASH_NEXT, next, next + take) !== next) continue;
+      const a = next % this.slots;
+      const b = (next + take - 1) % this.slots;
+      const zeroA = zeroPage(words, a);
+      const zeroB = zeroPage(words, b);
+      if (zeroA) this.digests.set(ZERO_PAGE_BYTES, a * 16);
+      if (zeroB) this.digests.set(ZERO_PAGE_BYTES, b * 16);
+      if (!zeroA || !zeroB) {
+        const first = zeroA ? b : a;
+        const h = pair(first * PAGE_SIZE, (zeroB ? a : b) * PAGE_SIZE);
+        for (let k = 0; k < 4; k++) dv.setInt32(first * 16 + 4 * k, h[k]!);
+        if (!zeroA && !zeroB && b !== a) for (let k = 0; k < 4; k++) dv.setInt32(b * 16 + 4 * k, h[4 + k]!);
+      }
+      Atomics.store(this.hashed, a, next);
+      if (b !== a) Atomics.store(this.hashed, b, next + 1);
+      done += take;
+    }
+    return done;
+  }
+}
+
+/** Whether the page in slot `slot` is all zeros. */
+function zeroPage(words: Int32Array, slot: number): boolean {
+  const from = slot * (PAGE_SIZE >>> 2);
+  for (let k = from; k < from + (PAGE_SIZE >>> 2); k++) if (words[k] !== 0) return false;
+  return true;
 }

@@ -352,6 +352,14 @@ export interface PageSpill extends PageRecords {
    * digest is the 16 bytes at `at` in `digests`.
    */
   putPage(page: Uint8Array, digests: Uint8Array, at: number): void;
+  /**
+   * Hashes `pages` of `memory` where it also works, into `digests` (see PagesHasher), and keeps
+   * copies of them that a {@link putPage} of one takes, until {@link forgetCopies}. False when it
+   * hashes nothing.
+   */
+  hashPages?(memory: Uint8Array, pages: readonly number[], digests: Uint8Array): boolean;
+  /** Forgets what {@link hashPages} copied: memory may change from now on. */
+  forgetCopies?(): void;
   /** Marks where the pages stored so far end, for {@link boundBytes}. */
   mark?(): void;
   /** About `pages` pages may be put soon: a spill store that works on another thread gets ready for them. */
@@ -473,7 +481,7 @@ export class PageStore {
    * store that keeps nothing here hands them to its spill store by those bytes alone.
    */
   putPages(memory: Uint8Array, pages: Uint32Array, digests: Uint8Array): void {
-    const here = this.records.size > 0 || this.raw.size > 0 || this.cold !== null || this.spill === null;
+    const here = !this.spillsAll;
     for (let k = 0; k < pages.length; k++) {
       const i = pages[k]!;
       const page = memory.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
@@ -483,6 +491,24 @@ export class PageStore {
         if (!this.heldHere(hash)) this.keep(page, hash, digests, k * 16);
       }
     }
+  }
+
+  /** Whether every page put goes to the spill store, none held here (a recording's in Node). */
+  private get spillsAll(): boolean {
+    return this.spill !== null && this.records.size === 0 && this.raw.size === 0 && this.cold === null;
+  }
+
+  /**
+   * {@link PagesHasher}: hashes `pages` of `memory` on the spill store's thread as well, when every
+   * page goes there, and has pages put until {@link forgetCopies} taken from its copies.
+   */
+  hashPages(memory: Uint8Array, pages: readonly number[], digests: Uint8Array): boolean {
+    return this.spillsAll && this.spill!.hashPages?.(memory, pages, digests) === true;
+  }
+
+  /** Says that memory may change from now on (see hashPages). */
+  forgetCopies(): void {
+    this.spill?.forgetCopies?.();
   }
 
   /** Stores a page not held here: handed to the spill store, or kept raw until {@link compress}. */

@@ -127,6 +127,8 @@ export class PageHashTable {
   private readonly pairHasher: PagePairHasher | null;
   /** {@link bytes} as big-endian words: a digest computed as words is compared and kept there. */
   private readonly digestWords: DataView;
+  /** Where digests hashed elsewhere arrive (see PagesHasher). */
+  private offloaded = new Uint8Array(0);
 
   /**
    * Starts from the memory's dirty flags: clean pages are zero (see the
@@ -153,17 +155,47 @@ export class PageHashTable {
    * and remembers which digests changed. Returns the number of pages
    * re-hashed.
    */
-  sync(): number {
-    return this.rehash();
+  sync(offload?: PagesHasher): number {
+    return this.rehash(offload);
   }
 
-  private rehash(): number {
+  private rehash(offload?: PagesHasher): number {
     const m = this.memory;
     const pages = m.dirtyPages();
-    const words = m.words;
-    const shift = PAGE_SHIFT - 2;
     this.quiet.length = 0;
     this.syncs++;
+    if (offload === undefined || pages.length < OFFLOAD_PAGES || !this.hashElsewhere(pages, offload))
+      this.hashHere(pages);
+    if (m.writer === null) m.clean(pages);
+    else this.clean(pages, m.writer);
+    return pages.length;
+  }
+
+  /** Hashes `pages` through `offload`; false when it would not. */
+  private hashElsewhere(pages: number[], offload: PagesHasher): boolean {
+    if (this.offloaded.length < pages.length * 16) this.offloaded = new Uint8Array(pages.length * 32);
+    const digests = this.offloaded;
+    if (!offload(this.memory.bytes, pages, digests)) return false;
+    const now = this.bytes;
+    for (let k = 0; k < pages.length; k++) {
+      const i = pages[k]!;
+      const at = k * 16;
+      if (sameBytes16(digests, at, ZERO_PAGE_BYTES, 0)) this.updateZero(i);
+      else if (this.zero[i] === 0 && sameBytes16(digests, at, now, i * 16)) this.unchanged(i);
+      else {
+        now.set(digests.subarray(at, at + 16), i * 16);
+        this.strings[i] = null;
+        this.changedTo(i, 0);
+      }
+    }
+    return true;
+  }
+
+  /** Hashes `pages` on this thread. */
+  private hashHere(pages: number[]): void {
+    const m = this.memory;
+    const words = m.words;
+    const shift = PAGE_SHIFT - 2;
     // Non-zero pages are hashed in pairs (see hashPagePair); `unpaired` waits for its pair.
     let unpaired = -1;
     const hasher = this.pairHasher;
@@ -189,9 +221,6 @@ export class PageHashTable {
         this.updateWords(unpaired, hasher(a, a), 0);
       } else this.update(unpaired, hashPageWords(words, unpaired << shift));
     }
-    if (m.writer === null) m.clean(pages);
-    else this.clean(pages, m.writer);
-    return pages.length;
   }
 
   /**
@@ -435,6 +464,16 @@ export class PageHashTable {
   }
 }
 
+/**
+ * Hashes pages of a memory elsewhere too (another thread: see PageFile.hashPages): `pages` of
+ * `memory` (indices of 4 KiB pages) into `digests`, 16 bytes each as {@link PageHashTable.bytes}
+ * holds them, a zero page's {@link ZERO_PAGE_BYTES}. False when it hashes nothing.
+ */
+export type PagesHasher = (memory: Uint8Array, pages: readonly number[], digests: Uint8Array) => boolean;
+
+/** Dirty pages at a sync below which they are hashed here even where they could be elsewhere: handing them over costs more. */
+const OFFLOAD_PAGES = 256;
+
 /** Syncs that find a page unchanged before it is cleaned though the CPU caches a write translation for it (see PageHashTable.clean). */
 const QUIET_SYNCS = 8;
 /** Quiet pages with cached write translations, past which all are cleaned (4 MiB: see PageHashTable.clean). */
@@ -516,10 +555,10 @@ export class StateHasher {
     this.disk = machine.disk ? new PageHashTable(machine.disk) : null;
   }
 
-  /** Re-hashes dirty pages of RAM and disk; the only consumer of the dirty flags. */
-  sync(): void {
-    this.ram.sync();
-    this.disk?.sync();
+  /** Re-hashes dirty pages of RAM and disk (through `offload` where it will); the only consumer of the dirty flags. */
+  sync(offload?: PagesHasher): void {
+    this.ram.sync(offload);
+    this.disk?.sync(offload);
   }
 
   /** Syncs, then hashes `state` (default: `machine.saveState()`) with the page tables. */
