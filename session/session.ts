@@ -732,8 +732,8 @@ export class Session {
   private fileOverhead(): number {
     const cps = this.checkpoints;
     let n = FILE_FIXED + INDEX_PAGE * cps.pages.count + this.spec.image.length + (this.spec.initrd?.length ?? 0);
-    for (const cp of cps.all())
-      n += INDEX_CHECKPOINT + cp.state.length + INDEX_ENTRY * (cp.ram.size + (cp.disk?.size ?? 0));
+    // Without waiting for a checkpoint whose pages are still being hashed.
+    n += cps.indexBytes(INDEX_CHECKPOINT, INDEX_ENTRY);
     const console = this.history?.size ?? 0;
     if (console <= VMI_LIMITS.maxConsoleBytes) n += INDEX_CONSOLE * console;
     return n;

@@ -27,6 +27,7 @@ import {
   zeroTable,
   type PageHashTable,
   type PagesHasher,
+  type PagesHasherLater,
 } from './statehash.js';
 import { packSorted, unpack } from './codec.js';
 import { pagesNamed } from './vmi-common.js';
@@ -177,16 +178,23 @@ export interface CheckpointerOptions {
   fullEvery?: number;
 }
 
-/** The id of a checkpoint, from what identifies it. */
-export function checkpointId(branch: string, position: number, stateHash: Hash128, parent: string | null): string {
+/**
+ * The id of a checkpoint, from what identifies it: its branch, position and parent, and its CPU and
+ * devices' state (the `state` bytes). Memory follows from those in a deterministic machine, and
+ * leaving it out names a checkpoint before its pages are hashed.
+ */
+export function checkpointId(branch: string, position: number, state: Uint8Array, parent: string | null): string {
   return new Hasher128()
-    .updateString('rewind-checkpoint-1')
+    .updateString('rewind-checkpoint-2')
     .updateString(branch)
     .updateString(String(position))
-    .updateString(stateHash)
+    .update(state)
     .updateString(parent ?? '')
     .digest();
 }
+
+/** The fields of a checkpoint that {@link Checkpointer.capture} may fill in later. */
+const PENDING_FIELDS = ['stateHash', 'ram', 'disk', 'full', 'depth'] as const;
 
 /** Decodes the `state` bytes of a checkpoint. */
 export function decodeState(bytes: Uint8Array): MachineState {
@@ -216,6 +224,10 @@ export class Checkpointer {
   /** What the checkpoints name, counted from the first {@link pageRefs} on, as they come and go. */
   private refs: PageRefs | null = null;
   private readonly offload: PagesHasher = (memory, pages, digests) => this.pages.hashPages(memory, pages, digests);
+  private readonly hashLater: PagesHasherLater = (memory, pages) =>
+    this.pages.hashPagesLater(memory, pages, () => this.complete());
+  /** The capture whose pages are being hashed, and what finishes their hashing (see complete). */
+  private pending: { cp: Checkpoint; state: MachineState; finish: () => void; entries: number } | null = null;
 
   constructor(
     readonly machine: Snapshotable,
@@ -227,6 +239,7 @@ export class Checkpointer {
 
   /** The machine's state hasher, made on first use: a run that takes no checkpoint never hashes its memory. */
   get hasher(): StateHasher {
+    this.complete();
     this.stateHasher ??= new StateHasher(this.machine);
     return this.stateHasher;
   }
@@ -247,6 +260,20 @@ export class Checkpointer {
     return this.captured;
   }
 
+  /**
+   * What the checkpoints take in an index, from above, at `perCheckpoint` bytes each, their state's
+   * and `perEntry` for each entry of their page maps: exact but for a capture whose pages are being
+   * hashed (its maps counted as every page they could name), which it does not wait for.
+   */
+  indexBytes(perCheckpoint: number, perEntry: number): number {
+    let n = 0;
+    for (const cp of this.checkpoints.values()) {
+      const entries = cp === this.pending?.cp ? this.pending.entries : cp.ram.size + (cp.disk?.size ?? 0);
+      n += perCheckpoint + cp.state.length + perEntry * entries;
+    }
+    return n;
+  }
+
   /** How many checkpoints are held. */
   get size(): number {
     return this.checkpoints.size;
@@ -254,6 +281,7 @@ export class Checkpointer {
 
   /** All checkpoints held, in insertion order. */
   all(): IterableIterator<Checkpoint> {
+    this.complete();
     return this.checkpoints.values();
   }
 
@@ -262,6 +290,7 @@ export class Checkpointer {
    * the page store; a missing parent shows up when it is restored).
    */
   add(cp: Checkpoint): void {
+    this.complete();
     const old = this.checkpoints.get(cp.id);
     this.refs?.release(old?.ram ?? null);
     this.refs?.release(old?.disk ?? null);
@@ -278,6 +307,7 @@ export class Checkpointer {
    * {@link pageRefs} follow the page maps as they change.
    */
   drop(id: string): void {
+    this.complete();
     const refs = this.refs;
     const cp = this.get(id);
     const children = [...this.checkpoints.values()].filter((c) => c.parent === id);
@@ -311,6 +341,7 @@ export class Checkpointer {
 
   /** Every page digest the checkpoints name (what a sweep must keep). */
   pagesNamed(): Set<Hash128> {
+    this.complete();
     return pagesNamed(null, this.checkpoints.values());
   }
 
@@ -319,6 +350,7 @@ export class Checkpointer {
    * each): counted once, then kept up to date as checkpoints are captured, added and dropped.
    */
   pageRefs(size: (hash: Hash128) => number): PageRefs {
+    this.complete();
     if (this.refs) return this.refs;
     let entries = 0;
     for (const cp of this.checkpoints.values()) entries += cp.ram.size + (cp.disk?.size ?? 0);
@@ -343,23 +375,101 @@ export class Checkpointer {
    * page store.
    */
   capture(parent: string | null, branch: string): Checkpoint {
+    this.complete();
+    const m = this.machine;
+    const dirty = m.ram.dirtyCount() + (m.disk?.dirtyCount() ?? 0);
+    // Hashed with the page store's thread, where it has one: the pages it lacks are then stored
+    // from the copies it hashed. A busy guest's are hashed while it runs on (see complete).
+    let later = this.hasher.syncLater(this.hashLater, this.offload);
     try {
-      return this.captureHashed(parent, branch);
+      const state = m.saveState();
+      const stateBytes = packSorted(state);
+      const id = checkpointId(branch, m.position, stateBytes, parent);
+      if (later !== null && !this.checkpoints.has(id)) {
+        const cp = this.pendingCheckpoint(id, branch, m.position, stateBytes, parent);
+        // Its maps name pages not zero, or changed since its parent: no more than were not zero at
+        // the last sync, changed since the last capture, or are being hashed.
+        const tables = [this.stateHasher!.ram, this.stateHasher!.disk];
+        let entries = dirty;
+        for (const t of tables) entries += t ? t.nonZero + t.changedCount : 0;
+        this.pending = { cp, state, finish: later, entries };
+        this.captured = { id, changedPages: dirty };
+        this.checkpoints.set(id, cp);
+        later = null;
+        return cp;
+      }
+      const finish = later;
+      later = null;
+      finish?.();
+      return this.captureSynced(id, parent, branch, state, stateBytes);
+    } finally {
+      // Pages being hashed for a capture that failed are finished all the same.
+      if (later !== null) later();
+      if (this.pending === null) this.pages.forgetCopies();
+    }
+  }
+
+  /**
+   * Finishes the capture whose pages are being hashed, if one is: records their digests, and
+   * fills in the checkpoint's maps and state hash. Whatever needs them calls this first: they
+   * are known by the next capture's time, and a busy guest has run on meanwhile.
+   */
+  private complete(): void {
+    const p = this.pending;
+    if (p === null) return;
+    this.pending = null;
+    try {
+      p.finish();
+      // Captured again, in place of the one handed out: the same id, now with its pages.
+      this.checkpoints.delete(p.cp.id);
+      const cp = this.captureSynced(p.cp.id, p.cp.parent, p.cp.branch, p.state, p.cp.state);
+      for (const key of PENDING_FIELDS)
+        Object.defineProperty(p.cp, key, { value: cp[key], writable: true, enumerable: true, configurable: true });
+      this.checkpoints.set(cp.id, p.cp);
+    } catch (e) {
+      this.checkpoints.delete(p.cp.id);
+      throw e;
     } finally {
       this.pages.forgetCopies();
     }
   }
 
-  private captureHashed(parent: string | null, branch: string): Checkpoint {
+  /** A checkpoint whose maps, state hash and place in its chain are filled in by {@link complete}, which reading them calls. */
+  private pendingCheckpoint(
+    id: string,
+    branch: string,
+    position: number,
+    state: Uint8Array,
+    parent: string | null,
+  ): Checkpoint {
+    const cp = { id, branch, position, state, parent } as Checkpoint;
+    for (const key of PENDING_FIELDS)
+      Object.defineProperty(cp, key, {
+        enumerable: true,
+        configurable: true,
+        get: () => {
+          this.complete();
+          if (Object.getOwnPropertyDescriptor(cp, key)?.get)
+            throw new RewindError('bad-state', `checkpoint ${id} could not be completed`);
+          return cp[key];
+        },
+      });
+    return cp;
+  }
+
+  /** Captures the machine, its tables synced, as checkpoint `id` (see capture). */
+  private captureSynced(
+    id: string,
+    parent: string | null,
+    branch: string,
+    state: MachineState,
+    stateBytes: Uint8Array,
+  ): Checkpoint {
     const m = this.machine;
-    // Hashed with the page store's thread, where it has one: the pages it lacks are then stored from the copies it hashed.
-    this.hasher.sync(this.offload);
     const changedRam = this.hasher.ram.takeChanged();
     const changedDisk = this.hasher.disk ? this.hasher.disk.takeChanged() : new Uint32Array(0);
     const parentCp = parent === null ? null : this.get(parent);
     let full = parentCp === null || parentCp.depth + 1 >= this.fullEvery;
-    const state = m.saveState();
-    const stateBytes = packSorted(state);
     const ramTable = this.hasher.ram;
     const diskTable = this.hasher.disk;
     const stateHash = computeStateHash(state, ramTable, diskTable);
@@ -400,7 +510,7 @@ export class Checkpointer {
         : null;
 
     const cp: Checkpoint = {
-      id: checkpointId(branch, m.position, stateHash, parent),
+      id,
       branch,
       position: m.position,
       stateHash,
@@ -435,6 +545,7 @@ export class Checkpointer {
 
   /** Full page tables at checkpoint `id`, walking at most `fullEvery - 1` deltas back to a full map. */
   resolve(id: string): PageTables {
+    this.complete();
     if (this.base && this.base.id === id) return this.base.tables;
     const chain: Checkpoint[] = [];
     let cp = this.get(id);
@@ -465,6 +576,7 @@ export class Checkpointer {
    * that out. Throws RewindError('bad-vmi') when the checkpoint is wrong.
    */
   restore(id: string): Checkpoint {
+    this.complete();
     const cp = this.get(id);
     const tables = this.resolve(id);
     const m = this.machine;
@@ -508,6 +620,7 @@ export class Checkpointer {
   verifyStored(
     progress?: (done: number, total: number) => boolean | void,
   ): { checkpoint: Checkpoint; error: RewindError } | null {
+    this.complete();
     const all = [...this.checkpoints.values()].sort(
       (a, b) => a.position - b.position || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
     );

@@ -125,15 +125,21 @@ function serve(ring: PageRing): void {
   const numberHashed = (): void => {
     const end = Atomics.load(ctl, C.HASH_END);
     const from = Atomics.load(ctl, C.NUMBERED);
+    let submitted = Atomics.load(ctl, C.SUBMITTED);
     let f = from;
     for (; f < end; f++) {
       const slot = f % ring.slots;
       if (Atomics.load(ring.hashed, slot) !== f) break;
       const size = table.size;
       const zero = sameBytes16(ring.digests, slot * 16, ZERO_PAGE_BYTES, 0);
-      ring.numbers[slot] = !zero && table.addBytes(ring.digests, slot * 16) === size ? size : -1;
+      const fresh = !zero && table.addBytes(ring.digests, slot * 16) === size;
+      ring.numbers[slot] = fresh ? size : -1;
+      // Handed over here, to be encoded from its copy while the guest runs on.
+      if (fresh) ring.jobs[submitted++ % ring.slots] = f;
     }
     if (f === from) return;
+    // Before NUMBERED: the page file reads what was handed over once the pages are numbered.
+    Atomics.store(ctl, C.SUBMITTED, submitted);
     Atomics.store(ctl, C.NUMBERED, f);
     if (Atomics.load(ctl, C.HASH_WAITING)) Atomics.notify(ctl, C.NUMBERED);
   };

@@ -143,6 +143,13 @@ export class PageFile implements PageSpill, PlacedChunks {
   /** Pages copied into the ring, and the last page handed over that each slot's copy is (-1: none). */
   private fills = 0;
   private slotJobs = new Float64Array(0);
+  /**
+   * The batch of pages being hashed (see hashPagesLater): how many fills it has, and how many of
+   * the ranges begun in it are not finished; null when none is.
+   */
+  private batch: { fills: number; open: number } | null = null;
+  /** What finishes the batch being hashed, for whoever needs the store's index before its owner does (see payOwed). */
+  private owed: (() => void) | null = null;
   /** The fills holding copies of memory's pages, by page, since the last {@link forgetCopies} (-1: none). */
   private readonly copies: { memory: Uint8Array; fills: Float64Array }[] = [];
   /** Pages numbered before the last mark, and the bytes of their records (known once collected that far). */
@@ -201,19 +208,21 @@ export class PageFile implements PageSpill, PlacedChunks {
 
   /** Bytes of records held: exact, so it waits for the thread to encode what it has. */
   get bytes(): number {
+    this.payOwed();
     this.collect(this.handed);
     return this.held;
   }
 
   /** Bytes from the first record to the end of the last, holes included: what the file takes besides its header and index. */
   get extent(): number {
+    this.payOwed();
     this.collect(this.handed);
     return this.end - START;
   }
 
   /** At least {@link extent}: each record the thread has not reported yet counted as ending the file, at its largest. */
   get extentBound(): number {
-    return this.end - START + (this.handed - this.collected) * (RECORD_ROOM - 1);
+    return this.end - START + (this.handed + (this.batch?.fills ?? 0) - this.collected) * (RECORD_ROOM - 1);
   }
 
   get count(): number {
@@ -230,14 +239,17 @@ export class PageFile implements PageSpill, PlacedChunks {
   get boundBytes(): number {
     // Asked at every periodic checkpoint of a recording: the guest's thread must not wait for deflate.
     this.collect(this.handedThrough(this.marked - 1), true);
-    return this.heldAtMark + (this.numbered - this.marked) * (1 + PAGE_SIZE);
+    // A page of the batch being hashed may be new to the store.
+    return this.heldAtMark + (this.numbered + (this.batch?.fills ?? 0) - this.marked) * (1 + PAGE_SIZE);
   }
 
   has(hash: Hash128): boolean {
+    this.payOwed();
     return this.at.indexOf(hash) >= 0;
   }
 
   sizeOf(hash: Hash128): number | undefined {
+    this.payOwed();
     const n = this.at.indexOf(hash);
     if (n < 0) return undefined;
     this.collect(this.handedThrough(n));
@@ -245,6 +257,7 @@ export class PageFile implements PageSpill, PlacedChunks {
   }
 
   get(hash: Hash128): Uint8Array | undefined {
+    this.payOwed();
     const n = this.at.indexOf(hash);
     if (n < 0) return undefined;
     if (this.thread) {
@@ -263,6 +276,7 @@ export class PageFile implements PageSpill, PlacedChunks {
 
   /** Where a page's data lies in the file (for {@link finish}). */
   placeAt(digests: Uint8Array, at: number, out: ChunkPlace): boolean {
+    this.payOwed();
     const n = this.at.indexOfBytes(digests, at);
     if (n < 0) return false;
     out.offset = this.offsets[n]!;
@@ -276,6 +290,7 @@ export class PageFile implements PageSpill, PlacedChunks {
    * numbered by its digest's bytes at `at` in `digests` when given.
    */
   putPage(page: Uint8Array, digests: Uint8Array, at: number): void {
+    this.payOwed();
     const thread = this.takingThread();
     if (thread === null) {
       const n = this.number(digests, at);
@@ -295,7 +310,9 @@ export class PageFile implements PageSpill, PlacedChunks {
     // Room first: taking the thread's results maps them to numbers, and this page is not handed yet.
     this.makeRoom(ring);
     if (this.number(digests, at) < 0) return;
-    this.handOver(ring, this.fill(ring, page));
+    const fill = this.fill(ring, page);
+    ring.jobs[this.handed % ring.slots] = fill;
+    this.slotJobs[fill % ring.slots] = this.handed++;
     Atomics.store(ring.control, C.FILLED, this.fills);
     Atomics.store(ring.control, C.SUBMITTED, this.handed);
     if (Atomics.load(ring.control, C.SLEEPING)) ring.ring();
@@ -311,19 +328,9 @@ export class PageFile implements PageSpill, PlacedChunks {
     if (job >= this.collected) this.collect(Math.max(job + 1, Atomics.load(ring.control, C.ENCODED)));
   }
 
-  /** Hands over the page in `fill`'s slot to be encoded, as the next numbered (SUBMITTED is the caller's to set). */
-  private handOver(ring: PageRing, fill: number): void {
-    if (this.handed - this.collected >= ring.slots)
-      this.collect(Math.max(this.handed - ring.slots + 1, Atomics.load(ring.control, C.ENCODED)));
-    ring.jobs[this.handed % ring.slots] = fill;
-    this.slotJobs[fill % ring.slots] = this.handed;
-    this.handed++;
-  }
-
-  /** Copies `page` into the ring's next slot, once the page there is encoded (if it is to be); returns its fill. */
+  /** Copies `page` into the ring's next slot (made free by {@link makeRoom}); returns its fill. */
   private fill(ring: PageRing, page: Uint8Array): number {
     const f = this.fills;
-    this.makeRoom(ring);
     ring.pages.set(page, (f % ring.slots) * PAGE_SIZE);
     this.fills++;
     return f;
@@ -345,14 +352,54 @@ export class PageFile implements PageSpill, PlacedChunks {
    * Hashes `pages` of `memory` (indices of 4 KiB pages) on both threads: copies them into the
    * ring, where the thread starts on them at once and this thread joins in once all are in; their
    * digests go to `digests` (16 bytes each, as PageHashTable holds them). The thread numbers
-   * those the store lacks as it goes, and they are handed over to be encoded from their copies: a
-   * page put before {@link forgetCopies} that was hashed here is stored already. False, hashing
+   * those the store lacks as it goes and hands them over to be encoded from their copies: a page
+   * put before {@link forgetCopies} that was hashed here is stored already. False, hashing
    * nothing, while no thread takes the pages, or where the ring cannot be hashed in.
    */
   hashPages(memory: Uint8Array, pages: readonly number[], digests: Uint8Array): boolean {
+    this.payOwed();
     const thread = this.takingThread();
     if (thread === null || thread.ring.pair === null) return false;
-    const { ring } = thread;
+    // In batches of half a ring: a batch's digests are read before its slots take the next's pages.
+    const most = thread.ring.slots >> 1;
+    for (let from = 0; from < pages.length; from += most) {
+      const part = pages.slice(from, Math.min(pages.length, from + most));
+      this.finishHashing(thread.ring, this.startHashing(thread.ring, memory, part), digests.subarray(from * 16));
+    }
+    return true;
+  }
+
+  /**
+   * {@link hashPages}, begun: the pages are copied in and the thread hashes them while the caller
+   * goes on (memory may change once this returns). Returns what finishes it, which waits for the
+   * digests and returns them; null (nothing begun) where hashPages would hash nothing, or for more
+   * pages than a ring holds. Until it has been called, anything that needs the store's
+   * index first calls `owed`, which must call it.
+   */
+  hashPagesLater(memory: Uint8Array, pages: readonly number[], owed: () => void): (() => Uint8Array) | null {
+    const thread = this.takingThread();
+    if (thread === null || thread.ring.pair === null) return null;
+    if ((this.batch?.fills ?? 0) + pages.length > thread.ring.slots) return null;
+    const range = this.startHashing(thread.ring, memory, pages);
+    this.owed = owed;
+    return () => {
+      const digests = new Uint8Array(pages.length * 16);
+      this.finishHashing(thread.ring, range, digests);
+      return digests;
+    };
+  }
+
+  /** Asks for the batch being hashed to be finished (see hashPagesLater), before the store's index is used. */
+  private payOwed(): void {
+    const owed = this.owed;
+    if (owed === null) return;
+    this.owed = null;
+    owed();
+    if (this.batch !== null) throw new RewindError('bad-state', 'pages being hashed were never finished');
+  }
+
+  /** Copies `pages` of `memory` into the ring, in the batch being hashed (a new one if none is); returns their fills. */
+  private startHashing(ring: PageRing, memory: Uint8Array, pages: readonly number[]): { from: number; to: number } {
     const ctl = ring.control;
     let copies = this.copies.find(
       (c) => c.memory.buffer === memory.buffer && c.memory.byteOffset === memory.byteOffset,
@@ -361,39 +408,53 @@ export class PageFile implements PageSpill, PlacedChunks {
       copies = { memory, fills: new Float64Array(memory.length / PAGE_SIZE).fill(-1) };
       this.copies.push(copies);
     }
-    // In batches of half a ring: a batch's digests are read before its slots take the next's pages.
-    const batch = ring.slots >> 1;
-    for (let from = 0; from < pages.length; from += batch) {
-      const to = Math.min(pages.length, from + batch);
-      const first = this.fills;
+    if (this.batch === null) {
+      this.batch = { fills: 0, open: 0 };
       // The batch starts empty (its end last): a thread that looks finds nothing to do until it grows.
-      Atomics.store(ctl, C.NUMBERED, first);
-      Atomics.store(ctl, C.HASH_NEXT, first);
-      Atomics.store(ctl, C.HASH_END, first);
-      for (let k = from; k < to; k++) {
-        const i = pages[k]!;
-        copies.fills[i] = this.fill(ring, memory.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
-        // Handed to the thread as they come, so that it hashes while this thread copies.
-        if ((k - from) % HASH_HANDOUT === HASH_HANDOUT - 1 || k === to - 1) {
-          Atomics.store(ctl, C.FILLED, this.fills);
-          Atomics.store(ctl, C.HASH_END, this.fills);
-          ring.ring();
-        }
-      }
-      ring.hashClaimed();
-      this.waitFor(C.NUMBERED, this.fills);
-      this.fitNumbers(this.at.size);
-      for (let k = from; k < to; k++) {
-        const slot = (first + k - from) % ring.slots;
-        digests.set(ring.digests.subarray(slot * 16, slot * 16 + 16), k * 16);
-        if (ring.numbers[slot]! < 0) continue;
-        this.handOver(ring, first + k - from);
-        this.numbered++;
-      }
-      Atomics.store(ctl, C.SUBMITTED, this.handed);
-      ring.ring();
+      Atomics.store(ctl, C.NUMBERED, this.fills);
+      Atomics.store(ctl, C.HASH_NEXT, this.fills);
+      Atomics.store(ctl, C.HASH_END, this.fills);
     }
-    return true;
+    const batch = this.batch;
+    // The thread hands over the new pages of the batch itself: room for their results, however many.
+    const over = this.handed + batch.fills + pages.length - this.collected - ring.slots;
+    if (over > 0) this.collect(Math.max(this.collected + over, Atomics.load(ctl, C.ENCODED)));
+    const from = this.fills;
+    for (let k = 0; k < pages.length; k++) {
+      const i = pages[k]!;
+      this.makeRoom(ring);
+      copies.fills[i] = this.fill(ring, memory.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
+      // Handed to the thread as they come, so that it hashes while this thread copies.
+      if (k % HASH_HANDOUT === HASH_HANDOUT - 1 || k === pages.length - 1) {
+        Atomics.store(ctl, C.FILLED, this.fills);
+        Atomics.store(ctl, C.HASH_END, this.fills);
+        ring.ring();
+      }
+    }
+    batch.fills += pages.length;
+    batch.open++;
+    return { from, to: this.fills };
+  }
+
+  /**
+   * Waits for the fills `from` to `to` of the batch being hashed to be hashed and numbered (this
+   * thread hashing what is left to claim), copies their digests to `digests`, and takes on the
+   * pages the thread handed over. Ranges of a batch are finished in order.
+   */
+  private finishHashing(ring: PageRing, range: { from: number; to: number }, digests: Uint8Array): void {
+    ring.hashClaimed();
+    this.waitFor(C.NUMBERED, range.to);
+    this.fitNumbers(this.at.size);
+    const from = new Int32Array(ring.digests.buffer);
+    const to = new Int32Array(digests.buffer, digests.byteOffset, digests.length >>> 2);
+    for (let f = range.from; f < range.to; f++) {
+      const slot = f % ring.slots;
+      for (let w = 0, at = 4 * (f - range.from); w < 4; w++) to[at + w] = from[4 * slot + w]!;
+      if (ring.numbers[slot]! < 0) continue;
+      this.slotJobs[slot] = this.handed++;
+      this.numbered++;
+    }
+    if (--this.batch!.open === 0) this.batch = null;
   }
 
   /** Forgets the copies {@link hashPages} made: memory may change from now on. */
@@ -432,6 +493,7 @@ export class PageFile implements PageSpill, PlacedChunks {
   }
 
   write(hash: Hash128, record: Uint8Array): void {
+    this.payOwed();
     // Written here, so the thread must have written all it has (and then start after this).
     this.settle();
     const n = this.number(hashToBytes(hash), 0);
@@ -496,7 +558,9 @@ export class PageFile implements PageSpill, PlacedChunks {
   }
 
   /** Takes the thread's results for the pages handed over before the `upTo`-th: their places follow in order. */
-  private collect(upTo: number, hurry = false): void {
+  private collect(wanted: number, hurry = false): void {
+    // Not past the pages handed over here: those the thread handed over itself are taken on once their batch is finished.
+    const upTo = Math.min(wanted, this.handed);
     if (!this.thread || this.collected >= upTo) return;
     const { ring } = this.thread;
     // This thread would wait for those pages' encoding: the encoder thread encodes them the cheap way.
@@ -546,6 +610,7 @@ export class PageFile implements PageSpill, PlacedChunks {
 
   /** Waits until the thread has encoded and written every page handed over. */
   private settle(): void {
+    this.payOwed();
     if (!this.thread) return;
     // In a hurry only with many pages waiting, for long at the thread's pace: a few are encoded as
     // a page file without a thread would. (A matrix transpose ended with ~2,000–3,000 pages
@@ -597,6 +662,7 @@ export class PageFile implements PageSpill, PlacedChunks {
    * file has replaced the old one (a failure leaves the store as it was).
    */
   compact(live: HashSet, room = -1): void {
+    this.payOwed();
     const count = this.at.size;
     const order: number[] = [];
     for (let n = 0; n < count; n++) if (live.has(this.at.digestAt(n))) order.push(n);

@@ -358,6 +358,12 @@ export interface PageSpill extends PageRecords {
    * hashes nothing.
    */
   hashPages?(memory: Uint8Array, pages: readonly number[], digests: Uint8Array): boolean;
+  /**
+   * {@link hashPages} begun, the caller going on while it hashes: returns what finishes it (and
+   * returns the digests), or null (nothing begun). Until that is called, whatever needs the
+   * store's index first calls `owed`, which must call it.
+   */
+  hashPagesLater?(memory: Uint8Array, pages: readonly number[], owed: () => void): (() => Uint8Array) | null;
   /** Forgets what {@link hashPages} copied: memory may change from now on. */
   forgetCopies?(): void;
   /** Marks where the pages stored so far end, for {@link boundBytes}. */
@@ -504,6 +510,11 @@ export class PageStore {
    */
   hashPages(memory: Uint8Array, pages: readonly number[], digests: Uint8Array): boolean {
     return this.spillsAll && this.spill!.hashPages?.(memory, pages, digests) === true;
+  }
+
+  /** {@link PageSpill.hashPagesLater}, when every page goes to the spill store; else null. */
+  hashPagesLater(memory: Uint8Array, pages: readonly number[], owed: () => void): (() => Uint8Array) | null {
+    return this.spillsAll ? (this.spill!.hashPagesLater?.(memory, pages, owed) ?? null) : null;
   }
 
   /** Says that memory may change from now on (see hashPages). */

@@ -171,24 +171,69 @@ export class PageHashTable {
     return pages.length;
   }
 
+  /**
+   * {@link sync}, with the dirty pages hashed by `later` while the caller goes on, when there are
+   * more than BUSY_SYNC (or any, with `always`) and it takes them: their dirty flags are cleared
+   * now, and the function returned records their digests as sync would have (call it before
+   * anything else uses the table). Else syncs now (through `offload`) and returns null.
+   */
+  syncLater(later: PagesHasherLater, offload?: PagesHasher, always = false): (() => void) | null {
+    const m = this.memory;
+    const pages = m.dirtyPages();
+    const finish = always || pages.length > BUSY_SYNC ? later(m.bytes, pages) : null;
+    if (finish === null) {
+      // Not through `offload` while the RAM's pages are being hashed there: it would wait for them.
+      this.rehash(always ? undefined : offload);
+      return null;
+    }
+    this.quiet.length = 0;
+    const sync = ++this.syncs;
+    if (m.writer === null) m.clean(pages);
+    else {
+      // As a busy sync cleans (see clean), but by what the syncs before found: this one's digests
+      // are not known yet. Pages that changed at both stay dirty.
+      const out = pages.filter((i) => this.changedAt[i] !== sync - 1 || this.changedTwice[i] === 0);
+      for (const i of out) this.quietSince[i] = -1;
+      m.clean(out, out);
+    }
+    return () => this.record(pages, finish());
+  }
+
   /** Hashes `pages` through `offload`; false when it would not. */
   private hashElsewhere(pages: number[], offload: PagesHasher): boolean {
     if (this.offloaded.length < pages.length * 16) this.offloaded = new Uint8Array(pages.length * 32);
     const digests = this.offloaded;
     if (!offload(this.memory.bytes, pages, digests)) return false;
-    const now = this.bytes;
+    this.record(pages, digests);
+    return true;
+  }
+
+  /** Records the digests of `pages` found elsewhere, 16 bytes each in `digests`. */
+  private record(pages: readonly number[], digests: Uint8Array): void {
+    // Four words at a time (both are aligned: see PagesHasher).
+    const now = words32(this.bytes);
+    const got = words32(digests);
+    const zero = words32(ZERO_PAGE_BYTES);
     for (let k = 0; k < pages.length; k++) {
       const i = pages[k]!;
-      const at = k * 16;
-      if (sameBytes16(digests, at, ZERO_PAGE_BYTES, 0)) this.updateZero(i);
-      else if (this.zero[i] === 0 && sameBytes16(digests, at, now, i * 16)) this.unchanged(i);
+      const a = 4 * k;
+      const b = 4 * i;
+      if (got[a] === zero[0] && got[a + 1] === zero[1] && got[a + 2] === zero[2] && got[a + 3] === zero[3])
+        this.updateZero(i);
+      else if (
+        this.zero[i] === 0 &&
+        got[a] === now[b] &&
+        got[a + 1] === now[b + 1] &&
+        got[a + 2] === now[b + 2] &&
+        got[a + 3] === now[b + 3]
+      )
+        this.unchanged(i);
       else {
-        now.set(digests.subarray(at, at + 16), i * 16);
+        for (let w = 0; w < 4; w++) now[b + w] = got[a + w]!;
         this.strings[i] = null;
         this.changedTo(i, 0);
       }
     }
-    return true;
   }
 
   /** Hashes `pages` on this thread. */
@@ -340,6 +385,11 @@ export class PageHashTable {
     this.allChanged = false;
   }
 
+  /** How many pages changed since the last {@link takeChanged} (all of them before the first). */
+  get changedCount(): number {
+    return this.allChanged ? this.zero.length : this.changedList.length;
+  }
+
   /** How many pages are not zero pages. */
   get nonZero(): number {
     return this.nonZeroPages;
@@ -466,10 +516,14 @@ export class PageHashTable {
 
 /**
  * Hashes pages of a memory elsewhere too (another thread: see PageFile.hashPages): `pages` of
- * `memory` (indices of 4 KiB pages) into `digests`, 16 bytes each as {@link PageHashTable.bytes}
- * holds them, a zero page's {@link ZERO_PAGE_BYTES}. False when it hashes nothing.
+ * `memory` (indices of 4 KiB pages) into `digests` (aligned to 16 bytes), 16 bytes each as
+ * {@link PageHashTable.bytes} holds them, a zero page's {@link ZERO_PAGE_BYTES}. False when it
+ * hashes nothing.
  */
 export type PagesHasher = (memory: Uint8Array, pages: readonly number[], digests: Uint8Array) => boolean;
+
+/** {@link PagesHasher} begun: returns what waits for the digests and returns them, or null when it hashes nothing. */
+export type PagesHasherLater = (memory: Uint8Array, pages: readonly number[]) => (() => Uint8Array) | null;
 
 /** Dirty pages at a sync below which they are hashed here even where they could be elsewhere: handing them over costs more. */
 const OFFLOAD_PAGES = 256;
@@ -559,6 +613,20 @@ export class StateHasher {
   sync(offload?: PagesHasher): void {
     this.ram.sync(offload);
     this.disk?.sync(offload);
+  }
+
+  /**
+   * {@link PageHashTable.syncLater} of RAM and disk: returns what finishes both, or null when
+   * both synced now. Once RAM's pages are being hashed, the disk's join them, however few.
+   */
+  syncLater(later: PagesHasherLater, offload?: PagesHasher): (() => void) | null {
+    const ram = this.ram.syncLater(later, offload);
+    const disk = this.disk?.syncLater(later, offload, ram !== null) ?? null;
+    if (ram === null && disk === null) return null;
+    return () => {
+      ram?.();
+      disk?.();
+    };
   }
 
   /** Syncs, then hashes `state` (default: `machine.saveState()`) with the page tables. */
