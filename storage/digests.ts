@@ -144,6 +144,27 @@ export class DigestTable {
   }
 
   /**
+   * The numbers of the digests held in the order of their digests (as sortedDigestBytes orders
+   * them), and those digests' words in that order.
+   */
+  numbersInOrder(): { numbers: Uint32Array; words: Uint32Array } {
+    const n = this.size;
+    const w = this.words;
+    const starts = bucketStarts(n, (k) => w[4 * k]!);
+    const next = starts.slice(0, -1);
+    const shift = 32 - Math.log2(next.length);
+    const numbers = new Uint32Array(n);
+    const words = new Uint32Array(n * 4);
+    for (let k = 0; k < n; k++) {
+      const to = next[w[4 * k]! >>> shift]!++;
+      numbers[to] = k;
+      for (let i = 0; i < 4; i++) words[4 * to + i] = w[4 * k + i]!;
+    }
+    sortBuckets(words, starts, numbers);
+    return { numbers, words };
+  }
+
+  /**
    * Keeps the digests for whose number `keep` is true, renumbered in the
    * same order: `moved(from, to)` is called for each kept one so that its
    * owner moves what it holds by number alike (to ≤ from). Allocates nothing.
@@ -225,48 +246,20 @@ function slotsFor(n: number): number {
 export function sortedDigestBytes(parts: readonly Uint8Array[], leaveOut: Uint8Array): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length >>> 4;
-  // Counting sort on the first bits, as many as there are digests up to 16 (digests are uniform: a
-  // few in each bucket), each digest's words moved to its bucket's place, then sorted there.
-  let bits = 4;
-  while (bits < 16 && 1 << bits < n) bits++;
-  const buckets = 1 << bits;
-  const shift = 16 - bits;
-  const starts = new Uint32Array(buckets + 1);
-  for (const p of parts)
-    for (let at = 0; at < (p.length & ~15); at += 16) starts[(((p[at]! << 8) | p[at + 1]!) >>> shift) + 1]!++;
-  for (let b = 0; b < buckets; b++) starts[b + 1]! += starts[b]!;
-  const next = starts.slice(0, buckets);
+  // Each digest's words moved to its bucket's place (see bucketStarts), then sorted there.
+  const first = new Uint32Array(n);
+  let k = 0;
+  for (const p of parts) for (let at = 0; at < (p.length & ~15); at += 16) first[k++] = wordAt(p, at);
+  const starts = bucketStarts(n, (k) => first[k]!);
+  const next = starts.slice(0, -1);
+  const shift = 32 - Math.log2(next.length);
   const w = new Uint32Array(n * 4);
   for (const p of parts)
     for (let at = 0; at < (p.length & ~15); at += 16) {
-      const to = next[((p[at]! << 8) | p[at + 1]!) >>> shift]!++ * 4;
+      const to = next[wordAt(p, at) >>> shift]!++ * 4;
       for (let k = 0; k < 4; k++) w[to + k] = wordAt(p, at + 4 * k);
     }
-  for (let b = 0; b < buckets; b++) {
-    const from = starts[b]! * 4;
-    const to = starts[b + 1]! * 4;
-    for (let i = from + 4; i < to; i += 4) {
-      const x0 = w[i]!;
-      const x1 = w[i + 1]!;
-      const x2 = w[i + 2]!;
-      const x3 = w[i + 3]!;
-      let j = i - 4;
-      for (; j >= from; j -= 4) {
-        const y0 = w[j]!;
-        const y1 = w[j + 1]!;
-        const y2 = w[j + 2]!;
-        if (y0 < x0 || (y0 === x0 && (y1 < x1 || (y1 === x1 && (y2 < x2 || (y2 === x2 && w[j + 3]! <= x3)))))) break;
-        w[j + 4] = y0;
-        w[j + 5] = y1;
-        w[j + 6] = y2;
-        w[j + 7] = w[j + 3]!;
-      }
-      w[j + 4] = x0;
-      w[j + 5] = x1;
-      w[j + 6] = x2;
-      w[j + 7] = x3;
-    }
-  }
+  sortBuckets(w, starts, null);
   const skip = Uint32Array.from([0, 4, 8, 12], (at) => wordAt(leaveOut, at));
   const out = new Uint8Array(n * 16);
   const dv = new DataView(out.buffer);
@@ -285,4 +278,51 @@ export function sortedDigestBytes(parts: readonly Uint8Array[], leaveOut: Uint8A
     kept++;
   }
   return out.subarray(0, kept * 16);
+}
+
+/**
+ * Where each bucket of `n` digests starts, bucketed on the first bits of their first word
+ * (`first(k)`), as many bits as there are digests up to 16 (digests are uniform: a few in each
+ * bucket): a counting sort's starts, one more than the buckets.
+ */
+function bucketStarts(n: number, first: (k: number) => number): Uint32Array {
+  let bits = 4;
+  while (bits < 16 && 1 << bits < n) bits++;
+  const shift = 32 - bits;
+  const starts = new Uint32Array((1 << bits) + 1);
+  for (let k = 0; k < n; k++) starts[(first(k) >>> shift) + 1]!++;
+  for (let b = 0; b < 1 << bits; b++) starts[b + 1]! += starts[b]!;
+  return starts;
+}
+
+/** Sorts the digests' words `w` (four a digest) within each bucket of `starts`, moving `carry`'s entries alike. */
+function sortBuckets(w: Uint32Array, starts: Uint32Array, carry: Uint32Array | null): void {
+  for (let b = 0; b + 1 < starts.length; b++) {
+    const from = starts[b]!;
+    for (let i = from + 1; i < starts[b + 1]!; i++) {
+      const x0 = w[4 * i]!;
+      const x1 = w[4 * i + 1]!;
+      const x2 = w[4 * i + 2]!;
+      const x3 = w[4 * i + 3]!;
+      const c = carry?.[i] ?? 0;
+      let j = i - 1;
+      for (; j >= from; j--) {
+        const y0 = w[4 * j]!;
+        const y1 = w[4 * j + 1]!;
+        const y2 = w[4 * j + 2]!;
+        if (y0 < x0 || (y0 === x0 && (y1 < x1 || (y1 === x1 && (y2 < x2 || (y2 === x2 && w[4 * j + 3]! <= x3))))))
+          break;
+        w[4 * j + 4] = y0;
+        w[4 * j + 5] = y1;
+        w[4 * j + 6] = y2;
+        w[4 * j + 7] = w[4 * j + 3]!;
+        if (carry) carry[j + 1] = carry[j]!;
+      }
+      w[4 * j + 4] = x0;
+      w[4 * j + 5] = x1;
+      w[4 * j + 6] = x2;
+      w[4 * j + 7] = x3;
+      if (carry) carry[j + 1] = c;
+    }
+  }
 }

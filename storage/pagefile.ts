@@ -274,15 +274,34 @@ export class PageFile implements PageSpill, PlacedChunks {
     return out;
   }
 
-  /** Where a page's data lies in the file (for {@link finish}). */
-  placeAt(digests: Uint8Array, at: number, out: ChunkPlace): boolean {
+  /** Where pages' data lie in the file (for {@link finish}): the digests held, in their order, merged with `ids`. */
+  placeAll(ids: Uint8Array, each: (i: number, place: ChunkPlace) => void): void {
     this.payOwed();
-    const n = this.at.indexOfBytes(digests, at);
-    if (n < 0) return false;
-    out.offset = this.offsets[n]!;
-    out.stored = this.lengths[n]!;
-    out.encoding = this.encodings[n]!;
-    return true;
+    this.collect(this.handed);
+    const { numbers, words } = this.at.numbersInOrder();
+    const place: ChunkPlace = { offset: 0, stored: 0, encoding: 0 };
+    const want = new DataView(ids.buffer, ids.byteOffset, ids.length);
+    // Both in order: a walk along each, the digests compared word by word (big-endian, as they print).
+    let k = 0;
+    for (let i = 0; i < ids.length >>> 4 && k < numbers.length; i++) {
+      let c = -1;
+      while (k < numbers.length) {
+        c = 0;
+        for (let x = 0; x < 4 && c === 0; x++) {
+          const a = words[4 * k + x]!;
+          const b = want.getUint32(16 * i + 4 * x);
+          c = a === b ? 0 : a < b ? -1 : 1;
+        }
+        if (c >= 0) break;
+        k++;
+      }
+      if (c !== 0) continue;
+      const n = numbers[k++]!;
+      place.offset = this.offsets[n]!;
+      place.stored = this.lengths[n]!;
+      place.encoding = this.encodings[n]!;
+      each(i, place);
+    }
   }
 
   /**

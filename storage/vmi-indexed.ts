@@ -83,8 +83,11 @@ export interface ChunkPlace {
  * they are and appends only the rest.
  */
 export interface PlacedChunks {
-  /** Sets `out` to where the chunk whose digest is the 16 bytes of `digests` from `at` lies; false when it is not there. */
-  placeAt(digests: Uint8Array, at: number, out: ChunkPlace): boolean;
+  /**
+   * Calls `each(i, place)` for every chunk it holds of those whose digests are `ids` (16 bytes
+   * each, ascending), with where it lies: found in one pass over both.
+   */
+  placeAll(ids: Uint8Array, each: (i: number, place: ChunkPlace) => void): void;
 }
 /**
  * Indexes up to this size are deflated; larger ones are mostly digests, which
@@ -197,7 +200,6 @@ export function writeIndexed(
   if (plan.rec !== rec) throw new RangeError('an index plan of another recording');
   const { kind: kinds, ids } = plan;
   const n = kinds.length;
-  const at: ChunkPlace = { offset: 0, stored: 0, encoding: 0 };
   const encodings = new Uint8Array(n);
   const stored = new Uint8Array(n * 4);
   const raw = new Uint8Array(n * 4);
@@ -208,15 +210,19 @@ export function writeIndexed(
   const start = placed ? 0 : sink.length;
   if (placed && sink.length < VMI_HEADER_SIZE) throw new RangeError('a placed file starts with room for its header');
   if (!placed) sink.append(new Uint8Array(VMI_HEADER_SIZE));
+  // The pages in the file already, in one pass (a lookup for each cost a recording of 370 k pages ~0.3 s).
+  const inPlace = new Uint8Array(n);
+  placed?.placeAll(ids, (i, p) => {
+    if (kinds[i] !== CHUNK_PAGE) return;
+    inPlace[i] = 1;
+    encodings[i] = p.encoding;
+    sdv.setUint32(i * 4, p.stored, true);
+    rdv.setUint32(i * 4, PAGE_SIZE, true);
+    setU64(odv, i * 8, p.offset);
+  });
   for (let i = 0; i < n; i++) {
     const kind = kinds[i]!;
-    if (kind === CHUNK_PAGE && placed?.placeAt(ids, i * 16, at)) {
-      encodings[i] = at.encoding;
-      sdv.setUint32(i * 4, at.stored, true);
-      rdv.setUint32(i * 4, PAGE_SIZE, true);
-      setU64(odv, i * 8, at.offset);
-      continue;
-    }
+    if (inPlace[i] === 1) continue;
     let enc: number;
     let data: Uint8Array;
     let size = PAGE_SIZE;

@@ -42,6 +42,26 @@ describe('DigestTable', () => {
     for (let i = 0; i < 3000; i++) expect(t.indexOf(digest(i))).toBe(i % 3 === 0 ? i / 3 : -1);
     expect(t.add(digest(1))).toBe(1000);
   });
+
+  it('gives its numbers in the order of their digests, and in shared memory numbers alike as it grows there', () => {
+    const t = new DigestTable(4);
+    for (let i = 0; i < 3000; i++) t.add(digest(i));
+    // Digests that share their first words are ordered by the rest.
+    t.add('0123456789abcdef0123456789abcdef');
+    t.add('0123456789abcdef0123456789abcdee');
+    const shared = t.toShared();
+    for (let i = 3000; i < 20_000; i++) expect(shared.add(digest(i))).toBe(i + 2);
+    const again = new DigestTable(0, shared.shared);
+    expect(again.size).toBe(20_002);
+    expect(again.indexOf(digest(12_345))).toBe(12_347);
+    const { numbers, words } = again.numbersInOrder();
+    const order = Array.from(numbers, (n) => again.digestAt(n));
+    expect(order).toEqual([...order].sort());
+    expect(new Set(order).size).toBe(20_002);
+    // Their words come along, in the same order (big-endian: as the digests print).
+    const hex = (k: number) => Array.from(words.subarray(4 * k, 4 * k + 4), (x) => x.toString(16).padStart(8, '0'));
+    expect(Array.from(numbers, (_, k) => hex(k).join(''))).toEqual(order);
+  });
 });
 
 describe('sortedDigestBytes', () => {

@@ -32,10 +32,16 @@ const slowToDeflate = (i: number) => {
   new DataView(p.buffer).setUint32(0, i);
   return new Uint8Array(p.buffer);
 };
+const concatDigests = (hashes: Hash128[]) => {
+  const out = new Uint8Array(hashes.length * 16);
+  hashes.forEach((h, i) => out.set(hashToBytes(h), i * 16));
+  return out;
+};
 const same = (a: Uint8Array | undefined, b: Uint8Array) => a !== undefined && Buffer.from(a).equals(b);
 const placeOf = (f: PageFile, h: Hash128): ChunkPlace | undefined => {
-  const out = { offset: 0, stored: 0, encoding: 0 };
-  return f.placeAt(hashToBytes(h), 0, out) ? out : undefined;
+  let out: ChunkPlace | undefined;
+  f.placeAll(hashToBytes(h), (_, p) => (out = { ...p }));
+  return out;
 };
 
 /** The encoder thread's script as `npm run build:cli` builds it (Node runs no TypeScript in a worker). */
@@ -152,6 +158,11 @@ describe.each<[string, PageFileOptions]>([
     const places = Array.from({ length: 50 }, (_, i) => placeOf(f, hash(i))!);
     expect(places[7]).toEqual({ offset: places[6]!.offset + 105, stored: 106, encoding: record(7, 1)[0] });
     expect(placeOf(f, hash(50))).toBeUndefined();
+    // All at once, for digests in order (some not held), the same places.
+    const ids = [3, 7, 49, 50, 51].map(hash);
+    const found: Array<[number, ChunkPlace]> = [];
+    f.placeAll(concatDigests(ids), (i, p) => found.push([i, { ...p }]));
+    expect(found).toEqual([0, 1, 2].map((i) => [i, places[[3, 7, 49][i]!]!]));
     let end = 0;
     f.finish((sink) => {
       end = sink.length;
