@@ -188,6 +188,7 @@ export function checkpointId(branch: string, position: number, state: Uint8Array
     .updateString('rewind-checkpoint-2')
     .updateString(branch)
     .updateString(String(position))
+    .updateU32(state.length)
     .update(state)
     .updateString(parent ?? '')
     .digest();
