@@ -344,7 +344,8 @@ export class PageFile implements PageSpill, PlacedChunks {
   private makeRoom(ring: PageRing): void {
     const job = Math.max(this.handed - ring.slots, this.slotJobs[this.fills % ring.slots]!);
     // Every result the thread has is taken at once: taking one a page cost a wait's checks for each.
-    if (job >= this.collected) this.collect(Math.max(job + 1, Atomics.load(ring.control, C.ENCODED)));
+    // This thread would wait for that page's encoding: the pages before it are encoded the cheap way.
+    if (job >= this.collected) this.collect(Math.max(job + 1, Atomics.load(ring.control, C.ENCODED)), true);
   }
 
   /** Copies `page` into the ring's next slot (made free by {@link makeRoom}); returns its fill. */
@@ -492,7 +493,7 @@ export class PageFile implements PageSpill, PlacedChunks {
     if (this.encoder === null || pages < this.threadStart) return;
     const { ring } = this.startThread(this.encoder);
     const ctl = ring.control;
-    const want = Math.min(ring.slots, this.handed + pages);
+    const want = Math.min(ring.slots, this.fills + pages);
     if (want <= Atomics.load(ctl, C.READY)) return;
     Atomics.store(ctl, C.READY, want);
     ring.ring();
