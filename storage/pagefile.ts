@@ -10,7 +10,11 @@
  * With an encoder thread (storage/pagefile-worker.ts), pages are handed
  * over as they are (a copy into shared memory) and the thread encodes and
  * writes them, so that neither costs the recording's thread; what needs a
- * page's record or its size waits for the thread to get that far.
+ * page's record or its size waits for the thread to get that far. A
+ * checkpoint's dirty pages are copied in before they are hashed, and the
+ * thread hashes them, numbers the new ones and hands them over itself
+ * ({@link hashPages}, {@link hashPagesLater}: the recording's thread may
+ * run on meanwhile).
  *
  * Records are written through a buffer of WRITE_BUFFER bytes. The index of
  * where each record sits is in memory, in typed arrays off the JS heap (some
