@@ -15,7 +15,7 @@
 import { PAGE_SIZE } from '../core/memmap.js';
 import { FreeSpace } from './freespace.js';
 import { pagePairHasher, type PagePairHasher } from './pagehash.js';
-import { ZERO_PAGE_BYTES } from './statehash.js';
+import { ZERO_PAGE_BYTES, zeroWords } from './statehash.js';
 import type { SharedDigestsData } from './digests.js';
 
 /** Fields of {@link PageRing.control} (Int32). */
@@ -231,8 +231,8 @@ export class PageRing {
       if (Atomics.compareExchange(ctl, RING_CONTROL.HASH_NEXT, next, next + take) !== next) continue;
       const a = next % this.slots;
       const b = (next + take - 1) % this.slots;
-      const zeroA = zeroPage(words, a);
-      const zeroB = zeroPage(words, b);
+      const zeroA = zeroWords(words, a * (PAGE_SIZE >>> 2));
+      const zeroB = zeroWords(words, b * (PAGE_SIZE >>> 2));
       if (zeroA) this.digests.set(ZERO_PAGE_BYTES, a * 16);
       if (zeroB) this.digests.set(ZERO_PAGE_BYTES, b * 16);
       if (!zeroA || !zeroB) {
@@ -247,11 +247,4 @@ export class PageRing {
     }
     return done;
   }
-}
-
-/** Whether the page in slot `slot` is all zeros. */
-function zeroPage(words: Int32Array, slot: number): boolean {
-  const from = slot * (PAGE_SIZE >>> 2);
-  for (let k = from; k < from + (PAGE_SIZE >>> 2); k++) if (words[k] !== 0) return false;
-  return true;
 }

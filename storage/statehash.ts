@@ -79,7 +79,7 @@ export function words32(bytes: Uint8Array): Int32Array {
 }
 
 /** True when the page at word `at` of `w` is all zeros. */
-function zeroWords(w: Int32Array, at: number): boolean {
+export function zeroWords(w: Int32Array, at: number): boolean {
   for (let k = at; k < at + (PAGE_SIZE >>> 2); k++) if (w[k] !== 0) return false;
   return true;
 }
