@@ -35,7 +35,7 @@
  * with its length. Records that follow one another in the file are written
  * in one go.
  */
-import { fdatasyncSync } from 'node:fs';
+import { closeSync, fdatasyncSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import { PAGE_SIZE } from '../core/memmap.js';
 import { DigestTable } from './digests.js';
@@ -43,7 +43,7 @@ import { FreeSpace } from './freespace.js';
 import { ZERO_PAGE_BYTES, sameBytes16 } from './statehash.js';
 import { EFFORT, RECORD_ROOM, encodePageRecordInto } from './pagestore.js';
 import { PageRing, RING_CONTROL as C, type PageRingData } from './pagering.js';
-import { writeAll } from './node.js';
+import { blockAligned, openDirect, writeBlocks } from './node.js';
 
 /** Bytes gathered before a write to the file. */
 const WRITE_BUFFER = 1 << 20;
@@ -84,8 +84,11 @@ const TOUCH_BUSY = 2;
 function serve(ring: PageRing): void {
   const ctl = ring.control;
   const out = new Uint8Array(RECORD_ROOM);
-  const buffer = new Uint8Array(WRITE_BUFFER);
+  // Laid out as in the file's blocks (from `lead` on), so that the whole ones are written past the page cache.
+  const buffer = blockAligned(WRITE_BUFFER + 4096);
+  let lead = 0;
   let buffered = 0;
+  let direct = -1;
   let generation = -1;
   let fd = -1;
   /** Where the buffer's first byte goes, and where the file ends. */
@@ -112,7 +115,7 @@ function serve(ring: PageRing): void {
     return true;
   };
   const flush = () => {
-    writeAll(fd, buffer.subarray(0, buffered), at);
+    writeBlocks(fd, direct, buffer.subarray(lead, lead + buffered), at);
     unsynced += buffered;
     buffered = 0;
     if (unsynced >= SYNC_BEHIND) {
@@ -143,83 +146,92 @@ function serve(ring: PageRing): void {
     Atomics.store(ctl, C.NUMBERED, f);
     if (Atomics.load(ctl, C.HASH_WAITING)) Atomics.notify(ctl, C.NUMBERED);
   };
-  for (;;) {
-    if (Atomics.load(ctl, C.STOP)) return;
-    // Pages to hash come first: the guest's thread waits for them. A pair at a time, numbering
-    // between: the page file's thread hashes too, and the pages are numbered in order.
-    if (ring.pair !== null && ring.hashWaits) {
-      ring.hashClaimed(2);
-      numberHashed();
-      continue;
-    }
-    const submitted = Atomics.load(ctl, C.SUBMITTED);
-    if (next === submitted) {
-      if (buffered > 0) flush();
-      // Before FLUSHED: the page file changes the file only once all is flushed.
-      if (unsynced >= SYNC_EVERY) {
-        fdatasyncSync(fd);
-        unsynced = 0;
+  try {
+    for (;;) {
+      if (Atomics.load(ctl, C.STOP)) return;
+      // Pages to hash come first: the guest's thread waits for them. A pair at a time, numbering
+      // between: the page file's thread hashes too, and the pages are numbered in order.
+      if (ring.pair !== null && ring.hashWaits) {
+        ring.hashClaimed(2);
+        numberHashed();
         continue;
       }
-      Atomics.store(ctl, C.FLUSHED, next);
-      Atomics.notify(ctl, C.FLUSHED);
-      if (readyAhead(TOUCH_SLOTS)) continue;
-      // Read before a last look: work given after the look rings the bell, and the wait sees it.
-      const bell = Atomics.load(ctl, C.DOORBELL);
-      Atomics.store(ctl, C.SLEEPING, 1);
-      if (
-        Atomics.load(ctl, C.SUBMITTED) === submitted &&
-        !ring.hashWaits &&
-        !Atomics.load(ctl, C.STOP) &&
-        Math.min(ring.slots, Atomics.load(ctl, C.READY)) <= touched
-      )
-        Atomics.wait(ctl, C.DOORBELL, bell);
-      Atomics.store(ctl, C.SLEEPING, 0);
-      continue;
+      const submitted = Atomics.load(ctl, C.SUBMITTED);
+      if (next === submitted) {
+        if (buffered > 0) flush();
+        // Before FLUSHED: the page file changes the file only once all is flushed.
+        if (unsynced >= SYNC_EVERY) {
+          fdatasyncSync(fd);
+          unsynced = 0;
+          continue;
+        }
+        Atomics.store(ctl, C.FLUSHED, next);
+        Atomics.notify(ctl, C.FLUSHED);
+        if (readyAhead(TOUCH_SLOTS)) continue;
+        // Read before a last look: work given after the look rings the bell, and the wait sees it.
+        const bell = Atomics.load(ctl, C.DOORBELL);
+        Atomics.store(ctl, C.SLEEPING, 1);
+        if (
+          Atomics.load(ctl, C.SUBMITTED) === submitted &&
+          !ring.hashWaits &&
+          !Atomics.load(ctl, C.STOP) &&
+          Math.min(ring.slots, Atomics.load(ctl, C.READY)) <= touched
+        )
+          Atomics.wait(ctl, C.DOORBELL, bell);
+        Atomics.store(ctl, C.SLEEPING, 0);
+        continue;
+      }
+      if (Atomics.load(ctl, C.GENERATION) !== generation) {
+        generation = Atomics.load(ctl, C.GENERATION);
+        fd = Atomics.load(ctl, C.FD);
+        if (direct >= 0) closeSync(direct);
+        direct = openDirect(fd);
+        end = ring.end[0]!;
+        unsynced = 0;
+      }
+      const slot = next % ring.slots;
+      const from = ring.jobs[slot]! % ring.slots;
+      // As hard as it can afford: less as pages wait, so that it keeps up with a guest that
+      // rewrites memory fast (fflate's dynamic codes cost ~80 µs a page, fixed ones up to tens).
+      const waiting = submitted - next;
+      const effort =
+        next < Atomics.load(ctl, C.HURRY) || waiting > ring.cheapPast
+          ? EFFORT.cheap
+          : waiting > ring.fixedPast
+            ? EFFORT.fixed
+            : EFFORT.full;
+      const page = ring.pages.subarray(from * PAGE_SIZE, (from + 1) * PAGE_SIZE);
+      const began = performance.now();
+      const rec = encodePageRecordInto(page, out, effort);
+      pace += ((performance.now() - began) * 1e6 - pace) / 16;
+      Atomics.store(ctl, C.PACE, Math.min(2 ** 31 - 1, Math.round(pace)));
+      const length = rec.length - 1;
+      let place = free.take(length);
+      if (place < 0) {
+        place = end;
+        end += length;
+      }
+      if (buffered > 0 && (place !== at + buffered || buffered + length > WRITE_BUFFER)) {
+        flush();
+        Atomics.store(ctl, C.FLUSHED, next);
+      }
+      if (buffered === 0) {
+        at = place;
+        lead = at % 4096;
+      }
+      buffer.set(rec.subarray(1), lead + buffered);
+      buffered += length;
+      ring.offsets[slot] = place;
+      ring.lengths[slot] = length;
+      ring.encodings[slot] = rec[0]!;
+      Atomics.store(ctl, C.ENCODED, ++next);
+      if (next >= Atomics.load(ctl, C.WANTED)) Atomics.notify(ctl, C.ENCODED);
+      // A thread never idle (deflating slowly) readies the ring's first lap as it goes, rather than
+      // leave the guest's thread to fault in every slot it copies a page into.
+      if (touched < ring.slots) readyAhead(TOUCH_BUSY);
     }
-    if (Atomics.load(ctl, C.GENERATION) !== generation) {
-      generation = Atomics.load(ctl, C.GENERATION);
-      fd = Atomics.load(ctl, C.FD);
-      end = ring.end[0]!;
-      unsynced = 0;
-    }
-    const slot = next % ring.slots;
-    const from = ring.jobs[slot]! % ring.slots;
-    // As hard as it can afford: less as pages wait, so that it keeps up with a guest that
-    // rewrites memory fast (fflate's dynamic codes cost ~80 µs a page, fixed ones up to tens).
-    const waiting = submitted - next;
-    const effort =
-      next < Atomics.load(ctl, C.HURRY) || waiting > ring.cheapPast
-        ? EFFORT.cheap
-        : waiting > ring.fixedPast
-          ? EFFORT.fixed
-          : EFFORT.full;
-    const page = ring.pages.subarray(from * PAGE_SIZE, (from + 1) * PAGE_SIZE);
-    const began = performance.now();
-    const rec = encodePageRecordInto(page, out, effort);
-    pace += ((performance.now() - began) * 1e6 - pace) / 16;
-    Atomics.store(ctl, C.PACE, Math.min(2 ** 31 - 1, Math.round(pace)));
-    const length = rec.length - 1;
-    let place = free.take(length);
-    if (place < 0) {
-      place = end;
-      end += length;
-    }
-    if (buffered > 0 && (place !== at + buffered || buffered + length > WRITE_BUFFER)) {
-      flush();
-      Atomics.store(ctl, C.FLUSHED, next);
-    }
-    if (buffered === 0) at = place;
-    buffer.set(rec.subarray(1), buffered);
-    buffered += length;
-    ring.offsets[slot] = place;
-    ring.lengths[slot] = length;
-    ring.encodings[slot] = rec[0]!;
-    Atomics.store(ctl, C.ENCODED, ++next);
-    if (next >= Atomics.load(ctl, C.WANTED)) Atomics.notify(ctl, C.ENCODED);
-    // A thread never idle (deflating slowly) readies the ring's first lap as it goes, rather than
-    // leave the guest's thread to fault in every slot it copies a page into.
-    if (touched < ring.slots) readyAhead(TOUCH_BUSY);
+  } finally {
+    if (direct >= 0) closeSync(direct);
   }
 }
 

@@ -3,7 +3,8 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryBackend, type StorageBackend } from '../../storage/index.js';
-import { writeFileAtomic } from '../../storage/node.js';
+import { closeSync, openSync } from 'node:fs';
+import { blockAligned, openDirect, writeBlocks, writeFileAtomic } from '../../storage/node.js';
 
 const b = (...xs: number[]) => Uint8Array.from(xs);
 let dir = '';
@@ -55,5 +56,37 @@ describe('writeFileAtomic', () => {
     await writeFileAtomic(p, b(3));
     expect(new Uint8Array(await readFile(p))).toEqual(b(3));
     expect(await readdir(dir)).toEqual(['out.vmi']);
+  });
+});
+
+describe('writeBlocks', () => {
+  it('writes runs at any offset, whole blocks past the page cache where the system can, and the file reads back as written', async () => {
+    const p = join(dir, 'pages');
+    const fd = openSync(p, 'w+');
+    const direct = openDirect(fd);
+    const size = 600_000;
+    const want = new Uint8Array(size);
+    const buffer = blockAligned(200_000 + 4096);
+    // Ragged at both ends, aligned at both, a run too short to go direct, and one over the others.
+    const runs = [
+      [1000, 150_000],
+      [4096 * 40, 4096 * 20],
+      [4096 * 60 + 7, 3000],
+      [300_001, 200_000],
+      [2000, 90_000],
+    ] as const;
+    let seed = 1;
+    for (const [at, length] of runs) {
+      const lead = at % 4096;
+      const run = buffer.subarray(lead, lead + length);
+      for (let i = 0; i < length; i++) run[i] = seed = (seed * 1103515245 + 12345) >>> 24;
+      want.set(run, at);
+      writeBlocks(fd, direct, run, at);
+    }
+    if (direct >= 0) closeSync(direct);
+    closeSync(fd);
+    const got = new Uint8Array(await readFile(p));
+    expect(got.length).toBe(500_001);
+    expect(got).toEqual(want.subarray(0, 500_001));
   });
 });
