@@ -702,9 +702,13 @@ export class Session {
     if (pos > this.branchEnd()) this.timeline.extendTo(this.current, pos);
     this.history?.keep(this.timeline.lineage(this.current), from, pos);
     if (this.recording && live && pos >= this.expectAt) {
-      // The page store gets ready for what the next checkpoint may hand it (see PageStore.expect).
+      // The page store gets ready for what the next checkpoint may hand it (see PageStore.expect):
+      // the pages dirtied so far, at the pace so far, by then. Early, so that its thread starts and
+      // readies its memory while the guest runs, not while the guest's thread copies pages in.
       this.expectAt = pos + this.interval / EXPECT_LOOKS;
-      this.checkpoints.pages.expect(this.machine.ram.dirtyCount() + (this.machine.disk?.dirtyCount() ?? 0));
+      const dirty = this.machine.ram.dirtyCount() + (this.machine.disk?.dirtyCount() ?? 0);
+      const since = Math.max(pos - (this.nextAt - this.spacing), this.interval / EXPECT_LOOKS);
+      this.checkpoints.pages.expect(Math.ceil((dirty * Math.max(since, this.spacing)) / since));
     }
     if (this.recording && live && pos === this.nextAt) {
       const pages = this.checkpoints.pages;

@@ -103,11 +103,14 @@ function serve(ring: PageRing): void {
   const words = new Int32Array(ring.pages.buffer);
   /** Slots in place from the ring's first: those below the pages copied in the page file wrote, the rest this thread readied. */
   let touched = 0;
-  /** Readies up to `most` slots past those in place, as far as the page file wants them; false when none was. */
-  const readyAhead = (most: number): boolean => {
+  /**
+   * Readies up to `most` slots past those in place, as far as the page file wants them (READY), or
+   * `ahead` past the last page filled; false when none was.
+   */
+  const readyAhead = (most: number, ahead = TOUCH_AHEAD): boolean => {
     const filled = Atomics.load(ctl, C.FILLED);
     touched = Math.max(touched, Math.min(filled, ring.slots));
-    const wanted = Math.max(filled + TOUCH_AHEAD, Atomics.load(ctl, C.READY));
+    const wanted = Math.max(filled + ahead, Atomics.load(ctl, C.READY));
     const ready = Math.min(ring.slots, wanted, touched + most);
     if (touched >= ready) return false;
     for (let w = (touched * PAGE_SIZE) / 4; w < (ready * PAGE_SIZE) / 4; w += PAGE_SIZE / 4) Atomics.add(words, w, 0);
@@ -189,6 +192,9 @@ function serve(ring: PageRing): void {
         end = ring.end[0]!;
         unsynced = 0;
       }
+      // The slots the page file asked for come before encoding: a checkpoint of that many pages is
+      // coming, and the guest's thread would take each one's fault as it copies a page in.
+      if (touched < Atomics.load(ctl, C.READY) && readyAhead(TOUCH_SLOTS, 0)) continue;
       const slot = next % ring.slots;
       const from = ring.jobs[slot]! % ring.slots;
       // As hard as it can afford: less as pages wait, so that it keeps up with a guest that
