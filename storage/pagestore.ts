@@ -58,18 +58,21 @@ function sparseWordsInto(data: Uint8Array, out: Uint8Array, at: number): number 
   counts.fill(0);
   // The words go to an aligned scratch, one store each, and into `out` (not aligned) in one copy.
   let k = 0;
+  // Without a branch on each word: where zero and non-zero words mix at random (a page half
+  // written), the branch was mispredicted as often as not, and the pass took 10 µs, not 2.
   for (let g = 0; g < w.length; g += 8) {
     let mask = 0;
     for (let j = 0; j < 8; j++) {
       const i = g + j;
       const v = w[i]!;
-      if (v === 0) continue;
-      mask |= 1 << j;
-      sparseScratch[k++] = v;
+      const kept = (v | -v) >>> 31;
+      mask |= kept << j;
+      sparseScratch[k] = v;
+      k += kept;
       // A byte of each word, going round the four lanes so that a field at a fixed place in every
       // word (the high byte of pointers) is sampled as often as the others. The word is the page's
       // bytes little-endian (as on every host we run on: see core/paged.ts).
-      counts[(v >>> ((i & 3) << 3)) & 255]++;
+      counts[(v >>> ((i & 3) << 3)) & 255]! += kept;
     }
     out[at + (g >>> 3)] = mask;
   }

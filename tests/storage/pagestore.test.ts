@@ -12,6 +12,7 @@ import {
   ENCODING_DEFLATE,
   ENCODING_SPARSE,
   decompressChunk,
+  decodePageRecord,
   type PageSpill,
 } from '../../storage/pagestore.js';
 import { bytesToHash, type Hash128 } from '../../storage/hash.js';
@@ -63,6 +64,24 @@ describe('PageStore', () => {
       const table = random.slice();
       for (let i = 0; i + record <= 4096; i += record) table.fill(0, i + record - 16, i + record);
       expect(encodePageRecordInto(table, out)[0], `records of ${record} bytes`).toBe(ENCODING_SPARSE);
+    }
+  });
+
+  it('reads sparse pages back word for word, whichever words are zero, the sign bit alone included', () => {
+    const out = new Uint8Array(RECORD_ROOM);
+    const random = randomPage(5);
+    const words = new Int32Array(random.buffer, random.byteOffset, 1024);
+    for (const share of [0.1, 0.4, 0.7]) {
+      const page = new Uint8Array(4096);
+      const w = new Int32Array(page.buffer);
+      // Non-zero words at random places, a run of them, and words of the sign bit only.
+      for (let i = 0; i < 1024; i++) if ((words[i]! >>> 0) / 2 ** 32 < share) w[i] = words[(i * 7) & 1023]! | 1;
+      w.fill(-1, 200, 230);
+      for (let i = 3; i < 1024; i += 97) w[i] = -(2 ** 31);
+      w[1023] = -(2 ** 31);
+      const rec = encodePageRecordInto(page, out);
+      expect(rec[0], `${share} of the words`).toBe(ENCODING_SPARSE);
+      expect(decodePageRecord(rec)).toEqual(page);
     }
   });
 
