@@ -305,6 +305,9 @@ export class Session {
   private nextAt = 0;
   /** Where afterRun next tells the page store how many pages are dirty (see PageStore.expect). */
   private expectAt = 0;
+  /** Where the recording last told its page store what to expect, and the pages dirty then. */
+  private lookedAt = 0;
+  private lookedDirty = 0;
   /** The page store's bound after the last periodic checkpoint this session took, or -1 before one (see afterRun). */
   private boundBefore = -1;
   /** True while `run` executes, when output goes to `onOutput`. */
@@ -703,12 +706,17 @@ export class Session {
     this.history?.keep(this.timeline.lineage(this.current), from, pos);
     if (this.recording && live && pos >= this.expectAt) {
       // The page store gets ready for what the next checkpoint may hand it (see PageStore.expect):
-      // the pages dirtied so far, at the pace so far, by then. Early, so that its thread starts and
-      // readies its memory while the guest runs, not while the guest's thread copies pages in.
+      // the pages dirty now and, from the second look since the last checkpoint on, perhaps as many
+      // more as the pace since the look before brings by then. Early, so that its thread starts and
+      // readies its memory while the guest runs, not while the guest's thread copies pages in; a
+      // guest whose working set is all dirty already (most) is expected to bring no more.
       this.expectAt = pos + this.interval / EXPECT_LOOKS;
       const dirty = this.machine.ram.dirtyCount() + (this.machine.disk?.dirtyCount() ?? 0);
-      const since = Math.max(pos - (this.nextAt - this.spacing), this.interval / EXPECT_LOOKS);
-      this.checkpoints.pages.expect(Math.ceil((dirty * Math.max(since, this.spacing)) / since));
+      const paced = this.lookedAt > this.nextAt - this.spacing && pos > this.lookedAt && this.nextAt > pos;
+      const more = paced ? (Math.max(0, dirty - this.lookedDirty) * (this.nextAt - pos)) / (pos - this.lookedAt) : 0;
+      this.lookedAt = pos;
+      this.lookedDirty = dirty;
+      this.checkpoints.pages.expect(dirty, Math.ceil(more));
     }
     if (this.recording && live && pos === this.nextAt) {
       const pages = this.checkpoints.pages;

@@ -488,16 +488,17 @@ export class PageFile implements PageSpill, PlacedChunks {
 
   /**
    * About `pages` pages may be put soon (a guest has dirtied that many since the last
-   * checkpoint): from `threadStart` on, the encoder thread starts now rather than in the middle of
-   * that checkpoint, and readies that many slots of its ring. Memory is faulted in at ~12 µs a page
-   * on a virtual machine, against 0.4 µs for a copy: the thread does that while the guest runs,
-   * rather than the guest's thread as it copies pages in.
+   * checkpoint), and `more` besides (the ones it may dirty by then): from `threadStart` pages
+   * on, the encoder thread starts now rather than in the middle of that checkpoint, and readies
+   * that many slots of its ring, and `more`. Memory is faulted in at ~12 µs a page on a virtual
+   * machine, against 0.4 µs for a copy: the thread does that while the guest runs, rather than
+   * the guest's thread as it copies pages in.
    */
-  expect(pages: number): void {
+  expect(pages: number, more = 0): void {
     if (this.encoder === null || pages < this.threadStart) return;
     const { ring } = this.startThread(this.encoder);
     const ctl = ring.control;
-    const want = Math.min(ring.slots, this.fills + pages);
+    const want = Math.min(ring.slots, this.fills + pages + more);
     if (want <= Atomics.load(ctl, C.READY)) return;
     Atomics.store(ctl, C.READY, want);
     ring.ring();

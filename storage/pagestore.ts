@@ -371,8 +371,11 @@ export interface PageSpill extends PageRecords {
   forgetCopies?(): void;
   /** Marks where the pages stored so far end, for {@link boundBytes}. */
   mark?(): void;
-  /** About `pages` pages may be put soon: a spill store that works on another thread gets ready for them. */
-  expect?(pages: number): void;
+  /**
+   * About `pages` pages may be put soon, and perhaps `more`: a spill store that works on another
+   * thread gets ready for them.
+   */
+  expect?(pages: number, more?: number): void;
   /**
    * At most {@link bytes}, found without waiting for pages still being
    * deflated elsewhere: the records of the pages stored before the last
@@ -454,9 +457,9 @@ export class PageStore {
     return this.storedBytes + (this.spill?.bytes ?? 0);
   }
 
-  /** About `pages` pages may be put soon (see PageSpill.expect). */
-  expect(pages: number): void {
-    this.spill?.expect?.(pages);
+  /** About `pages` pages may be put soon, and perhaps `more` (see PageSpill.expect). */
+  expect(pages: number, more = 0): void {
+    this.spill?.expect?.(pages, more);
   }
 
   /** Marks where the pages put so far end, for {@link boundBytes}. */
