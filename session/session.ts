@@ -707,7 +707,8 @@ export class Session {
     if (this.recording && live && pos >= this.expectAt) {
       // The page store gets ready for what the next checkpoint may hand it (see PageStore.expect):
       // the pages dirty now and, from the second look since the last checkpoint on, perhaps as many
-      // more as the pace since the look before brings by then. Early, so that its thread starts and
+      // more as the pace since the look before brings by then (at most as many again: a guest's
+      // pace falls as it has dirtied its working set). Early, so that its thread starts and
       // readies its memory while the guest runs, not while the guest's thread copies pages in; a
       // guest whose working set is all dirty already (most) is expected to bring no more.
       this.expectAt = pos + this.interval / EXPECT_LOOKS;
@@ -716,7 +717,7 @@ export class Session {
       const more = paced ? (Math.max(0, dirty - this.lookedDirty) * (this.nextAt - pos)) / (pos - this.lookedAt) : 0;
       this.lookedAt = pos;
       this.lookedDirty = dirty;
-      this.checkpoints.pages.expect(dirty, Math.ceil(more));
+      this.checkpoints.pages.expect(dirty, Math.ceil(Math.min(more, dirty)));
     }
     if (this.recording && live && pos === this.nextAt) {
       const pages = this.checkpoints.pages;

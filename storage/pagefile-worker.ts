@@ -42,7 +42,7 @@ import { DigestTable } from './digests.js';
 import { FreeSpace } from './freespace.js';
 import { ZERO_PAGE_BYTES, sameBytes16 } from './statehash.js';
 import { EFFORT, RECORD_ROOM, encodePageRecordInto } from './pagestore.js';
-import { PageRing, RING_CONTROL as C, type PageRingData } from './pagering.js';
+import { NOBODY_WAITS, PageRing, RING_CONTROL as C, type PageRingData } from './pagering.js';
 import { blockAligned, openDirect, writeBlocks } from './node.js';
 
 /** Bytes gathered before a write to the file. */
@@ -74,12 +74,6 @@ const TOUCH_SLOTS = 256;
  * guest that stores a few thousand pages.
  */
 const TOUCH_AHEAD = 4096;
-/**
- * Slots this thread readies after each page it encodes while pages wait, until the ring's first
- * lap is in place: a few faults (~11 µs each) against a deflate's tens of µs, each one the guest's
- * thread would otherwise take as it copies a page in (a transpose of 32 MiB lost ~180 ms to them).
- */
-const TOUCH_BUSY = 2;
 
 function serve(ring: PageRing): void {
   const ctl = ring.control;
@@ -109,7 +103,7 @@ function serve(ring: PageRing): void {
    */
   const readyAhead = (most: number, ahead = TOUCH_AHEAD): boolean => {
     const filled = Atomics.load(ctl, C.FILLED);
-    touched = Math.max(touched, Math.min(filled, ring.slots));
+    touched = Math.max(touched, filled);
     const wanted = Math.max(filled + ahead, Atomics.load(ctl, C.READY));
     const ready = Math.min(ring.slots, wanted, touched + most);
     if (touched >= ready) return false;
@@ -192,9 +186,15 @@ function serve(ring: PageRing): void {
         end = ring.end[0]!;
         unsynced = 0;
       }
-      // The slots the page file asked for come before encoding: a checkpoint of that many pages is
-      // coming, and the guest's thread would take each one's fault as it copies a page in.
-      if (touched < Atomics.load(ctl, C.READY) && readyAhead(TOUCH_SLOTS, 0)) continue;
+      // The slots the page file asked for come before encoding (a checkpoint of that many pages is
+      // coming, and the guest's thread would take each one's fault as it copies a page in), unless
+      // it waits for pages' encoding.
+      if (
+        touched < Atomics.load(ctl, C.READY) &&
+        Atomics.load(ctl, C.WANTED) === NOBODY_WAITS &&
+        readyAhead(TOUCH_SLOTS, 0)
+      )
+        continue;
       const slot = next % ring.slots;
       const from = ring.jobs[slot]! % ring.slots;
       // As hard as it can afford: less as pages wait, so that it keeps up with a guest that
@@ -232,9 +232,6 @@ function serve(ring: PageRing): void {
       ring.encodings[slot] = rec[0]!;
       Atomics.store(ctl, C.ENCODED, ++next);
       if (next >= Atomics.load(ctl, C.WANTED)) Atomics.notify(ctl, C.ENCODED);
-      // A thread never idle (deflating slowly) readies the ring's first lap as it goes, rather than
-      // leave the guest's thread to fault in every slot it copies a page into.
-      if (touched < ring.slots) readyAhead(TOUCH_BUSY);
     }
   } finally {
     if (direct >= 0) closeSync(direct);

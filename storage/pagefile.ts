@@ -147,6 +147,8 @@ export class PageFile implements PageSpill, PlacedChunks {
   /** Pages copied into the ring, and the last page handed over that each slot's copy is (-1: none). */
   private fills = 0;
   private slotJobs = new Float64Array(0);
+  /** Slots from the ring's first that pages were copied into: in place, their memory faulted in (see newLap). */
+  private written = 0;
   /**
    * The batch of pages being hashed (see hashPagesLater): how many fills it has, and how many of
    * the ranges begun in it are not finished; null when none is.
@@ -336,7 +338,7 @@ export class PageFile implements PageSpill, PlacedChunks {
     const fill = this.fill(ring, page);
     ring.jobs[this.handed % ring.slots] = fill;
     this.slotJobs[fill % ring.slots] = this.handed++;
-    Atomics.store(ring.control, C.FILLED, this.fills);
+    Atomics.store(ring.control, C.FILLED, this.written);
     Atomics.store(ring.control, C.SUBMITTED, this.handed);
     if (Atomics.load(ring.control, C.SLEEPING)) ring.ring();
   }
@@ -355,8 +357,10 @@ export class PageFile implements PageSpill, PlacedChunks {
   /** Copies `page` into the ring's next slot (made free by {@link makeRoom}); returns its fill. */
   private fill(ring: PageRing, page: Uint8Array): number {
     const f = this.fills;
-    ring.pages.set(page, (f % ring.slots) * PAGE_SIZE);
+    const slot = f % ring.slots;
+    ring.pages.set(page, slot * PAGE_SIZE);
     this.fills++;
+    if (slot >= this.written) this.written = slot + 1;
     return f;
   }
 
@@ -433,6 +437,7 @@ export class PageFile implements PageSpill, PlacedChunks {
       this.copies.push(copies);
     }
     if (this.batch === null) {
+      this.newLap(ring, pages.length);
       this.batch = { fills: 0, open: 0 };
       // The batch starts empty (its end last): a thread that looks finds nothing to do until it grows.
       Atomics.store(ctl, C.NUMBERED, this.fills);
@@ -450,7 +455,7 @@ export class PageFile implements PageSpill, PlacedChunks {
       copies.fills[i] = this.fill(ring, memory.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
       // Handed to the thread as they come, so that it hashes while this thread copies.
       if (k % HASH_HANDOUT === HASH_HANDOUT - 1 || k === pages.length - 1) {
-        Atomics.store(ctl, C.FILLED, this.fills);
+        Atomics.store(ctl, C.FILLED, this.written);
         Atomics.store(ctl, C.HASH_END, this.fills);
         ring.ring();
       }
@@ -458,6 +463,24 @@ export class PageFile implements PageSpill, PlacedChunks {
     batch.fills += pages.length;
     batch.open++;
     return { from, to: this.fills };
+  }
+
+  /**
+   * Starts the ring's next lap now, at its first slot, when `pages` copied from where it is would
+   * reach slots no page was copied into yet: they go into slots in place rather than fresh memory,
+   * which costs ~12 µs a page to fault in on a virtual machine (a guest that rewrites 32 MiB
+   * between checkpoints had all of the ring's 64 MiB faulted in, where half is enough). Only
+   * where the thread has encoded the pages those slots hold: waiting for it would hurry it (pages
+   * encoded in a hurry take more room in the file), or take as long as deflate does.
+   */
+  private newLap(ring: PageRing, pages: number): void {
+    const at = this.fills % ring.slots;
+    if (at === 0 || at + pages <= this.written) return;
+    let last = -1;
+    for (let slot = 0; slot < Math.min(pages, this.written); slot++) last = Math.max(last, this.slotJobs[slot]!);
+    if (last >= Atomics.load(ring.control, C.ENCODED)) return;
+    if (last >= this.collected) this.collect(last + 1);
+    this.fills += ring.slots - at;
   }
 
   /**
@@ -490,7 +513,7 @@ export class PageFile implements PageSpill, PlacedChunks {
    * About `pages` pages may be put soon (a guest has dirtied that many since the last
    * checkpoint), and `more` besides (the ones it may dirty by then): from `threadStart` pages
    * on, the encoder thread starts now rather than in the middle of that checkpoint, and readies
-   * that many slots of its ring, and `more`. Memory is faulted in at ~12 µs a page on a virtual
+   * that many slots of its ring (and `more`, in its first lap). Memory is faulted in at ~12 µs a page on a virtual
    * machine, against 0.4 µs for a copy: the thread does that while the guest runs, rather than
    * the guest's thread as it copies pages in.
    */
@@ -498,7 +521,13 @@ export class PageFile implements PageSpill, PlacedChunks {
     if (this.encoder === null || pages < this.threadStart) return;
     const { ring } = this.startThread(this.encoder);
     const ctl = ring.control;
-    const want = Math.min(ring.slots, this.fills + pages + more);
+    // Slots from the ring's first. In its first lap, as many as may come; after, those that come
+    // (the next lap starts at the first slot if they would not fit before it: see newLap).
+    const at = this.fills % ring.slots;
+    const want =
+      this.fills < ring.slots
+        ? Math.min(ring.slots, this.fills + pages + more)
+        : Math.min(ring.slots, at + pages > this.written ? pages : at + pages);
     if (want <= Atomics.load(ctl, C.READY)) return;
     Atomics.store(ctl, C.READY, want);
     ring.ring();

@@ -66,7 +66,7 @@ export const RING_CONTROL = {
   HASH_WAITING: 16,
   /** Bumped by the page file whenever it has work for the worker (pages to hash or encode, READY, STOP). */
   DOORBELL: 17,
-  /** Pages copied into the ring so far (fills). */
+  /** Slots from the ring's first that the page file has copied pages into (in place: see READY). */
   FILLED: 18,
   /** The fill up to which the worker has numbered the batch being hashed (see PageRing.numbers). */
   NUMBERED: 19,
