@@ -247,19 +247,33 @@ export function blockAligned(size: number): Uint8Array {
   return new Uint8Array(new WebAssembly.Memory({ initial: Math.ceil(size / 65536) }).buffer, 0, size);
 }
 
+/** What a file system that takes O_DIRECT at open but not for a write says. */
+const DIRECT_REFUSED = new Set(['EINVAL', 'EOPNOTSUPP', 'ENOTSUP']);
+
 /**
  * {@link writeAll}, the whole blocks among the bytes through `direct` (see openDirect; -1: none)
  * when they lie in memory as they lie in the file (`bytes` from {@link blockAligned}, at an offset
- * that is `position` modulo the block); the ragged ends go through the page cache.
+ * that is `position` modulo the block); the ragged ends go through the page cache. False when the
+ * file system refused the direct write (then all went through the page cache): write through
+ * `fd` alone from then on.
  */
-export function writeBlocks(fd: number, direct: number, bytes: Uint8Array, position: number): void {
+export function writeBlocks(fd: number, direct: number, bytes: Uint8Array, position: number): boolean {
   const first = Math.ceil(position / BLOCK) * BLOCK;
   const last = Math.floor((position + bytes.length) / BLOCK) * BLOCK;
   if (direct < 0 || last - first < DIRECT_LEAST || (bytes.byteOffset - position) % BLOCK !== 0) {
     writeAll(fd, bytes, position);
-    return;
+    return true;
   }
   writeAll(fd, bytes.subarray(0, first - position), position);
-  writeAll(direct, bytes.subarray(first - position, last - position), first);
+  const middle = bytes.subarray(first - position, last - position);
+  let taken = true;
+  try {
+    writeAll(direct, middle, first);
+  } catch (e) {
+    if (!DIRECT_REFUSED.has((e as { code?: string }).code ?? '')) throw e;
+    writeAll(fd, middle, first);
+    taken = false;
+  }
   writeAll(fd, bytes.subarray(last - position), last);
+  return taken;
 }

@@ -112,7 +112,10 @@ function serve(ring: PageRing): void {
     return true;
   };
   const flush = () => {
-    writeBlocks(fd, direct, buffer.subarray(lead, lead + buffered), at);
+    if (!writeBlocks(fd, direct, buffer.subarray(lead, lead + buffered), at)) {
+      closeSync(direct);
+      direct = -1;
+    }
     unsynced += buffered;
     buffered = 0;
     if (unsynced >= SYNC_BEHIND) {

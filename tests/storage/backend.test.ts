@@ -89,4 +89,20 @@ describe('writeBlocks', () => {
     expect(got.length).toBe(500_001);
     expect(got).toEqual(want.subarray(0, 500_001));
   });
+
+  it('writes through the page cache what a file system refuses to take past it, and says so', async () => {
+    const p = join(dir, 'pages');
+    const fd = openSync(p, 'w+');
+    const direct = openDirect(fd);
+    // A plain buffer (its memory off a block's boundary, 16 bytes past one as allocated here): a
+    // file system that takes direct writes refuses them from there.
+    const plain = new ArrayBuffer(300_000);
+    const bytes = new Uint8Array(plain, 100, 150_000);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7 + 3) & 255;
+    const taken = writeBlocks(fd, direct, bytes, 100);
+    if (direct >= 0) closeSync(direct);
+    closeSync(fd);
+    expect(new Uint8Array(await readFile(p)).subarray(100)).toEqual(bytes);
+    if (direct < 0) expect(taken).toBe(true);
+  });
 });
