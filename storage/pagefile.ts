@@ -53,6 +53,8 @@ const COPY_BUFFER = 4 << 20;
 const START = VMI_HEADER_SIZE;
 /** Pages an encoder thread may have in hand (64 MiB of shared memory, a checkpoint of all 64 MiB of RAM): more, and the caller waits for it. */
 const RING_SLOTS = 16384;
+/** Pages still to encode past which a new lap of the ring is not looked for (see newLap). */
+const LAP_PENDING = 4096;
 /**
  * Pages waiting for the encoder thread, and milliseconds they would take it at its pace, past
  * which a page file that must wait for them all (the recording ends, or compacts) has it encode
@@ -476,10 +478,11 @@ export class PageFile implements PageSpill, PlacedChunks {
   private newLap(ring: PageRing, pages: number): void {
     const at = this.fills % ring.slots;
     if (at === 0 || at + pages <= this.written) return;
-    let last = -1;
-    for (let slot = 0; slot < Math.min(pages, this.written); slot++) last = Math.max(last, this.slotJobs[slot]!);
-    if (last >= Atomics.load(ring.control, C.ENCODED)) return;
-    if (last >= this.collected) this.collect(last + 1);
+    // The pages still to encode must all lie past the slots the lap takes (taken on by makeRoom).
+    const encoded = Atomics.load(ring.control, C.ENCODED);
+    if (this.handed - encoded > LAP_PENDING) return;
+    const top = Math.min(pages, this.written);
+    for (let j = encoded; j < this.handed; j++) if (ring.jobs[j % ring.slots]! % ring.slots < top) return;
     this.fills += ring.slots - at;
   }
 
