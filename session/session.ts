@@ -708,9 +708,8 @@ export class Session {
       // The page store gets ready for what the next checkpoint may hand it (see PageStore.expect):
       // the pages dirty now and, from the second look since the last checkpoint on, perhaps as many
       // more as the pace since the look before brings by then (at most as many again: a guest's
-      // pace falls as it has dirtied its working set). Early, so that its thread starts and
-      // readies its memory while the guest runs, not while the guest's thread copies pages in; a
-      // guest whose working set is all dirty already (most) is expected to bring no more.
+      // pace falls as it has dirtied its working set). Early, so that its thread readies its
+      // memory while the guest runs, not while the guest's thread copies pages in.
       this.expectAt = pos + this.interval / EXPECT_LOOKS;
       const dirty = this.machine.ram.dirtyCount() + (this.machine.disk?.dirtyCount() ?? 0);
       const paced = this.lookedAt > this.nextAt - this.spacing && pos > this.lookedAt && this.nextAt > pos;

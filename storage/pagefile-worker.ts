@@ -33,7 +33,8 @@
  * The data of page s goes into the first of the file's holes that holds it
  * (see FreeSpace), else where the file ends; its place goes into the ring
  * with its length. Records that follow one another in the file are written
- * in one go.
+ * in one go, their whole 4 KiB blocks past the page cache where the system
+ * allows (see writeBlocks).
  */
 import { closeSync, fdatasyncSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';

@@ -146,7 +146,10 @@ export class PageFile implements PageSpill, PlacedChunks {
    * (see hashPages) before this thread takes them, and those are handed over in number order.
    */
   private numbered = 0;
-  /** Pages copied into the ring, and the last page handed over that each slot's copy is (-1: none). */
+  /**
+   * Fills of the ring's slots so far (slot: fill mod slots; a new lap skips what is left of the one
+   * before, see newLap), and the last page handed over that each slot's copy is (-1: none).
+   */
   private fills = 0;
   private slotJobs = new Float64Array(0);
   /** Slots from the ring's first that pages were copied into: in place, their memory faulted in (see newLap). */
