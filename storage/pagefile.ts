@@ -527,13 +527,11 @@ export class PageFile implements PageSpill, PlacedChunks {
     if (this.encoder === null || pages < this.threadStart) return;
     const { ring } = this.startThread(this.encoder);
     const ctl = ring.control;
-    // Slots from the ring's first. In its first lap, as many as may come; after, those that come
-    // (the next lap starts at the first slot if they would not fit before it: see newLap).
+    // Slots from the ring's first, as far as the pages may go from the next fill: in its first lap
+    // those that may come; after, those that come (a new lap, if one starts, takes slots in place
+    // already: see newLap).
     const at = this.fills % ring.slots;
-    const want =
-      this.fills < ring.slots
-        ? Math.min(ring.slots, this.fills + pages + more)
-        : Math.min(ring.slots, at + pages > this.written ? pages : at + pages);
+    const want = Math.min(ring.slots, at + pages + (this.fills < ring.slots ? more : 0));
     if (want <= Atomics.load(ctl, C.READY)) return;
     Atomics.store(ctl, C.READY, want);
     ring.ring();
