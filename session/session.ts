@@ -780,11 +780,12 @@ export class Session {
   }
 
   /**
-   * Bytes the recording's file would take now, from above: the space its pages take, counted
-   * exactly with the space kept for the pages to come, and the rest (see fileOverhead).
+   * Bytes of the recording's file so far, without waiting for pages being hashed or encoded on
+   * another thread: the space of the pages written (holes kept for the pages to come included),
+   * and the rest from above (see fileOverhead). What a progress line shows.
    */
-  get fileBytes(): number {
-    return this.checkpoints.pages.extentBytes + this.fileOverhead();
+  get fileBytesWritten(): number {
+    return this.checkpoints.pages.extentWritten + this.fileOverhead();
   }
 
   /**

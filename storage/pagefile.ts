@@ -231,6 +231,16 @@ export class PageFile implements PageSpill, PlacedChunks {
     return this.end - START;
   }
 
+  /**
+   * At most {@link extent}, without waiting for the thread or for a batch being hashed: the
+   * records whose places are known here, those the thread has encoded taken on first. What a
+   * progress line shows as the recording runs (finding the extent made each show wait for them).
+   */
+  get extentWritten(): number {
+    if (this.thread) this.collect(Atomics.load(this.thread.ring.control, C.ENCODED));
+    return this.end - START;
+  }
+
   /** At least {@link extent}: each record the thread has not reported yet counted as ending the file, at its largest. */
   get extentBound(): number {
     return this.end - START + (this.handed + (this.batch?.fills ?? 0) - this.collected) * (RECORD_ROOM - 1);

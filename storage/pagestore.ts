@@ -394,6 +394,8 @@ export interface PageSpill extends PageRecords {
   readonly extent?: number;
   /** At least {@link extent}, and known without waiting for records still being encoded on another thread. */
   readonly extentBound?: number;
+  /** At most {@link extent}, and known without waiting: the records whose places are known. */
+  readonly extentWritten?: number;
   /** Bytes of a record held, or undefined. */
   sizeOf(hash: Hash128): number | undefined;
 }
@@ -594,6 +596,11 @@ export class PageStore {
   /** At least {@link extentBytes}, without waiting for a spill store that encodes on another thread. */
   get extentBound(): number {
     return this.storedBytes + (this.spill ? (this.spill.extentBound ?? this.spill.extent ?? this.spill.bytes) : 0);
+  }
+
+  /** At most {@link extentBytes}, without waiting for a spill store that encodes on another thread. */
+  get extentWritten(): number {
+    return this.storedBytes + (this.spill ? (this.spill.extentWritten ?? this.spill.extent ?? this.spill.bytes) : 0);
   }
 
   /** {@link sweep}, but of the pages held in memory only: a spill store keeps its own until the next sweep. */

@@ -73,7 +73,7 @@ const DEFAULT_BUDGET = 2 * 2 ** 30;
 
 function progressText(session: Session, budget: number, started: number): string {
   const seconds = (performance.now() - started) / 1000;
-  const stored = session.fileBytes;
+  const stored = session.fileBytesWritten;
   return `recording: ${session.position.toLocaleString('en-US')} instructions, ${(session.position / seconds / 1e6).toFixed(0)} MIPS, ${formatBytes(stored)} stored, ${((stored / budget) * 100).toFixed(0)}% of the ${formatBytes(budget)} budget`;
 }
 

@@ -329,14 +329,21 @@ describe.each<[string, PageFileOptions]>([
     });
 
   if (options.encoder)
-    it('does not wait long for deflate as it ends: what its thread would take long over is encoded the cheap way', () => {
+    it('does not wait long for deflate as it ends: what its thread would take long over is encoded the cheap way', async () => {
       // Handed over at a copy's pace, 8,000 pages of ~35 µs each: fewer than the thread encodes the cheap way of its
       // own accord (a quarter of its ring), which would take it ~280 ms.
       const page = slowToDeflate;
+      const pages = Array.from({ length: 8000 }, (_, i) => page(i));
       const target = join(dir, 'out.vmi');
       const f = new PageFile(target, { ...options, ringSlots: 32768 });
+      // At a copy's pace once the thread has readied its ring's slots (it sleeps then): into fresh ones, each copy
+      // would wait for the memory's fault, and the thread would keep up.
+      f.expect(8000);
+      const ring = () => (f as unknown as { started: { ring: PageRing } | null }).started?.ring;
+      for (let i = 0; i < 500 && !ring()?.control[RING_CONTROL.SLEEPING]; i++)
+        await new Promise((r) => setTimeout(r, 10));
       const s = new PageStore({ spill: f });
-      const hashes = Array.from({ length: 8000 }, (_, i) => s.put(page(i)));
+      const hashes = pages.map((p) => s.put(p));
       f.finish((sink) => sink.patch(0, new Uint8Array(80)));
       const places = hashes.map((h) => placeOf(f, h)!);
       expect(places.filter((p) => p.encoding === 0).length).toBeGreaterThan(0); // raw, in a hurry
@@ -417,6 +424,36 @@ describe.each<[string, PageFileOptions]>([
         expect(files[1]!.equals(files[0]!)).toBe(true);
       },
     );
+
+  if (options.encoder)
+    it('says how far its file is written without waiting for the pages being hashed or encoded', async () => {
+      const f = new PageFile(join(dir, 'written.vmi'), options);
+      f.expect(1 << 20);
+      const ring = () => (f as unknown as { started: { ring: PageRing } | null }).started?.ring;
+      for (let i = 0; i < 500 && !ring()?.control[RING_CONTROL.STARTED]; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      const memory = new Uint8Array(3000 * 4096);
+      for (let p = 0; p < 3000; p++) memory.set(record(p, 4096), p * 4096);
+      let owed = 0;
+      const finish = f.hashPagesLater(
+        memory,
+        Array.from({ length: 3000 }, (_, p) => p),
+        () => {
+          owed++;
+          finish!();
+        },
+      );
+      expect(finish).not.toBeNull();
+      // None of the batch's pages is taken on before it is finished.
+      expect(f.extentWritten).toBe(0);
+      expect(owed).toBe(0);
+      // The extent has the batch finished and waits for every page's encoding.
+      const extent = f.extent;
+      expect(owed).toBe(1);
+      expect(extent).toBeGreaterThan(3000);
+      expect(f.extentWritten).toBe(extent);
+      f.close();
+    });
 
   if (options.encoder)
     it('says so, naming the problem, when its thread cannot start', async () => {
