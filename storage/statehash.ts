@@ -210,29 +210,16 @@ export class PageHashTable {
 
   /** Records the digests of `pages` found elsewhere, 16 bytes each in `digests`. */
   private record(pages: readonly number[], digests: Uint8Array): void {
-    // Four words at a time (both are aligned: see PagesHasher).
-    const now = words32(this.bytes);
-    const got = words32(digests);
-    const zero = words32(ZERO_PAGE_BYTES);
+    const got = new DataView(digests.buffer, digests.byteOffset, digests.length);
+    const h = [0, 0, 0, 0];
     for (let k = 0; k < pages.length; k++) {
       const i = pages[k]!;
-      const a = 4 * k;
-      const b = 4 * i;
-      if (got[a] === zero[0] && got[a + 1] === zero[1] && got[a + 2] === zero[2] && got[a + 3] === zero[3])
+      if (sameBytes16(digests, 16 * k, ZERO_PAGE_BYTES, 0)) {
         this.updateZero(i);
-      else if (
-        this.zero[i] === 0 &&
-        got[a] === now[b] &&
-        got[a + 1] === now[b + 1] &&
-        got[a + 2] === now[b + 2] &&
-        got[a + 3] === now[b + 3]
-      )
-        this.unchanged(i);
-      else {
-        for (let w = 0; w < 4; w++) now[b + w] = got[a + w]!;
-        this.strings[i] = null;
-        this.changedTo(i, 0);
+        continue;
       }
+      for (let w = 0; w < 4; w++) h[w] = got.getInt32(16 * k + 4 * w);
+      this.updateWords(i, h, 0);
     }
   }
 
