@@ -224,7 +224,7 @@ export function writeAll(fd: number, bytes: Uint8Array, position: number): void 
 }
 
 /** The unit of a write past the page cache: offsets, lengths and memory addresses are multiples of it. */
-const BLOCK = 4096;
+export const BLOCK = 4096;
 /** Bytes below which a run of whole blocks goes through the page cache anyway: each direct write waits for the device. */
 const DIRECT_LEAST = 64 << 10;
 

@@ -44,7 +44,7 @@ import { FreeSpace } from './freespace.js';
 import { ZERO_PAGE_BYTES, sameBytes16 } from './statehash.js';
 import { EFFORT, RECORD_ROOM, encodePageRecordInto } from './pagestore.js';
 import { NOBODY_WAITS, PageRing, RING_CONTROL as C, type PageRingData } from './pagering.js';
-import { blockAligned, openDirect, writeBlocks } from './node.js';
+import { BLOCK, blockAligned, openDirect, writeBlocks } from './node.js';
 
 /** Bytes gathered before a write to the file. */
 const WRITE_BUFFER = 1 << 20;
@@ -80,7 +80,7 @@ function serve(ring: PageRing): void {
   const ctl = ring.control;
   const out = new Uint8Array(RECORD_ROOM);
   // Laid out as in the file's blocks (from `lead` on), so that the whole ones are written past the page cache.
-  const buffer = blockAligned(WRITE_BUFFER + 4096);
+  const buffer = blockAligned(WRITE_BUFFER + BLOCK);
   let lead = 0;
   let buffered = 0;
   let direct = -1;
@@ -227,7 +227,7 @@ function serve(ring: PageRing): void {
       }
       if (buffered === 0) {
         at = place;
-        lead = at % 4096;
+        lead = at % BLOCK;
       }
       buffer.set(rec.subarray(1), lead + buffered);
       buffered += length;
