@@ -308,6 +308,11 @@ export class Session {
   /** Where the recording last told its page store what to expect, and the pages dirty then. */
   private lookedAt = 0;
   private lookedDirty = 0;
+  /**
+   * Where the recording is known to end (`rewind record --max-instructions`): afterRun leaves the
+   * periodic checkpoint that would fall there to {@link checkpointAtEnd}.
+   */
+  plannedEnd = Infinity;
   /** The page store's bound after the last periodic checkpoint this session took, or -1 before one (see afterRun). */
   private boundBefore = -1;
   /** True while `run` executes, when output goes to `onOutput`. */
@@ -709,8 +714,10 @@ export class Session {
       // the pages dirty now and, from the second look since the last checkpoint on, perhaps as many
       // more as the pace since the look before brings by then (at most as many again: a guest's
       // pace falls as it has dirtied its working set). Early, so that its thread readies its
-      // memory while the guest runs, not while the guest's thread copies pages in.
-      this.expectAt = pos + this.interval / EXPECT_LOOKS;
+      // memory while the guest runs, not while the guest's thread copies pages in. Before this
+      // session's first periodic checkpoint, at every slice: a guest that dirties its memory from
+      // the start has its store's thread up (~0.1 s) and its slots ready before that checkpoint.
+      this.expectAt = pos + (this.boundBefore < 0 ? SLICE : this.interval / EXPECT_LOOKS);
       const dirty = this.machine.ram.dirtyCount() + (this.machine.disk?.dirtyCount() ?? 0);
       const paced = this.lookedAt > this.nextAt - this.spacing && pos > this.lookedAt && this.nextAt > pos;
       const more = paced ? (Math.max(0, dirty - this.lookedDirty) * (this.nextAt - pos)) / (pos - this.lookedAt) : 0;
@@ -718,7 +725,7 @@ export class Session {
       this.lookedDirty = dirty;
       this.checkpoints.pages.expect(dirty, Math.ceil(Math.min(more, dirty)));
     }
-    if (this.recording && live && pos === this.nextAt) {
+    if (this.recording && live && pos === this.nextAt && pos !== this.plannedEnd) {
       const pages = this.checkpoints.pages;
       pages.mark();
       this.adaptSpacing(this.checkpointHere());
@@ -892,6 +899,25 @@ export class Session {
     this.base = cp.id;
     this.timeline.addCheckpoint(owner, { id: cp.id, position: pos });
     return cp;
+  }
+
+  /**
+   * The recording ends here: captures a checkpoint unless one near enough is the end's. A busy
+   * guest's (BUSY_PAGES or more dirty) is left out where its run since the last periodic
+   * checkpoint took no longer than REPLAY_MS: a seek to the end then replays no longer than one
+   * between two periodic checkpoints, and the recording's end does not wait for that many pages
+   * to be encoded and written (a matrix transpose's last 11 k: ~0.2 s of a 0.8 s recording).
+   * That stretch is replayed by `replay --verify`, with no state hash at its end to check.
+   * Returns the checkpoint, or null.
+   */
+  checkpointAtEnd(): Checkpoint | null {
+    this.needRecording('a checkpoint');
+    const m = this.machine;
+    const busy = m.ram.dirtyCount() + (m.disk?.dirtyCount() ?? 0) >= BUSY_PAGES;
+    const since = this.timeline.checkpointAtOrBefore(this.current, this.position);
+    if (busy && since !== null && this.liveRunMs <= REPLAY_MS && this.position <= since.position + this.spacing)
+      return null;
+    return this.checkpointHere();
   }
 
   // ---- time travel ----

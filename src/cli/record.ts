@@ -37,20 +37,20 @@ export async function recordCommand(argv: readonly string[]): Promise<number> {
   try {
     session = Session.create(spec, { budget, pages: { spill } });
     const s = session;
+    const max = numberFlag(args, 'max-instructions');
+    if (max !== undefined) s.plannedEnd = max;
     const console = new NodeConsole((bytes) => s.script(bytes), input);
     const status = new StatusLine();
     const started = performance.now();
     console.beforeOutput = () => status.clear();
     try {
-      result = await drive(s, console, numberFlag(args, 'max-instructions'), () =>
-        status.update(() => progressText(s, budget, started)),
-      );
+      result = await drive(s, console, max, () => status.update(() => progressText(s, budget, started)));
     } finally {
       status.clear();
       console.close();
     }
-    // A checkpoint at the end lets `replay --verify` prove the whole run.
-    session.checkpointHere();
+    // A checkpoint at the end lets `replay --verify` prove the whole run, unless one near enough is the end's.
+    session.checkpointAtEnd();
     session.keepWithinBudget();
     size = finishRecording(session, spill);
   } finally {

@@ -127,6 +127,56 @@ describe('periodic checkpoints of a guest that rewrites its memory', () => {
     expect(cps).toEqual([0, 1_000_000, 2_000_000, 3_000_000, 4_000_000, 5_000_000]);
   });
 
+  it("leave the end's checkpoint out where the last is no more than 150 ms of run behind", () => {
+    // 50 ms an interval: checkpoints 3 apart. The end 1.5 intervals (75 ms) past the last.
+    const near = checkpointsAt('dirty', 20, 5_500_000);
+    expect(near.s.checkpointAtEnd()).toBeNull();
+    expect(near.s.timeline.branch(near.s.branch).checkpoints.map((c) => c.position)).toEqual(near.cps);
+    near.s.seek({ position: 0 });
+    near.s.seek({ position: 5_500_000 });
+    expect(near.s.stateHash()).toBe(checkpointsAt('dirty', 5, 5_500_000).s.stateHash());
+    // 200 ms an interval: the end 0.9 of one (180 ms) past the last.
+    const far = checkpointsAt('dirty', 5, 4_900_000);
+    expect(far.s.checkpointAtEnd()?.position).toBe(4_900_000);
+    // A quiet guest's end costs little: it is checkpointed however near the last one is.
+    const quiet = checkpointsAt('memops', 100, 2_500_000);
+    expect(quiet.s.checkpointAtEnd()?.position).toBe(2_500_000);
+  });
+
+  it('leave the periodic checkpoint at a planned end to the end', () => {
+    let s: Session | null = null;
+    const clock = () => (s === null ? 0 : s.position / 20e3);
+    s = Session.create(
+      { kind: 'elf', image: new Uint8Array(readFileSync(guest('dirty'))), ramSize: 64 << 20 },
+      { interval: 1_000_000, clock },
+    );
+    s.plannedEnd = 7_000_000;
+    s.type(new TextEncoder().encode('100000\n'));
+    s.run(7_000_000, polling);
+    // 0, 1 and 4 million periodic; 7 million would be, 150 ms after 4.
+    expect(s.timeline.branch(s.branch).checkpoints.map((c) => c.position)).toEqual([0, 1_000_000, 4_000_000]);
+    expect(s.checkpointAtEnd()).toBeNull();
+  });
+
+  it('tell the page store how many pages are dirty at every slice before the first periodic checkpoint, and every eighth of an interval after', () => {
+    const s = Session.create(
+      { kind: 'elf', image: new Uint8Array(readFileSync(guest('dirty'))), ramSize: 64 << 20 },
+      { interval: 40_000_000 },
+    );
+    const looks: number[] = [];
+    const expectPages = s.checkpoints.pages.expect.bind(s.checkpoints.pages);
+    s.checkpoints.pages.expect = (pages, more) => {
+      looks.push(s.position);
+      expectPages(pages, more);
+    };
+    s.type(new TextEncoder().encode('100000\n'));
+    s.run(50_000_000, polling);
+    // A slice is 2 million steps: the thread that readies the store's memory is up before the first checkpoint.
+    expect(looks.slice(0, 3)).toEqual([2_000_000, 4_000_000, 6_000_000]);
+    expect(looks.filter((p) => p < 40_000_000)).toHaveLength(19);
+    expect(looks.filter((p) => p >= 40_000_000)).toEqual([40_000_000, 42_000_000, 48_000_000]);
+  });
+
   it('seek(N) there equals a linear run', () => {
     const { s, cps } = checkpointsAt('dirty', 100, 12_000_000);
     expect(cps).toEqual([0, 1_000_000, 9_000_000]);
