@@ -149,7 +149,8 @@ export class DigestTable {
    */
   numbersInOrder(): { numbers: Uint32Array; words: Uint32Array } {
     const n = this.size;
-    const w = this.words;
+    // Read from a copy: a shared table's growable memory costs twice as much to read word by word.
+    const w = this.shared ? this.words.slice(0, 4 * n) : this.words;
     const starts = bucketStarts(n, (k) => w[4 * k]!);
     const next = starts.slice(0, -1);
     const shift = 32 - Math.log2(next.length);
