@@ -50,14 +50,19 @@ describe('DigestTable', () => {
     t.add('0123456789abcdef0123456789abcdef');
     t.add('0123456789abcdef0123456789abcdee');
     const shared = t.toShared();
+    // The other thread's table, made before this one grows the memory under it.
+    const before = new DigestTable(0, shared.shared);
     for (let i = 3000; i < 20_000; i++) expect(shared.add(digest(i))).toBe(i + 2);
+    expect(before.indexOf(digest(19_999))).toBe(20_001);
+    expect(before.add(digest(20_000))).toBe(20_002);
+    expect(shared.indexOf(digest(20_000))).toBe(20_002);
     const again = new DigestTable(0, shared.shared);
-    expect(again.size).toBe(20_002);
+    expect(again.size).toBe(20_003);
     expect(again.indexOf(digest(12_345))).toBe(12_347);
     const { numbers, words } = again.numbersInOrder();
     const order = Array.from(numbers, (n) => again.digestAt(n));
     expect(order).toEqual([...order].sort());
-    expect(new Set(order).size).toBe(20_002);
+    expect(new Set(order).size).toBe(20_003);
     // Their words come along, in the same order (big-endian: as the digests print).
     const hex = (k: number) => Array.from(words.subarray(4 * k, 4 * k + 4), (x) => x.toString(16).padStart(8, '0'));
     expect(Array.from(numbers, (_, k) => hex(k).join(''))).toEqual(order);
