@@ -42,7 +42,7 @@ import { PAGE_SIZE } from '../core/memmap.js';
 import { DigestTable } from './digests.js';
 import { FreeSpace } from './freespace.js';
 import { ZERO_PAGE_BYTES, sameBytes16 } from './statehash.js';
-import { EFFORT, RECORD_ROOM, encodePageRecordInto } from './pagestore.js';
+import { EFFORT, ENCODING_RAW, RECORD_ROOM, encodePageUnlessRaw } from './pagestore.js';
 import { NOBODY_WAITS, PageRing, RING_CONTROL as C, type PageRingData } from './pagering.js';
 import { BLOCK, blockAligned, openDirect, writeBlocks } from './node.js';
 
@@ -212,10 +212,12 @@ function serve(ring: PageRing): void {
             : EFFORT.full;
       const page = ring.pages.subarray(from * PAGE_SIZE, (from + 1) * PAGE_SIZE);
       const began = performance.now();
-      const rec = encodePageRecordInto(page, out, effort);
+      const rec = encodePageUnlessRaw(page, out, effort);
       pace += ((performance.now() - began) * 1e6 - pace) / 16;
       Atomics.store(ctl, C.PACE, Math.min(2 ** 31 - 1, Math.round(pace)));
-      const length = rec.length - 1;
+      // A raw page's bytes go from its slot to the buffer as they are.
+      const data = rec === null ? page : rec.subarray(1);
+      const length = data.length;
       let place = free.take(length);
       if (place < 0) {
         place = end;
@@ -229,11 +231,11 @@ function serve(ring: PageRing): void {
         at = place;
         lead = at % BLOCK;
       }
-      buffer.set(rec.subarray(1), lead + buffered);
+      buffer.set(data, lead + buffered);
       buffered += length;
       ring.offsets[slot] = place;
       ring.lengths[slot] = length;
-      ring.encodings[slot] = rec[0]!;
+      ring.encodings[slot] = rec === null ? ENCODING_RAW : rec[0]!;
       Atomics.store(ctl, C.ENCODED, ++next);
       if (next >= Atomics.load(ctl, C.WANTED)) Atomics.notify(ctl, C.ENCODED);
     }

@@ -33,7 +33,7 @@ import { PAGE_SIZE } from '../core/memmap.js';
 import { RewindError } from '../core/errors.js';
 import type { ByteSink } from './bytes.js';
 import { hashToBytes, type Hash128 } from './hash.js';
-import { encodePageRecordInto, RECORD_ROOM, type HashSet, type PageSpill } from './pagestore.js';
+import { ENCODING_RAW, encodePageUnlessRaw, RECORD_ROOM, type HashSet, type PageSpill } from './pagestore.js';
 import { NOBODY_WAITS, PageRing, RING_CONTROL as C } from './pagering.js';
 import type { ChunkPlace, PlacedChunks } from './vmi-indexed.js';
 import { DigestTable } from './digests.js';
@@ -337,7 +337,9 @@ export class PageFile implements PageSpill, PlacedChunks {
       if (n < 0) return;
       this.encodedHere++;
       this.encodedSinceMark++;
-      this.store(n, encodePageRecordInto(page, scratch));
+      const rec = encodePageUnlessRaw(page, scratch);
+      if (rec === null) this.store(n, ENCODING_RAW, page);
+      else this.store(n, rec[0]!, rec.subarray(1));
       return;
     }
     const { ring } = thread;
@@ -565,12 +567,11 @@ export class PageFile implements PageSpill, PlacedChunks {
     // Written here, so the thread must have written all it has (and then start after this).
     this.settle();
     const n = this.number(hashToBytes(hash), 0);
-    if (n >= 0) this.store(n, record);
+    if (n >= 0) this.store(n, record[0]!, record.subarray(1));
   }
 
   /** Writes the record of page number n here, in a hole or at the end (the thread has written all it was given). */
-  private store(n: number, record: Uint8Array): void {
-    const data = record.subarray(1);
+  private store(n: number, encoding: number, data: Uint8Array): void {
     const hole = this.free.take(data.length);
     if (hole >= 0) {
       // Holes lie before what the buffer holds: they are found once all is written (compact).
@@ -587,8 +588,8 @@ export class PageFile implements PageSpill, PlacedChunks {
       this.end += data.length;
     }
     this.lengths[n] = data.length;
-    this.encodings[n] = record[0]!;
-    this.held += record.length;
+    this.encodings[n] = encoding;
+    this.held += 1 + data.length;
     if (this.thread) {
       this.flush();
       this.retarget();

@@ -254,9 +254,22 @@ export type Effort = (typeof EFFORT)[keyof typeof EFFORT];
  * Costs no allocation for a raw or sparse page.
  */
 export function encodePageRecordInto(page: Uint8Array, out: Uint8Array, effort: Effort = EFFORT.full): Uint8Array {
+  return encodePageUnlessRaw(page, out, effort) ?? rawRecordInto(page, out);
+}
+
+/**
+ * {@link encodePageRecordInto}, but for a page kept raw: null, and nothing copied (its record is
+ * ENCODING_RAW and the page's bytes). Copying a raw page into `out` after its encoding byte, off
+ * the word boundary, cost ~1.1 µs, three times the copy of its bytes to where they are written.
+ */
+export function encodePageUnlessRaw(
+  page: Uint8Array,
+  out: Uint8Array,
+  effort: Effort = EFFORT.full,
+): Uint8Array | null {
   const deflate = effort !== EFFORT.cheap;
   if (page.byteOffset & 3) page = page.slice(); // word views need alignment
-  if (looksRandom(page)) return rawRecordInto(page, out);
+  if (looksRandom(page)) return null;
   // The sparse form first: the same pass counts the zero words and samples the others' bytes.
   const sparse = sparseWordsInto(page, out, 1);
   const nonzero = (sparse - PAGE_SIZE / 32) >>> 2;
@@ -283,7 +296,7 @@ export function encodePageRecordInto(page: Uint8Array, out: Uint8Array, effort: 
       return out.subarray(0, 1 + data.length);
     }
   }
-  return rawRecordInto(page, out);
+  return null;
 }
 
 function rawRecordInto(page: Uint8Array, out: Uint8Array): Uint8Array {
