@@ -6,6 +6,7 @@ import {
   inflateExact,
   encodePageRecord,
   encodePageRecordInto,
+  encodePageUnlessRaw,
   EFFORT,
   RECORD_ROOM,
   ENCODING_RAW,
@@ -145,6 +146,19 @@ describe('page encodings and the spill store', () => {
     expect(() => decompressChunk(ENCODING_SPARSE, rec.subarray(1, rec.length - 4), 4096, 'bad-vmi', 'p')).toThrow(
       /sparse data is/,
     );
+  });
+
+  it('says a page is kept raw without copying it, and encodes others as their records', () => {
+    const out = new Uint8Array(RECORD_ROOM);
+    const random = randomPage(7);
+    expect(encodePageUnlessRaw(random, out)).toBeNull();
+    expect(encodePageRecordInto(random, out)).toEqual(Uint8Array.of(ENCODING_RAW, ...random));
+    const text = new TextEncoder().encode('the quick brown fox jumps over the lazy dog. '.repeat(92)).subarray(0, 4096);
+    const rec = encodePageUnlessRaw(text, out)!;
+    expect(rec[0]).toBe(ENCODING_DEFLATE);
+    expect(decodePageRecord(rec)).toEqual(text);
+    // Cheaply, the same text stays raw.
+    expect(encodePageUnlessRaw(text, out, EFFORT.cheap)).toBeNull();
   });
 
   it('without deflate, encodes a page sparse or raw, whichever is smaller, and gives it back exactly', () => {
