@@ -361,6 +361,27 @@ export class PageFile implements PageSpill, PlacedChunks {
   }
 
   /**
+   * {@link putPage} of each of `pages` of `memory` (indices of 4 KiB pages), whose digests are 16
+   * bytes each in `digests`: those it hashed from copies are skipped without a view of each.
+   */
+  putPages(memory: Uint8Array, pages: Uint32Array, digests: Uint8Array): void {
+    this.payOwed();
+    const thread = this.takingThread();
+    const c = thread === null ? undefined : this.copiesOf(memory);
+    for (let k = 0; k < pages.length; k++) {
+      const i = pages[k]!;
+      const f = c === undefined ? -1 : c.fills[i]!;
+      if (f >= 0 && f + thread!.ring.slots > this.fills) continue;
+      this.putPage(memory.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE), digests, k * 16);
+    }
+  }
+
+  /** The copies {@link hashPages} made of `memory`'s pages, if any. */
+  private copiesOf(memory: Uint8Array): { memory: Uint8Array; fills: Float64Array } | undefined {
+    return this.copies.find((c) => c.memory.buffer === memory.buffer && c.memory.byteOffset === memory.byteOffset);
+  }
+
+  /**
    * Takes the thread's results as far as the next page handed over, and the next fill, need: the
    * slot of the page handed over a ring ago, and the slot the next fill copies into, free.
    */
@@ -446,9 +467,7 @@ export class PageFile implements PageSpill, PlacedChunks {
   /** Copies `pages` of `memory` into the ring, in the batch being hashed (a new one if none is); returns their fills. */
   private startHashing(ring: PageRing, memory: Uint8Array, pages: readonly number[]): { from: number; to: number } {
     const ctl = ring.control;
-    let copies = this.copies.find(
-      (c) => c.memory.buffer === memory.buffer && c.memory.byteOffset === memory.byteOffset,
-    );
+    let copies = this.copiesOf(memory);
     if (copies === undefined) {
       copies = { memory, fills: new Float64Array(memory.length / PAGE_SIZE).fill(-1) };
       this.copies.push(copies);
@@ -466,12 +485,24 @@ export class PageFile implements PageSpill, PlacedChunks {
     const over = this.handed + batch.fills + pages.length - this.collected - ring.slots;
     if (over > 0) this.collect(Math.max(this.collected + over, Atomics.load(ctl, C.ENCODED)));
     const from = this.fills;
+    // Pages that follow one another in memory and in the ring are copied as one run.
+    let run = 0;
     for (let k = 0; k < pages.length; k++) {
       const i = pages[k]!;
       this.makeRoom(ring);
-      copies.fills[i] = this.fill(ring, memory.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
+      const slot = this.fills % ring.slots;
+      copies.fills[i] = this.fills++;
+      if (slot >= this.written) this.written = slot + 1;
+      run++;
+      const last = k === pages.length - 1;
       // Handed to the thread as they come, so that it hashes while this thread copies.
-      if (k % HASH_HANDOUT === HASH_HANDOUT - 1 || k === pages.length - 1) {
+      const handout = k % HASH_HANDOUT === HASH_HANDOUT - 1 || last;
+      if (handout || pages[k + 1] !== i + 1 || slot + 1 === ring.slots) {
+        const first = i + 1 - run;
+        ring.pages.set(memory.subarray(first * PAGE_SIZE, (i + 1) * PAGE_SIZE), (slot + 1 - run) * PAGE_SIZE);
+        run = 0;
+      }
+      if (handout) {
         Atomics.store(ctl, C.FILLED, this.written);
         Atomics.store(ctl, C.HASH_END, this.fills);
         ring.ring();

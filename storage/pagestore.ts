@@ -368,6 +368,8 @@ export interface PageSpill extends PageRecords {
    * digest is the 16 bytes at `at` in `digests`.
    */
   putPage(page: Uint8Array, digests: Uint8Array, at: number): void;
+  /** {@link putPage} of `pages` of `memory` (indices of 4 KiB pages), their digests 16 bytes each in `digests`, in one call. */
+  putPages?(memory: Uint8Array, pages: Uint32Array, digests: Uint8Array): void;
   /**
    * Hashes `pages` of `memory` where it also works, into `digests` (see PagesHasher), and keeps
    * copies of them that a {@link putPage} of one takes, until {@link forgetCopies}. False when it
@@ -509,6 +511,7 @@ export class PageStore {
    */
   putPages(memory: Uint8Array, pages: Uint32Array, digests: Uint8Array): void {
     const here = !this.spillsAll;
+    if (!here && this.spill!.putPages) return this.spill!.putPages(memory, pages, digests);
     for (let k = 0; k < pages.length; k++) {
       const i = pages[k]!;
       const page = memory.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
