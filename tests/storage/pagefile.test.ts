@@ -426,6 +426,30 @@ describe.each<[string, PageFileOptions]>([
     );
 
   if (options.encoder)
+    it('hashes runs of pages that wrap round the end of its ring as the pages they are', async () => {
+      const f = new PageFile(join(dir, 'wrap.vmi'), { ...options, threadAfter: 0, ringSlots: 100 });
+      f.expect(100);
+      const ring = () => (f as unknown as { started: { ring: PageRing } | null }).started?.ring;
+      for (let i = 0; i < 500 && !ring()?.control[RING_CONTROL.STARTED]; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      // 95 pages that take the thread long to encode fill the ring but for 5 slots: a new lap cannot start at its
+      // first, and the run of 45 pages hashed next goes on from its last slots there.
+      const s = new PageStore({ spill: f });
+      for (let i = 0; i < 95; i++) s.put(slowToDeflate(i));
+      const memory = new Uint8Array(45 * 4096);
+      for (let p = 0; p < 45; p++) memory.set(record(p, 4096), p * 4096);
+      const pages = Array.from({ length: 45 }, (_, k) => k);
+      const digests = new Uint8Array(pages.length * 16);
+      expect(f.hashPages(memory, pages, digests)).toBe(true);
+      pages.forEach((p, k) =>
+        expect(digests.subarray(k * 16, k * 16 + 16)).toEqual(
+          hashToBytes(hashPage(memory.subarray(p * 4096, (p + 1) * 4096))),
+        ),
+      );
+      f.close();
+    });
+
+  if (options.encoder)
     it('says how far its file is written without waiting for the pages being hashed or encoded', async () => {
       const f = new PageFile(join(dir, 'written.vmi'), options);
       f.expect(1 << 20);
