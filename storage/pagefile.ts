@@ -163,6 +163,8 @@ export class PageFile implements PageSpill, PlacedChunks {
   private owed: (() => void) | null = null;
   /** The fills holding copies of memory's pages, by page, since the last {@link forgetCopies} (-1: none). */
   private readonly copies: { memory: Uint8Array; fills: Float64Array }[] = [];
+  /** The digests held in order (see DigestTable.numbersInOrder), while {@link finish} writes the index. */
+  private ordered: { numbers: Uint32Array; words: Uint32Array } | null = null;
   /** Pages numbered before the last mark, and the bytes of their records (known once collected that far). */
   private marked = 0;
   private heldAtMark = 0;
@@ -299,7 +301,7 @@ export class PageFile implements PageSpill, PlacedChunks {
   placeAll(ids: Uint8Array, each: (i: number, place: ChunkPlace) => void): void {
     this.payOwed();
     this.collect(this.handed);
-    const { numbers, words } = this.at.numbersInOrder();
+    const { numbers, words } = this.ordered ?? this.at.numbersInOrder();
     const place: ChunkPlace = { offset: 0, stored: 0, encoding: 0 };
     const want = new DataView(ids.buffer, ids.byteOffset, ids.length);
     // Both in order: a walk along each, the digests compared word by word (big-endian, as they print).
@@ -745,6 +747,9 @@ export class PageFile implements PageSpill, PlacedChunks {
    */
   finish(write: (sink: ByteSink) => void): void {
     try {
+      this.payOwed();
+      // Sorted while the thread writes the last pages: placeAll walks the digests in this order.
+      this.ordered = this.at.numbersInOrder();
       this.settle();
       this.flush();
       finishTemporary(this.fd, this.path, this.target, this.end, write);
@@ -855,6 +860,7 @@ export class PageFile implements PageSpill, PlacedChunks {
 
   /** Removes the file (unless {@link finish} made it the recording's). */
   close(): void {
+    this.ordered = null;
     const thread = this.started;
     if (thread) {
       Atomics.store(thread.ring.control, C.STOP, 1);
