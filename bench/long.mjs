@@ -12,7 +12,7 @@
 //    LONG_SEEKS random positions (default 20), and as many within the last 10^9, each in a fresh
 //    process (p50, p99), with `state --at`; and the same seeks in one process that opened the file
 //    once (what scrubbing in the app or gdb waits for: the seek alone, each from wherever the one
-//    before left the machine), and to the step before each checkpoint of the last 10^9 (the seeks there
+//    before left the machine), and to the step before each checkpoint of the last 10^9 and to the end (the seeks there
 //    that replay the most); then `replay --verify` of it.
 // --quick: 10^8 per benchmark, a 10^9 recording, 8 seeks (a smoke run, not figures).
 // LONG_WORKLOADS=dirty,bytecode runs only those benchmarks in 1; LONG_INSTRUCTIONS=0 leaves out 2.
@@ -28,7 +28,7 @@ if (process.argv[2] === '--seeks') await seeksInOneProcess(process.argv[3], JSON
 
 /**
  * Child: opens the recording once and times a seek to each target, in order; prints JSON. A list
- * given as `{ endsAfter: N }` is the step before each checkpoint past N, from the last back: the
+ * given as `{ endsAfter: N }` is the step before each checkpoint past N, from the last back, and the end: the
  * seeks that replay the most there, each from a restore.
  */
 async function seeksInOneProcess(path, lists) {
@@ -37,11 +37,14 @@ async function seeksInOneProcess(path, lists) {
   const session = openVmi(path);
   const open = (performance.now() - t) / 1000;
   const checkpoints = session.timeline.branch(session.branch).checkpoints.map((c) => c.position);
+  // The recording's end too, where it has no checkpoint (a busy guest's that ended near one).
+  const end = session.branchEnd();
   const gapEnds = (after) =>
     checkpoints
       .filter((p) => p > after && p > 0)
       .sort((a, b) => b - a)
-      .map((p) => p - 1);
+      .map((p) => p - 1)
+      .concat(checkpoints.includes(end) ? [] : [end]);
   const times = lists.map((list) =>
     (Array.isArray(list) ? list : gapEnds(list.endsAfter)).map((position) => {
       t = performance.now();
@@ -181,7 +184,7 @@ function longRecording(name) {
   // The targets above are drawn at random (from a fixed seed): these are the worst of the last 10^9.
   const ends = stats(inOne.times[2]);
   console.log(
-    `  ${'the step before each checkpoint of the last 10^9:'} p50 ${fmt(ends.median * 1000, 0)} ms, max ${fmt(ends.max * 1000, 0)} ms`,
+    `  ${'the step before each checkpoint of the last 10^9, and the end:'} p50 ${fmt(ends.median * 1000, 0)} ms, max ${fmt(ends.max * 1000, 0)} ms`,
   );
   // Every checkpoint the thinning kept, checked against a replay from the start (a failure stops the bench, naming it).
   const verified = rewind(['replay', '--verify', long]);
