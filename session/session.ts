@@ -144,6 +144,8 @@ const ORPHAN_BYTES = 32 << 20;
 const BUSY_PAGES = 1024;
 /** The run between a busy guest's periodic checkpoints, at most (ms on this host): what a seek there replays at worst. */
 const REPLAY_MS = 150;
+/** The run a periodic checkpoint may be put off by while its page store readies memory for it (ms; see putOffCheckpoint). */
+const PUT_OFF_MS = 100;
 /** The most intervals between periodic checkpoints. */
 const MAX_STRIDE = 8;
 /** A busy guest's periodic checkpoints are spaced in this share of an interval (see adaptSpacing). */
@@ -313,6 +315,8 @@ export class Session {
    * periodic checkpoint that would fall there to {@link checkpointAtEnd}.
    */
   plannedEnd = Infinity;
+  /** The run since the last periodic checkpoint (liveRunMs) when the coming one was first put off, or -1 (see putOffCheckpoint). */
+  private putOffAt = -1;
   /** The page store's bound after the last periodic checkpoint this session took, or -1 before one (see afterRun). */
   private boundBefore = -1;
   /** True while `run` executes, when output goes to `onOutput`. */
@@ -725,7 +729,7 @@ export class Session {
       this.lookedDirty = dirty;
       this.checkpoints.pages.expect(dirty, Math.ceil(Math.min(more, dirty)));
     }
-    if (this.recording && live && pos === this.nextAt && pos !== this.plannedEnd) {
+    if (this.recording && live && pos === this.nextAt && pos !== this.plannedEnd && !this.putOffCheckpoint(pos)) {
       const pages = this.checkpoints.pages;
       pages.mark();
       this.adaptSpacing(this.checkpointHere());
@@ -740,6 +744,28 @@ export class Session {
       if (bound + ahead + this.fileOverhead() > this.budget) this.thin();
       this.boundBefore = pages.boundBytes;
     }
+  }
+
+  /**
+   * Puts the periodic checkpoint due at `pos` off by a slice while the page store's memory is not
+   * ready for the pages it would take (its thread still starting, or readying its ring: ~0.1–0.3 s
+   * at a busy guest's start): copied into fresh memory, a page costs the guest's thread ~12 µs,
+   * twenty times its copy. PUT_OFF_MS of run at most. Returns whether it did.
+   */
+  private putOffCheckpoint(pos: number): boolean {
+    const m = this.machine;
+    const dirty = m.ram.dirtyCount() + (m.disk?.dirtyCount() ?? 0);
+    if (this.checkpoints.pages.readyFor(dirty)) {
+      this.putOffAt = -1;
+      return false;
+    }
+    if (this.putOffAt < 0) this.putOffAt = this.liveRunMs;
+    if (this.liveRunMs - this.putOffAt >= PUT_OFF_MS) {
+      this.putOffAt = -1;
+      return false;
+    }
+    this.nextAt = pos + SLICE;
+    return true;
   }
 
   /**

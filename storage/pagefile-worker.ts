@@ -110,6 +110,7 @@ function serve(ring: PageRing): void {
     if (touched >= ready) return false;
     for (let w = (touched * PAGE_SIZE) / 4; w < (ready * PAGE_SIZE) / 4; w += PAGE_SIZE / 4) Atomics.add(words, w, 0);
     touched = ready;
+    Atomics.store(ctl, C.TOUCHED, touched);
     return true;
   };
   const flush = () => {

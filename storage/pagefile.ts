@@ -582,6 +582,18 @@ export class PageFile implements PageSpill, PlacedChunks {
     ring.ring();
   }
 
+  /**
+   * Whether `pages` pages put now would be copied into slots of the ring in place (see expect):
+   * false while its thread, started, has not readied them yet, or has not started; true without
+   * a thread.
+   */
+  readyFor(pages: number): boolean {
+    const ring = this.started?.ring;
+    if (ring === undefined) return true;
+    const want = Math.min(ring.slots, (this.fills % ring.slots) + pages);
+    return want <= this.written || want <= Atomics.load(ring.control, C.TOUCHED);
+  }
+
   /** The encoder thread once it takes pages: started after `threadStart` pages between marks, taking them once it runs (or `threadAfter` pages after it started). */
   private takingThread(): { worker: Worker; ring: PageRing } | null {
     if (this.thread || this.encoder === null) return this.thread;

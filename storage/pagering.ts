@@ -70,6 +70,8 @@ export const RING_CONTROL = {
   FILLED: 18,
   /** The fill up to which the worker has numbered the batch being hashed (see PageRing.numbers). */
   NUMBERED: 19,
+  /** Slots from the ring's first in place: copied into, or readied by the worker (set by the worker). */
+  TOUCHED: 20,
 } as const;
 
 /** {@link RING_CONTROL}.WANTED while the page file waits for no count of ENCODED. */
@@ -176,7 +178,7 @@ export class PageRing {
     const pages = Math.ceil((slots * PAGE_SIZE) / 65536);
     const ring = new PageRing({
       slots,
-      control: new SharedArrayBuffer(20 * 4),
+      control: new SharedArrayBuffer(21 * 4),
       end: new SharedArrayBuffer(8),
       pages: new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }),
       digests: new SharedArrayBuffer(slots * 16),

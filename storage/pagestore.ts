@@ -392,6 +392,11 @@ export interface PageSpill extends PageRecords {
    */
   expect?(pages: number, more?: number): void;
   /**
+   * Whether `pages` pages put now would go into memory made ready for them (see expect): a
+   * recording puts off its periodic checkpoint a little while they would not.
+   */
+  readyFor?(pages: number): boolean;
+  /**
    * At most {@link bytes}, found without waiting for pages still being
    * deflated elsewhere: the records of the pages stored before the last
    * {@link mark}, and a raw page's record for each one since. The same on
@@ -472,6 +477,11 @@ export class PageStore {
   /** Bytes the pages take where they are kept: in memory and in the spill store. */
   get bytes(): number {
     return this.storedBytes + (this.spill?.bytes ?? 0);
+  }
+
+  /** Whether `pages` pages put now would be taken without waiting on memory (see PageSpill.readyFor). */
+  readyFor(pages: number): boolean {
+    return this.spill?.readyFor?.(pages) ?? true;
   }
 
   /** About `pages` pages may be put soon, and perhaps `more` (see PageSpill.expect). */

@@ -426,6 +426,20 @@ describe.each<[string, PageFileOptions]>([
     );
 
   if (options.encoder)
+    it('says it is ready for pages once its thread has readied the slots they would take, and not before', async () => {
+      const f = new PageFile(join(dir, 'ready.vmi'), options);
+      // No thread yet: nothing to wait for.
+      expect(f.readyFor(3000)).toBe(true);
+      f.expect(3000);
+      expect(f.readyFor(3000)).toBe(false);
+      for (let i = 0; i < 500 && !f.readyFor(3000); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(f.readyFor(3000)).toBe(true);
+      // Past what was asked for (and the few it readies ahead), not yet.
+      expect(f.readyFor(16_000)).toBe(false);
+      f.close();
+    });
+
+  if (options.encoder)
     it('hashes runs of pages that wrap round the end of its ring as the pages they are', async () => {
       const f = new PageFile(join(dir, 'wrap.vmi'), { ...options, threadAfter: 0, ringSlots: 100 });
       f.expect(100);

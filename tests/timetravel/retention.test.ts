@@ -177,6 +177,28 @@ describe('periodic checkpoints of a guest that rewrites its memory', () => {
     expect(looks.filter((p) => p >= 40_000_000)).toEqual([40_000_000, 42_000_000, 48_000_000]);
   });
 
+  it('put one off while the page store readies memory for its pages, 100 ms of run at most', () => {
+    const at = (ready: (position: number) => boolean) => {
+      let s: Session | null = null;
+      const clock = () => (s === null ? 0 : s.position / 20e3);
+      s = Session.create(
+        { kind: 'elf', image: new Uint8Array(readFileSync(guest('dirty'))), ramSize: 64 << 20 },
+        { interval: 1_000_000, clock },
+      );
+      const session = s;
+      session.checkpoints.pages.readyFor = () => ready(session.position);
+      session.type(new TextEncoder().encode('100000\n'));
+      session.run(8_000_000, polling);
+      return session.timeline.branch(session.branch).checkpoints.map((c) => c.position);
+    };
+    // 50 ms an interval: 3 between them once busy.
+    expect(at(() => true)).toEqual([0, 1_000_000, 4_000_000, 7_000_000]);
+    // Ready from 2.5 million steps on: put off a slice (2 million) at a time, from 1 million to 3.
+    expect(at((p) => p >= 2_500_000)).toEqual([0, 3_000_000, 6_000_000]);
+    // Never ready: each put off by 100 ms of run (2 million steps), then taken all the same.
+    expect(at(() => false)).toEqual([0, 3_000_000, 8_000_000]);
+  });
+
   it('seek(N) there equals a linear run', () => {
     const { s, cps } = checkpointsAt('dirty', 100, 12_000_000);
     expect(cps).toEqual([0, 1_000_000, 9_000_000]);
