@@ -372,8 +372,7 @@ export class PageFile implements PageSpill, PlacedChunks {
     const c = thread === null ? undefined : this.copiesOf(memory);
     for (let k = 0; k < pages.length; k++) {
       const i = pages[k]!;
-      const f = c === undefined ? -1 : c.fills[i]!;
-      if (f >= 0 && f + thread!.ring.slots > this.fills) continue;
+      if (c !== undefined && this.copyOf(c, i, thread!.ring) >= 0) continue;
       this.putPage(memory.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE), digests, k * 16);
     }
   }
@@ -409,11 +408,16 @@ export class PageFile implements PageSpill, PlacedChunks {
     for (const c of this.copies) {
       const at = page.byteOffset - c.memory.byteOffset;
       if (c.memory.buffer !== page.buffer || at < 0 || at >= c.memory.length || at % PAGE_SIZE !== 0) continue;
-      const f = c.fills[at / PAGE_SIZE]!;
-      // Its slot holds a later page once a ring's worth of fills came after it.
-      return f >= 0 && f + ring.slots > this.fills ? f : -1;
+      return this.copyOf(c, at / PAGE_SIZE, ring);
     }
     return -1;
+  }
+
+  /** The fill that holds a copy of page `i` of the memory `c` has copies of, or -1. */
+  private copyOf(c: { fills: Float64Array }, i: number, ring: PageRing): number {
+    const f = c.fills[i]!;
+    // Its slot holds a later page once a ring's worth of fills came after it.
+    return f >= 0 && f + ring.slots > this.fills ? f : -1;
   }
 
   /**
