@@ -722,7 +722,7 @@ export class Session {
       // session's first periodic checkpoint, at every slice: a guest that dirties its memory from
       // the start has its store's thread up (~0.1 s) and its slots ready before that checkpoint.
       this.expectAt = pos + (this.boundBefore < 0 ? SLICE : this.interval / EXPECT_LOOKS);
-      const dirty = this.machine.ram.dirtyCount() + (this.machine.disk?.dirtyCount() ?? 0);
+      const dirty = this.dirtyPages;
       const paced = this.lookedAt > this.nextAt - this.spacing && pos > this.lookedAt && this.nextAt > pos;
       const more = paced ? (Math.max(0, dirty - this.lookedDirty) * (this.nextAt - pos)) / (pos - this.lookedAt) : 0;
       this.lookedAt = pos;
@@ -746,6 +746,11 @@ export class Session {
     }
   }
 
+  /** Pages of RAM and disk marked dirty: changed, or perhaps changed, since the last checkpoint. */
+  private get dirtyPages(): number {
+    return this.machine.ram.dirtyCount() + (this.machine.disk?.dirtyCount() ?? 0);
+  }
+
   /**
    * Puts the periodic checkpoint due at `pos` off by a slice while the page store's memory is not
    * ready for the pages it would take (its thread still starting, or readying its ring: ~0.1–0.3 s
@@ -753,9 +758,7 @@ export class Session {
    * twenty times its copy. PUT_OFF_MS of run at most. Returns whether it did.
    */
   private putOffCheckpoint(pos: number): boolean {
-    const m = this.machine;
-    const dirty = m.ram.dirtyCount() + (m.disk?.dirtyCount() ?? 0);
-    if (this.checkpoints.pages.readyFor(dirty)) {
+    if (this.checkpoints.pages.readyFor(this.dirtyPages)) {
       this.putOffAt = -1;
       return false;
     }
@@ -938,8 +941,7 @@ export class Session {
    */
   checkpointAtEnd(): Checkpoint | null {
     this.needRecording('a checkpoint');
-    const m = this.machine;
-    const busy = m.ram.dirtyCount() + (m.disk?.dirtyCount() ?? 0) >= BUSY_PAGES;
+    const busy = this.dirtyPages >= BUSY_PAGES;
     const since = this.timeline.checkpointAtOrBefore(this.current, this.position);
     if (busy && since !== null && this.liveRunMs <= REPLAY_MS && this.position <= since.position + this.spacing)
       return null;
@@ -1078,7 +1080,7 @@ export class Session {
    * (a millisecond or two), so the first step back after a jump need not replay the whole way again.
    */
   private cheapCapture(): boolean {
-    return this.machine.ram.dirtyCount() + (this.machine.disk?.dirtyCount() ?? 0) <= CHEAP_CAPTURE_PAGES;
+    return this.dirtyPages <= CHEAP_CAPTURE_PAGES;
   }
 
   /** A checkpoint here out of the timeline, in place of the last such (see nearby). */
