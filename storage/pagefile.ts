@@ -395,12 +395,16 @@ export class PageFile implements PageSpill, PlacedChunks {
 
   /** Copies `page` into the ring's next slot (made free by {@link makeRoom}); returns its fill. */
   private fill(ring: PageRing, page: Uint8Array): number {
-    const f = this.fills;
-    const slot = f % ring.slots;
-    ring.pages.set(page, slot * PAGE_SIZE);
-    this.fills++;
-    if (slot >= this.written) this.written = slot + 1;
+    const f = this.nextFill(ring);
+    ring.pages.set(page, (f % ring.slots) * PAGE_SIZE);
     return f;
+  }
+
+  /** Takes the ring's next fill (its slot made free by {@link makeRoom}) for a page about to be copied there. */
+  private nextFill(ring: PageRing): number {
+    const slot = this.fills % ring.slots;
+    if (slot >= this.written) this.written = slot + 1;
+    return this.fills++;
   }
 
   /** The fill that holds a copy of `page` (a view of memory that {@link hashPages} copied in, as it still is), or -1. */
@@ -496,9 +500,9 @@ export class PageFile implements PageSpill, PlacedChunks {
     for (let k = 0; k < pages.length; k++) {
       const i = pages[k]!;
       this.makeRoom(ring);
-      const slot = this.fills % ring.slots;
-      copies.fills[i] = this.fills++;
-      if (slot >= this.written) this.written = slot + 1;
+      const f = this.nextFill(ring);
+      const slot = f % ring.slots;
+      copies.fills[i] = f;
       run++;
       const last = k === pages.length - 1;
       // Handed to the thread as they come, so that it hashes while this thread copies.
