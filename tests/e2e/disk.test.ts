@@ -84,6 +84,8 @@ describe.skipIf(skip !== null)('a disk in the web app', () => {
 
   test('the disk is part of the VM: a reload reopens it, and the exported .vmi replays on the CLI to the same state', async () => {
     const end = await parts.position();
+    // The hash shown is of where the machine stands: until the seek to the end arrives, of the start.
+    await expect.poll(parts.machinePosition, { timeout: 10_000 }).toBe(end);
     await expect.poll(() => page.getByTestId('state-hash').innerText(), { timeout: 10_000 }).toMatch(/^[0-9a-f]{32}$/);
     const hash = await page.getByTestId('state-hash').innerText();
     const download = page.waitForEvent('download');

@@ -105,15 +105,13 @@ export function appParts(page: () => Page) {
   return {
     consoleText: () => page().locator('.xterm-accessibility-tree').innerText(),
     slider,
-    /** The position shown, once the machine stands there (during a seek the slider shows its target): else -1. */
-    position: async () => {
-      const shown = Number(await slider().getAttribute('aria-valuenow'));
-      const at = await page().evaluate(
+    position: async () => Number(await slider().getAttribute('aria-valuenow')),
+    /** Where the machine stands: during a seek the slider already shows its target. */
+    machinePosition: () =>
+      page().evaluate(
         () =>
           (globalThis as unknown as { rewind: { app: { status: { position: number } } } }).rewind.app.status.position,
-      );
-      return shown === at ? shown : -1;
-    },
+      ),
     branch: () => page().getByTestId('branch').innerText(),
     button: (name: string) => page().getByRole('button', { name, exact: true }),
   };
