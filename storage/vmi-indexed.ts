@@ -30,7 +30,7 @@ import {
   decompressChunk,
 } from './pagestore.js';
 import { ZERO_PAGE_HASH, hashPage } from './statehash.js';
-import { hashWindow, pagePairHasherOf } from './pagehash.js';
+import { digestInWindow, hashWindow, pagePairHasherOf } from './pagehash.js';
 import { chunkScan } from './chunkscan.js';
 import {
   CHUNK_BLOB,
@@ -748,7 +748,7 @@ export function readIndexed(source: ByteSource, flags: number, version: number):
   const code = 'bad-vmi';
   const { indexOffset, indexStored, indexRaw, indexHash } = indexHeader(source, flags);
   const stored = source.read(indexOffset, indexStored);
-  if (indexHash !== hash128(stored)) bad('index hash mismatch: the file is corrupt');
+  if (indexHash !== digestInWindow(stored)) bad('index hash mismatch: the file is corrupt');
   const index = readManifest(stored, flags, indexRaw, 'index');
   const { config, ramPages, diskPages } = readConfig(index);
   const table = readChunkTable(source, index['chunks'], config.ramSize, version, indexOffset);

@@ -10,7 +10,7 @@ import {
   isHash128,
 } from '../../storage/hash.js';
 import { ZERO_PAGE_HASH } from '../../storage/statehash.js';
-import { hashWindow } from '../../storage/pagehash.js';
+import { digestInWindow, hashWindow } from '../../storage/pagehash.js';
 
 // Vectors computed once with the C reference MurmurHash3_x86_128 (SMHasher),
 // printed as h1 h2 h3 h4 in hex, and pinned here.
@@ -132,6 +132,21 @@ describe('hash128 (MurmurHash3 x86_128)', () => {
     w.bytes.set(big);
     w.feed(h, 0, big.length);
     expect(h.digest()).toBe(hash128(big));
+  });
+
+  it('hashes bytes longer than the window through it, in parts, as hash128 does, at any length and alignment', () => {
+    const data = Uint8Array.from({ length: (5 << 19) + 64 }, (_, i) => Math.imul(i + 7, 2654435761) >>> 24);
+    for (const [from, length] of [
+      [0, 0],
+      [3, 15],
+      [1, (1 << 19) - 1],
+      [0, 1 << 19],
+      [5, (1 << 19) + 1],
+      [2, (5 << 19) + 7],
+    ] as const) {
+      const part = data.subarray(from, from + length);
+      expect(digestInWindow(part)).toBe(hash128(part));
+    }
   });
 
   it('hashes whole pages, one or two at a time, as hash128 does', () => {
