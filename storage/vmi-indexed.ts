@@ -30,7 +30,7 @@ import {
   decompressChunk,
 } from './pagestore.js';
 import { ZERO_PAGE_HASH, hashPage } from './statehash.js';
-import { digestInWindow, hashWindow, pagePairHasherOf } from './pagehash.js';
+import { digestInWindow, feedInWindow, hashWindow, pagePairHasherOf } from './pagehash.js';
 import { chunkScan } from './chunkscan.js';
 import {
   CHUNK_BLOB,
@@ -264,7 +264,7 @@ export function writeIndexed(
   let bodyLength = 0;
   for (const p of body) {
     sink.append(p);
-    bodyHash.update(p);
+    feedInWindow(bodyHash, p);
     bodyLength += p.length;
   }
   const header = new Uint8Array(VMI_HEADER_SIZE);
