@@ -334,6 +334,33 @@ export class PageFile implements PageSpill, PlacedChunks {
   putPage(page: Uint8Array, digests: Uint8Array, at: number): void {
     this.payOwed();
     const thread = this.takingThread();
+    // A page hashed on the thread was numbered there, and handed over if new.
+    if (thread !== null && this.copied(page, thread.ring) >= 0) return;
+    this.putUncopied(thread, page, digests, at);
+  }
+
+  /**
+   * {@link putPage} of each of `pages` of `memory` (indices of 4 KiB pages), whose digests are 16
+   * bytes each in `digests`: those it hashed from copies are skipped without a view of each.
+   */
+  putPages(memory: Uint8Array, pages: Uint32Array, digests: Uint8Array): void {
+    this.payOwed();
+    const c = this.copiesOf(memory);
+    for (let k = 0; k < pages.length; k++) {
+      const i = pages[k]!;
+      const thread = this.takingThread();
+      if (thread !== null && c !== undefined && this.copyOf(c, i, thread.ring) >= 0) continue;
+      this.putUncopied(thread, memory.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE), digests, k * 16);
+    }
+  }
+
+  /** Stores a page the thread holds no copy of: encoded here without a thread, else handed to it. */
+  private putUncopied(
+    thread: { worker: Worker; ring: PageRing } | null,
+    page: Uint8Array,
+    digests: Uint8Array,
+    at: number,
+  ): void {
     if (thread === null) {
       const n = this.number(digests, at);
       if (n < 0) return;
@@ -349,8 +376,6 @@ export class PageFile implements PageSpill, PlacedChunks {
     // page is numbered: see handedThrough).
     // A full ring: the thread is encoding the cheap way already (more than a quarter of it waits).
     // Every result it has is taken at once: taking one a page cost a wait's checks for each.
-    // A page hashed on the thread was numbered there, and handed over if new.
-    if (this.copied(page, ring) >= 0) return;
     // Room first: taking the thread's results maps them to numbers, and this page is not handed yet.
     this.makeRoom(ring);
     if (this.number(digests, at) < 0) return;
@@ -360,21 +385,6 @@ export class PageFile implements PageSpill, PlacedChunks {
     Atomics.store(ring.control, C.FILLED, this.written);
     Atomics.store(ring.control, C.SUBMITTED, this.handed);
     if (Atomics.load(ring.control, C.SLEEPING)) ring.ring();
-  }
-
-  /**
-   * {@link putPage} of each of `pages` of `memory` (indices of 4 KiB pages), whose digests are 16
-   * bytes each in `digests`: those it hashed from copies are skipped without a view of each.
-   */
-  putPages(memory: Uint8Array, pages: Uint32Array, digests: Uint8Array): void {
-    this.payOwed();
-    const thread = this.takingThread();
-    const c = thread === null ? undefined : this.copiesOf(memory);
-    for (let k = 0; k < pages.length; k++) {
-      const i = pages[k]!;
-      if (c !== undefined && this.copyOf(c, i, thread!.ring) >= 0) continue;
-      this.putPage(memory.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE), digests, k * 16);
-    }
   }
 
   /** The copies {@link hashPages} made of `memory`'s pages, if any. */
