@@ -268,6 +268,7 @@ export class LibraryState {
     this.saving = true;
     this.lastSave = this.now();
     const branches = this.branchIds();
+    const from = this.keyOf(this.app.status);
     try {
       const file = await this.app.client.request<ExportedVmi>({ type: 'exportVmi' });
       const still = this.current?.id === vm.id;
@@ -285,6 +286,9 @@ export class LibraryState {
         this.savedBranches = branches;
         // A reload reopens what the URL names: while it runs, that is the last save.
         if (this.app.running) this.showInUrl(file.branch, file.position);
+        // Stopped elsewhere meanwhile: a stop at the point saved before this one asked for no save.
+        else if (this.keyOf(this.app.status) !== from && this.keyOf(this.app.status) !== this.savedKey)
+          this.again = true;
       }
       await this.refresh();
     } catch (e) {

@@ -273,6 +273,51 @@ describe('the page’s library', () => {
     expect(library.entries).toMatchObject([{ branch: 'b1', position: 20 }]);
   });
 
+  test('a stop back at the point saved last, while a save of another point is on its way, is saved after it', async () => {
+    try {
+      const { client, library } = pageSetup();
+      const exported: number[] = [];
+      let release = () => {};
+      client.answers.exportVmi = () => {
+        const { position } = library.app.status;
+        exported.push(position);
+        const file = { bytes: new Uint8Array([1]), name: 'rewind.vmi', branch: 'b0', position };
+        // The save of 10 waits: the machine goes back to 42 meanwhile.
+        return position === 10 ? new Promise((r) => (release = () => r(file))) : file;
+      };
+      client.emit(loaded('game.elf'));
+      client.emit({
+        type: 'timeline',
+        timeline: {
+          branch: 'b0',
+          branches: [{ id: 'b0', name: 'b0', parent: null, forkPosition: 0, end: 0 }],
+          checkpoints: [],
+          inputs: [],
+          commands: [],
+          output: [],
+          bookmarks: [],
+        },
+      });
+      client.emit(paused(42));
+      await library.save();
+      exported.length = 0;
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      // A seek to 10 settles, and its save begins.
+      client.emit(paused(10));
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(library.saving).toBe(true);
+      // Back at 42 before the save of 10 is written: as the page sees it, 42 is saved already.
+      client.emit(paused(42));
+      release();
+      for (let i = 0; i < 40 && (library.saving || exported.length < 2); i++) await vi.advanceTimersByTimeAsync(50);
+      expect(library.saving).toBe(false);
+      expect(exported).toEqual([10, 42]);
+      expect(library.entries).toMatchObject([{ branch: 'b0', position: 42 }]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   test('a full quota is said once, clearly, and the saved copy stays', async () => {
     const backend = new FullBackend();
     const { client, app, library } = pageSetup(backend);
